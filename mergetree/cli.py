@@ -1,0 +1,68 @@
+"""The `mergetree` command.
+
+Kept import-light: `mergetree --help` must not import numba or build the parser. Each
+subcommand imports what it needs inside its handler.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from mergetree.demo import run_demo
+
+    return run_demo(rows=args.rows, data_dir=args.data_dir, out=sys.stdout)
+
+
+def _cmd_parts(args: argparse.Namespace) -> int:
+    import mergetree
+
+    db = mergetree.connect(args.data_dir)
+    try:
+        for table in db.tables():
+            for p in db.table(table).parts():
+                print(f"{table}\t{p['name']}\t{p['rows']}\t{p['marks']}\t{p['bytes_on_disk']}\t{p['level']}")
+    finally:
+        db.close()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mergetree",
+        description="Tinybird on your laptop: a self-hosted real-time analytics engine.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="create a table, insert generated events, merge, and show what happened")
+    demo.add_argument("--rows", type=int, default=200_000, help="events to generate (default 200000)")
+    demo.add_argument("--data-dir", default=None, help="keep the data here instead of a temporary directory")
+    demo.set_defaults(func=_cmd_demo)
+
+    parts = sub.add_parser("parts", help="list the active parts of every table in a data directory")
+    parts.add_argument("--data-dir", required=True)
+    parts.set_defaults(func=_cmd_parts)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    from mergetree.errors import MergeTreeError
+
+    try:
+        return args.func(args)
+    except MergeTreeError as e:
+        print(f"Error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
