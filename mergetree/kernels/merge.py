@@ -1,0 +1,257 @@
+"""Kernels for merging sorted parts: run detection and the engines' per-key reductions.
+
+Every merge in mergetree ends the same way: the rows of the source parts are
+stable-sorted by the sorting key (ties keep insertion order, i.e. block-number
+order), and the engine's merging algorithm reduces each *run* of rows with an
+equal key to zero, one or two rows.  The kernels here do the per-row work of
+that reduction; `mergetree.storage.merging` turns their outputs into columns.
+
+A run is described by `starts`: int64 positions of the first row of every run,
+ascending, with ``starts[0] == 0`` when there are rows.  Run ``r`` covers rows
+``starts[r] : starts[r + 1]`` (the last run ends at ``n``).
+
+Each numba kernel (``@njit(nogil=True, cache=True)``, so merges do not hold the
+GIL) has a plain-numpy twin named ``*_numpy``; tests check that both agree on
+random arrays.  The public functions at the bottom dispatch to the numba
+kernel and are what the rest of the code calls.
+
+Kernels:
+1. `flag_key_changes(key, flags)`: OR into ``flags[i]`` whether row i's key
+   differs from row i-1 (called once per key column; NaN equals NaN).
+2. `replacing_select(starts, n, version)`: index of the row kept per run:
+   the last row holding the maximum version (ReplacingMergeTree).
+3. `segment_sum(values, starts, out)`: per-run sum with the column's own
+   wrapping arithmetic (SummingMergeTree's sumWithOverflow).
+4. `collapsing_keep(starts, n, sign, only_positive)`: which rows survive
+   CollapsingMergeTree's rules (see the function's docstring).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_numba = None
+
+
+def _njit():
+    global _numba
+    if _numba is None:
+        import numba
+
+        _numba = numba
+    return _numba.njit(nogil=True, cache=True)
+
+
+# ---------------------------------------------------------------------------
+# 1. run detection
+
+
+def _flag_key_changes_py(key, flags):
+    n = key.shape[0]
+    for i in range(1, n):
+        a = key[i]
+        b = key[i - 1]
+        # NaN == NaN for grouping purposes: `a != a` is only true for NaN.
+        if a != b and not (a != a and b != b):
+            flags[i] = True
+
+
+def flag_key_changes_numpy(key: np.ndarray, flags: np.ndarray) -> None:
+    if key.shape[0] < 2:
+        return
+    a = key[1:]
+    b = key[:-1]
+    diff = a != b
+    if key.dtype.kind == "f":
+        diff &= ~(np.isnan(a) & np.isnan(b))
+    flags[1:] |= diff
+
+
+# ---------------------------------------------------------------------------
+# 2. ReplacingMergeTree: the last row with the maximum version in each run
+
+
+def _replacing_select_py(starts, n, version, out):
+    runs = starts.shape[0]
+    for r in range(runs):
+        lo = starts[r]
+        hi = starts[r + 1] if r + 1 < runs else n
+        best = lo
+        for i in range(lo + 1, hi):
+            # ">=": among equal versions the later (last inserted) row wins
+            if version[i] >= version[best]:
+                best = i
+        out[r] = best
+
+
+def replacing_select_numpy(starts: np.ndarray, n: int, version: np.ndarray) -> np.ndarray:
+    runs = starts.shape[0]
+    if runs == 0:
+        return np.empty(0, dtype=np.int64)
+    run_id = np.repeat(np.arange(runs), np.diff(np.append(starts, n)))
+    # Sort by (run, version, position); the last entry of every run is the winner.
+    order = np.lexsort((np.arange(n), version, run_id))
+    ends = np.append(starts[1:], n) - 1
+    return order[ends].astype(np.int64)
+
+
+# ---------------------------------------------------------------------------
+# 3. SummingMergeTree: per-run sums
+
+
+def _segment_sum_py(values, starts, out):
+    runs = starts.shape[0]
+    n = values.shape[0]
+    for r in range(runs):
+        lo = starts[r]
+        hi = starts[r + 1] if r + 1 < runs else n
+        acc = values[lo]
+        for i in range(lo + 1, hi):
+            acc = acc + values[i]
+        out[r] = acc
+
+
+def segment_sum_numpy(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    if starts.shape[0] == 0:
+        return np.empty(0, dtype=values.dtype)
+    with np.errstate(over="ignore"):
+        return np.add.reduceat(values, starts).astype(values.dtype, copy=False)
+
+
+# ---------------------------------------------------------------------------
+# 4. CollapsingMergeTree
+
+
+def _collapsing_keep_py(starts, n, sign, only_positive, keep):
+    runs = starts.shape[0]
+    bad_runs = 0
+    for r in range(runs):
+        lo = starts[r]
+        hi = starts[r + 1] if r + 1 < runs else n
+        pos = 0
+        neg = 0
+        first_neg = -1
+        last_pos = -1
+        last_is_positive = False
+        for i in range(lo, hi):
+            if sign[i] == 1:
+                pos += 1
+                last_pos = i
+                last_is_positive = True
+            else:
+                if neg == 0:
+                    first_neg = i
+                neg += 1
+                last_is_positive = False
+        if last_is_positive or pos != neg:
+            if pos <= neg and not only_positive:
+                keep[first_neg] = True
+            if pos >= neg:
+                keep[last_pos] = True
+            if pos - neg > 1 or neg - pos > 1:
+                bad_runs += 1
+    return bad_runs
+
+
+def collapsing_keep_numpy(starts: np.ndarray, n: int, sign: np.ndarray, only_positive: bool):
+    keep = np.zeros(n, dtype=np.bool_)
+    runs = starts.shape[0]
+    if runs == 0:
+        return keep, 0
+    lengths = np.diff(np.append(starts, n))
+    run_id = np.repeat(np.arange(runs), lengths)
+    is_pos = sign == 1
+    pos = np.bincount(run_id, weights=is_pos, minlength=runs).astype(np.int64)
+    neg = lengths - pos
+    idx = np.arange(n)
+    last_pos = np.full(runs, -1, dtype=np.int64)
+    np.maximum.at(last_pos, run_id[is_pos], idx[is_pos])
+    first_neg = np.full(runs, n, dtype=np.int64)
+    np.minimum.at(first_neg, run_id[~is_pos], idx[~is_pos])
+    last_is_positive = is_pos[np.append(starts[1:], n) - 1]
+    act = last_is_positive | (pos != neg)
+    take_neg = act & (pos <= neg) & (not only_positive)
+    take_pos = act & (pos >= neg)
+    keep[first_neg[take_neg]] = True
+    keep[last_pos[take_pos]] = True
+    bad = int(np.count_nonzero(act & (np.abs(pos - neg) > 1)))
+    return keep, bad
+
+
+# ---------------------------------------------------------------------------
+# compiled kernels (numba imported lazily, on first use)
+
+_compiled: dict[str, object] = {}
+
+
+def _kernel(name: str):
+    fn = _compiled.get(name)
+    if fn is None:
+        jit = _njit()
+        fn = jit({"flag": _flag_key_changes_py, "replacing": _replacing_select_py,
+                  "sum": _segment_sum_py, "collapsing": _collapsing_keep_py}[name])
+        _compiled[name] = fn
+    return fn
+
+
+def flag_key_changes(key: np.ndarray, flags: np.ndarray) -> None:
+    """OR into `flags[i]` whether `key[i] != key[i-1]` (flags[0] is left alone)."""
+    _kernel("flag")(np.ascontiguousarray(key), flags)
+
+
+def run_starts(keys: list[np.ndarray], n: int) -> np.ndarray:
+    """Start positions of the runs of equal keys in rows already sorted by `keys`.
+
+    `keys` are 1-D numeric arrays (order keys of the sorting-key columns); a row
+    starts a new run when any of them differs from the previous row.
+    """
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    flags = np.zeros(n, dtype=np.bool_)
+    flags[0] = True
+    for key in keys:
+        if key.ndim != 1:
+            raise ValueError(f"run_starts: key arrays must be 1-D, got shape {key.shape}")
+        if key.dtype == np.bool_:
+            key = key.view(np.uint8)
+        flag_key_changes(key, flags)
+    return np.flatnonzero(flags).astype(np.int64)
+
+
+def replacing_select(starts: np.ndarray, n: int, version: np.ndarray | None) -> np.ndarray:
+    """Row index kept for each run: the last row with the maximum `version`
+    (the last row of the run when `version` is None)."""
+    if version is None:
+        return (np.append(starts[1:], n) - 1).astype(np.int64)
+    out = np.empty(starts.shape[0], dtype=np.int64)
+    if version.dtype == np.bool_:
+        version = version.view(np.uint8)
+    _kernel("replacing")(starts, n, np.ascontiguousarray(version), out)
+    return out
+
+
+def segment_sum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per-run sums of `values`, in `values`' dtype (integers wrap on overflow)."""
+    out = np.empty(starts.shape[0], dtype=values.dtype)
+    if starts.shape[0]:
+        _kernel("sum")(np.ascontiguousarray(values), starts, out)
+    return out
+
+
+def collapsing_keep(starts: np.ndarray, n: int, sign: np.ndarray, only_positive: bool):
+    """Rows kept by CollapsingMergeTree, as a bool mask, plus the number of
+    inconsistent runs (|#(+1) - #(-1)| > 1, which ClickHouse only logs).
+
+    Per run of equal keys (rows in insertion order), with P rows of sign +1 and
+    N rows of sign -1:
+    - P == N and the last row is -1: nothing is kept;
+    - otherwise the first -1 row is kept when P <= N (not at FINAL, where
+      `only_positive` is set), and the last +1 row is kept when P >= N.
+    So P == N with a final +1 keeps the pair, P > N keeps the last +1 row and
+    N > P keeps the first -1 row.
+    """
+    keep = np.zeros(n, dtype=np.bool_)
+    if n == 0:
+        return keep, 0
+    bad = _kernel("collapsing")(starts, n, np.ascontiguousarray(sign), bool(only_positive), keep)
+    return keep, int(bad)
