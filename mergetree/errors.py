@@ -1,0 +1,122 @@
+"""Error classes shared by all of mergetree.
+
+Every error carries a ``code`` named like ClickHouse's error codes (``TYPE_MISMATCH``,
+``CANNOT_PARSE_DATETIME``...), so that the HTTP API and the CLI can report them the way
+ClickHouse does, and a message that names what was wrong and where (column, row, value;
+part and file).
+
+Ownership: the column-model helper owns this file; other modules may *append* classes at
+the end (append-only, never rename or remove).
+"""
+
+from __future__ import annotations
+
+
+class MergeTreeError(Exception):
+    """Base class of every error raised on purpose by mergetree."""
+
+    code = "UNKNOWN_EXCEPTION"
+
+
+class UnknownTypeError(MergeTreeError):
+    """A type name that is not a known data type family (``Strng``)."""
+
+    code = "UNKNOWN_TYPE"
+
+
+class TypeDefinitionError(MergeTreeError):
+    """A known type family with wrong arguments (``FixedString(0)``, ``Nullable(Array(...))``)."""
+
+    code = "ILLEGAL_TYPE_OF_ARGUMENT"
+
+
+class TypeMismatchError(MergeTreeError):
+    """Columns of different types combined where one type is required."""
+
+    code = "TYPE_MISMATCH"
+
+
+class SizesMismatchError(MergeTreeError):
+    """Columns of one block with different lengths, or arguments of different sizes."""
+
+    code = "SIZES_OF_COLUMNS_DOESNT_MATCH"
+
+
+class ConversionError(MergeTreeError):
+    """A value that cannot be converted to its column type.
+
+    ``column`` is the column name (or None when converting a bare value), ``row`` the
+    0-based row number in the input (or None), ``value`` the offending input value and
+    ``reason`` what was wrong with it. The message reads like
+    ``Cannot parse 'abc' as DateTime for column 'timestamp' at row 3``.
+    """
+
+    code = "CANNOT_PARSE_INPUT"
+
+    def __init__(self, column: str | None, row: int | None, value: object, reason: str,
+                 code: str | None = None):
+        self.column = column
+        self.row = row
+        self.value = value
+        self.reason = reason
+        if code is not None:
+            self.code = code
+        where = ""
+        if column is not None:
+            where += f" for column '{column}'"
+        if row is not None:
+            where += f" at row {row}"
+        super().__init__(f"{reason}{where}")
+
+    def at(self, column: str | None = None, row: int | None = None) -> "ConversionError":
+        """The same error with the column and/or row filled in (used when re-raising)."""
+        return ConversionError(self.column if column is None else column,
+                               self.row if row is None else row,
+                               self.value, self.reason, self.code)
+
+
+class CorruptedPartError(MergeTreeError):
+    """A data part whose files are missing, truncated or fail their checksums."""
+
+    code = "CORRUPTED_DATA"
+
+    def __init__(self, part: str, file: str | None, reason: str):
+        self.part = part
+        self.file = file
+        self.reason = reason
+        where = f"part {part}" + (f", file {file}" if file else "")
+        super().__init__(f"Corrupted data in {where}: {reason}")
+
+
+class TooManyPartsError(MergeTreeError):
+    """Insert refused because a partition has more active parts than parts_to_throw_insert."""
+
+    code = "TOO_MANY_PARTS"
+
+
+class UnknownTableError(MergeTreeError):
+    code = "UNKNOWN_TABLE"
+
+
+class TableAlreadyExistsError(MergeTreeError):
+    code = "TABLE_ALREADY_EXISTS"
+
+
+class UnknownColumnError(MergeTreeError):
+    code = "NO_SUCH_COLUMN_IN_TABLE"
+
+
+class BadArgumentsError(MergeTreeError):
+    """Wrong arguments to an API call or a function."""
+
+    code = "BAD_ARGUMENTS"
+
+
+# --- classes appended by other modules go below this line (append-only) ---
+
+
+class IncorrectDataError(MergeTreeError):
+    """Stored data violates an engine's contract (CollapsingMergeTree sign not +-1,
+    ReplacingMergeTree is_deleted not 0/1). Appended by the merge helper."""
+
+    code = "INCORRECT_DATA"
