@@ -120,3 +120,9 @@ class IncorrectDataError(MergeTreeError):
     ReplacingMergeTree is_deleted not 0/1). Appended by the merge helper."""
 
     code = "INCORRECT_DATA"
+
+
+class InvalidPartNameError(MergeTreeError, ValueError):
+    """A directory name that is not a valid active-part name (tmp_*, detached, garbage)."""
+
+    code = "BAD_DATA_PART_NAME"

@@ -30,15 +30,9 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from mergetree.errors import MergeTreeError
+from mergetree.errors import InvalidPartNameError
 
 __all__ = ["PartInfo", "InvalidPartNameError", "partition_id"]
-
-
-class InvalidPartNameError(MergeTreeError, ValueError):
-    """A directory name that is not a valid active-part name (tmp_*, detached, garbage)."""
-
-    code = "BAD_DATA_PART_NAME"
 
 
 _PARTITION_ID_RE = re.compile(r"^[0-9A-Za-z-]+$")

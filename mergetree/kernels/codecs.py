@@ -1,0 +1,139 @@
+"""numba kernels behind the light encodings of :mod:`mergetree.storage.codecs`.
+
+* :func:`dict_encode_strings` -- exact dictionary encoding of a string column (offsets + bytes)
+  with an open-addressing hash table; gives up (returns -1) once more than ``max_distinct``
+  distinct values are seen, so trying it on a high-cardinality column costs little.
+* :func:`gather_strings` -- ``out[i] = src[idx[i]]`` for strings (dictionary decoding, take).
+
+Each kernel has a plain-numpy twin (``*_numpy``) with the same contract; tests compare them on
+random arrays. Kernels are pure functions writing into caller-allocated outputs.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+__all__ = ["dict_encode_strings", "dict_encode_strings_numpy", "gather_strings", "gather_strings_numpy",
+           "gather_offsets"]
+
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
+
+
+@numba.njit(nogil=True, cache=True)
+def _hash_bytes(data, start, end):
+    h = np.uint64(0xCBF29CE484222325)
+    for k in range(start, end):
+        h = (h ^ np.uint64(data[k])) * np.uint64(0x100000001B3)
+    # final avalanche so that the low bits used by the table depend on every byte
+    h ^= h >> np.uint64(33)
+    h *= np.uint64(0xFF51AFD7ED558CCD)
+    h ^= h >> np.uint64(33)
+    return h
+
+
+@numba.njit(nogil=True, cache=True)
+def dict_encode_strings(offsets, data, max_distinct, codes_out, first_rows_out):
+    """Encode strings as codes into a dictionary of distinct values in first-occurrence order.
+
+    ``offsets`` int64[n+1], ``data`` uint8; writes ``codes_out[i]`` (uint32, n) and the row of
+    each dictionary entry's first occurrence into ``first_rows_out`` (int64, >= max_distinct).
+    Returns the number of distinct values, or -1 when it exceeds ``max_distinct``.
+    """
+    n = offsets.shape[0] - 1
+    cap = 16
+    while cap < 2 * max_distinct + 2:
+        cap *= 2
+    mask = np.uint64(cap - 1)
+    table = np.full(cap, -1, np.int64)           # slot -> dictionary code
+    table_hash = np.zeros(cap, np.uint64)
+    n_distinct = 0
+    for i in range(n):
+        s = offsets[i]
+        e = offsets[i + 1]
+        h = _hash_bytes(data, s, e)
+        slot = h & mask
+        while True:
+            code = table[slot]
+            if code == -1:
+                if n_distinct >= max_distinct:
+                    return -1
+                table[slot] = n_distinct
+                table_hash[slot] = h
+                first_rows_out[n_distinct] = i
+                codes_out[i] = n_distinct
+                n_distinct += 1
+                break
+            if table_hash[slot] == h:
+                r = first_rows_out[code]
+                rs = offsets[r]
+                re_ = offsets[r + 1]
+                if re_ - rs == e - s:
+                    same = True
+                    for k in range(e - s):
+                        if data[rs + k] != data[s + k]:
+                            same = False
+                            break
+                    if same:
+                        codes_out[i] = code
+                        break
+            slot = (slot + np.uint64(1)) & mask
+    return n_distinct
+
+
+def dict_encode_strings_numpy(offsets, data, max_distinct, codes_out, first_rows_out):
+    """Plain-numpy twin of :func:`dict_encode_strings` (pads strings into a byte matrix)."""
+    n = len(offsets) - 1
+    if n == 0:
+        return 0
+    lengths = np.diff(offsets)
+    width = int(lengths.max()) if n else 0
+    # one fixed-width row per string: the bytes, zero padded, then the length (to tell "a" from "a\0")
+    mat = np.zeros((n, width + 8), np.uint8)
+    if width:
+        pos = np.arange(width)
+        valid = pos[None, :] < lengths[:, None]
+        src = offsets[:-1, None] + pos[None, :]
+        mat[:, :width][valid] = data[src[valid]]
+    mat[:, width:] = lengths.astype("<i8").view(np.uint8).reshape(n, 8)
+    _, first, inverse = np.unique(mat, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    if len(first) > max_distinct:
+        return -1
+    order = np.argsort(first, kind="stable")         # unique ids sorted by first occurrence
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    codes_out[:] = rank[inverse]
+    first_rows_out[:len(first)] = first[order]
+    return len(first)
+
+
+def gather_offsets(src_offsets, idx):
+    """Offsets (int64, n+1) of the strings ``src[idx]``."""
+    lengths = (src_offsets[1:] - src_offsets[:-1])[idx]
+    out = np.empty(len(idx) + 1, np.int64)
+    out[0] = 0
+    np.cumsum(lengths, out=out[1:])
+    return out
+
+
+@numba.njit(nogil=True, cache=True)
+def gather_strings(src_offsets, src_data, idx, out_offsets, out_data):
+    """Copy the bytes of ``src[idx[i]]`` to ``out_data[out_offsets[i]:out_offsets[i+1]]``."""
+    for i in range(idx.shape[0]):
+        j = idx[i]
+        s = src_offsets[j]
+        o = out_offsets[i]
+        for k in range(src_offsets[j + 1] - s):
+            out_data[o + k] = src_data[s + k]
+
+
+def gather_strings_numpy(src_offsets, src_data, idx, out_offsets, out_data):
+    """Plain-numpy twin of :func:`gather_strings`."""
+    lengths = out_offsets[1:] - out_offsets[:-1]
+    total = int(out_offsets[-1])
+    if total == 0:
+        return
+    shift = np.repeat(src_offsets[:-1][idx] - out_offsets[:-1], lengths)
+    out_data[:total] = src_data[np.arange(total) + shift]
