@@ -1,0 +1,145 @@
+-- Topic: ALTER TABLE, DELETE, TRUNCATE, DROP, RENAME, EXCHANGE, OPTIMIZE.
+
+-- ALTER DELETE mutation
+ALTER TABLE events DELETE WHERE user_id = 'u1';
+
+-- ALTER UPDATE mutation
+ALTER TABLE events UPDATE value = value * 2 WHERE type = 'purchase';
+
+-- ALTER UPDATE several columns
+ALTER TABLE users UPDATE name = upper(name), updated_at = now() WHERE id IN (1, 2, 3);
+
+-- ADD COLUMN
+ALTER TABLE events ADD COLUMN country String;
+
+-- ADD COLUMN IF NOT EXISTS with DEFAULT and AFTER
+ALTER TABLE events ADD COLUMN IF NOT EXISTS country LowCardinality(String) DEFAULT 'unknown' AFTER user_id;
+
+-- ADD COLUMN FIRST
+ALTER TABLE events ADD COLUMN seq UInt64 FIRST;
+
+-- DROP COLUMN
+ALTER TABLE events DROP COLUMN country;
+
+-- DROP COLUMN IF EXISTS
+ALTER TABLE events DROP COLUMN IF EXISTS country;
+
+-- MODIFY COLUMN type
+ALTER TABLE events MODIFY COLUMN value Float32;
+
+-- MODIFY COLUMN with DEFAULT and CODEC
+ALTER TABLE events MODIFY COLUMN value Float64 DEFAULT 0 CODEC(ZSTD(3));
+
+-- RENAME COLUMN
+ALTER TABLE events RENAME COLUMN value TO amount;
+
+-- COMMENT COLUMN
+ALTER TABLE events COMMENT COLUMN value 'the measured value';
+
+-- several ALTER commands at once
+ALTER TABLE events ADD COLUMN a UInt8, DROP COLUMN b, MODIFY COLUMN c String;
+
+-- DROP PARTITION with a literal
+ALTER TABLE events DROP PARTITION 202401;
+
+-- DROP PARTITION with a string
+ALTER TABLE events DROP PARTITION '2024-01-01';
+
+-- DROP PARTITION with a tuple
+ALTER TABLE events DROP PARTITION tuple(202401, 'eu');
+
+-- DROP PARTITION by ID
+ALTER TABLE events DROP PARTITION ID '202401';
+
+-- DETACH and ATTACH PARTITION
+ALTER TABLE events DETACH PARTITION 202401;
+
+-- ATTACH PARTITION
+ALTER TABLE events ATTACH PARTITION 202401;
+
+-- MODIFY TTL
+ALTER TABLE events MODIFY TTL timestamp + INTERVAL 90 DAY;
+
+-- REMOVE TTL
+ALTER TABLE events REMOVE TTL;
+
+-- ADD INDEX
+ALTER TABLE events ADD INDEX user_idx user_id TYPE bloom_filter GRANULARITY 4;
+
+-- DROP INDEX
+ALTER TABLE events DROP INDEX user_idx;
+
+-- MATERIALIZE INDEX
+ALTER TABLE events MATERIALIZE INDEX user_idx;
+
+-- MODIFY ORDER BY
+ALTER TABLE events MODIFY ORDER BY (user_id, timestamp, event_id);
+
+-- MODIFY SETTING
+ALTER TABLE events MODIFY SETTING merge_with_ttl_timeout = 3600;
+
+-- CLEAR COLUMN IN PARTITION
+ALTER TABLE events CLEAR COLUMN value IN PARTITION 202401;
+
+-- ALTER on a database-qualified table
+ALTER TABLE analytics.events DELETE WHERE timestamp < '2020-01-01';
+
+-- lightweight DELETE FROM
+DELETE FROM events WHERE user_id = 'u1';
+
+-- DELETE FROM with a complex condition
+DELETE FROM analytics.events WHERE timestamp < now() - INTERVAL 1 YEAR AND type IN ('debug', 'trace');
+
+-- TRUNCATE TABLE
+TRUNCATE TABLE events;
+
+-- TRUNCATE IF EXISTS
+TRUNCATE TABLE IF EXISTS analytics.events;
+
+-- TRUNCATE without TABLE
+TRUNCATE events;
+
+-- DROP TABLE
+DROP TABLE events;
+
+-- DROP TABLE IF EXISTS
+DROP TABLE IF EXISTS analytics.events;
+
+-- DROP TABLE SYNC
+DROP TABLE events SYNC;
+
+-- DROP DATABASE
+DROP DATABASE IF EXISTS analytics;
+
+-- RENAME TABLE
+RENAME TABLE events TO events_old;
+
+-- RENAME several tables
+RENAME TABLE a TO b, c TO d;
+
+-- RENAME with database names
+RENAME TABLE db1.events TO db2.events;
+
+-- EXCHANGE TABLES
+EXCHANGE TABLES events AND events_new;
+
+-- OPTIMIZE TABLE
+OPTIMIZE TABLE events;
+
+-- OPTIMIZE FINAL
+OPTIMIZE TABLE events FINAL;
+
+-- OPTIMIZE a partition FINAL
+OPTIMIZE TABLE events PARTITION 202401 FINAL;
+
+-- OPTIMIZE with DEDUPLICATE
+OPTIMIZE TABLE events FINAL DEDUPLICATE;
+
+-- OPTIMIZE DEDUPLICATE BY columns
+OPTIMIZE TABLE events DEDUPLICATE BY user_id, timestamp;
+
+-- OPTIMIZE PARTITION ID
+OPTIMIZE TABLE events PARTITION ID '202401';
+
+-- OPTIMIZE a partition given as a tuple
+OPTIMIZE TABLE events PARTITION tuple(202401, 'eu') FINAL;
