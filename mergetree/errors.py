@@ -126,3 +126,52 @@ class InvalidPartNameError(MergeTreeError, ValueError):
     """A directory name that is not a valid active-part name (tmp_*, detached, garbage)."""
 
     code = "BAD_DATA_PART_NAME"
+
+
+# appended by the expression helper (functions / exec.expression / key_condition)
+
+
+class UnknownFunctionError(MergeTreeError):
+    """``Unknown function toDat (did you mean toDate?)``."""
+
+    code = "UNKNOWN_FUNCTION"
+
+    def __init__(self, name: str, suggestion: str | None = None):
+        self.name = name
+        self.suggestion = suggestion
+        hint = f" (did you mean {suggestion}?)" if suggestion else ""
+        super().__init__(f"Unknown function {name}{hint}")
+
+
+class UnknownIdentifierError(MergeTreeError):
+    """``Unknown identifier 'usr_id' (did you mean 'user_id'?)``."""
+
+    code = "UNKNOWN_IDENTIFIER"
+
+    def __init__(self, name: str, suggestion: str | None = None):
+        self.name = name
+        self.suggestion = suggestion
+        hint = f" (did you mean '{suggestion}'?)" if suggestion else ""
+        super().__init__(f"Unknown identifier '{name}'{hint}")
+
+
+class IllegalTypeOfArgumentError(MergeTreeError):
+    """A function called with argument types it does not accept."""
+
+    code = "ILLEGAL_TYPE_OF_ARGUMENT"
+
+
+class NumberOfArgumentsError(MergeTreeError):
+    code = "NUMBER_OF_ARGUMENTS_DOESNT_MATCH"
+
+
+class IllegalDivisionError(MergeTreeError):
+    """Integer division by zero (``intDiv(1, 0)``, ``1 % 0``)."""
+
+    code = "ILLEGAL_DIVISION"
+
+
+class CannotParseTextError(MergeTreeError):
+    """A String argument that cannot be converted (``toDate('abc')``, ``x = 'abc'`` on a number)."""
+
+    code = "CANNOT_PARSE_TEXT"
