@@ -1,0 +1,231 @@
+"""Database: the embedded API (a directory of tables + one background merge worker).
+
+::
+
+    import mergetree
+    db = mergetree.connect("path/to/data")        # no argument: a temporary directory removed on close
+    db.create_table("events", schema="event_id String, user_id String, timestamp DateTime",
+                    engine="MergeTree", order_by="timestamp, user_id",
+                    partition_by="toYYYYMM(timestamp)")
+    db.insert("events", rows)                     # list of dicts, dict of columns, NDJSON bytes, Block
+    db.optimize("events", final=True)             # OPTIMIZE TABLE events FINAL
+    db.table("events").parts()                    # like system.parts
+    db.table("events").read(columns=["user_id"], where="user_id = 'u1'")
+    db.delete("events", "user_id = 'u1'")         # DELETE FROM events WHERE ... (lightweight)
+    db.close()                                    # waits for running merges
+
+Layout on disk: ``<path>/<table>/`` per table (see ``storage/table.py``), each with its
+``metadata.json``, part directories, ``detached/`` and mutation files. A directory without
+``metadata.json`` (a crash inside ``create_table``) is ignored with a warning.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import threading
+import uuid
+from pathlib import Path
+from typing import Any, Mapping
+
+from mergetree.errors import MergeTreeError, TableAlreadyExistsError, UnknownTableError
+from mergetree.storage.background import BackgroundMerger
+from mergetree.storage.metadata import METADATA_FILE, TableMetadata, fsync_dir
+from mergetree.storage.table import MergeTreeTable
+
+log = logging.getLogger("mergetree.database")
+
+_DROPPED_PREFIX = ".dropped_"
+
+
+class Database:
+    """A directory of MergeTree tables with a background merge thread."""
+
+    def __init__(self, path: str | Path | None = None, *, background_merges: bool = True,
+                 merge_interval: float = 1.0):
+        self._temporary = path is None
+        self.path = Path(tempfile.mkdtemp(prefix="mergetree-")) if path is None else Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._tables: dict[str, MergeTreeTable] = {}
+        self._closed = False
+        for entry in sorted(self.path.iterdir()):
+            if entry.name.startswith(_DROPPED_PREFIX):
+                shutil.rmtree(entry, ignore_errors=True)   # a DROP TABLE interrupted by a crash
+            elif entry.is_dir() and (entry / METADATA_FILE).exists():
+                self._attach(MergeTreeTable.open(entry))
+            elif entry.is_dir():
+                log.warning("database %s: ignoring directory %s without %s", self.path, entry.name,
+                            METADATA_FILE)
+        self._merger = BackgroundMerger(self._all_tables, interval=merge_interval)
+        if background_merges:
+            self._merger.start()
+
+    def _all_tables(self) -> list[MergeTreeTable]:
+        with self._lock:
+            return list(self._tables.values())
+
+    def _attach(self, table: MergeTreeTable) -> None:
+        table.on_new_part = lambda: self._merger.wake()
+        self._tables[table.name] = table
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise MergeTreeError(f"Database {self.path} is closed")
+
+    # ---- tables
+
+    def create_table(self, name: str, schema, *, engine: str = "MergeTree", order_by=None,
+                     partition_by=None, primary_key=None, ttl: str | None = None,
+                     settings: Mapping[str, Any] | None = None, if_not_exists: bool = False) -> MergeTreeTable:
+        """CREATE TABLE name (schema) ENGINE = engine ORDER BY ... [PARTITION BY ...] [TTL ...]."""
+        self._check_open()
+        metadata = TableMetadata.create(name, schema=schema, engine=engine, order_by=order_by,
+                                        partition_by=partition_by, primary_key=primary_key, ttl=ttl,
+                                        settings=settings)
+        with self._lock:
+            if name in self._tables:
+                if if_not_exists:
+                    return self._tables[name]
+                raise TableAlreadyExistsError(f"Table {name} already exists in {self.path}")
+            table_dir = self.path / name
+            if table_dir.exists():   # leftover of a crash inside create_table (no metadata.json)
+                shutil.rmtree(table_dir)
+            table = MergeTreeTable.create(table_dir, metadata)
+            self._attach(table)
+            return table
+
+    def drop_table(self, name: str, if_exists: bool = False) -> None:
+        self._check_open()
+        with self._lock:
+            table = self._tables.get(name)
+            if table is None:
+                if if_exists:
+                    return
+                raise UnknownTableError(f"Table {name} does not exist in {self.path}")
+            table.close()
+            del self._tables[name]
+            trash = self.path / f"{_DROPPED_PREFIX}{name}_{uuid.uuid4().hex[:8]}"
+            table.path.rename(trash)
+            fsync_dir(self.path)
+        shutil.rmtree(trash, ignore_errors=True)
+
+    def table(self, name: str) -> MergeTreeTable:
+        self._check_open()
+        with self._lock:
+            try:
+                return self._tables[name]
+            except KeyError:
+                raise UnknownTableError(f"Table {name} does not exist in {self.path}; tables: "
+                                        f"{', '.join(sorted(self._tables)) or '(none)'}") from None
+
+    def tables(self) -> list[str]:
+        with self._lock:
+            return sorted(self._tables)
+
+    # ---- data
+
+    def insert(self, name: str, rows) -> int:
+        """Insert rows (list of dicts, dict of columns, NDJSON bytes/str, or a Block); returns rows."""
+        from mergetree.column import Block
+
+        table = self.table(name)
+        block = rows if isinstance(rows, Block) else self._to_block(table, rows)
+        table.insert(block)
+        return block.num_rows
+
+    @staticmethod
+    def _to_block(table: MergeTreeTable, rows):
+        from mergetree.convert import rows_to_block
+
+        if isinstance(rows, str):
+            rows = rows.encode()
+        return rows_to_block(table.metadata.schema, rows, defaults=_default_callables(table) or None)
+
+    def optimize(self, name: str, final: bool = True, partition=None) -> list[str]:
+        return self.table(name).optimize(final=final, partition=partition)
+
+    def delete(self, name: str, where) -> int:
+        return self.table(name).delete(where)
+
+    def truncate(self, name: str) -> int:
+        return self.table(name).truncate()
+
+    def drop_partition(self, name: str, partition) -> int:
+        return self.table(name).drop_partition(partition)
+
+    def read(self, name: str, columns=None, where=None, final: bool = False):
+        return self.table(name).read(columns=columns, where=where, final=final)
+
+    # ---- merges
+
+    def stop_merges(self) -> None:
+        """SYSTEM STOP MERGES: returns once no background merge is running."""
+        self._merger.pause()
+
+    def start_merges(self) -> None:
+        """SYSTEM START MERGES."""
+        self._merger.resume()
+
+    @property
+    def merger(self) -> BackgroundMerger:
+        return self._merger
+
+    # ---- lifecycle
+
+    def close(self) -> None:
+        """Wait for the running merge, close every table; a temporary database is deleted."""
+        if self._closed:
+            return
+        self._merger.shutdown()
+        with self._lock:
+            for t in self._tables.values():
+                t.close()
+            self._closed = True
+        if self._temporary:
+            shutil.rmtree(self.path, ignore_errors=True)
+
+    def __enter__(self) -> "Database":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Database({str(self.path)!r}, tables={self.tables()})"
+
+
+def _default_callables(table: MergeTreeTable) -> dict:
+    """DEFAULT / MATERIALIZED expressions as convert.rows_to_block's ``defaults`` callables."""
+    from mergetree.exec.expression import evaluate
+
+    out = {}
+    for col in table.metadata.columns:
+        if col.default:
+            ast = table.metadata.default_asts[col.name]
+            out[col.name] = (lambda ast, t: lambda block: _cast(evaluate(ast, block), t, block.num_rows))(
+                ast, col.type)
+    return out
+
+
+def _cast(column, target_type, n: int):
+    """A DEFAULT expression's result converted to the column type (broadcast if constant)."""
+    import numpy as np
+
+    from mergetree.column import column_from_values
+
+    if len(column) != n:
+        column = column.take(np.zeros(n, dtype=np.int64))
+    if column.type == target_type:
+        return column
+    try:
+        from mergetree.convert import cast_column
+    except ImportError:
+        return column_from_values(target_type, column.to_pylist())
+    return cast_column(column, target_type)
+
+
+def connect(path: str | Path | None = None, **options) -> Database:
+    """Open (creating if needed) a database directory; no path = a temporary one removed on close."""
+    return Database(path, **options)

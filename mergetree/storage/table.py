@@ -1,0 +1,875 @@
+"""MergeTreeTable: a directory of immutable parts, and everything that changes which parts are active.
+
+This is ClickHouse's ``MergeTreeData`` + ``StorageMergeTree`` in one readable module. The life of
+an inserted block (function names are the real ones below):
+
+1. :meth:`MergeTreeTable.insert` gets a :class:`~mergetree.column.Block` (``Database.insert`` made it
+   from dicts / columns / NDJSON with ``convert.rows_to_block``).
+2. :meth:`_sort_and_split` evaluates the partition key and the sorting key with
+   ``exec.expression.evaluate`` and sorts the block once with ``np.lexsort`` on
+   ``(partition key, sorting key)`` (stable), which both sorts every partition by the key and
+   groups the rows of one partition together; it yields one sorted sub-block per partition.
+3. Per partition (insert is atomic per partition, as in ClickHouse): :meth:`_delay_insert_if_needed`
+   applies back-pressure (``parts_to_delay_insert`` / ``parts_to_throw_insert``), the engine's merging
+   rule is applied inside the block when ``optimize_on_insert`` (Replacing/Summing/Collapsing), and
+   :meth:`_write_temporary_part` calls ``part_writer.write_part`` into ``tmp_insert_*``: every file and
+   the directory are fsynced before it returns.
+4. :meth:`_commit_part`, under the parts lock: allocate the block number N from the table's counter,
+   ``rename(tmp_insert_*, {partition_id}_N_N_0)`` (atomic on POSIX), fsync the table directory, and
+   publish the part into the active set. Readers that took their snapshot earlier do not see it;
+   readers that start later see all of it. Only now does ``insert`` return (the acknowledgement).
+5. Merges (:meth:`merge_once` from the background worker, :meth:`optimize` from the user) pick a
+   contiguous range with ``merge_selector.select_merge``, build the new part outside the lock with
+   ``merger.merge_parts`` (``tmp_merge_*``), then :meth:`_commit_merge` renames it under the lock and
+   marks the sources *outdated*.
+6. :meth:`cleanup_outdated` removes an outdated part from disk once no :class:`Snapshot` holds it:
+   rename to ``delete_tmp_<name>`` (atomic), then delete the files.
+
+Recovery (:meth:`_load_parts`, ClickHouse's ``loadDataParts``): delete ``tmp_*`` / ``delete_tmp_*``
+directories (an unfinished insert, merge or removal simply never happened); open and verify every
+part, moving a part that fails its checks to ``detached/broken_<name>`` (logged, never served, never
+deleted); delete parts covered by another loaded part (a crash after a merge was committed but before
+its sources were removed); set the block counter past every block number seen.
+
+Why the block number is allocated at commit time and not before writing: if insert B took number
+N before writing while insert C took N+1 and committed first, a merge could combine N-1 and N+1
+into ``p_{N-1}_{N+1}_1``, a part that *covers* N without containing its rows, and recovery would then
+drop B's part. ClickHouse allocates under the same lock that publishes (``renameTempPartAndAdd``);
+so do we: active block ranges are always contiguous, and numbers increase in publish order.
+
+Locks: ``_lock`` (the parts lock) guards the part set, the counter and refcounts and is held only
+for short bookkeeping (plus one rename and one directory fsync); ``_merge_lock`` serializes the
+operations that replace parts (merges, OPTIMIZE, DELETE, DROP PARTITION): at most one runs per table,
+so a lightweight delete can never race a merge of the parts it masks. Inserts and reads never wait
+for a merge.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from mergetree.errors import (BadArgumentsError, CorruptedPartError, MergeTreeError, TooManyPartsError,
+                              UnknownColumnError)
+from mergetree.storage.metadata import TableMetadata, fsync_dir, referenced_columns
+from mergetree.storage.part_info import PartInfo, partition_id as make_partition_id
+
+log = logging.getLogger("mergetree.storage.table")
+
+DETACHED_DIR = "detached"
+_MUTATION_FILE_RE = re.compile(r"^mutation_(\d+)\.txt$")
+
+ACTIVE = "Active"
+OUTDATED = "Outdated"
+
+
+# --------------------------------------------------------------------------- part bookkeeping
+
+@dataclass(eq=False)
+class _PartEntry:
+    """The table's view of one part directory (ClickHouse's data part state machine, simplified:
+    Temporary and PreActive are the ``tmp_*`` directory and the locked commit step)."""
+
+    part: Any                       # storage.part.DataPart
+    info: PartInfo
+    state: str = ACTIVE
+    refs: int = 0                   # snapshots (and running merges) holding this part
+    merging: bool = False           # taken by a running merge
+    modification_time: float = field(default_factory=time.time)
+    outdated_at: float | None = None
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+
+class Snapshot:
+    """The set of active parts at one moment, pinned until :meth:`release` (or ``with`` exit).
+
+    ClickHouse queries hold shared pointers to the parts they read; an outdated part is removed
+    from disk only when nobody holds it. Here the table keeps an explicit reference count.
+    """
+
+    def __init__(self, table: "MergeTreeTable", entries: list[_PartEntry]):
+        self._table = table
+        self._entries = entries
+        self._released = False
+
+    @property
+    def parts(self) -> list:
+        return [e.part for e in self._entries]
+
+    def release(self) -> None:
+        if not self._released:
+            self._released = True
+            self._table._release(self._entries)
+
+    def __enter__(self) -> "Snapshot":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+    def __del__(self):  # a forgotten snapshot must not pin parts forever
+        try:
+            self.release()
+        except Exception:
+            pass
+
+
+@dataclass
+class ReadStats:
+    """What a read touched, like ClickHouse's ``rows_read`` / ``bytes_read`` + EXPLAIN indexes."""
+
+    parts_total: int = 0
+    parts_read: int = 0
+    granules_total: int = 0
+    granules_read: int = 0
+    rows_read: int = 0
+    bytes_read: int = 0
+    rows: int = 0                   # rows returned
+
+
+# --------------------------------------------------------------------------- the table
+
+class MergeTreeTable:
+    """One MergeTree table stored in ``path`` (see the module docstring for the life of a row)."""
+
+    def __init__(self, path: Path, metadata: TableMetadata):
+        self.path = Path(path)
+        self.metadata = metadata
+        self._lock = threading.RLock()
+        self._merge_lock = threading.Lock()
+        self._entries: dict[str, _PartEntry] = {}
+        self._next_block = 1
+        self._closed = False
+        self.on_new_part: Callable[[], None] | None = None   # set by the Database: wakes the merger
+        self.last_merge_decision: str = ""
+        self._tmp_seq = 0
+
+    # ---- create / open -------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, path: Path, metadata: TableMetadata) -> "MergeTreeTable":
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=False)
+        (path / DETACHED_DIR).mkdir()
+        metadata.save(path)
+        fsync_dir(path.parent)
+        return cls.open(path)
+
+    @classmethod
+    def open(cls, path: Path) -> "MergeTreeTable":
+        table = cls(Path(path), TableMetadata.load(path))
+        table._load_parts()
+        return table
+
+    def _load_parts(self) -> None:
+        """Recovery at startup: see the module docstring."""
+        from mergetree.storage.part import DataPart
+
+        (self.path / DETACHED_DIR).mkdir(exist_ok=True)
+        loaded: list[_PartEntry] = []
+        max_block = 0
+        for name in sorted(os.listdir(self.path)):
+            full = self.path / name
+            if m := _MUTATION_FILE_RE.match(name):
+                max_block = max(max_block, int(m.group(1)))
+                continue
+            if not full.is_dir() or name == DETACHED_DIR:
+                continue
+            if name.startswith(("tmp_", "delete_tmp_")):
+                log.info("table %s: removing leftover temporary directory %s", self.metadata.name, name)
+                shutil.rmtree(full, ignore_errors=True)
+                continue
+            info = PartInfo.try_parse(name)
+            if info is None:
+                log.warning("table %s: ignoring directory %s: not a part name", self.metadata.name, name)
+                continue
+            max_block = max(max_block, info.max_block, info.mutation)
+            try:
+                part = DataPart.open(full, verify=True)
+            except (CorruptedPartError, OSError, ValueError) as e:
+                self._detach_broken(full, e)
+                continue
+            loaded.append(_PartEntry(part, info, modification_time=full.stat().st_mtime))
+        # Drop parts covered by another loaded part (a merge committed, sources not yet removed).
+        for entry in loaded:
+            coverer = next((o for o in loaded if o is not entry and o.info.contains(entry.info)), None)
+            if coverer is not None:
+                log.info("table %s: removing part %s covered by %s", self.metadata.name, entry.name,
+                         coverer.name)
+                self._remove_part_dir(entry.name)
+            else:
+                self._entries[entry.name] = entry
+        self._next_block = max_block + 1
+
+    def _detach_broken(self, part_dir: Path, error: Exception) -> None:
+        target = self.path / DETACHED_DIR / f"broken_{part_dir.name}"
+        if target.exists():
+            target = target.with_name(f"{target.name}_{uuid.uuid4().hex[:8]}")
+        log.warning("table %s: part %s is broken and was moved to %s: %s", self.metadata.name,
+                    part_dir.name, target.relative_to(self.path), error)
+        os.rename(part_dir, target)
+        fsync_dir(self.path)
+        fsync_dir(target.parent)
+
+    # ---- small accessors ------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self.metadata.name
+
+    @property
+    def settings(self) -> dict:
+        return self.metadata.settings
+
+    def _active_entries(self, partition_id: str | None = None) -> list[_PartEntry]:
+        """Active entries sorted by (partition, block range). Call with ``_lock`` held."""
+        out = [e for e in self._entries.values() if e.state == ACTIVE
+               and (partition_id is None or e.info.partition_id == partition_id)]
+        out.sort(key=lambda e: e.info)
+        return out
+
+    def active_parts(self) -> list:
+        with self._lock:
+            return [e.part for e in self._active_entries()]
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise MergeTreeError(f"Table {self.name} is closed")
+
+    # ---- insert ----------------------------------------------------------------------------
+
+    def insert(self, block) -> list[str]:
+        """Write ``block`` as one new part per partition; return the new part names.
+
+        Returns only after every part is durable and visible (see the module docstring).
+        """
+        self._check_open()
+        block = self._conform(block)
+        if block.num_rows == 0:
+            return []
+        names = []
+        for partition_value, pid, sub in self._sort_and_split(block):
+            self._delay_insert_if_needed(pid)
+            sub = self._optimize_on_insert(sub)
+            tmp = self._write_temporary_part(sub, partition_value)
+            names.append(self._commit_part(tmp, pid))
+        return names
+
+    def _conform(self, block):
+        """Check the block has exactly the table's columns and types, in table order."""
+        from mergetree.column import Block
+
+        cols = {}
+        for c in self.metadata.columns:
+            if c.name not in block.columns:
+                raise UnknownColumnError(f"Insert into {self.name}: block has no column {c.name!r}")
+            col = block[c.name]
+            if col.type != c.type:
+                raise BadArgumentsError(f"Insert into {self.name}: column {c.name!r} has type {col.type}, "
+                                        f"the table declares {c.type}")
+            cols[c.name] = col
+        extra = set(block.columns) - set(cols)
+        if extra:
+            raise UnknownColumnError(f"Insert into {self.name}: unknown column(s) {sorted(extra)}")
+        return Block(cols)
+
+    def key_columns(self, block, asts: list, texts: list[str]) -> list:
+        """Evaluate key expressions (ORDER BY / PARTITION BY members) over a block."""
+        from mergetree.exec.expression import evaluate
+
+        out = []
+        for ast, text in zip(asts, texts):
+            col = block[text] if text in block.columns else evaluate(ast, block)
+            if len(col) != block.num_rows:   # a constant key member: broadcast
+                col = col.take(np.zeros(block.num_rows, dtype=np.int64))
+            out.append(col)
+        return out
+
+    def sorting_key_block(self, block):
+        """The sorting-key columns of ``block`` as a Block named by the key texts."""
+        from mergetree.column import Block
+
+        m = self.metadata
+        return Block(dict(zip(m.order_by, self.key_columns(block, m.sorting_key_asts, m.order_by))))
+
+    def _sort_and_split(self, block) -> Iterable[tuple[tuple, str, Any]]:
+        """Sort by (partition key, sorting key) once; yield (partition value, id, sorted sub-block)."""
+        m = self.metadata
+        part_cols = self.key_columns(block, m.partition_key_asts, m.partition_by)
+        sort_cols = self.key_columns(block, m.sorting_key_asts, m.order_by)
+        part_keys = _order_keys(part_cols)
+        perm = _lexsort(part_keys + _order_keys(sort_cols), block.num_rows)
+        if perm is not None:
+            block = block.take(perm)
+            part_cols = [c.take(perm) for c in part_cols]
+            part_keys = [k[perm] for k in part_keys]
+        starts = _group_starts(part_keys, block.num_rows)
+        bounds = list(zip(starts, starts[1:] + [block.num_rows]))
+        types = [c.type for c in part_cols]
+        for a, b in bounds:
+            value = tuple(c.slice(a, a + 1).to_pylist()[0] for c in part_cols)
+            yield value, make_partition_id(value, types), (block.slice(a, b) if len(bounds) > 1 else block)
+
+    def _optimize_on_insert(self, block):
+        """ClickHouse's optimize_on_insert: apply the engine's merging rule inside one block."""
+        if self.metadata.engine_name == "MergeTree" or not self.settings["optimize_on_insert"]:
+            return block
+        return self.collapse_sorted(block)
+
+    def collapse_sorted(self, block):
+        """Apply the engine's merging algorithm to a block sorted by the sorting key."""
+        from mergetree.storage.merging import algorithm_for
+
+        return algorithm_for(self.metadata).collapse(block, self.sorting_key_block(block))
+
+    def _minmax(self, block) -> dict[str, tuple]:
+        """min and max of every column the partition key reads (the part's minmax index)."""
+        out = {}
+        for name in self.metadata.partition_columns:
+            col = block[name]
+            order = _lexsort(_order_keys([col]), len(col))
+            lo, hi = (0, len(col) - 1) if order is None else (int(order[0]), int(order[-1]))
+            out[name] = (col.slice(lo, lo + 1).to_pylist()[0], col.slice(hi, hi + 1).to_pylist()[0])
+        return out
+
+    def _tmp_dir(self, kind: str) -> Path:
+        with self._lock:
+            self._tmp_seq += 1
+            return self.path / f"tmp_{kind}_{os.getpid()}_{self._tmp_seq}_{uuid.uuid4().hex[:6]}"
+
+    def _write_temporary_part(self, block, partition_value: tuple) -> Path:
+        """write_part into tmp_insert_*; files and directory are fsynced by write_part."""
+        from mergetree.column import Block
+        from mergetree.storage.part_writer import write_part
+
+        m = self.metadata
+        key = self.sorting_key_block(block)
+        primary = Block({t: key[t] for t in m.primary_key})
+        tmp = self._tmp_dir("insert")
+        try:
+            write_part(tmp, block, primary_key=primary, partition_value=partition_value,
+                       minmax=self._minmax(block), codecs=m.codecs or None,
+                       index_granularity=self.settings["index_granularity"])
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return tmp
+
+    def _commit_part(self, tmp: Path, pid: str) -> str:
+        """Allocate the block number, rename tmp -> final name, fsync the table dir, publish."""
+        from mergetree.storage.part import DataPart
+
+        with self._lock:
+            self._check_open()
+            n = self._allocate_block_number()
+            info = PartInfo(pid, n, n, 0)
+            final = self.path / info.name
+            try:
+                os.rename(tmp, final)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+            fsync_dir(self.path)
+            self._entries[info.name] = _PartEntry(DataPart.open(final, verify=False), info)
+        if self.on_new_part is not None:
+            self.on_new_part()
+        return info.name
+
+    def _allocate_block_number(self) -> int:
+        with self._lock:
+            n = self._next_block
+            self._next_block += 1
+            return n
+
+    def _delay_insert_if_needed(self, pid: str) -> None:
+        """Back-pressure, per partition, as ClickHouse's ``delayInsertOrThrowIfNeeded``."""
+        s = self.settings
+        with self._lock:
+            parts = len(self._active_entries(pid))
+        delay_at, throw_at = s["parts_to_delay_insert"], s["parts_to_throw_insert"]
+        if parts >= throw_at:
+            if self.on_new_part is not None:
+                self.on_new_part()
+            raise TooManyPartsError(
+                f"Too many parts ({parts}) in partition {pid} of table {self.name}: the limit is "
+                f"parts_to_throw_insert={throw_at}. Merges are processing significantly slower than "
+                f"inserts: insert bigger blocks less often, or check that merges are not stopped")
+        if parts >= delay_at:
+            span = max(1, throw_at - delay_at)
+            ms = max(s["min_delay_to_insert_ms"], s["max_delay_to_insert"] * 1000 * (parts - delay_at + 1) / span)
+            log.info("table %s: delaying insert by %.0f ms: %d parts in partition %s (parts_to_delay_insert=%d)",
+                     self.name, ms, parts, pid, delay_at)
+            if self.on_new_part is not None:
+                self.on_new_part()
+            time.sleep(ms / 1000)
+
+    # ---- snapshots and reads ---------------------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        """Pin the current active parts (sorted by partition and block range)."""
+        with self._lock:
+            entries = self._active_entries()
+            for e in entries:
+                e.refs += 1
+        return Snapshot(self, entries)
+
+    def _release(self, entries: list[_PartEntry]) -> None:
+        with self._lock:
+            for e in entries:
+                e.refs -= 1
+            has_garbage = any(e.state == OUTDATED and e.refs == 0 for e in entries)
+        if has_garbage:
+            self.cleanup_outdated()
+
+    def read(self, columns: list[str] | None = None, where=None, final: bool = False,
+             with_stats: bool = False):
+        """Read the table: ``Block`` (or ``(Block, ReadStats)`` with ``with_stats``).
+
+        ``where`` is SQL text or an expression AST. Parts are pruned by partition / minmax, granules
+        by the primary index (``KeyCondition``), then the condition is evaluated exactly on the rows
+        read. ``final`` applies the engine's merging rule across parts at read time (SELECT ... FINAL).
+        Lightweight-deleted rows are never returned.
+        """
+        self._check_open()
+        where_ast = _as_expr(where)
+        columns = list(columns) if columns is not None else self.metadata.column_names
+        for c in columns:
+            self.metadata.column(c)   # raises UnknownColumnError
+        with self.snapshot() as snap:
+            block, stats = self._read_parts(snap.parts, columns, where_ast, final)
+        return (block, stats) if with_stats else block
+
+    def count(self, where=None) -> int:
+        """Number of visible rows (after lightweight deletes)."""
+        if where is None:
+            with self.snapshot() as snap:
+                return sum(p.rows - int(np.count_nonzero(~m)) if (m := self._row_mask(p)) is not None
+                           else p.rows for p in snap.parts)
+        first = self.metadata.column_names[0]
+        return self.read(columns=[first], where=where).num_rows
+
+    def _read_parts(self, parts: list, columns: list[str], where_ast, final: bool):
+        from mergetree.column import Block
+
+        m = self.metadata
+        stats = ReadStats(parts_total=len(parts), granules_total=sum(p.marks for p in parts))
+        if final and m.engine_name != "MergeTree":
+            needed = m.column_names
+        else:
+            needed = list(columns)
+            for c in referenced_columns(where_ast) if where_ast is not None else []:
+                m.column(c)
+                if c not in needed:
+                    needed.append(c)
+        condition = self._key_condition(where_ast)
+        blocks = []
+        for part in parts:
+            if part.rows == 0:
+                continue
+            ranges = self._select_mark_ranges(part, condition)
+            if not ranges:
+                continue
+            blk = part.read(needed, ranges)
+            stats.parts_read += 1
+            stats.granules_read += sum(b - a for a, b in ranges)
+            stats.rows_read += blk.num_rows
+            stats.bytes_read += sum(blk[c].nbytes for c in needed)
+            mask = self._row_mask(part)
+            if mask is not None:
+                blk = blk.filter(_mask_for_ranges(mask, part.granule_rows, ranges))
+            if not final and where_ast is not None:
+                blk = blk.filter(_where_mask(where_ast, blk))
+            blocks.append(blk)
+        if blocks:
+            block = Block.concat(blocks) if len(blocks) > 1 else blocks[0]
+        else:
+            block = _empty_block(m, needed)
+        if final and m.engine_name != "MergeTree":
+            block = self._final(block)
+        if final and where_ast is not None:
+            block = block.filter(_where_mask(where_ast, block))
+        block = Block({c: block[c] for c in columns})
+        stats.rows = block.num_rows
+        return block, stats
+
+    def _final(self, block):
+        """SELECT ... FINAL: stable sort by the key (parts are in block order), then collapse."""
+        if block.num_rows == 0:
+            return block
+        keys = self.sorting_key_block(block)
+        perm = _lexsort(_order_keys([keys[t] for t in self.metadata.order_by]), block.num_rows)
+        if perm is not None:
+            block = block.take(perm)
+        return self.collapse_sorted(block)
+
+    def _key_condition(self, where_ast):
+        if where_ast is None:
+            return None
+        from mergetree.storage.key_condition import KeyCondition
+
+        return KeyCondition.for_table(self.metadata, where_ast)
+
+    def _select_mark_ranges(self, part, condition) -> list[tuple[int, int]]:
+        """Partition/minmax pruning, then granule selection by the primary index."""
+        if condition is None:
+            return [(0, part.marks)]
+        if not condition.may_match_part(part):
+            return []
+        return condition.select_mark_ranges(part.primary_index, part.marks)
+
+    def _row_mask(self, part):
+        """The lightweight-delete mask of a part (True = row exists), or None."""
+        from mergetree.storage import mutations
+
+        return mutations.read_row_mask(part)
+
+    # ---- merges ----------------------------------------------------------------------------
+
+    def merge_candidates(self) -> list:
+        from mergetree.storage.merge_selector import MergeCandidate
+
+        now = time.time()
+        with self._lock:
+            return [MergeCandidate(e.name, e.info.partition_id, e.info.min_block, e.info.max_block,
+                                   e.info.level, e.part.rows, e.part.bytes_on_disk,
+                                   max(0.0, now - e.modification_time), e.merging)
+                    for e in self._active_entries()]
+
+    def merge_once(self) -> bool:
+        """One background merge step: ask the selector, run its choice. False when nothing to do."""
+        from mergetree.storage.merge_selector import select_merge
+
+        if self._closed or not self._merge_lock.acquire(blocking=False):
+            return False
+        try:
+            choice = select_merge(self.merge_candidates(), self.settings)
+            self.last_merge_decision = choice.reason
+            if not choice:
+                return False
+            self._run_merge(choice.parts, final=False)
+            return True
+        finally:
+            self._merge_lock.release()
+
+    def optimize(self, final: bool = True, partition=None) -> list[str]:
+        """OPTIMIZE TABLE [PARTITION p] [FINAL]: merge each partition's parts into one, now.
+
+        With ``final`` a partition that already has a single part is rewritten too (level + 1),
+        which applies the engine rule, TTL and deletes to it. ``partition`` is a partition value
+        (``202401``, ``'2024-01-01'``, a tuple) or a partition id string. Returns new part names.
+        """
+        from mergetree.storage.merge_selector import select_for_optimize
+
+        self._check_open()
+        with self._merge_lock:
+            pid = self.resolve_partition(partition) if partition is not None else None
+            choices = select_for_optimize(self.merge_candidates(), partition_id=pid, final=final)
+            return [self._run_merge(c.parts, final=final) for c in choices]
+
+    def _run_merge(self, names: list[str], final: bool) -> str:
+        """Merge the named active parts (``_merge_lock`` held): heavy work outside the parts lock."""
+        from mergetree.storage.merger import merge_parts
+
+        with self._lock:
+            entries = [self._entries[n] for n in names]
+            for e in entries:
+                if e.state != ACTIVE or e.merging:
+                    raise MergeTreeError(f"Cannot merge part {e.name}: it is {e.state}"
+                                         f"{' and already merging' if e.merging else ''}")
+            for e in entries:
+                e.merging = True
+                e.refs += 1
+        try:
+            infos = [e.info for e in entries]
+            new_info = PartInfo(infos[0].partition_id, min(i.min_block for i in infos),
+                                max(i.max_block for i in infos), max(i.level for i in infos) + 1,
+                                max(i.mutation for i in infos))
+            t0 = time.perf_counter()
+            tmp = merge_parts(self.path, [e.part for e in entries], new_info, self.metadata, final=final)
+            self._commit_merge(Path(tmp), new_info, entries)
+            log.info("table %s: merged %d parts into %s in %.3f s", self.name, len(entries), new_info.name,
+                     time.perf_counter() - t0)
+            return new_info.name
+        finally:
+            with self._lock:
+                for e in entries:
+                    e.merging = False
+                    e.refs -= 1
+            self.cleanup_outdated()
+
+    def _commit_merge(self, tmp: Path, info: PartInfo, sources: list[_PartEntry]) -> None:
+        """Publish a merged part and mark its sources outdated, in one locked step."""
+        from mergetree.storage.part import DataPart
+
+        final = self.path / info.name
+        with self._lock:
+            try:
+                os.rename(tmp, final)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+            fsync_dir(self.path)
+            self._entries[info.name] = _PartEntry(DataPart.open(final, verify=False), info)
+            now = time.time()
+            for e in sources:
+                e.state, e.outdated_at = OUTDATED, now
+
+    def cleanup_outdated(self) -> list[str]:
+        """Remove outdated parts nobody reads any more (ClickHouse's clearOldPartsFromFilesystem)."""
+        lifetime = self.settings["old_parts_lifetime"]
+        now = time.time()
+        with self._lock:
+            victims = [e for e in self._entries.values() if e.state == OUTDATED and e.refs == 0
+                       and now - (e.outdated_at or 0) >= lifetime]
+            for e in victims:
+                del self._entries[e.name]
+        for e in victims:
+            self._remove_part_dir(e.name)
+        self._retire_empty_parts()
+        return [e.name for e in victims]
+
+    def _retire_empty_parts(self) -> None:
+        """An empty active part (everything deleted, or a DROP PARTITION marker) is only needed
+        while it still covers outdated parts on disk; then it becomes outdated itself."""
+        with self._lock:
+            for e in list(self._entries.values()):
+                if e.state == ACTIVE and e.part.rows == 0 and not e.merging and not any(
+                        o is not e and e.info.contains(o.info) for o in self._entries.values()):
+                    e.state, e.outdated_at = OUTDATED, time.time()
+                    has_victim = True
+                    break
+            else:
+                has_victim = False
+        if has_victim:
+            self.cleanup_outdated()
+
+    def _remove_part_dir(self, name: str) -> None:
+        src = self.path / name
+        tmp = self.path / f"delete_tmp_{name}"
+        try:
+            os.rename(src, tmp)
+        except FileNotFoundError:
+            return
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    # ---- partitions, truncate, delete ------------------------------------------------------
+
+    def resolve_partition(self, partition) -> str:
+        """A partition value (as PARTITION BY computes it) or a partition id -> the partition id."""
+        with self._lock:
+            ids = {e.info.partition_id for e in self._entries.values()}
+        if isinstance(partition, str) and partition in ids:
+            return partition
+        value = partition if isinstance(partition, tuple) else (partition,)
+        try:
+            return make_partition_id(value)
+        except (ValueError, TypeError) as e:
+            raise BadArgumentsError(f"Bad partition {partition!r} for table {self.name}: {e}") from None
+
+    def drop_partition(self, partition) -> int:
+        """ALTER TABLE DROP PARTITION: returns the number of parts dropped."""
+        self._check_open()
+        with self._merge_lock:
+            return self._drop_partitions([self.resolve_partition(partition)])
+
+    def truncate(self) -> int:
+        self._check_open()
+        with self._merge_lock:
+            with self._lock:
+                pids = sorted({e.info.partition_id for e in self._active_entries()})
+            return self._drop_partitions(pids)
+
+    def _drop_partitions(self, pids: list[str]) -> int:
+        """Replace all parts of each partition by one empty covering part (``_merge_lock`` held).
+
+        The empty part is what makes the drop durable and atomic: after a crash, recovery sees it
+        covers the dropped parts and removes them. It is retired once they are gone from disk.
+        """
+        from mergetree.column import Block
+        from mergetree.storage.part import DataPart
+        from mergetree.storage.part_writer import write_part
+
+        dropped = 0
+        for pid in pids:
+            with self._lock:
+                entries = self._active_entries(pid)
+            if not entries:
+                continue
+            infos = [e.info for e in entries]
+            info = PartInfo(pid, min(i.min_block for i in infos), max(i.max_block for i in infos),
+                            max(i.level for i in infos) + 1, max(i.mutation for i in infos))
+            empty = _empty_block(self.metadata, self.metadata.column_names)
+            sample = entries[0].part
+            tmp = self._tmp_dir("drop")
+            write_part(tmp, empty, primary_key=Block({t: _empty_block_col(empty, self, t)
+                                                      for t in self.metadata.primary_key}),
+                       partition_value=tuple(sample.partition_value), minmax={},
+                       index_granularity=self.settings["index_granularity"])
+            final = self.path / info.name
+            with self._lock:
+                os.rename(tmp, final)
+                fsync_dir(self.path)
+                self._entries[info.name] = _PartEntry(DataPart.open(final, verify=False), info)
+                now = time.time()
+                for e in entries:
+                    e.state, e.outdated_at = OUTDATED, now
+            dropped += len(entries)
+        self.cleanup_outdated()
+        return dropped
+
+    def delete(self, where) -> int:
+        """Lightweight DELETE FROM t WHERE ...: mask matching rows; the next merge drops them.
+
+        Ordered with inserts by block number, as in ClickHouse: the delete takes a block number
+        (its mutation version) and only touches parts with smaller block numbers, i.e. the parts
+        active when it started. Returns the number of rows newly masked.
+        """
+        from mergetree.storage import mutations
+
+        self._check_open()
+        where_ast = _as_expr(where)
+        for c in referenced_columns(where_ast):
+            self.metadata.column(c)
+        with self._merge_lock:
+            version = self._allocate_block_number()
+            with self.snapshot() as snap:
+                return mutations.lightweight_delete(self, snap.parts, where_ast, version)
+
+    # ---- introspection ---------------------------------------------------------------------
+
+    def parts(self, active_only: bool = True) -> list[dict]:
+        """Rows like ClickHouse's system.parts, sorted by partition and block range."""
+        with self._lock:
+            entries = sorted((e for e in self._entries.values() if e.state == ACTIVE or not active_only),
+                             key=lambda e: e.info)
+            return [{
+                "name": e.name,
+                "partition": _partition_text(e.part.partition_value),
+                "partition_value": tuple(e.part.partition_value),
+                "partition_id": e.info.partition_id,
+                "rows": e.part.rows,
+                "marks": e.part.marks,
+                "bytes_on_disk": e.part.bytes_on_disk,
+                "level": e.info.level,
+                "min_block_number": e.info.min_block,
+                "max_block_number": e.info.max_block,
+                "min_block": e.info.min_block,
+                "max_block": e.info.max_block,
+                "mutation_version": e.info.mutation,
+                "active": e.state == ACTIVE,
+                "state": e.state,
+                "refcount": e.refs,
+                "modification_time": e.modification_time,
+                "path": str(self.path / e.name),
+            } for e in entries]
+
+    def verify(self) -> None:
+        """CHECK TABLE: verify the checksums of every active part (raises CorruptedPartError)."""
+        for part in self.active_parts():
+            part.verify_checksums()
+
+    # ---- shutdown --------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Wait for a running merge, then refuse further work."""
+        with self._merge_lock:
+            self._closed = True
+        self.cleanup_outdated()
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _as_expr(where):
+    if where is None or not isinstance(where, str):
+        return where
+    import sqlparse_ch
+
+    return sqlparse_ch.parse_expr(where)
+
+
+def _order_keys(columns: list) -> list[np.ndarray]:
+    """Flatten ``Column.order_key()`` results (an array or a tuple of arrays) into a list."""
+    keys: list[np.ndarray] = []
+    for c in columns:
+        k = c.order_key()
+        keys.extend(k if isinstance(k, tuple) else [k])
+    return keys
+
+
+def _lexsort(keys: list[np.ndarray], n: int) -> np.ndarray | None:
+    """Stable permutation sorting rows by ``keys`` (first key most significant); None = identity."""
+    if not keys or n <= 1:
+        return None
+    perm = np.lexsort(keys[::-1])
+    if np.all(perm[1:] > perm[:-1]):   # already sorted: skip the copy (inserts often are)
+        return None
+    return perm
+
+
+def _group_starts(keys: list[np.ndarray], n: int) -> list[int]:
+    """Start offsets of runs of equal key tuples in sorted rows."""
+    if n == 0:
+        return [0]
+    change = np.zeros(n, dtype=bool)
+    change[0] = True
+    for k in keys:
+        change[1:] |= k[1:] != k[:-1]
+    return np.flatnonzero(change).tolist()
+
+
+def _where_mask(where_ast, block) -> np.ndarray:
+    from mergetree.exec.expression import evaluate
+
+    col = evaluate(where_ast, block)
+    return column_truth(col, block.num_rows)
+
+
+def column_truth(col, n: int) -> np.ndarray:
+    """A filter column -> bool array (NULL counts as false, as in WHERE)."""
+    nulls = getattr(col, "nulls", None)
+    inner = getattr(col, "values", col)
+    values = np.asarray(getattr(inner, "values", inner))
+    mask = values.astype(bool)
+    if nulls is not None:
+        mask &= ~np.asarray(nulls)
+    if mask.shape == () or len(mask) != n:   # a constant condition
+        mask = np.full(n, bool(mask.reshape(-1)[0]) if mask.size else False)
+    return mask
+
+
+def _mask_for_ranges(mask: np.ndarray, granule_rows: np.ndarray, ranges: list[tuple[int, int]]) -> np.ndarray:
+    """Rows of a whole-part mask that correspond to the granules in ``ranges``."""
+    starts = np.concatenate([[0], np.cumsum(granule_rows, dtype=np.int64)])
+    return np.concatenate([mask[starts[a]:starts[b]] for a, b in ranges])
+
+
+def _empty_block(metadata: TableMetadata, names: list[str]):
+    from mergetree.column import Block, default_column
+
+    return Block({n: default_column(metadata.column(n).type, 0) for n in names})
+
+
+def _empty_block_col(empty_block, table: MergeTreeTable, text: str):
+    return table.sorting_key_block(empty_block)[text]
+
+
+def _partition_text(value) -> str:
+    """system.parts.partition: the partition value as ClickHouse prints it."""
+    value = tuple(value)
+    if not value:
+        return "tuple()"
+    texts = [f"'{v}'" if isinstance(v, str) else str(v) for v in value]
+    return texts[0] if len(texts) == 1 else "(" + ", ".join(texts) + ")"
