@@ -139,3 +139,55 @@ def chdb_format_many(queries: list[str], chunk: int = 200) -> list[str | None]:
         text = res.bytes().decode() if hasattr(res, "bytes") else str(res)
         out.extend(json.loads(text.strip().splitlines()[0])["f"])
     return out
+
+
+_CHILDREN_RE = re.compile(r" \(children \d+\)$")
+
+
+def chdb_explain_ast(query: str) -> str | None:
+    """ClickHouse's parsed AST (``EXPLAIN AST``) of ``query``, normalised so that it compares
+    structure and not layout: parentheses vanish, child counts are dropped and chains of the
+    associative ``and`` / ``or`` / ``concat`` are flattened (``(a AND b) AND c`` == ``a AND b AND c``).
+    None when ClickHouse cannot explain the query."""
+    import chdb
+
+    try:
+        res = chdb.query("EXPLAIN AST " + query, "TabSeparatedRaw")
+    except Exception:
+        return None
+    text = res.bytes().decode() if hasattr(res, "bytes") else str(res)
+    # indentation tree -> nested [label, children]
+    root: list = ["<root>", []]
+    stack = [(-1, root)]
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        depth = len(line) - len(line.lstrip(" "))
+        node = [_CHILDREN_RE.sub("", line.strip()), []]
+        while stack[-1][0] >= depth:
+            stack.pop()
+        stack[-1][1][1].append(node)
+        stack.append((depth, node))
+
+    def flatten(node):
+        label, children = node
+        children = [flatten(c) for c in children]
+        base = label.split(" (alias ")[0]
+        if base in ("Function and", "Function or", "Function concat") and len(children) == 1 \
+                and children[0][0] == "ExpressionList":
+            args = []
+            for arg in children[0][1]:
+                if arg[0] == base and len(arg[1]) == 1 and arg[1][0][0] == "ExpressionList":
+                    args.extend(arg[1][0][1])
+                else:
+                    args.append(arg)
+            children = [["ExpressionList", args]]
+        return [label, children]
+
+    def dump(node, depth=0):
+        out = [" " * depth + node[0]]
+        for c in node[1]:
+            out.extend(dump(c, depth + 1))
+        return out
+
+    return "\n".join(dump(flatten(root)))

@@ -247,3 +247,33 @@ WHERE date = today()
 GROUP BY endpoint
 ORDER BY calls DESC
 LIMIT 25;
+
+-- 30-line dashboard endpoint node (also the parser benchmark's pipe node)
+WITH
+    {tz:String} AS tz,
+    toStartOfInterval(toTimeZone(timestamp, tz), INTERVAL 1 HOUR) AS bucket
+SELECT
+    bucket,
+    tenant_id,
+    lower(event_type) AS type,
+    count() AS events,
+    uniqExact(user_id) AS users,
+    sumIf(amount, event_type = 'purchase') AS revenue,
+    round(revenue / nullIf(users, 0), 2) AS revenue_per_user,
+    quantiles(0.5, 0.9, 0.99)(duration_ms) AS duration_q,
+    argMax(country, timestamp) AS last_country,
+    countIf(status >= 500) / count() AS error_rate
+FROM events AS e
+LEFT JOIN tenants AS t ON e.tenant_id = t.id
+WHERE timestamp >= {start:DateTime} AND timestamp < {end:DateTime}
+  AND tenant_id IN {tenants:Array(UInt32)}
+  AND event_type NOT IN ('heartbeat', 'debug')
+  AND (country = {country:String} OR {country:String} = '')
+  AND t.plan != 'free'
+GROUP BY bucket, tenant_id, type
+HAVING events > 0
+ORDER BY bucket ASC, events DESC
+LIMIT 5 BY bucket
+LIMIT {limit:UInt32}
+SETTINGS max_threads = 2, max_execution_time = 10
+FORMAT JSON;
