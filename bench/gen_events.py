@@ -531,15 +531,16 @@ def generate_events(
 
 def events_block(cols: dict[str, object]):
     """Wrap :func:`generate_events` output as a ``mergetree.column.Block`` (imported lazily)."""
-    from mergetree.column import Block, column_from_numpy
+    from mergetree.column import Block, FixedColumn
     from mergetree.types import parse_type
 
     out = {}
-    for k, v in cols.items():
+    for k in COLUMNS:
+        v = cols[k]
         if isinstance(v, Strings):
             out[k] = v.to_column()
         else:
-            out[k] = column_from_numpy(parse_type("DateTime"), v)
+            out[k] = FixedColumn(parse_type("DateTime"), np.ascontiguousarray(v, dtype=np.uint32))
     return Block(out)
 
 
