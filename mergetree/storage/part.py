@@ -1,0 +1,438 @@
+"""Open, verify and read a data part: :class:`DataPart`.
+
+The format is documented in :mod:`mergetree.storage.part_writer`. Reading granules ``[a, b)`` of a
+column, for every substream of the column:
+
+1. take mark ``a`` = (block offset, offset in block) and mark ``b`` from the ``.mrk`` array;
+2. read the ``.bin`` bytes from mark ``a``'s block to mark ``b``'s block (inclusive when mark ``b``
+   points inside a block);
+3. check every compressed block's CRC, decompress the blocks straight into one preallocated
+   buffer (sizes come from the block headers) and undo Delta;
+4. slice the buffer from mark ``a``'s in-block offset to mark ``b``'s position;
+5. rebuild the column from the substreams (String: lengths -> offsets; dictionary strings: gather;
+   Nullable/Array/LowCardinality recursively) as the spec's column classes.
+
+Several mark ranges are read stream by stream and concatenated before rebuilding, so a read is
+one pass per substream. Read statistics go to a :class:`ReadStats`.
+
+Errors: anything missing, truncated or failing a checksum raises
+:class:`mergetree.errors.CorruptedPartError` naming the part, the file and (for data) the column.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgpack
+import numpy as np
+
+from mergetree.errors import BadArgumentsError, CorruptedPartError, UnknownColumnError
+from mergetree.storage.codecs import BLOCK_HEADER_SIZE, BlockCorruptedError, decode_blocks, dictionary_decode
+from mergetree.storage.part_info import PartInfo
+from mergetree.storage.part_writer import (CHECKSUMS_FILE, COLUMNS_FILE, COUNT_FILE, MARK_DTYPE, PARTITION_FILE,
+                                           PRIMARY_INDEX_FILE, SERIALIZATION_FILE, escape_for_file_name, file_hash,
+                                           parse_columns_txt, unescape_for_file_name, unpack_values)
+
+__all__ = ["DataPart", "ReadStats"]
+
+
+@dataclass
+class ReadStats:
+    """What a read touched (summed over calls): ClickHouse's read_rows / read_bytes and more."""
+
+    rows: int = 0                 # rows returned
+    marks: int = 0                # granules read
+    bytes_read: int = 0           # compressed bytes read from .bin files
+    bytes_decompressed: int = 0   # bytes produced by decompression (incl. parts of blocks thrown away)
+    blocks: int = 0               # compressed blocks decoded
+    parts: int = 0                # parts read
+
+    def add(self, other: "ReadStats") -> None:
+        for f in ("rows", "marks", "bytes_read", "bytes_decompressed", "blocks", "parts"):
+            setattr(self, f, getattr(self, f) + getattr(other, f))
+
+
+def _column_of_file(file: str) -> str:
+    """The column a data/mark file belongs to (``a%2Eb.size0.bin`` -> ``a.b``)."""
+    return unescape_for_file_name(file.split(".")[0])
+
+
+class DataPart:
+    """An immutable part directory opened for reading.
+
+    Attributes: ``path``, ``name``, ``info`` (PartInfo, or None for a ``tmp_*`` directory),
+    ``rows``, ``marks`` (number of granules), ``granule_rows`` (int64 per granule),
+    ``index_granularity``, ``columns`` (list of (name, DataType)), ``primary_index`` (Block with one
+    row per mark incl. the final one), ``partition_value`` (tuple), ``minmax`` (column ->
+    (min, max)), ``bytes_on_disk``, ``checksums`` (file -> (size, hash)).
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.name = self.path.name
+        self.info = PartInfo.try_parse(self.name)
+
+    # ------------------------------------------------------------------ open
+
+    @classmethod
+    def open(cls, path, *, verify: bool = True) -> "DataPart":
+        """Load a part's metadata, marks and primary index.
+
+        ``verify=True`` compares every file's size with ``checksums.txt`` (cheap: no reading);
+        :meth:`verify_checksums` re-hashes all files.
+        """
+        part = cls(Path(path))
+        part._load(verify)
+        return part
+
+    def _corrupt(self, file: str | None, reason: str) -> CorruptedPartError:
+        return CorruptedPartError(self.name, file, reason)
+
+    def _read_text(self, file: str) -> str:
+        try:
+            return (self.path / file).read_text()
+        except FileNotFoundError:
+            raise self._corrupt(file, "file is missing") from None
+
+    def _load(self, verify: bool) -> None:
+        from mergetree.types import parse_type
+
+        if not self.path.is_dir():
+            raise self._corrupt(None, f"part directory {self.path} does not exist")
+        if not (self.path / CHECKSUMS_FILE).exists():
+            raise self._corrupt(CHECKSUMS_FILE, "file is missing: the part was not completely written")
+        self.checksums = self._parse_checksums(self._read_text(CHECKSUMS_FILE))
+        if verify:
+            self.verify_sizes()
+        try:
+            self.rows = int(self._read_text(COUNT_FILE).strip())
+        except ValueError as e:
+            raise self._corrupt(COUNT_FILE, f"not a row count: {e}") from None
+        try:
+            self.columns = [(n, parse_type(t)) for n, t in parse_columns_txt(self._read_text(COLUMNS_FILE))]
+        except Exception as e:  # noqa: BLE001 - any parse failure means a corrupt file
+            if isinstance(e, CorruptedPartError):
+                raise
+            raise self._corrupt(COLUMNS_FILE, f"cannot parse: {e}") from None
+        try:
+            ser = json.loads(self._read_text(SERIALIZATION_FILE))
+            self._serialization = ser["columns"]
+            self.granule_rows = np.asarray(ser["granule_rows"], np.int64)
+            self.index_granularity = int(ser["index_granularity"])
+        except (ValueError, KeyError, TypeError) as e:
+            raise self._corrupt(SERIALIZATION_FILE, f"cannot parse: {e}") from None
+        self.marks = len(self.granule_rows)
+        if int(self.granule_rows.sum()) != self.rows:
+            raise self._corrupt(SERIALIZATION_FILE, f"granules hold {int(self.granule_rows.sum())} rows "
+                                                    f"but count.txt says {self.rows}")
+        self._types = dict(self.columns)
+        if set(self._serialization) != set(self._types):
+            raise self._corrupt(SERIALIZATION_FILE, "columns differ from columns.txt")
+        try:
+            self.partition_value = tuple(unpack_values((self.path / PARTITION_FILE).read_bytes()))
+        except FileNotFoundError:
+            raise self._corrupt(PARTITION_FILE, "file is missing") from None
+        except Exception as e:  # noqa: BLE001
+            raise self._corrupt(PARTITION_FILE, f"cannot parse: {e}") from None
+        self.minmax = {}
+        for f in self.checksums:
+            if f.startswith("minmax_") and f.endswith(".idx"):
+                try:
+                    lo, hi = unpack_values((self.path / f).read_bytes())
+                except Exception as e:  # noqa: BLE001
+                    raise self._corrupt(f, f"cannot parse: {e}") from None
+                self.minmax[unescape_for_file_name(f[len("minmax_"):-len(".idx")])] = (lo, hi)
+        self._mark_cache: dict[str, np.ndarray] = {}
+        self.primary_index = self._load_primary_index()
+
+    @staticmethod
+    def _parse_checksums_lines(text: str):
+        lines = text.split("\n")
+        if lines[0] != "checksums format version: mergetree-1":
+            raise ValueError(f"unknown header {lines[0]!r}")
+        n = int(lines[1].split()[0])
+        out = {}
+        for line in lines[2:2 + n]:
+            name, size, digest = line.split("\t")
+            out[name] = (int(size), digest)
+        if len(out) != n:
+            raise ValueError(f"expected {n} entries, found {len(out)}")
+        return out
+
+    def _parse_checksums(self, text: str) -> dict[str, tuple[int, str]]:
+        try:
+            return self._parse_checksums_lines(text)
+        except (ValueError, IndexError) as e:
+            raise self._corrupt(CHECKSUMS_FILE, f"cannot parse: {e}") from None
+
+    def _describe(self, file: str) -> str:
+        if file.endswith((".bin", ".mrk")):
+            return f"column {_column_of_file(file)}: "
+        return ""
+
+    def verify_sizes(self) -> None:
+        """Every file listed in checksums.txt exists with the listed size (ClickHouse's check on load)."""
+        for file, (size, _) in self.checksums.items():
+            try:
+                actual = (self.path / file).stat().st_size
+            except FileNotFoundError:
+                raise self._corrupt(file, f"{self._describe(file)}file is missing") from None
+            if actual != size:
+                raise self._corrupt(file, f"{self._describe(file)}size is {actual} bytes, "
+                                          f"checksums.txt says {size}")
+
+    def verify_checksums(self) -> None:
+        """Re-hash every file and compare with checksums.txt; raise CorruptedPartError on a mismatch."""
+        if not hasattr(self, "checksums"):
+            self.checksums = self._parse_checksums(self._read_text(CHECKSUMS_FILE))
+        self.verify_sizes()
+        for file, (_, digest) in self.checksums.items():
+            if file_hash(self.path / file) != digest:
+                raise self._corrupt(file, f"{self._describe(file)}checksum mismatch (file content changed)")
+
+    @property
+    def bytes_on_disk(self) -> int:
+        return sum(size for size, _ in self.checksums.values()) + (self.path / CHECKSUMS_FILE).stat().st_size
+
+    def column_bytes_on_disk(self, name: str) -> int:
+        """Compressed bytes of one column (its .bin files)."""
+        return sum(self.checksums[s["file"] + ".bin"][0] for s in _node_streams(self._serialization[name]))
+
+    # ------------------------------------------------------------------ marks and index
+
+    def _marks_of(self, file: str) -> np.ndarray:
+        m = self._mark_cache.get(file)
+        if m is None:
+            mf = file + ".mrk"
+            try:
+                raw = (self.path / mf).read_bytes()
+            except FileNotFoundError:
+                raise self._corrupt(mf, f"{self._describe(mf)}file is missing") from None
+            if len(raw) % MARK_DTYPE.itemsize:
+                raise self._corrupt(mf, f"{self._describe(mf)}size {len(raw)} is not a multiple of "
+                                        f"{MARK_DTYPE.itemsize}")
+            m = np.frombuffer(raw, MARK_DTYPE)
+            self._mark_cache[file] = m
+        return m
+
+    def _load_primary_index(self):
+        from mergetree.column import Block
+        from mergetree.types import parse_type
+
+        try:
+            raw = msgpack.unpackb((self.path / PRIMARY_INDEX_FILE).read_bytes(), raw=False)
+            cols = {}
+            for c in raw["columns"]:
+                streams = c["streams"]
+                col = _build_column(c["node"], lambda meta, whole=False: np.frombuffer(streams[meta["file"]], np.uint8),
+                                    parse_type)
+                cols[c["name"]] = col
+            index = Block(cols, num_rows=raw["rows"] if not cols else None)
+        except FileNotFoundError:
+            raise self._corrupt(PRIMARY_INDEX_FILE, "file is missing") from None
+        except Exception as e:  # noqa: BLE001
+            raise self._corrupt(PRIMARY_INDEX_FILE, f"cannot parse: {e}") from None
+        expected = self.marks + 1 if self.rows else 0
+        if cols and index.num_rows != expected:
+            raise self._corrupt(PRIMARY_INDEX_FILE, f"{index.num_rows} entries, expected {expected}")
+        return index
+
+    # ------------------------------------------------------------------ reading
+
+    def _normalize_ranges(self, mark_ranges) -> list[tuple[int, int]]:
+        if mark_ranges is None:
+            return [(0, self.marks)] if self.marks else []
+        out: list[tuple[int, int]] = []
+        for a, b in sorted((int(a), int(b)) for a, b in mark_ranges):
+            if not 0 <= a <= b <= self.marks:
+                raise BadArgumentsError(f"mark range [{a}, {b}) out of bounds for part {self.name} "
+                                        f"with {self.marks} marks")
+            if a == b:
+                continue
+            if out and a <= out[-1][1]:
+                out[-1] = (out[-1][0], max(out[-1][1], b))
+            else:
+                out.append((a, b))
+        return out
+
+    def _read_stream(self, meta: dict, ranges, stats: ReadStats, column: str) -> np.ndarray:
+        """Bytes of one substream for the given mark ranges (concatenated)."""
+        file = meta["file"]
+        marks = self._marks_of(file)
+        bin_name = file + ".bin"
+        if len(marks) < 2:
+            raise self._corrupt(file + ".mrk", f"column {column}: no marks")
+        pieces = []
+        try:
+            with open(self.path / bin_name, "rb") as f:
+                for a, b in ranges:
+                    ca, ia = int(marks["block_offset"][a]), int(marks["offset_in_block"][a])
+                    cb, ib = int(marks["block_offset"][b]), int(marks["offset_in_block"][b])
+                    end = cb
+                    if ib:
+                        f.seek(cb)
+                        header = f.read(BLOCK_HEADER_SIZE)
+                        if len(header) < BLOCK_HEADER_SIZE:
+                            raise BlockCorruptedError(f"truncated block header at offset {cb}")
+                        end = cb + BLOCK_HEADER_SIZE + int.from_bytes(header[6:10], "little")
+                    if end < ca:
+                        raise BlockCorruptedError(f"marks {a}..{b} go backwards ({ca} > {end})")
+                    f.seek(ca)
+                    buf = f.read(end - ca)
+                    if len(buf) != end - ca:
+                        raise BlockCorruptedError(f"file ends at {ca + len(buf)}, marks need {end} bytes")
+                    decoded = decode_blocks(buf, 0, len(buf))
+                    stop = len(decoded)
+                    if ib:   # the last block is only needed up to mark b's offset
+                        last = cb - ca          # the block at mark b starts here in buf
+                        last_dsize = int.from_bytes(buf[last + 10:last + 14], "little")
+                        stop = len(decoded) - last_dsize + ib
+                    if not 0 <= ia <= stop <= len(decoded):
+                        raise BlockCorruptedError(f"mark offsets {ia}..{stop} outside decoded {len(decoded)} bytes")
+                    stats.bytes_read += len(buf)
+                    stats.bytes_decompressed += len(decoded)
+                    stats.blocks += _count_blocks(buf)
+                    pieces.append(decoded[ia:stop])
+        except FileNotFoundError:
+            raise self._corrupt(bin_name, f"column {column}: file is missing") from None
+        except BlockCorruptedError as e:
+            raise self._corrupt(bin_name, f"column {column}: {e}") from None
+        if len(pieces) == 1:
+            return pieces[0]
+        return np.concatenate(pieces) if pieces else np.zeros(0, np.uint8)
+
+    def read(self, columns: list[str] | None = None, mark_ranges=None, stats: ReadStats | None = None):
+        """Read ``columns`` (default: all) for the granules in ``mark_ranges`` (list of [a, b)).
+
+        Only the compressed blocks the ranges need are read and decoded. Returns a Block; adds
+        rows/marks/bytes to ``stats`` when given (also kept as ``self.last_read_stats``).
+        """
+        from mergetree.column import Block
+        from mergetree.types import parse_type
+
+        names = [n for n, _ in self.columns] if columns is None else list(columns)
+        for n in names:
+            if n not in self._types:
+                raise UnknownColumnError(f"Part {self.name} has no column '{n}' "
+                                         f"(columns: {', '.join(x for x, _ in self.columns)})")
+        ranges = self._normalize_ranges(mark_ranges)
+        local = ReadStats()
+        out = {}
+        for n in names:
+            def fetch(meta, whole=False, _n=n):
+                return self._read_stream(meta, [(0, 1)] if whole else ranges, local, _n)
+            if ranges:
+                try:
+                    col = _build_column(self._serialization[n], fetch, parse_type)
+                except _BadData as e:
+                    raise self._corrupt(e.file, f"column {n}: {e.reason}") from None
+            else:
+                from mergetree.column import empty_column
+                col = empty_column(self._types[n])
+            out[n] = col
+        nrows = int(sum(self.granule_rows[a:b].sum() for a, b in ranges))
+        local.rows = nrows
+        local.marks = sum(b - a for a, b in ranges)
+        local.parts = 1
+        for n, col in out.items():
+            if len(col) != nrows:
+                raise self._corrupt(None, f"column {n}: read {len(col)} rows, marks say {nrows}")
+        self.last_read_stats = local
+        if stats is not None:
+            stats.add(local)
+        return Block(out, num_rows=nrows)
+
+    def __repr__(self) -> str:
+        return f"DataPart({self.name!r}, rows={getattr(self, 'rows', '?')}, marks={getattr(self, 'marks', '?')})"
+
+
+def _count_blocks(buf: bytes) -> int:
+    n, pos = 0, 0
+    while pos < len(buf):
+        pos += BLOCK_HEADER_SIZE + int.from_bytes(buf[pos + 6:pos + 10], "little")
+        n += 1
+    return n
+
+
+class _BadData(Exception):
+    def __init__(self, file: str, reason: str):
+        self.file, self.reason = file, reason
+
+
+def _node_streams(node: dict):
+    """Every stream meta dict of a serialization node (depth first)."""
+    for key in ("stream", "sizes", "data", "nulls", "codes"):
+        if key in node:
+            yield node[key]
+    for key in ("values", "dict"):
+        if key in node:
+            yield from _node_streams(node[key])
+
+
+def _typed(meta: dict, raw: np.ndarray) -> np.ndarray:
+    dtype = np.dtype(meta["dtype"])
+    shape = tuple(meta["shape"])
+    width = dtype.itemsize * int(np.prod(shape, dtype=np.int64))
+    if width and raw.nbytes % width:
+        raise _BadData(meta["file"] + ".bin", f"{raw.nbytes} bytes is not a multiple of the row width {width}")
+    arr = raw.view(dtype) if raw.nbytes else np.zeros(0, dtype)
+    return arr.reshape((-1,) + shape) if shape else arr
+
+
+def _offsets_from_sizes(meta: dict, sizes: np.ndarray) -> np.ndarray:
+    offsets = np.empty(len(sizes) + 1, np.int64)
+    offsets[0] = 0
+    np.cumsum(sizes, out=offsets[1:])
+    return offsets
+
+
+def _build_column(node: dict, fetch, parse_type):
+    """Rebuild a column from its serialization node; ``fetch(meta, whole)`` returns stream bytes."""
+    from mergetree import column as mc
+
+    kind = node["kind"]
+    t = parse_type(node["type"])
+    whole = bool(node.get("whole"))
+    if kind == "fixed":
+        meta = node["stream"]
+        return mc.FixedColumn(t, _typed(meta, fetch(meta, whole)))
+    if kind == "string":
+        sizes = _typed(node["sizes"], fetch(node["sizes"], whole))
+        data = fetch(node["data"], whole)
+        offsets = _offsets_from_sizes(node["sizes"], sizes)
+        if int(offsets[-1]) != len(data):
+            raise _BadData(node["data"]["file"] + ".bin",
+                           f"string lengths add up to {int(offsets[-1])} bytes, data has {len(data)}")
+        return mc.StringColumn(t, offsets, data)
+    if kind == "dict_string":
+        dictionary = _build_column(node["dict"], fetch, parse_type)
+        codes = _typed(node["codes"], fetch(node["codes"], whole))
+        try:
+            offsets, data = dictionary_decode(dictionary.offsets, dictionary.data, codes)
+        except BlockCorruptedError as e:
+            raise _BadData(node["codes"]["file"] + ".bin", str(e)) from None
+        return mc.StringColumn(t, offsets, data)
+    if kind == "nullable":
+        nulls = _typed(node["nulls"], fetch(node["nulls"], whole)).view(np.bool_)
+        values = _build_column(node["values"], fetch, parse_type)
+        if len(values) != len(nulls):
+            raise _BadData(node["nulls"]["file"] + ".bin", f"{len(nulls)} null flags for {len(values)} values")
+        return mc.NullableColumn(t, values, nulls)
+    if kind == "array":
+        sizes = _typed(node["sizes"], fetch(node["sizes"], whole))
+        values = _build_column(node["values"], fetch, parse_type)
+        offsets = _offsets_from_sizes(node["sizes"], sizes)
+        if int(offsets[-1]) != len(values):
+            raise _BadData(node["sizes"]["file"] + ".bin",
+                           f"array sizes add up to {int(offsets[-1])} elements, found {len(values)}")
+        return mc.ArrayColumn(t, offsets, values)
+    if kind == "low_cardinality":
+        dictionary = _build_column(node["dict"], fetch, parse_type)
+        codes = _typed(node["codes"], fetch(node["codes"], whole))
+        if len(codes) and int(codes.max()) >= len(dictionary):
+            raise _BadData(node["codes"]["file"] + ".bin",
+                           f"code {int(codes.max())} out of range of a {len(dictionary)}-entry dictionary")
+        return mc.LowCardinalityColumn(t, dictionary, codes)
+    raise _BadData(SERIALIZATION_FILE, f"unknown serialization kind {kind!r}")
