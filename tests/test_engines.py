@@ -1,0 +1,131 @@
+"""Engines against ClickHouse itself: the same rows merged by our algorithms and by chDB.
+
+For each engine, several random datasets are inserted into a chDB table (one INSERT per
+"part", with the session setting `optimize_on_insert = 0` so rows only meet in the merge), then `OPTIMIZE TABLE t FINAL`
+(and, separately, `SELECT ... FINAL` without merging) gives the reference rows. Our side:
+concatenate the parts in insertion order, stable sort by the sorting key, and collapse with
+`mergetree.storage.merging`. chDB runs in a subprocess (one data path per process, see
+CLICKHOUSE.md section 0.10), once per test for all datasets.
+"""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from mergetree.column import Block
+from mergetree.storage.merging import algorithm_for
+
+from test_merging import block
+
+chdb = pytest.importorskip("chdb")
+
+_ORACLE = r"""
+import json, sys
+from chdb.session import Session
+s = Session()
+out = []
+for sql in json.load(sys.stdin):
+    out.append(str(s.query(sql, "TabSeparated")))
+json.dump(out, sys.stdout)
+"""
+
+
+def run_chdb(statements: list[str]) -> list[str]:
+    proc = subprocess.run([sys.executable, "-c", _ORACLE], input=json.dumps(statements), capture_output=True,
+                          text=True, timeout=300)
+    if proc.returncode != 0:
+        raise RuntimeError(f"chDB oracle failed: {proc.stderr[-2000:]}")
+    return json.loads(proc.stdout)
+
+
+def sql_value(v):
+    if isinstance(v, str):
+        return "'" + v.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return "NULL" if v is None else str(v)
+
+
+def parse_tsv(text: str, spec: dict) -> list[tuple]:
+    rows = []
+    for line in text.splitlines():
+        if not line:
+            continue
+        vals = []
+        for raw, t in zip(line.split("\t"), spec.values()):
+            if raw == "\\N":
+                vals.append(None)
+            elif t == "String":
+                vals.append(raw)
+            elif t.startswith("Float"):
+                vals.append(float(raw))
+            else:
+                vals.append(int(raw))
+        rows.append(tuple(vals))
+    return rows
+
+
+def ours(engine, args, spec, key, parts, final):
+    b = Block.concat([block(spec, rows) for rows in parts if rows] or [block(spec, [])])
+    b = b.take(b.sort_permutation(key))
+    out = algorithm_for(engine, args, b.schema, key).collapse(b, key, final=final)
+    return [tuple(float(v) if isinstance(v, float) else v for v in r) for r in out.to_pylist_rows()]
+
+
+SPEC = {"k1": "String", "k2": "Int16", "ver": "UInt32", "del": "UInt8", "a": "Int16", "b": "UInt8",
+        "f": "Float64", "n": "Nullable(Int32)", "sign": "Int8"}
+ENGINES = {
+    "ReplacingMergeTree": ["ver"],
+    "ReplacingMergeTree_del": ["ver", "del"],
+    "SummingMergeTree": [],
+    "SummingMergeTree_cols": ["(a, f)"],
+    "CollapsingMergeTree": ["sign"],
+}
+
+
+def random_parts(rng, nparts, rows_per_part, keys):
+    parts = []
+    for _ in range(nparts):
+        n = int(rng.integers(0, rows_per_part + 1))
+        rows = []
+        for _ in range(n):
+            rows.append((str(rng.choice(["", "a", "b", "ü"])), int(rng.integers(-1, 2)) * keys,
+                         int(rng.integers(0, 4)), int(rng.integers(0, 2)), int(rng.integers(-40000, 40000)) % 65536 - 32768,
+                         int(rng.integers(0, 256)), float(rng.integers(-3, 4)),  # integral floats: exact sums
+                         None if rng.random() < 0.3 else int(rng.integers(-2, 3)),
+                         int(rng.choice([-1, 1]))))
+        parts.append(rows)
+    return parts
+
+
+@pytest.mark.parametrize("variant", list(ENGINES))
+def test_engine_matches_chdb(variant):
+    engine = variant.split("_")[0]
+    args = ENGINES[variant]
+    rng = np.random.default_rng(sum(map(ord, variant)))
+    datasets = [random_parts(rng, int(rng.integers(1, 5)), 8, keys=int(rng.integers(1, 3))) for _ in range(25)]
+    cols = ", ".join(f"{n} {t}" for n, t in SPEC.items())
+    names = ", ".join(SPEC)
+    # optimize_on_insert is a query/session setting; as a table SETTING chDB silently ignores it
+    stmts = ["CREATE DATABASE IF NOT EXISTS d", "SET optimize_on_insert = 0"]
+    for i, parts in enumerate(datasets):
+        for suffix in ("m", "f"):  # m: OPTIMIZE FINAL, f: SELECT ... FINAL
+            stmts.append(f"CREATE TABLE d.t{i}{suffix} ({cols}) ENGINE = {engine}({', '.join(args)}) "
+                         f"ORDER BY (k1, k2)")
+            for rows in parts:
+                if rows:
+                    values = ", ".join("(" + ", ".join(sql_value(v) for v in r) + ")" for r in rows)
+                    stmts.append(f"INSERT INTO d.t{i}{suffix} ({names}) VALUES {values}")
+        stmts.append(f"OPTIMIZE TABLE d.t{i}m FINAL")
+        stmts.append(f"SELECT {names} FROM d.t{i}m ORDER BY ALL")
+        stmts.append(f"SELECT {names} FROM d.t{i}f FINAL ORDER BY ALL")
+    results = iter(r for s, r in zip(stmts, run_chdb(stmts)) if s.startswith("SELECT"))
+    for i, parts in enumerate(datasets):
+        merged, final = next(results), next(results)
+        want_merged = parse_tsv(merged, SPEC)
+        want_final = parse_tsv(final, SPEC)
+        got_merged = ours(engine, args, SPEC, ["k1", "k2"], parts, final=False)
+        got_final = ours(engine, args, SPEC, ["k1", "k2"], parts, final=True)
+        assert sorted(got_merged, key=repr) == sorted(want_merged, key=repr), f"dataset {i}: {parts}"
+        assert sorted(got_final, key=repr) == sorted(want_final, key=repr), f"dataset {i} FINAL: {parts}"
