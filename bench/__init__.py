@@ -1,0 +1,1 @@
+"""Benchmarks and data generators (run as modules: python -m bench.<name>)."""

@@ -1,0 +1,179 @@
+"""Fuzz the SQL parser with hypothesis text mutations of corpus statements.
+
+Properties:
+  * on any input the parser either returns an AST or raises ``sqlparse_ch.ParseError`` — never another
+    exception, never a lark exception, never a hang (each parse runs under a SIGALRM budget);
+  * a ParseError always carries a position inside the input (line/column within range);
+  * whatever parses also prints, and the print parses back to the same AST (print -> parse -> equal).
+
+The default run is ~300 examples per property; ``pytest -m slow tests/test_parser_fuzz.py`` runs many more.
+"""
+from __future__ import annotations
+
+import re
+import signal
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+sys.path.insert(0, str(Path(__file__).parent / "sql"))
+from corpus_lib import load_corpus  # noqa: E402
+
+sqlparse_ch = pytest.importorskip("sqlparse_ch")
+if not hasattr(sqlparse_ch, "parse"):
+    pytest.skip("sqlparse_ch.parse not available yet", allow_module_level=True)
+from sqlparse_ch import ParseError, format_sql, parse  # noqa: E402
+
+BUDGET_SECONDS = 5
+SEEDS = [c.sql for c in load_corpus()]
+TOKEN_RE = re.compile(r"\w+|\s+|'(?:[^'\\]|\\.)*'?|[^\w\s]")
+
+SQL_BITS = [
+    "SELECT", "FROM", "WHERE", "GROUP BY", "ORDER BY", "LIMIT", "JOIN", "ON", "USING", "AS", "AND", "OR",
+    "NOT", "IN", "IS NULL", "BETWEEN", "CASE", "WHEN", "THEN", "ELSE", "END", "WITH", "UNION ALL", "FINAL",
+    "ARRAY JOIN", "SETTINGS", "FORMAT", "OVER", "(", ")", "[", "]", "{", "}", ",", ";", ".", "::", "->",
+    "?", ":", "'", '"', "`", "--", "/*", "*/", "#!", "\\", "||", "=", "==", "!=", "<>", "<=", ">=", "*",
+    "-", "+", "/", "%", "1", "1.5", "1e", "0x", "inf", "nan", "NULL", "true", "{x:UInt8}", "{x:",
+    "INTERVAL", "DAY", "x ->", "(x, y) ->", "quantiles(0.5)(", "count()", "\n", "\t", " ",
+]
+unicode_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=4)
+
+
+class Hang(BaseException):
+    """Raised by the alarm; a BaseException so that no `except Exception` in the parser can swallow it."""
+
+
+@contextmanager
+def time_budget(seconds: float):
+    def on_alarm(signum, frame):
+        raise Hang(f"parser did not finish within {seconds}s")
+
+    old = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+@st.composite
+def mutated_sql(draw):
+    text = draw(st.sampled_from(SEEDS))
+    for _ in range(draw(st.integers(1, 4))):
+        tokens = TOKEN_RE.findall(text) or [""]
+        op = draw(st.sampled_from(["del_char", "ins_char", "del_tok", "dup_tok", "swap_tok", "ins_bit",
+                                   "truncate", "replace_unicode", "ins_unicode"]))
+        n = len(text)
+        if op == "del_char" and n:
+            i = draw(st.integers(0, n - 1))
+            j = draw(st.integers(i + 1, min(n, i + 3)))
+            text = text[:i] + text[j:]
+        elif op == "ins_char":
+            i = draw(st.integers(0, n))
+            text = text[:i] + draw(st.sampled_from("()[]{},;.:'\"`?*-+/%=<>!|\\#@$ \n\t0aZ_")) + text[i:]
+        elif op == "del_tok":
+            k = draw(st.integers(0, len(tokens) - 1))
+            text = "".join(tokens[:k] + tokens[k + 1:])
+        elif op == "dup_tok":
+            k = draw(st.integers(0, len(tokens) - 1))
+            text = "".join(tokens[:k + 1] + tokens[k:])
+        elif op == "swap_tok":
+            a = draw(st.integers(0, len(tokens) - 1))
+            b = draw(st.integers(0, len(tokens) - 1))
+            tokens[a], tokens[b] = tokens[b], tokens[a]
+            text = "".join(tokens)
+        elif op == "ins_bit":
+            k = draw(st.integers(0, len(tokens)))
+            text = "".join(tokens[:k] + [" " + draw(st.sampled_from(SQL_BITS)) + " "] + tokens[k:])
+        elif op == "truncate" and n:
+            text = text[:draw(st.integers(0, n - 1))]
+        elif op == "replace_unicode" and n:
+            i = draw(st.integers(0, n - 1))
+            text = text[:i] + draw(unicode_text) + text[i + 1:]
+        elif op == "ins_unicode":
+            i = draw(st.integers(0, n))
+            text = text[:i] + draw(unicode_text) + text[i:]
+    return text
+
+
+def _check_only_parse_error(text: str):
+    try:
+        with time_budget(BUDGET_SECONDS):
+            ast = parse(text)
+    except ParseError as err:
+        lines = text.split("\n")
+        assert err.line is None or 1 <= err.line <= len(lines) + 1, (err.line, str(err))
+        assert err.column is None or err.column >= 1, (err.column, str(err))
+        assert str(err), "empty ParseError message"
+        return None
+    except Hang:
+        pytest.fail(f"parser hangs on {text!r}")
+    except Exception as exc:   # anything else is a bug: report the input that caused it
+        pytest.fail(f"parser raised {type(exc).__name__} instead of ParseError on {text!r}: {exc}")
+    return ast
+
+
+def _check_round_trip(text: str):
+    ast = _check_only_parse_error(text)
+    if ast is None:
+        return
+    printed = format_sql(ast)
+    try:
+        with time_budget(BUDGET_SECONDS):
+            again = parse(printed)
+    except ParseError as err:
+        pytest.fail(f"print of a parsed mutant does not parse:\ninput {text!r}\nprint {printed!r}\n{err}")
+    assert again == ast, f"round trip changed the AST:\ninput {text!r}\nprint {printed!r}"
+    assert format_sql(again) == printed
+
+
+FAST = settings(max_examples=300, deadline=None, derandomize=True, database=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SLOW = settings(max_examples=5000, deadline=None, database=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@FAST
+@given(mutated_sql())
+def test_mutants_only_raise_parse_error(text):
+    _check_only_parse_error(text)
+
+
+@FAST
+@given(mutated_sql())
+def test_parsed_mutants_round_trip(text):
+    _check_round_trip(text)
+
+
+@FAST
+@given(st.text(max_size=60))
+def test_random_text_only_raises_parse_error(text):
+    _check_only_parse_error(text)
+
+
+@pytest.mark.slow
+@SLOW
+@given(mutated_sql())
+def test_mutants_only_raise_parse_error_soak(text):
+    _check_only_parse_error(text)
+
+
+@pytest.mark.slow
+@SLOW
+@given(mutated_sql())
+def test_parsed_mutants_round_trip_soak(text):
+    _check_round_trip(text)
+
+
+@pytest.mark.parametrize("text", [
+    "", " ", ";", ";;", "--", "/*", "/* unterminated", "'", "\"", "`", "(", ")", "((((((((((((((((((((",
+    "SELECT " + "(" * 200 + "1" + ")" * 200, "SELECT " + " + ".join(["1"] * 500), "\x00", "SELECT \x00",
+    "SELECT 'a\\", "SELECT {x:", "SELECT 1e", "SELECT 0x", "SELECT ∑", "SÉLECT 1", "SELECT\u00a01",
+])
+def test_edge_inputs_only_raise_parse_error(text):
+    _check_only_parse_error(text)
