@@ -5,13 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import sys
 import uuid
+from pathlib import Path
 
 import numpy as np
 import orjson
 import pytest
 
-from bench import gen_events as ge
+_ROOT = str(Path(__file__).resolve().parent.parent)
+if _ROOT not in sys.path:  # bench/ is not an installed package; plain `pytest` must find it
+    sys.path.insert(0, _ROOT)
+
+from bench import gen_events as ge  # noqa: E402
 
 ANCHOR = "2026-01-01 00:00:00"
 ANCHOR_TS = int(dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc).timestamp())
@@ -289,3 +295,17 @@ def test_cli_writes_file(tmp_path):
         "event_type": cols["event_type"][0], "properties": cols["properties"][0],
         "timestamp": _fmt_ts(cols["timestamp"][0]),
     }
+
+
+def test_events_block_is_a_mergetree_block():
+    pytest.importorskip("mergetree.column")
+    cols = ge.generate_events(50, seed=12)
+    block = ge.events_block(cols)
+    assert block.num_rows == 50
+    assert [(n, str(t)) for n, t in block.schema] == [
+        ("event_id", "String"), ("user_id", "String"), ("event_type", "String"),
+        ("properties", "String"), ("timestamp", "DateTime")]
+    rows = block.to_pylist_rows()
+    assert [r[1] for r in rows] == cols["user_id"].to_pylist()
+    assert [r[4] for r in rows] == [dt.datetime.fromtimestamp(int(t), dt.timezone.utc).replace(tzinfo=None)
+                                    for t in cols["timestamp"]]
