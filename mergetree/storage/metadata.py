@@ -55,7 +55,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "old_parts_lifetime": 0.0,           # seconds an outdated part is kept after its last reader (chDB: 0)
     "merge_with_ttl_timeout": 0.0,
     "ttl_only_drop_parts": False,
-    "fsync_after_insert": True,          # our durability contract: an acknowledged insert survives kill -9
+    "verify_checksums_on_open": True,    # re-hash every file at startup (ClickHouse only compares sizes)
 }
 # Selector tuning knobs accepted as well (see merge_selector.MergeSelectorSettings).
 _SELECTOR_SETTINGS = ("size_fixed_cost_to_add", "min_parts_to_lower_base", "max_parts_to_lower_base",
@@ -340,7 +340,8 @@ class TableMetadata:
 
     @property
     def codecs(self) -> dict[str, str]:
-        return {c.name: c.codec for c in self.columns if c.codec}
+        """Column -> codec text as write_part takes it (``CODEC(Delta, ZSTD(3))``)."""
+        return {c.name: f"CODEC({c.codec})" for c in self.columns if c.codec}
 
     @cached_property
     def sorting_key_asts(self) -> list:

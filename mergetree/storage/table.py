@@ -156,12 +156,14 @@ class MergeTreeTable:
         self.on_new_part: Callable[[], None] | None = None   # set by the Database: wakes the merger
         self.last_merge_decision: str = ""
         self._tmp_seq = 0
+        self._algorithm = None
 
     # ---- create / open -------------------------------------------------------------------
 
     @classmethod
     def create(cls, path: Path, metadata: TableMetadata) -> "MergeTreeTable":
         path = Path(path)
+        cls(path, metadata).merging_algorithm   # validates the engine arguments before any I/O
         path.mkdir(parents=True, exist_ok=False)
         (path / DETACHED_DIR).mkdir()
         metadata.save(path)
@@ -199,6 +201,8 @@ class MergeTreeTable:
             max_block = max(max_block, info.max_block, info.mutation)
             try:
                 part = DataPart.open(full, verify=True)
+                if self.settings["verify_checksums_on_open"]:
+                    part.verify_checksums()
             except (CorruptedPartError, OSError, ValueError) as e:
                 self._detach_broken(full, e)
                 continue
@@ -213,6 +217,19 @@ class MergeTreeTable:
             else:
                 self._entries[entry.name] = entry
         self._next_block = max_block + 1
+
+    def _quarantine(self, part, error: Exception) -> None:
+        """A part found corrupted while serving: take it out of the active set, detach it.
+
+        The query that found it fails (with the part and column in the error); later queries are
+        served from the remaining parts. The files are kept in ``detached/broken_<name>``.
+        """
+        with self._lock:
+            entry = self._entries.get(part.name)
+            if entry is None or entry.part is not part or entry.state != ACTIVE:
+                return
+            del self._entries[part.name]
+            self._detach_broken(self.path / part.name, error)
 
     def _detach_broken(self, part_dir: Path, error: Exception) -> None:
         target = self.path / DETACHED_DIR / f"broken_{part_dir.name}"
@@ -329,11 +346,35 @@ class MergeTreeTable:
             return block
         return self.collapse_sorted(block)
 
-    def collapse_sorted(self, block):
-        """Apply the engine's merging algorithm to a block sorted by the sorting key."""
-        from mergetree.storage.merging import algorithm_for
+    @property
+    def merging_algorithm(self):
+        """The engine's MergingAlgorithm (merging.algorithm_for); validated at CREATE."""
+        if self._algorithm is None:
+            from mergetree.storage.merging import algorithm_for
 
-        return algorithm_for(self.metadata).collapse(block, self.sorting_key_block(block))
+            m = self.metadata
+            key_columns = list(m.order_by)
+            for ast in m.sorting_key_asts:
+                key_columns += [c for c in referenced_columns(ast) if c not in key_columns]
+            self._algorithm = algorithm_for(m.engine_name, m.engine_args, m.schema, key_columns,
+                                            m.partition_columns)
+        return self._algorithm
+
+    def collapse_sorted(self, block, final: bool = False):
+        """Apply the engine's merging algorithm to a block sorted by the sorting key.
+
+        Sorting-key members that are expressions (``toDate(ts)``) are added to the block under
+        their text for the algorithm to find equal-key runs, and removed afterwards.
+        """
+        from mergetree.column import Block
+
+        m = self.metadata
+        names = list(block.columns)
+        keys = self.sorting_key_block(block)
+        extra = {t: keys[t] for t in m.order_by if t not in block.columns}
+        work = Block({**{n: block[n] for n in names}, **extra}) if extra else block
+        out = self.merging_algorithm.collapse(work, list(m.order_by), final=final)
+        return Block({n: out[n] for n in names}) if extra else out
 
     def _minmax(self, block) -> dict[str, tuple]:
         """min and max of every column the partition key reads (the part's minmax index)."""
@@ -482,7 +523,11 @@ class MergeTreeTable:
             ranges = self._select_mark_ranges(part, condition)
             if not ranges:
                 continue
-            blk = part.read(needed, ranges)
+            try:
+                blk = part.read(needed, ranges)
+            except CorruptedPartError as e:
+                self._quarantine(part, e)
+                raise
             stats.parts_read += 1
             stats.granules_read += sum(b - a for a, b in ranges)
             stats.rows_read += blk.num_rows
@@ -513,7 +558,7 @@ class MergeTreeTable:
         perm = _lexsort(_order_keys([keys[t] for t in self.metadata.order_by]), block.num_rows)
         if perm is not None:
             block = block.take(perm)
-        return self.collapse_sorted(block)
+        return self.collapse_sorted(block, final=True)
 
     def _key_condition(self, where_ast):
         if where_ast is None:
