@@ -251,11 +251,29 @@ def test_parse_many_topic_file(topic):
     """A whole topic (statements, their comments, ';' separators) parses as a multi-statement text and
     yields the same ASTs as parsing each statement alone."""
     cases = [c for c in BY_TOPIC[topic] if _parsed(c)[1] is None]
-    text = "\n\n".join(f"-- {c.description}\n{c.sql};" for c in cases) + "\n"
+    def terminated(sql):   # a ';' after a trailing line comment would be commented out
+        last = sql.rsplit("\n", 1)[-1]
+        return sql + ("\n;" if "--" in last or "#!" in last else ";")
+
+    pieces, offsets, pos = [], [], 0
+    for c in cases:
+        head = f"-- {c.description}\n"
+        offsets.append(pos + len(head))
+        piece = head + terminated(c.sql) + "\n\n"
+        pieces.append(piece)
+        pos += len(piece)
+    text = "".join(pieces)
     stmts = list(parse_many(text))
     assert len(stmts) == len(cases)
-    for c, stmt in zip(cases, stmts):
+    for c, stmt, start in zip(cases, stmts, offsets):
         assert stmt == _parsed(c)[0], c.id
+        # the statement's span starts at its first token and covers it up to its last token
+        span = stmt.span
+        assert span.start == start, (c.id, span, text[span.start:span.start + 30])
+        covered = text[span.start:span.end].rstrip().rstrip(";").rstrip()
+        rest = c.sql[len(covered):]
+        assert c.sql.startswith(covered) and re.fullmatch(r"(\s|--[^\n]*|#![^\n]*|/\*.*?\*/)*", rest, re.S), (
+            c.id, covered[-40:], rest)
 
 
 # ---------------------------------------------------------------------------------------------
