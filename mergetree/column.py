@@ -1,0 +1,765 @@
+"""In-memory columns and blocks: numpy arrays, never numpy object arrays.
+
+A column is an immutable value: operations return new columns that may share (views of) the
+arrays of their input; nobody writes into a column's arrays after construction.
+
+==========================  =====================================================================
+Column class                physical layout
+==========================  =====================================================================
+FixedColumn(type, values)   one numpy array of ``type.dtype`` and shape ``(n,) + type.value_shape``
+                            (numbers, Bool, Date/Date32/DateTime/DateTime64, Decimal, UUID (n, 2),
+                            FixedString(N) (n, N))
+StringColumn                ``offsets`` int64 (n + 1, offsets[0] == 0) + ``data`` uint8
+NullableColumn              ``values`` (a column of the inner type; the type default under a NULL)
+                            + ``nulls`` bool mask
+ArrayColumn                 ``offsets`` int64 (n + 1) + ``values`` (column of all elements)
+LowCardinalityColumn        ``dictionary`` (column of distinct values) + ``codes`` uint8/16/32
+==========================  =====================================================================
+
+Every column has ``len(c)``, ``c.type``, ``take(indices)``, ``filter(mask)``, ``slice(a, b)``,
+``Column.concat(columns)``, ``to_pylist()``, ``nbytes``, ``order_key(descending=False)`` and
+``equals(other)``.
+
+``order_key`` returns one 1-D numeric array, or a tuple of them (most significant first),
+whose ascending order (``np.lexsort(key[::-1])``, or ``kernels.sort.sort_permutation``) is
+ClickHouse's order of the values: integers as themselves, floats through an order-preserving
+unsigned integer map (``-0 == 0``, NaN after +inf), strings/FixedString/arrays as dense ranks
+(numba kernel), UUID as (low half, high half) like ClickHouse, NULLs last. With
+``descending=True`` the key sorts in ClickHouse's DESC order, which still puts NaN and NULL
+last. Equal values have equal keys, so keys also serve for grouping and merge equality.
+
+``to_pylist`` gives Python values: int, float, str (bytes that are not UTF-8 are decoded with
+``surrogateescape``), bool, ``datetime.date``, ``datetime.datetime`` (tz-aware when the type has
+a time zone, naive UTC otherwise; DateTime64 beyond microseconds is truncated),
+``decimal.Decimal``, ``uuid.UUID``, None, list.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import decimal
+import uuid
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from mergetree import types as T
+from mergetree.errors import SizesMismatchError, TypeMismatchError
+
+_EMPTY_OFFSETS = np.zeros(1, np.int64)
+
+
+def _as_indices(indices) -> np.ndarray:
+    idx = np.asarray(indices)
+    if idx.dtype.kind not in "iu":
+        if idx.size == 0:
+            return np.zeros(0, np.int64)
+        raise TypeError(f"take() needs integer indices, got dtype {idx.dtype}")
+    return idx.astype(np.int64, copy=False)
+
+
+def _as_mask(mask, n: int) -> np.ndarray:
+    m = np.asarray(mask)
+    if m.dtype != np.bool_:
+        m = m.astype(np.bool_)
+    if m.shape != (n,):
+        raise SizesMismatchError(f"filter mask has {m.shape[0] if m.ndim else 0} rows, column has {n}")
+    return m
+
+
+def _check_same_type(columns: Sequence["Column"]) -> T.DataType:
+    if not columns:
+        raise ValueError("Column.concat needs at least one column")
+    t = columns[0].type
+    for c in columns[1:]:
+        if c.type != t:
+            raise TypeMismatchError(f"Cannot concatenate columns of types {t} and {c.type}")
+    return t
+
+
+def _ranged_positions(starts: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """New offsets and the flat source positions of rows [starts[i], starts[i] + lens[i])."""
+    new_offsets = np.empty(len(lens) + 1, np.int64)
+    new_offsets[0] = 0
+    np.cumsum(lens, out=new_offsets[1:])
+    total = int(new_offsets[-1])
+    if total == 0:
+        return new_offsets, np.zeros(0, np.int64)
+    pos = np.arange(total, dtype=np.int64)
+    pos += np.repeat(starts - new_offsets[:-1], lens)
+    return new_offsets, pos
+
+
+class Column:
+    """Base class of all columns; see the module docstring for the shared API."""
+
+    __slots__ = ("type",)
+
+    type: T.DataType
+
+    def __len__(self) -> int:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def take(self, indices) -> "Column":
+        raise NotImplementedError
+
+    def filter(self, mask) -> "Column":
+        return self.take(np.flatnonzero(_as_mask(mask, len(self))))
+
+    def slice(self, start: int, stop: int) -> "Column":
+        raise NotImplementedError
+
+    @classmethod
+    def concat(cls, columns: Sequence["Column"]) -> "Column":
+        columns = list(columns)
+        _check_same_type(columns)
+        if len(columns) == 1:
+            return columns[0]
+        return type(columns[0])._concat(columns)
+
+    @classmethod
+    def _concat(cls, columns: list["Column"]) -> "Column":
+        raise NotImplementedError
+
+    def to_pylist(self) -> list:
+        raise NotImplementedError
+
+    @property
+    def nbytes(self) -> int:
+        raise NotImplementedError
+
+    def order_key(self, descending: bool = False):
+        raise NotImplementedError
+
+    def dense_ranks(self) -> np.ndarray:
+        """int64 dense ranks (0 = smallest) in ClickHouse order; equal values, equal ranks."""
+        from mergetree.kernels.sort import dense_rank_keys
+        return dense_rank_keys(self.order_key())
+
+    def equals(self, other: "Column") -> bool:
+        raise NotImplementedError
+
+    def __getitem__(self, i: int):
+        """One value as a Python object (convenience; not for hot paths)."""
+        n = len(self)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError(f"row {i} out of range for a column of {n} rows")
+        return self.slice(i, i + 1).to_pylist()[0]
+
+    def __repr__(self) -> str:
+        values = self.slice(0, min(len(self), 10)).to_pylist()
+        more = ", ..." if len(self) > 10 else ""
+        return f"{type(self).__name__}({self.type}, {values!r}{more} [{len(self)} rows])"
+
+    def __eq__(self, other):  # columns are compared with .equals(); == would be ambiguous
+        raise TypeError("use Column.equals() to compare columns")
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+# --------------------------------------------------------------------------- FixedColumn
+
+
+def _float_order_key(values: np.ndarray, descending: bool) -> np.ndarray:
+    bits = values.dtype.itemsize * 8
+    udt = np.dtype(f"u{bits // 8}")
+    x = values.copy()
+    x[x == 0] = 0  # -0.0 == 0.0
+    nan = np.isnan(x)
+    x[nan] = 0
+    b = x.view(udt)
+    sign = np.array(1 << (bits - 1), dtype=udt)
+    key = np.where(b & sign, ~b, b | sign)
+    if descending:
+        key = ~key
+        key[nan] = np.iinfo(udt).max
+    else:
+        key[nan] = np.iinfo(udt).max
+    # keys of real values never reach max: ~(+inf | sign) > 0 and +inf | sign < max
+    return key
+
+
+class FixedColumn(Column):
+    """A column of fixed-width values held in one numpy array."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, type: T.DataType, values: np.ndarray):
+        if not type.is_fixed:
+            raise TypeMismatchError(f"FixedColumn cannot hold type {type}")
+        values = np.asarray(values)
+        if values.dtype != type.dtype or values.shape[1:] != type.value_shape or values.ndim != 1 + len(type.value_shape):
+            raise TypeMismatchError(
+                f"FixedColumn of {type} needs a {type.dtype} array of shape (n, {', '.join(map(str, type.value_shape))}), "
+                f"got {values.dtype} {values.shape}")
+        self.type = type
+        self.values = values
+
+    def __len__(self) -> int:
+        return self.values.shape[0]
+
+    def take(self, indices) -> "FixedColumn":
+        return FixedColumn(self.type, self.values[_as_indices(indices)])
+
+    def filter(self, mask) -> "FixedColumn":
+        return FixedColumn(self.type, self.values[_as_mask(mask, len(self))])
+
+    def slice(self, start: int, stop: int) -> "FixedColumn":
+        return FixedColumn(self.type, self.values[start:stop])
+
+    @classmethod
+    def _concat(cls, columns):
+        return FixedColumn(columns[0].type, np.concatenate([c.values for c in columns]))
+
+    @property
+    def nbytes(self) -> int:
+        return self.values.nbytes
+
+    def to_pylist(self) -> list:
+        return _fixed_to_pylist(self.type, self.values)
+
+    def order_key(self, descending: bool = False):
+        t = self.type
+        v = self.values
+        if isinstance(t, T.FloatType):
+            return _float_order_key(v, descending)
+        if isinstance(t, T.UUIDType):
+            low, high = v[:, 1], v[:, 0]
+            return (~low, ~high) if descending else (low, high)
+        if isinstance(t, T.FixedStringType):
+            from mergetree.kernels.strings import dense_rank_sequences
+            n, width = v.shape
+            offsets = np.arange(n + 1, dtype=np.int64) * width
+            ranks = dense_rank_sequences(offsets, np.ascontiguousarray(v).reshape(-1))
+            return ~ranks if descending else ranks
+        return ~v if descending else v
+
+    def equals(self, other) -> bool:
+        if not isinstance(other, FixedColumn) or other.type != self.type:
+            return False
+        if isinstance(self.type, T.FloatType):
+            return np.array_equal(self.values, other.values, equal_nan=True)
+        return np.array_equal(self.values, other.values)
+
+
+def _datetime64_to_pylist(ticks: np.ndarray, precision: int, tz: str | None) -> list:
+    if precision <= 6:
+        us = ticks.astype(np.int64) * (10 ** (6 - precision))
+    else:
+        us = ticks.astype(np.int64) // (10 ** (precision - 6))
+    naive = us.astype("datetime64[us]").tolist()
+    if tz is None:
+        return naive
+    tzinfo = T.get_tzinfo(tz)
+    return [d.replace(tzinfo=T.UTC).astimezone(tzinfo) for d in naive]
+
+
+def _fixed_to_pylist(t: T.DataType, v: np.ndarray) -> list:
+    if isinstance(t, (T.IntType, T.FloatType)):
+        return v.tolist()
+    if isinstance(t, T.BoolType):
+        return v.astype(np.bool_).tolist()
+    if isinstance(t, (T.DateType, T.Date32Type)):
+        return v.astype(np.int64).astype("datetime64[D]").tolist()
+    if isinstance(t, T.DateTimeType):
+        if t.timezone is None:
+            return v.astype(np.int64).astype("datetime64[s]").tolist()
+        tzinfo = t.tzinfo
+        return [_dt.datetime.fromtimestamp(s, tzinfo) for s in v.tolist()]
+    if isinstance(t, T.DateTime64Type):
+        return _datetime64_to_pylist(v, t.precision, t.timezone)
+    if isinstance(t, T.DecimalType):
+        s = -t.scale
+        return [decimal.Decimal(x).scaleb(s) for x in v.tolist()]
+    if isinstance(t, T.UUIDType):
+        return [uuid.UUID(int=(hi << 64) | lo) for hi, lo in v.tolist()]
+    if isinstance(t, T.FixedStringType):
+        raw = v.tobytes()
+        n = t.length
+        return [raw[i:i + n].decode("utf-8", "surrogateescape") for i in range(0, len(raw), n)]
+    raise TypeMismatchError(f"no Python conversion for {t}")  # pragma: no cover
+
+
+# --------------------------------------------------------------------------- StringColumn
+
+
+class StringColumn(Column):
+    """Variable-length byte strings: ``offsets`` (int64, n + 1) + ``data`` (uint8)."""
+
+    __slots__ = ("offsets", "data")
+
+    def __init__(self, type: T.DataType, offsets: np.ndarray, data: np.ndarray):
+        if not isinstance(type, T.StringType):
+            raise TypeMismatchError(f"StringColumn cannot hold type {type}")
+        offsets = np.asarray(offsets)
+        data = np.asarray(data)
+        if offsets.dtype != np.int64 or offsets.ndim != 1 or len(offsets) == 0 or offsets[0] != 0:
+            raise TypeMismatchError("StringColumn offsets must be a 1-D int64 array starting with 0")
+        if data.dtype != np.uint8 or data.ndim != 1 or int(offsets[-1]) != len(data):
+            raise TypeMismatchError(
+                f"StringColumn data must be a 1-D uint8 array of offsets[-1] = {int(offsets[-1])} bytes, "
+                f"got {data.dtype} {data.shape}")
+        self.type = type
+        self.offsets = offsets
+        self.data = data
+
+    @classmethod
+    def from_bytes_list(cls, items: Sequence[bytes]) -> "StringColumn":
+        lens = np.fromiter((len(b) for b in items), np.int64, len(items))
+        offsets = np.empty(len(items) + 1, np.int64)
+        offsets[0] = 0
+        np.cumsum(lens, out=offsets[1:])
+        data = np.frombuffer(b"".join(items), np.uint8)
+        return cls(T.String, offsets, data)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def take(self, indices) -> "StringColumn":
+        idx = _as_indices(indices)
+        starts = self.offsets[:-1][idx]
+        offsets, pos = _ranged_positions(starts, self.offsets[1:][idx] - starts)
+        return StringColumn(self.type, offsets, self.data[pos])
+
+    def filter(self, mask) -> "StringColumn":
+        m = _as_mask(mask, len(self))
+        lens = self.lengths
+        kept = lens[m]
+        offsets = np.empty(len(kept) + 1, np.int64)
+        offsets[0] = 0
+        np.cumsum(kept, out=offsets[1:])
+        return StringColumn(self.type, offsets, self.data[np.repeat(m, lens)])
+
+    def slice(self, start: int, stop: int) -> "StringColumn":
+        start, stop, _ = slice(start, stop).indices(len(self))
+        stop = max(stop, start)
+        offs = self.offsets[start:stop + 1]
+        return StringColumn(self.type, offs - offs[0], self.data[offs[0]:offs[-1]])
+
+    @classmethod
+    def _concat(cls, columns):
+        data = np.concatenate([c.data for c in columns])
+        parts = [np.zeros(1, np.int64)]
+        base = 0
+        for c in columns:
+            parts.append(c.offsets[1:] + base)
+            base += int(c.offsets[-1])
+        return StringColumn(columns[0].type, np.concatenate(parts), data)
+
+    @property
+    def nbytes(self) -> int:
+        return self.offsets.nbytes + self.data.nbytes
+
+    def to_pybytes(self) -> list[bytes]:
+        raw = self.data.tobytes()
+        o = self.offsets.tolist()
+        return [raw[o[i]:o[i + 1]] for i in range(len(o) - 1)]
+
+    def to_pylist(self) -> list[str]:
+        raw = self.data.tobytes()
+        o = self.offsets.tolist()
+        if raw.isascii():
+            text = raw.decode("ascii")
+            return [text[o[i]:o[i + 1]] for i in range(len(o) - 1)]
+        return [raw[o[i]:o[i + 1]].decode("utf-8", "surrogateescape") for i in range(len(o) - 1)]
+
+    def order_key(self, descending: bool = False):
+        from mergetree.kernels.strings import dense_rank_sequences
+        ranks = dense_rank_sequences(self.offsets, self.data)
+        return ~ranks if descending else ranks
+
+    def equals(self, other) -> bool:
+        return (isinstance(other, StringColumn) and other.type == self.type
+                and np.array_equal(self.offsets, other.offsets) and np.array_equal(self.data, other.data))
+
+
+# --------------------------------------------------------------------------- NullableColumn
+
+
+class NullableColumn(Column):
+    """``values`` (inner type, the default under a NULL) + ``nulls`` (bool mask)."""
+
+    __slots__ = ("values", "nulls")
+
+    def __init__(self, type: T.DataType, values: Column, nulls: np.ndarray):
+        if not isinstance(type, T.NullableType):
+            raise TypeMismatchError(f"NullableColumn needs a Nullable type, got {type}")
+        if values.type != type.inner:
+            raise TypeMismatchError(f"NullableColumn of {type} got values of type {values.type}")
+        nulls = np.asarray(nulls)
+        if nulls.dtype != np.bool_ or nulls.shape != (len(values),):
+            raise TypeMismatchError(
+                f"NullableColumn nulls must be a bool array of {len(values)} rows, got {nulls.dtype} {nulls.shape}")
+        self.type = type
+        self.values = values
+        self.nulls = nulls
+
+    def __len__(self) -> int:
+        return len(self.nulls)
+
+    def take(self, indices) -> "NullableColumn":
+        idx = _as_indices(indices)
+        return NullableColumn(self.type, self.values.take(idx), self.nulls[idx])
+
+    def filter(self, mask) -> "NullableColumn":
+        m = _as_mask(mask, len(self))
+        return NullableColumn(self.type, self.values.filter(m), self.nulls[m])
+
+    def slice(self, start: int, stop: int) -> "NullableColumn":
+        return NullableColumn(self.type, self.values.slice(start, stop), self.nulls[start:stop])
+
+    @classmethod
+    def _concat(cls, columns):
+        return NullableColumn(columns[0].type, Column.concat([c.values for c in columns]),
+                              np.concatenate([c.nulls for c in columns]))
+
+    @property
+    def nbytes(self) -> int:
+        return self.values.nbytes + self.nulls.nbytes
+
+    def to_pylist(self) -> list:
+        values = self.values.to_pylist()
+        if self.nulls.any():
+            for i in np.flatnonzero(self.nulls).tolist():
+                values[i] = None
+        return values
+
+    def order_key(self, descending: bool = False):
+        from mergetree.kernels.sort import flatten_keys
+        inner = flatten_keys(self.values.order_key(descending))
+        if self.nulls.any():
+            inner = [np.where(self.nulls, k.dtype.type(0), k) for k in inner]
+        return (self.nulls.view(np.uint8), *inner)
+
+    def equals(self, other) -> bool:
+        if not isinstance(other, NullableColumn) or other.type != self.type:
+            return False
+        if not np.array_equal(self.nulls, other.nulls):
+            return False
+        keep = ~self.nulls
+        return self.values.filter(keep).equals(other.values.filter(keep))
+
+
+# --------------------------------------------------------------------------- ArrayColumn
+
+
+class ArrayColumn(Column):
+    """``offsets`` (int64, n + 1) into ``values``, a column holding all elements."""
+
+    __slots__ = ("offsets", "values")
+
+    def __init__(self, type: T.DataType, offsets: np.ndarray, values: Column):
+        if not isinstance(type, T.ArrayType):
+            raise TypeMismatchError(f"ArrayColumn needs an Array type, got {type}")
+        if values.type != type.inner:
+            raise TypeMismatchError(f"ArrayColumn of {type} got elements of type {values.type}")
+        offsets = np.asarray(offsets)
+        if (offsets.dtype != np.int64 or offsets.ndim != 1 or len(offsets) == 0 or offsets[0] != 0
+                or int(offsets[-1]) != len(values)):
+            raise TypeMismatchError(
+                f"ArrayColumn offsets must be int64, start at 0 and end at the {len(values)} elements")
+        self.type = type
+        self.offsets = offsets
+        self.values = values
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def take(self, indices) -> "ArrayColumn":
+        idx = _as_indices(indices)
+        starts = self.offsets[:-1][idx]
+        offsets, pos = _ranged_positions(starts, self.offsets[1:][idx] - starts)
+        return ArrayColumn(self.type, offsets, self.values.take(pos))
+
+    def slice(self, start: int, stop: int) -> "ArrayColumn":
+        start, stop, _ = slice(start, stop).indices(len(self))
+        stop = max(stop, start)
+        offs = self.offsets[start:stop + 1]
+        return ArrayColumn(self.type, offs - offs[0], self.values.slice(int(offs[0]), int(offs[-1])))
+
+    @classmethod
+    def _concat(cls, columns):
+        parts = [np.zeros(1, np.int64)]
+        base = 0
+        for c in columns:
+            parts.append(c.offsets[1:] + base)
+            base += int(c.offsets[-1])
+        return ArrayColumn(columns[0].type, np.concatenate(parts),
+                           Column.concat([c.values for c in columns]))
+
+    @property
+    def nbytes(self) -> int:
+        return self.offsets.nbytes + self.values.nbytes
+
+    def to_pylist(self) -> list:
+        flat = self.values.to_pylist()
+        o = self.offsets.tolist()
+        return [flat[o[i]:o[i + 1]] for i in range(len(o) - 1)]
+
+    def order_key(self, descending: bool = False):
+        from mergetree.kernels.strings import dense_rank_sequences
+        element_ranks = self.values.dense_ranks() if len(self.values) else np.zeros(0, np.int64)
+        ranks = dense_rank_sequences(self.offsets, element_ranks)
+        return ~ranks if descending else ranks
+
+    def equals(self, other) -> bool:
+        return (isinstance(other, ArrayColumn) and other.type == self.type
+                and np.array_equal(self.offsets, other.offsets) and self.values.equals(other.values))
+
+
+# --------------------------------------------------------------------------- LowCardinalityColumn
+
+
+def _codes_dtype(dictionary_size: int) -> np.dtype:
+    if dictionary_size <= 1 << 8:
+        return np.dtype(np.uint8)
+    if dictionary_size <= 1 << 16:
+        return np.dtype(np.uint16)
+    return np.dtype(np.uint32)
+
+
+class LowCardinalityColumn(Column):
+    """``dictionary`` (a column of the inner type) + ``codes`` (uint8/16/32 row -> dictionary index)."""
+
+    __slots__ = ("dictionary", "codes")
+
+    def __init__(self, type: T.DataType, dictionary: Column, codes: np.ndarray):
+        if not isinstance(type, T.LowCardinalityType):
+            raise TypeMismatchError(f"LowCardinalityColumn needs a LowCardinality type, got {type}")
+        if dictionary.type != type.inner:
+            raise TypeMismatchError(f"LowCardinalityColumn of {type} got a dictionary of type {dictionary.type}")
+        codes = np.asarray(codes)
+        if codes.dtype not in (np.uint8, np.uint16, np.uint32) or codes.ndim != 1:
+            raise TypeMismatchError(f"LowCardinalityColumn codes must be uint8/16/32, got {codes.dtype}")
+        self.type = type
+        self.dictionary = dictionary
+        self.codes = codes
+
+    @classmethod
+    def encode(cls, type: T.DataType, column: Column) -> "LowCardinalityColumn":
+        """Dictionary-encode a column of the inner type (dictionary in first-seen order)."""
+        ranks = column.dense_ranks() if len(column) else np.zeros(0, np.int64)
+        uniq, first, inverse = np.unique(ranks, return_index=True, return_inverse=True)
+        # dictionary in first-appearance order keeps encoding deterministic and stable
+        appearance = np.argsort(first, kind="stable")
+        remap = np.empty(len(uniq), np.int64)
+        remap[appearance] = np.arange(len(uniq))
+        dictionary = column.take(first[appearance])
+        codes = remap[inverse.reshape(-1)].astype(_codes_dtype(len(uniq)))
+        return cls(type, dictionary, codes)
+
+    def decode(self) -> Column:
+        """The column of the inner type (dictionary values expanded per row)."""
+        return self.dictionary.take(self.codes.astype(np.int64))
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def take(self, indices) -> "LowCardinalityColumn":
+        return LowCardinalityColumn(self.type, self.dictionary, self.codes[_as_indices(indices)])
+
+    def filter(self, mask) -> "LowCardinalityColumn":
+        return LowCardinalityColumn(self.type, self.dictionary, self.codes[_as_mask(mask, len(self))])
+
+    def slice(self, start: int, stop: int) -> "LowCardinalityColumn":
+        return LowCardinalityColumn(self.type, self.dictionary, self.codes[start:stop])
+
+    @classmethod
+    def _concat(cls, columns):
+        if all(c.dictionary is columns[0].dictionary for c in columns):
+            codes = np.concatenate([c.codes for c in columns])
+            return LowCardinalityColumn(columns[0].type, columns[0].dictionary, codes)
+        # unify the dictionaries: encode the concatenated dictionaries, remap each code array
+        merged = LowCardinalityColumn.encode(columns[0].type,
+                                             Column.concat([c.dictionary for c in columns]))
+        remap = merged.codes.astype(np.int64)
+        out_dtype = _codes_dtype(len(merged.dictionary))
+        codes, base = [], 0
+        for c in columns:
+            codes.append(remap[base + c.codes.astype(np.int64)].astype(out_dtype))
+            base += len(c.dictionary)
+        return LowCardinalityColumn(columns[0].type, merged.dictionary, np.concatenate(codes))
+
+    @property
+    def nbytes(self) -> int:
+        return self.dictionary.nbytes + self.codes.nbytes
+
+    def to_pylist(self) -> list:
+        values = self.dictionary.to_pylist()
+        return [values[c] for c in self.codes.tolist()]
+
+    def order_key(self, descending: bool = False):
+        from mergetree.kernels.sort import dense_rank_keys
+        if len(self.dictionary) == 0:
+            return np.zeros(len(self.codes), np.int64)
+        ranks = dense_rank_keys(self.dictionary.order_key(descending))
+        return ranks[self.codes]
+
+    def equals(self, other) -> bool:
+        return (isinstance(other, LowCardinalityColumn) and other.type == self.type
+                and self.decode().equals(other.decode()))
+
+
+# --------------------------------------------------------------------------- constructors
+
+
+def default_column(type: T.DataType, n: int) -> Column:
+    """A column of n type defaults (0, '', 1970-01-01, NULL, [] ...)."""
+    if isinstance(type, T.StringType):
+        return StringColumn(type, np.zeros(n + 1, np.int64), np.zeros(0, np.uint8))
+    if isinstance(type, T.NullableType):
+        return NullableColumn(type, default_column(type.inner, n), np.ones(n, np.bool_))
+    if isinstance(type, T.ArrayType):
+        return ArrayColumn(type, np.zeros(n + 1, np.int64), default_column(type.inner, 0))
+    if isinstance(type, T.LowCardinalityType):
+        inner = type.inner
+        dictionary = default_column(inner, 1)
+        return LowCardinalityColumn(type, dictionary, np.zeros(n, np.uint8))
+    return FixedColumn(type, np.zeros((n,) + type.value_shape, type.dtype))
+
+
+def empty_column(type: T.DataType) -> Column:
+    return default_column(type, 0)
+
+
+def column_from_values(type: T.DataType | str, values: Iterable, *, name: str | None = None) -> Column:
+    """Build a column from Python values (None -> NULL, or the default in a non-Nullable column).
+
+    Accepts what ``to_pylist`` returns plus the loose inputs of JSON: numbers as strings,
+    dates/datetimes as text or numbers, and so on (see ``mergetree.convert``). Raises
+    ConversionError naming the row and the value.
+    """
+    from mergetree.convert import values_to_column
+    if isinstance(type, str):
+        type = T.parse_type(type)
+    return values_to_column(type, list(values), column=name)
+
+
+def column_from_numpy(type: T.DataType | str, array: np.ndarray, *, name: str | None = None) -> Column:
+    """Build a column from a numpy array (numbers, datetime64, 'U'/'S' strings)."""
+    from mergetree.convert import numpy_to_column
+    if isinstance(type, str):
+        type = T.parse_type(type)
+    return numpy_to_column(type, array, column=name)
+
+
+# --------------------------------------------------------------------------- Block
+
+
+class Block:
+    """Named columns of equal length (insertion order is column order)."""
+
+    __slots__ = ("columns", "_num_rows")
+
+    def __init__(self, columns: dict[str, Column] | None = None, num_rows: int | None = None):
+        columns = dict(columns or {})
+        lengths = {name: len(c) for name, c in columns.items()}
+        if len(set(lengths.values())) > 1:
+            raise SizesMismatchError(f"Block columns have different numbers of rows: {lengths}")
+        n = next(iter(lengths.values())) if lengths else (num_rows or 0)
+        if num_rows is not None and n != num_rows:
+            raise SizesMismatchError(f"Block has {n} rows, expected {num_rows}")
+        self.columns = columns
+        self._num_rows = n
+
+    @property
+    def num_rows(self) -> int:
+        return self._num_rows
+
+    def __len__(self) -> int:
+        return self._num_rows
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.columns)
+
+    @property
+    def schema(self) -> list[tuple[str, T.DataType]]:
+        return [(name, c.type) for name, c in self.columns.items()]
+
+    def __getitem__(self, name: str) -> Column:
+        try:
+            return self.columns[name]
+        except KeyError:
+            from mergetree.errors import UnknownColumnError
+            raise UnknownColumnError(
+                f"Missing column '{name}' in block with columns {self.names}") from None
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.columns
+
+    def __iter__(self):
+        return iter(self.columns.items())
+
+    @property
+    def nbytes(self) -> int:
+        return sum(c.nbytes for c in self.columns.values())
+
+    def select(self, names: Sequence[str]) -> "Block":
+        return Block({n: self[n] for n in names}, self._num_rows)
+
+    def with_column(self, name: str, column: Column) -> "Block":
+        cols = dict(self.columns)
+        cols[name] = column
+        return Block(cols)
+
+    def take(self, indices) -> "Block":
+        idx = _as_indices(indices)
+        return Block({n: c.take(idx) for n, c in self.columns.items()}, len(idx))
+
+    def filter(self, mask) -> "Block":
+        m = _as_mask(mask, self._num_rows)
+        return Block({n: c.filter(m) for n, c in self.columns.items()}, int(m.sum()))
+
+    def slice(self, start: int, stop: int) -> "Block":
+        start, stop, _ = slice(start, stop).indices(self._num_rows)
+        return Block({n: c.slice(start, stop) for n, c in self.columns.items()}, max(stop - start, 0))
+
+    @classmethod
+    def concat(cls, blocks: Sequence["Block"]) -> "Block":
+        blocks = list(blocks)
+        if not blocks:
+            return Block()
+        names = blocks[0].names
+        for b in blocks[1:]:
+            if b.names != names:
+                raise TypeMismatchError(f"Cannot concatenate blocks with columns {names} and {b.names}")
+        if not names:
+            return Block({}, sum(b.num_rows for b in blocks))
+        return Block({n: Column.concat([b.columns[n] for b in blocks]) for n in names})
+
+    def sort_permutation(self, names: Sequence[str], descending: Sequence[bool] | None = None) -> np.ndarray:
+        """Stable permutation ordering the rows by the named columns (ClickHouse order)."""
+        from mergetree.kernels.sort import sort_permutation
+        desc = list(descending) if descending is not None else [False] * len(names)
+        return sort_permutation([self[n].order_key(d) for n, d in zip(names, desc)])
+
+    def to_pylist_rows(self) -> list[tuple]:
+        if not self.columns:
+            return [()] * self._num_rows
+        return list(zip(*(c.to_pylist() for c in self.columns.values())))
+
+    def to_dicts(self) -> list[dict]:
+        names = self.names
+        return [dict(zip(names, row)) for row in self.to_pylist_rows()]
+
+    def to_pydict(self) -> dict[str, list]:
+        return {n: c.to_pylist() for n, c in self.columns.items()}
+
+    def equals(self, other: "Block") -> bool:
+        return (isinstance(other, Block) and self.names == other.names and self.num_rows == other.num_rows
+                and all(c.equals(other.columns[n]) for n, c in self.columns.items()))
+
+    def __repr__(self) -> str:
+        cols = ", ".join(f"{n} {c.type}" for n, c in self.columns.items())
+        return f"Block({self._num_rows} rows: {cols})"

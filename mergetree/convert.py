@@ -1,0 +1,989 @@
+"""Python / JSON / text values -> columns, and input rows -> a Block, with ClickHouse's rules.
+
+The rules follow ClickHouse 26.9's JSONEachRow input with default settings (checked with chDB):
+
+1. A field missing from a row gets the column's DEFAULT expression (a callable from the
+   table) or else the type default; ``null`` into a non-Nullable column does the same
+   (``input_format_defaults_for_omitted_fields=1``, ``input_format_null_as_default=1``).
+   Unknown keys are skipped (``input_format_skip_unknown_fields=1``).
+2. Numbers may arrive as quoted strings (``"42"``); an empty string is 0 for integers and
+   Decimals (and an error for floats, dates and UUIDs, as in ClickHouse).
+3. Integers out of range wrap around modulo 2^bits as ClickHouse does (``300`` into UInt8 is 44);
+   a negative number into an unsigned type is an error ("Unsigned type must not contain '-'").
+   A non-integral number into an integer column is an error.
+4. DateTime accepts ``YYYY-MM-DD hh:mm:ss``, ``YYYY-MM-DD [hh:mm]``, ISO 8601 with ``T``, ``Z``,
+   ``+hh:mm``/``+hhmm`` offsets and fractions (truncated), RFC 2822 (``Tue, 02 Jan 2024 ...``),
+   and unix seconds (numbers or numeric strings, fractions truncated). Times without a zone
+   are in the column's time zone. Values outside 1970-01-01 00:00:00 .. 2106-02-07 06:28:15
+   saturate at the ends (``date_time_input_format=best_effort``, as chDB does).
+   Date accepts ``YYYY-MM-DD``, ``YYYY-M-D``, ``YYYYMMDD`` and day numbers; Date saturates at
+   1970-01-01 .. 2149-06-06; day overflow rolls over like ClickHouse (2024-02-30 -> 2024-03-01).
+5. Decimal values are truncated toward zero to the scale (``1.239`` -> ``1.23``); too many
+   integer digits is an error. Floats are read from their shortest text (``repr``).
+6. Bool takes true/false and 0/1 (and, more leniently than ClickHouse's JSON reader, the
+   strings ``true/false/1/0/yes/no/on/off/t/f/y/n`` any case, which its text formats accept).
+7. String takes strings; other JSON values are stored as their compact JSON text, as ClickHouse
+   does (``123``, ``true``, ``{"a":1}``). FixedString(N) pads with NUL bytes; longer is an error.
+8. Arrays come from JSON lists (``null`` -> ``[]``); UUID from 8-4-4-4-12 or 32 hex digits.
+
+Deviations (lenient on purpose, for the Python API): integral floats (``1.0``) are accepted
+into integer columns, Bool accepts the text spellings above, Date accepts a datetime string and
+keeps its date part. ``datetime``/``date``/``Decimal``/``UUID`` Python objects are accepted.
+
+Every function is pure: it returns a new column/Block or raises ConversionError naming the
+column, the 0-based row and the value; nothing is modified on failure.
+
+Conversion is column-wise: values of one column are gathered with a comprehension, then turned
+into a numpy array in one shot (``np.array`` for numbers, one joined buffer for strings, a
+digit-arithmetic parser over an (n, width) byte matrix for fixed-shape date/time text);
+only values that the fast path rejects go through the per-value parser.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import decimal
+import email.utils
+import re
+import uuid
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+import orjson
+
+from mergetree import types as T
+from mergetree.column import (ArrayColumn, Block, Column, FixedColumn, LowCardinalityColumn,
+                              NullableColumn, StringColumn, default_column)
+from mergetree.errors import ConversionError
+
+_MISSING = object()
+_DATETIME_MAX = 0xFFFFFFFF
+_DATE_MAX = 0xFFFF
+_INT_RE = re.compile(r"[+-]?\d+\Z")
+_FLOAT_RE = re.compile(r"[+-]?(\d+\.?\d*(e[+-]?\d+)?|\.\d+(e[+-]?\d+)?|inf|infinity|nan)\Z", re.IGNORECASE)
+_DECIMAL_RE = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\Z", re.IGNORECASE)
+_NUMERIC_RE = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)\Z")
+_DATE_RE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})\Z|(\d{4})(\d{2})(\d{2})\Z")
+_DATETIME_RE = re.compile(
+    r"(\d{4})-(\d{1,2})-(\d{1,2})"
+    r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
+    r"\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?\Z", re.IGNORECASE)
+_TRUE = {"true", "1", "yes", "on", "t", "y", "enable", "enabled"}
+_FALSE = {"false", "0", "no", "off", "f", "n", "disable", "disabled"}
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 100 else text[:97] + "..."
+
+
+def _fail(t: T.DataType, value, detail: str = "", code: str = "CANNOT_PARSE_INPUT") -> ConversionError:
+    reason = f"Cannot parse {_short(value)} as {t}" + (f": {detail}" if detail else "")
+    return ConversionError(None, None, value, reason, code)
+
+
+# --------------------------------------------------------------------------- calendar math
+
+
+def days_from_civil(y, m, d):
+    """Days since 1970-01-01 of a proleptic Gregorian date; works on ints and numpy arrays.
+
+    Month/day overflow rolls over (day 30 of February is March 1st/2nd) like ClickHouse.
+    """
+    y = y - (m <= 2)
+    era = (y if not isinstance(y, np.ndarray) else y.astype(np.int64)) // 400
+    yoe = y - era * 400
+    mp = (m + 9) % 12
+    doy = (153 * mp + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+def _local_to_utc_seconds(local: np.ndarray, tz: str | None) -> np.ndarray:
+    """Seconds of a wall-clock time in ``tz`` (given as if it were UTC) -> true unix seconds."""
+    if tz is None or tz == "UTC" or len(local) == 0:
+        return local
+    tzinfo = T.get_tzinfo(tz)
+    hours, inverse = np.unique(local // 3600, return_inverse=True)
+    offsets = np.empty(len(hours), np.int64)
+    for i, h in enumerate(hours.tolist()):
+        wall = _dt.datetime(1970, 1, 1) + _dt.timedelta(hours=h)
+        offsets[i] = int(wall.replace(tzinfo=tzinfo).utcoffset().total_seconds())
+    return local - offsets[inverse.reshape(-1)]
+
+
+# --------------------------------------------------------------------------- scalar parsers
+# Each returns the *physical* value (int for numbers/dates, float, bytes for strings).
+
+
+def _parse_int(t: T.IntType, v) -> int:
+    if isinstance(v, bool):
+        x = int(v)
+    elif isinstance(v, int):
+        x = v
+    elif isinstance(v, float):
+        if not v.is_integer():
+            raise _fail(t, v, "not an integer")
+        x = int(v)
+    elif isinstance(v, (str, bytes)):
+        s = v.decode() if isinstance(v, bytes) else v
+        if s == "":
+            return 0
+        if not _INT_RE.match(s):
+            raise _fail(t, v)
+        x = int(s)
+    elif isinstance(v, (np.integer, np.floating, np.bool_)):
+        return _parse_int(t, v.item())
+    elif isinstance(v, decimal.Decimal) and v == v.to_integral_value():
+        x = int(v)
+    else:
+        raise _fail(t, v)
+    if not t.signed:
+        if x < 0:
+            raise _fail(t, v, "Unsigned type must not contain '-' symbol")
+        return x & t.max_value
+    half = 1 << (t.bits - 1)
+    return ((x + half) % (1 << t.bits)) - half
+
+
+def _parse_float(t: T.FloatType, v) -> float:
+    if isinstance(v, (bool, int, float, np.integer, np.floating, np.bool_, decimal.Decimal)):
+        return float(v)
+    if isinstance(v, (str, bytes)):
+        s = v.decode() if isinstance(v, bytes) else v
+        if _FLOAT_RE.match(s):
+            return float(s)
+    raise _fail(t, v, code="CANNOT_PARSE_NUMBER")
+
+
+def _parse_bool(t: T.BoolType, v) -> int:
+    if isinstance(v, (bool, np.bool_)):
+        return int(v)
+    if isinstance(v, (int, float, np.integer, np.floating)) and v in (0, 1):
+        return int(v)
+    if isinstance(v, (str, bytes)):
+        s = (v.decode() if isinstance(v, bytes) else v).lower()
+        if s in _TRUE:
+            return 1
+        if s in _FALSE:
+            return 0
+    raise _fail(t, v, "Invalid boolean value, should be true/false, 1/0", code="CANNOT_PARSE_BOOL")
+
+
+def _parse_decimal(t: T.DecimalType, v) -> int:
+    if isinstance(v, bool):
+        raise _fail(t, v)
+    if isinstance(v, int):
+        d = decimal.Decimal(v)
+    elif isinstance(v, float):
+        if v != v or v in (float("inf"), float("-inf")):
+            raise _fail(t, v)
+        d = decimal.Decimal(repr(v))
+    elif isinstance(v, decimal.Decimal):
+        if not v.is_finite():
+            raise _fail(t, v)
+        d = v
+    elif isinstance(v, (str, bytes)):
+        s = v.decode() if isinstance(v, bytes) else v
+        if s == "":
+            return 0
+        if not _DECIMAL_RE.match(s):
+            raise _fail(t, v)
+        d = decimal.Decimal(s)
+    elif isinstance(v, (np.integer, np.floating)):
+        return _parse_decimal(t, v.item())
+    else:
+        raise _fail(t, v)
+    with decimal.localcontext() as ctx:
+        ctx.prec = 60
+        scaled = int((d * t.multiplier).to_integral_value(rounding=decimal.ROUND_DOWN))
+    if abs(scaled) > t.max_abs_scaled:
+        raise _fail(t, v, f"Decimal value is too big for precision {t.precision} and scale {t.scale}",
+                    code="ARGUMENT_OUT_OF_BOUND")
+    return scaled
+
+
+def _parse_date_parts(t, v, s: str) -> int:
+    m = _DATE_RE.match(s)
+    if m:
+        g = m.groups()
+        y, mo, d = (g[0], g[1], g[2]) if g[0] else (g[3], g[4], g[5])
+        y, mo, d = int(y), int(mo), int(d)
+        if 1 <= mo <= 12 and 1 <= d <= 31:
+            return days_from_civil(y, mo, d)
+        raise _fail(t, v, "expected a date in the YYYY-MM-DD or YYYYMMDD format", "CANNOT_PARSE_DATE")
+    try:  # lenient: a datetime string keeps its date part
+        seconds = _parse_datetime_text(t, v, s, None, 0)
+    except ConversionError:
+        raise _fail(t, v, "expected a date in the YYYY-MM-DD or YYYYMMDD format", "CANNOT_PARSE_DATE") from None
+    return seconds // 86400
+
+
+def _parse_days(t, v) -> int:
+    """Date / Date32 value -> days since the epoch (not clamped)."""
+    if isinstance(v, _dt.datetime):
+        return (v.date() - T.EPOCH_DATE).days
+    if isinstance(v, _dt.date):
+        return (v - T.EPOCH_DATE).days
+    if isinstance(v, bool):
+        raise _fail(t, v, code="CANNOT_PARSE_DATE")
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    if isinstance(v, (str, bytes)):
+        s = v.decode() if isinstance(v, bytes) else v
+        return _parse_date_parts(t, v, s.strip())
+    if isinstance(v, np.datetime64):
+        return int(v.astype("datetime64[D]").astype(np.int64))
+    raise _fail(t, v, code="CANNOT_PARSE_DATE")
+
+
+def _parse_date(t: T.DateType, v) -> int:
+    return min(max(_parse_days(t, v), 0), _DATE_MAX)
+
+
+def _parse_date32(t: T.Date32Type, v) -> int:
+    days = _parse_days(t, v)
+    if not -(1 << 31) <= days < (1 << 31):
+        raise _fail(t, v, "out of range", "CANNOT_PARSE_DATE")
+    return days
+
+
+def _parse_datetime_text(t, v, s: str, tz: str | None, precision: int) -> int:
+    """Date/time text -> ticks (10^-precision s) since the epoch, UTC."""
+    m = _DATETIME_RE.match(s)
+    scale = 10 ** precision
+    if m:
+        y, mo, d, hh, mi, ss, frac, zone = m.groups()
+        y, mo, d = int(y), int(mo), int(d)
+        if not (1 <= mo <= 12 and 1 <= d <= 31):
+            raise _fail(t, v, code="CANNOT_PARSE_DATETIME")
+        hh, mi, ss = int(hh or 0), int(mi or 0), int(ss or 0)
+        if hh > 23 or mi > 59 or ss > 59:
+            raise _fail(t, v, code="CANNOT_PARSE_DATETIME")
+        seconds = days_from_civil(y, mo, d) * 86400 + hh * 3600 + mi * 60 + ss
+        if zone is None:
+            seconds = int(_local_to_utc_seconds(np.array([seconds], np.int64), tz)[0])
+        elif zone.upper() not in ("Z", "UTC", "GMT"):
+            sign = -1 if zone[0] == "-" else 1
+            digits = zone[1:].replace(":", "")
+            offset = int(digits[:2]) * 3600 + (int(digits[2:4]) * 60 if len(digits) > 2 else 0)
+            seconds -= sign * offset
+        ticks = seconds * scale
+        if frac and precision:
+            ticks += int(frac[:precision].ljust(precision, "0"))
+        return ticks
+    if _NUMERIC_RE.match(s):
+        return _numeric_to_ticks(t, v, decimal.Decimal(s), precision)
+    try:
+        parsed = email.utils.parsedate_to_datetime(s)
+    except (TypeError, ValueError, IndexError):
+        raise _fail(t, v, code="CANNOT_PARSE_DATETIME") from None
+    return _datetime_to_ticks(parsed, tz, precision)
+
+
+def _numeric_to_ticks(t, v, number, precision: int) -> int:
+    """Unix seconds (int, float, Decimal) -> ticks, truncated toward -inf at the precision."""
+    scale = 10 ** precision
+    if isinstance(number, int):
+        return number * scale
+    if isinstance(number, float):
+        if number != number or number in (float("inf"), float("-inf")):
+            raise _fail(t, v, code="CANNOT_PARSE_DATETIME")
+        number = decimal.Decimal(repr(number))
+    with decimal.localcontext() as ctx:
+        ctx.prec = 60
+        return int((number * scale).to_integral_value(rounding=decimal.ROUND_FLOOR))
+
+
+def _datetime_to_ticks(value: _dt.datetime, tz: str | None, precision: int) -> int:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=T.get_tzinfo(tz))
+    delta = value - _dt.datetime(1970, 1, 1, tzinfo=T.UTC)
+    micros = (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+    if precision >= 6:
+        return micros * 10 ** (precision - 6)
+    return micros // 10 ** (6 - precision)
+
+
+def _parse_ticks(t, v, tz: str | None, precision: int) -> int:
+    if isinstance(v, _dt.datetime):
+        return _datetime_to_ticks(v, tz, precision)
+    if isinstance(v, _dt.date):
+        return _datetime_to_ticks(_dt.datetime(v.year, v.month, v.day), tz, precision)
+    if isinstance(v, bool):
+        raise _fail(t, v, code="CANNOT_PARSE_DATETIME")
+    if isinstance(v, (int, float, decimal.Decimal)):
+        return _numeric_to_ticks(t, v, v, precision)
+    if isinstance(v, (np.integer, np.floating)):
+        return _numeric_to_ticks(t, v, v.item(), precision)
+    if isinstance(v, (str, bytes)):
+        s = v.decode() if isinstance(v, bytes) else v
+        return _parse_datetime_text(t, v, s.strip(), tz, precision)
+    if isinstance(v, np.datetime64):
+        return _datetime_to_ticks(v.astype("datetime64[us]").item(), "UTC", precision)
+    raise _fail(t, v, code="CANNOT_PARSE_DATETIME")
+
+
+def _parse_datetime(t: T.DateTimeType, v) -> int:
+    return min(max(_parse_ticks(t, v, t.timezone, 0), 0), _DATETIME_MAX)
+
+
+def _parse_datetime64(t: T.DateTime64Type, v) -> int:
+    ticks = _parse_ticks(t, v, t.timezone, t.precision)
+    if not -(1 << 63) <= ticks < (1 << 63):
+        raise _fail(t, v, "out of range", "CANNOT_PARSE_DATETIME")
+    return ticks
+
+
+def _parse_uuid(t: T.UUIDType, v) -> int:
+    if isinstance(v, uuid.UUID):
+        return v.int
+    if isinstance(v, (str, bytes)):
+        s = v.decode() if isinstance(v, bytes) else v
+        if len(s) in (32, 36):
+            hexdigits = s.replace("-", "") if len(s) == 36 and s[8] == s[13] == s[18] == s[23] == "-" else s
+            if len(hexdigits) == 32:
+                try:
+                    return int(hexdigits, 16)
+                except ValueError:
+                    pass
+    raise _fail(t, v, "expected 8-4-4-4-12 or 32 hexadecimal digits", "CANNOT_PARSE_UUID")
+
+
+def _to_string_bytes(v) -> bytes:
+    if isinstance(v, str):
+        return v.encode("utf-8", "surrogateescape")
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return bytes(v)
+    if isinstance(v, bool):
+        return b"true" if v else b"false"
+    if isinstance(v, int):
+        return str(v).encode()
+    if isinstance(v, float):
+        return orjson.dumps(v) if v == v and v not in (float("inf"), float("-inf")) else \
+            T.format_float(v).encode()
+    if isinstance(v, decimal.Decimal):
+        return T.format_decimal(v).encode()
+    if isinstance(v, _dt.datetime):
+        return v.strftime("%Y-%m-%d %H:%M:%S").encode()
+    if isinstance(v, _dt.date):
+        return v.isoformat().encode()
+    if isinstance(v, uuid.UUID):
+        return str(v).encode()
+    if isinstance(v, (np.generic,)):
+        return _to_string_bytes(v.item())
+    try:
+        return orjson.dumps(v, option=orjson.OPT_SERIALIZE_NUMPY)
+    except TypeError:
+        raise _fail(T.String, v) from None
+
+
+_SCALAR_PARSERS: dict[type, Callable] = {
+    T.IntType: _parse_int,
+    T.FloatType: _parse_float,
+    T.BoolType: _parse_bool,
+    T.DecimalType: _parse_decimal,
+    T.DateType: _parse_date,
+    T.Date32Type: _parse_date32,
+    T.DateTimeType: _parse_datetime,
+    T.DateTime64Type: _parse_datetime64,
+    T.UUIDType: _parse_uuid,
+}
+
+
+def _per_value(t: T.DataType, values: list, parser: Callable) -> list:
+    """Run a scalar parser on every value, attaching the row number to the first failure."""
+    out = []
+    append = out.append
+    for i, v in enumerate(values):
+        try:
+            append(parser(t, v))
+        except ConversionError as exc:
+            raise exc.at(row=i) from None
+    return out
+
+
+# --------------------------------------------------------------------------- fast paths
+
+
+def _text_matrix(strings: list[str], width: int) -> np.ndarray | None:
+    """(n, width) uint8 matrix of equally long ASCII strings, or None."""
+    joined = "".join(strings)
+    if len(joined) != width * len(strings) or not joined.isascii():
+        return None
+    return np.frombuffer(joined.encode("ascii"), np.uint8).reshape(len(strings), width)
+
+
+def _digits(mat: np.ndarray, a: int, b: int) -> np.ndarray:
+    sub = mat[:, a:b].astype(np.int64) - 48
+    out = np.zeros(len(mat), np.int64)
+    for k in range(b - a):
+        out = out * 10 + sub[:, k]
+    return out
+
+
+def _is_digits(mat: np.ndarray, cols: Sequence[int]) -> np.ndarray:
+    sub = mat[:, list(cols)]
+    return ((sub >= 48) & (sub <= 57)).all(axis=1)
+
+
+_DATE_DIGITS = (0, 1, 2, 3, 5, 6, 8, 9)
+_TIME_DIGITS = (11, 12, 14, 15, 17, 18)
+
+
+def _fast_datetime_strings(strings: list[str], precision: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Vectorised parse of equally long 'YYYY-MM-DD' / 'YYYY-MM-DD[ T]hh:mm:ss[.fff][Z]' strings.
+
+    Returns (ticks, is_utc): ticks of the wall-clock time (UTC when every string ends in 'Z'),
+    or None when the group does not have exactly this shape (the caller then parses per value).
+    """
+    n = len(strings)
+    width = len(strings[0])
+    mat = _text_matrix(strings, width)
+    if mat is None or width < 10:
+        return None
+    if not (_is_digits(mat, _DATE_DIGITS).all() and (mat[:, 4] == 45).all() and (mat[:, 7] == 45).all()):
+        return None
+    days = days_from_civil(_digits(mat, 0, 4), _digits(mat, 5, 7), _digits(mat, 8, 10))
+    month = _digits(mat, 5, 7)
+    day = _digits(mat, 8, 10)
+    if ((month < 1) | (month > 12) | (day < 1) | (day > 31)).any():
+        return None
+    seconds = days * 86400
+    utc = False
+    scale = 10 ** precision
+    ticks_frac = np.zeros(n, np.int64)
+    if width > 10:
+        if width < 19:
+            return None
+        sep = mat[:, 10]
+        if not (((sep == 32) | (sep == 84)).all() and (mat[:, 13] == 58).all() and (mat[:, 16] == 58).all()
+                and _is_digits(mat, _TIME_DIGITS).all()):
+            return None
+        hh, mi, ss = _digits(mat, 11, 13), _digits(mat, 14, 16), _digits(mat, 17, 19)
+        if ((hh > 23) | (mi > 59) | (ss > 59)).any():
+            return None
+        seconds = seconds + hh * 3600 + mi * 60 + ss
+        rest = width - 19
+        if rest:
+            if mat[0, width - 1] == 90:  # 'Z'
+                if not (mat[:, width - 1] == 90).all():
+                    return None
+                utc = True
+                rest -= 1
+            if rest:
+                if rest < 2 or not (mat[:, 19] == 46).all() or not _is_digits(mat, range(20, 19 + rest)).all():
+                    return None
+                nfrac = rest - 1
+                if precision:
+                    use = min(nfrac, precision)
+                    ticks_frac = _digits(mat, 20, 20 + use) * 10 ** (precision - use)
+    return seconds * scale + ticks_frac, utc
+
+
+def _datetime_column_ticks(t, values: list, tz: str | None, precision: int) -> np.ndarray:
+    """Ticks (int64, UTC) of DateTime/DateTime64 values, vectorised where the shape allows."""
+    n = len(values)
+    if n and all(type(v) is int for v in values):
+        arr = np.array(values)
+        if arr.dtype.kind == "i":
+            return arr.astype(np.int64) * (10 ** precision) if precision else arr.astype(np.int64)
+    if n and all(type(v) is str for v in values):
+        lengths = np.fromiter(map(len, values), np.int64, n)
+        out = np.empty(n, np.int64)
+        done = np.zeros(n, bool)
+        for width in np.unique(lengths).tolist():
+            idx = np.flatnonzero(lengths == width)
+            group = [values[i] for i in idx.tolist()] if len(idx) != n else values
+            parsed = _fast_datetime_strings(group, precision) if width else None
+            if parsed is None:
+                continue
+            ticks, utc = parsed
+            if not utc:
+                scale = 10 ** precision
+                secs, frac = np.divmod(ticks, scale)
+                ticks = _local_to_utc_seconds(secs, tz) * scale + frac
+            out[idx] = ticks
+            done[idx] = True
+        if done.all():
+            return out
+        rest = np.flatnonzero(~done)
+        slow = _per_value_rows(t, values, rest, lambda tt, v: _parse_ticks(tt, v, tz, precision))
+        out[rest] = slow
+        return out
+    ticks = _per_value(t, values, lambda tt, v: _parse_ticks(tt, v, tz, precision))
+    return _ticks_list_to_array(t, values, ticks)
+
+
+def _ticks_list_to_array(t, values, ticks: list) -> np.ndarray:
+    try:
+        return np.array(ticks, dtype=np.int64)
+    except OverflowError:
+        for i, x in enumerate(ticks):
+            if not -(1 << 63) <= x < (1 << 63):
+                raise _fail(t, values[i], "out of range", "CANNOT_PARSE_DATETIME").at(row=i) from None
+        raise
+
+
+def _per_value_rows(t, values: list, rows: np.ndarray, parser: Callable) -> list:
+    out = []
+    for i in rows.tolist():
+        try:
+            out.append(parser(t, values[i]))
+        except ConversionError as exc:
+            raise exc.at(row=i) from None
+    return out
+
+
+def _fast_date_days(t, values: list) -> np.ndarray:
+    n = len(values)
+    if n and all(type(v) is str for v in values):
+        lengths = np.fromiter(map(len, values), np.int64, n)
+        if (lengths == 10).all():
+            mat = _text_matrix(values, 10)
+            if (mat is not None and _is_digits(mat, _DATE_DIGITS).all() and (mat[:, 4] == 45).all()
+                    and (mat[:, 7] == 45).all()):
+                month, day = _digits(mat, 5, 7), _digits(mat, 8, 10)
+                if not ((month < 1) | (month > 12) | (day < 1) | (day > 31)).any():
+                    return days_from_civil(_digits(mat, 0, 4), month, day)
+    if n and all(type(v) is int for v in values):
+        arr = np.array(values)
+        if arr.dtype.kind == "i":
+            return arr.astype(np.int64)
+    return np.array(_per_value(t, values, _parse_days), dtype=np.int64)
+
+
+# --------------------------------------------------------------------------- column builders
+
+
+def _ints_column(t: T.IntType, values: list) -> np.ndarray:
+    try:
+        arr = np.array(values)
+    except (ValueError, TypeError, OverflowError):
+        arr = None
+    if arr is not None and arr.ndim == 1 and len(arr) == len(values):
+        kind = arr.dtype.kind
+        if kind in "iub":
+            if kind == "i" and not t.signed and (arr < 0).any():
+                pass  # slow path reports the row
+            else:
+                return arr.astype(t.dtype)
+        elif kind == "f":
+            if np.isfinite(arr).all() and (arr == np.trunc(arr)).all() and np.abs(arr).max(initial=0) < 2.0 ** 53:
+                as_int = arr.astype(np.int64)
+                if t.signed or not (as_int < 0).any():
+                    return as_int.astype(t.dtype)
+        elif kind == "U":
+            try:
+                as_int = arr.astype(np.int64)
+            except (ValueError, OverflowError):
+                as_int = None
+            if as_int is not None and (t.signed or not (as_int < 0).any()):
+                return as_int.astype(t.dtype)
+    parsed = _per_value(t, values, _parse_int)
+    return np.array(parsed, dtype=np.int64 if t.signed else np.uint64).astype(t.dtype)
+
+
+def _floats_column(t: T.FloatType, values: list) -> np.ndarray:
+    if values and all(type(v) is float or type(v) is int for v in values):
+        try:
+            return np.array(values, dtype=t.dtype)
+        except (ValueError, TypeError, OverflowError):
+            pass
+    return np.array(_per_value(t, values, _parse_float), dtype=np.float64).astype(t.dtype)
+
+
+def _fixed_values(t: T.DataType, values: list) -> np.ndarray:
+    if isinstance(t, T.IntType):
+        return _ints_column(t, values)
+    if isinstance(t, T.FloatType):
+        return _floats_column(t, values)
+    if isinstance(t, T.BoolType):
+        if values and all(type(v) is bool for v in values):
+            return np.array(values, dtype=np.uint8)
+        return np.array(_per_value(t, values, _parse_bool), dtype=np.uint8)
+    if isinstance(t, T.DateType):
+        return np.clip(_fast_date_days(t, values), 0, _DATE_MAX).astype(np.uint16)
+    if isinstance(t, T.Date32Type):
+        days = _fast_date_days(t, values)
+        bad = np.flatnonzero((days < -(1 << 31)) | (days >= (1 << 31)))
+        if len(bad):
+            raise _fail(t, values[bad[0]], "out of range", "CANNOT_PARSE_DATE").at(row=int(bad[0]))
+        return days.astype(np.int32)
+    if isinstance(t, T.DateTimeType):
+        ticks = _datetime_column_ticks(t, values, t.timezone, 0)
+        return np.clip(ticks, 0, _DATETIME_MAX).astype(np.uint32)
+    if isinstance(t, T.DateTime64Type):
+        return _datetime_column_ticks(t, values, t.timezone, t.precision)
+    if isinstance(t, T.DecimalType):
+        if values and all(type(v) is int for v in values):
+            arr = np.array(values)
+            if arr.dtype.kind == "i" and (np.abs(arr) <= t.max_abs_scaled // t.multiplier).all():
+                return (arr.astype(np.int64) * t.multiplier).astype(t.dtype)
+        return np.array(_per_value(t, values, _parse_decimal), dtype=np.int64).astype(t.dtype)
+    if isinstance(t, T.UUIDType):
+        ints = _per_value(t, values, _parse_uuid)
+        out = np.empty((len(values), 2), np.uint64)
+        out[:, 0] = np.array([x >> 64 for x in ints], dtype=np.uint64)
+        out[:, 1] = np.array([x & 0xFFFFFFFFFFFFFFFF for x in ints], dtype=np.uint64)
+        return out
+    if isinstance(t, T.FixedStringType):
+        return _fixed_strings(t, values)
+    raise ConversionError(None, None, None, f"Cannot convert values to {t}")  # pragma: no cover
+
+
+def _fixed_strings(t: T.FixedStringType, values: list) -> np.ndarray:
+    n, width = len(values), t.length
+    out = np.zeros((n, width), np.uint8)
+    encoded = []
+    for i, v in enumerate(values):
+        try:
+            b = _to_string_bytes(v)
+        except ConversionError as exc:
+            raise exc.at(row=i) from None
+        if len(b) > width:
+            raise _fail(t, v, f"Too large value for {t}", "TOO_LARGE_STRING_SIZE").at(row=i)
+        encoded.append(b.ljust(width, b"\0"))
+    if n:
+        out[:] = np.frombuffer(b"".join(encoded), np.uint8).reshape(n, width)
+    return out
+
+
+def strings_to_column(values: list) -> StringColumn:
+    """StringColumn from str/bytes/other values (non-strings stored as their JSON text)."""
+    n = len(values)
+    offsets = np.empty(n + 1, np.int64)
+    offsets[0] = 0
+    try:
+        joined = "".join(values)
+    except TypeError:
+        joined = None
+    if joined is not None:
+        if joined.isascii():
+            np.cumsum(np.fromiter(map(len, values), np.int64, n), out=offsets[1:])
+            return StringColumn(T.String, offsets, np.frombuffer(joined.encode("ascii"), np.uint8))
+        encoded = [s.encode("utf-8", "surrogateescape") for s in values]
+    else:
+        encoded = []
+        for i, v in enumerate(values):
+            try:
+                encoded.append(_to_string_bytes(v))
+            except ConversionError as exc:
+                raise exc.at(row=i) from None
+    np.cumsum(np.fromiter(map(len, encoded), np.int64, n), out=offsets[1:])
+    return StringColumn(T.String, offsets, np.frombuffer(b"".join(encoded), np.uint8))
+
+
+def _nulls_of(values: list, text: bool) -> np.ndarray:
+    if text:
+        return np.fromiter((v is None or v == "\\N" for v in values), np.bool_, len(values))
+    return np.fromiter((v is None for v in values), np.bool_, len(values))
+
+
+def values_to_column(t: T.DataType, values: list, column: str | None = None, *, text: bool = False) -> Column:
+    """Convert a list of Python/JSON values to a column of type t.
+
+    None is NULL in a Nullable column and the type default elsewhere. With ``text=True``
+    the values are TSV/CSV field texts: ``\\N`` is NULL too, and strings are not JSON.
+    Raises ConversionError naming ``column``, the 0-based row and the value.
+    """
+    try:
+        return _convert(t, values, text)
+    except ConversionError as exc:
+        raise exc.at(column=column) if column is not None else exc from None
+
+
+def _convert(t: T.DataType, values: list, text: bool) -> Column:
+    if isinstance(t, T.NullableType):
+        nulls = _nulls_of(values, text)
+        if nulls.any():
+            default = t.inner.default
+            values = [default if isnull else v for v, isnull in zip(values, nulls.tolist())]
+        return NullableColumn(t, _convert(t.inner, values, text), nulls)
+    if isinstance(t, T.LowCardinalityType):
+        return LowCardinalityColumn.encode(t, _convert(t.inner, values, text))
+    # non-Nullable: None -> type default
+    if any(v is None for v in values):
+        default = t.default
+        values = [default if v is None else v for v in values]
+    if isinstance(t, T.StringType):
+        return strings_to_column(values)
+    if isinstance(t, T.ArrayType):
+        return _array_column(t, values, text)
+    return FixedColumn(t, _fixed_values(t, values))
+
+
+def _array_column(t: T.ArrayType, values: list, text: bool) -> ArrayColumn:
+    lists = []
+    for i, v in enumerate(values):
+        if isinstance(v, (list, tuple)):
+            lists.append(v)
+        elif isinstance(v, np.ndarray) and v.ndim == 1:
+            lists.append(v.tolist())
+        elif text and isinstance(v, str):
+            try:
+                lists.append(_parse_text_array(v))
+            except ValueError:
+                raise _fail(t, v, "Array does not start with '[' character").at(row=i) from None
+        else:
+            raise _fail(t, v, "expected a JSON array").at(row=i)
+    lengths = np.fromiter(map(len, lists), np.int64, len(lists))
+    offsets = np.zeros(len(lists) + 1, np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    flat = [x for lst in lists for x in lst]
+    try:
+        inner = _convert(t.inner, flat, False)
+    except ConversionError as exc:
+        row = int(np.searchsorted(offsets, exc.row, side="right") - 1) if exc.row is not None else None
+        raise ConversionError(None, row, exc.value, exc.reason + f" (array element {exc.row - offsets[row]})"
+                              if row is not None else exc.reason, exc.code) from None
+    return ArrayColumn(t, offsets, inner)
+
+
+def _parse_text_array(text: str) -> list:
+    """TSV-style array text ``[1,2]`` / ``['a','b']`` -> list (quotes converted to JSON)."""
+    s = text.strip()
+    if not s.startswith("["):
+        raise ValueError(text)
+    try:
+        return orjson.loads(s)
+    except orjson.JSONDecodeError:
+        pass
+    # minimal tokenizer for ['a','b\'c',NULL,1]
+    i = 1
+    items: list = []
+    token = ""
+    quoted = False
+    while i < len(s):
+        c = s[i]
+        if quoted:
+            if c == "\\" and i + 1 < len(s):
+                token += s[i + 1]
+                i += 2
+                continue
+            if c == "'":
+                quoted = False
+                items.append(token)
+                token = ""
+            else:
+                token += c
+        elif c == "'":
+            quoted = True
+        elif c in ",]":
+            tok = token.strip()
+            if tok:
+                items.append(None if tok == "NULL" else orjson.loads(tok))
+            token = ""
+        else:
+            token += c
+        i += 1
+    return items
+
+
+def numpy_to_column(t: T.DataType, array: np.ndarray, column: str | None = None) -> Column:
+    """Convert a numpy array (numbers, bools, datetime64, 'U'/'S' strings) to a column."""
+    arr = np.asarray(array)
+    base = t.inner if isinstance(t, (T.NullableType, T.LowCardinalityType)) else t
+    try:
+        if isinstance(t, T.NullableType) and arr.dtype.kind == "f" and not isinstance(base, T.FloatType):
+            nulls = np.isnan(arr)
+            inner = numpy_to_column(t.inner, np.where(nulls, 0, arr), column)
+            return NullableColumn(t, inner, nulls)
+        if isinstance(t, T.NullableType):
+            return NullableColumn(t, numpy_to_column(t.inner, arr, column), np.zeros(len(arr), np.bool_))
+        if isinstance(t, T.LowCardinalityType):
+            return LowCardinalityColumn.encode(t, numpy_to_column(t.inner, arr, column))
+        kind = arr.dtype.kind
+        if kind == "O":
+            return values_to_column(t, arr.tolist(), column)
+        if kind == "M" and isinstance(t, (T.DateType, T.Date32Type, T.DateTimeType, T.DateTime64Type)):
+            if isinstance(t, (T.DateType, T.Date32Type)):
+                days = arr.astype("datetime64[D]").astype(np.int64)
+                return FixedColumn(t, np.clip(days, 0, _DATE_MAX).astype(np.uint16) if isinstance(t, T.DateType)
+                                   else days.astype(np.int32))
+            if isinstance(t, T.DateTimeType):
+                secs = arr.astype("datetime64[s]").astype(np.int64)
+                return FixedColumn(t, np.clip(secs, 0, _DATETIME_MAX).astype(np.uint32))
+            unit = {0: "s", 3: "ms", 6: "us", 9: "ns"}.get(t.precision)
+            if unit:
+                return FixedColumn(t, arr.astype(f"datetime64[{unit}]").astype(np.int64))
+            us = arr.astype("datetime64[ns]").astype(np.int64)
+            return FixedColumn(t, us // 10 ** (9 - t.precision))
+        if isinstance(t, T.StringType):
+            if kind in "US":
+                return strings_to_column(arr.tolist())
+            return values_to_column(t, arr.tolist(), column)
+        if isinstance(t, T.IntType) and kind in "iub":
+            if kind in "iu" and not t.signed and kind == "i" and (arr < 0).any():
+                return values_to_column(t, arr.tolist(), column)
+            return FixedColumn(t, arr.astype(t.dtype))
+        if isinstance(t, T.FloatType) and kind in "iubf":
+            return FixedColumn(t, arr.astype(t.dtype))
+        if isinstance(t, T.BoolType) and kind == "b":
+            return FixedColumn(t, arr.astype(np.uint8))
+        if isinstance(t, (T.DateTimeType, T.DateTime64Type, T.DateType, T.Date32Type)) and kind in "iu":
+            return FixedColumn(t, _fixed_values(t, arr.astype(np.int64).tolist()))
+        if isinstance(t, T.DecimalType) and kind in "iu":
+            return FixedColumn(t, _fixed_values(t, arr.tolist()))
+        if t.is_fixed and arr.dtype == t.dtype and arr.shape[1:] == t.value_shape:
+            return FixedColumn(t, arr)
+        return values_to_column(t, arr.tolist(), column)
+    except ConversionError as exc:
+        raise exc.at(column=column) if column is not None else exc from None
+
+
+# --------------------------------------------------------------------------- text values
+
+
+def parse_text_value(t: T.DataType | str, text: str):
+    """Parse one TSV/CSV field text into the Python value ``to_pylist`` would return."""
+    if isinstance(t, str):
+        t = T.parse_type(t)
+    return values_to_column(t, [text], text=True).to_pylist()[0]
+
+
+def text_to_column(t: T.DataType, texts: list[str], column: str | None = None) -> Column:
+    """Column from TSV/CSV field texts (``\\N`` is NULL in Nullable columns)."""
+    return values_to_column(t, texts, column, text=True)
+
+
+# --------------------------------------------------------------------------- rows -> Block
+
+Defaults = Mapping[str, Callable[[Block], Column]]
+
+
+def parse_ndjson(data: bytes | str) -> list[dict]:
+    """NDJSON (one JSON object per line, blank lines ignored) or a JSON array of objects."""
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogateescape")
+    stripped = data.strip()
+    if not stripped:
+        return []
+    if stripped[:1] == b"[":
+        try:
+            rows = orjson.loads(stripped)
+        except orjson.JSONDecodeError as exc:
+            raise ConversionError(None, None, stripped[:100], f"Malformed JSON array of rows: {exc}") from None
+    else:
+        lines = [ln for ln in data.split(b"\n") if ln.strip()]
+        try:
+            rows = orjson.loads(b"[" + b",".join(lines) + b"]")
+        except orjson.JSONDecodeError:
+            rows = None
+        if rows is None or len(rows) != len(lines):
+            rows = []
+            line_no = 0
+            for line_no, line in enumerate(data.split(b"\n"), start=1):
+                if not line.strip():
+                    continue
+                try:
+                    rows.append(orjson.loads(line))
+                except orjson.JSONDecodeError as exc:
+                    raise ConversionError(None, None, line[:100],
+                                          f"Malformed JSON at line {line_no}: {exc}: {_short(line[:100])}",
+                                          "INCORRECT_DATA") from None
+    for i, r in enumerate(rows):
+        if not isinstance(r, dict):
+            raise ConversionError(None, i, r, f"Expected a JSON object per row, got {_short(r)}", "INCORRECT_DATA")
+    return rows
+
+
+def rows_to_block(schema: Sequence[tuple[str, T.DataType]], rows, *, defaults: Defaults | None = None) -> Block:
+    """Convert input rows to a Block of the schema with ClickHouse's rules (module docstring).
+
+    ``rows`` is a list of dicts, a dict of columns (lists or numpy arrays), or NDJSON bytes/str.
+    ``defaults`` maps column -> callable(Block so far) -> Column for DEFAULT expressions; it is
+    called with every column that the input provided (and earlier defaulted columns) and must
+    return a full-length column.
+    """
+    defaults = defaults or {}
+    schema = [(name, T.parse_type(t) if isinstance(t, str) else t) for name, t in schema]
+    if isinstance(rows, (bytes, bytearray, memoryview, str)):
+        rows = parse_ndjson(bytes(rows) if not isinstance(rows, str) else rows)
+    if isinstance(rows, Mapping):
+        return _columns_to_block(schema, rows, defaults)
+    if not isinstance(rows, list):
+        rows = list(rows)
+    for i, r in enumerate(rows):
+        if not isinstance(r, Mapping):
+            raise ConversionError(None, i, r, f"Expected a dict per row, got {_short(r)}", "INCORRECT_DATA")
+    n = len(rows)
+    converted: dict[str, Column] = {}
+    fill: dict[str, np.ndarray | None] = {}  # rows needing the DEFAULT expression
+    for name, t in schema:
+        if name in defaults:
+            values = [r.get(name, _MISSING) for r in rows]
+            if t.is_nullable:
+                missing = np.fromiter((v is _MISSING for v in values), np.bool_, n)
+            else:
+                missing = np.fromiter((v is _MISSING or v is None for v in values), np.bool_, n)
+            if missing.all():
+                fill[name] = None
+                continue
+            if missing.any():
+                values = [None if v is _MISSING else v for v in values]
+                fill[name] = missing
+        else:
+            values = [r.get(name) for r in rows]
+        converted[name] = values_to_column(t, values, name)
+    return _apply_defaults(schema, converted, fill, defaults, n)
+
+
+def _columns_to_block(schema, columns: Mapping, defaults: Defaults) -> Block:
+    lengths = {name: len(v) for name, v in columns.items()}
+    if len(set(lengths.values())) > 1:
+        from mergetree.errors import SizesMismatchError
+        raise SizesMismatchError(f"Input columns have different lengths: {lengths}")
+    n = next(iter(lengths.values())) if lengths else 0
+    converted: dict[str, Column] = {}
+    fill: dict[str, np.ndarray | None] = {}
+    for name, t in schema:
+        if name not in columns:
+            fill[name] = None
+            continue
+        values = columns[name]
+        if isinstance(values, Column):
+            if values.type != t:
+                raise ConversionError(name, None, None, f"Column '{name}' has type {values.type}, expected {t}",
+                                      "TYPE_MISMATCH")
+            converted[name] = values
+        elif isinstance(values, np.ndarray):
+            converted[name] = numpy_to_column(t, values, name)
+        else:
+            values = list(values)
+            if name in defaults and not t.is_nullable and any(v is None for v in values):
+                fill[name] = np.fromiter((v is None for v in values), np.bool_, n)
+            converted[name] = values_to_column(t, values, name)
+    return _apply_defaults(schema, converted, fill, defaults, n)
+
+
+def _apply_defaults(schema, converted: dict, fill: dict, defaults: Defaults, n: int) -> Block:
+    for name, t in schema:
+        if name not in fill:
+            continue
+        mask = fill[name]
+        if name in defaults:
+            so_far = Block({k: v for k, v in converted.items()}, n)
+            dflt = defaults[name](so_far)
+            if dflt.type != t:
+                dflt = _cast_default(t, dflt, name)
+            if len(dflt) != n:
+                raise ConversionError(name, None, None,
+                                      f"DEFAULT expression of column '{name}' returned {len(dflt)} rows, expected {n}")
+        else:
+            dflt = default_column(t, n)
+        if mask is None:
+            converted[name] = dflt
+        else:
+            given = converted[name]
+            idx = np.arange(n, dtype=np.int64)
+            idx[mask] += n
+            converted[name] = Column.concat([given, dflt]).take(idx)
+    return Block({name: converted[name] for name, _ in schema}, n)
+
+
+def _cast_default(t: T.DataType, col: Column, name: str) -> Column:
+    """Bring a DEFAULT expression result to the column type (via Python values; rare path)."""
+    return values_to_column(t, col.to_pylist(), name)

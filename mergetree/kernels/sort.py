@@ -1,0 +1,82 @@
+"""Sorting helpers over order keys.
+
+``Column.order_key(descending)`` returns one numeric array or a tuple of them (most significant
+first) whose ascending order is ClickHouse's order of the column (NaN and NULL last in both
+directions). These helpers turn such keys into permutations and dense ranks.
+
+- ``sort_permutation(keys)``: stable permutation for several key columns (first = primary).
+- ``dense_rank_keys(keys)``: int64 dense rank of rows under several keys.
+- ``ranks_from_sorted(order, keys)``: numba kernel giving dense ranks once rows are sorted;
+  twin ``ranks_from_sorted_numpy``.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numba
+import numpy as np
+
+
+def flatten_keys(keys) -> list[np.ndarray]:
+    """A key or a nested sequence of keys -> flat list of 1-D arrays, most significant first."""
+    if isinstance(keys, np.ndarray):
+        return [keys]
+    out: list[np.ndarray] = []
+    for k in keys:
+        out.extend(flatten_keys(k))
+    return out
+
+
+def sort_permutation(keys: Sequence) -> np.ndarray:
+    """Stable int64 permutation sorting rows by ``keys`` (first key is the most significant)."""
+    flat = flatten_keys(keys)
+    if not flat:
+        raise ValueError("sort_permutation needs at least one key")
+    if len(flat) == 1:
+        return np.argsort(flat[0], kind="stable").astype(np.int64, copy=False)
+    return np.lexsort(flat[::-1]).astype(np.int64, copy=False)
+
+
+@numba.njit(nogil=True, cache=True)
+def _mark_changes(order, key, changed):
+    for k in range(1, order.shape[0]):
+        if key[order[k]] != key[order[k - 1]]:
+            changed[k] = True
+
+
+def ranks_from_sorted(order: np.ndarray, keys: Sequence) -> np.ndarray:
+    """Dense ranks of rows given a permutation that sorts them by ``keys``."""
+    flat = flatten_keys(keys)
+    n = len(order)
+    changed = np.zeros(n, np.bool_)
+    for key in flat:
+        _mark_changes(order, np.ascontiguousarray(key), changed)
+    if n:
+        changed[0] = False
+    sorted_ranks = np.cumsum(changed, dtype=np.int64)
+    ranks = np.empty(n, np.int64)
+    ranks[order] = sorted_ranks
+    return ranks
+
+
+def ranks_from_sorted_numpy(order: np.ndarray, keys: Sequence) -> np.ndarray:
+    flat = flatten_keys(keys)
+    n = len(order)
+    changed = np.zeros(n, bool)
+    for key in flat:
+        s = key[order]
+        changed[1:] |= s[1:] != s[:-1]
+    ranks = np.empty(n, np.int64)
+    ranks[order] = np.cumsum(changed)
+    return ranks
+
+
+def dense_rank_keys(keys: Sequence) -> np.ndarray:
+    """int64 dense rank (0 = smallest) of each row under the given keys."""
+    flat = flatten_keys(keys)
+    if len(flat) == 1:
+        _, inverse = np.unique(flat[0], return_inverse=True)
+        return inverse.astype(np.int64, copy=False).reshape(-1)
+    order = sort_permutation(flat)
+    return ranks_from_sorted(order, flat)
