@@ -388,13 +388,13 @@ def _offsets_from_sizes(meta: dict, sizes: np.ndarray) -> np.ndarray:
     return offsets
 
 
-def _build_column(node: dict, fetch, parse_type):
+def _build_column(node: dict, fetch, parse_type, whole: bool = False):
     """Rebuild a column from its serialization node; ``fetch(meta, whole)`` returns stream bytes."""
     from mergetree import column as mc
 
     kind = node["kind"]
     t = parse_type(node["type"])
-    whole = bool(node.get("whole"))
+    whole = whole or bool(node.get("whole"))   # dictionaries are stored whole, incl. their children
     if kind == "fixed":
         meta = node["stream"]
         return mc.FixedColumn(t, _typed(meta, fetch(meta, whole)))
@@ -407,7 +407,7 @@ def _build_column(node: dict, fetch, parse_type):
                            f"string lengths add up to {int(offsets[-1])} bytes, data has {len(data)}")
         return mc.StringColumn(t, offsets, data)
     if kind == "dict_string":
-        dictionary = _build_column(node["dict"], fetch, parse_type)
+        dictionary = _build_column(node["dict"], fetch, parse_type, True)
         codes = _typed(node["codes"], fetch(node["codes"], whole))
         try:
             offsets, data = dictionary_decode(dictionary.offsets, dictionary.data, codes)
@@ -416,20 +416,20 @@ def _build_column(node: dict, fetch, parse_type):
         return mc.StringColumn(t, offsets, data)
     if kind == "nullable":
         nulls = _typed(node["nulls"], fetch(node["nulls"], whole)).view(np.bool_)
-        values = _build_column(node["values"], fetch, parse_type)
+        values = _build_column(node["values"], fetch, parse_type, whole)
         if len(values) != len(nulls):
             raise _BadData(node["nulls"]["file"] + ".bin", f"{len(nulls)} null flags for {len(values)} values")
         return mc.NullableColumn(t, values, nulls)
     if kind == "array":
         sizes = _typed(node["sizes"], fetch(node["sizes"], whole))
-        values = _build_column(node["values"], fetch, parse_type)
+        values = _build_column(node["values"], fetch, parse_type, whole)
         offsets = _offsets_from_sizes(node["sizes"], sizes)
         if int(offsets[-1]) != len(values):
             raise _BadData(node["sizes"]["file"] + ".bin",
                            f"array sizes add up to {int(offsets[-1])} elements, found {len(values)}")
         return mc.ArrayColumn(t, offsets, values)
     if kind == "low_cardinality":
-        dictionary = _build_column(node["dict"], fetch, parse_type)
+        dictionary = _build_column(node["dict"], fetch, parse_type, True)
         codes = _typed(node["codes"], fetch(node["codes"], whole))
         if len(codes) and int(codes.max()) >= len(dictionary):
             raise _BadData(node["codes"]["file"] + ".bin",
