@@ -137,7 +137,7 @@ def _load_columns(data_dir: Path) -> dict:
 def _mergetree_worker(phase: str, data_dir: Path, db_dir: Path, block_rows: int, expected: dict) -> dict:
     import mergetree
 
-    res: dict = {}
+    res: dict = {"baseline_rss_mb": _rss_mb()}
     if phase == "insert":
         cols = _load_columns(data_dir)
         full = ge.events_block(cols)
@@ -223,6 +223,7 @@ def _chdb_worker(phase: str, data_dir: Path, db_dir: Path, block_rows: int, expe
                 f"SETTINGS engine_file_truncate_on_insert = 1")
         return res
     sess = session.Session(str(db_dir))
+    res["baseline_rss_mb"] = _rss_mb()
 
     def q(sql: str) -> list[list[str]]:
         out = sess.query(sql, "TabSeparated").bytes().decode()
@@ -242,7 +243,6 @@ def _chdb_worker(phase: str, data_dir: Path, db_dir: Path, block_rows: int, expe
         q(f"CREATE TABLE events ({SCHEMA_SQL}) ENGINE = MergeTree "
           f"PARTITION BY toYYYYMM(timestamp) ORDER BY (timestamp, user_id)")
         q("SYSTEM STOP MERGES events")
-        res["rss_before_mb"] = _rss_mb()
         t0 = time.perf_counter()
         for f in natives:
             q(f"INSERT INTO events SELECT * FROM file('{f}', Native)")
@@ -265,7 +265,8 @@ def _chdb_worker(phase: str, data_dir: Path, db_dir: Path, block_rows: int, expe
 
         res["timestamp_s"], res["sum_timestamp"] = _best_of(run("SELECT sum(toUInt32(timestamp)) FROM events"))
         res["properties_s"], res["sum_len_properties"] = _best_of(
-            run("SELECT sum(length(properties)) FROM events"))
+            run("SELECT sum(length(properties)) FROM events "
+                "SETTINGS optimize_functions_to_subcolumns = 0"))  # else only the sizes are read
         [[res["max_threads"]]] = q("SELECT getSetting('max_threads')")
     else:
         raise ValueError(f"unknown phase {phase!r}")
@@ -361,6 +362,14 @@ def _si(x: float, unit: str = "") -> str:
     return f"{x:.3g}{unit}"
 
 
+def _rss_text(r: dict) -> str:
+    base = r.get("baseline_rss_mb")
+    extra = f" (process baseline {base:.0f})" if base else ""
+    if r.get("rss_before_mb"):
+        extra += f" (with input loaded {r['rss_before_mb']:.0f})"
+    return f"{r['maxrss_mb']:.0f}{extra}"
+
+
 def metrics(run: dict, eng: str) -> dict[str, tuple[float | None, str]]:
     """metric name -> (value, display text); value None when unavailable."""
     exp = run["expected"]
@@ -378,7 +387,7 @@ def metrics(run: dict, eng: str) -> dict[str, tuple[float | None, str]]:
     else:
         v = rows / ins["seconds"]
         m["insert rows/s"] = (v, f"{_si(v)} ({ins['seconds']:.2f}s, {ins['parts']} parts)")
-        m["insert peak RSS MB"] = (ins["maxrss_mb"], f"{ins['maxrss_mb']:.0f}")
+        m["insert peak RSS MB"] = (ins["maxrss_mb"], _rss_text(ins))
     mg = r.get("merge", {})
     if err("merge"):
         m["OPTIMIZE FINAL rows/s"] = (None, err("merge"))
@@ -390,7 +399,8 @@ def metrics(run: dict, eng: str) -> dict[str, tuple[float | None, str]]:
             f"{_si(v)} ({mg['seconds']:.2f}s, {mg['parts_before']}->{mg['parts']} parts)"
             + ("" if ok else f" WRONG row count {mg['rows']}"))
         m["bytes on disk / row"] = (mg["bytes_on_disk"] / rows, f"{mg['bytes_on_disk'] / rows:.1f}")
-        m["merge peak RSS MB"] = (mg["maxrss_mb"], f"{mg['maxrss_mb']:.0f}")
+        m["merge peak RSS MB"] = (mg["maxrss_mb"], _rss_text(mg if "baseline_rss_mb" in mg else {
+            **mg, "baseline_rss_mb": ins.get("baseline_rss_mb")}))
     sc = r.get("scan", {})
     if err("scan"):
         m["scan timestamp rows/s"] = (None, err("scan"))
@@ -409,7 +419,7 @@ def metrics(run: dict, eng: str) -> dict[str, tuple[float | None, str]]:
                 text = f"{_si(v)} ({gbs:.2f} GB/s)" if good else \
                     f"WRONG RESULT {sc[prefix + sumkey]} != {exp[sumkey]}"
                 m[f"scan {col}{label} rows/s"] = (v if good else None, text)
-        m["scan peak RSS MB"] = (sc["maxrss_mb"], f"{sc['maxrss_mb']:.0f}")
+        m["scan peak RSS MB"] = (sc["maxrss_mb"], _rss_text(sc))
     return m
 
 
