@@ -142,6 +142,29 @@ def chdb_format_many(queries: list[str], chunk: int = 200) -> list[str | None]:
 
 
 _CHILDREN_RE = re.compile(r" \(children \d+\)$")
+_PARAM_RE = re.compile(r"\{\s*(\w+)\s*:[^{}]*\}")
+
+
+def strip_parens(text: str) -> str:
+    """``text`` without the parentheses outside quoted strings/identifiers (used to compare two
+    formatQuery outputs modulo the redundant parentheses ClickHouse keeps)."""
+    out, quote, i = [], None, 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            out.append(ch)
+            if ch == "\\" and i + 1 < len(text):
+                out.append(text[i + 1])
+                i += 1
+            elif ch == quote:
+                quote = None
+        elif ch in "'`\"":
+            quote = ch
+            out.append(ch)
+        elif ch not in "()":
+            out.append(ch)
+        i += 1
+    return re.sub(r"\s+", " ", "".join(out)).strip()
 
 
 def chdb_explain_ast(query: str) -> str | None:
@@ -151,6 +174,8 @@ def chdb_explain_ast(query: str) -> str | None:
     None when ClickHouse cannot explain the query."""
     import chdb
 
+    # query parameters cannot be explained unbound; make them plain identifiers (names kept)
+    query = _PARAM_RE.sub(lambda m: "__param_" + m.group(1), query)
     try:
         res = chdb.query("EXPLAIN AST " + query, "TabSeparatedRaw")
     except Exception:
