@@ -149,6 +149,14 @@ class Database:
     def delete(self, name: str, where) -> int:
         return self.table(name).delete(where)
 
+    def alter_delete(self, name: str, where: str) -> int:
+        """ALTER TABLE name DELETE WHERE ... (a rewriting mutation)."""
+        return self.table(name).alter_delete(where)
+
+    def alter_update(self, name: str, assignments: dict[str, str], where: str) -> int:
+        """ALTER TABLE name UPDATE col = expr WHERE ... (``assignments``: column -> SQL expression)."""
+        return self.table(name).alter_update(assignments, where)
+
     def truncate(self, name: str) -> int:
         return self.table(name).truncate()
 

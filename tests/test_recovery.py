@@ -168,7 +168,9 @@ def test_block_counter_is_past_every_number_seen(tmp_path):
     _make(tmp_path, [[1]])
     tdir = tmp_path / "t"
     # a mutation recorded with version 7 (its block number) and a broken part with blocks up to 5
-    (tdir / "mutation_7.txt").write_text("DELETE WHERE 0\n")
+    from mergetree.storage.mutations import Mutation, save_mutation
+
+    save_mutation(tdir, Mutation(version=7, kind="lightweight_delete", predicate="k = 100", is_done=True))
     shutil.copytree(tdir / "all_1_1_0", tdir / "all_5_5_0")
     (tdir / "all_5_5_0" / "count.txt").write_text("12345")
     db = _open(tmp_path)

@@ -53,7 +53,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "max_bytes_to_merge_at_max_space_in_pool": 150 * 1024 ** 3,
     "min_age_to_force_merge_seconds": 0.0,
     "old_parts_lifetime": 0.0,           # seconds an outdated part is kept after its last reader (chDB: 0)
-    "merge_with_ttl_timeout": 0.0,
+    "merge_with_ttl_timeout": 14400.0,   # seconds between TTL merges of a table (fully expired parts: always)
     "ttl_only_drop_parts": False,
     "verify_checksums_on_open": True,    # re-hash every file at startup (ClickHouse only compares sizes)
 }

@@ -157,6 +157,7 @@ class MergeTreeTable:
         self.last_merge_decision: str = ""
         self._tmp_seq = 0
         self._algorithm = None
+        self._last_ttl_merge: dict[str, float] = {}
 
     # ---- create / open -------------------------------------------------------------------
 
@@ -172,8 +173,14 @@ class MergeTreeTable:
 
     @classmethod
     def open(cls, path: Path) -> "MergeTreeTable":
+        from mergetree.storage import mutations
+
         table = cls(Path(path), TableMetadata.load(path))
         table._load_parts()
+        with table._merge_lock:
+            finished = mutations.finish_pending_mutations(table)
+        if finished:
+            log.info("table %s: finished mutations %s interrupted by a restart", table.name, finished)
         return table
 
     def _load_parts(self) -> None:
@@ -395,6 +402,7 @@ class MergeTreeTable:
         """write_part into tmp_insert_*; files and directory are fsynced by write_part."""
         from mergetree.column import Block
         from mergetree.storage.part_writer import write_part
+        from mergetree.storage.ttl import ttl_extra_files
 
         m = self.metadata
         key = self.sorting_key_block(block)
@@ -403,7 +411,8 @@ class MergeTreeTable:
         try:
             write_part(tmp, block, primary_key=primary, partition_value=partition_value,
                        minmax=self._minmax(block), codecs=m.codecs or None,
-                       index_granularity=self.settings["index_granularity"])
+                       index_granularity=self.settings["index_granularity"],
+                       extra_files=ttl_extra_files(block, m) or None)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -600,6 +609,11 @@ class MergeTreeTable:
         if self._closed or not self._merge_lock.acquire(blocking=False):
             return False
         try:
+            ttl_part = self._ttl_merge_choice()
+            if ttl_part is not None:
+                self.last_merge_decision = f"TTL merge of part {ttl_part}"
+                self._run_merge([ttl_part], final=False)
+                return True
             choice = select_merge(self.merge_candidates(), self.settings)
             self.last_merge_decision = choice.reason
             if not choice:
@@ -608,6 +622,34 @@ class MergeTreeTable:
             return True
         finally:
             self._merge_lock.release()
+
+    def _ttl_merge_choice(self) -> str | None:
+        """A part to rewrite alone because of the table TTL (ClickHouse's TTL merge selector).
+
+        A part whose rows have all expired is always chosen (the merge leaves an empty part,
+        retired by the cleanup); a part with some expired rows at most once per partition every
+        ``merge_with_ttl_timeout`` seconds.
+        """
+        if self.metadata.ttl_ast is None:
+            return None
+        from mergetree.storage.ttl import part_fully_expired, part_ttl_range
+
+        now = time.time()
+        with self._lock:
+            entries = [e for e in self._active_entries() if not e.merging and e.part.rows > 0]
+        for e in entries:
+            if part_fully_expired(e.part, self.metadata, now):
+                return e.name
+        timeout = self.settings["merge_with_ttl_timeout"]
+        for e in entries:
+            pid = e.info.partition_id
+            if now - self._last_ttl_merge.get(pid, 0.0) < timeout:
+                continue
+            rng = part_ttl_range(e.part)
+            if rng and rng[0] <= now:
+                self._last_ttl_merge[pid] = now
+                return e.name
+        return None
 
     def optimize(self, final: bool = True, partition=None) -> list[str]:
         """OPTIMIZE TABLE [PARTITION p] [FINAL]: merge each partition's parts into one, now.
@@ -791,7 +833,38 @@ class MergeTreeTable:
         with self._merge_lock:
             version = self._allocate_block_number()
             with self.snapshot() as snap:
-                return mutations.lightweight_delete(self, snap.parts, where_ast, version)
+                return mutations.lightweight_delete(self, snap.parts, where, version)
+
+    def alter_delete(self, where) -> int:
+        """ALTER TABLE t DELETE WHERE ...: rewrite every affected part without the rows."""
+        return self._mutate("delete", where)
+
+    def alter_update(self, assignments: dict[str, str], where) -> int:
+        """ALTER TABLE t UPDATE col = expr, ... WHERE ...: rewrite affected parts (``{col: expr_sql}``)."""
+        key_cols = set(self.metadata.partition_columns)
+        for ast in self.metadata.sorting_key_asts:
+            key_cols |= set(referenced_columns(ast))
+        for col in assignments:
+            self.metadata.column(col)
+            if col in key_cols:
+                raise BadArgumentsError(f"Cannot UPDATE key column {col!r} of table {self.name}")
+        return self._mutate("update", where, assignments)
+
+    def _mutate(self, kind: str, where, assignments: dict | None = None) -> int:
+        """A rewriting mutation, ordered with inserts by its version (a block number)."""
+        from mergetree.storage import mutations
+
+        self._check_open()
+        if not isinstance(where, str):
+            raise BadArgumentsError("ALTER TABLE mutations take the WHERE condition as SQL text")
+        for c in referenced_columns(_as_expr(where)):
+            self.metadata.column(c)
+        with self._merge_lock:
+            version = self._allocate_block_number()
+            mutation = mutations.Mutation(version=version, kind=kind, predicate=where,
+                                          assignments=dict(assignments or {}))
+            with self.snapshot() as snap:
+                return mutations.run_mutation(self, mutation, snap.parts)
 
     # ---- introspection ---------------------------------------------------------------------
 
