@@ -1,0 +1,183 @@
+"""The merger: real parts on disk merged into one, with masks, TTL and engine rules."""
+
+import os
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from mergetree.column import Block
+from mergetree.storage import merger, mutations, ttl
+from mergetree.storage.part import DataPart
+from mergetree.storage.part_info import PartInfo
+from mergetree.storage.part_writer import write_part
+from sqlparse_ch.ast.expr import Identifier
+
+from test_merging import block, reference, SPEC as REF_SPEC
+
+
+def make_meta(spec, order_by, engine="MergeTree", engine_args=(), ttl_column=None, granularity=3):
+    schema = [(n, block({n: t}, []).schema[0][1]) for n, t in spec.items()]
+    return SimpleNamespace(
+        engine_name=engine, engine_args=list(engine_args), schema=schema, order_by=list(order_by),
+        sorting_key_asts=[Identifier(c) for c in order_by], primary_key=list(order_by), partition_columns=[],
+        codecs={}, settings={"index_granularity": granularity},
+        ttl_ast=Identifier(ttl_column) if ttl_column else None)
+
+
+def write(tmp_path: Path, meta, spec, rows, block_number, level=0, partition="all"):
+    """An inserted part: rows sorted (stably) by the key, like the table's insert."""
+    b = block(spec, rows)
+    b = b.take(b.sort_permutation(meta.order_by))
+    info = PartInfo(partition, block_number, block_number, level)
+    d = tmp_path / info.name
+    write_part(d, b, primary_key=Block({k: b[k] for k in meta.primary_key}, b.num_rows), partition_value=(),
+               minmax={}, index_granularity=meta.settings["index_granularity"],
+               extra_files=ttl.ttl_extra_files(b, meta))
+    return DataPart.open(d)
+
+
+def read_all(path):
+    part = DataPart.open(path)
+    part.verify_checksums()
+    return part, part.read([n for n, _ in part.columns]).to_pylist_rows()
+
+
+SPEC = {"k": "String", "v": "Int64"}
+
+
+def test_merge_of_plain_parts_is_sorted_and_stable(tmp_path):
+    meta = make_meta(SPEC, ["k"])
+    p1 = write(tmp_path, meta, SPEC, [("b", 1), ("a", 1), ("c", 1)], 1)
+    p2 = write(tmp_path, meta, SPEC, [("a", 2), ("b", 2)], 2)
+    p3 = write(tmp_path, meta, SPEC, [("a", 3), ("d", 3), ("b", 3), ("a", 4)], 3)
+    res = merger.merge_parts([p3, p1, p2], tmp_path / "tmp_merge_x", metadata=meta, now=0)
+    assert res.rows == 9 and res.rows_read == 9 and res.source_parts == [p1.name, p2.name, p3.name]
+    part, rows = read_all(os.fspath(res))
+    # equal keys keep block-number order (1, 2, 3, then insertion order inside a block)
+    assert rows == [("a", 1), ("a", 2), ("a", 3), ("a", 4), ("b", 1), ("b", 2), ("b", 3), ("c", 1), ("d", 3)]
+    assert part.marks == 3  # granularity 3
+    assert part.primary_index.to_pylist_rows() == [("a",), ("a",), ("b",), ("d",)]
+
+
+def test_merge_applies_engine_rule(tmp_path):
+    spec = {"k": "UInt32", "v": "String", "ver": "UInt32"}
+    meta = make_meta(spec, ["k"], "ReplacingMergeTree", ["ver"])
+    p1 = write(tmp_path, meta, spec, [(1, "new", 9), (2, "x", 1)], 1)
+    p2 = write(tmp_path, meta, spec, [(1, "old", 3), (2, "y", 1)], 2)
+    res = merger.merge_parts([p1, p2], tmp_path / "tmp_merge", metadata=meta, now=0)
+    assert read_all(res.path)[1] == [(1, "new", 9), (2, "y", 1)]
+    assert res.rows_collapsed == 2
+
+
+def test_table_call_form_writes_into_table_dir(tmp_path):
+    meta = make_meta(SPEC, ["k"])
+    p1 = write(tmp_path, meta, SPEC, [("a", 1)], 1)
+    p2 = write(tmp_path, meta, SPEC, [("a", 2)], 2)
+    info = PartInfo("all", 1, 2, 1)
+    tmp = merger.merge_parts(tmp_path, [p1, p2], info, meta, final=True)
+    assert Path(tmp) == tmp_path / "tmp_merge_all_1_2_1"
+    assert read_all(Path(tmp))[1] == [("a", 1), ("a", 2)]
+
+
+def test_lightweight_delete_clone_masks_rows_and_merge_drops_them(tmp_path):
+    meta = make_meta(SPEC, ["k"])
+    p1 = write(tmp_path, meta, SPEC, [("a", 1), ("b", 2), ("c", 3), ("d", 4)], 1)
+    d, deleted = mutations.lightweight_delete_part(p1, lambda b: b["v"].values % 2 == 0, tmp_path / "tmp_m1")
+    assert deleted == 2
+    masked = DataPart.open(d)
+    masked.verify_checksums()  # the new checksums.txt covers the mask and the hard links
+    assert os.stat(d / "k.bin").st_ino == os.stat(p1.path / "k.bin").st_ino  # data is hard-linked
+    assert mutations.read_row_mask(masked).tolist() == [True, False, True, False]
+    assert mutations.read_row_mask(p1) is None
+    # a second delete combines with the first mask and counts only new rows
+    d2, deleted2 = mutations.lightweight_delete_part(masked, lambda b: b["v"].values >= 3, tmp_path / "tmp_m2")
+    assert deleted2 == 1
+    masked2 = DataPart.open(d2)
+    assert mutations.read_row_mask(masked2).tolist() == [True, False, False, False]
+    res = merger.merge_parts([masked2], tmp_path / "tmp_merge", metadata=meta, now=0)
+    assert res.rows_masked == 3
+    part, rows = read_all(res.path)
+    assert rows == [("a", 1)] and mutations.read_row_mask(part) is None
+
+
+def test_mask_file_is_validated(tmp_path):
+    data = mutations.mask_file_bytes(np.array([True, False, True]))
+    assert mutations.parse_mask_bytes(data).tolist() == [True, False, True]
+    with pytest.raises(Exception, match="cannot parse row mask"):
+        mutations.parse_mask_bytes(b"garbage\nrows 3\n\x05", "p")
+    with pytest.raises(Exception, match="1 mask bytes for 9 rows"):
+        mutations.parse_mask_bytes(data.replace(b"rows 3", b"rows 9"), "p")
+
+
+def test_ttl_drops_expired_rows_and_records_range(tmp_path):
+    spec = {"k": "UInt32", "ts": "DateTime"}
+    meta = make_meta(spec, ["k"], ttl_column="ts")
+    p1 = write(tmp_path, meta, spec, [(1, 100), (2, 200), (3, 300)], 1)
+    assert ttl.part_ttl_range(p1) == (100, 300)
+    assert not ttl.part_fully_expired(p1, meta, now=299)
+    assert ttl.part_fully_expired(p1, meta, now=300)  # TTL moment <= now has expired
+    res = merger.merge_parts([p1], tmp_path / "tmp_merge", metadata=meta, now=200)
+    part, rows = read_all(res.path)
+    import datetime
+    assert rows == [(3, datetime.datetime(1970, 1, 1, 0, 5))] and res.rows_expired == 2
+    assert ttl.part_ttl_range(part) == (300, 300)
+
+
+def test_ttl_on_date_and_datetime64_columns():
+    b = block({"d": "Date", "t": "DateTime64(3)", "n": "Nullable(DateTime)"}, [(1, 1500, None), (2, 2500, 7)])
+    assert ttl.ttl_seconds(b["d"]).tolist() == [86400.0, 172800.0]
+    assert ttl.ttl_seconds(b["t"]).tolist() == [1.5, 2.5]
+    s = ttl.ttl_seconds(b["n"])
+    assert np.isnan(s[0]) and s[1] == 7
+    assert ttl.ttl_range(s) == (7, 7)
+    with pytest.raises(Exception, match="Date or DateTime"):
+        ttl.ttl_seconds(block({"x": "Int32"}, [(1,)])["x"])
+
+
+def test_part_without_ttl_file_is_evaluated(tmp_path):
+    spec = {"k": "UInt32", "ts": "DateTime"}
+    meta = make_meta(spec, ["k"], ttl_column="ts")
+    b = block(spec, [(1, 10), (2, 20)])
+    d = tmp_path / "all_1_1_0"
+    write_part(d, b, primary_key=Block({"k": b["k"]}), partition_value=(), minmax={}, index_granularity=8192)
+    part = DataPart.open(d)
+    assert ttl.part_ttl_range(part) is False
+    assert ttl.part_fully_expired(part, meta, now=20) and not ttl.part_fully_expired(part, meta, now=19)
+
+
+def test_everything_deleted_gives_an_empty_part(tmp_path):
+    spec = {"k": "UInt32", "v": "Int8", "sign": "Int8"}
+    meta = make_meta(spec, ["k"], "CollapsingMergeTree", ["sign"])
+    p1 = write(tmp_path, meta, spec, [(1, 0, 1)], 1)
+    p2 = write(tmp_path, meta, spec, [(1, 0, -1)], 2)
+    res = merger.merge_parts([p1, p2], tmp_path / "tmp_merge", metadata=meta, now=0)
+    part, rows = read_all(res.path)
+    assert rows == [] and part.rows == 0 and res.rows_collapsed == 2
+
+
+def test_parts_from_two_partitions_are_refused(tmp_path):
+    meta = make_meta(SPEC, ["k"])
+    p1 = write(tmp_path, meta, SPEC, [("a", 1)], 1, partition="x")
+    p2 = write(tmp_path, meta, SPEC, [("a", 1)], 2, partition="y")
+    with pytest.raises(Exception, match="different partitions"):
+        merger.merge_parts([p1, p2], tmp_path / "tmp", metadata=meta)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(st.tuples(st.sampled_from(["", "a", "b"]), st.integers(-2, 2), st.integers(0, 3),
+                                   st.integers(-300, 300), st.integers(0, 255), st.sampled_from([-1, 1])),
+                         min_size=1, max_size=10), min_size=1, max_size=4),
+       st.sampled_from(["MergeTree", "ReplacingMergeTree", "SummingMergeTree", "CollapsingMergeTree"]))
+def test_merged_parts_match_engine_semantics(tmp_path_factory, parts, engine):
+    tmp_path = tmp_path_factory.mktemp("m")
+    args = {"ReplacingMergeTree": ["ver"], "CollapsingMergeTree": ["sign"]}.get(engine, [])
+    meta = make_meta(REF_SPEC, ["k1", "k2"], engine, args, granularity=4)
+    written = [write(tmp_path, meta, REF_SPEC, rows, i + 1) for i, rows in enumerate(parts)]
+    res = merger.merge_parts(written, tmp_path / "tmp_merge", metadata=meta, now=0)
+    rows = read_all(res.path)[1]
+    want = reference(engine, [r for p in parts for r in p])
+    assert sorted(rows) == sorted(want)
+    assert [r[:2] for r in rows] == sorted(r[:2] for r in rows)  # sorted by key
