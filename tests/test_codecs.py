@@ -222,3 +222,15 @@ def test_dictionary_round_trip_property(values):
     d_off, d_data, codes = res
     assert len(d_off) - 1 == len(set(values))
     assert _decode(*C.dictionary_decode(d_off, d_data, codes)) == values
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.uint32, np.uint64])
+def test_prefix_sum_kernel_matches_numpy_twin(dtype):
+    rng = np.random.default_rng(7)
+    vals = rng.integers(0, np.iinfo(dtype).max, 1000, dtype=dtype, endpoint=True)   # wraps around
+    a, b = vals.copy(), vals.copy()
+    kern.prefix_sum_inplace(a)
+    kern.prefix_sum_inplace_numpy(b)
+    assert a.tolist() == b.tolist()
+    empty = np.zeros(0, dtype)
+    kern.prefix_sum_inplace(empty)

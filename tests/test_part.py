@@ -248,6 +248,8 @@ def test_automatic_encodings(tmp_path):
     assert ser["rand"]["stream"]["codec"] == "CODEC(LZ4)"
     assert ser["kind"]["kind"] == "dict_string"                        # 3 distinct in 10k rows
     assert ser["id"]["kind"] == "string"                               # all distinct
+    assert ser["id"]["data"]["codec"] == "CODEC(ZSTD(1))"              # string bytes: ZSTD pays
+    assert ser["id"]["sizes"]["codec"] == "CODEC(LZ4)"
     assert (part.path / "kind.dict.bin").exists() and not (part.path / "id.dict.bin").exists()
     assert_blocks_equal(part.read(), block)
     # explicit codecs are taken literally (no automatic Delta)

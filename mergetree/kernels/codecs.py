@@ -4,6 +4,8 @@
   with an open-addressing hash table; gives up (returns -1) once more than ``max_distinct``
   distinct values are seen, so trying it on a high-cardinality column costs little.
 * :func:`gather_strings` -- ``out[i] = src[idx[i]]`` for strings (dictionary decoding, take).
+* :func:`prefix_sum_inplace` -- undo Delta: running sum with wrap-around in the array's unsigned
+  dtype (about twice as fast as ``np.add.accumulate``).
 
 Each kernel has a plain-numpy twin (``*_numpy``) with the same contract; tests compare them on
 random arrays. Kernels are pure functions writing into caller-allocated outputs.
@@ -15,7 +17,7 @@ import numba
 import numpy as np
 
 __all__ = ["dict_encode_strings", "dict_encode_strings_numpy", "gather_strings", "gather_strings_numpy",
-           "gather_offsets"]
+           "gather_offsets", "prefix_sum_inplace", "prefix_sum_inplace_numpy"]
 
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
@@ -137,3 +139,19 @@ def gather_strings_numpy(src_offsets, src_data, idx, out_offsets, out_data):
         return
     shift = np.repeat(src_offsets[:-1][idx] - out_offsets[:-1], lengths)
     out_data[:total] = src_data[np.arange(total) + shift]
+
+
+@numba.njit(nogil=True, cache=True)
+def prefix_sum_inplace(values):
+    """``values[i] += values[i - 1]`` left to right (unsigned dtypes wrap around)."""
+    if values.shape[0] == 0:
+        return
+    acc = values[0]
+    for i in range(1, values.shape[0]):
+        acc += values[i]
+        values[i] = acc
+
+
+def prefix_sum_inplace_numpy(values):
+    """Plain-numpy twin of :func:`prefix_sum_inplace`."""
+    np.add.accumulate(values, out=values)

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import re
 import struct
+import threading
 import zlib
 from dataclasses import dataclass
 
@@ -47,7 +48,7 @@ import zstandard
 from mergetree.errors import BadArgumentsError
 
 __all__ = [
-    "CodecSpec", "DEFAULT_CODEC", "BLOCK_HEADER_SIZE", "BlockCorruptedError", "parse_codec",
+    "CodecSpec", "DEFAULT_CODEC", "AUTO_STRING_DATA_CODEC", "BLOCK_HEADER_SIZE", "BlockCorruptedError", "parse_codec",
     "compress_block", "read_block_header", "decode_blocks", "delta_encode", "delta_decode",
     "dictionary_encode", "dictionary_pays_off", "METHOD_NONE", "METHOD_LZ4", "METHOD_ZSTD",
 ]
@@ -96,6 +97,8 @@ class CodecSpec:
 
 
 DEFAULT_CODEC = CodecSpec("LZ4")
+# What the part writer uses for the bytes of String values when the column names no codec.
+AUTO_STRING_DATA_CODEC = CodecSpec("ZSTD", 1)
 
 _ITEM_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\(\s*([^()]*?)\s*\))?\s*$")
 
@@ -186,21 +189,30 @@ def delta_encode(raw: np.ndarray, width: int) -> np.ndarray:
 
 def delta_decode(buf: np.ndarray, width: int) -> None:
     """Undo :func:`delta_encode` in place on the byte array ``buf`` (wrapping cumulative sum)."""
-    vals = buf.view(_UINT_OF_WIDTH[width])
-    np.add.accumulate(vals, out=vals)
+    from mergetree.kernels.codecs import prefix_sum_inplace  # lazy: numba stays out of plain imports
+
+    prefix_sum_inplace(buf.view(_UINT_OF_WIDTH[width]))
 
 
 # --------------------------------------------------------------------------- compressed blocks
 
-_zstd_compressors: dict[int, zstandard.ZstdCompressor] = {}
-_zstd_decompressor = zstandard.ZstdDecompressor()
+# zstandard (de)compressor objects are reusable but not thread-safe: one set per thread
+_zstd_local = threading.local()
 
 
 def _zstd(level: int) -> zstandard.ZstdCompressor:
-    c = _zstd_compressors.get(level)
+    cache = _zstd_local.__dict__.setdefault("compressors", {})
+    c = cache.get(level)
     if c is None:
-        c = _zstd_compressors[level] = zstandard.ZstdCompressor(level=level)
+        c = cache[level] = zstandard.ZstdCompressor(level=level)
     return c
+
+
+def _zstd_decompressor() -> zstandard.ZstdDecompressor:
+    d = getattr(_zstd_local, "decompressor", None)
+    if d is None:
+        d = _zstd_local.decompressor = zstandard.ZstdDecompressor()
+    return d
 
 
 def compress_block(raw: np.ndarray, spec: CodecSpec, delta_width: int = 0) -> bytes:
@@ -269,7 +281,7 @@ def decode_blocks(buf, start: int, end: int, out: np.ndarray | None = None) -> n
             if method == METHOD_LZ4:
                 dst[:] = np.frombuffer(lz4.block.decompress(payload, uncompressed_size=dsize), np.uint8)
             elif method == METHOD_ZSTD:
-                dst[:] = np.frombuffer(_zstd_decompressor.decompress(payload, max_output_size=dsize), np.uint8)
+                dst[:] = np.frombuffer(_zstd_decompressor().decompress(payload, max_output_size=dsize), np.uint8)
             elif method == METHOD_NONE:
                 dst[:] = np.frombuffer(payload, np.uint8)
             else:

@@ -69,9 +69,13 @@ Simplifications vs ClickHouse, with reasons:
   into the previous granule: every mark still carries its row count, so readers do not assume it.
 * Metadata files are text/JSON/msgpack instead of ClickHouse's binary layouts, and checksums use
   blake2b-128 (stdlib) instead of CityHash128; ``checksums.txt`` is not compressed.
-* Delta is chosen automatically for integer-like columns that are sorted (non-decreasing) in the
-  part when no codec is given; string dictionaries are per part (ClickHouse: per granule range,
-  with a shared global dictionary).
+* Automatic encodings when a column has no ``CODEC``: ``CODEC(LZ4)`` for every stream except
+  (a) 1-D integer-like values that are sorted (non-decreasing) in the part get ``CODEC(Delta, LZ4)``
+  (timestamps, ids of the sorting key: ~2.5x smaller, decoded by one prefix sum), and (b) the bytes
+  of String values get ``CODEC(ZSTD(1))`` (entropy coding halves text like UUIDs and JSON that LZ4
+  leaves as is; ClickHouse would need an explicit codec). Numeric streams stay LZ4 because scans
+  of them must decode at memory speed. String dictionaries are per part (ClickHouse: per granule
+  range, with a shared global dictionary).
 """
 
 from __future__ import annotations
@@ -89,8 +93,8 @@ import msgpack
 import numpy as np
 
 from mergetree.errors import BadArgumentsError
-from mergetree.storage.codecs import (CodecSpec, DEFAULT_CODEC, compress_block, dictionary_encode,
-                                      parse_codec)
+from mergetree.storage.codecs import (AUTO_STRING_DATA_CODEC, CodecSpec, DEFAULT_CODEC, compress_block,
+                                      dictionary_encode, parse_codec)
 
 __all__ = ["write_part", "MARK_DTYPE", "MIN_COMPRESS_BLOCK_SIZE", "MAX_COMPRESS_BLOCK_SIZE",
            "escape_for_file_name", "unescape_for_file_name", "CHECKSUMS_FILE", "file_hash",
@@ -305,7 +309,7 @@ class _Planner:
                         "codes": self._stream(file, codes, row_bounds, rows, False, False)}
             sizes = _narrow_sizes(np.diff(offsets))
             # string bytes: row_bounds are rows, the stream is cut at those rows' byte offsets
-            spec = (self.codec or DEFAULT_CODEC).with_delta(False)
+            spec = (self.codec or AUTO_STRING_DATA_CODEC).with_delta(False)
             data_meta = {"file": file, "dtype": "|u1", "shape": [], "codec": str(spec)}
             return {"kind": "string", "type": tname,
                     "sizes": self._stream(file + ".size", sizes, row_bounds, rows, False, False),
