@@ -355,33 +355,16 @@ class MergeTreeTable:
 
     @property
     def merging_algorithm(self):
-        """The engine's MergingAlgorithm (merging.algorithm_for); validated at CREATE."""
+        """The engine's MergingAlgorithm (``merging.algorithm_for``); validated at CREATE."""
         if self._algorithm is None:
             from mergetree.storage.merging import algorithm_for
 
-            m = self.metadata
-            key_columns = list(m.order_by)
-            for ast in m.sorting_key_asts:
-                key_columns += [c for c in referenced_columns(ast) if c not in key_columns]
-            self._algorithm = algorithm_for(m.engine_name, m.engine_args, m.schema, key_columns,
-                                            m.partition_columns)
+            self._algorithm = algorithm_for(self.metadata)
         return self._algorithm
 
     def collapse_sorted(self, block, final: bool = False):
-        """Apply the engine's merging algorithm to a block sorted by the sorting key.
-
-        Sorting-key members that are expressions (``toDate(ts)``) are added to the block under
-        their text for the algorithm to find equal-key runs, and removed afterwards.
-        """
-        from mergetree.column import Block
-
-        m = self.metadata
-        names = list(block.columns)
-        keys = self.sorting_key_block(block)
-        extra = {t: keys[t] for t in m.order_by if t not in block.columns}
-        work = Block({**{n: block[n] for n in names}, **extra}) if extra else block
-        out = self.merging_algorithm.collapse(work, list(m.order_by), final=final)
-        return Block({n: out[n] for n in names}) if extra else out
+        """Apply the engine's merging algorithm to a block sorted by the sorting key."""
+        return self.merging_algorithm.collapse(block, self.sorting_key_block(block), final=final)
 
     def _minmax(self, block) -> dict[str, tuple]:
         """min and max of every column the partition key reads (the part's minmax index)."""
@@ -685,8 +668,9 @@ class MergeTreeTable:
                                 max(i.max_block for i in infos), max(i.level for i in infos) + 1,
                                 max(i.mutation for i in infos))
             t0 = time.perf_counter()
-            tmp = merge_parts(self.path, [e.part for e in entries], new_info, self.metadata, final=final)
-            self._commit_merge(Path(tmp), new_info, entries)
+            result = merge_parts([e.part for e in entries], self._tmp_dir("merge"), metadata=self.metadata,
+                                 final=final)
+            self._commit_merge(Path(os.fspath(result)), new_info, entries)
             log.info("table %s: merged %d parts into %s in %.3f s", self.name, len(entries), new_info.name,
                      time.perf_counter() - t0)
             return new_info.name
