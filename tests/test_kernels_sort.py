@@ -1,0 +1,151 @@
+"""String/sequence sorting kernels and sort helpers against their numpy twins and plain Python."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mergetree.kernels import sort as ksort
+from mergetree.kernels import strings as kstr
+
+
+def layout(items: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    offsets = np.zeros(len(items) + 1, np.int64)
+    offsets[1:] = np.cumsum([len(b) for b in items])
+    return offsets, np.frombuffer(b"".join(items), np.uint8).copy()
+
+
+def python_dense_ranks(items: list) -> list[int]:
+    """Reference: Python compares bytes like memcmp-then-length, and lists element-wise."""
+    distinct = sorted(set(items))
+    pos = {v: i for i, v in enumerate(distinct)}
+    return [pos[v] for v in items]
+
+
+def random_strings(rng: np.random.Generator, n: int) -> list[bytes]:
+    """Short strings over a tiny alphabet incl. NUL and 0xFF, many shared prefixes and duplicates."""
+    alphabet = np.array([0, 1, 97, 98, 255], np.uint8)
+    out = []
+    for _ in range(n):
+        kind = rng.integers(0, 4)
+        if kind == 0:
+            length = rng.integers(0, 4)
+        elif kind == 1:
+            length = rng.integers(7, 11)  # around the 8-byte prefix boundary
+        else:
+            length = rng.integers(0, 20)
+        body = alphabet[rng.integers(0, len(alphabet), length)].tobytes()
+        if kind == 3:
+            body = b"user_000" + body  # long shared prefix
+        out.append(body)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_dense_rank_strings_matches_twin_and_python(seed):
+    rng = np.random.default_rng(seed)
+    items = random_strings(rng, int(rng.integers(1, 400)))
+    offsets, data = layout(items)
+    ranks = kstr.dense_rank_sequences(offsets, data)
+    assert ranks.tolist() == kstr.dense_rank_sequences_numpy(offsets, data).tolist()
+    assert ranks.tolist() == python_dense_ranks(items)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_argsort_strings_is_stable_and_matches_twin(seed):
+    rng = np.random.default_rng(100 + seed)
+    items = random_strings(rng, int(rng.integers(1, 300)))
+    offsets, data = layout(items)
+    order = kstr.argsort_sequences(offsets, data)
+    assert order.tolist() == kstr.argsort_sequences_numpy(offsets, data).tolist()
+    # Python's sort is stable too: same permutation
+    assert order.tolist() == sorted(range(len(items)), key=lambda i: items[i])
+
+
+def test_clickhouse_string_order_examples():
+    # chDB: ORDER BY over ['a','a\0','','b','\xff','ab'] gives '', 'a', 'a\0', 'ab', 'b', '\xff'
+    items = [b"a", b"a\x00", b"", b"b", b"\xff", b"ab"]
+    offsets, data = layout(items)
+    order = kstr.argsort_sequences(offsets, data)
+    assert [items[i] for i in order] == [b"", b"a", b"a\x00", b"ab", b"b", b"\xff"]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_dense_rank_int_sequences_matches_twin_and_python(seed):
+    rng = np.random.default_rng(200 + seed)
+    n = int(rng.integers(1, 200))
+    seqs = [tuple(rng.integers(0, 4, rng.integers(0, 6)).tolist()) for _ in range(n)]
+    offsets = np.zeros(n + 1, np.int64)
+    offsets[1:] = np.cumsum([len(s) for s in seqs])
+    data = np.array([x for s in seqs for x in s], np.int64)
+    ranks = kstr.dense_rank_sequences(offsets, data)
+    assert ranks.tolist() == kstr.dense_rank_sequences_numpy(offsets, data).tolist()
+    assert ranks.tolist() == python_dense_ranks(seqs)
+
+
+def test_empty_inputs():
+    offsets = np.zeros(1, np.int64)
+    data = np.zeros(0, np.uint8)
+    assert kstr.dense_rank_sequences(offsets, data).tolist() == []
+    assert kstr.argsort_sequences(offsets, data).tolist() == []
+    assert kstr.hash_strings(offsets, data).tolist() == []
+
+
+@given(st.lists(st.binary(max_size=12), max_size=60))
+@settings(max_examples=60, deadline=None)
+def test_hash_strings_matches_twin_and_fnv1a(items):
+    offsets, data = layout(items)
+    h = kstr.hash_strings(offsets, data)
+    assert h.tolist() == kstr.hash_strings_numpy(offsets, data).tolist()
+
+    def fnv(b: bytes) -> int:
+        x = 0xCBF29CE484222325
+        for c in b:
+            x = ((x ^ c) * 0x100000001B3) % (1 << 64)
+        return x
+    assert h.tolist() == [fnv(b) for b in items]
+
+
+@given(st.lists(st.tuples(st.binary(max_size=5), st.binary(max_size=5)), max_size=40))
+@settings(max_examples=60, deadline=None)
+def test_equal_rows(pairs):
+    a, b = layout([p[0] for p in pairs]), layout([p[1] for p in pairs])
+    assert kstr.equal_rows(*a, *b).tolist() == [x == y for x, y in pairs]
+
+
+@given(st.lists(st.binary(max_size=6), min_size=1, max_size=30), st.data())
+@settings(max_examples=60, deadline=None)
+def test_gather_strings(items, data):
+    idx = data.draw(st.lists(st.integers(0, len(items) - 1), max_size=40))
+    offsets, buf = kstr.gather_strings(*layout(items), np.array(idx, np.int64))
+    assert offsets.tolist() == layout([items[i] for i in idx])[0].tolist()
+    assert buf.tobytes() == b"".join(items[i] for i in idx)
+
+
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(-2, 2), st.integers(0, 1)), max_size=80))
+@settings(max_examples=80, deadline=None)
+def test_sort_permutation_and_ranks(rows):
+    keys = [np.array([r[k] for r in rows], np.int64) for k in range(3)]
+    order = ksort.sort_permutation(keys)
+    assert order.tolist() == sorted(range(len(rows)), key=lambda i: rows[i])
+    ranks = ksort.ranks_from_sorted(order, keys)
+    assert ranks.tolist() == ksort.ranks_from_sorted_numpy(order, keys).tolist()
+    assert ranks.tolist() == python_dense_ranks(rows)
+    assert ksort.dense_rank_keys(keys).tolist() == python_dense_ranks(rows)
+    assert ksort.dense_rank_keys(keys[0]).tolist() == python_dense_ranks([r[0] for r in rows])
+
+
+def test_flatten_keys_nested():
+    a, b, c = np.arange(3), np.arange(3) * 2, np.arange(3) * 3
+    flat = ksort.flatten_keys((a, (b, [c])))
+    assert [k.tolist() for k in flat] == [a.tolist(), b.tolist(), c.tolist()]
+
+
+def test_large_random_strings_against_python():
+    rng = np.random.default_rng(7)
+    items = [rng.integers(97, 100, rng.integers(0, 12)).astype(np.uint8).tobytes() for _ in range(5000)]
+    offsets, data = layout(items)
+    assert kstr.dense_rank_sequences(offsets, data).tolist() == python_dense_ranks(items)
+
