@@ -1,0 +1,1 @@
+"""Query execution: vectorized expression evaluation (`expression`) and, later, operators."""

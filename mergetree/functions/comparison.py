@@ -1,0 +1,287 @@
+"""Comparisons: equals, notEquals, less, greater, lessOrEquals, greaterOrEquals, and IN lists.
+
+Both sides are first brought into one *comparison domain* (`comparison_domain`), the way
+ClickHouse converts arguments before comparing:
+
+- numbers compare by value (UInt64 against a signed type without wrap-around);
+- Date vs Date compares days; anything with a DateTime compares UTC seconds (a Date becomes
+  midnight in the DateTime's time zone: ``DateTime('Asia/Kolkata') '2024-01-01 00:00:00' >
+  Date '2024-01-01'`` is 0); DateTime64 compares ticks at the larger precision;
+- a String compared with a Date/DateTime is parsed as one, in that column's time zone
+  (``ts >= '2024-01-01 00:00:00'``); a String constant compared with a number is parsed as
+  a number (``x = '1'``); DateTime compares with plain numbers as seconds; Date does not
+  (ClickHouse rejects ``Date = 19723``);
+- String vs String compares bytes (``'ab' < 'abc' < 'b'``).
+
+The key condition reuses `comparison_domain` and `to_domain` to compare index values with
+constants exactly as the filter would, so pruning and filtering cannot disagree.
+All results are UInt8 0/1 (Nullable(UInt8) when an argument is Nullable).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from mergetree import types as T
+from mergetree.functions import timezones as TZ
+from mergetree.functions import values as V
+from mergetree.functions.registry import (CannotParseText, IllegalTypeOfArgument, check_arity, register)
+
+
+@dataclass(frozen=True)
+class Domain:
+    """What both sides of a comparison are converted to.
+
+    kind 'str': (offsets, data) byte strings. kind 'num': numpy arrays of `dtype`, with
+    `unit` None (plain numbers), 'days', 'seconds' or 'ticks' (10^-precision s); `tz`
+    is the zone used to turn dates and date strings into seconds.
+    """
+
+    kind: str
+    dtype: object = None
+    unit: str | None = None
+    precision: int = 0
+    tz: str | None = None
+
+
+STR = Domain("str")
+
+
+def _is_text(t) -> bool:
+    return isinstance(t, (T.StringType, T.FixedStringType))
+
+
+def _is_num(t) -> bool:
+    return isinstance(t, (T.IntType, T.FloatType, T.BoolType, T.DecimalType))
+
+
+def _num_dtype(a, b):
+    ts = [t for t in (a, b) if t is not None]
+    if any(isinstance(t, (T.FloatType, T.DecimalType)) for t in ts):
+        return np.dtype(np.float64)
+    ints = [t for t in ts if isinstance(t, T.IntType)]
+    if all(not t.signed for t in ints):
+        return np.dtype(np.uint64)
+    if any((not t.signed) and t.bits == 64 for t in ints):
+        return np.dtype(np.longdouble)  # exact for all 64-bit integers on x86-64
+    return np.dtype(np.int64)
+
+
+def _date_domain(types) -> Domain:
+    dts = [t for t in types if isinstance(t, (T.DateType, T.Date32Type, T.DateTimeType, T.DateTime64Type))]
+    tz = next((t.timezone for t in dts if isinstance(t, (T.DateTimeType, T.DateTime64Type))), None)
+    if all(isinstance(t, (T.DateType, T.Date32Type)) for t in dts):
+        return Domain("num", np.dtype(np.int64), "days")
+    p64 = [t.precision for t in dts if isinstance(t, T.DateTime64Type)]
+    if p64:
+        return Domain("num", np.dtype(np.int64), "ticks", max(p64), tz)
+    return Domain("num", np.dtype(np.int64), "seconds", 0, tz)
+
+
+def comparison_domain(a, b, name: str = "equals") -> Domain:
+    """The domain in which values of types `a` and `b` (no Nullable/LowCardinality) compare."""
+    if _is_text(a) and _is_text(b):
+        return STR
+    da = V.is_date_like(a)
+    db = V.is_date_like(b)
+    if da or db:
+        if da and db:
+            return _date_domain([a, b])
+        d, o = (a, b) if da else (b, a)
+        if _is_text(o):
+            return _date_domain([d])
+        if isinstance(d, (T.DateTimeType, T.DateTime64Type)) and isinstance(o, (T.IntType, T.FloatType)):
+            dom = _date_domain([d])
+            if isinstance(o, T.FloatType):
+                return Domain("num", np.dtype(np.float64), dom.unit, dom.precision, dom.tz)
+            return dom
+        raise IllegalTypeOfArgument(f"Illegal types of arguments ({a}, {b}) of function {name}")
+    if _is_num(a) and _is_num(b):
+        return Domain("num", _num_dtype(a, b))
+    if _is_num(a) and _is_text(b):
+        return Domain("num", _num_dtype(a, None))
+    if _is_text(a) and _is_num(b):
+        return Domain("num", _num_dtype(b, None))
+    if isinstance(a, T.UUIDType) and isinstance(b, T.UUIDType):
+        return Domain("uuid")
+    raise IllegalTypeOfArgument(f"Illegal types of arguments ({a}, {b}) of function {name}")
+
+
+def _string_parts(c):
+    """(offsets, data) of a String/FixedString column or constant."""
+    col = V.inner_data(c)
+    if isinstance(col.type, T.FixedStringType):
+        n, w = col.values.shape
+        return np.arange(n + 1, dtype=np.int64) * w, col.values.reshape(-1)
+    return col.offsets, col.data
+
+
+def _parse_date_text(c, dom: Domain) -> np.ndarray:
+    from mergetree.kernels.datetime import parse_datetime
+
+    offsets, data = _string_parts(c)
+    secs, status = parse_datetime(offsets, data)
+    if (status == 0).any():
+        i = int(np.argmin(status))
+        bad = bytes(data[offsets[i]:offsets[i + 1]]).decode("utf-8", "replace")
+        what = "Date" if dom.unit == "days" else "DateTime"
+        raise CannotParseText(f"Cannot parse string '{bad}' as {what}")
+    if dom.unit == "days":
+        return np.where(status == 2, (secs + TZ.utc_offsets(dom.tz, secs)) // 86400, secs // 86400)
+    utc = np.where(status == 2, secs, TZ.local_to_utc(dom.tz, secs))
+    if dom.unit == "ticks":
+        return utc * (10 ** dom.precision)
+    return utc
+
+
+def _parse_number_text(c, dom: Domain) -> np.ndarray:
+    col = V.inner_data(c)
+    if V.is_const(c) or len(col) <= 1:
+        out = []
+        for s in col.to_pylist():
+            try:
+                v = int(s.strip())
+            except ValueError:
+                try:
+                    v = float(s.strip())
+                except ValueError:
+                    raise CannotParseText(f"Cannot convert string '{s}' to a number for comparison") from None
+            out.append(v)
+        return np.array(out, dtype=dom.dtype)
+    raise IllegalTypeOfArgument("Comparison of a String column with a number is not supported; use toInt64/toFloat64")
+
+
+def to_domain(c, t, dom: Domain):
+    """Values of column/constant `c` (type `t`, plain) in domain `dom`: a numpy array
+    (length 1 for a constant), or (offsets, data) for the string domain."""
+    if dom.kind == "str":
+        return _string_parts(c)
+    if dom.kind == "uuid":
+        v = V.values(c)
+        return v
+    if _is_text(t):
+        if dom.unit is None:
+            return _parse_number_text(c, dom)
+        return _parse_date_text(c, dom)
+    v = V.values(c)
+    if dom.unit is None:
+        if isinstance(t, T.DecimalType):
+            return v.astype(np.float64) / t.multiplier
+        return v.astype(dom.dtype)
+    if isinstance(t, (T.DateType, T.Date32Type)):
+        days = v.astype(np.int64)
+        if dom.unit == "days":
+            return days
+        secs = TZ.local_to_utc(dom.tz, days * 86400)
+        return secs if dom.unit == "seconds" else secs * (10 ** dom.precision)
+    if isinstance(t, T.DateTimeType):
+        secs = v.astype(np.int64)
+        return secs if dom.unit == "seconds" else secs * (10 ** dom.precision)
+    if isinstance(t, T.DateTime64Type):
+        return v.astype(np.int64) * (10 ** (dom.precision - t.precision))
+    # a plain number against a DateTime: seconds (or ticks) as they are
+    return v.astype(dom.dtype)
+
+
+# --------------------------------------------------------------------------- the functions
+
+_OPS = {
+    "equals": (np.equal, lambda r: r == 0),
+    "notEquals": (np.not_equal, lambda r: r != 0),
+    "less": (np.less, lambda r: r < 0),
+    "greater": (np.greater, lambda r: r > 0),
+    "lessOrEquals": (np.less_equal, lambda r: r <= 0),
+    "greaterOrEquals": (np.greater_equal, lambda r: r >= 0),
+}
+_SWAPPED = {"equals": "equals", "notEquals": "notEquals", "less": "greater", "greater": "less",
+            "lessOrEquals": "greaterOrEquals", "greaterOrEquals": "lessOrEquals"}
+
+
+def _const_bytes(c) -> bytes:
+    off, data = _string_parts(c)
+    return bytes(data[off[0]:off[1]])
+
+
+def compare_strings(name: str, a, b) -> np.ndarray:
+    """Bool array of `name` applied to two String columns/constants (not both constants
+    unless they are 1-row)."""
+    from mergetree.kernels import compare as K
+
+    if V.is_const(a) and not V.is_const(b):
+        return compare_strings(_SWAPPED[name], b, a)
+    oa, da = _string_parts(a)
+    if V.is_const(b):
+        cb = _const_bytes(b)
+        if name in ("equals", "notEquals"):
+            eq = K.equals_const(oa, da, cb)
+            return eq if name == "equals" else ~eq
+        r = K.compare_with_const(oa, da, cb)
+    else:
+        ob, db = _string_parts(b)
+        r = K.compare_columns(oa, da, ob, db)
+    return _OPS[name][1](r)
+
+
+def compare_values(name: str, a, ta, b, tb, dom: Domain) -> np.ndarray:
+    """Bool array of comparison `name` between a (type ta) and b (type tb) in `dom`."""
+    if dom.kind == "str":
+        return compare_strings(name, a, b)
+    x = to_domain(a, ta, dom)
+    y = to_domain(b, tb, dom)
+    if dom.kind == "uuid":
+        if name not in ("equals", "notEquals"):
+            raise IllegalTypeOfArgument(f"Function {name} is not supported for UUID")
+        eq = (x == y).all(axis=1)
+        return eq if name == "equals" else ~eq
+    with np.errstate(invalid="ignore"):
+        return _OPS[name][0](x, y)
+
+
+def _register_comparison(name: str):
+    @register(name)
+    def resolve(types, consts):
+        check_arity(name, types, 2)
+        ta, tb = types
+        dom = comparison_domain(ta, tb, name)
+
+        def impl(args, n):
+            res = compare_values(name, args[0], ta, args[1], tb, dom)
+            return V.fixed(T.UInt8, np.broadcast_to(res, (n,)).astype(np.uint8))
+
+        return T.UInt8, impl
+
+    return resolve
+
+
+for _name in _OPS:
+    _register_comparison(_name)
+
+
+# --------------------------------------------------------------------------- IN lists
+
+
+def in_list(x, tx, items: list, negated: bool, n: int) -> np.ndarray:
+    """Bool array: does each row of `x` (plain column/constant of type `tx`) equal one of
+    `items` = [(ConstColumn, type), ...]? NULL items never match (transform_null_in = 0)."""
+    res = np.zeros(n if not V.is_const(x) else 1, np.bool_)
+    by_domain: dict = {}
+    for c, t in items:
+        if V.is_null_type(V.strip_lc(t)):
+            continue
+        c, mask = V.split_nullable(V.unwrap_lc(c))
+        if mask is not None and mask.any():
+            continue
+        t = V.strip(t)
+        dom = comparison_domain(tx, t, "in")
+        by_domain.setdefault(dom, []).append((c, t))
+    for dom, group in by_domain.items():
+        if dom.kind == "num":
+            xv = to_domain(x, tx, dom)
+            vals = np.concatenate([np.atleast_1d(to_domain(c, t, dom)) for c, t in group])
+            res |= np.isin(xv, vals)
+        else:
+            for c, t in group:
+                res |= compare_values("equals", x, tx, c, t, dom)
+    return ~res if negated else res

@@ -1,0 +1,122 @@
+"""Type conversions: toInt8..toInt64, toUInt8..toUInt64, toFloat32/64, and CAST(x, 'T').
+
+Numbers convert with C semantics (integers wrap around: ``toUInt8(300)`` is 44; floats
+truncate toward zero); Date/DateTime convert as their day/second numbers; String constants
+are parsed (``toInt32('42')``). CAST to Date/DateTime(tz) uses toDate/toDateTime; CAST to
+``Nullable(T)`` casts to T and keeps the NULLs. Not yet: String columns to numbers, any
+conversion to String, Decimal targets.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mergetree import types as T
+from mergetree.functions import values as V
+from mergetree.functions.registry import (NOT_CONST, CannotParseText, IllegalTypeOfArgument, Monotonicity,
+                                          check_arity, get_function, illegal_type, prepare_call, register)
+
+
+def _number_impl(name: str, rtype):
+    def resolve_for(t):
+        if isinstance(t, T.StringType):
+            def impl(args, n):
+                if not V.is_const(args[0]) and len(args[0]) != 1:
+                    raise IllegalTypeOfArgument(f"{name} of a String column is not supported yet")
+                out = []
+                for s in V.inner_data(args[0]).to_pylist():
+                    try:
+                        out.append(float(s) if isinstance(rtype, T.FloatType) else int(s.strip()))
+                    except ValueError:
+                        raise CannotParseText(f"Cannot parse string '{s}' as {rtype}") from None
+                return V.fixed(rtype, np.array(out).astype(rtype.dtype))
+
+            return impl
+        if not (V.is_number(t) or V.is_date_like(t) or isinstance(t, T.DecimalType)):
+            raise illegal_type(name, t, 0)
+
+        def impl(args, n):
+            v = V.values(args[0])
+            if isinstance(t, T.DecimalType):
+                v = v.astype(np.float64) / t.multiplier
+            if isinstance(rtype, T.IntType) and v.dtype.kind == "f":
+                with np.errstate(all="ignore"):
+                    v = np.trunc(v).astype(np.int64)
+            return V.fixed(rtype, v.astype(rtype.dtype))
+
+        return impl
+
+    return resolve_for
+
+
+def _widening_monotonic(rtype):
+    def mono(types, consts, i):
+        t = types[0]
+        if isinstance(rtype, T.FloatType) and V.is_number(t):
+            return Monotonicity(True, True)
+        if isinstance(t, (T.IntType, T.BoolType)) and isinstance(rtype, T.IntType):
+            bits = 8 if isinstance(t, T.BoolType) else t.bits
+            signed = isinstance(t, T.IntType) and t.signed
+            if (signed == rtype.signed and rtype.bits >= bits) or (not signed and rtype.signed and rtype.bits > bits):
+                return Monotonicity(True, True)
+        return None
+
+    return mono
+
+
+def _register_number(name: str, rtype):
+    make = _number_impl(name, rtype)
+
+    @register(name, monotonic=_widening_monotonic(rtype))
+    def resolve(types, consts):
+        check_arity(name, types, 1)
+        return rtype, make(types[0])
+
+    return resolve
+
+
+for _t in (T.UInt8, T.UInt16, T.UInt32, T.UInt64, T.Int8, T.Int16, T.Int32, T.Int64, T.Float32, T.Float64):
+    _register_number("to" + _t.name, _t)
+
+
+@register("CAST", case_insensitive=True, null_mode="custom")
+def cast(types, consts):
+    check_arity("CAST", types, 2)
+    target_name = consts[1]
+    if target_name is NOT_CONST or not isinstance(target_name, str):
+        raise IllegalTypeOfArgument("Second argument of CAST must be a constant string with a type name")
+    target = T.parse_type(target_name)
+    src = types[0]
+    nullable_target = isinstance(target, T.NullableType)
+    inner = target.inner if nullable_target else target
+    if V.is_null_type(src):
+        if not nullable_target:
+            raise IllegalTypeOfArgument(f"Cannot convert NULL to a non-Nullable type {target}")
+        return target, lambda args, n: V.with_nulls(V.default_of(target.inner, n), np.ones(n, np.bool_), target)
+    plain_src = V.strip(src)
+    if plain_src == inner:
+        conv = None
+    elif isinstance(inner, T.DateType):
+        conv = prepare_call(get_function("toDate"), [plain_src], [NOT_CONST])
+    elif isinstance(inner, T.DateTimeType):
+        extra = [T.String] if inner.timezone else []
+        conv = prepare_call(get_function("toDateTime"), [plain_src, *extra],
+                            [NOT_CONST, *([inner.timezone] if inner.timezone else [])])
+    elif isinstance(inner, (T.IntType, T.FloatType)):
+        conv = prepare_call(get_function("to" + inner.name), [plain_src], [NOT_CONST])
+    else:
+        raise IllegalTypeOfArgument(f"CAST from {src} to {target} is not supported yet")
+    src_nullable = isinstance(src, T.NullableType)
+    if src_nullable and not nullable_target:
+        raise IllegalTypeOfArgument(f"Cannot convert {src} to non-Nullable {target} (NULLs would be lost)")
+
+    def impl(args, n):
+        plain, mask = V.split_nullable(args[0])
+        if conv is not None:
+            extra = [V.string_const(inner.timezone, n)] if isinstance(inner, T.DateTimeType) and inner.timezone else []
+            plain = conv.run([plain, *extra], n)
+        if nullable_target:
+            return V.with_nulls(V.materialize(plain), None if mask is None else np.broadcast_to(mask, (n,)), target)
+        return plain
+
+    return target, impl

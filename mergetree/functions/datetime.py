@@ -1,0 +1,447 @@
+"""Date and time functions, vectorized, time-zone aware (ClickHouse 26.9 semantics).
+
+A DateTime is UTC seconds; date functions of a ``DateTime('tz')`` work on that zone's wall
+clock (``toDate`` of ``2024-01-01 23:30:00 UTC`` in Asia/Kolkata is 2024-01-02). An optional
+last argument names another zone: ``toDate(ts, 'Asia/Kolkata')``, ``toYYYYMM(ts, 'UTC')``.
+Every function computes wall-clock seconds once (`timezones.utc_to_local`), does calendar
+arithmetic with the numba kernels in ``mergetree.kernels.datetime``, and converts instants
+back with `timezones.local_to_utc`.
+
+Functions: toDate, toDateTime, toYYYYMM, toYYYYMMDD, toYear, toQuarter, toMonth, toDayOfMonth,
+toDayOfWeek, toHour, toMinute, toSecond, toUnixTimestamp, toStartOfMinute,
+toStartOfFiveMinutes (toStartOfFiveMinute), toStartOfFifteenMinutes, toStartOfHour,
+toStartOfDay, toStartOfWeek(x[, mode]) (mode 0 Sunday, 1 Monday), toMonday, toStartOfMonth,
+toStartOfQuarter, toStartOfYear, now([tz]), today(), and the INTERVAL arithmetic
+add{Seconds,Minutes,Hours,Days,Weeks,Months,Quarters,Years} / subtract{...}
+(``ts + INTERVAL 90 DAY`` is ``addDays(ts, 90)``): days and weeks keep the wall-clock time
+across DST changes, months clamp the day to the end of the month (2024-01-31 + 1 month =
+2024-02-29), a Date plus hours/minutes/seconds becomes a DateTime.
+
+Range rules observed in ClickHouse: ``toDate``/``toDateTime`` of a number clamp below at 0;
+``toDate(n)`` takes n > 65535 as a unix timestamp; text beyond the range saturates; plain
+``Date + n`` wraps around.
+"""
+
+from __future__ import annotations
+
+import time as _time
+
+import numpy as np
+
+from mergetree import types as T
+from mergetree.functions import timezones as TZ
+from mergetree.functions import values as V
+from mergetree.functions.registry import (NOT_CONST, BadFunctionArguments, CannotParseText, IllegalTypeOfArgument,
+                                          Monotonicity, check_arity, illegal_type, register)
+
+_DATE_MAX = 65535
+_DT_MAX = 0xFFFFFFFF
+
+
+def _k():
+    from mergetree.kernels import datetime as K
+
+    return K
+
+
+def _tz_arg(name: str, types, consts, i: int) -> str | None:
+    """The time zone named by optional constant argument i, else None."""
+    if len(types) <= i:
+        return None
+    if not isinstance(types[i], T.StringType):
+        raise illegal_type(name, types[i], i)
+    tz = consts[i]
+    if tz is NOT_CONST:
+        raise IllegalTypeOfArgument(f"Argument {i + 1} (time zone) of function {name} must be a constant string")
+    try:
+        TZ.get_zone(tz)
+    except TZ.InvalidTimezone as e:
+        raise BadFunctionArguments(str(e)) from None
+    return tz
+
+
+def _is_dt(t) -> bool:
+    return isinstance(t, (T.DateTimeType, T.DateTime64Type))
+
+
+def _is_date(t) -> bool:
+    return isinstance(t, (T.DateType, T.Date32Type))
+
+
+def _zone(t, tz_arg):
+    return tz_arg if tz_arg is not None else V.tz_of(t)
+
+
+def _epoch_seconds(c, t) -> np.ndarray:
+    """UTC seconds (int64) of a DateTime / DateTime64 argument (DateTime64 floored)."""
+    v = V.values(c).astype(np.int64)
+    if isinstance(t, T.DateTime64Type):
+        return v // t.scale
+    return v
+
+
+def _local_seconds(c, t, tz) -> np.ndarray:
+    """Wall-clock seconds (as if UTC) of a Date/Date32/DateTime/DateTime64 argument."""
+    if _is_date(t):
+        return V.values(c).astype(np.int64) * 86400
+    return TZ.utc_to_local(tz, _epoch_seconds(c, t))
+
+
+def _local_days(c, t, tz) -> np.ndarray:
+    if _is_date(t):
+        return V.values(c).astype(np.int64)
+    return _local_seconds(c, t, tz) // 86400
+
+
+def _date_time_arg(name, types, i=0, allow_date=True):
+    t = types[i]
+    if _is_dt(t) or (allow_date and _is_date(t)):
+        return t
+    raise illegal_type(name, t, i)
+
+
+def _always_increasing(types, consts, i):
+    if i == 0 and (_is_dt(types[0]) or _is_date(types[0])):
+        return Monotonicity(increasing=True, always=True)
+    return None
+
+
+# --------------------------------------------------------------------------- conversions
+
+
+def _parse_text(c, tz) -> tuple[np.ndarray, np.ndarray]:
+    """(UTC seconds, wall-clock seconds) of String values; raises on unparseable text."""
+    from mergetree.functions.comparison import _string_parts
+
+    offsets, data = _string_parts(c)
+    secs, status = _k().parse_datetime(offsets, data)
+    if (status == 0).any():
+        i = int(np.argmin(status))
+        bad = bytes(data[offsets[i]:offsets[i + 1]]).decode("utf-8", "replace")
+        raise CannotParseText(f"Cannot parse string '{bad}' as Date/DateTime: expected YYYY-MM-DD [hh:mm:ss]")
+    utc = np.where(status == 2, secs, TZ.local_to_utc(tz, secs))
+    local = np.where(status == 2, TZ.utc_to_local(tz, secs), secs)
+    return utc, local
+
+
+def _to_date_monotonic(types, consts, i):
+    # Date32 -> Date wraps around outside 1970..2149
+    if isinstance(types[0], T.Date32Type):
+        return None
+    return _always_increasing(types, consts, i)
+
+
+@register("toDate", monotonic=_to_date_monotonic)
+def to_date(types, consts):
+    check_arity("toDate", types, 1, 2)
+    t = types[0]
+    tz_arg = _tz_arg("toDate", types, consts, 1)
+    if not (_is_dt(t) or _is_date(t) or isinstance(t, (T.StringType, T.IntType, T.FloatType))):
+        raise illegal_type("toDate", t, 0)
+
+    def impl(args, n):
+        c = args[0]
+        if isinstance(t, T.DateType):
+            return V.fixed(T.Date, V.values(c))
+        if isinstance(t, T.Date32Type):
+            return V.fixed(T.Date, V.values(c).astype(np.int64).astype(np.uint16))
+        if isinstance(t, T.StringType):
+            _, local = _parse_text(c, _zone(t, tz_arg))
+            days = np.clip(local // 86400, 0, _DATE_MAX)
+        elif isinstance(t, (T.IntType, T.FloatType)):
+            v = V.values(c)
+            v = np.trunc(v).astype(np.int64) if v.dtype.kind == "f" else v.astype(np.int64)
+            as_ts = v > _DATE_MAX
+            days = np.where(as_ts, TZ.utc_to_local(tz_arg, np.where(as_ts, v, 0)) // 86400, v)
+            days = np.clip(days, 0, _DATE_MAX)
+        else:
+            days = _local_days(c, t, _zone(t, tz_arg))
+        return V.fixed(T.Date, days.astype(np.uint16))
+
+    return T.Date, impl
+
+
+@register("toDateTime", monotonic=_always_increasing)
+def to_datetime(types, consts):
+    check_arity("toDateTime", types, 1, 2)
+    t = types[0]
+    tz_arg = _tz_arg("toDateTime", types, consts, 1)
+    if not (_is_dt(t) or _is_date(t) or isinstance(t, (T.StringType, T.IntType, T.FloatType))):
+        raise illegal_type("toDateTime", t, 0)
+    tz = tz_arg if tz_arg is not None else (V.tz_of(t) if _is_dt(t) else None)
+    rtype = T.DateTimeType(tz)
+
+    def impl(args, n):
+        c = args[0]
+        if _is_dt(t):
+            secs = _epoch_seconds(c, t)
+        elif _is_date(t):
+            secs = TZ.local_to_utc(tz, V.values(c).astype(np.int64) * 86400)
+        elif isinstance(t, T.StringType):
+            secs, _ = _parse_text(c, tz)
+        else:
+            v = V.values(c)
+            secs = np.trunc(v).astype(np.int64) if v.dtype.kind == "f" else v.astype(np.int64)
+        return V.fixed(rtype, np.clip(secs, 0, _DT_MAX).astype(np.uint32))
+
+    return rtype, impl
+
+
+@register("toUnixTimestamp", monotonic=_always_increasing)
+def to_unix_timestamp(types, consts):
+    check_arity("toUnixTimestamp", types, 1, 2)
+    t = _date_time_arg("toUnixTimestamp", types, allow_date=True)
+
+    def impl(args, n):
+        if _is_date(t):
+            secs = V.values(args[0]).astype(np.int64) * 86400
+        else:
+            secs = _epoch_seconds(args[0], t)
+        return V.fixed(T.UInt32, secs.astype(np.uint32))
+
+    return T.UInt32, impl
+
+
+# --------------------------------------------------------------------------- date parts
+
+
+def _part(name: str, rtype, compute, monotonic=None):
+    """A function of the wall-clock time: compute(local_seconds) -> int array."""
+
+    @register(name, monotonic=monotonic)
+    def resolve(types, consts):
+        check_arity(name, types, 1, 2)
+        t = _date_time_arg(name, types)
+        tz_arg = _tz_arg(name, types, consts, 1)
+
+        def impl(args, n):
+            local = _local_seconds(args[0], t, _zone(t, tz_arg))
+            return V.fixed(rtype, compute(local).astype(rtype.dtype))
+
+        return rtype, impl
+
+    return resolve
+
+
+def _ymd(local):
+    return _k().civil_from_days(local // 86400)
+
+
+_part("toYear", T.UInt16, lambda s: _ymd(s)[0], monotonic=_always_increasing)
+_part("toMonth", T.UInt8, lambda s: _ymd(s)[1])
+_part("toQuarter", T.UInt8, lambda s: (_ymd(s)[1] - 1) // 3 + 1)
+_part("toDayOfMonth", T.UInt8, lambda s: _ymd(s)[2])
+_part("toYYYYMM", T.UInt32, lambda s: (lambda y, m, d: y * 100 + m)(*_ymd(s)), monotonic=_always_increasing)
+_part("toYYYYMMDD", T.UInt32, lambda s: (lambda y, m, d: y * 10000 + m * 100 + d)(*_ymd(s)),
+      monotonic=_always_increasing)
+# 1970-01-01 was a Thursday (ISO day 4)
+_part("toDayOfWeek", T.UInt8, lambda s: (s // 86400 + 3) % 7 + 1)
+_part("toHour", T.UInt8, lambda s: (s % 86400) // 3600)
+_part("toMinute", T.UInt8, lambda s: (s % 3600) // 60)
+_part("toSecond", T.UInt8, lambda s: s % 60)
+
+
+# --------------------------------------------------------------------------- start of ...
+
+
+def _start_of_time(name: str, step: int, date_ok: bool = False):
+    """toStartOf{Minute,FiveMinutes,FifteenMinutes,Hour,Day}: DateTime in the argument's zone."""
+
+    @register(name, monotonic=_always_increasing)
+    def resolve(types, consts):
+        check_arity(name, types, 1, 2)
+        t = _date_time_arg(name, types, allow_date=date_ok)
+        tz_arg = _tz_arg(name, types, consts, 1)
+        tz = _zone(t, tz_arg)
+        rtype = T.DateTimeType(tz_arg if tz_arg is not None else (V.tz_of(t) if _is_dt(t) else None))
+
+        def impl(args, n):
+            local = _local_seconds(args[0], t, tz)
+            utc = TZ.local_to_utc(tz, local - local % step)
+            return V.fixed(rtype, np.clip(utc, 0, _DT_MAX).astype(np.uint32))
+
+        return rtype, impl
+
+    return resolve
+
+
+_start_of_time("toStartOfMinute", 60)
+_start_of_time("toStartOfFiveMinutes", 300)
+_start_of_time("toStartOfFiveMinute", 300)
+_start_of_time("toStartOfFifteenMinutes", 900)
+_start_of_time("toStartOfHour", 3600)
+_start_of_time("toStartOfDay", 86400, date_ok=True)
+
+
+def _start_of_date(name: str, compute, max_args: int = 2, mode_arg: bool = False):
+    """toStartOf{Month,Quarter,Year}, toMonday, toStartOfWeek: a Date."""
+
+    @register(name, monotonic=_always_increasing)
+    def resolve(types, consts):
+        check_arity(name, types, 1, max_args)
+        t = _date_time_arg(name, types)
+        mode = 0
+        tz_pos = 1
+        if mode_arg and len(types) >= 2:
+            if not isinstance(types[1], T.IntType) or consts[1] is NOT_CONST:
+                raise IllegalTypeOfArgument(f"Argument 2 (mode) of function {name} must be a constant integer")
+            mode = int(consts[1])
+            tz_pos = 2
+        tz_arg = _tz_arg(name, types, consts, tz_pos)
+
+        def impl(args, n):
+            days = _local_days(args[0], t, _zone(t, tz_arg))
+            out = compute(days, mode)
+            return V.fixed(T.Date, np.clip(out, 0, _DATE_MAX).astype(np.uint16))
+
+        return T.Date, impl
+
+    return resolve
+
+
+def _month_start(days, mode):
+    return days - _k().civil_from_days(days)[2] + 1
+
+
+def _quarter_start(days, mode):
+    K = _k()
+    y, m, _ = K.civil_from_days(days)
+    return K.days_from_civil(y, (m - 1) // 3 * 3 + 1, np.ones_like(y))
+
+
+def _year_start(days, mode):
+    K = _k()
+    y, _, _ = K.civil_from_days(days)
+    return K.days_from_civil(y, np.ones_like(y), np.ones_like(y))
+
+
+def _week_start(days, mode):
+    # ISO weekday: Monday 0 .. Sunday 6 (1970-01-01 was a Thursday = 3)
+    wd = (days + 3) % 7
+    if mode % 2 == 1:  # modes 1, 3, 5, 7: weeks start on Monday
+        return days - wd
+    return days - (wd + 1) % 7
+
+
+_start_of_date("toStartOfMonth", _month_start)
+_start_of_date("toStartOfQuarter", _quarter_start)
+_start_of_date("toStartOfYear", _year_start)
+_start_of_date("toMonday", lambda d, m: _week_start(d, 1))
+_start_of_date("toStartOfWeek", _week_start, max_args=3, mode_arg=True)
+
+
+# --------------------------------------------------------------------------- now / today
+
+
+@register("now", case_insensitive=True, aliases=("current_timestamp",))
+def now(types, consts):
+    check_arity("now", types, 0, 1)
+    tz = _tz_arg("now", types, consts, 0)
+    rtype = T.DateTimeType(tz)
+    value = int(_time.time())
+
+    def impl(args, n):
+        return V.ConstColumn(V.fixed(rtype, np.array([value], np.uint32)), n)
+
+    return rtype, impl
+
+
+@register("today", case_insensitive=True, aliases=("curdate", "current_date"))
+def today(types, consts):
+    check_arity("today", types, 0)
+    value = int(_time.time()) // 86400
+
+    def impl(args, n):
+        return V.ConstColumn(V.fixed(T.Date, np.array([value], np.uint16)), n)
+
+    return T.Date, impl
+
+
+# --------------------------------------------------------------------------- INTERVAL arithmetic
+
+INTERVAL_UNITS = {  # unit -> (function suffix, seconds per unit or None for calendar units)
+    "SECOND": ("Seconds", 1),
+    "MINUTE": ("Minutes", 60),
+    "HOUR": ("Hours", 3600),
+    "DAY": ("Days", None),
+    "WEEK": ("Weeks", None),
+    "MONTH": ("Months", None),
+    "QUARTER": ("Quarters", None),
+    "YEAR": ("Years", None),
+}
+
+
+def interval_function(unit: str, subtract: bool) -> str:
+    """Name of the function implementing ``x +/- INTERVAL n unit`` (``addDays``...)."""
+    suffix = INTERVAL_UNITS[unit.upper()][0]
+    return ("subtract" if subtract else "add") + suffix
+
+
+def _shift_monotonic(types, consts, i):
+    if i == 0 and consts[1] is not NOT_CONST:
+        return Monotonicity(increasing=True, always=False)
+    return None
+
+
+def _register_interval(unit: str, subtract: bool):
+    suffix, seconds = INTERVAL_UNITS[unit]
+    name = ("subtract" if subtract else "add") + suffix
+    sign = -1 if subtract else 1
+
+    @register(name, monotonic=_shift_monotonic)
+    def resolve(types, consts):
+        check_arity(name, types, 2)
+        t = _date_time_arg(name, types)
+        if not isinstance(types[1], (T.IntType, T.FloatType)):
+            raise illegal_type(name, types[1], 1)
+        tz = V.tz_of(t)
+        if _is_date(t) and seconds is not None:
+            if isinstance(t, T.Date32Type):
+                raise IllegalTypeOfArgument(f"Function {name} of Date32 is not supported")
+            rtype = T.DateTime
+        else:
+            rtype = t
+
+        def amount(args):
+            k = V.values(args[1])
+            return (np.trunc(k) if k.dtype.kind == "f" else k).astype(np.int64) * sign
+
+        def impl(args, n):
+            k = amount(args)
+            c = args[0]
+            if seconds is not None:  # a fixed number of seconds
+                if _is_date(t):
+                    secs = V.values(c).astype(np.int64) * 86400 + k * seconds
+                    return V.fixed(rtype, secs.astype(np.uint32))
+                if isinstance(t, T.DateTime64Type):
+                    return V.fixed(rtype, V.values(c).astype(np.int64) + k * seconds * t.scale)
+                return V.fixed(rtype, (V.values(c).astype(np.int64) + k * seconds).astype(np.uint32))
+            months = {"Months": 1, "Quarters": 3, "Years": 12}.get(suffix)
+            days_step = {"Days": 1, "Weeks": 7}.get(suffix)
+            if _is_date(t):
+                d = V.values(c).astype(np.int64)
+                d = d + k * days_step if months is None else _k().add_months(d, k * months)
+                return V.fixed(rtype, d.astype(rtype.dtype))
+            # DateTime: calendar arithmetic on the wall clock, keeping the time of day
+            frac = 0
+            if isinstance(t, T.DateTime64Type):
+                ticks = V.values(c).astype(np.int64)
+                frac = ticks % t.scale
+            local = _local_seconds(c, t, tz)
+            days, tod = local // 86400, local % 86400
+            days = days + k * days_step if months is None else _k().add_months(days, k * months)
+            utc = TZ.local_to_utc(tz, days * 86400 + tod)
+            if isinstance(t, T.DateTime64Type):
+                return V.fixed(rtype, utc * t.scale + frac)
+            if months is not None:
+                utc = np.clip(utc, 0, _DT_MAX)
+            return V.fixed(rtype, utc.astype(np.uint32))
+
+        return rtype, impl
+
+    return resolve
+
+
+for _unit in INTERVAL_UNITS:
+    _register_interval(_unit, False)
+    _register_interval(_unit, True)
