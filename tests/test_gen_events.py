@@ -309,3 +309,24 @@ def test_events_block_is_a_mergetree_block():
     assert [r[1] for r in rows] == cols["user_id"].to_pylist()
     assert [r[4] for r in rows] == [dt.datetime.fromtimestamp(int(t), dt.timezone.utc).replace(tzinfo=None)
                                     for t in cols["timestamp"]]
+
+
+def test_storage_report_harness_with_chdb(tmp_path):
+    """The storage benchmark harness end to end on 20k rows with chDB as the engine: 10 insert
+    blocks x 3 monthly partitions = 30 parts, OPTIMIZE FINAL -> 3, and the scan sums read back
+    by chDB equal the generator's (the harness refuses to time wrong answers)."""
+    from bench import storage_report as sr
+
+    run = sr.run_rows(20_000, ["chdb"], tmp_path, 42, log=lambda m: None)
+    r = run["engines"]["chdb"]
+    assert "error" not in r["insert"] and "error" not in r["merge"] and "error" not in r["scan"], r
+    assert run["expected"]["block_rows"] == 2_000
+    assert r["insert"]["rows"] == 20_000 and r["insert"]["parts"] == 30
+    assert r["merge"]["parts_before"] == 30 and r["merge"]["parts"] == 3 and r["merge"]["rows"] == 20_000
+    assert r["scan"]["sum_timestamp"] == run["expected"]["sum_timestamp"]
+    assert r["scan"]["sum_len_properties"] == run["expected"]["sum_len_properties"]
+    md = sr.markdown([run], ["chdb"])
+    assert "| insert rows/s |" in md and "| bytes on disk / row |" in md and "WRONG" not in md
+    # a wrong answer is flagged instead of timed
+    run["engines"]["chdb"]["scan"]["sum_timestamp"] += 1
+    assert "WRONG RESULT" in sr.markdown([run], ["chdb"])
