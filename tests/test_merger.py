@@ -112,42 +112,6 @@ def test_mask_file_is_validated(tmp_path):
         mutations.parse_mask_bytes(data.replace(b"rows 3", b"rows 9"), "p")
 
 
-def test_ttl_drops_expired_rows_and_records_range(tmp_path):
-    spec = {"k": "UInt32", "ts": "DateTime"}
-    meta = make_meta(spec, ["k"], ttl_column="ts")
-    p1 = write(tmp_path, meta, spec, [(1, 100), (2, 200), (3, 300)], 1)
-    assert ttl.part_ttl_range(p1) == (100, 300)
-    assert not ttl.part_fully_expired(p1, meta, now=299)
-    assert ttl.part_fully_expired(p1, meta, now=300)  # TTL moment <= now has expired
-    res = merger.merge_parts([p1], tmp_path / "tmp_merge", metadata=meta, now=200)
-    part, rows = read_all(res.path)
-    import datetime
-    assert rows == [(3, datetime.datetime(1970, 1, 1, 0, 5))] and res.rows_expired == 2
-    assert ttl.part_ttl_range(part) == (300, 300)
-
-
-def test_ttl_on_date_and_datetime64_columns():
-    b = block({"d": "Date", "t": "DateTime64(3)", "n": "Nullable(DateTime)"}, [(1, 1500, None), (2, 2500, 7)])
-    assert ttl.ttl_seconds(b["d"]).tolist() == [86400.0, 172800.0]
-    assert ttl.ttl_seconds(b["t"]).tolist() == [1.5, 2.5]
-    s = ttl.ttl_seconds(b["n"])
-    assert np.isnan(s[0]) and s[1] == 7
-    assert ttl.ttl_range(s) == (7, 7)
-    with pytest.raises(Exception, match="Date or DateTime"):
-        ttl.ttl_seconds(block({"x": "Int32"}, [(1,)])["x"])
-
-
-def test_part_without_ttl_file_is_evaluated(tmp_path):
-    spec = {"k": "UInt32", "ts": "DateTime"}
-    meta = make_meta(spec, ["k"], ttl_column="ts")
-    b = block(spec, [(1, 10), (2, 20)])
-    d = tmp_path / "all_1_1_0"
-    write_part(d, b, primary_key=Block({"k": b["k"]}), partition_value=(), minmax={}, index_granularity=8192)
-    part = DataPart.open(d)
-    assert ttl.part_ttl_range(part) is False
-    assert ttl.part_fully_expired(part, meta, now=20) and not ttl.part_fully_expired(part, meta, now=19)
-
-
 def test_everything_deleted_gives_an_empty_part(tmp_path):
     spec = {"k": "UInt32", "v": "Int8", "sign": "Int8"}
     meta = make_meta(spec, ["k"], "CollapsingMergeTree", ["sign"])

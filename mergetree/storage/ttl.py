@@ -93,14 +93,22 @@ def expired_mask(block, metadata, now: float) -> np.ndarray | None:
         return seconds <= now  # NaN (NULL) compares False: never expires
 
 
+NEVER = 2 ** 63 - 1  # the max of a range containing a NULL TTL: that row never expires
+
+
 def ttl_range(seconds: np.ndarray | None) -> tuple[int, int] | None:
-    """(min, max) whole seconds of the non-NULL TTL values, or None."""
+    """(min, max) whole seconds of the TTL values, or None when there are none.
+
+    The max is `NEVER` when some value is NULL, so such a part is never fully expired.
+    """
     if seconds is None or seconds.shape[0] == 0:
         return None
-    finite = seconds[~np.isnan(seconds)]
+    nan = np.isnan(seconds)
+    finite = seconds[~nan]
     if finite.shape[0] == 0:
         return None
-    return int(math.floor(finite.min())), int(math.floor(finite.max()))
+    hi = NEVER if nan.any() else int(math.floor(finite.max()))
+    return int(math.floor(finite.min())), hi
 
 
 def ttl_file_bytes(rng: tuple[int, int] | None) -> bytes:
