@@ -234,3 +234,14 @@ def test_prefix_sum_kernel_matches_numpy_twin(dtype):
     assert a.tolist() == b.tolist()
     empty = np.zeros(0, dtype)
     kern.prefix_sum_inplace(empty)
+
+
+def test_dictionary_sample_prefilter():
+    n = 100_000
+    uniq = [f"id{i}" for i in range(n)]
+    assert C.dictionary_encode(*_strings(uniq)) is None
+    # 20k distinct values in 100k rows: the sample (~16k rows) is not mostly distinct -> full pass accepts
+    values = [f"v{i}" for i in np.random.default_rng(0).permutation(np.arange(n) % 20_000)]
+    d_off, d_data, codes = C.dictionary_encode(*_strings(values))
+    assert len(d_off) - 1 == 20_000 and codes.dtype == np.uint16
+    assert _decode(*C.dictionary_decode(d_off, d_data, codes))[-3:] == values[-3:]
