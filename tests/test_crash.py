@@ -31,7 +31,7 @@ def _run_and_kill(data_dir: Path, run_id: int, rng: random.Random) -> tuple[list
     """Start the worker, kill it after a random number of ACKs plus a random delay.
 
     Returns (acknowledged batches, the batch that may have been in flight)."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     proc = subprocess.Popen([sys.executable, str(WORKER), str(data_dir), str(run_id), str(rng.randrange(10**6))],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
     target = rng.randrange(0, 25)
