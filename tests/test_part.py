@@ -483,3 +483,18 @@ def test_round_trip_property(tmp_path_factory, seed, n, granularity, types, code
         got = part.read(None, [(a, b)])
         for name in block.names:
             assert got[name].equals(block[name].slice(a * granularity, min(b * granularity, n)))
+
+
+def test_malformed_serialization_entry(tmp_path):
+    part = write(tmp_path, Block({"x": fixed("UInt8", [1, 2])}), name="all_7_7_0")
+    p = part.path / "serialization.json"
+    p.write_text(p.read_text().replace('"kind":"fixed"', '"kind":"fixxx"'))
+    with pytest.raises(CorruptedPartError, match="unknown serialization kind") as e:
+        DataPart.open(part.path, verify=False).read(["x"])
+    assert e.value.file == "serialization.json" and e.value.part == "all_7_7_0"
+
+
+def test_read_no_columns_counts_rows(tmp_path):
+    part = write(tmp_path, Block({"x": fixed("UInt8", np.arange(30))}), index_granularity=8)
+    got = part.read([], [(1, 4)])
+    assert got.num_rows == 22 and got.names == []

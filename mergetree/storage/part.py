@@ -328,6 +328,8 @@ class DataPart:
                     col = _build_column(self._serialization[n], fetch, parse_type)
                 except _BadData as e:
                     raise self._corrupt(e.file, f"column {n}: {e.reason}") from None
+                except (KeyError, TypeError, ValueError) as e:   # malformed serialization node
+                    raise self._corrupt(SERIALIZATION_FILE, f"column {n}: bad serialization entry: {e!r}") from None
             else:
                 from mergetree.column import empty_column
                 col = empty_column(self._types[n])
