@@ -150,6 +150,7 @@ class MergeTreeTable:
         self.metadata = metadata
         self._lock = threading.RLock()
         self._merge_lock = threading.Lock()
+        self._cleanup_lock = threading.RLock()
         self._entries: dict[str, _PartEntry] = {}
         self._next_block = 1
         self._closed = False
@@ -215,8 +216,12 @@ class MergeTreeTable:
                 continue
             loaded.append(_PartEntry(part, info, modification_time=full.stat().st_mtime))
         # Drop parts covered by another loaded part (a merge committed, sources not yet removed).
+        by_partition: dict[str, list[_PartEntry]] = {}
         for entry in loaded:
-            coverer = next((o for o in loaded if o is not entry and o.info.contains(entry.info)), None)
+            by_partition.setdefault(entry.info.partition_id, []).append(entry)
+        for entry in loaded:
+            same = by_partition[entry.info.partition_id]
+            coverer = next((o for o in same if o is not entry and o.info.contains(entry.info)), None)
             if coverer is not None:
                 log.info("table %s: removing part %s covered by %s", self.metadata.name, entry.name,
                          coverer.name)
@@ -508,6 +513,8 @@ class MergeTreeTable:
                 if c not in needed:
                     needed.append(c)
         condition = self._key_condition(where_ast)
+        if final:   # FINAL: rows of equal keys meet in insertion (block number) order
+            parts = sorted(parts, key=lambda p: (p.info.min_block, p.info.max_block))
         blocks = []
         for part in parts:
             if part.rows == 0:
@@ -535,22 +542,14 @@ class MergeTreeTable:
         else:
             block = _empty_block(m, needed)
         if final and m.engine_name != "MergeTree":
-            block = self._final(block)
+            from mergetree.storage.merger import final_block
+
+            block = final_block(block, m)
         if final and where_ast is not None:
             block = block.filter(_where_mask(where_ast, block))
         block = Block({c: block[c] for c in columns})
         stats.rows = block.num_rows
         return block, stats
-
-    def _final(self, block):
-        """SELECT ... FINAL: stable sort by the key (parts are in block order), then collapse."""
-        if block.num_rows == 0:
-            return block
-        keys = self.sorting_key_block(block)
-        perm = _lexsort(_order_keys([keys[t] for t in self.metadata.order_by]), block.num_rows)
-        if perm is not None:
-            block = block.take(perm)
-        return self.collapse_sorted(block, final=True)
 
     def _key_condition(self, where_ast):
         if where_ast is None:
@@ -701,16 +700,19 @@ class MergeTreeTable:
     def cleanup_outdated(self) -> list[str]:
         """Remove outdated parts nobody reads any more (ClickHouse's clearOldPartsFromFilesystem)."""
         lifetime = self.settings["old_parts_lifetime"]
-        now = time.time()
-        with self._lock:
-            victims = [e for e in self._entries.values() if e.state == OUTDATED and e.refs == 0
-                       and now - (e.outdated_at or 0) >= lifetime]
+        # One cleanup at a time: an empty covering part may only be retired after the parts it
+        # covers are gone from disk, not merely from the part set.
+        with self._cleanup_lock:
+            now = time.time()
+            with self._lock:
+                victims = [e for e in self._entries.values() if e.state == OUTDATED and e.refs == 0
+                           and now - (e.outdated_at or 0) >= lifetime]
+                for e in victims:
+                    del self._entries[e.name]
             for e in victims:
-                del self._entries[e.name]
-        for e in victims:
-            self._remove_part_dir(e.name)
-        self._retire_empty_parts()
-        return [e.name for e in victims]
+                self._remove_part_dir(e.name)
+            self._retire_empty_parts()
+            return [e.name for e in victims]
 
     def _retire_empty_parts(self) -> None:
         """An empty active part (everything deleted, or a DROP PARTITION marker) is only needed
@@ -769,7 +771,6 @@ class MergeTreeTable:
         The empty part is what makes the drop durable and atomic: after a crash, recovery sees it
         covers the dropped parts and removes them. It is retired once they are gone from disk.
         """
-        from mergetree.column import Block
         from mergetree.storage.part import DataPart
         from mergetree.storage.part_writer import write_part
 
@@ -785,8 +786,7 @@ class MergeTreeTable:
             empty = _empty_block(self.metadata, self.metadata.column_names)
             sample = entries[0].part
             tmp = self._tmp_dir("drop")
-            write_part(tmp, empty, primary_key=Block({t: _empty_block_col(empty, self, t)
-                                                      for t in self.metadata.primary_key}),
+            write_part(tmp, empty, primary_key=self.sorting_key_block(empty).select(self.metadata.primary_key),
                        partition_value=tuple(sample.partition_value), minmax={},
                        index_granularity=self.settings["index_granularity"])
             final = self.path / info.name
@@ -962,10 +962,6 @@ def _empty_block(metadata: TableMetadata, names: list[str]):
     from mergetree.column import Block, default_column
 
     return Block({n: default_column(metadata.column(n).type, 0) for n in names})
-
-
-def _empty_block_col(empty_block, table: MergeTreeTable, text: str):
-    return table.sorting_key_block(empty_block)[text]
 
 
 def _partition_text(value) -> str:
