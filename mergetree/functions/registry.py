@@ -89,14 +89,19 @@ def register(name: str, *, case_insensitive: bool = False, null_mode: str = "def
     return deco
 
 
+_loaded = False
+
+
 def _load_all() -> None:
     # importing the modules registers their functions
+    global _loaded
+    _loaded = True
     from mergetree.functions import arithmetic, comparison, conversion, datetime, logical, strings  # noqa: F401
 
 
 def get_function(name: str) -> FunctionDef:
     """The FunctionDef called `name` (ClickHouse case rules) or UnknownFunction."""
-    if not _FUNCTIONS:
+    if not _loaded:
         _load_all()
     fd = _FUNCTIONS.get(name)
     if fd is None:
@@ -107,7 +112,7 @@ def get_function(name: str) -> FunctionDef:
 
 
 def function_names() -> list[str]:
-    if not _FUNCTIONS:
+    if not _loaded:
         _load_all()
     return sorted(_FUNCTIONS)
 

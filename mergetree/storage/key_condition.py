@@ -1,0 +1,750 @@
+"""KeyCondition: which granules (and parts) can hold rows matching a WHERE condition.
+
+ClickHouse's idea (``KeyCondition``, ``MergeTreeDataSelectExecutor::markRangesFromPKRange``),
+re-derived here:
+
+1. The WHERE expression is bound (`exec.expression.bind`: names resolved, operators mapped to
+   functions, constants folded) and rewritten into a reverse-Polish list (`rpn`) of *atoms*
+   over the key columns joined by ``and`` / ``or`` / ``not``. An atom says "key i, passed
+   through a chain of monotonic functions, lies in this union of intervals": ``ts >= '2024-01-01'``,
+   ``toDate(ts) = '2024-01-01'`` on key ``ts`` (the chain ``toDate`` is applied to the index values),
+   ``user_id IN ('a', 'b')``, ``startsWith(url, 'http')`` / ``url LIKE 'http%'`` (a prefix range),
+   ``x != 3``, ``x NOT IN (...)`` (complements). A condition on a column ``c`` when the key is a
+   monotonic function ``f(c)`` (``ts >= C`` with key ``toDate(ts)``) becomes the *relaxed* atom
+   ``f(c) >= f(C)``: implied by the condition, never its exact equivalent, so it can only say
+   "may be true" (NOT of it is unknown). Anything else is ``unknown`` (may be true or false).
+   ``NOT`` is pushed down through and/or and comparisons first, so relaxed atoms keep pruning.
+2. Values are compared in the same *comparison domain* the filter uses
+   (`functions.comparison.comparison_domain` / `to_domain`): a DateTime key against a string
+   constant compares UTC seconds, in the key's time zone, exactly like ``ts >= '...'`` does.
+3. For a mark range [a, b) the key tuple lies between ``index[a]`` and ``index[b]``
+   (lexicographically). That range is covered by up to three hyper-rectangles (prefix columns
+   fixed, the first differing column either at its left value with the next column >= its left
+   value, strictly between, or at its right value with the next column <= its right value), and
+   the RPN is evaluated over each with tri-state logic: (can be true, can be false).
+4. `select_mark_ranges`: if the condition is an AND of single-interval atoms on the first key
+   column, two binary searches find the matching marks (ClickHouse's "binary search"); otherwise
+   *generic exclusion search*: a stack of ranges, drop a range where the condition cannot be
+   true, keep a single mark, split bigger ranges into 8 (``merge_tree_coarse_index_granularity``)
+   and repeat; neighbouring kept ranges closer than ``min_marks_for_seek`` are coalesced.
+5. Parts: `may_be_true_on_minmax` evaluates the condition over the [min, max] of every column the
+   partition key reads; `may_be_true_on_partition` evaluates it on the part's partition value
+   through the partition expressions (``toYYYYMM(ts)``: ``ts >= '2024-02-01'`` rules out 202401).
+
+The invariant, checked by a property test: a granule that holds a row where the condition is
+true is always selected. Simplifications: Nullable key columns only get ``unknown`` atoms;
+conditions on a function of a column whose key is a *different* function of it (``toStartOfHour(ts)``
+with key ``toDate(ts)``) are unknown; per-range checks run in Python (a few per mark range).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mergetree import types as T
+from mergetree.column import Block, Column, column_from_values
+from mergetree.exec.expression import BCall, BColumn, BConst, BIn, Bound, _as_ast, _schema_dict, bind
+from mergetree.functions import values as V
+from mergetree.functions.comparison import comparison_domain, compare_values, to_domain
+from mergetree.functions.registry import NOT_CONST, get_function, prepare_call
+
+COARSE_INDEX_GRANULARITY = 8
+
+_CMP = ("equals", "notEquals", "less", "greater", "lessOrEquals", "greaterOrEquals")
+_NEGATED = {"equals": "notEquals", "notEquals": "equals", "less": "greaterOrEquals",
+            "greaterOrEquals": "less", "greater": "lessOrEquals", "lessOrEquals": "greater"}
+_SWAPPED = {"equals": "equals", "notEquals": "notEquals", "less": "greater", "greater": "less",
+            "lessOrEquals": "greaterOrEquals", "greaterOrEquals": "lessOrEquals"}
+_RELAXED = {"equals": "equals", "less": "lessOrEquals", "lessOrEquals": "lessOrEquals",
+            "greater": "greaterOrEquals", "greaterOrEquals": "greaterOrEquals"}
+_FLIP = {"equals": "equals", "lessOrEquals": "greaterOrEquals", "greaterOrEquals": "lessOrEquals"}
+
+# A bound is (value, inclusive) or None (infinite); an interval is (lower, upper).
+
+
+def _max_lower(a, b):
+    if a is None:
+        return b
+    if b is None:
+        return a
+    if a[0] != b[0]:
+        return a if a[0] > b[0] else b
+    return (a[0], a[1] and b[1])
+
+
+def _min_upper(a, b):
+    if a is None:
+        return b
+    if b is None:
+        return a
+    if a[0] != b[0]:
+        return a if a[0] < b[0] else b
+    return (a[0], a[1] and b[1])
+
+
+def _intersects(x, y) -> bool:
+    lo = _max_lower(x[0], y[0])
+    hi = _min_upper(x[1], y[1])
+    if lo is None or hi is None:
+        return True
+    if lo[0] < hi[0]:
+        return True
+    return lo[0] == hi[0] and lo[1] and hi[1]
+
+
+def _contains(outer, inner) -> bool:
+    (olo, ohi), (ilo, ihi) = outer, inner
+    if olo is not None:
+        if ilo is None or ilo[0] < olo[0] or (ilo[0] == olo[0] and ilo[1] and not olo[1]):
+            return False
+    if ohi is not None:
+        if ihi is None or ihi[0] > ohi[0] or (ihi[0] == ohi[0] and ihi[1] and not ohi[1]):
+            return False
+    return True
+
+
+def _is_nan(v) -> bool:
+    return isinstance(v, float) and math.isnan(v)
+
+
+def _prefix_upper(prefix: bytes) -> bytes | None:
+    """Smallest byte string greater than every string starting with `prefix` (None: no bound)."""
+    p = bytearray(prefix)
+    while p and p[-1] == 0xFF:
+        p.pop()
+    if not p:
+        return None
+    p[-1] += 1
+    return bytes(p)
+
+
+# --------------------------------------------------------------------------- atoms
+
+
+@dataclass
+class _Step:
+    """One monotonic function application: `call` with the key-derived value at `pos`."""
+
+    call: Any          # PreparedCall
+    pos: int
+    args: list         # bound args (BConst except at pos)
+    increasing: bool
+    always: bool
+
+    def apply(self, col, n: int):
+        args = [col if i == self.pos else a.value.with_size(n) for i, a in enumerate(self.args)]
+        return V.materialize(self.call.run(args, n))
+
+
+@dataclass
+class Atom:
+    key: int
+    steps: list                 # applied innermost first
+    value_type: Any             # type after the steps
+    domain: Any
+    intervals: list             # union of disjoint intervals in the domain
+    relaxed: bool = False       # implied by the condition, not equivalent
+    text: str = ""
+    increasing: bool = field(init=False)
+    always: bool = field(init=False)
+
+    def __post_init__(self):
+        self.increasing = sum(not s.increasing for s in self.steps) % 2 == 0
+        self.always = all(s.always for s in self.steps)
+
+    def point_values(self, key_col) -> list:
+        """The atom's domain value at every point of a key column (index entries, min/max)."""
+        col = key_col
+        n = len(col)
+        for s in self.steps:
+            col = s.apply(col, n)
+        d = to_domain(col, V.strip(self.value_type), self.domain)
+        if self.domain.kind == "str":
+            offsets, data = d
+            return [bytes(data[offsets[i]:offsets[i + 1]]) for i in range(n)]
+        if d.dtype == np.longdouble:
+            return list(d)
+        return d.tolist()
+
+    def check(self, vals: list, rng) -> tuple[bool, bool]:
+        """(can be true, can be false) when the key lies in `rng` (bounds over point indexes)."""
+        lo, hi = rng
+        flo = None if lo is None else (vals[lo[0]], lo[1])
+        fhi = None if hi is None else (vals[hi[0]], hi[1])
+        if (flo is not None and _is_nan(flo[0])) or (fhi is not None and _is_nan(fhi[0])):
+            return True, True
+        if self.steps:
+            # f(x) for x strictly inside may still equal f(bound): bounds become inclusive
+            flo = None if flo is None else (flo[0], True)
+            fhi = None if fhi is None else (fhi[0], True)
+            if not self.increasing:
+                flo, fhi = fhi, flo
+            if not self.always and flo is not None and fhi is not None and flo[0] > fhi[0]:
+                return True, True  # wrapped around inside the range: not monotonic here
+        krange = (flo, fhi)
+        can_true = any(_intersects(krange, iv) for iv in self.intervals)
+        can_false = self.relaxed or not any(_contains(iv, krange) for iv in self.intervals)
+        return can_true, can_false
+
+
+UNKNOWN = ("unknown",)
+TRUE = ("true",)
+FALSE = ("false",)
+AND = ("and",)
+OR = ("or",)
+NOT = ("not",)
+
+
+def _sig(b: Bound):
+    """Structural signature of a bound expression (what "the same expression" means)."""
+    if isinstance(b, BColumn):
+        return ("col", b.name)
+    if isinstance(b, BConst):
+        return ("const", str(b.type), repr(b.pyvalue))
+    if isinstance(b, BCall):
+        return (b.name, tuple(_sig(a) for a in b.args))
+    return ("?", id(b))
+
+
+def _truthy(b: BConst) -> bool:
+    v = b.pyvalue
+    return v is not None and bool(v)
+
+
+# --------------------------------------------------------------------------- the condition
+
+
+class KeyCondition:
+    """A WHERE condition analysed against key expressions (sorting key, partition key, minmax).
+
+    ``KeyCondition(where, key_exprs, schema)``: `where` and `key_exprs` are ASTs or SQL text,
+    `schema` maps column names to types (dict, list of pairs or Block). See the module docstring.
+    """
+
+    def __init__(self, where, key_exprs: list, schema, *, min_marks_for_seek: int = 0):
+        self.schema = _schema_dict(schema)
+        self.min_marks_for_seek = min_marks_for_seek
+        self.keys = [bind(k, self.schema) for k in key_exprs]
+        self.key_types = [k.type for k in self.keys]
+        self._key_sigs = {}
+        for i, k in enumerate(self.keys):
+            self._key_sigs.setdefault(_sig(k), i)
+        self._key_chains = [self._chain_over_column(k) for k in self.keys]
+        self.atoms: list[Atom] = []
+        if where is None:
+            self.rpn = [TRUE]
+        else:
+            self.rpn = self._build(bind(_as_ast(where), self.schema), False)
+        self._point_cache: dict = {}
+
+    # ---- construction
+
+    @classmethod
+    def for_table(cls, metadata, where) -> "KeyCondition":
+        """The condition for a table: primary key + partition pruning (`may_match_part`)."""
+        kc = cls(where, metadata.primary_key_asts, metadata.schema,
+                 min_marks_for_seek=0)
+        kc._where = where
+        kc._partition_exprs = list(metadata.partition_key_asts)
+        kc._partition_columns = list(metadata.partition_columns)
+        return kc
+
+    def _chain_over_column(self, k: Bound):
+        """(column name, steps) if key `k` is monotonic functions of one column, else None."""
+        steps = []
+        node = k
+        while isinstance(node, BCall):
+            pos = self._single_variable_arg(node)
+            if pos is None:
+                return None
+            mono = self._monotonicity(node, pos)
+            if mono is None or not mono.always:
+                return None
+            steps.append(_Step(node.call, pos, node.args, mono.increasing, True))
+            node = node.args[pos]
+        if not isinstance(node, BColumn) or not steps:
+            return None
+        return node.name, node.type, list(reversed(steps))
+
+    @staticmethod
+    def _single_variable_arg(node: BCall):
+        var = [i for i, a in enumerate(node.args) if not isinstance(a, BConst)]
+        return var[0] if len(var) == 1 else None
+
+    @staticmethod
+    def _monotonicity(node: BCall, pos: int):
+        fd = node.call.fn
+        if fd.monotonic is None:
+            return None
+        types = [a.type for a in node.args]
+        if any(isinstance(t, (T.NullableType, T.LowCardinalityType)) for t in types):
+            return None
+        consts = [a.pyvalue if isinstance(a, BConst) else NOT_CONST for a in node.args]
+        return fd.monotonic(types, consts, pos)
+
+    def _match_key(self, b: Bound):
+        """(key index, steps) when `b` is a key expression through monotonic functions."""
+        i = self._key_sigs.get(_sig(b))
+        if i is not None:
+            if isinstance(V.strip_lc(self.key_types[i]), T.NullableType):
+                return None
+            return i, []
+        if isinstance(b, BCall):
+            pos = self._single_variable_arg(b)
+            if pos is None:
+                return None
+            mono = self._monotonicity(b, pos)
+            if mono is None:
+                return None
+            inner = self._match_key(b.args[pos])
+            if inner is None:
+                return None
+            i, steps = inner
+            return i, steps + [_Step(b.call, pos, b.args, mono.increasing, mono.always)]
+        return None
+
+    def _build(self, b: Bound, negate: bool) -> list:
+        if isinstance(b, BConst):
+            return [TRUE if _truthy(b) != negate else FALSE]
+        if isinstance(b, BCall):
+            name = b.name
+            if name in ("and", "or"):
+                op = AND if (name == "and") != negate else OR
+                out = self._build(b.args[0], negate)
+                for a in b.args[1:]:
+                    out += self._build(a, negate) + [op]
+                return out
+            if name == "not":
+                return self._build(b.args[0], not negate)
+            if name in _CMP:
+                return self._comparison(name if not negate else _NEGATED[name], b.args[0], b.args[1])
+            if name in ("startsWith", "like") and not negate and isinstance(b.args[1], BConst):
+                return self._prefix(b.args[0], b.args[1], name)
+            if name in ("notLike",) and negate and isinstance(b.args[1], BConst):
+                return self._prefix(b.args[0], b.args[1], "like")
+            return [UNKNOWN]
+        if isinstance(b, BIn):
+            return self._in(b.arg, b.items, b.negated != negate)
+        return [UNKNOWN]
+
+    # comparisons: key-chain op constant
+    def _comparison(self, op: str, left: Bound, right: Bound) -> list:
+        if isinstance(left, BConst) and not isinstance(right, BConst):
+            left, right, op = right, left, _SWAPPED[op]
+        if not isinstance(right, BConst) or isinstance(left, BConst):
+            return [UNKNOWN]
+        if V.is_null_type(V.strip_lc(right.type)):
+            return [FALSE]  # x op NULL is NULL: never true
+        out = []
+        m = self._match_key(left)
+        if m is not None:
+            atom = self._make_atom(m[0], m[1], left.type, op, [(right.value, right.type)], False)
+            if atom is not None:
+                out.append(atom)
+        if isinstance(left, BColumn) and op != "notEquals":
+            for i, chain in enumerate(self._key_chains):
+                if chain is not None and chain[0] == left.name:
+                    atom = self._relaxed_atom(i, chain, op, [(right.value, right.type)])
+                    if atom is not None:
+                        out.append(atom)
+        return self._conjunction(out)
+
+    def _in(self, arg: Bound, items: list, negated: bool) -> list:
+        items = [(c, t) for c, t in items if not V.is_null_type(V.strip_lc(t))
+                 and not (isinstance(V.strip_lc(t), T.NullableType) and c.value is None)]
+        out = []
+        m = self._match_key(arg)
+        op = "notIn" if negated else "in"
+        if m is not None:
+            atom = self._make_atom(m[0], m[1], arg.type, op, items, False)
+            if atom is not None:
+                out.append(atom)
+        if isinstance(arg, BColumn) and not negated and items:
+            for i, chain in enumerate(self._key_chains):
+                if chain is not None and chain[0] == arg.name:
+                    atom = self._relaxed_atom(i, chain, "in", items)
+                    if atom is not None:
+                        out.append(atom)
+        if not items and m is not None:
+            return [TRUE if negated else FALSE]
+        return self._conjunction(out)
+
+    def _prefix(self, arg: Bound, pattern: BConst, name: str) -> list:
+        value = pattern.pyvalue
+        if not isinstance(value, str):
+            return [UNKNOWN]
+        raw = value.encode("utf-8", "surrogateescape")
+        exact = True
+        if name == "like":
+            from mergetree.kernels.like import ANY_SEQ, compile_like
+
+            try:
+                tokens = compile_like(raw).tolist()
+            except ValueError:
+                return [UNKNOWN]
+            lit = bytearray()
+            for t in tokens:
+                if t < 0:
+                    break
+                lit.append(t)
+            raw = bytes(lit)
+            exact = len(lit) == len(tokens) - 1 and tokens[-1] == ANY_SEQ
+            if len(lit) == len(tokens):  # no wildcard at all: equality with the unescaped text
+                return self._comparison("equals", arg, BConst(V.string_const(bytes(lit), 1), T.String))
+        m = self._match_key(arg)
+        if m is None or m[1] or not isinstance(V.strip(self.key_types[m[0]]), T.StringType):
+            return [UNKNOWN]
+        upper = _prefix_upper(raw)
+        interval = ((raw, True), None if upper is None else (upper, False))
+        atom = Atom(m[0], [], arg.type, comparison_domain(T.String, T.String), [interval],
+                    relaxed=not exact, text=f"{name} prefix {raw!r}")
+        self.atoms.append(atom)
+        return [("atom", atom)]
+
+    @staticmethod
+    def _conjunction(atoms: list) -> list:
+        if not atoms:
+            return [UNKNOWN]
+        out = [("atom", atoms[0])]
+        for a in atoms[1:]:
+            out += [("atom", a), AND]
+        return out
+
+    def _make_atom(self, key: int, steps: list, value_type, op: str, items: list, relaxed: bool):
+        """Atom `value op items` where value = steps(key); None when types don't compare."""
+        vt = V.strip(value_type)
+        if isinstance(V.strip_lc(value_type), T.NullableType):
+            return None
+        consts = []
+        try:
+            dom = None
+            for c, t in items:
+                d = comparison_domain(vt, V.strip(t))
+                if dom is not None and d != dom:
+                    return None
+                dom = d
+                c, _ = V.split_nullable(V.unwrap_lc(c))
+                x = to_domain(c, V.strip(t), d)
+                if d.kind == "str":
+                    off, data = x
+                    consts.append(bytes(data[off[0]:off[1]]))
+                elif d.kind == "num":
+                    consts.append(x[0] if x.dtype == np.longdouble else x.tolist()[0])
+                else:
+                    return None
+        except Exception:  # noqa: BLE001 - a constant that does not convert: no atom
+            return None
+        if dom is None:
+            return None
+        if any(_is_nan(v) for v in consts):
+            return None
+        if op in ("in", "notIn"):
+            pts = sorted(set(consts))
+            if op == "in":
+                intervals = [((v, True), (v, True)) for v in pts]
+            else:
+                intervals, prev = [], None
+                for v in pts:
+                    intervals.append((prev, (v, False)))
+                    prev = (v, False)
+                intervals.append((prev, None))
+        else:
+            v = consts[0]
+            intervals = {
+                "equals": [((v, True), (v, True))],
+                "notEquals": [(None, (v, False)), ((v, False), None)],
+                "less": [(None, (v, False))],
+                "lessOrEquals": [(None, (v, True))],
+                "greater": [((v, False), None)],
+                "greaterOrEquals": [((v, True), None)],
+            }[op]
+        atom = Atom(key, steps, value_type, dom, intervals, relaxed=relaxed,
+                    text=f"key {key} {op} {consts if len(consts) > 1 else consts[0]!r}")
+        self.atoms.append(atom)
+        return atom
+
+    def _relaxed_atom(self, key: int, chain, op: str, items: list):
+        """`c op C` with key f(c): the implied atom f(c) op' f(C) (op' non-strict)."""
+        col_name, col_type, steps = chain
+        ct = V.strip(col_type)
+        if isinstance(col_type, (T.NullableType, T.LowCardinalityType)):
+            return None
+        increasing = sum(not s.increasing for s in steps) % 2 == 0
+        if op != "in":
+            op = _RELAXED[op]
+            if not increasing:
+                op = _FLIP[op]
+        mapped = []
+        for c, t in items:
+            conv = self._convert_constant(c, V.strip(t), ct)
+            if conv is None:
+                return None
+            col = conv
+            for s in steps:
+                col = s.apply(col, 1)
+            mapped.append((V.ConstColumn(col, 1), self.key_types[key]))
+        return self._make_atom(key, [], self.key_types[key], op, mapped, True)
+
+    @staticmethod
+    def _convert_constant(c, t, target):
+        """Constant c (type t) as a 1-row column of type `target`, only when the conversion is
+        monotonic (dates/times saturate) or exact (numbers); else None."""
+        c, _ = V.split_nullable(V.unwrap_lc(c))
+        try:
+            if t == target:
+                return c.data if V.is_const(c) else c
+            if isinstance(target, (T.DateType, T.DateTimeType)):
+                fname = "toDate" if isinstance(target, T.DateType) else "toDateTime"
+                types, consts, args = [t], [NOT_CONST], [c]
+                if isinstance(target, T.DateTimeType) and target.timezone:
+                    types.append(T.String)
+                    consts.append(target.timezone)
+                    args.append(V.string_const(target.timezone, 1))
+                call = prepare_call(get_function(fname), types, consts)
+                return V.materialize(call.run(args, 1))
+            if isinstance(target, (T.IntType, T.FloatType)) and isinstance(t, (T.IntType, T.FloatType, T.BoolType)):
+                call = prepare_call(get_function("to" + target.name), [t], [NOT_CONST])
+                conv = V.materialize(call.run([c], 1))
+                dom = comparison_domain(target, t)
+                if not compare_values("equals", conv, target, c, t, dom)[0]:
+                    return None
+                return conv
+        except Exception:  # noqa: BLE001
+            return None
+        return None
+
+    # ---- evaluation
+
+    @property
+    def always_unknown(self) -> bool:
+        """True when the condition cannot prune anything (no atoms, no constant false)."""
+        return not any(e[0] in ("atom", "false") for e in self.rpn)
+
+    def _points(self, key_cols: list) -> list:
+        """Point values of every atom over the given key columns (cached by identity)."""
+        cache_key = tuple(id(c) for c in key_cols)
+        hit = self._point_cache.get(cache_key)
+        if hit is not None and hit[0] is key_cols:
+            return hit[1]
+        vals = {}
+        for a in self.atoms:
+            if a.key < len(key_cols):
+                vals[id(a)] = a.point_values(key_cols[a.key])
+        self._point_cache = {cache_key: (key_cols, vals)}
+        return vals
+
+    def _eval_rect(self, vals: dict, rect: list) -> tuple[bool, bool]:
+        stack = []
+        for e in self.rpn:
+            kind = e[0]
+            if kind == "atom":
+                a = e[1]
+                if id(a) not in vals:
+                    stack.append((True, True))
+                    continue
+                rng = rect[a.key] if a.key < len(rect) else (None, None)
+                stack.append(a.check(vals[id(a)], rng))
+            elif kind == "unknown":
+                stack.append((True, True))
+            elif kind == "true":
+                stack.append((True, False))
+            elif kind == "false":
+                stack.append((False, True))
+            elif kind == "not":
+                t, f = stack.pop()
+                stack.append((f, t))
+            else:
+                t2, f2 = stack.pop()
+                t1, f1 = stack.pop()
+                if kind == "and":
+                    stack.append((t1 and t2, f1 or f2))
+                else:
+                    stack.append((t1 or t2, f1 and f2))
+        return stack[-1]
+
+    def _lex_rects(self, eq: list, a: int, b: int, nkeys: int) -> list:
+        """Hyper-rectangles (bounds over point indexes) covering keys in [point a, point b]."""
+        p = 0
+        while p < nkeys and eq[p](a, b):
+            p += 1
+        prefix = [((a, True), (a, True))] * p
+        rest = nkeys - p - 1
+        if p >= nkeys:
+            return [prefix]
+        if rest <= 0:
+            return [prefix + [((a, True), (b, True))]]
+        free = [(None, None)] * (rest - 1)
+        return [
+            prefix + [((a, True), (a, True)), ((a, True), None)] + free,
+            prefix + [((a, False), (b, False)), (None, None)] + free,
+            prefix + [((b, True), (b, True)), (None, (b, True))] + free,
+        ]
+
+    def _key_columns(self, index: Block) -> list:
+        cols = list(index.columns.values())
+        return cols[:len(self.keys)]
+
+    @staticmethod
+    def _equalities(key_cols: list) -> list:
+        """Per key: eq(i, j) telling whether points i and j hold the same value."""
+        out = []
+        for c in key_cols:
+            k = c.order_key()
+            parts = k if isinstance(k, tuple) else (k,)
+            arrs = [np.asarray(x) for x in parts]
+            out.append(lambda i, j, arrs=arrs: all(x[i] == x[j] for x in arrs))
+        return out
+
+    def may_be_true_in_marks(self, key_cols: list, eq: list, a: int, b: int) -> bool:
+        vals = self._points(key_cols)
+        nkeys = len(key_cols)
+        return any(self._eval_rect(vals, r)[0] for r in self._lex_rects(eq, a, b, nkeys))
+
+    def may_be_true_in_range(self, left: tuple, right: tuple) -> bool:
+        """Can a row whose key lies lexicographically in [left, right] match? (Python values)"""
+        n = min(len(left), len(right), len(self.keys))
+        cols = [column_from_values(self.key_types[i], [left[i], right[i]]) for i in range(n)]
+        return self.may_be_true_in_marks(cols, self._equalities(cols), 0, 1)
+
+    def may_be_true_in_hyperrectangle(self, ranges: list) -> bool:
+        """Can the condition hold when key i independently lies in [ranges[i][0], ranges[i][1]]?"""
+        if any(lo is None or hi is None for lo, hi in ranges):
+            return True
+        cols = [column_from_values(self.key_types[i], [lo, hi]) for i, (lo, hi) in enumerate(ranges)]
+        vals = self._points(cols)
+        rect = [((0, True), (1, True))] * len(cols)
+        return self._eval_rect(vals, rect)[0]
+
+    # ---- mark selection
+
+    def select_mark_ranges(self, primary_index: Block, n_marks: int) -> list[tuple[int, int]]:
+        """Mark ranges [begin, end) of a part that may hold matching rows.
+
+        `primary_index` has one row per mark plus the final mark (the last row's key)."""
+        if n_marks <= 0:
+            return []
+        if self.rpn == [FALSE]:
+            return []
+        if self.always_unknown or not primary_index.columns:
+            return [(0, n_marks)]
+        key_cols = self._key_columns(primary_index)
+        if len(key_cols[0]) < n_marks + 1:
+            return [(0, n_marks)]
+        vals = self._points(key_cols)
+        found = self._binary_search(vals, n_marks)
+        if found is not None:
+            return found
+        eq = self._equalities(key_cols)
+        return self._exclusion_search(key_cols, eq, n_marks)
+
+    def _binary_search(self, vals: dict, n_marks: int):
+        """Mark range of an AND of single-interval increasing atoms on key 0, else None."""
+        atoms = []
+        for e in self.rpn:
+            if e[0] == "atom":
+                a = e[1]
+                if a.key != 0 or len(a.intervals) != 1 or not a.increasing or not a.always:
+                    return None
+                atoms.append(a)
+            elif e[0] not in ("and", "unknown", "true"):
+                return None
+        if not atoms:
+            return None
+        begin, end = 0, n_marks
+        for a in atoms:
+            v = vals[id(a)][:n_marks + 1]
+            if v and isinstance(v[0], float) and any(x != x for x in v):
+                return None  # NaN in a float key: not sortable, use the exclusion search
+            lo, hi = a.intervals[0]
+            if lo is not None:
+                j = (bisect.bisect_left if lo[1] else bisect.bisect_right)(v, lo[0], 1, n_marks + 1)
+                begin = max(begin, j - 1)
+            if hi is not None:
+                k = (bisect.bisect_right if hi[1] else bisect.bisect_left)(v, hi[0], 0, n_marks)
+                end = min(end, k)
+        return [(begin, end)] if begin < end else []
+
+    def _exclusion_search(self, key_cols, eq, n_marks: int) -> list[tuple[int, int]]:
+        res: list[list[int]] = []
+        stack = [(0, n_marks)]
+        while stack:
+            a, b = stack.pop()
+            if not self.may_be_true_in_marks(key_cols, eq, a, b):
+                continue
+            if b - a == 1:
+                if res and a - res[-1][1] <= self.min_marks_for_seek:
+                    res[-1][1] = b
+                else:
+                    res.append([a, b])
+                continue
+            step = (b - a + COARSE_INDEX_GRANULARITY - 1) // COARSE_INDEX_GRANULARITY
+            subs = []
+            s = a
+            while s < b:
+                subs.append((s, min(s + step, b)))
+                s += step
+            stack.extend(reversed(subs))
+        return [(x, y) for x, y in res]
+
+    # ---- parts
+
+    def may_be_true_on_minmax(self, minmax: dict) -> bool:
+        """Condition over [min, max] of the partition-key columns (``part.minmax``)."""
+        cols = [c for c in minmax if c in self.schema]
+        if not cols:
+            return True
+        kc = KeyCondition(self._where_ast(), [_identifier(c) for c in cols], self.schema)
+        return kc.may_be_true_in_hyperrectangle([minmax[c] for c in cols])
+
+    def may_be_true_on_partition(self, partition_exprs: list, partition_value: tuple) -> bool:
+        """Condition on the partition value through the partition expressions."""
+        if not partition_exprs or len(partition_value) != len(partition_exprs):
+            return True
+        kc = KeyCondition(self._where_ast(), partition_exprs, self.schema)
+        return kc.may_be_true_in_hyperrectangle([(v, v) for v in partition_value])
+
+    def _where_ast(self):
+        return getattr(self, "_where", None)
+
+    def may_match_part(self, part) -> bool:
+        """Part pruning for `for_table` conditions: minmax index, then partition value."""
+        where = self._where_ast()
+        if where is None:
+            return True
+        if getattr(self, "_minmax_kc", None) is None:
+            cols = [c for c in getattr(self, "_partition_columns", []) if c in self.schema]
+            self._minmax_kc = KeyCondition(where, [_identifier(c) for c in cols], self.schema) if cols else False
+            exprs = getattr(self, "_partition_exprs", [])
+            self._partition_kc = KeyCondition(where, exprs, self.schema) if exprs else False
+        if self._minmax_kc and part.minmax and not self._minmax_kc.always_unknown:
+            cols = [self._minmax_kc_col(i) for i in range(len(self._minmax_kc.keys))]
+            if all(c in part.minmax for c in cols):
+                if not self._minmax_kc.may_be_true_in_hyperrectangle([part.minmax[c] for c in cols]):
+                    return False
+        if self._partition_kc and not self._partition_kc.always_unknown:
+            pv = tuple(part.partition_value)
+            if len(pv) == len(self._partition_kc.keys):
+                if not self._partition_kc.may_be_true_in_hyperrectangle([(v, v) for v in pv]):
+                    return False
+        return True
+
+    def _minmax_kc_col(self, i: int) -> str:
+        return self._minmax_kc.keys[i].name
+
+    def describe(self) -> str:
+        """The RPN as text (for EXPLAIN-style output and debugging)."""
+        out = []
+        for e in self.rpn:
+            out.append(e[1].text if e[0] == "atom" else e[0])
+        return ", ".join(out)
+
+
+def _identifier(name: str):
+    from sqlparse_ch.ast.expr import Identifier
+
+    return Identifier(name)
