@@ -212,6 +212,8 @@ def _parse_date_parts(t, v, s: str) -> int:
         if 1 <= mo <= 12 and 1 <= d <= 31:
             return days_from_civil(y, mo, d)
         raise _fail(t, v, "expected a date in the YYYY-MM-DD or YYYYMMDD format", "CANNOT_PARSE_DATE")
+    if _NUMERIC_RE.match(s):  # '19000' is not a date (a JSON number 19000 is a day number)
+        raise _fail(t, v, "expected a date in the YYYY-MM-DD or YYYYMMDD format", "CANNOT_PARSE_DATE")
     try:  # lenient: a datetime string keeps its date part
         seconds = _parse_datetime_text(t, v, s, None, 0)
     except ConversionError:
@@ -240,6 +242,11 @@ def _parse_days(t, v) -> int:
 
 
 def _parse_date(t: T.DateType, v) -> int:
+    if isinstance(v, (bool, int, np.integer)):
+        # a day number is read as a UInt16, like ClickHouse: '-' is an error, big values wrap
+        if v < 0:
+            raise _fail(t, v, "Unsigned type must not contain '-' symbol", "CANNOT_PARSE_DATE")
+        return int(v) & _DATE_MAX
     return min(max(_parse_days(t, v), 0), _DATE_MAX)
 
 
@@ -354,7 +361,10 @@ def _parse_uuid(t: T.UUIDType, v) -> int:
 
 def _to_string_bytes(v) -> bytes:
     if isinstance(v, str):
-        return v.encode("utf-8", "surrogateescape")
+        try:
+            return v.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError as exc:
+            raise _fail(T.String, v, f"not encodable as UTF-8 ({exc.reason})") from None
     if isinstance(v, (bytes, bytearray, memoryview)):
         return bytes(v)
     if isinstance(v, bool):
@@ -589,10 +599,13 @@ def _ints_column(t: T.IntType, values: list) -> np.ndarray:
 def _floats_column(t: T.FloatType, values: list) -> np.ndarray:
     if values and all(type(v) is float or type(v) is int for v in values):
         try:
-            return np.array(values, dtype=t.dtype)
+            with np.errstate(over="ignore"):  # Float32 overflow is inf, as in ClickHouse
+                return np.array(values, dtype=t.dtype)
         except (ValueError, TypeError, OverflowError):
             pass
-    return np.array(_per_value(t, values, _parse_float), dtype=np.float64).astype(t.dtype)
+    parsed = np.array(_per_value(t, values, _parse_float), dtype=np.float64)
+    with np.errstate(over="ignore"):
+        return parsed.astype(t.dtype)
 
 
 def _fixed_values(t: T.DataType, values: list) -> np.ndarray:
@@ -605,7 +618,9 @@ def _fixed_values(t: T.DataType, values: list) -> np.ndarray:
             return np.array(values, dtype=np.uint8)
         return np.array(_per_value(t, values, _parse_bool), dtype=np.uint8)
     if isinstance(t, T.DateType):
-        return np.clip(_fast_date_days(t, values), 0, _DATE_MAX).astype(np.uint16)
+        if values and all(type(v) is str for v in values):
+            return np.clip(_fast_date_days(t, values), 0, _DATE_MAX).astype(np.uint16)
+        return np.array(_per_value(t, values, _parse_date), dtype=np.uint16)
     if isinstance(t, T.Date32Type):
         days = _fast_date_days(t, values)
         bad = np.flatnonzero((days < -(1 << 31)) | (days >= (1 << 31)))
@@ -664,8 +679,11 @@ def strings_to_column(values: list) -> StringColumn:
         if joined.isascii():
             np.cumsum(np.fromiter(map(len, values), np.int64, n), out=offsets[1:])
             return StringColumn(T.String, offsets, np.frombuffer(joined.encode("ascii"), np.uint8))
-        encoded = [s.encode("utf-8", "surrogateescape") for s in values]
-    else:
+        try:
+            encoded = [s.encode("utf-8", "surrogateescape") for s in values]
+        except UnicodeEncodeError:
+            encoded = None
+    if joined is None or encoded is None:
         encoded = []
         for i, v in enumerate(values):
             try:
