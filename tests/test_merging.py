@@ -117,7 +117,8 @@ def col(type_text, values):
         return StringColumn.from_bytes_list([v.encode() for v in values])
     if t.kind == "nullable":
         nulls = np.array([v is None for v in values], dtype=bool)
-        inner = col(str(t.inner), [0 if v is None else v for v in values])
+        default = "" if str(t.inner) == "String" else 0
+        inner = col(str(t.inner), [default if v is None else v for v in values])
         return NullableColumn(t, inner, nulls)
     return FixedColumn(t, np.array(values, dtype=t.dtype))
 
@@ -275,3 +276,53 @@ def test_algorithms_match_plain_python_semantics(parts, engine, final):
         assert sorted(got) == sorted(want)
     else:
         assert got == want  # sorted by key, rows of one key in insertion order
+
+
+# ---- k-way merge and string run detection -----------------------------------------------------
+
+def test_flag_string_changes_matches_numpy():
+    rng = np.random.default_rng(5)
+    for n in [0, 1, 2, 40, 300]:
+        items = sorted(bytes(rng.integers(97, 100, rng.integers(0, 3)).astype(np.uint8)) for _ in range(n))
+        col_ = StringColumn.from_bytes_list(items)
+        a = np.zeros(n, bool)
+        b = np.zeros(n, bool)
+        km.flag_string_changes(col_.offsets, col_.data, a)
+        km.flag_string_changes_numpy(col_.offsets, col_.data, b)
+        assert (a == b).all()
+        if n:
+            assert int(a[1:].sum()) + 1 == len(set(items))
+
+
+def test_to_u64_key_preserves_order():
+    x = np.array([-2**63, -1, 0, 5, 2**63 - 1], dtype=np.int64)
+    assert (np.diff(km.to_u64_key(x).astype(object)) > 0).all()
+    assert km.to_u64_key(np.array([True, False])).tolist() == [1, 0]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.integers(-3, 3), st.sampled_from(["", "a", "ab", "b", "é"]),
+                                   st.sampled_from([0.5, -0.0, 0.0, float("nan"), float("inf")]),
+                                   st.sampled_from([None, "x", "y"])),
+                         max_size=15), min_size=1, max_size=6))
+def test_kway_merge_equals_stable_lexsort(runs):
+    from mergetree.storage.merger import merge_permutation, _order_arrays
+
+    spec = {"i": "Int16", "s": "String", "f": "Float64", "ns": "Nullable(String)"}
+    blocks = []
+    for rows in runs:
+        b = block(spec, rows)
+        blocks.append(b.take(b.sort_permutation(list(spec))))  # every run sorted by the key
+    bounds = np.cumsum([0] + [b.num_rows for b in blocks]).astype(np.int64)
+    keys = Block.concat(blocks)
+    got = merge_permutation(keys, bounds)
+    want = km.kway_merge_numpy(bounds, _order_arrays(keys))
+    assert got.tolist() == want.tolist()
+    # and run detection on the merged rows agrees with order-key equality
+    merged = keys.take(got)
+    flags_want = np.zeros(merged.num_rows, bool)
+    for k in _order_arrays(merged):
+        km.flag_key_changes_numpy(k, flags_want)
+    if merged.num_rows:
+        flags_want[0] = True
+    assert run_starts_of(merged, list(spec)).tolist() == np.flatnonzero(flags_want).tolist()

@@ -24,6 +24,13 @@ Kernels:
    wrapping arithmetic (SummingMergeTree's sumWithOverflow).
 4. `collapsing_keep(starts, n, sign, only_positive)`: which rows survive
    CollapsingMergeTree's rules (see the function's docstring).
+5. `kway_merge(bounds, fixed, spec, soff, sdata, sbase)`: the permutation that
+   merges k runs already sorted by the key (rows of run p at
+   ``bounds[p]:bounds[p+1]``) into one sorted sequence, equal keys in run order
+   (a binary heap of cursors; strings are compared as bytes, so no global string
+   ranks are needed). Twin: a stable `np.lexsort` of the same keys.
+6. `flag_string_changes(offsets, data, flags)`: run detection on a String key
+   column by comparing adjacent values' bytes.
 """
 
 from __future__ import annotations
@@ -179,6 +186,142 @@ def collapsing_keep_numpy(starts: np.ndarray, n: int, sign: np.ndarray, only_pos
 
 
 # ---------------------------------------------------------------------------
+# 5. k-way merge of sorted runs
+
+
+def _compare_rows_py(a, b, fixed, spec, soff, sdata, sbase):
+    """-1 / 0 / 1 comparing the keys of rows a and b."""
+    for j in range(spec.shape[0]):
+        c = spec[j]
+        if c >= 0:
+            x = fixed[a, c]
+            y = fixed[b, c]
+            if x < y:
+                return -1
+            if x > y:
+                return 1
+        else:
+            s = -c - 1
+            a0 = sbase[s] + soff[s, a]
+            a1 = sbase[s] + soff[s, a + 1]
+            b0 = sbase[s] + soff[s, b]
+            b1 = sbase[s] + soff[s, b + 1]
+            la = a1 - a0
+            lb = b1 - b0
+            m = la if la < lb else lb
+            for i in range(m):
+                x8 = sdata[a0 + i]
+                y8 = sdata[b0 + i]
+                if x8 != y8:
+                    return -1 if x8 < y8 else 1
+            if la != lb:
+                return -1 if la < lb else 1
+    return 0
+
+
+_compare_rows = _compare_rows_py  # replaced by the compiled twin before `kway` is compiled
+
+
+def _kway_merge_py(bounds, fixed, spec, soff, sdata, sbase, out):
+    compare = _compare_rows
+    k = bounds.shape[0] - 1
+    heap = np.empty(k, dtype=np.int64)
+    pos = bounds[:-1].copy()
+    size = 0
+    for p in range(k):  # push every non-empty run (sift up)
+        if pos[p] < bounds[p + 1]:
+            i = size
+            heap[i] = p
+            size += 1
+            while i > 0:
+                parent = (i - 1) // 2
+                q = heap[parent]
+                r = heap[i]
+                c = compare(pos[r], pos[q], fixed, spec, soff, sdata, sbase)
+                if c < 0 or (c == 0 and r < q):
+                    heap[parent] = r
+                    heap[i] = q
+                    i = parent
+                else:
+                    break
+    n_out = 0
+    while size > 0:
+        p = heap[0]
+        out[n_out] = pos[p]
+        n_out += 1
+        pos[p] += 1
+        if pos[p] >= bounds[p + 1]:
+            size -= 1
+            heap[0] = heap[size]
+        i = 0
+        while True:  # sift down the root
+            left = 2 * i + 1
+            if left >= size:
+                break
+            best = left
+            right = left + 1
+            if right < size:
+                a = heap[right]
+                b = heap[left]
+                c = compare(pos[a], pos[b], fixed, spec, soff, sdata, sbase)
+                if c < 0 or (c == 0 and a < b):
+                    best = right
+            a = heap[best]
+            b = heap[i]
+            c = compare(pos[a], pos[b], fixed, spec, soff, sdata, sbase)
+            if c < 0 or (c == 0 and a < b):
+                heap[best] = b
+                heap[i] = a
+                i = best
+            else:
+                break
+    return n_out
+
+
+def _flag_string_changes_py(offsets, data, flags):
+    n = offsets.shape[0] - 1
+    for i in range(1, n):
+        a0 = offsets[i - 1]
+        a1 = offsets[i]
+        b1 = offsets[i + 1]
+        if a1 - a0 != b1 - a1:
+            flags[i] = True
+            continue
+        for j in range(a1 - a0):
+            if data[a0 + j] != data[a1 + j]:
+                flags[i] = True
+                break
+
+
+def flag_string_changes_numpy(offsets: np.ndarray, data: np.ndarray, flags: np.ndarray) -> None:
+    n = offsets.shape[0] - 1
+    if n < 2:
+        return
+    lengths = np.diff(offsets)
+    items = [data[offsets[i]:offsets[i + 1]].tobytes() for i in range(n)]
+    diff = np.array([items[i] != items[i - 1] for i in range(1, n)], dtype=np.bool_)
+    flags[1:] |= diff | (lengths[1:] != lengths[:-1])
+
+
+def to_u64_key(key: np.ndarray) -> np.ndarray:
+    """An order key -> uint64 with the same order (signed ints shifted by 2^63)."""
+    key = np.asarray(key)
+    if key.dtype.kind == "i":
+        return key.astype(np.int64).view(np.uint64) ^ np.uint64(1 << 63)
+    if key.dtype.kind in "ub":
+        return key.astype(np.uint64)
+    raise TypeError(f"order keys must be integers, got {key.dtype}")
+
+
+def kway_merge_numpy(bounds: np.ndarray, keys: list[np.ndarray]) -> np.ndarray:
+    """Twin of `kway_merge`: a stable lexsort of the concatenated runs by `keys` (numeric order keys)."""
+    n = int(bounds[-1])
+    if not keys:
+        return np.arange(n, dtype=np.int64)
+    return np.lexsort(keys[::-1]).astype(np.int64)
+
+
+# ---------------------------------------------------------------------------
 # compiled kernels (numba imported lazily, on first use)
 
 _compiled: dict[str, object] = {}
@@ -188,8 +331,14 @@ def _kernel(name: str):
     fn = _compiled.get(name)
     if fn is None:
         jit = _njit()
-        fn = jit({"flag": _flag_key_changes_py, "replacing": _replacing_select_py,
-                  "sum": _segment_sum_py, "collapsing": _collapsing_keep_py}[name])
+        if name == "kway":
+            global _compare_rows
+            _compare_rows = _kernel("compare")
+            fn = jit(_kway_merge_py)
+        else:
+            fn = jit({"flag": _flag_key_changes_py, "replacing": _replacing_select_py,
+                      "sum": _segment_sum_py, "collapsing": _collapsing_keep_py,
+                      "compare": _compare_rows_py, "strflag": _flag_string_changes_py}[name])
         _compiled[name] = fn
     return fn
 
@@ -255,3 +404,29 @@ def collapsing_keep(starts: np.ndarray, n: int, sign: np.ndarray, only_positive:
         return keep, 0
     bad = _kernel("collapsing")(starts, n, np.ascontiguousarray(sign), bool(only_positive), keep)
     return keep, int(bad)
+
+
+def flag_string_changes(offsets: np.ndarray, data: np.ndarray, flags: np.ndarray) -> None:
+    """OR into `flags[i]` whether string i differs from string i-1 (bytes)."""
+    if offsets.shape[0] > 2:
+        _kernel("strflag")(np.ascontiguousarray(offsets, dtype=np.int64), np.ascontiguousarray(data), flags)
+
+
+def kway_merge(bounds: np.ndarray, fixed: np.ndarray, spec: np.ndarray, soff: np.ndarray, sdata: np.ndarray,
+               sbase: np.ndarray) -> np.ndarray:
+    """Permutation merging sorted runs (see 5. above).
+
+    `fixed`: uint64 (n, F) order keys; `soff`: int64 (S, n + 1) string offsets into
+    `sdata` starting at `sbase[s]`; `spec[j]` names key j: `f >= 0` for fixed column f,
+    `-(s + 1)` for string column s.
+    """
+    n = int(bounds[-1])
+    out = np.empty(n, dtype=np.int64)
+    if n == 0:
+        return out
+    got = _kernel("kway")(np.ascontiguousarray(bounds, dtype=np.int64), np.ascontiguousarray(fixed),
+                          np.ascontiguousarray(spec, dtype=np.int64), np.ascontiguousarray(soff),
+                          np.ascontiguousarray(sdata), np.ascontiguousarray(sbase, dtype=np.int64), out)
+    if got != n:
+        raise ValueError(f"kway_merge: produced {got} rows out of {n} (bounds {bounds.tolist()})")
+    return out

@@ -8,11 +8,11 @@ outside the table's locks, into a `tmp_merge_*` directory the table renames:
 2. Concatenate the blocks (older blocks first).
 3. `sorting_key_block`: evaluate the sorting-key expressions (column
    references are taken as is; `toDate(ts)` is evaluated by
-   `exec.expression.evaluate`), then stable-sort by their order keys
-   (`np.lexsort`: rows with equal keys keep block-number order, which is what
-   "last inserted wins" needs). Each source is already sorted, so a k-way merge
-   would do; a lexsort over <= a few parts is simpler and runs in numpy without
-   the GIL.
+   `exec.expression.evaluate`), then `merge_permutation`: each source is already
+   sorted, so the numba k-way merge kernel (`kernels.merge.kway_merge`, nogil)
+   interleaves them with a heap of cursors, comparing String keys as bytes.
+   Rows with equal keys keep block-number order, which is what "last inserted
+   wins" needs. (`sort_by_key` without bounds is the stable `np.lexsort` twin.)
 4. The engine's merging algorithm (`merging.algorithm_for(metadata)`) reduces
    runs of equal keys (Replacing/Summing/Collapsing; numba kernels, nogil).
 5. Table TTL: rows whose TTL moment is <= `now` are dropped (`ttl.expired_mask`),
@@ -66,10 +66,11 @@ class MergeResult:
 
 # --------------------------------------------------------------------------- steps
 
-def read_source_block(parts: list):
+def read_source_block(parts: list, with_bounds: bool = False):
     """All columns of `parts` (sorted by block number), masked rows removed, concatenated.
 
-    Returns (block, rows_read, rows_masked).
+    Returns (block, rows_read, rows_masked), plus the run bounds (rows of part i are
+    ``bounds[i]:bounds[i+1]``) with `with_bounds`.
     """
     from mergetree.column import Block
     from mergetree.storage.mutations import read_row_mask
@@ -82,6 +83,7 @@ def read_source_block(parts: list):
             raise BadArgumentsError(f"merge_parts: part {p.name} has columns {[n for n, _ in p.columns]}, "
                                     f"part {parts[0].name} has {names}")
     blocks = []
+    bounds = [0]
     rows_read = masked = 0
     for p in parts:
         if p.rows == 0:
@@ -92,12 +94,16 @@ def read_source_block(parts: list):
         if mask is not None:
             masked += int(mask.shape[0] - np.count_nonzero(mask))
             b = b.filter(mask)
-        blocks.append(b)
+        if b.num_rows:
+            blocks.append(b)
+            bounds.append(bounds[-1] + b.num_rows)
     if not blocks:
         from mergetree.column import default_column
 
-        return Block({n: default_column(t, 0) for n, t in parts[0].columns}), 0, 0
-    return (Block.concat(blocks) if len(blocks) > 1 else blocks[0]), rows_read, masked
+        out = Block({n: default_column(t, 0) for n, t in parts[0].columns}), 0, 0
+    else:
+        out = (Block.concat(blocks) if len(blocks) > 1 else blocks[0]), rows_read, masked
+    return (*out, np.asarray(bounds, dtype=np.int64)) if with_bounds else out
 
 
 def sorting_key_block(block, metadata):
@@ -127,16 +133,52 @@ def _order_arrays(keys) -> list[np.ndarray]:
     return out
 
 
-def sort_by_key(block, keys):
-    """Stable sort of `block` and its key block by the key (identity skipped)."""
+def merge_permutation(keys, bounds: np.ndarray) -> np.ndarray:
+    """Permutation merging runs already sorted by `keys` (a key Block; run p is rows
+    ``bounds[p]:bounds[p+1]``), equal keys in run order: the k-way merge kernel."""
+    from mergetree.kernels import merge as km
+    from mergetree.storage.merging import key_parts
+
+    n = keys.num_rows
+    fixed_cols, strings, spec = [], [], []
+    for column in keys.columns.values():
+        for piece in key_parts(column):
+            if piece[0] == "string":
+                spec.append(-(len(strings) + 1))
+                strings.append((piece[1], piece[2]))
+            else:
+                spec.append(len(fixed_cols))
+                fixed_cols.append(km.to_u64_key(piece[1]))
+    fixed = np.empty((n, len(fixed_cols)), dtype=np.uint64)
+    for j, col in enumerate(fixed_cols):
+        fixed[:, j] = col
+    soff = np.empty((len(strings), n + 1), dtype=np.int64)
+    sbase = np.zeros(len(strings), dtype=np.int64)
+    for j, (offsets, data) in enumerate(strings):
+        soff[j] = offsets
+        if j + 1 < len(strings):
+            sbase[j + 1] = sbase[j] + data.shape[0]
+    sdata = np.concatenate([d for _, d in strings]) if strings else np.zeros(0, dtype=np.uint8)
+    return km.kway_merge(bounds, fixed, np.asarray(spec, dtype=np.int64), soff, sdata, sbase)
+
+
+def sort_by_key(block, keys, bounds: np.ndarray | None = None):
+    """Stable sort of `block` and its key block by the key (identity skipped).
+
+    With `bounds` (the rows of each source part, each already sorted) the k-way
+    merge kernel is used; otherwise a stable `np.lexsort` of the order keys.
+    """
     n = block.num_rows
-    arrays = _order_arrays(keys)
-    if n <= 1 or not arrays:
+    if n <= 1 or not keys.columns or (bounds is not None and len(bounds) <= 2):
         return block, keys
-    perm = np.lexsort(arrays[::-1])
+    if bounds is not None:
+        perm = merge_permutation(keys, bounds)
+    else:
+        arrays = _order_arrays(keys)
+        perm = np.lexsort(arrays[::-1])
     if np.all(perm[1:] > perm[:-1]):
         return block, keys
-    return block.take(perm), keys.take(perm)
+    return block.take(perm), None  # keys are re-derived from the sorted block (no second gather)
 
 
 def _combined_minmax(parts: list) -> dict:
@@ -173,23 +215,28 @@ def write_merged_part(tmp_dir: Path, block, metadata, sources: list, *, keys=Non
 # --------------------------------------------------------------------------- the merge
 
 def merge_blocks(block, metadata, *, now: float | None = None, final: bool = False, cleanup: bool = False,
-                 sort_key_fn: SortKeyFn | None = None, apply_ttl: bool = True):
+                 sort_key_fn: SortKeyFn | None = None, apply_ttl: bool = True, bounds: np.ndarray | None = None):
     """Steps 3-5 on an already concatenated block: sort, engine rule, TTL.
 
-    Returns (block, keys, rows_collapsed, rows_expired).
+    `bounds`: the block is a concatenation of runs each sorted by the key (see
+    `sort_by_key`). Returns (block, keys, rows_collapsed, rows_expired).
     """
     from mergetree.storage.merging import algorithm_for
     from mergetree.storage.ttl import expired_mask
 
-    keys = sort_key_fn(block) if sort_key_fn is not None else sorting_key_block(block, metadata)
-    block, keys = sort_by_key(block, keys)
+    def key_of(b):
+        return sort_key_fn(b) if sort_key_fn is not None else sorting_key_block(b, metadata)
+
+    block, keys = sort_by_key(block, key_of(block), bounds)
+    if keys is None:
+        keys = key_of(block)
     before = block.num_rows
     algorithm = algorithm_for(metadata)
     if algorithm.needs_merge_on_read and block.num_rows:
         collapsed = algorithm.collapse(block, keys, final=final, cleanup=cleanup)
-        if collapsed.num_rows != before or collapsed is not block:
+        if collapsed is not block:
             block = collapsed
-            keys = sort_key_fn(block) if sort_key_fn is not None else sorting_key_block(block, metadata)
+            keys = key_of(block)
     rows_collapsed = before - block.num_rows
     rows_expired = 0
     if apply_ttl and block.num_rows:
@@ -221,9 +268,9 @@ def merge_parts(parts, tmp_dir=None, new_info=None, metadata=None, *, final: boo
     pids = {p.info.partition_id for p in parts if p.info is not None}
     if len(pids) > 1:
         raise BadArgumentsError(f"merge_parts: parts from different partitions {sorted(pids)}")
-    block, rows_read, masked = read_source_block(parts)
+    block, rows_read, masked, bounds = read_source_block(parts, with_bounds=True)
     block, keys, collapsed, expired = merge_blocks(block, metadata, now=now, cleanup=cleanup,
-                                                   sort_key_fn=sort_key_fn)
+                                                   sort_key_fn=sort_key_fn, bounds=bounds)
     tmp_dir = Path(tmp_dir)
     try:
         write_merged_part(tmp_dir, block, metadata, parts, keys=keys)

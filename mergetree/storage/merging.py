@@ -62,23 +62,50 @@ def _order_keys(column) -> list[np.ndarray]:
     return out
 
 
+def key_parts(column) -> list[tuple]:
+    """Split a sorting-key column into comparable pieces, most significant first.
+
+    ``("string", offsets, data)`` for String values (compared as bytes, no global ranking
+    needed) and ``("fixed", array)`` for numeric order keys (`Column.order_key()`).
+    """
+    from mergetree.column import NullableColumn, StringColumn
+
+    if isinstance(column, StringColumn):
+        return [("string", column.offsets, column.data)]
+    if isinstance(column, NullableColumn) and isinstance(column.values, StringColumn):
+        # NULL rows hold '' (the type default), so NULLs compare equal among themselves
+        return [("fixed", column.nulls.view(np.uint8)), ("string", column.values.offsets, column.values.data)]
+    return [("fixed", k) for k in _order_keys(column)]
+
+
+def _key_columns_of(block, keys) -> list:
+    if hasattr(keys, "columns") and hasattr(keys, "num_rows"):
+        if keys.num_rows != block.num_rows:
+            raise ValueError(f"sorting-key block has {keys.num_rows} rows, the data block {block.num_rows}")
+        return list(keys.columns.values())
+    return [block[name] for name in keys]
+
+
 def run_starts_of(block, keys) -> np.ndarray:
     """Start rows of the runs of equal sorting keys in a block sorted by the key.
 
     `keys` is either a list of column names of `block` or a Block holding the
     evaluated sorting-key columns (same rows as `block`; e.g. ``toDate(ts)``).
     """
+    km = _kernels()
     n = block.num_rows
-    if hasattr(keys, "columns") and hasattr(keys, "num_rows"):
-        if keys.num_rows != n:
-            raise ValueError(f"sorting-key block has {keys.num_rows} rows, the data block {n}")
-        columns = list(keys.columns.values())
-    else:
-        columns = [block[name] for name in keys]
-    arrays: list[np.ndarray] = []
-    for column in columns:
-        arrays.extend(_order_keys(column))
-    return _kernels().run_starts(arrays, n)
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    flags = np.zeros(n, dtype=np.bool_)
+    flags[0] = True
+    for column in _key_columns_of(block, keys):
+        for piece in key_parts(column):
+            if piece[0] == "string":
+                km.flag_string_changes(piece[1], piece[2], flags)
+            else:
+                key = piece[1]
+                km.flag_key_changes(key.view(np.uint8) if key.dtype == np.bool_ else key, flags)
+    return np.flatnonzero(flags).astype(np.int64)
 
 
 def _key_names(keys) -> list[str]:
