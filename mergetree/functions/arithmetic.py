@@ -224,10 +224,16 @@ def int_div(types, consts):
             if (y == 0).any():
                 raise IllegalDivision("Division by zero in function intDiv")
             return V.fixed(rt, q.astype(np.int64).astype(rt.dtype))
-        if x.dtype == np.uint64 and y.dtype.kind == "u":
-            q = x // y.astype(np.uint64)
+        # ClickHouse converts the dividend to the result type first (wrapping):
+        # intDiv(toUInt8(200), toInt32(-3)) = intDiv(-56, -3) = 18
+        x = x.astype(rt.dtype)
+        if not rt.signed:
+            q = x.astype(np.uint64) // y.astype(np.uint64)
         else:
+            huge = y.dtype == np.uint64 and (y > np.iinfo(np.int64).max).any()
             q = _trunc_div(x.astype(np.int64), y.astype(np.int64))
+            if huge:
+                q = np.where(y > np.iinfo(np.int64).max, 0, q)
         return V.fixed(rt, q.astype(rt.dtype))
 
     return rt, impl
@@ -252,8 +258,9 @@ def modulo(types, consts):
         if rt == T.Float64:
             with np.errstate(all="ignore"):
                 return V.fixed(rt, np.fmod(x.astype(np.float64), y.astype(np.float64)))
-        if x.dtype == np.uint64 or (y.dtype == np.uint64 and x.dtype.kind == "u"):
-            r = x.astype(np.uint64) % y.astype(np.uint64)
+        if x.dtype.kind == "u":  # unsigned dividend: the remainder of the true values
+            yy = y.astype(np.int64) if y.dtype.kind == "i" else y
+            r = x.astype(np.uint64) % np.abs(yy).astype(np.uint64)
         else:
             r = np.fmod(x.astype(np.int64), y.astype(np.int64))
         return V.fixed(rt, r.astype(rt.dtype))

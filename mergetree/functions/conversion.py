@@ -120,3 +120,19 @@ def cast(types, consts):
         return plain
 
     return target, impl
+
+
+@register("toNullable", null_mode="custom")
+def to_nullable(types, consts):
+    check_arity("toNullable", types, 1)
+    t = types[0]
+    if isinstance(t, T.NullableType):
+        return t, lambda args, n: args[0]
+    rtype = V.make_nullable(t)
+    if rtype == t:
+        raise illegal_type("toNullable", t, 0)
+
+    def impl(args, n):
+        return V.with_nulls(V.materialize(args[0]), None, rtype)
+
+    return rtype, impl

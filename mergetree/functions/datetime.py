@@ -433,8 +433,8 @@ def _register_interval(unit: str, subtract: bool):
             utc = TZ.local_to_utc(tz, days * 86400 + tod)
             if isinstance(t, T.DateTime64Type):
                 return V.fixed(rtype, utc * t.scale + frac)
-            if months is not None:
-                utc = np.clip(utc, 0, _DT_MAX)
+            if months is not None:  # observed: clamps below 1970, wraps above 2106
+                utc = np.maximum(utc, 0)
             return V.fixed(rtype, utc.astype(np.uint32))
 
         return rtype, impl

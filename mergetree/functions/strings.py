@@ -48,7 +48,7 @@ def _affix(name: str, kernel_name: str):
 
             kernel = getattr(K, kernel_name)
             offsets, data = _string_parts(args[0])
-            if V.is_const(args[1]):
+            if V.is_const(args[1]) or len(args[1]) == 1:
                 off2, d2 = _string_parts(args[1])
                 return _bool_result(kernel(offsets, data, bytes(d2[off2[0]:off2[1]])), n)
             raise IllegalTypeOfArgument(f"Second argument of function {name} must be a constant string")

@@ -1,0 +1,279 @@
+"""Differential tests of the function registry against chDB (ClickHouse 26.9).
+
+Each case is an expression tree; we print it as SQL, ask chDB for ``toTypeName(e), e`` and
+compare with our `infer_type` and evaluated value printed the ClickHouse way. All constant
+cases go to chDB in one query; column cases pass random arrays through ``arrayJoin``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from mergetree import types as T
+from mergetree.column import Block, column_from_numpy
+from mergetree.exec.expression import evaluate, evaluate_constant, infer_type
+from sqlparse_ch.ast.expr import (Between, BinaryOp, Cast, FunctionCall, Identifier, InList, Interval, IsNull,
+                                  Literal, UnaryOp)
+
+chdb = pytest.importorskip("chdb")
+
+L, I = Literal, Identifier
+
+
+def F(name, *args):
+    return FunctionCall(name, tuple(args))
+
+
+def B(op, a, b):
+    return BinaryOp(op, a, b)
+
+
+def D(text):
+    return F("toDate", L(text))
+
+
+def DT(text, tz=None):
+    return F("toDateTime", L(text), *([L(tz)] if tz else []))
+
+
+def sql(e) -> str:
+    """Minimal printer for the node types used here (fully parenthesised)."""
+    if isinstance(e, Literal):
+        v = e.value
+        if v is None:
+            return "NULL"
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, str):
+            return "'" + v.replace("\\", "\\\\").replace("'", "\\'") + "'"
+        return repr(v)
+    if isinstance(e, Identifier):
+        return e.name
+    if isinstance(e, FunctionCall):
+        return f"{e.name}({', '.join(sql(a) for a in e.args)})"
+    if isinstance(e, BinaryOp):
+        return f"({sql(e.left)} {e.op} {sql(e.right)})"
+    if isinstance(e, UnaryOp):
+        return f"({e.op} {sql(e.operand)})"
+    if isinstance(e, InList):
+        return f"({sql(e.expr)} {'NOT ' if e.negated else ''}IN ({', '.join(sql(v) for v in e.values)}))"
+    if isinstance(e, Between):
+        return f"({sql(e.expr)} {'NOT ' if e.negated else ''}BETWEEN {sql(e.low)} AND {sql(e.high)})"
+    if isinstance(e, IsNull):
+        return f"({sql(e.expr)} IS {'NOT ' if e.negated else ''}NULL)"
+    if isinstance(e, Interval):
+        return f"INTERVAL {sql(e.value)} {e.unit}"
+    if isinstance(e, Cast):
+        return f"CAST({sql(e.expr)} AS {e.type_name})"
+    raise TypeError(e)
+
+
+def ours_text(value, t) -> str:
+    if value is None:
+        return "\\N"
+    return t.format_value(value)
+
+
+def chdb_row(exprs) -> list[str]:
+    q = "SELECT " + ", ".join(f"toTypeName({sql(e)}), {sql(e)}" for e in exprs)
+    out = chdb.query(q, "TabSeparated").data()
+    return out.rstrip("\n").split("\t")
+
+
+CONST_CASES = [
+    # integer promotion
+    B("+", L(1), L(1)), B("-", L(1), L(2)), B("*", L(200), L(200)), B("+", L(255), L(1)),
+    B("+", F("toUInt8", L(200)), F("toUInt8", L(100))), B("-", F("toUInt64", L(0)), F("toUInt64", L(1))),
+    B("+", F("toUInt32", L(1)), F("toInt8", L(-1))), B("+", F("toUInt64", L(1)), F("toInt64", L(1))),
+    B("*", F("toInt64", L(3)), F("toUInt32", L(7))), B("+", F("toInt16", L(-1)), F("toUInt16", L(1))),
+    B("-", F("toUInt32", L(1)), F("toUInt64", L(1))), B("*", F("toInt8", L(-128)), F("toInt8", L(-1))),
+    # floats and division
+    B("/", L(1), L(2)), B("/", L(7), L(-2)), B("+", F("toFloat32", L(1.5)), F("toFloat32", L(2))),
+    B("*", L(3), L(1.5)), B("/", L(1.0), L(0)), B("/", L(-1), L(0)), B("/", L(0.1), L(0.3)),
+    B("+", L(0.1), L(0.2)),
+    # intDiv / modulo
+    F("intDiv", L(7), L(2)), F("intDiv", L(-7), L(2)), F("intDiv", L(7), L(-2)),
+    F("intDiv", F("toInt32", L(-9)), F("toUInt8", L(4))), F("intDiv", F("toUInt8", L(200)), F("toInt32", L(-3))),
+    F("intDiv", F("toFloat64", L(-7.5)), L(2)), F("intDiv", F("toUInt8", L(7)), L(2.5)),
+    B("%", L(7), L(-3)), B("%", L(-7), L(3)), B("%", L(5.5), L(2)), B("%", F("toUInt32", L(100)), F("toUInt8", L(7))),
+    B("%", F("toInt64", L(-100)), F("toInt8", L(7))), B("%", F("toUInt8", L(100)), F("toInt32", L(-7))),
+    F("modulo", F("toInt8", L(-5)), F("toUInt64", L(3))), F("intDiv", F("toInt8", L(10)), F("toUInt64", L(259))),
+    F("intDiv", F("toUInt32", L(4000000000)), F("toInt8", L(-3))), F("intDiv", F("toUInt8", L(250)), F("toFloat64", L(-2))),
+    F("intDiv", F("toUInt64", L(18446744073709551615)), F("toInt64", L(-1))),
+    B("%", F("toUInt32", L(4000000000)), F("toInt8", L(-3))), B("%", F("toInt8", L(-100)), F("toUInt8", L(200))),
+    B("%", F("toUInt64", L(18446744073709551615)), F("toInt64", L(-7))),
+    # negate
+    UnaryOp("-", F("toUInt8", L(5))), UnaryOp("-", F("toUInt32", L(5))), UnaryOp("-", F("toFloat32", L(2.5))),
+    UnaryOp("-", L(5)),
+    # comparisons
+    B("<", L("abc"), L("abd")), B("<", L("ab"), L("abc")), B(">", L("b"), L("abc")), B("=", L(""), L("")),
+    B(">", F("toUInt64", L(18446744073709551615)), F("toInt64", L(-1))), B("<", F("toInt8", L(-1)), F("toUInt8", L(1))),
+    B("=", F("toUInt8", L(1)), L("1")), B("=", L(1), L(1.0)), B("!=", L(0.1), L(0.1)),
+    B("<", DT("2024-01-01 00:00:00"), L("2024-01-01 00:00:01")),
+    B("=", D("2024-01-01"), L("2024-01-01")),
+    B("<", D("2024-01-01"), DT("2024-01-01 00:00:01")),
+    B(">", DT("2024-01-01 00:00:00", "Asia/Kolkata"), D("2024-01-01")),
+    B("<", DT("2023-12-31 23:00:00", "Asia/Kolkata"), D("2024-01-01")),
+    B("=", DT("2024-01-01 00:00:00", "Asia/Kolkata"), L("2024-01-01 00:00:00")),
+    B("=", DT("2024-01-01 00:00:00"), L(1704067200)),
+    # logic with NULL
+    B("AND", L(1), L(0)), B("AND", L(None), L(0)), B("AND", L(None), L(1)), B("OR", L(None), L(1)),
+    B("OR", L(None), L(0)), B("=", L(None), L(1)), UnaryOp("NOT", L(None)), UnaryOp("NOT", L(5)),
+    B("AND", L(2), L(3)), B("OR", L(0), L(0.0)),
+    # IN / BETWEEN / IS NULL
+    InList(L(1), (L(1), L(2)), False), InList(L(3), (L(1), L(None)), False), InList(L(3), (L(1), L(None)), True),
+    InList(L(None), (L(1), L(2)), False), InList(F("toUInt8", L(44)), (L(300), L(44)), False),
+    InList(DT("2024-01-01 00:00:00"), (L("2024-01-01 00:00:00"), L("2024-01-02 00:00:00")), False),
+    InList(L("b"), (L("a"), L("b")), True), InList(F("toNullable", L(1)), (L(1), L(2)), False),
+    Between(L(5), L(1), L(10), False), Between(L(5), L(6), L(10), True),
+    Between(D("2024-01-01"), L("2023-12-31"), L("2024-01-01"), False),
+    IsNull(L(None), False), IsNull(L(1), False), IsNull(L(1), True),
+    # strings
+    F("startsWith", L("hello"), L("he")), F("startsWith", L("he"), L("hello")), F("endsWith", L("hello"), L("llo")),
+    B("LIKE", L("abc"), L("a%")), B("LIKE", L("abc"), L("%b%")), B("LIKE", L("abc"), L("_b_")),
+    B("LIKE", L("abc"), L("a%c%")), B("LIKE", L("a_c"), L("a\\_c")), B("LIKE", L("abc"), L("a\\_c")),
+    B("LIKE", L("héllo"), L("h_llo")), B("LIKE", L("ab"), L("a\\b")), B("NOT LIKE", L("abc"), L("%d")),
+    B("ILIKE", L("ABC"), L("a%")), B("ILIKE", L("ÄB"), L("äb")), B("NOT ILIKE", L("ABC"), L("%X%")),
+    B("LIKE", L(""), L("%")), B("LIKE", L("abc"), L("abc")), B("LIKE", L("abc"), L("ab")),
+    F("length", L("héllo")), F("empty", L("")), F("notEmpty", L("")), F("lower", L("AbC")), F("upper", L("AbC")),
+    # dates
+    D("2024-02-29"), F("toDate", L(100000)), F("toDate", L(19723)), F("toDate", L(65536)), F("toDate", L(-5)),
+    F("toDateTime", D("2024-05-05"), L("Asia/Kolkata")), F("toDateTime", L(19723)),
+    F("toDate", DT("2024-01-01 23:30:00", "UTC"), L("Asia/Kolkata")),
+    F("toYYYYMM", DT("2024-01-31 20:00:00", "America/New_York")),
+    F("toYYYYMM", DT("2024-01-31 20:00:00", "UTC"), L("America/New_York")),
+    F("toYYYYMMDD", D("2024-03-05")), F("toYear", D("2024-03-05")), F("toMonth", D("2024-03-05")),
+    F("toQuarter", D("2024-05-05")), F("toDayOfMonth", D("2024-03-05")), F("toDayOfWeek", D("2024-05-05")),
+    F("toHour", DT("2024-01-01 10:30:00", "Asia/Kolkata")), F("toMinute", DT("2024-01-01 10:31:07")),
+    F("toSecond", DT("2024-01-01 10:31:07")),
+    F("toStartOfHour", DT("2024-01-01 10:30:00", "Asia/Kolkata")),
+    F("toStartOfHour", DT("2024-10-27 02:30:00", "Europe/Berlin")),
+    F("toStartOfDay", DT("2024-03-31 12:00:00", "Europe/Berlin")), F("toStartOfDay", D("2024-05-05")),
+    F("toUnixTimestamp", F("toStartOfDay", DT("2024-01-01 03:00:00", "Asia/Kolkata"))),
+    F("toStartOfMonth", DT("2024-03-31 23:30:00", "Europe/Berlin")), F("toStartOfQuarter", D("2024-05-05")),
+    F("toStartOfYear", D("2024-05-05")), F("toMonday", D("2024-05-05")), F("toStartOfWeek", D("2024-05-08")),
+    F("toStartOfWeek", D("2024-05-08"), L(1)), F("toStartOfWeek", D("2024-05-05"), L(2)),
+    F("toStartOfWeek", D("2024-05-05"), L(3)),
+    F("toStartOfMinute", DT("2024-01-01 10:07:33")), F("toStartOfFiveMinutes", DT("2024-01-01 10:07:00")),
+    F("toStartOfFifteenMinutes", DT("2024-01-01 10:07:00", "Asia/Kolkata")),
+    F("toUnixTimestamp", DT("2024-03-31 02:30:00", "Europe/Berlin")),
+    F("toUnixTimestamp", DT("2024-10-27 02:30:00", "Europe/Berlin")),
+    DT("2024-01-01T10:00:00Z"), F("toDate", L("2024-1-5")),
+    # INTERVAL arithmetic and date +- numbers
+    B("+", D("2024-01-31"), Interval(L(1), "MONTH")), B("-", D("2024-03-31"), Interval(L(1), "MONTH")),
+    B("+", D("2024-02-29"), Interval(L(1), "YEAR")), B("+", D("2024-01-01"), Interval(L(1), "HOUR")),
+    B("+", D("2024-01-01"), Interval(L(90), "DAY")), B("-", D("2024-01-01"), Interval(L(1), "WEEK")),
+    B("+", DT("2024-03-30 12:00:00", "Europe/Berlin"), Interval(L(1), "DAY")),
+    B("+", DT("2024-03-30 12:00:00", "Europe/Berlin"), Interval(L(24), "HOUR")),
+    B("+", DT("2024-01-31 10:00:00"), Interval(L(1), "MONTH")),
+    B("-", DT("2024-01-31 10:00:00"), Interval(L(1), "YEAR")),
+    B("+", DT("2024-01-31 10:00:00"), Interval(L(1), "QUARTER")),
+    B("-", DT("2024-01-01 00:00:00"), Interval(L(90), "SECOND")),
+    B("+", Interval(L(2), "MINUTE"), DT("2024-01-01 00:00:00")),
+    F("addDays", D("2024-01-01"), L(5)), F("subtractMonths", D("2024-03-31"), L(1)),
+    B("+", D("2024-01-01"), L(1)), B("-", D("2024-01-01"), L(1)), B("+", L(1), D("2024-01-01")),
+    B("+", DT("2024-01-01 00:00:00"), L(1)), B("-", D("2024-01-02"), D("2024-01-01")),
+    B("-", DT("2024-01-02 00:00:00"), DT("2024-01-01 00:00:00")),
+    B("+", D("2149-06-06"), L(1)),
+    # casts
+    Cast(L("2024-01-01"), "Date"), Cast(L(300), "UInt8"), Cast(L(1.9), "Int32"), Cast(L(-1), "UInt64"),
+    Cast(D("2024-01-01"), "DateTime('Asia/Kolkata')"), Cast(L(5), "Nullable(Int64)"),
+    F("toUInt8", L(300)), F("toInt64", L("42")), F("toFloat64", L(3)),
+]
+
+
+def test_constant_expressions_match_chdb():
+    expected = chdb_row(CONST_CASES)
+    mismatches = []
+    for k, e in enumerate(CONST_CASES):
+        want_type, want_value = expected[2 * k], expected[2 * k + 1]
+        value, t = evaluate_constant(e)
+        got = (str(t), ours_text(value, t))
+        if got != (want_type.replace("\\'", "'"), want_value):
+            mismatches.append(f"{sql(e)}: ours {got}, chDB {(want_type, want_value)}")
+    assert not mismatches, "\n".join(mismatches)
+
+
+# --------------------------------------------------------------------------- column cases
+
+TIMEZONES = [None, "Asia/Kolkata", "America/New_York", "Europe/Berlin", "Australia/Lord_Howe"]
+
+DATE_FUNCTIONS = ["toDate", "toYYYYMM", "toYYYYMMDD", "toYear", "toMonth", "toDayOfMonth", "toDayOfWeek",
+                  "toHour", "toMinute", "toStartOfHour", "toStartOfDay", "toStartOfMonth", "toMonday",
+                  "toStartOfQuarter", "toStartOfYear", "toStartOfFifteenMinutes", "toQuarter"]
+
+
+def _chdb_column(expr_sql: str, values: np.ndarray, tz: str | None) -> list[str]:
+    src = f"toDateTime(arrayJoin([{','.join(str(int(v)) for v in values)}]){f', {chr(39)}{tz}{chr(39)}' if tz else ''})"
+    out = chdb.query(f"SELECT {expr_sql.replace('X', src)}", "TabSeparated").data()
+    return out.rstrip("\n").split("\n")
+
+
+@pytest.mark.parametrize("tz", TIMEZONES)
+def test_date_functions_on_columns_match_chdb(tz):
+    rng = np.random.default_rng(7)
+    # 1970..2105 plus values around DST switches of 2024
+    values = np.concatenate([rng.integers(0, 4_200_000_000, 150),
+                             1711846800 + rng.integers(-7200, 7200, 30),    # 2024-03-31 Europe
+                             1729990800 + rng.integers(-7200, 7200, 30)]).astype(np.uint32)
+    t = T.DateTimeType(tz)
+    block = Block({"x": column_from_numpy(t, values)})
+    exprs = [f"toTypeName({f}(X)), {f}(X)" for f in DATE_FUNCTIONS]
+    rows = _chdb_column(", ".join(exprs), values, tz)
+    for j, f in enumerate(DATE_FUNCTIONS):
+        col = evaluate(F(f, I("x")), block)
+        got = [col.type.format_value(v) for v in col.to_pylist()]
+        want = [r.split("\t")[2 * j + 1] for r in rows]
+        want_type = rows[0].split("\t")[2 * j].replace("\\'", "'")
+        assert str(col.type) == want_type, f
+        bad = [(int(values[i]), got[i], want[i]) for i in range(len(values)) if got[i] != want[i]]
+        assert not bad, f"{f} in {tz}: (ts, ours, chDB) {bad[:5]}"
+
+
+@pytest.mark.parametrize("unit", ["DAY", "WEEK", "MONTH", "QUARTER", "YEAR", "HOUR"])
+@pytest.mark.parametrize("tz", [None, "Europe/Berlin"])
+def test_interval_arithmetic_on_columns_matches_chdb(unit, tz):
+    rng = np.random.default_rng(11)
+    values = rng.integers(86400 * 400, 4_000_000_000, 120).astype(np.uint32)
+    amounts = [1, -1, 13, 90]
+    block = Block({"x": column_from_numpy(T.DateTimeType(tz), values)})
+    for n in amounts:
+        e = B("+", I("x"), Interval(L(n), unit))
+        got = [v for v in (lambda c: [c.type.format_value(x) for x in c.to_pylist()])(evaluate(e, block))]
+        want = _chdb_column(f"X + INTERVAL {n} {unit}", values, tz)
+        bad = [(int(values[i]), got[i], want[i]) for i in range(len(values)) if got[i] != want[i]]
+        # ClickHouse saturates/wraps differently at the very ends of the DateTime range
+        bad = [b for b in bad if not (b[2].startswith("1970-01-01") or b[2].startswith("2106-02-07"))]
+        assert not bad, f"+{n} {unit} in {tz}: (ts, ours, chDB) {bad[:5]}"
+
+
+def test_errors_match_chdb_error_codes():
+    from mergetree.errors import MergeTreeError
+
+    cases = [
+        (F("intDiv", L(1), L(0)), "ILLEGAL_DIVISION"),
+        (B("%", L(1), L(0)), "ILLEGAL_DIVISION"),
+        (B("=", D("2024-01-01"), L(19723)), "ILLEGAL_TYPE_OF_ARGUMENT"),
+        (F("toStartOfHour", D("2024-01-05")), "ILLEGAL_TYPE_OF_ARGUMENT"),
+        (B("+", L("a"), L(1)), "ILLEGAL_TYPE_OF_ARGUMENT"),
+        (F("toYYYYMM", L(1), L(2), L(3)), "NUMBER_OF_ARGUMENTS_DOESNT_MATCH"),
+    ]
+    for e, code in cases:
+        with pytest.raises(MergeTreeError) as ei:
+            evaluate_constant(e)
+        assert ei.value.code == code, sql(e)
+        with pytest.raises(Exception) as ch:
+            chdb.query(f"SELECT {sql(e)}", "TabSeparated")
+        assert code in str(ch.value), (sql(e), str(ch.value)[:200])
+
+
+def test_infer_type_without_data():
+    schema = {"ts": T.DateTimeType("Asia/Kolkata"), "n": T.Nullable(T.UInt8), "s": T.LowCardinality(T.String)}
+    assert str(infer_type(F("toStartOfHour", I("ts")), schema)) == "DateTime('Asia/Kolkata')"
+    assert str(infer_type(B("+", I("n"), L(1)), schema)) == "Nullable(UInt16)"
+    assert str(infer_type(B("=", I("s"), L("a")), schema)) == "UInt8"
+    assert str(infer_type(B("+", I("ts"), Interval(L(1), "MONTH")), schema)) == "DateTime('Asia/Kolkata')"
+    assert math.isinf(evaluate_constant(B("/", L(1), L(0)))[0])
