@@ -109,7 +109,7 @@ def compare_with_const_numpy(offsets, data, const) -> np.ndarray:
     lens = np.diff(offsets)
     width = int(max(lens.max(initial=0), len(const))) + 1
     a = _padded(offsets, data, width)
-    b = _padded(np.array([0, len(const)], np.int64), np.asarray(const, np.uint8), width)
+    b = _padded(np.array([0, len(const)], np.int64), np.frombuffer(bytes(const), np.uint8), width)
     return _cmp_rows(a, b)
 
 

@@ -1,0 +1,158 @@
+"""The expression engine's numba kernels against their plain-numpy twins (and Python oracles)
+on random arrays: calendar arithmetic, date/time text parsing, string comparison, LIKE."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mergetree.kernels import compare as C
+from mergetree.kernels import datetime as K
+from mergetree.kernels import like as LK
+
+
+def _strings(items: list[bytes]):
+    offsets = np.zeros(len(items) + 1, np.int64)
+    offsets[1:] = np.cumsum([len(x) for x in items])
+    data = np.frombuffer(b"".join(items), np.uint8).copy() if items else np.zeros(0, np.uint8)
+    return offsets, data
+
+
+# --------------------------------------------------------------------------- calendar
+
+
+def test_civil_from_days_matches_numpy_twin_and_python_date():
+    rng = np.random.default_rng(1)
+    days = rng.integers(-719_000, 3_000_000, 50_000)
+    y, m, d = K.civil_from_days(days)
+    ny, nm, nd = K.civil_from_days_numpy(days)
+    assert (y == ny).all() and (m == nm).all() and (d == nd).all()
+    for i in range(0, 50_000, 997):  # spot-check against Python's calendar
+        if -719_162 <= days[i] <= 2_932_896:
+            ref = dt.date(1970, 1, 1) + dt.timedelta(days=int(days[i]))
+            assert (y[i], m[i], d[i]) == (ref.year, ref.month, ref.day)
+
+
+def test_days_from_civil_inverts_civil_from_days():
+    rng = np.random.default_rng(2)
+    days = rng.integers(-800_000, 800_000, 50_000)
+    y, m, d = K.civil_from_days(days)
+    assert (K.days_from_civil(y, m, d) == days).all()
+    assert (K.days_from_civil_numpy(y, m, d) == days).all()
+
+
+def test_add_months_matches_twin_and_clamps_to_month_end():
+    rng = np.random.default_rng(3)
+    days = rng.integers(-50_000, 100_000, 50_000)
+    months = rng.integers(-3000, 3000, 50_000)
+    assert (K.add_months(days, months) == K.add_months_numpy(days, months)).all()
+    jan31 = (dt.date(2024, 1, 31) - dt.date(1970, 1, 1)).days
+    assert K.add_months(np.array([jan31]), 1)[0] == (dt.date(2024, 2, 29) - dt.date(1970, 1, 1)).days
+    assert K.add_months(np.array([jan31]), 13)[0] == (dt.date(2025, 2, 28) - dt.date(1970, 1, 1)).days
+    assert K.add_months(np.array([jan31]), -2)[0] == (dt.date(2023, 11, 30) - dt.date(1970, 1, 1)).days
+
+
+DATE_TEXTS = [b"2024-01-01", b"2024-1-5", b"20240105", b"2024-01-01 10:00:00", b"2024-01-01T10:00:00Z",
+              b"2024-01-01 10:00:00+05:30", b"2024-01-01 10:00:00-0800", b"1704067200", b"abc", b"2024-13-01",
+              b"2024-02-30", b"2023-02-29", b"2024-02-29", b" 2024-01-01 10:00 ", b"2024-01-01 10:00:00.123",
+              b"", b"2024-01-01 24:00:00", b"2024-01-01X", b"1970-01-01 00:00:00", b"2106-02-07 06:28:15"]
+
+
+def test_parse_datetime_matches_python_reference():
+    secs, status = K.parse_datetime(*_strings(DATE_TEXTS))
+    rsecs, rstatus = K.parse_datetime_reference(DATE_TEXTS)
+    assert status.tolist() == rstatus.tolist()
+    assert secs[status > 0].tolist() == rsecs[rstatus > 0].tolist()
+    # hand-checked values
+    assert secs[0] == 1704067200 and status[0] == 1
+    assert secs[5] == 1704067200 + 10 * 3600 - 5 * 3600 - 30 * 60 and status[5] == 2
+    assert status[8] == 0 and status[9] == 0 and status[10] == 0 and status[11] == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(1900, 2299), st.integers(1, 12), st.integers(1, 31),
+                          st.integers(0, 23), st.integers(0, 59), st.integers(0, 59), st.booleans()),
+                min_size=1, max_size=30))
+def test_parse_datetime_random_dates(rows):
+    texts = [(f"{y:04d}-{m:02d}-{d:02d} {h:02d}:{mi:02d}:{s:02d}" if full else f"{y:04d}-{m:02d}-{d:02d}").encode()
+             for y, m, d, h, mi, s, full in rows]
+    secs, status = K.parse_datetime(*_strings(texts))
+    rsecs, rstatus = K.parse_datetime_reference(texts)
+    assert status.tolist() == rstatus.tolist()
+    assert (secs == rsecs).all()
+
+
+# --------------------------------------------------------------------------- string compare
+
+_alphabet = st.binary(min_size=0, max_size=6).map(lambda b: bytes(x % 4 + 97 if x < 200 else x for x in b))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(_alphabet, min_size=1, max_size=40), _alphabet)
+def test_compare_with_const_matches_twin_and_python(items, const):
+    off, data = _strings(items)
+    got = C.compare_with_const(off, data, const)
+    assert (got == C.compare_with_const_numpy(off, data, const)).all()
+    assert got.tolist() == [(a > const) - (a < const) for a in items]
+    assert (C.equals_const(off, data, const) == C.equals_const_numpy(off, data, const)).all()
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(_alphabet, _alphabet), min_size=1, max_size=40))
+def test_compare_columns_matches_twin_and_python(pairs):
+    oa, da = _strings([a for a, _ in pairs])
+    ob, db = _strings([b for _, b in pairs])
+    got = C.compare_columns(oa, da, ob, db)
+    assert (got == C.compare_columns_numpy(oa, da, ob, db)).all()
+    assert got.tolist() == [(a > b) - (a < b) for a, b in pairs]
+
+
+# --------------------------------------------------------------------------- LIKE family
+
+_text = st.lists(st.sampled_from([b"a", b"b", b"%", b"_", b"\xc3\xa9", b"\\"]), max_size=6).map(b"".join)
+_pattern = st.lists(st.sampled_from([b"a", b"b", b"%", b"_", b"\\%", b"\\_", b"\xc3\xa9"]), max_size=5).map(b"".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_text, min_size=1, max_size=20), _pattern)
+def test_like_matches_regex_oracle(items, pattern):
+    off, data = _strings(items)
+    rx = re.compile(LK.like_to_regex(pattern), re.DOTALL)
+    want = [rx.fullmatch(x) is not None for x in items]
+    tokens = LK.compile_like(pattern)
+    assert LK.like_match(off, data, tokens).tolist() == want
+    from mergetree.functions.strings import like_matcher
+
+    assert like_matcher(pattern)(off, data).tolist() == want  # fast paths agree too
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(_text, min_size=1, max_size=30), _text)
+def test_affix_kernels_match_twins(items, needle):
+    off, data = _strings(items)
+    assert (LK.starts_with(off, data, needle) == LK.starts_with_numpy(off, data, needle)).all()
+    assert (LK.ends_with(off, data, needle) == LK.ends_with_numpy(off, data, needle)).all()
+    assert (LK.contains(off, data, needle) == LK.contains_numpy(off, data, needle)).all()
+    assert LK.contains(off, data, needle).tolist() == [needle in x for x in items]
+
+
+def test_lower_latin_matches_twin():
+    rng = np.random.default_rng(5)
+    data = rng.integers(0, 256, 20_000).astype(np.uint8)
+    data[::7] = 0xC3
+    assert (LK.lower_latin(data) == LK.lower_latin_numpy(data)).all()
+    assert bytes(LK.lower_latin(np.frombuffer("ÄÖÜ ABC×".encode(), np.uint8))).decode() == "äöü abc×"
+
+
+def test_like_pattern_errors_and_fast_paths():
+    with pytest.raises(ValueError):
+        LK.compile_like(b"ab\\")
+    assert LK.like_fast_path(LK.compile_like(b"abc%")) == ("prefix", b"abc")
+    assert LK.like_fast_path(LK.compile_like(b"%abc")) == ("suffix", b"abc")
+    assert LK.like_fast_path(LK.compile_like(b"%a\\%c%")) == ("contains", b"a%c")
+    assert LK.like_fast_path(LK.compile_like(b"a_c")) is None
