@@ -245,3 +245,27 @@ def test_dictionary_sample_prefilter():
     d_off, d_data, codes = C.dictionary_encode(*_strings(values))
     assert len(d_off) - 1 == 20_000 and codes.dtype == np.uint16
     assert _decode(*C.dictionary_decode(d_off, d_data, codes))[-3:] == values[-3:]
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 8, 31, 32, 33, 64, 100, 1001])
+def test_checksum_kernel_matches_twin(n):
+    buf = np.random.default_rng(n).integers(0, 256, n).astype(np.uint8)
+    for seed in (0, 1, 2**64 - 1):
+        assert int(kern.checksum64(buf, np.uint64(seed))) == kern.checksum64_numpy(buf, seed)
+
+
+def test_checksum_sensitive_to_every_byte_and_seed():
+    buf = np.random.default_rng(1).integers(0, 256, 200).astype(np.uint8)
+    base = int(kern.checksum64(buf, np.uint64(3)))
+    assert int(kern.checksum64(buf, np.uint64(4))) != base
+    for i in range(len(buf)):
+        b = buf.copy()
+        b[i] ^= 1
+        assert int(kern.checksum64(b, np.uint64(3))) != base, i
+    starts = np.array([0, 50, 120], np.int64)
+    sizes = np.array([50, 70, 80], np.int64)
+    seeds = np.array([1, 2, 3], np.uint64)
+    expected = np.array([kern.checksum64(buf[s:s + z], sd) for s, z, sd in zip(starts, sizes, seeds)], np.uint64)
+    assert kern.first_bad_block(buf, starts, sizes, seeds, expected) == -1
+    expected[1] ^= np.uint64(1)
+    assert kern.first_bad_block(buf, starts, sizes, seeds, expected) == 1

@@ -209,9 +209,9 @@ def test_big_granule_spans_blocks(tmp_path):
     raw = (part.path / "x.bin").read_bytes()
     sizes, pos = [], 0
     while pos < len(raw):
-        csize = int.from_bytes(raw[pos + 6:pos + 10], "little")
-        sizes.append(int.from_bytes(raw[pos + 10:pos + 14], "little"))
-        pos += 14 + csize
+        csize = int.from_bytes(raw[pos + 10:pos + 14], "little")
+        sizes.append(int.from_bytes(raw[pos + 14:pos + 18], "little"))
+        pos += 18 + csize
     assert sizes == [1 << 20, 1 << 20, n * 8 - (2 << 20)]
     stats = ReadStats()
     assert_blocks_equal(part.read(stats=stats), block)

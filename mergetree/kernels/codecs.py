@@ -6,6 +6,10 @@
 * :func:`gather_strings` -- ``out[i] = src[idx[i]]`` for strings (dictionary decoding, take).
 * :func:`prefix_sum_inplace` -- undo Delta: running sum with wrap-around in the array's unsigned
   dtype (about twice as fast as ``np.add.accumulate``).
+* :func:`checksum64` / :func:`first_bad_block` -- the 64-bit checksum of compressed blocks: four
+  independent multiply-rotate lanes over 8-byte words, in the style of xxHash64 (same primes, own
+  tail handling and finalisation, so not bit-compatible with it). ~9 GB/s here vs ~2 GB/s for
+  zlib.crc32, which made the checksum the most expensive step of reading a numeric column.
 
 Each kernel has a plain-numpy twin (``*_numpy``) with the same contract; tests compare them on
 random arrays. Kernels are pure functions writing into caller-allocated outputs.
@@ -17,7 +21,8 @@ import numba
 import numpy as np
 
 __all__ = ["dict_encode_strings", "dict_encode_strings_numpy", "gather_strings", "gather_strings_numpy",
-           "gather_offsets", "prefix_sum_inplace", "prefix_sum_inplace_numpy"]
+           "gather_offsets", "prefix_sum_inplace", "prefix_sum_inplace_numpy", "checksum64", "checksum64_numpy",
+           "first_bad_block"]
 
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
@@ -155,3 +160,88 @@ def prefix_sum_inplace(values):
 def prefix_sum_inplace_numpy(values):
     """Plain-numpy twin of :func:`prefix_sum_inplace`."""
     np.add.accumulate(values, out=values)
+
+
+_P1 = 11400714785074694791
+_P2 = 14029467366897019727
+_P3 = 1609587929392839161
+_P4 = 9650029242287828579
+_P5 = 2870177450012600261
+_M64 = (1 << 64) - 1
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _rotl(x, r):
+    return (x << np.uint64(r)) | (x >> np.uint64(64 - r))
+
+
+@numba.njit(nogil=True, cache=True)
+def checksum64(buf, seed):
+    """64-bit checksum of the uint8 array ``buf`` with a uint64 ``seed``."""
+    n = buf.shape[0]
+    nw = n // 8
+    p1 = np.uint64(_P1)
+    p2 = np.uint64(_P2)
+    a0 = seed + p1 + p2
+    a1 = seed + p2
+    a2 = seed
+    a3 = seed - p1
+    w = buf[:nw * 8].view(np.uint64)
+    i = 0
+    while i + 4 <= nw:
+        a0 = _rotl(a0 + w[i] * p2, 31) * p1
+        a1 = _rotl(a1 + w[i + 1] * p2, 31) * p1
+        a2 = _rotl(a2 + w[i + 2] * p2, 31) * p1
+        a3 = _rotl(a3 + w[i + 3] * p2, 31) * p1
+        i += 4
+    h = _rotl(a0, 1) + _rotl(a1, 7) + _rotl(a2, 12) + _rotl(a3, 18) + np.uint64(n)
+    while i < nw:
+        h = _rotl(h ^ (_rotl(w[i] * p2, 31) * p1), 27) * p1 + np.uint64(_P4)
+        i += 1
+    for k in range(nw * 8, n):
+        h = _rotl(h ^ (np.uint64(buf[k]) * np.uint64(_P5)), 11) * p1
+    h ^= h >> np.uint64(33)
+    h *= p2
+    h ^= h >> np.uint64(29)
+    h *= np.uint64(_P3)
+    h ^= h >> np.uint64(32)
+    return h
+
+
+@numba.njit(nogil=True, cache=True)
+def first_bad_block(buf, starts, sizes, seeds, expected):
+    """Index of the first block whose checksum differs from ``expected``, or -1."""
+    for b in range(starts.shape[0]):
+        if checksum64(buf[starts[b]:starts[b] + sizes[b]], seeds[b]) != expected[b]:
+            return b
+    return -1
+
+
+def checksum64_numpy(buf, seed) -> int:
+    """Plain Python/numpy twin of :func:`checksum64` (slow; for tests)."""
+    def rotl(x, r):
+        return ((x << r) | (x >> (64 - r))) & _M64
+
+    buf = np.asarray(buf, np.uint8)
+    n = len(buf)
+    nw = n // 8
+    seed = int(seed)
+    w = [int(x) for x in buf[:nw * 8].view("<u8")]
+    a = [(seed + _P1 + _P2) & _M64, (seed + _P2) & _M64, seed, (seed - _P1) & _M64]
+    i = 0
+    while i + 4 <= nw:
+        for lane in range(4):
+            a[lane] = rotl((a[lane] + w[i + lane] * _P2) & _M64, 31) * _P1 & _M64
+        i += 4
+    h = (rotl(a[0], 1) + rotl(a[1], 7) + rotl(a[2], 12) + rotl(a[3], 18) + n) & _M64
+    while i < nw:
+        h = (rotl(h ^ (rotl(w[i] * _P2 & _M64, 31) * _P1 & _M64), 27) * _P1 + _P4) & _M64
+        i += 1
+    for k in range(nw * 8, n):
+        h = rotl(h ^ (int(buf[k]) * _P5 & _M64), 11) * _P1 & _M64
+    h ^= h >> 33
+    h = h * _P2 & _M64
+    h ^= h >> 29
+    h = h * _P3 & _M64
+    h ^= h >> 32
+    return h

@@ -2,8 +2,9 @@
 
 Every ``.bin`` file of a part is a sequence of *compressed blocks*. One block:
 
-1. ``crc32``  u32 -- zlib CRC-32 of everything after it (the rest of the header + the payload),
-   so a flipped bit in the sizes or the data is detected when the block is read.
+1. ``checksum`` u64 -- :func:`mergetree.kernels.codecs.checksum64` of the payload, seeded with
+   the rest of the header, so a flipped bit in the sizes or the data is detected when the block
+   is read (before anything is decompressed).
 2. ``method`` u8  -- general codec: ``0x02`` NONE, ``0x82`` LZ4 (also LZ4HC), ``0x90`` ZSTD
    (ClickHouse's method bytes).
 3. ``filter`` u8  -- light pre-transform applied before compression: 0 none, or the element
@@ -12,7 +13,7 @@ Every ``.bin`` file of a part is a sequence of *compressed blocks*. One block:
 5. ``decompressed_size`` u32 -- bytes after decompression (and after undoing Delta).
 6. payload.
 
-All integers little-endian; the header is 14 bytes (:data:`BLOCK_HEADER_SIZE`).
+All integers little-endian; the header is 18 bytes (:data:`BLOCK_HEADER_SIZE`).
 
 Codec text follows ClickHouse: ``CODEC(Delta, ZSTD(3))``, ``LZ4``, ``ZSTD``, ``LZ4HC(9)``,
 ``NONE``. ``Delta``/``Delta(n)`` stores differences between consecutive values of the stream
@@ -26,8 +27,9 @@ writer chooses it per part and column automatically.
 
 Simplifications vs ClickHouse, with reasons:
 
-* CRC-32 instead of CityHash128 over the block: stdlib, ~4 GB/s here, and enough to detect
-  corruption (it is not a defence against tampering).
+* A 64-bit xxHash64-style checksum (numba, ~9 GB/s) instead of CityHash128 over the block:
+  enough to detect corruption (it is not a defence against tampering). zlib.crc32 (~2 GB/s)
+  was the slowest step of reading a numeric column.
 * Delta's width is always the stream's element width (ClickHouse lets ``Delta(n)`` differ).
 * No DoubleDelta/Gorilla/T64/FPC/GCD: Delta + LZ4/ZSTD covers the timestamps and counters of the
   workloads we target; the codec parser rejects the others by name.
@@ -38,7 +40,6 @@ from __future__ import annotations
 import re
 import struct
 import threading
-import zlib
 from dataclasses import dataclass
 
 import lz4.block
@@ -57,8 +58,16 @@ METHOD_NONE = 0x02
 METHOD_LZ4 = 0x82
 METHOD_ZSTD = 0x90
 
-_HEADER = struct.Struct("<IBBII")
-BLOCK_HEADER_SIZE = _HEADER.size  # 14
+_HEADER = struct.Struct("<QBBII")
+_HEADER_REST = struct.Struct("<BBII")
+BLOCK_HEADER_SIZE = _HEADER.size  # 18
+_M64 = (1 << 64) - 1
+_SEED_MULT = 11400714785074694791
+
+
+def _seed(method: int, filt: int, csize: int, dsize: int) -> int:
+    """Checksum seed from the header fields after the checksum (every field changes it)."""
+    return (((csize << 16) | (filt << 8) | method) * _SEED_MULT + dsize) & _M64
 
 _METHOD_BYTES = {"NONE": METHOD_NONE, "LZ4": METHOD_LZ4, "LZ4HC": METHOD_LZ4, "ZSTD": METHOD_ZSTD}
 _UNSUPPORTED = ("DoubleDelta", "Gorilla", "T64", "FPC", "GCD", "AES_128_GCM_SIV", "AES_256_GCM_SIV",
@@ -235,13 +244,15 @@ def compress_block(raw: np.ndarray, spec: CodecSpec, delta_width: int = 0) -> by
                                      store_size=False)
     else:
         payload = _zstd(spec.level or 1).compress(raw)
-    rest = struct.pack("<BBII", spec.method_byte, filt, len(payload), n)
-    crc = zlib.crc32(payload, zlib.crc32(rest))
-    return struct.pack("<I", crc) + rest + payload
+    from mergetree.kernels.codecs import checksum64  # lazy: keeps numba out of plain imports
+
+    method = spec.method_byte
+    chk = int(checksum64(np.frombuffer(payload, np.uint8), np.uint64(_seed(method, filt, len(payload), n))))
+    return _HEADER.pack(chk, method, filt, len(payload), n) + payload
 
 
 def read_block_header(buf, pos: int) -> tuple[int, int, int, int, int]:
-    """(crc, method, filter, compressed_size, decompressed_size) of the block at ``pos``."""
+    """(checksum, method, filter, compressed_size, decompressed_size) of the block at ``pos``."""
     if pos + BLOCK_HEADER_SIZE > len(buf):
         raise BlockCorruptedError(f"truncated block header at offset {pos} "
                                   f"(file region ends at {len(buf)})")
@@ -256,26 +267,34 @@ def decode_blocks(buf, start: int, end: int, out: np.ndarray | None = None) -> n
     decompressed straight to its place. Raises :class:`BlockCorruptedError` naming the offset of
     a block that is truncated, fails its checksum or does not decode.
     """
+    from mergetree.kernels.codecs import first_bad_block
+
     mv = memoryview(buf)
     headers = []
     total = 0
     pos = start
     while pos < end:
-        crc, method, filt, csize, dsize = read_block_header(mv, pos)
+        chk, method, filt, csize, dsize = read_block_header(mv, pos)
         if pos + BLOCK_HEADER_SIZE + csize > end:
             raise BlockCorruptedError(f"block at offset {pos} claims {csize} payload bytes but only "
                                       f"{end - pos - BLOCK_HEADER_SIZE} remain (truncated file?)")
-        headers.append((pos, crc, method, filt, csize, dsize))
+        headers.append((pos, chk, method, filt, csize, dsize))
         total += dsize
         pos += BLOCK_HEADER_SIZE + csize
+    if headers:  # verify every block's checksum in one kernel call, before decompressing anything
+        arr = np.frombuffer(mv, np.uint8)
+        bad = first_bad_block(arr, np.array([h[0] + BLOCK_HEADER_SIZE for h in headers], np.int64),
+                              np.array([h[4] for h in headers], np.int64),
+                              np.array([_seed(h[2], h[3], h[4], h[5]) for h in headers], np.uint64),
+                              np.array([h[1] for h in headers], np.uint64))
+        if bad >= 0:
+            raise BlockCorruptedError(f"checksum mismatch in compressed block at offset {headers[bad][0]}")
     if out is None or out.nbytes < total:
         out = np.empty(total, np.uint8)
     at = 0
-    for pos, crc, method, filt, csize, dsize in headers:
+    for pos, chk, method, filt, csize, dsize in headers:
         p0 = pos + BLOCK_HEADER_SIZE
         payload = mv[p0:p0 + csize]
-        if zlib.crc32(payload, zlib.crc32(mv[pos + 4:p0])) != crc:
-            raise BlockCorruptedError(f"checksum mismatch in compressed block at offset {pos}")
         dst = out[at:at + dsize]
         try:
             if method == METHOD_LZ4:

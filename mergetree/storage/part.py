@@ -22,6 +22,8 @@ Errors: anything missing, truncated or failing a checksum raises
 from __future__ import annotations
 
 import json
+import mmap
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -266,39 +268,37 @@ class DataPart:
             raise self._corrupt(file + ".mrk", f"column {column}: no marks")
         pieces = []
         try:
-            with open(self.path / bin_name, "rb") as f:
-                for a, b in ranges:
-                    ca, ia = int(marks["block_offset"][a]), int(marks["offset_in_block"][a])
-                    cb, ib = int(marks["block_offset"][b]), int(marks["offset_in_block"][b])
-                    end = cb
-                    if ib:
-                        f.seek(cb)
-                        header = f.read(BLOCK_HEADER_SIZE)
-                        if len(header) < BLOCK_HEADER_SIZE:
-                            raise BlockCorruptedError(f"truncated block header at offset {cb}")
-                        end = cb + BLOCK_HEADER_SIZE + int.from_bytes(header[6:10], "little")
-                    if end < ca:
-                        raise BlockCorruptedError(f"marks {a}..{b} go backwards ({ca} > {end})")
-                    f.seek(ca)
-                    buf = f.read(end - ca)
-                    if len(buf) != end - ca:
-                        raise BlockCorruptedError(f"file ends at {ca + len(buf)}, marks need {end} bytes")
-                    decoded = decode_blocks(buf, 0, len(buf))
-                    stop = len(decoded)
-                    if ib:   # the last block is only needed up to mark b's offset
-                        last = cb - ca          # the block at mark b starts here in buf
-                        last_dsize = int.from_bytes(buf[last + 10:last + 14], "little")
-                        stop = len(decoded) - last_dsize + ib
-                    if not 0 <= ia <= stop <= len(decoded):
-                        raise BlockCorruptedError(f"mark offsets {ia}..{stop} outside decoded {len(decoded)} bytes")
-                    stats.bytes_read += len(buf)
-                    stats.bytes_decompressed += len(decoded)
-                    stats.blocks += _count_blocks(buf)
-                    pieces.append(decoded[ia:stop])
+            mm, mv = _map_file(self.path / bin_name)
         except FileNotFoundError:
             raise self._corrupt(bin_name, f"column {column}: file is missing") from None
+        size = len(mv)
+        try:
+            for a, b in ranges:
+                ca, ia = int(marks["block_offset"][a]), int(marks["offset_in_block"][a])
+                cb, ib = int(marks["block_offset"][b]), int(marks["offset_in_block"][b])
+                end = cb
+                if ib:   # mark b points inside a block: that block is needed too
+                    if cb + BLOCK_HEADER_SIZE > size:
+                        raise BlockCorruptedError(f"truncated block header at offset {cb} (file has {size} bytes)")
+                    end = cb + BLOCK_HEADER_SIZE + int.from_bytes(mv[cb + 10:cb + 14], "little")
+                if end < ca:
+                    raise BlockCorruptedError(f"marks {a}..{b} go backwards ({ca} > {end})")
+                if end > size:
+                    raise BlockCorruptedError(f"file ends at {size}, marks need {end} bytes")
+                decoded = decode_blocks(mv, ca, end)
+                stop = len(decoded)
+                if ib:   # the last block is only needed up to mark b's offset
+                    stop = len(decoded) - int.from_bytes(mv[cb + 14:cb + 18], "little") + ib
+                if not 0 <= ia <= stop <= len(decoded):
+                    raise BlockCorruptedError(f"mark offsets {ia}..{stop} outside decoded {len(decoded)} bytes")
+                stats.bytes_read += end - ca
+                stats.bytes_decompressed += len(decoded)
+                stats.blocks += _count_blocks(mv, ca, end)
+                pieces.append(decoded[ia:stop])
         except BlockCorruptedError as e:
             raise self._corrupt(bin_name, f"column {column}: {e}") from None
+        finally:
+            _unmap(mm, mv)
         if len(pieces) == 1:
             return pieces[0]
         return np.concatenate(pieces) if pieces else np.zeros(0, np.uint8)
@@ -350,12 +350,30 @@ class DataPart:
         return f"DataPart({self.name!r}, rows={getattr(self, 'rows', '?')}, marks={getattr(self, 'marks', '?')})"
 
 
-def _count_blocks(buf: bytes) -> int:
-    n, pos = 0, 0
-    while pos < len(buf):
-        pos += BLOCK_HEADER_SIZE + int.from_bytes(buf[pos + 6:pos + 10], "little")
+def _count_blocks(buf, start: int, end: int) -> int:
+    n, pos = 0, start
+    while pos < end:
+        pos += BLOCK_HEADER_SIZE + int.from_bytes(buf[pos + 10:pos + 14], "little")
         n += 1
     return n
+
+
+def _map_file(path: Path):
+    """Read-only memory map of a file (no copy of the compressed bytes) and a memoryview of it."""
+    with open(path, "rb") as f:
+        if os.fstat(f.fileno()).st_size == 0:
+            return None, memoryview(b"")
+        mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    return mm, memoryview(mm)
+
+
+def _unmap(mm, mv) -> None:
+    try:
+        mv.release()
+        if mm is not None:
+            mm.close()
+    except BufferError:   # a view is still referenced (e.g. by a traceback): the GC unmaps it later
+        pass
 
 
 class _BadData(Exception):

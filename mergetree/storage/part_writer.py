@@ -26,7 +26,7 @@ renames it into place once every file and the directory are fsynced. Its files:
    * ``LowCardinality(T)``: ``c.dict...`` (the part's dictionary: the distinct values actually used,
      serialized as a T column) + ``c.bin`` (codes, the narrowest of uint8/16/32).
 3. **Compressed blocks.** A ``.bin`` file is a sequence of compressed blocks
-   (:mod:`mergetree.storage.codecs`: 14-byte header with CRC-32, method, Delta width, sizes; then
+   (:mod:`mergetree.storage.codecs`: 18-byte header with a 64-bit checksum, method, Delta width, sizes; then
    the LZ4/ZSTD/NONE payload). The writer buffers a substream granule by granule and cuts a block at
    the first granule boundary after >= 64 KiB are buffered (ClickHouse's ``min_compress_block_size``),
    so small granules share a block; a block never exceeds 1 MiB (``max_compress_block_size``), so a
