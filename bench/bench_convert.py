@@ -35,13 +35,15 @@ def make_events(n: int) -> list[dict]:
     return rows
 
 
-def best_of(fn, runs: int = 5) -> float:
-    best = float("inf")
+def best_of(fn, runs: int = 5) -> tuple[float, float]:
+    """Best wall time and best CPU time of this process (CPU time is robust on a busy machine)."""
+    best_wall = best_cpu = float("inf")
     for _ in range(runs):
-        t0 = time.perf_counter()
+        w0, c0 = time.perf_counter(), time.process_time()
         fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+        best_wall = min(best_wall, time.perf_counter() - w0)
+        best_cpu = min(best_cpu, time.process_time() - c0)
+    return best_wall, best_cpu
 
 
 def main() -> None:
@@ -61,8 +63,9 @@ def main() -> None:
     ]
     print(f"{n} event rows, best of 5")
     for name, fn in cases:
-        seconds = best_of(fn)
-        print(f"  {name:45s} {seconds * 1000:8.1f} ms  {n / seconds / 1e6:6.2f} M rows/s")
+        wall, cpu = best_of(fn)
+        print(f"  {name:45s} wall {wall * 1000:7.1f} ms {n / wall / 1e6:5.2f} M rows/s | "
+              f"cpu {cpu * 1000:7.1f} ms {n / cpu / 1e6:5.2f} M rows/s")
 
 
 if __name__ == "__main__":

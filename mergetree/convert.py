@@ -360,6 +360,12 @@ def _parse_uuid(t: T.UUIDType, v) -> int:
 
 
 def _to_string_bytes(v) -> bytes:
+    tv = type(v)
+    if tv is dict or tv is list:  # JSON objects/arrays are stored as compact JSON text
+        try:
+            return orjson.dumps(v)
+        except TypeError:
+            pass
     if isinstance(v, str):
         try:
             return v.encode("utf-8", "surrogateescape")
@@ -426,71 +432,54 @@ def _text_matrix(strings: list[str], width: int) -> np.ndarray | None:
     return np.frombuffer(joined.encode("ascii"), np.uint8).reshape(len(strings), width)
 
 
-def _digits(mat: np.ndarray, a: int, b: int) -> np.ndarray:
-    sub = mat[:, a:b].astype(np.int64) - 48
-    out = np.zeros(len(mat), np.int64)
-    for k in range(b - a):
-        out = out * 10 + sub[:, k]
-    return out
-
-
-def _is_digits(mat: np.ndarray, cols: Sequence[int]) -> np.ndarray:
-    sub = mat[:, list(cols)]
-    return ((sub >= 48) & (sub <= 57)).all(axis=1)
-
-
-_DATE_DIGITS = (0, 1, 2, 3, 5, 6, 8, 9)
-_TIME_DIGITS = (11, 12, 14, 15, 17, 18)
-
-
-def _fast_datetime_strings(strings: list[str], precision: int) -> tuple[np.ndarray, np.ndarray] | None:
+def _fast_datetime_strings(strings: list[str], precision: int) -> tuple[np.ndarray, bool] | None:
     """Vectorised parse of equally long 'YYYY-MM-DD' / 'YYYY-MM-DD[ T]hh:mm:ss[.fff][Z]' strings.
 
-    Returns (ticks, is_utc): ticks of the wall-clock time (UTC when every string ends in 'Z'),
-    or None when the group does not have exactly this shape (the caller then parses per value).
+    The separators are checked on an (n, width) byte matrix; numpy's datetime64 parser reads
+    the date/time part (and rejects bad digits or out-of-range fields); fraction digits are
+    read from the matrix and truncated to ``precision``. Returns (ticks, is_utc): ticks of the
+    wall-clock time (UTC when every string ends in 'Z'), or None when the group does not have
+    exactly this shape (the caller then parses those values one by one).
     """
     n = len(strings)
     width = len(strings[0])
     mat = _text_matrix(strings, width)
-    if mat is None or width < 10:
+    if mat is None or width < 10 or 10 < width < 19:
         return None
-    if not (_is_digits(mat, _DATE_DIGITS).all() and (mat[:, 4] == 45).all() and (mat[:, 7] == 45).all()):
+    if not (((mat[:, 0] - 48) < 10).all() and (mat[:, 4] == 45).all() and (mat[:, 7] == 45).all()):
         return None
-    days = days_from_civil(_digits(mat, 0, 4), _digits(mat, 5, 7), _digits(mat, 8, 10))
-    month = _digits(mat, 5, 7)
-    day = _digits(mat, 8, 10)
-    if ((month < 1) | (month > 12) | (day < 1) | (day > 31)).any():
-        return None
-    seconds = days * 86400
-    utc = False
     scale = 10 ** precision
-    ticks_frac = np.zeros(n, np.int64)
-    if width > 10:
-        if width < 19:
-            return None
+    ticks_frac = None
+    utc = False
+    if width == 10:
+        head, unit, unit_scale = 10, "datetime64[D]", 86400
+    else:
         sep = mat[:, 10]
-        if not (((sep == 32) | (sep == 84)).all() and (mat[:, 13] == 58).all() and (mat[:, 16] == 58).all()
-                and _is_digits(mat, _TIME_DIGITS).all()):
+        if not (((sep == 32) | (sep == 84)).all() and (mat[:, 13] == 58).all() and (mat[:, 16] == 58).all()):
             return None
-        hh, mi, ss = _digits(mat, 11, 13), _digits(mat, 14, 16), _digits(mat, 17, 19)
-        if ((hh > 23) | (mi > 59) | (ss > 59)).any():
-            return None
-        seconds = seconds + hh * 3600 + mi * 60 + ss
+        head, unit, unit_scale = 19, "datetime64[s]", 1
         rest = width - 19
+        if rest and mat[0, width - 1] == 90:  # 'Z'
+            if not (mat[:, width - 1] == 90).all():
+                return None
+            utc = True
+            rest -= 1
         if rest:
-            if mat[0, width - 1] == 90:  # 'Z'
-                if not (mat[:, width - 1] == 90).all():
-                    return None
-                utc = True
-                rest -= 1
-            if rest:
-                if rest < 2 or not (mat[:, 19] == 46).all() or not _is_digits(mat, range(20, 19 + rest)).all():
-                    return None
-                nfrac = rest - 1
-                if precision:
-                    use = min(nfrac, precision)
-                    ticks_frac = _digits(mat, 20, 20 + use) * 10 ** (precision - use)
-    return seconds * scale + ticks_frac, utc
+            digits = mat[:, 20:19 + rest] - 48  # uint8: non-digits wrap to >= 10
+            if rest < 2 or not (mat[:, 19] == 46).all() or not (digits < 10).all():
+                return None
+            use = min(rest - 1, precision)
+            if use:
+                weights = 10 ** np.arange(use - 1, -1, -1, dtype=np.int64)
+                ticks_frac = (digits[:, :use].astype(np.int64) @ weights) * 10 ** (precision - use)
+    try:
+        main = np.ascontiguousarray(mat[:, :head]).view(f"S{head}").reshape(n).astype(unit)
+    except ValueError:
+        return None
+    ticks = main.astype(np.int64) * (unit_scale * scale)
+    if ticks_frac is not None:
+        ticks += ticks_frac
+    return ticks, utc
 
 
 def _datetime_column_ticks(t, values: list, tz: str | None, precision: int) -> np.ndarray:
@@ -549,15 +538,10 @@ def _per_value_rows(t, values: list, rows: np.ndarray, parser: Callable) -> list
 
 def _fast_date_days(t, values: list) -> np.ndarray:
     n = len(values)
-    if n and all(type(v) is str for v in values):
-        lengths = np.fromiter(map(len, values), np.int64, n)
-        if (lengths == 10).all():
-            mat = _text_matrix(values, 10)
-            if (mat is not None and _is_digits(mat, _DATE_DIGITS).all() and (mat[:, 4] == 45).all()
-                    and (mat[:, 7] == 45).all()):
-                month, day = _digits(mat, 5, 7), _digits(mat, 8, 10)
-                if not ((month < 1) | (month > 12) | (day < 1) | (day > 31)).any():
-                    return days_from_civil(_digits(mat, 0, 4), month, day)
+    if n and all(type(v) is str for v in values) and all(len(v) == 10 for v in values):
+        parsed = _fast_datetime_strings(values, 0)
+        if parsed is not None:
+            return parsed[0] // 86400
     if n and all(type(v) is int for v in values):
         arr = np.array(values)
         if arr.dtype.kind == "i":
@@ -694,6 +678,13 @@ def strings_to_column(values: list) -> StringColumn:
     return StringColumn(T.String, offsets, np.frombuffer(b"".join(encoded), np.uint8))
 
 
+def _has_none(values: list) -> bool:
+    try:
+        return None in values  # C-speed scan; elements compared with == after an identity check
+    except (ValueError, TypeError):  # an element (numpy array) with an ambiguous ==
+        return any(v is None for v in values)
+
+
 def _nulls_of(values: list, text: bool) -> np.ndarray:
     if text:
         return np.fromiter((v is None or v == "\\N" for v in values), np.bool_, len(values))
@@ -723,7 +714,7 @@ def _convert(t: T.DataType, values: list, text: bool) -> Column:
     if isinstance(t, T.LowCardinalityType):
         return LowCardinalityColumn.encode(t, _convert(t.inner, values, text))
     # non-Nullable: None -> type default
-    if any(v is None for v in values):
+    if _has_none(values):
         default = t.default
         values = [default if v is None else v for v in values]
     if isinstance(t, T.StringType):
@@ -885,14 +876,18 @@ def parse_ndjson(data: bytes | str) -> list[dict]:
         except orjson.JSONDecodeError as exc:
             raise ConversionError(None, None, stripped[:100], f"Malformed JSON array of rows: {exc}") from None
     else:
-        lines = [ln for ln in data.split(b"\n") if ln.strip()]
-        try:
-            rows = orjson.loads(b"[" + b",".join(lines) + b"]")
+        try:  # fast path: no blank lines, so newlines can simply become commas
+            rows = orjson.loads(b"[" + stripped.replace(b"\n", b",") + b"]")
         except orjson.JSONDecodeError:
             rows = None
-        if rows is None or len(rows) != len(lines):
+        if rows is None:
+            lines = [ln for ln in data.split(b"\n") if ln.strip()]
+            try:
+                rows = orjson.loads(b"[" + b",".join(lines) + b"]")
+            except orjson.JSONDecodeError:
+                rows = None
+        if rows is None:
             rows = []
-            line_no = 0
             for line_no, line in enumerate(data.split(b"\n"), start=1):
                 if not line.strip():
                     continue
@@ -902,9 +897,9 @@ def parse_ndjson(data: bytes | str) -> list[dict]:
                     raise ConversionError(None, None, line[:100],
                                           f"Malformed JSON at line {line_no}: {exc}: {_short(line[:100])}",
                                           "INCORRECT_DATA") from None
-    for i, r in enumerate(rows):
-        if not isinstance(r, dict):
-            raise ConversionError(None, i, r, f"Expected a JSON object per row, got {_short(r)}", "INCORRECT_DATA")
+    if not all(type(r) is dict for r in rows):
+        i, r = next((i, r) for i, r in enumerate(rows) if type(r) is not dict)
+        raise ConversionError(None, i, r, f"Expected a JSON object per row, got {_short(r)}", "INCORRECT_DATA")
     return rows
 
 
@@ -924,9 +919,10 @@ def rows_to_block(schema: Sequence[tuple[str, T.DataType]], rows, *, defaults: D
         return _columns_to_block(schema, rows, defaults)
     if not isinstance(rows, list):
         rows = list(rows)
-    for i, r in enumerate(rows):
-        if not isinstance(r, Mapping):
-            raise ConversionError(None, i, r, f"Expected a dict per row, got {_short(r)}", "INCORRECT_DATA")
+    if not all(type(r) is dict for r in rows):
+        for i, r in enumerate(rows):
+            if not isinstance(r, Mapping):
+                raise ConversionError(None, i, r, f"Expected a dict per row, got {_short(r)}", "INCORRECT_DATA")
     n = len(rows)
     converted: dict[str, Column] = {}
     fill: dict[str, np.ndarray | None] = {}  # rows needing the DEFAULT expression
