@@ -81,6 +81,7 @@ ENGINES = {
     "SummingMergeTree": [],
     "SummingMergeTree_cols": ["(a, f)"],
     "CollapsingMergeTree": ["sign"],
+    "VersionedCollapsingMergeTree": ["sign", "ver"],
 }
 
 

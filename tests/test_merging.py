@@ -208,6 +208,27 @@ def test_collapsing_hand_computed():
         merge_like_engine("CollapsingMergeTree", ["sign"], spec, ["k"], [[(1, "x", 0)]])
 
 
+def test_versioned_collapsing_hand_computed():
+    spec = {"k": "UInt32", "x": "String", "sign": "Int8", "ver": "UInt32"}
+    parts = [[(1, "a", 1, 1), (1, "b", -1, 2)],
+             [(1, "c", -1, 1), (1, "d", 1, 2), (1, "e", 1, 2)],
+             [(2, "a", -1, 1), (2, "b", -1, 1), (2, "c", 1, 1)]]
+    # observed in chDB: (1, 'e', 1, 2) and (2, 'a', -1, 1) remain, after OPTIMIZE FINAL and in FINAL
+    for final in (False, True):
+        assert merge_like_engine("VersionedCollapsingMergeTree", ["sign", "ver"], spec, ["k"], parts,
+                                 final=final) == [(1, "e", 1, 2), (2, "a", -1, 1)]
+
+
+def test_versioned_collapsing_kernel_matches_numpy():
+    rng = np.random.default_rng(6)
+    for n in [0, 1, 5, 200]:
+        key = np.sort(rng.integers(0, max(1, n // 5), n))
+        starts = km.run_starts([key], n)
+        sign = rng.choice(np.array([-1, 1], np.int8), n)
+        assert (km.versioned_collapsing_keep(starts, n, sign) ==
+                km.versioned_collapsing_keep_numpy(starts, n, sign)).all()
+
+
 def test_engine_argument_errors():
     schema = block({"k": "UInt32", "s": "Int32", "x": "String"}, []).schema
     with pytest.raises(BadArgumentsError, match="Int8"):

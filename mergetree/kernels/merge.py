@@ -31,6 +31,9 @@ Kernels:
    ranks are needed). Twin: a stable `np.lexsort` of the same keys.
 6. `flag_string_changes(offsets, data, flags)`: run detection on a String key
    column by comparing adjacent values' bytes.
+7. `versioned_collapsing_keep(starts, n, sign)`: VersionedCollapsingMergeTree:
+   inside a run of equal (key, version), a row cancels the most recent
+   not-yet-cancelled row of the opposite sign (a stack); survivors are kept.
 """
 
 from __future__ import annotations
@@ -186,6 +189,53 @@ def collapsing_keep_numpy(starts: np.ndarray, n: int, sign: np.ndarray, only_pos
 
 
 # ---------------------------------------------------------------------------
+# 7. VersionedCollapsingMergeTree
+
+
+def _versioned_keep_py(starts, n, sign, keep, stack):
+    runs = starts.shape[0]
+    for r in range(runs):
+        lo = starts[r]
+        hi = starts[r + 1] if r + 1 < runs else n
+        top = 0
+        stack_sign = 0
+        for i in range(lo, hi):
+            if top == 0:
+                stack[0] = i
+                top = 1
+                stack_sign = sign[i]
+            elif sign[i] == stack_sign:
+                stack[top] = i
+                top += 1
+            else:
+                top -= 1  # cancels the latest row of the other sign
+        for j in range(top):
+            keep[stack[j]] = True
+
+
+def versioned_collapsing_keep_numpy(starts: np.ndarray, n: int, sign: np.ndarray) -> np.ndarray:
+    """Row i survives iff it grows |running balance| and the balance never falls back below it."""
+    keep = np.zeros(n, dtype=np.bool_)
+    runs = starts.shape[0]
+    if runs == 0:
+        return keep
+    lengths = np.diff(np.append(starts, n))
+    run_id = np.repeat(np.arange(runs), lengths)
+    s = sign.astype(np.int64)
+    total = np.cumsum(s)
+    before_run = np.repeat(np.append(0, total[starts[1:] - 1]), lengths)
+    balance = total - before_run                    # running sum of signs inside the run
+    big = 4 * (n + 1)
+    shift = (runs - run_id) * big                   # separates runs for the reversed accumulations
+    rev = slice(None, None, -1)
+    suffix_min = np.minimum.accumulate((balance - shift)[rev])[rev] + shift
+    suffix_max = np.maximum.accumulate((balance + shift)[rev])[rev] - shift
+    pushed = s * balance > 0
+    keep[:] = pushed & np.where(s > 0, suffix_min >= balance, suffix_max <= balance)
+    return keep
+
+
+# ---------------------------------------------------------------------------
 # 5. k-way merge of sorted runs
 
 
@@ -338,7 +388,8 @@ def _kernel(name: str):
         else:
             fn = jit({"flag": _flag_key_changes_py, "replacing": _replacing_select_py,
                       "sum": _segment_sum_py, "collapsing": _collapsing_keep_py,
-                      "compare": _compare_rows_py, "strflag": _flag_string_changes_py}[name])
+                      "compare": _compare_rows_py, "strflag": _flag_string_changes_py,
+                      "versioned": _versioned_keep_py}[name])
         _compiled[name] = fn
     return fn
 
@@ -430,3 +481,11 @@ def kway_merge(bounds: np.ndarray, fixed: np.ndarray, spec: np.ndarray, soff: np
     if got != n:
         raise ValueError(f"kway_merge: produced {got} rows out of {n} (bounds {bounds.tolist()})")
     return out
+
+
+def versioned_collapsing_keep(starts: np.ndarray, n: int, sign: np.ndarray) -> np.ndarray:
+    """Rows kept by VersionedCollapsingMergeTree in runs of equal (key, version) (see 7. above)."""
+    keep = np.zeros(n, dtype=np.bool_)
+    if n:
+        _kernel("versioned")(starts, n, np.ascontiguousarray(sign), keep, np.empty(n, dtype=np.int64))
+    return keep

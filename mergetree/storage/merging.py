@@ -13,6 +13,7 @@ insertion order: older blocks first) and returns the reduced block.
 | `ReplacingMergeTree([ver [, is_deleted]])` | the row with max `ver` (ties / no ver: the last inserted); with `is_deleted`, FINAL (or a cleanup merge) hides the key when that row has is_deleted = 1 |
 | `SummingMergeTree([cols])`                 | one row: summable columns (numbers, not in the sorting or partition key; only `cols` when given) summed with wrap-around, every other column from the first row; dropped when all summed columns are 0 |
 | `CollapsingMergeTree(sign)`                | +1/-1 rows cancel (see `mergetree.kernels.merge.collapsing_keep`); FINAL keeps only a surviving +1 row |
+| `VersionedCollapsingMergeTree(sign, ver)`  | within equal (key, ver), each row cancels the latest surviving row of the other sign, in any order; FINAL is the same |
 | `AggregatingMergeTree`                     | hook: `register_algorithm("AggregatingMergeTree", factory)`; the materialized-views work plugs in a factory whose algorithm merges aggregate states per run (run boundaries from `run_starts`) |
 
 The per-row work runs in `mergetree.kernels.merge` (numba, nogil).  Runs are
@@ -39,7 +40,7 @@ from mergetree.errors import BadArgumentsError, IncorrectDataError, UnknownColum
 log = logging.getLogger(__name__)
 
 __all__ = ["MergingAlgorithm", "OrdinaryAlgorithm", "ReplacingAlgorithm", "SummingAlgorithm",
-           "CollapsingAlgorithm", "algorithm_for", "register_algorithm", "run_starts_of"]
+           "CollapsingAlgorithm", "VersionedCollapsingAlgorithm", "algorithm_for", "register_algorithm", "run_starts_of"]
 
 
 # --------------------------------------------------------------------------- helpers over Blocks
@@ -283,6 +284,47 @@ class CollapsingAlgorithm(MergingAlgorithm):
         return block.filter(keep)
 
 
+@dataclass
+class VersionedCollapsingAlgorithm(MergingAlgorithm):
+    """VersionedCollapsingMergeTree(sign, version): +1/-1 rows with the same key *and version*
+    cancel whatever their order. ClickHouse appends the version to the sorting key; here the
+    block may be sorted by ORDER BY alone, so rows are stably re-sorted by version inside each
+    key run first. The output is sorted by (key, version)."""
+
+    sign: str = "sign"
+    version: str = "version"
+    name = "VersionedCollapsingMergeTree"
+
+    def collapse(self, block, key_columns, *, final=False, cleanup=False):
+        n = block.num_rows
+        if n == 0:
+            return block
+        km = _kernels()
+        sign = _int_view(self.sign, block[self.sign], "sign")
+        bad = (sign != 1) & (sign != -1)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            raise IncorrectDataError(f"Incorrect data: Sign = {int(sign[row])} (must be 1 or -1) in column "
+                                     f"{self.sign!r} at row {row}")
+        starts = run_starts_of(block, key_columns)
+        run_id = np.repeat(np.arange(starts.shape[0]), np.diff(np.append(starts, n)))
+        version_keys = _order_keys(block[self.version])
+        perm = np.lexsort([*version_keys[::-1], run_id])
+        if not np.all(perm[1:] > perm[:-1]):
+            block = block.take(perm)
+            sign = sign[perm]
+            run_id = run_id[perm]
+            version_keys = [k[perm] for k in version_keys]
+        flags = np.zeros(n, dtype=np.bool_)
+        flags[0] = True
+        km.flag_key_changes(run_id, flags)
+        for k in version_keys:
+            km.flag_key_changes(k.view(np.uint8) if k.dtype == np.bool_ else k, flags)
+        groups = np.flatnonzero(flags).astype(np.int64)
+        keep = km.versioned_collapsing_keep(groups, n, sign.astype(np.int8, copy=False))
+        return block.filter(keep)
+
+
 # --------------------------------------------------------------------------- factory
 
 Factory = Callable[[list, list, list, list], MergingAlgorithm]
@@ -364,5 +406,14 @@ def algorithm_for(engine_name, engine_args: Sequence[str] | None = None, schema:
             raise BadArgumentsError(f"CollapsingMergeTree: sign column {args[0]!r} must be Int8, "
                                     f"got {types[args[0]]}")
         return CollapsingAlgorithm(args[0])
+    if engine_name == "VersionedCollapsingMergeTree":
+        if len(args) != 2:
+            raise BadArgumentsError("VersionedCollapsingMergeTree takes exactly two arguments: sign, version")
+        _check_column(names, engine_name, args[0], "sign")
+        _check_column(names, engine_name, args[1], "version")
+        if str(types[args[0]]) != "Int8":
+            raise BadArgumentsError(f"VersionedCollapsingMergeTree: sign column {args[0]!r} must be Int8, "
+                                    f"got {types[args[0]]}")
+        return VersionedCollapsingAlgorithm(args[0], args[1])
     raise BadArgumentsError(f"Engine {engine_name} has no merging algorithm yet "
                             f"(register one with mergetree.storage.merging.register_algorithm)")
