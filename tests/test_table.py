@@ -305,3 +305,15 @@ def test_parts_like_system_parts(db):
     assert p["rows"] == 5 and p["marks"] == 3 and p["level"] == 0 and p["active"] is True
     assert p["bytes_on_disk"] > 0 and p["min_block"] == 1 and p["max_block"] == 1
     assert p["modification_time"] > 0
+
+
+def test_partition_given_as_value_text_or_id(db):
+    t = db.create_table("t", schema="d Date, s String, k UInt32", order_by="k", partition_by="(d, s)")
+    db.insert("t", {"d": ["2024-05-01", "2024-05-01", "2024-05-02"], "s": ["a", "b", "a"], "k": [1, 2, 3]})
+    assert len(t.parts()) == 3
+    assert t.drop_partition(("2024-05-01", "a")) == 1                 # text converted to Date
+    assert t.drop_partition((dt.date(2024, 5, 2), "a")) == 1
+    [left] = t.parts()
+    assert left["partition_value"] == (dt.date(2024, 5, 1), "b")
+    assert t.drop_partition(left["partition_id"]) == 1                  # by id
+    assert t.read().num_rows == 0

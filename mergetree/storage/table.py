@@ -741,16 +741,37 @@ class MergeTreeTable:
     # ---- partitions, truncate, delete ------------------------------------------------------
 
     def resolve_partition(self, partition) -> str:
-        """A partition value (as PARTITION BY computes it) or a partition id -> the partition id."""
+        """A partition value (as PARTITION BY computes it) or a partition id -> the partition id.
+
+        ``202401``, ``'2024-05-01'`` (converted to the key's type, as ClickHouse converts the literal
+        in ``DROP PARTITION '2024-05-01'``), a tuple for a tuple key, or an existing id string.
+        """
+        from mergetree.column import column_from_values
+
         with self._lock:
             ids = {e.info.partition_id for e in self._entries.values()}
         if isinstance(partition, str) and partition in ids:
             return partition
+        types = self._partition_types()
+        if not types:
+            if partition in ("all", (), None):
+                return "all"
+            raise BadArgumentsError(f"Table {self.name} is not partitioned: use partition 'all'")
         value = partition if isinstance(partition, tuple) else (partition,)
+        if len(value) != len(types):
+            raise BadArgumentsError(f"Partition {partition!r} of table {self.name}: expected {len(types)} "
+                                    f"value(s) for PARTITION BY ({', '.join(self.metadata.partition_by)})")
         try:
-            return make_partition_id(value)
-        except (ValueError, TypeError) as e:
+            value = tuple(column_from_values(t, [v]).to_pylist()[0] for t, v in zip(types, value))
+            return make_partition_id(value, types)
+        except (MergeTreeError, ValueError, TypeError) as e:
             raise BadArgumentsError(f"Bad partition {partition!r} for table {self.name}: {e}") from None
+
+    def _partition_types(self) -> list:
+        """Types of the partition-key expressions (evaluated over an empty block)."""
+        empty = _empty_block(self.metadata, self.metadata.column_names)
+        return [c.type for c in self.key_columns(empty, self.metadata.partition_key_asts,
+                                                 self.metadata.partition_by)]
 
     def drop_partition(self, partition) -> int:
         """ALTER TABLE DROP PARTITION: returns the number of parts dropped."""
