@@ -498,3 +498,10 @@ def test_read_no_columns_counts_rows(tmp_path):
     part = write(tmp_path, Block({"x": fixed("UInt8", np.arange(30))}), index_granularity=8)
     got = part.read([], [(1, 4)])
     assert got.num_rows == 22 and got.names == []
+
+
+@pytest.mark.parametrize("fname", ["checksums.txt", "x.bin", "minmax_d.idx", "a/b", "count.txt", "checksums.txt.tmp"])
+def test_extra_file_names_that_would_clash_are_refused(tmp_path, fname):
+    with pytest.raises(BadArgumentsError, match="reserved or invalid"):
+        write_part(tmp_path / "tmp_e", Block({"x": fixed("UInt8", [1])}), primary_key=Block(),
+                   partition_value=(), minmax={}, extra_files={fname: b""})

@@ -367,24 +367,29 @@ def _block_cuts(bounds: np.ndarray, align: int) -> list[int]:
     return cuts
 
 
-def _write_file(path: Path, chunks) -> int:
+def _write_file(path: Path, chunks, written: dict | None = None) -> int:
+    """Write + fsync a file; record (size, blake2b-128) in ``written`` (hashed from memory)."""
     size = 0
+    h = hashlib.blake2b(digest_size=16)
     with open(path, "wb") as f:
         for chunk in chunks:
             f.write(chunk)
+            h.update(chunk)
             size += len(chunk)
         f.flush()
         os.fsync(f.fileno())
+    if written is not None:
+        written[path.name] = (size, h.hexdigest())
     return size
 
 
-def _write_stream(dir_: Path, s: _Stream) -> None:
+def _write_stream(dir_: Path, s: _Stream, written: dict) -> None:
     cuts = _block_cuts(s.bounds, s.align)
     blocks = [compress_block(s.data[a:b], s.codec, s.align)
               for a, b in zip(cuts[:-1], cuts[1:])]
     block_offsets = np.zeros(len(blocks) + 1, np.uint64)
     np.cumsum([len(b) for b in blocks], out=block_offsets[1:])
-    file_size = _write_file(dir_ / (s.file + ".bin"), blocks)
+    file_size = _write_file(dir_ / (s.file + ".bin"), blocks, written)
     # marks: granule start p lies in the block whose cut is the last one <= p
     starts = s.bounds[:-1]
     cut_arr = np.asarray(cuts, np.int64)
@@ -396,7 +401,7 @@ def _write_stream(dir_: Path, s: _Stream) -> None:
     marks["offset_in_block"][:-1] = np.where(at_end, 0, starts - cut_arr[blk_c])
     marks["rows"][:-1] = s.rows
     marks[-1] = (file_size, 0, 0)
-    _write_file(dir_ / (s.file + ".mrk"), [marks.tobytes()])
+    _write_file(dir_ / (s.file + ".mrk"), [marks.tobytes()], written)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -449,6 +454,8 @@ def write_part(tmp_dir: Path, block, *, primary_key, partition_value: tuple, min
     bounds = granule_bounds(n, index_granularity)
     rows = np.diff(bounds).astype(np.uint64)
 
+    written: dict[str, tuple[int, str]] = {}      # file -> (size, blake2b-128 hex), for checksums.txt
+
     # 1. data files + marks, column by column
     serialization = {"format_version": FORMAT_VERSION, "index_granularity": int(index_granularity),
                      "rows": int(n), "granule_rows": rows.tolist(), "columns": {}}
@@ -465,7 +472,7 @@ def write_part(tmp_dir: Path, block, *, primary_key, partition_value: tuple, min
                 raise BadArgumentsError(f"write_part: columns {used_files[s.file]!r} and {name!r} both "
                                         f"need file {s.file}.bin")
             used_files[s.file] = name
-            _write_stream(tmp_dir, s)
+            _write_stream(tmp_dir, s, written)
         serialization["columns"][name] = node
 
     # 2. primary index: key at every granule start + the last row's key
@@ -480,25 +487,24 @@ def write_part(tmp_dir: Path, block, *, primary_key, partition_value: tuple, min
         pk_cols.append({"name": kname, "type": str(kcol.type), "node": node, "streams": streams})
     _write_file(tmp_dir / PRIMARY_INDEX_FILE,
                 [msgpack.packb({"format": FORMAT_VERSION, "rows": len(idx_rows), "columns": pk_cols},
-                               use_bin_type=True)])
+                               use_bin_type=True)], written)
 
     # 3. small metadata files
-    _write_file(tmp_dir / SERIALIZATION_FILE, [json.dumps(serialization, separators=(",", ":")).encode()])
-    _write_file(tmp_dir / COUNT_FILE, [str(n).encode()])
+    _write_file(tmp_dir / SERIALIZATION_FILE, [json.dumps(serialization, separators=(",", ":")).encode()], written)
+    _write_file(tmp_dir / COUNT_FILE, [str(n).encode()], written)
     _write_file(tmp_dir / COLUMNS_FILE,
-                [format_columns_txt([(nm, str(block[nm].type)) for nm in names]).encode()])
-    _write_file(tmp_dir / PARTITION_FILE, [pack_values(tuple(partition_value))])
+                [format_columns_txt([(nm, str(block[nm].type)) for nm in names]).encode()], written)
+    _write_file(tmp_dir / PARTITION_FILE, [pack_values(tuple(partition_value))], written)
     for cname, (lo, hi) in (minmax or {}).items():
-        _write_file(tmp_dir / f"minmax_{escape_for_file_name(cname)}.idx", [pack_values((lo, hi))])
+        _write_file(tmp_dir / f"minmax_{escape_for_file_name(cname)}.idx", [pack_values((lo, hi))], written)
     for fname, content in (extra_files or {}).items():
-        if "/" in fname or fname in RESERVED_FILES or fname.endswith((".bin", ".mrk")) or fname.startswith("."):
+        if ("/" in fname or fname in RESERVED_FILES or fname.endswith((".bin", ".mrk"))
+                or fname.startswith((".", "minmax_", CHECKSUMS_FILE)) or fname in written):
             raise BadArgumentsError(f"write_part: extra file name {fname!r} is reserved or invalid")
-        _write_file(tmp_dir / fname, [bytes(content)])
+        _write_file(tmp_dir / fname, [bytes(content)], written)
 
     # 4. checksums.txt last, then the directory
-    entries = []
-    for p in sorted(tmp_dir.iterdir(), key=lambda q: q.name):
-        entries.append(f"{p.name}\t{p.stat().st_size}\t{file_hash(p)}")
+    entries = [f"{name}\t{size}\t{digest}" for name, (size, digest) in sorted(written.items())]
     text = "checksums format version: mergetree-1\n" + f"{len(entries)} files:\n" + "\n".join(entries) + "\n"
     tmp_path = tmp_dir / (CHECKSUMS_FILE + ".tmp")
     _write_file(tmp_path, [text.encode()])
