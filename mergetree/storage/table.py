@@ -109,10 +109,10 @@ class Snapshot:
     def parts(self) -> list:
         return [e.part for e in self._entries]
 
-    def release(self) -> None:
+    def release(self, cleanup: bool = True) -> None:
         if not self._released:
             self._released = True
-            self._table._release(self._entries)
+            self._table._release(self._entries, cleanup)
 
     def __enter__(self) -> "Snapshot":
         return self
@@ -120,9 +120,11 @@ class Snapshot:
     def __exit__(self, *exc) -> None:
         self.release()
 
-    def __del__(self):  # a forgotten snapshot must not pin parts forever
+    def __del__(self):
+        # A forgotten snapshot must not pin parts forever. No cleanup from here: __del__ can run
+        # in any thread at any moment (even one holding the parts lock); the next cleanup removes them.
         try:
-            self.release()
+            self.release(cleanup=False)
         except Exception:
             pass
 
@@ -464,12 +466,12 @@ class MergeTreeTable:
                 e.refs += 1
         return Snapshot(self, entries)
 
-    def _release(self, entries: list[_PartEntry]) -> None:
+    def _release(self, entries: list[_PartEntry], cleanup: bool = True) -> None:
         with self._lock:
             for e in entries:
                 e.refs -= 1
             has_garbage = any(e.state == OUTDATED and e.refs == 0 for e in entries)
-        if has_garbage:
+        if has_garbage and cleanup:
             self.cleanup_outdated()
 
     def read(self, columns: list[str] | None = None, where=None, final: bool = False,
