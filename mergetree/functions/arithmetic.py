@@ -187,6 +187,13 @@ def divide(types, consts):
     return T.Float64, impl
 
 
+def _safe_divisor(y: np.ndarray, nulls) -> np.ndarray:
+    """The divisor with rows under a NULL replaced by 1 (their result is NULL anyway)."""
+    if nulls is None or y.shape[0] != nulls.shape[0] or not nulls.any():
+        return y
+    return np.where(nulls, np.ones(1, y.dtype), y)
+
+
 def _check_nonzero(name, b):
     if b.dtype.kind in "iub" and (b == 0).any():
         raise IllegalDivision(f"Division by zero in function {name}")
@@ -214,9 +221,9 @@ def int_div(types, consts):
     else:
         rt = V.int_type(_bits(a), _signed(a) or _signed(b))
 
-    def impl(args, n):
+    def impl(args, n, nulls=None):
         x = V.values(args[0])
-        y = V.values(args[1])
+        y = _safe_divisor(V.values(args[1]), nulls)
         _check_nonzero("intDiv", y)
         if x.dtype.kind == "f" or y.dtype.kind == "f":
             with np.errstate(all="ignore"):
@@ -236,6 +243,7 @@ def int_div(types, consts):
                 q = np.where(y > np.iinfo(np.int64).max, 0, q)
         return V.fixed(rt, q.astype(rt.dtype))
 
+    impl.wants_nulls = True
     return rt, impl
 
 
@@ -251,9 +259,9 @@ def modulo(types, consts):
     else:
         rt = V.int_type(_bits(b), False)
 
-    def impl(args, n):
+    def impl(args, n, nulls=None):
         x = V.values(args[0])
-        y = V.values(args[1])
+        y = _safe_divisor(V.values(args[1]), nulls)
         _check_nonzero("modulo", y)
         if rt == T.Float64:
             with np.errstate(all="ignore"):
@@ -265,6 +273,7 @@ def modulo(types, consts):
             r = np.fmod(x.astype(np.int64), y.astype(np.int64))
         return V.fixed(rt, r.astype(rt.dtype))
 
+    impl.wants_nulls = True
     return rt, impl
 
 

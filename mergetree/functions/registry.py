@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
+
+import numpy as np
 from typing import Any, Callable
 
 from mergetree.errors import (BadArgumentsError, CannotParseTextError, IllegalDivisionError, IllegalTypeOfArgumentError,
@@ -203,8 +205,16 @@ def prepare_call(fd: FunctionDef, types: list, consts: list) -> PreparedCall:
             if mask is not None:
                 masks.append(mask)
         if plain_args and all(V.is_const(a) for a in plain_args):
+            if masks and any(m.all() for m in masks):
+                return V.ConstColumn(V.with_nulls(V.default_of(rtype, 1), np.ones(1, np.bool_), out_type), n)
             res = impl([a.data for a in plain_args], 1)
             res = V.ConstColumn(V.materialize(res), n) if not V.is_const(res) else res.with_size(n)
+        elif masks and getattr(impl, "wants_nulls", False):
+            # e.g. intDiv: a zero divisor under a NULL is not an error
+            mask = masks[0]
+            for m in masks[1:]:
+                mask = mask | m
+            res = impl(plain_args, n, nulls=mask)
         else:
             res = impl(plain_args, n)
         if not nullable:
