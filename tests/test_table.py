@@ -317,3 +317,32 @@ def test_partition_given_as_value_text_or_id(db):
     assert left["partition_value"] == (dt.date(2024, 5, 1), "b")
     assert t.drop_partition(left["partition_id"]) == 1                  # by id
     assert t.read().num_rows == 0
+
+
+# ---------------------------------------------------------------------------- the insert sort
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_sort_permutation_equals_full_lexsort(seed):
+    """The tie-refining sort gives exactly the stable lexsort over all keys."""
+    import numpy as np
+
+    from mergetree.column import column_from_values
+    from mergetree.storage.table import sort_permutation
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 400))
+    a = rng.integers(0, 1 + seed * 3, n).tolist()              # few values: many ties
+    s = [("x" * int(k)) + chr(97 + int(k) % 3) for k in rng.integers(0, 4, n)]
+    b = rng.integers(-5, 5, n).tolist()
+    cols = [column_from_values("UInt16", a), column_from_values("String", s), column_from_values("Int8", b)]
+    rows = list(zip(a, s, b))
+    expected = sorted(range(n), key=lambda i: rows[i])         # Python's sort is stable
+    perm = sort_permutation(cols, n)
+    got = list(range(n)) if perm is None else perm.tolist()
+    assert got == expected
+    # string first (no cheap prefix) and all-numeric keys
+    for order in ([1, 0, 2], [0, 2]):
+        expected = sorted(range(n), key=lambda i: tuple(rows[i][j] for j in order))
+        perm = sort_permutation([cols[j] for j in order], n)
+        assert (list(range(n)) if perm is None else perm.tolist()) == expected

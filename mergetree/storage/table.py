@@ -341,8 +341,8 @@ class MergeTreeTable:
         m = self.metadata
         part_cols = self.key_columns(block, m.partition_key_asts, m.partition_by)
         sort_cols = self.key_columns(block, m.sorting_key_asts, m.order_by)
+        perm = sort_permutation(part_cols + sort_cols, block.num_rows)
         part_keys = _order_keys(part_cols)
-        perm = _lexsort(part_keys + _order_keys(sort_cols), block.num_rows)
         if perm is not None:
             block = block.take(perm)
             part_cols = [c.take(perm) for c in part_cols]
@@ -932,6 +932,52 @@ def _order_keys(columns: list) -> list[np.ndarray]:
         k = c.order_key()
         keys.extend(k if isinstance(k, tuple) else [k])
     return keys
+
+
+def _is_cheap_key(col) -> bool:
+    """A column whose order key is its own values (numbers, dates): no ranking needed."""
+    from mergetree.column import FixedColumn
+    from mergetree.types import FixedStringType
+
+    return isinstance(col, FixedColumn) and not isinstance(col.type, FixedStringType)
+
+
+def sort_permutation(columns: list, n: int) -> np.ndarray | None:
+    """Stable permutation sorting rows by ``columns`` (most significant first); None = identity.
+
+    Ranking strings (their ``order_key``) is the expensive part of sorting an insert, and with a
+    key like ``(timestamp, user_id)`` the strings only matter where timestamps tie. So: lexsort
+    the leading numeric keys, find the runs of rows that tie on them, and order only those rows
+    by the remaining keys (computed on that subset). The result equals
+    ``np.lexsort`` over all keys (stable), which the tests check.
+    """
+    if n <= 1 or not columns:
+        return None
+    split = 0
+    while split < len(columns) and _is_cheap_key(columns[split]):
+        split += 1
+    if split == 0:
+        return _lexsort(_order_keys(columns), n)
+    head = _order_keys(columns[:split])
+    perm = np.lexsort(head[::-1]) if split < len(columns) or len(head) > 1 else np.argsort(head[0], kind="stable")
+    if split < len(columns):
+        tie = np.ones(n, dtype=bool)             # sorted row i has the same head key as row i - 1
+        tie[0] = False
+        for k in head:
+            sk = k[perm]
+            tie[1:] &= sk[1:] == sk[:-1]
+        if tie.any():
+            in_run = tie.copy()
+            in_run[:-1] |= tie[1:]              # the first row of a run ties with the next one
+            positions = np.flatnonzero(in_run)
+            run_id = np.cumsum(~tie)[positions]  # sorted ascending: runs stay where they are
+            rows = perm[positions]
+            rest = _order_keys([c.take(rows) for c in columns[split:]])
+            order = np.lexsort(rest[::-1] + [run_id])
+            perm[positions] = rows[order]
+    if np.all(perm[1:] > perm[:-1]):
+        return None
+    return perm
 
 
 def _lexsort(keys: list[np.ndarray], n: int) -> np.ndarray | None:
