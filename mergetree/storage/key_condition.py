@@ -236,6 +236,11 @@ class KeyCondition:
             self._key_sigs.setdefault(_sig(k), i)
         self._key_chains = [self._chain_over_column(k) for k in self.keys]
         self.atoms: list[Atom] = []
+        self._where = None if where is None else _as_ast(where)
+        self._partition_exprs: list = []
+        self._partition_columns: list = []
+        self._minmax_kc = None
+        self._partition_kc = None
         if where is None:
             self.rpn = [TRUE]
         else:
@@ -249,7 +254,6 @@ class KeyCondition:
         """The condition for a table: primary key + partition pruning (`may_match_part`)."""
         kc = cls(where, metadata.primary_key_asts, metadata.schema,
                  min_marks_for_seek=0)
-        kc._where = where
         kc._partition_exprs = list(metadata.partition_key_asts)
         kc._partition_columns = list(metadata.partition_columns)
         return kc
@@ -622,10 +626,12 @@ class KeyCondition:
 
     # ---- mark selection
 
-    def select_mark_ranges(self, primary_index: Block, n_marks: int) -> list[tuple[int, int]]:
+    def select_mark_ranges(self, primary_index: Block, n_marks: int, *,
+                           search: str = "auto") -> list[tuple[int, int]]:
         """Mark ranges [begin, end) of a part that may hold matching rows.
 
-        `primary_index` has one row per mark plus the final mark (the last row's key)."""
+        `primary_index` has one row per mark plus the final mark (the last row's key), its
+        columns in key order. ``search="exclusion"`` skips the binary-search shortcut."""
         if n_marks <= 0:
             return []
         if self.rpn == [FALSE]:
@@ -636,7 +642,7 @@ class KeyCondition:
         if len(key_cols[0]) < n_marks + 1:
             return [(0, n_marks)]
         vals = self._points(key_cols)
-        found = self._binary_search(vals, n_marks)
+        found = self._binary_search(vals, n_marks) if search == "auto" else None
         if found is not None:
             return found
         eq = self._equalities(key_cols)
@@ -709,17 +715,17 @@ class KeyCondition:
         return kc.may_be_true_in_hyperrectangle([(v, v) for v in partition_value])
 
     def _where_ast(self):
-        return getattr(self, "_where", None)
+        return self._where
 
     def may_match_part(self, part) -> bool:
         """Part pruning for `for_table` conditions: minmax index, then partition value."""
         where = self._where_ast()
         if where is None:
             return True
-        if getattr(self, "_minmax_kc", None) is None:
-            cols = [c for c in getattr(self, "_partition_columns", []) if c in self.schema]
+        if self._minmax_kc is None:
+            cols = [c for c in self._partition_columns if c in self.schema]
             self._minmax_kc = KeyCondition(where, [_identifier(c) for c in cols], self.schema) if cols else False
-            exprs = getattr(self, "_partition_exprs", [])
+            exprs = self._partition_exprs
             self._partition_kc = KeyCondition(where, exprs, self.schema) if exprs else False
         if self._minmax_kc and part.minmax and not self._minmax_kc.always_unknown:
             cols = [self._minmax_kc_col(i) for i in range(len(self._minmax_kc.keys))]
