@@ -346,3 +346,24 @@ def test_sort_permutation_equals_full_lexsort(seed):
         expected = sorted(range(n), key=lambda i: tuple(rows[i][j] for j in order))
         perm = sort_permutation([cols[j] for j in order], n)
         assert (list(range(n)) if perm is None else perm.tolist()) == expected
+
+
+# ---------------------------------------------------------------------------- TTL
+
+
+def test_ttl_merges_drop_expired_rows_and_whole_parts(db):
+    t = db.create_table("t", schema="ts DateTime, k UInt32", order_by="k", ttl="ts + INTERVAL 1 DAY")
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    old = (now - dt.timedelta(days=3)).strftime("%Y-%m-%d %H:%M:%S")
+    fresh = (now + dt.timedelta(days=3)).strftime("%Y-%m-%d %H:%M:%S")
+    db.insert("t", {"ts": [old, old], "k": [1, 2]})              # all expired
+    db.insert("t", {"ts": [old, fresh], "k": [3, 4]})            # half expired
+    assert t.read().num_rows == 4                                # TTL acts in merges, not reads
+    assert t.merge_once() is True and "TTL" in t.last_merge_decision
+    assert t.merge_once() is True and "TTL" in t.last_merge_decision
+    assert sorted(t.read()["k"].to_pylist()) == [4]
+    while t.merge_once():
+        pass
+    assert [p["rows"] for p in t.parts()] == [1]                 # the emptied part was retired
+    t.optimize(final=True)
+    assert t.read()["k"].to_pylist() == [4]
