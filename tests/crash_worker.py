@@ -6,7 +6,7 @@ Creates table ``t`` if needed, then inserts batch after batch; batch ``RUN_ID * 
 :func:`batch_rows` rows ``(batch, seq)`` for ``seq`` in ``range(n)``, all in one partition
 (``p = batch % 3``), so each insert is one atomic part. After ``db.insert`` returns it prints
 ``ACK <batch>`` and flushes: from then on the batch must survive ``kill -9``. Between inserts it
-runs explicit merges (``optimize``) and lightweight deletes of nothing, and the background worker
+runs explicit merges (``optimize``) and lightweight deletes that match nothing, and the background worker
 merges too, so the kill lands anywhere in insert, commit, merge, rename or cleanup.
 """
 
@@ -53,6 +53,8 @@ def main() -> None:
             db.optimize("t", final=False)
         elif r < 0.2:
             db.optimize("t", final=True, partition=rng.randrange(3))
+        elif r < 0.25:
+            db.delete("t", "batch = 7")     # matches nothing; exercises mutation commits under kill
 
 
 if __name__ == "__main__":
