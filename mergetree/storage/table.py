@@ -6,9 +6,10 @@ an inserted block (function names are the real ones below):
 1. :meth:`MergeTreeTable.insert` gets a :class:`~mergetree.column.Block` (``Database.insert`` made it
    from dicts / columns / NDJSON with ``convert.rows_to_block``).
 2. :meth:`_sort_and_split` evaluates the partition key and the sorting key with
-   ``exec.expression.evaluate`` and sorts the block once with ``np.lexsort`` on
-   ``(partition key, sorting key)`` (stable), which both sorts every partition by the key and
-   groups the rows of one partition together; it yields one sorted sub-block per partition.
+   ``exec.expression.evaluate`` and sorts the block once by ``(partition key, sorting key)``
+   (:func:`sort_permutation`: a stable lexsort that ranks string keys only where the numeric
+   prefix ties), which both sorts every partition by the key and groups the rows of one
+   partition together; it yields one sorted sub-block per partition.
 3. Per partition (insert is atomic per partition, as in ClickHouse): :meth:`_delay_insert_if_needed`
    applies back-pressure (``parts_to_delay_insert`` / ``parts_to_throw_insert``), the engine's merging
    rule is applied inside the block when ``optimize_on_insert`` (Replacing/Summing/Collapsing), and
