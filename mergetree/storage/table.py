@@ -43,6 +43,21 @@ for short bookkeeping (plus one rename and one directory fsync); ``_merge_lock``
 operations that replace parts (merges, OPTIMIZE, DELETE, DROP PARTITION): at most one runs per table,
 so a lightweight delete can never race a merge of the parts it masks. Inserts and reads never wait
 for a merge.
+
+Empty parts: a merge whose rows were all deleted or expired, and DROP PARTITION / TRUNCATE, publish
+an *empty* part covering the replaced block range. It makes the change atomic and durable (after a
+crash, recovery drops the parts it covers) and is retired by :meth:`cleanup_outdated` once the parts
+it covers are gone from disk.
+
+Simplifications against ClickHouse, with reasons:
+
+* One merge at a time per table (``_merge_lock``) instead of concurrent merges on disjoint ranges:
+  simpler to reason about, and a Python merge already keeps a core busy.
+* Outdated parts are removed as soon as no snapshot holds them (``old_parts_lifetime`` = 0, like
+  chDB): every commit fsyncs, so there is no unsynced merge result to fall back from.
+* Startup re-hashes every file (``verify_checksums_on_open``; ClickHouse compares sizes only), and a
+  broken part goes to ``detached/broken_<name>`` (ClickHouse: ``broken-on-start_<name>``).
+* Back-pressure defaults are ClickHouse's pre-23.6 values, 150 / 300 parts per partition.
 """
 
 from __future__ import annotations
