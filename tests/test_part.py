@@ -505,3 +505,16 @@ def test_extra_file_names_that_would_clash_are_refused(tmp_path, fname):
     with pytest.raises(BadArgumentsError, match="reserved or invalid"):
         write_part(tmp_path / "tmp_e", Block({"x": fixed("UInt8", [1])}), primary_key=Block(),
                    partition_value=(), minmax={}, extra_files={fname: b""})
+
+
+def test_ranges_sharing_a_block_decode_it_once(tmp_path):
+    n = 10_000
+    block = Block({"x": fixed("UInt64", np.random.default_rng(2).integers(0, 2**63, n))})
+    part = write(tmp_path, block, index_granularity=10, codecs={"x": "NONE"})    # 80 B granules: 820 per block
+    stats = ReadStats()
+    got = part.read(["x"], [(1, 2), (5, 7), (100, 101)], stats=stats)
+    assert got["x"].values.tolist() == block["x"].values[np.r_[10:20, 50:70, 1000:1010]].tolist()
+    assert stats.blocks == 1 and stats.marks == 4
+    stats2 = ReadStats()
+    part.read(["x"], [(0, 1), (900, 901)], stats=stats2)                           # different blocks
+    assert stats2.blocks == 2

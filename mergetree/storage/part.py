@@ -272,29 +272,28 @@ class DataPart:
         except FileNotFoundError:
             raise self._corrupt(bin_name, f"column {column}: file is missing") from None
         size = len(mv)
+        offs, ins = marks["block_offset"], marks["offset_in_block"]
         try:
-            for a, b in ranges:
-                ca, ia = int(marks["block_offset"][a]), int(marks["offset_in_block"][a])
-                cb, ib = int(marks["block_offset"][b]), int(marks["offset_in_block"][b])
-                end = cb
-                if ib:   # mark b points inside a block: that block is needed too
-                    if cb + BLOCK_HEADER_SIZE > size:
-                        raise BlockCorruptedError(f"truncated block header at offset {cb} (file has {size} bytes)")
-                    end = cb + BLOCK_HEADER_SIZE + int.from_bytes(mv[cb + 10:cb + 14], "little")
+            for group in _group_ranges(ranges, offs, ins, mv, size):
+                ca = int(offs[group[0][0]])
+                end = max(_region_end(b, offs, ins, mv, size) for _, b in group)
                 if end < ca:
-                    raise BlockCorruptedError(f"marks {a}..{b} go backwards ({ca} > {end})")
+                    raise BlockCorruptedError(f"marks {group[0][0]}..{group[-1][1]} go backwards ({ca} > {end})")
                 if end > size:
                     raise BlockCorruptedError(f"file ends at {size}, marks need {end} bytes")
                 decoded = decode_blocks(mv, ca, end)
-                stop = len(decoded)
-                if ib:   # the last block is only needed up to mark b's offset
-                    stop = len(decoded) - int.from_bytes(mv[cb + 14:cb + 18], "little") + ib
-                if not 0 <= ia <= stop <= len(decoded):
-                    raise BlockCorruptedError(f"mark offsets {ia}..{stop} outside decoded {len(decoded)} bytes")
+                starts = _decoded_block_starts(mv, ca, end)   # block offset -> position in decoded
+                starts[end] = len(decoded)
                 stats.bytes_read += end - ca
                 stats.bytes_decompressed += len(decoded)
-                stats.blocks += _count_blocks(mv, ca, end)
-                pieces.append(decoded[ia:stop])
+                stats.blocks += len(starts) - 1
+                for a, b in group:
+                    pa = _mark_position(a, offs, ins, starts)
+                    pb = _mark_position(b, offs, ins, starts)
+                    if not 0 <= pa <= pb <= len(decoded):
+                        raise BlockCorruptedError(f"marks {a}..{b} point to bytes {pa}..{pb} outside the "
+                                                  f"{len(decoded)} decoded bytes")
+                    pieces.append(decoded[pa:pb])
         except BlockCorruptedError as e:
             raise self._corrupt(bin_name, f"column {column}: {e}") from None
         finally:
@@ -350,12 +349,49 @@ class DataPart:
         return f"DataPart({self.name!r}, rows={getattr(self, 'rows', '?')}, marks={getattr(self, 'marks', '?')})"
 
 
-def _count_blocks(buf, start: int, end: int) -> int:
-    n, pos = 0, start
+def _region_end(m: int, offs, ins, mv, size: int) -> int:
+    """End (in the .bin) of the compressed bytes needed to read up to mark ``m``."""
+    cb, ib = int(offs[m]), int(ins[m])
+    if not ib:
+        return cb
+    if cb + BLOCK_HEADER_SIZE > size:   # mark m points inside a block: that block is needed too
+        raise BlockCorruptedError(f"truncated block header at offset {cb} (file has {size} bytes)")
+    return cb + BLOCK_HEADER_SIZE + int.from_bytes(mv[cb + 10:cb + 14], "little")
+
+
+def _group_ranges(ranges, offs, ins, mv, size: int):
+    """Split sorted mark ranges into groups whose compressed regions share a block.
+
+    Each group is decoded once, so two ranges in the same compressed block (small granules
+    share 64 KiB blocks) do not decompress it twice.
+    """
+    group: list[tuple[int, int]] = []
+    group_end = -1
+    for a, b in ranges:
+        if group and int(offs[a]) >= group_end:
+            yield group
+            group = []
+        group.append((a, b))
+        group_end = max(group_end, _region_end(b, offs, ins, mv, size))
+    if group:
+        yield group
+
+
+def _decoded_block_starts(buf, start: int, end: int) -> dict[int, int]:
+    """Offset of every block in ``buf[start:end]`` -> where its bytes start once decoded."""
+    out, pos, at = {}, start, 0
     while pos < end:
+        out[pos] = at
+        at += int.from_bytes(buf[pos + 14:pos + 18], "little")
         pos += BLOCK_HEADER_SIZE + int.from_bytes(buf[pos + 10:pos + 14], "little")
-        n += 1
-    return n
+    return out
+
+
+def _mark_position(m: int, offs, ins, starts: dict[int, int]) -> int:
+    pos = starts.get(int(offs[m]))
+    if pos is None:
+        raise BlockCorruptedError(f"mark {m} points to offset {int(offs[m])}, which is not a block start")
+    return pos + int(ins[m])
 
 
 def _map_file(path: Path):
