@@ -367,3 +367,9 @@ def test_ttl_merges_drop_expired_rows_and_whole_parts(db):
     assert [p["rows"] for p in t.parts()] == [1]                 # the emptied part was retired
     t.optimize(final=True)
     assert t.read()["k"].to_pylist() == [4]
+
+
+def test_insert_whose_rows_cancel_writes_no_part(db):
+    t = db.create_table("c", schema="k UInt8, sign Int8", engine="CollapsingMergeTree(sign)", order_by="k")
+    db.insert("c", {"k": [1, 1], "sign": [1, -1]})
+    assert t.parts() == [] and t.read().num_rows == 0

@@ -311,6 +311,8 @@ class MergeTreeTable:
         for partition_value, pid, sub in self._sort_and_split(block):
             self._delay_insert_if_needed(pid)
             sub = self._optimize_on_insert(sub)
+            if sub.num_rows == 0:      # e.g. +1/-1 rows that cancelled inside the block
+                continue
             tmp = self._write_temporary_part(sub, partition_value)
             names.append(self._commit_part(tmp, pid))
         return names
@@ -392,7 +394,7 @@ class MergeTreeTable:
     def _minmax(self, block) -> dict[str, tuple]:
         """min and max of every column the partition key reads (the part's minmax index)."""
         out = {}
-        for name in self.metadata.partition_columns:
+        for name in self.metadata.partition_columns if block.num_rows else []:
             col = block[name]
             order = _lexsort(_order_keys([col]), len(col))
             lo, hi = (0, len(col) - 1) if order is None else (int(order[0]), int(order[-1]))
