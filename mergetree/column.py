@@ -322,10 +322,9 @@ class StringColumn(Column):
         return len(self.offsets) - 1
 
     def take(self, indices) -> "StringColumn":
-        idx = _as_indices(indices)
-        starts = self.offsets[:-1][idx]
-        offsets, pos = _ranged_positions(starts, self.offsets[1:][idx] - starts)
-        return StringColumn(self.type, offsets, self.data[pos])
+        from mergetree.kernels.strings import gather_strings
+        offsets, data = gather_strings(self.offsets, self.data, _as_indices(indices))
+        return StringColumn(self.type, offsets, data)
 
     def filter(self, mask) -> "StringColumn":
         m = _as_mask(mask, len(self))

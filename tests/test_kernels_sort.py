@@ -118,10 +118,43 @@ def test_equal_rows(pairs):
 @given(st.lists(st.binary(max_size=6), min_size=1, max_size=30), st.data())
 @settings(max_examples=60, deadline=None)
 def test_gather_strings(items, data):
-    idx = data.draw(st.lists(st.integers(0, len(items) - 1), max_size=40))
-    offsets, buf = kstr.gather_strings(*layout(items), np.array(idx, np.int64))
-    assert offsets.tolist() == layout([items[i] for i in idx])[0].tolist()
-    assert buf.tobytes() == b"".join(items[i] for i in idx)
+    idx = np.array(data.draw(st.lists(st.integers(0, len(items) - 1), max_size=40)), np.int64)
+    offsets, buf = kstr.gather_strings(*layout(items), idx)
+    twin_offsets, twin_buf = kstr.gather_strings_numpy(*layout(items), idx)
+    assert offsets.tolist() == twin_offsets.tolist() == layout([items[i] for i in idx])[0].tolist()
+    assert buf.tobytes() == twin_buf.tobytes() == b"".join(items[i] for i in idx)
+
+
+@given(st.lists(st.binary(max_size=10), max_size=60))
+@settings(max_examples=80, deadline=None)
+def test_group_strings_matches_twin(items):
+    offsets, data = layout(items)
+    ids, first = kstr.group_strings(offsets, data)
+    twin_ids, twin_first = kstr.group_strings_numpy(offsets, data)
+    assert ids.tolist() == twin_ids.tolist() and first.tolist() == twin_first.tolist()
+    seen: dict[bytes, int] = {}
+    assert ids.tolist() == [seen.setdefault(b, len(seen)) for b in items]
+
+
+def test_group_strings_large_all_distinct():
+    items = [str(i * 7919 % 20011).encode() for i in range(20000)]
+    ids, first = kstr.group_strings(*layout(items))
+    seen: dict[bytes, int] = {}
+    assert ids.tolist() == [seen.setdefault(b, len(seen)) for b in items]
+    assert first.tolist() == [items.index(b) for b in seen]
+
+
+@pytest.mark.parametrize("distinct", [3, 700, 100_000])
+def test_dense_rank_large_columns_both_strategies(distinct):
+    """>= 1024 rows: hash grouping when few distinct values, direct sort when most are distinct."""
+    rng = np.random.default_rng(distinct)
+    pool = [rng.integers(0, 4, rng.integers(0, 20)).astype(np.uint8).tobytes() + b"x" * int(rng.integers(0, 2))
+            for _ in range(min(distinct, 5000))]
+    items = [pool[i] for i in rng.integers(0, len(pool), 5000)]
+    offsets, data = layout(items)
+    ranks = kstr.dense_rank_sequences(offsets, data)
+    assert ranks.tolist() == python_dense_ranks(items)
+    assert ranks.tolist() == kstr.dense_rank_sequences_numpy(offsets, data).tolist()
 
 
 @given(st.lists(st.tuples(st.integers(0, 3), st.integers(-2, 2), st.integers(0, 1)), max_size=80))
