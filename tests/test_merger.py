@@ -145,3 +145,16 @@ def test_merged_parts_match_engine_semantics(tmp_path_factory, parts, engine):
     want = reference(engine, [r for p in parts for r in p])
     assert sorted(rows) == sorted(want)
     assert [r[:2] for r in rows] == sorted(r[:2] for r in rows)  # sorted by key
+
+
+def test_final_block_with_and_without_bounds(tmp_path):
+    spec = {"k": "UInt32", "v": "String", "sign": "Int8"}
+    meta = make_meta(spec, ["k"], "CollapsingMergeTree", ["sign"])
+    parts = [[(2, "x", 1), (1, "a", -1)], [(1, "b", 1), (3, "y", 1)], [(2, "x", -1)]]
+    blocks = [block(spec, rows) for rows in parts]
+    blocks = [b.take(b.sort_permutation(["k"])) for b in blocks]
+    bounds = np.cumsum([0] + [b.num_rows for b in blocks])
+    b = Block.concat(blocks)
+    want = [(1, "b", 1), (3, "y", 1)]  # key 1: -1 then +1 -> FINAL keeps the +1; key 2 cancels
+    assert merger.final_block(b, meta).to_pylist_rows() == want
+    assert merger.final_block(b, meta, bounds=bounds).to_pylist_rows() == want

@@ -281,7 +281,14 @@ def merge_parts(parts, tmp_dir=None, new_info=None, metadata=None, *, final: boo
                        [p.name for p in parts], time.perf_counter() - t0)
 
 
-def final_block(block, metadata, *, sort_key_fn: SortKeyFn | None = None):
-    """SELECT ... FINAL over rows of several parts (concatenated in block-number order, masks applied)."""
-    out, _, _, _ = merge_blocks(block, metadata, final=True, sort_key_fn=sort_key_fn, apply_ttl=False)
+def final_block(block, metadata, *, sort_key_fn: SortKeyFn | None = None, bounds=None):
+    """SELECT ... FINAL over rows of several parts (concatenated in block-number order, masks applied).
+
+    Pass `bounds` (rows of part i at ``bounds[i]:bounds[i+1]``, each part's rows still in key
+    order, e.g. after granule pruning) to use the k-way merge instead of a full sort.
+    """
+    if bounds is not None:
+        bounds = np.asarray(bounds, dtype=np.int64)
+    out, _, _, _ = merge_blocks(block, metadata, final=True, sort_key_fn=sort_key_fn, apply_ttl=False,
+                                bounds=bounds)
     return out
