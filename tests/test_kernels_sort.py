@@ -141,7 +141,10 @@ def test_group_strings_large_all_distinct():
     ids, first = kstr.group_strings(*layout(items))
     seen: dict[bytes, int] = {}
     assert ids.tolist() == [seen.setdefault(b, len(seen)) for b in items]
-    assert first.tolist() == [items.index(b) for b in seen]
+    first_index: dict[bytes, int] = {}
+    for i, b in enumerate(items):
+        first_index.setdefault(b, i)
+    assert first.tolist() == list(first_index.values())
 
 
 @pytest.mark.parametrize("distinct", [3, 700, 100_000])
