@@ -54,9 +54,13 @@ SPECS = [C.CodecSpec("LZ4"), C.CodecSpec("ZSTD", 3), C.CodecSpec("NONE"), C.Code
          C.CodecSpec("LZ4", None, True), C.CodecSpec("ZSTD", 1, True)]
 
 
+NATIVE = [False] + ([True] if kern.NATIVE_DECODER else [])
+
+
+@pytest.mark.parametrize("native", NATIVE, ids=lambda v: "native" if v else "python")
 @pytest.mark.parametrize("spec", SPECS, ids=str)
 @pytest.mark.parametrize("dtype", [np.uint8, np.int16, np.int32, np.uint64, np.float64])
-def test_block_round_trip(spec, dtype):
+def test_block_round_trip(spec, dtype, native):
     rng = np.random.default_rng(1)
     info = np.iinfo(dtype) if np.issubdtype(dtype, np.integer) else None
     if info is not None:
@@ -70,7 +74,7 @@ def test_block_round_trip(spec, dtype):
     crc, method, filt, csize, dsize = C.read_block_header(block, 0)
     assert method == spec.method_byte and dsize == raw.nbytes and csize == len(block) - C.BLOCK_HEADER_SIZE
     assert filt == (vals.itemsize if spec.delta else 0)
-    out = C.decode_blocks(block, 0, len(block))
+    out = C.decode_blocks(block, 0, len(block), native=native)
     assert out.tobytes() == raw.tobytes()
 
 
@@ -90,16 +94,18 @@ def test_delta_by_hand():
     assert buf.tolist() == [5, 7, 7, 3, 255]
 
 
-def test_several_blocks_decode_into_one_buffer():
+@pytest.mark.parametrize("native", NATIVE, ids=lambda v: "native" if v else "python")
+def test_several_blocks_decode_into_one_buffer(native):
     parts = [np.arange(i * 100, i * 100 + 100, dtype=np.int64) for i in range(5)]
     specs = [C.CodecSpec("LZ4"), C.CodecSpec("ZSTD", 2, True), C.CodecSpec("NONE"),
              C.CodecSpec("LZ4", None, True), C.CodecSpec("ZSTD")]
     stream = b"".join(C.compress_block(p.view(np.uint8), s, 8) for p, s in zip(parts, specs))
-    out = C.decode_blocks(stream, 0, len(stream)).view(np.int64)
+    out = C.decode_blocks(stream, 0, len(stream), native=native).view(np.int64)
     assert out.tolist() == list(range(500))
     # a sub-range starting at the second block
     second = len(C.compress_block(parts[0].view(np.uint8), specs[0], 8))
-    assert C.decode_blocks(stream, second, len(stream)).view(np.int64).tolist() == list(range(100, 500))
+    assert C.decode_blocks(stream, second, len(stream), native=native).view(np.int64).tolist() == \
+        list(range(100, 500))
 
 
 def test_empty_block():
@@ -107,15 +113,16 @@ def test_empty_block():
     assert C.decode_blocks(block, 0, len(block)).nbytes == 0
 
 
+@pytest.mark.parametrize("native", NATIVE, ids=lambda v: "native" if v else "python")
 @pytest.mark.parametrize("spec", SPECS, ids=str)
-def test_corruption_detected(spec):
+def test_corruption_detected(spec, native):
     raw = np.arange(4000, dtype=np.uint32).view(np.uint8)
     block = bytearray(C.compress_block(raw, spec, 4))
     for pos in (0, 5, 7, C.BLOCK_HEADER_SIZE + 3, len(block) - 1):
         bad = bytearray(block)
         bad[pos] ^= 0x10
         with pytest.raises(C.BlockCorruptedError):
-            C.decode_blocks(bytes(bad), 0, len(bad))
+            C.decode_blocks(bytes(bad), 0, len(bad), native=native)
     with pytest.raises(C.BlockCorruptedError, match="truncated|remain"):
         C.decode_blocks(bytes(block[:-5]), 0, len(block) - 5)
     with pytest.raises(C.BlockCorruptedError, match="truncated block header"):
@@ -269,3 +276,41 @@ def test_checksum_sensitive_to_every_byte_and_seed():
     assert kern.first_bad_block(buf, starts, sizes, seeds, expected) == -1
     expected[1] ^= np.uint64(1)
     assert kern.first_bad_block(buf, starts, sizes, seeds, expected) == 1
+
+
+def _forged_block(payload: bytes, method: int, filt: int, dsize: int) -> bytes:
+    """A block with a valid checksum but content that cannot decode as its header says."""
+    seed = C._seed(method, filt, len(payload), dsize)
+    chk = int(kern.checksum64(np.frombuffer(payload, np.uint8), np.uint64(seed)))
+    return C._HEADER.pack(chk, method, filt, len(payload), dsize) + payload
+
+
+@pytest.mark.parametrize("native", NATIVE, ids=lambda v: "native" if v else "python")
+@pytest.mark.parametrize("method, filt, payload, dsize, match", [
+    (C.METHOD_LZ4, 0, b"\xff\xff\xff", 100, "cannot decompress"),          # garbage LZ4
+    (C.METHOD_ZSTD, 0, b"not zstd at all", 100, "cannot decompress"),
+    (C.METHOD_NONE, 0, b"abc", 4, "cannot decompress|size"),
+    (0x55, 0, b"abc", 3, "unknown compression method 0x55"),
+    (C.METHOD_NONE, 3, b"abc", 3, "bad Delta width 3"),
+])
+def test_blocks_with_valid_checksum_but_bad_content(native, method, filt, payload, dsize, match):
+    block = _forged_block(payload, method, filt, dsize)
+    with pytest.raises(C.BlockCorruptedError, match=match):
+        C.decode_blocks(block, 0, len(block), native=native)
+
+
+@pytest.mark.skipif(not kern.NATIVE_DECODER, reason="native codec symbols not available")
+@pytest.mark.parametrize("seed", range(5))
+def test_native_decoder_matches_python_path(seed):
+    rng = np.random.default_rng(seed)
+    pieces, stream = [], b""
+    for _ in range(int(rng.integers(1, 12))):
+        width = int(rng.choice([1, 2, 4, 8]))
+        n = int(rng.integers(0, 3000))
+        vals = rng.integers(0, 50, n * width).astype(np.uint8)
+        spec = SPECS[int(rng.integers(0, len(SPECS)))]
+        pieces.append(vals)
+        stream += C.compress_block(vals, spec, width)
+    want = np.concatenate(pieces).tobytes()
+    assert C.decode_blocks(stream, 0, len(stream), native=True).tobytes() == want
+    assert C.decode_blocks(stream, 0, len(stream), native=False).tobytes() == want

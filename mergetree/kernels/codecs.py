@@ -6,6 +6,11 @@
 * :func:`gather_strings` -- ``out[i] = src[idx[i]]`` for strings (dictionary decoding, take).
 * :func:`prefix_sum_inplace` -- undo Delta: running sum with wrap-around in the array's unsigned
   dtype (about twice as fast as ``np.add.accumulate``).
+* :func:`decode_blocks_native` -- verify, decompress and un-Delta a run of compressed blocks straight
+  into one preallocated buffer, calling ``LZ4_decompress_safe`` / ``ZSTD_decompressDCtx`` of the C
+  libraries bundled in the ``lz4`` and ``zstandard`` packages (bound by symbol name with llvmlite;
+  :data:`NATIVE_DECODER` is False, and callers use the Python path, when the symbols are missing).
+  Its twin is the pure-Python loop in :func:`mergetree.storage.codecs.decode_blocks`.
 * :func:`checksum64` / :func:`first_bad_block` -- the 64-bit checksum of compressed blocks: four
   independent multiply-rotate lanes over 8-byte words, in the style of xxHash64 (same primes, own
   tail handling and finalisation, so not bit-compatible with it). ~9 GB/s here vs ~2 GB/s for
@@ -17,12 +22,16 @@ random arrays. Kernels are pure functions writing into caller-allocated outputs.
 
 from __future__ import annotations
 
+import glob
+import os
+
 import numba
 import numpy as np
+from numba import types
 
 __all__ = ["dict_encode_strings", "dict_encode_strings_numpy", "gather_strings", "gather_strings_numpy",
            "gather_offsets", "prefix_sum_inplace", "prefix_sum_inplace_numpy", "checksum64", "checksum64_numpy",
-           "first_bad_block"]
+           "first_bad_block", "decode_blocks_native", "NATIVE_DECODER"]
 
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
@@ -245,3 +254,95 @@ def checksum64_numpy(buf, seed) -> int:
     h = h * _P3 & _M64
     h ^= h >> 32
     return h
+
+
+# --------------------------------------------------------------------------- native block decoder
+
+def _load_native_codecs() -> bool:
+    """Make LZ4_decompress_safe / ZSTD_decompress / ZSTD_isError resolvable by symbol name."""
+    try:
+        import llvmlite.binding as llvm
+        import lz4.block._block as lz4_ext
+        import zstandard
+
+        zstd_libs = glob.glob(os.path.join(os.path.dirname(zstandard.__file__), "_cffi*.so"))
+        if not zstd_libs:
+            return False
+        llvm.load_library_permanently(lz4_ext.__file__)
+        llvm.load_library_permanently(zstd_libs[0])
+        for sym in ("LZ4_decompress_safe", "ZSTD_createDCtx", "ZSTD_freeDCtx", "ZSTD_decompressDCtx",
+                    "ZSTD_isError"):
+            if not llvm.address_of_symbol(sym):
+                return False
+        return True
+    except Exception:  # noqa: BLE001 - any failure means: use the Python path
+        return False
+
+
+NATIVE_DECODER = _load_native_codecs()
+
+_lz4_decompress_safe = types.ExternalFunction(
+    "LZ4_decompress_safe", types.int32(types.voidptr, types.voidptr, types.int32, types.int32))
+_zstd_create_dctx = types.ExternalFunction("ZSTD_createDCtx", types.voidptr())
+_zstd_free_dctx = types.ExternalFunction("ZSTD_freeDCtx", types.uint64(types.voidptr))
+_zstd_decompress_dctx = types.ExternalFunction(
+    "ZSTD_decompressDCtx", types.uint64(types.voidptr, types.voidptr, types.uint64, types.voidptr, types.uint64))
+_zstd_is_error = types.ExternalFunction("ZSTD_isError", types.uint32(types.uint64))
+
+STATUS_OK, STATUS_CHECKSUM, STATUS_DECOMPRESS, STATUS_METHOD, STATUS_FILTER = 0, 1, 2, 3, 4
+
+
+@numba.njit(nogil=True, cache=True)
+def decode_blocks_native(buf, pstarts, csizes, dsizes, methods, filters, seeds, expected, out):
+    """Decode blocks (payload at ``buf[pstarts[i]:pstarts[i] + csizes[i]]``) one after the other into ``out``.
+
+    Each block's checksum is verified first. Methods: 0x82 LZ4, 0x90 ZSTD, 0x02 NONE; filters:
+    Delta width (0 = none). Returns ``(status, block index)``: ``(0, -1)`` on success, otherwise
+    1 checksum mismatch, 2 decompression failure / size mismatch, 3 unknown method, 4 bad filter.
+    """
+    dctx = _zstd_create_dctx()          # one ZSTD context per call, freed on every path below
+    status = 0
+    bad = -1
+    at = 0
+    for b in range(pstarts.shape[0]):
+        p = pstarts[b]
+        c = csizes[b]
+        d = dsizes[b]
+        if checksum64(buf[p:p + c], seeds[b]) != expected[b]:
+            status = 1
+        else:
+            m = methods[b]
+            if m == 0x82:
+                r = _lz4_decompress_safe(buf[p:].ctypes.data, out[at:].ctypes.data, np.int32(c), np.int32(d))
+                if r != d:
+                    status = 2
+            elif m == 0x90:
+                r2 = _zstd_decompress_dctx(dctx, out[at:].ctypes.data, np.uint64(d), buf[p:].ctypes.data,
+                                           np.uint64(c))
+                if _zstd_is_error(r2) != 0 or r2 != np.uint64(d):
+                    status = 2
+            elif m == 0x02:
+                if c != d:
+                    status = 2
+                else:
+                    out[at:at + d] = buf[p:p + c]
+            else:
+                status = 3
+        if status == 0:
+            f = filters[b]
+            if f == 1:
+                prefix_sum_inplace(out[at:at + d])
+            elif f == 2 and d % 2 == 0:
+                prefix_sum_inplace(out[at:at + d].view(np.uint16))
+            elif f == 4 and d % 4 == 0:
+                prefix_sum_inplace(out[at:at + d].view(np.uint32))
+            elif f == 8 and d % 8 == 0:
+                prefix_sum_inplace(out[at:at + d].view(np.uint64))
+            elif f != 0:
+                status = 4
+        if status != 0:
+            bad = b
+            break
+        at += d
+    _zstd_free_dctx(dctx)
+    return status, bad

@@ -259,15 +259,21 @@ def read_block_header(buf, pos: int) -> tuple[int, int, int, int, int]:
     return _HEADER.unpack_from(buf, pos)
 
 
-def decode_blocks(buf, start: int, end: int, out: np.ndarray | None = None) -> np.ndarray:
+def decode_blocks(buf, start: int, end: int, out: np.ndarray | None = None, *,
+                  native: bool | None = None) -> np.ndarray:
     """Decode the consecutive blocks in ``buf[start:end]`` into one uint8 array.
 
     The decompressed size of every block is read from the headers first, so the output is
-    allocated once (or ``out`` is used when given and big enough) and every block is
-    decompressed straight to its place. Raises :class:`BlockCorruptedError` naming the offset of
-    a block that is truncated, fails its checksum or does not decode.
+    allocated once (or ``out`` is used when given and big enough). Raises
+    :class:`BlockCorruptedError` naming the offset of a block that is truncated, fails its
+    checksum or does not decode.
+
+    Two implementations with the same contract: the numba kernel
+    :func:`mergetree.kernels.codecs.decode_blocks_native` (checksum + LZ4/ZSTD C call + Delta per
+    block, decompressing straight into ``out``; used when available) and the Python loop below
+    (python-lz4 / zstandard objects, one extra copy per block). ``native`` forces one of them.
     """
-    from mergetree.kernels.codecs import first_bad_block
+    from mergetree.kernels import codecs as kernels
 
     mv = memoryview(buf)
     headers = []
@@ -281,16 +287,34 @@ def decode_blocks(buf, start: int, end: int, out: np.ndarray | None = None) -> n
         headers.append((pos, chk, method, filt, csize, dsize))
         total += dsize
         pos += BLOCK_HEADER_SIZE + csize
-    if headers:  # verify every block's checksum in one kernel call, before decompressing anything
-        arr = np.frombuffer(mv, np.uint8)
-        bad = first_bad_block(arr, np.array([h[0] + BLOCK_HEADER_SIZE for h in headers], np.int64),
-                              np.array([h[4] for h in headers], np.int64),
-                              np.array([_seed(h[2], h[3], h[4], h[5]) for h in headers], np.uint64),
-                              np.array([h[1] for h in headers], np.uint64))
-        if bad >= 0:
-            raise BlockCorruptedError(f"checksum mismatch in compressed block at offset {headers[bad][0]}")
     if out is None or out.nbytes < total:
         out = np.empty(total, np.uint8)
+    if not headers:
+        return out[:0]
+    arr = np.frombuffer(mv, np.uint8)
+    pstarts = np.array([h[0] + BLOCK_HEADER_SIZE for h in headers], np.int64)
+    csizes = np.array([h[4] for h in headers], np.int64)
+    seeds = np.array([_seed(h[2], h[3], h[4], h[5]) for h in headers], np.uint64)
+    expected = np.array([h[1] for h in headers], np.uint64)
+    if native is None:
+        native = kernels.NATIVE_DECODER
+    if native:
+        status, b = kernels.decode_blocks_native(
+            arr, pstarts, csizes, np.array([h[5] for h in headers], np.int64),
+            np.array([h[2] for h in headers], np.uint8), np.array([h[3] for h in headers], np.uint8),
+            seeds, expected, out)
+        if status:
+            pos, _, method, filt = headers[b][:4]
+            reason = {kernels.STATUS_CHECKSUM: "checksum mismatch in compressed block",
+                      kernels.STATUS_DECOMPRESS: "cannot decompress block",
+                      kernels.STATUS_METHOD: f"unknown compression method 0x{method:02x} in block",
+                      kernels.STATUS_FILTER: f"bad Delta width {filt} in block"}[status]
+            raise BlockCorruptedError(f"{reason} at offset {pos}")
+        return out[:total]
+    # Python path: verify every checksum in one kernel call, then decompress block by block
+    bad = kernels.first_bad_block(arr, pstarts, csizes, seeds, expected)
+    if bad >= 0:
+        raise BlockCorruptedError(f"checksum mismatch in compressed block at offset {headers[bad][0]}")
     at = 0
     for pos, chk, method, filt, csize, dsize in headers:
         p0 = pos + BLOCK_HEADER_SIZE
