@@ -20,7 +20,8 @@ from mergetree import types as T
 from mergetree.column import Block, column_from_numpy, column_from_values
 from mergetree.exec.expression import evaluate
 from mergetree.storage.key_condition import KeyCondition
-from sqlparse_ch.ast.expr import Between, BinaryOp, FunctionCall, Identifier, InList, IsNull, Literal, UnaryOp
+from sqlparse_ch.ast.expr import (Between, BinaryOp, FunctionCall, Identifier, InList, Interval, IsNull, Literal,
+                                  UnaryOp)
 
 L, I = Literal, Identifier
 
@@ -119,7 +120,8 @@ def conditions(draw, block: Block, tz, depth=3):
 
     def atom():
         kind = draw(st.sampled_from(["ts", "date", "hour", "user", "n", "in", "between", "prefix", "like",
-                                     "unknown", "const", "isnull", "ndiv"]))
+                                     "unknown", "const", "isnull", "ndiv", "nchain", "nchain", "tschain",
+                                     "tschain", "nraw", "nraw"]))
         op = draw(st.sampled_from(["=", "!=", "<", "<=", ">", ">="]))
         swap = draw(st.booleans())
 
@@ -139,6 +141,26 @@ def conditions(draw, block: Block, tz, depth=3):
         if kind == "n":
             return cmp(draw(st.sampled_from([I("n"), B("+", I("n"), L(1)), UnaryOp("-", I("n")),
                                              B("*", I("n"), L(-2))])), L(draw(st.integers(-7, 7))))
+        if kind == "nraw":
+            return cmp(I("n"), L(draw(st.integers(-7, 7))))
+        if kind == "nchain":  # decreasing and non-trivial monotonic chains over n
+            e = draw(st.sampled_from([UnaryOp("-", I("n")), B("*", I("n"), L(-2)), UnaryOp("-", B("+", I("n"), L(1))),
+                                      F("intDiv", I("n"), L(-2)), B("-", L(3), I("n")), F("toInt64", I("n")),
+                                      # wraps around for n >= 5: monotonic only piecewise
+                                      B("+", F("toInt64", I("n")), L(9223372036854775803))]))
+            if isinstance(e, BinaryOp) and e.op == "+" and isinstance(e.right, Literal) and e.right.value > 2**62:
+                return cmp(e, L(9223372036854775803 + draw(st.integers(-8, 4))))
+            return cmp(e, L(draw(st.integers(-8, 8))))
+        if kind == "tschain":
+            c = ts_const()
+            e, c = draw(st.sampled_from([
+                (B("+", I("ts"), Interval(L(5), "HOUR")), F("toDateTime", c)),
+                (B("-", I("ts"), Interval(L(1), "DAY")), F("toDateTime", c)),
+                (F("toUnixTimestamp", I("ts")), F("toUnixTimestamp", F("toDateTime", c))),
+                (UnaryOp("-", F("toUnixTimestamp", I("ts"))), UnaryOp("-", F("toUnixTimestamp", F("toDateTime", c)))),
+                (F("toYYYYMMDD", I("ts")), F("toYYYYMMDD", F("toDateTime", c))),
+                (F("toMonday", I("ts")), F("toMonday", F("toDateTime", c)))]))
+            return cmp(e, c)
         if kind == "ndiv":
             return cmp(F("intDiv", I("n"), L(4)), L(draw(st.integers(-3, 3))))
         if kind == "in":
@@ -180,7 +202,7 @@ def conditions(draw, block: Block, tz, depth=3):
 SCHEMA_TZ = [None, "Asia/Kolkata", "America/New_York"]
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.data())
 def test_pruning_never_drops_a_matching_row(data):
     tz = data.draw(st.sampled_from(SCHEMA_TZ))
@@ -358,3 +380,18 @@ def test_constant_conditions_and_unknowns():
     assert KeyCondition(B("AND", B("=", I("y"), L(1)), B("<", I("x"), L(5))), [I("x")],
                         schema).select_mark_ranges(index, 2) == [(0, 1)]
     assert KeyCondition(B("=", I("x"), L(None)), [I("x")], schema).select_mark_ranges(index, 2) == []
+
+
+def test_wrapping_chain_is_not_trusted_across_the_wrap():
+    # toInt64(n) + C wraps around between n = 4 and n = 5: granule [4, 5] must not be pruned
+    index = _index(n=(T.Int64, [3, 4, 5, 6]))
+    c = 9223372036854775803
+    kc = KeyCondition(B("=", B("+", I("n"), L(c)), L(c + 4)), [I("n")], {"n": T.Int64})
+    assert kc.select_mark_ranges(index, 3, search="exclusion") == [(0, 2)]
+
+
+def test_decreasing_key_expression_flips_relaxed_atoms():
+    # key -n sorted ascending means n descending; n < 0 implies -n > 0
+    index = _index(k=(T.Int16, [-5, -2, 0, 3, 6]))
+    kc = KeyCondition(B("<", I("n"), L(0)), [UnaryOp("-", I("n"))], {"n": T.Int8})
+    assert kc.select_mark_ranges(index, 4) == [(1, 4)]
