@@ -18,8 +18,15 @@ All integers little-endian; the header is 18 bytes (:data:`BLOCK_HEADER_SIZE`).
 Codec text follows ClickHouse: ``CODEC(Delta, ZSTD(3))``, ``LZ4``, ``ZSTD``, ``LZ4HC(9)``,
 ``NONE``. ``Delta``/``Delta(n)`` stores differences between consecutive values of the stream
 (reinterpreted as unsigned integers of the element width, so it is lossless for any fixed-width
-type and wraps around like C); decoding is one ``np.cumsum`` in place. Delta is applied only to
-streams of fixed-width *values* (not to string bytes, lengths or null maps).
+type and wraps around like C); decoding is one prefix sum in place. Delta is applied only to
+streams of fixed-width *values* (not to string bytes, lengths or null maps); the writer chooses
+it automatically for sorted integer columns (see :mod:`mergetree.storage.part_writer`).
+
+Reading (:func:`decode_blocks`): the headers of the needed blocks are parsed first, the output
+buffer is allocated once, and one numba call verifies each block's checksum, decompresses it
+straight into its place in the buffer (the C decompressors bundled in the ``lz4`` and
+``zstandard`` packages, called by symbol) and undoes Delta. A pure-Python path (python-lz4 /
+zstandard objects, one extra copy per block) is the fallback and the tested twin.
 
 Dictionary encoding (:func:`dictionary_encode`) turns a String stream into a dictionary of
 distinct values plus integer codes when that pays off (:func:`dictionary_pays_off`); the part
