@@ -518,3 +518,13 @@ def test_ranges_sharing_a_block_decode_it_once(tmp_path):
     stats2 = ReadStats()
     part.read(["x"], [(0, 1), (900, 901)], stats=stats2)                           # different blocks
     assert stats2.blocks == 2
+
+
+@pytest.mark.parametrize("file", ["columns.txt", "serialization.json", "primary.idx", "partition.dat", "count.txt"])
+def test_garbage_metadata_is_corruption(tmp_path, file):
+    part = write(tmp_path, Block({"x": fixed("UInt8", [1, 2])}), name="all_8_8_0", key=("x",))
+    f = part.path / file
+    f.write_bytes(b"\xff\xfe" + b"\x00" * (f.stat().st_size - 2))       # same size, garbage content
+    with pytest.raises(CorruptedPartError) as e:
+        DataPart.open(part.path)
+    assert e.value.file == file and e.value.part == "all_8_8_0"

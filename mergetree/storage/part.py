@@ -97,6 +97,8 @@ class DataPart:
             return (self.path / file).read_text()
         except FileNotFoundError:
             raise self._corrupt(file, "file is missing") from None
+        except UnicodeDecodeError as e:
+            raise self._corrupt(file, f"not UTF-8 text: {e}") from None
 
     def _load(self, verify: bool) -> None:
         from mergetree.types import parse_type
