@@ -315,6 +315,7 @@ def test_partition_given_as_value_text_or_id(db):
     assert t.drop_partition((dt.date(2024, 5, 2), "a")) == 1
     [left] = t.parts()
     assert left["partition_value"] == (dt.date(2024, 5, 1), "b")
+    assert left["partition"] == "('2024-05-01','b')"          # as system.parts prints it (chDB 26.9)
     assert t.drop_partition(left["partition_id"]) == 1                  # by id
     assert t.read().num_rows == 0
 

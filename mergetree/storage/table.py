@@ -1052,9 +1052,15 @@ def _empty_block(metadata: TableMetadata, names: list[str]):
 
 
 def _partition_text(value) -> str:
-    """system.parts.partition: the partition value as ClickHouse prints it."""
+    """system.parts.partition as ClickHouse prints it (observed in 26.9): ``202401``, ``2024-05-01``,
+    ``x`` for one value; ``('2024-05-01','b')`` for a tuple; ``tuple()`` without PARTITION BY."""
+    import datetime as _dt
+    import uuid as _uuid
+
     value = tuple(value)
     if not value:
         return "tuple()"
-    texts = [f"'{v}'" if isinstance(v, str) else str(v) for v in value]
-    return texts[0] if len(texts) == 1 else "(" + ", ".join(texts) + ")"
+    if len(value) == 1:
+        return str(value[0])
+    quoted = (str, _dt.date, _uuid.UUID)
+    return "(" + ",".join(f"'{v}'" if isinstance(v, quoted) else str(v) for v in value) + ")"
