@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mergetree import types as T
-from mergetree.column import Block, column_from_values
+from mergetree.column import Block, FixedColumn, column_from_values
 from mergetree.convert import (days_from_civil, numpy_to_column, parse_ndjson, parse_text_value, rows_to_block,
                                text_to_column, values_to_column)
 from mergetree.errors import ConversionError, SizesMismatchError
@@ -414,3 +414,57 @@ def test_numpy_to_column_errors_name_column():
     with pytest.raises(ConversionError) as err:
         numpy_to_column(T.UInt8, np.array([1, -1]), "n")
     assert err.value.column == "n" and err.value.row == 1
+
+
+# --- column -> text ----------------------------------------------------------------------------------
+
+TEXT_TYPES = {
+    "Int16": st.integers(-2 ** 15, 2 ** 15 - 1), "UInt64": st.integers(0, 2 ** 64 - 1),
+    "Float64": st.floats(), "Float32": st.floats(width=32), "Bool": st.booleans(),
+    "Date": st.dates(dt.date(1970, 1, 1), dt.date(2149, 6, 6)), "Date32": st.dates(dt.date(1900, 1, 1)),
+    "DateTime('Europe/Amsterdam')": st.integers(0, 2 ** 32 - 1), "DateTime": st.integers(0, 2 ** 32 - 1),
+    "DateTime64(3, 'America/New_York')": st.integers(-2 * 10 ** 12, 10 ** 13),
+    "DateTime64(0)": st.integers(-2 * 10 ** 9, 10 ** 10),
+    "Decimal(9, 3)": st.decimals(-999999, 999999, places=3, allow_nan=False),
+    "UUID": st.uuids(), "String": st.text(max_size=5), "FixedString(2)": st.text("ab", min_size=2, max_size=2),
+    "Nullable(Int8)": st.none() | st.integers(-128, 127), "LowCardinality(String)": st.sampled_from(["a", "b"]),
+    "Array(Nullable(String))": st.lists(st.none() | st.sampled_from(["x", "y'"]), max_size=3),
+}
+
+
+@given(st.data())
+@settings(max_examples=150, deadline=None)
+def test_column_to_text_equals_format_value(data):
+    from mergetree.convert import column_to_text
+    name = data.draw(st.sampled_from(sorted(TEXT_TYPES)))
+    t = T.parse_type(name)
+    values = data.draw(st.lists(TEXT_TYPES[name], max_size=20))
+    if isinstance(t, (T.DateTimeType, T.DateTime64Type)):  # drawn as raw seconds / ticks
+        col = FixedColumn(t, np.array(values, dtype=t.dtype))
+    else:
+        col = values_to_column(t, values)
+    expected = [None if v is None else t.format_value(v) for v in col.to_pylist()]
+    if isinstance(t, T.DateTime64Type):  # to_pylist stops at microseconds; compare raw ticks text
+        expected = [t.format_ticks(x) for x in col.values.tolist()]
+    assert column_to_text(col) == expected
+
+
+def test_column_to_text_matches_chdb():
+    chdb = pytest.importorskip("chdb")
+    from mergetree.convert import column_to_text
+    seconds = [0, 1, 1710052200, 1710054000, 1730611800, 1730615400, 4294967295, 1704164645]
+    cases = [
+        ("DateTime('America/New_York')", seconds, "toDateTime(x, 'America/New_York')"),
+        ("DateTime('Asia/Kolkata')", seconds, "toDateTime(x, 'Asia/Kolkata')"),
+        ("DateTime64(3, 'Europe/Amsterdam')", [-1500, 0, 1704164645123, 1711846800999],
+         "fromUnixTimestamp64Milli(toInt64(x), 'Europe/Amsterdam')"),
+        ("Date", [0, 19000, 65535], "toDate(x)"),
+        ("Date32", [-25567, 0, 120529], "toDate32(x)"),
+        ("Decimal(9, 3)", [-1500, 7, 0, 123456789], "toDecimal32(x / 1000, 3)"),
+    ]
+    for type_name, raw, expr in cases:
+        t = T.parse_type(type_name)
+        ours = column_to_text(FixedColumn(t, np.array(raw, dtype=t.dtype)))
+        sql = f"SELECT {expr} FROM (SELECT arrayJoin({raw}) AS x) SETTINGS session_timezone = 'UTC'"
+        theirs = str(chdb.query(sql, "TSVRaw")).split("\n")[:-1]
+        assert ours == theirs, type_name
