@@ -536,6 +536,7 @@ class MergeTreeTable:
         if final:   # FINAL: rows of equal keys meet in insertion (block number) order
             parts = sorted(parts, key=lambda p: (p.info.min_block, p.info.max_block))
         blocks = []
+        bounds = [0]          # rows of part i are bounds[i]:bounds[i+1] of the concatenation
         for part in parts:
             if part.rows == 0:
                 continue
@@ -557,6 +558,7 @@ class MergeTreeTable:
             if not final and where_ast is not None:
                 blk = blk.filter(_where_mask(where_ast, blk))
             blocks.append(blk)
+            bounds.append(bounds[-1] + blk.num_rows)
         if blocks:
             block = Block.concat(blocks) if len(blocks) > 1 else blocks[0]
         else:
@@ -564,7 +566,7 @@ class MergeTreeTable:
         if final and m.engine_name != "MergeTree":
             from mergetree.storage.merger import final_block
 
-            block = final_block(block, m)
+            block = final_block(block, m, bounds=bounds)     # k-way merge of the sorted runs
         if final and where_ast is not None:
             block = block.filter(_where_mask(where_ast, block))
         block = Block({c: block[c] for c in columns})
