@@ -109,22 +109,28 @@ def test_block_numbers_continue_after_reopen(tmp_path):
 # ---------------------------------------------------------------------------- back-pressure
 
 
-def test_too_many_parts_delays_then_refuses(db):
+def test_too_many_parts_delays_then_refuses(db, monkeypatch):
+    import time as time_module
+
+    sleeps = []
+    monkeypatch.setattr(time_module, "sleep", sleeps.append)
     t = db.create_table("t", schema="k UInt32", order_by="k",
-                        settings={"parts_to_delay_insert": 2, "parts_to_throw_insert": 3,
-                                  "max_delay_to_insert": 0.01})
-    for i in range(3):          # the third insert sees 2 parts: delayed, then accepted
+                        settings={"parts_to_delay_insert": 2, "parts_to_throw_insert": 4,
+                                  "max_delay_to_insert": 0.5, "min_delay_to_insert_ms": 10})
+    for i in range(4):          # inserts 3 and 4 see 2 and 3 parts: delayed, then accepted
         db.insert("t", {"k": [i]})
-    assert len(t.parts()) == 3
+    # ClickHouse's linear delay: max_delay * (parts - delay + 1) / (throw - delay)
+    assert sleeps == [0.5 * 1 / 2, 0.5 * 2 / 2]
+    assert len(t.parts()) == 4
     with pytest.raises(TooManyPartsError) as e:
         db.insert("t", {"k": [9]})
     msg = str(e.value)
-    assert "Too many parts (3)" in msg and "partition all" in msg and "parts_to_throw_insert=3" in msg
+    assert "Too many parts (4)" in msg and "partition all" in msg and "parts_to_throw_insert=4" in msg
     assert e.value.code == "TOO_MANY_PARTS"
-    assert len(t.parts()) == 3
+    assert len(t.parts()) == 4
     t.optimize(final=True)      # merging brings the partition back under the limit
     db.insert("t", {"k": [9]})
-    assert sorted(t.read()["k"].to_pylist()) == [0, 1, 2, 9]
+    assert sorted(t.read()["k"].to_pylist()) == [0, 1, 2, 3, 9]
 
 
 # ---------------------------------------------------------------------------- merges
