@@ -431,7 +431,9 @@ class MergeTreeTable:
         from mergetree.storage.part import DataPart
 
         with self._lock:
-            self._check_open()
+            if self._closed:
+                shutil.rmtree(tmp, ignore_errors=True)
+                self._check_open()
             n = self._allocate_block_number()
             info = PartInfo(pid, n, n, 0)
             final = self.path / info.name
