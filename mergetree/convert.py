@@ -104,10 +104,11 @@ def _local_to_utc_seconds(local: np.ndarray, tz: str | None) -> np.ndarray:
     if tz is None or tz == "UTC" or len(local) == 0:
         return local
     tzinfo = T.get_tzinfo(tz)
-    hours, inverse = np.unique(local // 3600, return_inverse=True)
-    offsets = np.empty(len(hours), np.int64)
-    for i, h in enumerate(hours.tolist()):
-        wall = _dt.datetime(1970, 1, 1) + _dt.timedelta(hours=h)
+    # zone transitions fall on quarter hours: one zoneinfo lookup per distinct quarter hour
+    quarters, inverse = np.unique(local // 900, return_inverse=True)
+    offsets = np.empty(len(quarters), np.int64)
+    for i, q in enumerate(quarters.tolist()):
+        wall = _dt.datetime(1970, 1, 1) + _dt.timedelta(seconds=q * 900)
         offsets[i] = int(wall.replace(tzinfo=tzinfo).utcoffset().total_seconds())
     return local - offsets[inverse.reshape(-1)]
 
@@ -485,11 +486,21 @@ def _fast_datetime_strings(strings: list[str], precision: int) -> tuple[np.ndarr
 def _datetime_column_ticks(t, values: list, tz: str | None, precision: int) -> np.ndarray:
     """Ticks (int64, UTC) of DateTime/DateTime64 values, vectorised where the shape allows."""
     n = len(values)
-    if n and all(type(v) is int for v in values):
+    scale = 10 ** precision
+    kind = type(values[0]) if n else None
+    if kind is int and all(type(v) is int for v in values):
         arr = np.array(values)
-        if arr.dtype.kind == "i":
-            return arr.astype(np.int64) * (10 ** precision) if precision else arr.astype(np.int64)
-    if n and all(type(v) is str for v in values):
+        if arr.dtype.kind == "i" and (not precision or np.abs(arr).max() <= (2 ** 63 - 1) // scale):
+            return arr.astype(np.int64) * scale
+    if kind is _dt.datetime and all(type(v) is _dt.datetime and v.tzinfo is None for v in values):
+        micros = np.array(values, dtype="datetime64[us]").astype(np.int64)  # naive = wall time in tz
+        secs, frac = np.divmod(micros, 1_000_000)
+        frac = frac // 10 ** (6 - precision) if precision <= 6 else frac * 10 ** (precision - 6)
+        return _local_to_utc_seconds(secs, tz) * scale + frac
+    if kind is _dt.date and all(type(v) is _dt.date for v in values):
+        days = np.array(values, dtype="datetime64[D]").astype(np.int64)
+        return _local_to_utc_seconds(days * 86400, tz) * scale
+    if kind is str and all(type(v) is str for v in values):
         lengths = np.fromiter(map(len, values), np.int64, n)
         out = np.empty(n, np.int64)
         done = np.zeros(n, bool)
@@ -501,7 +512,6 @@ def _datetime_column_ticks(t, values: list, tz: str | None, precision: int) -> n
                 continue
             ticks, utc = parsed
             if not utc:
-                scale = 10 ** precision
                 secs, frac = np.divmod(ticks, scale)
                 ticks = _local_to_utc_seconds(secs, tz) * scale + frac
             out[idx] = ticks

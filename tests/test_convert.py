@@ -468,3 +468,21 @@ def test_column_to_text_matches_chdb():
         sql = f"SELECT {expr} FROM (SELECT arrayJoin({raw}) AS x) SETTINGS session_timezone = 'UTC'"
         theirs = str(chdb.query(sql, "TSVRaw")).split("\n")[:-1]
         assert ours == theirs, type_name
+
+
+@given(st.lists(st.datetimes(min_value=dt.datetime(1971, 1, 1), max_value=dt.datetime(2100, 1, 1)), min_size=1,
+                max_size=20),
+       st.sampled_from([None, "Asia/Kolkata", "America/New_York"]), st.sampled_from([0, 3, 9]))
+@settings(max_examples=100, deadline=None)
+def test_python_datetime_objects_fast_path_matches_scalar(values, tz, precision):
+    t = T.DateTime64Type(precision, tz) if precision else T.DateTimeType(tz)
+    fast = values_to_column(t, values).values.tolist()
+    slow = values_to_column(t, values + ["2000-01-01"]).values.tolist()[:-1]  # mixed: per-value parser
+    assert fast == slow
+    dates = [v.date() for v in values]
+    assert values_to_column(t, dates).values.tolist() == values_to_column(t, dates + ["2000-01-01"]).values.tolist()[:-1]
+
+
+def test_datetime64_huge_unix_seconds_is_an_error_not_a_wrap():
+    with pytest.raises(ConversionError, match="out of range"):
+        values_to_column(T.DateTime64(9), [10 ** 11], "t")
