@@ -33,11 +33,7 @@ __all__ = ["dict_encode_strings", "dict_encode_strings_numpy", "gather_strings",
            "gather_offsets", "prefix_sum_inplace", "prefix_sum_inplace_numpy", "checksum64", "checksum64_numpy",
            "first_bad_block", "decode_blocks_native", "NATIVE_DECODER"]
 
-_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
-_FNV_PRIME = np.uint64(0x100000001B3)
-
-
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=True, inline="always")   # inlined: a call would incref/decref ``data``
 def _hash_bytes(data, start, end):
     h = np.uint64(0xCBF29CE484222325)
     for k in range(start, end):
@@ -50,51 +46,80 @@ def _hash_bytes(data, start, end):
 
 
 @numba.njit(nogil=True, cache=True)
+def _grow_table(code_hash, n_distinct, cap):
+    table = np.full(cap, -1, np.int64)
+    mask = np.uint64(cap - 1)
+    for code in range(n_distinct):
+        slot = code_hash[code] & mask
+        while table[slot] != -1:
+            slot = (slot + np.uint64(1)) & mask
+        table[slot] = code
+    return table
+
+
+@numba.njit(nogil=True, cache=True)
 def dict_encode_strings(offsets, data, max_distinct, codes_out, first_rows_out):
     """Encode strings as codes into a dictionary of distinct values in first-occurrence order.
 
     ``offsets`` int64[n+1], ``data`` uint8; writes ``codes_out[i]`` (uint32, n) and the row of
     each dictionary entry's first occurrence into ``first_rows_out`` (int64, >= max_distinct).
     Returns the number of distinct values, or -1 when it exceeds ``max_distinct``.
+
+    The open-addressing table starts small and doubles at half load (it stays in cache for
+    low cardinalities), and the distinct values are copied to a compact buffer so that hash
+    matches are confirmed without touching the (large) input again.
     """
     n = offsets.shape[0] - 1
-    cap = 16
-    while cap < 2 * max_distinct + 2:
-        cap *= 2
-    mask = np.uint64(cap - 1)
-    table = np.full(cap, -1, np.int64)           # slot -> dictionary code
-    table_hash = np.zeros(cap, np.uint64)
+    cap = 256
+    table = np.full(cap, -1, np.int64)              # slot -> dictionary code
+    code_hash = np.empty(max(max_distinct, 1), np.uint64)
+    dict_off = np.zeros(max(max_distinct, 1) + 1, np.int64)
+    dict_data = np.empty(4096, np.uint8)
     n_distinct = 0
     for i in range(n):
         s = offsets[i]
         e = offsets[i + 1]
+        ln = e - s
         h = _hash_bytes(data, s, e)
+        mask = np.uint64(cap - 1)
         slot = h & mask
+        found = -1
         while True:
             code = table[slot]
             if code == -1:
-                if n_distinct >= max_distinct:
-                    return -1
-                table[slot] = n_distinct
-                table_hash[slot] = h
-                first_rows_out[n_distinct] = i
-                codes_out[i] = n_distinct
-                n_distinct += 1
                 break
-            if table_hash[slot] == h:
-                r = first_rows_out[code]
-                rs = offsets[r]
-                re_ = offsets[r + 1]
-                if re_ - rs == e - s:
-                    same = True
-                    for k in range(e - s):
-                        if data[rs + k] != data[s + k]:
-                            same = False
-                            break
-                    if same:
-                        codes_out[i] = code
+            if code_hash[code] == h and dict_off[code + 1] - dict_off[code] == ln:
+                ds = dict_off[code]
+                same = True
+                for k in range(ln):
+                    if dict_data[ds + k] != data[s + k]:
+                        same = False
                         break
+                if same:
+                    found = code
+                    break
             slot = (slot + np.uint64(1)) & mask
+        if found >= 0:
+            codes_out[i] = found
+            continue
+        if n_distinct >= max_distinct:
+            return -1
+        code = n_distinct
+        ds = dict_off[code]
+        if ds + ln > dict_data.shape[0]:
+            grown = np.empty(max(2 * dict_data.shape[0], ds + ln), np.uint8)
+            grown[:ds] = dict_data[:ds]
+            dict_data = grown
+        dict_data[ds:ds + ln] = data[s:e]
+        dict_off[code + 1] = ds + ln
+        code_hash[code] = h
+        first_rows_out[code] = i
+        codes_out[i] = code
+        table[slot] = code
+        n_distinct += 1
+        if 2 * n_distinct > cap:
+            cap *= 2
+            table = _grow_table(code_hash, n_distinct, cap)
     return n_distinct
 
 

@@ -133,7 +133,7 @@ def unescape_for_file_name(name: str) -> str:
     raw = bytearray()
     i = 0
     while i < len(name):
-        if name[i] == "%" and i + 2 < len(name) + 1:
+        if name[i] == "%" and i + 3 <= len(name):
             raw.append(int(name[i + 1:i + 3], 16))
             i += 3
         else:
