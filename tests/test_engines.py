@@ -105,7 +105,7 @@ def test_engine_matches_chdb(variant):
     engine = variant.split("_")[0]
     args = ENGINES[variant]
     rng = np.random.default_rng(sum(map(ord, variant)))
-    datasets = [random_parts(rng, int(rng.integers(1, 5)), 8, keys=int(rng.integers(1, 3))) for _ in range(25)]
+    datasets = [random_parts(rng, int(rng.integers(1, 5)), 8, keys=int(rng.integers(1, 3))) for _ in range(15)]
     cols = ", ".join(f"{n} {t}" for n, t in SPEC.items())
     names = ", ".join(SPEC)
     # optimize_on_insert is a query/session setting; as a table SETTING chDB silently ignores it

@@ -130,7 +130,7 @@ def test_parts_from_two_partitions_are_refused(tmp_path):
         merger.merge_parts([p1, p2], tmp_path / "tmp", metadata=meta)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.lists(st.tuples(st.sampled_from(["", "a", "b"]), st.integers(-2, 2), st.integers(0, 3),
                                    st.integers(-300, 300), st.integers(0, 255), st.sampled_from([-1, 1])),
                          min_size=1, max_size=10), min_size=1, max_size=4),
