@@ -16,8 +16,9 @@ The rules follow ClickHouse 26.9's JSONEachRow input with default settings (chec
    and unix seconds (numbers or numeric strings, fractions truncated). Times without a zone
    are in the column's time zone. Values outside 1970-01-01 00:00:00 .. 2106-02-07 06:28:15
    saturate at the ends (``date_time_input_format=best_effort``, as chDB does).
-   Date accepts ``YYYY-MM-DD``, ``YYYY-M-D``, ``YYYYMMDD`` and day numbers; Date saturates at
-   1970-01-01 .. 2149-06-06; day overflow rolls over like ClickHouse (2024-02-30 -> 2024-03-01).
+   Date accepts ``YYYY-MM-DD``, ``YYYY-M-D``, ``YYYYMMDD`` and day numbers; date text saturates
+   at 1970-01-01 .. 2149-06-06 while a day number is read as a UInt16 (wraps, '-' is an error);
+   day overflow rolls over like ClickHouse (2024-02-30 -> 2024-03-01).
 5. Decimal values are truncated toward zero to the scale (``1.239`` -> ``1.23``); too many
    integer digits is an error. Floats are read from their shortest text (``repr``).
 6. Bool takes true/false and 0/1 (and, more leniently than ClickHouse's JSON reader, the
@@ -34,9 +35,10 @@ Every function is pure: it returns a new column/Block or raises ConversionError 
 column, the 0-based row and the value; nothing is modified on failure.
 
 Conversion is column-wise: values of one column are gathered with a comprehension, then turned
-into a numpy array in one shot (``np.array`` for numbers, one joined buffer for strings, a
-digit-arithmetic parser over an (n, width) byte matrix for fixed-shape date/time text);
-only values that the fast path rejects go through the per-value parser.
+into a numpy array in one shot (``np.array`` for numbers and datetime objects, one joined
+buffer for strings, numpy's datetime64 parser after a shape check on an (n, width) byte matrix
+for fixed-shape date/time text); only values that the fast path rejects go through the
+per-value parser, which also finds the row to name in an error.
 """
 
 from __future__ import annotations
@@ -395,19 +397,6 @@ def _to_string_bytes(v) -> bytes:
         return orjson.dumps(v, option=orjson.OPT_SERIALIZE_NUMPY)
     except TypeError:
         raise _fail(T.String, v) from None
-
-
-_SCALAR_PARSERS: dict[type, Callable] = {
-    T.IntType: _parse_int,
-    T.FloatType: _parse_float,
-    T.BoolType: _parse_bool,
-    T.DecimalType: _parse_decimal,
-    T.DateType: _parse_date,
-    T.Date32Type: _parse_date32,
-    T.DateTimeType: _parse_datetime,
-    T.DateTime64Type: _parse_datetime64,
-    T.UUIDType: _parse_uuid,
-}
 
 
 def _per_value(t: T.DataType, values: list, parser: Callable) -> list:
