@@ -3,7 +3,7 @@
 In the MergeTree family the engine only changes one thing: how a run of rows
 with an equal sorting key is reduced when those rows meet, in a merge (the
 merger) or at read time (`SELECT ... FINAL`).  Each engine is a small
-`MergingAlgorithm` whose `collapse(block, key_columns, final=...)` receives a
+`MergingAlgorithm` whose `collapse(block, keys, final=...)` receives a
 block already stable-sorted by the key (so rows of one key are adjacent and in
 insertion order: older blocks first) and returns the reduced block.
 
@@ -17,8 +17,9 @@ insertion order: older blocks first) and returns the reduced block.
 | `AggregatingMergeTree`                     | hook: `register_algorithm("AggregatingMergeTree", factory)`; the materialized-views work plugs in a factory whose algorithm merges aggregate states per run (run boundaries from `run_starts`) |
 
 The per-row work runs in `mergetree.kernels.merge` (numba, nogil).  Runs are
-found on the columns' `order_key()` arrays, so equality is ClickHouse's
-equality of the sorting-key values (NaN equals NaN, as in grouping).
+found by comparing adjacent rows: String keys byte by byte, other keys on the
+columns' `order_key()` arrays, so equality is ClickHouse's equality of the
+sorting-key values (NaN equals NaN, as in grouping).
 
 Behaviour checked against ClickHouse 26.9 (chDB) in tests/test_engines.py:
 Summing sums Bool and Nullable numbers (NULLs skipped; all-NULL stays NULL) and
@@ -40,7 +41,8 @@ from mergetree.errors import BadArgumentsError, IncorrectDataError, UnknownColum
 log = logging.getLogger(__name__)
 
 __all__ = ["MergingAlgorithm", "OrdinaryAlgorithm", "ReplacingAlgorithm", "SummingAlgorithm",
-           "CollapsingAlgorithm", "VersionedCollapsingAlgorithm", "algorithm_for", "register_algorithm", "run_starts_of"]
+           "CollapsingAlgorithm", "VersionedCollapsingAlgorithm", "algorithm_for", "register_algorithm",
+           "run_starts_of", "key_parts"]
 
 
 # --------------------------------------------------------------------------- helpers over Blocks
