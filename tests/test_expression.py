@@ -197,3 +197,40 @@ def test_ternary_logic_partitions_rows(a, b, p):
     null = evaluate(IsNull(p, False), block).to_pylist()
     assert sum(v == 1 for v in yes) + sum(v == 1 for v in no) + sum(v == 1 for v in null) == n
     assert all((y is None) == (z is None) for y, z in zip(yes, no))
+
+
+@pytest.mark.parametrize("tz", [None, "Europe/Berlin", "Australia/Lord_Howe"])
+def test_day_tables_agree_with_direct_computation(tz):
+    """Long columns spanning few days go through per-day tables (by_day, offsets_by_day);
+    short slices take the direct path: both must give the same values."""
+    rng = np.random.default_rng(3)
+    # ~ 9 days around the 2024 European autumn switch, 6000 rows
+    ts = np.sort(1729641600 + rng.integers(0, 9 * 86400, 6000)).astype(np.uint32)
+    block = Block({"ts": column_from_values(T.DateTimeType(tz), [int(x) for x in ts])})
+    for e in [F("toDate", I("ts")), F("toYYYYMMDD", I("ts")), F("toStartOfHour", I("ts")), F("toMonday", I("ts")),
+              F("toDayOfWeek", I("ts")), B("+", I("ts"), Interval(L(1), "MONTH")),
+              B("-", I("ts"), Interval(L(2), "DAY")), B("+", F("toDate", I("ts")), Interval(L(1), "YEAR"))]:
+        whole = evaluate(e, block).to_pylist()
+        parts = []
+        for a in range(0, 6000, 500):
+            parts += evaluate(e, block.slice(a, a + 500)).to_pylist()
+        assert whole == parts, e
+
+
+def test_offsets_by_day_kernel_matches_twin():
+    from mergetree.functions import timezones as TZ
+    from mergetree.kernels import datetime as K
+
+    rng = np.random.default_rng(4)
+    ts = rng.integers(1700000000, 1700000000 + 400 * 86400, 20_000).astype(np.int64)
+    d0 = int(ts.min()) // 86400
+    days = int(ts.max()) // 86400 - d0 + 1
+    change = (np.arange(days) + d0) * 86400 + rng.integers(0, 86400 * 2, days)
+    after = rng.integers(-3600, 3600, days)
+    at_start = rng.integers(-3600, 3600, days)
+    assert (K.offsets_by_day(ts, d0, change, after, at_start)
+            == K.offsets_by_day_numpy(ts, d0, change, after, at_start)).all()
+    # and the table path equals the plain transition lookup
+    big = np.sort(rng.integers(1711800000, 1711800000 + 3 * 86400, 5000)).astype(np.int64)
+    direct = np.concatenate([TZ.utc_offsets("Europe/Berlin", big[a:a + 100]) for a in range(0, 5000, 100)])
+    assert (TZ.utc_offsets("Europe/Berlin", big) == direct).all()

@@ -205,8 +205,20 @@ def to_unix_timestamp(types, consts):
 # --------------------------------------------------------------------------- date parts
 
 
-def _part(name: str, rtype, compute, monotonic=None):
-    """A function of the wall-clock time: compute(local_seconds) -> int array."""
+def by_day(days: np.ndarray, fn, dtype) -> np.ndarray:
+    """fn(days) cast to dtype; for long columns spanning few distinct days, fn runs once per day
+    of the span and rows gather from that table (ClickHouse's DateLUT idea)."""
+    n = days.shape[0]
+    if n >= 1024:
+        lo, hi = int(days.min()), int(days.max())
+        if hi - lo + 1 <= n // 4:
+            table = np.asarray(fn(np.arange(lo, hi + 1, dtype=np.int64))).astype(dtype)
+            return table[days - lo]
+    return np.asarray(fn(days)).astype(dtype)
+
+
+def _part(name: str, rtype, compute, monotonic=None, day_based=True):
+    """A date part: compute(local days) (or compute(local seconds) when not day_based)."""
 
     @register(name, monotonic=monotonic)
     def resolve(types, consts):
@@ -215,30 +227,33 @@ def _part(name: str, rtype, compute, monotonic=None):
         tz_arg = _tz_arg(name, types, consts, 1)
 
         def impl(args, n):
-            local = _local_seconds(args[0], t, _zone(t, tz_arg))
-            return V.fixed(rtype, compute(local).astype(rtype.dtype))
+            if day_based:
+                out = by_day(_local_days(args[0], t, _zone(t, tz_arg)), compute, rtype.dtype)
+            else:
+                out = compute(_local_seconds(args[0], t, _zone(t, tz_arg))).astype(rtype.dtype)
+            return V.fixed(rtype, out)
 
         return rtype, impl
 
     return resolve
 
 
-def _ymd(local):
-    return _k().civil_from_days(local // 86400)
+def _ymd(days):
+    return _k().civil_from_days(days)
 
 
-_part("toYear", T.UInt16, lambda s: _ymd(s)[0], monotonic=_always_increasing)
-_part("toMonth", T.UInt8, lambda s: _ymd(s)[1])
-_part("toQuarter", T.UInt8, lambda s: (_ymd(s)[1] - 1) // 3 + 1)
-_part("toDayOfMonth", T.UInt8, lambda s: _ymd(s)[2])
-_part("toYYYYMM", T.UInt32, lambda s: (lambda y, m, d: y * 100 + m)(*_ymd(s)), monotonic=_always_increasing)
-_part("toYYYYMMDD", T.UInt32, lambda s: (lambda y, m, d: y * 10000 + m * 100 + d)(*_ymd(s)),
+_part("toYear", T.UInt16, lambda d: _ymd(d)[0], monotonic=_always_increasing)
+_part("toMonth", T.UInt8, lambda d: _ymd(d)[1])
+_part("toQuarter", T.UInt8, lambda d: (_ymd(d)[1] - 1) // 3 + 1)
+_part("toDayOfMonth", T.UInt8, lambda d: _ymd(d)[2])
+_part("toYYYYMM", T.UInt32, lambda d: (lambda y, m, _: y * 100 + m)(*_ymd(d)), monotonic=_always_increasing)
+_part("toYYYYMMDD", T.UInt32, lambda d: (lambda y, m, dd: y * 10000 + m * 100 + dd)(*_ymd(d)),
       monotonic=_always_increasing)
 # 1970-01-01 was a Thursday (ISO day 4)
-_part("toDayOfWeek", T.UInt8, lambda s: (s // 86400 + 3) % 7 + 1)
-_part("toHour", T.UInt8, lambda s: (s % 86400) // 3600)
-_part("toMinute", T.UInt8, lambda s: (s % 3600) // 60)
-_part("toSecond", T.UInt8, lambda s: s % 60)
+_part("toDayOfWeek", T.UInt8, lambda d: (d + 3) % 7 + 1)
+_part("toHour", T.UInt8, lambda s: (s % 86400) // 3600, day_based=False)
+_part("toMinute", T.UInt8, lambda s: (s % 3600) // 60, day_based=False)
+_part("toSecond", T.UInt8, lambda s: s % 60, day_based=False)
 
 
 # --------------------------------------------------------------------------- start of ...
@@ -291,8 +306,8 @@ def _start_of_date(name: str, compute, max_args: int = 2, mode_arg: bool = False
 
         def impl(args, n):
             days = _local_days(args[0], t, _zone(t, tz_arg))
-            out = compute(days, mode)
-            return V.fixed(T.Date, np.clip(out, 0, _DATE_MAX).astype(np.uint16))
+            out = by_day(days, lambda d: np.clip(compute(d, mode), 0, _DATE_MAX), np.uint16)
+            return V.fixed(T.Date, out)
 
         return T.Date, impl
 
@@ -420,7 +435,12 @@ def _register_interval(unit: str, subtract: bool):
             days_step = {"Days": 1, "Weeks": 7}.get(suffix)
             if _is_date(t):
                 d = V.values(c).astype(np.int64)
-                d = d + k * days_step if months is None else _k().add_months(d, k * months)
+                if months is None:
+                    d = d + k * days_step
+                elif k.shape[0] == 1:
+                    d = by_day(d, lambda x: _k().add_months(x, k * months), np.int64)
+                else:
+                    d = _k().add_months(d, k * months)
                 return V.fixed(rtype, d.astype(rtype.dtype))
             # DateTime: calendar arithmetic on the wall clock, keeping the time of day
             frac = 0
@@ -428,9 +448,17 @@ def _register_interval(unit: str, subtract: bool):
                 ticks = V.values(c).astype(np.int64)
                 frac = ticks % t.scale
             local = _local_seconds(c, t, tz)
-            days, tod = local // 86400, local % 86400
-            days = days + k * days_step if months is None else _k().add_months(days, k * months)
-            utc = TZ.local_to_utc(tz, days * 86400 + tod)
+            if months is None and TZ.is_utc(tz):
+                utc = local + k * (days_step * 86400)
+            else:
+                days, tod = local // 86400, local % 86400
+                if months is None:
+                    days = days + k * days_step
+                elif k.shape[0] == 1:  # a constant shift: once per distinct day
+                    days = by_day(days, lambda d: _k().add_months(d, k * months), np.int64)
+                else:
+                    days = _k().add_months(days, k * months)
+                utc = TZ.local_to_utc(tz, days * 86400 + tod)
             if isinstance(t, T.DateTime64Type):
                 return V.fixed(rtype, utc * t.scale + frac)
             if months is not None:  # observed: clamps below 1970, wraps above 2106

@@ -100,6 +100,18 @@ def utc_offsets(name: str | None, ts: np.ndarray) -> np.ndarray:
     y0 = max(_MIN_YEAR, _year_of(lo) - 1)
     y1 = min(_MAX_YEAR, _year_of(hi) + 1)
     starts, offs = _table(name, y0, max(y0, y1))
+    d0, d1 = lo // 86400, hi // 86400
+    if ts.size >= 1024 and d1 - d0 + 1 <= ts.size // 4:
+        # per-UTC-day table: offset at the day's start, and (at most one) change inside the day
+        day_starts = np.arange(d0, d1 + 2, dtype=np.int64) * 86400
+        k = np.clip(np.searchsorted(starts, day_starts, side="right") - 1, 0, len(offs) - 1)
+        at_start = offs[k[:-1]]
+        nxt = np.minimum(k[:-1] + 1, len(offs) - 1)
+        change = np.where((k[:-1] + 1 < len(offs)) & (starts[nxt] < day_starts[1:]), starts[nxt], day_starts[1:])
+        after = offs[nxt]
+        from mergetree.kernels.datetime import offsets_by_day
+
+        return offsets_by_day(ts, d0, change, after, at_start)
     idx = np.searchsorted(starts, ts, side="right") - 1
     np.clip(idx, 0, len(offs) - 1, out=idx)
     return offs[idx]

@@ -15,6 +15,9 @@ Kernels:
 2. `days_from_civil(year, month, day, out)`.
 3. `add_months(days, months, out)`: calendar month arithmetic, the day clamped to the
    end of the target month (2024-01-31 + 1 month = 2024-02-29), as ClickHouse does.
+5. `offsets_by_day(ts, d0, change, after, at_start, out)`: time-zone offset of every UTC second
+   from per-UTC-day tables (offset at the day's start, the moment of at most one change inside
+   the day, the offset after it), built by ``mergetree.functions.timezones``.
 4. `parse_datetime(offsets, data, seconds, status)`: parse String rows
    ``YYYY-MM-DD``, ``YYYYMMDD``, ``YYYY-MM-DD hh:mm[:ss[.frac]]`` (space or ``T``), an optional
    ``Z`` or ``+hh[:mm]``/``-hh[:mm]`` suffix, or an all-digit unix timestamp (> 8 digits).
@@ -345,7 +348,31 @@ def parse_datetime_reference(values: list[bytes]) -> tuple[np.ndarray, np.ndarra
 
 
 # ---------------------------------------------------------------------------
+# 5. time-zone offsets from per-day tables
+
+
+def _offsets_by_day(ts, d0, change, after, at_start, out):
+    for i in range(ts.shape[0]):
+        t = ts[i]
+        d = t // 86400 - d0
+        out[i] = after[d] if t >= change[d] else at_start[d]
+
+
+def offsets_by_day_numpy(ts, d0, change, after, at_start) -> np.ndarray:
+    day = ts // 86400 - d0
+    return np.where(ts >= change[day], after[day], at_start[day])
+
+
+# ---------------------------------------------------------------------------
 # public wrappers
+
+
+def offsets_by_day(ts: np.ndarray, d0: int, change, after, at_start) -> np.ndarray:
+    ts = np.ascontiguousarray(ts, dtype=np.int64)
+    out = np.empty(ts.shape[0], np.int64)
+    _jit(_offsets_by_day)(ts, np.int64(d0), np.ascontiguousarray(change, np.int64),
+                          np.ascontiguousarray(after, np.int64), np.ascontiguousarray(at_start, np.int64), out)
+    return out
 
 
 def civil_from_days(days: np.ndarray):
