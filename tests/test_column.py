@@ -29,7 +29,7 @@ def same(a, b) -> bool:
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
     if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
         return True
-    return type(a) is type(b) and a == b or (a == b and not isinstance(a, float))
+    return type(a) is type(b) and a == b
 
 
 # --- physical layouts --------------------------------------------------------------------------
