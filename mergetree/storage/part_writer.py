@@ -284,7 +284,7 @@ class _Planner:
         if isinstance(col, mc.LowCardinalityColumn):
             codes = np.asarray(col.codes)
             dictionary = col.dictionary
-            used = np.unique(codes)
+            used = np.flatnonzero(np.bincount(codes, minlength=len(dictionary)))   # O(n), sorted
             if len(used) < len(dictionary):          # keep only the values this part uses
                 remap = np.zeros(len(dictionary), np.int64)
                 remap[used] = np.arange(len(used))
