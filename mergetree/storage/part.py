@@ -80,10 +80,11 @@ class DataPart:
 
     @classmethod
     def open(cls, path, *, verify: bool = True) -> "DataPart":
-        """Load a part's metadata, marks and primary index.
+        """Load a part's metadata and primary index (mark files are loaded on first read).
 
-        ``verify=True`` compares every file's size with ``checksums.txt`` (cheap: no reading);
-        :meth:`verify_checksums` re-hashes all files.
+        ``verify=True`` compares every file's size with ``checksums.txt`` (cheap: no reading, what
+        ClickHouse does when loading parts); :meth:`verify_checksums` re-hashes all files.
+        Raises CorruptedPartError naming the part and the file.
         """
         part = cls(Path(path))
         part._load(verify)
