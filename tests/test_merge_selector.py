@@ -141,3 +141,56 @@ def test_choice_is_contiguous_within_one_partition(spec):
     same = [p for p in parts if p.partition_id == res.partition_id]
     idx = [same.index(p) for p in chosen]
     assert idx == list(range(idx[0], idx[0] + len(idx)))  # no gap inside the partition
+
+
+def simulate(inserts: int, insert_bytes: int, seconds_between: float, merges_per_insert: int = 1):
+    """Insert equal parts; after each insert run the selector and apply its choice instantly."""
+    parts: list[MergeCandidate] = []
+    created: dict[str, float] = {}
+    now = 0.0
+    written = 0
+    max_parts = 0
+    for block in range(1, inserts + 1):
+        now += seconds_between
+        name = f"all_{block}_{block}_0"
+        parts.append(MergeCandidate(name, "all", block, block, 0, 1, insert_bytes, 0.0))
+        created[name] = now
+        for _ in range(merges_per_insert):
+            cands = [MergeCandidate(p.name, p.partition_id, p.min_block, p.max_block, p.level, p.rows, p.bytes,
+                                    now - created[p.name]) for p in parts]
+            choice = select_merge(cands)
+            if not choice:
+                break
+            chosen = [p for p in parts if p.name in choice.parts]
+            new = MergeCandidate(f"all_{chosen[0].min_block}_{chosen[-1].max_block}_{max(p.level for p in chosen) + 1}",
+                                 "all", chosen[0].min_block, chosen[-1].max_block,
+                                 max(p.level for p in chosen) + 1, sum(p.rows for p in chosen),
+                                 sum(p.bytes for p in chosen), 0.0)
+            i = parts.index(chosen[0])
+            parts[i:i + len(chosen)] = [new]
+            created[new.name] = now
+            written += new.bytes
+        max_parts = max(max_parts, len(parts))
+    return parts, written / (inserts * insert_bytes), max_parts
+
+
+def test_simulation_keeps_part_count_low_and_write_amplification_logarithmic():
+    # 1000 inserts of 1 MiB, one per second: ~log_5(1000) ~ 4.3 rewrites per byte at most
+    parts, amplification, max_parts = simulate(1000, MiB, 1.0)
+    assert max_parts <= 30
+    assert amplification <= 6.0
+    assert [p.min_block for p in parts] == sorted(p.min_block for p in parts)  # still contiguous
+    assert parts[0].min_block == 1 and parts[-1].max_block == 1000
+    assert all(a.max_block + 1 == b.min_block for a, b in zip(parts, parts[1:]))
+
+
+def test_simulation_with_rare_inserts_lowers_the_base():
+    # Small parts (ranges < 1 MiB lower the base between 10 s and 1 h of age) inserted an hour
+    # apart are merged more eagerly than the same parts inserted every second: fewer parts,
+    # more rewriting. (Bigger ranges need days: the age window grows with log(size).)
+    parts, amplification, max_parts = simulate(40, 100 * 1024, 3600.0)
+    young, young_amplification, young_max = simulate(40, 100 * 1024, 1.0)
+    assert max_parts < young_max
+    assert amplification > young_amplification
+    sizes = [p.max_block - p.min_block + 1 for p in parts]
+    assert sizes == sorted(sizes, reverse=True)  # a balanced "merge tree": big old parts first

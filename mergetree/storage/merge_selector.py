@@ -23,8 +23,9 @@ The idea, from ClickHouse's `SimpleMergeSelector`:
    parts count as similar.
 3. `lowered_base` slides from `base` down to 2 as (a) the partition has many
    parts (10 -> 50) and (b) the youngest part of the range gets old (10 s -> 1 h
-   for small ranges, 10 s -> 30 days for ~100 GiB ones, log-interpolated):
-   merge eagerly when parts pile up or when nothing new arrives.
+   for ranges under 1 MiB, up to 10 s -> 30 days for 100 GiB ones, interpolated
+   on log(size): a 2 MiB range already needs ~2 days): merge eagerly when parts
+   pile up or when nothing new arrives.
 4. Allowed ranges are scored `(sum_size + count * fixed_cost) / (count - 1.9)`;
    the lowest score wins, which favours long ranges of small parts.  A range
    whose size matches the part just left of it gets a bonus (up to x0.75): this
