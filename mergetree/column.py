@@ -547,6 +547,10 @@ class LowCardinalityColumn(Column):
     @classmethod
     def encode(cls, type: T.DataType, column: Column) -> "LowCardinalityColumn":
         """Dictionary-encode a column of the inner type (dictionary in first-seen order)."""
+        if isinstance(column, StringColumn):  # hash grouping, no sort
+            from mergetree.kernels.strings import group_strings
+            group_ids, first_rows = group_strings(column.offsets, column.data)
+            return cls(type, column.take(first_rows), group_ids.astype(_codes_dtype(len(first_rows))))
         ranks = column.dense_ranks() if len(column) else np.zeros(0, np.int64)
         uniq, first, inverse = np.unique(ranks, return_index=True, return_inverse=True)
         # dictionary in first-appearance order keeps encoding deterministic and stable
