@@ -7,13 +7,14 @@ For each row count the events (bench/gen_events.py, seed 42, unsorted) are gener
 saved; then every engine runs three phases, each in a fresh subprocess so that peak memory
 (VmHWM) is per phase and chDB gets its one data path per process:
 
-* **insert**: ``rows / block_rows`` inserts of pre-built column blocks (block_rows = 1M, or
-  rows/10 below 10M rows so that there are ~10 parts per partition to merge), background merges
-  off.  mergetree gets ``mergetree.column.Block`` objects; chDB gets the same rows as ClickHouse
+* **insert**: inserts of pre-built column blocks of ``min(rows, 1M)`` rows into ``events``,
+  background merges off.  Below 10M rows the merge input is a second table ``events_merge``
+  loaded with ``rows/10``-row blocks (timed too: "small blocks"), so that every engine merges
+  ~10 parts per partition.  mergetree gets ``mergetree.column.Block`` objects; chDB gets the same rows as ClickHouse
   ``Native`` files (its own column layout) via ``INSERT ... SELECT * FROM file(..., Native)``.
-* **merge**: ``OPTIMIZE TABLE events FINAL`` (rows/s over all rows), then bytes on disk of the
-  active parts.
-* **scan**: a full read of ``timestamp`` (numeric) and of ``properties`` (String), best of 3.
+* **merge**: ``OPTIMIZE TABLE <merge table> FINAL`` (rows/s over all rows), then bytes on disk
+  of the active parts.
+* **scan** (of the merged table): a full read of ``timestamp`` (numeric) and of ``properties`` (String), best of 3.
   mergetree: ``table.read(columns=[...])`` (and ``DataPart.read`` per part when available);
   chDB: ``SELECT sum(toUInt32(timestamp))`` / ``sum(length(properties))`` (chDB's default threads).
   The sums are checked against the generator: a wrong answer is reported, not timed.
@@ -114,7 +115,8 @@ def prepare_data(data_dir: Path, rows: int, seed: int, with_native: bool) -> dic
         "generate_s": gen_s,
     }
     block = block_rows_for(rows)
-    expected["block_rows"] = block
+    expected["block_rows"] = block  # merge-input block size
+    expected["insert_block_rows"] = max(1, min(rows, 1_000_000))
     if with_native:
         t0 = time.perf_counter()
         ndjson = []
@@ -200,41 +202,53 @@ def _mergetree_worker(phase: str, data_dir: Path, db_dir: Path, block_rows: int,
         cols = _load_columns(data_dir)
         full = ge.events_block(cols)
         n = full.num_rows
-        blocks = [full.slice(a, min(n, a + block_rows)) for a in range(0, n, block_rows)]
+        big = expected.get("insert_block_rows", block_rows)
+
+        def split(size):
+            return [full.slice(a, min(n, a + size)) for a in range(0, n, size)]
+
+        loads = [("events", split(big), res)]
+        if block_rows < big:
+            res["small"] = {"block_rows": block_rows}
+            loads.append(("events_merge", split(block_rows), res["small"]))
         del full, cols
         res["warmup_s"] = _mergetree_warmup(db_dir, merge=False)
         res["rss_before_mb"] = _rss_mb()
         if db_dir.exists():
             shutil.rmtree(db_dir)
         db = mergetree.connect(str(db_dir), background_merges=False)
-        db.create_table("events", schema=SCHEMA_SQL, engine="MergeTree", order_by="timestamp, user_id",
-                        partition_by="toYYYYMM(timestamp)")
-        t0 = time.perf_counter()
-        for b in blocks:
-            db.insert("events", b)
-        res["seconds"] = time.perf_counter() - t0
-        parts = db.table("events").parts()
-        res["parts"] = len(parts)
-        res["rows"] = sum(p["rows"] for p in parts)
-        res["bytes_on_disk"] = sum(p["bytes_on_disk"] for p in parts)
+        for table, blocks, out in loads:
+            db.create_table(table, schema=SCHEMA_SQL, engine="MergeTree", order_by="timestamp, user_id",
+                            partition_by="toYYYYMM(timestamp)")
+            t0 = time.perf_counter()
+            for b in blocks:
+                db.insert(table, b)
+            out["seconds"] = time.perf_counter() - t0
+            parts = db.table(table).parts()
+            out["parts"] = len(parts)
+            out["rows"] = sum(p["rows"] for p in parts)
+            out["bytes_on_disk"] = sum(p["bytes_on_disk"] for p in parts)
+            out["inserts"] = len(blocks)
         db.close()
     elif phase == "merge":
         res["warmup_s"] = _mergetree_warmup(db_dir, merge=True)
         db = mergetree.connect(str(db_dir), background_merges=False)
-        res["parts_before"] = len(db.table("events").parts())
+        table = res["table"] = "events_merge" if "events_merge" in db.tables() else "events"
+        res["parts_before"] = len(db.table(table).parts())
         t0 = time.perf_counter()
-        db.optimize("events", final=True)
+        db.optimize(table, final=True)
         res["seconds"] = time.perf_counter() - t0
-        parts = db.table("events").parts()
+        parts = db.table(table).parts()
         res["parts"] = len(parts)
         res["rows"] = sum(p["rows"] for p in parts)
         res["bytes_on_disk"] = sum(p["bytes_on_disk"] for p in parts)
         res["levels"] = sorted({p["level"] for p in parts})
         db.close()
-        res["dir_bytes"] = _dir_bytes(db_dir / "events")
+        res["dir_bytes"] = _dir_bytes(db_dir / table)
     elif phase == "scan":
         db = mergetree.connect(str(db_dir), background_merges=False)
-        t = db.table("events")
+        table = res["table"] = "events_merge" if "events_merge" in db.tables() else "events"
+        t = db.table(table)
 
         def read_ts():
             return int(t.read(columns=["timestamp"])["timestamp"].values.astype(np.int64).sum())
@@ -289,43 +303,58 @@ def _chdb_worker(phase: str, data_dir: Path, db_dir: Path, block_rows: int, expe
         out = sess.query(sql, "TabSeparated").bytes().decode()
         return [line.split("\t") for line in out.splitlines()]
 
-    def parts_stats():
+    def parts_stats(table):
         [[n, rows, nbytes]] = q("SELECT count(), sum(rows), sum(bytes_on_disk) FROM system.parts "
-                                "WHERE active AND database = currentDatabase() AND table = 'events'")
+                                f"WHERE active AND database = currentDatabase() AND table = '{table}'")
         return int(n), int(rows), int(nbytes)
+
+    def merge_table():
+        return "events_merge" if q("EXISTS TABLE events_merge")[0][0] == "1" else "events"
 
     [[res["server_version"]]] = q("SELECT version()")
     if phase == "insert":
         natives = sorted(data_dir.glob("block_*.native"))
         if not natives:
             raise RuntimeError(f"no Native block files in {data_dir}")
-        q("DROP TABLE IF EXISTS events SYNC")
-        q(f"CREATE TABLE events ({SCHEMA_SQL}) ENGINE = MergeTree "
-          f"PARTITION BY toYYYYMM(timestamp) ORDER BY (timestamp, user_id)")
-        q("SYSTEM STOP MERGES events")
-        t0 = time.perf_counter()
-        for f in natives:
-            q(f"INSERT INTO events SELECT * FROM file('{f}', Native)")
-        res["seconds"] = time.perf_counter() - t0
-        res["parts"], res["rows"], res["bytes_on_disk"] = parts_stats()
+        big = expected.get("insert_block_rows", block_rows)
+        # 1M-row blocks into `events`: one INSERT per Native file, or one INSERT over all files when
+        # they are smaller (ClickHouse squashes its input into blocks of max_insert_block_size rows)
+        loads = [("events", [str(f) for f in natives] if block_rows >= big else
+                  [str(data_dir / "block_*.native")], res)]
+        if block_rows < big:
+            res["small"] = {"block_rows": block_rows}
+            loads.append(("events_merge", [str(f) for f in natives], res["small"]))
+        for table, files, out in loads:
+            q(f"DROP TABLE IF EXISTS {table} SYNC")
+            q(f"CREATE TABLE {table} ({SCHEMA_SQL}) ENGINE = MergeTree "
+              f"PARTITION BY toYYYYMM(timestamp) ORDER BY (timestamp, user_id)")
+            q(f"SYSTEM STOP MERGES {table}")
+            t0 = time.perf_counter()
+            for f in files:
+                q(f"INSERT INTO {table} SELECT * FROM file('{f}', Native)")
+            out["seconds"] = time.perf_counter() - t0
+            out["parts"], out["rows"], out["bytes_on_disk"] = parts_stats(table)
+            out["inserts"] = len(files)
         res["insert_maxrss_mb"] = _maxrss_mb()
         # merge in the same process: a reopened table would start background merges on its own
-        res["merge"] = m = {"parts_before": res["parts"]}
-        q("SYSTEM START MERGES events")
+        table = merge_table()
+        res["merge"] = m = {"table": table, "parts_before": parts_stats(table)[0]}
+        q(f"SYSTEM START MERGES {table}")
         t0 = time.perf_counter()
-        q("OPTIMIZE TABLE events FINAL")
+        q(f"OPTIMIZE TABLE {table} FINAL")
         m["seconds"] = time.perf_counter() - t0
-        m["parts"], m["rows"], m["bytes_on_disk"] = parts_stats()
-        [[lv]] = q("SELECT groupUniqArray(level) FROM system.parts WHERE active AND table = 'events'")
+        m["parts"], m["rows"], m["bytes_on_disk"] = parts_stats(table)
+        [[lv]] = q(f"SELECT groupUniqArray(level) FROM system.parts WHERE active AND table = '{table}'")
         m["levels"] = lv
         m["maxrss_mb"] = _maxrss_mb()
     elif phase == "scan":
         def run(sql):
             return lambda: int(q(sql)[0][0])
 
-        res["timestamp_s"], res["sum_timestamp"] = _best_of(run("SELECT sum(toUInt32(timestamp)) FROM events"))
+        table = res["table"] = merge_table()
+        res["timestamp_s"], res["sum_timestamp"] = _best_of(run(f"SELECT sum(toUInt32(timestamp)) FROM {table}"))
         res["properties_s"], res["sum_len_properties"] = _best_of(
-            run("SELECT sum(length(properties)) FROM events "
+            run(f"SELECT sum(length(properties)) FROM {table} "
                 "SETTINGS optimize_functions_to_subcolumns = 0"))  # else only the sizes are read
         [[res["max_threads"]]] = q("SELECT getSetting('max_threads')")
     else:
@@ -422,6 +451,10 @@ def _si(x: float, unit: str = "") -> str:
     return f"{x:.3g}{unit}"
 
 
+def _rows_check(r: dict, rows: int) -> str:
+    return "" if r.get("rows") == rows else f" WRONG row count {r.get('rows')}"
+
+
 def _rss_text(r: dict) -> str:
     base = r.get("baseline_rss_mb")
     extra = f" (process baseline {base:.0f})" if base else ""
@@ -446,7 +479,14 @@ def metrics(run: dict, eng: str) -> dict[str, tuple[float | None, str]]:
         m["insert rows/s"] = (None, err("insert"))
     else:
         v = rows / ins["seconds"]
-        m["insert rows/s"] = (v, f"{_si(v)} ({ins['seconds']:.2f}s, {ins['parts']} parts)")
+        m["insert rows/s"] = (v, f"{_si(v)} ({ins['seconds']:.2f}s, {ins.get('inserts', '?')} insert(s), "
+                                 f"{ins['parts']} parts)" + _rows_check(ins, rows))
+        if "small" in ins:
+            sm = ins["small"]
+            v = rows / sm["seconds"]
+            m["insert rows/s, small blocks"] = (
+                v, f"{_si(v)} ({sm['seconds']:.2f}s, {sm['inserts']} x {sm['block_rows']:,} rows, "
+                   f"{sm['parts']} parts)" + _rows_check(sm, rows))
         m["insert peak RSS MB"] = (ins["maxrss_mb"], _rss_text(ins))
     mg = r.get("merge", {})
     if err("merge"):
@@ -484,7 +524,7 @@ def metrics(run: dict, eng: str) -> dict[str, tuple[float | None, str]]:
 
 
 METRIC_ORDER = [
-    "insert rows/s", "OPTIMIZE FINAL rows/s", "bytes on disk / row",
+    "insert rows/s", "insert rows/s, small blocks", "OPTIMIZE FINAL rows/s", "bytes on disk / row",
     "scan timestamp rows/s", "scan timestamp (DataPart.read) rows/s",
     "scan properties rows/s", "scan properties (DataPart.read) rows/s",
     "insert peak RSS MB", "merge peak RSS MB", "scan peak RSS MB",
@@ -496,7 +536,9 @@ def markdown(results: list[dict], engines: list[str]) -> str:
     for run in results:
         exp = run["expected"]
         rows = exp["rows"]
-        lines.append(f"### {rows:,} rows (events, seed 42, {exp['block_rows']:,}-row insert blocks; "
+        small = exp.get("insert_block_rows", exp["block_rows"]) > exp["block_rows"]
+        lines.append(f"### {rows:,} rows (events, seed 42, {exp.get('insert_block_rows', 0):,}-row insert "
+                     f"blocks; merge input {'in ' + format(exp['block_rows'], ',') + '-row blocks' if small else 'the same'}; "
                      f"input columns {exp['input_bytes'] / 2**20:.0f} MiB, generated in "
                      f"{exp['generate_s']:.1f}s)")
         lines.append("")

@@ -312,16 +312,20 @@ def test_events_block_is_a_mergetree_block():
 
 
 def test_storage_report_harness_with_chdb(tmp_path):
-    """The storage benchmark harness end to end on 20k rows with chDB as the engine: 10 insert
-    blocks x 3 monthly partitions = 30 parts, OPTIMIZE FINAL -> 3, and the scan sums read back
-    by chDB equal the generator's (the harness refuses to time wrong answers)."""
+    """The storage benchmark harness end to end on 20k rows with chDB as the engine: one 20k-row
+    insert into `events` (3 monthly partitions -> 3 parts); the merge input `events_merge` gets
+    10 inserts x 3 partitions = 30 parts, OPTIMIZE FINAL -> 3; the scan sums read back by chDB
+    equal the generator's (the harness refuses to time wrong answers)."""
     from bench import storage_report as sr
 
     run = sr.run_rows(20_000, ["chdb"], tmp_path, 42, log=lambda m: None)
     r = run["engines"]["chdb"]
     assert "error" not in r["insert"] and "error" not in r["merge"] and "error" not in r["scan"], r
-    assert run["expected"]["block_rows"] == 2_000
-    assert r["insert"]["rows"] == 20_000 and r["insert"]["parts"] == 30
+    assert run["expected"]["block_rows"] == 2_000 and run["expected"]["insert_block_rows"] == 20_000
+    assert r["insert"]["rows"] == 20_000 and r["insert"]["parts"] == 3 and r["insert"]["inserts"] == 1
+    small = r["insert"]["small"]
+    assert small["rows"] == 20_000 and small["parts"] == 30 and small["inserts"] == 10
+    assert r["merge"]["table"] == "events_merge" == r["scan"]["table"]
     assert r["merge"]["parts_before"] == 30 and r["merge"]["parts"] == 3 and r["merge"]["rows"] == 20_000
     assert r["scan"]["sum_timestamp"] == run["expected"]["sum_timestamp"]
     assert r["scan"]["sum_len_properties"] == run["expected"]["sum_len_properties"]
