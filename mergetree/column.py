@@ -323,7 +323,10 @@ class StringColumn(Column):
 
     def take(self, indices) -> "StringColumn":
         from mergetree.kernels.strings import gather_strings
-        offsets, data = gather_strings(self.offsets, self.data, _as_indices(indices))
+        idx = _as_indices(indices)
+        if len(idx) and idx.min() < 0:  # numpy-style negative indices (the kernel wants 0..n-1)
+            idx = np.where(idx < 0, idx + len(self), idx)
+        offsets, data = gather_strings(self.offsets, self.data, idx)
         return StringColumn(self.type, offsets, data)
 
     def filter(self, mask) -> "StringColumn":

@@ -372,6 +372,15 @@ def make_block():
     })
 
 
+def test_take_accepts_negative_indices_and_rejects_out_of_range():
+    for t, values in [(T.String, ["a", "bb", "ccc"]), (T.Int32, [1, 2, 3]), (T.Array(T.String), [["a"], [], ["b"]]),
+                      (T.Nullable(T.String), ["a", None, "c"]), (T.LowCardinality(T.String), ["a", "b", "a"])]:
+        col = column_from_values(t, values)
+        assert col.take(np.array([-1, 0, -3])).to_pylist() == [values[-1], values[0], values[-3]]
+        with pytest.raises(IndexError):
+            col.take(np.array([3]))
+
+
 def test_block_basics():
     b = make_block()
     assert b.num_rows == 3 and len(b) == 3 and b.names == ["id", "name", "tags"]
