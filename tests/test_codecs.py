@@ -314,3 +314,19 @@ def test_native_decoder_matches_python_path(seed):
     want = np.concatenate(pieces).tobytes()
     assert C.decode_blocks(stream, 0, len(stream), native=True).tobytes() == want
     assert C.decode_blocks(stream, 0, len(stream), native=False).tobytes() == want
+
+
+@pytest.mark.skipif(not kern.NATIVE_DECODER, reason="native codec symbols not available")
+def test_parallel_decode_equals_serial_and_reports_first_bad_block(monkeypatch):
+    rng = np.random.default_rng(11)
+    vals = np.sort(rng.integers(0, 2**40, 300_000)).astype(np.uint64).view(np.uint8)     # 2.4 MB
+    specs = [C.CodecSpec("LZ4", None, True), C.CodecSpec("ZSTD", 1), C.CodecSpec("NONE")]
+    stream = b"".join(C.compress_block(vals[i:i + 65536], specs[(i >> 16) % 3], 8)
+                      for i in range(0, len(vals), 65536))
+    monkeypatch.setattr(C, "PARALLEL_DECODE_MIN_BYTES", 1)
+    monkeypatch.setattr(C, "DECODE_THREADS", 3)
+    assert C.decode_blocks(stream, 0, len(stream), native=True).tobytes() == vals.tobytes()
+    bad = bytearray(stream)
+    bad[-10] ^= 1                                  # last block, decoded by the last thread
+    with pytest.raises(C.BlockCorruptedError, match="checksum mismatch"):
+        C.decode_blocks(bytes(bad), 0, len(bad), native=True)

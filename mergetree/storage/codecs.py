@@ -44,9 +44,11 @@ Simplifications vs ClickHouse, with reasons:
 
 from __future__ import annotations
 
+import os
 import re
 import struct
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import lz4.block
@@ -266,6 +268,46 @@ def read_block_header(buf, pos: int) -> tuple[int, int, int, int, int]:
     return _HEADER.unpack_from(buf, pos)
 
 
+# Reads that decode at least this much are split over DECODE_THREADS threads (the kernel releases
+# the GIL); ClickHouse similarly reads one column with several threads (max_threads).
+DECODE_THREADS = min(2, os.cpu_count() or 1)
+PARALLEL_DECODE_MIN_BYTES = 8 << 20
+_decode_pool: ThreadPoolExecutor | None = None
+_decode_pool_lock = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    global _decode_pool
+    with _decode_pool_lock:
+        if _decode_pool is None:
+            _decode_pool = ThreadPoolExecutor(DECODE_THREADS, thread_name_prefix="mergetree-decode")
+        return _decode_pool
+
+
+def _decode_native(kernels, arr, pstarts, csizes, dsizes, methods, filters, seeds, expected, out, total):
+    """Run the native decoder, on contiguous slices of the blocks in parallel for big reads."""
+    nblocks = len(pstarts)
+    if DECODE_THREADS < 2 or total < PARALLEL_DECODE_MIN_BYTES or nblocks < 2:
+        return kernels.decode_blocks_native(arr, pstarts, csizes, dsizes, methods, filters, seeds, expected, out)
+    ends = np.cumsum(dsizes)
+    # split at block boundaries so that every thread decodes about the same number of bytes
+    cuts = [0] + [int(np.searchsorted(ends, total * k // DECODE_THREADS)) + 1 for k in range(1, DECODE_THREADS)]
+    cuts = sorted(set(min(c, nblocks) for c in cuts)) + [nblocks]
+    jobs = []
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        if a >= b:
+            continue
+        o0 = int(ends[a - 1]) if a else 0
+        o1 = int(ends[b - 1])
+        jobs.append((a, _pool().submit(kernels.decode_blocks_native, arr, pstarts[a:b], csizes[a:b], dsizes[a:b],
+                                       methods[a:b], filters[a:b], seeds[a:b], expected[a:b], out[o0:o1])))
+    for a, fut in jobs:                       # report the first bad block in file order
+        status, bad = fut.result()
+        if status:
+            return status, a + bad
+    return 0, -1
+
+
 def decode_blocks(buf, start: int, end: int, out: np.ndarray | None = None, *,
                   native: bool | None = None) -> np.ndarray:
     """Decode the consecutive blocks in ``buf[start:end]`` into one uint8 array.
@@ -306,10 +348,11 @@ def decode_blocks(buf, start: int, end: int, out: np.ndarray | None = None, *,
     if native is None:
         native = kernels.NATIVE_DECODER
     if native:
-        status, b = kernels.decode_blocks_native(
-            arr, pstarts, csizes, np.array([h[5] for h in headers], np.int64),
-            np.array([h[2] for h in headers], np.uint8), np.array([h[3] for h in headers], np.uint8),
-            seeds, expected, out)
+        dsizes = np.array([h[5] for h in headers], np.int64)
+        methods = np.array([h[2] for h in headers], np.uint8)
+        filters = np.array([h[3] for h in headers], np.uint8)
+        status, b = _decode_native(kernels, arr, pstarts, csizes, dsizes, methods, filters, seeds, expected,
+                                   out, total)
         if status:
             pos, _, method, filt = headers[b][:4]
             reason = {kernels.STATUS_CHECKSUM: "checksum mismatch in compressed block",
