@@ -196,6 +196,8 @@ class ReplacingAlgorithm(MergingAlgorithm):
                                          f"in column {self.is_deleted!r} at row {row}")
             if final or cleanup:
                 winners = winners[flags[winners] == 0]
+        if winners.shape[0] == n:  # every key was unique: nothing to gather
+            return block
         return block.take(winners)
 
 
@@ -232,7 +234,8 @@ class SummingAlgorithm(MergingAlgorithm):
         km = _kernels()
         summed = [c for c in self.summed if c not in _key_names(key_columns)]
         starts = run_starts_of(block, key_columns)
-        first = block.take(starts)  # every non-summed column: the first row of the run
+        singletons = starts.shape[0] == n
+        first = block if singletons else block.take(starts)  # non-summed columns: the run's first row
         if not summed:
             return first
         from mergetree.column import FixedColumn, NullableColumn
@@ -256,7 +259,7 @@ class SummingAlgorithm(MergingAlgorithm):
                 replacements[name] = NullableColumn(column.type, inner, all_null)
                 # observed in ClickHouse: a non-NULL Nullable sum keeps the row even when it is 0
                 nonzero |= ~all_null
-        merged = _replace_columns(first, replacements)
+        merged = first if singletons else _replace_columns(first, replacements)
         if nonzero.all():
             return merged
         return merged.filter(nonzero)
@@ -283,7 +286,7 @@ class CollapsingAlgorithm(MergingAlgorithm):
         if inconsistent:
             log.warning("CollapsingMergeTree: %d key(s) have numbers of sign=1 and sign=-1 rows differing by "
                         "more than one (incorrect data)", inconsistent)
-        return block.filter(keep)
+        return block if keep.all() else block.filter(keep)
 
 
 @dataclass
