@@ -528,3 +528,15 @@ def test_garbage_metadata_is_corruption(tmp_path, file):
     with pytest.raises(CorruptedPartError) as e:
         DataPart.open(part.path)
     assert e.value.file == file and e.value.part == "all_8_8_0"
+
+
+def test_part_bytes_do_not_depend_on_encoding_threads(tmp_path, monkeypatch):
+    block = all_types_block(3000, seed=4)
+    monkeypatch.setattr(pw, "WRITE_THREADS", 1)
+    a = write(tmp_path, block, name="all_1_1_0", key=("dt",), index_granularity=100)
+    monkeypatch.setattr(pw, "WRITE_THREADS", 2)
+    b = write(tmp_path, block, name="all_2_2_0", key=("dt",), index_granularity=100)
+    files = sorted(os.listdir(a.path))
+    assert files == sorted(os.listdir(b.path))
+    for f in files:
+        assert (a.path / f).read_bytes() == (b.path / f).read_bytes(), f

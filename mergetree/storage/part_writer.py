@@ -85,7 +85,9 @@ import decimal
 import hashlib
 import json
 import os
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -383,13 +385,14 @@ def _write_file(path: Path, chunks, written: dict | None = None) -> int:
     return size
 
 
-def _write_stream(dir_: Path, s: _Stream, written: dict) -> None:
+def _compress_stream(s: _Stream) -> tuple[list[bytes], np.ndarray]:
+    """The compressed blocks of a substream and its marks (final mark included)."""
     cuts = _block_cuts(s.bounds, s.align)
     blocks = [compress_block(s.data[a:b], s.codec, s.align)
               for a, b in zip(cuts[:-1], cuts[1:])]
     block_offsets = np.zeros(len(blocks) + 1, np.uint64)
     np.cumsum([len(b) for b in blocks], out=block_offsets[1:])
-    file_size = _write_file(dir_ / (s.file + ".bin"), blocks, written)
+    file_size = int(block_offsets[-1])
     # marks: granule start p lies in the block whose cut is the last one <= p
     starts = s.bounds[:-1]
     cut_arr = np.asarray(cuts, np.int64)
@@ -401,7 +404,32 @@ def _write_stream(dir_: Path, s: _Stream, written: dict) -> None:
     marks["offset_in_block"][:-1] = np.where(at_end, 0, starts - cut_arr[blk_c])
     marks["rows"][:-1] = s.rows
     marks[-1] = (file_size, 0, 0)
-    _write_file(dir_ / (s.file + ".mrk"), [marks.tobytes()], written)
+    return blocks, marks
+
+
+def _encode_column(col, name: str, spec: CodecSpec | None, bounds: np.ndarray, rows: np.ndarray):
+    """Plan and compress one column: (serialization node, [(stream, blocks, marks)])."""
+    planner = _Planner(spec, auto_dictionary=True)
+    node = planner.plan(col, escape_for_file_name(name), bounds, rows)
+    return node, [(s, *_compress_stream(s)) for s in planner.streams]
+
+
+# Columns are encoded (dictionary search, Delta, LZ4/ZSTD: all release the GIL) on this many
+# threads; files are then written and fsynced in column order by the calling thread, so the
+# part's bytes do not depend on the thread count.
+WRITE_THREADS = min(2, os.cpu_count() or 1)
+_encode_pool: ThreadPoolExecutor | None = None
+_encode_pool_lock = threading.Lock()
+
+
+def _map_columns(fn, jobs: list) -> list:
+    global _encode_pool
+    if WRITE_THREADS < 2 or len(jobs) < 2:
+        return [fn(*j) for j in jobs]
+    with _encode_pool_lock:
+        if _encode_pool is None:
+            _encode_pool = ThreadPoolExecutor(WRITE_THREADS, thread_name_prefix="mergetree-encode")
+    return [f.result() for f in [_encode_pool.submit(fn, *j) for j in jobs]]
 
 
 def _fsync_dir(path: Path) -> None:
@@ -459,20 +487,21 @@ def write_part(tmp_dir: Path, block, *, primary_key, partition_value: tuple, min
     # 1. data files + marks, column by column
     serialization = {"format_version": FORMAT_VERSION, "index_granularity": int(index_granularity),
                      "rows": int(n), "granule_rows": rows.tolist(), "columns": {}}
-    used_files: dict[str, str] = {}
+    jobs = []
     for name in names:
         col = block[name]
         if len(col) != n:
             raise BadArgumentsError(f"write_part: column {name!r} has {len(col)} rows, block has {n}")
-        spec = parse_codec(codecs[name]) if name in codecs else None
-        planner = _Planner(spec, auto_dictionary=True)
-        node = planner.plan(col, escape_for_file_name(name), bounds, rows)
-        for s in planner.streams:
+        jobs.append((col, name, parse_codec(codecs[name]) if name in codecs else None, bounds, rows))
+    used_files: dict[str, str] = {}
+    for name, (node, streams) in zip(names, _map_columns(_encode_column, jobs)):
+        for s, blocks, marks in streams:
             if s.file in used_files:
                 raise BadArgumentsError(f"write_part: columns {used_files[s.file]!r} and {name!r} both "
                                         f"need file {s.file}.bin")
             used_files[s.file] = name
-            _write_stream(tmp_dir, s, written)
+            _write_file(tmp_dir / (s.file + ".bin"), blocks, written)
+            _write_file(tmp_dir / (s.file + ".mrk"), [marks.tobytes()], written)
         serialization["columns"][name] = node
 
     # 2. primary index: key at every granule start + the last row's key
