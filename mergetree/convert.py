@@ -61,15 +61,18 @@ from mergetree.errors import ConversionError
 _MISSING = object()
 _DATETIME_MAX = 0xFFFFFFFF
 _DATE_MAX = 0xFFFF
-_INT_RE = re.compile(r"[+-]?\d+\Z")
-_FLOAT_RE = re.compile(r"[+-]?(\d+\.?\d*(e[+-]?\d+)?|\.\d+(e[+-]?\d+)?|inf|infinity|nan)\Z", re.IGNORECASE)
-_DECIMAL_RE = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\Z", re.IGNORECASE)
-_NUMERIC_RE = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)\Z")
-_DATE_RE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})\Z|(\d{4})(\d{2})(\d{2})\Z")
+# re.ASCII everywhere: Python's \d also matches other scripts' digits, ClickHouse reads only 0-9
+_INT_RE = re.compile(r"[+-]?\d+\Z", re.ASCII)
+_INT_CHARS_RE = re.compile(r"[0-9+-]*\Z")
+_FLOAT_RE = re.compile(r"[+-]?(\d+\.?\d*(e[+-]?\d+)?|\.\d+(e[+-]?\d+)?|inf|infinity|nan)\Z",
+                       re.IGNORECASE | re.ASCII)
+_DECIMAL_RE = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\Z", re.IGNORECASE | re.ASCII)
+_NUMERIC_RE = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)\Z", re.ASCII)
+_DATE_RE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})\Z|(\d{4})(\d{2})(\d{2})\Z", re.ASCII)
 _DATETIME_RE = re.compile(
     r"(\d{4})-(\d{1,2})-(\d{1,2})"
     r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
-    r"\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?\Z", re.IGNORECASE)
+    r"\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?\Z", re.IGNORECASE | re.ASCII)
 _TRUE = {"true", "1", "yes", "on", "t", "y", "enable", "enabled"}
 _FALSE = {"false", "0", "no", "off", "f", "n", "disable", "disabled"}
 
@@ -569,10 +572,12 @@ def _ints_column(t: T.IntType, values: list) -> np.ndarray:
                 if t.signed or not (as_int < 0).any():
                     return as_int.astype(t.dtype)
         elif kind == "U":
-            try:
-                as_int = arr.astype(np.int64)
-            except (ValueError, OverflowError):
-                as_int = None
+            as_int = None
+            if _INT_CHARS_RE.match("".join(arr.tolist())):  # numpy alone also takes ' 1', '1_0'
+                try:
+                    as_int = arr.astype(np.int64)
+                except (ValueError, OverflowError):
+                    pass
             if as_int is not None and (t.signed or not (as_int < 0).any()):
                 return as_int.astype(t.dtype)
     parsed = _per_value(t, values, _parse_int)

@@ -135,6 +135,19 @@ def test_integer_wraparound_and_quoted_numbers():
     assert values_to_column(T.Int32, [1.0, 2.0]).to_pylist() == [1, 2]  # lenient: integral floats
 
 
+@pytest.mark.parametrize("text", [" 12", "12 ", "1_000", "\u0663", "0x1F", "1e3", "--1"])
+def test_integer_text_is_strict(text):
+    """ClickHouse reads only [+-]digits; Python's int() (and numpy's astype) would take most of these."""
+    with pytest.raises(ConversionError):
+        values_to_column(T.Int32, ["1", text])
+
+
+@pytest.mark.parametrize("text", [" 1.5", "1_000.5", "\u0663", "1,5", "0x10"])
+def test_float_text_is_strict(text):
+    with pytest.raises(ConversionError):
+        values_to_column(T.Float64, [text])
+
+
 def test_decimal_scaling_truncates_toward_zero():
     t = T.Decimal(9, 2)
     col = values_to_column(t, ["1.239", 1.239, -1.235, "-0.001", 7, "1e2", decimal.Decimal("3.14159"), ""])
