@@ -156,3 +156,13 @@ def test_like_pattern_errors_and_fast_paths():
     assert LK.like_fast_path(LK.compile_like(b"%abc")) == ("suffix", b"abc")
     assert LK.like_fast_path(LK.compile_like(b"%a\\%c%")) == ("contains", b"a%c")
     assert LK.like_fast_path(LK.compile_like(b"a_c")) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="0123456789-: TZ+.", max_size=26).map(str.encode), min_size=17, max_size=40))
+def test_parse_datetime_fuzz_matches_reference(texts):
+    # min_size > kernels.datetime.SMALL so the numba kernel (not the reference) runs
+    secs, status = K.parse_datetime(*_strings(texts))
+    rsecs, rstatus = K.parse_datetime_reference(texts)
+    assert status.tolist() == rstatus.tolist()
+    assert secs[status > 0].tolist() == rsecs[rstatus > 0].tolist()

@@ -293,13 +293,16 @@ def _parse_datetime(offsets, data, seconds, status):
                 if c != 2:
                     continue
                 om = 0
-                if p < end and data[p] == 58:
+                colon = p < end and data[p] == 58
+                if colon:
                     p += 1
                 c = 0
                 while p < end and 48 <= data[p] <= 57 and c < 2:
                     om = om * 10 + (data[p] - 48)
                     p += 1
                     c += 1
+                if c == 1 or (colon and c == 0):
+                    continue
                 absolute = True
                 ss = ss - sign * (oh * 3600 + om * 60)
             if p != end:
@@ -364,7 +367,10 @@ def offsets_by_day_numpy(ts, d0, change, after, at_start) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------
-# public wrappers
+# public wrappers: tiny inputs (constants, a few index entries) take the numpy twins, so a
+# short query does not pay numba's first-call cost; the twins are tested equal to the kernels.
+
+SMALL = 16
 
 
 def offsets_by_day(ts: np.ndarray, d0: int, change, after, at_start) -> np.ndarray:
@@ -379,6 +385,8 @@ def civil_from_days(days: np.ndarray):
     """(year, month, day) int64 arrays of `days` since 1970-01-01."""
     days = np.ascontiguousarray(days, dtype=np.int64)
     n = days.shape[0]
+    if n <= SMALL:
+        return civil_from_days_numpy(days)
     y = np.empty(n, np.int64)
     m = np.empty(n, np.int64)
     d = np.empty(n, np.int64)
@@ -390,6 +398,8 @@ def days_from_civil(year, month, day) -> np.ndarray:
     year = np.ascontiguousarray(year, dtype=np.int64)
     month = np.ascontiguousarray(month, dtype=np.int64)
     day = np.ascontiguousarray(day, dtype=np.int64)
+    if year.shape[0] <= SMALL:
+        return days_from_civil_numpy(year, month, day)
     out = np.empty(year.shape[0], np.int64)
     _jit(_days_from_civil)(year, month, day, out)
     return out
@@ -399,6 +409,8 @@ def add_months(days: np.ndarray, months) -> np.ndarray:
     """`days` shifted by `months` calendar months (an int or an array), day clamped."""
     days = np.ascontiguousarray(days, dtype=np.int64)
     months = np.ascontiguousarray(np.broadcast_to(np.asarray(months, dtype=np.int64), days.shape))
+    if days.shape[0] <= SMALL:
+        return add_months_numpy(days, months)
     out = np.empty(days.shape[0], np.int64)
     _jit(_add_months)(days, months, out)
     return out
@@ -409,6 +421,8 @@ def parse_datetime(offsets: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, n
     offsets = np.ascontiguousarray(offsets, dtype=np.int64)
     data = np.ascontiguousarray(data, dtype=np.uint8)
     n = offsets.shape[0] - 1
+    if n <= SMALL:
+        return parse_datetime_reference([bytes(data[offsets[i]:offsets[i + 1]]) for i in range(n)])
     secs = np.empty(n, np.int64)
     status = np.empty(n, np.uint8)
     _jit(_parse_datetime)(offsets, data, secs, status)

@@ -3,7 +3,8 @@ search, LIKE, and the ASCII/Latin-1 lowering that ILIKE uses.
 
 A LIKE pattern is compiled (in Python, once per pattern, by `compile_like`) into an int16
 array: 0..255 are literal bytes, ``ANY_SEQ`` (-1) is ``%`` and ``ANY_CHAR`` (-2) is ``_``.
-``_`` matches one UTF-8 character (a lead byte and its continuation bytes), as in ClickHouse.
+``_`` matches one UTF-8 character (a lead byte and its continuation bytes), as in ClickHouse; it
+never matches at a stray continuation byte (ClickHouse: ``unhex('A9') LIKE '_'`` is 0).
 Backslash escapes ``%``, ``_`` and ``\\``; a backslash before another character is a literal
 backslash (ClickHouse: ``'ab' LIKE 'a\\b'`` is 0); a trailing backslash is an error.
 
@@ -91,7 +92,8 @@ def like_to_regex(pattern: bytes) -> bytes:
         if x == ANY_SEQ:
             out.append(rb"[\s\S]*")
         elif x == ANY_CHAR:
-            out.append(rb"(?:[\x00-\x7f\xc0-\xff][\x80-\xbf]*|[\x80-\xbf])")
+            # one UTF-8 character: a lead byte and all its continuation bytes (possessive)
+            out.append(rb"(?:[\x00-\x7f\xc0-\xff][\x80-\xbf]*+)")
         else:
             out.append(re.escape(bytes([x])))
     return b"".join(out)
@@ -172,7 +174,7 @@ def _like_match(offsets, data, tokens, out):
                     t += 1
                     continue
                 if p < e:
-                    if tok == -2:
+                    if tok == -2 and (data[p] & 0xC0) != 0x80:  # '_' never starts at a continuation byte
                         p += 1
                         while p < e and (data[p] & 0xC0) == 0x80:
                             p += 1

@@ -596,12 +596,18 @@ class KeyCondition:
     @staticmethod
     def _equalities(key_cols: list) -> list:
         """Per key: eq(i, j) telling whether points i and j hold the same value."""
+        from mergetree.column import FixedColumn, StringColumn
+
         out = []
         for c in key_cols:
-            k = c.order_key()
-            parts = k if isinstance(k, tuple) else (k,)
-            arrs = [np.asarray(x) for x in parts]
-            out.append(lambda i, j, arrs=arrs: all(x[i] == x[j] for x in arrs))
+            if isinstance(c, StringColumn):
+                o, d = c.offsets, c.data
+                vals = [bytes(d[o[i]:o[i + 1]]) for i in range(len(c))]
+            elif isinstance(c, FixedColumn) and c.values.ndim == 1:
+                vals = c.values.tolist()
+            else:
+                vals = [repr(v) for v in c.to_pylist()]
+            out.append(lambda i, j, vals=vals: vals[i] == vals[j])
         return out
 
     def may_be_true_in_marks(self, key_cols: list, eq: list, a: int, b: int) -> bool:
