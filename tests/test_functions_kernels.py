@@ -77,7 +77,7 @@ def test_parse_datetime_matches_python_reference():
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.integers(1900, 2299), st.integers(1, 12), st.integers(1, 31),
                           st.integers(0, 23), st.integers(0, 59), st.integers(0, 59), st.booleans()),
-                min_size=1, max_size=30))
+                min_size=17, max_size=30))  # > kernels.datetime.SMALL: the numba kernel runs
 def test_parse_datetime_random_dates(rows):
     texts = [(f"{y:04d}-{m:02d}-{d:02d} {h:02d}:{mi:02d}:{s:02d}" if full else f"{y:04d}-{m:02d}-{d:02d}").encode()
              for y, m, d, h, mi, s, full in rows]
@@ -93,7 +93,7 @@ _alphabet = st.binary(min_size=0, max_size=6).map(lambda b: bytes(x % 4 + 97 if 
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.lists(_alphabet, min_size=1, max_size=40), _alphabet)
+@given(st.lists(_alphabet, min_size=17, max_size=40), _alphabet)  # > compare.SMALL: the kernels run
 def test_compare_with_const_matches_twin_and_python(items, const):
     off, data = _strings(items)
     got = C.compare_with_const(off, data, const)
@@ -103,7 +103,7 @@ def test_compare_with_const_matches_twin_and_python(items, const):
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.lists(st.tuples(_alphabet, _alphabet), min_size=1, max_size=40))
+@given(st.lists(st.tuples(_alphabet, _alphabet), min_size=17, max_size=40))
 def test_compare_columns_matches_twin_and_python(pairs):
     oa, da = _strings([a for a, _ in pairs])
     ob, db = _strings([b for _, b in pairs])

@@ -123,21 +123,30 @@ def equals_const_numpy(offsets, data, const) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- wrappers
+# tiny inputs (constants) take the numpy twins: no numba first-call cost for a one-row query
+
+SMALL = 16
 
 
 def compare_with_const(offsets: np.ndarray, data: np.ndarray, const: bytes) -> np.ndarray:
+    if offsets.shape[0] - 1 <= SMALL:
+        return compare_with_const_numpy(offsets, data, bytes(const))
     out = np.empty(offsets.shape[0] - 1, np.int8)
     _jit(_compare_with_const)(offsets, data, np.frombuffer(bytes(const), np.uint8), out)
     return out
 
 
 def compare_columns(a_offsets, a_data, b_offsets, b_data) -> np.ndarray:
+    if a_offsets.shape[0] - 1 <= SMALL:
+        return compare_columns_numpy(a_offsets, a_data, b_offsets, b_data)
     out = np.empty(a_offsets.shape[0] - 1, np.int8)
     _jit(_compare_columns)(a_offsets, a_data, b_offsets, b_data, out)
     return out
 
 
 def equals_const(offsets: np.ndarray, data: np.ndarray, const: bytes) -> np.ndarray:
+    if offsets.shape[0] - 1 <= SMALL:
+        return equals_const_numpy(offsets, data, bytes(const))
     out = np.empty(offsets.shape[0] - 1, np.bool_)
     _jit(_equals_const)(offsets, data, np.frombuffer(bytes(const), np.uint8), out)
     return out
