@@ -252,13 +252,22 @@ def _fixed_seg(mat: np.ndarray) -> _Seg:
 
 def _compact(segs: list[_Seg]) -> tuple[np.ndarray, np.ndarray]:
     """Concatenate segments row-wise: returns (per-row lengths int64, flat bytes uint8)."""
-    mat = np.concatenate([s.mat for s in segs], axis=1)
-    mask = np.concatenate(
-        [np.arange(s.mat.shape[1])[None, :] < np.asarray(s.lens)[:, None] for s in segs], axis=1
-    )
-    lens = np.zeros(mat.shape[0], dtype=np.int64)
+    n = segs[0].mat.shape[0]
+    width = sum(s.mat.shape[1] for s in segs)
+    mat = np.empty((n, width), dtype=np.uint8)
+    mask = np.empty((n, width), dtype=bool)
+    lens = np.zeros(n, dtype=np.int64)
+    a = 0
     for s in segs:
-        lens += s.lens
+        w = s.mat.shape[1]
+        mat[:, a : a + w] = s.mat
+        sl = np.asarray(s.lens)
+        if sl.strides == (0,) and n and int(sl[0]) == w:  # constant, always present
+            mask[:, a : a + w] = True
+        else:
+            np.less(np.arange(w)[None, :], sl[:, None], out=mask[:, a : a + w])
+        lens += sl
+        a += w
     return lens, mat[mask]
 
 
