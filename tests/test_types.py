@@ -71,10 +71,10 @@ def test_aliases_compare_equal_to_singletons():
 def test_agrees_with_chdb_type_names():
     chdb = pytest.importorskip("chdb")
     names = [n for n in list(ALIASES) + CANONICAL if n != "Int32 "]
-    for name in names:
-        literal = name.replace("\\", "\\\\").replace("'", "\\'")
-        got = str(chdb.query(f"SELECT toTypeName(defaultValueOfTypeName('{literal}'))", "TSVRaw")).strip()
-        assert got == str(T.parse_type(name)), name
+    literals = [n.replace("\\", "\\\\").replace("'", "\\'") for n in names]
+    sql = "SELECT " + ", ".join(f"toTypeName(defaultValueOfTypeName('{lit}'))" for lit in literals)
+    got = str(chdb.query(sql, "TSVRaw")).rstrip("\n").split("\t")
+    assert got == [str(T.parse_type(n)) for n in names]
 
 
 @pytest.mark.parametrize("text,fragments", [
