@@ -347,3 +347,12 @@ def test_kway_merge_equals_stable_lexsort(runs):
     if merged.num_rows:
         flags_want[0] = True
     assert run_starts_of(merged, list(spec)).tolist() == np.flatnonzero(flags_want).tolist()
+
+
+def test_every_kernel_is_compiled_nogil_and_cached():
+    # merges run on a background thread: their kernels must release the GIL
+    names = ["flag", "replacing", "sum", "collapsing", "compare", "strflag", "versioned", "kway"]
+    for name in names:
+        dispatcher = km._kernel(name)
+        assert dispatcher.targetoptions.get("nogil") is True, name
+        assert dispatcher._cache.__class__.__name__ != "NullCache", name

@@ -286,22 +286,23 @@ def lightweight_delete_part(part, predicate, tmp_dir: Path) -> tuple[Path, int]:
 
 
 def _cast_to(column, dtype, name: str):
-    """Make an UPDATE result fit the column's type (numeric casts; identical types pass)."""
-    from mergetree.column import FixedColumn
-
+    """Make an UPDATE result fit the column's type (the default evaluator already CASTs; this
+    covers custom evaluators: identical types pass, others go through Python values)."""
     if column.type == dtype:
         return column
-    if getattr(column, "values", None) is not None and isinstance(column.values, np.ndarray) \
-            and dtype.is_fixed and dtype.dtype is not None and dtype.kind in ("int", "float", "bool", "date",
-                                                                               "date32", "datetime"):
-        return FixedColumn(dtype, column.values.astype(dtype.dtype))
-    try:
-        from mergetree.functions import cast as _cast  # type: ignore[attr-defined]
+    from mergetree.convert import values_to_column
 
-        return _cast.cast_column(column, dtype)
-    except (ImportError, AttributeError):
-        raise BadArgumentsError(f"UPDATE {name}: expression has type {column.type}, the column is {dtype}; "
-                                f"add an explicit CAST") from None
+    return values_to_column(dtype, column.to_pylist(), name)
+
+
+def _evaluate_assignment(text: str, block, dtype):
+    """`UPDATE col = <text>`: evaluate CAST(<text> AS <column type>) over the block."""
+    import sqlparse_ch
+    from sqlparse_ch.ast.expr import Cast
+
+    from mergetree.exec.expression import evaluate
+
+    return evaluate(Cast(sqlparse_ch.parse_expr(text), str(dtype)), block)
 
 
 def _take_where(old, new, mask: np.ndarray):
@@ -322,19 +323,16 @@ def mutate_block(block, mutation: Mutation, *, key_columns=(), predicate=None, e
         return block.filter(~match), int(np.count_nonzero(match))
     from mergetree.column import Block
 
-    if evaluate_fn is None:
-        import sqlparse_ch
-        from mergetree.exec.expression import evaluate
-
-        def evaluate_fn(text, blk):
-            return evaluate(sqlparse_ch.parse_expr(text), blk)
     cols = dict(block.columns)
     for name, expr in mutation.assignments.items():
         if name not in cols:
             raise BadArgumentsError(f"UPDATE: there is no column {name!r} in the table")
         if name in key_columns:
             raise BadArgumentsError(f"Cannot UPDATE key column {name!r}")
-        value = evaluate_fn(expr, block)  # every assignment sees the old values, as in SQL
+        if evaluate_fn is None:  # every assignment sees the old values, as in SQL
+            value = _evaluate_assignment(expr, block, cols[name].type)
+        else:
+            value = evaluate_fn(expr, block)
         if len(value) != block.num_rows:
             value = value.take(np.zeros(block.num_rows, dtype=np.int64))
         value = _cast_to(value, cols[name].type, name)
