@@ -45,11 +45,12 @@ BASE = 1706745600  # 2024-02-01 00:00:00 UTC
 USERS = ["", "a", "ab", "abc", "b", "ba", "bb", "c", "\xff", "\xffa"]
 
 
-def make_block(rng, n: int, tz: str | None) -> Block:
+def make_block(rng, n: int, tz: str | None, lc: bool = False) -> Block:
     ts = (BASE + rng.integers(-2 * 86400, 3 * 86400, n)).astype(np.uint32)
     return Block({
         "ts": column_from_numpy(T.DateTimeType(tz), ts),
-        "user": column_from_values(T.String, [USERS[i] for i in rng.integers(0, len(USERS), n)]),
+        "user": column_from_values(T.LowCardinality(T.String) if lc else T.String,
+                                   [USERS[i] for i in rng.integers(0, len(USERS), n)]),
         "n": column_from_numpy(T.Int16, rng.integers(-6, 6, n).astype(np.int16)),
     })
 
@@ -210,7 +211,7 @@ def test_pruning_never_drops_a_matching_row(data):
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
     n = data.draw(st.integers(1, 250))
     granule = data.draw(st.integers(1, 24))
-    block = make_block(rng, n, tz)
+    block = make_block(rng, n, tz, lc=data.draw(st.booleans()))
     block, index, n_marks, starts = sort_and_index(block, keys, granule)
     cond = data.draw(conditions(block, tz))
     want = matches(cond, block)
@@ -395,3 +396,43 @@ def test_decreasing_key_expression_flips_relaxed_atoms():
     index = _index(k=(T.Int16, [-5, -2, 0, 3, 6]))
     kc = KeyCondition(B("<", I("n"), L(0)), [UnaryOp("-", I("n"))], {"n": T.Int8})
     assert kc.select_mark_ranges(index, 4) == [(1, 4)]
+
+
+def test_low_cardinality_and_datetime64_keys():
+    lc = T.LowCardinality(T.String)
+    index = Block({"e": column_from_values(lc, ["buy", "buy", "click", "view", "view"]),
+                   "t": column_from_values(T.DateTime64(3), ["2024-01-01 00:00:00.000", "2024-01-03 00:00:00.500",
+                                                             "2024-01-01 00:00:00.000", "2024-01-01 00:00:00.000",
+                                                             "2024-01-09 00:00:00.000"])})
+    schema = {"e": lc, "t": T.DateTime64(3)}
+    keys = [I("e"), I("t")]
+    assert KeyCondition(B("=", I("e"), L("click")), keys, schema).select_mark_ranges(index, 4) == [(1, 3)]
+    assert KeyCondition(InList(I("e"), (L("view"),), False), keys, schema).select_mark_ranges(index, 4) == [(2, 4)]
+    assert KeyCondition(F("startsWith", I("e"), L("b")), keys, schema).select_mark_ranges(index, 4) == [(0, 2)]
+    # e = 'buy' fixes the first key on granule 0, so the DateTime64 condition prunes it
+    kc = KeyCondition(AND(B("=", I("e"), L("buy")), B(">", I("t"), L("2024-01-03 00:00:01"))), keys, schema)
+    assert kc.select_mark_ranges(index, 4, search="exclusion") == [(1, 2)]
+    kc = KeyCondition(B("=", F("toDate", I("t")), L("2024-01-05")), [I("t")], {"t": T.DateTime64(3)})
+    assert kc.select_mark_ranges(Block({"t": index["t"]}), 4) == [(3, 4)]
+
+
+def test_for_table_prunes_parts_and_granules():
+    from types import SimpleNamespace
+
+    schema = [("ts", T.DateTime), ("user_id", T.String)]
+    meta = SimpleNamespace(primary_key_asts=[I("ts"), I("user_id")], schema=schema,
+                           partition_key_asts=[F("toYYYYMM", I("ts"))], partition_columns=["ts"])
+    where = AND(B(">=", I("ts"), L("2024-02-10 00:00:00")), B("<", I("ts"), L("2024-02-11 00:00:00")))
+    kc = KeyCondition.for_table(meta, where)
+
+    def part(month, lo, hi):
+        return SimpleNamespace(partition_value=(month,), minmax={"ts": (lo, hi)})
+
+    jan = part(202401, dt.datetime(2024, 1, 1), dt.datetime(2024, 1, 31, 23))
+    feb = part(202402, dt.datetime(2024, 2, 1), dt.datetime(2024, 2, 29, 23))
+    feb_early = part(202402, dt.datetime(2024, 2, 1), dt.datetime(2024, 2, 9, 23))
+    assert [kc.may_match_part(p) for p in (jan, feb, feb_early)] == [False, True, False]
+    index = Block({"ts": column_from_values(T.DateTime, ["2024-02-01 00:00:00", "2024-02-09 00:00:00",
+                                                         "2024-02-10 12:00:00", "2024-02-20 00:00:00"]),
+                   "user_id": column_from_values(T.String, ["a", "b", "c", "d"])})
+    assert kc.select_mark_ranges(index, 3) == [(1, 3)]

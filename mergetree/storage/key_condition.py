@@ -159,7 +159,7 @@ class Atom:
 
     def point_values(self, key_col) -> list:
         """The atom's domain value at every point of a key column (index entries, min/max)."""
-        col = key_col
+        col = V.unwrap_lc(key_col)
         n = len(col)
         for s in self.steps:
             col = s.apply(col, n)
