@@ -436,3 +436,16 @@ def test_for_table_prunes_parts_and_granules():
                                                          "2024-02-10 12:00:00", "2024-02-20 00:00:00"]),
                    "user_id": column_from_values(T.String, ["a", "b", "c", "d"])})
     assert kc.select_mark_ranges(index, 3) == [(1, 3)]
+
+
+def test_unanalysable_parts_are_unknown_not_errors():
+    from sqlparse_ch.ast.expr import Case, Subquery
+
+    index = _index(x=(T.UInt8, [0, 10, 20, 30]))
+    schema = {"x": T.UInt8}
+    prune = B("<", I("x"), L(5))
+    for other in (InList(I("x"), Subquery(None), False), Case(None, ((L(1), L(1)),), L(0)),
+                  B("=", I("no_such_column"), L(1)), F("no_such_function", I("x"))):
+        assert KeyCondition(AND(prune, other), [I("x")], schema).select_mark_ranges(index, 3) == [(0, 1)]
+        assert KeyCondition(B("OR", prune, other), [I("x")], schema).select_mark_ranges(index, 3) == [(0, 3)]
+        assert KeyCondition(UnaryOp("NOT", other), [I("x")], schema).select_mark_ranges(index, 3) == [(0, 3)]

@@ -244,7 +244,7 @@ class KeyCondition:
         if where is None:
             self.rpn = [TRUE]
         else:
-            self.rpn = self._build(bind(_as_ast(where), self.schema), False)
+            self.rpn = self._build_ast(self._where, False)
         self._point_cache: dict = {}
 
     # ---- construction
@@ -311,6 +311,34 @@ class KeyCondition:
             i, steps = inner
             return i, steps + [_Step(b.call, pos, b.args, mono.increasing, mono.always)]
         return None
+
+    def _build_ast(self, e, negate: bool) -> list:
+        """RPN of a WHERE AST: AND/OR/NOT are walked here, every other sub-expression is bound
+        on its own; one that cannot be bound (a subquery, an unknown column, CASE...) is
+        ``unknown`` rather than an error: the exact filter evaluates it later."""
+        from sqlparse_ch.ast import expr as E
+
+        if isinstance(e, E.BinaryOp) and e.op.upper() in ("AND", "OR"):
+            op = AND if (e.op.upper() == "AND") != negate else OR
+            return self._build_ast(e.left, negate) + self._build_ast(e.right, negate) + [op]
+        if isinstance(e, E.FunctionCall) and e.name.lower() in ("and", "or") and len(e.args) >= 2 \
+                and not e.params and e.over is None:
+            op = AND if (e.name.lower() == "and") != negate else OR
+            out = self._build_ast(e.args[0], negate)
+            for a in e.args[1:]:
+                out += self._build_ast(a, negate) + [op]
+            return out
+        if isinstance(e, E.UnaryOp) and e.op.upper() == "NOT":
+            return self._build_ast(e.operand, not negate)
+        if isinstance(e, E.FunctionCall) and e.name.lower() == "not" and len(e.args) == 1:
+            return self._build_ast(e.args[0], not negate)
+        if isinstance(e, E.Alias):
+            return self._build_ast(e.expr, negate)
+        try:
+            b = bind(e, self.schema)
+        except Exception:  # noqa: BLE001 - anything we cannot analyse may be true
+            return [UNKNOWN]
+        return self._build(b, negate)
 
     def _build(self, b: Bound, negate: bool) -> list:
         if isinstance(b, BConst):
