@@ -234,3 +234,17 @@ def test_offsets_by_day_kernel_matches_twin():
     big = np.sort(rng.integers(1711800000, 1711800000 + 3 * 86400, 5000)).astype(np.int64)
     direct = np.concatenate([TZ.utc_offsets("Europe/Berlin", big[a:a + 100]) for a in range(0, 5000, 100)])
     assert (TZ.utc_offsets("Europe/Berlin", big) == direct).all()
+
+
+def test_evaluate_filter_and_to_interval(events):
+    from mergetree.exec.expression import evaluate_filter
+
+    assert evaluate_filter(B(">", I("n"), L(0)), events).tolist() == [True, False, False, True, False]
+    assert evaluate_filter(L(1), events).tolist() == [True] * 5
+    assert evaluate_filter(L(None), events).tolist() == [False] * 5
+    assert evaluate_filter(I("b"), events).tolist() == [True, False, False, True, False]
+    with pytest.raises(IllegalTypeOfArgumentError):
+        evaluate_filter(I("user_id"), events)
+    a = evaluate(B("+", I("ts"), F("toIntervalDay", L(90))), events).to_pylist()
+    b = evaluate(B("+", I("ts"), Interval(L(90), "DAY")), events).to_pylist()
+    assert a == b and a[0] == dt.datetime(2024, 3, 31, 0, 0, tzinfo=dt.timezone.utc)

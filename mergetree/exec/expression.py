@@ -11,6 +11,7 @@ Two steps, so callers that evaluate one expression over many blocks resolve it o
    node is one vectorized call over whole columns.
 
 Public helpers: ``evaluate(expr, block) -> Column`` (bind + execute + materialize),
+``evaluate_filter(expr, block) -> bool mask`` (WHERE semantics: NULL is false),
 ``infer_type(expr, schema) -> DataType``, ``evaluate_constant(expr) -> (value, type)``,
 ``columns_used(expr) -> set[str]``. ``expr`` may also be SQL text when the parser is
 available (``sqlparse_ch.parse_expr``).
@@ -111,6 +112,19 @@ def bind(expr, schema) -> Bound:
     return _Binder(_schema_dict(schema)).bind(_as_ast(expr))
 
 
+_TO_INTERVAL = {"toInterval" + u.capitalize(): u for u in
+                ("SECOND", "MINUTE", "HOUR", "DAY", "WEEK", "MONTH", "QUARTER", "YEAR")}
+
+
+def _as_interval(e):
+    """An Interval node for ``INTERVAL n unit`` or ``toIntervalDay(n)``..., else None."""
+    if isinstance(e, E.Interval):
+        return e
+    if isinstance(e, E.FunctionCall) and e.name in _TO_INTERVAL and len(e.args) == 1:
+        return E.Interval(e.args[0], _TO_INTERVAL[e.name])
+    return None
+
+
 def _const(value, t=None) -> BConst:
     t = t or V.literal_type(value)
     return BConst(V.const_of(t, value, 1), t)
@@ -178,10 +192,11 @@ class _Binder:
         op = e.op.upper() if e.op.isalpha() or " " in e.op else e.op
         if op in ("AND", "OR"):
             return self.call(BINARY_FUNCTIONS[op], [self.bind(x) for x in self._flatten(e, e.op)])
-        if op in ("+", "-") and isinstance(e.right, E.Interval):
-            return self._interval(e.left, e.right, op == "-")
-        if op == "+" and isinstance(e.left, E.Interval):
-            return self._interval(e.right, e.left, False)
+        right, left = _as_interval(e.right), _as_interval(e.left)
+        if op in ("+", "-") and right is not None:
+            return self._interval(e.left, right, op == "-")
+        if op == "+" and left is not None:
+            return self._interval(e.right, left, False)
         name = BINARY_FUNCTIONS.get(op)
         if name is None:
             raise IllegalTypeOfArgumentError(f"Operator {e.op} is not supported")
@@ -287,6 +302,22 @@ def evaluate(expr, block: Block) -> Column:
     """Evaluate `expr` (AST or SQL text) over `block`; constants come back as full columns."""
     res = execute(bind(expr, block), block)
     return V.materialize(res)
+
+
+def evaluate_filter(expr, block: Block) -> np.ndarray:
+    """Bool mask of the rows where `expr` is true (NULL and 0 are false), as WHERE uses it."""
+    col = V.unwrap_lc(execute(bind(expr, block), block))
+    n = block.num_rows
+    col, nulls = V.split_nullable(col)
+    if V.is_null_type(col.type) or (isinstance(col.type, V.NothingType)):
+        return np.zeros(n, np.bool_)
+    if not isinstance(V.strip(col.type), (T.IntType, T.FloatType, T.BoolType)):
+        raise IllegalTypeOfArgumentError(f"Illegal type {col.type} of column for filter. Must be UInt8 or "
+                                         "Nullable(UInt8)")
+    mask = np.broadcast_to(V.values(col) != 0, (n,))
+    if nulls is not None:
+        mask = mask & ~nulls
+    return np.ascontiguousarray(mask)
 
 
 def infer_type(expr, schema) -> T.DataType:
