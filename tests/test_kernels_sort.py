@@ -173,6 +173,29 @@ def test_sort_permutation_and_ranks(rows):
     assert ksort.dense_rank_keys(keys[0]).tolist() == python_dense_ranks([r[0] for r in rows])
 
 
+@given(st.lists(st.sampled_from(["u8", "i64", "u64", "u32", "bool", "f64"]), min_size=1, max_size=3), st.data())
+@settings(max_examples=150, deadline=None)
+def test_sort_permutation_packed_and_fallback_match_lexsort(dtypes, data):
+    n = data.draw(st.integers(0, 60))
+    ranges = {"u8": (0, 255), "i64": (-2 ** 63, 2 ** 63 - 1), "u64": (0, 2 ** 64 - 1), "u32": (0, 2 ** 32 - 1),
+              "bool": (0, 1), "f64": (-3, 3)}
+    keys = []
+    for name in dtypes:
+        lo, hi = ranges[name]
+        narrow = data.draw(st.booleans())  # narrow ranges take the packed path, wide ones fall back
+        if narrow:
+            base = data.draw(st.integers(lo, hi))
+            lo, hi = base, min(hi, base + 5)
+        values = data.draw(st.lists(st.integers(lo, hi), min_size=n, max_size=n))
+        dtype = {"u8": np.uint8, "i64": np.int64, "u64": np.uint64, "u32": np.uint32, "bool": np.bool_,
+                 "f64": np.float64}[name]
+        keys.append(np.array(values, dtype=dtype))
+    order = ksort.sort_permutation(keys)
+    assert order.tolist() == ksort.sort_permutation_numpy(keys).tolist()
+    rows = list(zip(*[k.tolist() for k in keys])) if n else []
+    assert order.tolist() == sorted(range(n), key=lambda i: rows[i])
+
+
 def test_flatten_keys_nested():
     a, b, c = np.arange(3), np.arange(3) * 2, np.arange(3) * 3
     flat = ksort.flatten_keys((a, (b, [c])))
