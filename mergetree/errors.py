@@ -175,3 +175,9 @@ class CannotParseTextError(MergeTreeError):
     """A String argument that cannot be converted (``toDate('abc')``, ``x = 'abc'`` on a number)."""
 
     code = "CANNOT_PARSE_TEXT"
+
+
+class NoCommonTypeError(MergeTreeError):
+    """``if``/``multiIf``/``coalesce`` branches without a common supertype (UInt64 and Int8)."""
+
+    code = "NO_COMMON_TYPE"
