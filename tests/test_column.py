@@ -221,6 +221,12 @@ STRATEGIES = {
     "Array(Array(UInt8))": st.lists(st.lists(st.integers(0, 3), max_size=3), max_size=3),
     "LowCardinality(String)": st.sampled_from(["", "x", "y", "xy", "é"]),
     "LowCardinality(Nullable(String))": st.none() | st.sampled_from(["x", "y"]),
+    "Array(LowCardinality(String))": st.lists(st.sampled_from(["p", "q", ""]), max_size=3),
+    "Nullable(UUID)": st.none() | st.uuids(),
+    "Nullable(FixedString(2))": st.none() | st.text(alphabet="a\0", min_size=2, max_size=2),
+    "Array(Nullable(Float64))": st.lists(st.none() | st.floats(), max_size=3),
+    "Nullable(Decimal(18, 4))": st.none() | st.decimals(min_value=-10 ** 10, max_value=10 ** 10, places=4,
+                                                        allow_nan=False),
 }
 
 
