@@ -68,6 +68,9 @@ class ConversionError(MergeTreeError):
             where += f" at row {row}"
         super().__init__(f"{reason}{where}")
 
+    def __reduce__(self):  # picklable across processes despite the custom __init__
+        return (type(self), (self.column, self.row, self.value, self.reason, self.code))
+
     def at(self, column: str | None = None, row: int | None = None) -> "ConversionError":
         """The same error with the column and/or row filled in (used when re-raising)."""
         return ConversionError(self.column if column is None else column,
@@ -86,6 +89,9 @@ class CorruptedPartError(MergeTreeError):
         self.reason = reason
         where = f"part {part}" + (f", file {file}" if file else "")
         super().__init__(f"Corrupted data in {where}: {reason}")
+
+    def __reduce__(self):
+        return (type(self), (self.part, self.file, self.reason))
 
 
 class TooManyPartsError(MergeTreeError):

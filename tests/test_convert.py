@@ -499,3 +499,15 @@ def test_python_datetime_objects_fast_path_matches_scalar(values, tz, precision)
 def test_datetime64_huge_unix_seconds_is_an_error_not_a_wrap():
     with pytest.raises(ConversionError, match="out of range"):
         values_to_column(T.DateTime64(9), [10 ** 11], "t")
+
+
+def test_errors_survive_pickling():
+    import pickle
+
+    from mergetree.errors import CorruptedPartError
+    err = ConversionError("c", 3, "abc", "Cannot parse 'abc' as DateTime", "CANNOT_PARSE_DATETIME")
+    back = pickle.loads(pickle.dumps(err))
+    assert (str(back), back.column, back.row, back.value, back.code) == (
+        str(err), "c", 3, "abc", "CANNOT_PARSE_DATETIME")
+    part = pickle.loads(pickle.dumps(CorruptedPartError("all_1_1_0", "x.bin", "checksum mismatch")))
+    assert str(part) == "Corrupted data in part all_1_1_0, file x.bin: checksum mismatch"
