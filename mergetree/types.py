@@ -580,8 +580,12 @@ def _format_in_array(t: DataType, value) -> str:
     base = t.unwrap()
     if isinstance(base, (IntType, FloatType, BoolType, DecimalType, ArrayType)):
         return t.format_value(value)
-    text = t.format_value(value)
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return "'" + t.format_value(value).translate(_ARRAY_ESCAPES) + "'"
+
+
+# escapes inside quoted strings of array/tuple text, as ClickHouse writes them
+_ARRAY_ESCAPES = str.maketrans({"\\": "\\\\", "'": "\\'", "\t": "\\t", "\n": "\\n", "\0": "\\0",
+                                "\r": "\\r", "\b": "\\b", "\f": "\\f"})
 
 
 @dataclass(frozen=True, repr=False)

@@ -207,3 +207,18 @@ def test_unwrap_and_flags():
     assert t.unwrap() == T.String and t.is_nullable
     assert T.parse_type("Nullable(Decimal(9, 2))").unwrap() == T.Decimal(9, 2)
     assert T.Float64.is_numeric and not T.String.is_numeric
+
+
+def test_array_text_escapes_match_chdb():
+    chdb = pytest.importorskip("chdb")
+    values = ["a\tb", "c\nd", "e\0f", "g\\h", "i'j", "k\rl", "m\bn", "o\fp", "é", ""]
+    literal = ", ".join("'" + v.translate(str.maketrans({"\\": "\\\\", "'": "\\'", "\t": "\\t", "\n": "\\n",
+                                                         "\0": "\\0", "\r": "\\r", "\b": "\\b", "\f": "\\f"})) + "'"
+                        for v in values)
+    expected = str(chdb.query(f"SELECT [{literal}]", "TSVRaw")).rstrip("\n")
+    assert T.Array(T.String).format_value(values) == expected
+    nested = str(chdb.query("SELECT [[toDate('2024-01-02')], []], [toFixedString('a', 2)], [NULL, 1.5]",
+                            "TSVRaw")).rstrip("\n").split("\t")
+    assert T.Array(T.Array(T.Date)).format_value([[dt.date(2024, 1, 2)], []]) == nested[0]
+    assert T.Array(T.FixedString(2)).format_value(["a\0"]) == nested[1]
+    assert T.Array(T.Nullable(T.Float64)).format_value([None, 1.5]) == nested[2]
