@@ -380,3 +380,10 @@ def test_insert_whose_rows_cancel_writes_no_part(db):
     t = db.create_table("c", schema="k UInt8, sign Int8", engine="CollapsingMergeTree(sign)", order_by="k")
     db.insert("c", {"k": [1, 1], "sign": [1, -1]})
     assert t.parts() == [] and t.read().num_rows == 0
+
+
+def test_minmax_index_of_partition_columns(db):
+    t = db.create_table("e", schema="ts DateTime, k UInt32", order_by="k", partition_by="toYYYYMM(ts)")
+    db.insert("e", {"ts": ["2024-01-20 00:00:00", "2024-01-03 05:00:00", "2024-01-31 23:00:00"], "k": [1, 2, 3]})
+    [part] = t.active_parts()
+    assert part.minmax == {"ts": (dt.datetime(2024, 1, 3, 5), dt.datetime(2024, 1, 31, 23))}

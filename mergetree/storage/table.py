@@ -396,8 +396,12 @@ class MergeTreeTable:
         out = {}
         for name in self.metadata.partition_columns if block.num_rows else []:
             col = block[name]
-            order = _lexsort(_order_keys([col]), len(col))
-            lo, hi = (0, len(col) - 1) if order is None else (int(order[0]), int(order[-1]))
+            keys = _order_keys([col])
+            if len(keys) == 1:       # one numeric key: O(n) argmin / argmax
+                lo, hi = int(np.argmin(keys[0])), int(np.argmax(keys[0]))
+            else:
+                order = _lexsort(keys, len(col))
+                lo, hi = (0, len(col) - 1) if order is None else (int(order[0]), int(order[-1]))
             out[name] = (col.slice(lo, lo + 1).to_pylist()[0], col.slice(hi, hi + 1).to_pylist()[0])
         return out
 
