@@ -29,6 +29,8 @@ import uuid
 from pathlib import Path
 from typing import Any, Mapping
 
+import numpy as np
+
 from mergetree.errors import MergeTreeError, TableAlreadyExistsError, UnknownTableError
 from mergetree.storage.background import BackgroundMerger
 from mergetree.storage.metadata import METADATA_FILE, TableMetadata, fsync_dir
@@ -205,33 +207,22 @@ class Database:
 
 
 def _default_callables(table: MergeTreeTable) -> dict:
-    """DEFAULT / MATERIALIZED expressions as convert.rows_to_block's ``defaults`` callables."""
+    """DEFAULT / MATERIALIZED expressions as convert.rows_to_block's ``defaults`` callables.
+
+    rows_to_block calls them with the columns converted so far and casts the result to the column
+    type; a constant expression (``DEFAULT 0``) is broadcast to the block's length here.
+    """
     from mergetree.exec.expression import evaluate
 
-    out = {}
-    for col in table.metadata.columns:
-        if col.default:
-            ast = table.metadata.default_asts[col.name]
-            out[col.name] = (lambda ast, t: lambda block: _cast(evaluate(ast, block), t, block.num_rows))(
-                ast, col.type)
-    return out
+    def make(ast):
+        def default(block):
+            col = evaluate(ast, block)
+            if len(col) != block.num_rows:
+                col = col.take(np.zeros(block.num_rows, dtype=np.int64))
+            return col
+        return default
 
-
-def _cast(column, target_type, n: int):
-    """A DEFAULT expression's result converted to the column type (broadcast if constant)."""
-    import numpy as np
-
-    from mergetree.column import column_from_values
-
-    if len(column) != n:
-        column = column.take(np.zeros(n, dtype=np.int64))
-    if column.type == target_type:
-        return column
-    try:
-        from mergetree.convert import cast_column
-    except ImportError:
-        return column_from_values(target_type, column.to_pylist())
-    return cast_column(column, target_type)
+    return {c.name: make(table.metadata.default_asts[c.name]) for c in table.metadata.columns if c.default}
 
 
 def connect(path: str | Path | None = None, **options) -> Database:

@@ -15,7 +15,8 @@ Expressions are stored as text and parsed with ``sqlparse_ch.parse_expr`` on loa
 texts are what a student reads in the JSON; the ASTs are what the engine evaluates).
 
 Simplifications against ClickHouse: no ALTER (metadata is written once at CREATE);
-no ``metadata_version``; unknown settings are an error as in ClickHouse.
+no ``metadata_version``; MATERIALIZED columns behave like DEFAULT ones (an insert may give them);
+no ALIAS / EPHEMERAL columns. Unknown settings are an error, as in ClickHouse.
 """
 
 from __future__ import annotations
