@@ -154,7 +154,10 @@ def _parse_int(t: T.IntType, v) -> int:
 
 def _parse_float(t: T.FloatType, v) -> float:
     if isinstance(v, (bool, int, float, np.integer, np.floating, np.bool_, decimal.Decimal)):
-        return float(v)
+        try:
+            return float(v)
+        except OverflowError:  # an integer beyond the float range
+            return float("inf") if v > 0 else float("-inf")
     if isinstance(v, (str, bytes)):
         s = v.decode() if isinstance(v, bytes) else v
         if _FLOAT_RE.match(s):
@@ -555,32 +558,33 @@ def _fast_date_days(t, values: list) -> np.ndarray:
 
 
 def _ints_column(t: T.IntType, values: list) -> np.ndarray:
-    try:
-        arr = np.array(values)
-    except (ValueError, TypeError, OverflowError):
-        arr = None
-    if arr is not None and arr.ndim == 1 and len(arr) == len(values):
-        kind = arr.dtype.kind
-        if kind in "iub":
-            if kind == "i" and not t.signed and (arr < 0).any():
-                pass  # slow path reports the row
-            else:
-                return arr.astype(t.dtype)
-        elif kind == "f":
-            if np.isfinite(arr).all() and (arr == np.trunc(arr)).all() and np.abs(arr).max(initial=0) < 2.0 ** 53:
-                as_int = arr.astype(np.int64)
-                if t.signed or not (as_int < 0).any():
-                    return as_int.astype(t.dtype)
-        elif kind == "U":
-            as_int = None
-            if _INT_CHARS_RE.match("".join(arr.tolist())):  # numpy alone also takes ' 1', '1_0'
-                try:
-                    as_int = arr.astype(np.int64)
-                except (ValueError, OverflowError):
-                    pass
-            if as_int is not None and (t.signed or not (as_int < 0).any()):
-                return as_int.astype(t.dtype)
-    parsed = _per_value(t, values, _parse_int)
+    """Integers column: one numpy conversion for homogeneous input, per value otherwise.
+
+    Wrap-around (300 -> 44 in UInt8) comes from the C cast, like ClickHouse's.
+    """
+    kinds = set(map(type, values))
+    arr = None
+    if kinds <= {int, bool}:
+        for dtype in (np.int64, np.uint64):
+            try:
+                arr = np.array(values, dtype=dtype)
+                break
+            except OverflowError:  # beyond int64 (or negative into uint64)
+                continue
+    elif kinds <= {float, int, bool}:
+        floats = np.array(values, dtype=np.float64)
+        if np.isfinite(floats).all() and (floats == np.trunc(floats)).all() and \
+                np.abs(floats).max(initial=0) < 2.0 ** 53:
+            arr = floats.astype(np.int64)
+    elif kinds == {str}:
+        if _INT_CHARS_RE.match("".join(values)):  # numpy's cast alone also takes ' 1', '1_0', '\u0663'
+            try:
+                arr = np.array(values).astype(np.int64)
+            except (ValueError, OverflowError):
+                arr = None
+    if arr is not None and (t.signed or arr.dtype.kind == "u" or not (arr < 0).any()):
+        return arr.astype(t.dtype)
+    parsed = _per_value(t, values, _parse_int)  # exact rules, and the row of the first error
     return np.array(parsed, dtype=np.int64 if t.signed else np.uint64).astype(t.dtype)
 
 

@@ -148,6 +148,10 @@ def test_float_text_is_strict(text):
         values_to_column(T.Float64, [text])
 
 
+def test_huge_integers_into_floats_are_infinite():
+    assert values_to_column(T.Float64, [10 ** 400, -(10 ** 400), 1]).to_pylist() == [float("inf"), float("-inf"), 1.0]
+
+
 def test_decimal_scaling_truncates_toward_zero():
     t = T.Decimal(9, 2)
     col = values_to_column(t, ["1.239", 1.239, -1.235, "-0.001", 7, "1e2", decimal.Decimal("3.14159"), ""])
