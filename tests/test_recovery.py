@@ -205,3 +205,21 @@ def test_table_dir_without_metadata_is_ignored(tmp_path):
         assert db.tables() == ["half_created", "t"]
     finally:
         db.close()
+
+
+def test_corruption_found_by_a_merge_detaches_the_part(tmp_path):
+    names = _make(tmp_path, [[1, 2], [3], [4, 5]])
+    db = _open(tmp_path)
+    try:
+        t = db.table("t")
+        f = _data_file(t.path / names[1], "k")
+        f.write_bytes(f.read_bytes()[:-2])                 # truncated after the table was opened
+        with pytest.raises(CorruptedPartError) as e:
+            t.optimize(final=True)
+        assert e.value.part == names[1]
+        assert os.listdir(t.path / "detached") == [f"broken_{names[1]}"]
+        assert [p["name"] for p in t.parts()] == [names[0], names[2]]
+        t.optimize(final=True)                             # the healthy parts merge fine
+        assert _keys(db) == [1, 2, 4, 5]
+    finally:
+        db.close()

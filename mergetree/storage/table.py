@@ -695,8 +695,15 @@ class MergeTreeTable:
                                 max(i.max_block for i in infos), max(i.level for i in infos) + 1,
                                 max(i.mutation for i in infos))
             t0 = time.perf_counter()
-            result = merge_parts([e.part for e in entries], self._tmp_dir("merge"), metadata=self.metadata,
-                                 final=final)
+            try:
+                result = merge_parts([e.part for e in entries], self._tmp_dir("merge"),
+                                     metadata=self.metadata, final=final)
+            except CorruptedPartError as e:
+                # a source failed its checks while being read: detach it, the others stay active
+                broken = next((x for x in entries if x.name == e.part), None)
+                if broken is not None:
+                    self._quarantine(broken.part, e)
+                raise
             self._commit_merge(Path(os.fspath(result)), new_info, entries)
             log.info("table %s: merged %d parts into %s in %.3f s", self.name, len(entries), new_info.name,
                      time.perf_counter() - t0)
