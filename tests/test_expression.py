@@ -248,3 +248,32 @@ def test_evaluate_filter_and_to_interval(events):
     a = evaluate(B("+", I("ts"), F("toIntervalDay", L(90))), events).to_pylist()
     b = evaluate(B("+", I("ts"), Interval(L(90), "DAY")), events).to_pylist()
     assert a == b and a[0] == dt.datetime(2024, 3, 31, 0, 0, tzinfo=dt.timezone.utc)
+
+
+def test_conditionals_over_columns(events):
+    # n = [1, NULL, -3, 4, NULL], x = [200, 100, 0, 255, 7], b = [1, 0, NULL, 1, NULL]
+    c = evaluate(F("if", B(">", I("x"), L(150)), I("x"), L(-1)), events)
+    assert str(c.type) == "Int16" and c.to_pylist() == [200, -1, -1, 255, -1]
+    c = evaluate(F("if", I("b"), I("user_id"), L("no")), events)   # NULL condition is false
+    assert c.to_pylist() == ["u1", "no", "no", "u3", "no"]
+    c = evaluate(F("multiIf", B("<", I("x"), L(50)), L("small"), B("<", I("x"), L(150)), L("mid"), L("big")), events)
+    assert c.to_pylist() == ["big", "mid", "small", "big", "small"]
+    c = evaluate(F("coalesce", I("n"), B("-", L(0), I("x"))), events)
+    assert str(c.type) == "Int32" and c.to_pylist() == [1, -100, -3, 4, -7]
+    c = evaluate(F("ifNull", I("n"), L(None)), events)
+    assert str(c.type) == "Nullable(Int32)" and c.to_pylist() == [1, None, -3, 4, None]
+    c = evaluate(F("if", B(">", I("x"), L(150)), F("toDate", I("ts")), I("ts")), events)
+    assert str(c.type) == "DateTime('Asia/Kolkata')"
+
+
+def test_to_string_and_concat_over_columns(events):
+    assert evaluate(F("toString", I("n")), events).to_pylist() == ["1", None, "-3", "4", None]
+    assert evaluate(F("toString", F("toDate", I("ts"))), events).to_pylist() == [
+        "2024-01-01", "2024-01-01", "2023-12-31", "2024-02-29", "2024-03-01"]
+    assert evaluate(F("toString", I("ts")), events).to_pylist()[2] == "2023-12-31 23:30:00"
+    c = evaluate(F("concat", I("user_id"), L("-"), I("x"), L(""), I("lc")), events)
+    assert c.to_pylist() == ["u1-200click", "u22-100view", "-0click", "u3-255buy", "u22-7view"]
+    rng = np.random.default_rng(9)
+    big = rng.integers(-10**12, 10**12, 3000)
+    block = Block({"v": column_from_values(T.Int64, big.tolist())})
+    assert evaluate(F("toString", I("v")), block).to_pylist() == [str(x) for x in big.tolist()]

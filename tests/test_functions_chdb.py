@@ -182,6 +182,23 @@ CONST_CASES = [
     Cast(L("2024-01-01"), "Date"), Cast(L(300), "UInt8"), Cast(L(1.9), "Int32"), Cast(L(-1), "UInt64"),
     Cast(D("2024-01-01"), "DateTime('Asia/Kolkata')"), Cast(L(5), "Nullable(Int64)"),
     F("toUInt8", L(300)), F("toInt64", L("42")), F("toFloat64", L(3)),
+    # conditionals: least common supertype, NULL conditions
+    F("if", L(1), F("toUInt8", L(1)), F("toInt8", L(-1))), F("if", L(0), F("toUInt32", L(1)), F("toInt16", L(-1))),
+    F("if", L(0), F("toFloat32", L(1)), F("toInt16", L(-1))), F("if", L(1), F("toFloat32", L(1.5)), F("toInt32", L(-1))),
+    F("if", L(1), L(1), L(None)), F("if", L(0), L(1), L(None)), F("if", L(None), L(1), L(2)),
+    F("if", F("toNullable", L(0)), L(1), L(2)), F("if", L(1), L("a"), L(None)),
+    F("if", L(0), D("2024-01-01"), DT("2024-01-01 10:00:00", "Asia/Kolkata")),
+    F("multiIf", L(1), L(1), L(0), L(2), L(300)), F("multiIf", L(0), L(1), L(0), L(2), L(300)),
+    F("multiIf", L(0), L("a"), L(1), L("b"), L("c")),
+    F("coalesce", L(None), L(1)), F("coalesce", F("toNullable", L(1)), L(2)), F("coalesce", L(None), F("toNullable", L(2))),
+    F("ifNull", L(None), L(5)), F("ifNull", F("toNullable", L(3)), L(5)), F("coalesce", L(None), L(None)),
+    # toString / concat
+    F("toString", L(1)), F("toString", L(-5)), F("toString", D("2024-01-01")),
+    F("toString", DT("2024-01-01 10:00:00", "Asia/Kolkata")), F("toString", L(True)), F("toString", F("toNullable", L(7))),
+    F("toString", F("toUInt64", L(18446744073709551615))), F("toString", F("toInt64", L(-9223372036854775807))),
+    F("toString", DT("2024-01-01 10:00:00"), L("Asia/Kolkata")),
+    F("concat", L("a"), L("b"), L("c")), F("concat", L("a"), F("toNullable", L("b"))), F("concat", L("a"), L(1)),
+    F("concat", L("x"), D("2024-01-01")), F("concat", L(""), L("")),
 ]
 
 

@@ -166,3 +166,18 @@ def test_parse_datetime_fuzz_matches_reference(texts):
     rsecs, rstatus = K.parse_datetime_reference(texts)
     assert status.tolist() == rstatus.tolist()
     assert secs[status > 0].tolist() == rsecs[rstatus > 0].tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(-2**63, 2**63 - 1), min_size=17, max_size=60))
+def test_format_ints_matches_twin_and_str(values):
+    from mergetree.kernels import format as FK
+
+    v = np.array(values, np.int64)
+    off, data = FK.format_ints(v)
+    noff, ndata = FK.format_ints_numpy(v)
+    assert (off == noff).all() and (data == ndata).all()
+    assert [bytes(data[off[i]:off[i + 1]]).decode() for i in range(len(values))] == [str(x) for x in values]
+    u = np.array([x % 2**64 for x in values], dtype=np.uint64)  # the whole UInt64 range
+    off, data = FK.format_ints(u)
+    assert [bytes(data[off[i]:off[i + 1]]).decode() for i in range(len(values))] == [str(int(x)) for x in u]

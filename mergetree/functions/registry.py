@@ -98,7 +98,8 @@ def _load_all() -> None:
     # importing the modules registers their functions
     global _loaded
     _loaded = True
-    from mergetree.functions import arithmetic, comparison, conversion, datetime, logical, strings  # noqa: F401
+    from mergetree.functions import (arithmetic, comparison, conditional, conversion, datetime, logical,  # noqa: F401
+                                     strings)
 
 
 def get_function(name: str) -> FunctionDef:

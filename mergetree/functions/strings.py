@@ -178,3 +178,128 @@ def _case(name: str, lower: bool):
 
 _case("lower", True)
 _case("upper", False)
+
+
+# --------------------------------------------------------------------------- toString / concat
+
+
+def _digits_into(mat: np.ndarray, col: int, value: np.ndarray, width: int) -> None:
+    for k in range(width):
+        mat[:, col + width - 1 - k] = 48 + (value // (10 ** k)) % 10
+
+
+def format_dates(days: np.ndarray) -> StringColumn:
+    """'YYYY-MM-DD' text of day numbers, built as one (n, 10) byte matrix."""
+    from mergetree.kernels.datetime import civil_from_days
+
+    y, m, d = civil_from_days(days)
+    mat = np.empty((len(days), 10), np.uint8)
+    _digits_into(mat, 0, y, 4)
+    mat[:, 4] = mat[:, 7] = 45
+    _digits_into(mat, 5, m, 2)
+    _digits_into(mat, 8, d, 2)
+    return StringColumn(T.String, np.arange(len(days) + 1, dtype=np.int64) * 10, mat.reshape(-1))
+
+
+def format_datetimes(local: np.ndarray) -> StringColumn:
+    """'YYYY-MM-DD hh:mm:ss' text of wall-clock seconds."""
+    days, tod = local // 86400, local % 86400
+    date = format_dates(days).data.reshape(-1, 10)
+    mat = np.empty((len(local), 19), np.uint8)
+    mat[:, :10] = date
+    mat[:, 10] = 32
+    mat[:, 13] = mat[:, 16] = 58
+    _digits_into(mat, 11, tod // 3600, 2)
+    _digits_into(mat, 14, (tod // 60) % 60, 2)
+    _digits_into(mat, 17, tod % 60, 2)
+    return StringColumn(T.String, np.arange(len(local) + 1, dtype=np.int64) * 19, mat.reshape(-1))
+
+
+_BOOL_TEXT = None
+
+
+@register("toString")
+def to_string(types, consts):
+    check_arity("toString", types, 1, 2)
+    t = types[0]
+    tz = None
+    if len(types) == 2:
+        from mergetree.functions.datetime import _tz_arg
+
+        tz = _tz_arg("toString", types, consts, 1)
+    if isinstance(t, T.FloatType) or isinstance(t, (T.DecimalType, T.DateTime64Type, T.UUIDType, T.ArrayType)):
+        raise IllegalTypeOfArgument(f"toString of {t} is not supported yet")
+    if not isinstance(t, (T.StringType, T.FixedStringType, T.IntType, T.BoolType, T.DateType, T.Date32Type,
+                          T.DateTimeType)):
+        raise illegal_type("toString", t, 0)
+
+    def impl(args, n):
+        from mergetree.functions import timezones as TZ
+
+        c = args[0]
+        data = V.inner_data(c)
+        if isinstance(t, T.StringType):
+            return c
+        if isinstance(t, T.FixedStringType):
+            from mergetree.functions.conditional import cast_column
+
+            return cast_column(c, t, T.String)
+        v = data.values
+        if isinstance(t, T.BoolType):
+            text = StringColumn(T.String, np.array([0, 5, 9], np.int64), np.frombuffer(b"falsetrue", np.uint8).copy())
+            out = text.take((v != 0).astype(np.int64))
+        elif isinstance(t, T.IntType):
+            from mergetree.kernels.format import format_ints
+
+            out = StringColumn(T.String, *format_ints(v))
+        elif isinstance(t, (T.DateType, T.Date32Type)):
+            out = format_dates(v.astype(np.int64))
+        else:
+            zone = tz if tz is not None else t.timezone
+            out = format_datetimes(TZ.utc_to_local(zone, v.astype(np.int64)))
+        return V.ConstColumn(out, n) if V.is_const(c) else out
+
+    return T.String, impl
+
+
+@register("concat", case_insensitive=True)
+def concat(types, consts):
+    if not types:
+        check_arity("concat", types, 1, 1 << 30)
+    converters = []
+    for t in types:
+        if isinstance(t, T.StringType):
+            converters.append(None)
+        else:
+            from mergetree.functions.registry import get_function, prepare_call
+
+            converters.append(prepare_call(get_function("toString"), [t], [NOT_CONST]))
+
+    def impl(args, n):
+        parts = []
+        for a, conv in zip(args, converters):
+            if conv is not None:
+                a = conv.run([a], n) if not V.is_const(a) else V.ConstColumn(V.materialize(conv.run([a.data], 1)), n)
+            col = V.inner_data(a)
+            parts.append((col.offsets, col.data, V.is_const(a) or len(col) == 1 and n != 1))
+        lens = np.zeros(n, np.int64)
+        for off, _, const in parts:
+            lens += (off[1] - off[0]) if const else np.diff(off)
+        out_off = np.zeros(n + 1, np.int64)
+        np.cumsum(lens, out=out_off[1:])
+        out = np.empty(int(out_off[-1]), np.uint8)
+        cursor = out_off[:-1].copy()
+        for off, data, const in parts:
+            if const:
+                b = data[off[0]:off[1]]
+                if len(b):
+                    out[(cursor[:, None] + np.arange(len(b))[None, :]).reshape(-1)] = np.tile(b, n)
+                cursor += len(b)
+            else:
+                ln = np.diff(off)
+                src = np.arange(off[0], off[-1], dtype=np.int64)
+                out[src + np.repeat(cursor - off[:-1], ln)] = data[off[0]:off[-1]]
+                cursor += ln
+        return StringColumn(T.String, out_off, out)
+
+    return T.String, impl
