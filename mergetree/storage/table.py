@@ -921,6 +921,7 @@ class MergeTreeTable:
                 "rows": e.part.rows,
                 "marks": e.part.marks,
                 "bytes_on_disk": e.part.bytes_on_disk,
+                "bytes": e.part.bytes_on_disk,           # system.parts alias
                 "level": e.info.level,
                 "min_block_number": e.info.min_block,
                 "max_block_number": e.info.max_block,
