@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mergetree
+import mergetree.errors
 from mergetree.errors import (BadArgumentsError, TableAlreadyExistsError, UnknownColumnError,
                               UnknownTableError)
 from mergetree.storage.metadata import TableMetadata, parse_column_def, parse_engine, parse_key
@@ -204,3 +205,12 @@ def test_any_sequence_of_inserts_and_merges_keeps_the_multiset(tmp_path_factory,
         assert not [d for d in os.listdir(path / "t") if d.startswith(("tmp_", "delete_tmp_"))]
     finally:
         db.close()
+
+
+def test_corrupted_metadata_names_the_file(tmp_path):
+    with mergetree.connect(tmp_path, background_merges=False) as db:
+        db.create_table("t", schema="k UInt8", order_by="k")
+    (tmp_path / "t" / "metadata.json").write_text("{not json")
+    with pytest.raises(mergetree.errors.MergeTreeError) as e:
+        mergetree.connect(tmp_path, background_merges=False)
+    assert "metadata.json" in str(e.value) and "/t/" in str(e.value)

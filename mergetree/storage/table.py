@@ -194,7 +194,11 @@ class MergeTreeTable:
     def open(cls, path: Path) -> "MergeTreeTable":
         from mergetree.storage import mutations
 
-        table = cls(Path(path), TableMetadata.load(path))
+        try:
+            metadata = TableMetadata.load(path)
+        except (ValueError, KeyError, TypeError) as e:
+            raise MergeTreeError(f"Cannot load table metadata {Path(path) / 'metadata.json'}: {e}") from None
+        table = cls(Path(path), metadata)
         table._load_parts()
         with table._merge_lock:
             finished = mutations.finish_pending_mutations(table)
