@@ -64,6 +64,7 @@ _DATE_MAX = 0xFFFF
 # re.ASCII everywhere: Python's \d also matches other scripts' digits, ClickHouse reads only 0-9
 _INT_RE = re.compile(r"[+-]?\d+\Z", re.ASCII)
 _INT_CHARS_RE = re.compile(r"[0-9+-]*\Z")
+_FLOAT_CHARS_RE = re.compile(r"[0-9.eE+-]*\Z")
 _FLOAT_RE = re.compile(r"[+-]?(\d+\.?\d*(e[+-]?\d+)?|\.\d+(e[+-]?\d+)?|inf|infinity|nan)\Z",
                        re.IGNORECASE | re.ASCII)
 _DECIMAL_RE = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\Z", re.IGNORECASE | re.ASCII)
@@ -589,14 +590,19 @@ def _ints_column(t: T.IntType, values: list) -> np.ndarray:
 
 
 def _floats_column(t: T.FloatType, values: list) -> np.ndarray:
-    if values and all(type(v) is float or type(v) is int for v in values):
-        try:
-            with np.errstate(over="ignore"):  # Float32 overflow is inf, as in ClickHouse
-                return np.array(values, dtype=t.dtype)
-        except (ValueError, TypeError, OverflowError):
-            pass
-    parsed = np.array(_per_value(t, values, _parse_float), dtype=np.float64)
-    with np.errstate(over="ignore"):
+    kinds = set(map(type, values))
+    with np.errstate(over="ignore"):  # Float32 overflow is inf, as in ClickHouse
+        if kinds <= {float, int, bool}:
+            try:
+                return np.array(values, dtype=np.float64).astype(t.dtype)
+            except OverflowError:  # an int beyond the float range: per value gives +-inf
+                pass
+        elif kinds == {str} and _FLOAT_CHARS_RE.match("".join(values)):
+            try:  # plain decimal/exponent text; nan/inf/odd spellings go through the parser
+                return np.array(values).astype(np.float64).astype(t.dtype)
+            except ValueError:
+                pass
+        parsed = np.array(_per_value(t, values, _parse_float), dtype=np.float64)
         return parsed.astype(t.dtype)
 
 

@@ -515,3 +515,19 @@ def test_errors_survive_pickling():
         str(err), "c", 3, "abc", "CANNOT_PARSE_DATETIME")
     part = pickle.loads(pickle.dumps(CorruptedPartError("all_1_1_0", "x.bin", "checksum mismatch")))
     assert str(part) == "Corrupted data in part all_1_1_0, file x.bin: checksum mismatch"
+
+
+@given(st.lists(st.one_of(st.floats(allow_nan=False).map(repr), st.integers(-10 ** 6, 10 ** 6).map(str),
+                          st.sampled_from(["1e5", ".5", "-0", "+1.5", "1.", "1e", "e5", "1.5.2", "", "nan", "-inf",
+                                           "1e400", "Infinity", "+-1", "1-2"])), min_size=1, max_size=15))
+@settings(max_examples=200, deadline=None)
+def test_float_text_fast_path_matches_scalar_parser(texts):
+    from mergetree.convert import _parse_float
+    try:
+        expected = [_parse_float(T.Float64, x) for x in texts]
+    except ConversionError:
+        with pytest.raises(ConversionError):
+            values_to_column(T.Float64, texts)
+        return
+    got = values_to_column(T.Float64, texts).values
+    np.testing.assert_array_equal(got, np.array(expected))
