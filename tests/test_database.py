@@ -169,7 +169,7 @@ OPS = st.lists(
     min_size=1, max_size=12)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=OPS)
 def test_any_sequence_of_inserts_and_merges_keeps_the_multiset(tmp_path_factory, ops):
     path = tmp_path_factory.mktemp("prop")
