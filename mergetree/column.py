@@ -27,6 +27,12 @@ unsigned integer map (``-0 == 0``, NaN after +inf), strings/FixedString/arrays a
 (numba kernel), UUID as (low half, high half) like ClickHouse, NULLs last. With
 ``descending=True`` the key sorts in ClickHouse's DESC order, which still puts NaN and NULL
 last. Equal values have equal keys, so keys also serve for grouping and merge equality.
+Ranks are relative to one column: to compare keys of two columns (two parts), concatenate
+them first and split the key. ``dense_ranks()`` turns any key into int64 ranks 0..k-1.
+
+Extras: ``StringColumn.from_bytes_list / to_pybytes / lengths``, ``LowCardinalityColumn.encode /
+decode``, ``Block.sort_permutation(names, descending)``; text of a column is
+``mergetree.convert.column_to_text``.
 
 ``to_pylist`` gives Python values: int, float, str (bytes that are not UTF-8 are decoded with
 ``surrogateescape``), bool, ``datetime.date``, ``datetime.datetime`` (tz-aware when the type has
