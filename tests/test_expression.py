@@ -277,3 +277,21 @@ def test_to_string_and_concat_over_columns(events):
     big = rng.integers(-10**12, 10**12, 3000)
     block = Block({"v": column_from_values(T.Int64, big.tolist())})
     assert evaluate(F("toString", I("v")), block).to_pylist() == [str(x) for x in big.tolist()]
+
+
+def test_low_cardinality_shortcut_and_long_in_lists():
+    rng = np.random.default_rng(12)
+    words = ["view", "click", "buy", "", "signup", "x" * 40, "refund", "view2"]
+    vals = [words[i] for i in rng.integers(0, len(words), 5000)]
+    plain = Block({"e": column_from_values(T.String, vals)})
+    lc = Block({"e": column_from_values(T.LowCardinality(T.String), vals)})
+    for expr in [B("=", I("e"), L("buy")), B("<", I("e"), L("refund")), F("startsWith", I("e"), L("vi")),
+                 F("concat", I("e"), L("!")), InList(I("e"), tuple(L(w) for w in words[2:]), False),
+                 InList(I("e"), tuple(L(w) for w in words[:6]), True), F("length", I("e")),
+                 F("toString", B("=", I("e"), L("view")))]:
+        got_plain = evaluate(expr, plain).to_pylist()
+        got_lc = evaluate(expr, lc).to_pylist()
+        assert got_plain == got_lc, expr
+    # many IN values (sorted-set kernel) agree with Python
+    got = evaluate(InList(I("e"), tuple(L(w) for w in words[1:7]), False), plain).to_pylist()
+    assert got == [int(v in words[1:7]) for v in vals]

@@ -181,3 +181,14 @@ def test_format_ints_matches_twin_and_str(values):
     u = np.array([x % 2**64 for x in values], dtype=np.uint64)  # the whole UInt64 range
     off, data = FK.format_ints(u)
     assert [bytes(data[off[i]:off[i + 1]]).decode() for i in range(len(values))] == [str(int(x)) for x in u]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(_alphabet, min_size=17, max_size=60), st.lists(_alphabet, min_size=0, max_size=12))
+def test_in_sorted_set_matches_twin_and_python(items, values):
+    off, data = _strings(items)
+    got = C.in_sorted_set(off, data, values)
+    uniq = sorted(set(values))
+    so, sd = _strings(uniq)
+    assert (got == C.in_sorted_set_numpy(off, data, so, sd)).all()
+    assert got.tolist() == [x in set(values) for x in items]

@@ -284,9 +284,17 @@ def _execute(b: Bound, block: Block):
     if isinstance(b, BCall):
         return b.call.run([_execute(a, block) for a in b.args], n)
     if isinstance(b, BIn):
+        from mergetree.column import LowCardinalityColumn
         from mergetree.functions.comparison import in_list
 
-        x = V.unwrap_lc(_execute(b.arg, block))
+        x = _execute(b.arg, block)
+        if isinstance(x, LowCardinalityColumn) and len(x.dictionary) < n:
+            # once per dictionary entry, then gather by the codes
+            sub = BIn(BColumn("__lc_dictionary__", V.strip_lc(b.arg.type)), b.items, b.negated, b.type)
+            d = x.dictionary
+            res = _execute(sub, Block({"__lc_dictionary__": d}))
+            return res.take(x.codes.astype(np.int64))
+        x = V.unwrap_lc(x)
         plain, mask = V.split_nullable(x)
         tx = V.strip(b.arg.type)
         res = in_list(plain, tx, b.items, b.negated, n)

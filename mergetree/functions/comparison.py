@@ -281,6 +281,11 @@ def in_list(x, tx, items: list, negated: bool, n: int) -> np.ndarray:
             xv = to_domain(x, tx, dom)
             vals = np.concatenate([np.atleast_1d(to_domain(c, t, dom)) for c, t in group])
             res |= np.isin(xv, vals)
+        elif dom.kind == "str" and len(group) > 4:
+            from mergetree.kernels.compare import in_sorted_set
+
+            offsets, data = _string_parts(x)
+            res |= in_sorted_set(offsets, data, [_const_bytes(c) for c, _ in group])
         else:
             for c, t in group:
                 res |= compare_values("equals", x, tx, c, t, dom)

@@ -35,8 +35,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from typing import Any, Callable
 
-from mergetree.errors import (BadArgumentsError, CannotParseTextError, IllegalDivisionError, IllegalTypeOfArgumentError,
-                              NumberOfArgumentsError, UnknownFunctionError, UnknownIdentifierError)
+from mergetree.errors import (BadArgumentsError, CannotParseTextError, IllegalDivisionError,
+                              IllegalTypeOfArgumentError, MergeTreeError, NumberOfArgumentsError,
+                              UnknownFunctionError, UnknownIdentifierError)
 
 
 class _NotConst:
@@ -164,6 +165,29 @@ class PreparedCall:
     run: Callable
 
 
+def _on_dictionary(run, args, n):
+    """f(lc, constants...) on a LowCardinality column: run f once per dictionary entry and
+    gather by the codes. None when it does not apply (or fails on an unused dictionary entry,
+    in which case the caller evaluates row by row over the decoded column)."""
+    from mergetree.column import LowCardinalityColumn
+    from mergetree.functions import values as V
+
+    lc = [i for i, a in enumerate(args) if isinstance(a, LowCardinalityColumn)]
+    if len(lc) != 1:
+        return None
+    i = lc[0]
+    col = args[i]
+    m = len(col.dictionary)
+    if m >= n or not all(V.is_const(a) for j, a in enumerate(args) if j != i):
+        return None
+    sub = [col.dictionary if j == i else a.with_size(m) for j, a in enumerate(args)]
+    try:
+        res = V.materialize(run(sub, m))
+    except MergeTreeError:
+        return None
+    return res.take(col.codes.astype(np.int64))
+
+
 def prepare_call(fd: FunctionDef, types: list, consts: list) -> PreparedCall:
     """Resolve `fd` for argument `types` and wrap it with the default NULL / LowCardinality /
     constant handling (see the module docstring)."""
@@ -175,6 +199,9 @@ def prepare_call(fd: FunctionDef, types: list, consts: list) -> PreparedCall:
         rtype, impl = fd.resolve(plain, consts)
 
         def run_custom(args, n):
+            shortcut = _on_dictionary(run_custom, args, n)
+            if shortcut is not None:
+                return shortcut
             args = [V.unwrap_lc(a) for a in args]
             if args and all(V.is_const(a) for a in args):
                 res = impl([a.data for a in args], 1)
@@ -198,6 +225,9 @@ def prepare_call(fd: FunctionDef, types: list, consts: list) -> PreparedCall:
     out_type = V.make_nullable(rtype) if nullable else rtype
 
     def run(args, n):
+        shortcut = _on_dictionary(run, args, n)
+        if shortcut is not None:
+            return shortcut
         masks = []
         plain_args = []
         for a in args:

@@ -9,6 +9,8 @@ Kernels (numba, ``nogil=True, cache=True``), each with a plain-numpy twin ``*_nu
 2. `compare_columns(a_offsets, a_data, b_offsets, b_data, out)`: row i vs row i.
 3. `equals_const(offsets, data, const, out)`: bool, checks lengths first (the common
    ``col = 'x'`` fast path).
+4. `in_sorted_set(offsets, data, set_offsets, set_data, out)`: is row i one of the strings of
+   a sorted set (binary search with byte comparisons; ``x IN ('a', 'b', ...)`` with many values).
 """
 
 from __future__ import annotations
@@ -80,6 +82,38 @@ def _equals_const(offsets, data, const, out):
         out[i] = eq
 
 
+def _in_sorted_set(offsets, data, set_offsets, set_data, out):
+    m = set_offsets.shape[0] - 1
+    for i in range(offsets.shape[0] - 1):
+        a0 = offsets[i]
+        la = offsets[i + 1] - a0
+        lo = 0
+        hi = m
+        found = False
+        while lo < hi:
+            mid = (lo + hi) // 2
+            b0 = set_offsets[mid]
+            lb = set_offsets[mid + 1] - b0
+            k = la if la < lb else lb
+            r = 0
+            for j in range(k):
+                x = data[a0 + j]
+                y = set_data[b0 + j]
+                if x != y:
+                    r = -1 if x < y else 1
+                    break
+            if r == 0 and la != lb:
+                r = -1 if la < lb else 1
+            if r == 0:
+                found = True
+                break
+            if r < 0:
+                hi = mid
+            else:
+                lo = mid + 1
+        out[i] = found
+
+
 # --------------------------------------------------------------------------- numpy twins
 
 
@@ -122,6 +156,13 @@ def equals_const_numpy(offsets, data, const) -> np.ndarray:
     return compare_with_const_numpy(offsets, data, const) == 0
 
 
+def in_sorted_set_numpy(offsets, data, set_offsets, set_data) -> np.ndarray:
+    out = np.zeros(offsets.shape[0] - 1, np.bool_)
+    for k in range(set_offsets.shape[0] - 1):
+        out |= equals_const_numpy(offsets, data, bytes(set_data[set_offsets[k]:set_offsets[k + 1]]))
+    return out
+
+
 # --------------------------------------------------------------------------- wrappers
 # tiny inputs (constants) take the numpy twins: no numba first-call cost for a one-row query
 
@@ -149,4 +190,17 @@ def equals_const(offsets: np.ndarray, data: np.ndarray, const: bytes) -> np.ndar
         return equals_const_numpy(offsets, data, bytes(const))
     out = np.empty(offsets.shape[0] - 1, np.bool_)
     _jit(_equals_const)(offsets, data, np.frombuffer(bytes(const), np.uint8), out)
+    return out
+
+
+def in_sorted_set(offsets: np.ndarray, data: np.ndarray, values: list[bytes]) -> np.ndarray:
+    """Bool per row: the row equals one of `values` (any order, duplicates allowed)."""
+    uniq = sorted(set(values))
+    set_offsets = np.zeros(len(uniq) + 1, np.int64)
+    set_offsets[1:] = np.cumsum([len(v) for v in uniq])
+    set_data = np.frombuffer(b"".join(uniq), np.uint8)
+    if offsets.shape[0] - 1 <= SMALL:
+        return in_sorted_set_numpy(offsets, data, set_offsets, set_data)
+    out = np.empty(offsets.shape[0] - 1, np.bool_)
+    _jit(_in_sorted_set)(offsets, data, set_offsets, set_data, out)
     return out
