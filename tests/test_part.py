@@ -540,3 +540,26 @@ def test_part_bytes_do_not_depend_on_encoding_threads(tmp_path, monkeypatch):
     assert files == sorted(os.listdir(b.path))
     for f in files:
         assert (a.path / f).read_bytes() == (b.path / f).read_bytes(), f
+
+
+def test_encoding_and_decoding_pools_work_in_a_forked_child(tmp_path, monkeypatch):
+    import multiprocessing
+    from mergetree.storage import codecs as C
+    monkeypatch.setattr(C, "PARALLEL_DECODE_MIN_BYTES", 1)
+    block = Block({"x": fixed("UInt64", np.arange(300_000)), "y": fixed("UInt32", np.arange(300_000) % 7)})
+    write(tmp_path, block, name="all_1_1_0")                  # creates the thread pools in this process
+
+    def child(q):
+        part = write(tmp_path, block, name="all_2_2_0")
+        q.put(int(part.read(["x"])["x"].values.sum()))
+
+    ctx = multiprocessing.get_context("fork")
+    q = ctx.Queue()
+    proc = ctx.Process(target=child, args=(q,), daemon=True)
+    proc.start()
+    proc.join(60)
+    if proc.is_alive():                                       # deadlocked on a pool without threads
+        proc.kill()
+        proc.join()
+    assert proc.exitcode == 0
+    assert q.get(timeout=5) == int(np.arange(300_000).sum())

@@ -276,6 +276,14 @@ _decode_pool: ThreadPoolExecutor | None = None
 _decode_pool_lock = threading.Lock()
 
 
+def _forget_pool_after_fork() -> None:   # a forked child has none of the parent's threads
+    global _decode_pool
+    _decode_pool = None
+
+
+os.register_at_fork(after_in_child=_forget_pool_after_fork)
+
+
 def _pool() -> ThreadPoolExecutor:
     global _decode_pool
     with _decode_pool_lock:

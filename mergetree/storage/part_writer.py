@@ -422,6 +422,14 @@ _encode_pool: ThreadPoolExecutor | None = None
 _encode_pool_lock = threading.Lock()
 
 
+def _forget_pool_after_fork() -> None:   # a forked child has none of the parent's threads
+    global _encode_pool
+    _encode_pool = None
+
+
+os.register_at_fork(after_in_child=_forget_pool_after_fork)
+
+
 def _map_columns(fn, jobs: list) -> list:
     global _encode_pool
     if WRITE_THREADS < 2 or len(jobs) < 2:
