@@ -348,8 +348,11 @@ def test_sort_permutation_equals_full_lexsort(seed):
     perm = sort_permutation(cols, n)
     got = list(range(n)) if perm is None else perm.tolist()
     assert got == expected
-    # string first (no cheap prefix) and all-numeric keys
-    for order in ([1, 0, 2], [0, 2]):
+    # string first (no cheap prefix), all-numeric keys, a constant leading key
+    const = column_from_values("UInt32", [7] * n)
+    cols.append(const)
+    rows = [r + (7,) for r in rows]
+    for order in ([1, 0, 2], [0, 2], [3, 1, 2], [3, 0, 1], [3]):
         expected = sorted(range(n), key=lambda i: tuple(rows[i][j] for j in order))
         perm = sort_permutation([cols[j] for j in order], n)
         assert (list(range(n)) if perm is None else perm.tolist()) == expected

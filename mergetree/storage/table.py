@@ -996,8 +996,11 @@ def sort_permutation(columns: list, n: int) -> np.ndarray | None:
         split += 1
     if split == 0:
         return _lexsort(_order_keys(columns), n)
-    head = _order_keys(columns[:split])
-    perm = np.lexsort(head[::-1]) if split < len(columns) or len(head) > 1 else np.argsort(head[0], kind="stable")
+    # A constant key (one partition, one tenant...) does not order anything: skip it (O(n) check).
+    head = [k for k in _order_keys(columns[:split]) if k.shape[0] and k.min() != k.max()]
+    if not head:
+        return _lexsort(_order_keys(columns[split:]), n)
+    perm = np.lexsort(head[::-1]) if len(head) > 1 else np.argsort(head[0], kind="stable")
     if split < len(columns):
         tie = np.ones(n, dtype=bool)             # sorted row i has the same head key as row i - 1
         tie[0] = False
