@@ -390,3 +390,32 @@ def test_minmax_index_of_partition_columns(db):
     db.insert("e", {"ts": ["2024-01-20 00:00:00", "2024-01-03 05:00:00", "2024-01-31 23:00:00"], "k": [1, 2, 3]})
     [part] = t.active_parts()
     assert part.minmax == {"ts": (dt.datetime(2024, 1, 3, 5), dt.datetime(2024, 1, 31, 23))}
+
+
+# ---------------------------------------------------------------------------- failures mid-insert
+
+
+def test_failed_part_write_leaves_nothing_and_partitions_are_independent(db, monkeypatch):
+    from mergetree.storage import part_writer
+
+    t = db.create_table("t", schema="p UInt8, k UInt32", order_by="k", partition_by="p")
+    real = part_writer.write_part
+    calls = []
+
+    def flaky(tmp_dir, block, **kwargs):
+        calls.append(block.num_rows)
+        if len(calls) == 2:                       # the second partition hits a full disk
+            tmp_dir.mkdir()
+            (tmp_dir / "k.bin").write_bytes(b"partial")
+            raise OSError(28, "No space left on device")
+        return real(tmp_dir, block, **kwargs)
+
+    monkeypatch.setattr(part_writer, "write_part", flaky)
+    with pytest.raises(OSError):
+        db.insert("t", {"p": [0, 1, 0, 1], "k": [1, 2, 3, 4]})
+    # atomic per partition (as ClickHouse): partition 0 committed whole, partition 1 not at all
+    assert _rows(t.read(), "p", "k") == [(0, 1), (0, 3)]
+    assert not [d for d in os.listdir(t.path) if d.startswith("tmp_")]
+    monkeypatch.setattr(part_writer, "write_part", real)
+    db.insert("t", {"p": [1], "k": [9]})
+    assert [p["name"] for p in t.parts()] == ["0_1_1_0", "1_2_2_0"]
