@@ -64,10 +64,12 @@ DATE_TEXTS = [b"2024-01-01", b"2024-1-5", b"20240105", b"2024-01-01 10:00:00", b
 
 
 def test_parse_datetime_matches_python_reference():
-    secs, status = K.parse_datetime(*_strings(DATE_TEXTS))
-    rsecs, rstatus = K.parse_datetime_reference(DATE_TEXTS)
+    secs, status, nanos = K.parse_datetime(*_strings(DATE_TEXTS), with_fraction=True)
+    rsecs, rstatus, rnanos = K.parse_datetime_reference(DATE_TEXTS, with_fraction=True)
     assert status.tolist() == rstatus.tolist()
     assert secs[status > 0].tolist() == rsecs[rstatus > 0].tolist()
+    assert nanos[status > 0].tolist() == rnanos[rstatus > 0].tolist()
+    assert nanos[14] == 123_000_000
     # hand-checked values
     assert secs[0] == 1704067200 and status[0] == 1
     assert secs[5] == 1704067200 + 10 * 3600 - 5 * 3600 - 30 * 60 and status[5] == 2
@@ -162,10 +164,11 @@ def test_like_pattern_errors_and_fast_paths():
 @given(st.lists(st.text(alphabet="0123456789-: TZ+.", max_size=26).map(str.encode), min_size=17, max_size=40))
 def test_parse_datetime_fuzz_matches_reference(texts):
     # min_size > kernels.datetime.SMALL so the numba kernel (not the reference) runs
-    secs, status = K.parse_datetime(*_strings(texts))
-    rsecs, rstatus = K.parse_datetime_reference(texts)
+    secs, status, nanos = K.parse_datetime(*_strings(texts), with_fraction=True)
+    rsecs, rstatus, rnanos = K.parse_datetime_reference(texts, with_fraction=True)
     assert status.tolist() == rstatus.tolist()
     assert secs[status > 0].tolist() == rsecs[rstatus > 0].tolist()
+    assert nanos[status > 0].tolist() == rnanos[rstatus > 0].tolist()
 
 
 @settings(max_examples=60, deadline=None)

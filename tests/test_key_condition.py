@@ -449,3 +449,12 @@ def test_unanalysable_parts_are_unknown_not_errors():
         assert KeyCondition(AND(prune, other), [I("x")], schema).select_mark_ranges(index, 3) == [(0, 1)]
         assert KeyCondition(B("OR", prune, other), [I("x")], schema).select_mark_ranges(index, 3) == [(0, 3)]
         assert KeyCondition(UnaryOp("NOT", other), [I("x")], schema).select_mark_ranges(index, 3) == [(0, 3)]
+
+
+def test_datetime64_key_against_fractional_text():
+    index = Block({"t": column_from_values(T.DateTime64(3), ["2024-01-01 00:00:00.100", "2024-01-01 00:00:00.400",
+                                                             "2024-01-01 00:00:00.700", "2024-01-01 00:00:01.000"])})
+    kc = KeyCondition(B(">", I("t"), L("2024-01-01 00:00:00.700")), [I("t")], {"t": T.DateTime64(3)})
+    assert kc.select_mark_ranges(index, 3) == [(2, 3)]
+    kc = KeyCondition(B("=", I("t"), L("2024-01-01 00:00:00.250")), [I("t")], {"t": T.DateTime64(3)})
+    assert kc.select_mark_ranges(index, 3) == [(0, 1)]

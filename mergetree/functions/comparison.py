@@ -122,7 +122,7 @@ def _parse_date_text(c, dom: Domain) -> np.ndarray:
     from mergetree.kernels.datetime import parse_datetime
 
     offsets, data = _string_parts(c)
-    secs, status = parse_datetime(offsets, data)
+    secs, status, nanos = parse_datetime(offsets, data, with_fraction=True)
     if (status == 0).any():
         i = int(np.argmin(status))
         bad = bytes(data[offsets[i]:offsets[i + 1]]).decode("utf-8", "replace")
@@ -132,7 +132,7 @@ def _parse_date_text(c, dom: Domain) -> np.ndarray:
         return np.where(status == 2, (secs + TZ.utc_offsets(dom.tz, secs)) // 86400, secs // 86400)
     utc = np.where(status == 2, secs, TZ.local_to_utc(dom.tz, secs))
     if dom.unit == "ticks":
-        return utc * (10 ** dom.precision)
+        return utc * (10 ** dom.precision) + nanos // (10 ** (9 - dom.precision))
     return utc
 
 

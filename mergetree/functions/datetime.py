@@ -7,7 +7,7 @@ Every function computes wall-clock seconds once (`timezones.utc_to_local`), does
 arithmetic with the numba kernels in ``mergetree.kernels.datetime``, and converts instants
 back with `timezones.local_to_utc`.
 
-Functions: toDate, toDateTime, toYYYYMM, toYYYYMMDD, toYear, toQuarter, toMonth, toDayOfMonth,
+Functions: toDate, toDateTime, toDateTime64, toYYYYMM, toYYYYMMDD, toYear, toQuarter, toMonth, toDayOfMonth,
 toDayOfWeek, toHour, toMinute, toSecond, toUnixTimestamp, toStartOfMinute,
 toStartOfFiveMinutes (toStartOfFiveMinute), toStartOfFifteenMinutes, toStartOfHour,
 toStartOfDay, toStartOfWeek(x[, mode]) (mode 0 Sunday, 1 Monday), toMonday, toStartOfMonth,
@@ -183,6 +183,41 @@ def to_datetime(types, consts):
             v = V.values(c)
             secs = np.trunc(v).astype(np.int64) if v.dtype.kind == "f" else v.astype(np.int64)
         return V.fixed(rtype, np.clip(secs, 0, _DT_MAX).astype(np.uint32))
+
+    return rtype, impl
+
+
+@register("toDateTime64", monotonic=_always_increasing)
+def to_datetime64(types, consts):
+    check_arity("toDateTime64", types, 2, 3)
+    t = types[0]
+    if not isinstance(types[1], T.IntType) or consts[1] is NOT_CONST or not 0 <= int(consts[1]) <= 9:
+        raise IllegalTypeOfArgument("Argument 2 (scale) of function toDateTime64 must be a constant integer 0..9")
+    p = int(consts[1])
+    tz_arg = _tz_arg("toDateTime64", types, consts, 2)
+    if not (_is_dt(t) or _is_date(t) or isinstance(t, (T.StringType, T.IntType, T.FloatType))):
+        raise illegal_type("toDateTime64", t, 0)
+    tz = tz_arg if tz_arg is not None else (V.tz_of(t) if _is_dt(t) else None)
+    rtype = T.DateTime64(p, tz)
+    scale = 10 ** p
+
+    def impl(args, n):
+        c = args[0]
+        if isinstance(t, T.DateTime64Type):
+            v = V.values(c).astype(np.int64)
+            ticks = v * (scale // t.scale) if p >= t.precision else v // (t.scale // scale)
+        elif isinstance(t, T.DateTimeType):
+            ticks = V.values(c).astype(np.int64) * scale
+        elif _is_date(t):
+            ticks = TZ.local_to_utc(tz, V.values(c).astype(np.int64) * 86400) * scale
+        elif isinstance(t, T.StringType):
+            from mergetree.functions.comparison import Domain, _parse_date_text
+
+            ticks = _parse_date_text(c, Domain("num", np.dtype(np.int64), "ticks", p, tz))
+        else:
+            v = V.values(c)
+            ticks = np.round(v * scale).astype(np.int64) if v.dtype.kind == "f" else v.astype(np.int64) * scale
+        return V.fixed(rtype, ticks)
 
     return rtype, impl
 

@@ -18,7 +18,7 @@ Kernels:
 5. `offsets_by_day(ts, d0, change, after, at_start, out)`: time-zone offset of every UTC second
    from per-UTC-day tables (offset at the day's start, the moment of at most one change inside
    the day, the offset after it), built by ``mergetree.functions.timezones``.
-4. `parse_datetime(offsets, data, seconds, status)`: parse String rows
+4. `parse_datetime(offsets, data, seconds, status, nanos)`: parse String rows
    ``YYYY-MM-DD``, ``YYYYMMDD``, ``YYYY-MM-DD hh:mm[:ss[.frac]]`` (space or ``T``), an optional
    ``Z`` or ``+hh[:mm]``/``-hh[:mm]`` suffix, or an all-digit unix timestamp (> 8 digits).
    ``status`` is 0 = unparseable, 1 = local wall-clock time, 2 = absolute (UTC seconds:
@@ -164,12 +164,13 @@ def add_months_numpy(days: np.ndarray, months: np.ndarray) -> np.ndarray:
 # 4. parsing date/time text
 
 
-def _parse_datetime(offsets, data, seconds, status):
+def _parse_datetime(offsets, data, seconds, status, nanos):
     for i in range(offsets.shape[0] - 1):
         p = offsets[i]
         end = offsets[i + 1]
         seconds[i] = 0
         status[i] = 0
+        nanos[i] = 0
         while p < end and data[p] == 32:
             p += 1
         while end > p and data[end - 1] == 32:
@@ -242,6 +243,7 @@ def _parse_datetime(offsets, data, seconds, status):
         hh = 0
         mi = 0
         ss = 0
+        frac = 0
         ok = True
         absolute = False
         if p < end:
@@ -274,10 +276,17 @@ def _parse_datetime(offsets, data, seconds, status):
             ss = vals[2]
             if hh > 23 or mi > 59 or ss > 59:
                 continue
-            if p < end and data[p] == 46:  # fraction: ignored
+            if p < end and data[p] == 46:  # fraction: nanoseconds (digits beyond 9 ignored)
                 p += 1
+                digits = 0
                 while p < end and 48 <= data[p] <= 57:
+                    if digits < 9:
+                        frac = frac * 10 + (data[p] - 48)
+                        digits += 1
                     p += 1
+                while digits < 9:
+                    frac *= 10
+                    digits += 1
             if p < end and data[p] == 90:  # 'Z'
                 absolute = True
                 p += 1
@@ -309,18 +318,20 @@ def _parse_datetime(offsets, data, seconds, status):
                 continue
         seconds[i] = days * 86400 + hh * 3600 + mi * 60 + ss
         status[i] = 2 if absolute else 1
+        nanos[i] = frac
 
 
-def parse_datetime_reference(values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+def parse_datetime_reference(values: list[bytes], with_fraction: bool = False):
     """Row-by-row Python reference of `parse_datetime` (tests only; uses `datetime`)."""
     import datetime as _dt
     import re
 
     rx = re.compile(
         rb"^ *(?:(\d{4})-(\d{1,2})-(\d{1,2})|(\d{4})(\d{2})(\d{2}))"
-        rb"(?:[ T](\d{1,2}):(\d{1,2})(?::(\d{1,2}))?(?:\.\d*)?(Z|[+-]\d{2}(?::?\d{2})?)?)? *$")
+        rb"(?:[ T](\d{1,2}):(\d{1,2})(?::(\d{1,2}))?(?:\.(\d*))?(Z|[+-]\d{2}(?::?\d{2})?)?)? *$")
     secs = np.zeros(len(values), dtype=np.int64)
     status = np.zeros(len(values), dtype=np.uint8)
+    nanos = np.zeros(len(values), dtype=np.int64)
     for i, v in enumerate(values):
         s = v.strip(b" ")
         if s.isdigit() and len(s) not in (4, 8):
@@ -338,7 +349,8 @@ def parse_datetime_reference(values: list[bytes]) -> tuple[np.ndarray, np.ndarra
             continue
         sec = (base - _dt.datetime(1970, 1, 1)) // _dt.timedelta(seconds=1)
         st = 1
-        z = g[9]
+        nanos[i] = int((g[9] or b"")[:9].ljust(9, b"0"))
+        z = g[10]
         if z:
             st = 2
             if z != b"Z":
@@ -347,7 +359,7 @@ def parse_datetime_reference(values: list[bytes]) -> tuple[np.ndarray, np.ndarra
                 sec -= sign * (int(digits[:2]) * 3600 + int(digits[2:4] or 0) * 60)
         secs[i] = sec
         status[i] = st
-    return secs, status
+    return (secs, status, nanos) if with_fraction else (secs, status)
 
 
 # ---------------------------------------------------------------------------
@@ -416,14 +428,16 @@ def add_months(days: np.ndarray, months) -> np.ndarray:
     return out
 
 
-def parse_datetime(offsets: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Parse String rows (offsets + bytes) as date/time text: (seconds int64, status uint8)."""
+def parse_datetime(offsets: np.ndarray, data: np.ndarray, with_fraction: bool = False):
+    """Parse String rows (offsets + bytes) as date/time text: (seconds int64, status uint8),
+    plus the fraction of a second in nanoseconds with ``with_fraction``."""
     offsets = np.ascontiguousarray(offsets, dtype=np.int64)
     data = np.ascontiguousarray(data, dtype=np.uint8)
     n = offsets.shape[0] - 1
     if n <= SMALL:
-        return parse_datetime_reference([bytes(data[offsets[i]:offsets[i + 1]]) for i in range(n)])
+        return parse_datetime_reference([bytes(data[offsets[i]:offsets[i + 1]]) for i in range(n)], with_fraction)
     secs = np.empty(n, np.int64)
     status = np.empty(n, np.uint8)
-    _jit(_parse_datetime)(offsets, data, secs, status)
-    return secs, status
+    nanos = np.empty(n, np.int64)
+    _jit(_parse_datetime)(offsets, data, secs, status, nanos)
+    return (secs, status, nanos) if with_fraction else (secs, status)
