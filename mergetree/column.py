@@ -250,11 +250,18 @@ class FixedColumn(Column):
         return np.array_equal(self.values, other.values)
 
 
+_PY_MIN_US = int(np.datetime64("0001-01-01T00:00:00", "us").astype(np.int64))
+_PY_MAX_US = int(np.datetime64("9999-12-31T23:59:59.999999", "us").astype(np.int64))
+
+
 def _datetime64_to_pylist(ticks: np.ndarray, precision: int, tz: str | None) -> list:
     if precision <= 6:
         us = ticks.astype(np.int64) * (10 ** (6 - precision))
     else:
         us = ticks.astype(np.int64) // (10 ** (precision - 6))
+    # Python datetimes stop at years 1..9999: saturate there (text keeps exact ticks: format_ticks)
+    margin = 0 if tz is None else 86_400_000_000  # room for the zone offset in astimezone
+    us = np.clip(us, _PY_MIN_US + margin, _PY_MAX_US - margin)
     naive = us.astype("datetime64[us]").tolist()
     if tz is None:
         return naive

@@ -291,13 +291,40 @@ def _parse_datetime_text(t, v, s: str, tz: str | None, precision: int) -> int:
         if frac and precision:
             ticks += int(frac[:precision].ljust(precision, "0"))
         return ticks
-    if _NUMERIC_RE.match(s):
+    if s.isdigit() and s.isascii():
+        return _digits_to_ticks(t, v, s, tz, precision)
+    if _NUMERIC_RE.match(s) and s[0] not in "+-":  # '1700000000.5': unix seconds with a fraction
         return _numeric_to_ticks(t, v, decimal.Decimal(s), precision)
     try:
         parsed = email.utils.parsedate_to_datetime(s)
     except (TypeError, ValueError, IndexError):
         raise _fail(t, v, code="CANNOT_PARSE_DATETIME") from None
     return _datetime_to_ticks(parsed, tz, precision)
+
+
+def _digits_to_ticks(t, v, s: str, tz: str | None, precision: int) -> int:
+    """An all-digit string, read by length like ClickHouse's best-effort parser.
+
+    4 = YYYY, 6 = YYYYMM, 8 = YYYYMMDD, 14 = YYYYMMDDhhmmss (wall time in tz); 9-10 = unix
+    seconds; 13 / 16 / 19 = unix milli- / micro- / nanoseconds; other lengths are errors.
+    """
+    n = len(s)
+    scale = 10 ** precision
+    if n in (4, 6, 8, 14):
+        y = int(s[:4])
+        mo = max(int(s[4:6]), 1) if n > 4 else 1
+        d = max(int(s[6:8]), 1) if n > 6 else 1
+        hh, mi, ss = (int(s[8:10]), int(s[10:12]), int(s[12:14])) if n == 14 else (0, 0, 0)
+        if mo > 12 or d > 31 or hh > 23 or mi > 59 or ss > 59:
+            raise _fail(t, v, code="CANNOT_PARSE_DATETIME")
+        local = days_from_civil(y, mo, d) * 86400 + hh * 3600 + mi * 60 + ss
+        return int(_local_to_utc_seconds(np.array([local], np.int64), tz)[0]) * scale
+    if n in (9, 10):
+        return int(s) * scale
+    if n in (13, 16, 19):
+        seconds, frac = int(s[:10]), s[10:]
+        return seconds * scale + (int(frac[:precision].ljust(precision, "0")) if precision else 0)
+    raise _fail(t, v, f"unexpected number of decimal digits: {n}", "CANNOT_PARSE_DATETIME")
 
 
 def _numeric_to_ticks(t, v, number, precision: int) -> int:
@@ -516,19 +543,23 @@ def _datetime_column_ticks(t, values: list, tz: str | None, precision: int) -> n
             return out
         rest = np.flatnonzero(~done)
         slow = _per_value_rows(t, values, rest, lambda tt, v: _parse_ticks(tt, v, tz, precision))
-        out[rest] = slow
+        out[rest] = _ticks_list_to_array(t, [values[i] for i in rest.tolist()], slow, rest)
         return out
     ticks = _per_value(t, values, lambda tt, v: _parse_ticks(tt, v, tz, precision))
     return _ticks_list_to_array(t, values, ticks)
 
 
-def _ticks_list_to_array(t, values, ticks: list) -> np.ndarray:
+def _ticks_list_to_array(t, values, ticks: list, rows: np.ndarray | None = None) -> np.ndarray:
+    """int64 array of parsed ticks; a DateTime saturates, a DateTime64 beyond int64 is an error."""
+    if isinstance(t, T.DateTimeType):
+        return np.array([min(max(x, 0), _DATETIME_MAX) for x in ticks], dtype=np.int64)
     try:
         return np.array(ticks, dtype=np.int64)
     except OverflowError:
         for i, x in enumerate(ticks):
             if not -(1 << 63) <= x < (1 << 63):
-                raise _fail(t, values[i], "out of range", "CANNOT_PARSE_DATETIME").at(row=i) from None
+                row = i if rows is None else int(rows[i])
+                raise _fail(t, values[i], "out of range", "CANNOT_PARSE_DATETIME").at(row=row) from None
         raise
 
 
@@ -1026,14 +1057,16 @@ def _tz_offsets(seconds: np.ndarray, tz: str | None) -> np.ndarray:
         return np.zeros(len(seconds), np.int64)
     tzinfo = T.get_tzinfo(tz)
     quarters, inverse = np.unique(seconds // 900, return_inverse=True)
-    offsets = np.array([int(_dt.datetime.fromtimestamp(int(q) * 900, tzinfo).utcoffset().total_seconds())
-                        for q in quarters.tolist()], np.int64)
+    lo, hi = T._MIN_PY_SECONDS + 86400, T._MAX_PY_SECONDS - 86400  # Python's datetime range
+    offsets = np.array([int(_dt.datetime.fromtimestamp(min(max(int(q) * 900, lo), hi), tzinfo)
+                            .utcoffset().total_seconds()) for q in quarters.tolist()], np.int64)
     return offsets[inverse.reshape(-1)]
 
 
 def _datetime_text(seconds: np.ndarray, tz: str | None) -> np.ndarray:
     """'YYYY-MM-DD hh:mm:ss' (numpy U19 array) of unix seconds shown in time zone tz."""
     local = seconds.astype(np.int64) + _tz_offsets(seconds.astype(np.int64), tz)
+    local = np.clip(local, T._MIN_PY_SECONDS, T._MAX_PY_SECONDS)  # 4-digit years, like format_ticks
     text = np.datetime_as_string(local.astype("datetime64[s]"), unit="s")
     if len(text):
         chars = text.view(np.uint32).reshape(len(text), -1)
@@ -1073,6 +1106,10 @@ def column_to_text(column: Column) -> list:
         return _datetime_text(v, t.timezone).tolist()
     if isinstance(t, T.DateTime64Type):
         seconds, frac = np.divmod(v.astype(np.int64), t.scale)
+        outside = (seconds < T._MIN_PY_SECONDS) | (seconds > T._MAX_PY_SECONDS)
+        if outside.any():  # saturate like DateTime64Type.format_ticks
+            seconds = np.clip(seconds, T._MIN_PY_SECONDS, T._MAX_PY_SECONDS)
+            frac = np.where(outside, 0, frac)
         base = _datetime_text(seconds, t.timezone)
         if not t.precision:
             return base.tolist()

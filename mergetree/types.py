@@ -352,10 +352,13 @@ class Date32Type(DataType):
 
 
 def _format_datetime(value: _dt.datetime, tz: str | None, precision: int = 0) -> str:
-    if value.tzinfo is not None:
-        value = value.astimezone(get_tzinfo(tz))
-    elif tz is not None and tz != "UTC":
-        value = value.replace(tzinfo=UTC).astimezone(get_tzinfo(tz))
+    try:
+        if value.tzinfo is not None:
+            value = value.astimezone(get_tzinfo(tz))
+        elif tz is not None and tz != "UTC":
+            value = value.replace(tzinfo=UTC).astimezone(get_tzinfo(tz))
+    except OverflowError:  # a saturated value at year 1 or 9999: show it unconverted
+        pass
     text = (f"{value.year:04d}-{value.month:02d}-{value.day:02d} "
             f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}")
     if precision:
@@ -392,6 +395,10 @@ class DateTimeType(DataType):
 
     def format_value(self, value) -> str:
         return _format_datetime(value, self.timezone)
+
+
+_MIN_PY_SECONDS = int((_dt.datetime(1, 1, 1) - EPOCH_DATETIME).total_seconds())
+_MAX_PY_SECONDS = int((_dt.datetime(9999, 12, 31, 23, 59, 59) - EPOCH_DATETIME).total_seconds())
 
 
 @dataclass(frozen=True, repr=False)
@@ -437,6 +444,8 @@ class DateTime64Type(DataType):
     def format_ticks(self, ticks: int) -> str:
         """Text of a raw tick count; keeps nanosecond digits that Python datetimes lose."""
         seconds, frac = divmod(int(ticks), self.scale)
+        if not _MIN_PY_SECONDS <= seconds <= _MAX_PY_SECONDS:  # beyond years 1..9999: saturate
+            seconds, frac = min(max(seconds, _MIN_PY_SECONDS), _MAX_PY_SECONDS), 0
         text = _format_datetime(EPOCH_DATETIME + _dt.timedelta(seconds=seconds), self.timezone)
         if self.precision:
             text += "." + str(frac).rjust(self.precision, "0")

@@ -60,6 +60,10 @@ CASES = [
     ("DateTime64(3)", '"1969-12-31 23:59:59.5"'), ("DateTime64(3)", '"2024-01-02T03:04:05.5Z"'),
     ("DateTime64(6, 'UTC')", '"2024-01-02 03:04:05.123456"'), ("DateTime64(0)", '"2024-01-02 03:04:05.9"'),
     ("DateTime64(9)", '"2024-01-02 03:04:05.123456789"'), ("DateTime64(3)", "1700000000"), ("DateTime64(3)", "true"),
+    ("DateTime", '"2024"'), ("DateTime", '"202401"'), ("DateTime", '"20240102030405"'), ("DateTime", '"1700000000123"'),
+    ("DateTime64(3)", '"1700000000123"'), ("DateTime64(6)", '"1700000000123456"'),
+    ("DateTime64(9)", '"1700000000123456789"'), ("DateTime", '"2024010"'), ("DateTime", '"17000000001"'),
+    ("DateTime", '"+1700000000"'), ("DateTime64(3)", "1700000000123"), ("DateTime64(3)", '"17000000001"'),
     ("Decimal(9,2)", '"1.239"'), ("Decimal(9,2)", "1.239"), ("Decimal(9,2)", "1.005"), ("Decimal(9,2)", '"-1.235"'),
     ("Decimal(9,2)", "12345678"), ("Decimal(9,2)", "1234567.8"), ("Decimal(9,2)", '"1e2"'), ("Decimal(9,2)", '"abc"'),
     ("Decimal(9,2)", '""'), ("Decimal(9,2)", "-0.001"), ("Decimal(9,2)", "1e-10"), ("Decimal(9,2)", "true"),
@@ -531,3 +535,31 @@ def test_float_text_fast_path_matches_scalar_parser(texts):
         return
     got = values_to_column(T.Float64, texts).values
     np.testing.assert_array_equal(got, np.array(expected))
+
+
+@pytest.mark.parametrize("text,seconds,frac_ms", [
+    ("2024", 1704067200, 0), ("202403", 1709251200, 0), ("20240302", 1709337600, 0),
+    ("20240102030405", 1704164645, 0), ("170000000", 170000000, 0), ("1700000000", 1700000000, 0),
+    ("1700000000123", 1700000000, 123), ("1700000000123456", 1700000000, 123),
+    ("1700000000123456789", 1700000000, 123),
+])
+def test_digit_strings_follow_best_effort_lengths(text, seconds, frac_ms):
+    """chDB: 4/6/8/14 digits are YYYY[MM[DD[hhmmss]]], 9-10 unix seconds, 13/16/19 unix ms/us/ns."""
+    assert values_to_column(T.DateTime, [text]).values.tolist() == [seconds]
+    assert values_to_column(T.DateTime64(3), [text]).values.tolist() == [seconds * 1000 + frac_ms]
+
+
+@pytest.mark.parametrize("text", ["12", "2024010", "17000000001", "170000000012", "+1700000000", "-1"])
+def test_digit_strings_of_other_lengths_are_errors(text):
+    with pytest.raises(ConversionError):
+        values_to_column(T.DateTime, [text])
+
+
+def test_absurd_datetime64_values_saturate_in_python_and_text():
+    from mergetree.convert import column_to_text
+    for t in (T.DateTime64(3), T.DateTime64(3, "Asia/Kolkata")):
+        col = values_to_column(t, [1700000000123, -10 ** 15])  # JSON numbers are seconds
+        assert [d.year for d in col.to_pylist()] == [9999, 1]
+        assert column_to_text(col)[0] == t.format_ticks(col.values[0]) == "9999-12-31 23:59:59.000"
+    with pytest.raises(ConversionError, match="out of range"):
+        values_to_column(T.DateTime64(9), [2 ** 62])
