@@ -563,3 +563,10 @@ def test_encoding_and_decoding_pools_work_in_a_forked_child(tmp_path, monkeypatc
         proc.join()
     assert proc.exitcode == 0
     assert q.get(timeout=5) == int(np.arange(300_000).sum())
+
+
+def test_unknown_column(tmp_path):
+    from mergetree.errors import UnknownColumnError
+    part = write(tmp_path, Block({"x": fixed("UInt8", [1])}))
+    with pytest.raises(UnknownColumnError, match="Part all_1_1_0 has no column 'y'"):
+        part.read(["y"])

@@ -34,7 +34,7 @@ from mergetree.errors import BadArgumentsError, CorruptedPartError, UnknownColum
 from mergetree.storage.codecs import BLOCK_HEADER_SIZE, BlockCorruptedError, decode_blocks, dictionary_decode
 from mergetree.storage.part_info import PartInfo
 from mergetree.storage.part_writer import (CHECKSUMS_FILE, COLUMNS_FILE, COUNT_FILE, MARK_DTYPE, PARTITION_FILE,
-                                           PRIMARY_INDEX_FILE, SERIALIZATION_FILE, escape_for_file_name, file_hash,
+                                           PRIMARY_INDEX_FILE, SERIALIZATION_FILE, file_hash,
                                            parse_columns_txt, unescape_for_file_name, unpack_values)
 
 __all__ = ["DataPart", "ReadStats"]
@@ -440,7 +440,7 @@ def _typed(meta: dict, raw: np.ndarray) -> np.ndarray:
     return arr.reshape((-1,) + shape) if shape else arr
 
 
-def _offsets_from_sizes(meta: dict, sizes: np.ndarray) -> np.ndarray:
+def _offsets_from_sizes(sizes: np.ndarray) -> np.ndarray:
     offsets = np.empty(len(sizes) + 1, np.int64)
     offsets[0] = 0
     np.cumsum(sizes, out=offsets[1:])
@@ -460,7 +460,7 @@ def _build_column(node: dict, fetch, parse_type, whole: bool = False):
     if kind == "string":
         sizes = _typed(node["sizes"], fetch(node["sizes"], whole))
         data = fetch(node["data"], whole)
-        offsets = _offsets_from_sizes(node["sizes"], sizes)
+        offsets = _offsets_from_sizes(sizes)
         if int(offsets[-1]) != len(data):
             raise _BadData(node["data"]["file"] + ".bin",
                            f"string lengths add up to {int(offsets[-1])} bytes, data has {len(data)}")
@@ -482,7 +482,7 @@ def _build_column(node: dict, fetch, parse_type, whole: bool = False):
     if kind == "array":
         sizes = _typed(node["sizes"], fetch(node["sizes"], whole))
         values = _build_column(node["values"], fetch, parse_type, whole)
-        offsets = _offsets_from_sizes(node["sizes"], sizes)
+        offsets = _offsets_from_sizes(sizes)
         if int(offsets[-1]) != len(values):
             raise _BadData(node["sizes"]["file"] + ".bin",
                            f"array sizes add up to {int(offsets[-1])} elements, found {len(values)}")
