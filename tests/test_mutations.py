@@ -179,3 +179,51 @@ def test_interrupted_mutation_is_finished_once_per_part(table, tmp_path, monkeyp
     assert table.rows() == [(1, 10, "a")]
     assert load_mutations(tmp_path)[0].is_done
     assert mutations.finish_pending_mutations(table) == []
+
+
+# ---- through the embedded API (needs the SQL expression parser) --------------------------------
+
+def _db(tmp_path):
+    import sqlparse_ch
+
+    if not hasattr(sqlparse_ch, "parse_expr"):
+        pytest.skip("the SQL expression parser has not landed yet")
+    import mergetree
+
+    return mergetree.connect(tmp_path / "db", background_merges=False)
+
+
+def test_api_delete_then_insert_then_update(tmp_path):
+    db = _db(tmp_path)
+    try:
+        t = db.create_table("t", "k UInt32, v Int64, s String", order_by="k")
+        db.insert("t", [{"k": 1, "v": 10, "s": "a"}, {"k": 2, "v": 20, "s": "b"}])
+        db.insert("t", [{"k": 3, "v": 30, "s": "c"}])
+        assert db.delete("t", "v >= 20") == 2
+        db.insert("t", [{"k": 4, "v": 40, "s": "late"}])   # after the delete: not affected
+        assert sorted(db.read("t").to_pylist_rows()) == [(1, 10, "a"), (4, 40, "late")]
+        assert [p["name"] for p in t.parts()] == ["all_1_1_0_3", "all_2_2_0_3", "all_4_4_0"]
+        assert db.alter_update("t", {"v": "v * 2", "s": "concat(s, '!')"}, "k >= 1") == 2
+        assert sorted(db.read("t").to_pylist_rows()) == [(1, 20, "a!"), (4, 80, "late!")]
+        assert db.alter_delete("t", "k = 4") == 1
+        db.optimize("t", final=True)
+        assert db.read("t").to_pylist_rows() == [(1, 20, "a!")]
+        assert [p["rows"] for p in t.parts()] == [1]
+    finally:
+        db.close()
+
+
+def test_api_mutations_survive_reopen(tmp_path):
+    db = _db(tmp_path)
+    db.create_table("t", "k UInt32, v Int64", order_by="k")
+    db.insert("t", [{"k": i, "v": i} for i in range(10)])
+    db.delete("t", "k % 2 = 1")
+    db.close()
+    import mergetree
+
+    db = mergetree.connect(tmp_path / "db", background_merges=False)
+    try:
+        assert [r[0] for r in db.read("t").to_pylist_rows()] == [0, 2, 4, 6, 8]
+        assert all(m.is_done for m in load_mutations(tmp_path / "db" / "t"))
+    finally:
+        db.close()

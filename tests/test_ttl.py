@@ -97,3 +97,20 @@ def test_null_ttl_never_expires(tmp_path):
     assert not ttl.part_fully_expired(p, meta, now=1e9)
     res = merger.merge_parts([p], tmp_path / "tmp_merge", metadata=meta, now=1e9)
     assert read_all(res.path)[1] == [(1, None)]
+
+
+def test_api_ttl_drops_expired_rows_on_optimize(tmp_path):
+    import sqlparse_ch
+
+    if not hasattr(sqlparse_ch, "parse_expr"):
+        pytest.skip("the SQL expression parser has not landed yet")
+    import mergetree
+
+    db = mergetree.connect(tmp_path / "db", background_merges=False)
+    try:
+        db.create_table("t", "k UInt32, ts DateTime", order_by="k", ttl="ts + INTERVAL 90 DAY")
+        db.insert("t", [{"k": 1, "ts": "2000-01-01 00:00:00"}, {"k": 2, "ts": "2999-01-01 00:00:00"}])
+        db.optimize("t", final=True)
+        assert [r[0] for r in db.read("t").to_pylist_rows()] == [2]
+    finally:
+        db.close()
