@@ -46,6 +46,7 @@ from __future__ import annotations
 import datetime as _dt
 import decimal
 import email.utils
+import math
 import re
 import uuid
 from typing import Callable, Mapping, Sequence
@@ -146,7 +147,9 @@ def _parse_int(t: T.IntType, v) -> int:
     else:
         raise _fail(t, v)
     if not t.signed:
-        if x < 0:
+        negative = x < 0 or (isinstance(v, float) and math.copysign(1.0, v) < 0) or \
+            (isinstance(v, (str, bytes)) and v[:1] in ("-", b"-"))
+        if negative:  # ClickHouse rejects the '-' sign itself, even in -0
             raise _fail(t, v, "Unsigned type must not contain '-' symbol")
         return x & t.max_value
     half = 1 << (t.bits - 1)
@@ -293,7 +296,11 @@ def _parse_datetime_text(t, v, s: str, tz: str | None, precision: int) -> int:
         return ticks
     if s.isdigit() and s.isascii():
         return _digits_to_ticks(t, v, s, tz, precision)
-    if _NUMERIC_RE.match(s) and s[0] not in "+-":  # '1700000000.5': unix seconds with a fraction
+    if _NUMERIC_RE.match(s) and s[0] not in "+-":
+        # '1700000000.5': unix seconds with a fraction; ClickHouse wants a 9-10 digit integer part
+        digits = len(s.partition(".")[0])
+        if digits not in (9, 10):
+            raise _fail(t, v, f"unexpected number of decimal digits: {digits}", "CANNOT_PARSE_DATETIME")
         return _numeric_to_ticks(t, v, decimal.Decimal(s), precision)
     try:
         parsed = email.utils.parsedate_to_datetime(s)
@@ -338,7 +345,8 @@ def _numeric_to_ticks(t, v, number, precision: int) -> int:
         number = decimal.Decimal(repr(number))
     with decimal.localcontext() as ctx:
         ctx.prec = 60
-        return int((number * scale).to_integral_value(rounding=decimal.ROUND_FLOOR))
+        # toward zero, like ClickHouse: -1.0000005 s at precision 6 is -1.000000 s
+        return int((number * scale).to_integral_value(rounding=decimal.ROUND_DOWN))
 
 
 def _datetime_to_ticks(value: _dt.datetime, tz: str | None, precision: int) -> int:
@@ -583,10 +591,20 @@ def _fast_date_days(t, values: list) -> np.ndarray:
         arr = np.array(values)
         if arr.dtype.kind == "i":
             return arr.astype(np.int64)
-    return np.array(_per_value(t, values, _parse_days), dtype=np.int64)
+    parser = _parse_date32 if isinstance(t, T.Date32Type) else _parse_days  # range-checked for Date32
+    return np.array(_per_value(t, values, parser), dtype=np.int64)
 
 
 # --------------------------------------------------------------------------- column builders
+
+
+def _has_minus(values: list, arr: np.ndarray, kinds: set) -> bool:
+    """Whether any input value carries a '-' sign (ClickHouse rejects it for unsigned types)."""
+    if (arr < 0).any():
+        return True
+    if float in kinds and np.signbit(np.array(values, dtype=np.float64)).any():  # -0.0
+        return True
+    return str in kinds and any(v[:1] == "-" for v in values)
 
 
 def _ints_column(t: T.IntType, values: list) -> np.ndarray:
@@ -614,7 +632,7 @@ def _ints_column(t: T.IntType, values: list) -> np.ndarray:
                 arr = np.array(values).astype(np.int64)
             except (ValueError, OverflowError):
                 arr = None
-    if arr is not None and (t.signed or arr.dtype.kind == "u" or not (arr < 0).any()):
+    if arr is not None and (t.signed or arr.dtype.kind == "u" or not _has_minus(values, arr, kinds)):
         return arr.astype(t.dtype)
     parsed = _per_value(t, values, _parse_int)  # exact rules, and the row of the first error
     return np.array(parsed, dtype=np.int64 if t.signed else np.uint64).astype(t.dtype)
@@ -683,6 +701,8 @@ def _fixed_strings(t: T.FixedStringType, values: list) -> np.ndarray:
     out = np.zeros((n, width), np.uint8)
     encoded = []
     for i, v in enumerate(values):
+        if not isinstance(v, (str, bytes, bytearray)):  # ClickHouse: "expected opening quote"
+            raise _fail(t, v, "expected a string").at(row=i)
         try:
             b = _to_string_bytes(v)
         except ConversionError as exc:
