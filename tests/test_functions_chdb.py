@@ -203,6 +203,53 @@ CONST_CASES = [
     F("toString", DT("2024-01-01 10:00:00"), L("Asia/Kolkata")),
     F("concat", L("a"), L("b"), L("c")), F("concat", L("a"), F("toNullable", L("b"))), F("concat", L("a"), L(1)),
     F("concat", L("x"), D("2024-01-01")), F("concat", L(""), L("")),
+    # math
+    F("abs", L(-5)), F("abs", F("toInt8", L(-128))), F("abs", L(-2.5)), F("round", L(2.5)), F("round", L(3.5)),
+    F("round", L(-2.5)), F("round", L(1.2345), L(2)), F("round", L(2.675), L(2)), F("round", L(1.255), L(2)),
+    F("round", F("toUInt8", L(5))), F("round", L(12345), L(-2)), F("round", F("toInt32", L(12345)), L(-1)),
+    F("round", F("toInt32", L(-12345)), L(-1)), F("round", F("toUInt8", L(255)), L(-1)), F("round", L(12345.678), L(-1)),
+    F("roundBankers", F("toInt32", L(12345)), L(-1)), F("roundBankers", L(2.5)),
+    F("floor", L(2.7)), F("ceil", L(2.1)), F("floor", L(-2.5)), F("floor", L(123.456), L(1)), F("ceil", L(2.671), L(2)),
+    F("floor", L(-1.005), L(2)), F("ceil", F("toUInt8", L(7))), F("trunc", L(-2.7)), F("trunc", F("toInt32", L(-15)), L(-1)),
+    F("greatest", L(1), L(2.5)), F("greatest", L(1), L(2)), F("least", F("toInt8", L(-1)), F("toUInt8", L(200))),
+    F("greatest", L("a"), L("b")), F("least", D("2024-01-02"), DT("2024-01-01 10:00:00")),
+    F("nullIf", L(1), L(1)), F("nullIf", L(1), L(2)), F("toTypeName", L(1)), F("toTypeName", F("toNullable", L("a"))),
+    # time buckets and differences
+    F("toStartOfInterval", DT("2024-05-08 10:37:12"), Interval(L(15), "MINUTE")),
+    F("toStartOfInterval", DT("2024-05-08 10:37:12"), Interval(L(1), "DAY")),
+    F("toStartOfInterval", DT("2024-05-08 10:37:12"), Interval(L(2), "MONTH")),
+    F("toStartOfInterval", DT("2024-05-08 10:37:12"), Interval(L(2), "WEEK")),
+    F("toStartOfInterval", DT("2024-05-15 10:37:12"), Interval(L(2), "WEEK")),
+    F("toStartOfInterval", D("1970-01-04"), Interval(L(1), "WEEK")),
+    F("toStartOfInterval", D("2024-05-15"), Interval(L(3), "WEEK")),
+    F("toStartOfInterval", DT("2024-05-08 10:37:12"), Interval(L(1), "YEAR")),
+    F("toStartOfInterval", DT("2024-05-08 10:37:12"), Interval(L(2), "QUARTER")),
+    F("toStartOfInterval", D("2024-05-08"), Interval(L(3), "DAY")),
+    F("toStartOfInterval", DT("2024-05-08 10:37:12", "Asia/Kolkata"), Interval(L(4), "HOUR")),
+    F("toStartOfInterval", DT("2024-05-08 10:37:12", "Asia/Kolkata"), Interval(L(7), "MINUTE")),
+    F("toStartOfInterval", DT("2024-05-08 10:37:12"), Interval(L(90), "SECOND")),
+    F("toStartOfInterval", DT("2024-05-08 10:37:12"), F("toIntervalHour", L(5))),
+    F("toStartOfInterval", DT("2024-05-08 23:37:12"), Interval(L(5), "HOUR")),
+    F("toStartOfInterval", DT("2024-05-08 10:37:12", "Asia/Kathmandu"), Interval(L(7), "MINUTE")),
+    F("toStartOfInterval", DT("2024-05-08 10:37:12", "Asia/Kathmandu"), Interval(L(20), "MINUTE")),
+    F("dateDiff", L("day"), D("2024-01-01"), D("2024-03-01")),
+    F("dateDiff", L("hour"), DT("2024-01-01 10:59:00"), DT("2024-01-01 11:00:00")),
+    F("dateDiff", L("month"), D("2024-01-31"), D("2024-02-01")), F("dateDiff", L("year"), D("2023-12-31"), D("2024-01-01")),
+    F("dateDiff", L("week"), D("2024-01-06"), D("2024-01-07")), F("dateDiff", L("week"), D("2024-01-07"), D("2024-01-08")),
+    F("dateDiff", L("minute"), D("2024-01-01"), DT("2024-01-01 00:10:00")),
+    F("dateDiff", L("quarter"), D("2024-03-31"), D("2024-04-01")), F("date_diff", L("days"), D("2024-01-01"), D("2024-01-03")),
+    F("dateDiff", L("day"), DT("2024-01-01 23:00:00", "Asia/Kolkata"), DT("2024-01-02 01:00:00", "Asia/Kolkata")),
+    F("dateDiff", L("hour"), DT("2024-01-01 10:30:00", "Asia/Kolkata"), DT("2024-01-01 11:10:00", "Asia/Kolkata")),
+    F("dateDiff", L("second"), DT("2024-01-01 00:00:00"), DT("2024-01-01 00:01:00")),
+    F("date_trunc", L("hour"), DT("2024-05-08 10:37:12")), F("date_trunc", L("day"), DT("2024-05-08 10:37:12")),
+    F("date_trunc", L("month"), DT("2024-05-08 10:37:12")), F("dateTrunc", L("week"), D("2024-05-08")),
+    F("date_trunc", L("day"), D("2024-05-08")),
+    # substring / position / trim
+    F("substring", L("hello"), L(2), L(3)), F("substring", L("hello"), L(2)), F("substring", L("hello"), L(-3)),
+    F("substring", L("hello"), L(0), L(2)), F("substring", L("hello"), L(10)), F("substring", L("hello"), L(-3), L(-1)),
+    F("substring", L("hello"), L(2), L(-1)), F("substr", L("hello"), L(1), L(1)), F("mid", L("hello"), L(2), L(1)),
+    F("position", L("hello"), L("l")), F("position", L("hello"), L("z")), F("position", L("hello"), L("")),
+    F("trim", L("  a b  ")), F("trimLeft", L("  a ")), F("trimRight", L(" a  ")), F("trimBoth", L("   ")),
 ]
 
 
@@ -298,3 +345,34 @@ def test_infer_type_without_data():
     assert str(infer_type(B("=", I("s"), L("a")), schema)) == "UInt8"
     assert str(infer_type(B("+", I("ts"), Interval(L(1), "MONTH")), schema)) == "DateTime('Asia/Kolkata')"
     assert math.isinf(evaluate_constant(B("/", L(1), L(0)))[0])
+
+
+BUCKETS = [("SECOND", 90), ("MINUTE", 7), ("MINUTE", 15), ("HOUR", 1), ("HOUR", 5), ("DAY", 1), ("DAY", 3),
+           ("WEEK", 1), ("WEEK", 2), ("MONTH", 1), ("MONTH", 5), ("QUARTER", 1), ("YEAR", 2)]
+DIFF_UNITS = ["second", "minute", "hour", "day", "week", "month", "quarter", "year"]
+
+
+@pytest.mark.parametrize("tz", [None, "Asia/Kolkata", "Europe/Berlin", "Asia/Kathmandu"])
+def test_buckets_and_differences_on_columns_match_chdb(tz):
+    rng = np.random.default_rng(13)
+    values = np.concatenate([rng.integers(86400 * 30, 4_000_000_000, 120),
+                             1711846800 + rng.integers(-7200, 7200, 20)]).astype(np.uint32)
+    block = Block({"x": column_from_numpy(T.DateTimeType(tz), values)})
+    tz_sql = f", '{tz}'" if tz else ""
+    exprs, ours = [], []
+    for unit, n in BUCKETS:
+        exprs.append(f"toStartOfInterval(X, INTERVAL {n} {unit})")
+        ours.append(F("toStartOfInterval", I("x"), Interval(L(n), unit)))
+    for unit in DIFF_UNITS:
+        exprs.append(f"dateDiff('{unit}', toDateTime(1700000000{tz_sql}), X)")
+        ours.append(F("dateDiff", L(unit), F("toDateTime", L(1700000000), *([L(tz)] if tz else [])), I("x")))
+    for unit in ["minute", "hour", "day", "week", "month", "quarter", "year"]:
+        exprs.append(f"date_trunc('{unit}', X)")
+        ours.append(F("date_trunc", L(unit), I("x")))
+    rows = _chdb_column(", ".join(exprs), values, tz)
+    for j, e in enumerate(ours):
+        col = evaluate(e, block)
+        got = [col.type.format_value(v) for v in col.to_pylist()]
+        want = [r.split("\t")[j] for r in rows]
+        bad = [(int(values[i]), got[i], want[i]) for i in range(len(values)) if got[i] != want[i]]
+        assert not bad, f"{exprs[j]} in {tz}: (ts, ours, chDB) {bad[:5]}"

@@ -177,6 +177,9 @@ class _Binder:
         return node
 
     def _FunctionCall(self, e):
+        interval = _as_interval(e)
+        if interval is not None:
+            return self._Interval(interval)
         if e.over is not None or e.params or e.distinct:
             raise IllegalTypeOfArgumentError(
                 f"Function {e.name} with parameters, DISTINCT or OVER is an aggregate/window function, "
@@ -211,7 +214,15 @@ class _Binder:
         return self.call(interval_function(unit, subtract), [self.bind(target), self.bind(interval.value)])
 
     def _Interval(self, e):
-        raise IllegalTypeOfArgumentError("An INTERVAL can only be added to or subtracted from a date/time")
+        """An INTERVAL used as a function argument: a constant of type Interval<Unit>."""
+        unit = e.unit.upper()
+        value = self.bind(e.value)
+        if not isinstance(value, BConst) or not isinstance(V.strip(value.type), T.IntType) or value.pyvalue is None:
+            raise IllegalTypeOfArgumentError("INTERVAL value must be a constant integer here")
+        t = V.IntervalType(unit)
+        from mergetree.column import FixedColumn
+
+        return BConst(V.ConstColumn(FixedColumn(t, np.array([int(value.pyvalue)], np.int64)), 1), t)
 
     def _UnaryOp(self, e):
         op = e.op.upper()

@@ -212,3 +212,36 @@ def _coalesce(name: str):
 
 _coalesce("coalesce")
 _coalesce("ifNull")
+
+
+@register("nullIf", case_insensitive=True, null_mode="custom")
+def null_if(types, consts):
+    """nullIf(a, b): NULL where a = b, else a (Nullable(a's type))."""
+    from mergetree.functions.comparison import compare_values, comparison_domain
+
+    check_arity("nullIf", types, 2)
+    ta, tb = V.strip(types[0]), V.strip(types[1])
+    if V.is_null_type(V.strip_lc(types[0])):
+        return V.NullType, lambda args, n: V.null_constant(n)
+    rtype = V.make_nullable(ta)
+    dom = None if V.is_null_type(V.strip_lc(types[1])) else comparison_domain(ta, tb, "nullIf")
+
+    def impl(args, n):
+        a, amask = V.split_nullable(V.unwrap_lc(args[0]))
+        b, bmask = V.split_nullable(V.unwrap_lc(args[1]))
+        nulls = np.zeros(n, np.bool_) if amask is None else np.broadcast_to(amask, (n,)).copy()
+        if dom is not None:
+            eq = np.broadcast_to(compare_values("equals", a, ta, b, tb, dom), (n,))
+            if bmask is not None:
+                eq = eq & ~np.broadcast_to(bmask, (n,))
+            nulls |= eq
+        return V.with_nulls(V.materialize(a) if V.is_const(a) else a, nulls, rtype)
+
+    return rtype, impl
+
+
+@register("toTypeName", null_mode="raw")
+def to_type_name(types, consts):
+    check_arity("toTypeName", types, 1)
+    name = str(types[0])
+    return T.String, lambda args, n: V.string_const(name, n)

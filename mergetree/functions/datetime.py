@@ -508,3 +508,143 @@ def _register_interval(unit: str, subtract: bool):
 for _unit in INTERVAL_UNITS:
     _register_interval(_unit, False)
     _register_interval(_unit, True)
+
+
+# --------------------------------------------------------------------------- buckets and differences
+
+_UNIT_SECONDS = {"SECOND": 1, "MINUTE": 60, "HOUR": 3600}
+
+
+@register("toStartOfInterval")
+def to_start_of_interval(types, consts):
+    check_arity("toStartOfInterval", types, 2, 3)
+    t = _date_time_arg("toStartOfInterval", types)
+    if isinstance(t, T.DateTime64Type) or isinstance(t, T.Date32Type):
+        raise IllegalTypeOfArgument(f"toStartOfInterval of {t} is not supported yet")
+    it = types[1]
+    if not isinstance(it, V.IntervalType) or consts[1] is NOT_CONST:
+        raise IllegalTypeOfArgument("Argument 2 of function toStartOfInterval must be a constant INTERVAL")
+    n = int(consts[1])
+    if n <= 0:
+        raise BadFunctionArguments("Value for second argument of function toStartOfInterval should be greater than zero")
+    unit = it.unit
+    tz_arg = _tz_arg("toStartOfInterval", types, consts, 2)
+    tz = _zone(t, tz_arg)
+    by_time = unit in _UNIT_SECONDS or unit == "DAY"
+    rtype = T.DateTimeType(tz_arg if tz_arg is not None else (V.tz_of(t) if _is_dt(t) else None)) if by_time \
+        else T.Date
+
+    def impl(args, rows):
+        if unit in ("SECOND", "MINUTE"):  # observed: aligned on UTC epoch seconds
+            utc = (_epoch_seconds(args[0], t) if _is_dt(t)
+                   else TZ.local_to_utc(tz, V.values(args[0]).astype(np.int64) * 86400))
+            step = n * _UNIT_SECONDS[unit]
+            return V.fixed(rtype, np.clip(utc - utc % step, 0, _DT_MAX).astype(np.uint32))
+        local = _local_seconds(args[0], t, tz)
+        if by_time:
+            if unit == "HOUR":  # observed: hours counted from the local midnight
+                tod = local % 86400
+                start = local - tod + tod // (3600 * n) * (3600 * n)
+            else:  # DAY: local days since the epoch
+                start = local - local % (86400 * n)
+            utc = TZ.local_to_utc(tz, start)
+            return V.fixed(rtype, np.clip(utc, 0, _DT_MAX).astype(np.uint32))
+        days = local // 86400
+        if unit == "WEEK":  # weeks counted from Monday 1970-01-05
+            fn = lambda d: np.maximum((d - 4) // (7 * n) * (7 * n) + 4, 0)  # noqa: E731
+        else:
+            months = {"MONTH": n, "QUARTER": 3 * n, "YEAR": 12 * n}[unit]
+
+            def fn(d):
+                y, m, _ = _k().civil_from_days(d)
+                k = (y - 1970) * 12 + (m - 1)
+                k = k // months * months
+                return _k().days_from_civil(1970 + k // 12, k % 12 + 1, np.ones_like(k))
+        out = by_day(days, lambda d: np.clip(fn(d), 0, _DATE_MAX), np.uint16)
+        return V.fixed(T.Date, out)
+
+    return rtype, impl
+
+
+_DIFF_UNITS = {"second": "second", "ss": "second", "s": "second", "minute": "minute", "mi": "minute", "n": "minute",
+               "hour": "hour", "hh": "hour", "h": "hour", "day": "day", "dd": "day", "d": "day",
+               "week": "week", "wk": "week", "ww": "week", "month": "month", "mm": "month", "m": "month",
+               "quarter": "quarter", "qq": "quarter", "q": "quarter", "year": "year", "yyyy": "year",
+               "yy": "year"}
+
+
+def _relative(c, t, unit: str, tz) -> np.ndarray:
+    """ClickHouse's toRelative<Unit>Num of a date/time in zone tz."""
+    if unit in ("second", "minute", "hour"):
+        # ClickHouse counts these on UTC seconds shifted by the zone's offset at the epoch
+        # (so DST never changes them; Asia/Kolkata hours still start at :30 UTC)
+        if _is_date(t):
+            secs = TZ.local_to_utc(tz, V.values(c).astype(np.int64) * 86400)
+        else:
+            secs = _epoch_seconds(c, t)
+        if unit == "second":
+            return secs
+        secs = secs + int(TZ.utc_offsets(tz, np.zeros(1, np.int64))[0])
+        return secs // 60 if unit == "minute" else secs // 3600
+    local = _local_seconds(c, t, tz)
+    if unit == "hour":
+        return local // 3600
+    days = local // 86400
+    if unit == "day":
+        return days
+    if unit == "week":
+        return (days + 3) // 7
+    y, m, _ = _k().civil_from_days(days)
+    if unit == "month":
+        return y * 12 + m
+    if unit == "quarter":
+        return y * 4 + (m - 1) // 3
+    return y
+
+
+@register("dateDiff", case_insensitive=True, aliases=("date_diff", "timestampDiff", "timestamp_diff"))
+def date_diff(types, consts):
+    check_arity("dateDiff", types, 3, 4)
+    if not isinstance(types[0], T.StringType) or consts[0] is NOT_CONST:
+        raise IllegalTypeOfArgument("First argument (unit) of function dateDiff must be a constant string")
+    unit = _DIFF_UNITS.get(str(consts[0]).lower().rstrip("s") if str(consts[0]).lower() not in _DIFF_UNITS
+                           else str(consts[0]).lower())
+    if unit is None:
+        raise BadFunctionArguments(f"Function dateDiff does not support '{consts[0]}' unit")
+    ta = _date_time_arg("dateDiff", types, 1)
+    tb = _date_time_arg("dateDiff", types, 2)
+    tz_arg = _tz_arg("dateDiff", types, consts, 3)
+
+    def impl(args, n):
+        a = _relative(args[1], ta, unit, _zone(ta, tz_arg))
+        b = _relative(args[2], tb, unit, _zone(tb, tz_arg))
+        return V.fixed(T.Int64, np.broadcast_to(b - a, (n,)).astype(np.int64))
+
+    return T.Int64, impl
+
+
+_TRUNC_TO = {"second": None, "minute": "toStartOfMinute", "hour": "toStartOfHour", "day": "toStartOfDay",
+             "week": "toMonday", "month": "toStartOfMonth", "quarter": "toStartOfQuarter", "year": "toStartOfYear"}
+
+
+@register("date_trunc", case_insensitive=True, aliases=("dateTrunc",))
+def date_trunc(types, consts):
+    from mergetree.functions.registry import get_function, prepare_call
+
+    check_arity("date_trunc", types, 2, 3)
+    if not isinstance(types[0], T.StringType) or consts[0] is NOT_CONST:
+        raise IllegalTypeOfArgument("First argument (unit) of function date_trunc must be a constant string")
+    unit = str(consts[0]).lower()
+    if unit not in _TRUNC_TO:
+        raise BadFunctionArguments(f"Function date_trunc does not support '{consts[0]}' unit")
+    t = _date_time_arg("date_trunc", types, 1)
+    if _TRUNC_TO[unit] is None:
+        if not _is_dt(t):
+            raise IllegalTypeOfArgument(f"date_trunc('second') of {t} is not supported")
+        return t, lambda args, n: args[1]
+    inner = prepare_call(get_function(_TRUNC_TO[unit]), list(types[1:]), list(consts[1:]))
+
+    def impl(args, n):
+        return inner.run(args[1:], n)
+
+    return inner.type, impl

@@ -15,9 +15,11 @@ week mode), else the sentinel ``NOT_CONST``. The implementation receives plain c
 by default (``null_mode="default"``) the registry strips ``Nullable`` from the arguments,
 calls the function on the non-NULL values and ORs the null masks into the result, as
 ClickHouse's default implementation for NULLs does; ``LowCardinality`` arguments are
-expanded to full columns; when every argument is a constant, the function runs once on
+expanded to full columns (a function of one LowCardinality column and constants runs once
+per dictionary entry and gathers by the codes); when every argument is a constant, the function runs once on
 one row and the result stays a constant (`ConstColumn`). Functions with their own NULL
-logic (``and``, ``or``, ``isNull``) set ``null_mode="custom"``.
+logic (``and``, ``or``, ``isNull``) set ``null_mode="custom"``; ``null_mode="raw"`` passes
+types and columns untouched (``toTypeName``).
 
 Names are case-sensitive, except the functions ClickHouse registers case-insensitively
 (``toDate``, ``now``, ``today``, ``lower``, ``concat``... they are marked
@@ -100,7 +102,7 @@ def _load_all() -> None:
     global _loaded
     _loaded = True
     from mergetree.functions import (arithmetic, comparison, conditional, conversion, datetime, logical,  # noqa: F401
-                                     strings)
+                                     math, strings)
 
 
 def get_function(name: str) -> FunctionDef:
@@ -193,6 +195,10 @@ def prepare_call(fd: FunctionDef, types: list, consts: list) -> PreparedCall:
     constant handling (see the module docstring)."""
     from mergetree.functions import values as V
     from mergetree import types as T
+
+    if fd.null_mode == "raw":  # sees the argument types and columns exactly as they are
+        rtype, impl = fd.resolve(list(types), consts)
+        return PreparedCall(fd, rtype, impl)
 
     if fd.null_mode == "custom":
         plain = [V.strip_lc(t) for t in types]

@@ -303,3 +303,85 @@ def concat(types, consts):
         return StringColumn(T.String, out_off, out)
 
     return T.String, impl
+
+
+# --------------------------------------------------------------------------- substring / position / trim
+
+
+@register("substring", case_insensitive=True, aliases=("substr", "mid"))
+def substring(types, consts):
+    check_arity("substring", types, 2, 3)
+    if not isinstance(types[0], (T.StringType, T.FixedStringType)):
+        raise illegal_type("substring", types[0], 0)
+    for i in (1, 2):
+        if i < len(types) and not isinstance(types[i], T.IntType):
+            raise illegal_type("substring", types[i], i)
+
+    def impl(args, n):
+        from mergetree.kernels.search import gather_ranges
+
+        c = args[0]
+        if any(not V.is_const(a) for a in args[1:]):
+            c = V.materialize(c)
+        offsets, data = _string_parts(c)
+        rows = len(offsets) - 1
+        starts, ends = offsets[:-1], offsets[1:]
+        lens = ends - starts
+        off = np.broadcast_to(V.values(args[1]).astype(np.int64), (rows,))
+        # 1-based offset; negative counts from the end; 0 gives ''
+        begin = np.where(off > 0, off - 1, lens + off)
+        begin = np.clip(begin, 0, lens)
+        if len(args) == 3:
+            ln = np.broadcast_to(V.values(args[2]).astype(np.int64), (rows,))
+            stop = np.where(ln >= 0, begin + ln, lens + ln)
+            stop = np.clip(stop, begin, lens)
+        else:
+            stop = lens
+        stop = np.where(off == 0, begin, stop)
+        o, d = gather_ranges(data, starts + begin, starts + stop)
+        out = StringColumn(T.String, o, d)
+        return V.ConstColumn(out, n) if V.is_const(c) else out
+
+    return T.String, impl
+
+
+@register("position", case_insensitive=True, aliases=("locate",))
+def position(types, consts):
+    check_arity("position", types, 2)
+    _text_arg("position", types, 0)
+    needle = _const_text("position", consts, 1)
+
+    def impl(args, n):
+        from mergetree.kernels.search import find_first
+
+        out = find_first(*_string_parts(args[0]), needle)
+        return V.fixed(T.UInt64, np.broadcast_to(out, (n,)).astype(np.uint64))
+
+    return T.UInt64, impl
+
+
+def _trim(name: str, left: bool, right: bool):
+    @register(name, case_insensitive=name == "trim")
+    def resolve(types, consts):
+        check_arity(name, types, 1)
+        if not isinstance(types[0], T.StringType):
+            raise illegal_type(name, types[0], 0)
+
+        def impl(args, n):
+            from mergetree.kernels.search import gather_ranges, trim_bounds
+
+            c = args[0]
+            offsets, data = _string_parts(c)
+            o, d = gather_ranges(data, *trim_bounds(offsets, data, left, right))
+            out = StringColumn(T.String, o, d)
+            return V.ConstColumn(out, n) if V.is_const(c) else out
+
+        return T.String, impl
+
+    return resolve
+
+
+_trim("trim", True, True)
+_trim("trimBoth", True, True)
+_trim("trimLeft", True, False)
+_trim("trimRight", False, True)

@@ -47,6 +47,27 @@ Nothing = NothingType()
 NullType = T.NullableType(Nothing)
 
 
+@dataclass(frozen=True, repr=False)
+class IntervalType(T.DataType):
+    """``INTERVAL n unit`` as a function argument (``toStartOfInterval(t, INTERVAL 15 MINUTE)``):
+    int64 counts of `unit` (SECOND .. YEAR), printed ``IntervalMinute``."""
+
+    unit: str = "DAY"
+    kind: ClassVar[str] = "interval"
+
+    @property
+    def name(self) -> str:
+        return "Interval" + self.unit.capitalize()
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(np.int64)
+
+    @property
+    def default(self):
+        return 0
+
+
 class ConstColumn:
     """`size` rows all equal to the single row of `data` (a 1-row Column)."""
 
@@ -66,7 +87,11 @@ class ConstColumn:
 
     @property
     def value(self):
-        """The constant as a Python value (``to_pylist`` form)."""
+        """The constant as a Python value (``to_pylist`` form; an interval is its count)."""
+        if isinstance(self.type, IntervalType):
+            return int(self.data.values[0])
+        if isinstance(self.type, T.NullableType) and isinstance(self.type.inner, NothingType):
+            return None
         return self.data.to_pylist()[0]
 
     def with_size(self, size: int) -> "ConstColumn":
