@@ -1,0 +1,236 @@
+"""Build the LALR parser once and expose parse / parse_many / parse_expr.
+
+The grammar is the concatenation of `grammar/*.lark` plus a generated `any_keyword`
+rule (every keyword terminal; used where any word is a name, after AS and after `.`).
+The parser is built with `strict=True` when interegular is installed (no shift/reduce
+conflicts, no regex collisions) and cached in the user's cache directory, keyed by the
+grammar text, so a warm `import sqlparse_ch` + first parse costs a few milliseconds.
+
+Life of a parse: text -> contextual lexer (keywords only where the parser accepts them)
+-> LALR parser -> `AstBuilder` callbacks build AST nodes inline (no parse tree) ->
+`lark` errors are turned into `ParseError` by `errors.to_parse_error`.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+
+import lark
+from lark import Lark, Token
+from lark.exceptions import LarkError, UnexpectedInput
+
+from .ast.base import Span
+from .errors import ParseError, from_transform_error, to_parse_error
+from .transform_expr import TransformError
+from .transform_stmt import AstBuilder
+
+GRAMMAR_DIR = Path(__file__).parent / "grammar"
+GRAMMAR_FILES = ("tokens.lark", "expr.lark", "query.lark", "statements.lark")
+START = ["stmt_single", "stmt_script", "expr_single"]
+# Keywords that `ident` already accepts (common column names that can also start an
+# expression); they must not be repeated in any_keyword.
+SOFT_KEYWORDS = ("DATE", "TIMESTAMP")
+
+_KEYWORD_LINE = re.compile(r'^([A-Z_]+): "([a-z_]+)"i$', re.M)
+
+
+def keyword_terminals() -> list[str]:
+    return _KEYWORD_LINE.findall((GRAMMAR_DIR / "tokens.lark").read_text())
+
+
+def grammar_text() -> str:
+    text = "\n".join((GRAMMAR_DIR / name).read_text() for name in GRAMMAR_FILES)
+    names = [name for name, _ in keyword_terminals() if name not in SOFT_KEYWORDS]
+    return text + "\nany_keyword: " + " | ".join(names) + "\n"
+
+
+def _cache_path(text: str, strict: bool) -> str | None:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    digest = hashlib.sha256((text + lark.__version__ + str(strict)).encode()).hexdigest()[:16]
+    directory = os.path.join(base, "sqlparse_ch")
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError:
+        return None
+    return os.path.join(directory, f"grammar-{digest}.lark.pickle")
+
+
+def _has_interegular() -> bool:
+    try:
+        import interegular  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def build_parser(*, strict: bool | None = None, cache: bool = True) -> Lark:
+    """Build the lark parser. strict=None means strict when interegular is installed."""
+    if strict is None:
+        strict = _has_interegular()
+    text = grammar_text()
+    cache_file = _cache_path(text, strict) if cache else None
+    return Lark(
+        text,
+        parser="lalr",
+        lexer="contextual",
+        start=START,
+        transformer=AstBuilder(),
+        postlex=PostLexer(),
+        propagate_positions=False,
+        maybe_placeholders=False,
+        strict=strict,
+        cache=cache_file if cache_file else False,
+    )
+
+
+_PARSER: Lark | None = None
+
+
+def get_parser() -> Lark:
+    global _PARSER
+    if _PARSER is None:
+        _PARSER = build_parser()
+    return _PARSER
+
+
+class PostLexer:
+    """Token fix-ups the contextual lexer cannot make (lark `postlex` hook).
+
+    * `* EXCEPT (..)` / `t.* EXCEPT c` is column exclusion, not the set operation: an
+      EXCEPT right after `*` becomes STAR_EXCEPT.
+    * `t.1` / `f(x).2`: a FLOAT like `.1` glued to a preceding name or bracket is a tuple
+      index, so it is split into `.` and an INT.
+    """
+
+    always_accept = ()
+
+    def process(self, stream):
+        prev = None
+        for tok in stream:
+            kind = tok.type
+            if kind == "EXCEPT":
+                if prev is not None and prev.type == "STAR":
+                    tok = Token.new_borrow_pos("STAR_EXCEPT", tok.value, tok)
+            elif kind == "FLOAT" and tok.value[0] == "." and prev is not None \
+                    and prev.end_pos == tok.start_pos and tok.value[1:].isdigit() \
+                    and prev.type in _TUPLE_BASES:
+                dot = Token("DOT", ".", tok.start_pos, tok.line, tok.column, tok.line,
+                            tok.column + 1, tok.start_pos + 1)
+                yield dot
+                tok = Token("INT", tok.value[1:], tok.start_pos + 1, tok.line, tok.column + 1,
+                            tok.end_line, tok.end_column, tok.end_pos)
+            prev = tok
+            yield tok
+
+
+_TUPLE_BASES = frozenset({"IDENT", "QUOTED_IDENT", "DQ_IDENT", "RPAR", "RSQB", "INT", "DATE",
+                          "TIMESTAMP"})
+
+
+_INSERT_FORMAT = re.compile(r"(?is)\binsert\b.*\bformat\b")
+
+
+def _run(text: str, start: str):
+    parser = get_parser()
+    try:
+        if start != "expr_single" and _INSERT_FORMAT.search(text):
+            return _parse_with_inline_data(parser, text, start)
+        return parser.parse(text, start=start)
+    except UnexpectedInput as e:
+        raise to_parse_error(text, e) from None
+    except TransformError as e:
+        raise from_transform_error(text, e) from None
+    except ParseError:
+        raise
+    except (LarkError, RecursionError) as e:
+        raise ParseError.at_offset(text, 0, str(e) or type(e).__name__) from None
+
+
+def _parse_with_inline_data(parser: Lark, text: str, start: str):
+    """INSERT .. FORMAT Name <data>: the data is not SQL; everything after the format
+    name (and the spaces up to and including the first newline) is kept as text."""
+    ip = parser.parse_interactive(text, start=start)
+    in_insert = False
+    pending_format = False
+    for tok in ip.iter_parse():  # yields each token before feeding it
+        if pending_format:
+            ip.feed_token(tok)
+            data_start = _skip_to_data(text, tok.end_pos)
+            if data_start < len(text):
+                line, column = _line_col(text, data_start)
+                ip.feed_token(Token("INSERT_DATA", text[data_start:], data_start, line, column,
+                                    end_pos=len(text)))
+            return ip.feed_eof()
+        if tok.type == "INSERT":
+            in_insert = True
+        elif tok.type == "SEMI":
+            in_insert = False
+        elif tok.type == "FORMAT" and in_insert:
+            pending_format = True
+    return ip.feed_eof()
+
+
+def _line_col(text: str, pos: int) -> tuple[int, int]:
+    return text.count("\n", 0, pos) + 1, pos - (text.rfind("\n", 0, pos) + 1) + 1
+
+
+def _skip_to_data(text: str, pos: int) -> int:
+    n = len(text)
+    while pos < n and text[pos] in " \t\r":
+        pos += 1
+    if pos < n and text[pos] == "\n":
+        pos += 1
+    return pos
+
+
+def parse(text: str):
+    """Parse one statement (a trailing `;` is allowed)."""
+    return _run(text, "stmt_single")
+
+
+def parse_expr(text: str):
+    """Parse one expression (`expr AS alias` allowed)."""
+    return _run(text, "expr_single")
+
+
+def parse_many(text: str) -> list:
+    """Parse `;`-separated statements; each statement's `span` covers its exact text
+    (from its first token to its last, without the `;`)."""
+    items = _run(text, "stmt_script")
+    out = []
+    for item in items:
+        if isinstance(item, Token):
+            continue
+        out.append(item)
+    return [_with_statement_span(text, stmt, _statement_end(text, items, stmt)) for stmt in out]
+
+
+def _statement_end(text: str, items: list, stmt) -> int:
+    idx = next(i for i, x in enumerate(items) if x is stmt)
+    for later in items[idx + 1:]:
+        if isinstance(later, Token):
+            return later.start_pos
+    return len(text)
+
+
+_TRAILING_SPACE = re.compile(r"(?:\s|--[^\n]*$|#[^\n]*$|/\*[\s\S]*?\*/)+\Z", re.M)
+
+
+def _with_statement_span(text: str, stmt, end: int):
+    start = stmt.span.start if stmt.span else _first_non_space(text)
+    chunk = text[start:end]
+    if getattr(stmt, "data", None) is None:
+        m = _TRAILING_SPACE.search(chunk)
+        if m:
+            end = start + m.start()
+    line = text.count("\n", 0, start) + 1
+    column = start - (text.rfind("\n", 0, start) + 1) + 1
+    import dataclasses
+    return dataclasses.replace(stmt, span=Span(start, end, line, column))
+
+
+def _first_non_space(text: str) -> int:
+    m = re.search(r"\S", text)
+    return m.start() if m else 0
