@@ -1,0 +1,234 @@
+"""The aggregate function registry and its combinators.
+
+An aggregate is computed over a whole batch at once: ``compute(ids, n_groups, args) -> Column``
+where ``ids`` is an int64 group label per row (``-1`` = the row does not take part, which is how
+-If, -Distinct and NULL arguments are expressed) and ``args`` are plain Columns of the argument
+types the function was resolved for. A base function registers
+``resolve(arg_types, params) -> (result_type, compute)``.
+
+Name resolution follows ClickHouse: a name that is not a base function is split at a known
+combinator suffix, right to left (``sumIfOrNull`` = OrNull(If(sum))). NULL handling is the
+implicit "Null" combinator: a Nullable argument makes rows with a NULL argument skip, and the
+result becomes Nullable (NULL for a group without non-NULL rows) unless the function declares
+``null_result=False`` (count, uniqExact). LowCardinality arguments are decoded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from mergetree import types as T
+from mergetree.column import Column, NullableColumn, default_column
+from mergetree.errors import IllegalTypeOfArgumentError, NumberOfArgumentsError, UnknownFunctionError
+from mergetree.functions import values as V
+
+
+@dataclass(frozen=True)
+class AggregateFunction:
+    """An aggregate resolved for concrete argument types."""
+
+    name: str
+    arg_types: tuple
+    params: tuple
+    type: T.DataType
+    compute: Callable[[np.ndarray, int, list], Column]
+
+
+@dataclass(frozen=True)
+class _Base:
+    name: str
+    resolve: Callable
+    null_result: bool
+    case_insensitive: bool
+
+
+_BASES: dict[str, _Base] = {}
+_CI_BASES: dict[str, _Base] = {}
+_COMBINATORS = ("OrDefault", "OrNull", "Distinct", "If")
+_ALIASES = {"countDistinct": "uniqExact"}
+
+
+def register_aggregate(name: str, *, null_result: bool = True, case_insensitive: bool = False):
+    """Decorator registering ``resolve(arg_types, params) -> (type, compute)`` as aggregate `name`."""
+
+    def deco(resolve):
+        base = _Base(name, resolve, null_result, case_insensitive)
+        _BASES[name] = base
+        if case_insensitive:
+            _CI_BASES[name.lower()] = base
+        return resolve
+
+    return deco
+
+
+_loaded = False
+
+
+def _load() -> None:
+    global _loaded
+    _loaded = True
+    from mergetree.functions.aggregate import basic, extremes, uniq  # noqa: F401
+
+
+def _base(name: str) -> _Base | None:
+    if not _loaded:
+        _load()
+    name = _ALIASES.get(name, name)
+    return _BASES.get(name) or _CI_BASES.get(name.lower())
+
+
+def _split(name: str) -> tuple[str, list[str]] | None:
+    """(base name, combinators innermost first) or None when `name` is not an aggregate."""
+    if _base(name) is not None:
+        return name, []
+    for suffix in _COMBINATORS:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            inner = _split(name[:-len(suffix)])
+            if inner is not None:
+                return inner[0], inner[1] + [suffix]
+    return None
+
+
+def is_aggregate(name: str) -> bool:
+    return _split(name) is not None
+
+
+def aggregate_names() -> list[str]:
+    if not _loaded:
+        _load()
+    return sorted(_BASES)
+
+
+def get_aggregate(name: str, arg_types: list, params: tuple = ()) -> AggregateFunction:
+    split = _split(name)
+    if split is None:
+        from mergetree.functions.registry import suggest
+
+        raise UnknownFunctionError(name, suggest(name, aggregate_names()))
+    base_name, combinators = split
+    rtype, compute = _resolve(base_name, combinators, [V.strip_lc(t) for t in arg_types], tuple(params))
+    return AggregateFunction(name, tuple(arg_types), tuple(params), rtype, _decode_lc(compute))
+
+
+def _decode_lc(compute):
+    def run(ids, n_groups, args):
+        return compute(ids, n_groups, [V.unwrap_lc(a) for a in args])
+    return run
+
+
+def _resolve(base_name: str, combinators: list[str], types: list, params: tuple):
+    if not combinators:
+        return _resolve_base(_base(base_name), types, params)
+    outer, inner = combinators[-1], combinators[:-1]
+    if outer == "If":
+        if not types:
+            raise NumberOfArgumentsError(f"Aggregate function {base_name}If requires a condition argument")
+        cond = V.strip(types[-1])
+        if not isinstance(cond, (T.IntType, T.BoolType)) and not V.is_null_type(types[-1]):
+            raise IllegalTypeOfArgumentError(f"Illegal type {types[-1]} of last argument for aggregate function "
+                                             f"with If suffix. Must be UInt8")
+        rtype, compute = _resolve(base_name, inner, types[:-1], params)
+        return rtype, _if_combinator(compute)
+    if outer == "Distinct":
+        rtype, compute = _resolve(base_name, inner, types, params)
+        return rtype, _distinct_combinator(compute)
+    rtype, compute = _resolve(base_name, inner, types, params)
+    if outer == "OrNull":
+        out_type = V.make_nullable(rtype)
+        return out_type, _empty_groups(compute, out_type, null=True)
+    return rtype, _empty_groups(compute, rtype, null=False)          # OrDefault
+
+
+def _resolve_base(base: _Base, types: list, params: tuple):
+    nullable = [isinstance(t, T.NullableType) for t in types]
+    if not any(nullable):
+        return base.resolve(types, params)
+    plain = [V.strip(t) for t in types]
+    if any(V.is_null_type(t) for t in types):
+        plain = [T.UInt8 if V.is_null_type(t) else p for t, p in zip(types, plain)]
+    rtype, compute = base.resolve(plain, params)
+    out_type = V.make_nullable(rtype) if base.null_result else rtype
+
+    def run(ids, n_groups, args):
+        ids = ids.copy()
+        plain_args = []
+        for a in args:
+            a, nulls = V.split_nullable(a)
+            plain_args.append(V.materialize(a))
+            if nulls is not None:
+                ids[nulls] = -1
+        res = compute(ids, n_groups, plain_args)
+        if not base.null_result:
+            return res
+        from mergetree.kernels.aggregates import grouped_count
+
+        return NullableColumn(out_type, res, grouped_count(ids, n_groups) == 0)
+
+    return out_type, run
+
+
+def _if_combinator(compute):
+    def run(ids, n_groups, args):
+        cond, nulls = V.split_nullable(args[-1])
+        keep = np.asarray(V.materialize(cond).values) != 0
+        if nulls is not None:
+            keep &= ~nulls
+        return compute(np.where(keep, ids, -1), n_groups, args[:-1])
+    return run
+
+
+def _distinct_combinator(compute):
+    def run(ids, n_groups, args):
+        from mergetree.column import FixedColumn
+        from mergetree.kernels.groupby import group_rows
+
+        live = np.flatnonzero(ids >= 0)
+        if len(live) == 0:
+            return compute(ids, n_groups, args)
+        keys = [FixedColumn(T.Int64, ids[live])] + [a.take(live) for a in args]
+        _, _, first = group_rows(keys)
+        deduped = np.full(len(ids), -1, np.int64)
+        deduped[live[first]] = ids[live[first]]
+        return compute(deduped, n_groups, args)
+    return run
+
+
+def _empty_groups(compute, out_type, null: bool):
+    """-OrNull / -OrDefault: a group without rows gives NULL / the type's default."""
+
+    def run(ids, n_groups, args):
+        from mergetree.kernels.aggregates import grouped_count
+
+        res = compute(ids, n_groups, args)
+        empty = grouped_count(ids, n_groups) == 0
+        if null:
+            if isinstance(res, NullableColumn):
+                return NullableColumn(out_type, res.values, res.nulls | empty)
+            return NullableColumn(out_type, res, empty)
+        if not empty.any():
+            return res
+        return take_or_default(res, np.where(empty, -1, np.arange(n_groups)), out_type)
+
+    return run
+
+
+def take_or_default(col: Column, rows: np.ndarray, t: T.DataType) -> Column:
+    """col.take(rows) where rows == -1 gives the type's default value (NULL for Nullable)."""
+    n = len(col)
+    if n == 0:
+        return default_column(t, len(rows))
+    if not (rows < 0).any():
+        return col.take(rows)
+    padded = Column.concat([col, default_column(col.type, 1)])
+    return padded.take(np.where(rows < 0, n, rows))
+
+
+def check_args(name: str, types: list, lo: int, hi: int | None = None) -> None:
+    hi = lo if hi is None else hi
+    if not lo <= len(types) <= hi:
+        want = str(lo) if lo == hi else f"{lo} to {hi}"
+        raise NumberOfArgumentsError(f"Number of arguments for aggregate function {name} doesn't match: "
+                                     f"passed {len(types)}, should be {want}")
