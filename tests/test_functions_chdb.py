@@ -376,3 +376,13 @@ def test_buckets_and_differences_on_columns_match_chdb(tz):
         want = [r.split("\t")[j] for r in rows]
         bad = [(int(values[i]), got[i], want[i]) for i in range(len(values)) if got[i] != want[i]]
         assert not bad, f"{exprs[j]} in {tz}: (ts, ours, chDB) {bad[:5]}"
+
+
+def test_substring_random_cases_match_chdb():
+    rng = np.random.default_rng(21)
+    cases = [("".join(rng.choice(list("abcdef"), rng.integers(0, 9))), int(rng.integers(-10, 11)),
+              None if rng.random() < 0.3 else int(rng.integers(-10, 11))) for _ in range(300)]
+    exprs = [F("substring", L(s), L(o)) if n is None else F("substring", L(s), L(o), L(n)) for s, o, n in cases]
+    want = chdb.query("SELECT " + ", ".join(sql(e) for e in exprs), "TabSeparated").data().rstrip("\n").split("\t")
+    got = [evaluate_constant(e)[0] for e in exprs]
+    assert got == want

@@ -195,3 +195,22 @@ def test_in_sorted_set_matches_twin_and_python(items, values):
     so, sd = _strings(uniq)
     assert (got == C.in_sorted_set_numpy(off, data, so, sd)).all()
     assert got.tolist() == [x in set(values) for x in items]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.lists(st.sampled_from([b" ", b"a", b"b", b"ab"]), max_size=6).map(b"".join),
+                min_size=17, max_size=40), st.sampled_from([b"", b"a", b"b", b"ab", b"ba", b" "]))
+def test_search_kernels_match_twins(items, needle):
+    from mergetree.kernels import search as S
+
+    off, data = _strings(items)
+    got = S.find_first(off, data, needle)
+    assert (got == S.find_first_numpy(off, data, needle)).all()
+    assert got.tolist() == [x.find(needle) + 1 for x in items]
+    for left, right in ((True, True), (True, False), (False, True)):
+        start, end = S.trim_bounds(off, data, left, right)
+        nstart, nend = S.trim_bounds_numpy(off, data, left, right)
+        assert (start == nstart).all() and (end == nend).all()
+        o, d = S.gather_ranges(data, start, end)
+        want = [x.strip(b" ") if left and right else (x.lstrip(b" ") if left else x.rstrip(b" ")) for x in items]
+        assert [bytes(d[o[i]:o[i + 1]]) for i in range(len(items))] == want

@@ -328,15 +328,16 @@ def substring(types, consts):
         starts, ends = offsets[:-1], offsets[1:]
         lens = ends - starts
         off = np.broadcast_to(V.values(args[1]).astype(np.int64), (rows,))
-        # 1-based offset; negative counts from the end; 0 gives ''
-        begin = np.where(off > 0, off - 1, lens + off)
-        begin = np.clip(begin, 0, lens)
+        # 1-based offset, negative counts from the end, 0 gives ''; a length counts from the
+        # (possibly negative) virtual start before clamping: substring('abc', -5, 3) = 'a'
+        vbegin = np.where(off > 0, off - 1, lens + off)
         if len(args) == 3:
             ln = np.broadcast_to(V.values(args[2]).astype(np.int64), (rows,))
-            stop = np.where(ln >= 0, begin + ln, lens + ln)
-            stop = np.clip(stop, begin, lens)
+            stop = np.where(ln >= 0, vbegin + ln, lens + ln)
         else:
             stop = lens
+        begin = np.clip(vbegin, 0, lens)
+        stop = np.clip(stop, begin, lens)
         stop = np.where(off == 0, begin, stop)
         o, d = gather_ranges(data, starts + begin, starts + stop)
         out = StringColumn(T.String, o, d)
