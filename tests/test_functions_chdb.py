@@ -386,3 +386,12 @@ def test_substring_random_cases_match_chdb():
     want = chdb.query("SELECT " + ", ".join(sql(e) for e in exprs), "TabSeparated").data().rstrip("\n").split("\t")
     got = [evaluate_constant(e)[0] for e in exprs]
     assert got == want
+
+
+def test_sql_text_through_the_parser_evaluates_like_the_tree():
+    """The same cases as SQL text (sqlparse_ch.parse_expr) evaluate exactly like the hand-built trees."""
+    sqlparse_ch = pytest.importorskip("sqlparse_ch")
+    if not hasattr(sqlparse_ch, "parse_expr"):
+        pytest.skip("parser not available")
+    for e in CONST_CASES:
+        assert repr(evaluate_constant(sqlparse_ch.parse_expr(sql(e)))) == repr(evaluate_constant(e)), sql(e)
