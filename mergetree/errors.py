@@ -187,3 +187,32 @@ class NoCommonTypeError(MergeTreeError):
     """``if``/``multiIf``/``coalesce`` branches without a common supertype (UInt64 and Int8)."""
 
     code = "NO_COMMON_TYPE"
+
+
+# appended by the query-engine helper (planner / exec / sql)
+
+
+class NotAnAggregateError(MergeTreeError):
+    """``Column 'x' is not under aggregate function and not in GROUP BY keys``."""
+
+    code = "NOT_AN_AGGREGATE"
+
+
+class IllegalAggregationError(MergeTreeError):
+    """An aggregate function where it cannot be (WHERE, GROUP BY, inside another aggregate)."""
+
+    code = "ILLEGAL_AGGREGATION"
+
+
+class UnknownFormatError(MergeTreeError):
+    code = "UNKNOWN_FORMAT"
+
+
+class NotImplementedSQLError(MergeTreeError):
+    """A statement or clause this version of mergetree does not execute yet."""
+
+    code = "NOT_IMPLEMENTED"
+
+
+class UnknownQueryParameterError(MergeTreeError):
+    code = "UNKNOWN_QUERY_PARAMETER"
