@@ -132,7 +132,12 @@ def to_parse_error(text: str, e: UnexpectedInput) -> ParseError:
                                     token=None, expected=expected)
     if isinstance(e, UnexpectedToken):
         tok = e.token
-        expected = expected_words(e.expected or ())
+        names = e.expected or ()
+        try:  # what the parser accepts after its pending reductions (LALR-merged states
+            names = e.interactive_parser.accepts() or names  # over-approximate expected)
+        except Exception:  # noqa: BLE001 - best effort, fall back to the raw expected set
+            pass
+        expected = expected_words(names)
         if tok.type == "$END":
             pos = len(text.rstrip())
             friendly = _unbalanced(text, pos)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import lark
 from lark import Lark, Token
-from lark.exceptions import LarkError, UnexpectedInput
+from lark.exceptions import LarkError, UnexpectedInput, UnexpectedToken
 
 from .ast.base import Span
 from .errors import ParseError, from_transform_error, to_parse_error
@@ -32,6 +32,36 @@ START = ["stmt_single", "stmt_script", "expr_single"]
 # Keywords that `ident` already accepts (common column names that can also start an
 # expression); they must not be repeated in any_keyword.
 SOFT_KEYWORDS = ("DATE", "TIMESTAMP")
+
+# Keywords that are also ordinary names: when the parser rejects one of these tokens
+# where an identifier would do (LALR-merged states let the contextual lexer match a
+# keyword slightly too eagerly), it is re-fed as IDENT. The printer prints these bare;
+# every other keyword used as a name is backquoted.
+NAME_KEYWORDS = frozenset({
+    "KEY", "TYPE", "FORMAT", "TABLE", "TABLES", "DATABASE", "DATABASES", "FIRST", "LAST",
+    "ID", "COMMENT", "ENGINE", "SETTINGS", "FINAL", "SAMPLE", "STEP", "FILL", "TIES",
+    "TOTALS", "VIEW", "DAY", "WEEK", "MONTH", "QUARTER", "YEAR", "HOUR", "MINUTE", "SECOND",
+    "MILLISECOND", "MICROSECOND", "NANOSECOND", "QUERY", "SYSTEM", "LOGS", "MERGES",
+    "DISK", "VOLUME", "CODEC", "TTL", "POPULATE", "START", "STOP", "PLAN", "AST", "SYNTAX",
+    "PIPELINE", "ESTIMATE", "TREE", "PROCESSLIST", "DICTIONARY", "FUNCTION", "GRANULARITY",
+    "COLUMN", "COLUMNS", "SETTING", "ALIAS", "DEFAULT", "MATERIALIZED", "EPHEMERAL",
+    "ROW", "ROWS", "RANGE", "CURRENT", "NEXT", "ONLY", "ASSUME", "CHECK", "SETS", "TO",
+    "AFTER", "ADD", "MODIFY", "REMOVE", "RENAME", "DETACH", "SYNC", "FLUSH", "USE", "SHOW",
+    "TEMPORARY", "UPDATE", "DEDUPLICATE", "RECOMPRESS",
+    "OPTIMIZE", "TRUNCATE", "EXCHANGE", "EXPLAIN", "DESCRIBE", "MATERIALIZE",
+    "INSERT", "ALTER", "CREATE", "DROP", "DELETE", "VALUES", "DATE", "TIMESTAMP",
+})
+# Clause and operator keywords are reserved: the post-lexer turns an IDENT spelled like
+# one back into the keyword (so `SELECT a, FROM t` is an error, not a column named FROM)
+# and they are never re-fed as names. Use backquotes for such names (`from`).
+HARD_KEYWORDS = frozenset({
+    "SELECT", "FROM", "WHERE", "PREWHERE", "GROUP", "ORDER", "BY", "LIMIT", "HAVING",
+    "UNION", "EXCEPT", "INTERSECT", "JOIN", "ON", "USING", "AS", "AND", "OR", "NOT", "IN",
+    "IS", "BETWEEN", "LIKE", "ILIKE", "REGEXP", "CASE", "WHEN", "THEN", "ELSE", "WITH",
+    "WINDOW", "QUALIFY", "INNER", "FULL", "CROSS", "OUTER", "GLOBAL", "DISTINCT",
+    "NULL", "TRUE", "FALSE", "INTERVAL", "CAST", "INTO", "ASC", "DESC", "DIV", "MOD", "OVER",
+    "EXISTS",
+})
 
 _KEYWORD_LINE = re.compile(r'^([A-Z_]+): "([a-z_]+)"i$', re.M)
 
@@ -110,7 +140,11 @@ class PostLexer:
         prev = None
         for tok in stream:
             kind = tok.type
-            if kind == "EXCEPT":
+            if kind == "IDENT":
+                upper = tok.value.upper()
+                if upper in HARD_KEYWORDS:
+                    tok = Token.new_borrow_pos(upper, tok.value, tok)
+            elif kind == "EXCEPT":
                 if prev is not None and prev.type == "STAR":
                     tok = Token.new_borrow_pos("STAR_EXCEPT", tok.value, tok)
             elif kind == "FLOAT" and tok.value[0] == "." and prev is not None \
@@ -137,7 +171,7 @@ def _run(text: str, start: str):
     try:
         if start != "expr_single" and _INSERT_FORMAT.search(text):
             return _parse_with_inline_data(parser, text, start)
-        return parser.parse(text, start=start)
+        return parser.parse(text, start=start, on_error=_keyword_as_name)
     except UnexpectedInput as e:
         raise to_parse_error(text, e) from None
     except TransformError as e:
@@ -146,6 +180,27 @@ def _run(text: str, start: str):
         raise
     except (LarkError, RecursionError) as e:
         raise ParseError.at_offset(text, 0, str(e) or type(e).__name__) from None
+
+
+_KEYWORD_TYPES: frozenset[str] = frozenset()
+
+
+def _is_keyword(name: str) -> bool:
+    global _KEYWORD_TYPES
+    if not _KEYWORD_TYPES:
+        _KEYWORD_TYPES = frozenset(n for n, _ in keyword_terminals())
+    return name in _KEYWORD_TYPES
+
+
+def _keyword_as_name(e) -> bool:
+    """lark on_error hook: re-feed a rejected name-like keyword as an identifier."""
+    if not isinstance(e, UnexpectedToken):
+        return False
+    tok = e.token
+    if tok.type in HARD_KEYWORDS or not _is_keyword(tok.type) or "IDENT" not in e.expected:
+        return False
+    e.interactive_parser.feed_token(Token.new_borrow_pos("IDENT", tok.value, tok))
+    return True
 
 
 def _parse_with_inline_data(parser: Lark, text: str, start: str):

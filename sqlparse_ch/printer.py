@@ -13,7 +13,7 @@ import math
 
 from .ast import expr as E
 from .literals import quote_identifier, quote_string
-from .parser import SOFT_KEYWORDS, keyword_terminals
+from .parser import NAME_KEYWORDS, SOFT_KEYWORDS, keyword_terminals
 
 LAMBDA, OR, AND, NOT, BETWEEN, CMP, CONCAT, ADD, MUL, UNARY, POSTFIX, ATOM = range(1, 13)
 
@@ -24,24 +24,8 @@ _BINARY_LEVEL = {
     "||": CONCAT, "+": ADD, "-": ADD, "*": MUL, "/": MUL, "%": MUL, "DIV": MUL, "MOD": MUL,
 }
 
-# Keywords that stay readable as bare column names: the parser accepts them as names in
-# every expression position (tests/test_printer.py checks each one round-trips).
-_BARE_OK = frozenset({
-    "KEY", "TYPE", "FORMAT", "TABLE", "TABLES", "DATABASE", "DATABASES", "FIRST", "LAST",
-    "ID", "COMMENT", "ENGINE", "SETTINGS", "FINAL", "SAMPLE", "STEP", "FILL", "TIES",
-    "TOTALS", "VIEW", "DAY", "WEEK", "MONTH", "QUARTER", "YEAR", "HOUR", "MINUTE", "SECOND",
-    "MILLISECOND", "MICROSECOND", "NANOSECOND", "QUERY", "SYSTEM", "LOGS", "MERGES",
-    "DISK", "VOLUME", "CODEC", "TTL", "POPULATE", "START", "STOP", "PLAN", "AST", "SYNTAX",
-    "PIPELINE", "ESTIMATE", "TREE", "PROCESSLIST", "DICTIONARY", "FUNCTION", "GRANULARITY",
-    "COLUMN", "COLUMNS", "SETTING", "ALIAS", "DEFAULT", "MATERIALIZED", "EPHEMERAL",
-    "ROW", "ROWS", "RANGE", "CURRENT", "NEXT", "ONLY", "ASSUME", "CHECK", "SETS", "TO",
-    "AFTER", "ADD", "MODIFY", "REMOVE", "RENAME", "DETACH", "SYNC", "FLUSH", "USE", "SHOW",
-    "TEMPORARY", "UPDATE", "DEDUPLICATE", "RECOMPRESS", "PROJECTION", "CONSTRAINT",
-    "PRIMARY", "OPTIMIZE", "TRUNCATE", "EXCHANGE", "EXPLAIN", "DESCRIBE", "MATERIALIZE",
-    "INSERT", "ALTER", "CREATE", "DROP", "DELETE", "VALUES",
-})
 RESERVED = frozenset(
-    name for name, _ in keyword_terminals() if name not in SOFT_KEYWORDS and name not in _BARE_OK
+    name for name, _ in keyword_terminals() if name not in SOFT_KEYWORDS and name not in NAME_KEYWORDS
 ) | {"SEMI"}
 
 

@@ -66,7 +66,12 @@ class QueryPrinter(ExprPrinter):
                 text += " OFFSET " + self.expr(t.sample.offset)
         return text
 
-    def join(self, j: Q.Join) -> str:
+    def array_join(self, aj: Q.ArrayJoin) -> str:
+        return ("LEFT " if aj.left else "") + "ARRAY JOIN " + self.items(aj.items)
+
+    def join(self, j) -> str:
+        if type(j) is Q.ArrayJoin:
+            return self.array_join(j)
         if j.kind == "COMMA":
             return ", " + self.table_expr(j.table)
         words = []
@@ -102,8 +107,7 @@ class QueryPrinter(ExprPrinter):
                 text += self.join(joins.pop(0))
             out.append(text)
             if s.array_join is not None:
-                aj = s.array_join
-                out.append(("LEFT " if aj.left else "") + "ARRAY JOIN " + self.items(aj.items))
+                out.append(self.array_join(s.array_join))
             for j in joins:
                 out.append(self.join(j))
         if s.prewhere is not None:
@@ -185,7 +189,7 @@ class StatementPrinter(QueryPrinter):
         if c.nullable is not None:
             parts.append("NULL" if c.nullable else "NOT NULL")
         if c.default_kind is not None:
-            parts.append(f"{c.default_kind} {self.expr(c.default)}")
+            parts.append(c.default_kind if c.default is None else f"{c.default_kind} {self.expr(c.default)}")
         if c.comment is not None:
             parts.append("COMMENT " + quote_string(c.comment))
         if c.codec:

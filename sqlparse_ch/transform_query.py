@@ -109,9 +109,10 @@ class QueryTransformer:
         joins = []
         array_join = None
         for part in c[2:]:
-            if isinstance(part, ArrayJoin):
+            if isinstance(part, ArrayJoin) and array_join is None and all(
+                    j.kind == "COMMA" for j in joins):
                 array_join = part
-            else:
+            else:  # a later ARRAY JOIN keeps its place among the joins
                 joins.append(part)
         out = {"from_": c[1]}
         if joins:
@@ -124,7 +125,7 @@ class QueryTransformer:
         source = c[0]
         if isinstance(source, Subquery):
             pass
-        elif not hasattr(source, "name"):
+        elif not hasattr(source, "name") and type(source).__name__ != "QueryParameter":
             raise TransformError("expected a table, table function or subquery", span_of(source))
         alias = None
         final = False

@@ -153,6 +153,9 @@ class StatementTransformer:
     def col_default(self, c):
         return ("default", (c[0], c[1]))
 
+    def col_ephemeral(self, c):
+        return ("default", ("EPHEMERAL", None))
+
     def col_comment(self, c):
         return ("comment", unquote_string(c[1]))
 

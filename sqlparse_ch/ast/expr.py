@@ -18,12 +18,27 @@ from .base import Node, Span
 _span = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Literal(Node):
-    """`1`, `0x1F` (-> 31), `1.5e3`, `inf`, `'text'`, `NULL` (None), `true` (True)."""
+    """`1`, `0x1F` (-> 31), `1.5e3`, `inf`, `'text'`, `NULL` (None), `true` (True).
+
+    Equality is by type and value (so `Literal(1) != Literal(True)`, and `nan` equals
+    `nan` to keep `parse(format_sql(x)) == x` true for every literal)."""
 
     value: Any
     span: Span | None = _span
+
+    def __eq__(self, other):
+        if type(other) is not Literal:
+            return NotImplemented
+        a, b = self.value, other.value
+        if type(a) is not type(b):
+            return False
+        return a == b or (a != a and b != b)
+
+    def __hash__(self):
+        v = self.value
+        return hash((type(v), "nan" if v != v else v))
 
 
 @dataclass(frozen=True, slots=True)
