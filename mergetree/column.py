@@ -250,6 +250,8 @@ class FixedColumn(Column):
         return np.array_equal(self.values, other.values)
 
 
+_PY_MIN_DAY = int(np.datetime64("0001-01-01", "D").astype(np.int64))
+_PY_MAX_DAY = int(np.datetime64("9999-12-31", "D").astype(np.int64))
 _PY_MIN_US = int(np.datetime64("0001-01-01T00:00:00", "us").astype(np.int64))
 _PY_MAX_US = int(np.datetime64("9999-12-31T23:59:59.999999", "us").astype(np.int64))
 
@@ -274,8 +276,8 @@ def _fixed_to_pylist(t: T.DataType, v: np.ndarray) -> list:
         return v.tolist()
     if isinstance(t, T.BoolType):
         return v.astype(np.bool_).tolist()
-    if isinstance(t, (T.DateType, T.Date32Type)):
-        return v.astype(np.int64).astype("datetime64[D]").tolist()
+    if isinstance(t, (T.DateType, T.Date32Type)):  # Date32 can hold days beyond Python's years 1..9999
+        return np.clip(v.astype(np.int64), _PY_MIN_DAY, _PY_MAX_DAY).astype("datetime64[D]").tolist()
     if isinstance(t, T.DateTimeType):
         if t.timezone is None:
             return v.astype(np.int64).astype("datetime64[s]").tolist()

@@ -240,11 +240,7 @@ def _parse_days(t, v) -> int:
         return (v.date() - T.EPOCH_DATE).days
     if isinstance(v, _dt.date):
         return (v - T.EPOCH_DATE).days
-    if isinstance(v, bool):
-        raise _fail(t, v, code="CANNOT_PARSE_DATE")
-    if isinstance(v, (int, np.integer)):
-        return int(v)
-    if isinstance(v, float) and v.is_integer():
+    if isinstance(v, (bool, int, np.integer)):  # a day number (true/false are 1/0)
         return int(v)
     if isinstance(v, (str, bytes)):
         s = v.decode() if isinstance(v, bytes) else v
@@ -1121,7 +1117,8 @@ def column_to_text(column: Column) -> list:
     if isinstance(t, T.FloatType):
         return [T.format_float(x, t.bits) for x in v.tolist()]
     if isinstance(t, (T.DateType, T.Date32Type)):
-        return np.datetime_as_string(v.astype(np.int64).astype("datetime64[D]"), unit="D").tolist()
+        days = np.clip(v.astype(np.int64), T._MIN_PY_SECONDS // 86400, T._MAX_PY_SECONDS // 86400)
+        return np.datetime_as_string(days.astype("datetime64[D]"), unit="D").tolist()
     if isinstance(t, T.DateTimeType):
         return _datetime_text(v, t.timezone).tolist()
     if isinstance(t, T.DateTime64Type):

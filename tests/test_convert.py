@@ -557,6 +557,13 @@ def test_digit_strings_of_other_lengths_are_errors(text):
         values_to_column(T.DateTime, [text])
 
 
+def test_date32_far_days_saturate_in_python_and_text():
+    from mergetree.convert import column_to_text
+    col = values_to_column(T.Date32, [2 ** 31 - 1, -(2 ** 31)])
+    assert col.to_pylist() == [dt.date(9999, 12, 31), dt.date(1, 1, 1)]
+    assert column_to_text(col) == ["9999-12-31", "0001-01-01"]
+
+
 def test_absurd_datetime64_values_saturate_in_python_and_text():
     from mergetree.convert import column_to_text
     for t in (T.DateTime64(3), T.DateTime64(3, "Asia/Kolkata")):
@@ -565,3 +572,71 @@ def test_absurd_datetime64_values_saturate_in_python_and_text():
         assert column_to_text(col)[0] == t.format_ticks(col.values[0]) == "9999-12-31 23:59:59.000"
     with pytest.raises(ConversionError, match="out of range"):
         values_to_column(T.DateTime64(9), [2 ** 62])
+
+
+def _random_json_value(rng) -> str:
+    import json
+    k = rng.randrange(11)
+    if k == 0:
+        return str(rng.randint(-2 ** 63, 2 ** 63 - 1))
+    if k == 1:
+        return str(rng.randint(-1000, 1000))
+    if k == 2:
+        return repr(round(rng.uniform(-1e6, 1e6), rng.randint(0, 6)))
+    if k == 3:
+        return json.dumps(str(rng.randint(-10 ** 6, 10 ** 6)))
+    if k == 4:
+        return json.dumps(repr(round(rng.uniform(-1e3, 1e3), 3)))
+    if k == 5:
+        return rng.choice(["true", "false", "null", '""', '"abc"', "[]", "[1,2]", '{"a":1}'])
+    if k == 6:
+        return json.dumps(f"{rng.randint(1960, 2200)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}")
+    if k == 7:
+        return json.dumps(f"{rng.randint(1960, 2200)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d} "
+                          f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}")
+    if k == 8:
+        return json.dumps(f"{rng.randint(1970, 2100)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T"
+                          f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}."
+                          f"{rng.randint(0, 999999)}Z")
+    if k == 9:
+        return str(rng.randint(0, 2 ** 33))
+    return json.dumps(rng.choice(["61f0c404-5cb3-11e7-907b-a6006ad3dba0", "abcd", "ab", "é", "-0", "+3", "inf",
+                                  "NaN", "0.0001", "1700000000", "20240102"]))
+
+
+FUZZ_TYPES = ["UInt8", "Int16", "UInt32", "Int64", "UInt64", "Float32", "Float64", "Bool", "String", "Date",
+              "Date32", "DateTime", "DateTime64(3)", "DateTime64(6)", "Decimal(9, 2)", "Decimal(18, 6)", "UUID",
+              "FixedString(4)", "Nullable(Int32)", "Array(Int32)", "Array(String)", "LowCardinality(String)",
+              "DateTime('Asia/Tokyo')"]
+
+
+def _documented_deviation(type_name: str, value: str) -> bool:
+    """Inputs where mergetree is lenient on purpose (module docstring of mergetree.convert)."""
+    t = T.parse_type(type_name).unwrap()
+    is_float_literal = value[:1] in "-0123456789" and any(c in value for c in ".eE")
+    if isinstance(t, T.IntType) and is_float_literal:
+        return float(value).is_integer()  # integral floats are accepted into integers
+    if isinstance(t, (T.DateType, T.Date32Type)):
+        if isinstance(t, T.Date32Type) and value.lstrip("-").isdigit() and abs(int(value)) >= 2 ** 31:
+            return True  # a day number beyond Int32 is an error, ClickHouse wraps it
+        return value.startswith('"') and (" " in value or "T" in value)  # date part of a datetime
+    return False
+
+
+def test_random_json_values_match_chdb(chdb_module):
+    import random
+    rng = random.Random(2026)
+    checked = 0
+    for _ in range(250):
+        type_name, value = rng.choice(FUZZ_TYPES), _random_json_value(rng)
+        if _documented_deviation(type_name, value):
+            continue
+        sql = (f"SELECT * FROM format(JSONEachRow, $$x {type_name}$$, $${{\"x\": {value}}}$$) "
+               "SETTINGS session_timezone = 'UTC'")
+        try:
+            expected = str(chdb_module.query(sql, "TabSeparated")).rstrip("\n")
+        except Exception:  # noqa: BLE001
+            expected = "ERR"
+        assert ours(type_name, value) == expected, (type_name, value)
+        checked += 1
+    assert checked > 200
