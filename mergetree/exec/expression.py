@@ -130,6 +130,29 @@ def _const(value, t=None) -> BConst:
     return BConst(V.const_of(t, value, 1), t)
 
 
+class _LazyConsts(list):
+    """consts[i] for FunctionDef.resolve: the Python value of constant argument i (NOT_CONST
+    otherwise), converted only when a function asks for it."""
+
+    def __init__(self, args):
+        super().__init__([NOT_CONST] * len(args))
+        self._args = args
+        self._done = [False] * len(args)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        if not self._done[i]:
+            self._done[i] = True
+            a = self._args[i]
+            if isinstance(a, BConst):
+                super().__setitem__(i, a.pyvalue)
+        return super().__getitem__(i)
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+
 class _Binder:
     def __init__(self, schema: dict[str, T.DataType]):
         self.schema = schema
@@ -167,7 +190,7 @@ class _Binder:
     def call(self, name: str, args: list[Bound]) -> Bound:
         fd = get_function(name)
         types = [a.type for a in args]
-        consts = [a.pyvalue if isinstance(a, BConst) else NOT_CONST for a in args]
+        consts = _LazyConsts(args)
         prepared = prepare_call(fd, types, consts)
         node = BCall(fd.name, prepared, args)
         if all(isinstance(a, BConst) for a in args):

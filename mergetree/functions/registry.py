@@ -33,10 +33,12 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-
-import numpy as np
 from typing import Any, Callable
 
+import numpy as np
+
+from mergetree import types as T
+from mergetree.column import LowCardinalityColumn
 from mergetree.errors import (BadArgumentsError, CannotParseTextError, IllegalDivisionError,
                               IllegalTypeOfArgumentError, MergeTreeError, NumberOfArgumentsError,
                               UnknownFunctionError, UnknownIdentifierError)
@@ -132,6 +134,8 @@ def suggest(name: str, candidates: list[str]) -> str | None:
 
 # --------------------------------------------------------------------------- errors
 
+from mergetree.functions import values as V  # noqa: E402  (values does not import this module)
+
 UnknownFunction = UnknownFunctionError
 UnknownIdentifier = UnknownIdentifierError
 IllegalTypeOfArgument = IllegalTypeOfArgumentError
@@ -171,9 +175,6 @@ def _on_dictionary(run, args, n):
     """f(lc, constants...) on a LowCardinality column: run f once per dictionary entry and
     gather by the codes. None when it does not apply (or fails on an unused dictionary entry,
     in which case the caller evaluates row by row over the decoded column)."""
-    from mergetree.column import LowCardinalityColumn
-    from mergetree.functions import values as V
-
     lc = [i for i, a in enumerate(args) if isinstance(a, LowCardinalityColumn)]
     if len(lc) != 1:
         return None
@@ -193,9 +194,6 @@ def _on_dictionary(run, args, n):
 def prepare_call(fd: FunctionDef, types: list, consts: list) -> PreparedCall:
     """Resolve `fd` for argument `types` and wrap it with the default NULL / LowCardinality /
     constant handling (see the module docstring)."""
-    from mergetree.functions import values as V
-    from mergetree import types as T
-
     if fd.null_mode == "raw":  # sees the argument types and columns exactly as they are
         rtype, impl = fd.resolve(list(types), consts)
         return PreparedCall(fd, rtype, impl)

@@ -129,6 +129,10 @@ def const_of(t: T.DataType, value, size: int) -> ConstColumn:
 
     if isinstance(t, T.NullableType) and isinstance(t.inner, NothingType):
         data = NullableColumn(t, FixedColumn(Nothing, np.zeros(1, np.uint8)), np.ones(1, np.bool_))
+    elif isinstance(t, T.StringType) and isinstance(value, (str, bytes)):
+        return string_const(value, size)
+    elif isinstance(t, (T.IntType, T.FloatType, T.BoolType)) and isinstance(value, (int, float)):
+        data = FixedColumn(t, np.array([value], dtype=t.dtype))  # literals already fit their type
     else:
         data = column_from_values(t, [value])
     return ConstColumn(data, size)
