@@ -27,9 +27,16 @@ The rules follow ClickHouse 26.9's JSONEachRow input with default settings (chec
    does (``123``, ``true``, ``{"a":1}``). FixedString(N) pads with NUL bytes; longer is an error.
 8. Arrays come from JSON lists (``null`` -> ``[]``); UUID from 8-4-4-4-12 or 32 hex digits.
 
-Deviations (lenient on purpose, for the Python API): integral floats (``1.0``) are accepted
-into integer columns, Bool accepts the text spellings above, Date accepts a datetime string and
-keeps its date part. ``datetime``/``date``/``Decimal``/``UUID`` Python objects are accepted.
+Deviations from ClickHouse (checked by tests/test_convert.py against chDB):
+
+- lenient on purpose, for the Python API: integral floats (``1.0``) into integer columns, the
+  Bool text spellings above, a datetime string into Date/Date32 (keeps the date part),
+  ``'1700000000.5'`` into DateTime; ``datetime``/``date``/``Decimal``/``UUID`` objects;
+- stricter: a Date32 day number beyond Int32 and a 1-2 digit date/time string (ClickHouse
+  reads "day N of the current month") are errors;
+- non-string JSON values stored into String are re-serialized compactly by orjson
+  (ClickHouse keeps the raw text: ``[3, 4]``, ``1e-07``), and JSON integers beyond 64 bits
+  arrive as floats (orjson), so they lose precision before wrapping.
 
 Every function is pure: it returns a new column/Block or raises ConversionError naming the
 column, the 0-based row and the value; nothing is modified on failure.
