@@ -419,3 +419,14 @@ def test_failed_part_write_leaves_nothing_and_partitions_are_independent(db, mon
     monkeypatch.setattr(part_writer, "write_part", real)
     db.insert("t", {"p": [1], "k": [9]})
     assert [p["name"] for p in t.parts()] == ["0_1_1_0", "1_2_2_0"]
+
+
+def test_read_no_columns_counts_rows(db):
+    """SELECT count() reads no column: the block still carries the row count."""
+    t = db.create_table("t", schema="k UInt32, u String", order_by="k", settings={"index_granularity": 2})
+    db.insert("t", {"k": [1, 2, 3, 4, 5], "u": ["a", "b", "a", "b", "a"]})
+    db.delete("t", "k = 2")
+    assert t.read(columns=[]).num_rows == 4
+    assert t.read(columns=[], where="u = 'a'").num_rows == 3
+    assert t.read(columns=[], final=True).num_rows == 4
+    assert t.count() == 4 and t.count("k > 3") == 2

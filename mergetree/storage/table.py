@@ -579,7 +579,7 @@ class MergeTreeTable:
             block = final_block(block, m, bounds=bounds)     # k-way merge of the sorted runs
         if final and where_ast is not None:
             block = block.filter(_where_mask(where_ast, block))
-        block = Block({c: block[c] for c in columns})
+        block = Block({c: block[c] for c in columns}, block.num_rows)   # columns=[]: count() reads
         stats.rows = block.num_rows
         return block, stats
 
