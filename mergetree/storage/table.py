@@ -526,8 +526,7 @@ class MergeTreeTable:
             with self.snapshot() as snap:
                 return sum(p.rows - int(np.count_nonzero(~m)) if (m := self._row_mask(p)) is not None
                            else p.rows for p in snap.parts)
-        first = self.metadata.column_names[0]
-        return self.read(columns=[first], where=where).num_rows
+        return self.read(columns=[], where=where).num_rows
 
     def _read_parts(self, parts: list, columns: list[str], where_ast, final: bool):
         from mergetree.column import Block
