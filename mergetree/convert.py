@@ -781,7 +781,9 @@ def _convert(t: T.DataType, values: list, text: bool) -> Column:
         return NullableColumn(t, _convert(t.inner, values, text), nulls)
     if isinstance(t, T.LowCardinalityType):
         return LowCardinalityColumn.encode(t, _convert(t.inner, values, text))
-    # non-Nullable: None -> type default
+    # non-Nullable: None (and \N in text) -> type default
+    if text and "\\N" in values:
+        values = [None if v == "\\N" else v for v in values]
     if _has_none(values):
         default = t.default
         values = [default if v is None else v for v in values]

@@ -419,7 +419,8 @@ def test_int_conversion_fast_and_slow_paths_agree(values):
 def test_parse_text_value():
     assert parse_text_value("Nullable(Int32)", "\\N") is None
     assert parse_text_value("Int32", "-12") == -12
-    assert parse_text_value("String", "\\N") == "\\N"
+    assert parse_text_value("String", "\\N") == ""  # chDB TSV: \N into a non-Nullable column is the default
+    assert parse_text_value("Int32", "\\N") == 0
     assert parse_text_value("Bool", "true") is True
     assert parse_text_value("Float64", "nan") != parse_text_value("Float64", "nan")
     assert parse_text_value("Date", "2024-01-02") == dt.date(2024, 1, 2)
@@ -640,3 +641,31 @@ def test_random_json_values_match_chdb(chdb_module):
         assert ours(type_name, value) == expected, (type_name, value)
         checked += 1
     assert checked > 200
+
+
+TSV_CASES = [
+    ("UInt8", "300"), ("UInt8", "-1"), ("Int32", "1.5"), ("Int32", "\\N"), ("Float64", "1,5"), ("Float64", "inf"),
+    ("Bool", "true"), ("Bool", "yes"), ("Bool", "on"), ("Bool", "1"), ("Bool", "T"), ("Bool", "enable"),
+    ("Bool", "2"), ("Date", "2024-01-02"), ("Date", "19000"), ("DateTime", "2024-01-02 03:04:05"),
+    ("DateTime", "1700000000"), ("DateTime", "2024-01-02T03:04:05Z"), ("Decimal(9,2)", "1.239"),
+    ("UUID", "61f0c404-5cb3-11e7-907b-a6006ad3dba0"), ("Nullable(Int32)", "\\N"), ("Nullable(String)", "\\N"),
+    ("String", "\\N"), ("Array(UInt8)", "[1,2]"), ("Array(String)", "['a','b']"), ("Array(String)", "[a]"),
+    ("FixedString(3)", "ab"), ("Array(Nullable(String))", "['a',NULL]"), ("Int64", "0x10"), ("Float32", "1e40"),
+    ("LowCardinality(String)", "abc"), ("Array(String)", "['b\\'c','d']"),
+]
+
+
+@pytest.mark.parametrize("type_name,text", TSV_CASES)
+def test_tsv_field_text_matches_chdb(chdb_module, type_name, text):
+    from mergetree.convert import column_to_text
+    sql = f"SELECT * FROM format(TSV, $$x {type_name}$$, $${text}$$) SETTINGS session_timezone = 'UTC'"
+    try:
+        expected = str(chdb_module.query(sql, "TSVRaw")).rstrip("\n")
+    except Exception:  # noqa: BLE001
+        expected = "ERR"
+    try:
+        value = column_to_text(text_to_column(T.parse_type(type_name), [text]))[0]
+        got = "\\N" if value is None else value
+    except ConversionError:
+        got = "ERR"
+    assert got == expected
