@@ -208,3 +208,18 @@ def test_large_random_strings_against_python():
     offsets, data = layout(items)
     assert kstr.dense_rank_sequences(offsets, data).tolist() == python_dense_ranks(items)
 
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_long_shared_prefixes_and_trailing_nuls(seed):
+    """Runs that tie over several 8-byte chunks, and strings equal up to NUL padding."""
+    rng = np.random.default_rng(300 + seed)
+    base = b"https://example.com/path/to/page?"  # 33 bytes shared by everyone
+    items = []
+    for _ in range(3000):
+        tail = rng.integers(0, 3, rng.integers(0, 12)).astype(np.uint8).tobytes()  # bytes 0..2, many NULs
+        items.append(base[: int(rng.integers(20, 34))] + tail)
+    offsets, data = layout(items)
+    expected = python_dense_ranks(items)
+    assert kstr.dense_rank_sequences(offsets, data).tolist() == expected
+    assert kstr.argsort_sequences(offsets, data).tolist() == sorted(range(len(items)), key=lambda i: items[i])
