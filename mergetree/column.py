@@ -387,9 +387,12 @@ class StringColumn(Column):
         return [raw[o[i]:o[i + 1]].decode("utf-8", "surrogateescape") for i in range(len(o) - 1)]
 
     def order_key(self, descending: bool = False):
-        from mergetree.kernels.strings import dense_rank_sequences
-        ranks = dense_rank_sequences(self.offsets, self.data)
+        ranks = self.dense_ranks()
         return ~ranks if descending else ranks
+
+    def dense_ranks(self) -> np.ndarray:
+        from mergetree.kernels.strings import dense_rank_sequences
+        return dense_rank_sequences(self.offsets, self.data)
 
     def equals(self, other) -> bool:
         return (isinstance(other, StringColumn) and other.type == self.type
@@ -524,10 +527,13 @@ class ArrayColumn(Column):
         return [flat[o[i]:o[i + 1]] for i in range(len(o) - 1)]
 
     def order_key(self, descending: bool = False):
+        ranks = self.dense_ranks()
+        return ~ranks if descending else ranks
+
+    def dense_ranks(self) -> np.ndarray:
         from mergetree.kernels.strings import dense_rank_sequences
         element_ranks = self.values.dense_ranks() if len(self.values) else np.zeros(0, np.int64)
-        ranks = dense_rank_sequences(self.offsets, element_ranks)
-        return ~ranks if descending else ranks
+        return dense_rank_sequences(self.offsets, element_ranks)
 
     def equals(self, other) -> bool:
         return (isinstance(other, ArrayColumn) and other.type == self.type
