@@ -1,0 +1,43 @@
+"""Aggregate operator: hash group-by (kernels/groupby.py) then one vectorized call per aggregate
+(functions/aggregate) over the whole input.
+
+This slice collects the child's blocks and aggregates them at once; per-block partial states
+merged at the end (for bounded memory and two threads) are the next step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mergetree.column import Block, default_column
+
+
+def collect(blocks, schema) -> Block:
+    """Concatenate blocks (an empty Block with the right column types if there are none)."""
+    blocks = [b for b in blocks]
+    nonempty = [b for b in blocks if b.num_rows]
+    if len(nonempty) == 1:
+        return nonempty[0]
+    if nonempty:
+        return Block.concat(nonempty)
+    return Block({n: default_column(t, 0) for n, t in schema})
+
+
+def run_aggregate(node, ctx, children):
+    (child,) = children
+    needed = list(dict.fromkeys(node.keys + [a for call in node.aggregates for a in call.args]))
+    block = collect((b.select(needed) for b in child), [(n, node.child.types()[n]) for n in needed])
+    n = block.num_rows
+    if node.keys:
+        if n == 0:
+            ids, n_groups, first = np.zeros(0, np.int64), 0, np.zeros(0, np.int64)
+        else:
+            from mergetree.kernels.groupby import group_rows
+
+            ids, n_groups, first = group_rows([block[k] for k in node.keys])
+        out = {k: block[k].take(first) for k in node.keys}
+    else:
+        ids, n_groups, out = np.zeros(n, np.int64), 1, {}
+    for call in node.aggregates:
+        out[call.output] = call.function.compute(ids, n_groups, [block[a] for a in call.args])
+    yield Block(out, n_groups)

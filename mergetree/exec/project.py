@@ -1,0 +1,28 @@
+"""Expression (adds computed columns) and Project (selects/renames the result columns)."""
+
+from __future__ import annotations
+
+from mergetree.column import Block
+from mergetree.exec.expression import bind
+from mergetree.exec.expression import execute as execute_expr
+from mergetree.functions import values as V
+
+
+def run_expression(node, ctx, children):
+    (child,) = children
+    schema = node.child.types()
+    bound = [(name, bind(e, schema)) for name, e in node.exprs]
+    for block in child:
+        cols = dict(block.columns)
+        for name, b in bound:
+            cols[name] = V.materialize(execute_expr(b, block))
+        yield Block(cols, block.num_rows)
+
+
+def run_project(node, ctx, children):
+    """Yields (Block keyed by child column names, in output order); the Result keeps output names
+    separately because they may repeat (``SELECT a, a``)."""
+    (child,) = children
+    names = list(dict.fromkeys(src for _, src in node.columns))
+    for block in child:
+        yield Block({n: block[n] for n in names}, block.num_rows)

@@ -1,0 +1,44 @@
+"""Output formats, byte-compatible with ClickHouse 26.x (checked against chDB):
+TabSeparated (TSV), TabSeparatedWithNames (TSVWithNames), TabSeparatedWithNamesAndTypes, CSV,
+CSVWithNames, JSON, JSONCompact, JSONEachRow, Null.
+
+``write(result, name) -> bytes``; format names are case-sensitive as in ClickHouse, with the
+documented aliases (TSV = TabSeparated ...).
+"""
+
+from __future__ import annotations
+
+from mergetree.errors import UnknownFormatError
+from mergetree.formats import csv, json, tsv
+
+WRITERS = {
+    "TabSeparated": tsv.write_tsv,
+    "TabSeparatedWithNames": tsv.write_tsv_with_names,
+    "TabSeparatedWithNamesAndTypes": tsv.write_tsv_with_names_and_types,
+    "CSV": csv.write_csv,
+    "CSVWithNames": csv.write_csv_with_names,
+    "JSON": json.write_json,
+    "JSONCompact": json.write_json_compact,
+    "JSONEachRow": json.write_json_each_row,
+    "Null": lambda result: b"",
+}
+
+ALIASES = {
+    "TSV": "TabSeparated", "TSVWithNames": "TabSeparatedWithNames",
+    "TSVWithNamesAndTypes": "TabSeparatedWithNamesAndTypes", "NDJSON": "JSONEachRow",
+    "JSONLines": "JSONEachRow",
+}
+
+
+def canonical(name: str) -> str:
+    name = ALIASES.get(name, name)
+    if name not in WRITERS:
+        from mergetree.functions.registry import suggest
+
+        hint = suggest(name, list(WRITERS) + list(ALIASES))
+        raise UnknownFormatError(f"Unknown output format {name}" + (f" (did you mean {hint}?)" if hint else ""))
+    return name
+
+
+def write(result, name: str) -> bytes:
+    return WRITERS[canonical(name)](result)

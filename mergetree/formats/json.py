@@ -1,0 +1,106 @@
+"""JSON family (ClickHouse layout: tab indentation, meta/data/rows/rows_before_limit_at_least/
+statistics), JSONCompact and JSONEachRow. Numbers are bare (64-bit integers too, as chDB 26.9
+writes them), NaN and Inf are ``null``, strings escape ``/`` as ``\\/`` like ClickHouse."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from mergetree import types as T
+from mergetree.column import ArrayColumn, LowCardinalityColumn, NullableColumn
+from mergetree.formats.text import column_texts, is_quoted_type
+
+
+def json_string(text: str) -> str:
+    out = []
+    for ch in text:
+        o = ord(ch)
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch == "/":
+            out.append("\\/")
+        elif o < 0x20:
+            out.append({"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(ch, f"\\u{o:04x}"))
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+def json_values(col, t) -> list[str]:
+    """JSON text of every value of a column."""
+    if isinstance(col, LowCardinalityColumn):
+        col = col.decode()
+        t = col.type
+    if isinstance(col, NullableColumn):
+        inner = json_values(col.values, col.values.type)
+        for i in np.flatnonzero(col.nulls).tolist():
+            inner[i] = "null"
+        return inner
+    u = t.unwrap()
+    if isinstance(col, ArrayColumn):
+        items = json_values(col.values, col.values.type)
+        off = col.offsets.tolist()
+        return ["[" + ",".join(items[off[i]:off[i + 1]]) + "]" for i in range(len(off) - 1)]
+    if getattr(u, "kind", None) == "nothing":
+        return ["null"] * len(col)
+    texts = column_texts(col)
+    if is_quoted_type(u):
+        return [json_string(v) for v in texts]
+    if isinstance(u, T.FloatType):
+        finite = np.isfinite(col.values)
+        return [v if f else "null" for v, f in zip(texts, finite.tolist())]
+    return texts
+
+
+def _meta(result) -> str:
+    items = ",\n".join(f'\t\t{{\n\t\t\t"name": {json_string(n)},\n\t\t\t"type": {json_string(t.name)}\n\t\t}}'
+                       for n, t in result.schema)
+    return f'\t"meta":\n\t[\n{items}\n\t],\n\n'
+
+
+def _tail(result) -> str:
+    out = f'\t"rows": {result.num_rows},\n\n'
+    if result.rows_before_limit is not None:
+        out += f'\t"rows_before_limit_at_least": {result.rows_before_limit},\n\n'
+    s = result.statistics
+    out += (f'\t"statistics":\n\t{{\n\t\t"elapsed": {_elapsed(s.get("elapsed", 0.0))},\n'
+            f'\t\t"rows_read": {s.get("rows_read", 0)},\n\t\t"bytes_read": {s.get("bytes_read", 0)}\n\t}}\n}}\n')
+    return out
+
+
+def _elapsed(x: float) -> str:
+    text = f"{x:.9f}".rstrip("0").rstrip(".")
+    return text if not math.isnan(x) else "0"
+
+
+def _columns(result) -> list[list[str]]:
+    return [json_values(c, t) for c, (_, t) in zip(result.column_data, result.schema)]
+
+
+def write_json(result) -> bytes:
+    cols = _columns(result)
+    keys = [json_string(n) for n in result.names]
+    rows = []
+    for values in zip(*cols) if cols else []:
+        fields = ",\n".join(f"\t\t\t{k}: {v}" for k, v in zip(keys, values))
+        rows.append(f"\t\t{{\n{fields}\n\t\t}}")
+    data = '\t"data":\n\t[\n' + (",\n".join(rows) + "\n" if rows else "") + "\t],\n\n"
+    return ("{\n" + _meta(result) + data + _tail(result)).encode()
+
+
+def write_json_compact(result) -> bytes:
+    cols = _columns(result)
+    rows = ["\t\t[" + ", ".join(values) + "]" for values in (zip(*cols) if cols else [])]
+    data = '\t"data":\n\t[\n' + (",\n".join(rows) + "\n" if rows else "") + "\t],\n\n"
+    return ("{\n" + _meta(result) + data + _tail(result)).encode()
+
+
+def write_json_each_row(result) -> bytes:
+    cols = _columns(result)
+    keys = [json_string(n) for n in result.names]
+    return "".join("{" + ",".join(f"{k}:{v}" for k, v in zip(keys, values)) + "}\n"
+                   for values in (zip(*cols) if cols else [])).encode()

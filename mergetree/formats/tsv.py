@@ -1,0 +1,46 @@
+"""TabSeparated family: values escaped with backslashes (\\t \\n \\\\ \\' ...), NULL as ``\\N``."""
+
+from __future__ import annotations
+
+from mergetree import types as T
+from mergetree.formats.text import column_texts
+
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\0": "\\0", "\b": "\\b",
+                          "\f": "\\f", "'": "\\'"})
+
+
+def escape(text: str) -> str:
+    return text.translate(_ESCAPES)
+
+
+def _is_string(t) -> bool:
+    return isinstance(t.unwrap(), (T.StringType, T.FixedStringType))
+
+
+def _column(col, t) -> list[str]:
+    texts = column_texts(col)
+    if _is_string(t):
+        return ["\\N" if v is None else escape(v) for v in texts]
+    return ["\\N" if v is None else v for v in texts]
+
+
+def _rows(result) -> str:
+    cols = [_column(c, t) for c, (_, t) in zip(result.column_data, result.schema)]
+    if not cols:
+        return ""
+    return "".join("\t".join(row) + "\n" for row in zip(*cols))
+
+
+def write_tsv(result) -> bytes:
+    return _rows(result).encode()
+
+
+def write_tsv_with_names(result) -> bytes:
+    head = "\t".join(escape(n) for n in result.names) + "\n"
+    return (head + _rows(result)).encode()
+
+
+def write_tsv_with_names_and_types(result) -> bytes:
+    head = "\t".join(escape(n) for n in result.names) + "\n" + \
+        "\t".join(escape(t.name) for _, t in result.schema) + "\n"
+    return (head + _rows(result)).encode()

@@ -1,0 +1,260 @@
+"""Binder: resolves the names of one SELECT with ClickHouse's rules and splits it into the parts
+the planner turns into plan nodes.
+
+Rules implemented (ClickHouse 26.x, new analyzer):
+1. Aliases defined in the SELECT list (and scalar ``WITH expr AS name``) are visible in the whole
+   SELECT: WHERE, GROUP BY, HAVING, ORDER BY, LIMIT BY. An alias shadows a source column of the
+   same name, except inside its own definition (``SELECT x + 1 AS x``).
+2. ``t.col`` resolves when ``t`` is the table name or its alias.
+3. GROUP BY / ORDER BY / LIMIT BY positions (``GROUP BY 1``) refer to SELECT items.
+4. Aggregates are found anywhere in SELECT / HAVING / ORDER BY; every other column reference there
+   must be a GROUP BY expression (else NOT_AN_AGGREGATE). No aggregates in WHERE or GROUP BY.
+5. ``{name:Type}`` query parameters become ``CAST('value', 'Type')``.
+
+Output: a `BoundSelect`, where pre-aggregation expressions read source columns and
+post-aggregation expressions read the slots ``__key{i}`` / ``__agg{i}``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlparse_ch.ast import expr as E
+
+from mergetree.errors import (IllegalAggregationError, IllegalTypeOfArgumentError, NotAnAggregateError,
+                              UnknownIdentifierError, UnknownQueryParameterError)
+from mergetree.functions.aggregate import get_aggregate, is_aggregate
+from mergetree.functions.registry import suggest
+from mergetree.planner.naming import column_name
+from mergetree.planner.rewrite import transform, walk
+
+
+def at(node) -> str:
+    """' (line L, column C)' for a node with a span, else ''."""
+    span = getattr(node, "span", None)
+    return f" (line {span.line}, column {span.column})" if span is not None else ""
+
+
+def with_position(err: Exception, node) -> Exception:
+    where = at(node)
+    if where and err.args and where not in str(err.args[0]):
+        err.args = (f"{err.args[0]}{where}",) + tuple(err.args[1:])
+    return err
+
+
+def parameter_value(e: E.QueryParameter, params: dict):
+    """``{name:Type}`` -> ``CAST('value', 'Type')`` (ClickHouse parses the value as Type's text)."""
+    if e.name not in params:
+        raise UnknownQueryParameterError(f"Substitution `{e.name}` is not set{at(e)}")
+    v = params[e.name]
+    text = v if isinstance(v, str) else ("true" if v is True else "false" if v is False else str(v))
+    return E.Cast(E.Literal(text), e.type_name, span=e.span)
+
+
+def substitute_params(e, params: dict):
+    """Replace the query parameters of an expression (DML conditions, VALUES)."""
+    if e is None:
+        return None
+    return transform(e, lambda n: parameter_value(n, params) if isinstance(n, E.QueryParameter) else None)
+
+
+@dataclass
+class AggregateSlot:
+    output: str
+    function: Any
+    args: list            # argument ASTs over source columns
+    text: str
+
+
+@dataclass
+class BoundSelect:
+    source_names: list[str]
+    where: Any = None
+    prewhere: Any = None
+    keys: list = field(default_factory=list)           # ASTs over the source
+    aggregates: list[AggregateSlot] = field(default_factory=list)
+    aggregating: bool = False
+    having: Any = None                                 # over __key/__agg slots
+    outputs: list = field(default_factory=list)        # [(name, AST)]
+    order: list = field(default_factory=list)          # [(AST, desc, nulls_first)]
+    limit_by: Any = None                               # (limit, offset, [AST])
+    limit: int | None = None
+    offset: int = 0
+    distinct: bool = False
+
+
+def _int_literal(e, what: str) -> int | None:
+    if e is None:
+        return None
+    if isinstance(e, E.Literal) and isinstance(e.value, int) and not isinstance(e.value, bool) and e.value >= 0:
+        return e.value
+    raise IllegalTypeOfArgumentError(f"{what} must be a non-negative integer literal, got {column_name(e)}"
+                                     f"{at(e)}")
+
+
+class SelectBinder:
+    """Bind one Select against a source schema (list of (name, type)) and table qualifiers."""
+
+    def __init__(self, schema: list, qualifiers: set[str], params: dict | None = None,
+                 with_aliases: dict | None = None):
+        self.schema = list(schema)
+        self.types = dict(schema)
+        self.qualifiers = qualifiers
+        self.params = params or {}
+        self.aliases: dict[str, Any] = dict(with_aliases or {})
+
+    # ---- name resolution
+
+    def _param(self, e: E.QueryParameter):
+        return parameter_value(e, self.params)
+
+    def expand(self, e, expanding: frozenset = frozenset()):
+        """Replace aliases by their expressions, resolve qualifiers and parameters."""
+
+        def fn(node):
+            if isinstance(node, E.QueryParameter):
+                return self._param(node)
+            if isinstance(node, E.Alias):
+                return self.expand(node.expr, expanding | {node.name})
+            if isinstance(node, E.Identifier):
+                if node.table is not None:
+                    if node.table in self.qualifiers and node.name in self.types:
+                        return E.Identifier(node.name, span=node.span)
+                    full = f"{node.table}.{node.name}"
+                    if full in self.types:
+                        return E.Identifier(full, span=node.span)
+                    raise with_position(UnknownIdentifierError(full, suggest(node.name, list(self.types))), node)
+                if node.name in self.aliases and node.name not in expanding:
+                    return self.expand(self.aliases[node.name], expanding | {node.name})
+                if node.name in self.types:
+                    return node
+                raise with_position(UnknownIdentifierError(
+                    node.name, suggest(node.name, list(self.types) + list(self.aliases))), node)
+            if isinstance(node, E.FunctionCall) and any(isinstance(a, E.Star) for a in node.args):
+                return E.FunctionCall(node.name, tuple(self.expand(a, expanding) for a in node.args
+                                                       if not isinstance(a, E.Star)),
+                                      node.params, node.distinct, node.over, span=node.span)
+            return None
+
+        return transform(e, fn)
+
+    def _select_items(self, items) -> list[tuple[str, Any]]:
+        out = []
+        for item in items:
+            if isinstance(item, E.Star):
+                if item.table is not None and item.table not in self.qualifiers:
+                    raise UnknownIdentifierError(f"{item.table}.*")
+                for name, _ in self.schema:
+                    if name not in item.except_:
+                        out.append((name, E.Identifier(name)))
+                continue
+            name = item.name if isinstance(item, E.Alias) else column_name(item)
+            out.append((name, item))
+        return out
+
+    def _collect_aliases(self, items) -> None:
+        for _, e in items:
+            for node in walk(e):
+                if isinstance(node, E.Alias):
+                    self.aliases[node.name] = node.expr
+
+    def _positional(self, e, items, what):
+        if isinstance(e, E.Literal) and isinstance(e.value, int) and not isinstance(e.value, bool):
+            k = e.value
+            if not 1 <= k <= len(items):
+                raise IllegalTypeOfArgumentError(f"Positional argument {k} of {what} is out of bounds: "
+                                                 f"the SELECT list has {len(items)} items{at(e)}")
+            return items[k - 1][1]
+        return e
+
+    # ---- the query
+
+    def bind(self, q) -> BoundSelect:
+        items = self._select_items(q.select)
+        self._collect_aliases(items)
+        b = BoundSelect(source_names=[n for n, _ in self.schema])
+        b.distinct = q.distinct
+        b.where = self._no_aggregates(self.expand(q.where), "WHERE") if q.where is not None else None
+        b.prewhere = self._no_aggregates(self.expand(q.prewhere), "PREWHERE") if q.prewhere is not None else None
+        if q.group_by_modifier not in (None,):
+            raise IllegalTypeOfArgumentError(f"GROUP BY {q.group_by_modifier} is not supported yet")
+        keys = []
+        for g in q.group_by:
+            k = self._no_aggregates(self.expand(self._positional(g, items, "GROUP BY")), "GROUP BY")
+            if k not in keys:
+                keys.append(k)
+        outputs = [(name, self.expand(e)) for name, e in items]
+        order = [(self.expand(self._positional(o.expr, items, "ORDER BY")), o.desc, o.nulls == "FIRST")
+                 for o in q.order_by]
+        having = self.expand(q.having) if q.having is not None else None
+        limit_by = None
+        if q.limit_by is not None:
+            limit_by = (_int_literal(q.limit_by.limit, "LIMIT BY"), _int_literal(q.limit_by.offset, "OFFSET") or 0,
+                        [self.expand(self._positional(x, items, "LIMIT BY")) for x in q.limit_by.by])
+        b.limit = _int_literal(q.limit, "LIMIT")
+        b.offset = _int_literal(q.offset, "OFFSET") or 0
+
+        post = [e for _, e in outputs] + [e for e, _, _ in order] + ([having] if having is not None else []) + \
+            (limit_by[2] if limit_by else [])
+        slots: dict = {}
+        for e in post:
+            self._find_aggregates(e, slots, b)
+        b.aggregating = bool(keys) or bool(slots) or having is not None
+        if not b.aggregating:
+            b.outputs, b.order = outputs, order
+            b.limit_by = limit_by
+            return b
+        b.keys = keys
+        key_slots = {k: f"__key{i}" for i, k in enumerate(keys)}
+        rw = lambda e: self._post_aggregate(e, key_slots, slots)  # noqa: E731
+        b.outputs = [(n, rw(e)) for n, e in outputs]
+        b.order = [(rw(e), d, nf) for e, d, nf in order]
+        b.having = rw(having) if having is not None else None
+        b.limit_by = (limit_by[0], limit_by[1], [rw(x) for x in limit_by[2]]) if limit_by else None
+        return b
+
+    # ---- aggregates
+
+    def _no_aggregates(self, e, where: str):
+        for node in walk(e):
+            if isinstance(node, E.FunctionCall) and node.over is None and is_aggregate(node.name):
+                raise IllegalAggregationError(f"Aggregate function {column_name(node)} is found in {where} "
+                                              f"in query{at(node)}")
+        return e
+
+    def _find_aggregates(self, e, slots: dict, b: BoundSelect) -> None:
+        for node in walk(e):
+            if not (isinstance(node, E.FunctionCall) and node.over is None and is_aggregate(node.name)):
+                continue
+            if node in slots:
+                continue
+            for a in node.args + node.params:
+                self._no_aggregates(a, f"argument of aggregate function {node.name}")
+            name = node.name
+            if node.distinct:
+                name = "uniqExact" if name.lower() == "count" else name + "Distinct"
+            from mergetree.exec.expression import infer_type
+
+            arg_types = [infer_type(a, self.types) for a in node.args]
+            params = tuple(p.value if isinstance(p, E.Literal) else p for p in node.params)
+            try:
+                fn = get_aggregate(name, arg_types, params)
+            except Exception as err:
+                raise with_position(err, node)
+            slot = f"__agg{len(slots)}"
+            slots[node] = slot
+            b.aggregates.append(AggregateSlot(slot, fn, list(node.args), column_name(node)))
+
+    def _post_aggregate(self, e, key_slots: dict, agg_slots: dict):
+        def fn(node):
+            if node in key_slots:
+                return E.Identifier(key_slots[node], span=getattr(node, "span", None))
+            if node in agg_slots:
+                return E.Identifier(agg_slots[node], span=getattr(node, "span", None))
+            if isinstance(node, E.Identifier):
+                raise with_position(NotAnAggregateError(
+                    f"Column '{node.name}' is not under aggregate function and not in GROUP BY keys"), node)
+            return None
+
+        return transform(e, fn)

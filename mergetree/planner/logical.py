@@ -1,0 +1,310 @@
+"""Logical plan nodes. Each node knows its output schema (ordered (name, DataType) pairs) and
+prints as one line; `explain(plan)` prints the tree, e.g. for
+``SELECT event_type, count() FROM events WHERE ts > '2024-01-01' GROUP BY event_type``::
+
+    Project event_type := __key0, count() := __agg0
+      Aggregate keys=[__key0] aggregates=[__agg0 := count()]
+        Expression __key0 := event_type
+          ReadFromMergeTree events columns=[event_type, ts] where=greater(ts, '2024-01-01')
+
+Expressions are sqlparse_ch AST nodes over the column names of the child's output; the executor
+binds them with ``mergetree.exec.expression.bind`` against the child schema.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from mergetree import types as T
+from mergetree.planner.naming import column_name
+
+
+class PlanNode:
+    children: list
+
+    @property
+    def schema(self) -> list[tuple[str, T.DataType]]:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        return type(self).__name__
+
+    def names(self) -> list[str]:
+        return [n for n, _ in self.schema]
+
+    def types(self) -> dict[str, T.DataType]:
+        return dict(self.schema)
+
+
+def explain(node: PlanNode, indent: int = 0) -> str:
+    lines = ["  " * indent + node.describe()]
+    for c in node.children:
+        lines.append(explain(c, indent + 1))
+    return "\n".join(lines)
+
+
+def _expr_text(e) -> str:
+    return column_name(e) if e is not None else ""
+
+
+@dataclass(eq=False)
+class ReadFromMergeTree(PlanNode):
+    """Read `columns` of a table; `where` (pushed down) prunes partitions/granules and filters rows."""
+
+    table_name: str
+    table: Any
+    columns: list[str]
+    table_schema: list
+    where: Any = None
+    final: bool = False
+    children: list = field(default_factory=list)
+
+    @property
+    def schema(self):
+        types = dict(self.table_schema)
+        return [(c, types[c]) for c in self.columns]
+
+    def describe(self):
+        out = f"ReadFromMergeTree {self.table_name} columns=[{', '.join(self.columns)}]"
+        if self.where is not None:
+            out += f" where={_expr_text(self.where)}"
+        return out + (" FINAL" if self.final else "")
+
+
+@dataclass(eq=False)
+class ReadNumbers(PlanNode):
+    """numbers(start, count) / system.numbers with a known count: one UInt64 column `number`."""
+
+    start: int
+    count: int
+    children: list = field(default_factory=list)
+
+    @property
+    def schema(self):
+        return [("number", T.UInt64)]
+
+    def describe(self):
+        return f"ReadNumbers start={self.start} count={self.count}"
+
+
+@dataclass(eq=False)
+class ReadOne(PlanNode):
+    """system.one (also the source of a SELECT without FROM): one row, `dummy UInt8` = 0."""
+
+    children: list = field(default_factory=list)
+
+    @property
+    def schema(self):
+        return [("dummy", T.UInt8)]
+
+    def describe(self):
+        return "ReadOne"
+
+
+@dataclass(eq=False)
+class ReadBlock(PlanNode):
+    """Rows already in memory (SHOW TABLES, DESCRIBE ...)."""
+
+    block: Any
+    children: list = field(default_factory=list)
+
+    @property
+    def schema(self):
+        return list(self.block.schema)
+
+    def describe(self):
+        return f"ReadBlock rows={self.block.num_rows}"
+
+
+@dataclass(eq=False)
+class Filter(PlanNode):
+    child: PlanNode
+    predicate: Any
+
+    @property
+    def children(self):
+        return [self.child]
+
+    @property
+    def schema(self):
+        return self.child.schema
+
+    def describe(self):
+        return f"Filter {_expr_text(self.predicate)}"
+
+
+@dataclass(eq=False)
+class Expression(PlanNode):
+    """Adds computed columns [(name, expr)] to the child's columns."""
+
+    child: PlanNode
+    exprs: list
+    out_types: dict = field(default_factory=dict)   # filled by the planner: name -> DataType
+
+    @property
+    def children(self):
+        return [self.child]
+
+    @property
+    def schema(self):
+        own = {n for n, _ in self.exprs}
+        return [(n, t) for n, t in self.child.schema if n not in own] + [(n, self.out_types[n]) for n, _ in self.exprs]
+
+    def describe(self):
+        return "Expression " + ", ".join(f"{n} := {_expr_text(e)}" for n, e in self.exprs)
+
+
+@dataclass(eq=False)
+class AggregateCall:
+    output: str
+    function: Any              # functions.aggregate.AggregateFunction
+    args: list[str]            # input column names
+    text: str                  # as written, for EXPLAIN
+
+
+@dataclass(eq=False)
+class Aggregate(PlanNode):
+    """GROUP BY `keys` (child column names) computing `aggregates`; output: keys then aggregates.
+    Without keys: exactly one row, even over no input (as ClickHouse)."""
+
+    child: PlanNode
+    keys: list[str]
+    aggregates: list[AggregateCall]
+
+    @property
+    def children(self):
+        return [self.child]
+
+    @property
+    def schema(self):
+        types = self.child.types()
+        return [(k, types[k]) for k in self.keys] + [(a.output, a.function.type) for a in self.aggregates]
+
+    def describe(self):
+        aggs = ", ".join(f"{a.output} := {a.text}" for a in self.aggregates)
+        return f"Aggregate keys=[{', '.join(self.keys)}] aggregates=[{aggs}]"
+
+
+@dataclass(eq=False)
+class SortItem:
+    column: str
+    desc: bool = False
+    nulls_first: bool = False
+
+
+def _sort_text(items) -> str:
+    return ", ".join(f"{i.column}{' DESC' if i.desc else ''}{' NULLS FIRST' if i.nulls_first else ''}"
+                     for i in items)
+
+
+@dataclass(eq=False)
+class Sort(PlanNode):
+    child: PlanNode
+    items: list[SortItem]
+
+    @property
+    def children(self):
+        return [self.child]
+
+    @property
+    def schema(self):
+        return self.child.schema
+
+    def describe(self):
+        return f"Sort {_sort_text(self.items)}"
+
+
+@dataclass(eq=False)
+class TopN(PlanNode):
+    """Sort + Limit fused: the first `limit` rows (after `offset`) in sort order."""
+
+    child: PlanNode
+    items: list[SortItem]
+    limit: int
+    offset: int = 0
+
+    @property
+    def children(self):
+        return [self.child]
+
+    @property
+    def schema(self):
+        return self.child.schema
+
+    def describe(self):
+        return f"TopN {_sort_text(self.items)} limit={self.limit} offset={self.offset}"
+
+
+@dataclass(eq=False)
+class Limit(PlanNode):
+    child: PlanNode
+    limit: int | None
+    offset: int = 0
+
+    @property
+    def children(self):
+        return [self.child]
+
+    @property
+    def schema(self):
+        return self.child.schema
+
+    def describe(self):
+        return f"Limit {self.limit} offset={self.offset}"
+
+
+@dataclass(eq=False)
+class LimitBy(PlanNode):
+    child: PlanNode
+    columns: list[str]
+    limit: int
+    offset: int = 0
+
+    @property
+    def children(self):
+        return [self.child]
+
+    @property
+    def schema(self):
+        return self.child.schema
+
+    def describe(self):
+        return f"LimitBy {self.limit} offset={self.offset} by=[{', '.join(self.columns)}]"
+
+
+@dataclass(eq=False)
+class Distinct(PlanNode):
+    child: PlanNode
+    columns: list[str]
+
+    @property
+    def children(self):
+        return [self.child]
+
+    @property
+    def schema(self):
+        return self.child.schema
+
+    def describe(self):
+        return f"Distinct [{', '.join(self.columns)}]"
+
+
+@dataclass(eq=False)
+class Project(PlanNode):
+    """The result columns: [(output name, child column)]; output names may repeat."""
+
+    child: PlanNode
+    columns: list[tuple[str, str]]
+
+    @property
+    def children(self):
+        return [self.child]
+
+    @property
+    def schema(self):
+        types = self.child.types()
+        return [(out, types[src]) for out, src in self.columns]
+
+    def describe(self):
+        return "Project " + ", ".join(out if out == src else f"{out} := {src}" for out, src in self.columns)

@@ -1,0 +1,34 @@
+"""Optimizer rules, one per module, applied in order; each can be switched off by name
+(setting ``optimizer_disabled_rules='topn,prune_columns'``), and turning all of them off must
+not change any result (tests/test_sql_optimizer.py).
+
+- ``push_filter_into_scan``: WHERE into ReadFromMergeTree (partition/granule pruning + exact filter).
+- ``topn``: Sort followed by Limit -> TopN (argpartition instead of a full sort).
+- ``prune_columns``: scans read only the columns the query needs.
+"""
+
+from __future__ import annotations
+
+from mergetree.planner.optimizer import prune_columns, push_filter_into_scan, topn
+
+RULES = [
+    ("push_filter_into_scan", push_filter_into_scan.apply),
+    ("topn", topn.apply),
+    ("prune_columns", prune_columns.apply),
+]
+
+RULE_NAMES = [name for name, _ in RULES]
+
+
+def optimize(plan, disabled=()):
+    if isinstance(disabled, str):
+        disabled = [d.strip() for d in disabled.split(",") if d.strip()]
+    unknown = set(disabled) - set(RULE_NAMES) - {"all"}
+    if unknown:
+        from mergetree.errors import BadArgumentsError
+
+        raise BadArgumentsError(f"Unknown optimizer rule(s) {sorted(unknown)}; rules: {RULE_NAMES}")
+    for name, rule in RULES:
+        if name not in disabled and "all" not in disabled:
+            plan = rule(plan)
+    return plan

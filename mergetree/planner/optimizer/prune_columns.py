@@ -1,0 +1,51 @@
+"""Column pruning: every scan reads only the columns some node above it uses, and Expression
+nodes drop computed columns nobody reads.
+
+Before: ``ReadFromMergeTree t columns=[a, b, c, d]`` under ``Aggregate keys=[a]``;
+after: ``ReadFromMergeTree t columns=[a]``.
+"""
+
+from __future__ import annotations
+
+from mergetree.planner import logical as L
+from mergetree.planner.rewrite import identifiers
+
+
+def apply(plan: L.PlanNode) -> L.PlanNode:
+    _prune(plan, set(plan.names()))
+    return plan
+
+
+def _prune(node: L.PlanNode, required: set[str]) -> None:
+    if isinstance(node, L.ReadFromMergeTree):
+        # `where` columns are read by the table itself; keep one column so the row count is known
+        node.columns = [c for c in node.columns if c in required] or node.columns[:1]
+        return
+    if isinstance(node, (L.ReadNumbers, L.ReadOne, L.ReadBlock)):
+        return
+    if isinstance(node, L.Project):
+        _prune(node.child, {src for _, src in node.columns})
+    elif isinstance(node, L.Expression):
+        node.exprs = [(n, e) for n, e in node.exprs if n in required] or node.exprs[:0]
+        need = set(required) - {n for n, _ in node.exprs}
+        for _, e in node.exprs:
+            need |= identifiers(e)
+        _prune(node.child, need)
+    elif isinstance(node, L.Filter):
+        _prune(node.child, required | identifiers(node.predicate))
+    elif isinstance(node, L.Aggregate):
+        need = set(node.keys)
+        for a in node.aggregates:
+            need |= set(a.args)
+        _prune(node.child, need)
+    elif isinstance(node, (L.Sort, L.TopN)):
+        _prune(node.child, required | {i.column for i in node.items})
+    elif isinstance(node, L.LimitBy):
+        _prune(node.child, required | set(node.columns))
+    elif isinstance(node, L.Distinct):
+        _prune(node.child, required | set(node.columns))
+    elif isinstance(node, L.Limit):
+        _prune(node.child, required)
+    else:
+        for c in node.children:
+            _prune(c, set(c.names()))

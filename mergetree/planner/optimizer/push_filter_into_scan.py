@@ -1,0 +1,22 @@
+"""Move a Filter that sits directly on a ReadFromMergeTree into the scan's `where`, so the table's
+read path prunes partitions (minmax) and granules (primary key) before filtering rows exactly.
+
+Before: ``Filter greater(ts, 5) <- ReadFromMergeTree t``; after: ``ReadFromMergeTree t where=greater(ts, 5)``.
+FINAL scans keep the filter above them only when ... never: the table applies FINAL before `where`.
+"""
+
+from __future__ import annotations
+
+from mergetree.planner import logical as L
+from mergetree.planner.rewrite import and_all
+
+
+def apply(plan: L.PlanNode) -> L.PlanNode:
+    for child_attr in ("child",):
+        if hasattr(plan, child_attr):
+            setattr(plan, child_attr, apply(getattr(plan, child_attr)))
+    if isinstance(plan, L.Filter) and isinstance(plan.child, L.ReadFromMergeTree):
+        scan = plan.child
+        scan.where = and_all([scan.where, plan.predicate])
+        return scan
+    return plan

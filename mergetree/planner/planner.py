@@ -1,0 +1,137 @@
+"""Planner: a SELECT AST -> logical plan (see logical.py), using the binder for names.
+
+Life of a SELECT (see also mergetree/sql.py):
+1. `Planner.plan_query` picks the source (`_source`: table, numbers(), system.one, subquery, CTE).
+2. `SelectBinder.bind` resolves names, aliases, positions and aggregates into a BoundSelect.
+3. `_build` stacks nodes: Filter(WHERE) -> Expression(keys, aggregate args) -> Aggregate ->
+   Filter(HAVING) -> Expression(outputs, sort keys) -> Distinct -> Sort -> LimitBy -> Limit -> Project.
+4. `optimizer.optimize` rewrites the tree (filter into scan, top-N, column pruning).
+"""
+
+from __future__ import annotations
+
+from sqlparse_ch.ast import expr as E
+from sqlparse_ch.ast import query as Q
+
+from mergetree.errors import (IllegalTypeOfArgumentError, MergeTreeError, NotImplementedSQLError, UnknownFunctionError,
+                              UnknownTableError)
+from mergetree.exec.expression import evaluate_constant, infer_type
+from mergetree.planner import logical as L
+from mergetree.planner.binder import SelectBinder, at, with_position
+from mergetree.planner.rewrite import and_all, walk
+
+
+class Planner:
+    def __init__(self, db, params: dict | None = None):
+        self.db = db
+        self.params = params or {}
+
+    # ---- sources
+
+    def _source(self, te, ctes: dict):
+        if te is None:
+            return L.ReadOne(), set()
+        src = te.source
+        alias = {te.alias} if te.alias else set()
+        if isinstance(src, Q.TableName):
+            if src.database == "system" and src.name == "one":
+                return L.ReadOne(), {"one"} | alias
+            if src.database is None and src.name in ctes:
+                return self.plan_query(ctes[src.name], ctes), {src.name} | alias
+            if src.database == "system":
+                raise UnknownTableError(f"Table system.{src.name} is not supported yet")
+            table = self.db.table(src.name)
+            schema = table.metadata.schema
+            return (L.ReadFromMergeTree(src.name, table, [n for n, _ in schema], schema, final=te.final),
+                    {src.name} | alias)
+        if isinstance(src, E.FunctionCall) and src.name.lower() == "numbers":
+            args = [evaluate_constant(a)[0] for a in src.args]
+            if len(args) == 1:
+                return L.ReadNumbers(0, int(args[0])), alias
+            if len(args) == 2:
+                return L.ReadNumbers(int(args[0]), int(args[1])), alias
+            raise IllegalTypeOfArgumentError(f"Table function numbers takes 1 or 2 arguments{at(src)}")
+        if isinstance(src, E.Subquery):
+            return self.plan_query(src.query, ctes), alias
+        if isinstance(src, E.FunctionCall):
+            raise UnknownTableError(f"Unknown table function {src.name}{at(src)}")
+        raise NotImplementedSQLError(f"FROM {type(src).__name__} is not supported yet")
+
+    # ---- queries
+
+    def plan_query(self, q, ctes: dict | None = None) -> L.PlanNode:
+        ctes = dict(ctes or {})
+        if isinstance(q, Q.SetOperation):
+            raise NotImplementedSQLError(f"{q.op} is not supported yet")
+        if q.joins or q.array_join is not None:
+            raise NotImplementedSQLError("JOIN and ARRAY JOIN are not supported yet")
+        with_aliases = {}
+        for w in q.with_:
+            if isinstance(w, Q.CTE):
+                ctes[w.name] = w.query
+            elif isinstance(w, E.Alias):
+                if isinstance(w.expr, E.Subquery):
+                    raise NotImplementedSQLError("Scalar subqueries are not supported yet")
+                with_aliases[w.name] = w.expr
+        source, qualifiers = self._source(q.from_, ctes)
+        binder = SelectBinder(source.schema, qualifiers, self.params, with_aliases)
+        return self._build(source, binder.bind(q))
+
+    def _expression(self, child: L.PlanNode, exprs: list) -> L.Expression:
+        types = child.types()
+        out = {}
+        for n, e in exprs:
+            try:
+                out[n] = infer_type(e, types)
+            except UnknownFunctionError as err:   # suggest aggregate names too
+                from mergetree.functions.aggregate import aggregate_names
+                from mergetree.functions.registry import function_names, suggest
+
+                bad = next((x for x in walk(e) if isinstance(x, E.FunctionCall) and x.name == err.name), e)
+                raise with_position(UnknownFunctionError(err.name, suggest(err.name, function_names() +
+                                                                           aggregate_names())), bad) from None
+            except MergeTreeError as err:
+                raise with_position(err, e)
+        return L.Expression(child, exprs, out)
+
+    def _build(self, source: L.PlanNode, b) -> L.PlanNode:
+        plan = source
+        where = and_all([b.prewhere, b.where])
+        if where is not None:
+            plan = L.Filter(plan, where)
+        if b.aggregating:
+            exprs = [(f"__key{i}", k) for i, k in enumerate(b.keys)]
+            calls = []
+            for i, slot in enumerate(b.aggregates):
+                names = []
+                for j, a in enumerate(slot.args):
+                    exprs.append((f"__arg{i}_{j}", a))
+                    names.append(f"__arg{i}_{j}")
+                calls.append(L.AggregateCall(slot.output, slot.function, names, slot.text))
+            if exprs:
+                plan = self._expression(plan, exprs)
+            plan = L.Aggregate(plan, [f"__key{i}" for i in range(len(b.keys))], calls)
+            if b.having is not None:
+                plan = L.Filter(plan, b.having)
+        exprs = [(f"__out{i}", e) for i, (_, e) in enumerate(b.outputs)]
+        exprs += [(f"__ord{i}", e) for i, (e, _, _) in enumerate(b.order)]
+        if b.limit_by is not None:
+            exprs += [(f"__lb{i}", e) for i, e in enumerate(b.limit_by[2])]
+        plan = self._expression(plan, exprs)
+        if b.distinct:
+            plan = L.Distinct(plan, [f"__out{i}" for i in range(len(b.outputs))])
+        if b.order:
+            plan = L.Sort(plan, [L.SortItem(f"__ord{i}", d, nf) for i, (_, d, nf) in enumerate(b.order)])
+        if b.limit_by is not None:
+            n, off, by = b.limit_by
+            plan = L.LimitBy(plan, [f"__lb{i}" for i in range(len(by))], n, off)
+        if b.limit is not None or b.offset:
+            plan = L.Limit(plan, b.limit, b.offset)
+        return L.Project(plan, [(name, f"__out{i}") for i, (name, _) in enumerate(b.outputs)])
+
+
+def plan_select(db, q, params: dict | None = None, disabled_rules=()) -> L.PlanNode:
+    """Plan and optimize a Select / SetOperation AST."""
+    from mergetree.planner.optimizer import optimize
+
+    return optimize(Planner(db, params).plan_query(q), disabled_rules)

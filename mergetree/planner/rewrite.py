@@ -1,0 +1,84 @@
+"""Generic helpers over the sqlparse_ch expression AST (frozen dataclasses)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+from sqlparse_ch.ast import expr as E
+
+
+def _is_node(x) -> bool:
+    return dataclasses.is_dataclass(x) and not isinstance(x, type)
+
+
+def children(e) -> list:
+    """The direct sub-expressions of a node (in tuples too, e.g. function args, CASE branches)."""
+    out = []
+
+    def add(x):
+        if _is_node(x):
+            out.append(x)
+        elif isinstance(x, tuple):
+            for y in x:
+                add(y)
+
+    if isinstance(e, E.Subquery):
+        return out
+    for f in dataclasses.fields(e):
+        if f.name != "span":
+            add(getattr(e, f.name))
+    return out
+
+
+def transform(e, fn: Callable):
+    """Bottom-up unless `fn` returns a node for `e` itself: ``fn(node) -> replacement or None``;
+    None means "keep the node and transform its children"."""
+    if not _is_node(e):
+        return e
+    replaced = fn(e)
+    if replaced is not None:
+        return replaced
+    if isinstance(e, E.Subquery):
+        return e
+    changes = {}
+    for f in dataclasses.fields(e):
+        if f.name == "span":
+            continue
+        v = getattr(e, f.name)
+        nv = _transform_value(v, fn)
+        if nv is not v:
+            changes[f.name] = nv
+    return dataclasses.replace(e, **changes) if changes else e
+
+
+def _transform_value(v, fn):
+    if _is_node(v):
+        return transform(v, fn)
+    if isinstance(v, tuple):
+        items = tuple(_transform_value(x, fn) for x in v)
+        return items if any(a is not b for a, b in zip(items, v)) else v
+    return v
+
+
+def walk(e):
+    """Pre-order iterator over a node and all its sub-expressions (not into subqueries)."""
+    stack = [e]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(children(node)))
+
+
+def identifiers(e) -> set[str]:
+    return {n.name for n in walk(e) if isinstance(n, E.Identifier)}
+
+
+def and_all(preds: list):
+    preds = [p for p in preds if p is not None]
+    if not preds:
+        return None
+    out = preds[0]
+    for p in preds[1:]:
+        out = E.BinaryOp("AND", out, p)
+    return out

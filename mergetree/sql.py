@@ -1,0 +1,241 @@
+"""SQL entry point: ``execute(db, text, params=None, settings=None, data=None) -> Result``.
+
+The life of a query:
+1. `sqlparse_ch.parse(text)` -> statement AST (Select, Insert, CreateTable ...).
+2. `execute` dispatches on the statement class (`_STATEMENTS`).
+3. A SELECT: `planner.plan_select` binds names (planner/binder.py), builds the logical plan
+   (planner/planner.py, nodes in planner/logical.py) and runs the optimizer rules
+   (planner/optimizer/), then `exec.executor.run` streams Blocks through one operator per plan
+   node (exec/scan.py reads the table through MergeTreeTable.read with key-condition pruning).
+4. The columns become a `Result`; `Result.format(name)` writes ClickHouse's output formats
+   (mergetree/formats/).
+DDL and DML statements call the Database API (create_table, insert, drop_table, delete, ...).
+"""
+
+from __future__ import annotations
+
+import time
+
+from sqlparse_ch import format_sql, parse
+from sqlparse_ch.ast import ddl as D
+from sqlparse_ch.ast import expr as E
+from sqlparse_ch.ast import query as Q
+
+from mergetree import types as T
+from mergetree.column import Block, column_from_values
+from mergetree.errors import BadArgumentsError, NotImplementedSQLError
+from mergetree.result import Result
+
+
+def execute(db, text: str, params: dict | None = None, settings: dict | None = None, data=None) -> Result:
+    """Run one SQL statement against `db` (a mergetree Database)."""
+    started = time.perf_counter()
+    stmt = parse(text) if isinstance(text, str) else text
+    handler = _STATEMENTS.get(type(stmt))
+    if handler is None:
+        raise NotImplementedSQLError(f"{type(stmt).__name__} statements are not supported yet")
+    result = handler(db, stmt, params or {}, dict(settings or {}), data)
+    result.statistics["elapsed"] = time.perf_counter() - started
+    return result
+
+
+# --------------------------------------------------------------------------- SELECT
+
+
+def _select(db, q, params, settings, data) -> Result:
+    from mergetree.exec.context import ExecutionContext
+    from mergetree.exec.executor import run
+    from mergetree.planner.planner import plan_select
+
+    plan = plan_select(db, q, params, settings.get("optimizer_disabled_rules", ()))
+    ctx = ExecutionContext(settings)
+    schema, columns, ctx = run(plan, ctx)
+    has_limit = isinstance(q, Q.Select) and (q.limit is not None)
+    return Result(schema, columns, statistics=ctx.statistics(), format_name=q.format,
+                  rows_before_limit=ctx.rows_before_limit if has_limit else None)
+
+
+def explain_plan(db, text: str, params: dict | None = None, disabled_rules=()) -> str:
+    """The optimized logical plan of a SELECT as an indented tree."""
+    from mergetree.planner.logical import explain
+    from mergetree.planner.planner import plan_select
+
+    return explain(plan_select(db, parse(text), params, disabled_rules))
+
+
+# --------------------------------------------------------------------------- DDL
+
+
+def _expr_text(e) -> str | None:
+    return None if e is None else format_sql(e)
+
+
+def _create_table(db, s: D.CreateTable, params, settings, data) -> Result:
+    if s.as_select is not None or s.as_table is not None or s.as_function is not None:
+        raise NotImplementedSQLError("CREATE TABLE ... AS is not supported yet")
+    cols = []
+    for c in s.columns:
+        text = f"{c.name} {c.type_name}"
+        if c.nullable:
+            text = f"{c.name} Nullable({c.type_name})"
+        if c.default_kind is not None:
+            text += f" {c.default_kind} {format_sql(c.default)}"
+        if c.codec:
+            text += f" CODEC({', '.join(format_sql(x) for x in c.codec)})"
+        cols.append(text)
+    st = s.storage or D.Storage()
+    engine = "MergeTree"
+    if st.engine is not None:
+        engine = st.engine.name
+        if st.engine.args:
+            engine += "(" + ", ".join(format_sql(a) for a in st.engine.args) + ")"
+    ttl = ", ".join(format_sql(r.expr) for r in st.ttl) if st.ttl else None
+    table_settings = {x.name: (x.value.value if isinstance(x.value, E.Literal) else x.value) for x in st.settings}
+    db.create_table(s.name.name, ", ".join(cols), engine=engine, order_by=_expr_text(st.order_by),
+                    partition_by=_expr_text(st.partition_by), primary_key=_expr_text(st.primary_key),
+                    ttl=ttl, settings=table_settings or None, if_not_exists=s.if_not_exists)
+    return Result.empty()
+
+
+def _drop(db, s: D.Drop, params, settings, data) -> Result:
+    if s.kind != "TABLE":
+        raise NotImplementedSQLError(f"DROP {s.kind} is not supported yet")
+    db.drop_table(s.name.name, if_exists=s.if_exists)
+    return Result.empty()
+
+
+def _truncate(db, s: D.Truncate, params, settings, data) -> Result:
+    if s.if_exists and s.name.name not in db.tables():
+        return Result.empty()
+    db.truncate(s.name.name)
+    return Result.empty()
+
+
+def _optimize(db, s: D.Optimize, params, settings, data) -> Result:
+    partition = None
+    if s.partition is not None:
+        partition = s.partition.id if s.partition.id is not None else format_sql(s.partition.expr)
+    db.optimize(s.name.name if hasattr(s, "name") else s.table.name, final=s.final, partition=partition)
+    return Result.empty()
+
+
+# --------------------------------------------------------------------------- DML
+
+
+def _bind_params(e, params):
+    from mergetree.planner.binder import substitute_params
+
+    return substitute_params(e, params)
+
+
+def _insert(db, s: D.Insert, params, settings, data) -> Result:
+    table = db.table(s.table.name)
+    schema = dict(table.metadata.schema)
+    names = list(s.columns) or [n for n, _ in table.metadata.schema]
+    if s.values:
+        from mergetree.exec.expression import evaluate_constant
+
+        columns = {n: [] for n in names}
+        for r, row in enumerate(s.values):
+            if len(row) != len(names):
+                raise BadArgumentsError(f"INSERT row {r} has {len(row)} values, expected {len(names)} ({', '.join(names)})")
+            for n, e in zip(names, row):
+                columns[n].append(e.value if isinstance(e, E.Literal) else
+                                  evaluate_constant(_bind_params(e, params))[0])
+        db.insert(s.table.name, columns)
+        return Result.empty()
+    if s.query is not None:
+        res = _select(db, s.query, params, settings, None)
+        if len(res.schema) != len(names):
+            raise BadArgumentsError(f"INSERT SELECT returns {len(res.schema)} columns, expected {len(names)}")
+        db.insert(s.table.name, Block({n: _cast(c, schema[n]) for n, c in zip(names, res.column_data)}))
+        return Result.empty()
+    fmt = s.format or "Values"
+    payload = data if data is not None else s.data
+    if payload is None:
+        raise BadArgumentsError(f"INSERT ... FORMAT {fmt} needs data (the `data` argument or inline rows)")
+    if fmt not in ("JSONEachRow", "NDJSON", "JSONLines"):
+        raise NotImplementedSQLError(f"INSERT FORMAT {fmt} is not supported yet (JSONEachRow is)")
+    db.insert(s.table.name, payload.encode() if isinstance(payload, str) else payload)
+    return Result.empty()
+
+
+def _cast(col, t):
+    if col.type == t:
+        return col
+    from mergetree.exec.expression import evaluate
+
+    return evaluate(E.Cast(E.Identifier("x"), t.name), Block({"x": col}))
+
+
+def _delete(db, s: D.Delete, params, settings, data) -> Result:
+    db.delete(s.table.name, _bind_params(s.where, params))
+    return Result.empty()
+
+
+def _alter(db, s: D.Alter, params, settings, data) -> Result:
+    for cmd in s.commands:
+        if isinstance(cmd, D.AlterDelete):
+            db.alter_delete(s.table.name, format_sql(_bind_params(cmd.where, params)))
+        elif isinstance(cmd, D.AlterUpdate):
+            db.alter_update(s.table.name, {c: format_sql(_bind_params(e, params)) for c, e in cmd.assignments},
+                            format_sql(_bind_params(cmd.where, params)))
+        else:
+            raise NotImplementedSQLError(f"ALTER TABLE ... {type(cmd).__name__} is not supported yet")
+    return Result.empty()
+
+
+# --------------------------------------------------------------------------- SHOW / DESCRIBE
+
+
+def _strings(name: str, values: list[str]):
+    return name, T.String, column_from_values(T.String, values)
+
+
+def _rows_result(cols, fmt) -> Result:
+    return Result([(n, t) for n, t, _ in cols], [c for _, _, c in cols], format_name=fmt)
+
+
+def _show(db, s: D.Show, params, settings, data) -> Result:
+    if s.what != "TABLES":
+        raise NotImplementedSQLError(f"SHOW {s.what} is not supported yet")
+    names = db.tables()
+    if s.like is not None:
+        import re
+
+        pattern = "^" + re.escape(s.like).replace("%", ".*").replace("_", ".") + "$"
+        flags = re.IGNORECASE if s.ilike else 0
+        names = [n for n in names if bool(re.match(pattern, n, flags)) != s.not_like]
+    return _rows_result([_strings("name", names)], s.format)
+
+
+def _describe(db, s: D.Describe, params, settings, data) -> Result:
+    if not isinstance(s.table, Q.TableName):
+        raise NotImplementedSQLError("DESCRIBE of a table function or subquery is not supported yet")
+    cols = db.table(s.table.name).metadata.columns
+    n = len(cols)
+    kinds = [(c.default_kind or "") if getattr(c, "default", None) else "" for c in cols]
+    return _rows_result([
+        _strings("name", [c.name for c in cols]),
+        _strings("type", [c.type.name for c in cols]),
+        _strings("default_type", kinds),
+        _strings("default_expression", [str(c.default or "") for c in cols]),
+        _strings("comment", [""] * n),
+        _strings("codec_expression", [f"CODEC({c.codec})" if c.codec else "" for c in cols]),
+        _strings("ttl_expression", [""] * n),
+    ], s.format)
+
+
+_STATEMENTS = {
+    Q.Select: _select,
+    Q.SetOperation: _select,
+    D.CreateTable: _create_table,
+    D.Drop: _drop,
+    D.Truncate: _truncate,
+    D.Optimize: _optimize,
+    D.Insert: _insert,
+    D.Delete: _delete,
+    D.Alter: _alter,
+    D.Show: _show,
+    D.Describe: _describe,
+}
