@@ -13,7 +13,7 @@ import math
 
 from .ast import expr as E
 from .literals import quote_identifier, quote_string
-from .parser import NAME_KEYWORDS, SOFT_KEYWORDS, keyword_terminals
+from .parser import HARD_KEYWORDS, NAME_KEYWORDS, SOFT_KEYWORDS, keyword_terminals
 
 LAMBDA, OR, AND, NOT, BETWEEN, CMP, CONCAT, ADD, MUL, UNARY, POSTFIX, ATOM = range(1, 13)
 
@@ -131,7 +131,7 @@ class ExprPrinter:
     def p_FunctionCall(self, node):
         if node.name == "exists" and len(node.args) == 1 and type(node.args[0]) is E.Subquery:
             return "EXISTS " + self.expr(node.args[0])
-        text = quote_name(node.name)
+        text = quote_identifier(node.name, HARD_KEYWORDS)
         if node.params:
             text += "(" + self.items(node.params) + ")"
         text += "(" + ("DISTINCT " if node.distinct else "") + self.items(node.args) + ")"
