@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from mergetree import types as T
-from mergetree.column import Block, column_from_numpy
+from mergetree.column import Block, column_from_numpy, column_from_values
 from mergetree.exec.expression import evaluate, evaluate_constant, infer_type
 from sqlparse_ch.ast.expr import (Between, BinaryOp, Cast, FunctionCall, Identifier, InList, Interval, IsNull,
                                   Literal, UnaryOp)
@@ -250,6 +250,23 @@ CONST_CASES = [
     F("substring", L("hello"), L(2), L(-1)), F("substr", L("hello"), L(1), L(1)), F("mid", L("hello"), L(2), L(1)),
     F("position", L("hello"), L("l")), F("position", L("hello"), L("z")), F("position", L("hello"), L("")),
     F("trim", L("  a b  ")), F("trimLeft", L("  a ")), F("trimRight", L(" a  ")), F("trimBoth", L("   ")),
+    # text to numbers
+    F("toInt64", L("42")), F("toInt64", L("-42")), F("toInt64", L("+42")), F("toUInt8", L("255")), F("toUInt8", L("256")),
+    F("toInt8", L("-129")), F("toInt64", L("9223372036854775808")), F("toInt64", L("00012")),
+    F("toInt64OrZero", L("abc")), F("toInt64OrZero", L(" 42")), F("toInt64OrZero", L("42 ")), F("toInt64OrNull", L("x")),
+    F("toUInt8OrZero", L("256")), F("toUInt8OrNull", L("256")), F("toInt32OrZero", L("-2147483649")),
+    F("toInt32OrZero", L("-2147483648")), F("toUInt64OrZero", L("-1")), F("toInt64OrZero", L("")),
+    F("toInt64OrZero", L("9223372036854775807")), F("toInt64OrZero", L("9223372036854775808")),
+    F("toUInt64OrZero", L("18446744073709551615")), F("toUInt64OrZero", L("18446744073709551616")),
+    F("toInt64OrZero", L("1e3")), F("toUInt8OrZero", L("-0")), F("toInt8OrNull", L("-128")),
+    F("toFloat64", L("1.5")), F("toFloat64", L("1e3")), F("toFloat64", L("-inf")), F("toFloat64", L(".5")),
+    F("toFloat64", L("5.")), F("toFloat64", L("Infinity")), F("toFloat64", L("1E-2")),
+    F("toFloat64OrZero", L("abc")), F("toFloat64OrNull", L("1,5")), F("toFloat64OrZero", L(" 1")),
+    F("toFloat64OrZero", L("1e")), F("toFloat64OrZero", L("+1.5")), F("toFloat64OrZero", L("-.5")),
+    F("toFloat64OrZero", L("1e+3")), F("toFloat64OrZero", L("INF")), F("toFloat64OrZero", L("-Infinity")),
+    F("toFloat64OrZero", L("1.7976931348623157e309")), F("toFloat32OrZero", L("0.1")),
+    F("toFloat64OrZero", L("123456789012345678901234567890")), F("toFloat64OrZero", L(".")),
+    F("toFloat64OrNull", L("0x10")), F("toInt64", F("toNullable", L("5"))),
 ]
 
 
@@ -395,3 +412,24 @@ def test_sql_text_through_the_parser_evaluates_like_the_tree():
         pytest.skip("parser not available")
     for e in CONST_CASES:
         assert repr(evaluate_constant(sqlparse_ch.parse_expr(sql(e)))) == repr(evaluate_constant(e)), sql(e)
+
+
+def test_text_to_number_random_columns_match_chdb():
+    rng = np.random.default_rng(33)
+    pieces = ["", "-", "+", "0", "1", "7", "9", ".", "e", "5", " ", "x", "00", "255", "256", "inf", "nan", "E"]
+    texts = ["".join(rng.choice(pieces, rng.integers(1, 5))) for _ in range(400)]
+    block = Block({"s": column_from_values(T.String, texts)})
+    fns = ["toInt64OrNull", "toUInt8OrNull", "toInt8OrZero", "toUInt64OrZero", "toFloat64OrNull", "toFloat32OrZero"]
+    arr = "[" + ",".join("'" + t + "'" for t in texts) + "]"
+    out = chdb.query("SELECT " + ", ".join(f"{f}(s)" for f in fns) + f" FROM (SELECT arrayJoin({arr}) AS s)",
+                     "TabSeparated").data().rstrip("\n").split("\n")
+    for j, f in enumerate(fns):
+        col = evaluate(F(f, I("s")), block)
+        got = [ours_text(v, _strip_nullable(col.type)) for v in col.to_pylist()]
+        want = [r.split("\t")[j] for r in out]
+        bad = [(texts[i], got[i], want[i]) for i in range(len(texts)) if got[i] != want[i]]
+        assert not bad, f"{f}: (text, ours, chDB) {bad[:6]}"
+
+
+def _strip_nullable(t):
+    return t.inner if isinstance(t, T.NullableType) else t

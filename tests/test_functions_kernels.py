@@ -214,3 +214,30 @@ def test_search_kernels_match_twins(items, needle):
         o, d = S.gather_ranges(data, start, end)
         want = [x.strip(b" ") if left and right else (x.lstrip(b" ") if left else x.rstrip(b" ")) for x in items]
         assert [bytes(d[o[i]:o[i + 1]]) for i in range(len(items))] == want
+
+
+_num_text = st.lists(st.sampled_from([b"", b"-", b"+", b"0", b"1", b"9", b".", b"e", b"E", b" ", b"x",
+                                      b"inf", b"NaN", b"99999999999"]), max_size=5).map(b"".join)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(_num_text, min_size=17, max_size=50))
+def test_number_parsing_kernels_match_twins(texts):
+    import re
+
+    from mergetree.kernels import numparse as NP
+
+    off, data = _strings(texts)
+    got = NP.parse_ints(off, data)
+    twin = NP.parse_ints_numpy(off, data)
+    assert all((a == b).all() for a, b in zip(got, twin))
+    mag, neg, status = got
+    for t, m, ng, stt in zip(texts, mag, neg, status):
+        if re.fullmatch(rb"[+-]?\d+", t):
+            v = int(t)
+            assert stt == (1 if abs(v) < 2**64 else 2)
+            if stt == 1:
+                assert (int(m), bool(ng)) == (abs(v), t.startswith(b"-"))
+        else:
+            assert stt == 0
+    assert (NP.float_syntax(off, data) == NP.float_syntax_reference(texts)).all()

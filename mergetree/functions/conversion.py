@@ -1,10 +1,13 @@
-"""Type conversions: toInt8..toInt64, toUInt8..toUInt64, toFloat32/64, and CAST(x, 'T').
+"""Type conversions: toInt8..toInt64, toUInt8..toUInt64, toFloat32/64 (+ ``OrZero`` / ``OrNull``),
+toNullable and CAST(x, 'T').
 
 Numbers convert with C semantics (integers wrap around: ``toUInt8(300)`` is 44; floats
-truncate toward zero); Date/DateTime convert as their day/second numbers; String constants
-are parsed (``toInt32('42')``). CAST to Date/DateTime(tz) uses toDate/toDateTime; CAST to
-``Nullable(T)`` casts to T and keeps the NULLs. Not yet: String columns to numbers, any
-conversion to String, Decimal targets.
+truncate toward zero); Date/DateTime convert as their day/second numbers. Strings are parsed
+with ClickHouse's strict syntax by the numba kernels in ``kernels/numparse.py`` (no spaces:
+``toInt64(' 42')`` is an error; ``toUInt8('256')`` wraps to 0, ``toUInt8OrZero('256')`` is 0,
+``toUInt8OrNull('256')`` is NULL; OrZero/OrNull take String arguments only). CAST to
+Date/DateTime(tz) uses toDate/toDateTime; CAST to ``Nullable(T)`` casts to T and keeps the
+NULLs. Not yet: conversion to String inside CAST, Decimal targets.
 """
 
 from __future__ import annotations
@@ -17,19 +20,56 @@ from mergetree.functions.registry import (NOT_CONST, CannotParseText, IllegalTyp
                                           check_arity, get_function, illegal_type, prepare_call, register)
 
 
+def parse_numbers(c, rtype, mode: str, name: str):
+    """String column/constant -> numbers of `rtype` (ClickHouse's strict text syntax).
+
+    mode 'plain' raises on bad text (integers wrap into the type: toUInt8('256') = 0),
+    'zero' gives 0 and 'null' gives NULL for bad or out-of-range text. Returns (values, bad)."""
+    from mergetree.functions.comparison import _string_parts
+    from mergetree.kernels import numparse
+
+    offsets, data = _string_parts(c)
+    if isinstance(rtype, T.FloatType):
+        vals, ok = numparse.parse_floats(offsets, data)
+        bad = ~ok
+        out = vals.astype(rtype.dtype)
+    else:
+        mag, neg, status = numparse.parse_ints(offsets, data)
+        bad = status != 1
+        if not rtype.signed:
+            bad |= neg
+            if mode == "plain" and neg.any() and not (status == 0)[neg].all():
+                i = int(np.argmax(neg & (status != 0)))
+                raise CannotParseText(f"Cannot parse string '{_row_text(offsets, data, i)}' as {rtype}: "
+                                      "unsigned type must not contain '-' symbol")
+        signed_val = np.where(neg, (~mag) + np.uint64(1), mag)  # two's complement, wraps like C
+        if mode != "plain":
+            if rtype.signed:
+                limit = np.uint64(1 << (rtype.bits - 1))
+                bad |= np.where(neg, mag > limit, mag > limit - np.uint64(1))
+            else:
+                bad |= mag > np.uint64((1 << rtype.bits) - 1)
+        out = signed_val.astype(rtype.dtype)
+    if mode == "plain" and bad.any():
+        i = int(np.argmax(bad))
+        raise CannotParseText(f"Cannot parse string '{_row_text(offsets, data, i)}' as {rtype} "
+                              f"(function {name}); there are {name}OrZero and {name}OrNull functions")
+    if bad.any():
+        out = np.where(bad, np.zeros(1, out.dtype), out)
+    return out, bad
+
+
+def _row_text(offsets, data, i: int) -> str:
+    return bytes(data[offsets[i]:offsets[i + 1]]).decode("utf-8", "replace")
+
+
 def _number_impl(name: str, rtype):
     def resolve_for(t):
         if isinstance(t, T.StringType):
             def impl(args, n):
-                if not V.is_const(args[0]) and len(args[0]) != 1:
-                    raise IllegalTypeOfArgument(f"{name} of a String column is not supported yet")
-                out = []
-                for s in V.inner_data(args[0]).to_pylist():
-                    try:
-                        out.append(float(s) if isinstance(rtype, T.FloatType) else int(s.strip()))
-                    except ValueError:
-                        raise CannotParseText(f"Cannot parse string '{s}' as {rtype}") from None
-                return V.fixed(rtype, np.array(out).astype(rtype.dtype))
+                vals, _ = parse_numbers(args[0], rtype, "plain", name)
+                out = V.fixed(rtype, vals)
+                return V.ConstColumn(out, n) if V.is_const(args[0]) else out
 
             return impl
         if not (V.is_number(t) or V.is_date_like(t) or isinstance(t, T.DecimalType)):
@@ -47,6 +87,30 @@ def _number_impl(name: str, rtype):
         return impl
 
     return resolve_for
+
+
+def _register_or(name: str, rtype, null: bool):
+    """to<T>OrZero / to<T>OrNull: String only; bad text gives 0 / NULL."""
+    out_type = T.Nullable(rtype) if null else rtype
+
+    @register(name)
+    def resolve(types, consts):
+        check_arity(name, types, 1)
+        if not isinstance(types[0], T.StringType):
+            raise IllegalTypeOfArgument(f"Illegal type {types[0]} of first argument of function {name}. "
+                                        "Conversion functions with postfix 'OrZero' or 'OrNull' should take "
+                                        "String argument")
+
+        def impl(args, n):
+            vals, bad = parse_numbers(args[0], rtype, "null" if null else "zero", name)
+            col = V.fixed(rtype, vals)
+            if null:
+                col = V.with_nulls(col, bad, out_type)
+            return V.ConstColumn(col, n) if V.is_const(args[0]) else col
+
+        return out_type, impl
+
+    return resolve
 
 
 def _widening_monotonic(rtype):
@@ -77,6 +141,8 @@ def _register_number(name: str, rtype):
 
 for _t in (T.UInt8, T.UInt16, T.UInt32, T.UInt64, T.Int8, T.Int16, T.Int32, T.Int64, T.Float32, T.Float64):
     _register_number("to" + _t.name, _t)
+    _register_or("to" + _t.name + "OrZero", _t, False)
+    _register_or("to" + _t.name + "OrNull", _t, True)
 
 
 @register("CAST", case_insensitive=True, null_mode="custom")
