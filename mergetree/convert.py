@@ -190,9 +190,32 @@ def _parse_bool(t: T.BoolType, v) -> int:
     raise _fail(t, v, "Invalid boolean value, should be true/false, 1/0", code="CANNOT_PARSE_BOOL")
 
 
+def _plain_decimal_scaled(text: str, scale: int) -> int | None:
+    """[+-]digits[.digits] -> integer scaled by 10^scale, truncated toward zero; None otherwise.
+
+    A fast path that skips the decimal module for the common plain notation."""
+    sign = 1
+    if text[:1] in ("-", "+"):
+        sign = -1 if text[0] == "-" else 1
+        text = text[1:]
+    whole, _, frac = text.partition(".")
+    if not (whole or frac) or not text.isascii() or (whole and not whole.isdigit()) or \
+            (frac and not frac.isdigit()):
+        return None
+    return sign * int((whole or "0") + frac[:scale].ljust(scale, "0"))
+
+
 def _parse_decimal(t: T.DecimalType, v) -> int:
     if isinstance(v, bool):
         raise _fail(t, v)
+    if type(v) is str or type(v) is float:
+        text = repr(v) if type(v) is float else v
+        scaled = _plain_decimal_scaled(text, t.scale) if text else 0
+        if scaled is not None:
+            if abs(scaled) > t.max_abs_scaled:
+                raise _fail(t, v, f"Decimal value is too big for precision {t.precision} and scale {t.scale}",
+                            code="ARGUMENT_OUT_OF_BOUND")
+            return scaled
     if isinstance(v, int):
         d = decimal.Decimal(v)
     elif isinstance(v, float):

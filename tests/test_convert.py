@@ -669,3 +669,31 @@ def test_tsv_field_text_matches_chdb(chdb_module, type_name, text):
     except ConversionError:
         got = "ERR"
     assert got == expected
+
+
+@given(st.one_of(st.integers(0, 9).flatmap(lambda p: st.decimals(allow_nan=False, allow_infinity=False,
+                                                                   places=p)).map(str),
+                 st.floats(allow_nan=False, allow_infinity=False, min_value=-1e9, max_value=1e9),
+                 st.sampled_from(["", ".5", "5.", "-.5", "+1.25", "1e3", "1.2.3", "abc", "-", "."])))
+@settings(max_examples=300, deadline=None)
+def test_decimal_fast_path_matches_decimal_module(value):
+    """The plain-notation fast path equals exact Decimal arithmetic truncated toward zero."""
+    t = T.Decimal(18, 4)
+    text = repr(value) if isinstance(value, float) else value
+    try:
+        d = decimal.Decimal(text) if text else decimal.Decimal(0)
+        ok = d.is_finite() and (text == "" or any(c.isdigit() for c in text)) and text not in ("-", ".")
+    except decimal.InvalidOperation:
+        ok = False
+    if not ok or text.count(".") > 1:
+        with pytest.raises(ConversionError):
+            values_to_column(t, [value])
+        return
+    with decimal.localcontext() as ctx:
+        ctx.prec = 80
+        expected = int((d * 10 ** 4).to_integral_value(rounding=decimal.ROUND_DOWN))
+    if abs(expected) > 10 ** 18 - 1:
+        with pytest.raises(ConversionError):
+            values_to_column(t, [value])
+        return
+    assert values_to_column(t, [value]).values.tolist() == [expected]
