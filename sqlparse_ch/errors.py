@@ -187,11 +187,7 @@ def _friendly(text: str, pos: int, tok, expected: list[str]) -> ParseError | Non
         return ParseError.at_offset(
             text, pos, f"missing table after {kw}: expected a table name, table function or "
             f"subquery, found {str(tok)!r}", token=str(tok), expected=expected)
-    if tok.type == "RPAR":
-        friendly = _unbalanced(text, pos)
-        if friendly:
-            return friendly
-    return None
+    return _unbalanced(text, pos)
 
 
 def _scan_brackets(text: str):
@@ -248,3 +244,28 @@ def _unterminated(text: str, pos: int, ch: str) -> ParseError | None:
     if text.startswith("/*", pos):
         return ParseError.at_offset(text, pos, "unterminated comment: missing */", token="/*")
     return None
+
+
+def check_unterminated_comment(text: str) -> None:
+    """`/* ...` without `*/` would otherwise lex as `/` and `*`; raise a ParseError."""
+    i = 0
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch in "'`\"":
+            j = i + 1
+            while j < n and text[j] != ch:
+                j += 2 if text[j] == "\\" else 1
+            i = j + 1
+            continue
+        if text.startswith("--", i) or ch == "#":
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+            continue
+        if text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            if j < 0:
+                raise ParseError.at_offset(text, i, "unterminated comment: missing */", token="/*")
+            i = j + 2
+            continue
+        i += 1

@@ -22,7 +22,7 @@ from lark import Lark, Token
 from lark.exceptions import LarkError, UnexpectedInput, UnexpectedToken
 
 from .ast.base import Span
-from .errors import ParseError, from_transform_error, to_parse_error
+from .errors import ParseError, check_unterminated_comment, from_transform_error, to_parse_error
 from .transform_expr import TransformError
 from .transform_stmt import AstBuilder
 
@@ -168,6 +168,8 @@ _INSERT_FORMAT = re.compile(r"(?is)\binsert\b.*\bformat\b")
 
 def _run(text: str, start: str):
     parser = get_parser()
+    if "/*" in text:
+        check_unterminated_comment(text)
     try:
         if start != "expr_single" and _INSERT_FORMAT.search(text):
             return _parse_with_inline_data(parser, text, start)
