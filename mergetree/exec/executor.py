@@ -35,8 +35,7 @@ def stream(node: L.PlanNode, ctx: ExecutionContext):
 def run(plan: L.PlanNode, ctx: ExecutionContext | None = None) -> tuple[list, list, "ExecutionContext"]:
     """Execute a plan whose root is a Project: (output [(name, type)], result columns, ctx)."""
     ctx = ctx or ExecutionContext()
-    block = aggregate.collect(stream(plan, ctx), [(src, t) for (_, src), (_, t) in
-                                                 zip(plan.columns, plan.schema)])
+    block = aggregate.collect(stream(plan.child, ctx), plan.child.schema)
     columns = [block[src] for _, src in plan.columns]
     return list(plan.schema), columns, ctx
 

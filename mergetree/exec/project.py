@@ -20,9 +20,8 @@ def run_expression(node, ctx, children):
 
 
 def run_project(node, ctx, children):
-    """Yields (Block keyed by child column names, in output order); the Result keeps output names
-    separately because they may repeat (``SELECT a, a``)."""
+    """A Project inside the plan (a subquery in FROM) renames its columns to the output names;
+    the root Project is resolved by executor.run, where output names may repeat."""
     (child,) = children
-    names = list(dict.fromkeys(src for _, src in node.columns))
     for block in child:
-        yield Block({n: block[n] for n in names}, block.num_rows)
+        yield Block({out: block[src] for out, src in node.columns}, block.num_rows)

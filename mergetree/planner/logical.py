@@ -306,5 +306,14 @@ class Project(PlanNode):
         types = self.child.types()
         return [(out, types[src]) for out, src in self.columns]
 
+    def check_unique(self) -> None:
+        """A subquery's columns become a table's columns: their names must differ."""
+        names = [out for out, _ in self.columns]
+        dup = next((n for n in names if names.count(n) > 1), None)
+        if dup is not None:
+            from mergetree.errors import BadArgumentsError
+
+            raise BadArgumentsError(f"Duplicate column {dup} in a subquery: give the columns different aliases")
+
     def describe(self):
         return "Project " + ", ".join(out if out == src else f"{out} := {src}" for out, src in self.columns)

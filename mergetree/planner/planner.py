@@ -37,7 +37,9 @@ class Planner:
             if src.database == "system" and src.name == "one":
                 return L.ReadOne(), {"one"} | alias
             if src.database is None and src.name in ctes:
-                return self.plan_query(ctes[src.name], ctes), {src.name} | alias
+                sub = self.plan_query(ctes[src.name], ctes)
+                sub.check_unique()
+                return sub, {src.name} | alias
             if src.database == "system":
                 raise UnknownTableError(f"Table system.{src.name} is not supported yet")
             table = self.db.table(src.name)
@@ -52,7 +54,9 @@ class Planner:
                 return L.ReadNumbers(int(args[0]), int(args[1])), alias
             raise IllegalTypeOfArgumentError(f"Table function numbers takes 1 or 2 arguments{at(src)}")
         if isinstance(src, E.Subquery):
-            return self.plan_query(src.query, ctes), alias
+            sub = self.plan_query(src.query, ctes)
+            sub.check_unique()
+            return sub, alias
         if isinstance(src, E.FunctionCall):
             raise UnknownTableError(f"Unknown table function {src.name}{at(src)}")
         raise NotImplementedSQLError(f"FROM {type(src).__name__} is not supported yet")

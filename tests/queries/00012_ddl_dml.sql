@@ -1,0 +1,15 @@
+-- CREATE / INSERT / DELETE / ALTER DELETE / TRUNCATE / OPTIMIZE / DROP
+CREATE TABLE m (id UInt64, s String) ENGINE = MergeTree ORDER BY id;
+INSERT INTO m VALUES (1, 'a'), (2, 'b'), (3, 'c');
+INSERT INTO m VALUES (4, 'd');
+SELECT count(), sum(id) FROM m;
+DELETE FROM m WHERE id = 2;
+SELECT id, s FROM m ORDER BY id;
+ALTER TABLE m DELETE WHERE s = 'c';
+SELECT id, s FROM m ORDER BY id;
+OPTIMIZE TABLE m FINAL;
+SELECT id, s FROM m ORDER BY id;
+TRUNCATE TABLE m;
+SELECT count() FROM m;
+DROP TABLE m;
+SELECT count() FROM m; -- { serverError UNKNOWN_TABLE }
