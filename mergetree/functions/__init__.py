@@ -4,7 +4,9 @@
 ``prepare_call(fd, arg_types, consts)`` resolves it for concrete argument types and returns
 ``PreparedCall(type, run)`` where ``run(args, n)`` maps argument columns to the result column.
 `mergetree.exec.expression` is the usual entry point; see ``registry.py`` for how to add a
-function. Modules: arithmetic, comparison, logical, strings, datetime (+ timezones, values).
+function. Modules: arithmetic, comparison, logical, conditional (if/multiIf/coalesce + the
+least common supertype), conversion (toInt*/toFloat*/OrZero/OrNull, CAST), math, strings,
+datetime (+ timezones: zone offsets; values: ConstColumn and type helpers).
 """
 
 from mergetree.functions.registry import (NOT_CONST, FunctionDef, Monotonicity, PreparedCall, function_names,

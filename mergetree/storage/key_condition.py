@@ -738,15 +738,23 @@ class KeyCondition:
         cols = [c for c in minmax if c in self.schema]
         if not cols:
             return True
-        kc = KeyCondition(self._where_ast(), [_identifier(c) for c in cols], self.schema)
+        kc = self._derived(("minmax", tuple(cols)), lambda: [_identifier(c) for c in cols])
         return kc.may_be_true_in_hyperrectangle([minmax[c] for c in cols])
 
     def may_be_true_on_partition(self, partition_exprs: list, partition_value: tuple) -> bool:
         """Condition on the partition value through the partition expressions."""
         if not partition_exprs or len(partition_value) != len(partition_exprs):
             return True
-        kc = KeyCondition(self._where_ast(), partition_exprs, self.schema)
+        kc = self._derived(("partition", tuple(map(repr, partition_exprs))), lambda: list(partition_exprs))
         return kc.may_be_true_in_hyperrectangle([(v, v) for v in partition_value])
+
+    def _derived(self, key, make_exprs) -> "KeyCondition":
+        """The same WHERE analysed against other key expressions (cached per expressions)."""
+        cache = self.__dict__.setdefault("_derived_cache", {})
+        kc = cache.get(key)
+        if kc is None:
+            kc = cache[key] = KeyCondition(self._where_ast(), make_exprs(), self.schema)
+        return kc
 
     def _where_ast(self):
         return self._where
