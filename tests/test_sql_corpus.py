@@ -53,7 +53,7 @@ BY_TOPIC: dict[str, list] = collections.defaultdict(list)
 for _c in CASES:
     BY_TOPIC[_c.topic].append(_c)
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
-XFAIL_KINDS = {"parse", "print", "roundtrip", "chdb"}
+XFAIL_KINDS = {"parse", "print", "roundtrip", "chdb", "span"}
 
 
 def _params(cases=CASES):
@@ -274,12 +274,16 @@ def test_clickhouse_agrees_on_meaning(case):
             f"--- ours (formatQuery)\n{ours}\n--- our print\n{printed}")
 
 
-@needs_parser
-@pytest.mark.parametrize("topic", sorted(BY_TOPIC))
-def test_parse_many_topic_file(topic):
-    """A whole topic (statements, their comments, ';' separators) parses as a multi-statement text and
-    yields the same ASTs as parsing each statement alone."""
-    cases = [c for c in BY_TOPIC[topic] if _parsed(c)[1] is None]
+_INLINE_DATA = re.compile(r"^\s*INSERT\b.*\bFORMAT\s+\w+\s+\S", re.S | re.I)
+
+
+@functools.lru_cache(maxsize=None)
+def _parse_many_topic(topic):
+    """One multi-statement text per topic (each statement preceded by its comment, ';'-terminated),
+    its parse_many result and the offset where each statement starts. INSERT .. FORMAT statements with
+    inline data are left out: their data runs to the end of the text, as in ClickHouse."""
+    cases = [c for c in BY_TOPIC[topic] if _parsed(c)[1] is None and not _INLINE_DATA.match(c.sql)]
+
     def terminated(sql):   # a ';' after a trailing line comment would be commented out
         last = sql.rsplit("\n", 1)[-1]
         return sql + ("\n;" if "--" in last or "#!" in last else ";")
@@ -292,17 +296,43 @@ def test_parse_many_topic_file(topic):
         pieces.append(piece)
         pos += len(piece)
     text = "".join(pieces)
-    stmts = list(parse_many(text))
+    return cases, text, offsets, list(parse_many(text))
+
+
+@needs_parser
+@pytest.mark.parametrize("topic", sorted(BY_TOPIC))
+def test_parse_many_topic_file(topic):
+    """A whole topic parses as a multi-statement text into the same ASTs as statement by statement."""
+    cases, text, offsets, stmts = _parse_many_topic(topic)
     assert len(stmts) == len(cases)
-    for c, stmt, start in zip(cases, stmts, offsets):
+    for c, stmt in zip(cases, stmts):
         assert stmt == _parsed(c)[0], c.id
-        # the statement's span starts at its first token and covers it up to its last token
-        span = stmt.span
-        assert span.start == start, (c.id, span, text[span.start:span.start + 30])
-        covered = text[span.start:span.end].rstrip().rstrip(";").rstrip()
-        rest = c.sql[len(covered):]
-        assert c.sql.startswith(covered) and re.fullmatch(r"(\s|--[^\n]*|#![^\n]*|/\*.*?\*/)*", rest, re.S), (
-            c.id, covered[-40:], rest)
+
+
+@needs_parser
+@pytest.mark.parametrize("case", _params([c for c in CASES if not _INLINE_DATA.match(c.sql)]))
+def test_parse_many_statement_span(case):
+    """parse_many's statement span starts at the statement's first token and ends at its last one."""
+    _require_parse(case)
+    cases, text, offsets, stmts = _parse_many_topic(case.topic)
+    k = cases.index(case)
+    span, start = stmts[k].span, offsets[k]
+    covered = text[span.start:span.end]
+    rest = case.sql[len(covered):]
+    ok = (span.start == start and case.sql.startswith(covered)
+          and re.fullmatch(r"(\s|--[^\n]*|#![^\n]*|/\*.*?\*/)*", rest, re.S) is not None
+          and (span.line, span.column) == _line_col(text, span.start))
+    _expect(case, ("span",), ok, f"{case.id}: statement span {span} covers {covered!r}, "
+                                  f"expected the statement starting at offset {start}")
+
+
+@needs_parser
+def test_parse_many_inline_data_runs_to_end():
+    text = "SELECT 1;\nINSERT INTO t FORMAT CSV 1,\"a\"\n2,\"b\"\n"
+    first, insert = parse_many(text)
+    assert first == parse("SELECT 1")
+    assert insert == parse('INSERT INTO t FORMAT CSV 1,"a"\n2,"b"\n')
+    assert text[insert.span.start:insert.span.end].startswith("INSERT INTO t FORMAT CSV")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -334,17 +364,32 @@ def _mut_select_typo(sql):
         return sql[:start] + "SELEC" + sql[m.end():], start, "SELEC"
 
 
-def _mut_star_form(sql):
-    m = re.search(r"\* FROM\b", sql)
+def _mut_alias_form(sql):
+    m = re.search(r"\bAS [A-Za-z_]\w* FROM\b", sql)
     if m:
-        start = m.start() + 2
-        return sql[:start] + "FORM" + sql[start + 4:], start, "FORM"
+        start = m.end() - 4
+        return sql[:start] + "FORM" + sql[m.end():], start, "FORM"
+
+
+def _top_level_from(sql):
+    """Offset of the first FROM keyword outside parentheses and quotes, or None."""
+    depth, quote = 0, None
+    for m in re.finditer(r"'(?:[^'\\]|\\.)*'|`[^`]*`|\"[^\"]*\"|[()]|\bFROM\b", sql):
+        tok = m.group(0)
+        if tok == "(":
+            depth += 1
+        elif tok == ")":
+            depth -= 1
+        elif tok == "FROM" and depth == 0:
+            return m.start()
+    return None
 
 
 def _mut_extra_paren(sql):
-    m = re.search(r"\n?\s*\bFROM\b", sql)
-    if m and sql.lstrip().upper().startswith("SELECT"):
-        at = m.start()
+    at = _top_level_from(sql)
+    if at is not None and sql.lstrip().upper().startswith("SELECT"):
+        while sql[at - 1] in " \n":
+            at -= 1
         return sql[:at] + ")" + sql[at:], at, ")"
 
 
@@ -364,12 +409,15 @@ MUTATIONS = {
     "order_buy": _mut_order_buy,
     "group_byy": _mut_group_byy,
     "select_typo": _mut_select_typo,
-    "star_form": _mut_star_form,
+    "alias_form": _mut_alias_form,
     "extra_paren": _mut_extra_paren,
     "double_comma": _mut_double_comma,
     "where_where": _mut_where_where,
 }
 PER_MUTATION = 12
+KNOWN_BAD = {   # mutation kind -> reason (strict xfail: remove once fixed)
+    "group_byy": "keywords match as prefixes of identifiers: 'GROUP BYY type' lexes as GROUP BY Y type",
+}
 
 
 def _error_cases():
@@ -378,7 +426,8 @@ def _error_cases():
         applicable = [(c, r) for c in CASES if not c.xfail and (r := fn(c.sql))]
         step = max(1, len(applicable) // PER_MUTATION)
         for c, (text, offset, token) in applicable[::step][:PER_MUTATION]:
-            out.append(pytest.param(c, text, offset, token, id=f"{name}-{c.id}"))
+            marks = [pytest.mark.xfail(reason=KNOWN_BAD[name], strict=True)] if name in KNOWN_BAD else []
+            out.append(pytest.param(c, text, offset, token, id=f"{name}-{c.id}", marks=marks))
     return out
 
 
@@ -404,6 +453,27 @@ def test_error_points_at_mistake(case, text, offset, token):
     assert f"line {line}" in message and f"column {column}" in message, message
 
 
+PREFIX_BUG = pytest.mark.xfail(strict=True, reason="parser bug: the lexer matches a keyword as the prefix of a "
+                                                  "longer word ('SELECTa' -> SELECT a, 'BYx' -> BY x)")
+
+
+@needs_parser
+@pytest.mark.parametrize("text,line,column", [
+    pytest.param("SELECTa 1", 1, 1, id="SELECTa", marks=PREFIX_BUG),
+    pytest.param("SELECT a FROM t GROUP BYx", 1, 23, id="GROUP-BYx", marks=PREFIX_BUG),
+    pytest.param("SELECT a FROM t ORDER BYx", 1, 23, id="ORDER-BYx", marks=PREFIX_BUG),
+    pytest.param("SELECT a FROM t\nWHERE a INx (1)", 2, 9, id="INx"),
+    pytest.param("SELECT now() + INTERVAL 3 DAYSx", 1, 27, id="DAYSx", marks=PREFIX_BUG),
+])
+def test_keyword_is_not_an_identifier_prefix(text, line, column, chdb_query):
+    """ClickHouse rejects these (a keyword glued to more letters is an identifier, not the keyword);
+    so must we, at the glued word."""
+    assert chdb_format_many([text]) == [None]
+    with pytest.raises(ParseError) as info:
+        parse(text)
+    assert (info.value.line, info.value.column) == (line, column), str(info.value)
+
+
 @needs_parser
 def test_unterminated_string_position():
     text = "SELECT name\nFROM users\nWHERE name = 'abc AND 1 = 1"
@@ -414,8 +484,10 @@ def test_unterminated_string_position():
 
 @needs_parser
 def test_unbalanced_parenthesis_at_end():
+    """An unclosed '(' is reported at the parenthesis itself, with a named message."""
     text = "SELECT count(\nFROM events"
     with pytest.raises(ParseError) as info:
         parse(text)
     err = info.value
-    assert err.line == 2, str(err)
+    assert (err.line, err.column) == (1, 13), str(err)
+    assert "parenthes" in str(err)

@@ -7,7 +7,7 @@ Corpus file format (``NN_topic.sql``):
   describe it; the first such line is the case description;
 * annotations inside that comment block:
   ``-- xfail[kind]: reason`` marks a known parser/printer defect, where kind is
-  ``parse`` (parser rejects valid SQL), ``print`` (canonical print wrong; the
+  ``parse`` (parser rejects valid SQL), ``span`` (parse_many statement span wrong), ``print`` (canonical print wrong; the
   .expected block holds the hand-corrected text), ``roundtrip`` or ``chdb``
   (printed SQL means something else according to ClickHouse's formatQuery);
   ``-- nochdb: reason`` for statements chDB's formatQuery cannot check.
