@@ -185,6 +185,7 @@ CONST_CASES = [
     # casts
     Cast(L("2024-01-01"), "Date"), Cast(L(300), "UInt8"), Cast(L(1.9), "Int32"), Cast(L(-1), "UInt64"),
     Cast(D("2024-01-01"), "DateTime('Asia/Kolkata')"), Cast(L(5), "Nullable(Int64)"),
+    Cast(L(42), "String"), Cast(D("2024-01-01"), "String"), Cast(L("17"), "UInt16"), Cast(L(None), "Nullable(String)"),
     F("toUInt8", L(300)), F("toInt64", L("42")), F("toFloat64", L(3)),
     # conditionals: least common supertype, NULL conditions
     F("if", L(1), F("toUInt8", L(1)), F("toInt8", L(-1))), F("if", L(0), F("toUInt32", L(1)), F("toInt16", L(-1))),

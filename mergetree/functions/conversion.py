@@ -170,6 +170,8 @@ def cast(types, consts):
                             [NOT_CONST, *([inner.timezone] if inner.timezone else [])])
     elif isinstance(inner, (T.IntType, T.FloatType)):
         conv = prepare_call(get_function("to" + inner.name), [plain_src], [NOT_CONST])
+    elif isinstance(inner, T.StringType):
+        conv = prepare_call(get_function("toString"), [plain_src], [NOT_CONST])
     else:
         raise IllegalTypeOfArgument(f"CAST from {src} to {target} is not supported yet")
     src_nullable = isinstance(src, T.NullableType)
