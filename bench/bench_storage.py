@@ -26,9 +26,6 @@ if _ROOT not in sys.path:
 from bench import gen_events as ge  # noqa: E402
 
 mergetree = pytest.importorskip("mergetree")
-from bench.storage_report import ensure_key_parser  # noqa: E402
-
-ensure_key_parser()
 
 ROWS = int(os.environ.get("BENCH_ROWS", "200000"))
 PARTS = 10  # OPTIMIZE FINAL input: this many inserts (x 3 monthly partitions)

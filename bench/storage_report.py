@@ -145,31 +145,6 @@ def _load_columns(data_dir: Path) -> dict:
 # ============================================================================== workers
 
 
-def ensure_key_parser() -> bool:
-    """Until ``sqlparse_ch.parse_expr`` exists, install a stand-in that parses the only key
-    expressions this benchmark uses (``col`` and ``f(col)``) into the shared AST nodes.
-    Returns True when the stand-in is in use (reported with the results)."""
-    import re
-
-    import sqlparse_ch
-
-    if hasattr(sqlparse_ch, "parse_expr"):
-        return False
-    from sqlparse_ch.ast.expr import FunctionCall, Identifier
-
-    def parse_expr(text: str):
-        t = text.strip()
-        m = re.fullmatch(r"(\w+)\((\w+)\)", t)
-        if m:
-            return FunctionCall(m.group(1), (Identifier(m.group(2)),))
-        if re.fullmatch(r"\w+", t):
-            return Identifier(t)
-        raise NotImplementedError(f"benchmark key-parser stand-in cannot parse {text!r}")
-
-    sqlparse_ch.parse_expr = parse_expr
-    return True
-
-
 def _mergetree_warmup(db_dir: Path, merge: bool) -> float:
     """Insert (and merge) 2 x 2,000 generated rows in a throwaway database so that numba's
     compile/cache-load cost is not in the timed phase; returns the seconds it took."""
@@ -196,8 +171,6 @@ def _mergetree_worker(phase: str, data_dir: Path, db_dir: Path, block_rows: int,
     import mergetree
 
     res: dict = {"baseline_rss_mb": _rss_mb()}
-    if ensure_key_parser():
-        res["note"] = "sqlparse_ch.parse_expr missing: used the benchmark's key-parser stand-in"
     if phase == "insert":
         cols = _load_columns(data_dir)
         full = ge.events_block(cols)
@@ -499,8 +472,10 @@ def metrics(run: dict, eng: str) -> dict[str, tuple[float | None, str]]:
             f"{_si(v)} ({mg['seconds']:.2f}s, {mg['parts_before']}->{mg['parts']} parts)"
             + ("" if ok else f" WRONG row count {mg['rows']}"))
         m["bytes on disk / row"] = (mg["bytes_on_disk"] / rows, f"{mg['bytes_on_disk'] / rows:.1f}")
-        m["merge peak RSS MB"] = (mg["maxrss_mb"], _rss_text(mg if "baseline_rss_mb" in mg else {
-            **mg, "baseline_rss_mb": ins.get("baseline_rss_mb")}))
+        if eng == "chdb":  # merged in the insert process (see _chdb_worker): a joint peak
+            m["merge peak RSS MB"] = (None, f"{mg['maxrss_mb']:.0f} (insert + merge process)")
+        else:
+            m["merge peak RSS MB"] = (mg["maxrss_mb"], _rss_text(mg))
     sc = r.get("scan", {})
     if err("scan"):
         m["scan timestamp rows/s"] = (None, err("scan"))
