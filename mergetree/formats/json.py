@@ -88,14 +88,14 @@ def write_json(result) -> bytes:
     for values in zip(*cols) if cols else []:
         fields = ",\n".join(f"\t\t\t{k}: {v}" for k, v in zip(keys, values))
         rows.append(f"\t\t{{\n{fields}\n\t\t}}")
-    data = '\t"data":\n\t[\n' + (",\n".join(rows) + "\n" if rows else "") + "\t],\n\n"
+    data = '\t"data":\n\t[\n' + (",\n".join(rows) + "\n" if rows else "\n") + "\t],\n\n"
     return ("{\n" + _meta(result) + data + _tail(result)).encode()
 
 
 def write_json_compact(result) -> bytes:
     cols = _columns(result)
     rows = ["\t\t[" + ", ".join(values) + "]" for values in (zip(*cols) if cols else [])]
-    data = '\t"data":\n\t[\n' + (",\n".join(rows) + "\n" if rows else "") + "\t],\n\n"
+    data = '\t"data":\n\t[\n' + (",\n".join(rows) + "\n" if rows else "\n") + "\t],\n\n"
     return ("{\n" + _meta(result) + data + _tail(result)).encode()
 
 

@@ -1,0 +1,138 @@
+"""Query-engine kernels against their plain-numpy twins on random arrays, and the aggregate
+functions against hand-computed values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mergetree import types as T
+from mergetree.column import column_from_values
+from mergetree.functions.aggregate import get_aggregate, is_aggregate
+from mergetree.kernels import aggregates as A
+from mergetree.kernels import groupby as G
+from mergetree.kernels import hashing as H
+from mergetree.kernels import topn as TN
+
+SEEDS = range(6)
+
+
+def _ids(rng, n, g):
+    ids = rng.integers(-1, g, n).astype(np.int64)   # -1 = skipped row
+    return ids
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_hash_u64_matches_numpy(seed):
+    keys = np.random.default_rng(seed).integers(0, 2**63, 1000, dtype=np.uint64)
+    np.testing.assert_array_equal(H.hash_u64(keys), H.hash_u64_numpy(keys))
+
+
+def test_key_bits_groups_negative_zero_and_nan():
+    v = np.array([0.0, -0.0, np.nan, -np.nan, 1.5])
+    bits = H.key_bits(v)
+    assert bits[0] == bits[1] and bits[2] == bits[3] and bits[0] != bits[4]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("cardinality", [1, 7, 5000])
+def test_group_u64_matches_numpy(seed, cardinality):
+    keys = np.random.default_rng(seed).integers(0, cardinality, 3000).astype(np.uint64) * np.uint64(2**40 + 1)
+    ids, first = G.group_u64(keys)
+    ids2, first2 = G.group_u64_numpy(keys)
+    np.testing.assert_array_equal(ids, ids2)
+    np.testing.assert_array_equal(first, first2)
+    np.testing.assert_array_equal(keys[first[ids]], keys)   # every row maps to a row with its key
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_group_dense_matches_numpy(seed):
+    codes = np.random.default_rng(seed).integers(0, 50, 2000)
+    for a, b in zip(G.group_dense(codes, 50), G.group_dense_numpy(codes, 50)):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_occurrence_index_matches_numpy(seed):
+    ids = np.random.default_rng(seed).integers(0, 20, 500)
+    np.testing.assert_array_equal(G.occurrence_index(ids, 20), G.occurrence_index_numpy(ids, 20))
+
+
+def test_group_rows_several_layouts():
+    s = column_from_values(T.String, ["a", "b", "a", "", "b", "a"])
+    n = column_from_values(T.Nullable(T.Int32), [1, None, 1, None, None, 2])
+    ids, g, first = G.group_rows([s, n])
+    # groups: (a,1) (b,NULL) ('',NULL) (a,2) in first-appearance order
+    assert g == 4
+    assert ids.tolist() == [0, 1, 0, 2, 1, 3]
+    assert first.tolist() == [0, 1, 3, 5]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_grouped_aggregates_match_numpy(seed):
+    rng = np.random.default_rng(seed)
+    n, g = 2000, 37
+    ids = _ids(rng, n, g)
+    ints = rng.integers(-1000, 1000, n)
+    floats = rng.normal(size=n)
+    np.testing.assert_array_equal(A.grouped_count(ids, g), A.grouped_count_numpy(ids, g))
+    np.testing.assert_array_equal(A.grouped_sum(ids, ints, g, np.int64), A.grouped_sum_numpy(ids, ints, g, np.int64))
+    np.testing.assert_allclose(A.grouped_sum(ids, floats, g, np.float64),
+                               A.grouped_sum_numpy(ids, floats, g, np.float64))
+    for is_max in (False, True):
+        np.testing.assert_array_equal(A.grouped_arg_extreme(ids, ints, g, is_max),
+                                      A.grouped_arg_extreme_numpy(ids, ints, g, is_max))
+        np.testing.assert_array_equal(A.grouped_arg_extreme(ids, floats, g, is_max),
+                                      A.grouped_arg_extreme_numpy(ids, floats, g, is_max))
+    for last in (False, True):
+        np.testing.assert_array_equal(A.grouped_first_last(ids, g, last), A.grouped_first_last_numpy(ids, g, last))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("n", [0, 1, 5, 100])
+def test_topn_matches_full_sort(seed, n):
+    rng = np.random.default_rng(seed)
+    keys = [rng.integers(0, 20, 1000), rng.integers(0, 1000, 1000)]   # many ties in the first key
+    np.testing.assert_array_equal(TN.topn_permutation(keys, n), TN.topn_permutation_numpy(keys, n))
+
+
+def test_kernels_are_nogil_and_cached():
+    for fn in (G._group_u64, G._group_dense, G._occurrence_index, A._grouped_count, A._grouped_sum,
+               A._grouped_arg_extreme, A._grouped_first_last, H._hash_u64):
+        assert fn.targetoptions.get("nogil") is True, fn
+        assert fn._cache.__class__.__name__ != "NullCache", fn
+
+
+# --------------------------------------------------------------------------- aggregate functions
+
+
+def _agg(name, cols, ids, g):
+    fn = get_aggregate(name, [c.type for c in cols])
+    return fn.type.name, fn.compute(np.asarray(ids, np.int64), g, cols).to_pylist()
+
+
+def test_aggregates_by_hand():
+    x = column_from_values(T.Nullable(T.UInt32), [1, None, 3, 3, 5])
+    cond = column_from_values(T.UInt8, [1, 1, 1, 0, 1])
+    s = column_from_values(T.String, ["b", "a", "c", "a", "b"])
+    ids = [0, 0, 1, 1, 1]
+    assert _agg("sum", [x], ids, 3) == ("Nullable(UInt64)", [1, 11, None])
+    assert _agg("count", [x], ids, 3) == ("UInt64", [1, 3, 0])
+    assert _agg("count", [], ids, 3) == ("UInt64", [2, 3, 0])
+    assert _agg("sumIf", [x, cond], ids, 3) == ("Nullable(UInt64)", [1, 8, None])
+    assert _agg("uniqExact", [x], ids, 3) == ("UInt64", [1, 2, 0])
+    assert _agg("sumDistinct", [x], ids, 3) == ("Nullable(UInt64)", [1, 8, None])
+    assert _agg("min", [s], ids, 2) == ("String", ["a", "a"])
+    assert _agg("max", [s], ids, 2) == ("String", ["b", "c"])
+    assert _agg("argMax", [s, x], ids, 2) == ("Nullable(String)", ["b", "b"])   # as chDB: Nullable(String)
+    assert _agg("any", [s], ids, 3) == ("String", ["b", "c", ""])
+    assert _agg("anyLast", [s], ids, 2) == ("String", ["a", "b"])
+    assert _agg("avgOrNull", [cond], ids, 3)[1] == [1.0, 2 / 3, None]
+    assert _agg("countOrDefault", [], [-1, -1, 0, 0, 0], 2) == ("UInt64", [3, 0])
+    assert _agg("avgOrDefault", [cond], [-1] * 5, 1) == ("Float64", [0.0])
+
+
+def test_combinator_names():
+    assert is_aggregate("sumIf") and is_aggregate("uniqExactIfOrNull") and is_aggregate("countDistinct")
+    assert not is_aggregate("plus") and not is_aggregate("If")
+    assert get_aggregate("sumIfOrNull", [T.UInt8, T.UInt8]).type.name == "Nullable(UInt64)"
