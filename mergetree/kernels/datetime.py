@@ -15,14 +15,19 @@ Kernels:
 2. `days_from_civil(year, month, day, out)`.
 3. `add_months(days, months, out)`: calendar month arithmetic, the day clamped to the
    end of the target month (2024-01-31 + 1 month = 2024-02-29), as ClickHouse does.
+4. `parse_datetime(offsets, data, seconds, status, nanos)`: parse String rows
+   ``YYYY-MM-DD``, ``YYYYMMDD``, ``YYYY-MM-DD hh:mm[:ss[.frac]]`` (space or ``T``), an optional
+   ``Z`` or ``+hh[:mm]``/``-hh[:mm]`` suffix, or an all-digit unix timestamp (not 4 or 8 digits).
+   ``status`` is 0 = unparseable, 1 = local wall-clock time, 2 = absolute (UTC seconds:
+   had a zone suffix or was a unix timestamp); ``nanos`` is the fraction of a second.
+   Surrounding spaces are allowed. Its twin is the regex-based `parse_datetime_reference`.
 5. `offsets_by_day(ts, d0, change, after, at_start, out)`: time-zone offset of every UTC second
    from per-UTC-day tables (offset at the day's start, the moment of at most one change inside
    the day, the offset after it), built by ``mergetree.functions.timezones``.
-4. `parse_datetime(offsets, data, seconds, status, nanos)`: parse String rows
-   ``YYYY-MM-DD``, ``YYYYMMDD``, ``YYYY-MM-DD hh:mm[:ss[.frac]]`` (space or ``T``), an optional
-   ``Z`` or ``+hh[:mm]``/``-hh[:mm]`` suffix, or an all-digit unix timestamp (> 8 digits).
-   ``status`` is 0 = unparseable, 1 = local wall-clock time, 2 = absolute (UTC seconds:
-   had a zone suffix or was a unix timestamp). Surrounding spaces are allowed.
+
+Tiny inputs (constants, a few index entries; at most ``SMALL`` rows) go to the twins, so short
+queries do not pay numba's first-call cost. Integer division is Python's floor division in
+both numba and numpy, so the eras need no negative-year correction.
 """
 
 from __future__ import annotations
