@@ -325,11 +325,15 @@ def _chdb_worker(phase: str, data_dir: Path, db_dir: Path, block_rows: int, expe
             return lambda: int(q(sql)[0][0])
 
         table = res["table"] = merge_table()
-        res["timestamp_s"], res["sum_timestamp"] = _best_of(run(f"SELECT sum(toUInt32(timestamp)) FROM {table}"))
-        res["properties_s"], res["sum_len_properties"] = _best_of(
-            run(f"SELECT sum(length(properties)) FROM {table} "
-                "SETTINGS optimize_functions_to_subcolumns = 0"))  # else only the sizes are read
         [[res["max_threads"]]] = q("SELECT getSetting('max_threads')")
+        # default threads, then one thread ("t1_"): mergetree's reads are single-threaded
+        for prefix, extra in (("", ""), ("t1_", ", max_threads = 1")):
+            res[prefix + "timestamp_s"], res[prefix + "sum_timestamp"] = _best_of(
+                run(f"SELECT sum(toUInt32(timestamp)) FROM {table} SETTINGS max_threads = "
+                    f"{res['max_threads'] if not prefix else 1}"))
+            res[prefix + "properties_s"], res[prefix + "sum_len_properties"] = _best_of(
+                run(f"SELECT sum(length(properties)) FROM {table} "  # without the setting only
+                    f"SETTINGS optimize_functions_to_subcolumns = 0{extra}"))  # sizes are read
     else:
         raise ValueError(f"unknown phase {phase!r}")
     sess.close()
@@ -482,7 +486,10 @@ def metrics(run: dict, eng: str) -> dict[str, tuple[float | None, str]]:
     else:
         for col, key, sumkey in (("timestamp", "timestamp_s", "sum_timestamp"),
                                  ("properties", "properties_s", "sum_len_properties")):
-            for prefix, label in (("", ""), ("part_", " (DataPart.read)")):
+            for prefix, label in (("", ""), ("part_", " (DataPart.read)"), ("t1_", ", 1 thread")):
+                if prefix == "t1_" and eng == "mergetree" and key in sc:  # mergetree reads: 1 thread
+                    m[f"scan {col}{label} rows/s"] = (m[f"scan {col} rows/s"][0], "(as above)")
+                    continue
                 if prefix + key not in sc:
                     if prefix and sc.get("part_read_error"):
                         m[f"scan {col}{label} rows/s"] = (None, f"n/a ({sc['part_read_error']})")
@@ -500,10 +507,31 @@ def metrics(run: dict, eng: str) -> dict[str, tuple[float | None, str]]:
 
 METRIC_ORDER = [
     "insert rows/s", "insert rows/s, small blocks", "OPTIMIZE FINAL rows/s", "bytes on disk / row",
-    "scan timestamp rows/s", "scan timestamp (DataPart.read) rows/s",
-    "scan properties rows/s", "scan properties (DataPart.read) rows/s",
+    "scan timestamp rows/s", "scan timestamp, 1 thread rows/s", "scan timestamp (DataPart.read) rows/s",
+    "scan properties rows/s", "scan properties, 1 thread rows/s", "scan properties (DataPart.read) rows/s",
     "insert peak RSS MB", "merge peak RSS MB", "scan peak RSS MB",
 ]
+
+
+def targets(run: dict) -> list[str]:
+    """The storage targets of issue 2, checked against this run."""
+    mt = metrics(run, "mergetree") if "mergetree" in run["engines"] else {}
+    ch = metrics(run, "chdb") if "chdb" in run["engines"] else {}
+    out = []
+
+    def verdict(ok):
+        return "met" if ok else "NOT met"
+
+    ins = mt.get("insert rows/s", (None,))[0]
+    if ins is not None:
+        out.append(f"insert of pre-built columns >= 3M rows/s: {_si(ins)} rows/s, {verdict(ins >= 3e6)}")
+    a, b = mt.get("bytes on disk / row", (None,))[0], ch.get("bytes on disk / row", (None,))[0]
+    if a is not None and b:
+        out.append(f"bytes on disk <= 0.8x chDB: {a / b:.2f}x, {verdict(a / b <= 0.8)}")
+    sc = max((v for k, (v, _) in mt.items() if k.startswith("scan timestamp") and v), default=None)
+    if sc is not None:
+        out.append(f"decoded numeric scan >= 1G rows/s: best {_si(sc)} rows/s, {verdict(sc >= 1e9)}")
+    return out
 
 
 def markdown(results: list[dict], engines: list[str]) -> str:
@@ -536,6 +564,10 @@ def markdown(results: list[dict], engines: list[str]) -> str:
                 row.append(f"{a / b:.2f}" if a is not None and b not in (None, 0) else "")
             lines.append("| " + " | ".join(row) + " |")
         lines.append("")
+        t = targets(run)
+        if t:
+            lines.append("Targets (issue 2): " + "; ".join(t) + ".")
+            lines.append("")
     lines.append("Ratios: for rows/s > 1 means mergetree is faster; for bytes and RSS < 1 means "
                  "mergetree uses less. chDB scans use its default max_threads; RSS is each phase's "
                  "process peak (VmHWM), insert phases include the input data.")

@@ -329,6 +329,7 @@ def test_storage_report_harness_with_chdb(tmp_path):
     assert r["merge"]["parts_before"] == 30 and r["merge"]["parts"] == 3 and r["merge"]["rows"] == 20_000
     assert r["scan"]["sum_timestamp"] == run["expected"]["sum_timestamp"]
     assert r["scan"]["sum_len_properties"] == run["expected"]["sum_len_properties"]
+    assert r["scan"]["t1_sum_timestamp"] == run["expected"]["sum_timestamp"]  # max_threads = 1
     md = sr.markdown([run], ["chdb"])
     assert "| insert rows/s |" in md and "| bytes on disk / row |" in md and "WRONG" not in md
     # a wrong answer is flagged instead of timed
