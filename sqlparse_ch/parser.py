@@ -122,7 +122,28 @@ def get_parser() -> Lark:
     global _PARSER
     if _PARSER is None:
         _PARSER = build_parser()
+        _share_rule_objects(_PARSER)
     return _PARSER
+
+
+def _share_rule_objects(parser: Lark) -> None:
+    """Speed-up: after loading from the cache, the parse table and the callback dict hold
+    equal but distinct Rule objects, so every reduction's callback lookup falls back to
+    Rule.__eq__. Re-key the callbacks by the table's own Rule objects (identity hits)."""
+    try:
+        frontend = parser.parser
+        conf = frontend.parser.parser.parse_table
+        callbacks = frontend.parser.parser.callbacks
+    except AttributeError:  # lark internals moved; the lookups still work, only slower
+        return
+    rules = {}
+    for actions in conf.states.values():
+        for action, arg in actions.values():
+            if action.name == "Reduce":
+                rules[id(arg)] = arg
+    for rule in rules.values():
+        if rule in callbacks:
+            callbacks[rule] = callbacks.pop(rule)
 
 
 class PostLexer:
