@@ -254,10 +254,13 @@ class StatementPrinter(QueryPrinter):
             out.append("SETTINGS " + self.settings(s.settings))
         return out
 
+    def cluster(self, n) -> str:
+        return "" if n.cluster is None else " ON CLUSTER " + quote_name(n.cluster)
+
     def s_CreateTable(self, n: D.CreateTable) -> str:
         head = "CREATE " + ("OR REPLACE " if n.or_replace else "") + (
             "TEMPORARY " if n.temporary else "") + "TABLE " + (
-            "IF NOT EXISTS " if n.if_not_exists else "") + self.table_name(n.name)
+            "IF NOT EXISTS " if n.if_not_exists else "") + self.table_name(n.name) + self.cluster(n)
         lines = [head]
         elements = self.elements(n)
         if elements:
@@ -277,7 +280,7 @@ class StatementPrinter(QueryPrinter):
     def s_CreateView(self, n: D.CreateView) -> str:
         head = "CREATE " + ("OR REPLACE " if n.or_replace else "") + (
             "MATERIALIZED " if n.materialized else "") + "VIEW " + (
-            "IF NOT EXISTS " if n.if_not_exists else "") + self.table_name(n.name)
+            "IF NOT EXISTS " if n.if_not_exists else "") + self.table_name(n.name) + self.cluster(n)
         lines = [head]
         if n.to_table is not None:
             lines[0] += " TO " + self.table_name(n.to_table)
@@ -293,7 +296,8 @@ class StatementPrinter(QueryPrinter):
         return "\n".join(lines)
 
     def s_CreateDatabase(self, n: D.CreateDatabase) -> str:
-        text = "CREATE DATABASE " + ("IF NOT EXISTS " if n.if_not_exists else "") + quote_name(n.name)
+        text = ("CREATE DATABASE " + ("IF NOT EXISTS " if n.if_not_exists else "")
+                + quote_name(n.name) + self.cluster(n))
         if n.engine is not None:
             text += " ENGINE = " + self.engine(n.engine)
         return text
@@ -301,14 +305,15 @@ class StatementPrinter(QueryPrinter):
     def s_Drop(self, n: D.Drop) -> str:
         return ("DROP " + ("TEMPORARY " if n.temporary else "") + n.kind + " "
                 + ("IF EXISTS " if n.if_exists else "") + self.table_name(n.name)
-                + (" SYNC" if n.sync else ""))
+                + self.cluster(n) + (" SYNC" if n.sync else ""))
 
     def s_Truncate(self, n: D.Truncate) -> str:
-        return "TRUNCATE TABLE " + ("IF EXISTS " if n.if_exists else "") + self.table_name(n.name)
+        return ("TRUNCATE TABLE " + ("IF EXISTS " if n.if_exists else "") + self.table_name(n.name)
+                + self.cluster(n))
 
     def s_Rename(self, n: D.Rename) -> str:
         return "RENAME TABLE " + ", ".join(
-            f"{self.table_name(a)} TO {self.table_name(b)}" for a, b in n.pairs)
+            f"{self.table_name(a)} TO {self.table_name(b)}" for a, b in n.pairs) + self.cluster(n)
 
     def s_Exchange(self, n: D.Exchange) -> str:
         return f"EXCHANGE TABLES {self.table_name(n.left)} AND {self.table_name(n.right)}"
@@ -378,17 +383,17 @@ class StatementPrinter(QueryPrinter):
         commands = list(n.commands)
         # MODIFY TTL takes a comma list, so the grammar only accepts it last
         commands.sort(key=lambda c: type(c) is D.ModifyTTL)
-        return "ALTER TABLE " + self.table_name(n.table) + " " + ", ".join(
+        return "ALTER TABLE " + self.table_name(n.table) + self.cluster(n) + " " + ", ".join(
             self.alter_command(c) for c in commands)
 
     def s_Delete(self, n: D.Delete) -> str:
-        text = "DELETE FROM " + self.table_name(n.table)
+        text = "DELETE FROM " + self.table_name(n.table) + self.cluster(n)
         if n.partition is not None:
             text += " IN " + self.partition(n.partition)
         return text + " WHERE " + self.expr(n.where)
 
     def s_Optimize(self, n: D.Optimize) -> str:
-        text = "OPTIMIZE TABLE " + self.table_name(n.table)
+        text = "OPTIMIZE TABLE " + self.table_name(n.table) + self.cluster(n)
         if n.partition is not None:
             text += " " + self.partition(n.partition)
         if n.final:

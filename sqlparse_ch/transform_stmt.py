@@ -20,6 +20,17 @@ def _with_format(node, fmt):
     return SetOperation(node.op, node.left, node.right, fmt, node.span)
 
 
+class _Cluster:
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+
+def _cluster(c):
+    return next((x.name for x in c if isinstance(x, _Cluster)), None)
+
+
 def _trailing_format(c):
     last = c[-1]
     if isinstance(last, str) and not isinstance(last, Token):
@@ -46,6 +57,11 @@ class StatementTransformer:
     o_or_replace = o_temporary = o_if_not_exists = o_table_elements = o_storage = _none
     o_comment = o_materialized = o_view_to = o_populate = _none
 
+    o_cluster = _none
+
+    def cluster_clause(self, c):
+        return _Cluster(str(c[2]))
+
     def or_replace(self, c):
         return True
 
@@ -58,10 +74,11 @@ class StatementTransformer:
         return unquote_string(c[1])
 
     def create_table(self, c):
-        (create, or_replace, temporary, _table, if_not_exists, name, elements, rest,
+        (create, or_replace, temporary, _table, if_not_exists, name, cluster, elements, rest,
          comment) = c
         fields = dict(name=name, if_not_exists=bool(if_not_exists), or_replace=bool(or_replace),
-                      temporary=bool(temporary), comment=comment)
+                      temporary=bool(temporary), comment=comment,
+                      cluster=cluster.name if cluster else None)
         if elements:
             fields.update(self._elements(elements))
         fields.update(rest)
@@ -233,14 +250,14 @@ class StatementTransformer:
         return ("where", c[1])
 
     def create_view(self, c):
-        (create, or_replace, materialized, _view, if_not_exists, name, to_table, elements,
-         storage, populate, _as, query, comment) = c
+        (create, or_replace, materialized, _view, if_not_exists, name, cluster, to_table,
+         elements, storage, populate, _as, query, comment) = c
         columns = ()
         if elements:
             columns = self._elements(elements)["columns"]
         return ddl.CreateView(name, query, bool(materialized), bool(if_not_exists),
                               bool(or_replace), to_table, columns, storage, bool(populate),
-                              comment, join_spans(create, name))
+                              comment, cluster.name if cluster else None, join_spans(create, name))
 
     def view_to(self, c):
         return c[1]
@@ -253,7 +270,7 @@ class StatementTransformer:
         name = next(x for x in c[2:] if isinstance(x, Token) and x.type != "ENGINE"
                     and x.type != "EQ")
         engine = c[-1] if isinstance(c[-1], ddl.Engine) else None
-        return ddl.CreateDatabase(str(name), if_not_exists, engine, span_of(c[0]))
+        return ddl.CreateDatabase(str(name), if_not_exists, engine, _cluster(c), span_of(c[0]))
 
     # ---- DROP .. ----
     def drop_kind(self, c):
@@ -264,14 +281,16 @@ class StatementTransformer:
         kind = next(x for x in c[1:] if isinstance(x, str) and not isinstance(x, Token))
         name = next(x for x in c if isinstance(x, ddl.TableName))
         return ddl.Drop(kind, name, any(x is True for x in c), temporary,
-                        any(isinstance(x, Token) and x.type == "SYNC" for x in c), span_of(c[0]))
+                        any(isinstance(x, Token) and x.type == "SYNC" for x in c), _cluster(c),
+                        span_of(c[0]))
 
     def truncate(self, c):
-        name = c[-1]
-        return ddl.Truncate(name, any(x is True for x in c), span_of(c[0]))
+        name = next(x for x in c if isinstance(x, ddl.TableName))
+        return ddl.Truncate(name, any(x is True for x in c), _cluster(c), span_of(c[0]))
 
     def rename(self, c):
-        return ddl.Rename(tuple(c[2:]), "TABLE", span_of(c[0]))
+        pairs = tuple(x for x in c[2:] if isinstance(x, tuple))
+        return ddl.Rename(pairs, "TABLE", _cluster(c), span_of(c[0]))
 
     def rename_pair(self, c):
         return (c[0], c[2])
@@ -323,6 +342,8 @@ class StatementTransformer:
     def alter(self, c):
         commands = []
         for cmd in c[3:]:
+            if isinstance(cmd, _Cluster):
+                continue
             if isinstance(cmd, tuple):  # continuation of MODIFY SETTING a = 1, b = 2
                 prev = commands[-1] if commands else None
                 if not isinstance(prev, ddl.ModifySetting):
@@ -330,7 +351,7 @@ class StatementTransformer:
                 commands[-1] = ddl.ModifySetting(prev.settings + (cmd[1],), prev.span)
             else:
                 commands.append(cmd)
-        return ddl.Alter(c[2], tuple(commands), span_of(c[0]))
+        return ddl.Alter(c[2], tuple(commands), _cluster(c), span_of(c[0]))
 
     def alter_delete(self, c):
         return ddl.AlterDelete(c[2], span_of(c[0]))
@@ -411,13 +432,14 @@ class StatementTransformer:
 
     def delete(self, c):
         partition = next((x for x in c if isinstance(x, ddl.PartitionSpec)), None)
-        return ddl.Delete(c[2], c[-1], partition, span_of(c[0]))
+        return ddl.Delete(c[2], c[-1], partition, _cluster(c), span_of(c[0]))
 
     def optimize(self, c):
         partition = next((x for x in c if isinstance(x, ddl.PartitionSpec)), None)
         final = any(isinstance(x, Token) and x.type == "FINAL" for x in c)
         dedup = next((x for x in c if isinstance(x, tuple)), None)
-        return ddl.Optimize(c[2], partition, final, dedup is not None, dedup or (), span_of(c[0]))
+        return ddl.Optimize(c[2], partition, final, dedup is not None, dedup or (), _cluster(c),
+                            span_of(c[0]))
 
     def deduplicate(self, c):
         return tuple(c[2:])

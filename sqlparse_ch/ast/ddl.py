@@ -113,6 +113,7 @@ class CreateTable(Node):
     as_function: Any = None
     as_select: Any = None
     comment: str | None = None
+    cluster: str | None = None
     span: Span | None = _span
 
 
@@ -131,6 +132,7 @@ class CreateView(Node):
     storage: Storage | None = None
     populate: bool = False
     comment: str | None = None
+    cluster: str | None = None
     span: Span | None = _span
 
 
@@ -139,6 +141,7 @@ class CreateDatabase(Node):
     name: str
     if_not_exists: bool = False
     engine: Engine | None = None
+    cluster: str | None = None
     span: Span | None = _span
 
 
@@ -151,6 +154,7 @@ class Drop(Node):
     if_exists: bool = False
     temporary: bool = False
     sync: bool = False
+    cluster: str | None = None
     span: Span | None = _span
 
 
@@ -158,6 +162,7 @@ class Drop(Node):
 class Truncate(Node):
     name: TableName
     if_exists: bool = False
+    cluster: str | None = None
     span: Span | None = _span
 
 
@@ -167,6 +172,7 @@ class Rename(Node):
 
     pairs: tuple
     kind: str = "TABLE"
+    cluster: str | None = None
     span: Span | None = _span
 
 
@@ -308,6 +314,7 @@ class Alter(Node):
 
     table: TableName
     commands: tuple
+    cluster: str | None = None
     span: Span | None = _span
 
 
@@ -318,6 +325,7 @@ class Delete(Node):
     table: TableName
     where: Any
     partition: PartitionSpec | None = None
+    cluster: str | None = None
     span: Span | None = _span
 
 
@@ -328,6 +336,7 @@ class Optimize(Node):
     final: bool = False
     deduplicate: bool = False
     deduplicate_by: tuple = ()
+    cluster: str | None = None
     span: Span | None = _span
 
 
