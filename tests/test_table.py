@@ -11,6 +11,8 @@ import os
 import threading
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import mergetree
 from mergetree.errors import ConversionError, TooManyPartsError, UnknownColumnError
@@ -430,3 +432,31 @@ def test_read_no_columns_counts_rows(db):
     assert t.read(columns=[], where="u = 'a'").num_rows == 3
     assert t.read(columns=[], final=True).num_rows == 4
     assert t.count() == 4 and t.count("k > 3") == 2
+
+
+# ---------------------------------------------------------------------------- FINAL with pruning
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batches=st.lists(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 5)), min_size=1, max_size=12),
+                        min_size=1, max_size=5),
+       low=st.integers(0, 30), width=st.integers(0, 12))
+def test_final_with_key_pruning_matches_a_model(tmp_path_factory, batches, low, width):
+    """FINAL over granules pruned by the primary key equals ReplacingMergeTree's rule on all rows."""
+    db = mergetree.connect(tmp_path_factory.mktemp("final"), background_merges=False)
+    try:
+        t = db.create_table("r", schema="k UInt32, ver UInt32, tag String", engine="ReplacingMergeTree(ver)",
+                            order_by="k", settings={"index_granularity": 2})
+        best: dict[int, tuple[int, str]] = {}
+        for b, rows in enumerate(batches):
+            tags = [f"b{b}r{i}" for i in range(len(rows))]
+            db.insert("r", {"k": [k for k, _ in rows], "ver": [v for _, v in rows], "tag": tags})
+            # within one insert block, optimize_on_insert keeps the last row of the max version too
+            for (k, v), tag in zip(rows, tags):
+                if k not in best or v >= best[k][0]:
+                    best[k] = (v, tag)
+        where = f"k >= {low} AND k < {low + width}"
+        got = sorted(t.read(where=where, final=True).to_pylist_rows())
+        want = sorted((k, v, tag) for k, (v, tag) in best.items() if low <= k < low + width)
+        assert got == want
+    finally:
+        db.close()
