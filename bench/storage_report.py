@@ -14,7 +14,7 @@ saved; then every engine runs three phases, each in a fresh subprocess so that p
   ``Native`` files (its own column layout) via ``INSERT ... SELECT * FROM file(..., Native)``.
 * **merge**: ``OPTIMIZE TABLE <merge table> FINAL`` (rows/s over all rows), then bytes on disk
   of the active parts.
-* **scan** (of the merged table): a full read of ``timestamp`` (numeric) and of ``properties`` (String), best of 3.
+* **scan** (of the merged table): a full read of ``timestamp`` (numeric) and of ``properties`` (String), best of 5.
   mergetree: ``table.read(columns=[...])`` (and ``DataPart.read`` per part when available);
   chDB: ``SELECT sum(toUInt32(timestamp))`` / ``sum(length(properties))`` (chDB's default threads).
   The sums are checked against the generator: a wrong answer is reported, not timed.
@@ -74,7 +74,7 @@ def _dir_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
 
 
-def _best_of(fn, repeat: int = 3):
+def _best_of(fn, repeat: int = 5):
     best, value = float("inf"), None
     for _ in range(repeat):
         t0 = time.perf_counter()
