@@ -109,7 +109,7 @@ def test_api_ttl_drops_expired_rows_on_optimize(tmp_path):
     db = mergetree.connect(tmp_path / "db", background_merges=False)
     try:
         db.create_table("t", "k UInt32, ts DateTime", order_by="k", ttl="ts + INTERVAL 90 DAY")
-        db.insert("t", [{"k": 1, "ts": "2000-01-01 00:00:00"}, {"k": 2, "ts": "2999-01-01 00:00:00"}])
+        db.insert("t", [{"k": 1, "ts": "2000-01-01 00:00:00"}, {"k": 2, "ts": "2100-01-01 00:00:00"}])
         db.optimize("t", final=True)
         assert [r[0] for r in db.read("t").to_pylist_rows()] == [2]
     finally:
