@@ -28,7 +28,7 @@ import numpy as np
 # --------------------------------------------------------------------------- comparison sort
 
 
-@numba.njit(nogil=True, cache=True, inline="always")
+@numba.njit(nogil=True, cache=True)
 def _compare(offsets, data, i, j):
     a = offsets[i]
     a_end = offsets[i + 1]
@@ -97,7 +97,7 @@ def _merge_sort_range(order, lo, hi, offsets, data, tmp):
             order[i] = tmp[i]
 
 
-@numba.njit(nogil=True, cache=True, inline="always")
+@numba.njit(nogil=True, cache=True)
 def _chunk_key(offsets, data, i, depth):
     """Big-endian uint64 of bytes [8 * depth, 8 * depth + 8) of string i, zero padded."""
     a = offsets[i] + 8 * depth
@@ -120,7 +120,7 @@ def _prefix_keys_bytes(offsets, data):
     return out
 
 
-@numba.njit(nogil=True, cache=True, inline="always")
+@numba.njit(nogil=True, cache=True)
 def _sort_run_by_keys(order, lo, hi, keys, members):
     """Stable sort of order[lo:hi] (= members) by keys (parallel to members); keys end up sorted."""
     m = hi - lo
