@@ -217,7 +217,12 @@ def test_pruning_never_drops_a_matching_row(data):
     want = matches(cond, block)
 
     kc = KeyCondition(cond, keys, block.schema)
-    for search in ("auto", "exclusion"):
+    exclusion = kc.select_mark_ranges(index, n_marks, search="exclusion")
+    vectorized = kc.select_mark_ranges(index, n_marks, search="vectorized")
+    # the vectorized search evaluates exactly the leaves the exclusion search reaches
+    if all(a.always for a in kc.atoms):
+        assert exclusion == vectorized, (kc.describe(), exclusion, vectorized)
+    for search in ("auto", "exclusion", "vectorized"):
         ranges = kc.select_mark_ranges(index, n_marks, search=search)
         assert all(0 <= a < b <= n_marks for a, b in ranges)
         assert all(r1[1] < r2[0] for r1, r2 in zip(ranges, ranges[1:]))  # sorted, coalesced
