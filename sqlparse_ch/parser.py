@@ -151,6 +151,7 @@ class PostLexer:
 
     * `* EXCEPT (..)` / `t.* EXCEPT c` is column exclusion, not the set operation: an
       EXCEPT right after `*` becomes STAR_EXCEPT.
+    * GLOBAL before a join becomes GLOBAL_JOIN (see `process`).
     * `t.1` / `f(x).2`: a FLOAT like `.1` glued to a preceding name or bracket is a tuple
       index, so it is split into `.` and an INT.
     """
@@ -159,8 +160,25 @@ class PostLexer:
 
     def process(self, stream):
         prev = None
-        for tok in stream:
+        pending = None
+        stream = iter(stream)
+        while True:
+            if pending is not None:
+                tok, pending = pending, None
+            else:
+                tok = next(stream, None)
+                if tok is None:
+                    return
             kind = tok.type
+            if kind == "GLOBAL":
+                # `GLOBAL IN` / `GLOBAL NOT IN` vs `GLOBAL [ANY] LEFT JOIN`: one token of
+                # lookahead decides (LALR(1) cannot: after `ON expr` both may follow).
+                pending = next(stream, None)
+                if pending is None or pending.type not in ("IN", "NOT"):
+                    tok = Token.new_borrow_pos("GLOBAL_JOIN", tok.value, tok)
+                prev = tok
+                yield tok
+                continue
             if kind == "IDENT":
                 upper = tok.value.upper()
                 if upper in HARD_KEYWORDS:

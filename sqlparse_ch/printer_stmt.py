@@ -130,6 +130,10 @@ class QueryPrinter(ExprPrinter):
             if s.limit is None and s.offset is not None:
                 text += " OFFSET " + self.expr(s.offset) + " ROWS"
             out.append(text)
+        if s.interpolate is not None:
+            out[-1] += " INTERPOLATE" + ("" if not s.interpolate else " (" + ", ".join(
+                quote_name(i.name) if type(i) is E.Identifier
+                else f"{quote_name(i.name)} AS {self.expr(i.expr)}" for i in s.interpolate) + ")")
         if s.limit_by is not None:
             lb = s.limit_by
             text = "LIMIT " + self.expr(lb.limit)
@@ -319,7 +323,10 @@ class StatementPrinter(QueryPrinter):
         return f"EXCHANGE TABLES {self.table_name(n.left)} AND {self.table_name(n.right)}"
 
     def s_Insert(self, n: D.Insert) -> str:
-        text = "INSERT INTO " + self.table_name(n.table)
+        if type(n.table) is E.FunctionCall:
+            text = "INSERT INTO FUNCTION " + self._expr(n.table)
+        else:
+            text = "INSERT INTO " + self.table_name(n.table)
         if n.columns:
             text += " (" + ", ".join(quote_name(c) for c in n.columns) + ")"
         if n.settings:
@@ -370,6 +377,14 @@ class StatementPrinter(QueryPrinter):
                 "INDEX ", "INDEX IF NOT EXISTS " if c.if_not_exists else "INDEX ", 1)
         if t is D.DropIndex:
             return "DROP INDEX " + ("IF EXISTS " if c.if_exists else "") + quote_name(c.name)
+        if t is D.AttachPartition:
+            return "ATTACH " + self.partition(c.partition) + (
+                "" if c.from_table is None else " FROM " + self.table_name(c.from_table))
+        if t is D.ClearColumn:
+            return "CLEAR COLUMN " + quote_name(c.name) + (
+                "" if c.partition is None else " IN " + self.partition(c.partition))
+        if t is D.CommentColumn:
+            return f"COMMENT COLUMN {quote_name(c.name)} {quote_string(c.comment)}"
         if t is D.MaterializeIndex:
             return "MATERIALIZE INDEX " + quote_name(c.name)
         raise TypeError(f"cannot print ALTER command {t.__name__}")
@@ -443,6 +458,20 @@ class StatementPrinter(QueryPrinter):
                                     f"{quote_name(s.name)} = {self.expr(s.value)}"
                                     for s in n.settings)
         return text + "\n" + self.node(n.statement)
+
+    def s_Kill(self, n: D.Kill) -> str:
+        return f"KILL {n.kind} WHERE {self.expr(n.where)}" + (" " + n.mode if n.mode else "")
+
+    def s_CheckTable(self, n: D.CheckTable) -> str:
+        return "CHECK TABLE " + self.table_name(n.name) + (
+            "" if n.partition is None else " " + self.partition(n.partition))
+
+    def s_AttachDetach(self, n: D.AttachDetach) -> str:
+        cond = ""
+        if n.if_exists:
+            cond = "IF NOT EXISTS " if n.action == "ATTACH" else "IF EXISTS "
+        return (f"{n.action} {n.kind} {cond}{self.table_name(n.name)}"
+                + (" PERMANENTLY" if n.permanently else "") + (" SYNC" if n.sync else ""))
 
     def s_System(self, n: D.System) -> str:
         return "SYSTEM " + n.action + (" " + self.table_name(n.table) if n.table else "")

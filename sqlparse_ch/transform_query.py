@@ -62,8 +62,10 @@ class QueryTransformer:
         if qualify is not None:
             fields["qualify"] = qualify
         if order_by:
-            items_, fetch = order_by
+            items_, fetch, interpolate = order_by
             fields["order_by"] = items_
+            if interpolate is not None:
+                fields["interpolate"] = interpolate
             if fetch:
                 fields["offset"], fields["limit"], fields["with_ties"] = fetch
         if limits:
@@ -157,7 +159,7 @@ class QueryTransformer:
         return ArrayJoin(items, left, span_of(c[0]))
 
     def join_clause(self, c):
-        (kind, strictness), table = c[0], c[1]
+        (kind, strictness, global_), table = c[0], c[1]
         on = None
         using: tuple = ()
         if len(c) > 2:
@@ -168,12 +170,12 @@ class QueryTransformer:
                 using = value
         if kind is None:
             kind = "INNER"
-        return Join(kind, table, strictness, False, on, using, span_of(table))
+        return Join(kind, table, strictness, global_, on, using, span_of(table))
 
     def join_op(self, c):
-        if len(c) == 2:
-            return c[0]
-        return (None, None)
+        global_ = isinstance(c[0], Token) and c[0].type == "GLOBAL_JOIN"
+        spec = next((x for x in c if isinstance(x, tuple)), (None, None))
+        return spec + (global_,)
 
     def join_spec(self, c):
         kind = strictness = None
@@ -247,7 +249,18 @@ class QueryTransformer:
         return NamedWindow(str(c[0]), c[2], span_of(c[0]))
 
     def order_by_clause(self, c):
-        return (c[2], c[3] if len(c) > 3 else None)
+        interpolate = next((x[1] for x in c[3:] if x[0] == "interpolate"), None)
+        fetch = next((x for x in c[3:] if x[0] != "interpolate"), None)
+        return (c[2], fetch, interpolate)
+
+    def interpolate(self, c):
+        return ("interpolate", tuple(c[1:]))
+
+    def interpolate_column(self, c):
+        return Identifier(str(c[0]), span=span_of(c[0]))
+
+    def interpolate_alias(self, c):
+        return Alias(c[2], str(c[0]), span_of(c[0]))
 
     def offset_fetch(self, c):
         offset = c[1]

@@ -535,6 +535,41 @@ class StatementTransformer:
                 settings.append(part)
         return ddl.Explain(c[-1], kind, tuple(settings), span_of(c[0]))
 
+    def insert_function(self, c):
+        call = c[3]
+        settings = next((x for x in c[4:-1] if isinstance(x, tuple)), ())
+        return ddl.Insert(call, (), settings=settings, span=join_spans(c[0], call), **c[-1])
+
+    def kill_kind(self, c):
+        return str(c[0]).upper()
+
+    kill_mode = kill_kind
+
+    def kill(self, c):
+        return ddl.Kill(c[1], c[3], c[4] if len(c) > 4 else None, span_of(c[0]))
+
+    def check_table(self, c):
+        return ddl.CheckTable(c[2], c[3] if len(c) > 3 else None, span_of(c[0]))
+
+    def detach(self, c):
+        name = next(x for x in c if isinstance(x, ddl.TableName))
+        words = {x.type for x in c if isinstance(x, Token)}
+        return ddl.AttachDetach("DETACH", c[1], name, any(x is True for x in c),
+                                "PERMANENTLY" in words, "SYNC" in words, span_of(c[0]))
+
+    def attach(self, c):
+        name = next(x for x in c if isinstance(x, ddl.TableName))
+        return ddl.AttachDetach("ATTACH", c[1], name, any(x is True for x in c), span=span_of(c[0]))
+
+    def attach_partition(self, c):
+        return ddl.AttachPartition(c[1], c[3] if len(c) > 2 else None, span_of(c[0]))
+
+    def clear_column(self, c):
+        return ddl.ClearColumn(str(c[2]), c[4] if len(c) > 3 else None, span_of(c[0]))
+
+    def comment_column(self, c):
+        return ddl.CommentColumn(str(c[2]), unquote_string(c[3]), span_of(c[0]))
+
     def system_action(self, c):
         return " ".join(str(t).upper() for t in c)
 

@@ -266,6 +266,33 @@ class DropPartition(Node):
 
 
 @dataclass(frozen=True, slots=True)
+class AttachPartition(Node):
+    """`ATTACH PARTITION p [FROM t]`."""
+
+    partition: PartitionSpec
+    from_table: TableName | None = None
+    span: Span | None = _span
+
+
+@dataclass(frozen=True, slots=True)
+class ClearColumn(Node):
+    """`CLEAR COLUMN c [IN PARTITION p]`."""
+
+    name: str
+    partition: PartitionSpec | None = None
+    span: Span | None = _span
+
+
+@dataclass(frozen=True, slots=True)
+class CommentColumn(Node):
+    """`COMMENT COLUMN c 'text'`."""
+
+    name: str
+    comment: str
+    span: Span | None = _span
+
+
+@dataclass(frozen=True, slots=True)
 class ModifyTTL(Node):
     ttl: tuple[TTLRule, ...]
     span: Span | None = _span
@@ -404,4 +431,37 @@ class System(Node):
 
     action: str
     table: TableName | None = None
+    span: Span | None = _span
+
+
+@dataclass(frozen=True, slots=True)
+class Kill(Node):
+    """`KILL QUERY|MUTATION WHERE cond [SYNC|ASYNC|TEST]`."""
+
+    kind: str
+    where: Any
+    mode: str | None = None
+    span: Span | None = _span
+
+
+@dataclass(frozen=True, slots=True)
+class CheckTable(Node):
+    """`CHECK TABLE t [PARTITION p]`."""
+
+    name: TableName
+    partition: PartitionSpec | None = None
+    span: Span | None = _span
+
+
+@dataclass(frozen=True, slots=True)
+class AttachDetach(Node):
+    """`DETACH TABLE|VIEW|DICTIONARY [IF EXISTS] t [PERMANENTLY] [SYNC]` /
+    `ATTACH TABLE|VIEW|DICTIONARY [IF NOT EXISTS] t`; action is 'ATTACH' or 'DETACH'."""
+
+    action: str
+    kind: str
+    name: TableName
+    if_exists: bool = False
+    permanently: bool = False
+    sync: bool = False
     span: Span | None = _span
