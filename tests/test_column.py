@@ -416,3 +416,13 @@ def test_block_errors():
     with pytest.raises(TypeMismatchError):
         Block.concat([make_block(), make_block().select(["id"])])
     assert Block({}, num_rows=4).num_rows == 4 and Block.concat([]).num_rows == 0
+
+
+def test_blocks_pickle():
+    import pickle
+    b = Block({"a": column_from_values("Nullable(String)", ["x", None]),
+               "l": column_from_values("LowCardinality(String)", ["p", "q"]),
+               "arr": column_from_values("Array(UInt8)", [[1], []]),
+               "t": column_from_values("DateTime64(3, 'UTC')", [0, 1500])})
+    back = pickle.loads(pickle.dumps(b))
+    assert back.equals(b) and back.schema == b.schema
