@@ -405,20 +405,12 @@ def run_mutation(table, mutation: Mutation, parts=None, *, predicate=None) -> in
 
 
 def _predicate_text(where) -> str:
+    """SQL text of a WHERE condition given as text or as an expression AST (for the record)."""
     if isinstance(where, str):
         return where
-    try:
-        from sqlparse_ch import to_sql  # type: ignore[attr-defined]
+    from sqlparse_ch import format_sql
 
-        return to_sql(where)
-    except (ImportError, AttributeError):
-        pass
-    try:
-        from sqlparse_ch.printer import print_expr  # type: ignore
-
-        return print_expr(where)
-    except (ImportError, AttributeError):
-        return repr(where)
+    return format_sql(where)
 
 
 def lightweight_delete(table, parts, where, version: int) -> int:
