@@ -56,6 +56,7 @@ import email.utils
 import math
 import re
 import uuid
+from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
@@ -1036,6 +1037,97 @@ def rows_to_block(schema: Sequence[tuple[str, T.DataType]], rows, *, defaults: D
             values = [r.get(name) for r in rows]
         converted[name] = values_to_column(t, values, name)
     return _apply_defaults(schema, converted, fill, defaults, n)
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    """An input row that could not be converted (Tinybird puts these in a quarantine table).
+
+    ``row`` is its 0-based number in the input (for NDJSON: among the non-blank lines), ``raw``
+    the input dict or the raw line bytes, ``error`` the ConversionError (column, value, reason).
+    """
+
+    row: int
+    raw: object
+    error: ConversionError
+
+
+def rows_to_block_partial(schema: Sequence[tuple[str, T.DataType]], rows, *,
+                          defaults: Defaults | None = None) -> tuple[Block, list[RejectedRow]]:
+    """Like rows_to_block, but rows that fail are set aside instead of failing the whole batch.
+
+    Returns (Block of the good rows in input order, rejected rows in input order). A batch with
+    no bad row costs one rows_to_block call; each bad row found costs one more, and after 16 bad
+    rows the remaining rows are converted one by one to find the rest.
+    """
+    schema = [(name, T.parse_type(t) if isinstance(t, str) else t) for name, t in schema]
+    rejected: list[RejectedRow] = []
+    if isinstance(rows, (bytes, bytearray, memoryview, str)):
+        rows, rejected = _parse_ndjson_partial(rows)
+    elif isinstance(rows, Mapping):
+        raise TypeError("rows_to_block_partial takes rows (list of dicts or NDJSON), not a dict of columns")
+    rows = list(rows)
+    numbers = list(range(len(rows)))
+    if rejected:  # NDJSON row numbers count every non-blank line, malformed ones included
+        bad = {r.row for r in rejected}
+        numbers = [i for i in range(len(rows) + len(bad)) if i not in bad]
+    while True:
+        try:
+            block = rows_to_block(schema, rows, defaults=defaults)
+            break
+        except ConversionError as exc:
+            if exc.row is None or not 0 <= exc.row < len(rows):
+                raise
+            rejected.append(RejectedRow(numbers[exc.row], rows[exc.row], exc.at(row=numbers[exc.row])))
+            del rows[exc.row], numbers[exc.row]
+            if len(rejected) >= 16:
+                rows, numbers, more = _isolate_bad_rows(schema, rows, numbers, defaults)
+                rejected.extend(more)
+    rejected.sort(key=lambda r: r.row)
+    return block, rejected
+
+
+def _isolate_bad_rows(schema, rows: list, numbers: list, defaults) -> tuple[list, list, list[RejectedRow]]:
+    good_rows, good_numbers, bad = [], [], []
+    for row, number in zip(rows, numbers):
+        try:
+            rows_to_block(schema, [row], defaults=defaults)
+        except ConversionError as exc:
+            bad.append(RejectedRow(number, row, exc.at(row=number)))
+            continue
+        good_rows.append(row)
+        good_numbers.append(number)
+    return good_rows, good_numbers, bad
+
+
+def _parse_ndjson_partial(data) -> tuple[list[dict], list[RejectedRow]]:
+    """NDJSON rows, with malformed lines (or non-object values) returned as rejected rows."""
+    try:
+        return parse_ndjson(data), []
+    except ConversionError as exc:
+        error = exc
+    if isinstance(data, str):
+        data = data.encode("utf-8", "surrogateescape")
+    if bytes(data).lstrip()[:1] == b"[":  # a malformed JSON array cannot be split into rows
+        raise error
+    rows, rejected = [], []
+    number = 0
+    for line_no, line in enumerate(bytes(data).split(b"\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = orjson.loads(line)
+            if type(value) is not dict:
+                raise ConversionError(None, number, line, f"Expected a JSON object per row at line {line_no}",
+                                      "INCORRECT_DATA")
+            rows.append(value)
+        except orjson.JSONDecodeError as exc:
+            rejected.append(RejectedRow(number, line, ConversionError(
+                None, number, line, f"Malformed JSON at line {line_no}: {exc}", "INCORRECT_DATA")))
+        except ConversionError as exc:
+            rejected.append(RejectedRow(number, line, exc))
+        number += 1
+    return rows, rejected
 
 
 def _columns_to_block(schema, columns: Mapping, defaults: Defaults) -> Block:

@@ -697,3 +697,32 @@ def test_decimal_fast_path_matches_decimal_module(value):
             values_to_column(t, [value])
         return
     assert values_to_column(t, [value]).values.tolist() == [expected]
+
+
+# --- partial conversion (quarantine) ---------------------------------------------------------------
+
+def test_rows_to_block_partial_sets_bad_rows_aside():
+    from mergetree.convert import rows_to_block_partial
+    schema = [("id", T.UInt32), ("ts", T.DateTime), ("v", T.Nullable(T.Float64))]
+    rows = [{"id": 1, "ts": "2024-01-01 00:00:00"}, {"id": "x", "ts": "2024-01-01 00:00:00"},
+            {"id": 3, "ts": "nope"}, {"id": 4, "ts": 0, "v": "1.5"}, [1, 2], {"id": 6, "ts": 0, "v": "bad"}]
+    block, rejected = rows_to_block_partial(schema, rows)
+    assert block.to_pylist_rows() == [(1, dt.datetime(2024, 1, 1), None), (4, dt.datetime(1970, 1, 1), 1.5)]
+    assert [(r.row, r.error.column) for r in rejected] == [(1, "id"), (2, "ts"), (4, None), (5, "v")]
+    assert rejected[0].raw == rows[1] and "at row 1" in str(rejected[0].error)
+    assert rejected[3].error.value == "bad"
+
+
+def test_rows_to_block_partial_ndjson_and_many_errors():
+    from mergetree.convert import rows_to_block_partial
+    schema = [("id", T.UInt8)]
+    lines = [b'{"id": %d}' % i if i % 3 else b'{"id": -1}' for i in range(60)]
+    lines.insert(10, b'{"id": ')  # malformed line = row 10
+    data = b"\n".join(lines[:5]) + b"\n\n" + b"\n".join(lines[5:])
+    block, rejected = rows_to_block_partial(schema, data)
+    expected_bad = sorted([i if i < 10 else i + 1 for i in range(60) if i % 3 == 0] + [10])
+    assert [r.row for r in rejected] == expected_bad
+    assert block["id"].to_pylist() == [i for i in range(60) if i % 3]
+    assert "Malformed JSON" in str(next(r for r in rejected if r.row == 10).error)
+    ok_block, none = rows_to_block_partial(schema, b'{"id": 1}\n{"id": 2}')
+    assert ok_block["id"].to_pylist() == [1, 2] and none == []
