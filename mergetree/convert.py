@@ -1,5 +1,10 @@
 """Python / JSON / text values -> columns, and input rows -> a Block, with ClickHouse's rules.
 
+API: ``rows_to_block(schema, rows, defaults=)`` (list of dicts, dict of columns or NDJSON),
+``rows_to_block_partial`` (same, bad rows set aside as RejectedRow), ``values_to_column(type,
+values, column)``, ``numpy_to_column``, ``text_to_column`` / ``parse_text_value`` (TSV/CSV field
+text), ``parse_ndjson``, and the way back: ``column_to_text`` (ClickHouse's text of each value).
+
 The rules follow ClickHouse 26.9's JSONEachRow input with default settings (checked with chDB):
 
 1. A field missing from a row gets the column's DEFAULT expression (a callable from the
