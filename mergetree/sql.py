@@ -161,10 +161,18 @@ def _insert(db, s: D.Insert, params, settings, data) -> Result:
 
 
 def _cast(col, t):
+    """A SELECT result column converted to a table column's type (INSERT ... SELECT)."""
     if col.type == t:
         return col
+    from mergetree.column import LowCardinalityColumn
     from mergetree.exec.expression import evaluate
 
+    if isinstance(t, T.LowCardinalityType):
+        return LowCardinalityColumn.encode(t, _cast(col, t.inner))
+    if isinstance(col, LowCardinalityColumn):
+        col = col.decode()
+        if col.type == t:
+            return col
     return evaluate(E.Cast(E.Identifier("x"), t.name), Block({"x": col}))
 
 
@@ -221,7 +229,7 @@ def _describe(db, s: D.Describe, params, settings, data) -> Result:
         _strings("default_type", kinds),
         _strings("default_expression", [str(c.default or "") for c in cols]),
         _strings("comment", [""] * n),
-        _strings("codec_expression", [f"CODEC({c.codec})" if c.codec else "" for c in cols]),
+        _strings("codec_expression", [c.codec or "" for c in cols]),
         _strings("ttl_expression", [""] * n),
     ], s.format)
 

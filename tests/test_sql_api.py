@@ -1,0 +1,116 @@
+"""sql.execute / Result API: statements, query parameters, inserts in formats, Result accessors,
+statistics, EXPLAIN-style plans and key-condition pruning through SQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+import mergetree
+from mergetree.errors import MergeTreeError
+from mergetree.sql import execute, explain_plan
+
+
+@pytest.fixture
+def db():
+    with mergetree.connect(background_merges=False) as d:
+        execute(d, "CREATE TABLE events (user_id String, event_type LowCardinality(String), ts DateTime, "
+                   "amount Nullable(Float64)) ENGINE = MergeTree ORDER BY (ts, user_id) "
+                   "PARTITION BY toYYYYMM(ts) SETTINGS index_granularity = 4")
+        execute(d, "INSERT INTO events VALUES ('u1', 'view', '2024-01-01 10:00:00', NULL), "
+                   "('u2', 'click', '2024-01-02 11:00:00', 1.5), ('u1', 'buy', '2024-02-03 12:00:00', 20), "
+                   "('u3', 'view', '2024-02-04 13:00:00', NULL), ('u1', 'view', '2024-03-05 14:00:00', 2)")
+        yield d
+
+
+def test_result_accessors(db):
+    res = execute(db, "SELECT event_type, count() AS c FROM events WHERE user_id = {u:String} "
+                      "GROUP BY event_type ORDER BY c DESC, event_type", params={"u": "u1"})
+    assert res.columns == [("event_type", "LowCardinality(String)"), ("c", "UInt64")]
+    assert res.rows == [("view", 2), ("buy", 1)]
+    assert res.to_dicts() == [{"event_type": "view", "c": 2}, {"event_type": "buy", "c": 1}]
+    arrays = res.to_numpy()
+    assert arrays["c"].dtype == np.uint64 and arrays["c"].tolist() == [2, 1]
+    assert res.format() == b"view\t2\nbuy\t1\n"
+    assert set(res.statistics) == {"elapsed", "rows_read", "bytes_read"}
+
+
+def test_python_values(db):
+    res = execute(db, "SELECT ts, toDate(ts), amount FROM events ORDER BY ts LIMIT 2")
+    assert res.rows == [(dt.datetime(2024, 1, 1, 10), dt.date(2024, 1, 1), None),
+                        (dt.datetime(2024, 1, 2, 11), dt.date(2024, 1, 2), 1.5)]
+
+
+def test_query_parameters_of_several_types(db):
+    res = execute(db, "SELECT count() FROM events WHERE ts >= {t:DateTime} AND amount > {a:Float64}",
+                  params={"t": "2024-01-02 00:00:00", "a": 1})
+    assert res.rows == [(3,)]
+    with pytest.raises(MergeTreeError) as info:
+        execute(db, "SELECT {missing:UInt8}")
+    assert info.value.code == "UNKNOWN_QUERY_PARAMETER"
+
+
+def test_insert_json_each_row_and_select_insert(db):
+    execute(db, "INSERT INTO events FORMAT JSONEachRow",
+            data=b'{"user_id":"u9","event_type":"view","ts":"2024-03-06 00:00:00","amount":5}\n'
+                 b'{"user_id":"u9","event_type":"buy","ts":"2024-03-07 00:00:00"}\n')
+    assert execute(db, "SELECT count(), count(amount) FROM events WHERE user_id = 'u9'").rows == [(2, 1)]
+    execute(db, "CREATE TABLE copy (u String, n UInt64) ENGINE = MergeTree ORDER BY u")
+    execute(db, "INSERT INTO copy SELECT user_id, count() FROM events GROUP BY user_id")
+    assert execute(db, "SELECT u, n FROM copy ORDER BY u").rows == [("u1", 3), ("u2", 1), ("u3", 1), ("u9", 2)]
+    execute(db, "INSERT INTO copy (n, u) VALUES (7, 'z')")
+    assert execute(db, "SELECT n FROM copy WHERE u = 'z'").rows == [(7,)]
+
+
+def test_ddl_and_mutations(db):
+    assert execute(db, "SHOW TABLES").rows == [("events",)]
+    assert execute(db, "DESCRIBE events").rows[1][:2] == ("event_type", "LowCardinality(String)")
+    execute(db, "DELETE FROM events WHERE event_type = 'view'")
+    assert execute(db, "SELECT count() FROM events").rows == [(2,)]
+    execute(db, "ALTER TABLE events DELETE WHERE amount > 10")
+    assert execute(db, "SELECT user_id FROM events").rows == [("u2",)]
+    execute(db, "OPTIMIZE TABLE events FINAL")
+    execute(db, "TRUNCATE TABLE events")
+    assert execute(db, "SELECT count() FROM events").rows == [(0,)]
+    execute(db, "DROP TABLE events")
+    execute(db, "DROP TABLE IF EXISTS events")
+    assert execute(db, "SHOW TABLES").rows == []
+
+
+def test_where_prunes_partitions_and_granules(db):
+    for m in range(1, 4):   # more rows so granules matter (index_granularity = 4)
+        execute(db, "INSERT INTO events SELECT 'x', 'view', toDateTime('2024-0" + str(m) +
+                "-20 00:00:00') + number, 1 FROM numbers(40)")
+    full = execute(db, "SELECT count() FROM events")
+    pruned = execute(db, "SELECT count() FROM events WHERE ts >= '2024-03-20 00:00:10' AND ts < '2024-03-20 00:00:20'")
+    assert pruned.rows == [(10,)]
+    assert pruned.statistics["rows_read"] < full.statistics["rows_read"] / 4
+
+
+def test_explain_plan_shows_pushed_filter_and_topn(db):
+    plan = explain_plan(db, "SELECT user_id, count() AS c FROM events WHERE ts > '2024-02-01' "
+                            "GROUP BY user_id ORDER BY c DESC LIMIT 2")
+    lines = plan.splitlines()
+    assert lines[0].startswith("Project")
+    assert any(line.strip().startswith("TopN __ord0 DESC limit=2") for line in lines)
+    assert lines[-1].strip() == ("ReadFromMergeTree events columns=[user_id] "
+                                 "where=greater(ts, '2024-02-01')")
+    off = explain_plan(db, "SELECT user_id FROM events WHERE ts > '2024-02-01' ORDER BY ts LIMIT 1",
+                       disabled_rules="all")
+    assert "Filter greater(ts, '2024-02-01')" in off and "TopN" not in off
+
+
+def test_select_star_except_and_duplicates(db):
+    res = execute(db, "SELECT * EXCEPT (amount), user_id FROM events ORDER BY ts LIMIT 1")
+    assert res.names == ["user_id", "event_type", "ts", "user_id"]
+    assert res.rows == [("u1", "view", dt.datetime(2024, 1, 1, 10), "u1")]
+
+
+def test_final(db):
+    execute(db, "CREATE TABLE r (k UInt8, v String) ENGINE = ReplacingMergeTree ORDER BY k")
+    execute(db, "INSERT INTO r VALUES (1, 'a'), (2, 'b')")
+    execute(db, "INSERT INTO r VALUES (1, 'c')")
+    assert execute(db, "SELECT k, v FROM r FINAL ORDER BY k").rows == [(1, "c"), (2, "b")]
+    assert execute(db, "SELECT count() FROM r").rows == [(3,)]
