@@ -233,7 +233,7 @@ def test_lightweight_delete_given_an_ast_records_sql_text(table, tmp_path):
     import sqlparse_ch
 
     where = sqlparse_ch.parse_expr("v >= 30 AND s != 'zz'")
-    assert mutations.lightweight_delete(table, table.active_parts(), where, 4) == 2
+    assert mutations.lightweight_delete(table, table.active_parts(), where, 4) == 3
     record = load_mutations(tmp_path)[0]
     assert sqlparse_ch.parse_expr(record.predicate) == where  # re-parsable after a restart
     assert table.rows() == [(1, 10, "a"), (2, 20, "b")]

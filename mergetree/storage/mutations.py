@@ -408,6 +408,8 @@ def _predicate_text(where) -> str:
     """SQL text of a WHERE condition given as text or as an expression AST (for the record)."""
     if isinstance(where, str):
         return where
+    if callable(where):  # low-level API / tests: not re-playable after a restart
+        return f"<python predicate {getattr(where, '__name__', type(where).__name__)}>"
     from sqlparse_ch import format_sql
 
     return format_sql(where)
