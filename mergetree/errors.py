@@ -216,3 +216,9 @@ class NotImplementedSQLError(MergeTreeError):
 
 class UnknownQueryParameterError(MergeTreeError):
     code = "UNKNOWN_QUERY_PARAMETER"
+
+
+class IllegalTypeOfColumnForFilterError(MergeTreeError):
+    """``WHERE user_id`` on a String column: a filter must be a number (or Nullable number)."""
+
+    code = "ILLEGAL_TYPE_OF_COLUMN_FOR_FILTER"

@@ -93,7 +93,7 @@ class Planner:
 
                 bad = next((x for x in walk(e) if isinstance(x, E.FunctionCall) and x.name == err.name), e)
                 raise with_position(UnknownFunctionError(err.name, suggest(err.name, function_names() +
-                                                                           aggregate_names())), bad) from None
+                                                                           aggregate_names(True))), bad) from None
             except MergeTreeError as err:
                 raise with_position(err, e)
         return L.Expression(child, exprs, out)
@@ -102,6 +102,7 @@ class Planner:
         plan = source
         where = and_all([b.prewhere, b.where])
         if where is not None:
+            _check_filter(where, plan.types(), "WHERE")
             plan = L.Filter(plan, where)
         if b.aggregating:
             exprs = [(f"__key{i}", k) for i, k in enumerate(b.keys)]
@@ -116,6 +117,7 @@ class Planner:
                 plan = self._expression(plan, exprs)
             plan = L.Aggregate(plan, [f"__key{i}" for i in range(len(b.keys))], calls)
             if b.having is not None:
+                _check_filter(b.having, plan.types(), "HAVING")
                 plan = L.Filter(plan, b.having)
         exprs = [(f"__out{i}", e) for i, (_, e) in enumerate(b.outputs)]
         exprs += [(f"__ord{i}", e) for i, (e, _, _) in enumerate(b.order)]
@@ -132,6 +134,20 @@ class Planner:
         if b.limit is not None or b.offset:
             plan = L.Limit(plan, b.limit, b.offset)
         return L.Project(plan, [(name, f"__out{i}") for i, (name, _) in enumerate(b.outputs)])
+
+
+def _check_filter(predicate, types: dict, clause: str) -> None:
+    """A filter must be a number, Bool, or a Nullable/LowCardinality of one (as ClickHouse)."""
+    from mergetree import types as T
+    from mergetree.errors import IllegalTypeOfColumnForFilterError
+    from mergetree.functions import values as V
+
+    t = infer_type(predicate, types)
+    if V.is_null_type(V.strip_lc(t)):
+        return
+    if not isinstance(V.strip(t), (T.IntType, T.FloatType, T.BoolType)):
+        raise with_position(IllegalTypeOfColumnForFilterError(f"Invalid type for filter in {clause}: {t}"),
+                            predicate)
 
 
 def plan_select(db, q, params: dict | None = None, disabled_rules=()) -> L.PlanNode:

@@ -96,10 +96,14 @@ def is_aggregate(name: str) -> bool:
     return _split(name) is not None
 
 
-def aggregate_names() -> list[str]:
+def aggregate_names(with_combinators: bool = False) -> list[str]:
+    """Base aggregate names (plus one level of combinator suffixes, for suggestions)."""
     if not _loaded:
         _load()
-    return sorted(_BASES)
+    names = sorted(_BASES)
+    if with_combinators:
+        names += [n + c for n in names for c in _COMBINATORS]
+    return names
 
 
 def get_aggregate(name: str, arg_types: list, params: tuple = ()) -> AggregateFunction:
