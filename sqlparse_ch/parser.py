@@ -156,7 +156,9 @@ class PostLexer:
       index, so it is split into `.` and an INT.
     """
 
-    always_accept = ()
+    # IDENT is offered to the lexer in every parser state, so a word is always read
+    # whole: `DAYS` is never lexed as the keyword DAY followed by `S`.
+    always_accept = ("IDENT",)
 
     def process(self, stream):
         prev = None
@@ -296,26 +298,27 @@ def parse_many(text: str) -> list:
     (from its first token to its last, without the `;`)."""
     items = _run(text, "stmt_script")
     out = []
-    for item in items:
-        if isinstance(item, Token):
+    start = 0
+    for i, item in enumerate(items):
+        if isinstance(item, Token):  # a `;`
+            start = item.end_pos
             continue
-        out.append(item)
-    return [_with_statement_span(text, stmt, _statement_end(text, items, stmt)) for stmt in out]
+        end = next((x.start_pos for x in items[i + 1:] if isinstance(x, Token)), len(text))
+        out.append(_with_statement_span(text, item, _skip_space_and_comments(text, start), end))
+    return out
 
 
-def _statement_end(text: str, items: list, stmt) -> int:
-    idx = next(i for i, x in enumerate(items) if x is stmt)
-    for later in items[idx + 1:]:
-        if isinstance(later, Token):
-            return later.start_pos
-    return len(text)
+_LEADING_SPACE = re.compile(r"(?:\s|--[^\n]*|#[^\n]*|/\*[\s\S]*?\*/)*")
+
+
+def _skip_space_and_comments(text: str, pos: int) -> int:
+    return _LEADING_SPACE.match(text, pos).end()
 
 
 _TRAILING_SPACE = re.compile(r"(?:\s|--[^\n]*$|#[^\n]*$|/\*[\s\S]*?\*/)+\Z", re.M)
 
 
-def _with_statement_span(text: str, stmt, end: int):
-    start = stmt.span.start if stmt.span else _first_non_space(text)
+def _with_statement_span(text: str, stmt, start: int, end: int):
     chunk = text[start:end]
     if getattr(stmt, "data", None) is None:
         m = _TRAILING_SPACE.search(chunk)
@@ -326,7 +329,3 @@ def _with_statement_span(text: str, stmt, end: int):
     import dataclasses
     return dataclasses.replace(stmt, span=Span(start, end, line, column))
 
-
-def _first_non_space(text: str) -> int:
-    m = re.search(r"\S", text)
-    return m.start() if m else 0

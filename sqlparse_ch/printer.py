@@ -10,6 +10,7 @@ Precedence levels (higher binds tighter) mirror the grammar's ladder.
 from __future__ import annotations
 
 import math
+import re
 
 from .ast import expr as E
 from .literals import quote_identifier, quote_string
@@ -27,6 +28,9 @@ _BINARY_LEVEL = {
 RESERVED = frozenset(
     name for name, _ in keyword_terminals() if name not in SOFT_KEYWORDS and name not in NAME_KEYWORDS
 ) | {"SEMI"}
+
+
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def quote_name(name: str) -> str:
@@ -111,7 +115,8 @@ class ExprPrinter:
         return ".".join(quote_name(p) for p in parts if p is not None)
 
     def p_QueryParameter(self, node):
-        return "{" + quote_name(node.name) + ":" + node.type_name + "}"
+        name = node.name if _PLAIN.match(node.name) else quote_name(node.name)
+        return "{" + name + ":" + node.type_name + "}"
 
     def p_Star(self, node):
         text = "*" if node.table is None else ".".join(quote_name(p) for p in node.table.split(".")) + ".*"

@@ -126,7 +126,11 @@ class QueryPrinter(ExprPrinter):
         if s.qualify is not None:
             out.append("QUALIFY " + self.expr(s.qualify))
         if s.order_by:
-            text = "ORDER BY " + self.order_items(s.order_by)
+            first = s.order_by[0]
+            if len(s.order_by) == 1 and type(first.expr) is E.Star and first.expr.table is None:
+                text = "ORDER BY ALL" + (" DESC" if first.desc else "")
+            else:
+                text = "ORDER BY " + self.order_items(s.order_by)
             if s.limit is None and s.offset is not None:
                 text += " OFFSET " + self.expr(s.offset) + " ROWS"
             out.append(text)

@@ -173,7 +173,8 @@ class ExprTransformer:
 
     def neg(self, c):
         operand = c[1]
-        if (isinstance(operand, Literal) and type(operand.value) in (int, float)):
+        if type(operand) is Literal and type(operand.value) in (int, float) \
+                and not operand.value < 0:  # `-(-2)` stays negate(-2), as in ClickHouse
             return Literal(-operand.value, join_spans(c[0], operand))
         return UnaryOp("-", operand, join_spans(c[0], operand))
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from lark import Token
 
-from .ast.expr import Alias, Identifier, Subquery, Tuple
+from .ast.expr import Alias, Identifier, OrderItem, Star, Subquery, Tuple
 from .ast.query import (
     ArrayJoin, CTE, Join, LimitBy, NamedWindow, Sample, Select, SetOperation, Setting,
     TableExpr,
@@ -183,7 +183,7 @@ class QueryTransformer:
             word = str(tok).upper()
             if word == "OUTER":
                 continue
-            if word in ("INNER", "LEFT", "RIGHT", "FULL", "CROSS"):
+            if word in ("INNER", "LEFT", "RIGHT", "FULL", "CROSS", "PASTE"):
                 kind = word
             else:
                 strictness = word
@@ -252,6 +252,12 @@ class QueryTransformer:
         interpolate = next((x[1] for x in c[3:] if x[0] == "interpolate"), None)
         fetch = next((x for x in c[3:] if x[0] != "interpolate"), None)
         return (c[2], fetch, interpolate)
+
+    def order_by_all(self, c):
+        desc = next((x[1] for x in c[3:] if x[0] == "dir"), False)
+        rest = [x for x in c[3:] if x[0] != "dir"]
+        item = OrderItem(Star(span=span_of(c[2])), desc, span=span_of(c[2]))
+        return self.order_by_clause([c[0], c[1], (item,)] + rest)
 
     def interpolate(self, c):
         return ("interpolate", tuple(c[1:]))

@@ -49,7 +49,8 @@ def lit(v):
     ("x -> x + 1", Lambda(("x",), BinaryOp("+", x, lit(1)))),
     ("x -> a ? 1 : 2", Lambda(("x",), FunctionCall("if", (a, lit(1), lit(2))))),
     ("-a.1", UnaryOp("-", TupleElement(a, 1))),
-    ("- - 1", lit(1)),
+    ("- - 1", UnaryOp("-", lit(-1))),
+    ("-(-2)", UnaryOp("-", lit(-2))),
     ("-a * b", BinaryOp("*", UnaryOp("-", a), b)),
 ])
 def test_precedence(text, expected):

@@ -109,6 +109,7 @@ class Select(Node):
     group_by_modifier: None, 'ROLLUP', 'CUBE' (`GROUP BY ROLLUP(a)` == `GROUP BY a WITH ROLLUP`),
     'GROUPING SETS' (group_by then holds one Tuple per set) or 'ALL' (`GROUP BY ALL`).
     `LIMIT m, n` and `OFFSET m ROWS FETCH NEXT n ROWS ONLY` normalise to limit=n, offset=m.
+    `ORDER BY ALL [DESC]` is a single OrderItem whose expr is `Star()`.
     `interpolate` is None without INTERPOLATE, () for a bare INTERPOLATE, else Identifier /
     Alias(expr, column) items. `format` is only set on the outermost query of a statement.
     `array_join` holds an ARRAY JOIN written before any JOIN; one written after a JOIN
