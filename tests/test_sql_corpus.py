@@ -343,15 +343,27 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.|'')*'|`[^`]*`|\"[^\"]*\"|--[^\n]*|/\*.*?\*/", re.S)
+
+
+def _search(pattern, sql):
+    """First match of ``pattern`` that is not inside a string, quoted identifier or comment."""
+    hidden = [m.span() for m in _QUOTED.finditer(sql)]
+    for m in re.finditer(pattern, sql):
+        if not any(a <= m.start() < b for a, b in hidden):
+            return m
+    return None
+
+
 def _mut_order_buy(sql):
-    m = re.search(r"\bORDER BY\b", sql)
+    m = _search(r"\bORDER BY\b", sql)
     if m and "WITH FILL" not in sql and "OVER" not in sql.upper():
         text = sql[:m.start()] + "ORDER BUY" + sql[m.end():]
         return text, m.start() + len("ORDER "), "BUY"
 
 
 def _mut_group_byy(sql):
-    m = re.search(r"\bGROUP BY\b", sql)
+    m = _search(r"\bGROUP BY\b", sql)
     if m:
         text = sql[:m.start()] + "GROUP BYY" + sql[m.end():]
         return text, m.start() + len("GROUP "), "BYY"
@@ -365,7 +377,7 @@ def _mut_select_typo(sql):
 
 
 def _mut_alias_form(sql):
-    m = re.search(r"\bAS [A-Za-z_]\w* FROM\b", sql)
+    m = _search(r"\bAS [A-Za-z_]\w* FROM\b", sql)
     if m:
         start = m.end() - 4
         return sql[:start] + "FORM" + sql[m.end():], start, "FORM"
@@ -373,8 +385,8 @@ def _mut_alias_form(sql):
 
 def _top_level_from(sql):
     """Offset of the first FROM keyword outside parentheses and quotes, or None."""
-    depth, quote = 0, None
-    for m in re.finditer(r"'(?:[^'\\]|\\.)*'|`[^`]*`|\"[^\"]*\"|[()]|\bFROM\b", sql):
+    depth = 0
+    for m in re.finditer(r"'(?:[^'\\]|\\.|'')*'|`[^`]*`|\"[^\"]*\"|--[^\n]*|/\*.*?\*/|[()]|\bFROM\b", sql, re.S):
         tok = m.group(0)
         if tok == "(":
             depth += 1
@@ -393,6 +405,14 @@ def _mut_extra_paren(sql):
         return sql[:at] + ")" + sql[at:], at, ")"
 
 
+def _mut_trailing_comma(sql):
+    at = _top_level_from(sql)
+    if at is not None and sql.lstrip().upper().startswith("SELECT"):
+        while sql[at - 1] in " \n":
+            at -= 1
+        return sql[:at] + "," + sql[at:], at, ","
+
+
 def _mut_double_comma(sql):
     m = re.match(r"\s*SELECT\s+[A-Za-z_][A-Za-z_0-9.]*,\s*", sql)
     if m:
@@ -400,7 +420,7 @@ def _mut_double_comma(sql):
 
 
 def _mut_where_where(sql):
-    m = re.search(r"\bWHERE\b", sql)
+    m = _search(r"\bWHERE\b", sql)
     if m:
         return sql[:m.end()] + " WHERE" + sql[m.end():], m.end() + 1, "WHERE"
 
@@ -411,10 +431,20 @@ MUTATIONS = {
     "select_typo": _mut_select_typo,
     "alias_form": _mut_alias_form,
     "extra_paren": _mut_extra_paren,
+    "trailing_comma": _mut_trailing_comma,
     "double_comma": _mut_double_comma,
     "where_where": _mut_where_where,
 }
 PER_MUTATION = 12
+# what the error must say besides its position: a word among err.expected, or a phrase of the message
+MUST_MENTION = {
+    "order_buy": ("expected", "BY"),
+    "group_byy": ("expected", "BY"),
+    "select_typo": ("expected", "SELECT"),
+    "alias_form": ("expected", "FROM"),
+    "extra_paren": ("message", "parenthes"),
+    "trailing_comma": ("message", "trailing comma"),
+}
 KNOWN_BAD = {   # mutation kind -> reason (strict xfail: remove once fixed)
     "group_byy": "keywords match as prefixes of identifiers: 'GROUP BYY type' lexes as GROUP BY Y type",
 }
@@ -427,7 +457,7 @@ def _error_cases():
         step = max(1, len(applicable) // PER_MUTATION)
         for c, (text, offset, token) in applicable[::step][:PER_MUTATION]:
             marks = [pytest.mark.xfail(reason=KNOWN_BAD[name], strict=True)] if name in KNOWN_BAD else []
-            out.append(pytest.param(c, text, offset, token, id=f"{name}-{c.id}", marks=marks))
+            out.append(pytest.param(name, c, text, offset, token, id=f"{name}-{c.id}", marks=marks))
     return out
 
 
@@ -435,13 +465,13 @@ ERROR_CASES = _error_cases()
 
 
 def test_error_sample_is_broad():
-    kinds = collections.Counter(p.id.split("-")[0] for p in ERROR_CASES)
+    kinds = collections.Counter(p.values[0] for p in ERROR_CASES)
     assert set(kinds) == set(MUTATIONS) and min(kinds.values()) >= 5, kinds
 
 
 @needs_parser
-@pytest.mark.parametrize("case,text,offset,token", ERROR_CASES)
-def test_error_points_at_mistake(case, text, offset, token):
+@pytest.mark.parametrize("mutation,case,text,offset,token", ERROR_CASES)
+def test_error_points_at_mistake(mutation, case, text, offset, token):
     line, column = _line_col(text, offset)
     with pytest.raises(ParseError) as info:
         parse(text)
@@ -451,6 +481,12 @@ def test_error_points_at_mistake(case, text, offset, token):
     assert err.token == token
     message = str(err)
     assert f"line {line}" in message and f"column {column}" in message, message
+    assert message.count("^") >= 1 and f"{line:>3} | " in message, f"no caret snippet:\n{message}"
+    where, word = MUST_MENTION.get(mutation, (None, None))
+    if where == "expected":
+        assert word in err.expected, (word, err.expected)
+    elif where == "message":
+        assert word in message.lower(), message
 
 
 PREFIX_BUG = pytest.mark.xfail(strict=True, reason="parser bug: the lexer matches a keyword as the prefix of a "

@@ -115,3 +115,15 @@ SELECT events.user_id FROM analytics.events;
 
 -- select from system table
 SELECT name, engine FROM system.tables WHERE database = 'default';
+
+-- SAMPLE clause with a ratio
+SELECT count() FROM visits SAMPLE 0.1;
+
+-- SAMPLE with OFFSET
+SELECT count() FROM visits SAMPLE 1 / 10 OFFSET 1 / 2;
+
+-- star REPLACE modifier
+SELECT * REPLACE (value * 2 AS value) FROM metrics;
+
+-- three-part column reference db.table.column
+SELECT analytics.events.user_id FROM analytics.events;

@@ -82,11 +82,9 @@ SELECT * FROM trades ASOF JOIN quotes USING (symbol, ts);
 SELECT * FROM trades AS t LEFT ASOF JOIN quotes AS q ON t.symbol = q.symbol AND t.ts > q.ts;
 
 -- GLOBAL JOIN
--- xfail[parse]: GLOBAL before the join kind (GLOBAL INNER JOIN) is not accepted (issue item 2: [GLOBAL] joins)
 SELECT * FROM dist_events AS e GLOBAL INNER JOIN users AS u ON e.user_id = u.user_id;
 
 -- GLOBAL ANY LEFT JOIN
--- xfail[parse]: GLOBAL before the join strictness (GLOBAL ANY LEFT JOIN) is not accepted (issue item 2)
 SELECT * FROM dist_events GLOBAL ANY LEFT JOIN users USING user_id;
 
 -- join with a subquery on the right

@@ -53,7 +53,6 @@ SELECT a, b FROM t ORDER BY a WITH FILL, b WITH FILL STEP 2;
 SELECT n FROM t ORDER BY n DESC WITH FILL FROM 10 TO 0 STEP -1;
 
 -- WITH FILL and INTERPOLATE
--- xfail[parse]: INTERPOLATE after WITH FILL is not supported (beyond the issue's clause list)
 SELECT n, v FROM t ORDER BY n WITH FILL FROM 0 TO 10 INTERPOLATE (v AS v + 1);
 
 -- ORDER BY random

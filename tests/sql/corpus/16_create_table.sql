@@ -193,5 +193,4 @@ CREATE TEMPORARY TABLE tmp (x UInt8);
 CREATE DATABASE IF NOT EXISTS analytics;
 
 -- CREATE TABLE with ON CLUSTER
--- xfail[parse]: ON CLUSTER is not supported
 CREATE TABLE t ON CLUSTER my_cluster (id UInt64) ENGINE = MergeTree ORDER BY id;

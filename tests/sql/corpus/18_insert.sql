@@ -43,7 +43,6 @@ INSERT INTO t SETTINGS async_insert = 1 VALUES (1);
 INSERT INTO analytics.events (event_id) VALUES ('x');
 
 -- INSERT into a table function
--- xfail[parse]: INSERT INTO FUNCTION is not supported
 INSERT INTO FUNCTION null('x UInt8') SELECT 1;
 
 -- INSERT VALUES with keyword-like column names

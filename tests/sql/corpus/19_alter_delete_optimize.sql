@@ -34,7 +34,6 @@ ALTER TABLE events MODIFY COLUMN value Float64 DEFAULT 0 CODEC(ZSTD(3));
 ALTER TABLE events RENAME COLUMN value TO amount;
 
 -- COMMENT COLUMN
--- xfail[parse]: ALTER TABLE ... COMMENT COLUMN is not supported
 ALTER TABLE events COMMENT COLUMN value 'the measured value';
 
 -- several ALTER commands at once
@@ -56,7 +55,6 @@ ALTER TABLE events DROP PARTITION ID '202401';
 ALTER TABLE events DETACH PARTITION 202401;
 
 -- ATTACH PARTITION
--- xfail[parse]: ALTER TABLE ... ATTACH PARTITION is not supported
 ALTER TABLE events ATTACH PARTITION 202401;
 
 -- MODIFY TTL
@@ -81,7 +79,6 @@ ALTER TABLE events MODIFY ORDER BY (user_id, timestamp, event_id);
 ALTER TABLE events MODIFY SETTING merge_with_ttl_timeout = 3600;
 
 -- CLEAR COLUMN IN PARTITION
--- xfail[parse]: ALTER TABLE ... CLEAR COLUMN IN PARTITION is not supported
 ALTER TABLE events CLEAR COLUMN value IN PARTITION 202401;
 
 -- ALTER on a database-qualified table

@@ -100,28 +100,22 @@ SYSTEM STOP MERGES;
 SYSTEM FLUSH LOGS;
 
 -- SYSTEM DROP MARK CACHE
--- xfail[parse]: SYSTEM DROP MARK CACHE is not supported (only START/STOP/FLUSH)
 SYSTEM DROP MARK CACHE;
 
 -- SYSTEM STOP TTL MERGES
 SYSTEM STOP TTL MERGES events;
 
 -- KILL QUERY
--- xfail[parse]: KILL QUERY is not supported
 KILL QUERY WHERE query_id = 'abc';
 
 -- KILL MUTATION
--- xfail[parse]: KILL MUTATION is not supported
 KILL MUTATION WHERE table = 'events' AND mutation_id = 'mutation_3.txt';
 
 -- CHECK TABLE
--- xfail[parse]: CHECK TABLE is not supported
 CHECK TABLE events;
 
 -- DETACH TABLE
--- xfail[parse]: DETACH TABLE is not supported
 DETACH TABLE events;
 
 -- ATTACH TABLE
--- xfail[parse]: ATTACH TABLE is not supported
 ATTACH TABLE events;
