@@ -237,3 +237,21 @@ def test_lightweight_delete_given_an_ast_records_sql_text(table, tmp_path):
     record = load_mutations(tmp_path)[0]
     assert sqlparse_ch.parse_expr(record.predicate) == where  # re-parsable after a restart
     assert table.rows() == [(1, 10, "a"), (2, 20, "b")]
+
+
+def test_api_lightweight_delete_on_replacing_matches_clickhouse(tmp_path):
+    # Observed in chDB 26.9: deleting the newest version lets FINAL see the older one again, and
+    # every part older than the delete gets the new mutation version (all_1_1_0_3, all_2_2_0_3).
+    db = _db(tmp_path)
+    try:
+        t = db.create_table("r", "k UInt32, ver UInt32, v String", engine="ReplacingMergeTree(ver)",
+                            order_by="k")
+        db.insert("r", [{"k": 1, "ver": 1, "v": "old"}])
+        db.insert("r", [{"k": 1, "ver": 2, "v": "new"}])
+        db.delete("r", "v = 'new'")
+        assert db.read("r", final=True).to_pylist_rows() == [(1, 1, "old")]
+        assert [(p["name"], p["rows"]) for p in t.parts()] == [("all_1_1_0_3", 1), ("all_2_2_0_3", 1)]
+        db.optimize("r", final=True)
+        assert db.read("r").to_pylist_rows() == [(1, 1, "old")]
+    finally:
+        db.close()
