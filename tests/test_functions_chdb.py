@@ -77,10 +77,14 @@ def ours_text(value, t) -> str:
     return t.format_value(value)
 
 
-def chdb_row(exprs) -> list[str]:
-    q = "SELECT " + ", ".join(f"toTypeName({sql(e)}), {sql(e)}" for e in exprs)
-    out = chdb.query(q, "TabSeparated").data()
-    return out.rstrip("\n").split("\t")
+def chdb_row(exprs, chunk: int = 250) -> list[str]:
+    """[type, value, type, value, ...] of the expressions, asked in queries of `chunk` each."""
+    out = []
+    for k in range(0, len(exprs), chunk):
+        part = exprs[k:k + chunk]
+        q = "SELECT " + ", ".join(f"toTypeName({sql(e)}), {sql(e)}" for e in part)
+        out += chdb.query(q, "TabSeparated").data().rstrip("\n").split("\t")
+    return out
 
 
 CONST_CASES = [
@@ -343,6 +347,7 @@ def test_errors_match_chdb_error_codes():
         (F("intDiv", L(1), L(0)), "ILLEGAL_DIVISION"),
         (B("%", L(1), L(0)), "ILLEGAL_DIVISION"),
         (B("=", D("2024-01-01"), L(19723)), "ILLEGAL_TYPE_OF_ARGUMENT"),
+        (B("=", D("2024-01-01"), L("2024-01-01 00:00:00")), "TYPE_MISMATCH"),
         (F("toStartOfHour", D("2024-01-05")), "ILLEGAL_TYPE_OF_ARGUMENT"),
         (B("+", L("a"), L(1)), "ILLEGAL_TYPE_OF_ARGUMENT"),
         (F("toYYYYMM", L(1), L(2), L(3)), "NUMBER_OF_ARGUMENTS_DOESNT_MATCH"),
@@ -438,3 +443,63 @@ def test_text_to_number_random_columns_match_chdb():
 
 def _strip_nullable(t):
     return t.inner if isinstance(t, T.NullableType) else t
+
+
+NUM_TYPES = ["UInt8", "UInt16", "UInt32", "UInt64", "Int8", "Int16", "Int32", "Int64", "Float32", "Float64"]
+SAMPLE = {"UInt8": [200, 3], "UInt16": [60000, 7], "UInt32": [4000000000, 9], "UInt64": [18446744073709551000, 5],
+          "Int8": [-100, 3], "Int16": [-30000, 7], "Int32": [-2000000000, 9], "Int64": [-9000000000000000000, 5],
+          "Float32": [-2.5, 0.5], "Float64": [1e300, -3.25]}
+
+
+def test_arithmetic_and_comparisons_over_all_numeric_type_pairs_match_chdb():
+    cases = []
+    for ta in NUM_TYPES:
+        for tb in NUM_TYPES:
+            for k in range(2):
+                a = F("to" + ta, L(SAMPLE[ta][k]))
+                b = F("to" + tb, L(SAMPLE[tb][1 - k]))
+                cases += [B("+", a, b), B("-", a, b), B("*", a, b), B("<", a, b), B("=", a, b), B(">=", b, a)]
+                if not ta.startswith("Float") and not tb.startswith("Float"):
+                    cases += [F("intDiv", a, b), B("%", a, b)]
+    expected = chdb_row(cases)
+    mismatches = []
+    for k, e in enumerate(cases):
+        value, t = evaluate_constant(e)
+        got = (str(t), ours_text(value, t))
+        if got != (expected[2 * k], expected[2 * k + 1]):
+            mismatches.append(f"{sql(e)}: ours {got}, chDB {(expected[2 * k], expected[2 * k + 1])}")
+    assert not mismatches, "\n".join(mismatches[:20])
+
+
+def test_date_and_time_comparisons_across_types_match_chdb():
+    makers = [
+        lambda s: F("toDate", L(s[:10])),
+        lambda s: DT(s),
+        lambda s: DT(s, "Asia/Kolkata"),
+        lambda s: DT(s, "America/New_York"),
+        lambda s: F("toDateTime64", L(s + ".250"), L(3)),
+        lambda s: F("toDateTime64", L(s), L(3), L("Asia/Kolkata")),
+        lambda s: L(s),
+    ]
+    stamps = ["2024-01-01 00:00:00", "2024-01-01 05:30:00", "2023-12-31 19:00:00", "2024-01-02 00:00:00"]
+    text = len(makers) - 1
+    cases = []
+    for i, ma in enumerate(makers):
+        for j, mb in enumerate(makers):
+            if i == text and j == text:
+                continue  # String vs String is not a date comparison
+            date_vs_text = {i, j} == {0, text}  # a Date compares only with date text
+            for sa in stamps[:3]:
+                for sb in stamps[1:]:
+                    for op in ("<", "=", ">="):
+                        a = ma(sa[:10] if date_vs_text else sa)
+                        b = mb(sb[:10] if date_vs_text else sb)
+                        cases.append(B(op, a, b))
+    expected = chdb_row(cases)
+    mismatches = []
+    for k, e in enumerate(cases):
+        value, t = evaluate_constant(e)
+        got = (str(t), ours_text(value, t))
+        if got != (expected[2 * k], expected[2 * k + 1]):
+            mismatches.append(f"{sql(e)}: ours {got}, chDB {(expected[2 * k], expected[2 * k + 1])}")
+    assert not mismatches, "\n".join(mismatches[:20])

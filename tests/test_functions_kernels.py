@@ -71,7 +71,8 @@ def test_parse_datetime_matches_python_reference():
     assert nanos[status > 0].tolist() == rnanos[rstatus > 0].tolist()
     assert nanos[14] == 123_000_000
     # hand-checked values
-    assert secs[0] == 1704067200 and status[0] == 1
+    assert secs[0] == 1704067200 and status[0] == 3  # a date alone
+    assert status[3] == 1
     assert secs[5] == 1704067200 + 10 * 3600 - 5 * 3600 - 30 * 60 and status[5] == 2
     assert status[8] == 0 and status[9] == 0 and status[10] == 0 and status[11] == 0
 

@@ -27,6 +27,7 @@ import numpy as np
 from mergetree import types as T
 from mergetree.functions import timezones as TZ
 from mergetree.functions import values as V
+from mergetree.errors import TypeMismatchError
 from mergetree.functions.registry import (CannotParseText, IllegalTypeOfArgument, check_arity, register)
 
 
@@ -129,7 +130,11 @@ def _parse_date_text(c, dom: Domain) -> np.ndarray:
         what = "Date" if dom.unit == "days" else "DateTime"
         raise CannotParseText(f"Cannot parse string '{bad}' as {what}")
     if dom.unit == "days":
-        return np.where(status == 2, (secs + TZ.utc_offsets(dom.tz, secs)) // 86400, secs // 86400)
+        if (status != 3).any():  # observed: a Date compares only with date text
+            i = int(np.argmax(status != 3))
+            bad = bytes(data[offsets[i]:offsets[i + 1]]).decode("utf-8", "replace")
+            raise TypeMismatchError(f"Cannot convert string '{bad}' to type Date")
+        return secs // 86400
     utc = np.where(status == 2, secs, TZ.local_to_utc(dom.tz, secs))
     if dom.unit == "ticks":
         return utc * (10 ** dom.precision) + nanos // (10 ** (9 - dom.precision))

@@ -18,8 +18,9 @@ Kernels:
 4. `parse_datetime(offsets, data, seconds, status, nanos)`: parse String rows
    ``YYYY-MM-DD``, ``YYYYMMDD``, ``YYYY-MM-DD hh:mm[:ss[.frac]]`` (space or ``T``), an optional
    ``Z`` or ``+hh[:mm]``/``-hh[:mm]`` suffix, or an all-digit unix timestamp (not 4 or 8 digits).
-   ``status`` is 0 = unparseable, 1 = local wall-clock time, 2 = absolute (UTC seconds:
-   had a zone suffix or was a unix timestamp); ``nanos`` is the fraction of a second.
+   ``status`` is 0 = unparseable, 1 = local wall-clock time, 3 = a date alone (local
+   midnight), 2 = absolute (UTC seconds: had a zone suffix or was a unix timestamp);
+   ``nanos`` is the fraction of a second.
    Surrounding spaces are allowed. Its twin is the regex-based `parse_datetime_reference`.
 5. `offsets_by_day(ts, d0, change, after, at_start, out)`: time-zone offset of every UTC second
    from per-UTC-day tables (offset at the day's start, the moment of at most one change inside
@@ -251,6 +252,7 @@ def _parse_datetime(offsets, data, seconds, status, nanos):
         frac = 0
         ok = True
         absolute = False
+        has_time = p < end
         if p < end:
             if data[p] != 32 and data[p] != 84:  # ' ' or 'T'
                 continue
@@ -322,7 +324,7 @@ def _parse_datetime(offsets, data, seconds, status, nanos):
             if p != end:
                 continue
         seconds[i] = days * 86400 + hh * 3600 + mi * 60 + ss
-        status[i] = 2 if absolute else 1
+        status[i] = 2 if absolute else (1 if has_time else 3)
         nanos[i] = frac
 
 
@@ -353,7 +355,7 @@ def parse_datetime_reference(values: list[bytes], with_fraction: bool = False):
         except ValueError:
             continue
         sec = (base - _dt.datetime(1970, 1, 1)) // _dt.timedelta(seconds=1)
-        st = 1
+        st = 1 if g[6] is not None else 3
         nanos[i] = int((g[9] or b"")[:9].ljust(9, b"0"))
         z = g[10]
         if z:
