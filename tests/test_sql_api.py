@@ -83,7 +83,7 @@ def test_where_prunes_partitions_and_granules(db):
     for m in range(1, 4):   # more rows so granules matter (index_granularity = 4)
         execute(db, "INSERT INTO events SELECT 'x', 'view', toDateTime('2024-0" + str(m) +
                 "-20 00:00:00') + number, 1 FROM numbers(40)")
-    full = execute(db, "SELECT count() FROM events")
+    full = execute(db, "SELECT count() FROM events WHERE user_id != ''")
     pruned = execute(db, "SELECT count() FROM events WHERE ts >= '2024-03-20 00:00:10' AND ts < '2024-03-20 00:00:20'")
     assert pruned.rows == [(10,)]
     assert pruned.statistics["rows_read"] < full.statistics["rows_read"] / 4
@@ -114,3 +114,13 @@ def test_final(db):
     execute(db, "INSERT INTO r VALUES (1, 'c')")
     assert execute(db, "SELECT k, v FROM r FINAL ORDER BY k").rows == [(1, "c"), (2, "b")]
     assert execute(db, "SELECT count() FROM r").rows == [(3,)]
+
+
+def test_count_from_metadata(db):
+    assert "CountFromMetadata events" in explain_plan(db, "SELECT count() FROM events")
+    assert "CountFromMetadata" not in explain_plan(db, "SELECT count() FROM events WHERE ts > '2024-02-01'")
+    execute(db, "DELETE FROM events WHERE user_id = 'u1'")
+    res = execute(db, "SELECT count() FROM events")
+    assert res.rows == [(2,)] and res.statistics["rows_read"] == 0
+    assert execute(db, "SELECT count() FROM events", settings={"optimizer_disabled_rules": "count_from_metadata"}
+                   ).rows == [(2,)]

@@ -11,6 +11,7 @@ from mergetree.planner import logical as L
 
 OPERATORS = {
     L.ReadFromMergeTree: scan.read_merge_tree,
+    L.CountFromMetadata: scan.count_from_metadata,
     L.ReadNumbers: scan.read_numbers,
     L.ReadOne: scan.read_one,
     L.ReadBlock: scan.read_block,

@@ -21,6 +21,10 @@ def read_merge_tree(node, ctx, children):
     yield block
 
 
+def count_from_metadata(node, ctx, children):
+    yield Block({node.output: FixedColumn(T.UInt64, np.array([node.table.count()], np.uint64))})
+
+
 def read_numbers(node, ctx, children):
     start, end = node.start, node.start + node.count
     for a in range(start, end, NUMBERS_BLOCK):

@@ -73,6 +73,23 @@ class ReadFromMergeTree(PlanNode):
 
 
 @dataclass(eq=False)
+class CountFromMetadata(PlanNode):
+    """``SELECT count() FROM t`` answered from part row counts (minus lightweight deletes)."""
+
+    table_name: str
+    table: Any
+    output: str
+    children: list = field(default_factory=list)
+
+    @property
+    def schema(self):
+        return [(self.output, T.UInt64)]
+
+    def describe(self):
+        return f"CountFromMetadata {self.table_name}"
+
+
+@dataclass(eq=False)
 class ReadNumbers(PlanNode):
     """numbers(start, count) / system.numbers with a known count: one UInt64 column `number`."""
 

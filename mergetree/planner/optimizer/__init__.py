@@ -5,16 +5,18 @@ not change any result (tests/test_sql_optimizer.py).
 - ``push_filter_into_scan``: WHERE into ReadFromMergeTree (partition/granule pruning + exact filter).
 - ``topn``: Sort followed by Limit -> TopN (argpartition instead of a full sort).
 - ``prune_columns``: scans read only the columns the query needs.
+- ``count_from_metadata``: ``SELECT count() FROM t`` from the parts' row counts.
 """
 
 from __future__ import annotations
 
-from mergetree.planner.optimizer import prune_columns, push_filter_into_scan, topn
+from mergetree.planner.optimizer import count_from_metadata, prune_columns, push_filter_into_scan, topn
 
 RULES = [
     ("push_filter_into_scan", push_filter_into_scan.apply),
     ("topn", topn.apply),
     ("prune_columns", prune_columns.apply),
+    ("count_from_metadata", count_from_metadata.apply),
 ]
 
 RULE_NAMES = [name for name, _ in RULES]

@@ -21,7 +21,7 @@ def _prune(node: L.PlanNode, required: set[str]) -> None:
         # `where` columns are read by the table itself; keep one column so the row count is known
         node.columns = [c for c in node.columns if c in required] or node.columns[:1]
         return
-    if isinstance(node, (L.ReadNumbers, L.ReadOne, L.ReadBlock)):
+    if isinstance(node, (L.ReadNumbers, L.ReadOne, L.ReadBlock, L.CountFromMetadata)):
         return
     if isinstance(node, L.Project):
         _prune(node.child, {src for _, src in node.columns})
