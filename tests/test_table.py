@@ -460,3 +460,28 @@ def test_final_with_key_pruning_matches_a_model(tmp_path_factory, batches, low, 
         assert got == want
     finally:
         db.close()
+
+
+def test_failing_background_merge_backs_off_and_keeps_parts(tmp_path, monkeypatch):
+    from mergetree.storage import merger
+
+    db = mergetree.connect(tmp_path, background_merges=False)
+    try:
+        t = db.create_table("t", schema="k UInt32", order_by="k")
+        for i in range(6):
+            db.insert("t", {"k": [i]})
+
+        def broken(*args, **kwargs):
+            raise RuntimeError("merge exploded")
+
+        monkeypatch.setattr(merger, "merge_parts", broken)
+        assert db.merger.run_round() == 0 and db.merger.errors == 1
+        assert db.merger.run_round() == 0 and db.merger.errors == 1     # backing off: not retried
+        assert len(t.parts()) == 6                                       # nothing lost or half-done
+        assert not [d for d in os.listdir(t.path) if d.startswith("tmp_")]
+        monkeypatch.undo()
+        db.merger._backoff.clear()
+        assert db.merger.run_round() >= 1
+        assert sorted(t.read()["k"].to_pylist()) == list(range(6))
+    finally:
+        db.close()

@@ -9,7 +9,9 @@ Loop (:meth:`BackgroundMerger._run`):
    so inserts and reads continue) until it reports nothing to do, then
    ``MergeTreeTable.cleanup_outdated()`` removes parts no snapshot holds any more.
 3. An exception in one merge is logged and does not kill the worker: the parts involved stay
-   active, the ``tmp_merge_*`` directory is removed by the merger or by the next open.
+   active, the ``tmp_merge_*`` directory is removed by the merger or by the next open, and the
+   table is left alone for a while (1 s, doubling up to 60 s) so a merge that keeps failing
+   (e.g. CollapsingMergeTree rows with sign 2) does not spin.
 
 Simplification against ClickHouse: one thread runs every merge in turn (ClickHouse has a pool of
 ``background_pool_size`` threads and lets several merges of one table run on disjoint ranges).
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Callable, Iterable
 
 log = logging.getLogger("mergetree.storage.background")
@@ -38,6 +41,7 @@ class BackgroundMerger:
         self._thread: threading.Thread | None = None
         self.merges_done = 0
         self.errors = 0
+        self._backoff: dict[int, tuple[float, float]] = {}   # id(table) -> (retry at, delay)
 
     # ---- control
 
@@ -90,6 +94,9 @@ class BackgroundMerger:
         """Merge what the selector proposes in every table; clean up outdated parts."""
         done = 0
         for table in list(self._tables()):
+            retry_at, delay = self._backoff.get(id(table), (0.0, 0.0))
+            if time.monotonic() < retry_at:
+                continue
             for _ in range(self.max_merges_per_round):
                 if self._stop.is_set() or self._paused:
                     return done
@@ -97,9 +104,13 @@ class BackgroundMerger:
                     if not table.merge_once():
                         break
                     done += 1
+                    self._backoff.pop(id(table), None)
                 except Exception:
                     self.errors += 1
-                    log.exception("background merge in table %s failed", getattr(table, "name", "?"))
+                    delay = min(60.0, max(1.0, delay * 2))
+                    self._backoff[id(table)] = (time.monotonic() + delay, delay)
+                    log.exception("background merge in table %s failed; retrying in %.0f s",
+                                  getattr(table, "name", "?"), delay)
                     break
             try:
                 table.cleanup_outdated()
