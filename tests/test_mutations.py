@@ -119,12 +119,16 @@ def test_lightweight_delete_is_ordered_with_inserts_by_block_number(table, tmp_p
 
 
 def test_rewriting_delete_and_update(table, tmp_path):
+    inode = os.stat(table.active_parts()[2].path / "v.bin").st_ino
     n = mutations.run_mutation(table, Mutation(version=4, kind="delete", predicate="v % 20 = 0"),
                                predicate=even_v)
     assert n == 2
     assert table.rows() == [(1, 10, "a"), (3, 30, "c"), (5, 50, "e")]
     assert all(mutations.read_row_mask(p) is None for p in table.active_parts())
     assert [p.rows for p in table.active_parts()] == [1, 1, 1]
+    assert [p.name for p in table.active_parts()] == ["all_1_1_0_4", "all_2_2_0_4", "all_3_3_0_4"]
+    # part 3 had no matching row: its new version is hard links of the old files
+    assert os.stat(table.active_parts()[2].path / "v.bin").st_ino == inode
 
     upd = Mutation(version=6, kind="update", predicate="k >= 3", assignments={"v": "v * 2", "s": "'z'"})
     from mergetree.column import StringColumn

@@ -344,8 +344,9 @@ def apply_mutation(part, mutation: Mutation, tmp_dir: Path, metadata, *, predica
                    evaluate_fn=None) -> tuple[Path, int]:
     """Rewrite `part` with a DELETE/UPDATE mutation into `tmp_dir`; returns (tmp_dir, rows changed).
 
-    Lightweight-deleted rows are dropped physically on the way. A lightweight
-    delete given here is applied as a mask (no rewrite).
+    Lightweight-deleted rows are dropped physically on the way. When no row matches,
+    the new version is hard links of the old files. A lightweight delete given here
+    is applied as a mask (no rewrite).
     """
     if mutation.kind == "lightweight_delete":
         return lightweight_delete_part(part, predicate if predicate is not None else mutation.predicate, tmp_dir)
@@ -358,7 +359,10 @@ def apply_mutation(part, mutation: Mutation, tmp_dir: Path, metadata, *, predica
     key_cols = set(metadata.order_by) | set(metadata.partition_columns) | set(metadata.primary_key)
     block, changed = mutate_block(block, mutation, key_columns=key_cols, predicate=predicate,
                                   evaluate_fn=evaluate_fn)
-    merger.write_merged_part(tmp_dir, block, metadata, [part])
+    if changed == 0:  # nothing matched: a new version made of hard links (as ClickHouse does)
+        clone_part(part, tmp_dir)
+    else:
+        merger.write_merged_part(tmp_dir, block, metadata, [part])
     return Path(tmp_dir), changed
 
 
