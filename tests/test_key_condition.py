@@ -131,9 +131,10 @@ def conditions(draw, block: Block, tz, depth=3):
 
         if kind == "ts":
             return cmp(I("ts"), ts_const())
-        if kind == "date":
+        if kind == "date":  # a Date compares with date text only (ClickHouse: TYPE_MISMATCH otherwise)
             c = ts_const()
-            return cmp(F("toDate", I("ts")), c if not isinstance(c.value, int) else L(_local_text(c.value, tz, "%Y-%m-%d")))
+            return cmp(F("toDate", I("ts")), L(c.value[:10]) if isinstance(c.value, str)
+                       else L(_local_text(c.value, tz, "%Y-%m-%d")))
         if kind == "hour":
             c = ts_const()
             return cmp(F("toStartOfHour", I("ts")), c if not isinstance(c.value, int) else F("toDateTime", c))
