@@ -45,6 +45,7 @@ def test_leftover_tmp_directories_are_removed(tmp_path):
     (tdir / "tmp_merge_all_1_2_1").mkdir()
     (tdir / "tmp_merge_all_1_2_1" / "k.bin").write_bytes(b"\x00" * 10)
     shutil.copytree(tdir / "all_2_2_0", tdir / "delete_tmp_all_0_0_0")
+    (tdir / "mutation_9.txt.tmp").write_text('{"version": 9')      # a record write cut short
     db = _open(tmp_path)
     try:
         assert sorted(os.listdir(tdir)) == ["all_1_1_0", "all_2_2_0", "detached", "metadata.json"]

@@ -218,6 +218,9 @@ class MergeTreeTable:
             if m := _MUTATION_FILE_RE.match(name):
                 max_block = max(max_block, int(m.group(1)))
                 continue
+            if name.endswith(".tmp") and full.is_file():   # an atomic_write cut short (mutation record)
+                full.unlink()
+                continue
             if not full.is_dir() or name == DETACHED_DIR:
                 continue
             if name.startswith(("tmp_", "delete_tmp_")):
