@@ -58,7 +58,8 @@ def _check_table(data_dir: Path, acked: set[int], maybe: set[int]) -> set[int]:
     db = crash_worker.open_db(str(data_dir), background_merges=False)
     try:
         table = db.table("t")
-        leftovers = [p.name for p in table.path.iterdir() if p.name.startswith(("tmp_", "delete_tmp_"))]
+        leftovers = [p.name for p in table.path.iterdir()
+                     if p.name.startswith(("tmp_", "delete_tmp_")) or p.name.endswith(".tmp")]
         assert leftovers == [], f"temporary directories survived recovery: {leftovers}"
         broken = os.listdir(table.path / "detached")
         assert broken == [], f"parts detached as broken after a crash: {broken}"
