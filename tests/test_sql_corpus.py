@@ -445,9 +445,7 @@ MUST_MENTION = {
     "extra_paren": ("message", "parenthes"),
     "trailing_comma": ("message", "trailing comma"),
 }
-KNOWN_BAD = {   # mutation kind -> reason (strict xfail: remove once fixed)
-    "group_byy": "keywords match as prefixes of identifiers: 'GROUP BYY type' lexes as GROUP BY Y type",
-}
+KNOWN_BAD: dict[str, str] = {}   # mutation kind -> reason of a known parser defect (strict xfail)
 
 
 def _error_cases():
@@ -489,17 +487,13 @@ def test_error_points_at_mistake(mutation, case, text, offset, token):
         assert word in message.lower(), message
 
 
-PREFIX_BUG = pytest.mark.xfail(strict=True, reason="parser bug: the lexer matches a keyword as the prefix of a "
-                                                  "longer word ('SELECTa' -> SELECT a, 'BYx' -> BY x)")
-
-
 @needs_parser
 @pytest.mark.parametrize("text,line,column", [
-    pytest.param("SELECTa 1", 1, 1, id="SELECTa", marks=PREFIX_BUG),
-    pytest.param("SELECT a FROM t GROUP BYx", 1, 23, id="GROUP-BYx", marks=PREFIX_BUG),
-    pytest.param("SELECT a FROM t ORDER BYx", 1, 23, id="ORDER-BYx", marks=PREFIX_BUG),
+    pytest.param("SELECTa 1", 1, 1, id="SELECTa"),
+    pytest.param("SELECT a FROM t GROUP BYx", 1, 23, id="GROUP-BYx"),
+    pytest.param("SELECT a FROM t ORDER BYx", 1, 23, id="ORDER-BYx"),
     pytest.param("SELECT a FROM t\nWHERE a INx (1)", 2, 9, id="INx"),
-    pytest.param("SELECT now() + INTERVAL 3 DAYSx", 1, 27, id="DAYSx", marks=PREFIX_BUG),
+    pytest.param("SELECT now() + INTERVAL 3 DAYSx", 1, 27, id="DAYSx"),
 ])
 def test_keyword_is_not_an_identifier_prefix(text, line, column, chdb_query):
     """ClickHouse rejects these (a keyword glued to more letters is an identifier, not the keyword);

@@ -118,5 +118,4 @@ SELECT a.id, b.id FROM nodes AS a INNER JOIN nodes AS b ON a.parent_id = b.id;
 SELECT data.value, key.name FROM facts AS data INNER JOIN dims AS key ON data.key_id = key.id;
 
 -- PASTE JOIN
--- xfail[print]: PASTE JOIN is read as table alias PASTE + INNER JOIN without a constraint; prints 'FROM a AS PASTE INNER JOIN b'
 SELECT * FROM a PASTE JOIN b;

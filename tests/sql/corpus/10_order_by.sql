@@ -28,7 +28,6 @@ SELECT * FROM users ORDER BY name COLLATE 'en';
 SELECT * FROM users ORDER BY name DESC COLLATE 'de';
 
 -- ORDER BY ALL
--- xfail[print]: ORDER BY ALL is read as a column named ALL and printed as ORDER BY `ALL` (changes meaning)
 SELECT a, b FROM t ORDER BY ALL;
 
 -- WITH FILL without parameters

@@ -43,11 +43,9 @@ SELECT * FROM events ORDER BY value OFFSET 0 ROWS FETCH NEXT 1 ROW WITH TIES;
 SELECT * FROM events LIMIT 5 + 5;
 
 -- LIMIT with a query parameter
--- xfail[print]: query parameter names that are keywords get backquoted ({`limit`:UInt32}); ClickHouse rejects that
 SELECT * FROM events LIMIT {limit:UInt32};
 
 -- LIMIT and OFFSET with query parameters
--- xfail[print]: query parameter names that are keywords get backquoted ({`limit`:UInt32}); ClickHouse rejects that
 SELECT * FROM events ORDER BY timestamp LIMIT {page_size:UInt32} OFFSET {offset:UInt32};
 
 -- LIMIT 0

@@ -31,15 +31,12 @@ SELECT x FROM a UNION ALL SELECT x FROM b INTERSECT SELECT x FROM c;
 SELECT x FROM a UNION ALL SELECT x FROM b EXCEPT SELECT x FROM c;
 
 -- parenthesised query
--- xfail[span]: parse_many span of a statement starting with WITH or '(' starts at its first inner token, not at WITH / '('
 (SELECT 1);
 
 -- parenthesised union members
--- xfail[span]: parse_many span of a statement starting with WITH or '(' starts at its first inner token, not at WITH / '('
 (SELECT x FROM a) UNION ALL (SELECT x FROM b);
 
 -- parenthesised union members with their own ORDER BY and LIMIT
--- xfail[span]: parse_many span of a statement starting with WITH or '(' starts at its first inner token, not at WITH / '('
 (SELECT x FROM a ORDER BY x LIMIT 1) UNION ALL (SELECT x FROM b ORDER BY x DESC LIMIT 1);
 
 -- explicit grouping of a union inside parentheses
@@ -52,7 +49,6 @@ SELECT count() FROM (SELECT 1 UNION ALL SELECT 2);
 SELECT type, count() FROM events_2023 GROUP BY type UNION ALL SELECT type, count() FROM events_2024 GROUP BY type;
 
 -- union with a CTE
--- xfail[span]: parse_many span of a statement starting with WITH or '(' starts at its first inner token, not at WITH / '('
 WITH s AS (SELECT 1 AS x) SELECT x FROM s UNION ALL SELECT x + 1 FROM s;
 
 -- union in an IN subquery

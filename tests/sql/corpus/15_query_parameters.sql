@@ -7,7 +7,6 @@ SELECT * FROM events WHERE user_id = {user_id:String};
 SELECT * FROM events WHERE value > {min_value:UInt32};
 
 -- DateTime parameter compared to a column
--- xfail[print]: query parameter names that are keywords get backquoted ({`limit`:UInt32}); ClickHouse rejects that
 SELECT count() FROM events WHERE timestamp >= {start:DateTime} AND timestamp < {end:DateTime};
 
 -- parameter with a parametrised type
@@ -26,7 +25,6 @@ SELECT toStartOfInterval(timestamp, INTERVAL {bucket_minutes:UInt16} MINUTE) AS 
 SELECT count() FROM {table:Identifier};
 
 -- parameter in LIMIT and OFFSET
--- xfail[print]: query parameter names that are keywords get backquoted ({`limit`:UInt32}); ClickHouse rejects that
 SELECT * FROM events LIMIT {limit:UInt64} OFFSET {offset:UInt64};
 
 -- parameter in the select list with alias
@@ -48,5 +46,4 @@ SELECT user_id, count() AS c FROM events GROUP BY user_id HAVING c >= {min_event
 SELECT * FROM events WHERE date BETWEEN {date_from:Date} AND {date_to:Date};
 
 -- parameter inside a CTE
--- xfail[span]: parse_many span of a statement starting with WITH or '(' starts at its first inner token, not at WITH / '('
 WITH {tz:String} AS tz SELECT toTimeZone(timestamp, tz) FROM events;

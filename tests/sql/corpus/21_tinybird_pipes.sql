@@ -2,7 +2,6 @@
 -- stand in for Tinybird's template variables).
 
 -- top pages endpoint
--- xfail[print]: query parameter names that are keywords get backquoted ({`limit`:UInt32}); ClickHouse rejects that
 SELECT
     pathname,
     uniqMerge(visits) AS visits,
@@ -14,8 +13,6 @@ ORDER BY visits DESC
 LIMIT {skip:UInt32}, {limit:UInt32};
 
 -- KPIs endpoint with CTEs, a join and a fill
--- xfail[span]: parse_many span of a statement starting with WITH or '(' starts at its first inner token, not at WITH / '('
--- xfail[print]: query parameter names that are keywords get backquoted ({`limit`:UInt32}); ClickHouse rejects that
 WITH
     toStartOfHour(timestamp) AS hour_bucket,
     sessions AS (
@@ -66,7 +63,6 @@ LIMIT 3 BY day
 LIMIT 100;
 
 -- top sources with array join of UTM tags and rollup
--- xfail[print]: query parameter names that are keywords get backquoted ({`limit`:UInt32}); ClickHouse rejects that
 SELECT
     domainWithoutWWW(referrer) AS referrer_domain,
     utm.1 AS utm_key,
@@ -185,7 +181,6 @@ WHERE event_type != '' AND tenant_id > 0
 GROUP BY ts_bucket, tenant_id, type;
 
 -- endpoint reading the materialized states
--- xfail[print]: query parameter names that are keywords get backquoted ({`limit`:UInt32}); ClickHouse rejects that
 SELECT
     ts_bucket,
     type,
@@ -254,8 +249,6 @@ ORDER BY calls DESC
 LIMIT 25;
 
 -- 30-line dashboard endpoint node (also the parser benchmark's pipe node)
--- xfail[span]: parse_many span of a statement starting with WITH or '(' starts at its first inner token, not at WITH / '('
--- xfail[print]: query parameter names that are keywords get backquoted ({`limit`:UInt32}); ClickHouse rejects that
 WITH
     {tz:String} AS tz,
     toStartOfInterval(toTimeZone(timestamp, tz), INTERVAL 1 HOUR) AS bucket
