@@ -526,7 +526,8 @@ def to_start_of_interval(types, consts):
         raise IllegalTypeOfArgument("Argument 2 of function toStartOfInterval must be a constant INTERVAL")
     n = int(consts[1])
     if n <= 0:
-        raise BadFunctionArguments("Value for second argument of function toStartOfInterval should be greater than zero")
+        raise BadFunctionArguments("Value for second argument of function toStartOfInterval "
+                                   "should be greater than zero")
     unit = it.unit
     tz_arg = _tz_arg("toStartOfInterval", types, consts, 2)
     tz = _zone(t, tz_arg)

@@ -42,7 +42,8 @@ def compile_like(pattern: bytes) -> np.ndarray:
         c = pattern[i]
         if c == 0x5C:  # backslash
             if i + 1 >= n:
-                raise ValueError(f"Invalid escape sequence at the end of LIKE pattern '{pattern.decode(errors='replace')}'")
+                text = pattern.decode(errors="replace")
+                raise ValueError(f"Invalid escape sequence at the end of LIKE pattern '{text}'")
             nxt = pattern[i + 1]
             if nxt in (0x25, 0x5F, 0x5C):
                 out.append(nxt)

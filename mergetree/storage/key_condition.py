@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 
 from mergetree import types as T
-from mergetree.column import Block, Column, column_from_values
+from mergetree.column import Block, column_from_values
 from mergetree.exec.expression import BCall, BColumn, BConst, BIn, Bound, _as_ast, _schema_dict, bind
 from mergetree.functions import values as V
 from mergetree.functions.comparison import comparison_domain, compare_values, to_domain
