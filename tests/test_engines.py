@@ -42,6 +42,8 @@ def run_chdb(statements: list[str]) -> list[str]:
 
 
 def sql_value(v):
+    if isinstance(v, bool):
+        return str(int(v))
     if isinstance(v, str):
         return "'" + v.replace("\\", "\\\\").replace("'", "\\'") + "'"
     return "NULL" if v is None else str(v)
@@ -58,8 +60,10 @@ def parse_tsv(text: str, spec: dict) -> list[tuple]:
                 vals.append(None)
             elif t == "String":
                 vals.append(raw)
-            elif t.startswith("Float"):
+            elif t.startswith(("Float", "Decimal")):
                 vals.append(float(raw))
+            elif t == "Bool":
+                vals.append(raw == "true")
             else:
                 vals.append(int(raw))
         rows.append(tuple(vals))
@@ -70,11 +74,14 @@ def ours(engine, args, spec, key, parts, final):
     b = Block.concat([block(spec, rows) for rows in parts if rows] or [block(spec, [])])
     b = b.take(b.sort_permutation(key))
     out = algorithm_for(engine, args, b.schema, key).collapse(b, key, final=final)
-    return [tuple(float(v) if isinstance(v, float) else v for v in r) for r in out.to_pylist_rows()]
+    import decimal
+
+    return [tuple(float(v) if isinstance(v, (float, decimal.Decimal)) else v for v in r)
+            for r in out.to_pylist_rows()]
 
 
 SPEC = {"k1": "String", "k2": "Int16", "ver": "UInt32", "del": "UInt8", "a": "Int16", "b": "UInt8",
-        "f": "Float64", "n": "Nullable(Int32)", "sign": "Int8"}
+        "f": "Float64", "n": "Nullable(Int32)", "sign": "Int8", "dec": "Decimal(9, 2)", "flag": "Bool"}
 ENGINES = {
     "ReplacingMergeTree": ["ver"],
     "ReplacingMergeTree_del": ["ver", "del"],
@@ -86,6 +93,8 @@ ENGINES = {
 
 
 def random_parts(rng, nparts, rows_per_part, keys):
+    import decimal
+
     parts = []
     for _ in range(nparts):
         n = int(rng.integers(0, rows_per_part + 1))
@@ -95,7 +104,8 @@ def random_parts(rng, nparts, rows_per_part, keys):
                          int(rng.integers(0, 4)), int(rng.integers(0, 2)), int(rng.integers(-40000, 40000)) % 65536 - 32768,
                          int(rng.integers(0, 256)), float(rng.integers(-3, 4)),  # integral floats: exact sums
                          None if rng.random() < 0.3 else int(rng.integers(-2, 3)),
-                         int(rng.choice([-1, 1]))))
+                         int(rng.choice([-1, 1])), decimal.Decimal(int(rng.integers(-300, 300))) / 100,
+                         bool(rng.integers(0, 2))))
         parts.append(rows)
     return parts
 

@@ -120,6 +120,10 @@ def col(type_text, values):
         default = "" if str(t.inner) == "String" else 0
         inner = col(str(t.inner), [default if v is None else v for v in values])
         return NullableColumn(t, inner, nulls)
+    if t.kind == "decimal":
+        import decimal
+
+        return FixedColumn(t, np.array([int(decimal.Decimal(v).scaleb(t.scale)) for v in values], dtype=t.dtype))
     return FixedColumn(t, np.array(values, dtype=t.dtype))
 
 
