@@ -222,3 +222,13 @@ class IllegalTypeOfColumnForFilterError(MergeTreeError):
     """``WHERE user_id`` on a String column: a filter must be a number (or Nullable number)."""
 
     code = "ILLEGAL_TYPE_OF_COLUMN_FOR_FILTER"
+
+
+class IncorrectResultOfScalarSubqueryError(MergeTreeError):
+    code = "INCORRECT_RESULT_OF_SCALAR_SUBQUERY"
+
+
+class UnionStructuresMismatchError(MergeTreeError):
+    """UNION elements with different numbers of columns."""
+
+    code = "UNION_ALL_RESULT_STRUCTURES_MISMATCH"

@@ -5,7 +5,7 @@ operator) and runs it. Each operator is ``run(node, ctx, child_iterators) -> ite
 from __future__ import annotations
 
 from mergetree.column import Block
-from mergetree.exec import aggregate, distinct, filter, limit, project, scan, sort
+from mergetree.exec import aggregate, distinct, filter, limit, project, scan, sort, union
 from mergetree.exec.context import ExecutionContext
 from mergetree.planner import logical as L
 
@@ -24,12 +24,15 @@ OPERATORS = {
     L.Limit: limit.run_limit,
     L.LimitBy: limit.run_limit_by,
     L.Distinct: distinct.run_distinct,
+    L.Union: union.run_union,
 }
 
 
 def stream(node: L.PlanNode, ctx: ExecutionContext):
     """The Blocks produced by `node`."""
     op = OPERATORS[type(node)]
+    if isinstance(node, L.Union):   # reads its inputs itself (below their Project)
+        return op(node, ctx, [])
     return op(node, ctx, [stream(c, ctx) for c in node.children])
 
 

@@ -97,12 +97,80 @@ class SelectBinder:
     """Bind one Select against a source schema (list of (name, type)) and table qualifiers."""
 
     def __init__(self, schema: list, qualifiers: set[str], params: dict | None = None,
-                 with_aliases: dict | None = None):
+                 with_aliases: dict | None = None, run_subquery=None):
         self.schema = list(schema)
         self.types = dict(schema)
         self.qualifiers = qualifiers
         self.params = params or {}
         self.aliases: dict[str, Any] = dict(with_aliases or {})
+        self.with_names = set(with_aliases or {})
+        #: query AST -> (schema, columns); runs scalar and IN subqueries
+        self.run_subquery = run_subquery
+        self._subquery_values: dict = {}
+
+    # ---- subqueries
+
+    def _number_subqueries(self, items):
+        """Name subqueries ``_subquery_N`` in order of appearance, as ClickHouse does (a WITH alias
+        of a subquery takes its number where it is first used)."""
+        counter = [0]
+        seen_with: set = set()
+
+        def fn(node):
+            if isinstance(node, E.Subquery):
+                counter[0] += 1
+                return E.Alias(node, f"_subquery_{counter[0]}", span=node.span)
+            if isinstance(node, E.Identifier) and node.name in self.with_names and node.name not in seen_with \
+                    and isinstance(self.aliases[node.name], E.Subquery):
+                seen_with.add(node.name)
+                counter[0] += 1
+            return None
+
+        return [transform(e, fn) for e in items]
+
+    def _subquery_result(self, q):
+        if self.run_subquery is None:
+            raise IllegalTypeOfArgumentError("Subqueries are not supported here")
+        key = id(q)
+        if key not in self._subquery_values:
+            self._subquery_values[key] = self.run_subquery(q)
+        return self._subquery_values[key]
+
+    def _scalar(self, node: E.Subquery):
+        from mergetree.errors import IncorrectResultOfScalarSubqueryError
+        from mergetree.functions import values as V
+
+        schema, columns = self._subquery_result(node.query)
+        if len(schema) != 1:
+            raise IncorrectResultOfScalarSubqueryError(
+                f"Scalar subquery must return one column, got {len(schema)}{at(node)}")
+        (_, t), col = schema[0], columns[0]
+        if len(col) > 1:
+            raise IncorrectResultOfScalarSubqueryError(f"Scalar subquery returned more than one row{at(node)}")
+        out_type = V.make_nullable(V.strip_lc(t))
+        if len(col) == 0 or col.to_pylist()[0] is None:
+            return E.Cast(E.Literal(None), out_type.name, span=node.span)
+        value = col.to_pylist()[0]
+        text = V.strip(t).format_value(value)
+        return E.Cast(E.Literal(text), out_type.name, span=node.span)
+
+    def _in_values(self, node: E.InList):
+        sub = node.values.expr if isinstance(node.values, E.Alias) else node.values
+        if not isinstance(sub, E.Subquery):
+            raise IllegalTypeOfArgumentError(f"IN {type(sub).__name__} is not supported yet{at(node)}")
+        schema, columns = self._subquery_result(sub.query)
+        if len(schema) != 1:
+            raise IllegalTypeOfArgumentError(f"IN subquery must return one column, got {len(schema)}{at(node)}")
+        from mergetree.functions import values as V
+
+        t = V.strip(schema[0][1])
+        values = []
+        for v in dict.fromkeys(columns[0].to_pylist()):
+            if v is None or isinstance(v, (bool, int, float, str)):
+                values.append(E.Literal(v))
+            else:
+                values.append(E.Literal(t.format_value(v)))
+        return E.InList(node.expr, tuple(values), node.negated, span=node.span)
 
     # ---- name resolution
 
@@ -115,6 +183,10 @@ class SelectBinder:
         def fn(node):
             if isinstance(node, E.QueryParameter):
                 return self._param(node)
+            if isinstance(node, E.Subquery):
+                return self._scalar(node)
+            if isinstance(node, E.InList) and not isinstance(node.values, tuple):
+                return self.expand(self._in_values(node), expanding)
             if isinstance(node, E.Alias):
                 return self.expand(node.expr, expanding | {node.name})
             if isinstance(node, E.Identifier):
@@ -171,7 +243,7 @@ class SelectBinder:
     # ---- the query
 
     def bind(self, q) -> BoundSelect:
-        items = self._select_items(q.select)
+        items = self._select_items(self._number_subqueries(q.select))
         self._collect_aliases(items)
         b = BoundSelect(source_names=[n for n, _ in self.schema])
         b.distinct = q.distinct

@@ -308,6 +308,23 @@ class Distinct(PlanNode):
 
 
 @dataclass(eq=False)
+class Union(PlanNode):
+    """UNION ALL of queries (each a Project); column i of every input is cast to out_types[i]
+    and named names[i]."""
+
+    children: list
+    column_names: list[str]
+    out_types: list
+
+    @property
+    def schema(self):
+        return list(zip(self.column_names, self.out_types))
+
+    def describe(self):
+        return f"Union {len(self.children)} inputs -> [{', '.join(f'{n} {t}' for n, t in self.schema)}]"
+
+
+@dataclass(eq=False)
 class Project(PlanNode):
     """The result columns: [(output name, child column)]; output names may repeat."""
 

@@ -66,7 +66,7 @@ class Planner:
     def plan_query(self, q, ctes: dict | None = None) -> L.PlanNode:
         ctes = dict(ctes or {})
         if isinstance(q, Q.SetOperation):
-            raise NotImplementedSQLError(f"{q.op} is not supported yet")
+            return self._set_operation(q, ctes)
         if q.joins or q.array_join is not None:
             raise NotImplementedSQLError("JOIN and ARRAY JOIN are not supported yet")
         with_aliases = {}
@@ -74,12 +74,35 @@ class Planner:
             if isinstance(w, Q.CTE):
                 ctes[w.name] = w.query
             elif isinstance(w, E.Alias):
-                if isinstance(w.expr, E.Subquery):
-                    raise NotImplementedSQLError("Scalar subqueries are not supported yet")
                 with_aliases[w.name] = w.expr
         source, qualifiers = self._source(q.from_, ctes)
-        binder = SelectBinder(source.schema, qualifiers, self.params, with_aliases)
+        binder = SelectBinder(source.schema, qualifiers, self.params, with_aliases,
+                              run_subquery=lambda sub: self.run_subquery(sub, ctes))
         return self._build(source, binder.bind(q))
+
+    def _set_operation(self, q, ctes: dict) -> L.PlanNode:
+        if q.op not in ("UNION ALL", "UNION DISTINCT", "UNION"):
+            raise NotImplementedSQLError(f"{q.op} is not supported yet")
+        left, right = self.plan_query(q.left, ctes), self.plan_query(q.right, ctes)
+        if len(left.columns) != len(right.columns):
+            from mergetree.errors import UnionStructuresMismatchError
+
+            raise UnionStructuresMismatchError(
+                f"Different number of columns in UNION elements: {len(left.columns)} and {len(right.columns)}")
+        names = [f"__u{i}" for i in range(len(left.columns))]
+        types = [_common_type(a, b) for (_, a), (_, b) in zip(left.schema, right.schema)]
+        plan = L.Union([left, right], names, types)
+        if q.op != "UNION ALL":
+            plan = L.Distinct(plan, names)
+        return L.Project(plan, [(out, n) for (out, _), n in zip(left.columns, names)])
+
+    def run_subquery(self, q, ctes: dict):
+        """Execute a scalar / IN subquery now: (schema, columns)."""
+        from mergetree.exec.executor import run
+        from mergetree.planner.optimizer import optimize
+
+        schema, columns, _ = run(optimize(self.plan_query(q, ctes)))
+        return schema, columns
 
     def _expression(self, child: L.PlanNode, exprs: list) -> L.Expression:
         types = child.types()
@@ -134,6 +157,13 @@ class Planner:
         if b.limit is not None or b.offset:
             plan = L.Limit(plan, b.limit, b.offset)
         return L.Project(plan, [(name, f"__out{i}") for i, (name, _) in enumerate(b.outputs)])
+
+
+def _common_type(a, b):
+    """ClickHouse's least common supertype (the one `if(cond, a, b)` resolves to)."""
+    if a == b:
+        return a
+    return infer_type(E.FunctionCall("if", (E.Literal(1), E.Identifier("a"), E.Identifier("b"))), {"a": a, "b": b})
 
 
 def _check_filter(predicate, types: dict, clause: str) -> None:

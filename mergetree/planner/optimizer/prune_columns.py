@@ -25,6 +25,9 @@ def _prune(node: L.PlanNode, required: set[str]) -> None:
         return
     if isinstance(node, L.Project):
         _prune(node.child, {src for _, src in node.columns})
+    elif isinstance(node, L.Union):
+        for c in node.children:
+            _prune(c, set(c.names()))
     elif isinstance(node, L.Expression):
         node.exprs = [(n, e) for n, e in node.exprs if n in required] or node.exprs[:0]
         need = set(required) - {n for n, _ in node.exprs}

@@ -12,9 +12,10 @@ from mergetree.planner.rewrite import and_all
 
 
 def apply(plan: L.PlanNode) -> L.PlanNode:
-    for child_attr in ("child",):
-        if hasattr(plan, child_attr):
-            setattr(plan, child_attr, apply(getattr(plan, child_attr)))
+    if hasattr(plan, "child"):
+        plan.child = apply(plan.child)
+    elif isinstance(plan, L.Union):
+        plan.children = [apply(c) for c in plan.children]
     if isinstance(plan, L.Filter) and isinstance(plan.child, L.ReadFromMergeTree):
         scan = plan.child
         scan.where = and_all([scan.where, plan.predicate])
