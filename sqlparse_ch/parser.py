@@ -21,6 +21,7 @@ import lark
 from lark import Lark, Token
 from lark.exceptions import LarkError, UnexpectedInput, UnexpectedToken
 
+from . import fastlalr
 from .ast.base import Span
 from .errors import ParseError, check_unterminated_comment, from_transform_error, to_parse_error
 from .transform_expr import TransformError
@@ -123,6 +124,7 @@ def get_parser() -> Lark:
     if _PARSER is None:
         _PARSER = build_parser()
         _share_rule_objects(_PARSER)
+        fastlalr.install(_PARSER)
     return _PARSER
 
 
