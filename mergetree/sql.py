@@ -15,6 +15,7 @@ DDL and DML statements call the Database API (create_table, insert, drop_table, 
 from __future__ import annotations
 
 import time
+import weakref
 
 from sqlparse_ch import format_sql, parse
 from sqlparse_ch.ast import ddl as D
@@ -27,6 +28,18 @@ from mergetree.errors import BadArgumentsError, NotImplementedSQLError
 from mergetree.result import Result
 
 
+#: settings changed by SET, per database object (a connection's session settings)
+_SESSION_SETTINGS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def session_settings(db) -> dict:
+    """The settings SET has stored for `db` (persist for the life of the Database object)."""
+    try:
+        return _SESSION_SETTINGS.setdefault(db, {})
+    except TypeError:      # not weak-referenceable: no persistence
+        return {}
+
+
 def execute(db, text: str, params: dict | None = None, settings: dict | None = None, data=None) -> Result:
     """Run one SQL statement against `db` (a mergetree Database)."""
     started = time.perf_counter()
@@ -34,7 +47,10 @@ def execute(db, text: str, params: dict | None = None, settings: dict | None = N
     handler = _STATEMENTS.get(type(stmt))
     if handler is None:
         raise NotImplementedSQLError(f"{type(stmt).__name__} statements are not supported yet")
-    result = handler(db, stmt, params or {}, dict(settings or {}), data)
+    merged = {**session_settings(db), **(settings or {})}
+    for s in getattr(stmt, "settings", ()) or ():   # SELECT ... SETTINGS name = value
+        merged[s.name] = _setting_value(s.value)
+    result = handler(db, stmt, params or {}, merged, data)
     result.statistics["elapsed"] = time.perf_counter() - started
     return result
 
@@ -193,6 +209,40 @@ def _alter(db, s: D.Alter, params, settings, data) -> Result:
     return Result.empty()
 
 
+# --------------------------------------------------------------------------- SET / EXPLAIN / EXISTS
+
+
+def _setting_value(v):
+    return v.value if isinstance(v, E.Literal) else format_sql(v)
+
+
+def _set(db, s: D.Set, params, settings, data) -> Result:
+    store = session_settings(db)
+    for x in s.settings:
+        store[x.name] = _setting_value(x.value)
+    return Result.empty()
+
+
+def _explain(db, s: D.Explain, params, settings, data) -> Result:
+    from mergetree.planner.logical import explain
+    from mergetree.planner.planner import plan_select
+
+    if s.kind not in (None, "PLAN") or not isinstance(s.statement, (Q.Select, Q.SetOperation)):
+        raise NotImplementedSQLError("Only EXPLAIN [PLAN] SELECT is supported")
+    text = explain(plan_select(db, s.statement, params, settings.get("optimizer_disabled_rules", ())))
+    return _rows_result([_strings("explain", text.splitlines())], None)
+
+
+def _exists(db, s: D.ExistsStatement, params, settings, data) -> Result:
+    if s.name.database == "system":
+        from mergetree.planner.system_tables import SYSTEM_TABLES
+
+        found = s.name.name in SYSTEM_TABLES or s.name.name == "one"
+    else:
+        found = s.name.name in db.tables()
+    return _rows_result([("result", T.UInt8, column_from_values(T.UInt8, [int(found)]))], s.format)
+
+
 # --------------------------------------------------------------------------- SHOW / DESCRIBE
 
 
@@ -246,4 +296,7 @@ _STATEMENTS = {
     D.Alter: _alter,
     D.Show: _show,
     D.Describe: _describe,
+    D.Set: _set,
+    D.Explain: _explain,
+    D.ExistsStatement: _exists,
 }

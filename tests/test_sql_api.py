@@ -124,3 +124,29 @@ def test_count_from_metadata(db):
     assert res.rows == [(2,)] and res.statistics["rows_read"] == 0
     assert execute(db, "SELECT count() FROM events", settings={"optimizer_disabled_rules": "count_from_metadata"}
                    ).rows == [(2,)]
+
+
+def test_set_persists_and_settings_clause(db):
+    execute(db, "SET optimizer_disabled_rules = 'all'")
+    plan = execute(db, "EXPLAIN SELECT count() FROM events WHERE ts > '2024-02-01'").rows
+    assert ("    Filter greater(ts, '2024-02-01')",) in plan
+    plan = execute(db, "EXPLAIN SELECT user_id FROM events ORDER BY ts LIMIT 1 "
+                       "SETTINGS optimizer_disabled_rules = 'prune_columns'").rows
+    assert any("TopN" in line for (line,) in plan)
+
+
+def test_exists_and_system_tables(db):
+    assert execute(db, "EXISTS TABLE events").rows == [(1,)]
+    assert execute(db, "EXISTS nope").rows == [(0,)]
+    assert execute(db, "SELECT name, engine, total_rows FROM system.tables").rows == [("events", "MergeTree", 5)]
+    cols = execute(db, "SELECT name, type, position FROM system.columns WHERE table = 'events' ORDER BY position")
+    assert cols.rows[:2] == [("user_id", "String", 1), ("event_type", "LowCardinality(String)", 2)]
+    parts = execute(db, "SELECT partition, sum(rows) FROM system.parts WHERE active GROUP BY partition "
+                        "ORDER BY partition")
+    assert parts.rows == [("202401", 2), ("202402", 2), ("202403", 1)]
+
+
+def test_query_parameter_column_names_as_clickhouse(db):
+    res = execute(db, "SELECT {u:String}, {n:UInt8} + 1, {d:Date}", params={"u": "ab", "n": 5, "d": "2024-01-01"})
+    assert res.names == ["'ab'", "plus(_CAST(5, 'UInt8'), 1)", "_CAST(19723, 'Date')"]   # as chDB 26.9
+    assert res.rows == [("ab", 6, dt.date(2024, 1, 1))]

@@ -17,6 +17,7 @@ post-aggregation expressions read the slots ``__key{i}`` / ``__agg{i}``.
 
 from __future__ import annotations
 
+import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -221,9 +222,33 @@ class SelectBinder:
                     if name not in item.except_:
                         out.append((name, E.Identifier(name)))
                 continue
-            name = item.name if isinstance(item, E.Alias) else column_name(item)
+            name = item.name if isinstance(item, E.Alias) else column_name(self._for_naming(item))
             out.append((name, item))
         return out
+
+    def _for_naming(self, e):
+        """ClickHouse names a String parameter by its value (``'ab'``) and others as
+        ``_CAST(<internal value>, 'Type')`` (a Date by its day number)."""
+
+        def fn(node):
+            if not isinstance(node, E.QueryParameter) or node.name not in self.params:
+                return None
+            from mergetree import types as T
+            from mergetree.exec.expression import evaluate_constant
+            from mergetree.functions import values as V
+
+            value, t = evaluate_constant(parameter_value(node, self.params))
+            if isinstance(V.strip(t), (T.StringType, T.FixedStringType)):
+                return E.Literal(value)
+            if isinstance(value, _dt.datetime):
+                value = int(value.replace(tzinfo=value.tzinfo or _dt.timezone.utc).timestamp())
+            elif isinstance(value, _dt.date):
+                value = (value - _dt.date(1970, 1, 1)).days
+            elif not isinstance(value, (int, float)) or isinstance(value, bool):
+                value = str(value)
+            return E.FunctionCall("_CAST", (E.Literal(value), E.Literal(node.type_name)))
+
+        return transform(e, fn)
 
     def _collect_aliases(self, items) -> None:
         for _, e in items:

@@ -41,7 +41,9 @@ class Planner:
                 sub.check_unique()
                 return sub, {src.name} | alias
             if src.database == "system":
-                raise UnknownTableError(f"Table system.{src.name} is not supported yet")
+                from mergetree.planner.system_tables import system_table
+
+                return L.ReadBlock(system_table(self.db, src.name)), {src.name} | alias
             table = self.db.table(src.name)
             schema = table.metadata.schema
             return (L.ReadFromMergeTree(src.name, table, [n for n, _ in schema], schema, final=te.final),
