@@ -206,7 +206,8 @@ _TUPLE_BASES = frozenset({"IDENT", "QUOTED_IDENT", "DQ_IDENT", "RPAR", "RSQB", "
                           "TIMESTAMP"})
 
 
-_INSERT_FORMAT = re.compile(r"(?is)\binsert\b.*\bformat\b")
+_INSERT_WORD = re.compile(r"(?i)\binsert\b")
+_FORMAT_WORD = re.compile(r"(?i)\bformat\b")
 
 
 def _run(text: str, start: str):
@@ -214,7 +215,7 @@ def _run(text: str, start: str):
     if "/*" in text:
         check_unterminated_comment(text)
     try:
-        if start != "expr_single" and _INSERT_FORMAT.search(text):
+        if start != "expr_single" and _INSERT_WORD.search(text) and _FORMAT_WORD.search(text):
             return _parse_with_inline_data(parser, text, start)
         return parser.parse(text, start=start, on_error=_keyword_as_name)
     except UnexpectedInput as e:
@@ -317,15 +318,46 @@ def _skip_space_and_comments(text: str, pos: int) -> int:
     return _LEADING_SPACE.match(text, pos).end()
 
 
-_TRAILING_SPACE = re.compile(r"(?:\s|--[^\n]*$|#[^\n]*$|/\*[\s\S]*?\*/)+\Z", re.M)
+def _trim_trailing(chunk: str) -> str:
+    """Drop trailing whitespace and comments (linear time, no regex backtracking)."""
+    while True:
+        chunk = chunk.rstrip()
+        if chunk.endswith("*/"):
+            opening = chunk.rfind("/*", 0, len(chunk) - 2)
+            if opening < 0:
+                return chunk
+            chunk = chunk[:opening]
+            continue
+        line_start = chunk.rfind("\n") + 1
+        cut = _comment_start(chunk, line_start)
+        if cut is None:
+            return chunk
+        chunk = chunk[:cut]
+
+
+def _comment_start(chunk: str, pos: int) -> int | None:
+    quote = None
+    i = pos
+    n = len(chunk)
+    while i < n:
+        ch = chunk[i]
+        if quote:
+            if ch == "\\":
+                i += 1
+            elif ch == quote:
+                quote = None
+        elif ch in "'`\"":
+            quote = ch
+        elif ch == "#" or chunk.startswith("--", i):
+            return i
+        i += 1
+    return None
 
 
 def _with_statement_span(text: str, stmt, start: int, end: int):
     chunk = text[start:end]
     if getattr(stmt, "data", None) is None:
-        m = _TRAILING_SPACE.search(chunk)
-        if m:
-            end = start + m.start()
+        end = start + len(_trim_trailing(chunk))
     line = text.count("\n", 0, start) + 1
     column = start - (text.rfind("\n", 0, start) + 1) + 1
     import dataclasses

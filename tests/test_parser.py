@@ -350,3 +350,71 @@ def test_parse_accepts_trailing_semicolon():
     assert parse("SELECT 1;") == parse("SELECT 1")
     with pytest.raises(ParseError):
         parse("SELECT 1; SELECT 2")
+
+
+# ---- less common statements and clauses ----
+
+def test_global_joins_and_global_in():
+    q = parse("SELECT * FROM d AS e GLOBAL ANY LEFT JOIN u ON e.a GLOBAL IN (1) "
+              "GLOBAL JOIN v USING x")
+    first, second = q.joins
+    assert (first.global_, first.strictness, first.kind) == (True, "ANY", "LEFT")
+    assert first.on == InList(Identifier("a", "e"), (lit(1),), global_=True)
+    assert (second.global_, second.kind, second.using) == (True, "INNER", ("x",))
+
+
+@pytest.mark.parametrize("text", [
+    "CREATE TABLE t ON CLUSTER c (a Int8) ENGINE = Memory",
+    "DROP TABLE t ON CLUSTER c", "ALTER TABLE t ON CLUSTER c DELETE WHERE 1",
+    "TRUNCATE TABLE t ON CLUSTER c", "OPTIMIZE TABLE t ON CLUSTER c FINAL",
+    "RENAME TABLE a TO b ON CLUSTER c", "DELETE FROM t ON CLUSTER c WHERE 1",
+])
+def test_on_cluster(text):
+    assert parse(text).cluster == "c"
+
+
+def test_interpolate_and_order_by_all():
+    q = parse("SELECT n, v FROM t ORDER BY n WITH FILL INTERPOLATE (v AS v + 1, w)")
+    assert q.interpolate == (Alias(BinaryOp("+", Identifier("v"), lit(1)), "v"), Identifier("w"))
+    assert parse("SELECT n FROM t ORDER BY n WITH FILL INTERPOLATE").interpolate == ()
+    q = parse("SELECT a FROM t ORDER BY ALL DESC")
+    assert len(q.order_by) == 1 and q.order_by[0].expr == Star() and q.order_by[0].desc
+
+
+def test_misc_statements():
+    k = parse("KILL QUERY WHERE query_id = 'x' SYNC")
+    assert (k.kind, k.mode) == ("QUERY", "SYNC")
+    assert parse("CHECK TABLE db.t").name == TableName("t", "db")
+    d = parse("DETACH TABLE IF EXISTS t PERMANENTLY")
+    assert (d.action, d.kind, d.if_exists, d.permanently) == ("DETACH", "TABLE", True, True)
+    assert parse("SYSTEM DROP MARK CACHE").action == "DROP MARK CACHE"
+    ins = parse("INSERT INTO FUNCTION file('a.csv') VALUES (1)")
+    assert ins.table == FunctionCall("file", (lit("a.csv"),)) and ins.values == ((lit(1),),)
+    alter = parse("ALTER TABLE t ATTACH PARTITION 1 FROM u, CLEAR COLUMN v IN PARTITION 2, "
+                  "COMMENT COLUMN v 'x'")
+    assert [type(c).__name__ for c in alter.commands] == [
+        "AttachPartition", "ClearColumn", "CommentColumn"]
+
+
+def test_words_are_lexed_whole():
+    assert parse_expr("INTERVAL 3 DAYS") == Interval(lit(3), "DAY")
+    assert parse("SELECT 1 FROMAGE").select == (Alias(lit(1), "FROMAGE"),)
+
+
+def test_fast_loop_matches_lark_loop():
+    """fastlalr drives lark's table faster; it must build exactly the same trees."""
+    from sqlparse_ch.parser import build_parser, get_parser
+    import sqlparse_ch.fastlalr as fastlalr
+
+    fast = get_parser()
+    plain = build_parser()
+    assert type(fast.parser.parser.parser) is fastlalr.FastParser
+    assert type(plain.parser.parser.parser) is not fastlalr.FastParser
+    texts = [
+        "SELECT a + b * -c, f(x)(y) OVER (PARTITION BY d), [1, 2][1], t.1 FROM t "
+        "WHERE NOT a IN (1, 2) AND b BETWEEN 1 AND 2 OR c IS NULL ORDER BY a DESC LIMIT 3",
+        "WITH x AS (SELECT 1) SELECT * FROM x UNION ALL SELECT 2 INTERSECT SELECT 3",
+        "CREATE TABLE t (a UInt8 DEFAULT 1, INDEX i a TYPE minmax) ENGINE = MergeTree ORDER BY a",
+    ]
+    for text in texts:
+        assert fast.parse(text, start="stmt_single") == plain.parse(text, start="stmt_single")
