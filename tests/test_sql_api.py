@@ -129,7 +129,7 @@ def test_count_from_metadata(db):
 def test_set_persists_and_settings_clause(db):
     execute(db, "SET optimizer_disabled_rules = 'all'")
     plan = execute(db, "EXPLAIN SELECT count() FROM events WHERE ts > '2024-02-01'").rows
-    assert ("    Filter greater(ts, '2024-02-01')",) in plan
+    assert any(line.strip() == "Filter greater(ts, '2024-02-01')" for (line,) in plan)
     plan = execute(db, "EXPLAIN SELECT user_id FROM events ORDER BY ts LIMIT 1 "
                        "SETTINGS optimizer_disabled_rules = 'prune_columns'").rows
     assert any("TopN" in line for (line,) in plan)
