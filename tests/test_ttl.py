@@ -114,3 +114,23 @@ def test_api_ttl_drops_expired_rows_on_optimize(tmp_path):
         assert [r[0] for r in db.read("t").to_pylist_rows()] == [2]
     finally:
         db.close()
+
+
+def test_fully_expired_parts_are_not_read(tmp_path, monkeypatch):
+    spec = {"k": "UInt32", "ts": "DateTime"}
+    meta = make_meta(spec, ["k"], ttl_column="ts")
+    p1 = write(tmp_path, meta, spec, [(1, 10), (2, 20)], 1)
+    p2 = write(tmp_path, meta, spec, [(3, 30)], 2)
+
+    def no_read(*a, **k):
+        raise AssertionError("a fully expired part was read")
+
+    monkeypatch.setattr(DataPart, "read", no_read)
+    res = merger.merge_parts([p1, p2], tmp_path / "tmp_merge", metadata=meta, now=30)
+    assert res.rows == 0 and res.rows_expired == 3
+    monkeypatch.undo()
+    part, rows = read_all(res.path)
+    assert rows == [] and part.rows == 0
+    # one part still alive: everything is read and merged normally
+    res = merger.merge_parts([p1, p2], tmp_path / "tmp_merge2", metadata=meta, now=25)
+    assert read_all(res.path)[1] == [(3, datetime.datetime(1970, 1, 1, 0, 0, 30))]

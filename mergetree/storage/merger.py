@@ -17,6 +17,8 @@ outside the table's locks, into a `tmp_merge_*` directory the table renames:
    runs of equal keys (Replacing/Summing/Collapsing; numba kernels, nogil).
 5. Table TTL: rows whose TTL moment is <= `now` are dropped (`ttl.expired_mask`),
    after the engine rule, as ClickHouse's TTL transform runs on merged rows.
+   When every source part has fully expired (their `ttl.txt` says so), nothing
+   is read: the result is an empty part.
 6. `write_merged_part`: `part_writer.write_part` with the primary-key columns,
    the sources' partition value, the union of their min/max indexes and a
    `ttl.txt` with the TTL range of the written rows. An empty result is still
@@ -268,6 +270,18 @@ def merge_parts(parts, tmp_dir=None, new_info=None, metadata=None, *, final: boo
     pids = {p.info.partition_id for p in parts if p.info is not None}
     if len(pids) > 1:
         raise BadArgumentsError(f"merge_parts: parts from different partitions {sorted(pids)}")
+    from mergetree.storage.ttl import part_fully_expired
+
+    now = time.time() if now is None else now
+    if all(p.rows == 0 or part_fully_expired(p, metadata, now) for p in parts) and any(p.rows for p in parts):
+        # every row has expired (known from ttl.txt): write the empty result without reading
+        from mergetree.column import Block, default_column
+
+        empty = Block({n: default_column(t, 0) for n, t in parts[0].columns})
+        tmp_dir = Path(tmp_dir)
+        write_merged_part(tmp_dir, empty, metadata, parts)
+        total = sum(p.rows for p in parts)
+        return MergeResult(tmp_dir, 0, 0, 0, total, 0, [p.name for p in parts], time.perf_counter() - t0)
     block, rows_read, masked, bounds = read_source_block(parts, with_bounds=True)
     block, keys, collapsed, expired = merge_blocks(block, metadata, now=now, cleanup=cleanup,
                                                    sort_key_fn=sort_key_fn, bounds=bounds)
