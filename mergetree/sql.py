@@ -48,8 +48,10 @@ def execute(db, text: str, params: dict | None = None, settings: dict | None = N
     if handler is None:
         raise NotImplementedSQLError(f"{type(stmt).__name__} statements are not supported yet")
     merged = {**session_settings(db), **(settings or {})}
-    for s in getattr(stmt, "settings", ()) or ():   # SELECT ... SETTINGS name = value
-        merged[s.name] = _setting_value(s.value)
+    inner = stmt.statement if isinstance(stmt, D.Explain) else stmt
+    if not isinstance(stmt, D.Set):
+        for s in (getattr(inner, "settings", ()) or ()):   # SELECT ... SETTINGS name = value
+            merged[s.name] = _setting_value(s.value)
     result = handler(db, stmt, params or {}, merged, data)
     result.statistics["elapsed"] = time.perf_counter() - started
     return result
