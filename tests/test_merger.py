@@ -216,3 +216,13 @@ def test_merge_of_every_type_keeps_the_multiset_and_sorts_by_key(tmp_path, key):
     # sorted by the key under ClickHouse ordering, ties in block order: equal to a stable sort of the union
     want = union.take(union.sort_permutation(key))
     assert [repr(r) for r in merged.to_pylist_rows()] == [repr(r) for r in want.to_pylist_rows()]
+
+
+def test_an_unsorted_source_part_is_refused(tmp_path):
+    meta = make_meta(SPEC, ["k"])
+    good = write(tmp_path, meta, SPEC, [("a", 1), ("c", 1)], 1)
+    b = block(SPEC, [("b", 2), ("a", 2)])  # written without sorting: violates the part invariant
+    d = tmp_path / "all_2_2_0"
+    write_part(d, b, primary_key=Block({"k": b["k"]}), partition_value=(), minmax={}, index_granularity=3)
+    with pytest.raises(Exception, match=r"all_2_2_0.*not sorted by the sorting key \(row 1"):
+        merger.merge_parts([good, DataPart.open(d)], tmp_path / "tmp_merge", metadata=meta, now=0)

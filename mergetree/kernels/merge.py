@@ -28,7 +28,8 @@ Kernels:
    merges k runs already sorted by the key (rows of run p at
    ``bounds[p]:bounds[p+1]``) into one sorted sequence, equal keys in run order
    (a binary heap of cursors; strings are compared as bytes, so no global string
-   ranks are needed). Twin: a stable `np.lexsort` of the same keys.
+   ranks are needed). It also checks each run really is sorted (a part that is
+   not would make the merge silently wrong). Twin: a stable `np.lexsort`.
 6. `flag_string_changes(offsets, data, flags)`: run detection on a String key
    column by comparing adjacent values' bytes.
 7. `versioned_collapsing_keep(starts, n, sign)`: VersionedCollapsingMergeTree:
@@ -272,7 +273,7 @@ def _compare_rows_py(a, b, fixed, spec, soff, sdata, sbase):
 _compare_rows = _compare_rows_py  # replaced by the compiled twin before `kway` is compiled
 
 
-def _kway_merge_py(bounds, fixed, spec, soff, sdata, sbase, out):
+def _kway_merge_py(bounds, fixed, spec, soff, sdata, sbase, out, unsorted):
     compare = _compare_rows
     k = bounds.shape[0] - 1
     heap = np.empty(k, dtype=np.int64)
@@ -300,6 +301,9 @@ def _kway_merge_py(bounds, fixed, spec, soff, sdata, sbase, out):
         out[n_out] = pos[p]
         n_out += 1
         pos[p] += 1
+        if unsorted[0] < 0 and pos[p] < bounds[p + 1] and \
+                compare(pos[p], pos[p] - 1, fixed, spec, soff, sdata, sbase) < 0:
+            unsorted[0] = pos[p]  # a run that is not sorted: the merge would be wrong
         if pos[p] >= bounds[p + 1]:
             size -= 1
             heap[0] = heap[size]
@@ -475,12 +479,27 @@ def kway_merge(bounds: np.ndarray, fixed: np.ndarray, spec: np.ndarray, soff: np
     out = np.empty(n, dtype=np.int64)
     if n == 0:
         return out
+    unsorted = np.full(1, -1, dtype=np.int64)
     got = _kernel("kway")(np.ascontiguousarray(bounds, dtype=np.int64), np.ascontiguousarray(fixed),
                           np.ascontiguousarray(spec, dtype=np.int64), np.ascontiguousarray(soff),
-                          np.ascontiguousarray(sdata), np.ascontiguousarray(sbase, dtype=np.int64), out)
+                          np.ascontiguousarray(sdata), np.ascontiguousarray(sbase, dtype=np.int64), out,
+                          unsorted)
     if got != n:
         raise ValueError(f"kway_merge: produced {got} rows out of {n} (bounds {bounds.tolist()})")
+    if unsorted[0] >= 0:
+        row = int(unsorted[0])
+        run = int(np.searchsorted(bounds, row, side="right") - 1)
+        raise UnsortedRunError(run, row - int(bounds[run]))
     return out
+
+
+class UnsortedRunError(ValueError):
+    """A run given to kway_merge is not sorted by the key (`run`, row `row` inside it)."""
+
+    def __init__(self, run: int, row: int):
+        super().__init__(f"run {run} is not sorted by the key at its row {row}")
+        self.run = run
+        self.row = row
 
 
 def versioned_collapsing_keep(starts: np.ndarray, n: int, sign: np.ndarray) -> np.ndarray:

@@ -71,8 +71,8 @@ class MergeResult:
 def read_source_block(parts: list, with_bounds: bool = False):
     """All columns of `parts` (sorted by block number), masked rows removed, concatenated.
 
-    Returns (block, rows_read, rows_masked), plus the run bounds (rows of part i are
-    ``bounds[i]:bounds[i+1]``) with `with_bounds`.
+    Returns (block, rows_read, rows_masked), plus with `with_bounds` the run bounds (rows of
+    the i-th non-empty part are ``bounds[i]:bounds[i+1]``) and those parts' names.
     """
     from mergetree.column import Block
     from mergetree.storage.mutations import read_row_mask
@@ -86,6 +86,7 @@ def read_source_block(parts: list, with_bounds: bool = False):
                                     f"part {parts[0].name} has {names}")
     blocks = []
     bounds = [0]
+    run_names = []
     rows_read = masked = 0
     for p in parts:
         if p.rows == 0:
@@ -99,13 +100,14 @@ def read_source_block(parts: list, with_bounds: bool = False):
         if b.num_rows:
             blocks.append(b)
             bounds.append(bounds[-1] + b.num_rows)
+            run_names.append(p.name)
     if not blocks:
         from mergetree.column import default_column
 
         out = Block({n: default_column(t, 0) for n, t in parts[0].columns}), 0, 0
     else:
         out = (Block.concat(blocks) if len(blocks) > 1 else blocks[0]), rows_read, masked
-    return (*out, np.asarray(bounds, dtype=np.int64)) if with_bounds else out
+    return (*out, np.asarray(bounds, dtype=np.int64), run_names) if with_bounds else out
 
 
 def sorting_key_block(block, metadata):
@@ -174,7 +176,7 @@ def sort_by_key(block, keys, bounds: np.ndarray | None = None):
     if n <= 1 or not keys.columns or (bounds is not None and len(bounds) <= 2):
         return block, keys
     if bounds is not None:
-        perm = merge_permutation(keys, bounds)
+        perm = merge_permutation(keys, bounds)  # raises UnsortedRunError for an unsorted source
     else:
         arrays = _order_arrays(keys)
         perm = np.lexsort(arrays[::-1])
@@ -282,9 +284,17 @@ def merge_parts(parts, tmp_dir=None, new_info=None, metadata=None, *, final: boo
         write_merged_part(tmp_dir, empty, metadata, parts)
         total = sum(p.rows for p in parts)
         return MergeResult(tmp_dir, 0, 0, 0, total, 0, [p.name for p in parts], time.perf_counter() - t0)
-    block, rows_read, masked, bounds = read_source_block(parts, with_bounds=True)
-    block, keys, collapsed, expired = merge_blocks(block, metadata, now=now, cleanup=cleanup,
-                                                   sort_key_fn=sort_key_fn, bounds=bounds)
+    block, rows_read, masked, bounds, run_names = read_source_block(parts, with_bounds=True)
+    from mergetree.kernels.merge import UnsortedRunError
+
+    try:
+        block, keys, collapsed, expired = merge_blocks(block, metadata, now=now, cleanup=cleanup,
+                                                       sort_key_fn=sort_key_fn, bounds=bounds)
+    except UnsortedRunError as e:
+        from mergetree.errors import CorruptedPartError
+
+        raise CorruptedPartError(run_names[e.run], "primary.idx", f"rows are not sorted by the sorting key "
+                                                      f"(row {e.row} after masks); refusing to merge") from None
     tmp_dir = Path(tmp_dir)
     try:
         write_merged_part(tmp_dir, block, metadata, parts, keys=keys)
