@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent / "sql"))
-from corpus_lib import load_corpus  # noqa: E402
+from corpus_lib import chdb_explain_ast, chdb_format_many, load_corpus, strip_parens  # noqa: E402
 
 sqlparse_ch = pytest.importorskip("sqlparse_ch")
 if not hasattr(sqlparse_ch, "parse"):
@@ -134,6 +134,8 @@ def _check_round_trip(text: str):
 
 FAST = settings(max_examples=300, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FAST_CH = settings(max_examples=150, deadline=None, derandomize=True, database=None,
+                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 SLOW = settings(max_examples=5000, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
@@ -168,6 +170,90 @@ def test_mutants_only_raise_parse_error_soak(text):
 @given(mutated_sql())
 def test_parsed_mutants_round_trip_soak(text):
     _check_round_trip(text)
+
+
+# ------------------------------------------------------------------------------------------------
+# precedence fuzz with ClickHouse as the oracle: swap operators in corpus SELECTs, then ClickHouse must
+# read our canonical print exactly as it reads the mutant itself
+
+OPERATORS = ["+", "-", "*", "/", "%", "||", "=", "!=", "<", "<=", ">", ">=", "AND", "OR", "DIV", "MOD", "LIKE"]
+_HIDDEN = re.compile(r"'(?:[^'\\]|\\.|'')*'|`[^`]*`|\"[^\"]*\"|--[^\n]*|/\*.*?\*/|\{[^{}]*\}", re.S)
+_OP_RE = re.compile(r"(?<=\s)(\|\||!=|<=|>=|[-+*/%=<>]|AND|OR|DIV|MOD|LIKE)(?=\s)")
+_OPERAND_RE = re.compile(r"(?<=[\s(,])([A-Za-z_][\w.]*|\d+)(?=[\s),])")
+SELECT_SEEDS = [c.sql for c in load_corpus()
+                if c.kind in ("SELECT", "WITH") and _OP_RE.search(_HIDDEN.sub(" ", c.sql))]
+
+
+_NOT_OPERAND = {"SELECT", "DISTINCT", "BY", "WHERE", "AND", "OR", "NOT", "ON", "HAVING", "FROM", "AS", "WHEN", "THEN",
+                "ELSE", "CASE", "LIMIT", "OFFSET", "PREWHERE", "QUALIFY", "IN", "LIKE", "BETWEEN", "EXCEPT"}
+
+
+def _visible(text, pattern):
+    hidden = [m.span() for m in _HIDDEN.finditer(text)]
+    out = []
+    for m in pattern.finditer(text):
+        if any(a <= m.start() < b for a, b in hidden):
+            continue
+        if pattern is _OP_RE:   # a binary operator sits after an operand, never after a keyword or '(' ','
+            before = text[:m.start()].rstrip()
+            word = re.search(r"(\w+|\S)$", before)
+            if not word or word.group(1).upper() in _NOT_OPERAND or word.group(1) in "(,.":
+                continue
+        elif m.group(1).isupper() and not m.group(1).isdigit():
+            continue            # an upper-case word is a keyword here, not an operand
+        out.append(m)
+    return out
+
+
+@st.composite
+def operator_mutants(draw):
+    text = draw(st.sampled_from(SELECT_SEEDS))
+    for _ in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(["swap", "swap", "not", "neg"]))
+        spots = _visible(text, _OP_RE if kind == "swap" else _OPERAND_RE)
+        if not spots:
+            continue
+        m = draw(st.sampled_from(spots))
+        if kind == "swap":
+            text = text[:m.start()] + draw(st.sampled_from(OPERATORS)) + text[m.end():]
+        else:
+            text = text[:m.start()] + ("NOT " if kind == "not" else "-") + text[m.start():]
+    return text
+
+
+def _clickhouse_reads_same(original: str, printed: str) -> bool:
+    f_orig, f_ours = chdb_format_many([original, printed])
+    if f_ours is None:
+        return False
+    if f_orig == f_ours:
+        return True
+    t_orig = chdb_explain_ast(original)
+    return strip_parens(f_orig) == strip_parens(f_ours) and t_orig is not None and t_orig == chdb_explain_ast(printed)
+
+
+def _check_meaning(text):
+    ast = _check_only_parse_error(text)
+    if ast is None:
+        return
+    if chdb_format_many([text]) == [None]:
+        return      # not ClickHouse SQL after all (we are more lenient somewhere): nothing to compare
+    printed = format_sql(ast)
+    assert _clickhouse_reads_same(text, printed), f"ClickHouse reads our print differently:\n{text}\n---\n{printed}"
+
+
+@FAST_CH
+@given(operator_mutants())
+def test_operator_mutants_keep_meaning_in_clickhouse(text):
+    pytest.importorskip("chdb")
+    _check_meaning(text)
+
+
+@pytest.mark.slow
+@SLOW
+@given(operator_mutants())
+def test_operator_mutants_keep_meaning_in_clickhouse_soak(text):
+    pytest.importorskip("chdb")
+    _check_meaning(text)
 
 
 @pytest.mark.parametrize("text", [
