@@ -53,6 +53,15 @@ def parameter_value(e: E.QueryParameter, params: dict):
     return E.Cast(E.Literal(text), e.type_name, span=e.span)
 
 
+def case_to_multi_if(e: E.Case):
+    """``CASE [x] WHEN a THEN r .. [ELSE d] END`` -> ``multiIf(x = a, r, .., d)`` (ELSE NULL by default)."""
+    args = []
+    for cond, result in e.whens:
+        args += [E.BinaryOp("=", e.operand, cond) if e.operand is not None else cond, result]
+    args.append(e.else_ if e.else_ is not None else E.Literal(None))
+    return E.FunctionCall("multiIf", tuple(args), span=e.span)
+
+
 def substitute_params(e, params: dict):
     """Replace the query parameters of an expression (DML conditions, VALUES)."""
     if e is None:
@@ -186,6 +195,8 @@ class SelectBinder:
                 return self._param(node)
             if isinstance(node, E.Subquery):
                 return self._scalar(node)
+            if isinstance(node, E.Case):
+                return self.expand(case_to_multi_if(node), expanding)
             if isinstance(node, E.InList) and not isinstance(node.values, tuple):
                 return self.expand(self._in_values(node), expanding)
             if isinstance(node, E.Alias):

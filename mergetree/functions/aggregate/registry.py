@@ -124,9 +124,25 @@ def _decode_lc(compute):
 
 
 def _resolve(base_name: str, combinators: list[str], types: list, params: tuple):
-    if not combinators:
-        return _resolve_base(_base(base_name), types, params)
-    outer, inner = combinators[-1], combinators[:-1]
+    """Row filters (-If, -Distinct) wrap outermost in the order written; -OrNull / -OrDefault apply
+    to the rows that reach the base function (``sumIfOrNull`` is NULL for a group whose rows all
+    fail the condition), so they wrap the base directly."""
+    filters = [c for c in combinators if c in ("If", "Distinct")]
+    finals = [c for c in combinators if c in ("OrNull", "OrDefault")]
+    return _resolve_filters(base_name, filters, finals, types, params)
+
+
+def _resolve_filters(base_name, filters, finals, types, params):
+    if not filters:
+        rtype, compute = _resolve_base(_base(base_name), types, params)
+        for c in finals:
+            if c == "OrNull":
+                rtype = V.make_nullable(rtype)
+                compute = _empty_groups(compute, rtype, null=True)
+            else:
+                compute = _empty_groups(compute, rtype, null=False)
+        return rtype, compute
+    outer, inner = filters[-1], filters[:-1]
     if outer == "If":
         if not types:
             raise NumberOfArgumentsError(f"Aggregate function {base_name}If requires a condition argument")
@@ -134,16 +150,10 @@ def _resolve(base_name: str, combinators: list[str], types: list, params: tuple)
         if not isinstance(cond, (T.IntType, T.BoolType)) and not V.is_null_type(types[-1]):
             raise IllegalTypeOfArgumentError(f"Illegal type {types[-1]} of last argument for aggregate function "
                                              f"with If suffix. Must be UInt8")
-        rtype, compute = _resolve(base_name, inner, types[:-1], params)
+        rtype, compute = _resolve_filters(base_name, inner, finals, types[:-1], params)
         return rtype, _if_combinator(compute)
-    if outer == "Distinct":
-        rtype, compute = _resolve(base_name, inner, types, params)
-        return rtype, _distinct_combinator(compute)
-    rtype, compute = _resolve(base_name, inner, types, params)
-    if outer == "OrNull":
-        out_type = V.make_nullable(rtype)
-        return out_type, _empty_groups(compute, out_type, null=True)
-    return rtype, _empty_groups(compute, rtype, null=False)          # OrDefault
+    rtype, compute = _resolve_filters(base_name, inner, finals, types, params)
+    return rtype, _distinct_combinator(compute)
 
 
 def _resolve_base(base: _Base, types: list, params: tuple):
