@@ -24,17 +24,17 @@ Kernels:
    wrapping arithmetic (SummingMergeTree's sumWithOverflow).
 4. `collapsing_keep(starts, n, sign, only_positive)`: which rows survive
    CollapsingMergeTree's rules (see the function's docstring).
-5. `kway_merge(bounds, fixed, spec, soff, sdata, sbase)`: the permutation that
+5. `versioned_collapsing_keep(starts, n, sign)`: VersionedCollapsingMergeTree:
+   inside a run of equal (key, version), a row cancels the most recent
+   not-yet-cancelled row of the opposite sign (a stack); survivors are kept.
+6. `kway_merge(bounds, fixed, spec, soff, sdata, sbase)`: the permutation that
    merges k runs already sorted by the key (rows of run p at
    ``bounds[p]:bounds[p+1]``) into one sorted sequence, equal keys in run order
    (a binary heap of cursors; strings are compared as bytes, so no global string
    ranks are needed). It also checks each run really is sorted (a part that is
    not would make the merge silently wrong). Twin: a stable `np.lexsort`.
-6. `flag_string_changes(offsets, data, flags)`: run detection on a String key
+7. `flag_string_changes(offsets, data, flags)`: run detection on a String key
    column by comparing adjacent values' bytes.
-7. `versioned_collapsing_keep(starts, n, sign)`: VersionedCollapsingMergeTree:
-   inside a run of equal (key, version), a row cancels the most recent
-   not-yet-cancelled row of the opposite sign (a stack); survivors are kept.
 """
 
 from __future__ import annotations
@@ -190,7 +190,7 @@ def collapsing_keep_numpy(starts: np.ndarray, n: int, sign: np.ndarray, only_pos
 
 
 # ---------------------------------------------------------------------------
-# 7. VersionedCollapsingMergeTree
+# 5. VersionedCollapsingMergeTree
 
 
 def _versioned_keep_py(starts, n, sign, keep, stack):
@@ -237,7 +237,7 @@ def versioned_collapsing_keep_numpy(starts: np.ndarray, n: int, sign: np.ndarray
 
 
 # ---------------------------------------------------------------------------
-# 5. k-way merge of sorted runs
+# 6. k-way merge of sorted runs (and 7. string run detection)
 
 
 def _compare_rows_py(a, b, fixed, spec, soff, sdata, sbase):
@@ -469,7 +469,7 @@ def flag_string_changes(offsets: np.ndarray, data: np.ndarray, flags: np.ndarray
 
 def kway_merge(bounds: np.ndarray, fixed: np.ndarray, spec: np.ndarray, soff: np.ndarray, sdata: np.ndarray,
                sbase: np.ndarray) -> np.ndarray:
-    """Permutation merging sorted runs (see 5. above).
+    """Permutation merging sorted runs (see 6. above).
 
     `fixed`: uint64 (n, F) order keys; `soff`: int64 (S, n + 1) string offsets into
     `sdata` starting at `sbase[s]`; `spec[j]` names key j: `f >= 0` for fixed column f,
@@ -503,7 +503,7 @@ class UnsortedRunError(ValueError):
 
 
 def versioned_collapsing_keep(starts: np.ndarray, n: int, sign: np.ndarray) -> np.ndarray:
-    """Rows kept by VersionedCollapsingMergeTree in runs of equal (key, version) (see 7. above)."""
+    """Rows kept by VersionedCollapsingMergeTree in runs of equal (key, version) (see 5. above)."""
     keep = np.zeros(n, dtype=np.bool_)
     if n:
         _kernel("versioned")(starts, n, np.ascontiguousarray(sign), keep, np.empty(n, dtype=np.int64))
