@@ -30,7 +30,7 @@ _CLASS_NAMES = {
     "IDENT": "identifier", "QUOTED_IDENT": "identifier", "DQ_IDENT": "identifier",
     "STRING": "string", "INT": "number", "FLOAT": "number", "HEX": "number", "BIN": "number",
     "$END": "end of input", "INSERT_DATA": "data", "STAR_EXCEPT": "EXCEPT",
-    "GLOBAL_JOIN": "GLOBAL",
+    "GLOBAL_JOIN": "GLOBAL", "IN_PARTITION": "IN", "DOLLAR_STRING": "string",
 }
 _SEMI_KW = {"SEMI_KW": "SEMI"}
 

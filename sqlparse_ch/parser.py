@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 from pathlib import Path
 
 import lark
@@ -51,12 +52,13 @@ NAME_KEYWORDS = frozenset({
     "TEMPORARY", "UPDATE", "DEDUPLICATE", "RECOMPRESS",
     "OPTIMIZE", "TRUNCATE", "EXCHANGE", "EXPLAIN", "DESCRIBE", "MATERIALIZE",
     "INSERT", "ALTER", "CREATE", "DROP", "DELETE", "VALUES", "DATE", "TIMESTAMP",
+    "LIMIT", "OFFSET", "END",
 })
 # Clause and operator keywords are reserved: the post-lexer turns an IDENT spelled like
 # one back into the keyword (so `SELECT a, FROM t` is an error, not a column named FROM)
 # and they are never re-fed as names. Use backquotes for such names (`from`).
 HARD_KEYWORDS = frozenset({
-    "SELECT", "FROM", "WHERE", "PREWHERE", "GROUP", "ORDER", "BY", "LIMIT", "HAVING",
+    "SELECT", "FROM", "WHERE", "PREWHERE", "GROUP", "ORDER", "BY", "HAVING",
     "UNION", "EXCEPT", "INTERSECT", "JOIN", "ON", "USING", "AS", "AND", "OR", "NOT", "IN",
     "IS", "BETWEEN", "LIKE", "ILIKE", "REGEXP", "CASE", "WHEN", "THEN", "ELSE", "WITH",
     "WINDOW", "QUALIFY", "INNER", "FULL", "CROSS", "OUTER", "GLOBAL", "DISTINCT",
@@ -187,6 +189,13 @@ class PostLexer:
                 upper = tok.value.upper()
                 if upper in HARD_KEYWORDS:
                     tok = Token.new_borrow_pos(upper, tok.value, tok)
+                    kind = upper
+            if kind == "IN":
+                # `UPDATE c = 0 IN PARTITION p`: IN here is not the operator. LALR(1)
+                # cannot tell after `0`, so look at the source text.
+                text = getattr(_CURRENT, "text", None)
+                if text is not None and _PARTITION_AFTER.match(text, tok.end_pos):
+                    tok = Token.new_borrow_pos("IN_PARTITION", tok.value, tok)
             elif kind == "EXCEPT":
                 if prev is not None and prev.type == "STAR":
                     tok = Token.new_borrow_pos("STAR_EXCEPT", tok.value, tok)
@@ -202,6 +211,10 @@ class PostLexer:
             yield tok
 
 
+_PARTITION_AFTER = re.compile(r"\s+partition\b", re.I)
+_CURRENT = threading.local()  # .text: the text being parsed (for PostLexer look-ahead)
+_CURRENT.text = None
+
 _TUPLE_BASES = frozenset({"IDENT", "QUOTED_IDENT", "DQ_IDENT", "RPAR", "RSQB", "INT", "DATE",
                           "TIMESTAMP"})
 
@@ -214,6 +227,7 @@ def _run(text: str, start: str):
     parser = get_parser()
     if "/*" in text:
         check_unterminated_comment(text)
+    _CURRENT.text = text
     try:
         if start != "expr_single" and _INSERT_WORD.search(text) and _FORMAT_WORD.search(text):
             return _parse_with_inline_data(parser, text, start)

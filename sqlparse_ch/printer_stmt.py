@@ -226,8 +226,19 @@ class StatementPrinter(QueryPrinter):
 
     def ttl_rules(self, rules) -> str:
         out = []
-        for r in rules:
+        # a rollup rule can only be last (its GROUP BY / SET lists use commas too)
+        for r in sorted(rules, key=lambda r: r.action == "GROUP BY"):
             text = self.expr(r.expr)
+            if r.action == "GROUP BY":
+                keys, assignments = r.target
+                if r.where is not None:
+                    text += " WHERE " + self.expr(r.where)
+                text += " GROUP BY " + ", ".join(self.expr(k) for k in keys)
+                if assignments:
+                    text += " SET " + ", ".join(f"{quote_name(n)} = {self.expr(v)}"
+                                                for n, v in assignments)
+                out.append(text)
+                continue
             if r.action == "DELETE":
                 text += " DELETE"
             elif r.action in ("TO DISK", "TO VOLUME"):
@@ -348,10 +359,11 @@ class StatementPrinter(QueryPrinter):
     def alter_command(self, c) -> str:
         t = type(c)
         if t is D.AlterDelete:
-            return "DELETE WHERE " + self.expr(c.where)
+            return "DELETE" + self._in_partition(c.partition) + " WHERE " + self.expr(c.where)
         if t is D.AlterUpdate:
             return "UPDATE " + ", ".join(f"{quote_name(k)} = {self.expr(v)}"
-                                         for k, v in c.assignments) + " WHERE " + self.expr(c.where)
+                                         for k, v in c.assignments) + self._in_partition(
+                c.partition) + " WHERE " + self.expr(c.where)
         if t is D.AddColumn:
             text = "ADD COLUMN " + ("IF NOT EXISTS " if c.if_not_exists else "") + self.column_def(c.column)
             if c.after is not None:
@@ -389,9 +401,17 @@ class StatementPrinter(QueryPrinter):
                 "" if c.partition is None else " IN " + self.partition(c.partition))
         if t is D.CommentColumn:
             return f"COMMENT COLUMN {quote_name(c.name)} {quote_string(c.comment)}"
+        if t is D.MaterializeTTL:
+            return "MATERIALIZE TTL" + ("" if c.partition is None else " IN " + self.partition(c.partition))
+        if t is D.MaterializeColumn:
+            return "MATERIALIZE COLUMN " + quote_name(c.name) + (
+                "" if c.partition is None else " IN " + self.partition(c.partition))
         if t is D.MaterializeIndex:
             return "MATERIALIZE INDEX " + quote_name(c.name)
         raise TypeError(f"cannot print ALTER command {t.__name__}")
+
+    def _in_partition(self, p) -> str:
+        return "" if p is None else " IN " + self.partition(p)
 
     def partition(self, p: D.PartitionSpec) -> str:
         if p.id is not None:

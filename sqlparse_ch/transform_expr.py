@@ -132,6 +132,9 @@ class ExprTransformer:
     def string_lit(self, c):
         return Literal(unquote_string(c[0]), span_of(c[0]))
 
+    def dollar_string_lit(self, c):
+        return Literal(str(c[0])[2:-2], span_of(c[0]))
+
     def null_lit(self, c):
         return Literal(None, span_of(c[0]))
 
@@ -430,6 +433,13 @@ class ExprTransformer:
 
     def call(self, c):
         return self._call(c[0], None, c[1], c[2])
+
+    def filter_call(self, c):
+        """`f(x) FILTER (WHERE cond)` is ClickHouse's `fIf(x, cond)`."""
+        name, args, cond, over = c[0], c[1], c[4], c[5]
+        items = (args.items if args else ()) + (cond,)
+        fake = _Args(bool(args and args.distinct), items)
+        return self._call(Token.new_borrow_pos(name.type, str(name) + "If", name), None, fake, over)
 
     def param_call(self, c):
         return self._call(c[0], c[1], c[2], c[3])

@@ -11,6 +11,17 @@ from .transform_expr import ExprTransformer, TransformError, _none, join_spans, 
 from .transform_query import QueryTransformer, _query_of
 
 
+def _add_settings(node, settings):
+    """`.. FORMAT f SETTINGS ..`: the settings go to the last SELECT, where the printer's
+    `SETTINGS .. FORMAT f` order puts them back."""
+    if isinstance(node, Select):
+        fields = {f: getattr(node, f) for f in Select.__dataclass_fields__}
+        fields["settings"] = node.settings + settings
+        return Select(**fields)
+    return SetOperation(node.op, node.left, _add_settings(node.right, settings), node.format,
+                        node.span)
+
+
 def _with_format(node, fmt):
     if fmt is None:
         return node
@@ -234,6 +245,32 @@ class StatementTransformer:
                 action, target = part
         return ddl.TTLRule(c[0], action, target, where, span_of(c[0]))
 
+    def ttl_group_rule(self, c):
+        where = None
+        keys = []
+        assignments: tuple = ()
+        for part in c[1:]:
+            if isinstance(part, tuple) and part and part[0] == "where":
+                where = part[1]
+            elif isinstance(part, tuple) and part and part[0] == "set":
+                assignments = part[1]
+            elif not isinstance(part, Token):
+                keys.append(part)
+        return ddl.TTLRule(c[0], "GROUP BY", (tuple(keys), assignments), where, span_of(c[0]))
+
+    def ttl_set(self, c):
+        return ("set", tuple(c[1:]))
+
+    def materialize_ttl(self, c):
+        return ddl.MaterializeTTL(c[3] if len(c) > 2 else None, span_of(c[0]))
+
+    def materialize_column(self, c):
+        return ddl.MaterializeColumn(str(c[2]), c[4] if len(c) > 3 else None, span_of(c[0]))
+
+    def query_stmt_settings(self, c):
+        query, fmt, settings = c
+        return _with_format(_add_settings(query, settings), fmt)
+
     def ttl_delete(self, c):
         return ("DELETE", None)
 
@@ -354,10 +391,13 @@ class StatementTransformer:
         return ddl.Alter(c[2], tuple(commands), _cluster(c), span_of(c[0]))
 
     def alter_delete(self, c):
-        return ddl.AlterDelete(c[2], span_of(c[0]))
+        partition = next((x for x in c if isinstance(x, ddl.PartitionSpec)), None)
+        return ddl.AlterDelete(c[-1], partition, span_of(c[0]))
 
     def alter_update(self, c):
-        return ddl.AlterUpdate(tuple(c[1:-2]), c[-1], span_of(c[0]))
+        assignments = tuple(x for x in c[1:-2] if isinstance(x, tuple))
+        partition = next((x for x in c if isinstance(x, ddl.PartitionSpec)), None)
+        return ddl.AlterUpdate(assignments, c[-1], partition, span_of(c[0]))
 
     def assignment(self, c):
         return (str(c[0]), c[2])

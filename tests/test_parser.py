@@ -418,3 +418,22 @@ def test_fast_loop_matches_lark_loop():
     ]
     for text in texts:
         assert fast.parse(text, start="stmt_single") == plain.parse(text, start="stmt_single")
+
+
+def test_edge_syntax():
+    q = parse("SELECT end, limit, offset FROM t")
+    assert q.select == (Identifier("end"), Identifier("limit"), Identifier("offset"))
+    u = parse("ALTER TABLE t UPDATE v = 0 IN PARTITION 202401 WHERE v < 0").commands[0]
+    assert u.partition.expr == lit(202401) and u.assignments == (("v", lit(0)),)
+    assert parse("ALTER TABLE t DELETE IN PARTITION 1 WHERE x").commands[0].partition.expr == lit(1)
+    assert parse_expr("x IN partitions") == InList(x, Identifier("partitions"))
+    assert parse_expr("count() FILTER (WHERE a > 0)") == FunctionCall(
+        "countIf", (BinaryOp(">", a, lit(0)),))
+    assert parse_expr("$$it's$$") == lit("it's")
+    ttl = parse("CREATE TABLE t (d DateTime, k String, v UInt64) ENGINE = MergeTree ORDER BY k "
+                "TTL d + INTERVAL 1 DAY DELETE, d + INTERVAL 1 MONTH GROUP BY k SET v = sum(v)")
+    rollup = ttl.storage.ttl[1]
+    assert rollup.action == "GROUP BY"
+    assert rollup.target == ((Identifier("k"),), (("v", FunctionCall("sum", (Identifier("v"),))),))
+    q = parse("SELECT 1 FORMAT JSON SETTINGS max_threads = 1")
+    assert q.format == "JSON" and q.settings[0].name == "max_threads"

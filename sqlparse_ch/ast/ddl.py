@@ -62,7 +62,9 @@ class ConstraintDef(Node):
 @dataclass(frozen=True, slots=True)
 class TTLRule(Node):
     """One TTL element: `expr [DELETE | TO DISK 'd' | TO VOLUME 'v' | RECOMPRESS codec]
-    [WHERE cond]`; action None means the default DELETE."""
+    [WHERE cond]`; action None means the default DELETE. A rollup rule
+    `expr [WHERE c] GROUP BY k1, k2 [SET v = agg(v), ..]` has action 'GROUP BY' and
+    target = (keys tuple, assignments tuple of (column, expr))."""
 
     expr: Any
     action: str | None = None
@@ -205,16 +207,20 @@ class Insert(Node):
 
 @dataclass(frozen=True, slots=True)
 class AlterDelete(Node):
+    """`DELETE [IN PARTITION p] WHERE cond`."""
+
     where: Any
+    partition: "PartitionSpec | None" = None
     span: Span | None = _span
 
 
 @dataclass(frozen=True, slots=True)
 class AlterUpdate(Node):
-    """`UPDATE c = e, .. WHERE cond`; assignments is a tuple of (column, expr)."""
+    """`UPDATE c = e, .. [IN PARTITION p] WHERE cond`; assignments is a tuple of (column, expr)."""
 
     assignments: tuple
     where: Any
+    partition: "PartitionSpec | None" = None
     span: Span | None = _span
 
 
@@ -289,6 +295,23 @@ class CommentColumn(Node):
 
     name: str
     comment: str
+    span: Span | None = _span
+
+
+@dataclass(frozen=True, slots=True)
+class MaterializeTTL(Node):
+    """`MATERIALIZE TTL [IN PARTITION p]`."""
+
+    partition: "PartitionSpec | None" = None
+    span: Span | None = _span
+
+
+@dataclass(frozen=True, slots=True)
+class MaterializeColumn(Node):
+    """`MATERIALIZE COLUMN c [IN PARTITION p]`."""
+
+    name: str
+    partition: "PartitionSpec | None" = None
     span: Span | None = _span
 
 
