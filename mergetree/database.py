@@ -92,7 +92,13 @@ class Database:
                     return self._tables[name]
                 raise TableAlreadyExistsError(f"Table {name} already exists in {self.path}")
             table_dir = self.path / name
-            if table_dir.exists():   # leftover of a crash inside create_table (no metadata.json)
+            if table_dir.exists():
+                # a crash inside create_table leaves at most detached/ and metadata.json.tmp;
+                # anything else is somebody's data: refuse rather than delete it
+                unknown = sorted(set(p.name for p in table_dir.iterdir()) - {"detached", METADATA_FILE + ".tmp"})
+                if unknown:
+                    raise TableAlreadyExistsError(f"Directory {table_dir} exists and holds {unknown[:5]}: "
+                                                  f"not creating table {name} over it")
                 shutil.rmtree(table_dir)
             table = MergeTreeTable.create(table_dir, metadata)
             self._attach(table)

@@ -224,3 +224,19 @@ def test_corruption_found_by_a_merge_detaches_the_part(tmp_path):
         assert _keys(db) == [1, 2, 4, 5]
     finally:
         db.close()
+
+
+def test_create_table_does_not_overwrite_a_foreign_directory(tmp_path):
+    from mergetree.errors import TableAlreadyExistsError
+
+    _make(tmp_path, [[1]])
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "precious.csv").write_text("1,2\n")
+    db = _open(tmp_path)
+    try:
+        with pytest.raises(TableAlreadyExistsError) as e:
+            db.create_table("other", schema="x UInt8", order_by="x")
+        assert "precious.csv" in str(e.value)
+        assert (tmp_path / "other" / "precious.csv").exists()
+    finally:
+        db.close()
