@@ -250,10 +250,19 @@ def _fixed_seg(mat: np.ndarray) -> _Seg:
     return _Seg(mat, np.broadcast_to(np.int64(mat.shape[1]), (mat.shape[0],)))
 
 
+def _full(s: _Seg) -> bool:
+    """True when every row uses the segment's whole width (constant and fixed segments)."""
+    sl = np.asarray(s.lens)
+    return sl.strides == (0,) and len(sl) > 0 and int(sl[0]) == s.mat.shape[1]
+
+
 def _compact(segs: list[_Seg]) -> tuple[np.ndarray, np.ndarray]:
     """Concatenate segments row-wise: returns (per-row lengths int64, flat bytes uint8)."""
     n = segs[0].mat.shape[0]
     width = sum(s.mat.shape[1] for s in segs)
+    if all(_full(s) for s in segs):  # fixed width (e.g. UUID text): no compaction needed
+        mat = np.concatenate([s.mat for s in segs], axis=1) if len(segs) > 1 else segs[0].mat
+        return np.full(n, width, dtype=np.int64), np.ascontiguousarray(mat).reshape(-1)
     mat = np.empty((n, width), dtype=np.uint8)
     mask = np.empty((n, width), dtype=bool)
     lens = np.zeros(n, dtype=np.int64)
@@ -262,7 +271,7 @@ def _compact(segs: list[_Seg]) -> tuple[np.ndarray, np.ndarray]:
         w = s.mat.shape[1]
         mat[:, a : a + w] = s.mat
         sl = np.asarray(s.lens)
-        if sl.strides == (0,) and n and int(sl[0]) == w:  # constant, always present
+        if _full(s):  # always the whole width
             mask[:, a : a + w] = True
         else:
             np.less(np.arange(w)[None, :], sl[:, None], out=mask[:, a : a + w])
