@@ -242,3 +242,48 @@ def test_number_parsing_kernels_match_twins(texts):
         else:
             assert stt == 0
     assert (NP.float_syntax(off, data) == NP.float_syntax_reference(texts)).all()
+
+
+def test_json_kernels_agree_with_python_json():
+    """locate/unescape against Python's json module on random (sometimes broken) documents."""
+    import json as pyjson
+
+    from mergetree.kernels import json as J
+
+    rng = np.random.default_rng(8)
+    texts, parsed = [], []
+    for _ in range(300):
+        d = {str(rng.choice(["a", "b", "é", "k\"q"])): rng.choice(["x", "ünï", 'q"t\\', "\n", 5, None, True])
+             for _ in range(rng.integers(0, 4))}
+        d["arr"] = [int(v) for v in rng.integers(-9, 9, rng.integers(0, 4))]
+        t = pyjson.dumps(d, ensure_ascii=bool(rng.integers(0, 2)), indent=None if rng.integers(0, 2) else 1)
+        if rng.random() < 0.2:
+            t = t[: rng.integers(0, len(t))] + str(rng.choice(["", ",", "}", "x"]))
+        try:
+            parsed.append(pyjson.loads(t))
+        except ValueError:
+            parsed.append(None)
+        texts.append(t.encode())
+    off, data = _strings(texts)
+    for key in ["a", "é", "k\"q", "arr"]:
+        kb = key.encode()
+        start = np.empty(len(texts), np.int64)
+        end = np.empty(len(texts), np.int64)
+        vtype = np.empty(len(texts), np.int64)
+        count = np.empty(len(texts), np.int64)
+        J.locate(off, data, np.array([0]), np.array([0, len(kb)]), np.frombuffer(kb, np.uint8).copy(),
+                 np.array([0]), start, end, vtype, count)
+        out = np.zeros(len(data) + 1, np.uint8)
+        out_len = np.zeros(len(texts), np.int64)
+        J.unescape(data, start, end, out, out_len)
+        for i, doc in enumerate(parsed):
+            if doc is None or key not in doc:
+                assert vtype[i] == J.T_MISSING, (texts[i], key)
+                continue
+            v = doc[key]
+            assert pyjson.loads(bytes(data[start[i]:end[i]])) == v
+            if isinstance(v, str):
+                assert vtype[i] == J.T_STRING
+                assert bytes(out[start[i]:start[i] + out_len[i]]).decode() == v
+            if isinstance(v, list):
+                assert vtype[i] == J.T_ARRAY and count[i] == len(v)
