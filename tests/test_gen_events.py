@@ -335,3 +335,21 @@ def test_storage_report_harness_with_chdb(tmp_path):
     # a wrong answer is flagged instead of timed
     run["engines"]["chdb"]["scan"]["sum_timestamp"] += 1
     assert "WRONG RESULT" in sr.markdown([run], ["chdb"])
+
+
+def test_storage_report_harness_with_mergetree(tmp_path):
+    """The same harness drives mergetree: part counts, merge and every checked scan sum (table
+    read and DataPart.read) agree with the generator."""
+    from bench import storage_report as sr
+
+    run = sr.run_rows(20_000, ["mergetree"], tmp_path, 42, log=lambda m: None)
+    r = run["engines"]["mergetree"]
+    assert "error" not in r["insert"] and "error" not in r["merge"] and "error" not in r["scan"], r
+    assert r["insert"]["rows"] == 20_000 and r["insert"]["parts"] == 3
+    assert r["insert"]["small"]["parts"] == 30
+    assert r["merge"]["table"] == "events_merge" and r["merge"]["parts_before"] == 30
+    assert r["merge"]["parts"] == 3 and r["merge"]["rows"] == 20_000
+    exp = run["expected"]
+    assert r["scan"]["sum_timestamp"] == exp["sum_timestamp"] == r["scan"]["part_sum_timestamp"]
+    assert r["scan"]["sum_len_properties"] == exp["sum_len_properties"] == r["scan"]["part_sum_len_properties"]
+    assert "WRONG" not in sr.markdown([run], ["mergetree"])
