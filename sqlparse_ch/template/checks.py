@@ -96,8 +96,7 @@ def _check(node: ast.AST, line: int, statement: bool) -> None:
                 raise TemplateError(f"Invalid expression type: {_dump(kw)}", line)
             rec(kw.value)
     elif isinstance(node, ast.Constant):
-        if node.value is None or isinstance(node.value, (int, float, str)) \
-                and not isinstance(node.value, bool) or statement and isinstance(node.value, bool):
+        if node.value is None or isinstance(node.value, (int, float, str)):
             return
         raise TemplateError(f"Invalid Constant: {_dump(node)}", line)
     elif isinstance(node, ast.Name):
