@@ -61,15 +61,20 @@ def _locate(c, path):
 
 
 def _run_kernel(kernel, data, start, end, rows):
+    """(offsets, data) of kernel(data[start:end]) for the selected rows ('' elsewhere); each
+    output is no longer than its input, so it is written in place of it in a scratch buffer."""
     from mergetree.kernels.search import gather_ranges
 
-    out = np.zeros(max(len(data), 1), np.uint8)
-    sel = np.nonzero(rows)[0]
+    out = np.empty(max(len(data), 1), np.uint8)
     lens = np.zeros(len(start), np.int64)
-    if sel.size:
-        sub_len = np.empty(sel.size, np.int64)
-        kernel(data, np.ascontiguousarray(start[sel]), np.ascontiguousarray(end[sel]), out, sub_len)
-        lens[sel] = sub_len
+    if rows.all():
+        kernel(data, start, end, out, lens)
+    else:
+        sel = np.nonzero(rows)[0]
+        if sel.size:
+            sub_len = np.empty(sel.size, np.int64)
+            kernel(data, np.ascontiguousarray(start[sel]), np.ascontiguousarray(end[sel]), out, sub_len)
+            lens[sel] = sub_len
     return gather_ranges(out, start, start + lens)
 
 
@@ -148,13 +153,15 @@ def _register_number(name: str, rtype):
                     out = vals
                 else:
                     # integers parse exactly; other numbers (1e3, 5.7) through floats, truncated
-                    ints, bad = parse_numbers(col, rtype, "zero", name)
-                    floats, fbad = parse_numbers(col, T.Float64, "zero", name)
-                    lo, hi = (-2.0 ** 63, 2.0 ** 63) if rtype.signed else (0.0, 2.0 ** 64)
-                    use_float = bad & ~fbad & (num | text) & (floats >= lo) & (floats < hi)
-                    with np.errstate(all="ignore"):
-                        out = np.where(use_float, np.trunc(floats), 0).astype(rtype.dtype)
-                    out = np.where(bad, out, ints)
+                    out, bad = parse_numbers(col, rtype, "zero", name)
+                    retry = np.nonzero(bad & (num | text))[0]
+                    if retry.size:  # 5.7, 1e3, "1.5": through floats, truncated, if in range
+                        so, sd = gather_ranges(data, s[retry], e[retry])
+                        floats, fbad = parse_numbers(StringColumn(T.String, so, sd), T.Float64, "zero", name)
+                        lo, hi = (-2.0 ** 63, 2.0 ** 63) if rtype.signed else (0.0, 2.0 ** 64)
+                        ok = ~fbad & (floats >= lo) & (floats < hi)
+                        with np.errstate(all="ignore"):
+                            out[retry] = np.where(ok, np.trunc(floats), 0).astype(rtype.dtype)
             col = V.fixed(rtype, np.asarray(out).astype(rtype.dtype))
             return V.ConstColumn(col, n) if V.is_const(args[0]) else col
 
