@@ -136,3 +136,42 @@ def test_combinator_names():
     assert is_aggregate("sumIf") and is_aggregate("uniqExactIfOrNull") and is_aggregate("countDistinct")
     assert not is_aggregate("plus") and not is_aggregate("If")
     assert get_aggregate("sumIfOrNull", [T.UInt8, T.UInt8]).type.name == "Nullable(UInt64)"
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_group_rows_parallel_equals_single_thread(seed, monkeypatch):
+    monkeypatch.setattr(G, "PARALLEL_MIN_ROWS", 10)
+    rng = np.random.default_rng(seed)
+    n = 5000
+    words = np.array(["", "a", "bb", "a", "ccc", "dddd"])
+    s = column_from_values(T.String, words[rng.integers(0, len(words), n)].tolist())
+    k = column_from_values(T.Nullable(T.Int64), [None if x == 0 else int(x) for x in rng.integers(0, 40, n)])
+    for threads in (2, 3):
+        ids, g, first = G.group_rows_parallel([s, k], threads)
+        ids1, g1, first1 = G.group_rows([s, k])
+        assert g == g1
+        np.testing.assert_array_equal(ids, ids1)
+        np.testing.assert_array_equal(first, first1)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_same_as_first_matches_numpy(seed):
+    rng = np.random.default_rng(seed)
+    words = ["", "a", "ab", "abc", "b"]
+    col = column_from_values(T.String, [words[i] for i in rng.integers(0, 5, 300)])
+    ids, first = G.group_strings_by_hash(col.offsets, col.data)
+    assert G.same_as_first(col.offsets, col.data, ids, first)
+    assert G.same_as_first_numpy(col.offsets, col.data, ids, first)
+    wrong = ids.copy()
+    wrong[ids == ids[0]] = (ids[0] + 1) % len(first)    # pretend a collision merged two strings
+    assert G.same_as_first(col.offsets, col.data, wrong, first) == \
+        G.same_as_first_numpy(col.offsets, col.data, wrong, first) is False
+
+
+def test_string_grouping_falls_back_on_collision(monkeypatch):
+    from mergetree.kernels import strings
+
+    monkeypatch.setattr(strings, "hash_strings", lambda o, d: np.zeros(len(o) - 1, np.uint64))
+    col = column_from_values(T.String, ["x", "y", "x", "z"])
+    ids, first = G.group_strings_by_hash(col.offsets, col.data)
+    assert ids.tolist() == [0, 1, 0, 2] and first.tolist() == [0, 1, 3]

@@ -1,8 +1,9 @@
 """Aggregate operator: hash group-by (kernels/groupby.py) then one vectorized call per aggregate
 (functions/aggregate) over the whole input.
 
-This slice collects the child's blocks and aggregates them at once; per-block partial states
-merged at the end (for bounded memory and two threads) are the next step.
+This slice collects the child's blocks and aggregates them at once (group ids on two threads for
+large inputs, setting max_threads); per-block partial states merged at the end (bounded memory)
+are the next step.
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ def run_aggregate(node, ctx, children):
         if n == 0:
             ids, n_groups, first = np.zeros(0, np.int64), 0, np.zeros(0, np.int64)
         else:
-            from mergetree.kernels.groupby import group_rows
+            from mergetree.kernels.groupby import group_rows_parallel
 
-            ids, n_groups, first = group_rows([block[k] for k in node.keys])
+            threads = int(ctx.settings.get("max_threads", 2))
+            ids, n_groups, first = group_rows_parallel([block[k] for k in node.keys], threads)
         out = {k: block[k].take(first) for k in node.keys}
     else:
         ids, n_groups, out = np.zeros(n, np.int64), 1, {}

@@ -10,6 +10,9 @@ it with on random arrays.
    ranges): one lookup table instead of a hash table.
 3. `occurrence_index(ids, G)`: 0-based position of each row among the earlier rows of its group
    (LIMIT n BY).
+4. `same_as_first(offsets, data, ids, first)`: every string equals the first string of its group
+   (checks the hash grouping of String keys: group by the 64-bit hash of each string, then verify
+   there was no collision; a collision falls back to grouping the bytes themselves).
 
 Column dispatch (which kernel for which column layout) lives in ``factorize`` / ``group_rows``.
 """
@@ -139,6 +142,43 @@ def occurrence_index_numpy(ids: np.ndarray, n_groups: int) -> np.ndarray:
     return out
 
 
+@numba.njit(nogil=True, cache=True)
+def _same_as_first(offsets, data, ids, first):
+    for i in range(ids.shape[0]):
+        r = first[ids[i]]
+        if r == i:
+            continue
+        a, b = offsets[i], offsets[r]
+        length = offsets[i + 1] - a
+        if offsets[r + 1] - b != length:
+            return False
+        for k in range(length):
+            if data[a + k] != data[b + k]:
+                return False
+    return True
+
+
+def same_as_first(offsets, data, ids, first) -> bool:
+    return bool(_same_as_first(np.ascontiguousarray(offsets, np.int64), np.ascontiguousarray(data, np.uint8),
+                               np.ascontiguousarray(ids, np.int64), np.ascontiguousarray(first, np.int64)))
+
+
+def same_as_first_numpy(offsets, data, ids, first) -> bool:
+    offsets = np.asarray(offsets, np.int64)
+    rows = [bytes(data[offsets[i]:offsets[i + 1]]) for i in range(len(offsets) - 1)]
+    return all(rows[i] == rows[first[g]] for i, g in enumerate(np.asarray(ids).tolist()))
+
+
+def group_strings_by_hash(offsets: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, first rows) of a String column: hash grouping, verified byte by byte."""
+    from mergetree.kernels.strings import group_strings, hash_strings
+
+    ids, first = group_u64(hash_strings(offsets, data))
+    if same_as_first(offsets, data, ids, first):
+        return ids, first
+    return group_strings(offsets, data)          # a 64-bit hash collision: group the bytes
+
+
 # --------------------------------------------------------------------------- column dispatch
 
 
@@ -162,9 +202,7 @@ def factorize(col) -> tuple[np.ndarray, int, np.ndarray]:
         d_ids, d_g, _ = factorize(col.dictionary)   # dictionaries are unique, but be safe
         ids, first = group_dense(d_ids[col.codes.astype(np.int64)], max(d_g, 1))
     elif isinstance(col, StringColumn):
-        from mergetree.kernels.strings import group_strings
-
-        ids, first = group_strings(col.offsets, col.data)
+        ids, first = group_strings_by_hash(col.offsets, col.data)
     elif isinstance(col, NullableColumn):
         inner, g, _ = factorize(col.values)
         ids, first = group_dense(np.where(col.nulls, g, inner), g + 1)
@@ -197,3 +235,33 @@ def group_rows(columns: list) -> tuple[np.ndarray, int, np.ndarray]:
         ids, first = combine(ids, g, ids_b, first_b)
         g = len(first)
     return ids, g, first
+
+
+# --------------------------------------------------------------------------- two threads
+
+#: below this many rows one thread is faster than splitting
+PARALLEL_MIN_ROWS = 262_144
+
+
+def group_rows_parallel(columns: list, threads: int = 2) -> tuple[np.ndarray, int, np.ndarray]:
+    """group_rows on `threads` row ranges at once (the kernels release the GIL), then one small
+    group_rows over the first row of every partial group to merge their numbering. Same result
+    as group_rows (ids in first-appearance order)."""
+    n = len(columns[0])
+    if threads < 2 or n < PARALLEL_MIN_ROWS:
+        return group_rows(columns)
+    from concurrent.futures import ThreadPoolExecutor
+
+    bounds = np.linspace(0, n, threads + 1).astype(np.int64)
+    ranges = list(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
+    with ThreadPoolExecutor(threads) as pool:
+        parts = list(pool.map(lambda r: group_rows([c.slice(r[0], r[1]) for c in columns]), ranges))
+    # global row of each partial group's first row, in range order = first-appearance order
+    firsts = np.concatenate([first + a for (_, _, first), (a, _) in zip(parts, ranges)])
+    merged_ids, g, merged_first = group_rows([c.take(firsts) for c in columns])
+    ids = np.empty(n, np.int64)
+    offset = 0
+    for (part_ids, part_g, _), (a, b) in zip(parts, ranges):
+        ids[a:b] = merged_ids[offset:offset + part_g][part_ids]
+        offset += part_g
+    return ids, g, firsts[merged_first]
