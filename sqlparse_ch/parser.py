@@ -124,10 +124,68 @@ _PARSER: Lark | None = None
 def get_parser() -> Lark:
     global _PARSER
     if _PARSER is None:
-        _PARSER = build_parser()
-        _share_rule_objects(_PARSER)
-        fastlalr.install(_PARSER)
+        parser = _load_snapshot()  # (a snapshot already shares its Rule objects)
+        if parser is None:
+            parser = build_parser()
+            _share_rule_objects(parser)
+            _save_snapshot(parser)
+        fastlalr.install(parser)
+        _PARSER = parser
     return _PARSER
+
+
+# ---- parser snapshot: the whole built Lark object, pickled ----
+# lark's own cache (used by build_parser) still spends ~100 ms re-creating Rule objects
+# for every parse-table entry; unpickling the finished parser takes ~40 ms. The file
+# name hashes everything the snapshot depends on; any failure to load means a rebuild.
+
+def _snapshot_path() -> str | None:
+    import sys
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    methods = ",".join(sorted(n for n in dir(AstBuilder) if not n.startswith("__")))
+    key = "\n".join([grammar_text(), lark.__version__, sys.version, methods, "snapshot-1"])
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return os.path.join(base, "sqlparse_ch", f"parser-{digest}.pickle")
+
+
+def _load_snapshot() -> Lark | None:
+    import pickle
+
+    path = _snapshot_path()
+    try:
+        with open(path, "rb") as f:
+            parser = pickle.load(f)
+    except Exception:  # noqa: BLE001 - missing, stale or unreadable: rebuild
+        return None
+    return parser if isinstance(parser, Lark) else None
+
+
+def _save_snapshot(parser: Lark) -> None:
+    import copyreg
+    import importlib
+    import io
+    import pickle
+    import types
+
+    from lark.parsers import lalr_analysis
+
+    path = _snapshot_path()
+    buf = io.BytesIO()
+    pickler = pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = copyreg.dispatch_table.copy()
+    # module references (lark keeps `re`) and lark's Shift/Reduce singletons by name
+    pickler.dispatch_table[types.ModuleType] = lambda m: (importlib.import_module, (m.__name__,))
+    pickler.dispatch_table[lalr_analysis.Action] = lambda a: (getattr, (lalr_analysis, a.name))
+    try:
+        pickler.dump(parser)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "wb") as f:
+            f.write(buf.getvalue())
+        os.replace(tmp, path)
+    except Exception:  # noqa: BLE001 - a read-only cache dir only costs speed
+        return
 
 
 def _share_rule_objects(parser: Lark) -> None:

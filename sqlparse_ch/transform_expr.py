@@ -92,6 +92,8 @@ def _none(self, children):
 class ExprTransformer:
     """Callbacks for expr.lark. Mixed into the full transformer."""
 
+    _none = _none  # (so the bound `o_*` callbacks pickle by name)
+
     # ---- names ----
     def ident(self, c):
         tok = c[0]

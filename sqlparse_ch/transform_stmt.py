@@ -1,7 +1,7 @@
 """Tree -> AST for statements (callbacks of statements.lark) and the full transformer."""
 from __future__ import annotations
 
-from lark import Token, Transformer, Tree
+from lark import Token
 
 from .ast import ddl
 from .ast.expr import Identifier, Subquery, Tuple
@@ -617,10 +617,9 @@ class StatementTransformer:
         return ddl.System(c[1], c[2] if len(c) > 2 else None, span_of(c[0]))
 
 
-class AstBuilder(ExprTransformer, QueryTransformer, StatementTransformer, Transformer):
-    """The inline transformer handed to lark: every rule callback builds one AST node."""
+class AstBuilder(ExprTransformer, QueryTransformer, StatementTransformer):
+    """The inline transformer handed to lark: every rule callback builds one AST node.
 
-    def __default__(self, data, children, meta):
-        if data.startswith("_"):  # lark's helper rules for `x*` / `x+`: spliced into the parent
-            return Tree(data, children)
-        raise TransformError(f"internal error: no AST builder for rule {data!r}", None)
+    A plain class (not a lark Transformer): rules without a method (only lark's own
+    `__x_star_N` helper rules, spliced into their parent) get lark's default Tree builder,
+    and the built parser stays picklable."""

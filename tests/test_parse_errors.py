@@ -141,3 +141,19 @@ def test_every_rule_has_an_ast_builder():
         if not (rule.options.expand1 and rule.alias is None) and not hasattr(AstBuilder, name):
             missing.add(name)
     assert not missing
+
+
+def test_parser_snapshot_round_trip(tmp_path, monkeypatch):
+    """The pickled parser snapshot (fast warm start) parses exactly like a fresh build."""
+    from sqlparse_ch import parser as P
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert P._load_snapshot() is None  # nothing cached yet in this directory
+    fresh = P.build_parser()
+    P._save_snapshot(fresh)
+    loaded = P._load_snapshot()
+    assert loaded is not None
+    text = "SELECT a, count() FROM t WHERE x IN (1, 2) GROUP BY a ORDER BY a DESC LIMIT 3"
+    assert loaded.parse(text, start="stmt_single") == fresh.parse(text, start="stmt_single")
+    (tmp_path / "sqlparse_ch").joinpath(P._snapshot_path().rsplit("/", 1)[1]).write_bytes(b"junk")
+    assert P._load_snapshot() is None  # a corrupt snapshot means a rebuild, not a crash
