@@ -13,6 +13,7 @@ quoted identifier.
 """
 from __future__ import annotations
 
+import difflib
 import re
 
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -174,6 +175,36 @@ def _previous_significant(text: str, pos: int) -> tuple[str, int]:
     return (text[i], i) if i >= 0 else ("", -1)
 
 
+_LAST_WORD = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*\Z")
+
+
+def _misspelled_keyword(text: str, pos: int, expected: list[str]) -> ParseError | None:
+    """`SELECT a FORM t`: FORM was read as an alias of `a`, so the parser only stumbles
+    at `t`. If the word before the error is a near miss of an expected keyword, point
+    at that word instead."""
+    m = _LAST_WORD.search(text, 0, pos)
+    if not m:
+        return None
+    return _keyword_hint(text, m.start(1), m.group(1), expected)
+
+
+def _keyword_hint(text: str, pos: int, word: str, expected: list[str]) -> ParseError | None:
+    keywords = [w for w in expected if w.isalpha() and w.isupper()]
+    upper = word.upper()
+    if upper in keywords:
+        return None
+    close = difflib.get_close_matches(upper, keywords, n=3, cutoff=0.7)
+    if not close:
+        return None
+    # prefer a transposition (FORM -> FROM) over a longer near match (FORMAT)
+    best = next((k for k in close if sorted(k) == sorted(upper)), close[0])
+    return ParseError.at_offset(
+        text, pos, f"unexpected {word!r}, expected " + ", ".join(
+            [best] + [w for w in expected if w != best][:MAX_EXPECTED - 1])
+        + (", ..." if len(expected) > MAX_EXPECTED else "") + f" (did you mean {best}?)",
+        token=word, expected=expected)
+
+
 def _friendly(text: str, pos: int, tok, expected: list[str]) -> ParseError | None:
     word = str(tok).upper()
     prev, prev_pos = _previous_significant(text, pos)
@@ -188,7 +219,11 @@ def _friendly(text: str, pos: int, tok, expected: list[str]) -> ParseError | Non
         return ParseError.at_offset(
             text, pos, f"missing table after {kw}: expected a table name, table function or "
             f"subquery, found {str(tok)!r}", token=str(tok), expected=expected)
-    return _unbalanced(text, pos)
+    if tok.type == "IDENT":
+        hint = _keyword_hint(text, pos, str(tok), expected)
+        if hint:
+            return hint
+    return _unbalanced(text, pos) or _misspelled_keyword(text, pos, expected)
 
 
 def _scan_brackets(text: str):

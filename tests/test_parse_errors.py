@@ -22,10 +22,17 @@ def test_unexpected_token_position_and_expected_words():
     assert text.endswith("  3 | WHERE x = 1 FORM\n    |             ^")
 
 
-def test_misspelled_from():
-    e = error_of("SELECT a FORM t")
-    assert (e.line, e.column, e.token) == (1, 15, "t")
-    assert "FROM" in e.expected
+@pytest.mark.parametrize("text, column, word, keyword", [
+    ("SELECT a FORM t", 10, "FORM", "FROM"),        # FORM read as an alias; error at `t`
+    ("SELECT a FROM t WHRE x = 1", 17, "WHRE", "WHERE"),
+    ("SELECT a FROM t\nWHERE x = 1 ODER BY a", 13, "ODER", "ORDER"),
+    ("SELECT a FROM t GROUP BY a LIMT 1", 28, "LIMT", "LIMIT"),
+])
+def test_misspelled_keyword_points_at_the_word(text, column, word, keyword):
+    e = error_of(text)
+    assert (e.column, e.token) == (column, word)
+    assert e.message.startswith(f"unexpected {word!r}, expected {keyword}, ")
+    assert e.message.endswith(f"(did you mean {keyword}?)")
 
 
 @pytest.mark.parametrize("text, line, column, before", [
@@ -65,7 +72,7 @@ def test_unbalanced_parentheses(text, line, column, message):
 
 def test_parenthesis_inside_string_does_not_count():
     e = error_of("SELECT ')' FORM t")
-    assert e.message.startswith("unexpected 't'")
+    assert e.message.startswith("unexpected 'FORM'") and "unbalanced" not in e.message
 
 
 @pytest.mark.parametrize("text, line, column, message", [
