@@ -26,6 +26,9 @@ an inserted block (function names are the real ones below):
 6. :meth:`cleanup_outdated` removes an outdated part from disk once no :class:`Snapshot` holds it:
    rename to ``delete_tmp_<name>`` (atomic), then delete the files.
 
+Reads (:meth:`read`) pin a :class:`Snapshot` and hand it to ``select.read_parts`` (partition and
+primary-index pruning, delete masks, exact WHERE, FINAL).
+
 Recovery (:meth:`_load_parts`, ClickHouse's ``loadDataParts``): delete ``tmp_*`` / ``delete_tmp_*``
 directories (an unfinished insert, merge or removal simply never happened); open and verify every
 part, moving a part that fails its checks to ``detached/broken_<name>`` (logged, never served, never
@@ -79,6 +82,7 @@ from mergetree.errors import (BadArgumentsError, CorruptedPartError, MergeTreeEr
                               UnknownColumnError)
 from mergetree.storage.metadata import TableMetadata, fsync_dir, referenced_columns
 from mergetree.storage.part_info import PartInfo, partition_id as make_partition_id
+from mergetree.storage.select import ReadStats, empty_block, read_parts, row_mask  # noqa: F401 (ReadStats re-exported)
 
 log = logging.getLogger("mergetree.storage.table")
 
@@ -143,19 +147,6 @@ class Snapshot:
             self.release(cleanup=False)
         except Exception:
             pass
-
-
-@dataclass
-class ReadStats:
-    """What a read touched, like ClickHouse's ``rows_read`` / ``bytes_read`` + EXPLAIN indexes."""
-
-    parts_total: int = 0
-    parts_read: int = 0
-    granules_total: int = 0
-    granules_read: int = 0
-    rows_read: int = 0
-    bytes_read: int = 0
-    rows: int = 0                   # rows returned
 
 
 # --------------------------------------------------------------------------- the table
@@ -520,91 +511,16 @@ class MergeTreeTable:
         for c in columns:
             self.metadata.column(c)   # raises UnknownColumnError
         with self.snapshot() as snap:
-            block, stats = self._read_parts(snap.parts, columns, where_ast, final)
+            block, stats = read_parts(self, snap.parts, columns, where_ast, final)
         return (block, stats) if with_stats else block
 
     def count(self, where=None) -> int:
         """Number of visible rows (after lightweight deletes)."""
         if where is None:
             with self.snapshot() as snap:
-                return sum(p.rows - int(np.count_nonzero(~m)) if (m := self._row_mask(p)) is not None
+                return sum(p.rows - int(np.count_nonzero(~m)) if (m := row_mask(p)) is not None
                            else p.rows for p in snap.parts)
         return self.read(columns=[], where=where).num_rows
-
-    def _read_parts(self, parts: list, columns: list[str], where_ast, final: bool):
-        from mergetree.column import Block
-
-        m = self.metadata
-        stats = ReadStats(parts_total=len(parts), granules_total=sum(p.marks for p in parts))
-        if final and m.engine_name != "MergeTree":
-            needed = m.column_names
-        else:
-            needed = list(columns)
-            for c in referenced_columns(where_ast) if where_ast is not None else []:
-                m.column(c)
-                if c not in needed:
-                    needed.append(c)
-        condition = self._key_condition(where_ast)
-        if final:   # FINAL: rows of equal keys meet in insertion (block number) order
-            parts = sorted(parts, key=lambda p: (p.info.min_block, p.info.max_block))
-        blocks = []
-        bounds = [0]          # rows of part i are bounds[i]:bounds[i+1] of the concatenation
-        for part in parts:
-            if part.rows == 0:
-                continue
-            ranges = self._select_mark_ranges(part, condition)
-            if not ranges:
-                continue
-            try:
-                blk = part.read(needed, ranges)
-            except CorruptedPartError as e:
-                self._quarantine(part, e)
-                raise
-            stats.parts_read += 1
-            stats.granules_read += sum(b - a for a, b in ranges)
-            stats.rows_read += blk.num_rows
-            stats.bytes_read += sum(blk[c].nbytes for c in needed)
-            mask = self._row_mask(part)
-            if mask is not None:
-                blk = blk.filter(_mask_for_ranges(mask, part.granule_rows, ranges))
-            if not final and where_ast is not None:
-                blk = blk.filter(_where_mask(where_ast, blk))
-            blocks.append(blk)
-            bounds.append(bounds[-1] + blk.num_rows)
-        if blocks:
-            block = Block.concat(blocks) if len(blocks) > 1 else blocks[0]
-        else:
-            block = _empty_block(m, needed)
-        if final and m.engine_name != "MergeTree":
-            from mergetree.storage.merger import final_block
-
-            block = final_block(block, m, bounds=bounds)     # k-way merge of the sorted runs
-        if final and where_ast is not None:
-            block = block.filter(_where_mask(where_ast, block))
-        block = Block({c: block[c] for c in columns}, block.num_rows)   # columns=[]: count() reads
-        stats.rows = block.num_rows
-        return block, stats
-
-    def _key_condition(self, where_ast):
-        if where_ast is None:
-            return None
-        from mergetree.storage.key_condition import KeyCondition
-
-        return KeyCondition.for_table(self.metadata, where_ast)
-
-    def _select_mark_ranges(self, part, condition) -> list[tuple[int, int]]:
-        """Partition/minmax pruning, then granule selection by the primary index."""
-        if condition is None:
-            return [(0, part.marks)]
-        if not condition.may_match_part(part):
-            return []
-        return condition.select_mark_ranges(part.primary_index, part.marks)
-
-    def _row_mask(self, part):
-        """The lightweight-delete mask of a part (True = row exists), or None."""
-        from mergetree.storage import mutations
-
-        return mutations.read_row_mask(part)
 
     # ---- merges ----------------------------------------------------------------------------
 
@@ -810,7 +726,7 @@ class MergeTreeTable:
 
     def _partition_types(self) -> list:
         """Types of the partition-key expressions (evaluated over an empty block)."""
-        empty = _empty_block(self.metadata, self.metadata.column_names)
+        empty = empty_block(self.metadata, self.metadata.column_names)
         return [c.type for c in self.key_columns(empty, self.metadata.partition_key_asts,
                                                  self.metadata.partition_by)]
 
@@ -845,7 +761,7 @@ class MergeTreeTable:
             infos = [e.info for e in entries]
             info = PartInfo(pid, min(i.min_block for i in infos), max(i.max_block for i in infos),
                             max(i.level for i in infos) + 1, max(i.mutation for i in infos))
-            empty = _empty_block(self.metadata, self.metadata.column_names)
+            empty = empty_block(self.metadata, self.metadata.column_names)
             sample = entries[0].part
             tmp = self._tmp_dir("drop")
             write_part(tmp, empty, primary_key=self.sorting_key_block(empty).select(self.metadata.primary_key),
@@ -1042,38 +958,6 @@ def _group_starts(keys: list[np.ndarray], n: int) -> list[int]:
     for k in keys:
         change[1:] |= k[1:] != k[:-1]
     return np.flatnonzero(change).tolist()
-
-
-def _where_mask(where_ast, block) -> np.ndarray:
-    from mergetree.exec.expression import evaluate
-
-    col = evaluate(where_ast, block)
-    return column_truth(col, block.num_rows)
-
-
-def column_truth(col, n: int) -> np.ndarray:
-    """A filter column -> bool array (NULL counts as false, as in WHERE)."""
-    nulls = getattr(col, "nulls", None)
-    inner = getattr(col, "values", col)
-    values = np.asarray(getattr(inner, "values", inner))
-    mask = values.astype(bool)
-    if nulls is not None:
-        mask &= ~np.asarray(nulls)
-    if mask.shape == () or len(mask) != n:   # a constant condition
-        mask = np.full(n, bool(mask.reshape(-1)[0]) if mask.size else False)
-    return mask
-
-
-def _mask_for_ranges(mask: np.ndarray, granule_rows: np.ndarray, ranges: list[tuple[int, int]]) -> np.ndarray:
-    """Rows of a whole-part mask that correspond to the granules in ``ranges``."""
-    starts = np.concatenate([[0], np.cumsum(granule_rows, dtype=np.int64)])
-    return np.concatenate([mask[starts[a]:starts[b]] for a, b in ranges])
-
-
-def _empty_block(metadata: TableMetadata, names: list[str]):
-    from mergetree.column import Block, default_column
-
-    return Block({n: default_column(metadata.column(n).type, 0) for n in names})
 
 
 def _partition_text(value) -> str:
