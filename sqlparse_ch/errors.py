@@ -86,8 +86,21 @@ def describe_terminal(name: str) -> str:
     if name in _SEMI_KW:
         return _SEMI_KW[name]
     if name.startswith("__ANON"):
-        return name
+        return _anonymous_terminals().get(name, name)
     return name
+
+
+_ANON: dict[str, str] = {}
+
+
+def _anonymous_terminals() -> dict[str, str]:
+    """lark names unnamed punctuation like `::` `__ANON_0`; show the text instead."""
+    if not _ANON:
+        from .parser import get_parser
+        for t in get_parser().terminals:
+            if t.name.startswith("__ANON") and t.pattern.type == "str":
+                _ANON[t.name] = t.pattern.value
+    return _ANON
 
 
 def _order_key(word: str):
