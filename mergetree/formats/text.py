@@ -27,12 +27,31 @@ def column_texts(col) -> list:
     t = col.type
     if isinstance(col, FixedColumn) and isinstance(t, T.IntType):
         return col.values.astype(str).tolist()
+    if isinstance(col, FixedColumn) and isinstance(t, T.FloatType):
+        return float_texts(col.values, t.bits)
+    if isinstance(col, FixedColumn) and isinstance(t, (T.DateType, T.Date32Type)):
+        return col.values.astype(np.int64).astype("datetime64[D]").astype(str).tolist()
+    if isinstance(col, FixedColumn) and isinstance(t, T.DateTimeType) and getattr(t, "timezone", None) in (None, "UTC"):
+        return np.char.replace(col.values.astype(np.int64).astype("datetime64[s]").astype(str), "T", " ").tolist()
     if isinstance(t, T.StringType):
         return col.to_pylist()
     if getattr(t, "kind", None) == "nothing":
         return [None] * len(col)
     fmt = t.format_value
     return [fmt(v) for v in col.to_pylist()]
+
+
+def float_texts(values: np.ndarray, bits: int) -> list:
+    """ClickHouse's float text (types.format_float) for a whole array: numpy's shortest repr,
+    with ``.0`` dropped; values numpy writes in exponent form, zeros and non-finite values go
+    through format_float one by one."""
+    out = [t[:-2] if t.endswith(".0") else t for t in values.astype(str).tolist()]
+    with np.errstate(invalid="ignore"):
+        special = ~np.isfinite(values) | (values == 0) | (np.abs(values) >= 1e15) | (np.abs(values) < 1e-4)
+    special |= np.fromiter(("e" in t for t in out), bool, len(out))
+    for i in np.flatnonzero(special).tolist():
+        out[i] = T.format_float(float(values[i]), bits)
+    return out
 
 
 def is_quoted_type(t) -> bool:

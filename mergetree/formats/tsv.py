@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from mergetree import types as T
 from mergetree.formats.text import column_texts
 
@@ -17,9 +19,24 @@ def _is_string(t) -> bool:
     return isinstance(t.unwrap(), (T.StringType, T.FixedStringType))
 
 
+_SPECIAL = np.frombuffer(b"\\\t\n\r\0\b\f'", np.uint8)
+
+
+def _needs_escaping(col) -> bool:
+    """False when no byte of a String column's data needs a backslash escape."""
+    from mergetree.column import LowCardinalityColumn, NullableColumn
+
+    if isinstance(col, LowCardinalityColumn):
+        col = col.dictionary
+    if isinstance(col, NullableColumn):
+        col = col.values
+    data = getattr(col, "data", None)
+    return data is None or bool(np.isin(data, _SPECIAL).any())
+
+
 def _column(col, t) -> list[str]:
     texts = column_texts(col)
-    if _is_string(t):
+    if _is_string(t) and _needs_escaping(col):
         return ["\\N" if v is None else escape(v) for v in texts]
     return ["\\N" if v is None else v for v in texts]
 
