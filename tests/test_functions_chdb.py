@@ -15,8 +15,8 @@ import pytest
 from mergetree import types as T
 from mergetree.column import Block, column_from_numpy, column_from_values
 from mergetree.exec.expression import evaluate, evaluate_constant, infer_type
-from sqlparse_ch.ast.expr import (Between, BinaryOp, Cast, FunctionCall, Identifier, InList, Interval, IsNull,
-                                  Literal, UnaryOp)
+from sqlparse_ch.ast.expr import (ArrayElement, ArrayLiteral, Between, BinaryOp, Cast, FunctionCall, Identifier,
+                                  InList, Interval, IsNull, Literal, UnaryOp)
 
 chdb = pytest.importorskip("chdb")
 
@@ -68,6 +68,10 @@ def sql(e) -> str:
         return f"INTERVAL {sql(e.value)} {e.unit}"
     if isinstance(e, Cast):
         return f"CAST({sql(e.expr)} AS {e.type_name})"
+    if isinstance(e, ArrayLiteral):
+        return f"[{', '.join(sql(x) for x in e.items)}]"
+    if isinstance(e, ArrayElement):
+        return f"{sql(e.expr)}[{sql(e.index)}]"
     raise TypeError(e)
 
 
@@ -302,6 +306,19 @@ CONST_CASES = [
     F("JSONExtractString", L('{"a":true}'), L("a")), F("JSONExtractString", L('{"a":{"b": 1}}'), L("a")),
     F("JSONExtractRaw", L('{"a":"\\u0001\\u001F\\u0009\\/\\u0022\\u005c"}'), L("a")),
     F("JSONExtractRaw", L('{"a":["\\u00e9", 1]}'), L("a")),
+    # replace / split / arrays
+    F("replaceAll", L("aXbXc"), L("X"), L("--")), F("replaceAll", L("aaa"), L("aa"), L("b")),
+    F("replaceAll", L("abc"), L(""), L("z")), F("replaceOne", L("aXbXc"), L("X"), L("-")),
+    F("replaceAll", L("héllo"), L("é"), L("e")), F("splitByChar", L(","), L("a,b,,c")), F("splitByChar", L(","), L("")),
+    F("splitByChar", L(","), L(",")), F("splitByString", L("::"), L("a::b::")), F("splitByString", L(""), L("abc")),
+    F("splitByString", L(""), L("")), F("has", ArrayLiteral((L(1), L(2), L(3))), L(2)),
+    F("has", ArrayLiteral((L("a"), L("b"))), L("c")), ArrayElement(ArrayLiteral((L(1), L(2), L(3))), L(2)),
+    ArrayElement(ArrayLiteral((L(1), L(2), L(3))), L(-1)), ArrayElement(ArrayLiteral((L(1), L(2), L(3))), L(5)),
+    ArrayElement(ArrayLiteral((L("a"), L("b"))), L(0)), F("length", ArrayLiteral((L(1), L(2)))),
+    ArrayElement(F("splitByChar", L(","), L("a,b")), L(2)), F("has", F("splitByChar", L(","), L("a,b")), L("b")),
+    ArrayLiteral((L(1), L(300), L(-1))), ArrayLiteral(()), ArrayLiteral((L(1), L(None))),
+    F("has", ArrayLiteral((L(1), L(None))), L(1)), F("empty", ArrayLiteral(())), F("notEmpty", ArrayLiteral((L(1),))),
+    ArrayLiteral((L("a"), L("b"))), ArrayElement(ArrayLiteral((L(1), L(None))), L(2)),
 ]
 
 
@@ -583,3 +600,26 @@ def test_json_functions_on_random_documents_match_chdb():
         # the token, identical for the integers and literals generated here
         bad = [(docs[i], got[i], want[i]) for i in range(len(docs)) if got[i] != want[i]]
         assert not bad, f"{exprs[k]}: (doc, ours, chDB) {bad[:4]}"
+
+
+def test_replace_split_and_arrays_over_columns():
+    from mergetree.kernels.search import replace_reference, split_reference
+
+    rng = np.random.default_rng(55)
+    texts = ["".join(rng.choice(list("ab,:X"), rng.integers(0, 9))) for _ in range(300)]
+    block = Block({"s": column_from_values(T.String, texts), "i": column_from_values(T.Int8, [int(x) for x in rng.integers(-4, 5, 300)])})
+    raw = [t.encode() for t in texts]
+    got = evaluate(F("replaceAll", I("s"), L("X"), L("<>")), block).to_pylist()
+    assert got == [x.decode() for x in replace_reference(raw, b"X", b"<>", False)]
+    got = evaluate(F("replaceOne", I("s"), L("ab"), L("")), block).to_pylist()
+    assert got == [x.decode() for x in replace_reference(raw, b"ab", b"", True)]
+    parts = evaluate(F("splitByString", L("::"), I("s")), block).to_pylist()
+    assert parts == [[p.decode() for p in row] for row in split_reference(raw, b"::")]
+    el = evaluate(ArrayElement(F("splitByChar", L(","), I("s")), I("i")), block).to_pylist()
+    want = []
+    for row, i in zip(split_reference(raw, b","), block["i"].to_pylist()):
+        k = i - 1 if i > 0 else len(row) + i
+        want.append(row[k].decode() if i != 0 and 0 <= k < len(row) else "")
+    assert el == want
+    assert evaluate(F("has", F("splitByChar", L(","), I("s")), L("a")), block).to_pylist() == \
+        [int(b"a" in row) for row in split_reference(raw, b",")]

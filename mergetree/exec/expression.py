@@ -294,6 +294,12 @@ class _Binder:
             return BConst(V.ConstColumn(V.materialize(res), 1), node.type)
         return node
 
+    def _ArrayLiteral(self, e):
+        return self.call("array", [self.bind(x) for x in e.items])
+
+    def _ArrayElement(self, e):
+        return self.call("arrayElement", [self.bind(e.expr), self.bind(e.index)])
+
     def _Cast(self, e):
         return self.call("CAST", [self.bind(e.expr), _const(e.type_name)])
 

@@ -103,8 +103,8 @@ def _load_all() -> None:
     # importing the modules registers their functions
     global _loaded
     _loaded = True
-    from mergetree.functions import (arithmetic, comparison, conditional, conversion, datetime, json,  # noqa: F401
-                                     logical, math, strings)
+    from mergetree.functions import (arithmetic, arrays, comparison, conditional, conversion,  # noqa: F401
+                                     datetime, json, logical, math, strings)
 
 
 def get_function(name: str) -> FunctionDef:

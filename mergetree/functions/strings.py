@@ -386,3 +386,67 @@ _trim("trim", True, True)
 _trim("trimBoth", True, True)
 _trim("trimLeft", True, False)
 _trim("trimRight", False, True)
+
+
+# --------------------------------------------------------------------------- replace / split
+
+
+def _replace(name: str, first_only: bool):
+    @register(name)
+    def resolve(types, consts):
+        check_arity(name, types, 3)
+        for i in range(3):
+            if not isinstance(types[i], T.StringType):
+                raise illegal_type(name, types[i], i)
+        needle = _const_text(name, consts, 1)
+        repl = _const_text(name, consts, 2)
+
+        def impl(args, n):
+            from mergetree.kernels.search import replace
+
+            c = args[0]
+            out = StringColumn(T.String, *replace(*_string_parts(c), needle, repl, first_only))
+            return V.ConstColumn(out, n) if V.is_const(c) else out
+
+        return T.String, impl
+
+    return resolve
+
+
+_replace("replaceAll", False)
+_replace("replaceOne", True)
+_replace("replace", False)
+
+
+def _split(name: str, single_char: bool):
+    @register(name)
+    def resolve(types, consts):
+        check_arity(name, types, 2)
+        for i in range(2):
+            if not isinstance(types[i], T.StringType):
+                raise illegal_type(name, types[i], i)
+        sep = _const_text(name, consts, 0)
+        if single_char and len(sep) != 1:
+            raise BadFunctionArguments(f"Illegal separator for function {name}. Must be exactly one byte.")
+        rtype = T.Array(T.String)
+
+        def impl(args, n):
+            from mergetree.column import ArrayColumn
+            from mergetree.kernels.search import gather_ranges, split
+
+            c = args[1]
+            offsets, data = _string_parts(c)
+            pieces, starts, ends = split(offsets, data, sep)
+            po, pd = gather_ranges(data, starts, ends)
+            arr_offsets = np.zeros(len(pieces) + 1, np.int64)
+            np.cumsum(pieces, out=arr_offsets[1:])
+            out = ArrayColumn(rtype, arr_offsets, StringColumn(T.String, po, pd))
+            return V.ConstColumn(out, n) if V.is_const(c) else out
+
+        return rtype, impl
+
+    return resolve
+
+
+_split("splitByChar", True)
+_split("splitByString", False)

@@ -47,6 +47,26 @@ Nothing = NothingType()
 NullType = T.NullableType(Nothing)
 
 
+class NothingColumn(FixedColumn):
+    """Values of type Nothing (under a NULL constant or in ``[]``): every row is None."""
+
+    def take(self, indices) -> "NothingColumn":
+        return NothingColumn(self.type, np.zeros(len(np.asarray(indices)), np.uint8))
+
+    def filter(self, mask) -> "NothingColumn":
+        return NothingColumn(self.type, np.zeros(int(np.count_nonzero(mask)), np.uint8))
+
+    def slice(self, start: int, stop: int) -> "NothingColumn":
+        return NothingColumn(self.type, self.values[start:stop])
+
+    @classmethod
+    def _concat(cls, columns):
+        return NothingColumn(columns[0].type, np.zeros(sum(len(c) for c in columns), np.uint8))
+
+    def to_pylist(self) -> list:
+        return [None] * len(self)
+
+
 @dataclass(frozen=True, repr=False)
 class IntervalType(T.DataType):
     """``INTERVAL n unit`` as a function argument (``toStartOfInterval(t, INTERVAL 15 MINUTE)``):
@@ -120,6 +140,8 @@ def inner_data(c):
 
 
 def fixed(t: T.DataType, arr: np.ndarray) -> FixedColumn:
+    if isinstance(t, NothingType):
+        return NothingColumn(t, np.ascontiguousarray(arr, dtype=np.uint8))
     return FixedColumn(t, np.ascontiguousarray(arr, dtype=t.dtype))
 
 
@@ -128,7 +150,7 @@ def const_of(t: T.DataType, value, size: int) -> ConstColumn:
     from mergetree.column import column_from_values
 
     if isinstance(t, T.NullableType) and isinstance(t.inner, NothingType):
-        data = NullableColumn(t, FixedColumn(Nothing, np.zeros(1, np.uint8)), np.ones(1, np.bool_))
+        data = NullableColumn(t, NothingColumn(Nothing, np.zeros(1, np.uint8)), np.ones(1, np.bool_))
     elif isinstance(t, T.StringType) and isinstance(value, (str, bytes)):
         return string_const(value, size)
     elif isinstance(t, (T.IntType, T.FloatType, T.BoolType)) and isinstance(value, (int, float)):
@@ -267,11 +289,11 @@ def with_nulls(col, nulls: np.ndarray | None, t: T.DataType):
     if nulls is None:
         nulls = np.zeros(len(col), np.bool_)
     if is_null_type(t):
-        return NullableColumn(t, FixedColumn(Nothing, np.zeros(len(col), np.uint8)), np.ones(len(col), np.bool_))
+        return NullableColumn(t, NothingColumn(Nothing, np.zeros(len(col), np.uint8)), np.ones(len(col), np.bool_))
     return NullableColumn(t, col, np.ascontiguousarray(nulls, dtype=np.bool_))
 
 
 def default_of(t: T.DataType, n: int) -> Column:
     if is_null_type(t):
-        return NullableColumn(t, FixedColumn(Nothing, np.zeros(n, np.uint8)), np.ones(n, np.bool_))
+        return NullableColumn(t, NothingColumn(Nothing, np.zeros(n, np.uint8)), np.ones(n, np.bool_))
     return default_column(t, n)
