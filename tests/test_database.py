@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import mergetree
 import mergetree.errors
-from mergetree.errors import (BadArgumentsError, TableAlreadyExistsError, UnknownColumnError,
+from mergetree.errors import (BadArgumentsError, MergeTreeError, TableAlreadyExistsError, UnknownColumnError,
                               UnknownTableError)
 from mergetree.storage.metadata import TableMetadata, parse_column_def, parse_engine, parse_key
 from mergetree.types import parse_type
@@ -78,6 +78,8 @@ def test_metadata_json_round_trip(tmp_path):
      "index_granularityy"),
     (dict(schema="a UInt8, a String", order_by="a"), BadArgumentsError, "twice"),
     (dict(schema="a UInt8", order_by="a", engine="CollapsingMergeTree(a)"), BadArgumentsError, "Int8"),
+    (dict(schema="ts DateTime", order_by="toDat(ts)"), MergeTreeError, "toDat"),
+    (dict(schema="x Float64", order_by="x", partition_by="x"), BadArgumentsError, "Floating point"),
 ])
 def test_create_table_rejects_bad_definitions(tmp_path, kwargs, error, text):
     db = mergetree.connect(tmp_path, background_merges=False)

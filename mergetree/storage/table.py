@@ -174,12 +174,22 @@ class MergeTreeTable:
     @classmethod
     def create(cls, path: Path, metadata: TableMetadata) -> "MergeTreeTable":
         path = Path(path)
-        cls(path, metadata).merging_algorithm   # validates the engine arguments before any I/O
+        cls(path, metadata)._validate_keys()
         path.mkdir(parents=True, exist_ok=False)
         (path / DETACHED_DIR).mkdir()
         metadata.save(path)
         fsync_dir(path.parent)
         return cls.open(path)
+
+    def _validate_keys(self) -> None:
+        """CREATE-time checks, before any I/O: engine arguments, and every key expression
+        evaluates (unknown functions, wrong argument types) over an empty block."""
+        self.merging_algorithm
+        empty = empty_block(self.metadata, self.metadata.column_names)
+        self.sorting_key_block(empty)
+        for text, t in zip(self.metadata.partition_by, self._partition_types()):
+            if "Float" in str(t):
+                raise BadArgumentsError(f"Floating point partition key is not supported: {text} is {t}")
 
     @classmethod
     def open(cls, path: Path) -> "MergeTreeTable":
