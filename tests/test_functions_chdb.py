@@ -319,6 +319,16 @@ CONST_CASES = [
     ArrayLiteral((L(1), L(300), L(-1))), ArrayLiteral(()), ArrayLiteral((L(1), L(None))),
     F("has", ArrayLiteral((L(1), L(None))), L(1)), F("empty", ArrayLiteral(())), F("notEmpty", ArrayLiteral((L(1),))),
     ArrayLiteral((L("a"), L("b"))), ArrayElement(ArrayLiteral((L(1), L(None))), L(2)),
+    # formatDateTime and small date parts
+    F("formatDateTime", DT("2024-03-05 07:08:09"), L("%Y-%m-%d %H:%i:%S")),
+    F("formatDateTime", DT("2024-03-05 07:08:09"),
+      L("%y|%e|%j|%F|%T|%D|%u|%%|%p|%I|%l|%k|%M|%h|%w|%a|%b|%c|%C|%G|%V|%s|%r|%R|%Q|%W|%f")),
+    F("formatDateTime", DT("2024-01-01 00:08:09"), L("%e|%l|%k|%h|%I|%p|%r|%V|%G|%j")),
+    F("formatDateTime", D("2024-03-05"), L("%F %T")), F("formatDateTime", DT("2024-03-05 07:08:09"), L("%F %T"), L("Asia/Kolkata")),
+    F("formatDateTime", DT("2021-01-03 07:08:09"), L("%G-%V %u")), F("formatDateTime", DT("2020-12-31 07:08:09"), L("%G-%V")),
+    F("formatDateTime", F("toDateTime64", L("2024-03-05 07:08:09.123"), L(3)), L("%f")),
+    F("lengthUTF8", L("héllo")), F("toDayOfYear", D("2024-03-05")), F("toRelativeDayNum", D("2024-03-05")),
+    F("toStartOfTenMinutes", DT("2024-03-05 07:18:09")), F("toDayOfYear", D("2024-12-31")),
 ]
 
 
@@ -623,3 +633,17 @@ def test_replace_split_and_arrays_over_columns():
     assert el == want
     assert evaluate(F("has", F("splitByChar", L(","), I("s")), L("a")), block).to_pylist() == \
         [int(b"a" in row) for row in split_reference(raw, b",")]
+
+
+@pytest.mark.parametrize("tz", [None, "America/New_York"])
+def test_format_datetime_on_columns_matches_chdb(tz):
+    rng = np.random.default_rng(66)
+    values = rng.integers(0, 4_200_000_000, 200).astype(np.uint32)
+    block = Block({"x": column_from_numpy(T.DateTimeType(tz), values)})
+    fmts = ["%Y-%m-%d %H:%i:%S", "%G-W%V-%u %j", "%e %b %y, %l:%i %p (%W)", "%D|%R|%Q|%C|%M|%a"]
+    rows = _chdb_column(", ".join(f"formatDateTime(X, '{f}')" for f in fmts), values, tz)
+    for j, fmt in enumerate(fmts):
+        got = evaluate(F("formatDateTime", I("x"), L(fmt)), block).to_pylist()
+        want = [r.split("\t")[j] for r in rows]
+        bad = [(int(values[i]), got[i], want[i]) for i in range(len(values)) if got[i] != want[i]]
+        assert not bad, f"{fmt} in {tz}: {bad[:4]}"

@@ -29,6 +29,7 @@ import time as _time
 import numpy as np
 
 from mergetree import types as T
+from mergetree.column import StringColumn
 from mergetree.functions import timezones as TZ
 from mergetree.functions import values as V
 from mergetree.functions.registry import (NOT_CONST, BadFunctionArguments, CannotParseText, IllegalTypeOfArgument,
@@ -649,3 +650,170 @@ def date_trunc(types, consts):
         return inner.run(args[1:], n)
 
     return inner.type, impl
+
+
+# --------------------------------------------------------------------------- formatDateTime and small parts
+
+_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"]
+_WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+_COMPOSITE = {"F": "%Y-%m-%d", "T": "%H:%i:%S", "D": "%m/%d/%y", "R": "%H:%i", "r": "%I:%i %p"}
+_PRIMITIVES = set("YyCGVmcdeHkIhlisSpfjuwQMWab")
+
+
+def _format_plan(fmt: str) -> list:
+    """[('lit', text) | ('spec', letter)] of a formatDateTime format (composites expanded)."""
+    out = []
+    i = 0
+    lit = []
+    while i < len(fmt):
+        ch = fmt[i]
+        if ch != "%":
+            lit.append(ch)
+            i += 1
+            continue
+        if i + 1 >= len(fmt):
+            raise BadFunctionArguments("'%' must not be the last character in the format string, use '%%' instead")
+        spec = fmt[i + 1]
+        i += 2
+        if spec in _COMPOSITE:
+            sub = _format_plan(_COMPOSITE[spec])
+            for kind, v in sub:
+                if kind == "lit":
+                    lit.append(v)
+                else:
+                    if lit:
+                        out.append(("lit", "".join(lit)))
+                        lit = []
+                    out.append((kind, v))
+            continue
+        if spec in "%nt":
+            lit.append({"%": "%", "n": "\n", "t": "\t"}[spec])
+            continue
+        if spec not in _PRIMITIVES:
+            raise BadFunctionArguments(f"Incorrect syntax '%{spec}', symbol is not supported '{spec}' "
+                                       "for function formatDateTime")
+        if lit:
+            out.append(("lit", "".join(lit)))
+            lit = []
+        out.append(("spec", spec))
+    if lit:
+        out.append(("lit", "".join(lit)))
+    return out
+
+
+def _digits_column(values: np.ndarray, width: int):
+    from mergetree.functions.strings import _digits_into
+
+    mat = np.empty((len(values), width), np.uint8)
+    _digits_into(mat, 0, values.astype(np.int64), width)
+    return StringColumn(T.String, np.arange(len(values) + 1, dtype=np.int64) * width, mat.reshape(-1))
+
+
+def _names_column(names: list[str], index: np.ndarray):
+    table = StringColumn.from_bytes_list([s.encode() for s in names])
+    return table.take(index.astype(np.int64))
+
+
+@register("formatDateTime", case_insensitive=True, aliases=("DATE_FORMAT",))
+def format_datetime(types, consts):
+    check_arity("formatDateTime", types, 2, 3)
+    t = _date_time_arg("formatDateTime", types)
+    if not isinstance(types[1], T.StringType) or consts[1] is NOT_CONST:
+        raise IllegalTypeOfArgument("Argument 2 (format) of function formatDateTime must be a constant string")
+    plan = _format_plan(str(consts[1]))
+    tz_arg = _tz_arg("formatDateTime", types, consts, 2)
+
+    def impl(args, n):
+        from mergetree.functions.registry import get_function, prepare_call
+        from mergetree.kernels.format import format_ints
+
+        c = args[0]
+        local = _local_seconds(c, t, _zone(t, tz_arg))
+        days, tod = local // 86400, local % 86400
+        y, m, d = _k().civil_from_days(days)
+        hour, minute, second = tod // 3600, (tod // 60) % 60, tod % 60
+        wd = (days + 3) % 7 + 1  # ISO: Monday 1
+        doy = days - _k().days_from_civil(y, np.ones_like(y), np.ones_like(y)) + 1
+        h12 = np.where(hour % 12 == 0, 12, hour % 12)
+        parts = []
+        for kind, v in plan:
+            if kind == "lit":
+                parts.append(V.string_const(v, n))
+                continue
+            if v in "YG":
+                if v == "G":  # ISO year: the year of this week's Thursday
+                    parts.append(_digits_column(_k().civil_from_days(days - wd + 4)[0], 4))
+                else:
+                    parts.append(_digits_column(y, 4))
+            elif v == "y":
+                parts.append(_digits_column(y % 100, 2))
+            elif v == "C":
+                parts.append(_digits_column(y // 100, 2))
+            elif v == "V":
+                thursday = days - wd + 4
+                ty = _k().civil_from_days(thursday)[0]
+                tdoy = thursday - _k().days_from_civil(ty, np.ones_like(ty), np.ones_like(ty))
+                parts.append(_digits_column(tdoy // 7 + 1, 2))
+            elif v in "mc":
+                parts.append(_digits_column(m, 2))
+            elif v == "d":
+                parts.append(_digits_column(d, 2))
+            elif v == "e":
+                parts.append(StringColumn(T.String, *format_ints(d.astype(np.int64))))
+            elif v in "Hk":
+                parts.append(_digits_column(hour, 2))
+            elif v in "Ihl":
+                parts.append(_digits_column(h12, 2))
+            elif v == "i":
+                parts.append(_digits_column(minute, 2))
+            elif v in "Ss":
+                parts.append(_digits_column(second, 2))
+            elif v == "p":
+                parts.append(_names_column(["AM", "PM"], (hour >= 12).astype(np.int64)))
+            elif v == "f":
+                if isinstance(t, T.DateTime64Type):
+                    frac = V.values(c).astype(np.int64) % t.scale * (10 ** 6) // t.scale
+                else:
+                    frac = np.zeros(len(days), np.int64)
+                parts.append(_digits_column(frac, 6))
+            elif v == "j":
+                parts.append(_digits_column(doy, 3))
+            elif v == "u":
+                parts.append(_digits_column(wd, 1))
+            elif v == "w":
+                parts.append(_digits_column(wd % 7, 1))
+            elif v == "Q":
+                parts.append(_digits_column((m - 1) // 3 + 1, 1))
+            elif v == "M":
+                parts.append(_names_column(_MONTHS, m - 1))
+            elif v == "b":
+                parts.append(_names_column([s[:3] for s in _MONTHS], m - 1))
+            elif v == "W":
+                parts.append(_names_column(_WEEKDAYS, wd - 1))
+            elif v == "a":
+                parts.append(_names_column([s[:3] for s in _WEEKDAYS], wd - 1))
+        if not parts:
+            return V.string_const("", n)
+        rows = len(days)
+        parts = [p.with_size(rows) if V.is_const(p) else p for p in parts]
+        call = prepare_call(get_function("concat"), [T.String] * len(parts), [NOT_CONST] * len(parts))
+        return V.materialize(call.run(parts, rows))
+
+    return T.String, impl
+
+
+_part("toDayOfYear", T.UInt16, lambda d: d - _k().days_from_civil(_ymd(d)[0], np.ones_like(d), np.ones_like(d)) + 1)
+_part("toRelativeDayNum", T.UInt32, lambda d: d, monotonic=_always_increasing)
+_start_of_time("toStartOfTenMinutes", 600)
+
+
+@register("yesterday", case_insensitive=True)
+def yesterday(types, consts):
+    check_arity("yesterday", types, 0)
+    value = int(_time.time()) // 86400 - 1
+
+    def impl(args, n):
+        return V.ConstColumn(V.fixed(T.Date, np.array([value], np.uint16)), n)
+
+    return T.Date, impl

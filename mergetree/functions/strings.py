@@ -450,3 +450,18 @@ def _split(name: str, single_char: bool):
 
 _split("splitByChar", True)
 _split("splitByString", False)
+
+
+@register("lengthUTF8", case_insensitive=True, aliases=("CHAR_LENGTH", "CHARACTER_LENGTH"))
+def length_utf8(types, consts):
+    check_arity("lengthUTF8", types, 1)
+    _text_arg("lengthUTF8", types, 0)
+
+    def impl(args, n):
+        offsets, data = _string_parts(args[0])
+        # code points = bytes that are not UTF-8 continuation bytes
+        lead = np.r_[0, np.cumsum((data & 0xC0) != 0x80)]
+        out = (lead[offsets[1:]] - lead[offsets[:-1]]).astype(np.uint64)
+        return V.fixed(T.UInt64, np.broadcast_to(out, (n,)))
+
+    return T.UInt64, impl
