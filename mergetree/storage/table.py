@@ -699,6 +699,8 @@ class MergeTreeTable:
     def _remove_part_dir(self, name: str) -> None:
         src = self.path / name
         tmp = self.path / f"delete_tmp_{name}"
+        if tmp.exists():                     # an earlier removal of the same name was cut short
+            shutil.rmtree(tmp, ignore_errors=True)
         try:
             os.rename(src, tmp)
         except FileNotFoundError:
