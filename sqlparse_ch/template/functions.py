@@ -421,12 +421,12 @@ def make_functions(ctx: RenderContext) -> dict:
 
     def error(s, code=400):
         if ctx.test_mode:
-            return SQL("-- error launched \n")
+            return SQL("-- {x} \n")  # Tinybird writes this text literally
         raise TemplateUserError(str(s), code=_status(code))
 
     def custom_error(s, code=400):
         if ctx.test_mode:
-            return SQL("-- error launched \n")
+            return SQL("-- {x} \n")  # Tinybird writes this text literally
         raise TemplateCustomError(s, code=_status(code))
 
     def max_threads(x):
