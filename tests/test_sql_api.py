@@ -150,3 +150,17 @@ def test_query_parameter_column_names_as_clickhouse(db):
     res = execute(db, "SELECT {u:String}, {n:UInt8} + 1, {d:Date}", params={"u": "ab", "n": 5, "d": "2024-01-01"})
     assert res.names == ["'ab'", "plus(_CAST(5, 'UInt8'), 1)", "_CAST(19723, 'Date')"]   # as chDB 26.9
     assert res.rows == [("ab", 6, dt.date(2024, 1, 1))]
+
+
+def test_scan_streams_parts_and_limit_stops_early(db):
+    for i in range(4):
+        execute(db, f"INSERT INTO events SELECT 'p{i}', 'view', toDateTime('2024-04-01 00:00:00') + number, 1 "
+                    "FROM numbers(100)")
+    total = execute(db, "SELECT count() FROM events WHERE amount IS NULL OR amount IS NOT NULL")
+    assert total.rows == [(405,)]
+    res = execute(db, "SELECT user_id FROM events LIMIT 3")
+    assert len(res.rows) == 3
+    assert res.statistics["rows_read"] < 405                 # stopped after the first part(s)
+    # lightweight deletes are applied per part, before the WHERE
+    execute(db, "DELETE FROM events WHERE user_id = 'p2' AND ts < '2024-04-01 00:00:50'")
+    assert execute(db, "SELECT count() FROM events WHERE user_id IN ('p1', 'p2')").rows == [(150,)]

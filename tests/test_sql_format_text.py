@@ -30,3 +30,10 @@ def test_date_texts_equal_format_value(type_name, values):
     t = T.parse_type(type_name)
     col = FixedColumn(t, values)
     assert column_texts(col) == [t.format_value(v) for v in col.to_pylist()]
+
+
+@pytest.mark.parametrize("type_name", ["Date", "DateTime", "Float64", "String", "Nullable(Int8)"])
+def test_empty_columns(type_name):
+    from mergetree.column import default_column
+
+    assert column_texts(default_column(T.parse_type(type_name), 0)) == []

@@ -12,7 +12,7 @@ def run_limit(node, ctx, children):
     for block in child:
         seen += block.num_rows
         if left is not None and left <= 0:
-            continue   # keep counting rows for rows_before_limit
+            break      # stop reading: rows_before_limit is "at least" (as ClickHouse reports it)
         n = block.num_rows
         a = min(skip, n)
         skip -= a

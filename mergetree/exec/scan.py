@@ -13,12 +13,58 @@ NUMBERS_BLOCK = 65536
 
 
 def read_merge_tree(node, ctx, children):
-    """Partition/minmax and primary-key granule pruning, then the exact WHERE, inside
-    MergeTreeTable.read (storage/table.py)."""
-    block, stats = node.table.read(columns=node.columns, where=node.where, final=node.final, with_stats=True)
-    ctx.rows_read += stats.rows_read
-    ctx.bytes_read += stats.bytes_read
-    yield block
+    """One Block per part: partition/minmax pruning (KeyCondition.may_match_part), granule
+    selection by the primary index (select_mark_ranges), lightweight-delete masks, then the exact
+    WHERE. The parts are pinned by a table snapshot while the generator runs.
+
+    FINAL merges rows across parts, so it goes through MergeTreeTable.read (storage/table.py)."""
+    table = node.table
+    if node.final:
+        block, stats = table.read(columns=node.columns, where=node.where, final=True, with_stats=True)
+        ctx.rows_read += stats.rows_read
+        ctx.bytes_read += stats.bytes_read
+        yield block
+        return
+    from mergetree.exec.expression import bind
+    from mergetree.exec.expression import execute as execute_expr
+    from mergetree.exec.filter import truth
+    from mergetree.planner.rewrite import identifiers
+    from mergetree.storage.key_condition import KeyCondition
+    from mergetree.storage.mutations import read_row_mask
+
+    needed = list(node.columns)
+    condition = bound = None
+    if node.where is not None:
+        needed += [c for c in sorted(identifiers(node.where)) if c not in needed]
+        condition = KeyCondition.for_table(table.metadata, node.where)
+        bound = bind(node.where, dict(node.table_schema))
+    with table.snapshot() as snap:
+        for part in snap.parts:
+            if part.rows == 0:
+                continue
+            if condition is None:
+                ranges = [(0, part.marks)]
+            elif not condition.may_match_part(part):
+                continue
+            else:
+                ranges = condition.select_mark_ranges(part.primary_index, part.marks)
+            if not ranges:
+                continue
+            block = part.read(needed, ranges)
+            ctx.rows_read += block.num_rows
+            ctx.bytes_read += block.nbytes
+            mask = read_row_mask(part)
+            if mask is not None:
+                block = block.filter(_rows_of_ranges(mask, part.granule_rows, ranges))
+            if bound is not None and block.num_rows:
+                block = block.filter(truth(execute_expr(bound, block), block.num_rows))
+            yield block.select(node.columns)
+
+
+def _rows_of_ranges(mask: np.ndarray, granule_rows: np.ndarray, ranges: list) -> np.ndarray:
+    """The part of a whole-part row mask that covers the granules in `ranges`."""
+    starts = np.concatenate([[0], np.cumsum(granule_rows, dtype=np.int64)])
+    return np.concatenate([mask[starts[a]:starts[b]] for a, b in ranges])
 
 
 def count_from_metadata(node, ctx, children):

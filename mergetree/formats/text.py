@@ -15,6 +15,8 @@ from mergetree.column import FixedColumn, LowCardinalityColumn, NullableColumn
 
 def column_texts(col) -> list:
     """Text of every value (str), None for NULL."""
+    if len(col) == 0:
+        return []
     if isinstance(col, LowCardinalityColumn):
         texts = column_texts(col.dictionary)
         return [texts[c] for c in col.codes.tolist()]
