@@ -322,3 +322,12 @@ def test_substring_with_column_arguments(rows):
     got3 = evaluate(F("substring", I("s"), I("o"), I("l")), block).to_pylist()
     assert got2 == [_ch_substring(s, o, None) for s, o, _ in rows]
     assert got3 == [_ch_substring(s, o, 0 if ln is None else ln) for s, o, ln in rows]
+
+
+def test_case_over_columns(events):
+    from sqlparse_ch.ast.expr import Case
+
+    c = evaluate(Case(None, ((B(">", I("x"), L(150)), L("big")), (B(">", I("x"), L(50)), L("mid"))), None), events)
+    assert str(c.type) == "Nullable(String)" and c.to_pylist() == ["big", "mid", None, "big", None]
+    c = evaluate(Case(I("lc"), ((L("click"), L(1)), (L("buy"), L(2))), L(0)), events)
+    assert str(c.type) == "UInt8" and c.to_pylist() == [1, 0, 1, 2, 0]

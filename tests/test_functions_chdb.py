@@ -15,8 +15,8 @@ import pytest
 from mergetree import types as T
 from mergetree.column import Block, column_from_numpy, column_from_values
 from mergetree.exec.expression import evaluate, evaluate_constant, infer_type
-from sqlparse_ch.ast.expr import (ArrayElement, ArrayLiteral, Between, BinaryOp, Cast, FunctionCall, Identifier,
-                                  InList, Interval, IsNull, Literal, UnaryOp)
+from sqlparse_ch.ast.expr import (ArrayElement, ArrayLiteral, Between, BinaryOp, Case, Cast, FunctionCall,
+                                  Identifier, InList, Interval, IsNull, Literal, UnaryOp)
 
 chdb = pytest.importorskip("chdb")
 
@@ -68,6 +68,11 @@ def sql(e) -> str:
         return f"INTERVAL {sql(e.value)} {e.unit}"
     if isinstance(e, Cast):
         return f"CAST({sql(e.expr)} AS {e.type_name})"
+    if isinstance(e, Case):
+        whens = " ".join(f"WHEN {sql(c)} THEN {sql(r)}" for c, r in e.whens)
+        operand = f" {sql(e.operand)}" if e.operand is not None else ""
+        tail = f" ELSE {sql(e.else_)}" if e.else_ is not None else ""
+        return f"(CASE{operand} {whens}{tail} END)"
     if isinstance(e, ArrayLiteral):
         return f"[{', '.join(sql(x) for x in e.items)}]"
     if isinstance(e, ArrayElement):
@@ -329,6 +334,16 @@ CONST_CASES = [
     F("formatDateTime", F("toDateTime64", L("2024-03-05 07:08:09.123"), L(3)), L("%f")),
     F("lengthUTF8", L("héllo")), F("toDayOfYear", D("2024-03-05")), F("toRelativeDayNum", D("2024-03-05")),
     F("toStartOfTenMinutes", DT("2024-03-05 07:18:09")), F("toDayOfYear", D("2024-12-31")),
+    # CASE, fromUnixTimestamp, parseDateTimeBestEffort
+    Case(None, ((L(1), L("a")),), None), Case(None, ((L(0), L("a")),), None),
+    Case(L(2), ((L(1), L("x")), (L(2), L("y"))), L("z")), Case(None, ((L(1), L(1)),), L(300)),
+    F("fromUnixTimestamp", L(1704067200)), F("fromUnixTimestamp", L(1704067200), L("%F")),
+    F("fromUnixTimestamp", L(1704067200), L("%F %T"), L("Asia/Kolkata")),
+    F("parseDateTimeBestEffort", L("2024-01-05 10:00:00")), F("parseDateTimeBestEffort", L("2024-01-05T10:00:00Z")),
+    F("parseDateTimeBestEffort", L("2024-01-05")), F("parseDateTimeBestEffortOrNull", L("xx")),
+    F("parseDateTimeBestEffortOrZero", L("xx")), F("parseDateTimeBestEffort", L("1704067200")),
+    F("parseDateTimeBestEffort", L("2024-01-05 10:00:00+01:00")),
+    F("parseDateTimeBestEffort", L("2024-01-05 10:00:00"), L("Asia/Kolkata")),
 ]
 
 

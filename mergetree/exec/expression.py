@@ -294,6 +294,18 @@ class _Binder:
             return BConst(V.ConstColumn(V.materialize(res), 1), node.type)
         return node
 
+    def _Case(self, e):
+        """CASE [x] WHEN c THEN r ... [ELSE d] END as multiIf (no ELSE: NULL, so Nullable)."""
+        args = []
+        operand = self.bind(e.operand) if e.operand is not None else None
+        for cond, result in e.whens:
+            c = self.bind(cond)
+            if operand is not None:
+                c = self.call("equals", [operand, c])
+            args += [c, self.bind(result)]
+        args.append(self.bind(e.else_) if e.else_ is not None else _const(None))
+        return self.call("multiIf", args)
+
     def _ArrayLiteral(self, e):
         return self.call("array", [self.bind(x) for x in e.items])
 

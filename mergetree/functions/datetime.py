@@ -817,3 +817,61 @@ def yesterday(types, consts):
         return V.ConstColumn(V.fixed(T.Date, np.array([value], np.uint16)), n)
 
     return T.Date, impl
+
+
+@register("fromUnixTimestamp", case_insensitive=True, aliases=("FROM_UNIXTIME",))
+def from_unix_timestamp(types, consts):
+    """fromUnixTimestamp(x) is toDateTime(x); with a format, formatDateTime(toDateTime(x), fmt[, tz])."""
+    from mergetree.functions.registry import get_function, prepare_call
+
+    check_arity("fromUnixTimestamp", types, 1, 3)
+    if not isinstance(types[0], (T.IntType, T.FloatType)):
+        raise illegal_type("fromUnixTimestamp", types[0], 0)
+    to_dt = prepare_call(get_function("toDateTime"), [types[0]], [NOT_CONST])
+    if len(types) == 1:
+        return to_dt.type, lambda args, n: to_dt.run(args, n)
+    fmt = prepare_call(get_function("formatDateTime"), [to_dt.type, *types[1:]], [NOT_CONST, *list(consts)[1:]])
+
+    def impl(args, n):
+        return fmt.run([to_dt.run(args[:1], n), *args[1:]], n)
+
+    return fmt.type, impl
+
+
+def _best_effort(name: str, mode: str):
+    @register(name)
+    def resolve(types, consts):
+        check_arity(name, types, 1, 2)
+        if not isinstance(types[0], T.StringType):
+            raise illegal_type(name, types[0], 0)
+        tz = _tz_arg(name, types, consts, 1)
+        plain = T.DateTimeType(tz)
+        rtype = T.Nullable(plain) if mode == "null" else plain
+
+        def impl(args, n):
+            from mergetree.functions.comparison import _string_parts
+
+            offsets, data = _string_parts(args[0])
+            secs, status = _k().parse_datetime(offsets, data)
+            bad = status == 0
+            if mode == "plain" and bad.any():
+                i = int(np.argmax(bad))
+                text = bytes(data[offsets[i]:offsets[i + 1]]).decode("utf-8", "replace")
+                raise CannotParseText(f"Cannot read DateTime: unrecognized value '{text}' (function {name})")
+            utc = np.where(status == 2, secs, TZ.local_to_utc(tz, secs))
+            utc = np.where(bad, 0, np.clip(utc, 0, _DT_MAX))
+            col = V.fixed(plain, utc.astype(np.uint32))
+            if mode == "null":
+                col = V.with_nulls(col, bad, rtype)
+            return V.ConstColumn(col, n) if V.is_const(args[0]) else col
+
+        return rtype, impl
+
+    return resolve
+
+
+# the formats of kernels.datetime.parse_datetime (ISO-like text and unix timestamps), a subset of
+# ClickHouse's best-effort parser (no month names, no RFC 2822)
+_best_effort("parseDateTimeBestEffort", "plain")
+_best_effort("parseDateTimeBestEffortOrNull", "null")
+_best_effort("parseDateTimeBestEffortOrZero", "zero")
