@@ -450,7 +450,7 @@ def test_unanalysable_parts_are_unknown_not_errors():
     index = _index(x=(T.UInt8, [0, 10, 20, 30]))
     schema = {"x": T.UInt8}
     prune = B("<", I("x"), L(5))
-    for other in (InList(I("x"), Subquery(None), False), Case(None, ((L(1), L(1)),), L(0)),
+    for other in (InList(I("x"), Subquery(None), False), Case(None, ((B(">", I("x"), L(7)), L(1)),), L(0)),
                   B("=", I("no_such_column"), L(1)), F("no_such_function", I("x"))):
         assert KeyCondition(AND(prune, other), [I("x")], schema).select_mark_ranges(index, 3) == [(0, 1)]
         assert KeyCondition(B("OR", prune, other), [I("x")], schema).select_mark_ranges(index, 3) == [(0, 3)]
