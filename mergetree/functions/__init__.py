@@ -6,7 +6,8 @@
 `mergetree.exec.expression` is the usual entry point; see ``registry.py`` for how to add a
 function. Modules: arithmetic, comparison, logical, conditional (if/multiIf/coalesce + the
 least common supertype), conversion (toInt*/toFloat*/OrZero/OrNull, CAST), math, strings,
-datetime (+ timezones: zone offsets; values: ConstColumn and type helpers).
+arrays, json (JSONExtract*), datetime (+ timezones: zone offsets; values: ConstColumn and
+type helpers). Aggregate functions live in ``functions/aggregate/`` (query engine).
 """
 
 from mergetree.functions.registry import (NOT_CONST, FunctionDef, Monotonicity, PreparedCall, function_names,
