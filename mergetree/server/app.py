@@ -1,0 +1,165 @@
+"""The ASGI app: one route table, thin views, one JSON error shape.
+
+``create_app(data_dir)`` opens the data directory (``tables/`` for the database, ``server/`` for
+tokens, the data source registry and the write-ahead log), replays the log, and returns a
+Starlette app whose ``state.service`` holds the :class:`Service`. Every view is wrapped by
+:func:`_endpoint`, which turns :class:`ApiError` and engine errors into
+``{"error", "documentation"}`` with a 4xx status and anything else into a logged JSON 500;
+the client never sees a traceback. CORS headers are on every route (browser trackers post
+events directly), including preflight ``OPTIONS``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from mergetree.errors import MergeTreeError, UnknownTableError
+from mergetree.server import datasources, events, query, tokens
+from mergetree.server.auth import TokenStore
+from mergetree.server.engine import Engine
+from mergetree.server.errors import DOC_OVERVIEW, DOC_QUERY, ApiError, error_response
+from mergetree.server.http import json_response, too_large
+from mergetree.server.wal import Flusher
+
+log = logging.getLogger("mergetree.server")
+
+DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024      # Tinybird's Events API limit (Free plan)
+
+
+async def health(request: Request):
+    return json_response({"status": "ok"})
+
+
+# ONE route table: (methods, path, view)
+ROUTES = [
+    (["GET"], "/v0/health", health),
+    (["POST"], "/v0/events", events.post_events),
+    (["GET", "POST"], "/v0/sql", query.sql),
+    (["GET"], "/v0/datasources", datasources.list_datasources),
+    (["POST"], "/v0/datasources", datasources.create_or_append),
+    (["GET"], "/v0/datasources/{name}", datasources.get_datasource),
+    (["DELETE"], "/v0/datasources/{name}", datasources.drop),
+    (["POST"], "/v0/datasources/{name}/truncate", datasources.truncate),
+    (["POST"], "/v0/datasources/{name}/delete", datasources.delete_rows),
+    (["GET"], "/v0/jobs", datasources.list_jobs),
+    (["GET"], "/v0/jobs/{job_id}", datasources.get_job),
+    (["GET"], "/v0/tokens", tokens.list_tokens),
+    (["POST"], "/v0/tokens", tokens.create_token),
+    (["POST"], "/v0/tokens/", tokens.create_token),
+    (["GET"], "/v0/tokens/{name}", tokens.get_token),
+    (["DELETE"], "/v0/tokens/{name}", tokens.delete_token),
+]
+
+
+class Service:
+    """Everything the views share: engine, tokens, write-ahead log + flusher, jobs, limits."""
+
+    def __init__(self, data_dir: str | Path, *, admin_token: str | None = None, flush_interval: float = 1.0,
+                 max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, merge_interval: float = 1.0):
+        self.data_dir = Path(data_dir)
+        server_dir = self.data_dir / "server"
+        server_dir.mkdir(parents=True, exist_ok=True)
+        self._lock_fd = _lock_data_dir(server_dir / "lock")
+        self.max_body_bytes = max_body_bytes
+        self.engine = Engine(self.data_dir / "tables", server_dir / "datasources.json",
+                             merge_interval=merge_interval)
+        self.tokens = TokenStore(server_dir / "tokens.json",
+                                 admin_token or os.environ.get("MERGETREE_ADMIN_TOKEN") or None)
+        self.flusher = Flusher(self.engine, server_dir / "wal", interval=flush_interval)
+        self.flusher.start()
+        self.jobs = datasources.Jobs()
+        self._closed = False
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self.flusher.close()
+        self.jobs.close()
+        self.engine.close()
+        os.close(self._lock_fd)
+
+
+def _lock_data_dir(path: Path) -> int:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise MergeTreeError(f"The data directory {path.parent.parent} is in use by another mergetree server") from None
+    return fd
+
+
+def _endpoint(view):
+    """Wrap a view: size limit up front, errors as the one JSON shape, no traceback to the client."""
+    async def endpoint(request: Request) -> Response:
+        limit = request.app.state.service.max_body_bytes
+        declared = request.headers.get("content-length", "")
+        try:
+            if declared.isdigit() and int(declared) > limit:
+                raise too_large(limit)
+            return await view(request)
+        except ApiError as e:
+            return error_response(e.status, e.message, e.documentation, e.headers)
+        except UnknownTableError as e:
+            return error_response(404, str(e))
+        except MergeTreeError as e:
+            return error_response(400, _clickhouse_message(e), DOC_QUERY)
+        except ClientDisconnect:
+            return Response(status_code=400)
+        except Exception as e:  # noqa: BLE001 - a bug of ours: log it, answer JSON
+            from sqlparse_ch.errors import ParseError
+
+            if isinstance(e, ParseError):
+                return error_response(400, f"[Error] {e} (SYNTAX_ERROR)", DOC_QUERY)
+            log.exception("internal error on %s %s", request.method, request.url.path)
+            return error_response(500, f"Internal server error ({type(e).__name__}); the server log has the "
+                                       f"details")
+    endpoint.__name__ = view.__name__
+    return endpoint
+
+
+def _clickhouse_message(e: MergeTreeError) -> str:
+    return f"[Error] {str(e).rstrip('.')}. ({e.code})"
+
+
+async def _http_error(request: Request, exc: HTTPException) -> Response:
+    if exc.status_code == 404:
+        return error_response(404, f"Not found: {request.method} {request.url.path} is not an API endpoint")
+    if exc.status_code == 405:
+        return error_response(405, f"Method {request.method} is not allowed on {request.url.path}")
+    return error_response(exc.status_code, str(exc.detail), DOC_OVERVIEW)
+
+
+def create_app(data_dir: str | Path, *, admin_token: str | None = None, flush_interval: float = 1.0,
+               max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, merge_interval: float = 1.0) -> Starlette:
+    service = Service(data_dir, admin_token=admin_token, flush_interval=flush_interval,
+                      max_body_bytes=max_body_bytes, merge_interval=merge_interval)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        yield
+        service.close()
+
+    app = Starlette(
+        routes=[Route(path, _endpoint(view), methods=methods) for methods, path, view in ROUTES],
+        middleware=[Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"],
+                               expose_headers=["X-RateLimit-Limit", "X-RateLimit-Remaining",
+                                               "X-RateLimit-Reset", "Retry-After"], max_age=86400)],
+        exception_handlers={HTTPException: _http_error},
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    return app

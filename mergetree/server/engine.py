@@ -1,0 +1,304 @@
+"""Engine: the one narrow interface between the HTTP service and the database.
+
+The HTTP layer (views, the Events API, the WAL flusher) talks to data only through this class:
+
+* :meth:`Engine.run` runs a rendered SQL statement and returns a ``Result``;
+* :meth:`Engine.convert` / :meth:`Engine.insert_block` turn input rows into a block and append
+  it to a data source (a table) as new parts;
+* :meth:`Engine.describe` / :meth:`Engine.create_datasource` / :meth:`Engine.drop_datasource` /
+  :meth:`Engine.truncate` / :meth:`Engine.delete_rows` manage data sources;
+* :meth:`Engine.insert_watermark` / :meth:`Engine.not_committed_since` are what the write-ahead
+  log needs to make replay idempotent (see ``wal.py``).
+
+A later deployment can put a ClickHouse cluster behind the same methods; nothing else in
+``mergetree.server`` imports storage modules.
+
+Writes are serialized by ``write_lock`` (inserts of the flusher, appends, truncates, deletes,
+SQL statements that are not reads). Reads run concurrently with everything (storage snapshots).
+The WAL's replay argument depends on this: between a flush's watermark and its commit, no other
+writer allocates block numbers in the table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import orjson
+
+from mergetree.errors import BadArgumentsError, MergeTreeError, UnknownTableError
+
+QUARANTINE_SUFFIX = "_quarantine"
+QUARANTINE_EXTRA = [("c__error_column", "Array(String)"), ("c__error", "Array(String)"),
+                    ("c__import_id", "Nullable(String)"), ("insertion_date", "DateTime")]
+_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: statement classes a non-admin token may run through /v0/sql
+_READ_STATEMENTS = ("Select", "SetOperation", "Describe", "Show", "Explain", "ExistsStatement")
+
+
+class Engine:
+    def __init__(self, tables_dir: Path, registry_path: Path, *, merge_interval: float = 1.0):
+        from mergetree.database import Database
+
+        self.db = Database(tables_dir, merge_interval=merge_interval)
+        self.write_lock = threading.RLock()
+        self._registry_path = Path(registry_path)
+        self._registry: dict[str, dict] = {}
+        if self._registry_path.exists():
+            self._registry = orjson.loads(self._registry_path.read_bytes())
+        self._reg_lock = threading.Lock()
+
+    def close(self) -> None:
+        self.db.close()
+
+    # ---------------------------------------------------------------- data sources
+
+    def exists(self, name: str) -> bool:
+        return name in self.db.tables()
+
+    def require(self, name: str) -> None:
+        if not self.exists(name):
+            raise UnknownTableError(f"Data Source '{name}' not found")
+
+    def datasource_names(self) -> list[str]:
+        """User data sources (quarantine tables of existing data sources are hidden)."""
+        names = self.db.tables()
+        present = set(names)
+        return [n for n in names if not (n.endswith(QUARANTINE_SUFFIX) and n[:-len(QUARANTINE_SUFFIX)] in present)]
+
+    def schema(self, name: str) -> list[tuple]:
+        return self.db.table(name).metadata.schema
+
+    def create_datasource(self, name: str, schema: str, *, engine: str = "MergeTree", sorting_key=None,
+                          partition_key=None, primary_key=None, ttl=None, settings=None,
+                          description: str = "") -> dict:
+        if not _NAME_RE.match(name or ""):
+            raise BadArgumentsError(f"Invalid Data Source name '{name}': use letters, digits and '_', "
+                                    f"not starting with a digit")
+        with self.write_lock:
+            self.db.create_table(name, schema, engine=engine, order_by=sorting_key or "tuple()",
+                                 partition_by=partition_key or None, primary_key=primary_key or None,
+                                 ttl=ttl or None, settings=settings or None)
+            self._register(name, description)
+        return self.describe(name)
+
+    def _register(self, name: str, description: str = "") -> dict:
+        with self._reg_lock:
+            entry = self._registry.get(name)
+            if entry is None:
+                now = _now_text()
+                entry = {"id": "t_" + uuid.uuid4().hex, "description": description,
+                         "created_at": now, "updated_at": now}
+                self._registry[name] = entry
+                self._save_registry()
+            return entry
+
+    def _save_registry(self) -> None:
+        from mergetree.server.files import atomic_write
+
+        atomic_write(self._registry_path, orjson.dumps(self._registry, option=orjson.OPT_INDENT_2))
+
+    def drop_datasource(self, name: str) -> None:
+        with self.write_lock:
+            self.db.drop_table(name)
+            self.db.drop_table(name + QUARANTINE_SUFFIX, if_exists=True)
+            with self._reg_lock:
+                if self._registry.pop(name, None) is not None:
+                    self._save_registry()
+
+    def truncate(self, name: str) -> int:
+        with self.write_lock:
+            n = self.db.truncate(name)
+            if self.exists(name + QUARANTINE_SUFFIX):
+                self.db.truncate(name + QUARANTINE_SUFFIX)
+            return n
+
+    def delete_rows(self, name: str, condition: str) -> int:
+        """Lightweight DELETE FROM name WHERE condition; returns the rows deleted."""
+        with self.write_lock:
+            return self.db.delete(name, condition)
+
+    def describe(self, name: str) -> dict:
+        """Tinybird's data source description (``GET /v0/datasources/NAME``)."""
+        table = self.db.table(name)
+        m = table.metadata
+        parts = table.parts()
+        reg = self._register(name)
+        columns = [{"name": c.name, "type": str(c.type), "nullable": str(c.type).startswith("Nullable("),
+                    "normalized_name": c.name, "codec": c.codec,
+                    "default_value": f"{c.default_kind} {c.default}" if c.default_kind else None}
+                   for c in m.columns]
+        sql_schema = ", ".join(f"`{c.name}` {c.type}"
+                               + (f" {c.default_kind} {c.default}" if c.default_kind else "")
+                               + (f" CODEC({c.codec})" if c.codec else "") for c in m.columns)
+        engine = {"engine": m.engine_name, "engine_full": self.engine_full(name),
+                  "sorting_key": ", ".join(m.order_by) or "tuple()",
+                  "partition_key": ", ".join(m.partition_by), "primary_key": ", ".join(m.primary_key),
+                  "ttl": m.ttl or ""}
+        return {"id": reg["id"], "name": name, "type": "ndjson", "description": reg.get("description", ""),
+                "engine": engine, "schema": {"columns": columns, "sql_schema": sql_schema},
+                "indexes": [], "statistics": {"bytes": int(sum(p["bytes_on_disk"] for p in parts)),
+                                              "row_count": int(sum(p["rows"] for p in parts))},
+                "used_by": [], "tags": {}, "shared_with": [], "created_at": reg["created_at"],
+                "updated_at": reg["updated_at"], "version": 0, "replicated": False, "headers": {},
+                "quarantine_rows": self._count(name + QUARANTINE_SUFFIX)}
+
+    def _count(self, name: str) -> int:
+        if not self.exists(name):
+            return 0
+        return int(sum(p["rows"] for p in self.db.table(name).parts()))
+
+    def engine_full(self, name: str) -> str:
+        m = self.db.table(name).metadata
+        text = m.engine
+        if m.partition_by:
+            text += f" PARTITION BY {_key(m.partition_by)}"
+        if m.primary_key and m.primary_key != m.order_by:
+            text += f" PRIMARY KEY {_key(m.primary_key)}"
+        text += f" ORDER BY {_key(m.order_by) if m.order_by else 'tuple()'}"
+        if m.ttl:
+            text += f" TTL {m.ttl}"
+        return text
+
+    # ---------------------------------------------------------------- ingest
+
+    def convert(self, name: str, rows):
+        """Input rows (NDJSON bytes or a list of dicts) -> (Block of good rows, rejected rows)."""
+        from mergetree.convert import rows_to_block_partial
+        from mergetree.database import _default_callables   # TODO(lead): a public name for this
+
+        table = self.db.table(name)
+        return rows_to_block_partial(table.metadata.schema, rows, defaults=_default_callables(table) or None)
+
+    def quarantine_block(self, name: str, rejected: list, import_id: str):
+        """The rejected rows as a block of ``<name>_quarantine`` (values kept as text)."""
+        from mergetree.convert import rows_to_block
+        from mergetree.types import parse_type
+
+        schema = self.quarantine_schema(name)
+        columns = [n for n, _ in self.schema(name)]
+        now = int(time.time())
+        out = []
+        for r in rejected:
+            row = {"c__error_column": [r.error.column] if r.error.column else [],
+                   "c__error": [str(r.error)], "c__import_id": import_id, "insertion_date": now}
+            if isinstance(r.raw, dict):
+                for c in columns:
+                    v = r.raw.get(c)
+                    row[c] = None if v is None else v if isinstance(v, str) else orjson.dumps(v).decode()
+            else:   # a malformed line: no columns to keep, the raw text goes into the error
+                raw = bytes(r.raw)[:1000].decode("utf-8", "replace")
+                row["c__error"] = [f"{r.error}: {raw}"]
+            out.append(row)
+        return rows_to_block([(n, parse_type(t) if isinstance(t, str) else t) for n, t in schema], out)
+
+    def quarantine_schema(self, name: str) -> list[tuple]:
+        return [(n, f"Nullable(String)") for n, _ in self.schema(name)] + QUARANTINE_EXTRA
+
+    def ensure_quarantine(self, name: str) -> str:
+        qname = name + QUARANTINE_SUFFIX
+        with self.write_lock:
+            if not self.exists(qname):
+                schema = ", ".join(f"`{n}` {t}" for n, t in self.quarantine_schema(name))
+                self.db.create_table(qname, schema, engine="MergeTree", order_by="insertion_date",
+                                     if_not_exists=True)
+        return qname
+
+    def insert_block(self, name: str, block) -> int:
+        """Append a converted block to data source ``name`` (durable and visible on return)."""
+        with self.write_lock:
+            self.db.insert(name, block)
+        return block.num_rows
+
+    def insert_watermark(self, name: str) -> int:
+        """The highest block number of the table's active parts (call under ``write_lock``)."""
+        parts = self.db.table(name).parts()
+        return max((int(p["max_block"]) for p in parts), default=0)
+
+    def not_committed_since(self, name: str, block, watermark: int):
+        """The rows of ``block`` whose partition got no part above ``watermark``.
+
+        An insert commits one part per partition, each with a block number above the watermark
+        taken before it; parts above the watermark (even after merges, which keep block ranges)
+        name exactly the partitions that insert committed.
+        """
+        from mergetree.storage.part_info import partition_id
+
+        table = self.db.table(name)
+        committed = {p["partition_id"] for p in table.parts() if int(p["max_block"]) > watermark}
+        if not committed or block.num_rows == 0:
+            return block
+        m = table.metadata
+        if not m.partition_by:
+            return block.slice(0, 0)            # one partition: the insert was all or nothing
+        key_cols = table.key_columns(block, m.partition_key_asts, m.partition_by)
+        types = [c.type for c in key_cols]
+        values = list(zip(*(c.to_pylist() for c in key_cols)))   # recovery only, not a hot path
+        ids = {v: partition_id(v, types) for v in set(values)}
+        keep = np.fromiter((ids[v] not in committed for v in values), dtype=bool, count=len(values))
+        return block.filter(keep)
+
+    # ---------------------------------------------------------------- SQL
+
+    def parse(self, text: str):
+        from sqlparse_ch import parse
+
+        return parse(text)
+
+    @staticmethod
+    def is_read(stmt) -> bool:
+        return type(stmt).__name__ in _READ_STATEMENTS
+
+    @staticmethod
+    def referenced_tables(stmt) -> set[tuple[str | None, str]]:
+        """Every ``[db.]table`` a statement names (walks the AST dataclasses)."""
+        from sqlparse_ch.ast.query import TableName
+
+        found: set = set()
+        seen: set = set()
+
+        def walk(node):
+            if isinstance(node, TableName):
+                found.add((node.database, node.name))
+                return
+            if isinstance(node, (list, tuple)):
+                for x in node:
+                    walk(x)
+                return
+            if not hasattr(node, "__dataclass_fields__") or id(node) in seen:
+                return
+            seen.add(id(node))
+            for f in node.__dataclass_fields__:
+                if f != "span":
+                    walk(getattr(node, f, None))
+
+        walk(stmt)
+        return found
+
+    def run(self, stmt, params: dict | None = None, settings: dict | None = None):
+        """Run a parsed (or text) statement; writes take the write lock."""
+        from mergetree.sql import execute
+
+        if isinstance(stmt, str):
+            stmt = self.parse(stmt)
+        if self.is_read(stmt):
+            return execute(self.db, stmt, params, settings)
+        with self.write_lock:
+            return execute(self.db, stmt, params, settings)
+
+
+def _key(cols: list[str]) -> str:
+    return cols[0] if len(cols) == 1 else "(" + ", ".join(cols) + ")"
+
+
+def _now_text() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def is_engine_error(e: BaseException) -> bool:
+    return isinstance(e, MergeTreeError)

@@ -1,0 +1,50 @@
+"""Events API: ``POST /v0/events?name=DS[&wait=true]`` (NDJSON body, optional gzip).
+
+The body is converted at once (so the answer can count good and quarantined rows), both blocks
+are appended to the write-ahead log, and the answer is **202** when the log is fsynced or, with
+``wait=true``, **200** when the rows are in committed parts (see ``wal.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from mergetree.server.errors import DOC_EVENTS, ApiError
+from mergetree.server.http import flag, json_response, principal, read_body, service
+from mergetree.server.wal import encode_record
+
+
+async def post_events(request: Request):
+    name = request.query_params.get("name")
+    if not name:
+        raise ApiError(400, "The 'name' parameter is required: POST /v0/events?name=<data source>", DOC_EVENTS)
+    who = principal(request)
+    who.require("DATASOURCES:APPEND", name, f"append to the Data Source '{name}'")
+    svc = service(request)
+    if not svc.engine.exists(name):
+        raise ApiError(404, f"Data Source '{name}' not found", DOC_EVENTS)
+    body = await read_body(request)
+    frame, record, good, bad = await run_in_threadpool(_prepare, svc.engine, name, body)
+    if good == 0 and bad == 0:
+        return json_response({"successful_rows": 0, "quarantined_rows": 0}, 200 if flag(request.query_params.get("wait")) else 202)
+    seq = await asyncio.wrap_future(svc.flusher.append_frame(frame, record))
+    if flag(request.query_params.get("wait")):
+        await asyncio.wrap_future(svc.flusher.visible(seq))
+        status = 200
+    else:
+        status = 202
+    return json_response({"successful_rows": good, "quarantined_rows": bad}, status)
+
+
+def _prepare(engine, name: str, body: bytes):
+    """Convert (threadpool): good block, quarantine block, and the WAL frame of both."""
+    block, rejected = engine.convert(name, body)
+    quarantine = None
+    if rejected:
+        quarantine = engine.quarantine_block(name, rejected, uuid.uuid4().hex)
+    record = (name, block, quarantine)
+    return encode_record(*record), record, block.num_rows, len(rejected)

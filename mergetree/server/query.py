@@ -1,0 +1,54 @@
+"""Query API: ``GET|POST /v0/sql`` (``q`` as a query parameter, a form field or the raw body).
+
+Output format: the ``format`` parameter, else the statement's ``FORMAT`` clause, else JSON.
+Tokens without ADMIN may only run reads (SELECT, DESCRIBE, SHOW, EXPLAIN, EXISTS) over data
+sources they hold ``DATASOURCES:READ`` for.
+"""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mergetree.server.errors import DOC_QUERY, ApiError
+from mergetree.server.http import form_params, principal, read_body, service
+
+CONTENT_TYPES = {"json": "application/json", "jsoncompact": "application/json",
+                 "jsoneachrow": "application/x-ndjson", "ndjson": "application/x-ndjson",
+                 "csv": "text/csv", "csvwithnames": "text/csv",
+                 "tabseparated": "text/tab-separated-values", "tsv": "text/tab-separated-values",
+                 "tsvwithnames": "text/tab-separated-values",
+                 "tabseparatedwithnames": "text/tab-separated-values"}
+
+
+async def sql(request: Request):
+    who = principal(request)
+    svc = service(request)
+    ctype = request.headers.get("content-type", "")
+    if request.method == "POST" and not ctype.startswith("application/x-www-form-urlencoded") \
+            and "q" not in request.query_params:
+        params = dict(request.query_params)
+        params["q"] = (await read_body(request)).decode("utf-8", "replace")
+    else:
+        params = await form_params(request)
+    text = (params.get("q") or "").strip()
+    if not text:
+        raise ApiError(400, "The 'q' parameter with the SQL query is required", DOC_QUERY)
+    try:
+        stmt = svc.engine.parse(text)
+    except ValueError as e:
+        raise ApiError(400, f"[Error] {e} (SYNTAX_ERROR)", DOC_QUERY) from None
+    if not who.is_admin:
+        if not svc.engine.is_read(stmt):
+            raise ApiError(403, "Forbidden: only read queries (SELECT, DESCRIBE, SHOW, EXPLAIN) are allowed "
+                                "with a token without the ADMIN scope", DOC_QUERY)
+        for database, table in sorted(svc.engine.referenced_tables(stmt), key=str):
+            if database is not None:
+                raise ApiError(403, f"Forbidden: the token '{who.name}' cannot read {database}.{table}",
+                               DOC_QUERY)
+            who.require("DATASOURCES:READ", table, f"read the Data Source '{table}'")
+    result = await run_in_threadpool(svc.engine.run, stmt)
+    fmt = params.get("format") or result.format_name or getattr(stmt, "format", None) or "JSON"
+    body = await run_in_threadpool(result.format, fmt)
+    return Response(body, media_type=CONTENT_TYPES.get(fmt.lower(), "text/plain; charset=utf-8"))

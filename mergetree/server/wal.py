@@ -1,0 +1,418 @@
+"""Write-ahead log for the Events API: group commit, batching flusher, idempotent replay.
+
+The life of an event (``POST /v0/events?name=DS``):
+
+1. ``events.py`` converts the NDJSON body into a Block of good rows and a Block of quarantined
+   rows (``Engine.convert`` / ``Engine.quarantine_block``) and calls :meth:`IngestLog.append`.
+2. :class:`WalWriter` queues the record; its committer thread takes *every* queued record,
+   writes them with one ``write`` and one ``fdatasync`` to the current segment file
+   (``wal/segment_<id>.wal``) and only then resolves the requests' futures: concurrent requests
+   share one fsync (group commit). The request answers **202** here: the rows are durable.
+3. The durable records are handed (in the same critical section) to the flusher's in-memory
+   ``pending`` list, in log order, each with a sequence number.
+4. The :class:`Flusher` thread wakes every ``interval`` seconds (default 1 s; sooner when a
+   ``wait=true`` request is waiting or ``max_pending_rows`` are pending), *rotates* the log
+   (the current segment is closed and a new one opened, under the same lock as the committer's
+   writes, so the swapped ``pending`` list holds exactly the records of the closed segments) and
+   writes one block per data source (and one per quarantine table) with ``Engine.insert_block``:
+   parts are written in batches, never one part per request.
+5. After every table's insert has committed, the closed segments are deleted and
+   ``wait=true`` requests answer **200**.
+
+Record format: ``b"MTW1"``, payload length (u32 LE), CRC-32 of the payload (u32 LE), payload =
+``pickle`` (protocol 5) of ``(datasource, good Block, quarantine Block | None)``. A segment is
+read up to the first incomplete or mismatching record (a torn tail of a write that was never
+acknowledged). A failed write is truncated away before anything else is appended.
+
+Why replay cannot insert a row twice (kill -9 anywhere):
+
+* Before inserting, the flush takes ``Engine.write_lock`` (every writer of the tables takes it),
+  records for each table the *watermark* (the highest block number among its active parts) and
+  writes ``flush.json`` = ``{"upto": last segment id, "watermarks": {table: N}, "done": []}``
+  atomically (tmp + fsync + rename + fsync dir). After each table's insert commits it rewrites
+  ``flush.json`` with the table added to ``done``. Then it deletes segments <= ``upto`` and
+  ``flush.json``.
+* At start, if ``flush.json`` exists, the records of segments <= ``upto`` are re-applied table by
+  table: tables in ``done`` are skipped; for the others, a committed part with a block number
+  above the watermark can only come from this flush (the write lock excluded other writers, and
+  merges keep block ranges), and an insert commits one part per partition, so
+  ``Engine.not_committed_since`` drops the rows of partitions that already have such a part and
+  only the rest is inserted. The crash can fall between the commits of two partitions of one
+  insert, so the check is per partition, not per table.
+* Segments above ``upto`` (or all, without ``flush.json``) were never flushed: replayed as a
+  normal flush. A crash between writing a record and answering 202 may replay rows the client
+  saw fail; every row of a 2xx answer is present exactly once.
+
+An insert that fails without a crash (too many parts) is retried the same way (``flush.json``
+stays, committed partitions are skipped); a data source dropped before its rows were flushed
+loses them (logged), as does a block the table refuses for a permanent reason (logged, counted
+in ``Flusher.dropped_rows``).
+
+Simplifications: records are pickled Blocks (fast; ties the log to the column classes of this
+version, so a version upgrade must start with an empty log: a segment that cannot be read is
+moved to ``wal/broken/`` and reported, never deleted); pending rows are held in memory until
+their flush.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import os
+import pickle
+import re
+import shutil
+import struct
+import threading
+import time
+import zlib
+from pathlib import Path
+
+import orjson
+
+from mergetree.server.files import atomic_write, fsync_dir
+
+log = logging.getLogger("mergetree.server.wal")
+
+MAGIC = b"MTW1"
+_HEADER = struct.Struct("<4sII")
+_SEGMENT_RE = re.compile(r"^segment_(\d{16})\.wal$")
+FLUSH_LOG = "flush.json"
+
+
+def encode_record(ds: str, block, quarantine) -> bytes:
+    payload = pickle.dumps((ds, block, quarantine), protocol=5)
+    return _HEADER.pack(MAGIC, len(payload), zlib.crc32(payload)) + payload
+
+
+def read_segment(path: Path) -> list[tuple]:
+    """The records of one segment file, up to the first torn or corrupt one."""
+    data = path.read_bytes()
+    out, pos = [], 0
+    while pos + _HEADER.size <= len(data):
+        magic, length, crc = _HEADER.unpack_from(data, pos)
+        start = pos + _HEADER.size
+        payload = data[start:start + length]
+        if magic != MAGIC or len(payload) != length or zlib.crc32(payload) != crc:
+            break
+        out.append(pickle.loads(payload))
+        pos = start + length
+    if pos != len(data):
+        log.warning("WAL segment %s: ignoring %d bytes of an unacknowledged torn write at offset %d",
+                    path.name, len(data) - pos, pos)
+    return out
+
+
+class WalWriter:
+    """Segment files + the group-commit thread."""
+
+    def __init__(self, directory: Path, on_durable):
+        self.dir = Path(directory)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.on_durable = on_durable          # called with [(ds, block, qblock)] under io_lock
+        self.io_lock = threading.Lock()
+        self._cond = threading.Condition()
+        self._queue: list[tuple[bytes, tuple, concurrent.futures.Future]] = []
+        self._stopping = False
+        self._fd: int | None = None
+        self.segment_id = 0
+        self.fsyncs = 0
+        self._thread = threading.Thread(target=self._run, name="wal-committer", daemon=True)
+
+    def segments(self) -> list[tuple[int, Path]]:
+        out = []
+        for p in self.dir.iterdir():
+            m = _SEGMENT_RE.match(p.name)
+            if m:
+                out.append((int(m.group(1)), p))
+        return sorted(out)
+
+    def start(self, segment_id: int) -> None:
+        self._open(segment_id)
+        self._thread.start()
+
+    def _open(self, segment_id: int) -> None:
+        self.segment_id = segment_id
+        path = self.dir / f"segment_{segment_id:016d}.wal"
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        fsync_dir(self.dir)
+
+    def rotate(self) -> int:
+        """Close the current segment, open the next; returns the closed id. Caller holds io_lock."""
+        closed = self.segment_id
+        os.close(self._fd)
+        self._open(closed + 1)
+        return closed
+
+    def delete_upto(self, segment_id: int) -> None:
+        for sid, path in self.segments():
+            if sid <= segment_id:
+                path.unlink(missing_ok=True)
+        fsync_dir(self.dir)
+
+    def append(self, frame: bytes, record: tuple) -> concurrent.futures.Future:
+        fut: concurrent.futures.Future = concurrent.futures.Future()
+        with self._cond:
+            if self._stopping:
+                raise RuntimeError("the write-ahead log is closed")
+            self._queue.append((frame, record, fut))
+            self._cond.notify()
+        return fut
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue and not self._stopping:
+                    self._cond.wait()
+                if not self._queue:
+                    return
+                batch, self._queue = self._queue, []
+            try:
+                with self.io_lock:
+                    self._write_all(b"".join(f for f, _, _ in batch))
+                    seqs = self.on_durable([r for _, r, _ in batch])
+            except BaseException as e:   # noqa: BLE001 - every waiter must learn about it
+                log.exception("WAL write failed")
+                for _, _, fut in batch:
+                    fut.set_exception(e)
+                continue
+            for (_, _, fut), seq in zip(batch, seqs):
+                fut.set_result(seq)
+
+    def _write_all(self, data: bytes) -> None:
+        start = os.lseek(self._fd, 0, os.SEEK_END)
+        try:
+            view = memoryview(data)
+            while view:
+                n = os.write(self._fd, view)
+                view = view[n:]
+            os.fdatasync(self._fd)
+            self.fsyncs += 1
+        except BaseException:
+            os.ftruncate(self._fd, start)     # never leave a torn record before later ones
+            raise
+
+    def close(self) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        if self._thread.is_alive():
+            self._thread.join()
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+class Flusher:
+    """Pending durable records -> parts, in batches; recovery of the log at start."""
+
+    def __init__(self, engine, directory: Path, *, interval: float = 1.0, max_pending_rows: int = 1_000_000):
+        self.engine = engine
+        self.dir = Path(directory)
+        self.interval = interval
+        self.max_pending_rows = max_pending_rows
+        self.wal = WalWriter(self.dir, self._on_durable)
+        self._lock = threading.Lock()                 # pending, seq, waiters
+        self._flush_lock = threading.Lock()           # one flush at a time
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._pending: list[tuple[int, tuple]] = []
+        self._pending_rows = 0
+        self._seq = 0
+        self.flushed_seq = 0
+        self._waiters: list[tuple[int, concurrent.futures.Future]] = []
+        self.dropped_rows = 0
+        self.flushes = 0
+        self._thread = threading.Thread(target=self._run, name="wal-flusher", daemon=True)
+
+    # ---- public
+
+    def start(self) -> None:
+        """Replay the log (synchronously), then start the committer and the flusher threads."""
+        pending = self._recover()
+        last = max([sid for sid, _ in self.wal.segments()], default=0)
+        self.wal.start(last + 1)
+        if pending:
+            with self._lock:
+                for rec in pending:
+                    self._seq += 1
+                    self._pending.append((self._seq, rec))
+            self.flush()
+        self._thread.start()
+
+    def append(self, ds: str, block, quarantine=None) -> concurrent.futures.Future:
+        """Durably log rows for ``ds``; the future resolves to a sequence number once fsynced."""
+        return self.wal.append(encode_record(ds, block, quarantine), (ds, block, quarantine))
+
+    def append_frame(self, frame: bytes, record: tuple) -> concurrent.futures.Future:
+        return self.wal.append(frame, record)
+
+    def visible(self, seq: int) -> concurrent.futures.Future:
+        """A future resolved once the record ``seq`` is in committed parts."""
+        fut: concurrent.futures.Future = concurrent.futures.Future()
+        with self._lock:
+            if seq <= self.flushed_seq:
+                fut.set_result(seq)
+                return fut
+            self._waiters.append((seq, fut))
+        self._wake.set()
+        return fut
+
+    def flush(self) -> int:
+        """Flush everything durable so far; returns the number of records flushed."""
+        with self._flush_lock:
+            with self.wal.io_lock:
+                with self._lock:
+                    batch, self._pending, self._pending_rows = self._pending, [], 0
+                if not batch:
+                    return 0
+                upto = self.wal.rotate()
+            self._flush_batch([rec for _, rec in batch], upto)
+            self.wal.delete_upto(upto)
+            (self.dir / FLUSH_LOG).unlink(missing_ok=True)
+            self.flushes += 1
+            self._release(batch[-1][0])
+            return len(batch)
+
+    def close(self) -> None:
+        """Stop accepting, flush what is durable, stop the threads."""
+        self.wal.close()
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        try:
+            self.flush()
+        except Exception:  # noqa: BLE001 - the log keeps the rows; the next start replays them
+            log.exception("final flush failed; rows stay in the write-ahead log")
+
+    @property
+    def pending_rows(self) -> int:
+        return self._pending_rows
+
+    # ---- internals
+
+    def _on_durable(self, records: list[tuple]) -> list[int]:
+        with self._lock:
+            seqs = []
+            for rec in records:
+                self._seq += 1
+                self._pending.append((self._seq, rec))
+                self._pending_rows += rec[1].num_rows + (rec[2].num_rows if rec[2] is not None else 0)
+                seqs.append(self._seq)
+            if self._pending_rows >= self.max_pending_rows:
+                self._wake.set()
+        return seqs
+
+    def _release(self, seq: int) -> None:
+        with self._lock:
+            self.flushed_seq = max(self.flushed_seq, seq)
+            ready = [f for s, f in self._waiters if s <= self.flushed_seq]
+            self._waiters = [(s, f) for s, f in self._waiters if s > self.flushed_seq]
+        for f in ready:
+            f.set_result(seq)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                self.flush()
+            except Exception:  # noqa: BLE001 - retried at the next tick; the rows are in the log
+                log.exception("flush failed; retrying")
+                time.sleep(min(self.interval, 1.0))
+
+    @staticmethod
+    def _group(records: list[tuple]) -> dict[str, list]:
+        from mergetree.server.engine import QUARANTINE_SUFFIX
+
+        groups: dict[str, list] = {}
+        for ds, block, quarantine in records:
+            if block is not None and block.num_rows:
+                groups.setdefault(ds, []).append(block)
+            if quarantine is not None and quarantine.num_rows:
+                groups.setdefault(ds + QUARANTINE_SUFFIX, []).append(quarantine)
+        return groups
+
+    def _flush_batch(self, records: list[tuple], upto: int) -> None:
+        from mergetree.server.engine import QUARANTINE_SUFFIX
+
+        groups = self._group(records)
+        with self.engine.write_lock:
+            for name in list(groups):
+                base = name[:-len(QUARANTINE_SUFFIX)] if name.endswith(QUARANTINE_SUFFIX) else None
+                if base is not None and self.engine.exists(base):
+                    self.engine.ensure_quarantine(base)
+                elif not self.engine.exists(name):
+                    self._drop(name, groups.pop(name), "the data source was dropped")
+            flush_log = {"upto": upto, "watermarks": {n: self.engine.insert_watermark(n) for n in groups},
+                         "done": []}
+            atomic_write(self.dir / FLUSH_LOG, orjson.dumps(flush_log))
+            self._apply(flush_log, groups, recovering=False)
+
+    def _apply(self, flush_log: dict, groups: dict[str, list], recovering: bool) -> None:
+        """Insert each table's rows that are not committed yet; mark tables done in flush.json."""
+        from mergetree.column import Block
+        from mergetree.errors import MergeTreeError, TooManyPartsError
+
+        for name, watermark in flush_log["watermarks"].items():
+            if name in flush_log["done"] or name not in groups:
+                continue
+            block = Block.concat(groups[name])
+            attempt = 0
+            while True:
+                try:
+                    with self.engine.write_lock:
+                        if not self.engine.exists(name):
+                            self._drop(name, [block], "the table no longer exists")
+                            break
+                        if recovering or attempt:
+                            block = self.engine.not_committed_since(name, block, watermark)
+                        if block.num_rows:
+                            self.engine.insert_block(name, block)
+                    break
+                except (TooManyPartsError, OSError) as e:
+                    attempt += 1
+                    if self._stop.is_set() and attempt > 3:
+                        raise
+                    log.warning("flush into %s failed (%s); retrying", name, e)
+                    time.sleep(min(0.1 * 2 ** attempt, 5.0))
+                except MergeTreeError as e:
+                    self._drop(name, [block], f"the table refused it: {e}")
+                    break
+            flush_log["done"].append(name)
+            atomic_write(self.dir / FLUSH_LOG, orjson.dumps(flush_log))
+
+    def _drop(self, name: str, blocks: list, why: str) -> None:
+        n = sum(b.num_rows for b in blocks)
+        self.dropped_rows += n
+        log.error("write-ahead log: %d rows for %s not inserted: %s", n, name, why)
+
+    def _recover(self) -> list[tuple]:
+        """Finish an interrupted flush; return the records of never-flushed segments."""
+        records: list[tuple[int, tuple]] = []
+        for sid, path in self.wal.segments():
+            try:
+                records.extend((sid, r) for r in read_segment(path))
+            except Exception as e:  # noqa: BLE001 - keep the file for a human, never delete it
+                broken = self.dir / "broken"
+                broken.mkdir(exist_ok=True)
+                shutil.move(str(path), broken / path.name)
+                log.error("WAL segment %s cannot be read (%s): moved to %s", path.name, e, broken)
+        flush_path = self.dir / FLUSH_LOG
+        upto = 0
+        if flush_path.exists():
+            flush_log = orjson.loads(flush_path.read_bytes())
+            upto = int(flush_log["upto"])
+            old = [r for sid, r in records if sid <= upto]
+            log.info("WAL: finishing an interrupted flush of %d records (segments <= %d)", len(old), upto)
+            self._apply(flush_log, self._group(old), recovering=True)
+            self.wal.delete_upto(upto)
+            flush_path.unlink()
+            fsync_dir(self.dir)
+        rest = [r for sid, r in records if sid > upto]
+        if rest:
+            log.info("WAL: replaying %d records", len(rest))
+        return rest
