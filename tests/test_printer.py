@@ -81,12 +81,29 @@ def test_select_prints_one_clause_per_line():
         "SELECT a\nFROM t\nWHERE b\nORDER BY a\nLIMIT 1")
 
 
-def test_keyword_names_print_bare_only_when_safe():
-    for kw in sorted(NAME_KEYWORDS):
-        name = kw.lower()
-        q = parse(f"SELECT {name} FROM t WHERE {name} = 1")
-        assert format_sql(q) == f"SELECT {name}\nFROM t\nWHERE {name} = 1"
+KEYWORD_NAME_TEMPLATES = [
+    "SELECT {n}, t.{n}, f({n}), [{n}], {n}[1] FROM {n} AS x WHERE {n} IN ({n}) AND {n} IS NULL",
+    "SELECT count() FROM t GROUP BY {n} WITH TOTALS ORDER BY {n} DESC LIMIT 1 BY {n}",
+    "CREATE TABLE t ({n} String, x UInt8) ENGINE = MergeTree ORDER BY {n}",
+    "INSERT INTO t ({n}) VALUES (1)",
+    "ALTER TABLE t DROP COLUMN {n}, ADD COLUMN {n} UInt8 AFTER {n}",
+    "SELECT 1 AS {n}",
+]
+
+
+@pytest.mark.parametrize("kw", sorted(NAME_KEYWORDS))
+def test_keyword_names_print_bare_and_round_trip(kw):
+    for name in (kw.lower(), kw.capitalize()):
+        for template in KEYWORD_NAME_TEMPLATES:
+            ast = parse(template.format(n=name))
+            printed = format_sql(ast)
+            assert "`" not in printed
+            assert parse(printed) == ast
+
+
+def test_reserved_names_are_backquoted():
     assert format_sql(parse_expr("`from` + `where`")) == "`from` + `where`"
+    assert format_sql(parse("SELECT `select` FROM `order`")) == "SELECT `select`\nFROM `order`"
 
 
 def test_dump_is_stable_and_readable():
