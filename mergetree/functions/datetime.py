@@ -33,7 +33,7 @@ from mergetree.column import StringColumn
 from mergetree.functions import timezones as TZ
 from mergetree.functions import values as V
 from mergetree.functions.registry import (NOT_CONST, BadFunctionArguments, CannotParseText, IllegalTypeOfArgument,
-                                          Monotonicity, check_arity, illegal_type, register)
+                                          Monotonicity, check_arity, illegal_type, register, register_alias)
 
 _DATE_MAX = 65535
 _DT_MAX = 0xFFFFFFFF
@@ -875,3 +875,10 @@ def _best_effort(name: str, mode: str):
 _best_effort("parseDateTimeBestEffort", "plain")
 _best_effort("parseDateTimeBestEffortOrNull", "null")
 _best_effort("parseDateTimeBestEffortOrZero", "zero")
+
+
+# ClickHouse's case-insensitive SQL-compatibility aliases (the canonical names stay case-sensitive)
+for _alias, _target in (("YEAR", "toYear"), ("MONTH", "toMonth"), ("QUARTER", "toQuarter"), ("DAY", "toDayOfMonth"),
+                        ("DAYOFMONTH", "toDayOfMonth"), ("DAYOFWEEK", "toDayOfWeek"), ("DAYOFYEAR", "toDayOfYear"),
+                        ("HOUR", "toHour"), ("MINUTE", "toMinute"), ("SECOND", "toSecond"), ("DATE", "toDate")):
+    register_alias(_alias, _target)

@@ -96,6 +96,14 @@ def register(name: str, *, case_insensitive: bool = False, null_mode: str = "def
     return deco
 
 
+def register_alias(alias: str, target: str, *, case_insensitive: bool = True) -> None:
+    """Another name for a registered function (``YEAR`` for ``toYear``), with its own case rule."""
+    fd = _FUNCTIONS[target]
+    _FUNCTIONS[alias] = fd
+    if case_insensitive:
+        _CI_FUNCTIONS[alias.lower()] = fd
+
+
 _loaded = False
 
 

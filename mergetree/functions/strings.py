@@ -17,7 +17,7 @@ from mergetree.column import StringColumn
 from mergetree.functions import values as V
 from mergetree.functions.comparison import _string_parts
 from mergetree.functions.registry import (NOT_CONST, BadFunctionArguments, IllegalTypeOfArgument, check_arity,
-                                          illegal_type, register)
+                                          illegal_type, register, register_alias)
 
 
 def _text_arg(name, types, i):
@@ -465,3 +465,7 @@ def length_utf8(types, consts):
         return V.fixed(T.UInt64, np.broadcast_to(out, (n,)))
 
     return T.UInt64, impl
+
+
+register_alias("ucase", "upper")
+register_alias("lcase", "lower")
