@@ -146,6 +146,8 @@ def test_errors_name_what_is_wrong(events):
         evaluate(F("toDat", I("ts")), events)
     with pytest.raises(UnknownFunctionError):
         evaluate(F("TODATE", I("ts")), events)  # toDate is case-sensitive in ClickHouse
+    with pytest.raises(UnknownFunctionError, match=r"did you mean toYear\?"):
+        evaluate(F("toyear", I("ts")), events)  # ... but its alias YEAR is not
     with pytest.raises(IllegalTypeOfArgumentError, match="plus"):
         evaluate(B("+", I("user_id"), L(1)), events)
     with pytest.raises(IllegalDivisionError):

@@ -344,6 +344,9 @@ CONST_CASES = [
     F("parseDateTimeBestEffortOrZero", L("xx")), F("parseDateTimeBestEffort", L("1704067200")),
     F("parseDateTimeBestEffort", L("2024-01-05 10:00:00+01:00")),
     F("parseDateTimeBestEffort", L("2024-01-05 10:00:00"), L("Asia/Kolkata")),
+    # case-insensitive aliases
+    F("YEAR", D("2024-03-05")), F("year", D("2024-03-05")), F("DAYOFWEEK", D("2024-03-05")), F("HOUR", DT("2024-03-05 07:08:09")),
+    F("DATE", L("2024-03-05")), F("ucase", L("a")), F("LCASE", L("A")), F("SUBSTRING", L("abc"), L(2)),
 ]
 
 
