@@ -164,3 +164,30 @@ def test_scan_streams_parts_and_limit_stops_early(db):
     # lightweight deletes are applied per part, before the WHERE
     execute(db, "DELETE FROM events WHERE user_id = 'p2' AND ts < '2024-04-01 00:00:50'")
     assert execute(db, "SELECT count() FROM events WHERE user_id IN ('p1', 'p2')").rows == [(150,)]
+
+
+def test_split_ranges():
+    from mergetree.exec.scan import _split_ranges
+
+    assert _split_ranges([(0, 5), (7, 9)], 3) == [[(0, 3)], [(3, 5), (7, 8)], [(8, 9)]]
+    assert _split_ranges([(0, 2)], 10) == [[(0, 2)]]
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_parallel_scan_same_rows(threads, monkeypatch):
+    from mergetree.exec import scan
+
+    monkeypatch.setattr(scan, "MIN_TASK_MARKS", 1)
+    with mergetree.connect(background_merges=False) as d:
+        execute(d, "CREATE TABLE t (k UInt32, s String) ENGINE = MergeTree ORDER BY k SETTINGS index_granularity = 8")
+        for i in range(3):
+            execute(d, f"INSERT INTO t SELECT number * 3 + {i}, toString(number % 5) FROM numbers(300)")
+        execute(d, "DELETE FROM t WHERE k % 7 = 0")
+        settings = {"max_threads": threads}
+        res = execute(d, "SELECT s, count(), sum(k) FROM t WHERE k > 100 GROUP BY s ORDER BY s", settings=settings)
+        ks = [k for k in range(900) if k > 100 and k % 7 != 0]
+        expected = [(str(v), sum(1 for k in ks if (k // 3) % 5 == v), sum(k for k in ks if (k // 3) % 5 == v))
+                    for v in range(5)]
+        assert res.rows == expected
+        assert execute(d, "SELECT k FROM t WHERE k < 30 ORDER BY k", settings=settings).rows == \
+            [(k,) for k in range(30) if k % 7 != 0]

@@ -12,10 +12,19 @@ from mergetree.column import Block, FixedColumn
 NUMBERS_BLOCK = 65536
 
 
+#: a read task covers at least this many granules (smaller tasks cost more than they save)
+MIN_TASK_MARKS = 32
+
+
 def read_merge_tree(node, ctx, children):
-    """One Block per part: partition/minmax pruning (KeyCondition.may_match_part), granule
-    selection by the primary index (select_mark_ranges), lightweight-delete masks, then the exact
-    WHERE. The parts are pinned by a table snapshot while the generator runs.
+    """Blocks of a MergeTree table, one per read task (a part's selected granule ranges, split so
+    that `max_threads` tasks run at once; the codecs and kernels release the GIL).
+
+    1. Partition/minmax pruning (KeyCondition.may_match_part) and granule selection by the
+       primary index (select_mark_ranges) for every part of a snapshot (pinned while reading).
+    2. Each task reads its granules, drops lightweight-deleted rows and applies the exact WHERE.
+    3. Blocks come out in part order; at most `max_threads` tasks run ahead, so a LIMIT that stops
+       pulling stops the reading.
 
     FINAL merges rows across parts, so it goes through MergeTreeTable.read (storage/table.py)."""
     table = node.table
@@ -26,11 +35,8 @@ def read_merge_tree(node, ctx, children):
         yield block
         return
     from mergetree.exec.expression import bind
-    from mergetree.exec.expression import execute as execute_expr
-    from mergetree.exec.filter import truth
     from mergetree.planner.rewrite import identifiers
     from mergetree.storage.key_condition import KeyCondition
-    from mergetree.storage.mutations import read_row_mask
 
     needed = list(node.columns)
     condition = bound = None
@@ -38,27 +44,82 @@ def read_merge_tree(node, ctx, children):
         needed += [c for c in sorted(identifiers(node.where)) if c not in needed]
         condition = KeyCondition.for_table(table.metadata, node.where)
         bound = bind(node.where, dict(node.table_schema))
+    threads = max(1, int(ctx.settings.get("max_threads", 2)))
     with table.snapshot() as snap:
+        selected = []
         for part in snap.parts:
-            if part.rows == 0:
+            if part.rows == 0 or (condition is not None and not condition.may_match_part(part)):
                 continue
-            if condition is None:
-                ranges = [(0, part.marks)]
-            elif not condition.may_match_part(part):
-                continue
-            else:
-                ranges = condition.select_mark_ranges(part.primary_index, part.marks)
-            if not ranges:
-                continue
-            block = part.read(needed, ranges)
-            ctx.rows_read += block.num_rows
-            ctx.bytes_read += block.nbytes
-            mask = read_row_mask(part)
-            if mask is not None:
-                block = block.filter(_rows_of_ranges(mask, part.granule_rows, ranges))
-            if bound is not None and block.num_rows:
-                block = block.filter(truth(execute_expr(bound, block), block.num_rows))
-            yield block.select(node.columns)
+            ranges = [(0, part.marks)] if condition is None else \
+                condition.select_mark_ranges(part.primary_index, part.marks)
+            if ranges:
+                selected.append((part, ranges))
+        total = sum(b - a for _, ranges in selected for a, b in ranges)
+        chunk = max(MIN_TASK_MARKS, -(-total // threads))
+        tasks = [(part, piece) for part, ranges in selected for piece in _split_ranges(ranges, chunk)]
+
+        def run(task):
+            return _read_task(task[0], task[1], needed, bound, node.columns)
+
+        for block, rows, nbytes in _ordered_map(run, tasks, threads):
+            ctx.rows_read += rows
+            ctx.bytes_read += nbytes
+            yield block
+
+
+def _read_task(part, ranges, needed, bound, columns):
+    from mergetree.exec.expression import execute as execute_expr
+    from mergetree.exec.filter import truth
+    from mergetree.storage.mutations import read_row_mask
+
+    block = part.read(needed, ranges)
+    rows, nbytes = block.num_rows, block.nbytes
+    mask = read_row_mask(part)
+    if mask is not None:
+        block = block.filter(_rows_of_ranges(mask, part.granule_rows, ranges))
+    if bound is not None and block.num_rows:
+        block = block.filter(truth(execute_expr(bound, block), block.num_rows))
+    return block.select(columns), rows, nbytes
+
+
+def _ordered_map(fn, items: list, threads: int):
+    """fn over items with up to `threads` running ahead; results in item order."""
+    if threads <= 1 or len(items) <= 1:
+        for item in items:
+            yield fn(item)
+        return
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(threads) as pool:
+        window: deque = deque()
+        try:
+            for item in items:
+                window.append(pool.submit(fn, item))
+                if len(window) >= threads:
+                    yield window.popleft().result()
+            while window:
+                yield window.popleft().result()
+        finally:
+            for f in window:
+                f.cancel()
+
+
+def _split_ranges(ranges: list, max_marks: int) -> list[list]:
+    """Mark ranges cut into consecutive pieces of at most max_marks granules each."""
+    pieces, current, size = [], [], 0
+    for a, b in ranges:
+        while a < b:
+            take = min(b - a, max_marks - size)
+            current.append((a, a + take))
+            size += take
+            a += take
+            if size == max_marks:
+                pieces.append(current)
+                current, size = [], 0
+    if current:
+        pieces.append(current)
+    return pieces
 
 
 def _rows_of_ranges(mask: np.ndarray, granule_rows: np.ndarray, ranges: list) -> np.ndarray:
