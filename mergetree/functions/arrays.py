@@ -14,7 +14,7 @@ import numpy as np
 from mergetree import types as T
 from mergetree.column import ArrayColumn, Column
 from mergetree.functions import values as V
-from mergetree.functions.registry import IllegalTypeOfArgument, check_arity, illegal_type, register
+from mergetree.functions.registry import check_arity, illegal_type, register
 
 
 def _array_parts(c):
