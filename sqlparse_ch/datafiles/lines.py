@@ -73,8 +73,10 @@ def unquote(x: str) -> str:
     return x
 
 
-def split_commands(text: str, keywords: set[str], filename: str) -> list[Command]:
-    """Apply the line rules. `keywords` are the lower-case keywords that end a block."""
+def split_commands(text: str, keywords: set[str], filename: str,
+                   prefixes: tuple[str, ...] = ()) -> list[Command]:
+    """Apply the line rules. `keywords` are the lower-case keywords (and `prefixes` the
+    lower-case keyword prefixes, like `kafka_`) that end a block."""
     lines = text.splitlines(keepends=True)
     commands: list[Command] = []
     block_kw: str | None = None
@@ -91,7 +93,8 @@ def split_commands(text: str, keywords: set[str], filename: str) -> list[Command
             continue
         first = tokens[0].lower()
         if block_kw is not None:
-            ends = first in keywords and not line.startswith((" ", "\t")) \
+            ends = (first in keywords or first.startswith(prefixes)) \
+                and not line.startswith((" ", "\t")) \
                 and not line.lower().startswith("from")
             if not ends:
                 block_text.append(line)
@@ -103,7 +106,8 @@ def split_commands(text: str, keywords: set[str], filename: str) -> list[Command
             if len(tokens) > 2:
                 raise DatafileError(
                     f"unexpected text after '{tokens[0].upper()} >': the block starts on the next line",
-                    filename=filename, line=number, column=line.index(">") + 2)
+                    filename=filename, line=number,
+                    column=line.index(tokens[2], line.index(">") + 1) + 1)
             block_kw = tokens[0].upper()
             block_line = number
             block_text, block_nums = [], []

@@ -83,6 +83,10 @@ def _keywords(table: dict, kind: str) -> set[str]:
     return {k.lower() for k in table} | {"from", "source", "maintainer", "scope", "settings"}
 
 
+def _prefixes(kind: str) -> tuple[str, ...]:
+    return tuple(p.lower() for p in _PREFIX_KEYS[kind])
+
+
 def _expand(text: str, filename: str, depth: int = 0) -> str:
     """Apply Classic `INCLUDE "file.incl" "K=V"` lines (textual, relative to the file)."""
     if "include" not in text.lower():
@@ -283,7 +287,8 @@ def parse_datasource(text: str, *, name: str | None = None, filename: str = "<st
     _check_name(name, filename, "data source")
     text = _expand(text, filename)
     b = _Builder("datasource", name, filename, env)
-    for cmd in split_commands(text, _keywords(DATASOURCE_KEYS, "datasource"), filename):
+    for cmd in split_commands(text, _keywords(DATASOURCE_KEYS, "datasource"), filename,
+                              _prefixes("datasource")):
         b.apply(cmd, DATASOURCE_KEYS)
     f = {k: v for k, v in b.fields.items()}
     values = {k: v[0] for k, v in f.items() if k != "_extra"}
@@ -362,7 +367,7 @@ def parse_pipe(text: str, *, name: str | None = None, filename: str = "<string>"
     _check_name(name, filename, "pipe")
     text = _expand(text, filename)
     b = _Builder("pipe", name, filename, env)
-    for cmd in split_commands(text, _keywords(PIPE_KEYS, "pipe"), filename):
+    for cmd in split_commands(text, _keywords(PIPE_KEYS, "pipe"), filename, _prefixes("pipe")):
         if b.node is None and cmd.keyword in ("TYPE", "DATASOURCE", "TARGET_DATASOURCE",
                                                "COPY_SCHEDULE", "COPY_MODE", "MODE"):
             raise DatafileError(f"{cmd.keyword} must be called after a NODE command",
