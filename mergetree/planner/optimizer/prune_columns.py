@@ -29,7 +29,7 @@ def _prune(node: L.PlanNode, required: set[str]) -> None:
         for c in node.children:
             _prune(c, set(c.names()))
     elif isinstance(node, L.Expression):
-        node.exprs = [(n, e) for n, e in node.exprs if n in required] or node.exprs[:0]
+        node.exprs = [(n, e) for n, e in node.exprs if n in required]
         need = set(required) - {n for n, _ in node.exprs}
         for _, e in node.exprs:
             need |= identifiers(e)

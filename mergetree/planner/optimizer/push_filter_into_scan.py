@@ -2,7 +2,7 @@
 read path prunes partitions (minmax) and granules (primary key) before filtering rows exactly.
 
 Before: ``Filter greater(ts, 5) <- ReadFromMergeTree t``; after: ``ReadFromMergeTree t where=greater(ts, 5)``.
-FINAL scans keep the filter above them only when ... never: the table applies FINAL before `where`.
+With FINAL the table merges the rows first and applies `where` to the result, as ClickHouse does.
 """
 
 from __future__ import annotations
