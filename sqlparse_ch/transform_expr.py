@@ -379,21 +379,21 @@ class ExprTransformer:
             raise TransformError("EXISTS needs a subquery: EXISTS (SELECT ..)", span_of(sub))
         return FunctionCall("exists", (sub,), span=join_spans(c[0], sub))
 
+    # `!paren` keeps the bracket tokens (children[0] and [-1]) for exact spans.
     def paren_empty(self, c):
-        return Tuple(())
+        return Tuple((), join_spans(c[0], c[-1]))
 
     def paren_exprs(self, c):
-        items = c[0]
+        items = c[1]
         if len(items) == 1:
             return items[0]
-        return Tuple(tuple(items), join_spans(items[0], items[-1]))
+        return Tuple(tuple(items), join_spans(c[0], c[-1]))
 
     def paren_trailing(self, c):
-        items = c[0]
-        return Tuple(tuple(items), join_spans(items[0], items[-1]))
+        return Tuple(tuple(c[1]), join_spans(c[0], c[-1]))
 
     def paren_query(self, c):
-        return Subquery(c[0], span_of(c[0]))
+        return Subquery(c[1], join_spans(c[0], c[-1]))
 
     def paren_items(self, c):
         if len(c) == 1:
@@ -403,11 +403,9 @@ class ExprTransformer:
 
     array_items = paren_items
 
-    def array(self, c):
-        if not c:
-            return ArrayLiteral(())
-        items = c[0]
-        return ArrayLiteral(tuple(items), join_spans(items[0], items[-1]))
+    def array(self, c):  # `!array`: children are `[` [items [`,`]] `]`
+        items = c[1] if len(c) > 2 else ()
+        return ArrayLiteral(tuple(items), join_spans(c[0], c[-1]))
 
     def param(self, c):
         return QueryParameter(str(c[0]), c[1], span_of(c[0]))
@@ -461,7 +459,8 @@ class ExprTransformer:
         return str(c[1])
 
     def over_spec(self, c):
-        return c[1]
+        spec = c[1]
+        return WindowSpec(spec.base, spec.partition_by, spec.order_by, spec.frame, span_of(c[0]))
 
     # ---- windows and ordering ----
     def window_spec(self, c):
@@ -478,31 +477,35 @@ class ExprTransformer:
                 partition = item[1]
             else:
                 order = item[1]
-        return WindowSpec(base, partition, order, frame)
+        first = c[0] if c else None
+        span = span_of(first) if isinstance(first, Token) else getattr(frame, "span", None)
+        if isinstance(first, tuple):
+            span = first[2]
+        return WindowSpec(base, partition, order, frame, span)
 
     def window_partition(self, c):
-        return ("partition", tuple(c[2:]))
+        return ("partition", tuple(c[2:]), span_of(c[0]))
 
     def window_order(self, c):
-        return ("order", c[2])
+        return ("order", c[2], span_of(c[0]))
 
     def frame_unit(self, c):
-        return str(c[0]).upper()
+        return c[0]
 
     def frame_single(self, c):
-        return WindowFrame(c[0], c[1], None)
+        return WindowFrame(str(c[0]).upper(), c[1], None, span_of(c[0]))
 
     def frame_between(self, c):
-        return WindowFrame(c[0], c[2], c[4])
+        return WindowFrame(str(c[0]).upper(), c[2], c[4], span_of(c[0]))
 
     def bound_unbounded_preceding(self, c):
-        return FrameBound("UNBOUNDED PRECEDING")
+        return FrameBound("UNBOUNDED PRECEDING", None, span_of(c[0]))
 
     def bound_unbounded_following(self, c):
-        return FrameBound("UNBOUNDED FOLLOWING")
+        return FrameBound("UNBOUNDED FOLLOWING", None, span_of(c[0]))
 
     def bound_current_row(self, c):
-        return FrameBound("CURRENT ROW")
+        return FrameBound("CURRENT ROW", None, span_of(c[0]))
 
     def bound_preceding(self, c):
         return FrameBound("PRECEDING", c[0], span_of(c[0]))

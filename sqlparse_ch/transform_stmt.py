@@ -199,33 +199,34 @@ class StatementTransformer:
 
     def storage(self, c):
         fields = {}
-        for key, value in c:
+        span = c[0][2] if c and len(c[0]) > 2 else None
+        for key, value, *_ in c:
             if key in fields:
                 raise TransformError(f"storage clause {key.upper().replace('_', ' ')} given twice",
                                      None)
             fields[key] = value
-        return ddl.Storage(**fields)
+        return ddl.Storage(**fields, span=span)
 
     def st_engine(self, c):
-        return ("engine", c[-1])
+        return ("engine", c[-1], span_of(c[0]))
 
     def st_partition_by(self, c):
-        return ("partition_by", c[2])
+        return ("partition_by", c[2], span_of(c[0]))
 
     def st_primary_key(self, c):
-        return ("primary_key", c[2])
+        return ("primary_key", c[2], span_of(c[0]))
 
     def st_order_by(self, c):
-        return ("order_by", c[2])
+        return ("order_by", c[2], span_of(c[0]))
 
     def st_sample_by(self, c):
-        return ("sample_by", c[2])
+        return ("sample_by", c[2], span_of(c[0]))
 
     def st_ttl(self, c):
-        return ("ttl", c[1])
+        return ("ttl", c[1], span_of(c[0]))
 
     def st_settings(self, c):
-        return ("settings", c[0])
+        return ("settings", c[0], c[0][0].span if c[0] else None)
 
     def engine_bare(self, c):
         return ddl.Engine(str(c[0]), (), False, span_of(c[0]))

@@ -437,3 +437,32 @@ def test_edge_syntax():
     assert rollup.target == ((Identifier("k"),), (("v", FunctionCall("sum", (Identifier("v"),))),))
     q = parse("SELECT 1 FORMAT JSON SETTINGS max_threads = 1")
     assert q.format == "JSON" and q.settings[0].name == "max_threads"
+
+
+SPAN_STATEMENTS = [
+    "WITH 1 AS one SELECT a, count() OVER (PARTITION BY b ROWS BETWEEN UNBOUNDED PRECEDING AND "
+    "CURRENT ROW), [], (), (1, 2), (SELECT 1), x IN (1) FROM t ARRAY JOIN arr "
+    "WHERE a BETWEEN 1 AND 2 GROUP BY a ORDER BY a LIMIT 1 BY a SETTINGS s = 1",
+    "CREATE TABLE t (a UInt8 DEFAULT 1, INDEX i a TYPE minmax) ENGINE = MergeTree "
+    "PARTITION BY a ORDER BY a TTL a + INTERVAL 1 DAY",
+    "ALTER TABLE t UPDATE a = 1 WHERE b, DROP PARTITION ID 'x'",
+]
+
+
+@pytest.mark.parametrize("text", SPAN_STATEMENTS)
+def test_every_node_has_a_span_inside_the_text(text):
+    import dataclasses
+
+    from sqlparse_ch.ast import Node
+
+    def walk(node):
+        if isinstance(node, Node):
+            assert node.span is not None, type(node).__name__
+            assert 0 <= node.span.start < node.span.end <= len(text)
+            for f in dataclasses.fields(node):
+                walk(getattr(node, f.name))
+        elif isinstance(node, tuple):
+            for item in node:
+                walk(item)
+
+    walk(parse(text))
