@@ -1,16 +1,38 @@
 """sqlparse_ch: ClickHouse SQL text -> typed AST -> canonical SQL.
 
     >>> from sqlparse_ch import parse, parse_expr, format_sql
-    >>> format_sql(parse_expr("a+1 >= 2 AND NOT b"))
+    >>> format_sql(parse_expr("a+1 >= 2 and not b"))
     'a + 1 >= 2 AND NOT b'
 
-Public API: parse, parse_many, parse_expr, format_sql, dump, ParseError, and the AST
-node classes in `sqlparse_ch.ast`.
+Public API
+    parse(text) -> statement node (one statement, trailing `;` allowed)
+    parse_many(text) -> list of statements, each `span` covering its exact source text
+    parse_expr(text) -> expression node (`expr AS alias` allowed)
+    format_sql(node) -> canonical SQL; parse(format_sql(ast)) == ast, output is a fixed point
+    dump(node) -> stable multi-line dump for golden files
+    ParseError -> .line .column .token .expected .message; str() adds a caret snippet
+
+What the AST looks like (sqlparse_ch/ast/{expr,query,ddl}.py): frozen slots dataclasses,
+`span` excluded from equality, tuples for repeated fields. Surface syntax ClickHouse
+itself rewrites is normalised the same way: `a ? b : c` -> if(a, b, c); `DATE 'x'` ->
+toDate('x'); `EXTRACT(YEAR FROM d)` -> toYear(d); `f(x) FILTER (WHERE c)` -> fIf(x, c);
+`LIMIT m, n` -> limit=n, offset=m; `GROUP BY ROLLUP(a)` == `GROUP BY a WITH ROLLUP`;
+`-<number>` is a negative Literal. Aliases are `Alias(expr, name)` nodes wherever they
+are written (select list, WITH, function arguments, nested parentheses).
+
+Names: keywords are case-insensitive and most are usable as names (`SELECT key, type,
+format, date, timestamp, limit, offset FROM events`). Clause/operator words (SELECT FROM
+WHERE GROUP ORDER BY AS AND OR NOT IN IS ...; `parser.HARD_KEYWORDS`) are reserved and
+need backquotes as names; the printer backquotes exactly those that need it.
+
+Speed: grammar in grammar/*.lark, lark LALR + contextual lexer, built strict; the built
+parser is snapshotted in ~/.cache/sqlparse_ch (XDG_CACHE_HOME) for a fast warm start, and
+`fastlalr` drives lark's parse table with a tighter loop.
 """
 from . import ast
+from .dump import dump
 from .errors import ParseError
 from .parser import parse, parse_expr, parse_many
 from .printer import format_sql
-from .dump import dump
 
 __all__ = ["parse", "parse_many", "parse_expr", "format_sql", "dump", "ParseError", "ast"]
