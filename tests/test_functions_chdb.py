@@ -347,6 +347,11 @@ CONST_CASES = [
     # case-insensitive aliases
     F("YEAR", D("2024-03-05")), F("year", D("2024-03-05")), F("DAYOFWEEK", D("2024-03-05")), F("HOUR", DT("2024-03-05 07:08:09")),
     F("DATE", L("2024-03-05")), F("ucase", L("a")), F("LCASE", L("A")), F("SUBSTRING", L("abc"), L(2)),
+    # sipHash64 (reference value from CLICKHOUSE.md: sipHash64('hello') = 10142490492830962361)
+    F("sipHash64", L("hello")), F("sipHash64", L("")), F("sipHash64", F("toUInt8", L(1))),
+    F("sipHash64", F("toUInt64", L(1))), F("sipHash64", F("toInt32", L(-1))), F("sipHash64", L(1.5)),
+    F("sipHash64", D("2024-01-01")), F("sipHash64", DT("2024-01-01 00:00:00")), F("sipHash64", L("12345678")),
+    F("sipHash64", L("a much longer string of more than sixteen bytes, to use full blocks")),
 ]
 
 

@@ -469,3 +469,28 @@ def length_utf8(types, consts):
 
 register_alias("ucase", "upper")
 register_alias("lcase", "lower")
+
+
+@register("sipHash64")
+def sip_hash64(types, consts):
+    """SipHash-2-4 of one argument's bytes: a String's bytes, a number's (or date's) own-width
+    little-endian bytes (so toUInt8(1) and toUInt64(1) differ, as in ClickHouse)."""
+    check_arity("sipHash64", types, 1)
+    t = types[0]
+    if not (isinstance(t, (T.StringType, T.FixedStringType)) or (t.is_fixed and t.dtype is not None)):
+        raise illegal_type("sipHash64", t, 0)
+
+    def impl(args, n):
+        from mergetree.kernels.siphash import hash_rows
+
+        c = args[0]
+        if isinstance(t, (T.StringType, T.FixedStringType)):
+            out = hash_rows(*_string_parts(c))
+        else:
+            v = np.ascontiguousarray(V.values(c))
+            width = v.dtype.itemsize * (v.shape[1] if v.ndim == 2 else 1)
+            rows = v.shape[0]
+            out = hash_rows(np.arange(rows + 1, dtype=np.int64) * width, v.view(np.uint8).reshape(-1))
+        return V.fixed(T.UInt64, np.broadcast_to(out, (n,)))
+
+    return T.UInt64, impl
