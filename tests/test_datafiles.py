@@ -136,14 +136,16 @@ def test_schema_columns():
 
 
 @pytest.mark.parametrize("column,message,col", [
-    ("`a` String NULL", "column 'a': column-level NULL is not supported, use Nullable(T)", 16),
-    ("`a` String NOT NULL", "column 'a': column-level NOT NULL is not supported, use Nullable(T)", 16),
-    ("`a` String ALIAS b", "column 'a': ALIAS columns are not supported", 16),
-    ("`a` String TTL now()", "column 'a': TTL columns are not supported", 16),
-    ("`a` String CODEC(LZ4) MATERIALIZED 'x'", "Unexpected MATERIALIZED after CODEC", 27),
+    # texts lead with Tinybird's (tinybird-cli 6.5.5 sql.parse_table_structure)
+    ("`a` String NULL", "NULL column syntax not supported (column 'a'): use Nullable(T)", 16),
+    ("`a` String NOT NULL", "NOT NULL column syntax not supported (column 'a'): use Nullable(T)", 16),
+    ("`a` String ALIAS b", "ALIAS not supported (column 'a')", 16),
+    ("`a` String TTL now()", "column TTL not supported (column 'a')", 16),
+    ("`a` String CODEC(LZ4) MATERIALIZED 'x'", "Unexpected MATERIALIZED after CODEC (column 'a')", 27),
+    ("`a` String CODEC(LZ4) DEFAULT 'x'", "Unexpected DEFAULT after CODEC (column 'a')", 27),
+    ("`a` String DEFAULT 1 MATERIALIZED 2", "Unexpected MATERIALIZED after DEFAULT (column 'a')", 26),
     ("`a` String DEFAULT 'x' `json:$.a`",
-     "column 'a': the jsonpath must follow the type or the CODEC, not the DEFAULT/MATERIALIZED "
-     "expression", 28),
+     "Unexpected JSONPATH after DEFAULT (column 'a'): the jsonpath follows the type or the CODEC", 28),
     ("`a` `json:$.a`", "column 'a' has no type", 8),
     ("`a` String `json:a`", "column 'a': jsonpath 'a' must start with $", 16),
 ])
@@ -156,7 +158,8 @@ def test_schema_errors_name_line_and_column(column, message, col):
 def test_schema_duplicate_column_and_stray_comma():
     assert "duplicate column 'a'" in error_of(ds, "SCHEMA >\n    a String,\n    a Int8\n").message
     assert "stray comma" in error_of(ds, "SCHEMA >\n    a String,,\n    b Int8\n").message
-    assert ds("SCHEMA >\n    a String,\n    b Int8,\n").columns[-1].name == "b"
+    e = error_of(ds, "SCHEMA >\n    a String,\n    b Int8,\n")    # Tinybird rejects it too
+    assert e.message.startswith("error parsing schema: Syntax error: expecting a column name")
 
 
 def test_schema_is_required():

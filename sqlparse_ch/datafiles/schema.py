@@ -175,6 +175,7 @@ def parse_schema(text: str) -> list[Column]:
     kept = []
     for line in clean.splitlines(keepends=True):
         kept.append(" " * len(line) if line.strip().upper().startswith("INDEX ") else line)
+    had_index = "".join(kept) != clean
     clean = "".join(kept)
     columns: list[Column] = []
     seen: set[str] = set()
@@ -182,8 +183,12 @@ def parse_schema(text: str) -> list[Column]:
     for idx, (start, piece) in enumerate(parts):
         if not piece.strip():
             if idx == len(parts) - 1 and idx > 0:
-                continue                    # a trailing comma is fine
-            raise SchemaError("empty column definition (a stray comma?)", start)
+                if had_index:
+                    continue            # `col,` followed by skipped INDEX lines
+                raise SchemaError("Syntax error: expecting a column name after the last comma, "
+                                  "found the end of the SCHEMA", start)
+            raise SchemaError("wrong value, please check the schema syntax (an empty column "
+                              "definition: a stray comma?)", start)
         col = _parse_column(piece, start)
         if col.name in seen:
             raise SchemaError(f"duplicate column '{col.name}'", start + len(piece) - len(piece.lstrip()))
@@ -245,16 +250,17 @@ def _parse_column(piece: str, base: int) -> Column:
         end = markers[idx + 1][1] if idx + 1 < len(markers) else len(rest)
         pos = base + i + s
         if word in ("NULL", "NOT NULL"):
-            raise SchemaError(f"column '{name}': column-level {word} is not supported, "
-                              "use Nullable(T)", pos)
+            raise SchemaError(f"{word} column syntax not supported (column '{name}'): use "
+                              "Nullable(T)", pos)
         if word in ("ALIAS", "TTL", "EPHEMERAL"):
-            raise SchemaError(f"column '{name}': {word} columns are not supported", pos)
+            text = "column TTL" if word == "TTL" else word
+            raise SchemaError(f"{text} not supported (column '{name}')", pos)
         if word == "JSON":
             if jsonpath is not None:
                 raise SchemaError(f"column '{name}' has two jsonpaths", pos)
             if seen_default and not seen_codec:
-                raise SchemaError(f"column '{name}': the jsonpath must follow the type or the "
-                                  "CODEC, not the DEFAULT/MATERIALIZED expression", pos)
+                raise SchemaError(f"Unexpected JSONPATH after {kind_} (column '{name}'): the "
+                                  "jsonpath follows the type or the CODEC", pos)
             jsonpath = rest[s + 6:e - 1]
             if not jsonpath.startswith("$"):
                 raise SchemaError(f"column '{name}': jsonpath '{jsonpath}' must start with $", pos)
@@ -263,9 +269,9 @@ def _parse_column(piece: str, base: int) -> Column:
                                   "jsonpath", base + i + e)
         elif word in ("DEFAULT", "MATERIALIZED"):
             if seen_codec:
-                raise SchemaError(f"Unexpected {word} after CODEC", pos)
+                raise SchemaError(f"Unexpected {word} after CODEC (column '{name}')", pos)
             if seen_default:
-                raise SchemaError(f"column '{name}' has two DEFAULT/MATERIALIZED expressions", pos)
+                raise SchemaError(f"Unexpected {word} after {kind_} (column '{name}')", pos)
             seen_default = True
             default = rest[e:end].strip()
             kind_ = word
