@@ -327,9 +327,14 @@ def _parse_with_inline_data(parser: Lark, text: str, start: str):
     ip = parser.parse_interactive(text, start=start)
     in_insert = False
     pending_format = False
-    for tok in ip.iter_parse():  # yields each token before feeding it
-        if pending_format:
+    for tok in ip.lexer_thread.lex(ip.parser_state):
+        try:
             ip.feed_token(tok)
+        except UnexpectedToken as e:  # same keyword-as-name recovery as parse()
+            e.interactive_parser = ip
+            if not _keyword_as_name(e):
+                raise
+        if pending_format:
             data_start = _skip_to_data(text, tok.end_pos)
             if data_start < len(text):
                 line, column = _line_col(text, data_start)
