@@ -7,7 +7,8 @@ an inserted block (function names are the real ones below):
    from dicts / columns / NDJSON with ``convert.rows_to_block``).
 2. :meth:`_sort_and_split` evaluates the partition key and the sorting key with
    ``exec.expression.evaluate`` and sorts the block once by ``(partition key, sorting key)``
-   (:func:`sort_permutation`: a stable lexsort that ranks string keys only where the numeric
+   (:func:`sort_permutation`: a stable sort (keys packed into one uint64 when they fit, else a
+   lexsort) that ranks string keys only where the numeric
    prefix ties), which both sorts every partition by the key and groups the rows of one
    partition together; it yields one sorted sub-block per partition.
 3. Per partition (insert is atomic per partition, as in ClickHouse): :meth:`_delay_insert_if_needed`
@@ -930,7 +931,9 @@ def sort_permutation(columns: list, n: int) -> np.ndarray | None:
     head = [k for k in _order_keys(columns[:split]) if k.shape[0] and k.min() != k.max()]
     if not head:
         return _lexsort(_order_keys(columns[split:]), n)
-    perm = np.lexsort(head[::-1]) if len(head) > 1 else np.argsort(head[0], kind="stable")
+    from mergetree.kernels.sort import sort_permutation as packed_sort   # lazy: numba
+
+    perm = packed_sort(head)      # keys + row number packed into one uint64 when they fit
     if split < len(columns):
         tie = np.ones(n, dtype=bool)             # sorted row i has the same head key as row i - 1
         tie[0] = False
@@ -944,7 +947,7 @@ def sort_permutation(columns: list, n: int) -> np.ndarray | None:
             run_id = np.cumsum(~tie)[positions]  # sorted ascending: runs stay where they are
             rows = perm[positions]
             rest = _order_keys([c.take(rows) for c in columns[split:]])
-            order = np.lexsort(rest[::-1] + [run_id])
+            order = packed_sort([run_id] + rest)
             perm[positions] = rows[order]
     if np.all(perm[1:] > perm[:-1]):
         return None
@@ -953,9 +956,11 @@ def sort_permutation(columns: list, n: int) -> np.ndarray | None:
 
 def _lexsort(keys: list[np.ndarray], n: int) -> np.ndarray | None:
     """Stable permutation sorting rows by ``keys`` (first key most significant); None = identity."""
+    from mergetree.kernels.sort import sort_permutation as packed_sort   # lazy: numba
+
     if not keys or n <= 1:
         return None
-    perm = np.lexsort(keys[::-1])
+    perm = packed_sort(keys)
     if np.all(perm[1:] > perm[:-1]):   # already sorted: skip the copy (inserts often are)
         return None
     return perm
