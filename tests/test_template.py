@@ -128,7 +128,7 @@ def test_unclosed_block_names_the_opening_line():
     ("select {% while x %}{% end %}", "while is not supported at <string>:1"),
     ("select {% try %}{% end %}", "try is not supported at <string>:1"),
     ("select\n\n{{ x", "Missing end expression }} at <string>:3"),
-    ("select {% else %}", "else outside {'if', 'for'} block at <string>:1"),
+    ("select {% else %}", "else outside {'for', 'if'} block at <string>:1"),
     ("{% for x in y %}{% elif z %}{% end %}", "elif block cannot be attached to for block at <string>:1"),
 ])
 def test_parse_errors(sql, message):

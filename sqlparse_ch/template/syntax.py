@@ -159,6 +159,11 @@ def _parse_python(reader: _Reader, source: str, mode: str, line: int):
         reader.error(f"Syntax error in '{_short(source)}': {e}", line)
 
 
+def _set_text(names) -> str:
+    """Tornado prints a Python set here; sorted so the text is stable across runs."""
+    return "{" + ", ".join(repr(n) for n in sorted(names)) + "}"
+
+
 def _short(s: str, n: int = 60) -> str:
     return s if len(s) <= n else s[:n] + "..."
 
@@ -233,7 +238,7 @@ def _parse_body(reader: _Reader, tpl: Template, in_block: str | None, in_loop: b
         suffix = suffix.strip()
         if operator in _INTERMEDIATE:
             if not in_block:
-                reader.error("%s outside %s block" % (operator, _INTERMEDIATE[operator]), line)
+                reader.error(f"{operator} outside {_set_text(_INTERMEDIATE[operator])} block", line)
             if in_block not in _INTERMEDIATE[operator]:
                 reader.error("%s block cannot be attached to %s block" % (operator, in_block), line)
             if operator == "elif":
@@ -261,7 +266,7 @@ def _parse_body(reader: _Reader, tpl: Template, in_block: str | None, in_loop: b
             continue
         if operator in ("break", "continue"):
             if not in_loop:
-                reader.error("%s outside %s block" % (operator, {"for", "while"}), line)
+                reader.error(f"{operator} outside {_set_text({'for', 'while'})} block", line)
             chunks.append(LoopControl(operator, line))
             continue
         if operator == "if":
