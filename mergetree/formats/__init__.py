@@ -1,6 +1,6 @@
 """Output formats, byte-compatible with ClickHouse 26.x (checked against chDB):
-TabSeparated (TSV), TabSeparatedWithNames (TSVWithNames), TabSeparatedWithNamesAndTypes, CSV,
-CSVWithNames, JSON, JSONCompact, JSONEachRow, Null.
+TabSeparated (TSV), TabSeparatedWithNames (TSVWithNames), TabSeparatedWithNamesAndTypes,
+TabSeparatedRaw, CSV, CSVWithNames, JSON, JSONCompact, JSONStrings, JSONEachRow, PrettyCompact, Null.
 
 ``write(result, name) -> bytes``; format names are case-sensitive as in ClickHouse, with the
 documented aliases (TSV = TabSeparated ...).
@@ -9,7 +9,7 @@ documented aliases (TSV = TabSeparated ...).
 from __future__ import annotations
 
 from mergetree.errors import UnknownFormatError
-from mergetree.formats import csv, json, tsv
+from mergetree.formats import csv, json, pretty, tsv
 
 WRITERS = {
     "TabSeparated": tsv.write_tsv,
@@ -20,13 +20,16 @@ WRITERS = {
     "JSON": json.write_json,
     "JSONCompact": json.write_json_compact,
     "JSONEachRow": json.write_json_each_row,
+    "JSONStrings": json.write_json_strings,
+    "PrettyCompact": pretty.write_pretty_compact,
+    "TabSeparatedRaw": tsv.write_tsv_raw,
     "Null": lambda result: b"",
 }
 
 ALIASES = {
     "TSV": "TabSeparated", "TSVWithNames": "TabSeparatedWithNames",
     "TSVWithNamesAndTypes": "TabSeparatedWithNamesAndTypes", "NDJSON": "JSONEachRow",
-    "JSONLines": "JSONEachRow",
+    "JSONLines": "JSONEachRow", "TSVRaw": "TabSeparatedRaw",
 }
 
 

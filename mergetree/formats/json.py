@@ -99,6 +99,18 @@ def write_json_compact(result) -> bytes:
     return ("{\n" + _meta(result) + data + _tail(result)).encode()
 
 
+def write_json_strings(result) -> bytes:
+    """JSON with every value as its text in a JSON string (NULL as "ᴺᵁᴸᴸ", as chDB writes it)."""
+    cols = [[json_string("ᴺᵁᴸᴸ" if v is None else v) for v in column_texts(c)] for c in result.column_data]
+    keys = [json_string(n) for n in result.names]
+    rows = []
+    for values in zip(*cols) if cols else []:
+        fields = ",\n".join(f"\t\t\t{k}: {v}" for k, v in zip(keys, values))
+        rows.append(f"\t\t{{\n{fields}\n\t\t}}")
+    data = '\t"data":\n\t[\n' + (",\n".join(rows) + "\n" if rows else "\n") + "\t],\n\n"
+    return ("{\n" + _meta(result) + data + _tail(result)).encode()
+
+
 def write_json_each_row(result) -> bytes:
     cols = _columns(result)
     keys = [json_string(n) for n in result.names]

@@ -41,8 +41,11 @@ def _column(col, t) -> list[str]:
     return ["\\N" if v is None else v for v in texts]
 
 
-def _rows(result) -> str:
-    cols = [_column(c, t) for c, (_, t) in zip(result.column_data, result.schema)]
+def _rows(result, raw: bool = False) -> str:
+    if raw:
+        cols = [["\\N" if v is None else v for v in column_texts(c)] for c in result.column_data]
+    else:
+        cols = [_column(c, t) for c, (_, t) in zip(result.column_data, result.schema)]
     if not cols:
         return ""
     return "".join("\t".join(row) + "\n" for row in zip(*cols))
@@ -50,6 +53,11 @@ def _rows(result) -> str:
 
 def write_tsv(result) -> bytes:
     return _rows(result).encode()
+
+
+def write_tsv_raw(result) -> bytes:
+    """TabSeparatedRaw: values written without escaping."""
+    return _rows(result, raw=True).encode()
 
 
 def write_tsv_with_names(result) -> bytes:
