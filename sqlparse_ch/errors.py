@@ -155,7 +155,7 @@ def to_parse_error(text: str, e: UnexpectedInput) -> ParseError:
         expected = expected_words(names)
         if tok.type == "$END":
             pos = len(text.rstrip())
-            friendly = _unbalanced(text, pos)
+            friendly = _unbalanced(text, pos) or _missing_subject(text, pos, "end of input", expected)
             if friendly:
                 return friendly
             return ParseError.at_offset(text, pos, "unexpected end of input"
@@ -226,17 +226,30 @@ def _friendly(text: str, pos: int, tok, expected: list[str]) -> ParseError | Non
         return ParseError.at_offset(
             text, prev_pos, f"trailing comma {where}: remove the ',' or add another item",
             token=",", expected=expected)
-    before = text[:pos].rstrip()
-    if re.search(r"(?i)\b(from|join)$", before) and tok.type not in ("IDENT",):
-        kw = before[-4:].upper()
-        return ParseError.at_offset(
-            text, pos, f"missing table after {kw}: expected a table name, table function or "
-            f"subquery, found {str(tok)!r}", token=str(tok), expected=expected)
+    if tok.type != "IDENT":
+        friendly = _missing_subject(text, pos, repr(str(tok)), expected, str(tok))
+        if friendly:
+            return friendly
     if tok.type == "IDENT":
         hint = _keyword_hint(text, pos, str(tok), expected)
         if hint:
             return hint
     return _unbalanced(text, pos) or _misspelled_keyword(text, pos, expected)
+
+
+def _missing_subject(text: str, pos: int, found: str, expected: list[str],
+                     token: str | None = None) -> ParseError | None:
+    """`SELECT a FROM WHERE ..` / `SELECT FROM t` / `.. JOIN ON ..`: name the missing part."""
+    before = text[:pos].rstrip()
+    m = re.search(r"(?i)\b(from|join|select|distinct)\Z", before)
+    if not m:
+        return None
+    kw = m.group(1).upper()
+    if kw in ("FROM", "JOIN"):
+        what = f"missing table after {kw}: expected a table name, table function or subquery"
+    else:
+        what = f"missing select list after {kw}: expected an expression"
+    return ParseError.at_offset(text, pos, f"{what}, found {found}", token=token, expected=expected)
 
 
 def _scan_brackets(text: str):

@@ -93,9 +93,20 @@ def test_unexpected_character():
 
 
 def test_end_of_input():
+    e = error_of("SELECT a FROM t WHERE")
+    assert e.message.startswith("unexpected end of input, expected ")
+    assert (e.line, e.column) == (1, 22)
     e = error_of("SELECT a FROM")
-    assert e.message.startswith("unexpected end of input")
+    assert e.message.startswith("missing table after FROM")
     assert (e.line, e.column) == (1, 14)
+
+
+@pytest.mark.parametrize("text, column", [
+    ("SELECT FROM t", 8), ("SELECT DISTINCT FROM t", 17), ("SELECT", 7)])
+def test_missing_select_list(text, column):
+    e = error_of(text)
+    assert e.column == column
+    assert e.message.startswith("missing select list after ")
 
 
 def test_transform_errors_have_positions():

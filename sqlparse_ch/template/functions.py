@@ -170,7 +170,7 @@ def array(x, _type=None, default=None, defined=True, required=None, description=
             return None
     if isinstance(x, (list, tuple)):
         items = [v if isinstance(v, str) else str(v) for v in x]
-        shown = ",".join(items)
+        shown = str(list(x))
     elif isinstance(x, str):
         items = x.split(",")
         shown = x
@@ -434,7 +434,7 @@ def make_functions(ctx: RenderContext) -> dict:
             ctx.options["max_threads"] = int(x)
             return SQL(f"-- max_threads {int(x)}\n")
         except (TypeError, ValueError):
-            return SQL("-- max_threads: wrong argument\n")
+            return SQL(f"-- max_threads: wrong argument {_comment_safe(x)}\n")
 
     def cache_ttl(ttl):
         valid = ("5s", "1m", "5m", "30m", "1h")
@@ -500,4 +500,5 @@ def _status(code) -> int:
 
 
 def _comment_safe(x) -> str:
-    return str(x).replace("\n", " ").replace("\r", " ")
+    """Text for a `-- comment` line: a line break would end the comment, so none survive."""
+    return str(x).replace("\n", " ").replace("\r", " ").replace("\x00", " ")

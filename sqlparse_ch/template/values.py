@@ -10,6 +10,9 @@ Whitelisted functions turn them into:
   `sql_and()`, `Array()`, hints...). Written as is.
 - `Placeholder`: an undefined parameter in test mode (build-time validation).
 
+Lists and tuples are written like Tinybird's Python repr (`[1, 'a']`, `(False, 'a')`) but
+item by item through `to_sql`, so each string item is an escaped ClickHouse literal.
+
 `to_sql(value, source)` is the only way a value reaches the output: strings become quoted,
 escaped ClickHouse literals; numbers their decimal text; lists ClickHouse arrays of
 rendered items; `None` is an error naming the expression. A parameter's text is never
@@ -145,9 +148,12 @@ def to_sql(value, source: str, line: int | None = None) -> str:
         return "True" if value else "False"
     if isinstance(value, (int, float)):
         return str(value)
-    if isinstance(value, (list, tuple, set, frozenset)):
+    if isinstance(value, tuple):
+        inner = ", ".join(to_sql(v, source, line) for v in value)
+        return f"tuple({inner})" if len(value) == 1 else f"({inner})"
+    if isinstance(value, (list, set, frozenset)):
         items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
-        return "[" + ",".join(to_sql(v, source, line) for v in items) + "]"
+        return "[" + ", ".join(to_sql(v, source, line) for v in items) + "]"
     raise TemplateError(
         f'expression "{source[:20]}" evaluated to a {type(value).__name__}, which cannot be '
         f"written into SQL", line)
