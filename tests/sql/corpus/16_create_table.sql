@@ -174,7 +174,6 @@ CREATE TABLE kv (key String, value String, type LowCardinality(String), date Dat
 CREATE TABLE t (`event id` String, `order` UInt32) ENGINE = MergeTree ORDER BY `order`;
 
 -- TTL with GROUP BY rollup of old data
--- xfail[parse]: table TTL ... GROUP BY ... SET (rollup TTL) is not supported
 CREATE TABLE t (ts DateTime, k String, v UInt64) ENGINE = MergeTree ORDER BY (k, toStartOfDay(ts)) TTL ts + INTERVAL 1 MONTH GROUP BY k, toStartOfDay(ts) SET v = sum(v);
 
 -- several TTL rules with TO VOLUME

@@ -10,7 +10,6 @@ SELECT left, right, first, last, any, all FROM words;
 SELECT left(name, 2), right(name, 3), any(value), replace(name, 'a', 'b'), position(name, 'x') FROM users;
 
 -- columns named end, limit, offset, index, partition, interval
--- xfail[parse]: clause keywords (limit, offset) are reserved: not accepted as bare column names, although ClickHouse accepts them
 SELECT end, limit, offset, index, partition FROM t;
 
 -- keyword-like names in GROUP BY and ORDER BY
@@ -101,11 +100,9 @@ SELECT sum(v) OVER (PARTITION BY k ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) FRO
 EXPLAIN SELECT 1 UNION ALL SELECT 2;
 
 -- mutation restricted to a partition
--- xfail[parse]: ALTER UPDATE ... IN PARTITION is not supported
 ALTER TABLE events UPDATE value = 0 IN PARTITION 202401 WHERE value < 0;
 
 -- DELETE restricted to a partition
--- xfail[parse]: ALTER DELETE IN PARTITION is not supported
 ALTER TABLE events DELETE IN PARTITION 202401 WHERE user_id = '';
 
 -- column options in ClickHouse order: NULL, DEFAULT, COMMENT, CODEC, TTL
@@ -137,7 +134,6 @@ SELECT/*a*/x/*b*/FROM/*c*/t/*d*/WHERE/*e*/x/*f*/=/*g*/1;
 SELECT 'a''b\'c\\d';
 
 -- aggregate FILTER clause
--- xfail[parse]: aggregate FILTER (WHERE ...) clause is not supported
 SELECT count() FILTER (WHERE value > 0) FROM metrics;
 
 -- RESPECT/IGNORE-free first_value with a frame over an interval-free range
@@ -150,5 +146,4 @@ INSERT INTO t SETTINGS max_threads = 1 SELECT * FROM src;
 SELECT _id, col_2, x1y2, _ FROM t;
 
 -- heredoc string literal
--- xfail[parse]: heredoc string literals $$...$$ are not supported
 SELECT $$a 'quoted' text$$;
