@@ -92,6 +92,17 @@ def test_dicts_are_not_written_as_python_repr():
         render_template("%select {{JSON(j, '{}')}}", {})
 
 
+def test_comment_hints_cannot_break_out_of_the_comment_line():
+    assert render_template("%{{max_threads(x)}}SELECT 1", {"x": "a\nDROP TABLE t"}) == \
+        "-- max_threads: wrong argument a DROP TABLE t\nSELECT 1"
+
+
+def test_strict_integer_text():
+    # Tinybird's regex also accepts a trailing newline ('5\n'); we require the digits only
+    with pytest.raises(TemplateError, match="Error validating"):
+        render_template("%{{Int32(x)}}", {"x": "5\n"})
+
+
 def test_table_accepts_only_plain_names():
     assert render_template("%select * from {{table(t)}}", {"t": "events"}) == "select * from events"
     assert render_template("%select * from {{table(t)}}", {"t": "db.events"}) == \
@@ -112,8 +123,11 @@ def test_negative_number_after_minus_cannot_start_a_comment():
 
 
 def test_lists_render_as_escaped_arrays():
-    assert render_template("%{{split_to_array(x)}}", {"x": "a,it's"}) == "['a','it\\'s']"
-    assert render_template("%{{x}}", {"x": ["a", "b'"]}) == "['a','b\\'']"
+    # Tinybird writes Python's repr (`["it's"]`, a double-quoted identifier to ClickHouse);
+    # we keep its layout but write every item as an escaped literal
+    assert render_template("%{{split_to_array(x)}}", {"x": "a,it's"}) == "['a', 'it\\'s']"
+    assert render_template("%{{x}}", {"x": ["a", "b'"]}) == "['a', 'b\\'']"
+    assert render_template("%{{ (x,) }}", {"x": "a"}) == "tuple('a')"
 
 
 def test_unclosed_block_names_the_opening_line():
