@@ -352,6 +352,12 @@ CONST_CASES = [
     F("sipHash64", F("toUInt64", L(1))), F("sipHash64", F("toInt32", L(-1))), F("sipHash64", L(1.5)),
     F("sipHash64", D("2024-01-01")), F("sipHash64", DT("2024-01-01 00:00:00")), F("sipHash64", L("12345678")),
     F("sipHash64", L("a much longer string of more than sixteen bytes, to use full blocks")),
+    # cityHash64 (reference values from CLICKHOUSE.md: cityHash64('hello') = 2578220239953316063,
+    # cityHash64(1) = intHash64(1) = 10577349846663553072)
+    F("cityHash64", L("hello")), F("cityHash64", L(1)), F("cityHash64", F("toUInt64", L(1))),
+    F("cityHash64", F("toInt32", L(-1))), F("cityHash64", F("toInt64", L(-1))), F("cityHash64", F("toInt8", L(-1))),
+    F("cityHash64", L(1.5)), F("cityHash64", D("2024-01-01")), F("cityHash64", F("toFloat32", L(1.5))),
+    F("cityHash64", L("")),
 ]
 
 
@@ -670,3 +676,15 @@ def test_format_datetime_on_columns_matches_chdb(tz):
         want = [r.split("\t")[j] for r in rows]
         bad = [(int(values[i]), got[i], want[i]) for i in range(len(values)) if got[i] != want[i]]
         assert not bad, f"{fmt} in {tz}: {bad[:4]}"
+
+
+def test_cityhash64_all_lengths_match_chdb():
+    rng = np.random.default_rng(77)
+    alphabet = list("abcdefghijklmnopqrstuvwxyz0123456789")
+    texts = ["".join(rng.choice(alphabet, k)) for k in list(range(0, 200)) + [300, 1000, 4097]]
+    block = Block({"s": column_from_values(T.String, texts)})
+    want = []
+    for k in range(0, len(texts), 100):
+        q = "SELECT " + ", ".join(f"cityHash64('{t}')" for t in texts[k:k + 100])
+        want += [int(x) for x in chdb.query(q, "TabSeparated").data().split()]
+    assert evaluate(F("cityHash64", I("s")), block).to_pylist() == want

@@ -297,3 +297,13 @@ def test_siphash_kernel_matches_reference():
     off, data = _strings(items)
     assert SH.hash_rows(off, data).tolist() == [SH.siphash64_reference(x) for x in items]
     assert SH.siphash64_reference(b"hello") == 10142490492830962361  # ClickHouse's value
+
+
+def test_cityhash_kernel_matches_reference():
+    from mergetree.kernels import cityhash as C
+
+    rng = np.random.default_rng(13)
+    items = [bytes(rng.integers(0, 256, k).astype(np.uint8)) for k in list(range(0, 150)) + [257, 1000]]
+    off, data = _strings(items)
+    assert C.hash_rows(off, data).tolist() == [C.cityhash64_reference(x) for x in items]
+    assert C.cityhash64_reference(b"hello") == 2578220239953316063  # ClickHouse's value

@@ -494,3 +494,32 @@ def sip_hash64(types, consts):
         return V.fixed(T.UInt64, np.broadcast_to(out, (n,)))
 
     return T.UInt64, impl
+
+
+@register("cityHash64")
+def city_hash64(types, consts):
+    """CityHash64 v1.0.2 of one argument: a String's bytes, or for a number/date the integer
+    hash of its own-width bits, zero-extended (cityHash64(toUInt8(1)) = cityHash64(toUInt64(1)),
+    but toInt32(-1) and toInt64(-1) differ), as in ClickHouse."""
+    check_arity("cityHash64", types, 1)
+    t = types[0]
+    if isinstance(t, (T.StringType, T.FixedStringType)):
+        text = True
+    elif t.is_fixed and t.dtype is not None and not t.value_shape and t.dtype.itemsize <= 8:
+        text = False
+    else:
+        raise illegal_type("cityHash64", t, 0)
+
+    def impl(args, n):
+        from mergetree.kernels import cityhash as C
+
+        c = args[0]
+        if text:
+            out = C.hash_rows(*_string_parts(c))
+        else:
+            v = np.ascontiguousarray(V.values(c))
+            bits = v.view(np.dtype(f"u{v.dtype.itemsize}")).astype(np.uint64)
+            out = C.int_hash64(bits)
+        return V.fixed(T.UInt64, np.broadcast_to(out, (n,)))
+
+    return T.UInt64, impl
