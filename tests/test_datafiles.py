@@ -400,6 +400,20 @@ def test_quickstart_project_layout():
     sqlparse_ch.parse(events.to_create_sql())
 
 
+def test_pipe_parameters_merge_over_nodes():
+    p = pipe("NODE a\nSQL >\n    %\n    SELECT * FROM t WHERE 1 {% if defined(day) %} AND d = "
+             "{{Date(day)}} {% end %}{% if defined(q2) %}1{% end %}\n"
+             "NODE b\nSQL >\n    %\n    SELECT * FROM a LIMIT {{Int32(limit, 10)}} "
+             "{% if defined(q2) %}{{UInt8(q2, 3)}}{% end %}\nTYPE endpoint\n")
+    got = [(x.name, x.type, x.default) for x in p.parameters()]
+    assert got == [("day", "Date", None), ("q2", "UInt8", 3), ("limit", "Int32", 10)]
+    assert [x.name for x in p.parameters(upto="a")] == ["day", "q2"]
+    proj = load_project(FIXTURES / "quickstart")
+    assert [(x.name, x.type, x.default, x.required)
+            for x in proj.pipes["user_activity"].parameters()] == \
+        [("user_id", "String", None, True), ("days", "Int32", 7, False)]
+
+
 def test_flat_project_layout():
     proj = load_project(FIXTURES / "flat")
     assert sorted(proj.datasources) == ["analytics_events", "analytics_sessions_mv"]

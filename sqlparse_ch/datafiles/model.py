@@ -145,6 +145,26 @@ class Pipe:
                 return n
         return None
 
+    def parameters(self, upto: str | None = None) -> list:
+        """The request parameters of this pipe (`ParamInfo`s from sqlparse_ch.template),
+        merged over its nodes in order (up to and including node `upto`): a typed mention
+        wins over an untyped one, the first typed mention over later ones."""
+        from ..template import template_parameters
+
+        def typed(p) -> bool:
+            return p.used_in is None and (p.type != "String" or p.default is not None
+                                          or p.required or p.description is not None)
+
+        merged: dict = {}
+        for n in self.nodes:
+            for p in template_parameters(n.sql):
+                old = merged.get(p.name)
+                if old is None or (typed(p) and not typed(old)):
+                    merged[p.name] = p
+            if n.name == upto:
+                break
+        return list(merged.values())
+
     @property
     def kind(self) -> str:
         """endpoint|materialized|copy|sink|stream, or 'standard' when no node has a role."""
