@@ -152,9 +152,6 @@ class ExprTransformer:
     def nan_lit(self, c):
         return Literal(float("nan"), span_of(c[0]))
 
-    def literal(self, c):  # pragma: no cover - every alternative is aliased
-        return c[0]
-
     # ---- operators ----
     def binop(self, c):
         left, op, right = c
@@ -245,8 +242,6 @@ class ExprTransformer:
                 return Identifier(str(name), base.name, span=span)
             if base.database is None:
                 return Identifier(str(name), base.name, base.table, span=span)
-        if isinstance(base, FunctionCall) and base.name.lower() == "columns" and False:
-            pass
         return TupleElement(base, str(name), span)
 
     def dot_star(self, c):

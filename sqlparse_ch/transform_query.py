@@ -333,6 +333,3 @@ class QueryTransformer:
 
     def format_name(self, c):
         return c[0]
-
-    def is_token(self, x, type_: str) -> bool:
-        return isinstance(x, Token) and x.type == type_

@@ -454,7 +454,7 @@ class StatementTransformer:
 
     def add_index(self, c):
         rest = [x for x in c[2:] if x is not True]
-        name, expr, _type, type_expr = rest[0], rest[1], rest[2], rest[3]
+        name, expr, type_expr = rest[0], rest[1], rest[3]
         gran = rest[4] if len(rest) > 4 else None
         index = ddl.IndexDef(str(name), expr, type_expr, gran, span_of(name))
         return ddl.AddIndex(index, any(x is True for x in c), span_of(c[0]))

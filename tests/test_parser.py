@@ -11,7 +11,7 @@ from sqlparse_ch import ParseError, parse, parse_expr, parse_many
 from sqlparse_ch.ast import (
     Alias, ArrayElement, ArrayJoin, ArrayLiteral, Between, BinaryOp, Case, Cast, CTE,
     ColumnsMatcher, ColumnDef, CreateTable, CreateView, FunctionCall, Identifier, InList, Insert,
-    Interval, IsNull, Join, Lambda, Literal, QueryParameter, Select, SetOperation, Span, Star,
+    Interval, IsNull, Join, Lambda, Literal, QueryParameter, Select, Span, Star,
     Subquery, TableName, Tuple, TupleElement, UnaryOp, WindowSpec,
 )
 
