@@ -198,6 +198,26 @@ def test_python_escapes_are_refused(sql):
         render_template("%" + sql, {"x": "y" * 5000})
 
 
+@pytest.mark.parametrize("sql", [
+    "{{" + "+".join(["1"] * 5000) + "}}",
+    "{% if x %}" * 3000 + "{% end %}" * 3000,
+    "{{ JSON(x) }}",
+])
+def test_deep_nesting_is_an_error_not_a_crash(sql):
+    with pytest.raises(TemplateError):
+        render_template("%" + sql, {"x": "[" * 100000 + "]" * 100000})
+
+
+def test_tb_secret_binds_a_query_parameter():
+    r = render("%SELECT {{tb_secret('api_key')}}", {}, secrets={"api_key": "s3cret"})
+    assert r.sql == "SELECT {api_key: String}" and r.query_params == {"api_key": "s3cret"}
+    assert render_template("%SELECT {{tb_secret('k', 'dflt')}}", {}) == "SELECT 'dflt'"
+    with pytest.raises(TemplateError) as exc:
+        render_template("%SELECT {{tb_secret('k')}}", {"k": "from the request"})
+    assert str(exc.value) == ("Template Syntax Error: Cannot access secret 'k'. Check the secret "
+                              "exists in the Workspace and the token has the required scope.")
+
+
 def test_is_template():
     assert is_template("%\nSELECT 1") and is_template("  \n %SELECT")
     assert not is_template("SELECT '%'") and not is_template("")

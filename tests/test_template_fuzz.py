@@ -131,3 +131,22 @@ def test_shape_detects_a_structure_change():
     b = sqlparse_ch.parse("SELECT a FROM t WHERE s = 'x' OR 1 = 1")
     c = sqlparse_ch.parse("SELECT b FROM t WHERE s = 'y'")
     assert shape(a) != shape(b) and shape(a) == shape(c)
+
+
+FRAGMENTS = ["{{", "}}", "{%", "%}", "{#", "#}", "{{!", "{%!", "{", "}", " if ", " elif ", " else ",
+             " end ", " for ", " in ", " set ", "=", " x ", " y ", "(", ")", "[", "]", ",", "'", '"',
+             "\n", "Int32(x)", "String(y, 'a')", "defined(x)", "split_to_array(x)", " break ",
+             " continue ", " while ", " import ", "error('e')", "column(x, 'a')", "1", "-", "*",
+             "/", "**", " and ", " not ", ":", ".split", ".get", "__class__", "lambda", "%",
+             "whitespace", " comment ", "Array(x, 'Int8')", "JSON(j)", " == ", " > "]
+
+
+@settings(max_examples=600, deadline=None)
+@given(parts=st.lists(st.sampled_from(FRAGMENTS), max_size=25),
+       x=st.one_of(st.none(), hostile_text), test_mode=st.booleans())
+def test_any_template_text_renders_or_raises_template_error(parts, x, test_mode):
+    params = {} if x is None else {"x": x, "y": x, "j": x}
+    try:
+        render_template("%" + "".join(parts), params, test_mode=test_mode)
+    except TemplateError:
+        pass

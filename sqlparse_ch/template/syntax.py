@@ -143,7 +143,10 @@ def parse_template(text: str, name: str = "<string>") -> Template:
     """Parse template text into a `Template` (raises TemplateParseError / TemplateError)."""
     reader = _Reader(text, name)
     tpl = Template(body=(), source=text, name=name)
-    body, end = _parse_body(reader, tpl, None, False, 1)
+    try:
+        body, end = _parse_body(reader, tpl, None, False, 1)
+    except RecursionError:
+        raise TemplateParseError("template nesting too deep", reader.line, name) from None
     tpl.body = body
     return tpl
 
