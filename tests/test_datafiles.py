@@ -82,6 +82,13 @@ def test_unknown_keyword_has_tinybirds_text_and_line():
     assert str(e) == "t.datasource:5: FOO is not a valid option"
 
 
+def test_keywords_of_the_other_file_kind_end_blocks_and_are_refused():
+    e = error_of(ds, "DESCRIPTION >\n    text\nNODE x\n" + SIMPLE_SCHEMA)
+    assert (e.message, e.line) == ("NODE is not a valid option", 3)
+    e = error_of(pipe, "NODE n\nSQL >\n    SELECT 1\nSCHEMA >\n    a String\n")
+    assert (e.message, e.line) == ("SCHEMA is not a valid option", 4)
+
+
 def test_bare_settings_is_rejected():
     e = error_of(ds, SIMPLE_SCHEMA + "SETTINGS index_granularity = 8192\n")
     assert e.message == ("SETTINGS option is not allowed, use ENGINE_SETTINGS instead. See "

@@ -80,11 +80,14 @@ def _lookup(keyword: str, table: dict, kind: str):
 
 
 def _keywords(table: dict, kind: str) -> set[str]:
-    return {k.lower() for k in table} | {"from", "source", "maintainer", "scope", "settings"}
+    """Keywords that end a block. Tinybird has one table for every file kind, so a pipe
+    keyword ends a block in a datasource file too (and then is reported as invalid)."""
+    return ({k.lower() for k in DATASOURCE_KEYS} | {k.lower() for k in PIPE_KEYS}
+            | {"from", "source", "maintainer", "scope", "settings"})
 
 
 def _prefixes(kind: str) -> tuple[str, ...]:
-    return tuple(p.lower() for p in _PREFIX_KEYS[kind])
+    return tuple(p.lower() for prefixes in _PREFIX_KEYS.values() for p in prefixes)
 
 
 def _expand(text: str, filename: str, depth: int = 0) -> str:

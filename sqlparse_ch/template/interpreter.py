@@ -159,8 +159,6 @@ class Evaluator:
             if not isinstance(obj, _DATA_TYPES) or isinstance(obj, bool):
                 raise TemplateError(f"'{type(obj).__name__}' object has no attribute '{name}'",
                                     self.line)
-            if isinstance(obj, (str, SQL)) and not isinstance(obj, SQL):
-                obj = str(obj)
             if name == "get" and isinstance(obj, str):
                 raise TemplateError("'str' object has no attribute 'get'. Make sure you're using "
                                     "an object/dictionary where trying to use .get()", self.line)

@@ -155,7 +155,7 @@ def _parse_python(reader: _Reader, source: str, mode: str, line: int):
     try:
         return ast.parse(source, mode=mode)
     except SyntaxError as e:
-        if source.split(" ", 1)[0] == "from" or " from " in f" {source} " and mode == "eval":
+        if mode == "eval" and "from" in source.partition(" ")[0]:
             reader.error('"from" is a forbidden word', line)
         reader.error(f"Syntax error in '{_short(source)}': {e.msg}", line)
     except (ValueError, RecursionError, MemoryError) as e:
