@@ -29,10 +29,18 @@ Speed: grammar in grammar/*.lark, lark LALR + contextual lexer, built strict; th
 parser is snapshotted in ~/.cache/sqlparse_ch (XDG_CACHE_HOME) for a fast warm start, and
 `fastlalr` drives lark's parse table with a tighter loop.
 """
-from . import ast
-from .dump import dump
-from .errors import ParseError
-from .parser import parse, parse_expr, parse_many
-from .printer import format_sql
+import gc as _gc
+
+_gc_was_enabled = _gc.isenabled()
+_gc.disable()  # creating ~80 dataclasses allocates many objects; skip GC passes meanwhile
+try:
+    from . import ast
+    from .dump import dump
+    from .errors import ParseError
+    from .parser import parse, parse_expr, parse_many
+    from .printer import format_sql
+finally:
+    if _gc_was_enabled:
+        _gc.enable()
 
 __all__ = ["parse", "parse_many", "parse_expr", "format_sql", "dump", "ParseError", "ast"]

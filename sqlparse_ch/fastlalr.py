@@ -54,7 +54,10 @@ if _Parser is not None:
                     state_stack.append(arg)
                     value_stack.append(token)
                     return None
-                size, origin, callback, chain = info[id(arg)]
+                entry = info.get(id(arg))
+                if entry is None:
+                    entry = _rule_info(arg, self.parse_conf.callbacks)
+                size, origin, callback, chain = entry
                 if chain:
                     # A run of chain reductions only replaces the top state and depends
                     # only on (state below, top, lookahead): memoise where it ends.
@@ -76,13 +79,25 @@ if _Parser is not None:
                 if is_end and state_stack[-1] == self.parse_conf.end_state:
                     return value_stack[-1]
 
+    def _rule_info(rule, callbacks):
+        callback = callbacks[rule]
+        size = len(rule.expansion)
+        entry = (size, rule.origin.name, callback, size == 1 and type(callback) is ExpandSingleChild)
+        _RULE_INFO[id(rule)] = entry
+        _KEEP_ALIVE.append(rule)
+        return entry
+
     def _run_chain(states, below, origin, ttype):
         while True:
             top = states[below][origin][1]
             action = states[top].get(ttype)
             if action is None or action[0] is Shift:
                 return top
-            size, origin, _callback, chain = _RULE_INFO[id(action[1])]
+            rule = action[1]
+            entry = _RULE_INFO.get(id(rule))
+            if entry is None:
+                return top  # not seen yet: let the main loop compute it
+            size, origin, _callback, chain = entry
             if not chain:
                 return top
 
@@ -146,15 +161,6 @@ def install(parser) -> bool:
     callbacks = inner.callbacks
     if any(isinstance(k, str) for k in callbacks):  # terminal callbacks: keep lark's loop
         return False
-    for actions in inner.parse_table.states.values():
-        for action, arg in actions.values():
-            if action is Shift or id(arg) in _RULE_INFO:
-                continue
-            callback = callbacks[arg]
-            size = len(arg.expansion)
-            chain = size == 1 and type(callback) is ExpandSingleChild
-            _RULE_INFO[id(arg)] = (size, arg.origin.name, callback, chain)
-            _KEEP_ALIVE.append(arg)
-    inner.__class__ = FastParser
+    inner.__class__ = FastParser  # rule facts are computed lazily, on first use
     _speed_up_lexers(parser)
     return True

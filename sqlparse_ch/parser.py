@@ -12,6 +12,7 @@ Life of a parse: text -> contextual lexer (keywords only where the parser accept
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import re
@@ -153,11 +154,16 @@ def _load_snapshot() -> Lark | None:
     import pickle
 
     path = _snapshot_path()
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # unpickling ~100k small objects: the cyclic GC would double the cost
     try:
         with open(path, "rb") as f:
             parser = pickle.load(f)
     except Exception:  # noqa: BLE001 - missing, stale or unreadable: rebuild
         return None
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     return parser if isinstance(parser, Lark) else None
 
 
