@@ -96,7 +96,7 @@ def test_explain_plan_shows_pushed_filter_and_topn(db):
     assert lines[0].startswith("Project")
     assert any(line.strip().startswith("TopN __ord0 DESC limit=2") for line in lines)
     assert lines[-1].strip() == ("ReadFromMergeTree events columns=[user_id] "
-                                 "where=greater(ts, '2024-02-01')")
+                                 "prewhere=greater(ts, '2024-02-01')")
     off = explain_plan(db, "SELECT user_id FROM events WHERE ts > '2024-02-01' ORDER BY ts LIMIT 1",
                        disabled_rules="all")
     assert "Filter greater(ts, '2024-02-01')" in off and "TopN" not in off
@@ -150,6 +150,17 @@ def test_query_parameter_column_names_as_clickhouse(db):
     res = execute(db, "SELECT {u:String}, {n:UInt8} + 1, {d:Date}", params={"u": "ab", "n": 5, "d": "2024-01-01"})
     assert res.names == ["'ab'", "plus(_CAST(5, 'UInt8'), 1)", "_CAST(19723, 'Date')"]   # as chDB 26.9
     assert res.rows == [("ab", 6, dt.date(2024, 1, 1))]
+
+
+def test_prewhere_reads_other_columns_only_for_matching_granules(db):
+    execute(db, "INSERT INTO events SELECT 'x' || toString(number), 'view', toDateTime('2024-05-01 00:00:00') + number, "
+                "number FROM numbers(400)")
+    sql = "SELECT user_id, ts FROM events WHERE amount = 180"      # amount is not in the key
+    on = execute(db, sql)
+    off = execute(db, sql, settings={"optimizer_disabled_rules": "prewhere"})
+    assert on.rows == off.rows == [("x180", dt.datetime(2024, 5, 1, 0, 3))]
+    assert on.statistics["rows_read"] == off.statistics["rows_read"]          # every granule's amount
+    assert on.statistics["bytes_read"] < off.statistics["bytes_read"] / 2    # user_id, ts: one granule
 
 
 def test_scan_streams_parts_and_limit_stops_early(db):

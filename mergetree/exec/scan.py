@@ -40,10 +40,14 @@ def read_merge_tree(node, ctx, children):
 
     needed = list(node.columns)
     condition = bound = None
+    prewhere: list = []
     if node.where is not None:
-        needed += [c for c in sorted(identifiers(node.where)) if c not in needed]
+        where_columns = sorted(identifiers(node.where))
+        needed += [c for c in where_columns if c not in needed]
         condition = KeyCondition.for_table(table.metadata, node.where)
         bound = bind(node.where, dict(node.table_schema))
+        if node.prewhere and set(needed) - set(where_columns):
+            prewhere = where_columns
     threads = max(1, int(ctx.settings.get("max_threads", 2)))
     with table.snapshot() as snap:
         selected = []
@@ -59,6 +63,8 @@ def read_merge_tree(node, ctx, children):
         tasks = [(part, piece) for part, ranges in selected for piece in _split_ranges(ranges, chunk)]
 
         def run(task):
+            if prewhere:
+                return _read_task_prewhere(task[0], task[1], needed, prewhere, bound, node.columns)
             return _read_task(task[0], task[1], needed, bound, node.columns)
 
         for block, rows, nbytes in _ordered_map(run, tasks, threads):
@@ -80,6 +86,42 @@ def _read_task(part, ranges, needed, bound, columns):
     if bound is not None and block.num_rows:
         block = block.filter(truth(execute_expr(bound, block), block.num_rows))
     return block.select(columns), rows, nbytes
+
+
+def _read_task_prewhere(part, ranges, needed, prewhere, bound, columns):
+    """PREWHERE: read the condition's columns, evaluate it, then read the other columns only for
+    granules that still have a matching row."""
+    from mergetree.column import Block
+    from mergetree.exec.expression import execute as execute_expr
+    from mergetree.exec.filter import truth
+    from mergetree.storage.mutations import read_row_mask
+
+    wblock = part.read(prewhere, ranges)
+    rows, nbytes = wblock.num_rows, wblock.nbytes
+    keep = truth(execute_expr(bound, wblock), rows) if rows else np.zeros(0, np.bool_)
+    row_mask = read_row_mask(part)
+    if row_mask is not None:
+        keep = keep & _rows_of_ranges(row_mask, part.granule_rows, ranges)
+    granules = np.concatenate([np.arange(a, b) for a, b in ranges])
+    granule_of_row = np.repeat(granules, part.granule_rows[granules])
+    live = np.zeros(part.marks, np.bool_)
+    live[granule_of_row[keep]] = True
+    rest = [c for c in needed if c not in prewhere]
+    oblock = part.read(rest, _runs(np.flatnonzero(live)))
+    nbytes += oblock.nbytes
+    in_live = live[granule_of_row]
+    merged = Block({**wblock.filter(in_live).columns, **oblock.columns}, oblock.num_rows)
+    return merged.filter(keep[in_live]).select(columns), rows, nbytes
+
+
+def _runs(granules: np.ndarray) -> list[tuple[int, int]]:
+    """Sorted granule numbers -> [begin, end) ranges of consecutive granules."""
+    if len(granules) == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(granules) != 1)
+    starts = np.concatenate([[granules[0]], granules[breaks + 1]])
+    ends = np.concatenate([granules[breaks], [granules[-1]]]) + 1
+    return list(zip(starts.tolist(), ends.tolist()))
 
 
 def _ordered_map(fn, items: list, threads: int):

@@ -58,6 +58,7 @@ class ReadFromMergeTree(PlanNode):
     table_schema: list
     where: Any = None
     final: bool = False
+    prewhere: bool = False     # read the `where` columns first (optimizer rule `prewhere`)
     children: list = field(default_factory=list)
 
     @property
@@ -68,7 +69,7 @@ class ReadFromMergeTree(PlanNode):
     def describe(self):
         out = f"ReadFromMergeTree {self.table_name} columns=[{', '.join(self.columns)}]"
         if self.where is not None:
-            out += f" where={_expr_text(self.where)}"
+            out += f" {'prewhere' if self.prewhere else 'where'}={_expr_text(self.where)}"
         return out + (" FINAL" if self.final else "")
 
 

@@ -6,17 +6,19 @@ not change any result (tests/test_sql_optimizer.py).
 - ``topn``: Sort followed by Limit -> TopN (argpartition instead of a full sort).
 - ``prune_columns``: scans read only the columns the query needs.
 - ``count_from_metadata``: ``SELECT count() FROM t`` from the parts' row counts.
+- ``prewhere``: scans read the WHERE columns first, the rest only for granules with matches.
 """
 
 from __future__ import annotations
 
-from mergetree.planner.optimizer import count_from_metadata, prune_columns, push_filter_into_scan, topn
+from mergetree.planner.optimizer import count_from_metadata, prewhere, prune_columns, push_filter_into_scan, topn
 
 RULES = [
     ("push_filter_into_scan", push_filter_into_scan.apply),
     ("topn", topn.apply),
     ("prune_columns", prune_columns.apply),
     ("count_from_metadata", count_from_metadata.apply),
+    ("prewhere", prewhere.apply),
 ]
 
 RULE_NAMES = [name for name, _ in RULES]
