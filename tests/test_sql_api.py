@@ -202,3 +202,14 @@ def test_parallel_scan_same_rows(threads, monkeypatch):
         assert res.rows == expected
         assert execute(d, "SELECT k FROM t WHERE k < 30 ORDER BY k", settings=settings).rows == \
             [(k,) for k in range(30) if k % 7 != 0]
+
+
+def test_simple_queries_do_not_import_numba():
+    import subprocess
+    import sys
+
+    code = ("import sys, mergetree; from mergetree.sql import execute; db = mergetree.connect(); "
+            "r = execute(db, \"SELECT 1 AS x, 'a' FORMAT JSON\"); r.format(); "
+            "print('numba' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
