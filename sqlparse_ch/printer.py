@@ -149,10 +149,18 @@ class ExprPrinter:
 
     def p_BinaryOp(self, node):
         level = _BINARY_LEVEL[node.op]
-        right_level = level + 1
-        if level == CMP:
-            right_level = CONCAT
-        return f"{self.expr(node.left, level)} {node.op} {self.expr(node.right, right_level)}"
+        right_level = CONCAT if level == CMP else level + 1
+        # Walk the left spine of same-level operators iteratively: generated conditions
+        # like `a AND b AND c ...` can nest thousands deep.
+        spine = []
+        cur = node
+        while type(cur) is E.BinaryOp and _BINARY_LEVEL[cur.op] == level:
+            spine.append(cur)
+            cur = cur.left
+        parts = [self.expr(cur, level)]
+        for n in reversed(spine):
+            parts.append(f" {n.op} {self.expr(n.right, right_level)}")
+        return "".join(parts)
 
     def p_UnaryOp(self, node):
         if node.op == "NOT":

@@ -173,3 +173,11 @@ def test_random_expressions_round_trip(e):
     back = parse_expr(text)
     assert back == e, text
     assert format_sql(back) == text
+
+
+def test_long_operator_chains_print_without_recursion_limits():
+    text = ("SELECT " + " + ".join(f"c{i}" for i in range(3000)) + " FROM t WHERE "
+            + " AND ".join(f"x{i} = {i}" for i in range(2000)))
+    printed = format_sql(parse(text))
+    assert printed.startswith("SELECT c0 + c1 + c2") and printed.endswith("x1999 = 1999")
+    assert format_sql(parse(printed)) == printed

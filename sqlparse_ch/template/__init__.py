@@ -32,7 +32,7 @@ from functools import lru_cache
 
 from .errors import (TemplateCustomError, TemplateError, TemplateNameError, TemplateParseError,
                      TemplateUserError, UnclosedBlockError)
-from .functions import REQUIRED_PARAM_NOT_DEFINED, RenderContext, RequiredParamError
+from .functions import REQUIRED_PARAM_NOT_DEFINED, RenderContext, RequiredParamError, array_values
 from .interpreter import execute
 from .params import ParamInfo, all_names, collect_parameters
 from .syntax import Template, parse_template as _parse_template
@@ -101,6 +101,11 @@ def render(sql_text: str, params: dict | None = None, *, test_mode: bool = False
     tpl = parse_template(text, name)
     infos = _parameters(text)
     values = {k: v for k, v in (params or {}).items() if v is not None}
+    for p in infos:
+        if p.type.startswith("Array(") and p.name in values:
+            items = array_values(values[p.name], p.type[6:-1])
+            if items is not None:
+                values[p.name] = items
     if any(p.name == JOB_TIMESTAMP for p in infos):
         values.setdefault(JOB_TIMESTAMP, datetime.now().strftime("%Y-%m-%d %H:%M:%S"))
     ctx = RenderContext(test_mode=test_mode, secrets=secrets)

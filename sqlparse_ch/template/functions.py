@@ -188,6 +188,33 @@ def array(x, _type=None, default=None, defined=True, required=None, description=
     return SQL("[" + ",".join(out) + "]")
 
 
+def array_values(x, type_name: str):
+    """A parameter declared `Array(x, 'T')` as a Python list of T values (ints, floats,
+    0/1 for Boolean, strings), or None when an item does not validate (the `Array()` call
+    then reports it). Tinybird converts such parameters before rendering, so
+    `{% for v in x %}` iterates items and `{{x}}` writes a list."""
+    if isinstance(x, (list, tuple)):
+        items = [v if isinstance(v, str) else str(v) for v in x]
+    elif isinstance(x, str):
+        items = x.split(",")
+    else:
+        return None
+    tester = TESTERS.get("Int32" if type_name in ("Int", "Integer") else type_name)
+    out = []
+    for item in items:
+        if tester is not None and not tester(item):
+            return None
+        if type_name in INT_TYPES or type_name in ("Int", "Integer"):
+            out.append(int(item))
+        elif type_name in ("Float32", "Float64"):
+            out.append(float(item))
+        elif type_name in ("Boolean", "bool"):
+            out.append(boolean(item))
+        else:
+            out.append(item)
+    return out
+
+
 def json_type(x, default=None, required=None, description=None, enum=None, example=None,
               format=None):
     if isinstance(x, Placeholder):
