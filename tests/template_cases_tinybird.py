@@ -239,4 +239,10 @@ TINYBIRD_CASES = [
     ('{{ DateTime64(x) }}', {}, True, 'ok', "'2019-01-01 00:00:00.000'"),
     ("{{ Array(x, 'DateTime') }}", {}, True, 'ok', "['2019-01-01 00:00:00','2019-01-01 00:00:00']"),
     ("{% for k in JSON(x, '[1,2]') %}{{k}}{% end %}", {}, False, 'ok', '12'),
+    ("{{ids}} {{Array(ids, 'Float32')}}", {'ids': '1,2.5'}, False, 'ok', '[1.0, 2.5] [1.0,2.5]'),
+    ("{{ids}} {{Array(ids, 'Int32')}}", {'ids': '1,x'}, False, 'error', 'Template Syntax Error: Error validating [1,x][1] (x) to type Int32'),
+    ("{{ids}} {{Array(ids, 'Boolean')}}", {'ids': '1,false'}, False, 'ok', '[1, 0] [1,0]'),
+    ("{{ids}} {{Array(ids, 'Date')}}", {'ids': '2024-01-01'}, False, 'ok', "['2024-01-01'] ['2024-01-01']"),
+    ("{{ids}} {{Array(ids, 'Int32')}}", {'ids': ['3', '4']}, False, 'ok', '[3, 4] [3,4]'),
+    ("{{len(ids)}} {{Array(ids, 'UInt8')}}", {'ids': '5'}, False, 'ok', '1 [5]'),
 ]

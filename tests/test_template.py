@@ -130,6 +130,17 @@ def test_lists_render_as_escaped_arrays():
     assert render_template("%{{ (x,) }}", {"x": "a"}) == "tuple('a')"
 
 
+def test_array_parameters_iterate_by_item():
+    # Tinybird converts Array-typed parameters before rendering, but depending on the order
+    # of mentions a `{% for %}` may still walk the raw text character by character
+    # ('1', ',', '2'); we always iterate the items
+    sql = "%{% for v in ids %}{{v}};{% end %}{{Array(ids, 'Int32')}}"
+    assert render_template(sql, {"ids": "1,2"}) == "1;2;[1,2]"
+    assert render_template(sql, {"ids": ["1", "2"]}) == "1;2;[1,2]"
+    with pytest.raises(TemplateError, match=r"Error validating \[1,x\]\[1\] \(x\) to type Int32"):
+        render_template(sql, {"ids": "1,x"})
+
+
 def test_unclosed_block_names_the_opening_line():
     with pytest.raises(UnclosedBlockError) as exc:
         render_template("%select 1\n{% if defined(x) %}\nand x\n\n", {})
