@@ -150,3 +150,7 @@ SELECT multiIf(
 -- cast operator on a numeric literal converts the literal's text, not a Float64 (exact decimal)
 -- xfail[print]: literal::T is printed as CAST(literal AS T), which goes through Float64: ClickHouse reads 0.3::Decimal(38, 30) as CAST('0.3', ...) = 0.3 exactly, CAST(0.3 AS ...) gives 0.29999999999999999189...
 SELECT 0.3::Decimal(38, 30);
+
+-- cast operator on a negative numeric literal casts the signed literal
+-- xfail[print]: -1::UInt8 is read as -(CAST(1 AS UInt8)) = -1 (Int16); ClickHouse reads CAST('-1', 'UInt8')
+SELECT -1::UInt8;
