@@ -1,0 +1,291 @@
+"""One adapter per benchmarked engine: mergetree (embedded), chDB (ClickHouse in-process), DuckDB.
+
+Every adapter owns one *store* directory, loads the events table from the same Parquet file, runs
+SQL in its own dialect and returns rows as plain Python tuples (normalised later by
+``bench.runner.normalize_rows``).  The runner starts each engine in its own subprocess
+(``python -m bench.runner --worker ...``) so that peak memory (VmHWM) is per engine and chDB gets
+the one data path it allows per process; tests may run adapters in-process.
+
+    adapter = ENGINES["duckdb"](store_dir, threads=2)
+    adapter.load(parquet_path)        # CREATE + ingest (timed by the caller)
+    adapter.optimize()                # merge to one part where that means something
+    rows = adapter.query("SELECT count() FROM events")
+    adapter.close()
+
+An adapter constructed on an existing store reopens it (used for the cold-start measurement).
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+TABLE = "events"
+SORTING_KEY = "timestamp, user_id"
+
+
+class EngineAdapter:
+    """Base class: `name`, `dialect` ('clickhouse' or 'duckdb'), and the four methods below."""
+
+    name = "?"
+    dialect = "clickhouse"
+
+    def __init__(self, store: Path, threads: int | None = None):
+        self.store = Path(store)
+        self.threads = threads
+
+    @staticmethod
+    def version() -> str:
+        raise NotImplementedError
+
+    def load(self, parquet: Path) -> None:
+        raise NotImplementedError
+
+    def optimize(self) -> None:
+        pass
+
+    def query(self, sql: str) -> list[tuple]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    @staticmethod
+    def classify_error(exc: BaseException) -> str:
+        """'unsupported' for a feature the engine does not have (yet), else 'error'."""
+        return "error"
+
+
+# --------------------------------------------------------------------------- mergetree
+
+
+def _arrow_strings(arr):
+    """A pyarrow string array -> bench.gen_events.Strings (offsets int64 from 0, uint8 data)."""
+    import numpy as np
+    import pyarrow as pa
+
+    from bench.gen_events import Strings
+
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    arr = arr.cast(pa.large_string())
+    if arr.null_count:
+        raise ValueError("mergetree adapter: NULL in a String column of the Parquet input")
+    _, off_buf, data_buf = arr.buffers()
+    offsets = np.frombuffer(off_buf, dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
+    data = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
+    start, end = int(offsets[0]), int(offsets[-1])
+    return Strings(offsets - start, data[start:end])
+
+
+def parquet_batches(parquet: Path):
+    """Yield the events Parquet file as dicts of gen_events columns, one per row group."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from bench.gen_events import COLUMNS
+
+    f = pq.ParquetFile(str(parquet))
+    for i in range(f.num_row_groups):
+        t = f.read_row_group(i)
+        cols = {}
+        for k in COLUMNS:
+            a = t.column(k)
+            if k == "timestamp":
+                secs = a.combine_chunks().cast(pa.timestamp("s", tz="UTC")).cast(pa.int64())
+                cols[k] = secs.to_numpy(zero_copy_only=False).astype(np.uint32)
+            else:
+                cols[k] = _arrow_strings(a)
+        yield cols
+
+
+class MergeTreeEngine(EngineAdapter):
+    name = "mergetree"
+    dialect = "clickhouse"
+
+    def __init__(self, store: Path, threads: int | None = None):
+        super().__init__(store, threads)
+        import mergetree
+
+        self.db = mergetree.connect(str(self.store / "db"), background_merges=False)
+        self.settings = {"max_threads": threads} if threads else None
+
+    @staticmethod
+    def version() -> str:
+        import subprocess
+
+        import mergetree
+
+        root = Path(mergetree.__file__).resolve().parent.parent
+        try:
+            rev = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+                                 capture_output=True, text=True, timeout=5).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            rev = ""
+        return f"git {rev}" if rev else "unknown"
+
+    def load(self, parquet: Path) -> None:
+        from bench.gen_events import EVENTS_SCHEMA, events_block
+        from mergetree.sql import execute
+
+        execute(self.db, f"CREATE TABLE {TABLE} ({EVENTS_SCHEMA}) ENGINE = MergeTree "
+                         f"ORDER BY ({SORTING_KEY})")
+        for cols in parquet_batches(parquet):
+            self.db.insert(TABLE, events_block(cols))
+
+    def optimize(self) -> None:
+        self.db.optimize(TABLE, final=True)
+
+    def query(self, sql: str) -> list[tuple]:
+        from mergetree.sql import execute
+
+        return execute(self.db, sql, settings=self.settings).rows
+
+    def close(self) -> None:
+        self.db.close()
+
+    @staticmethod
+    def classify_error(exc: BaseException) -> str:
+        """A clean MergeTreeError (unknown function, not implemented, a type the binder rejects...)
+        means the engine cannot run that query *yet*: 'unsupported'.  A raw Python exception
+        (TypeError, IndexError...) escaping the engine is a bug: 'error'."""
+        from mergetree.errors import MergeTreeError
+
+        if isinstance(exc, (MergeTreeError, NotImplementedError)):
+            return "unsupported"
+        return "error"
+
+
+# --------------------------------------------------------------------------- chDB
+
+
+class ChdbEngine(EngineAdapter):
+    """chDB: one Session with its own data path (chDB allows one data path per process)."""
+
+    name = "chdb"
+    dialect = "clickhouse"
+
+    def __init__(self, store: Path, threads: int | None = None):
+        super().__init__(store, threads)
+        from chdb import session
+
+        self.session = session.Session(str(self.store / "chdb"))
+        self.session.query("SET session_timezone = 'UTC'")
+        self.session.query("SET output_format_json_quote_64bit_integers = 0")
+        self.session.query("SET output_format_json_quote_denormals = 1")
+        if threads:
+            self.session.query(f"SET max_threads = {int(threads)}")
+
+    @staticmethod
+    def version() -> str:
+        import chdb
+
+        return chdb.__version__
+
+    def load(self, parquet: Path) -> None:
+        from bench.gen_events import EVENTS_SCHEMA
+
+        self.session.query(f"CREATE TABLE {TABLE} ({EVENTS_SCHEMA}) ENGINE = MergeTree "
+                           f"ORDER BY ({SORTING_KEY})")
+        self.session.query(f"INSERT INTO {TABLE} SELECT * FROM file('{parquet}', Parquet, "
+                           f"'{EVENTS_SCHEMA}')")
+
+    def optimize(self) -> None:
+        self.session.query(f"OPTIMIZE TABLE {TABLE} FINAL")
+
+    def query(self, sql: str) -> list[tuple]:
+        import json
+
+        out = self.session.query(sql, "JSONCompact").bytes()
+        if not out:
+            return []
+        return [tuple(r) for r in json.loads(out)["data"]]
+
+    def close(self) -> None:
+        self.session.close()
+
+    @staticmethod
+    def classify_error(exc: BaseException) -> str:
+        text = str(exc)
+        return "unsupported" if ("NOT_IMPLEMENTED" in text or "UNKNOWN_FUNCTION" in text) else "error"
+
+
+# --------------------------------------------------------------------------- DuckDB
+
+
+class DuckdbEngine(EngineAdapter):
+    """DuckDB in-process, a database file in the store; rows sorted by the same key at load."""
+
+    name = "duckdb"
+    dialect = "duckdb"
+
+    def __init__(self, store: Path, threads: int | None = None):
+        super().__init__(store, threads)
+        import duckdb
+
+        self.store.mkdir(parents=True, exist_ok=True)
+        self.con = duckdb.connect(str(self.store / "events.duckdb"))
+        self.con.execute("SET TimeZone = 'UTC'")
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+
+    @staticmethod
+    def version() -> str:
+        import duckdb
+
+        return duckdb.__version__
+
+    def load(self, parquet: Path) -> None:
+        self.con.execute(
+            f"CREATE TABLE {TABLE} AS SELECT event_id, user_id, event_type, properties, "
+            f"CAST(timezone('UTC', timestamp) AS TIMESTAMP) AS timestamp "
+            f"FROM read_parquet('{parquet}') ORDER BY {SORTING_KEY}"
+        )
+        self.con.execute("CHECKPOINT")
+
+    def query(self, sql: str) -> list[tuple]:
+        return self.con.execute(sql).fetchall()
+
+    def close(self) -> None:
+        self.con.close()
+
+    @staticmethod
+    def classify_error(exc: BaseException) -> str:
+        name = type(exc).__name__
+        return "unsupported" if name in {"NotImplementedException", "CatalogException"} else "error"
+
+
+ENGINES: dict[str, type[EngineAdapter]] = {
+    "mergetree": MergeTreeEngine,
+    "chdb": ChdbEngine,
+    "duckdb": DuckdbEngine,
+}
+
+_PROBE_MODULES = {"mergetree": "mergetree", "chdb": "chdb", "duckdb": "duckdb"}
+
+
+def resolve(spec: str) -> type[EngineAdapter]:
+    """An engine name from ENGINES, or 'package.module:ClassName' (used by tests for fakes)."""
+    if spec in ENGINES:
+        return ENGINES[spec]
+    if ":" in spec:
+        mod, _, attr = spec.partition(":")
+        return getattr(importlib.import_module(mod), attr)
+    raise ValueError(f"unknown engine {spec!r}; expected one of {', '.join(ENGINES)} or module:Class")
+
+
+def available(names) -> tuple[list[str], dict[str, str]]:
+    """Split engine names into (installed, {skipped: reason})."""
+    ok, skipped = [], {}
+    for n in names:
+        mod = _PROBE_MODULES.get(n)
+        if mod is None:
+            ok.append(n)
+            continue
+        try:
+            importlib.import_module(mod)
+            ok.append(n)
+        except ImportError as e:
+            skipped[n] = f"not installed ({e})"
+    return ok, skipped
