@@ -17,7 +17,6 @@ views call :meth:`Principal.require` with the scope they need, which raises a 40
 
 from __future__ import annotations
 
-import os
 import secrets
 import threading
 import time
@@ -28,6 +27,7 @@ from pathlib import Path
 import orjson
 
 from mergetree.server.errors import DOC_TOKENS, ApiError
+from mergetree.server.files import atomic_write
 
 ADMIN = "ADMIN"
 #: scope types that name a resource (``TYPE:resource``)
@@ -145,14 +145,8 @@ class TokenStore:
         return self._tokens["admin token"]["token"]
 
     def _save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        with open(tmp, "wb") as f:
-            f.write(orjson.dumps({"tokens": list(self._tokens.values())}, option=orjson.OPT_INDENT_2))
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, self.path)
+        atomic_write(self.path, orjson.dumps({"tokens": list(self._tokens.values())}, option=orjson.OPT_INDENT_2),
+                     mode=0o600)
         self._by_value = {t["token"]: t for t in self._tokens.values()}
 
     # ---- static tokens

@@ -1,0 +1,122 @@
+"""Events API load generator: run against a live `mergetree serve` from a separate process.
+
+    python bench/bench_server_events.py --start                 # starts a server on a free port itself
+    python bench/bench_server_events.py --port 7181 --token T   # against a running server
+
+Reports rows/s for 1000-row NDJSON batches and requests/s for single events (keep-alive
+http.client connections, one per thread). Numbers only; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+
+
+def body_for(start: int, rows: int) -> bytes:
+    return "\n".join(json.dumps({"event_id": f"e{i}", "user_id": f"u{i % 1000}", "event_type": "click",
+                                 "properties": '{"a":1}', "timestamp": "2026-11-27 10:00:00"})
+                     for i in range(start, start + rows)).encode()
+
+
+def run(port: int, token: str, threads: int, seconds: float, rows: int, wait: bool) -> dict:
+    bodies = [body_for(k * rows, rows) for k in range(16)]
+    counts = [0] * threads
+    latencies: list[list[float]] = [[] for _ in range(threads)]
+    errors = [0] * threads
+    stop = time.monotonic() + seconds
+    path = "/v0/events?name=events" + ("&wait=true" if wait else "")
+
+    def worker(k: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        headers = {"Authorization": f"Bearer {token}"}
+        i = 0
+        while time.monotonic() < stop:
+            t0 = time.perf_counter()
+            conn.request("POST", path, body=bodies[i % len(bodies)], headers=headers)
+            r = conn.getresponse()
+            r.read()
+            latencies[k].append(time.perf_counter() - t0)
+            if r.status in (200, 202):
+                counts[k] += 1
+            else:
+                errors[k] += 1
+            i += 1
+        conn.close()
+
+    t0 = time.monotonic()
+    ts = [threading.Thread(target=worker, args=(k,)) for k in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    elapsed = time.monotonic() - t0
+    lat = sorted(x for l in latencies for x in l)
+    req = sum(counts)
+    return {"rows_per_request": rows, "threads": threads, "wait": wait, "requests": req, "errors": sum(errors),
+            "req_per_s": round(req / elapsed, 1), "rows_per_s": round(req * rows / elapsed),
+            "p50_ms": round(lat[len(lat) // 2] * 1e3, 2) if lat else None,
+            "p99_ms": round(lat[int(len(lat) * 0.99)] * 1e3, 2) if lat else None}
+
+
+def start_server(data_dir: str, token: str) -> tuple[subprocess.Popen, int]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "mergetree.server.cli_commands", "serve", "--data-dir", data_dir,
+                             "--port", str(port), "--admin-token", token, "--log-level", "warning"])
+    for _ in range(600):
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            c.request("GET", "/v0/health")
+            if c.getresponse().status == 200:
+                return proc, port
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("server did not start")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int)
+    ap.add_argument("--token", default="bench-admin")
+    ap.add_argument("--start", action="store_true", help="start a server on a free port in a temp data dir")
+    ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--threads", type=int, default=4, help="client threads for 1000-row batches")
+    ap.add_argument("--single-threads", type=int, default=32, help="client threads for single events")
+    args = ap.parse_args()
+    proc = None
+    if args.start:
+        proc, args.port = start_server(tempfile.mkdtemp(prefix="mt-bench-"), args.token)
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", args.port)
+        conn.request("POST", "/v0/datasources?" + urllib.parse.urlencode({
+            "name": "events", "schema": "event_id String, user_id String, event_type String, properties String, "
+                                        "timestamp DateTime",
+            "engine_sorting_key": "timestamp, user_id", "engine_partition_key": "toYYYYMM(timestamp)"}),
+            headers={"Authorization": f"Bearer {args.token}"})
+        conn.getresponse().read()
+        for rows, threads, wait in ((1000, args.threads, False), (1, args.single_threads, False), (1000, args.threads, True)):
+            print(json.dumps(run(args.port, args.token, threads, args.seconds, rows, wait)))
+        conn = http.client.HTTPConnection("127.0.0.1", args.port)
+        conn.request("GET", "/v0/sql?q=" + urllib.parse.quote("SELECT count() AS c FROM events FORMAT JSONEachRow"),
+                     headers={"Authorization": f"Bearer {args.token}"})
+        print("rows in table:", conn.getresponse().read().decode().strip())
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait()
+
+
+if __name__ == "__main__":
+    main()
