@@ -229,6 +229,24 @@ def test_tb_secret_binds_a_query_parameter():
                               "exists in the Workspace and the token has the required scope.")
 
 
+def test_no_eval_exec_or_compile_in_the_template_engine():
+    import re
+    src = Path(sqlparse_ch.__file__).parent / "template"
+    for path in src.glob("*.py"):
+        code = path.read_text()
+        assert not re.search(r"(?<![.\w])(eval|exec|compile|__import__)\s*\(", code), path
+
+
+def test_template_and_datafiles_import_only_the_standard_library():
+    import subprocess
+    import sys
+    code = ("import sys, sqlparse_ch.template, sqlparse_ch.datafiles; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'numpy', 'numba', 'mergetree'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).parent.parent)
+    assert out.stdout.strip() == "[]"
+
+
 def test_is_template():
     assert is_template("%\nSELECT 1") and is_template("  \n %SELECT")
     assert not is_template("SELECT '%'") and not is_template("")

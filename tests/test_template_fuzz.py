@@ -141,7 +141,7 @@ FRAGMENTS = ["{{", "}}", "{%", "%}", "{#", "#}", "{{!", "{%!", "{", "}", " if ",
              "whitespace", " comment ", "Array(x, 'Int8')", "JSON(j)", " == ", " > "]
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(parts=st.lists(st.sampled_from(FRAGMENTS), max_size=25),
        x=st.one_of(st.none(), hostile_text), test_mode=st.booleans())
 def test_any_template_text_renders_or_raises_template_error(parts, x, test_mode):

@@ -1,7 +1,7 @@
 """The template interpreter: walks the template tree and the (whitelisted) expression ASTs.
 
 Nothing is compiled or passed to `eval`/`exec`. Each expression node type accepted by
-`checks.py` has one case in `Evaluator.eval`; values are plain Python data (str, int,
+`checks.py` has one case in `Evaluator.evaluate`; values are plain Python data (str, int,
 float, bool, None, list, tuple, dict) plus the engine's own `values` classes; the only
 callables reachable are the ones in `functions.make_functions` and a fixed list of
 methods of str/list/dict. Sizes are bounded (string/list repetition, `range`), `%`
@@ -72,7 +72,7 @@ class Evaluator:
             self.assign(sub, item)
 
     # -- expressions ----------------------------------------------------------------
-    def eval(self, node: ast.expr):
+    def evaluate(self, node: ast.expr):
         if isinstance(node, ast.Constant):
             return node.value
         if isinstance(node, ast.Name):
@@ -82,7 +82,7 @@ class Evaluator:
         if isinstance(node, ast.BinOp):
             return self._binop(node)
         if isinstance(node, ast.UnaryOp):
-            value = self.eval(node.operand)
+            value = self.evaluate(node.operand)
             if isinstance(node.op, ast.Not):
                 return not value
             if isinstance(value, Placeholder):
@@ -94,36 +94,36 @@ class Evaluator:
         if isinstance(node, ast.BoolOp):
             value = None
             for sub in node.values:
-                value = self.eval(sub)
+                value = self.evaluate(sub)
                 if isinstance(node.op, ast.And) and not value:
                     return value
                 if isinstance(node.op, ast.Or) and value:
                     return value
             return value
         if isinstance(node, ast.Compare):
-            left = self.eval(node.left)
+            left = self.evaluate(node.left)
             for op, comp in zip(node.ops, node.comparators):
-                right = self.eval(comp)
+                right = self.evaluate(comp)
                 if not self._compare(op, left, right):
                     return False
                 left = right
             return True
         if isinstance(node, ast.IfExp):
-            return self.eval(node.body) if self.eval(node.test) else self.eval(node.orelse)
+            return self.evaluate(node.body) if self.evaluate(node.test) else self.evaluate(node.orelse)
         if isinstance(node, ast.Subscript):
             return self._subscript(node)
         if isinstance(node, ast.List):
-            return [self.eval(e) for e in node.elts]
+            return [self.evaluate(e) for e in node.elts]
         if isinstance(node, ast.Tuple):
-            return tuple(self.eval(e) for e in node.elts)
+            return tuple(self.evaluate(e) for e in node.elts)
         if isinstance(node, ast.Set):
             try:
-                return {self.eval(e) for e in node.elts}
+                return {self.evaluate(e) for e in node.elts}
             except TypeError as e:
                 raise TemplateError(str(e), self.line)
         if isinstance(node, ast.Dict):
             try:
-                return {self.eval(k): self.eval(v) for k, v in zip(node.keys, node.values)}
+                return {self.evaluate(k): self.evaluate(v) for k, v in zip(node.keys, node.values)}
             except TypeError as e:
                 raise TemplateError(str(e), self.line)
         if isinstance(node, ast.JoinedStr):
@@ -132,7 +132,7 @@ class Evaluator:
                 if isinstance(part, ast.Constant):
                     out.append(str(part.value))
                 else:
-                    value = self.eval(part.value)
+                    value = self.evaluate(part.value)
                     conv = {115: str, 114: repr, 97: ascii}.get(part.conversion, str)
                     out.append(conv(value))
             return self._bounded("".join(out))
@@ -144,8 +144,8 @@ class Evaluator:
         return value
 
     def _call(self, node: ast.Call):
-        args = [self.eval(a) for a in node.args]
-        kwargs = {kw.arg: self.eval(kw.value) for kw in node.keywords}
+        args = [self.evaluate(a) for a in node.args]
+        kwargs = {kw.arg: self.evaluate(kw.value) for kw in node.keywords}
         func = node.func
         if isinstance(func, ast.Name):
             fn = self.functions.get(func.id)
@@ -154,7 +154,7 @@ class Evaluator:
                                     self.line)
             name = func.id
         else:
-            obj = self.eval(func.value)
+            obj = self.evaluate(func.value)
             name = func.attr
             if not isinstance(obj, _DATA_TYPES) or isinstance(obj, bool):
                 raise TemplateError(f"'{type(obj).__name__}' object has no attribute '{name}'",
@@ -190,8 +190,8 @@ class Evaluator:
         return self._bounded(result)
 
     def _binop(self, node: ast.BinOp):
-        left = self.eval(node.left)
-        right = self.eval(node.right)
+        left = self.evaluate(node.left)
+        right = self.evaluate(node.right)
         if isinstance(left, Placeholder) or isinstance(right, Placeholder):
             return Placeholder()
         op = type(node.op)
@@ -225,13 +225,13 @@ class Evaluator:
             raise TemplateError(str(e), self.line)
 
     def _subscript(self, node: ast.Subscript):
-        value = self.eval(node.value)
+        value = self.evaluate(node.value)
         if isinstance(node.slice, ast.Slice):
-            parts = [None if p is None else self.eval(p)
+            parts = [None if p is None else self.evaluate(p)
                      for p in (node.slice.lower, node.slice.upper, node.slice.step)]
             key = slice(*parts)
         else:
-            key = self.eval(node.slice)
+            key = self.evaluate(node.slice)
         if not isinstance(value, _DATA_TYPES) or isinstance(value, bool):
             raise TemplateError(f"'{type(value).__name__}' object is not subscriptable", self.line)
         try:
@@ -255,14 +255,14 @@ class Evaluator:
                 out.append(chunk.value)
             elif isinstance(chunk, Expr):
                 self.line = chunk.line
-                text = to_sql(self.eval(chunk.tree), chunk.source, chunk.line)
+                text = to_sql(self.evaluate(chunk.tree), chunk.source, chunk.line)
                 if text.startswith("-") and out and out[-1].endswith("-"):
                     text = " " + text       # never let a value start a `--` comment
                 out.append(text)
             elif isinstance(chunk, If):
                 for cond, _src, line, body in chunk.branches:
                     self.line = line
-                    if self.eval(cond):
+                    if self.evaluate(cond):
                         self.run(body, out)
                         break
                 else:
@@ -272,7 +272,7 @@ class Evaluator:
                 self._run_for(chunk, out)
             elif isinstance(chunk, Set):
                 self.line = chunk.line
-                self.assign(chunk.targets, self.eval(chunk.value))
+                self.assign(chunk.targets, self.evaluate(chunk.value))
             elif isinstance(chunk, LoopControl):
                 raise _Break() if chunk.kind == "break" else _Continue()
             if len(out) > 64 and sum(map(len, out)) > MAX_OUTPUT:
@@ -280,7 +280,7 @@ class Evaluator:
 
     def _run_for(self, chunk: For, out: list) -> None:
         self.line = chunk.line
-        iterable = self.eval(chunk.iterable)
+        iterable = self.evaluate(chunk.iterable)
         if iterable is None:
             raise TemplateError("'NoneType' object is not iterable", chunk.line)
         if not isinstance(iterable, _DATA_TYPES) or isinstance(iterable, bool):
