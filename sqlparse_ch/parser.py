@@ -304,6 +304,11 @@ def _run(text: str, start: str):
         raise
     except (LarkError, RecursionError) as e:
         raise ParseError.at_offset(text, 0, str(e) or type(e).__name__) from None
+    except Exception as e:  # noqa: BLE001 - a parser bug must still surface as ParseError
+        raise ParseError.at_offset(
+            text, 0, f"internal parser error ({type(e).__name__}: {e}); please report") from e
+    finally:
+        _CURRENT.text = None
 
 
 _KEYWORD_TYPES: frozenset[str] = frozenset()
