@@ -175,9 +175,13 @@ def count_from_metadata(node, ctx, children):
 
 
 def read_numbers(node, ctx, children):
-    start, end = node.start, node.start + node.count
-    for a in range(start, end, NUMBERS_BLOCK):
-        b = min(a + NUMBERS_BLOCK, end)
+    import itertools
+
+    start = node.start
+    end = start + node.count if node.count is not None else None
+    starts = range(start, end, NUMBERS_BLOCK) if end is not None else itertools.count(start, NUMBERS_BLOCK)
+    for a in starts:
+        b = a + NUMBERS_BLOCK if end is None else min(a + NUMBERS_BLOCK, end)
         ctx.rows_read += b - a
         ctx.bytes_read += 8 * (b - a)
         yield Block({"number": FixedColumn(T.UInt64, np.arange(a, b, dtype=np.uint64))})

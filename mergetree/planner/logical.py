@@ -92,10 +92,11 @@ class CountFromMetadata(PlanNode):
 
 @dataclass(eq=False)
 class ReadNumbers(PlanNode):
-    """numbers(start, count) / system.numbers with a known count: one UInt64 column `number`."""
+    """numbers(start, count), or system.numbers (count None: endless, a LIMIT stops it): one UInt64
+    column `number`."""
 
     start: int
-    count: int
+    count: int | None
     children: list = field(default_factory=list)
 
     @property

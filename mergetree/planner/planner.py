@@ -36,6 +36,8 @@ class Planner:
         if isinstance(src, Q.TableName):
             if src.database == "system" and src.name == "one":
                 return L.ReadOne(), {"one"} | alias
+            if src.database == "system" and src.name in ("numbers", "numbers_mt"):
+                return L.ReadNumbers(0, None), {src.name} | alias    # endless: needs a LIMIT
             if src.database is None and src.name in ctes:
                 sub = self.plan_query(ctes[src.name], ctes)
                 sub.check_unique()

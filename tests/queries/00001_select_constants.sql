@@ -10,3 +10,6 @@ SELECT 1 AS x, x + 1 AS y, y * 2;
 SELECT dummy FROM system.one;
 SELECT count() FROM system.one;
 WITH 5 AS n SELECT n, n * n;
+SELECT number FROM system.numbers LIMIT 3;
+SELECT number * 2 FROM system.numbers WHERE number % 1000 = 999 LIMIT 2 OFFSET 1;
+SELECT sum(number) FROM (SELECT number FROM system.numbers LIMIT 100000);
