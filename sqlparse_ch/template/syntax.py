@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .errors import TemplateError, TemplateParseError, UnclosedBlockError
 
@@ -91,7 +91,6 @@ class Template:
     body: tuple
     source: str
     name: str = "<string>"
-    expressions: list = field(default_factory=list)
 
 
 # -- reader ---------------------------------------------------------------------------
@@ -144,7 +143,7 @@ def parse_template(text: str, name: str = "<string>") -> Template:
     reader = _Reader(text, name)
     tpl = Template(body=(), source=text, name=name)
     try:
-        body, end = _parse_body(reader, tpl, None, False, 1)
+        body, _ = _parse_body(reader, tpl, None, False, 1)
     except RecursionError:
         raise TemplateParseError("template nesting too deep", reader.line, name) from None
     tpl.body = body
@@ -225,9 +224,7 @@ def _parse_body(reader: _Reader, tpl: Template, in_block: str | None, in_loop: b
                 reader.error("Empty expression", line)
             tree = _parse_python(reader, contents, "eval", line).body
             check_expression(tree, line)
-            node = Expr(contents, tree, line)
-            tpl.expressions.append(node)
-            chunks.append(node)
+            chunks.append(Expr(contents, tree, line))
             continue
         # {% ... %}
         end = reader.find("%}")
