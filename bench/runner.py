@@ -267,7 +267,7 @@ def _first_line(exc: BaseException) -> str:
 def run_engine(job: dict) -> dict:
     """Load + time the suite in this process.  `job`: engine, store, parquet, rows, queries
     [{name, sql}], repeat, threads, budget (seconds: a slower warm-up skips the repeats)."""
-    from bench.engines import resolve
+    from bench.engines import EngineAdapter, resolve
 
     cls = resolve(job["engine"])
     store = Path(job["store"])
@@ -280,11 +280,14 @@ def run_engine(job: dict) -> dict:
     try:
         t = time.perf_counter()
         adapter = cls(store, threads=job.get("threads"))
+        out["open_s"] = time.perf_counter() - t
+        t = time.perf_counter()
         adapter.load(Path(job["parquet"]))
         load_s = time.perf_counter() - t
-        t = time.perf_counter()
-        adapter.optimize()
-        out["optimize_s"] = time.perf_counter() - t
+        if type(adapter).optimize is not EngineAdapter.optimize:
+            t = time.perf_counter()
+            adapter.optimize()
+            out["optimize_s"] = time.perf_counter() - t
     except Exception as e:  # noqa: BLE001 - reported, not raised
         out["load_error"] = _first_line(e)
         out["peak_rss_bytes"] = _peak_rss()

@@ -1,0 +1,60 @@
+"""Compare two results files of the same suite: the effect of a change, as ratios (B / A).
+
+    python -m bench compare results/before.json results/after.json [--threshold 1.10]
+
+Machines are noisy, so the table shows per-query ratios of medians per engine and their geometric
+mean; ratios beyond the threshold are marked (slower / faster).  Peers (chDB, DuckDB) in the same
+files act as a noise gauge: if their geometric mean moved as well, the machine changed, not the code.
+Changes of verdict (OK -> MISMATCH, unsupported -> OK ...) are listed separately.
+"""
+
+from __future__ import annotations
+
+from bench.report import _rec, fmt_seconds, geomean
+
+
+def compare(a: dict, b: dict, threshold: float = 1.10) -> str:
+    if a["suite"] != b["suite"]:
+        raise ValueError(f"different suites: {a['suite']!r} vs {b['suite']!r}")
+    engines = [e for e in a["engines"] if e in b["engines"]]
+    names_a = [q["name"] for q in a["queries"]]
+    names_b = {q["name"] for q in b["queries"]}
+    queries = [n for n in names_a if n in names_b]
+    lines = [f"## `{a['suite']}`: B / A  (A: {a['started']}, {a['rows']:,} rows; "
+             f"B: {b['started']}, {b['rows']:,} rows)", ""]
+    if a["rows"] != b["rows"]:
+        lines += [f"**Warning**: different row counts ({a['rows']:,} vs {b['rows']:,}).", ""]
+    head = ["query"] + [f"{e} A" for e in engines] + [f"{e} B/A" for e in engines]
+    lines += ["| " + " | ".join(head) + " |", "|---" + "|---:" * (len(head) - 1) + "|"]
+    ratios: dict[str, list] = {e: [] for e in engines}
+    changes = []
+    for q in queries:
+        row = [f"`{q}`"]
+        cells = []
+        for e in engines:
+            ra, rb = _rec(a, e, q), _rec(b, e, q)
+            ca, cb = ra.get("check", "ERROR"), rb.get("check", "ERROR")
+            row.append(fmt_seconds(ra.get("median")) if ca == "OK" else ca.lower())
+            if ca != cb:
+                changes.append(f"- `{q}` {e}: {ca} -> {cb}"
+                               + (f" ({rb.get('error') or rb.get('check_detail')})"
+                                  if cb != "OK" and (rb.get("error") or rb.get("check_detail")) else ""))
+            if ca == "OK" and cb == "OK" and ra.get("median") and rb.get("median"):
+                r = rb["median"] / ra["median"]
+                ratios[e].append(r)
+                mark = " slower" if r > threshold else (" faster" if r < 1 / threshold else "")
+                cells.append(f"{r:.2f}{mark}")
+            else:
+                cells.append("-")
+        lines.append("| " + " | ".join(row + cells) + " |")
+    gm = ["**geometric mean**"] + [""] * len(engines)
+    for e in engines:
+        g = geomean(ratios[e])
+        gm.append(f"**{g:.2f}** ({len(ratios[e])} q)" if g is not None else "-")
+    lines.append("| " + " | ".join(gm) + " |")
+    only = sorted(set(names_a) ^ names_b)
+    if only:
+        lines += ["", "Queries in only one file: " + ", ".join(f"`{n}`" for n in only)]
+    if changes:
+        lines += ["", "Verdict changes:", ""] + changes
+    return "\n".join(lines) + "\n"
