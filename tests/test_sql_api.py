@@ -213,3 +213,16 @@ def test_simple_queries_do_not_import_numba():
             "print('numba' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_parallel_aggregates_same_result(monkeypatch):
+    from mergetree.exec import aggregate
+
+    monkeypatch.setattr(aggregate, "PARALLEL_MIN_ROWS", 1)
+    with mergetree.connect(background_merges=False) as d:
+        sql = ("SELECT number % 7 AS k, count(), sum(number), uniqExact(number % 5), max(toString(number)) "
+               "FROM numbers(1000) GROUP BY k ORDER BY k")
+        one = execute(d, sql, settings={"max_threads": 1}).rows
+        two = execute(d, sql, settings={"max_threads": 2}).rows
+        assert one == two
+        assert one[0] == (0, 143, sum(range(0, 1000, 7)), 5, "994")

@@ -1,9 +1,10 @@
 """Aggregate operator: hash group-by (kernels/groupby.py) then one vectorized call per aggregate
 (functions/aggregate) over the whole input.
 
-This slice collects the child's blocks and aggregates them at once (group ids on two threads for
-large inputs, setting max_threads); per-block partial states merged at the end (bounded memory)
-are the next step.
+This slice collects the child's blocks and aggregates them at once; on large inputs the group ids
+are computed on `max_threads` row ranges and the aggregates run on a thread each (the kernels
+release the GIL). Per-block partial states merged at the end (bounded memory, aggregation while
+reading) are the next step.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from mergetree.column import Block, default_column
+
+#: aggregates over at least this many rows are computed on max_threads threads (one per aggregate)
+PARALLEL_MIN_ROWS = 262_144
 
 
 def collect(blocks, schema) -> Block:
@@ -40,6 +44,18 @@ def run_aggregate(node, ctx, children):
         out = {k: block[k].take(first) for k in node.keys}
     else:
         ids, n_groups, out = np.zeros(n, np.int64), 1, {}
-    for call in node.aggregates:
-        out[call.output] = call.function.compute(ids, n_groups, [block[a] for a in call.args])
+
+    def compute(call):
+        return call.function.compute(ids, n_groups, [block[a] for a in call.args])
+
+    threads = int(ctx.settings.get("max_threads", 2))
+    if threads > 1 and len(node.aggregates) > 1 and n >= PARALLEL_MIN_ROWS:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(min(threads, len(node.aggregates))) as pool:
+            results = list(pool.map(compute, node.aggregates))
+    else:
+        results = [compute(call) for call in node.aggregates]
+    for call, col in zip(node.aggregates, results):
+        out[call.output] = col
     yield Block(out, n_groups)
