@@ -300,6 +300,9 @@ def test_user_activity_renders_and_parses():
     assert [(p.name, p.type, p.default, p.required) for p in params] == \
         [("user_id", "String", None, True), ("days", "Int32", 7, False)]
     assert params[0].description == "The user to look up" and params[0].example == "user_123"
+    assert params[1].to_dict() == {"name": "days", "type": "Int32", "default": 7,
+                                   "description": "How many days back", "required": False,
+                                   "example": None, "enum": None, "format": None}
 
 
 def test_user_activity_errors_name_the_parameter():

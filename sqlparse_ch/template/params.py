@@ -39,6 +39,13 @@ class ParamInfo:
     used_in: str | None = None     # 'function_call' when only seen in defined()/column()/...
     line: int | None = None
 
+    def to_dict(self) -> dict:
+        """Tinybird's pipe `params` entry: name, type, default, description, required,
+        example, enum, format."""
+        return {"name": self.name, "type": self.type, "default": self.default,
+                "description": self.description, "required": self.required,
+                "example": self.example, "enum": self.enum, "format": self.format}
+
 
 def _literal(node):
     """A metadata argument's value (Tinybird's node_to_value, simplified)."""
