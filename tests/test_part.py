@@ -570,3 +570,27 @@ def test_unknown_column(tmp_path):
     part = write(tmp_path, Block({"x": fixed("UInt8", [1])}))
     with pytest.raises(UnknownColumnError, match="Part all_1_1_0 has no column 'y'"):
         part.read(["y"])
+
+
+@pytest.mark.parametrize("codec", [None, "ZSTD(3)"])
+def test_write_with_order_equals_writing_the_taken_block(tmp_path, codec):
+    """write_part(order=...) writes block.take(order) (strings dictionary-encoded before the gather)."""
+    block = all_types_block(700, seed=5)
+    rng = np.random.default_rng(6)
+    order = rng.permutation(700)[:650].astype(np.int64)     # a subset, in a random order
+    codecs = {n: codec for n in block.names} if codec else None
+    taken = block.take(order)
+    a = write(tmp_path, taken, name="all_1_1_0", key=("dt", "s"), codecs=codecs, index_granularity=64)
+    tmp = tmp_path / "tmp_insert_all_2_2_0"
+    write_part(tmp, block, primary_key=Block({k: block[k] for k in ("dt", "s")}), partition_value=(),
+               minmax={}, codecs=codecs, index_granularity=64, order=order)
+    os.rename(tmp, tmp_path / "all_2_2_0")
+    b = DataPart.open(tmp_path / "all_2_2_0")
+    assert b.rows == 650 and b.granule_rows.tolist() == a.granule_rows.tolist()
+    assert_blocks_equal(b.read(), taken)
+    assert_blocks_equal(b.primary_index, a.primary_index)
+    assert _ser(b)["s"]["kind"] == "dict_string" and _ser(b)["s_uniq"]["kind"] == "string"
+    b.verify_checksums()
+    with pytest.raises(BadArgumentsError, match="order"):
+        write_part(tmp_path / "tmp_bad", block, primary_key=Block(), partition_value=(), minmax={},
+                   order=np.array([0, 700]))

@@ -296,19 +296,19 @@ class _Planner:
             return {"kind": "low_cardinality", "type": tname,
                     "dict": self._plan_whole(dictionary, file + ".dict"),
                     "codes": self._stream(file, codes, row_bounds, rows, False, False)}
+        if isinstance(col, _EncodedStrings):
+            return {"kind": "dict_string", "type": tname,
+                    "dict": self._plan_whole(col.dictionary, file + ".dict"),
+                    "codes": self._stream(file, col.codes, row_bounds, rows, False, False)}
         if isinstance(col, mc.StringColumn):
             offsets = np.asarray(col.offsets, np.int64)
             data = np.asarray(col.data, np.uint8)
             if offsets[0] != 0:
                 data = data[offsets[0]:offsets[-1]]
                 offsets = offsets - offsets[0]
-            enc = dictionary_encode(offsets, data) if self.auto_dictionary else None
+            enc = _EncodedStrings.encode(col.type, offsets, data) if self.auto_dictionary else None
             if enc is not None:
-                d_off, d_data, codes = enc
-                dictionary = mc.StringColumn(col.type, d_off, d_data)
-                return {"kind": "dict_string", "type": tname,
-                        "dict": self._plan_whole(dictionary, file + ".dict"),
-                        "codes": self._stream(file, codes, row_bounds, rows, False, False)}
+                return self.plan(enc, file, row_bounds, rows, depth)
             sizes = _narrow_sizes(np.diff(offsets))
             # string bytes: row_bounds are rows, the stream is cut at those rows' byte offsets
             spec = (self.codec or AUTO_STRING_DATA_CODEC).with_delta(False)
@@ -336,6 +336,48 @@ class _Planner:
             self.auto_dictionary = saved
         node["whole"] = True
         return node
+
+
+@dataclass
+class _EncodedStrings:
+    """A String column as (dictionary of distinct values, codes): written as ``dict_string``."""
+
+    type: object
+    dictionary: object        # StringColumn
+    codes: np.ndarray         # uint8/16/32
+
+    @classmethod
+    def encode(cls, type_, offsets: np.ndarray, data: np.ndarray) -> "_EncodedStrings | None":
+        """Dictionary-encode when it pays off (:func:`dictionary_encode`), else None."""
+        from mergetree.column import StringColumn
+
+        enc = dictionary_encode(offsets, data)
+        if enc is None:
+            return None
+        d_off, d_data, codes = enc
+        return cls(type_, StringColumn(type_, d_off, d_data), codes)
+
+    def take(self, order: np.ndarray) -> "_EncodedStrings":
+        return _EncodedStrings(self.type, self.dictionary, self.codes[order])
+
+
+def _take_for_write(col, order: np.ndarray):
+    """``col.take(order)`` for writing, ``order`` a permutation of all rows. A top-level String
+    column that dictionary-encodes is encoded first and only its (1-4 byte) codes are permuted:
+    the random gather of the string bytes, the most expensive step of an insert, is skipped for
+    low-cardinality strings."""
+    from mergetree.column import StringColumn
+
+    if type(col) is StringColumn:
+        offsets = np.asarray(col.offsets, np.int64)
+        data = np.asarray(col.data, np.uint8)
+        if offsets[0] != 0:
+            data = data[offsets[0]:offsets[-1]]
+            offsets = offsets - offsets[0]
+        enc = _EncodedStrings.encode(col.type, offsets, data)
+        if enc is not None:
+            return enc.take(order)
+    return col.take(order)
 
 
 def _narrow_sizes(sizes: np.ndarray) -> np.ndarray:
@@ -407,9 +449,19 @@ def _compress_stream(s: _Stream) -> tuple[list[bytes], np.ndarray]:
     return blocks, marks
 
 
-def _encode_column(col, name: str, spec: CodecSpec | None, bounds: np.ndarray, rows: np.ndarray):
-    """Plan and compress one column: (serialization node, [(stream, blocks, marks)])."""
+def _encode_column(col, name: str, spec: CodecSpec | None, bounds: np.ndarray, rows: np.ndarray,
+                   order: np.ndarray | None = None):
+    """Plan and compress one column (its rows ``order`` when given): (serialization node,
+    [(stream, blocks, marks)])."""
     planner = _Planner(spec, auto_dictionary=True)
+    if order is not None:
+        from mergetree.column import StringColumn
+
+        if len(order) == len(col) and type(col) is StringColumn:
+            planner.auto_dictionary = False        # tried just now, on the same rows
+            col = _take_for_write(col, order)
+        else:   # a subset (one partition of the block): choose the encoding on its own rows
+            col = col.take(order)
     node = planner.plan(col, escape_for_file_name(name), bounds, rows)
     return node, [(s, *_compress_stream(s)) for s in planner.streams]
 
@@ -466,7 +518,7 @@ def serialize_whole(col) -> tuple[dict, dict[str, bytes]]:
 
 def write_part(tmp_dir: Path, block, *, primary_key, partition_value: tuple, minmax: dict,
                codecs: dict[str, str] | None = None, index_granularity: int = 8192,
-               extra_files: dict[str, bytes] | None = None) -> None:
+               extra_files: dict[str, bytes] | None = None, order: np.ndarray | None = None) -> None:
     """Write ``block`` (already sorted by the sorting key) as a complete part into ``tmp_dir``.
 
     ``primary_key`` is a Block with the primary-key values of *every* row (the evaluated
@@ -476,12 +528,23 @@ def write_part(tmp_dir: Path, block, *, primary_key, partition_value: tuple, min
     columns without one get the automatic choice (LZ4, Delta when sorted, dictionary when it
     pays). Every file and the directory are fsynced; ``checksums.txt`` is written last. The
     caller renames ``tmp_dir`` into place.
+
+    ``order`` (int64 row numbers): write the rows ``block.take(order)`` (in that order) without
+    materialising that block first; ``primary_key`` then has the rows of ``block`` too. Each
+    column is gathered on the encoding threads, and String columns that dictionary-encode are
+    encoded before the gather, so only their codes are permuted. The part is the same as
+    ``write_part(block.take(order), primary_key=primary_key.take(order))`` up to the order of
+    dictionary entries.
     """
     tmp_dir = Path(tmp_dir)
     tmp_dir.mkdir(parents=True, exist_ok=True)
     if any(tmp_dir.iterdir()):
         raise BadArgumentsError(f"write_part: directory {tmp_dir} is not empty")
-    n = block.num_rows
+    if order is not None:
+        order = np.ascontiguousarray(order, dtype=np.int64)
+        if len(order) and (int(order.min()) < 0 or int(order.max()) >= block.num_rows):
+            raise BadArgumentsError(f"write_part: order has row numbers outside [0, {block.num_rows})")
+    n = block.num_rows if order is None else len(order)
     names = list(block.columns)
     codecs = dict(codecs or {})
     for cname in codecs:
@@ -498,9 +561,10 @@ def write_part(tmp_dir: Path, block, *, primary_key, partition_value: tuple, min
     jobs = []
     for name in names:
         col = block[name]
-        if len(col) != n:
-            raise BadArgumentsError(f"write_part: column {name!r} has {len(col)} rows, block has {n}")
-        jobs.append((col, name, parse_codec(codecs[name]) if name in codecs else None, bounds, rows))
+        if len(col) != block.num_rows:
+            raise BadArgumentsError(f"write_part: column {name!r} has {len(col)} rows, "
+                                    f"block has {block.num_rows}")
+        jobs.append((col, name, parse_codec(codecs[name]) if name in codecs else None, bounds, rows, order))
     used_files: dict[str, str] = {}
     for name, (node, streams) in zip(names, _map_columns(_encode_column, jobs)):
         for s, blocks, marks in streams:
@@ -514,9 +578,12 @@ def write_part(tmp_dir: Path, block, *, primary_key, partition_value: tuple, min
 
     # 2. primary index: key at every granule start + the last row's key
     pk_names = list(primary_key.columns)
-    if pk_names and primary_key.num_rows != n:
-        raise BadArgumentsError(f"write_part: primary_key has {primary_key.num_rows} rows, block has {n}")
+    if pk_names and primary_key.num_rows != block.num_rows:
+        raise BadArgumentsError(f"write_part: primary_key has {primary_key.num_rows} rows, "
+                                f"block has {block.num_rows}")
     idx_rows = np.append(bounds[:-1], np.int64(n - 1)) if n else np.zeros(0, np.int64)
+    if order is not None:
+        idx_rows = order[idx_rows]
     pk_cols = []
     for kname in pk_names:
         kcol = primary_key[kname].take(idx_rows)

@@ -316,13 +316,20 @@ class MergeTreeTable:
         block = self._conform(block)
         if block.num_rows == 0:
             return []
+        m = self.metadata
+        # Plain MergeTree without TTL: write_part gathers the sorted rows itself, column by column
+        # on its encoding threads (no sorted copy of the block is materialised first).
+        fused = m.engine_name == "MergeTree" and not m.ttl
         names = []
-        for partition_value, pid, sub in self._sort_and_split(block):
+        for partition_value, pid, sub, key, order in self._sort_and_split(block):
             self._delay_insert_if_needed(pid)
-            sub = self._optimize_on_insert(sub)
-            if sub.num_rows == 0:      # e.g. +1/-1 rows that cancelled inside the block
-                continue
-            tmp = self._write_temporary_part(sub, partition_value)
+            if fused:
+                tmp = self._write_temporary_part(sub, partition_value, order=order, key=key)
+            else:
+                sub = self._optimize_on_insert(sub if order is None else sub.take(order))
+                if sub.num_rows == 0:      # e.g. +1/-1 rows that cancelled inside the block
+                    continue
+                tmp = self._write_temporary_part(sub, partition_value)
             names.append(self._commit_part(tmp, pid))
         return names
 
@@ -363,23 +370,33 @@ class MergeTreeTable:
         m = self.metadata
         return Block(dict(zip(m.order_by, self.key_columns(block, m.sorting_key_asts, m.order_by))))
 
-    def _sort_and_split(self, block) -> Iterable[tuple[tuple, str, Any]]:
-        """Sort by (partition key, sorting key) once; yield (partition value, id, sorted sub-block)."""
+    def _sort_and_split(self, block) -> Iterable[tuple[tuple, str, Any, Any, np.ndarray | None]]:
+        """Sort by (partition key, sorting key) once; per partition yield
+        ``(partition value, partition id, sub-block, its sorting-key block, order)``: the
+        partition's rows sorted by the key are ``sub.take(order)`` (``order`` None: ``sub`` itself)."""
+        from mergetree.column import Block
+
         m = self.metadata
+        n = block.num_rows
         part_cols = self.key_columns(block, m.partition_key_asts, m.partition_by)
-        sort_cols = self.key_columns(block, m.sorting_key_asts, m.order_by)
-        perm = sort_permutation(part_cols + sort_cols, block.num_rows)
+        key = Block(dict(zip(m.order_by, self.key_columns(block, m.sorting_key_asts, m.order_by))), n)
+        perm = sort_permutation(part_cols + list(key.columns.values()), n)
         part_keys = _order_keys(part_cols)
         if perm is not None:
-            block = block.take(perm)
-            part_cols = [c.take(perm) for c in part_cols]
             part_keys = [k[perm] for k in part_keys]
-        starts = _group_starts(part_keys, block.num_rows)
-        bounds = list(zip(starts, starts[1:] + [block.num_rows]))
+        starts = _group_starts(part_keys, n)
+        bounds = list(zip(starts, starts[1:] + [n]))
         types = [c.type for c in part_cols]
         for a, b in bounds:
-            value = tuple(c.slice(a, a + 1).to_pylist()[0] for c in part_cols)
-            yield value, make_partition_id(value, types), (block.slice(a, b) if len(bounds) > 1 else block)
+            first = a if perm is None else int(perm[a])
+            value = tuple(c.slice(first, first + 1).to_pylist()[0] for c in part_cols)
+            pid = make_partition_id(value, types)
+            if perm is not None:
+                yield value, pid, block, key, perm[a:b]
+            elif len(bounds) > 1:
+                yield value, pid, block.slice(a, b), key.slice(a, b), None
+            else:
+                yield value, pid, block, key, None
 
     def _optimize_on_insert(self, block):
         """ClickHouse's optimize_on_insert: apply the engine's merging rule inside one block."""
@@ -419,21 +436,30 @@ class MergeTreeTable:
             self._tmp_seq += 1
             return self.path / f"tmp_{kind}_{os.getpid()}_{self._tmp_seq}_{uuid.uuid4().hex[:6]}"
 
-    def _write_temporary_part(self, block, partition_value: tuple) -> Path:
-        """write_part into tmp_insert_*; files and directory are fsynced by write_part."""
+    def _write_temporary_part(self, block, partition_value: tuple, order: np.ndarray | None = None,
+                              key=None) -> Path:
+        """write_part of the rows ``block.take(order)`` (``order`` None: all of ``block``, sorted)
+        into tmp_insert_*; files and directory are fsynced by write_part. ``key``: the sorting-key
+        block of ``block`` when the caller has it."""
         from mergetree.column import Block
         from mergetree.storage.part_writer import write_part
         from mergetree.storage.ttl import ttl_extra_files
 
         m = self.metadata
-        key = self.sorting_key_block(block)
+        if key is None:
+            key = self.sorting_key_block(block)
         primary = Block({t: key[t] for t in m.primary_key})
+        if order is None:
+            minmax, extra = self._minmax(block), ttl_extra_files(block, m)
+        else:   # only the (few, cheap) columns these need are gathered
+            minmax = self._minmax(Block({c: block[c] for c in m.partition_columns}, block.num_rows).take(order))
+            extra = ttl_extra_files(block.take(order), m) if m.ttl else {}
         tmp = self._tmp_dir("insert")
         try:
             write_part(tmp, block, primary_key=primary, partition_value=partition_value,
-                       minmax=self._minmax(block), codecs=m.codecs or None,
+                       minmax=minmax, codecs=m.codecs or None,
                        index_granularity=self.settings["index_granularity"],
-                       extra_files=ttl_extra_files(block, m) or None)
+                       extra_files=extra or None, order=order)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
