@@ -424,7 +424,7 @@ def test_pipe_parameters_merge_over_nodes():
 def test_flat_project_layout():
     proj = load_project(FIXTURES / "flat")
     assert sorted(proj.datasources) == ["analytics_events", "analytics_sessions_mv"]
-    assert list(proj.pipes) == ["analytics_sessions"]
+    assert list(proj.pipes) == ["analytics_sessions", "top_pages"]
     mv = proj.pipes["analytics_sessions"].nodes[0]
     assert (mv.type, mv.datasource) == ("materialized", "analytics_sessions_mv")
     assert proj.datasources["analytics_events"].ttl == "timestamp + toIntervalDay(60)"

@@ -324,6 +324,22 @@ def test_daily_active_users_is_plain_sql():
     assert template_parameters(sql) == []
 
 
+def test_multi_node_pipe_renders_as_tinybird():
+    import json
+
+    from sqlparse_ch.datafiles import read_datafile
+
+    flat = Path(__file__).parent / "datafiles" / "flat"
+    pipe = read_datafile(flat / "top_pages.pipe")
+    expected = json.loads((flat / "top_pages.expected.json").read_text())["renders"]
+    assert len(expected) == 10
+    for case in expected:
+        sql = pipe.node(case["node"]).sql
+        got = render_template(sql, case["params"], test_mode=case["test_mode"])
+        assert got == case["sql"], case
+        sqlparse_ch.parse(got)
+
+
 def test_test_mode_renders_every_quickstart_pipe():
     for name in ("user_activity", "daily_active_users"):
         sqlparse_ch.parse(render_template(_quickstart_sql(name), {}, test_mode=True))
