@@ -79,15 +79,11 @@ def _lookup(keyword: str, table: dict, kind: str):
     return None
 
 
-def _keywords(table: dict, kind: str) -> set[str]:
-    """Keywords that end a block. Tinybird has one table for every file kind, so a pipe
-    keyword ends a block in a datasource file too (and then is reported as invalid)."""
-    return ({k.lower() for k in DATASOURCE_KEYS} | {k.lower() for k in PIPE_KEYS}
-            | {"from", "source", "maintainer", "scope", "settings"})
-
-
-def _prefixes(kind: str) -> tuple[str, ...]:
-    return tuple(p.lower() for prefixes in _PREFIX_KEYS.values() for p in prefixes)
+# Keywords that end a block. Tinybird has one table for every file kind, so a pipe keyword
+# ends a block in a datasource file too (and is then reported as invalid there).
+_BLOCK_END = frozenset({k.lower() for k in DATASOURCE_KEYS} | {k.lower() for k in PIPE_KEYS}
+                       | {"from", "source", "maintainer", "scope", "settings"})
+_BLOCK_END_PREFIXES = tuple(p.lower() for prefixes in _PREFIX_KEYS.values() for p in prefixes)
 
 
 def _expand(text: str, filename: str, depth: int = 0) -> str:
@@ -290,8 +286,7 @@ def parse_datasource(text: str, *, name: str | None = None, filename: str = "<st
     _check_name(name, filename, "data source")
     text = _expand(text, filename)
     b = _Builder("datasource", name, filename, env)
-    for cmd in split_commands(text, _keywords(DATASOURCE_KEYS, "datasource"), filename,
-                              _prefixes("datasource")):
+    for cmd in split_commands(text, _BLOCK_END, filename, _BLOCK_END_PREFIXES):
         b.apply(cmd, DATASOURCE_KEYS)
     f = {k: v for k, v in b.fields.items()}
     values = {k: v[0] for k, v in f.items() if k != "_extra"}
@@ -370,7 +365,7 @@ def parse_pipe(text: str, *, name: str | None = None, filename: str = "<string>"
     _check_name(name, filename, "pipe")
     text = _expand(text, filename)
     b = _Builder("pipe", name, filename, env)
-    for cmd in split_commands(text, _keywords(PIPE_KEYS, "pipe"), filename, _prefixes("pipe")):
+    for cmd in split_commands(text, _BLOCK_END, filename, _BLOCK_END_PREFIXES):
         if b.node is None and cmd.keyword in ("TYPE", "DATASOURCE", "TARGET_DATASOURCE",
                                                "COPY_SCHEDULE", "COPY_MODE", "MODE"):
             raise DatafileError(f"{cmd.keyword} must be called after a NODE command",
