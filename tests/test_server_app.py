@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 
 from mergetree.server.app import ROUTES, create_app
 
-ADMIN = "admin-secret"
+ADMIN = "admin-secret-long-enough-for-hs256-keys"
 H = {"Authorization": f"Bearer {ADMIN}"}
 
 
@@ -184,7 +184,7 @@ def test_jwt_scopes_expiry_and_signature(client):
     assert client.get("/v0/sql", params={"q": "SELECT count() FROM a"}, headers=J).status_code == 200
     assert client.get("/v0/sql", params={"q": "SELECT count() FROM b"}, headers=J).status_code == 403
     assert client.post("/v0/events?name=a", headers=J, content=b'{"id":1}').status_code == 403
-    forged = jwt.encode(payload, "not-the-admin-token", algorithm="HS256")
+    forged = jwt.encode(payload, "not-the-admin-token-but-as-long-as-one", algorithm="HS256")
     r = client.get("/v0/sql", params={"q": "SELECT 1"}, headers={"Authorization": f"Bearer {forged}"})
     assert r.status_code == 403 and "Invalid token" in r.json()["error"]
     expired = jwt.encode({**payload, "exp": int(time.time()) - 5}, ADMIN, algorithm="HS256")
@@ -208,3 +208,37 @@ def test_jwt_minted_by_the_tokens_api(client):
     assert claims["exp"] == exp and claims["scopes"] == [{"type": "DATASOURCES:APPEND", "resource": "a"}]
     assert client.post("/v0/events?name=a", headers={"Authorization": f"Bearer {token}"},
                        content=b'{"id": 3}').status_code == 202
+
+
+def test_only_engine_reaches_the_database():
+    """The HTTP layer talks to data only through server/engine.py (the issue's design note)."""
+    import ast
+    from pathlib import Path
+
+    import mergetree.server as server
+
+    allowed = ("mergetree.server", "mergetree.errors", "mergetree.column", "sqlparse_ch")
+    for path in sorted(Path(server.__file__).parent.glob("*.py")):
+        if path.name == "engine.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            else:
+                continue
+            for name in names:
+                if name == "mergetree" or name.startswith("mergetree."):
+                    assert name.startswith(allowed), f"{path.name} imports {name}"
+
+
+def test_one_server_per_data_dir(tmp_path):
+    from mergetree.errors import MergeTreeError
+
+    app = create_app(tmp_path / "d", admin_token=ADMIN)
+    try:
+        with pytest.raises(MergeTreeError, match="in use"):
+            create_app(tmp_path / "d", admin_token=ADMIN)
+    finally:
+        app.state.service.close()

@@ -179,10 +179,8 @@ async def delete_rows(request: Request):
     if not condition:
         raise ApiError(400, "The 'delete_condition' parameter is required", DOC_DATASOURCES)
     try:
-        from sqlparse_ch import format_sql, parse_expr
-
-        condition = format_sql(parse_expr(condition))
-    except Exception as e:  # noqa: BLE001 - any parse failure is the client's input
+        condition = svc.engine.normalize_condition(condition)
+    except ValueError as e:
         raise ApiError(400, f"Invalid delete_condition: {e}", DOC_DATASOURCES) from None
     ds_id = svc.engine.describe(name)["id"]
     job = svc.jobs.submit("delete_data", {"datasource": {"id": ds_id, "name": name},

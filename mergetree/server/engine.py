@@ -251,6 +251,13 @@ class Engine:
         return parse(text)
 
     @staticmethod
+    def normalize_condition(text: str) -> str:
+        """A WHERE condition parsed and printed back (raises ValueError when it does not parse)."""
+        from sqlparse_ch import format_sql, parse_expr
+
+        return format_sql(parse_expr(text))
+
+    @staticmethod
     def is_read(stmt) -> bool:
         return type(stmt).__name__ in _READ_STATEMENTS
 

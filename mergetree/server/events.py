@@ -35,15 +35,12 @@ async def post_events(request: Request):
         frame, record, good, bad = _prepare(svc.engine, name, body)
     else:
         frame, record, good, bad = await run_in_threadpool(_prepare, svc.engine, name, body)
-    if good == 0 and bad == 0:
-        return json_response({"successful_rows": 0, "quarantined_rows": 0}, 200 if flag(request.query_params.get("wait")) else 202)
-    seq = await asyncio.wrap_future(svc.flusher.append_frame(frame, record))
-    if flag(request.query_params.get("wait")):
-        await asyncio.wrap_future(svc.flusher.visible(seq))
-        status = 200
-    else:
-        status = 202
-    return json_response({"successful_rows": good, "quarantined_rows": bad}, status)
+    wait = flag(request.query_params.get("wait"))
+    if good or bad:
+        seq = await asyncio.wrap_future(svc.flusher.append_frame(frame, record))
+        if wait:
+            await asyncio.wrap_future(svc.flusher.visible(seq))
+    return json_response({"successful_rows": good, "quarantined_rows": bad}, 200 if wait else 202)
 
 
 def _prepare(engine, name: str, body: bytes):
