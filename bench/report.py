@@ -96,23 +96,24 @@ def to_markdown(result: dict) -> str:
         lines += ["Skipped: " + "; ".join(f"{e} ({why})" for e, why in
                                           result["skipped_engines"].items()), ""]
     # ingest
-    lines += ["| engine | load | rows/s | OPTIMIZE FINAL | on disk | peak memory (VmHWM) | cold start |",
-              "|---|---:|---:|---:|---:|---:|---:|"]
+    lines += ["| engine | open + warm-up | load (Parquet) | rows/s | OPTIMIZE FINAL | on disk "
+              "| peak memory (VmHWM) | cold start |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for e in engines:
         r = result["engines"][e]
         if "load_error" in r:
-            lines.append(f"| {e} | **load failed**: {_esc(r['load_error'])} | | | | | |")
+            lines.append(f"| {e} | **load failed**: {_esc(r['load_error'])} | | | | | | |")
             continue
         ing = r.get("ingest", {})
         cs = r.get("cold_start") or {}
         cold = fmt_seconds(cs.get("seconds")) if "seconds" in cs else \
             (f"error: {_esc(cs['error'])}" if "error" in cs else "not measured (in-process run)")
         rss = fmt_bytes(r.get("peak_rss_bytes")) + ("" if r.get("isolated", True) else " (shared process)")
-        rps = ing.get("rows_per_s")
-        lines.append(f"| {e} | {fmt_seconds(ing.get('seconds'))} | {rps:,.0f} | "
-                     f"{fmt_seconds(r.get('optimize_s'))} | {fmt_bytes(r.get('bytes_on_disk'))} | "
-                     f"{rss} | {cold} |" if rps else f"| {e} | {fmt_seconds(ing.get('seconds'))} | - | "
-                     f"{fmt_seconds(r.get('optimize_s'))} | {fmt_bytes(r.get('bytes_on_disk'))} | {rss} | {cold} |")
+        rps = f"{ing['rows_per_s']:,.0f}" if ing.get("rows_per_s") else "-"
+        opt = fmt_seconds(r["optimize_s"]) if "optimize_s" in r else "n/a"
+        opening = (r.get("open_s") or 0) + (r.get("warmup_s") or 0)
+        lines.append(f"| {e} | {fmt_seconds(opening)} | {fmt_seconds(ing.get('seconds'))} | {rps} | {opt} "
+                     f"| {fmt_bytes(r.get('bytes_on_disk'))} | {rss} | {cold} |")
     lines.append("")
     # queries
     head = ["query"] + engines + [f"{subject}/{p}" for p in peers]

@@ -282,6 +282,9 @@ def run_engine(job: dict) -> dict:
         adapter = cls(store, threads=job.get("threads"))
         out["open_s"] = time.perf_counter() - t
         t = time.perf_counter()
+        adapter.warm_up()
+        out["warmup_s"] = time.perf_counter() - t
+        t = time.perf_counter()
         adapter.load(Path(job["parquet"]))
         load_s = time.perf_counter() - t
         if type(adapter).optimize is not EngineAdapter.optimize:

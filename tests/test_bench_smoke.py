@@ -1,0 +1,139 @@
+"""Smoke run of the benchmark harness (bench/) so that it cannot rot.
+
+One 20k-row run of the events suite with every installed engine, each in its own subprocess as
+`python -m bench run` does, plus a deliberately wrong engine (mergetree answering count() + 1):
+the cross-check must flag exactly that answer, agreeing engines must be marked OK, and the report
+must list every query.  No timing is asserted.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bench import engines as bench_engines
+from bench.compare import compare
+from bench.engines import MergeTreeEngine
+from bench.report import to_html, to_markdown
+from bench.runner import RunConfig, compare_rows, load_suite, run, run_engine, write_results
+
+ROWS = 20_000
+FAKE = "tests.test_bench_smoke:WrongCountEngine"
+
+
+class WrongCountEngine(MergeTreeEngine):
+    """mergetree, except that `SELECT count() FROM events` is off by one."""
+
+    name = "wrong"
+
+    def query(self, sql: str) -> list[tuple]:
+        rows = super().query(sql)
+        if sql.strip() == "SELECT count() FROM events":
+            return [(rows[0][0] + 1,)]
+        return rows
+
+
+def _installed() -> list[str]:
+    ok, _ = bench_engines.available(["mergetree", "chdb", "duckdb"])
+    return ok
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("bench")
+    cfg = RunConfig(rows=ROWS, engines=_installed() + [FAKE], repeat=1, data_dir=tmp / "data",
+                    work_dir=tmp / "stores", isolate=True)
+    return run(cfg)
+
+
+def test_every_query_is_run_and_reported(result):
+    names = [q.name for q in load_suite("events")]
+    assert len(names) >= 15
+    assert [q["name"] for q in result["queries"]] == names
+    md = to_markdown(result)
+    for n in names:
+        assert f"`{n}`" in md
+        for e, rec in result["engines"].items():
+            assert n in rec["queries"], (e, n)
+            assert rec["queries"][n]["check"] in {"OK", "MISMATCH", "UNSUPPORTED", "ERROR", "UNCHECKED",
+                                                  "DISPUTED"}
+    assert "<svg" in to_html(result)
+
+
+def test_engines_loaded_and_measured(result):
+    for e in _installed():
+        rec = result["engines"][e]
+        assert "load_error" not in rec, rec.get("load_error")
+        assert rec["ingest"]["seconds"] > 0 and rec["bytes_on_disk"] > 0
+        assert rec["peak_rss_bytes"] > 0
+        # the cold-start process reopened the store and counted every row
+        assert rec["cold_start"]["result"] == [[ROWS]], rec["cold_start"]
+
+
+def test_wrong_answer_is_flagged_and_agreeing_engines_are_ok(result):
+    fake = result["engines"][FAKE]["queries"]["q01_count"]
+    assert fake["check"] == "MISMATCH"
+    assert f"{ROWS + 1}" in fake["check_detail"] and f"{ROWS}" in fake["check_detail"]
+    for e in _installed():
+        assert result["engines"][e]["queries"]["q01_count"]["check"] == "OK"
+        assert result["engines"][e]["queries"]["q01_count"]["rows"] == [[ROWS]]
+    # the wrong engine is right elsewhere: the same queries as mergetree are OK
+    mt = result["engines"]["mergetree"]["queries"]
+    for name, rec in result["engines"][FAKE]["queries"].items():
+        if name != "q01_count":
+            assert rec["check"] == mt[name]["check"], name
+    md = to_markdown(result)
+    row = next(line for line in md.splitlines() if line.startswith("| `q01_count`"))
+    assert "MISMATCH" in row
+
+
+def test_installed_engines_agree_on_every_query_they_run(result):
+    real = _installed()
+    for q in result["queries"]:
+        for e in real:
+            rec = result["engines"][e]["queries"][q["name"]]
+            assert rec["check"] != "MISMATCH", (e, q["name"], rec.get("check_detail"))
+            if e != "mergetree":        # the peers run the whole suite
+                assert rec["check"] == "OK", (e, q["name"], rec)
+
+
+def test_results_file_round_trip_and_compare(result, tmp_path):
+    path = write_results(result, tmp_path)
+    again = json.loads(path.read_text())
+    assert again["machine"]["cpu_count"] >= 1 and "duckdb" in again["packages"]
+    text = compare(again, again)
+    assert "| **geometric mean** |" in text
+    gm = next(line for line in text.splitlines() if line.startswith("| **geometric mean**"))
+    assert "**1.00**" in gm and "Verdict changes" not in text
+
+
+def test_unsupported_query_is_reported_not_timed(tmp_path):
+    from bench.runner import prepare_data
+
+    parquet, _ = prepare_data(1000, 42, tmp_path / "data")
+    out = run_engine({"engine": "mergetree", "store": str(tmp_path / "mt"), "parquet": str(parquet),
+                      "rows": 1000, "repeat": 1, "queries": [
+                          {"name": "bad", "sql": "SELECT noSuchFunctionAnywhere(user_id) FROM events"},
+                          {"name": "good", "sql": "SELECT count() FROM events"}]})
+    assert out["queries"]["bad"]["status"] == "unsupported"
+    assert "noSuchFunctionAnywhere" in out["queries"]["bad"]["error"]
+    assert "times" not in out["queries"]["bad"]
+    assert out["queries"]["good"]["rows"] == [[1000]]
+
+
+def test_compare_rows_rules():
+    # unordered: same multiset in another order agrees; ordered does not
+    assert compare_rows([["a", 1], ["b", 2]], [["b", 2], ["a", 1]], ordered=False, approx=0) is None
+    assert compare_rows([["a", 1], ["b", 2]], [["b", 2], ["a", 1]], ordered=True, approx=0) is not None
+    # floats: 1e-6 relative by default; approx widens it
+    assert compare_rows([[1.0]], [[1.0000001]], ordered=True, approx=0) is None
+    assert compare_rows([[100.0]], [[103.0]], ordered=True, approx=0) is not None
+    assert compare_rows([[100.0]], [[103.0]], ordered=True, approx=0.05) is None
+    assert compare_rows([[100]], [[110]], ordered=True, approx=0.05) is not None
+    # arrays compare element-wise; row count differences are reported
+    assert compare_rows([[[1.0, 2.0]]], [[[1.0, 2.0]]], ordered=True, approx=0) is None
+    assert compare_rows([[[1.0, 2.0]]], [[[1.0, 2.5]]], ordered=True, approx=0) is not None
+    assert compare_rows([[1]], [[1], [2]], ordered=False, approx=0) == "2 rows, expected 1"
+    # strings never match numbers loosely
+    assert compare_rows([["x"]], [["y"]], ordered=True, approx=0.5) is not None
