@@ -1,11 +1,12 @@
 """The `%` SQL template language (sqlparse_ch.template).
 
-Expected strings come from Tinybird's own engine (tests/template_cases_tinybird.py, observed
+Expected strings come from Tinybird's own engine (tests/datafiles/template_cases.tinybird.json, observed
 by running tinybird-cli 6.5.5's `render_sql_template`) or from TINYBIRD.md; where mergetree
 deliberately differs (safety), the test says why.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,11 @@ import sqlparse_ch
 from sqlparse_ch.template import (ParamInfo, TemplateCustomError, TemplateError, TemplateNameError,
                                   TemplateParseError, TemplateUserError, UnclosedBlockError,
                                   is_template, render, render_template, template_parameters)
-from template_cases_tinybird import TINYBIRD_CASES
-
 QUICKSTART = Path(__file__).parent / "datafiles" / "quickstart"
+TINYBIRD_CASES = [
+    (c["sql"], c["params"], c["test_mode"], c["kind"], c["expected"])
+    for c in json.loads((Path(__file__).parent / "datafiles" / "template_cases.tinybird.json")
+                        .read_text(encoding="utf-8"))["cases"]]
 
 
 @pytest.mark.parametrize("sql,params,test_mode,kind,expected", TINYBIRD_CASES,
@@ -325,8 +328,6 @@ def test_daily_active_users_is_plain_sql():
 
 
 def test_multi_node_pipe_renders_as_tinybird():
-    import json
-
     from sqlparse_ch.datafiles import read_datafile
 
     flat = Path(__file__).parent / "datafiles" / "flat"
