@@ -411,11 +411,12 @@ def _block_cuts(bounds: np.ndarray, align: int) -> list[int]:
     return cuts
 
 
-def _write_file(path: Path, chunks, written: dict | None = None) -> int:
-    """Write + fsync a file; record (size, blake2b-128) in ``written`` (hashed from memory)."""
+def _write_file(path: Path, chunks, written: dict | None = None, exclusive: bool = False) -> int:
+    """Write + fsync a file; record (size, blake2b-128) in ``written`` (hashed from memory).
+    ``exclusive``: fail with FileExistsError when the file exists."""
     size = 0
     h = hashlib.blake2b(digest_size=16)
-    with open(path, "wb") as f:
+    with open(path, "xb" if exclusive else "wb") as f:
         for chunk in chunks:
             f.write(chunk)
             h.update(chunk)
@@ -466,9 +467,24 @@ def _encode_column(col, name: str, spec: CodecSpec | None, bounds: np.ndarray, r
     return node, [(s, *_compress_stream(s)) for s in planner.streams]
 
 
-# Columns are encoded (dictionary search, Delta, LZ4/ZSTD: all release the GIL) on this many
-# threads; files are then written and fsynced in column order by the calling thread, so the
-# part's bytes do not depend on the thread count.
+def _write_column(tmp_dir: Path, col, name: str, spec: CodecSpec | None, bounds: np.ndarray,
+                  rows: np.ndarray, order: np.ndarray | None):
+    """Encode one column and write + fsync its files: (serialization node, {file: (size, hash)})."""
+    node, streams = _encode_column(col, name, spec, bounds, rows, order)
+    written: dict[str, tuple[int, str]] = {}
+    for s, blocks, marks in streams:
+        try:
+            _write_file(tmp_dir / (s.file + ".bin"), blocks, written, exclusive=True)
+        except FileExistsError:
+            raise BadArgumentsError(f"write_part: column {name!r} needs file {s.file}.bin, which another "
+                                    f"column of the part also needs") from None
+        _write_file(tmp_dir / (s.file + ".mrk"), [marks.tobytes()], written)
+    return node, written
+
+
+# Columns are encoded (gather, dictionary search, Delta, LZ4/ZSTD), written, hashed and fsynced
+# on this many threads (all of these release the GIL; concurrent fsyncs share journal commits).
+# A file's bytes do not depend on the thread count.
 WRITE_THREADS = min(2, os.cpu_count() or 1)
 _encode_pool: ThreadPoolExecutor | None = None
 _encode_pool_lock = threading.Lock()
@@ -482,14 +498,30 @@ def _forget_pool_after_fork() -> None:   # a forked child has none of the parent
 os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 
-def _map_columns(fn, jobs: list) -> list:
+class _Done:
+    """A finished job with the interface of a Future (the single-thread path)."""
+
+    def __init__(self, fn, args):
+        self._value = fn(*args)
+
+    def result(self):
+        return self._value
+
+
+def _submit_columns(fn, jobs: list) -> list:
+    """Start ``fn(*job)`` for every job (on the encoding pool when it has >= 2 threads); the
+    returned objects' ``.result()`` wait for each one."""
     global _encode_pool
     if WRITE_THREADS < 2 or len(jobs) < 2:
-        return [fn(*j) for j in jobs]
+        return [_Done(fn, j) for j in jobs]
     with _encode_pool_lock:
         if _encode_pool is None:
             _encode_pool = ThreadPoolExecutor(WRITE_THREADS, thread_name_prefix="mergetree-encode")
-    return [f.result() for f in [_encode_pool.submit(fn, *j) for j in jobs]]
+    return [_encode_pool.submit(fn, *j) for j in jobs]
+
+
+def _map_columns(fn, jobs: list) -> list:
+    return [f.result() for f in _submit_columns(fn, jobs)]
 
 
 def _fsync_dir(path: Path) -> None:
@@ -564,19 +596,41 @@ def write_part(tmp_dir: Path, block, *, primary_key, partition_value: tuple, min
         if len(col) != block.num_rows:
             raise BadArgumentsError(f"write_part: column {name!r} has {len(col)} rows, "
                                     f"block has {block.num_rows}")
-        jobs.append((col, name, parse_codec(codecs[name]) if name in codecs else None, bounds, rows, order))
-    used_files: dict[str, str] = {}
-    for name, (node, streams) in zip(names, _map_columns(_encode_column, jobs)):
-        for s, blocks, marks in streams:
-            if s.file in used_files:
-                raise BadArgumentsError(f"write_part: columns {used_files[s.file]!r} and {name!r} both "
-                                        f"need file {s.file}.bin")
-            used_files[s.file] = name
-            _write_file(tmp_dir / (s.file + ".bin"), blocks, written)
-            _write_file(tmp_dir / (s.file + ".mrk"), [marks.tobytes()], written)
+        jobs.append((tmp_dir, col, name, parse_codec(codecs[name]) if name in codecs else None, bounds, rows,
+                     order))
+    pending = _submit_columns(_write_column, jobs)
+    try:
+        _write_small_files(tmp_dir, block, n, names, bounds, order, primary_key, partition_value, minmax,
+                           extra_files, written)
+    finally:   # never leave a job writing into tmp_dir after an error (the caller removes it)
+        results = []
+        for f in pending:
+            try:
+                results.append(f.result())
+            except BaseException as e:   # noqa: BLE001 - re-raised below, after every job is done
+                results.append(e)
+    for name, res in zip(names, results):
+        if isinstance(res, BaseException):
+            raise res
+        node, files = res
+        written.update(files)
         serialization["columns"][name] = node
+    _write_file(tmp_dir / SERIALIZATION_FILE, [json.dumps(serialization, separators=(",", ":")).encode()], written)
 
-    # 2. primary index: key at every granule start + the last row's key
+    # checksums.txt last, then the directory
+    entries = [f"{name}\t{size}\t{digest}" for name, (size, digest) in sorted(written.items())]
+    text = "checksums format version: mergetree-1\n" + f"{len(entries)} files:\n" + "\n".join(entries) + "\n"
+    tmp_path = tmp_dir / (CHECKSUMS_FILE + ".tmp")
+    _write_file(tmp_path, [text.encode()])
+    os.rename(tmp_path, tmp_dir / CHECKSUMS_FILE)
+    _fsync_dir(tmp_dir)
+
+
+def _write_small_files(tmp_dir: Path, block, n: int, names: list[str], bounds: np.ndarray, order, primary_key,
+                       partition_value, minmax, extra_files, written: dict) -> None:
+    """primary.idx, count.txt, columns.txt, partition.dat, minmax_*.idx and the extra files
+    (written by the calling thread while the column jobs run)."""
+    # primary index: key at every granule start + the last row's key
     pk_names = list(primary_key.columns)
     if pk_names and primary_key.num_rows != block.num_rows:
         raise BadArgumentsError(f"write_part: primary_key has {primary_key.num_rows} rows, "
@@ -593,8 +647,7 @@ def write_part(tmp_dir: Path, block, *, primary_key, partition_value: tuple, min
                 [msgpack.packb({"format": FORMAT_VERSION, "rows": len(idx_rows), "columns": pk_cols},
                                use_bin_type=True)], written)
 
-    # 3. small metadata files
-    _write_file(tmp_dir / SERIALIZATION_FILE, [json.dumps(serialization, separators=(",", ":")).encode()], written)
+    # small metadata files
     _write_file(tmp_dir / COUNT_FILE, [str(n).encode()], written)
     _write_file(tmp_dir / COLUMNS_FILE,
                 [format_columns_txt([(nm, str(block[nm].type)) for nm in names]).encode()], written)
@@ -606,11 +659,3 @@ def write_part(tmp_dir: Path, block, *, primary_key, partition_value: tuple, min
                 or fname.startswith((".", "minmax_", CHECKSUMS_FILE)) or fname in written):
             raise BadArgumentsError(f"write_part: extra file name {fname!r} is reserved or invalid")
         _write_file(tmp_dir / fname, [bytes(content)], written)
-
-    # 4. checksums.txt last, then the directory
-    entries = [f"{name}\t{size}\t{digest}" for name, (size, digest) in sorted(written.items())]
-    text = "checksums format version: mergetree-1\n" + f"{len(entries)} files:\n" + "\n".join(entries) + "\n"
-    tmp_path = tmp_dir / (CHECKSUMS_FILE + ".tmp")
-    _write_file(tmp_path, [text.encode()])
-    os.rename(tmp_path, tmp_dir / CHECKSUMS_FILE)
-    _fsync_dir(tmp_dir)
