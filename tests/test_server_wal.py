@@ -213,3 +213,33 @@ def test_dropped_datasource_rows_are_discarded_not_blocking(setup):
     svc.flusher.flush()
     assert ids_of(svc, "a") == [1]
     svc.close()
+
+
+def test_failed_flush_is_finished_before_new_records(setup, monkeypatch):
+    """An exception (not a crash) after a table committed: the next flush must not insert it again."""
+    path, svc = setup
+    ingest(svc, "a", range(10))
+    ingest(svc, "b", range(20, 25))
+    real_insert = type(svc.engine).insert_block
+    failed = []
+
+    def fail_once_after_commit(self, name, block):
+        real_insert(self, name, block)
+        if not failed:
+            failed.append(name)
+            raise RuntimeError("a bug after the commit")
+
+    monkeypatch.setattr(type(svc.engine), "insert_block", fail_once_after_commit)
+    with pytest.raises(RuntimeError):
+        svc.flusher.flush()
+    ingest(svc, "a", range(10, 12))
+    svc.flusher.flush()
+    assert ids_of(svc, "a") == list(range(12))
+    assert ids_of(svc, "b") == list(range(20, 25))
+    assert not list((path / "server" / "wal").glob("flush.json"))
+    svc.close()
+    svc = open_service(path)
+    try:
+        assert ids_of(svc, "a") == list(range(12))
+    finally:
+        svc.close()

@@ -44,7 +44,8 @@ Why replay cannot insert a row twice (kill -9 anywhere):
   saw fail; every row of a 2xx answer is present exactly once.
 
 An insert that fails without a crash (too many parts) is retried the same way (``flush.json``
-stays, committed partitions are skipped); a data source dropped before its rows were flushed
+stays, committed partitions are skipped); a flush that raises is kept as *unfinished* and
+completed from its ``flush.json`` before the next flush takes new records; a data source dropped before its rows were flushed
 loses them (logged), as does a block the table refuses for a permanent reason (logged, counted
 in ``Flusher.dropped_rows``).
 
@@ -221,6 +222,7 @@ class Flusher:
         self._seq = 0
         self.flushed_seq = 0
         self._waiters: list[tuple[int, concurrent.futures.Future]] = []
+        self._unfinished: tuple[list, int] | None = None     # (batch, upto) of a failed flush
         self.dropped_rows = 0
         self.flushes = 0
         self._thread = threading.Thread(target=self._run, name="wal-flusher", daemon=True)
@@ -259,20 +261,45 @@ class Flusher:
         return fut
 
     def flush(self) -> int:
-        """Flush everything durable so far; returns the number of records flushed."""
+        """Flush everything durable so far; returns the number of records flushed.
+
+        A flush that failed (an exception, not a crash) is finished first, from its own
+        ``flush.json``, before new records are taken: its tables may be partly committed, so
+        its watermarks, not fresh ones, decide what is still missing.
+        """
         with self._flush_lock:
+            if self._unfinished is not None:
+                self._finish_unfinished()
             with self.wal.io_lock:
                 with self._lock:
                     batch, self._pending, self._pending_rows = self._pending, [], 0
                 if not batch:
                     return 0
                 upto = self.wal.rotate()
-            self._flush_batch([rec for _, rec in batch], upto)
-            self.wal.delete_upto(upto)
-            (self.dir / FLUSH_LOG).unlink(missing_ok=True)
-            self.flushes += 1
-            self._release(batch[-1][0])
+            try:
+                self._flush_batch([rec for _, rec in batch], upto)
+            except BaseException:
+                self._unfinished = (batch, upto)
+                raise
+            self._complete(batch, upto)
             return len(batch)
+
+    def _finish_unfinished(self) -> None:
+        batch, upto = self._unfinished
+        records = [rec for _, rec in batch]
+        path = self.dir / FLUSH_LOG
+        if path.exists():
+            self._apply(orjson.loads(path.read_bytes()), self._group(records), recovering=True)
+        else:                       # it failed before writing its log: nothing was inserted
+            self._flush_batch(records, upto)
+        self._unfinished = None
+        self._complete(batch, upto)
+
+    def _complete(self, batch: list, upto: int) -> None:
+        self.wal.delete_upto(upto)
+        (self.dir / FLUSH_LOG).unlink(missing_ok=True)
+        self.flushes += 1
+        self._release(batch[-1][0])
 
     def close(self) -> None:
         """Stop accepting, flush what is durable, stop the threads."""
