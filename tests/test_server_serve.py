@@ -35,8 +35,8 @@ def request(port, method, path, body=None, headers=None, timeout=30):
 
 def start(data_dir, port):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "mergetree.server.cli_commands", "serve", "--data-dir", str(data_dir),
-                             "--port", str(port), "--admin-token", ADMIN, "--flush-interval", "0.1",
+    proc = subprocess.Popen([sys.executable, "-m", "mergetree.server.cli_commands", "serve",
+                             "--data-dir", str(data_dir), "--port", str(port), "--admin-token", ADMIN, "--flush-interval", "0.1",
                              "--log-level", "warning"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     deadline = time.monotonic() + 120

@@ -198,7 +198,7 @@ class Engine:
         return rows_to_block([(n, parse_type(t) if isinstance(t, str) else t) for n, t in schema], out)
 
     def quarantine_schema(self, name: str) -> list[tuple]:
-        return [(n, f"Nullable(String)") for n, _ in self.schema(name)] + QUARANTINE_EXTRA
+        return [(n, "Nullable(String)") for n, _ in self.schema(name)] + QUARANTINE_EXTRA
 
     def ensure_quarantine(self, name: str) -> str:
         qname = name + QUARANTINE_SUFFIX

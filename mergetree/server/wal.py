@@ -45,9 +45,9 @@ Why replay cannot insert a row twice (kill -9 anywhere):
 
 An insert that fails without a crash (too many parts) is retried the same way (``flush.json``
 stays, committed partitions are skipped); a flush that raises is kept as *unfinished* and
-completed from its ``flush.json`` before the next flush takes new records; a data source dropped before its rows were flushed
-loses them (logged), as does a block the table refuses for a permanent reason (logged, counted
-in ``Flusher.dropped_rows``).
+completed from its ``flush.json`` before the next flush takes new records. A data source dropped
+before its rows were flushed loses them (logged), as does a block the table refuses for a
+permanent reason (logged, counted in ``Flusher.dropped_rows``).
 
 Simplifications: records are pickled Blocks (fast; ties the log to the column classes of this
 version, so a version upgrade must start with an empty log: a segment that cannot be read is
