@@ -46,7 +46,9 @@ def _rows(seed: int, n: int) -> list[dict]:
 AGGS = ["count()", "sum(v)", "avg(v)", "min(v)", "max(u)", "min(k)", "max(c)", "uniqExact(k)",
         "count(DISTINCT c)", "count(n)", "sum(n)", "avg(n)", "min(n)", "argMax(k, u)", "argMin(v, u)",
         "sumIf(v, g > 2)", "countIf(n IS NULL)", "avgIf(u, v < 0)", "sumOrNull(v)", "minOrDefault(v)",
-        "sumDistinct(g)", "uniqExactIf(c, v > 0)", "min(d)", "max(ts)", "min(f)", "max(f)"]
+        "sumDistinct(g)", "uniqExactIf(c, v > 0)", "min(d)", "max(ts)", "min(f)", "max(f)",
+        "quantile(0.3)(v)", "median(u)", "quantiles(0.1, 0.9)(f)", "quantileExact(0.7)(v)", "uniq(k)",
+        "median(n)", "quantileIf(0.9)(u, g > 1)"]
 KEYS = ["k", "c", "g", "d", "toYYYYMM(d)", "n", "v % 7", "toStartOfDay(ts)", "lower(c)"]
 FILTERS = ["", "WHERE g = 3", "WHERE d >= '2024-02-01'", "WHERE d BETWEEN '2024-01-10' AND '2024-02-10' AND g < 4",
            "WHERE k LIKE 'a%'", "WHERE n IS NOT NULL AND v > 0", "WHERE c IN ('red', 'blue')",

@@ -175,3 +175,15 @@ def test_string_grouping_falls_back_on_collision(monkeypatch):
     col = column_from_values(T.String, ["x", "y", "x", "z"])
     ids, first = G.group_strings_by_hash(col.offsets, col.data)
     assert ids.tolist() == [0, 1, 0, 2] and first.tolist() == [0, 1, 3]
+
+
+def test_quantiles_by_hand():
+    x = column_from_values(T.UInt32, [1, 10, 2, 7, 3, 5])
+    ids = [0, 0, 0, 0, 0, 1]
+    q = get_aggregate("quantile", [T.UInt32], (0.3,)).compute(np.asarray(ids), 2, [x]).to_pylist()
+    assert q == [2 * (1 - 0.19999999999999996) + 3 * 0.19999999999999996, 5.0]   # index 0.3 * 4 = 1.2
+    assert _agg("median", [x], ids, 2) == ("Float64", [3.0, 5.0])
+    assert _agg("quantileExact", [x], ids, 2) == ("UInt32", [3, 5])
+    assert _agg("groupArray", [x], [1, 0, 1, 0, -1, 1], 3) == ("Array(UInt32)", [[10, 7], [1, 2, 5], []])
+    fn = get_aggregate("quantiles", [T.UInt32], (0.0, 1.0))
+    assert fn.compute(np.asarray(ids), 2, [x]).to_pylist() == [[1.0, 10.0], [5.0, 5.0]]

@@ -1,6 +1,7 @@
 """Aggregate functions: a registry of base functions plus the combinators -If, -Distinct, -OrNull,
 -OrDefault (see ``registry.py``). Base functions live in ``basic.py`` (count, sum, avg),
-``extremes.py`` (min, max, any, anyLast, argMin, argMax) and ``uniq.py`` (uniqExact).
+``extremes.py`` (min, max, any, anyLast, argMin, argMax), ``uniq.py`` (uniqExact) and
+``quantiles.py`` (quantile, median, quantiles, quantileExact, groupArray, uniq).
 
     from mergetree.functions.aggregate import get_aggregate, is_aggregate
     fn = get_aggregate("sumIf", [UInt32, UInt8])

@@ -70,7 +70,7 @@ _loaded = False
 def _load() -> None:
     global _loaded
     _loaded = True
-    from mergetree.functions.aggregate import basic, extremes, uniq  # noqa: F401
+    from mergetree.functions.aggregate import basic, extremes, quantiles, uniq  # noqa: F401
 
 
 def _base(name: str) -> _Base | None:
