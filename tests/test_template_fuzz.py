@@ -12,6 +12,7 @@ list values) are compared with a benign value of the same item count.
 from __future__ import annotations
 
 import dataclasses
+import json
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
@@ -29,6 +30,9 @@ WHERE s = {{String(s, 'x')}}
   AND d = {{Date(d, '2024-01-01')}} AND dt = {{DateTime(dt, '2024-01-01 00:00:00')}}
   AND dt64 = {{DateTime64(dt64, '2024-01-01 00:00:00.000')}}
   AND b = {{Boolean(b)}}
+  AND ints = ({{Int16(i16, 1)}}, {{Int32(i32, 1)}}, {{Int64(i64, 1)}}, {{Int128(i128, 1)}},
+              {{UInt8(u8, 1)}}, {{UInt16(u16, 1)}}, {{UInt32(u32, 1)}}, {{UInt128(u128, 1)}},
+              {{UInt256(u256, 1)}}, {{Integer(ig, 1)}})
   AND x IN {{Array(arr, 'String', 'a')}} AND y IN {{Array(ints, 'Int32', '1')}}
   AND z IN {{Array(floats, 'Float64', '1')}}
   AND l LIKE {{sql_unescape(String(lk, 'a%'), '%')}}
@@ -42,7 +46,8 @@ BENIGN = {"cols": "a,b", "c": "a", "sym": "a", "s": "x", "raw": "x", "i8": "1", 
           "i256": "1", "n": "1", "f32": "1", "f64": "1", "d": "2024-01-01",
           "dt": "2024-01-01 00:00:00", "dt64": "2024-01-01 00:00:00.000", "b": "1", "arr": "a",
           "ints": "1", "floats": "1", "lk": "a%", "p": "q", "r": "1", "k": "x", "vs": "a",
-          "ob": "a", "lim": "10"}
+          "ob": "a", "lim": "10", **{k: "1" for k in ("i16", "i32", "i64", "i128", "u8", "u16",
+                                                      "u32", "u128", "u256", "ig")}}
 # parameters whose value is a comma list: the benign value has as many items as the hostile
 COUNTED = {"cols", "arr", "ints", "floats", "r", "vs"}
 
@@ -150,3 +155,32 @@ def test_any_template_text_renders_or_raises_template_error(parts, x, test_mode)
         render_template("%" + "".join(parts), params, test_mode=test_mode)
     except TemplateError:
         pass
+
+
+JSON_TEMPLATE = "%SELECT {% for kv in JSON(j, '[]') %}{{kv}}, {% end %}1 FROM t"
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), hostile_text),
+    lambda inner: st.lists(inner, max_size=3), max_leaves=8)
+
+
+def _node_types(node, out):
+    if isinstance(node, (list, tuple)):
+        for x in node:
+            _node_types(x, out)
+    elif dataclasses.is_dataclass(node):
+        out.add(type(node).__name__)
+        for f in dataclasses.fields(node):
+            if f.name != "span":
+                _node_types(getattr(node, f.name), out)
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=st.one_of(st.lists(json_values, max_size=4).map(json.dumps), hostile_text))
+def test_json_values_only_ever_become_literals(value):
+    try:
+        rendered = render_template(JSON_TEMPLATE, {"j": value})
+    except TemplateError:
+        return
+    items = sqlparse_ch.parse(rendered).select
+    assert _node_types(items, set()) <= {"Literal", "ArrayLiteral", "UnaryOp"}, rendered

@@ -285,8 +285,12 @@ class Evaluator:
             raise TemplateError("'NoneType' object is not iterable", chunk.line)
         if not isinstance(iterable, _DATA_TYPES) or isinstance(iterable, bool):
             raise TemplateError(f"'{type(iterable).__name__}' object is not iterable", chunk.line)
+        try:
+            items = list(iterable)
+        except TypeError:
+            raise TemplateError(f"'{type(iterable).__name__}' object is not iterable", chunk.line)
         broke = False
-        for item in list(iterable):
+        for item in items:
             self.assign(chunk.target, item)
             try:
                 self.run(chunk.body, out)
@@ -321,4 +325,9 @@ def execute(template: Template, params: dict, ctx: RenderContext) -> str:
         raise TemplateError("break/continue outside a loop", ev.line)
     except RecursionError:
         raise TemplateError("template nesting too deep", ev.line)
+    except TemplateError:
+        raise
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError) as e:
+        # a value of an unexpected shape met an operation (bad input, never a crash)
+        raise TemplateError(str(e), ev.line) from None
     return "".join(out)
