@@ -35,14 +35,16 @@ def request(port, method, path, body=None, headers=None, timeout=30):
 
 def start(data_dir, port):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    log = open(data_dir.parent / "server.log", "ab")      # a file, not a pipe nobody drains
     proc = subprocess.Popen([sys.executable, "-m", "mergetree.server.cli_commands", "serve",
-                             "--data-dir", str(data_dir), "--port", str(port), "--admin-token", ADMIN, "--flush-interval", "0.1",
-                             "--log-level", "warning"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+                             "--data-dir", str(data_dir), "--port", str(port), "--admin-token", ADMIN,
+                             "--flush-interval", "0.1", "--log-level", "warning"],
+                            stdout=subprocess.DEVNULL, stderr=log, env=env)
+    log.close()
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"server exited: {proc.stderr.read().decode()[-2000:]}")
+            raise AssertionError(f"server exited: {(data_dir.parent / 'server.log').read_text()[-2000:]}")
         try:
             if request(port, "GET", "/v0/health", timeout=2)[0] == 200:
                 return proc
