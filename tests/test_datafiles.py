@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 import sqlparse_ch
-from sqlparse_ch.datafiles import (Column, DatafileError, Index, Token, load_project,
-                                   parse_datasource, parse_pipe, read_datafile)
+from sqlparse_ch.datafiles import (Column, DatafileError, Index, Token, check_pipe, check_project,
+                                   load_project, parse_datasource, parse_pipe, read_datafile)
 from sqlparse_ch.template import render_template
 
 FIXTURES = Path(__file__).parent / "datafiles"
@@ -456,3 +456,29 @@ def test_hidden_folders_are_skipped_and_errors_name_the_file(tmp_path):
 def test_invalid_file_names():
     with pytest.raises(DatafileError, match="invalid data source name 'my-events'"):
         parse_datasource(SIMPLE_SCHEMA, filename="dir/my-events.datasource")
+
+
+# -- build checks (render in test mode + parse) ---------------------------------------------
+
+@pytest.mark.parametrize("text,message,line,column", [
+    ("NODE n\nSQL >\n    SELECT a\n    FROM t\n    WHERE a = = 1\n",
+     'error parsing node "n" from pipe "p": unexpected \'=\'', 5, 15),
+    ("NODE n\nSQL >\n    %\n    {% if defined(x) %}SELECT 1{% end %}\n",
+     'error parsing node "n" from pipe "p": Template renders to an empty query without parameters',
+     3, None),
+    ("NODE n\nSQL >\n    %\n    SELECT 1\n    WHERE {{ Int32(x) / 2 }}\n",
+     'error parsing node "n" from pipe "p": Template Syntax Error: Invalid BinOp: Div()', 5, None),
+    ("NODE n\nSQL >\n    %\n    SELECT {{ column(c) }}\n",
+     'error parsing node "n" from pipe "p": Template Syntax Error: Missing column() default value',
+     4, None),
+])
+def test_check_pipe_renders_and_parses_every_node(text, message, line, column):
+    with pytest.raises(DatafileError) as exc:
+        check_pipe(parse_pipe(text, name="p", filename="p.pipe", check_templates=False))
+    assert exc.value.message.startswith(message)
+    assert (exc.value.filename, exc.value.line, exc.value.column) == ("p.pipe", line, column)
+
+
+def test_check_project_accepts_the_fixture_projects():
+    check_project(load_project(FIXTURES / "quickstart"))
+    check_project(load_project(FIXTURES / "flat"))

@@ -11,20 +11,23 @@
     ([('id', 'String', '$.id'), ('ts', 'DateTime', '$.ts')], 'MergeTree', 'ts, id')
 
 Modules: `lines` (Tinybird's line rules -> commands), `schema` (SCHEMA/INDEXES grammars),
-`parse` (keywords -> Datasource/Pipe, validation), `model` (the dataclasses), and
-`load_project` here (a folder of datafiles).
+`parse` (keywords -> Datasource/Pipe, validation), `model` (the dataclasses), `check`
+(render + parse every node's SQL, for `mergetree build`), and `load_project` here (a
+folder of datafiles).
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+from .check import check_pipe, check_project
 from .lines import DatafileError
 from .model import ENGINES, NODE_TYPES, Datasource, Node, Pipe, Project, Token
 from .parse import parse_datasource, parse_pipe
 from .schema import Column, Index
 
 __all__ = ["parse_datasource", "parse_pipe", "load_project", "read_datafile", "DatafileError",
+           "check_pipe", "check_project",
            "Datasource", "Pipe", "Node", "Column", "Index", "Token", "Project", "ENGINES",
            "NODE_TYPES"]
 

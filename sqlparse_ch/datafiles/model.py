@@ -107,6 +107,7 @@ class Node:
     copy_mode: str | None = None
     line: int = 0                           # line of NODE
     sql_lines: tuple[int, ...] = field(default=(), compare=False)  # file line of each SQL line
+    sql_indent: int = field(default=0, compare=False)   # columns removed by dedenting the SQL
     tags: str | None = None
     extra: dict = field(default_factory=dict, compare=False)      # ENGINE_*, EXPORT_*, ...
 

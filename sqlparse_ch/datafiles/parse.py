@@ -248,6 +248,9 @@ class _Builder:
         sql = block_text(cmd, sql=True)
         self.node["sql"] = (sql, cmd.line)
         self.node["sql_lines"] = cmd.block_lines
+        first_raw = (cmd.block or "").splitlines()[0] if cmd.block else ""
+        first = sql.splitlines()[0] if sql else ""
+        self.node["sql_indent"] = max(0, len(first_raw.rstrip()) - len(first.rstrip()))
 
 
 def _position(text: str, pos: int, cmd: Command, dedented: bool) -> tuple[int, int]:
@@ -393,7 +396,8 @@ def parse_pipe(text: str, *, name: str | None = None, filename: str = "<string>"
         if not sql.strip() or sql.strip() == "%":
             raise DatafileError(f'error parsing node "{node_name}" from pipe "{name}": Empty query',
                                 filename=filename, line=sql_line)
-        vals = {k: v[0] for k, v in raw.items() if k not in ("name", "sql", "sql_lines", "_extra")}
+        vals = {k: v[0] for k, v in raw.items()
+                if k not in ("name", "sql", "sql_lines", "sql_indent", "_extra")}
         node_type = vals.get("type")
         if node_type is not None:
             node_type = node_type.lower()
@@ -418,7 +422,7 @@ def parse_pipe(text: str, *, name: str | None = None, filename: str = "<string>"
                                     filename=filename, line=raw["copy_mode"][1])
             vals["copy_mode"] = mode
         node = Node(name=node_name, sql=sql, line=node_line, sql_lines=raw.get("sql_lines", ()),
-                    extra=raw.get("_extra", {}), **vals)
+                    sql_indent=raw.get("sql_indent", 0), extra=raw.get("_extra", {}), **vals)
         if check_templates:
             _check_node_sql(node, name, filename)
         nodes.append(node)
