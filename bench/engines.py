@@ -7,7 +7,7 @@ SQL in its own dialect and returns rows as plain Python tuples (normalised later
 the one data path it allows per process; tests may run adapters in-process.
 
     adapter = ENGINES["duckdb"](store_dir, threads=2)
-    adapter.load(parquet_path)        # CREATE + ingest (timed by the caller)
+    adapter.load(parquet_path, bench.datasets.get("events"))   # CREATE + ingest (timed by the caller)
     adapter.optimize()                # merge to one part where that means something
     rows = adapter.query("SELECT count() FROM events")
     adapter.close()
@@ -20,8 +20,6 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-TABLE = "events"
-SORTING_KEY = "timestamp, user_id"
 
 
 class EngineAdapter:
@@ -38,13 +36,14 @@ class EngineAdapter:
     def version() -> str:
         raise NotImplementedError
 
-    def load(self, parquet: Path) -> None:
+    def load(self, parquet: Path, dataset) -> None:
+        """CREATE TABLE dataset.table (dataset.schema) sorted by dataset.order_by; load the file."""
         raise NotImplementedError
 
     def warm_up(self) -> None:
         """Pay one-time costs (lazy imports, JIT caches) before the timed load; default: nothing."""
 
-    def optimize(self) -> None:
+    def optimize(self, dataset) -> None:
         pass
 
     def query(self, sql: str) -> list[tuple]:
@@ -81,26 +80,35 @@ def _arrow_strings(arr):
     return Strings(offsets - start, data[start:end])
 
 
-def parquet_batches(parquet: Path):
-    """Yield the events Parquet file as dicts of gen_events columns, one per row group."""
+def parquet_blocks(parquet: Path, dataset):
+    """Yield the Parquet file as mergetree Blocks, one per row group (types from dataset.schema)."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from bench.gen_events import COLUMNS
+    from mergetree.column import Block, FixedColumn
+    from mergetree.types import parse_type
 
+    types = [(name, parse_type(t)) for name, t in dataset.columns()]
     f = pq.ParquetFile(str(parquet))
     for i in range(f.num_row_groups):
         t = f.read_row_group(i)
         cols = {}
-        for k in COLUMNS:
-            a = t.column(k)
-            if k == "timestamp":
-                secs = a.combine_chunks().cast(pa.timestamp("s", tz="UTC")).cast(pa.int64())
-                cols[k] = secs.to_numpy(zero_copy_only=False).astype(np.uint32)
+        for name, typ in types:
+            a = t.column(name).combine_chunks()
+            tn = typ.name
+            if tn == "String":
+                cols[name] = _arrow_strings(a).to_column()
+            elif tn.startswith("DateTime"):
+                secs = a.cast(pa.timestamp("s", tz="UTC")).cast(pa.int64())
+                cols[name] = FixedColumn(typ, secs.to_numpy(zero_copy_only=False).astype(np.uint32))
+            elif tn == "Date":
+                days = a.cast(pa.int32()).to_numpy(zero_copy_only=False)
+                cols[name] = FixedColumn(typ, days.astype(np.uint16))
             else:
-                cols[k] = _arrow_strings(a)
-        yield cols
+                arr = a.to_numpy(zero_copy_only=False)
+                cols[name] = FixedColumn(typ, np.ascontiguousarray(arr, dtype=arr.dtype))
+        yield Block(cols)
 
 
 class MergeTreeEngine(EngineAdapter):
@@ -128,14 +136,13 @@ class MergeTreeEngine(EngineAdapter):
             rev = ""
         return f"git {rev}" if rev else "unknown"
 
-    def load(self, parquet: Path) -> None:
-        from bench.gen_events import EVENTS_SCHEMA, events_block
+    def load(self, parquet: Path, dataset) -> None:
         from mergetree.sql import execute
 
-        execute(self.db, f"CREATE TABLE {TABLE} ({EVENTS_SCHEMA}) ENGINE = MergeTree "
-                         f"ORDER BY ({SORTING_KEY})")
-        for cols in parquet_batches(parquet):
-            self.db.insert(TABLE, events_block(cols))
+        execute(self.db, f"CREATE TABLE {dataset.table} ({dataset.schema}) ENGINE = MergeTree "
+                         f"ORDER BY ({dataset.order_by})")
+        for block in parquet_blocks(parquet, dataset):
+            self.db.insert(dataset.table, block)
 
     def warm_up(self) -> None:
         """Insert 1,000 generated rows into a scratch table and query it: loads numba caches and
@@ -144,13 +151,13 @@ class MergeTreeEngine(EngineAdapter):
         from mergetree.sql import execute
 
         execute(self.db, f"CREATE TABLE _warmup ({EVENTS_SCHEMA}) ENGINE = MergeTree "
-                         f"ORDER BY ({SORTING_KEY})")
+                         f"ORDER BY (timestamp, user_id)")
         self.db.insert("_warmup", events_block(generate_events(1000, seed=1)))
         execute(self.db, "SELECT event_type, count() FROM _warmup GROUP BY event_type")
         execute(self.db, "DROP TABLE _warmup")
 
-    def optimize(self) -> None:
-        self.db.optimize(TABLE, final=True)
+    def optimize(self, dataset) -> None:
+        self.db.optimize(dataset.table, final=True)
 
     def query(self, sql: str) -> list[tuple]:
         from mergetree.sql import execute
@@ -198,16 +205,14 @@ class ChdbEngine(EngineAdapter):
 
         return chdb.__version__
 
-    def load(self, parquet: Path) -> None:
-        from bench.gen_events import EVENTS_SCHEMA
+    def load(self, parquet: Path, dataset) -> None:
+        self.session.query(f"CREATE TABLE {dataset.table} ({dataset.schema}) ENGINE = MergeTree "
+                           f"ORDER BY ({dataset.order_by})")
+        self.session.query(f"INSERT INTO {dataset.table} SELECT * FROM file('{parquet}', Parquet, "
+                           f"'{dataset.schema}')")
 
-        self.session.query(f"CREATE TABLE {TABLE} ({EVENTS_SCHEMA}) ENGINE = MergeTree "
-                           f"ORDER BY ({SORTING_KEY})")
-        self.session.query(f"INSERT INTO {TABLE} SELECT * FROM file('{parquet}', Parquet, "
-                           f"'{EVENTS_SCHEMA}')")
-
-    def optimize(self) -> None:
-        self.session.query(f"OPTIMIZE TABLE {TABLE} FINAL")
+    def optimize(self, dataset) -> None:
+        self.session.query(f"OPTIMIZE TABLE {dataset.table} FINAL")
 
     def query(self, sql: str) -> list[tuple]:
         import json
@@ -251,12 +256,12 @@ class DuckdbEngine(EngineAdapter):
 
         return duckdb.__version__
 
-    def load(self, parquet: Path) -> None:
-        self.con.execute(
-            f"CREATE TABLE {TABLE} AS SELECT event_id, user_id, event_type, properties, "
-            f"CAST(timezone('UTC', timestamp) AS TIMESTAMP) AS timestamp "
-            f"FROM read_parquet('{parquet}') ORDER BY {SORTING_KEY}"
-        )
+    def load(self, parquet: Path, dataset) -> None:
+        select = ", ".join(
+            f"CAST(timezone('UTC', {name}) AS TIMESTAMP) AS {name}" if t.startswith("DateTime")
+            else name for name, t in dataset.columns())
+        self.con.execute(f"CREATE TABLE {dataset.table} AS SELECT {select} "
+                         f"FROM read_parquet('{parquet}') ORDER BY {dataset.order_by}")
         self.con.execute("CHECKPOINT")
 
     def query(self, sql: str) -> list[tuple]:

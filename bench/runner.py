@@ -42,7 +42,7 @@ SUITES_DIR = Path(__file__).resolve().parent / "suites"
 DEFAULT_RESULTS = ROOT / "results"
 MAX_KEPT_ROWS = 10_000          # rows of one answer kept in the results file for cross-checking
 FLOAT_REL = 1e-6                # float tolerance for exact aggregates (summation order differs)
-COLD_START_QUERY = "SELECT count() FROM events"
+COLD_START_QUERY = "SELECT count() FROM {table}"
 
 
 # --------------------------------------------------------------------------- suites
@@ -55,6 +55,7 @@ class Query:
     what: str = ""
     ordered: bool = False
     approx: float = 0.0
+    dataset: str = "events"
 
     def text(self, dialect: str) -> str:
         return self.sql.get(dialect) or self.sql["clickhouse"]
@@ -67,11 +68,14 @@ def _parse_suite_file(path: Path) -> list[dict]:
     """Split a suite file into [{name, sql, what, ordered, approx}] (see bench/suites/events.sql)."""
     out: list[dict] = []
     cur: dict | None = None
+    dataset = "events"
     for lineno, line in enumerate(path.read_text().splitlines(), 1):
+        if cur is None and line.strip().startswith("-- dataset:"):
+            dataset = line.split(":", 1)[1].strip()
         m = _NAME_RE.match(line.strip())
         if m:
             cur = {"name": m.group(1), "sql": [], "what": "", "ordered": False, "approx": 0.0,
-                   "where": f"{path.name}:{lineno}"}
+                   "where": f"{path.name}:{lineno}", "dataset": dataset}
             out.append(cur)
             continue
         if cur is None:
@@ -105,7 +109,8 @@ def load_suite(name: str, suites_dir: Path = SUITES_DIR) -> list[Query]:
         raise ValueError(f"unknown suite {name!r}; known suites: {', '.join(known)}")
     queries = []
     for q in _parse_suite_file(base):
-        queries.append(Query(q["name"], {"clickhouse": q["sql"]}, q["what"], q["ordered"], q["approx"]))
+        queries.append(Query(q["name"], {"clickhouse": q["sql"]}, q["what"], q["ordered"], q["approx"],
+                             q["dataset"]))
     by_name = {q.name: q for q in queries}
     if len(by_name) != len(queries):
         raise ValueError(f"suite {base.name}: duplicate query names")
@@ -219,17 +224,17 @@ def _short(v, n: int = 60) -> str:
 # --------------------------------------------------------------------------- data
 
 
-def prepare_data(rows: int, seed: int, data_dir: Path) -> tuple[Path, float]:
-    """The events Parquet file for (rows, seed), generated once; returns (path, seconds spent)."""
-    from bench.gen_events import write_parquet
+def prepare_data(rows: int, seed: int, data_dir: Path, dataset: str = "events") -> tuple[Path, float]:
+    """The dataset's Parquet file for (rows, seed), generated once; returns (path, seconds spent)."""
+    from bench.datasets import get
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / f"events_{rows}_s{seed}.parquet"
+    path = data_dir / f"{dataset}_{rows}_s{seed}.parquet"
     if path.exists():
         return path, 0.0
     t = time.perf_counter()
     tmp = path.with_suffix(f".tmp{os.getpid()}")
-    write_parquet(tmp, rows, seed)
+    get(dataset).write_parquet(tmp, rows, seed)
     os.replace(tmp, path)
     return path, time.perf_counter() - t
 
@@ -267,9 +272,11 @@ def _first_line(exc: BaseException) -> str:
 def run_engine(job: dict) -> dict:
     """Load + time the suite in this process.  `job`: engine, store, parquet, rows, queries
     [{name, sql}], repeat, threads, budget (seconds: a slower warm-up skips the repeats)."""
+    from bench.datasets import get
     from bench.engines import EngineAdapter, resolve
 
     cls = resolve(job["engine"])
+    dataset = get(job.get("dataset", "events"))
     store = Path(job["store"])
     store.mkdir(parents=True, exist_ok=True)
     out: dict = {"engine": job["engine"], "version": None, "queries": {}}
@@ -285,11 +292,11 @@ def run_engine(job: dict) -> dict:
         adapter.warm_up()
         out["warmup_s"] = time.perf_counter() - t
         t = time.perf_counter()
-        adapter.load(Path(job["parquet"]))
+        adapter.load(Path(job["parquet"]), dataset)
         load_s = time.perf_counter() - t
         if type(adapter).optimize is not EngineAdapter.optimize:
             t = time.perf_counter()
-            adapter.optimize()
+            adapter.optimize(dataset)
             out["optimize_s"] = time.perf_counter() - t
     except Exception as e:  # noqa: BLE001 - reported, not raised
         out["load_error"] = _first_line(e)
@@ -342,9 +349,11 @@ def _run_engine_subprocess(job: dict, timeout: float) -> dict:
         return json.loads(opath.read_text())
 
 
-def cold_start(engine: str, store: Path, threads: int | None, timeout: float = 300) -> dict:
+def cold_start(engine: str, store: Path, threads: int | None, table: str = "events",
+               timeout: float = 300) -> dict:
     """Seconds from spawning a fresh process to its first result (reopening the loaded store)."""
-    cmd = [sys.executable, "-m", "bench.runner", "--coldstart", engine, str(store), str(threads or 0)]
+    cmd = [sys.executable, "-m", "bench.runner", "--coldstart", engine, str(store), str(threads or 0),
+           table]
     t = time.perf_counter()
     p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = p.stdout.readline()
@@ -359,11 +368,11 @@ def cold_start(engine: str, store: Path, threads: int | None, timeout: float = 3
     return {"seconds": elapsed, "result": json.loads(line[7:])}
 
 
-def _coldstart_main(engine: str, store: str, threads: str) -> int:
+def _coldstart_main(engine: str, store: str, threads: str, table: str) -> int:
     from bench.engines import resolve
 
     adapter = resolve(engine)(Path(store), threads=int(threads) or None)
-    rows = normalize_rows(adapter.query(COLD_START_QUERY))
+    rows = normalize_rows(adapter.query(COLD_START_QUERY.format(table=table)))
     sys.stdout.write("RESULT " + json.dumps(rows) + "\n")
     sys.stdout.flush()
     adapter.close()
@@ -467,6 +476,7 @@ class RunConfig:
 
 
 def run(cfg: RunConfig) -> dict:
+    from bench.datasets import get as get_dataset
     from bench.engines import available
 
     say = cfg.log or (lambda s: None)
@@ -477,8 +487,12 @@ def run(cfg: RunConfig) -> dict:
     for e, why in skipped.items():
         say(f"skipping {e}: {why}")
     started = _dt.datetime.now(_dt.timezone.utc)
-    say(f"generating {cfg.rows:,} rows (seed {cfg.seed}) ...")
-    parquet, gen_s = prepare_data(cfg.rows, cfg.seed, Path(cfg.data_dir))
+    dataset = queries[0].dataset if queries else "events"
+    if any(q.dataset != dataset for q in queries):
+        raise ValueError(f"suite {cfg.suite}: queries on more than one dataset")
+    say(f"generating {cfg.rows:,} rows of {dataset} (seed {cfg.seed}) ...")
+    parquet, gen_s = prepare_data(cfg.rows, cfg.seed, Path(cfg.data_dir), dataset)
+    table = get_dataset(dataset).table
     results: dict[str, dict] = {}
     work = Path(cfg.work_dir) if cfg.work_dir else Path(tempfile.mkdtemp(prefix="bench-stores-"))
     try:
@@ -487,6 +501,7 @@ def run(cfg: RunConfig) -> dict:
             shutil.rmtree(store, ignore_errors=True)
             cls_dialect = _dialect(e)
             job = {"engine": e, "store": str(store), "parquet": str(parquet), "rows": cfg.rows,
+                   "dataset": dataset,
                    "repeat": cfg.repeat, "threads": cfg.threads, "budget": cfg.budget,
                    "queries": [{"name": q.name, "sql": q.text(cls_dialect)} for q in queries]}
             say(f"{e}: load + {len(queries)} queries x (1 + {cfg.repeat}) ...")
@@ -495,7 +510,7 @@ def run(cfg: RunConfig) -> dict:
             rec["wall_s"] = time.perf_counter() - t
             rec["isolated"] = cfg.isolate
             if cfg.isolate and "load_error" not in rec:
-                rec["cold_start"] = cold_start(e, store, cfg.threads)
+                rec["cold_start"] = cold_start(e, store, cfg.threads, table)
             results[e] = rec
             if "load_error" in rec:
                 say(f"{e}: LOAD FAILED: {rec['load_error']}")
@@ -511,7 +526,7 @@ def run(cfg: RunConfig) -> dict:
         "format": "mergetree-bench/1",
         "started": started.isoformat(timespec="seconds"),
         "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "suite": cfg.suite,
+        "suite": cfg.suite, "dataset": dataset,
         "rows": cfg.rows, "seed": cfg.seed, "repeat": cfg.repeat, "threads": cfg.threads,
         "data": {"path": str(parquet), "bytes": parquet.stat().st_size, "generate_s": gen_s},
         "machine": machine_info(),
@@ -547,7 +562,7 @@ def _worker_main(job_path: str, out_path: str) -> int:
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--worker":
         sys.exit(_worker_main(sys.argv[2], sys.argv[3]))
-    if len(sys.argv) == 5 and sys.argv[1] == "--coldstart":
+    if len(sys.argv) == 6 and sys.argv[1] == "--coldstart":
         sys.exit(_coldstart_main(*sys.argv[2:]))
     sys.exit("usage: python -m bench.runner --worker job.json out.json | "
-             "--coldstart ENGINE STORE THREADS   (use `python -m bench run` instead)")
+             "--coldstart ENGINE STORE THREADS TABLE   (use `python -m bench run` instead)")
