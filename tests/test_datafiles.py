@@ -236,6 +236,24 @@ def test_engine_errors(tail, message, line):
     assert (e.message, e.line) == (message, line)
 
 
+@pytest.mark.parametrize("tail,message,line", [
+    ("ENGINE_SORTING_KEY a, nope\n", "ENGINE_SORTING_KEY uses 'nope', which is not a column of the SCHEMA", 4),
+    ("ENGINE_PARTITION_KEY toYYYYMM(day)\n",
+     "ENGINE_PARTITION_KEY uses 'day', which is not a column of the SCHEMA", 4),
+    ("ENGINE_SORTING_KEY ts, n\n", "ENGINE_SORTING_KEY cannot use the Nullable(Int8) column 'n'", 4),
+    ("ENGINE_SORTING_KEY ts\nENGINE_PRIMARY_KEY n\n",
+     "ENGINE_PRIMARY_KEY cannot use the Nullable(Int8) column 'n'", 5),
+    ("ENGINE_SORTING_KEY (a, ts\n", "ENGINE_SORTING_KEY '(a, ts' is not a valid expression: "
+     "unbalanced parentheses: '(' is never closed (missing ')')", 4),
+])
+def test_key_expressions_are_checked_against_the_schema(tail, message, line):
+    schema = "SCHEMA >\n    a String,\n    ts DateTime, n Nullable(Int8)\n"
+    e = error_of(ds, schema + tail)
+    assert (e.message, e.line) == (message, line)
+    ok = ds(schema + "ENGINE_SORTING_KEY (a, toDate(ts))\nENGINE_PARTITION_KEY toYYYYMM(ts)\n")
+    assert ok.sorting_key == "(a, toDate(ts))"
+
+
 def test_indexes():
     d = ds(SIMPLE_SCHEMA + "INDEXES >\n    INDEX idx_a a TYPE bloom_filter(0.01) GRANULARITY 4,\n"
            "    idx_m (lower(a), ts) TYPE minmax\n")

@@ -340,10 +340,60 @@ def parse_datasource(text: str, *, name: str | None = None, filename: str = "<st
                      "version_column": "ENGINE_VERSION", "summing_columns": "ENGINE_COLUMNS"}[key]
             raise DatafileError(f"{label} is not a parameter of the {engine} engine",
                                 filename=filename, line=f[key][1])
+    _check_keys(values, f, columns, filename)
     if values.get("is_deleted") and not values.get("ver"):
         raise DatafileError("ENGINE_IS_DELETED needs ENGINE_VER", filename=filename,
                             line=f["is_deleted"][1])
     return Datasource(name=name, path=filename, tokens=tuple(b.tokens), extra=extra, **values)
+
+
+_KEY_LABELS = {"sorting_key": "ENGINE_SORTING_KEY", "partition_key": "ENGINE_PARTITION_KEY",
+               "primary_key": "ENGINE_PRIMARY_KEY", "sampling_key": "ENGINE_SAMPLING_KEY"}
+
+
+def _check_keys(values: dict, f: dict, columns, filename: str) -> None:
+    """Keys must parse as expressions over the schema's columns; the sorting and primary
+    keys may not use Nullable or AggregateFunction columns (ClickHouse refuses them)."""
+    from ..errors import ParseError
+    from ..parser import parse_expr
+
+    types = {c.name: c.type for c in columns}
+    for key, label in _KEY_LABELS.items():
+        text = values.get(key)
+        if not text or "->" in text:
+            continue
+        line = f[key][1]
+        try:
+            tree = parse_expr(f"({text})")
+        except ParseError as e:
+            raise DatafileError(f"{label} '{text}' is not a valid expression: {e.message}",
+                                filename=filename, line=line) from None
+        for name in _identifiers(tree):
+            if name not in types:
+                raise DatafileError(f"{label} uses '{name}', which is not a column of the SCHEMA",
+                                    filename=filename, line=line)
+            if key in ("sorting_key", "primary_key") and types[name].startswith(
+                    ("Nullable(", "AggregateFunction(")):
+                raise DatafileError(f"{label} cannot use the {types[name]} column '{name}'",
+                                    filename=filename, line=line)
+
+
+def _identifiers(node):
+    """Column names referenced by an expression AST (qualified names joined with '.')."""
+    import dataclasses
+
+    from ..ast.expr import Identifier
+
+    if isinstance(node, Identifier):
+        yield f"{node.table}.{node.name}" if node.table else node.name
+        return
+    if isinstance(node, (list, tuple)):
+        for item in node:
+            yield from _identifiers(item)
+    elif dataclasses.is_dataclass(node):
+        for fld in dataclasses.fields(node):
+            if fld.name != "span":
+                yield from _identifiers(getattr(node, fld.name))
 
 
 def _canonical_engine(text: str) -> str | None:
