@@ -125,6 +125,24 @@ def test_gather_strings(items, data):
     assert buf.tobytes() == twin_buf.tobytes() == b"".join(items[i] for i in idx)
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_gather_strings_long_random_permutation(seed):
+    """Past PREFETCH_DISTANCE rows (the prefetching loop), with empty strings at the very end."""
+    rng = np.random.default_rng(seed)
+    n = 5000
+    lens = rng.integers(0, 50, n)
+    lens[-3:] = 0
+    offsets = np.zeros(n + 1, np.int64)
+    np.cumsum(lens, out=offsets[1:])
+    data = rng.integers(0, 256, int(offsets[-1])).astype(np.uint8)
+    idx = np.concatenate([rng.permutation(n), rng.integers(0, n, 777), [n - 1, n - 1]]).astype(np.int64)
+    got = kstr.gather_strings(offsets, data, idx)
+    want = kstr.gather_strings_numpy(offsets, data, idx)
+    assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+    with pytest.raises(IndexError):
+        kstr.gather_strings(offsets, data, np.array([0, n], np.int64))
+
+
 @given(st.lists(st.binary(max_size=10), max_size=60))
 @settings(max_examples=80, deadline=None)
 def test_group_strings_matches_twin(items):
