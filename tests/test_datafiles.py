@@ -252,6 +252,7 @@ def test_key_expressions_are_checked_against_the_schema(tail, message, line):
     assert (e.message, e.line) == (message, line)
     ok = ds(schema + "ENGINE_SORTING_KEY (a, toDate(ts))\nENGINE_PARTITION_KEY toYYYYMM(ts)\n")
     assert ok.sorting_key == "(a, toDate(ts))"
+    assert ds(schema + "ENGINE_SORTING_KEY n\nENGINE_SETTINGS allow_nullable_key = 1\n").sorting_key == "n"
 
 
 def test_indexes():

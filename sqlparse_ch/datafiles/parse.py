@@ -358,6 +358,7 @@ def _check_keys(values: dict, f: dict, columns, filename: str) -> None:
     from ..parser import parse_expr
 
     types = {c.name: c.type for c in columns}
+    nullable_ok = "allow_nullable_key=1" in (values.get("settings") or "").replace(" ", "").lower()
     for key, label in _KEY_LABELS.items():
         text = values.get(key)
         if not text or "->" in text:
@@ -372,8 +373,8 @@ def _check_keys(values: dict, f: dict, columns, filename: str) -> None:
             if name not in types:
                 raise DatafileError(f"{label} uses '{name}', which is not a column of the SCHEMA",
                                     filename=filename, line=line)
-            if key in ("sorting_key", "primary_key") and types[name].startswith(
-                    ("Nullable(", "AggregateFunction(")):
+            refused = ("AggregateFunction(",) if nullable_ok else ("Nullable(", "AggregateFunction(")
+            if key in ("sorting_key", "primary_key") and types[name].startswith(refused):
                 raise DatafileError(f"{label} cannot use the {types[name]} column '{name}'",
                                     filename=filename, line=line)
 
