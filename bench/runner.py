@@ -472,6 +472,7 @@ class RunConfig:
     work_dir: Path | None = None    # engine stores (default: a temporary directory)
     keep_stores: bool = False
     queries: list[str] = field(default_factory=list)   # run only these (names or prefixes)
+    cold_start_engines: list[str] | None = None        # default: every engine (isolated runs)
     log: object = None              # callable(str) for progress lines
 
 
@@ -509,7 +510,8 @@ def run(cfg: RunConfig) -> dict:
             rec = _run_engine_subprocess(job, cfg.timeout) if cfg.isolate else run_engine(job)
             rec["wall_s"] = time.perf_counter() - t
             rec["isolated"] = cfg.isolate
-            if cfg.isolate and "load_error" not in rec:
+            if cfg.isolate and "load_error" not in rec and (
+                    cfg.cold_start_engines is None or e in cfg.cold_start_engines):
                 rec["cold_start"] = cold_start(e, store, cfg.threads, table)
             results[e] = rec
             if "load_error" in rec:
