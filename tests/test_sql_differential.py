@@ -118,3 +118,23 @@ def test_types_match_chdb(engines):
     expected = ch.query(sql, "TSVWithNamesAndTypes").bytes().decode().splitlines()[1]
     got = execute(db, sql).format("TSVWithNamesAndTypes").decode().splitlines()[1]
     assert got == expected
+
+
+PREDICATES = ["n > 0", "n = v % 50", "v > 0 AND n < 10", "n IS NULL OR g = 2", "NOT (n BETWEEN -10 AND 10)",
+              "k LIKE 'a%' OR n > 20", "n IN (1, 2, 3, -5)", "if(n > 0, 1, NULL)", "nullIf(g, 3) > 1",
+              "c = 'red' AND n != 7", "n % 3 = 1 OR NULL"]
+
+
+@pytest.mark.parametrize("predicate", PREDICATES)
+def test_ternary_logic_partitioning(engines, predicate):
+    """count() = countIf(p) + countIf(NOT p) + countIf(p IS NULL), and the WHERE p count agrees with
+    chDB, for predicates that are NULL on some rows."""
+    seed, ch, db = engines
+    total, yes, no, unknown = execute(
+        db, f"SELECT count(), countIf({predicate}), countIf(NOT ({predicate})), countIf(({predicate}) IS NULL) "
+            "FROM r").rows[0]
+    assert total == yes + no + unknown
+    where = execute(db, f"SELECT count() FROM r WHERE {predicate}").rows[0][0]
+    assert where == yes
+    expected = ch.query(f"SELECT count() FROM r WHERE {predicate}", "TabSeparated").bytes().decode().strip()
+    assert str(where) == expected
