@@ -159,3 +159,15 @@ def test_concurrent_clients_lose_nothing(client):
 def test_unknown_datasource_404_and_append_scope(client):
     r = client.post("/v0/events?name=missing", headers=H, content=b"{}")
     assert r.status_code == 404 and "missing" in r.json()["error"]
+
+
+def test_wait_true_answers_202_when_flushes_are_stuck(client, monkeypatch):
+    from mergetree.server import events
+
+    monkeypatch.setattr(events, "WAIT_TIMEOUT_SECONDS", 0.2)
+    flusher = svc(client).flusher
+    with flusher._flush_lock:            # no flush can run meanwhile
+        r = client.post("/v0/events?name=ev&wait=true", headers=H, content=b'{"id": 1, "s": "w", "ts": 0}')
+    assert r.status_code == 202 and r.json() == {"successful_rows": 1, "quarantined_rows": 0}
+    flusher.flush()
+    assert count(client) == 1

@@ -243,3 +243,13 @@ def test_failed_flush_is_finished_before_new_records(setup, monkeypatch):
         assert ids_of(svc, "a") == list(range(12))
     finally:
         svc.close()
+
+
+def test_a_waiter_that_gave_up_does_not_break_the_flush(setup):
+    path, svc = setup
+    seq = ingest(svc, "a", [1])
+    fut = svc.flusher.visible(seq)
+    assert fut.cancel()                  # what asyncio.wait_for does to a wait=true that timed out
+    assert svc.flusher.flush() == 1
+    assert ids_of(svc, "a") == [1]
+    svc.close()

@@ -19,6 +19,8 @@ from mergetree.server.wal import encode_record
 
 #: bodies smaller than this are converted on the event loop, larger ones in the thread pool
 INLINE_BODY_BYTES = 16 * 1024
+#: a wait=true request answers 202 (durable, not yet visible) if its flush takes longer than this
+WAIT_TIMEOUT_SECONDS = 60.0
 
 
 async def post_events(request: Request):
@@ -36,11 +38,15 @@ async def post_events(request: Request):
     else:
         frame, record, good, bad = await run_in_threadpool(_prepare, svc.engine, name, body)
     wait = flag(request.query_params.get("wait"))
+    status = 200 if wait else 202
     if good or bad:
         seq = await asyncio.wrap_future(svc.flusher.append_frame(frame, record))
         if wait:
-            await asyncio.wrap_future(svc.flusher.visible(seq))
-    return json_response({"successful_rows": good, "quarantined_rows": bad}, 200 if wait else 202)
+            try:
+                await asyncio.wait_for(asyncio.wrap_future(svc.flusher.visible(seq)), WAIT_TIMEOUT_SECONDS)
+            except asyncio.TimeoutError:
+                status = 202          # durable but not yet visible (flushes are failing): say so
+    return json_response({"successful_rows": good, "quarantined_rows": bad}, status)
 
 
 def _prepare(engine, name: str, body: bytes):

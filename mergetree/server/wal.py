@@ -337,7 +337,10 @@ class Flusher:
             ready = [f for s, f in self._waiters if s <= self.flushed_seq]
             self._waiters = [(s, f) for s, f in self._waiters if s > self.flushed_seq]
         for f in ready:
-            f.set_result(seq)
+            try:
+                f.set_result(seq)
+            except concurrent.futures.InvalidStateError:   # the waiter gave up (wait=true timeout)
+                pass
 
     def _run(self) -> None:
         while not self._stop.is_set():
