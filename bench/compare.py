@@ -52,9 +52,29 @@ def compare(a: dict, b: dict, threshold: float = 1.10) -> str:
         g = geomean(ratios[e])
         gm.append(f"**{g:.2f}** ({len(ratios[e])} q)" if g is not None else "-")
     lines.append("| " + " | ".join(gm) + " |")
+    subject = "mergetree" if "mergetree" in engines else (engines[0] if engines else None)
+    adjusted = []
+    for peer in engines:
+        if peer == subject:
+            continue
+        both = [(x, y) for x, y in _paired(a, b, subject, peer, queries)]
+        if both:
+            g = geomean([x / y for x, y in both])
+            adjusted.append(f"{subject} B/A relative to {peer} B/A: **{g:.2f}** ({len(both)} q)")
+    if adjusted:
+        lines += ["", "Noise-adjusted (the peer's own drift divided out, same queries): "
+                  + "; ".join(adjusted) + "."]
     only = sorted(set(names_a) ^ names_b)
     if only:
         lines += ["", "Queries in only one file: " + ", ".join(f"`{n}`" for n in only)]
     if changes:
         lines += ["", "Verdict changes:", ""] + changes
     return "\n".join(lines) + "\n"
+
+
+def _paired(a: dict, b: dict, subject: str, peer: str, queries: list[str]):
+    """(subject B/A, peer B/A) for queries where all four answers are OK and timed."""
+    for q in queries:
+        recs = [_rec(a, subject, q), _rec(b, subject, q), _rec(a, peer, q), _rec(b, peer, q)]
+        if all(r.get("check") == "OK" and r.get("median") for r in recs):
+            yield recs[1]["median"] / recs[0]["median"], recs[3]["median"] / recs[2]["median"]

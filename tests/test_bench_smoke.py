@@ -116,6 +116,21 @@ def test_results_file_round_trip_and_compare(result, tmp_path):
     assert "**1.00**" in gm and "Verdict changes" not in text
 
 
+def test_compare_shows_ratios_and_verdict_changes(result):
+    import copy
+
+    b = copy.deepcopy(result)
+    for rec in b["engines"]["mergetree"]["queries"].values():
+        if rec.get("median"):
+            rec["median"] *= 2
+    b["engines"]["mergetree"]["queries"]["q01_count"]["check"] = "MISMATCH"
+    text = compare(result, b)
+    row = next(line for line in text.splitlines() if line.startswith("| `q02_group_low_card`"))
+    if result["engines"]["mergetree"]["queries"]["q02_group_low_card"]["check"] == "OK":
+        assert "2.00 slower" in row
+    assert "- `q01_count` mergetree: OK -> MISMATCH" in text
+
+
 def test_unsupported_query_is_reported_not_timed(tmp_path):
     from bench.runner import prepare_data
 
