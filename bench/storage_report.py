@@ -145,9 +145,14 @@ def _load_columns(data_dir: Path) -> dict:
 # ============================================================================== workers
 
 
-def _mergetree_warmup(db_dir: Path, merge: bool) -> float:
-    """Insert (and merge) 2 x 2,000 generated rows in a throwaway database so that numba's
-    compile/cache-load cost is not in the timed phase; returns the seconds it took."""
+def _warmup_rows(expected: dict) -> int:
+    return max(2_000, min(100_000, expected.get("rows", 1_000_000) // 10))
+
+
+def _mergetree_warmup(db_dir: Path, merge: bool, rows: int = 100_000) -> float:
+    """Insert (and merge) 2 x rows/2 generated rows in a throwaway database so that numba's
+    compile/cache-load cost (incl. size-dependent specialisations) is not in the timed phase;
+    returns the seconds it took."""
     import mergetree
 
     t0 = time.perf_counter()
@@ -156,9 +161,9 @@ def _mergetree_warmup(db_dir: Path, merge: bool) -> float:
     db = mergetree.connect(str(d), background_merges=False)
     db.create_table("events", schema=SCHEMA_SQL, engine="MergeTree", order_by="timestamp, user_id",
                     partition_by="toYYYYMM(timestamp)")
-    small = ge.events_block(ge.generate_events(4000, seed=1))
-    db.insert("events", small.slice(0, 2000))
-    db.insert("events", small.slice(2000, 4000))
+    small = ge.events_block(ge.generate_events(rows, seed=1))
+    db.insert("events", small.slice(0, rows // 2))
+    db.insert("events", small.slice(rows // 2, rows))
     if merge:
         db.optimize("events", final=True)
     db.table("events").read(columns=["timestamp", "properties"])
@@ -185,7 +190,7 @@ def _mergetree_worker(phase: str, data_dir: Path, db_dir: Path, block_rows: int,
             res["small"] = {"block_rows": block_rows}
             loads.append(("events_merge", split(block_rows), res["small"]))
         del full, cols
-        res["warmup_s"] = _mergetree_warmup(db_dir, merge=False)
+        res["warmup_s"] = _mergetree_warmup(db_dir, merge=False, rows=_warmup_rows(expected))
         res["rss_before_mb"] = _rss_mb()
         if db_dir.exists():
             shutil.rmtree(db_dir)
@@ -205,7 +210,7 @@ def _mergetree_worker(phase: str, data_dir: Path, db_dir: Path, block_rows: int,
             out["inserts"] = len(blocks)
         db.close()
     elif phase == "merge":
-        res["warmup_s"] = _mergetree_warmup(db_dir, merge=True)
+        res["warmup_s"] = _mergetree_warmup(db_dir, merge=True, rows=_warmup_rows(expected))
         db = mergetree.connect(str(db_dir), background_merges=False)
         table = res["table"] = "events_merge" if "events_merge" in db.tables() else "events"
         res["parts_before"] = len(db.table(table).parts())
