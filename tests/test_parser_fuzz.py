@@ -134,7 +134,7 @@ def _check_round_trip(text: str):
 
 FAST = settings(max_examples=300, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-FAST_CH = settings(max_examples=150, deadline=None, derandomize=True, database=None,
+FAST_CH = settings(max_examples=100, deadline=None, derandomize=True, database=None,
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 SLOW = settings(max_examples=5000, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -254,6 +254,71 @@ def test_operator_mutants_keep_meaning_in_clickhouse(text):
 def test_operator_mutants_keep_meaning_in_clickhouse_soak(text):
     pytest.importorskip("chdb")
     _check_meaning(text)
+
+
+# random expression texts (own generator, random parenthesisation): ClickHouse must read our print of
+# them exactly as it reads the text itself
+
+_BINARY = ["+", "-", "*", "/", "%", "||", "=", "!=", "<", "<=", ">", ">=", "AND", "OR", "DIV", "MOD", "LIKE",
+           "NOT LIKE", "ILIKE"]
+_LEAVES = st.sampled_from(["a", "b", "c", "t.x", "arr[1]", "tup.1", "1", "2", "0", "10", "1.5", "'s'", "'%a%'",
+                           "NULL", "true", "false", "x::Int64", "now()", "count()"])
+
+
+def _expr_texts():
+    def extend(inner):
+        return st.one_of(
+            st.tuples(inner, st.sampled_from(_BINARY), inner).map(lambda t: f"{t[0]} {t[1]} {t[2]}"),
+            inner.map(lambda e: f"({e})"),
+            inner.map(lambda e: f"-{e}"),
+            inner.map(lambda e: f"NOT {e}"),
+            inner.map(lambda e: f"{e} IS NULL"),
+            inner.map(lambda e: f"{e} IS NOT NULL"),
+            st.tuples(inner, inner, inner).map(lambda t: f"{t[0]} BETWEEN {t[1]} AND {t[2]}"),
+            st.tuples(inner, inner, inner).map(lambda t: f"{t[0]} ? {t[1]} : {t[2]}"),
+            inner.map(lambda e: f"{e} IN (1, 2)"),
+            inner.map(lambda e: f"{e} NOT IN ('a')"),
+            st.tuples(inner, inner).map(lambda t: f"f({t[0]}, {t[1]})"),
+            st.tuples(inner, inner, inner).map(lambda t: f"CASE WHEN {t[0]} THEN {t[1]} ELSE {t[2]} END"),
+            inner.map(lambda e: f"CAST({e} AS Int32)"),
+            inner.map(lambda e: f"arrayMap(x -> {e}, arr)"),
+            inner.map(lambda e: f"{e} + INTERVAL 1 DAY"),
+        )
+    return st.recursive(_LEAVES, extend, max_leaves=8)
+
+
+# Known printer defects (each also an xfail case in the corpus); inputs containing them are skipped so that
+# the fuzz keeps looking for new ones. Remove an entry once the corpus case passes.
+KNOWN_DEFECTS = [
+    # 24_more_clickhouse:46  -(1) is folded into the literal -1 (Int8); ClickHouse keeps negate(1) (Int16)
+    re.compile(r"-\(+\s*[\d.]"),
+]
+
+
+def _check_expression_meaning(expr):
+    text = f"SELECT {expr} FROM t"
+    if any(p.search(text) for p in KNOWN_DEFECTS):
+        return
+    ast = _check_only_parse_error(text)
+    if ast is None or chdb_format_many([text]) == [None]:
+        return
+    printed = format_sql(ast)
+    assert _clickhouse_reads_same(text, printed), f"ClickHouse reads our print differently:\n{text}\n---\n{printed}"
+
+
+@FAST_CH
+@given(_expr_texts())
+def test_random_expressions_keep_meaning_in_clickhouse(expr):
+    pytest.importorskip("chdb")
+    _check_expression_meaning(expr)
+
+
+@pytest.mark.slow
+@SLOW
+@given(_expr_texts())
+def test_random_expressions_keep_meaning_in_clickhouse_soak(expr):
+    pytest.importorskip("chdb")
+    _check_expression_meaning(expr)
 
 
 @pytest.mark.parametrize("text", [

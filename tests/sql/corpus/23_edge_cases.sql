@@ -121,7 +121,6 @@ CREATE TABLE t (id UInt64, age UInt8, CONSTRAINT age_ok CHECK age < 150) ENGINE 
 CREATE TABLE t (id UInt64, v UInt32) ENGINE = ReplacingMergeTree ORDER BY id;
 
 -- underscore digit separators in numbers
--- xfail[print]: digit separators: 1_000_000 lexes as 1 followed by the implicit alias _000_000 (ClickHouse reads 1000000)
 SELECT 1_000_000;
 
 -- float literal forms
