@@ -6,7 +6,7 @@ The life of a query:
 3. A SELECT: `planner.plan_select` binds names (planner/binder.py), builds the logical plan
    (planner/planner.py, nodes in planner/logical.py) and runs the optimizer rules
    (planner/optimizer/), then `exec.executor.run` streams Blocks through one operator per plan
-   node (exec/scan.py reads the table through MergeTreeTable.read with key-condition pruning).
+   node (exec/scan.py reads each part's granules selected by the KeyCondition, PREWHERE first).
 4. The columns become a `Result`; `Result.format(name)` writes ClickHouse's output formats
    (mergetree/formats/).
 DDL and DML statements call the Database API (create_table, insert, drop_table, delete, ...).
