@@ -253,3 +253,16 @@ def test_a_waiter_that_gave_up_does_not_break_the_flush(setup):
     assert svc.flusher.flush() == 1
     assert ids_of(svc, "a") == [1]
     svc.close()
+
+
+def test_a_cancelled_append_does_not_kill_the_committer(setup):
+    path, svc = setup
+    block = svc.engine.convert("a", b'{"id": 5, "m": 0}')[0]
+    with svc.flusher.wal.io_lock:
+        first = svc.flusher.append("a", block)
+        first.cancel()                    # the request went away before the fsync
+    second = svc.flusher.append("a", block)
+    assert second.result(timeout=30) > 0
+    svc.flusher.flush()
+    assert ids_of(svc, "a") == [5, 5]     # the cancelled request's row was logged all the same
+    svc.close()

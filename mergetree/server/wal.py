@@ -104,6 +104,17 @@ def read_segment(path: Path) -> list[tuple]:
     return out
 
 
+def _settle(fut: concurrent.futures.Future, result=None, exception: BaseException | None = None) -> None:
+    """Resolve a request's future; one cancelled by its request (timeout, disconnect) is skipped."""
+    try:
+        if exception is not None:
+            fut.set_exception(exception)
+        else:
+            fut.set_result(result)
+    except concurrent.futures.InvalidStateError:
+        pass
+
+
 class WalWriter:
     """Segment files + the group-commit thread."""
 
@@ -175,10 +186,10 @@ class WalWriter:
             except BaseException as e:   # noqa: BLE001 - every waiter must learn about it
                 log.exception("WAL write failed")
                 for _, _, fut in batch:
-                    fut.set_exception(e)
+                    _settle(fut, exception=e)
                 continue
             for (_, _, fut), seq in zip(batch, seqs):
-                fut.set_result(seq)
+                _settle(fut, result=seq)
 
     def _write_all(self, data: bytes) -> None:
         start = os.lseek(self._fd, 0, os.SEEK_END)
@@ -337,10 +348,7 @@ class Flusher:
             ready = [f for s, f in self._waiters if s <= self.flushed_seq]
             self._waiters = [(s, f) for s, f in self._waiters if s > self.flushed_seq]
         for f in ready:
-            try:
-                f.set_result(seq)
-            except concurrent.futures.InvalidStateError:   # the waiter gave up (wait=true timeout)
-                pass
+            _settle(f, result=seq)
 
     def _run(self) -> None:
         while not self._stop.is_set():
