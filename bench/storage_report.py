@@ -1,7 +1,7 @@
 """Storage benchmark report: mergetree vs chDB's MergeTree on the same generated events.
 
     python -m bench.storage_report --rows 1M [--rows 10M] [--engines mergetree,chdb]
-                                   [--workdir DIR] [--keep] [--json results.json]
+                                   [--workdir DIR] [--keep] [--json results.json] [--chdb-fsync]
 
 For each row count the events (bench/gen_events.py, seed 42, unsorted) are generated once and
 saved; then every engine runs three phases, each in a fresh subprocess so that peak memory
@@ -10,14 +10,22 @@ saved; then every engine runs three phases, each in a fresh subprocess so that p
 * **insert**: inserts of pre-built column blocks of ``min(rows, 1M)`` rows into ``events``,
   background merges off.  Below 10M rows the merge input is a second table ``events_merge``
   loaded with ``rows/10``-row blocks (timed too: "small blocks"), so that every engine merges
-  ~10 parts per partition.  mergetree gets ``mergetree.column.Block`` objects; chDB gets the same rows as ClickHouse
+  ~10 parts per partition.  mergetree gets ``mergetree.column.Block`` objects (after an untimed
+  warm-up that compiles/loads the numba kernels); chDB gets the same rows as ClickHouse
   ``Native`` files (its own column layout) via ``INSERT ... SELECT * FROM file(..., Native)``.
 * **merge**: ``OPTIMIZE TABLE <merge table> FINAL`` (rows/s over all rows), then bytes on disk
-  of the active parts.
-* **scan** (of the merged table): a full read of ``timestamp`` (numeric) and of ``properties`` (String), best of 5.
-  mergetree: ``table.read(columns=[...])`` (and ``DataPart.read`` per part when available);
-  chDB: ``SELECT sum(toUInt32(timestamp))`` / ``sum(length(properties))`` (chDB's default threads).
-  The sums are checked against the generator: a wrong answer is reported, not timed.
+  of the active parts.  chDB merges in its insert process (a reopened table would start
+  background merges by itself), so its merge RSS is the joint peak.
+* **scan** (of the merged table): a full read of ``timestamp`` (numeric) and of ``properties``
+  (String), best of 5.  mergetree: ``table.read(columns=[...])`` and ``DataPart.read`` per part;
+  chDB: ``SELECT sum(toUInt32(timestamp))`` / ``sum(length(properties))`` with its default
+  threads and with ``max_threads = 1``.  The sums are checked against the generator: a wrong
+  answer is reported, not timed.
+
+Rates are wall clock; CPU seconds of the process (all threads) are shown beside insert and merge
+times because they are less disturbed by other load on the machine.  mergetree fsyncs every
+part; ClickHouse does not by default (``--chdb-fsync`` turns on ``fsync_after_insert`` and
+``fsync_part_directory`` for a durability-equivalent comparison).
 
 Decoded bytes: 4 B/row for DateTime; String = data bytes + 8 B/row of offsets (both engines are
 credited with the same byte count).  Ratios are mergetree / chDB: > 1 means mergetree is faster
