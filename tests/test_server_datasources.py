@@ -82,6 +82,12 @@ def test_append_ndjson_and_csv_with_quarantine(client):
     assert sql(client, "SELECT id, user FROM events ORDER BY id") == [
         {"id": 1, "user": "u1"}, {"id": 2, "user": "u2"}, {"id": 3, "user": "u3"}, {"id": 4, "user": "u4"}]
     assert sql(client, "SELECT id, user FROM events_quarantine") == [{"id": "x", "user": "u2"}]
+    r = client.post("/v0/datasources?mode=append&name=events&format=csv", headers=H,
+                    content=b"5,u5\n6,u6,2026-03-01 00:00:00,extra\n7,u7,2026-03-02 00:00:00\n")
+    assert r.json()["quarantine_rows"] == 2 and r.json()["successful_rows"] == 1
+    errors = sql(client, "SELECT c__error FROM events_quarantine WHERE id IN ('5', '6') ORDER BY id")
+    assert ["Expected 3 fields" in e["c__error"][0] for e in errors] == [True, True]
+    client.post("/v0/sql", headers=H, content=b"DELETE FROM events WHERE id = 7")
     stats = client.get("/v0/datasources/events", headers=H).json()["statistics"]
     assert stats["row_count"] == 4 and stats["bytes"] > 0
     r = client.post("/v0/datasources?mode=append&name=nope&format=csv", headers=H, content=b"1")

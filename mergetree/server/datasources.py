@@ -8,8 +8,6 @@ read parameters and call ``Engine``.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import threading
 import time
@@ -91,18 +89,6 @@ async def _create(request: Request, params: dict):
     return json_response({"datasource": info})
 
 
-def _csv_rows(body: bytes, columns: list[str], delimiter: str) -> list[dict]:
-    text = body.decode("utf-8", "replace")
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    rows = [r for r in reader if r]
-    first = [c.strip() for c in rows[0]] if rows else []
-    if first and all(c in columns for c in first):      # a header row: match columns by name
-        header, rows = first, rows[1:]
-    else:
-        header = columns
-    return [dict(zip(header, r)) for r in rows]
-
-
 async def _append(request: Request, q: dict):
     svc = service(request)
     name = q.get("name")
@@ -119,8 +105,10 @@ async def _append(request: Request, q: dict):
 
     def run():
         engine = svc.engine
-        rows = body if fmt == "ndjson" else _csv_rows(body, [n for n, _ in engine.schema(name)], delimiter)
-        block, rejected = engine.convert(name, rows)
+        if fmt == "ndjson":
+            block, rejected = engine.convert(name, body)
+        else:
+            block, rejected = engine.convert_csv(name, body, delimiter)
         if block.num_rows:
             engine.insert_block(name, block)
         if rejected:

@@ -143,7 +143,7 @@ class Engine:
         return {"id": reg["id"], "name": name, "type": "ndjson", "description": reg.get("description", ""),
                 "engine": engine, "schema": {"columns": columns, "sql_schema": sql_schema},
                 "indexes": [], "statistics": {"bytes": int(sum(p["bytes_on_disk"] for p in parts)),
-                                              "row_count": int(sum(p["rows"] for p in parts))},
+                                              "row_count": int(table.count())},   # after deletes
                 "used_by": [], "tags": {}, "shared_with": [], "created_at": reg["created_at"],
                 "updated_at": reg["updated_at"], "version": 0, "replicated": False, "headers": {},
                 "quarantine_rows": self._count(name + QUARANTINE_SUFFIX)}
@@ -151,7 +151,7 @@ class Engine:
     def _count(self, name: str) -> int:
         if not self.exists(name):
             return 0
-        return int(sum(p["rows"] for p in self.db.table(name).parts()))
+        return int(self.db.table(name).count())
 
     def engine_full(self, name: str) -> str:
         m = self.db.table(name).metadata
@@ -174,6 +174,35 @@ class Engine:
 
         table = self.db.table(name)
         return rows_to_block_partial(table.metadata.schema, rows, defaults=_default_callables(table) or None)
+
+    def convert_csv(self, name: str, body: bytes, delimiter: str = ","):
+        """CSV (header row optional: matched by name when every field names a column) -> convert().
+
+        A line with another number of fields than the header/schema is rejected, not guessed.
+        """
+        import csv
+        import io
+
+        from mergetree.convert import RejectedRow
+        from mergetree.errors import ConversionError
+
+        columns = [n for n, _ in self.schema(name)]
+        lines = [r for r in csv.reader(io.StringIO(body.decode("utf-8", "replace")), delimiter=delimiter) if r]
+        first = [c.strip() for c in lines[0]] if lines else []
+        header = columns
+        if first and all(c in columns for c in first):
+            header, lines = first, lines[1:]
+        good, bad_rows = [], []
+        for i, fields in enumerate(lines):       # csv module rows: the parse itself is per line
+            if len(fields) == len(header):
+                good.append(dict(zip(header, fields)))
+            else:
+                raw = dict(zip(header, fields))
+                bad_rows.append(RejectedRow(i, raw, ConversionError(
+                    None, i, delimiter.join(fields),
+                    f"Expected {len(header)} fields ({', '.join(header)}), got {len(fields)}", "INCORRECT_DATA")))
+        block, rejected = self.convert(name, good)
+        return block, sorted(rejected + bad_rows, key=lambda r: r.row)
 
     def quarantine_block(self, name: str, rejected: list, import_id: str):
         """The rejected rows as a block of ``<name>_quarantine`` (values kept as text)."""
