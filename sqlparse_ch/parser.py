@@ -276,8 +276,7 @@ class PostLexer:
 
 
 _PARTITION_AFTER = re.compile(r"\s+partition\b", re.I)
-_CURRENT = threading.local()  # .text: the text being parsed (for PostLexer look-ahead)
-_CURRENT.text = None
+from .transform_expr import _CURRENT_TEXT as _CURRENT  # noqa: E402 - .text: the text being parsed
 
 _TUPLE_BASES = frozenset({"IDENT", "QUOTED_IDENT", "DQ_IDENT", "RPAR", "RSQB", "INT", "DATE",
                           "TIMESTAMP"})

@@ -406,6 +406,23 @@ class StatementPrinter(QueryPrinter):
         if t is D.MaterializeColumn:
             return "MATERIALIZE COLUMN " + quote_name(c.name) + (
                 "" if c.partition is None else " IN " + self.partition(c.partition))
+        if t is D.AddProjection:
+            p = c.projection
+            return ("ADD PROJECTION " + ("IF NOT EXISTS " if c.if_not_exists else "")
+                    + f"{quote_name(p.name)} ({self.query_inline(p.query)})")
+        if t is D.DropProjection:
+            return "DROP PROJECTION " + ("IF EXISTS " if c.if_exists else "") + quote_name(c.name)
+        if t is D.MaterializeProjection:
+            return "MATERIALIZE PROJECTION " + quote_name(c.name) + self._in_partition(c.partition)
+        if t is D.Freeze:
+            return "FREEZE" + ("" if c.partition is None else " " + self.partition(c.partition))
+        if t is D.MovePartition:
+            return f"MOVE {self.partition(c.partition)} TO TABLE {self.table_name(c.to_table)}"
+        if t is D.ReplacePartition:
+            return f"REPLACE {self.partition(c.partition)} FROM {self.table_name(c.from_table)}"
+        if t is D.ModifyColumnRemove:
+            return ("MODIFY COLUMN " + ("IF EXISTS " if c.if_exists else "") + quote_name(c.name)
+                    + " REMOVE " + c.what)
         if t is D.MaterializeIndex:
             return "MATERIALIZE INDEX " + quote_name(c.name)
         raise TypeError(f"cannot print ALTER command {t.__name__}")
@@ -482,6 +499,13 @@ class StatementPrinter(QueryPrinter):
                                     f"{quote_name(s.name)} = {self.expr(s.value)}"
                                     for s in n.settings)
         return text + "\n" + self.node(n.statement)
+
+    def s_CreateFunction(self, n: D.CreateFunction) -> str:
+        return ("CREATE FUNCTION " + ("IF NOT EXISTS " if n.if_not_exists else "")
+                + quote_name(n.name) + " AS " + self.expr(n.body))
+
+    def s_DropFunction(self, n: D.DropFunction) -> str:
+        return "DROP FUNCTION " + ("IF EXISTS " if n.if_exists else "") + quote_name(n.name)
 
     def s_Kill(self, n: D.Kill) -> str:
         return f"KILL {n.kind} WHERE {self.expr(n.where)}" + (" " + n.mode if n.mode else "")

@@ -9,6 +9,7 @@ parenthesised query must hold a query); it raises `TransformError` with a span.
 from __future__ import annotations
 
 import re
+import threading
 
 from lark import Token
 
@@ -21,6 +22,14 @@ from .ast.expr import (
 )
 from .ast.query import TableName
 from .literals import unquote_identifier, unquote_string
+
+
+# The text being parsed (set by parser._run) for the few rules that need source text.
+_CURRENT_TEXT = threading.local()
+
+
+_DIRECT_CAST = re.compile(r"\s*::")  # the literal itself (not a parenthesised one) is cast
+_NUMBER_TEXT = re.compile(r"[0-9][0-9_]*(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?\Z|\.[0-9]+(?:[eE][+-]?[0-9]+)?\Z")
 
 
 class TransformError(Exception):
@@ -119,7 +128,7 @@ class ExprTransformer:
         return Identifier(str(c[0]), span=span_of(c[0]))
 
     # ---- literals ----
-    def int_lit(self, c):
+    def int_lit(self, c):  # int() accepts the digit separators of `1_000_000`
         return Literal(int(c[0]), span_of(c[0]))
 
     def hex_lit(self, c):
@@ -254,7 +263,17 @@ class ExprTransformer:
         return self._star(table, c[2:], join_spans(base, c[1]))
 
     def cast_op(self, c):
-        return Cast(c[0], c[1], join_spans(c[0], c[0]))
+        operand = c[0]
+        if type(operand) is Literal and type(operand.value) in (int, float) \
+                and operand.span is not None:
+            # ClickHouse casts a literal's text: `0.3::Decimal(38, 30)` is CAST('0.3', ..),
+            # exact, where CAST(0.3 AS ..) would go through Float64.
+            text = getattr(_CURRENT_TEXT, "text", None)
+            if text is not None and _DIRECT_CAST.match(text, operand.span.end):
+                source = text[operand.span.start:operand.span.end]
+                if _NUMBER_TEXT.match(source):
+                    operand = Literal(source.replace("_", ""), operand.span)
+        return Cast(operand, c[1], join_spans(c[0], c[0]))
 
     # ---- star ----
     def _star(self, table, modifiers, span):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from lark import Token
 
 from .ast import ddl
-from .ast.expr import Identifier, Subquery, Tuple
+from .ast.expr import Identifier, Lambda, Subquery, Tuple
 from .ast.query import Select, SetOperation
 from .literals import unquote_string
 from .transform_expr import ExprTransformer, TransformError, _none, join_spans, span_of
@@ -575,6 +575,43 @@ class StatementTransformer:
             else:
                 settings.append(part)
         return ddl.Explain(c[-1], kind, tuple(settings), span_of(c[0]))
+
+    def add_projection(self, c):
+        name, sub = c[-2], c[-1]
+        proj = ddl.ProjectionDef(str(name), _query_of(sub), span_of(name))
+        return ddl.AddProjection(proj, any(x is True for x in c), span_of(c[0]))
+
+    def drop_projection(self, c):
+        return ddl.DropProjection(str(c[-1]), any(x is True for x in c), span_of(c[0]))
+
+    def materialize_projection(self, c):
+        partition = c[4] if len(c) > 3 else None
+        return ddl.MaterializeProjection(str(c[2]), partition, span_of(c[0]))
+
+    def freeze(self, c):
+        return ddl.Freeze(c[1] if len(c) > 1 else None, span_of(c[0]))
+
+    def move_partition(self, c):
+        return ddl.MovePartition(c[1], c[-1], span_of(c[0]))
+
+    def replace_partition(self, c):
+        return ddl.ReplacePartition(c[1], c[-1], span_of(c[0]))
+
+    def remove_what(self, c):
+        return str(c[0]).upper()
+
+    def modify_column_remove(self, c):
+        return ddl.ModifyColumnRemove(str(c[-3]), c[-1], any(x is True for x in c), span_of(c[0]))
+
+    def create_function(self, c):
+        body = c[-1]
+        if not isinstance(body, Lambda):
+            raise TransformError("CREATE FUNCTION needs a lambda: CREATE FUNCTION f AS (x) -> ..",
+                                 span_of(body))
+        return ddl.CreateFunction(str(c[-3]), body, any(x is True for x in c), span_of(c[0]))
+
+    def drop_function(self, c):
+        return ddl.DropFunction(str(c[-1]), any(x is True for x in c), span_of(c[0]))
 
     def insert_function(self, c):
         call = c[3]

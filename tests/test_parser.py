@@ -466,3 +466,23 @@ def test_every_node_has_a_span_inside_the_text(text):
                 walk(item)
 
     walk(parse(text))
+
+
+def test_alter_projection_partition_moves_and_functions():
+    cmds = parse("ALTER TABLE t ADD PROJECTION p (SELECT a, count() GROUP BY a), "
+                 "MATERIALIZE PROJECTION p, FREEZE, MOVE PARTITION 1 TO TABLE t2, "
+                 "REPLACE PARTITION 2 FROM t3, MODIFY COLUMN v REMOVE DEFAULT").commands
+    assert [type(c).__name__ for c in cmds] == [
+        "AddProjection", "MaterializeProjection", "Freeze", "MovePartition",
+        "ReplacePartition", "ModifyColumnRemove"]
+    assert cmds[3].to_table == TableName("t2") and cmds[5].what == "DEFAULT"
+    f = parse("CREATE FUNCTION lin AS (x, k) -> k * x")
+    assert f.name == "lin" and f.body == Lambda(("x", "k"), BinaryOp("*", Identifier("k"), x))
+    assert parse("DROP FUNCTION IF EXISTS lin").if_exists
+
+
+def test_digit_separators_and_literal_casts():
+    assert parse_expr("1_000_000") == lit(1000000)
+    assert parse_expr("0.3::Decimal(38, 30)") == Cast(lit("0.3"), "Decimal(38, 30)")
+    assert parse_expr("(0.3)::Float32") == Cast(lit(0.3), "Float32")
+    assert parse_expr("x::Int8") == Cast(x, "Int8")

@@ -21,6 +21,8 @@ from sqlparse_ch.parser import NAME_KEYWORDS
     ("(a - b) - c", "a - b - c"),
     ("-(x::Int8)", "-CAST(x AS Int8)"),
     ("(-1)::Int8", "CAST(-1 AS Int8)"),
+    ("0.3::Decimal(38, 30)", "CAST('0.3' AS Decimal(38, 30))"),  # ClickHouse casts the text
+    ("1_000::UInt16 + 1_000", "CAST('1000' AS UInt16) + 1000"),
     ("a == 1 or a <> 2", "a = 1 OR a != 2"),
     ("x in (1)", "x IN (1)"),
     ("(a, b) in ((1, 2))", "(a, b) IN ((1, 2))"),

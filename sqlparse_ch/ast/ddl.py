@@ -488,3 +488,77 @@ class AttachDetach(Node):
     permanently: bool = False
     sync: bool = False
     span: Span | None = _span
+
+
+@dataclass(frozen=True, slots=True)
+class AddProjection(Node):
+    projection: ProjectionDef
+    if_not_exists: bool = False
+    span: Span | None = _span
+
+
+@dataclass(frozen=True, slots=True)
+class DropProjection(Node):
+    name: str
+    if_exists: bool = False
+    span: Span | None = _span
+
+
+@dataclass(frozen=True, slots=True)
+class MaterializeProjection(Node):
+    name: str
+    partition: PartitionSpec | None = None
+    span: Span | None = _span
+
+
+@dataclass(frozen=True, slots=True)
+class Freeze(Node):
+    """`FREEZE [PARTITION p]`."""
+
+    partition: PartitionSpec | None = None
+    span: Span | None = _span
+
+
+@dataclass(frozen=True, slots=True)
+class MovePartition(Node):
+    """`MOVE PARTITION p TO TABLE t`."""
+
+    partition: PartitionSpec
+    to_table: TableName
+    span: Span | None = _span
+
+
+@dataclass(frozen=True, slots=True)
+class ReplacePartition(Node):
+    """`REPLACE PARTITION p FROM t`."""
+
+    partition: PartitionSpec
+    from_table: TableName
+    span: Span | None = _span
+
+
+@dataclass(frozen=True, slots=True)
+class ModifyColumnRemove(Node):
+    """`MODIFY COLUMN c REMOVE DEFAULT|MATERIALIZED|ALIAS|CODEC|COMMENT|TTL`."""
+
+    name: str
+    what: str
+    if_exists: bool = False
+    span: Span | None = _span
+
+
+@dataclass(frozen=True, slots=True)
+class CreateFunction(Node):
+    """`CREATE FUNCTION name AS (x, y) -> expr` (body is the Lambda)."""
+
+    name: str
+    body: Any
+    if_not_exists: bool = False
+    span: Span | None = _span
+
+
+@dataclass(frozen=True, slots=True)
+class DropFunction(Node):
+    name: str
+    if_exists: bool = False
+    span: Span | None = _span
