@@ -226,3 +226,21 @@ def test_parallel_aggregates_same_result(monkeypatch):
         two = execute(d, sql, settings={"max_threads": 2}).rows
         assert one == two
         assert one[0] == (0, 143, sum(range(0, 1000, 7)), 5, "994")
+
+
+@pytest.mark.parametrize("desc", ["", " DESC"])
+def test_read_in_order_reads_few_granules(desc):
+    with mergetree.connect(background_merges=False) as d:
+        execute(d, "CREATE TABLE t (ts UInt32, v String) ENGINE = MergeTree ORDER BY ts SETTINGS index_granularity = 8")
+        for i in range(3):
+            execute(d, f"INSERT INTO t SELECT number * 3 + {i}, toString(number) FROM numbers(200)")
+        sql = f"SELECT ts, v FROM t ORDER BY ts{desc} LIMIT 5 OFFSET 2"
+        on = execute(d, sql)
+        off = execute(d, sql, settings={"optimizer_disabled_rules": "read_in_order"})
+        assert on.rows == off.rows
+        assert [r[0] for r in on.rows] == (list(range(2, 7)) if not desc else list(range(597, 592, -1)))
+        assert on.statistics["rows_read"] <= 3 * 8 and off.statistics["rows_read"] == 600
+        assert "in_order" in execute(d, f"EXPLAIN {sql}").rows[-1][0]
+        # with a WHERE or a non-key ORDER BY, every granule is read
+        assert "in_order" not in execute(d, f"EXPLAIN SELECT ts FROM t WHERE v = '1' ORDER BY ts LIMIT 1").rows[-1][0]
+        assert "in_order" not in execute(d, f"EXPLAIN SELECT ts FROM t ORDER BY v LIMIT 1").rows[-1][0]

@@ -37,6 +37,7 @@ def read_merge_tree(node, ctx, children):
     from mergetree.exec.expression import bind
     from mergetree.planner.rewrite import identifiers
     from mergetree.storage.key_condition import KeyCondition
+    from mergetree.storage.mutations import read_row_mask
 
     needed = list(node.columns)
     condition = bound = None
@@ -56,6 +57,8 @@ def read_merge_tree(node, ctx, children):
                 continue
             ranges = [(0, part.marks)] if condition is None else \
                 condition.select_mark_ranges(part.primary_index, part.marks)
+            if node.limit_hint is not None and read_row_mask(part) is None:
+                ranges = _first_granules(ranges, part.granule_rows, node.limit_hint, node.order == "desc")
             if ranges:
                 selected.append((part, ranges))
         total = sum(b - a for _, ranges in selected for a, b in ranges)
@@ -145,6 +148,15 @@ def _ordered_map(fn, items: list, threads: int):
         finally:
             for f in window:
                 f.cancel()
+
+
+def _first_granules(ranges: list, granule_rows: np.ndarray, rows: int, from_end: bool) -> list:
+    """The leading (trailing) granules of `ranges` that hold at least `rows` rows."""
+    granules = np.concatenate([np.arange(a, b) for a, b in ranges])
+    if from_end:
+        granules = granules[::-1]
+    need = int(np.searchsorted(np.cumsum(granule_rows[granules]), rows)) + 1
+    return _runs(np.sort(granules[:need]))
 
 
 def _split_ranges(ranges: list, max_marks: int) -> list[list]:

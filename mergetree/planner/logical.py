@@ -59,6 +59,10 @@ class ReadFromMergeTree(PlanNode):
     where: Any = None
     final: bool = False
     prewhere: bool = False     # read the `where` columns first (optimizer rule `prewhere`)
+    #: read in sorting-key order: only the first (last, when "desc") granules of each part that hold
+    #: `limit_hint` rows (optimizer rule `read_in_order`, for ORDER BY key-prefix LIMIT n)
+    limit_hint: int | None = None
+    order: str = "asc"
     children: list = field(default_factory=list)
 
     @property
@@ -70,6 +74,8 @@ class ReadFromMergeTree(PlanNode):
         out = f"ReadFromMergeTree {self.table_name} columns=[{', '.join(self.columns)}]"
         if self.where is not None:
             out += f" {'prewhere' if self.prewhere else 'where'}={_expr_text(self.where)}"
+        if self.limit_hint is not None:
+            out += f" in_order={self.order} limit_hint={self.limit_hint}"
         return out + (" FINAL" if self.final else "")
 
 

@@ -7,11 +7,13 @@ not change any result (tests/test_sql_optimizer.py).
 - ``prune_columns``: scans read only the columns the query needs.
 - ``count_from_metadata``: ``SELECT count() FROM t`` from the parts' row counts.
 - ``prewhere``: scans read the WHERE columns first, the rest only for granules with matches.
+- ``read_in_order``: ORDER BY sorting-key prefix LIMIT n reads only the first granules of each part.
 """
 
 from __future__ import annotations
 
-from mergetree.planner.optimizer import count_from_metadata, prewhere, prune_columns, push_filter_into_scan, topn
+from mergetree.planner.optimizer import (count_from_metadata, prewhere, prune_columns, push_filter_into_scan,
+                                         read_in_order, topn)
 
 RULES = [
     ("push_filter_into_scan", push_filter_into_scan.apply),
@@ -19,6 +21,7 @@ RULES = [
     ("prune_columns", prune_columns.apply),
     ("count_from_metadata", count_from_metadata.apply),
     ("prewhere", prewhere.apply),
+    ("read_in_order", read_in_order.apply),
 ]
 
 RULE_NAMES = [name for name, _ in RULES]
