@@ -523,6 +523,9 @@ class StatementTransformer:
     def show_processlist(self, c):
         return self._show("PROCESSLIST", c)
 
+    def show_dictionaries(self, c):
+        return self._show("DICTIONARIES", c)
+
     def show_settings(self, c):
         return self._show("SETTINGS", c)
 

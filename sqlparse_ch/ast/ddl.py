@@ -404,8 +404,8 @@ class Use(Node):
 
 @dataclass(frozen=True, slots=True)
 class Show(Node):
-    """what: 'TABLES', 'DATABASES', 'CREATE TABLE', 'CREATE VIEW', 'CREATE DATABASE', 'COLUMNS',
-    'PROCESSLIST', 'SETTINGS'. name is a TableName for SHOW CREATE / COLUMNS; from_ the database
+    """what: 'TABLES', 'DATABASES', 'DICTIONARIES', 'CREATE TABLE', 'CREATE VIEW',
+    'CREATE DATABASE', 'COLUMNS', 'PROCESSLIST', 'SETTINGS'. name is a TableName for SHOW CREATE / COLUMNS; from_ the database
     of SHOW TABLES."""
 
     what: str
