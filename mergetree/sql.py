@@ -172,8 +172,14 @@ def _insert(db, s: D.Insert, params, settings, data) -> Result:
     payload = data if data is not None else s.data
     if payload is None:
         raise BadArgumentsError(f"INSERT ... FORMAT {fmt} needs data (the `data` argument or inline rows)")
+    from mergetree.formats.input import TEXT_INPUTS, parse_text_input
+
+    if fmt in TEXT_INPUTS:
+        db.insert(s.table.name, parse_text_input(fmt, payload, names))
+        return Result.empty()
     if fmt not in ("JSONEachRow", "NDJSON", "JSONLines"):
-        raise NotImplementedSQLError(f"INSERT FORMAT {fmt} is not supported yet (JSONEachRow is)")
+        raise NotImplementedSQLError(f"INSERT FORMAT {fmt} is not supported yet "
+                                     f"(JSONEachRow, CSV, CSVWithNames, TSV, TSVWithNames are)")
     db.insert(s.table.name, payload.encode() if isinstance(payload, str) else payload)
     return Result.empty()
 

@@ -244,3 +244,29 @@ def test_read_in_order_reads_few_granules(desc):
         # with a WHERE or a non-key ORDER BY, every granule is read
         assert "in_order" not in execute(d, f"EXPLAIN SELECT ts FROM t WHERE v = '1' ORDER BY ts LIMIT 1").rows[-1][0]
         assert "in_order" not in execute(d, f"EXPLAIN SELECT ts FROM t ORDER BY v LIMIT 1").rows[-1][0]
+
+
+@pytest.mark.parametrize("fmt,payload", [
+    ("CSV", 'k1,"a,b",1.5,2024-01-01\nk2,\\N,\\N,2024-01-02\n'),
+    ("CSVWithNames", 'id,s,x,d\nk1,"a,b",1.5,2024-01-01\nk2,\\N,\\N,2024-01-02\n'),
+    ("TSV", "k1\ta,b\t1.5\t2024-01-01\nk2\t\\N\t\\N\t2024-01-02\n"),
+    ("TabSeparatedWithNamesAndTypes", "id\ts\tx\td\nString\tNullable(String)\tNullable(Float64)\tDate\n"
+                                      "k1\ta,b\t1.5\t2024-01-01\nk2\t\\N\t\\N\t2024-01-02\n"),
+])
+def test_insert_text_formats(fmt, payload):
+    with mergetree.connect(background_merges=False) as d:
+        execute(d, "CREATE TABLE t (id String, s Nullable(String), x Nullable(Float64), d Date) "
+                   "ENGINE = MergeTree ORDER BY id")
+        execute(d, f"INSERT INTO t FORMAT {fmt}", data=payload.encode())
+        assert execute(d, "SELECT * FROM t ORDER BY id").rows == [
+            ("k1", "a,b", 1.5, dt.date(2024, 1, 1)), ("k2", None, None, dt.date(2024, 1, 2))]
+
+
+def test_insert_tsv_escapes_and_inline_data():
+    with mergetree.connect(background_merges=False) as d:
+        execute(d, "CREATE TABLE t (s String, n UInt8) ENGINE = MergeTree ORDER BY n")
+        execute(d, "INSERT INTO t FORMAT TSV", data=b"tab\\there\t1\nback\\\\slash\t2\n")
+        execute(d, "INSERT INTO t (n, s) FORMAT CSV 3,\"q\"\"q\"")
+        assert execute(d, "SELECT s FROM t ORDER BY n").rows == [("tab\there",), ("back\\slash",), ('q"q',)]
+        with pytest.raises(MergeTreeError, match="row 0 has 1 values, expected 2"):
+            execute(d, "INSERT INTO t FORMAT TSV", data=b"only\n")
