@@ -33,12 +33,12 @@ def request(port, method, path, body=None, headers=None, timeout=30):
         return r.status, r.read()
 
 
-def start(data_dir, port):
+def start(data_dir, port, flush_interval=0.1):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     log = open(data_dir.parent / "server.log", "ab")      # a file, not a pipe nobody drains
     proc = subprocess.Popen([sys.executable, "-m", "mergetree.server.cli_commands", "serve",
                              "--data-dir", str(data_dir), "--port", str(port), "--admin-token", ADMIN,
-                             "--flush-interval", "0.1", "--log-level", "warning"],
+                             "--flush-interval", str(flush_interval), "--log-level", "warning"],
                             stdout=subprocess.DEVNULL, stderr=log, env=env)
     log.close()
     deadline = time.monotonic() + 120
@@ -123,3 +123,24 @@ def test_kill_9_after_202_then_restart_keeps_every_row_once(tmp_path):
 @pytest.mark.slow
 def test_kill_9_repeatedly_during_sustained_ingest(tmp_path):
     run_kill_cycles(tmp_path, cycles=8, kill_after=300, rows_per_request=200)
+
+
+def test_sigterm_flushes_and_exits_cleanly(tmp_path):
+    data = tmp_path / "data"
+    port = free_port()
+    proc = start(data, port, flush_interval=3600)       # only the shutdown flushes
+    try:
+        request(port, "POST", "/v0/datasources?" + urllib.parse.urlencode(
+            {"name": "ev", "schema": "id UInt64, s String", "engine_sorting_key": "id"}))
+        body = "\n".join(json.dumps({"id": i, "s": "t"}) for i in range(100)).encode()
+        assert request(port, "POST", "/v0/events?name=ev", body)[0] == 202
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) in (0, -signal.SIGTERM)   # uvicorn re-raises the signal after shutdown
+        wal = data / "server" / "wal"
+        assert sum(p.stat().st_size for p in wal.glob("segment_*.wal")) == 0     # all flushed into parts
+        assert not (wal / "flush.json").exists()
+        proc = start(data, port)
+        assert ids_in_table(port) == {i: 1 for i in range(100)}
+    finally:
+        proc.kill()
+        proc.wait()
