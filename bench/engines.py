@@ -46,6 +46,10 @@ class EngineAdapter:
     def optimize(self, dataset) -> None:
         pass
 
+    def table_bytes(self, dataset) -> int | None:
+        """Bytes on disk of the table's data alone (the store may also hold logs, metadata)."""
+        return None
+
     def query(self, sql: str) -> list[tuple]:
         raise NotImplementedError
 
@@ -159,6 +163,9 @@ class MergeTreeEngine(EngineAdapter):
     def optimize(self, dataset) -> None:
         self.db.optimize(dataset.table, final=True)
 
+    def table_bytes(self, dataset) -> int | None:
+        return sum(p["bytes_on_disk"] for p in self.db.table(dataset.table).parts() if p.get("active", True))
+
     def query(self, sql: str) -> list[tuple]:
         from mergetree.sql import execute
 
@@ -214,6 +221,11 @@ class ChdbEngine(EngineAdapter):
     def optimize(self, dataset) -> None:
         self.session.query(f"OPTIMIZE TABLE {dataset.table} FINAL")
 
+    def table_bytes(self, dataset) -> int | None:
+        rows = self.query(f"SELECT sum(bytes_on_disk) FROM system.parts WHERE active "
+                          f"AND database = currentDatabase() AND table = '{dataset.table}'")
+        return int(rows[0][0]) if rows else None
+
     def query(self, sql: str) -> list[tuple]:
         import json
 
@@ -263,6 +275,10 @@ class DuckdbEngine(EngineAdapter):
         self.con.execute(f"CREATE TABLE {dataset.table} AS SELECT {select} "
                          f"FROM read_parquet('{parquet}') ORDER BY {dataset.order_by}")
         self.con.execute("CHECKPOINT")
+
+    def table_bytes(self, dataset) -> int | None:
+        """The database file holds only this table (after CHECKPOINT)."""
+        return (self.store / "events.duckdb").stat().st_size
 
     def query(self, sql: str) -> list[tuple]:
         return self.con.execute(sql).fetchall()

@@ -96,7 +96,7 @@ def to_markdown(result: dict) -> str:
         lines += ["Skipped: " + "; ".join(f"{e} ({why})" for e, why in
                                           result["skipped_engines"].items()), ""]
     # ingest
-    lines += ["| engine | open + warm-up | load (Parquet) | rows/s | OPTIMIZE FINAL | on disk "
+    lines += ["| engine | open + warm-up | load (Parquet) | rows/s | OPTIMIZE FINAL | table on disk (store) "
               "| peak memory (VmHWM) | cold start |",
               "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for e in engines:
@@ -113,7 +113,7 @@ def to_markdown(result: dict) -> str:
         opt = fmt_seconds(r["optimize_s"]) if "optimize_s" in r else "n/a"
         opening = (r.get("open_s") or 0) + (r.get("warmup_s") or 0)
         lines.append(f"| {e} | {fmt_seconds(opening)} | {fmt_seconds(ing.get('seconds'))} | {rps} | {opt} "
-                     f"| {fmt_bytes(r.get('bytes_on_disk'))} | {rss} | {cold} |")
+                     f"| {fmt_bytes(r.get('bytes_on_disk'))} ({fmt_bytes(r.get('store_bytes'))}) | {rss} | {cold} |")
     lines.append("")
     # queries
     head = ["query"] + engines + [f"{subject}/{p}" for p in peers]

@@ -303,7 +303,13 @@ def run_engine(job: dict) -> dict:
         out["peak_rss_bytes"] = _peak_rss()
         return out
     out["ingest"] = {"seconds": load_s, "rows_per_s": job["rows"] / load_s if load_s > 0 else None}
-    out["bytes_on_disk"] = dir_bytes(store)
+    out["store_bytes"] = dir_bytes(store)
+    try:
+        out["bytes_on_disk"] = adapter.table_bytes(dataset)
+    except Exception as e:  # noqa: BLE001 - a size probe must not kill the run
+        out["bytes_on_disk_error"] = _first_line(e)
+    if out.get("bytes_on_disk") is None:
+        out["bytes_on_disk"] = out["store_bytes"]
     budget = float(job.get("budget", 60.0))
     for q in job["queries"]:
         rec: dict = {}
