@@ -419,11 +419,13 @@ def cross_check(queries: list[Query], engines: dict[str, dict], reference: str |
             others = [e for e in names if e != ref and recs[e].get("status") == "ok"]
             if not others:
                 recs[ref]["check"] = "UNCHECKED"
+            elif any(recs[e]["check"] == "OK" for e in others):
+                recs[ref]["check"] = "OK"
             elif all(recs[e]["check"] == "MISMATCH" for e in others):
                 recs[ref]["check"] = "DISPUTED"
                 recs[ref]["check_detail"] = "no other engine agrees"
             else:
-                recs[ref]["check"] = "OK"
+                recs[ref]["check"] = "UNCHECKED"
     return out
 
 

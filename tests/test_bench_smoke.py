@@ -172,6 +172,34 @@ def test_hits_generator_is_deterministic():
     assert 0.05 < (a["SearchPhrase"][0][1:] != a["SearchPhrase"][0][:-1]).mean() < 0.3
 
 
+def test_cross_check_verdicts():
+    from bench.runner import Query, cross_check
+
+    def ok(rows, **kw):
+        return {"status": "ok", "rows": rows, "median": 0.1, **kw}
+
+    qs = [Query(n, {"clickhouse": "SELECT 1"}) for n in ("agree", "chdb_alone", "lonely", "failed", "big")]
+    engines = {
+        "mergetree": {"queries": {"agree": ok([[1]]), "chdb_alone": ok([[1]]), "lonely": ok([[1]]),
+                                  "failed": {"status": "unsupported", "error": "x"},
+                                  "big": ok([[1]], truncated=True)}},
+        "chdb": {"queries": {"agree": ok([[1]]), "chdb_alone": ok([[2]]),
+                             "lonely": {"status": "error", "error": "boom"}, "failed": ok([[1]]),
+                             "big": ok([[1]])}},
+        "duckdb": {"queries": {"agree": ok([[1]]), "chdb_alone": ok([[1]]),
+                               "lonely": {"status": "error", "error": "boom"}, "failed": ok([[1]])}},
+    }
+    refs = cross_check(qs, engines)
+    v = {q.name: {e: engines[e]["queries"][q.name]["check"] for e in engines} for q in qs}
+    assert refs["agree"]["reference"] == "chdb"
+    assert v["agree"] == {"mergetree": "OK", "chdb": "OK", "duckdb": "OK"}
+    assert v["chdb_alone"] == {"mergetree": "MISMATCH", "chdb": "DISPUTED", "duckdb": "MISMATCH"}
+    assert refs["lonely"]["reference"] == "mergetree" and v["lonely"]["mergetree"] == "UNCHECKED"
+    assert v["failed"] == {"mergetree": "UNSUPPORTED", "chdb": "OK", "duckdb": "OK"}
+    # duckdb never ran "big": an ERROR, not silently OK; mergetree's answer was too large to keep
+    assert v["big"] == {"mergetree": "UNCHECKED", "chdb": "UNCHECKED", "duckdb": "ERROR"}
+
+
 def test_compare_rows_rules():
     # unordered: same multiset in another order agrees; ordered does not
     assert compare_rows([["a", 1], ["b", 2]], [["b", 2], ["a", 1]], ordered=False, approx=0) is None
