@@ -218,6 +218,27 @@ def test_gather_kernel_matches_numpy_twin(seed):
     assert bytes(a[out_off[3]:out_off[4]]) == bytes(data[offsets[idx[3]]:offsets[idx[3] + 1]])
 
 
+@pytest.mark.parametrize("seed,max_len", [(0, 8), (1, 16), (2, 5), (3, 1)])
+def test_short_gather_kernel_matches_numpy_twin(seed, max_len):
+    """Fixed-size copies (8 * chunks bytes per row) give the same bytes as the twin."""
+    rng = np.random.default_rng(seed)
+    offsets, data = _random_strings(rng, 30, 256, max_len)
+    idx = rng.integers(0, 30, 3000)
+    out_off = kern.gather_offsets(offsets, idx)
+    total = int(out_off[-1])
+    chunks = -(-max(int(np.diff(offsets).max()), 1) // 8)
+    a = np.full(total + 8 * chunks, 0xEE, np.uint8)
+    kern.gather_short_strings(offsets, np.concatenate([data, np.zeros(8 * chunks, np.uint8)]), idx, out_off, a,
+                              chunks)
+    b = np.empty(total, np.uint8)
+    kern.gather_strings_numpy(offsets, data, idx, out_off, b)
+    assert a[:total].tobytes() == b.tobytes()
+    # and through dictionary_decode (which picks this kernel for short values)
+    codes = idx.astype(np.uint8)
+    got_off, got = C.dictionary_decode(offsets, data, codes)
+    assert got_off.tolist() == out_off.tolist() and got.tobytes() == b.tobytes()
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.text(alphabet="ab\u00e9\0", max_size=4), max_size=80))
 def test_dictionary_round_trip_property(values):

@@ -3,7 +3,9 @@
 * :func:`dict_encode_strings` -- exact dictionary encoding of a string column (offsets + bytes)
   with an open-addressing hash table; gives up (returns -1) once more than ``max_distinct``
   distinct values are seen, so trying it on a high-cardinality column costs little.
-* :func:`gather_strings` -- ``out[i] = src[idx[i]]`` for strings (dictionary decoding, take).
+* :func:`gather_strings` -- ``out[i] = src[idx[i]]`` for strings (dictionary decoding, take);
+  :func:`gather_short_strings` copies a fixed 8/16 bytes per row (no branch on the length) for
+  dictionaries of short values: ~1.5x faster decoding of e.g. event types.
 * :func:`prefix_sum_inplace` -- undo Delta: running sum with wrap-around in the array's unsigned
   dtype (about twice as fast as ``np.add.accumulate``).
 * :func:`decode_blocks_native` -- verify, decompress and un-Delta a run of compressed blocks straight
@@ -30,6 +32,7 @@ import numpy as np
 from numba import types
 
 __all__ = ["dict_encode_strings", "dict_encode_strings_numpy", "gather_strings", "gather_strings_numpy",
+           "gather_short_strings",
            "gather_offsets", "prefix_sum_inplace", "prefix_sum_inplace_numpy", "checksum64", "checksum64_numpy",
            "first_bad_block", "decode_blocks_native", "NATIVE_DECODER"]
 
@@ -184,6 +187,25 @@ def gather_strings(src_offsets, src_data, idx, out_offsets, out_data):
         o = out_offsets[i]
         for k in range(src_offsets[j + 1] - s):
             out_data[o + k] = src_data[s + k]
+
+
+@numba.njit(nogil=True, cache=True)
+def gather_short_strings(src_offsets, padded_data, idx, out_offsets, out_data, chunks):
+    """:func:`gather_strings` for strings of at most ``8 * chunks`` bytes (dictionary decoding).
+
+    Copies exactly ``8 * chunks`` bytes per row, so the copy loop has no data-dependent branch;
+    the bytes past a row's end are overwritten by the next row. ``padded_data`` is the source
+    bytes followed by ``8 * chunks`` bytes of padding, and ``out_data`` must have that much
+    slack after ``out_offsets[-1]``.
+    """
+    for i in range(idx.shape[0]):
+        s = src_offsets[idx[i]]
+        o = out_offsets[i]
+        for _ in range(chunks):
+            for k in range(8):
+                out_data[o + k] = padded_data[s + k]
+            s += 8
+            o += 8
 
 
 def gather_strings_numpy(src_offsets, src_data, idx, out_offsets, out_data):

@@ -450,6 +450,9 @@ def dictionary_encode(offsets: np.ndarray, data: np.ndarray, max_distinct: int |
     return dict_offsets, dict_data, codes.astype(code_dtype)
 
 
+SHORT_STRING_BYTES = 16   # dictionaries whose values are all this short decode with fixed-size copies
+
+
 def dictionary_decode(dict_offsets: np.ndarray, dict_data: np.ndarray, codes: np.ndarray):
     """Strings (offsets, data) of ``dictionary[codes]``."""
     from mergetree.kernels import codecs as kernels
@@ -459,6 +462,14 @@ def dictionary_decode(dict_offsets: np.ndarray, dict_data: np.ndarray, codes: np
         raise BlockCorruptedError(f"dictionary code {int(idx.max())} out of range "
                                   f"(dictionary has {len(dict_offsets) - 1} entries)")
     out_offsets = kernels.gather_offsets(dict_offsets, idx)
-    out_data = np.empty(int(out_offsets[-1]), np.uint8)
+    total = int(out_offsets[-1])
+    longest = int(np.diff(dict_offsets).max()) if len(dict_offsets) > 1 else 0
+    if longest <= SHORT_STRING_BYTES and len(idx) >= 64:   # fixed-size copies, see gather_short_strings
+        chunks = max(1, -(-longest // 8))
+        padded = np.concatenate([dict_data, np.zeros(8 * chunks, np.uint8)])
+        buf = np.empty(total + 8 * chunks, np.uint8)
+        kernels.gather_short_strings(dict_offsets, padded, idx, out_offsets, buf, chunks)
+        return out_offsets, buf[:total]
+    out_data = np.empty(total, np.uint8)
     kernels.gather_strings(dict_offsets, dict_data, idx, out_offsets, out_data)
     return out_offsets, out_data
