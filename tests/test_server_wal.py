@@ -266,3 +266,16 @@ def test_a_cancelled_append_does_not_kill_the_committer(setup):
     svc.flusher.flush()
     assert ids_of(svc, "a") == [5, 5]     # the cancelled request's row was logged all the same
     svc.close()
+
+
+def test_clean_close_flushes_everything(setup):
+    path, svc = setup
+    ingest(svc, "a", range(4))
+    svc.close()
+    wal = path / "server" / "wal"
+    assert sum(p.stat().st_size for p in wal.glob("segment_*.wal")) == 0
+    svc = open_service(path)
+    try:
+        assert ids_of(svc, "a") == [0, 1, 2, 3]
+    finally:
+        svc.close()

@@ -204,12 +204,16 @@ class WalWriter:
             os.ftruncate(self._fd, start)     # never leave a torn record before later ones
             raise
 
-    def close(self) -> None:
+    def stop(self) -> None:
+        """Refuse new records and wait until every queued one is written (the file stays open)."""
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
         if self._thread.is_alive():
             self._thread.join()
+
+    def close(self) -> None:
+        self.stop()
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
@@ -313,8 +317,8 @@ class Flusher:
         self._release(batch[-1][0])
 
     def close(self) -> None:
-        """Stop accepting, flush what is durable, stop the threads."""
-        self.wal.close()
+        """Stop accepting, flush what is durable, stop the threads, close the log."""
+        self.wal.stop()
         self._stop.set()
         self._wake.set()
         if self._thread.is_alive():
@@ -323,6 +327,7 @@ class Flusher:
             self.flush()
         except Exception:  # noqa: BLE001 - the log keeps the rows; the next start replays them
             log.exception("final flush failed; rows stay in the write-ahead log")
+        self.wal.close()
 
     @property
     def pending_rows(self) -> int:
