@@ -112,8 +112,9 @@ def to_markdown(result: dict) -> str:
         rps = f"{ing['rows_per_s']:,.0f}" if ing.get("rows_per_s") else "-"
         opt = fmt_seconds(r["optimize_s"]) if "optimize_s" in r else "n/a"
         opening = (r.get("open_s") or 0) + (r.get("warmup_s") or 0)
+        size = f"{fmt_bytes(r.get('bytes_on_disk'))} ({fmt_bytes(r.get('store_bytes'))})"
         lines.append(f"| {e} | {fmt_seconds(opening)} | {fmt_seconds(ing.get('seconds'))} | {rps} | {opt} "
-                     f"| {fmt_bytes(r.get('bytes_on_disk'))} ({fmt_bytes(r.get('store_bytes'))}) | {rss} | {cold} |")
+                     f"| {size} | {rss} | {cold} |")
     lines.append("")
     # queries
     head = ["query"] + engines + [f"{subject}/{p}" for p in peers]
