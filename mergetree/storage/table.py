@@ -7,15 +7,17 @@ an inserted block (function names are the real ones below):
    from dicts / columns / NDJSON with ``convert.rows_to_block``).
 2. :meth:`_sort_and_split` evaluates the partition key and the sorting key with
    ``exec.expression.evaluate`` and sorts the block once by ``(partition key, sorting key)``
-   (:func:`sort_permutation`: a stable sort (keys packed into one uint64 when they fit, else a
-   lexsort) that ranks string keys only where the numeric
-   prefix ties), which both sorts every partition by the key and groups the rows of one
-   partition together; it yields one sorted sub-block per partition.
+   (:func:`sort_permutation`: a stable sort, keys packed into one uint64 when they fit, else a
+   lexsort, that ranks string keys only where the numeric prefix ties), which both sorts every
+   partition by the key and groups the rows of one partition together; it yields, per partition,
+   the row numbers of the block in sorting-key order (the block itself is not permuted here).
 3. Per partition (insert is atomic per partition, as in ClickHouse): :meth:`_delay_insert_if_needed`
-   applies back-pressure (``parts_to_delay_insert`` / ``parts_to_throw_insert``), the engine's merging
-   rule is applied inside the block when ``optimize_on_insert`` (Replacing/Summing/Collapsing), and
-   :meth:`_write_temporary_part` calls ``part_writer.write_part`` into ``tmp_insert_*``: every file and
-   the directory are fsynced before it returns.
+   applies back-pressure (``parts_to_delay_insert`` / ``parts_to_throw_insert``), and
+   :meth:`_write_temporary_part` calls ``part_writer.write_part(..., order=rows)`` into
+   ``tmp_insert_*``, which gathers each column in sorted order on its encoding threads and fsyncs
+   every file and the directory before it returns. For Replacing/Summing/Collapsing tables (and
+   tables with a TTL) the sorted sub-block is materialised first and the engine's merging rule is
+   applied inside it (``optimize_on_insert``).
 4. :meth:`_commit_part`, under the parts lock: allocate the block number N from the table's counter,
    ``rename(tmp_insert_*, {partition_id}_N_N_0)`` (atomic on POSIX), fsync the table directory, and
    publish the part into the active set. Readers that took their snapshot earlier do not see it;
