@@ -35,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--query", action="append", default=[], help="only queries with this name prefix")
     r.add_argument("--budget", type=float, default=60.0,
                    help="seconds: a query whose warm-up is slower is timed once")
+    r.add_argument("--data", type=Path, default=None,
+                   help="use this Parquet file (with the suite dataset's columns, e.g. ClickBench's "
+                        "hits.parquet for --suite clickbench) instead of generated data; --rows is ignored")
     r.add_argument("--out", type=Path, default=None, help="results directory (default results/)")
     r.add_argument("--data-dir", type=Path, default=None, help="generated data cache (default results/data)")
     r.add_argument("--work-dir", type=Path, default=None, help="engine stores (default: a temp dir)")
@@ -78,7 +81,7 @@ def _run(args) -> int:
         suite=args.suite, repeat=args.repeat, threads=args.threads, seed=args.seed,
         isolate=not args.in_process, budget=args.budget,
         data_dir=args.data_dir or (out_dir / "data"), work_dir=args.work_dir,
-        keep_stores=args.keep_stores, queries=args.query,
+        keep_stores=args.keep_stores, queries=args.query, data_file=args.data,
         log=lambda s: print(f"[{time.strftime('%H:%M:%S')}] {s}", file=sys.stderr, flush=True),
     )
     result = run(cfg)

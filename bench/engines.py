@@ -104,7 +104,8 @@ def parquet_blocks(parquet: Path, dataset):
             if tn == "String":
                 cols[name] = _arrow_strings(a).to_column()
             elif tn.startswith("DateTime"):
-                secs = a.cast(pa.timestamp("s", tz="UTC")).cast(pa.int64())
+                secs = a if pa.types.is_integer(a.type) else a.cast(pa.timestamp("s", tz="UTC"))
+                secs = secs.cast(pa.int64())
                 cols[name] = FixedColumn(typ, secs.to_numpy(zero_copy_only=False).astype(np.uint32))
             elif tn == "Date":
                 days = a.cast(pa.int32()).to_numpy(zero_copy_only=False)
@@ -269,9 +270,11 @@ class DuckdbEngine(EngineAdapter):
         return duckdb.__version__
 
     def load(self, parquet: Path, dataset) -> None:
-        select = ", ".join(
-            f"CAST(timezone('UTC', {name}) AS TIMESTAMP) AS {name}" if t.startswith("DateTime")
-            else name for name, t in dataset.columns())
+        import pyarrow.parquet as pq
+
+        physical = pq.read_schema(str(parquet))
+        select = ", ".join(_duckdb_column(name, t, physical.field(name).type)
+                           for name, t in dataset.columns())
         self.con.execute(f"CREATE TABLE {dataset.table} AS SELECT {select} "
                          f"FROM read_parquet('{parquet}') ORDER BY {dataset.order_by}")
         self.con.execute("CHECKPOINT")
@@ -290,6 +293,22 @@ class DuckdbEngine(EngineAdapter):
     def classify_error(exc: BaseException) -> str:
         name = type(exc).__name__
         return "unsupported" if name in {"NotImplementedException", "CatalogException"} else "error"
+
+
+def _duckdb_column(name: str, ch_type: str, arrow_type) -> str:
+    """DuckDB select expression turning a Parquet column into the dataset's type: timestamps or
+    unix seconds -> TIMESTAMP (UTC wall time), day numbers -> DATE, binary -> VARCHAR (the real
+    ClickBench hits.parquet stores EventTime as Int64, EventDate as UInt16, strings as binary)."""
+    import pyarrow as pa
+
+    if ch_type.startswith("DateTime"):
+        expr = f"to_timestamp({name})" if pa.types.is_integer(arrow_type) else name
+        return f"CAST({expr} AS TIMESTAMP) AS {name}"      # session TimeZone is UTC
+    if ch_type == "Date" and pa.types.is_integer(arrow_type):
+        return f"CAST(DATE '1970-01-01' + CAST({name} AS INTEGER) AS DATE) AS {name}"
+    if ch_type == "String" and (pa.types.is_binary(arrow_type) or pa.types.is_large_binary(arrow_type)):
+        return f"CAST({name} AS VARCHAR) AS {name}"
+    return name
 
 
 ENGINES: dict[str, type[EngineAdapter]] = {

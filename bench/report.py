@@ -83,7 +83,8 @@ def to_markdown(result: dict) -> str:
     m = result.get("machine", {})
     pk = result.get("packages", {})
     lines = [
-        f"## Suite `{result['suite']}`: {result['rows']:,} rows (seed {result['seed']}), "
+        f"## Suite `{result['suite']}`: {result['rows']:,} rows "
+        f"({_source(result)}), "
         f"median of {result['repeat']} after a warm-up",
         "",
         f"Run {result['started']} on {m.get('cpu_count')} x {m.get('cpu_model') or '?'}, "
@@ -153,6 +154,11 @@ def to_markdown(result: dict) -> str:
     if notes:
         lines += ["", "Notes:", ""] + notes
     return "\n".join(lines) + "\n"
+
+
+def _source(result: dict) -> str:
+    data = result.get("data", {})
+    return f"seed {result['seed']}" if data.get("generated", True) else f"from {Path(data['path']).name}"
 
 
 def _counts(result: dict, engine: str) -> dict:

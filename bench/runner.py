@@ -481,6 +481,7 @@ class RunConfig:
     keep_stores: bool = False
     queries: list[str] = field(default_factory=list)   # run only these (names or prefixes)
     cold_start_engines: list[str] | None = None        # default: every engine (isolated runs)
+    data_file: Path | None = None   # a user's Parquet file (e.g. ClickBench's hits.parquet) instead
     log: object = None              # callable(str) for progress lines
 
 
@@ -499,8 +500,16 @@ def run(cfg: RunConfig) -> dict:
     dataset = queries[0].dataset if queries else "events"
     if any(q.dataset != dataset for q in queries):
         raise ValueError(f"suite {cfg.suite}: queries on more than one dataset")
-    say(f"generating {cfg.rows:,} rows of {dataset} (seed {cfg.seed}) ...")
-    parquet, gen_s = prepare_data(cfg.rows, cfg.seed, Path(cfg.data_dir), dataset)
+    if not cfg.data_file:
+        say(f"generating {cfg.rows:,} rows of {dataset} (seed {cfg.seed}) ...")
+    if cfg.data_file:
+        import pyarrow.parquet as pq
+
+        parquet, gen_s = Path(cfg.data_file).resolve(), 0.0
+        cfg.rows = pq.ParquetFile(str(parquet)).metadata.num_rows
+        say(f"using {parquet} ({cfg.rows:,} rows) instead of generated data")
+    else:
+        parquet, gen_s = prepare_data(cfg.rows, cfg.seed, Path(cfg.data_dir), dataset)
     table = get_dataset(dataset).table
     results: dict[str, dict] = {}
     work = Path(cfg.work_dir) if cfg.work_dir else Path(tempfile.mkdtemp(prefix="bench-stores-"))
@@ -538,7 +547,8 @@ def run(cfg: RunConfig) -> dict:
         "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "suite": cfg.suite, "dataset": dataset,
         "rows": cfg.rows, "seed": cfg.seed, "repeat": cfg.repeat, "threads": cfg.threads,
-        "data": {"path": str(parquet), "bytes": parquet.stat().st_size, "generate_s": gen_s},
+        "data": {"path": str(parquet), "bytes": parquet.stat().st_size, "generate_s": gen_s,
+                 "generated": not cfg.data_file},
         "machine": machine_info(),
         "packages": package_versions(),
         "skipped_engines": skipped,
