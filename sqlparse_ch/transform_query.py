@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from lark import Token
 
-from .ast.expr import Alias, Identifier, OrderItem, Star, Subquery, Tuple
+from .ast.expr import (
+    Alias, FunctionCall, Identifier, OrderItem, QueryParameter, Star, Subquery, Tuple,
+)
 from .ast.query import (
     ArrayJoin, CTE, Join, LimitBy, NamedWindow, Sample, Select, SetOperation, Setting,
-    TableExpr,
+    TableExpr, TableName,
 )
 from .transform_expr import TransformError, _none, join_spans, span_of
 
@@ -125,9 +127,7 @@ class QueryTransformer:
 
     def table_expr(self, c):
         source = c[0]
-        if isinstance(source, Subquery):
-            pass
-        elif not hasattr(source, "name") and type(source).__name__ != "QueryParameter":
+        if type(source) not in (TableName, FunctionCall, Subquery, QueryParameter):
             raise TransformError("expected a table, table function or subquery", span_of(source))
         alias = None
         final = False

@@ -486,3 +486,10 @@ def test_digit_separators_and_literal_casts():
     assert parse_expr("0.3::Decimal(38, 30)") == Cast(lit("0.3"), "Decimal(38, 30)")
     assert parse_expr("(0.3)::Float32") == Cast(lit(0.3), "Float32")
     assert parse_expr("x::Int8") == Cast(x, "Int8")
+
+
+def test_from_source_must_be_a_table_function_or_subquery():
+    with pytest.raises(ParseError, match="expected a table, table function or subquery"):
+        parse("SELECT 1 FROM (f(1) AS a)")
+    with pytest.raises(ParseError, match="expected a table, table function or subquery"):
+        parse("SELECT 1 FROM (1 + 2)")
