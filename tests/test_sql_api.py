@@ -215,17 +215,24 @@ def test_simple_queries_do_not_import_numba():
     assert out.stdout.strip() == "False"
 
 
-def test_parallel_aggregates_same_result(monkeypatch):
-    from mergetree.exec import aggregate
+def test_aggregation_across_many_blocks(monkeypatch):
+    """numbers() in blocks of 64 rows: the partial states of 16 blocks merge into the same result
+    as one block (and as Python computes it)."""
+    from mergetree.exec import scan
 
-    monkeypatch.setattr(aggregate, "PARALLEL_MIN_ROWS", 1)
+    sql = ("SELECT number % 7 AS k, count(), sum(number), avg(number), uniqExact(number % 5), max(toString(number)), "
+           "argMin(number, number % 11), sumIf(number, number > 500), median(number) FROM numbers(1000) "
+           "GROUP BY k ORDER BY k")
     with mergetree.connect(background_merges=False) as d:
-        sql = ("SELECT number % 7 AS k, count(), sum(number), uniqExact(number % 5), max(toString(number)) "
-               "FROM numbers(1000) GROUP BY k ORDER BY k")
-        one = execute(d, sql, settings={"max_threads": 1}).rows
-        two = execute(d, sql, settings={"max_threads": 2}).rows
-        assert one == two
-        assert one[0] == (0, 143, sum(range(0, 1000, 7)), 5, "994")
+        one_block = execute(d, sql).rows
+        monkeypatch.setattr(scan, "NUMBERS_BLOCK", 64)
+        many_blocks = execute(d, sql).rows
+        empty = execute(d, "SELECT count(), sum(number), max(number) FROM numbers(0)").rows
+    assert many_blocks == one_block
+    xs = [x for x in range(1000) if x % 7 == 0]
+    assert one_block[0] == (0, len(xs), sum(xs), sum(xs) / len(xs), 5, "994", 0, sum(x for x in xs if x > 500),
+                            float(xs[len(xs) // 2]))
+    assert empty == [(0, 0, 0)]
 
 
 @pytest.mark.parametrize("desc", ["", " DESC"])

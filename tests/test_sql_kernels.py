@@ -187,3 +187,45 @@ def test_quantiles_by_hand():
     assert _agg("groupArray", [x], [1, 0, 1, 0, -1, 1], 3) == ("Array(UInt32)", [[10, 7], [1, 2, 5], []])
     fn = get_aggregate("quantiles", [T.UInt32], (0.0, 1.0))
     assert fn.compute(np.asarray(ids), 2, [x]).to_pylist() == [[1.0, 10.0], [5.0, 5.0]]
+
+
+NAMES_FOR_STATES = ["count", "sum", "avg", "min", "max", "any", "anyLast", "argMax", "uniqExact", "sumIf",
+                    "countIf", "sumDistinct", "avgOrNull", "minOrDefault", "median", "groupArray", "quantile",
+                    "sumIfOrNull", "uniqExactIf", "maxDistinct"]
+
+
+@pytest.mark.parametrize("name", NAMES_FOR_STATES)
+@pytest.mark.parametrize("seed", range(3))
+def test_partial_states_merged_equal_one_batch(name, seed):
+    """Splitting the rows into blocks, taking partial states per block (block-local group ids) and
+    merging them gives the same result as computing over all rows at once."""
+    from mergetree.kernels.groupby import group_rows
+
+    rng = np.random.default_rng(seed)
+    n, n_keys = 600, 9
+    key_values = rng.integers(0, n_keys, n)
+    x = column_from_values(T.Nullable(T.Int32), [None if v < 0 else int(v) for v in rng.integers(-20, 100, n)])
+    cond = column_from_values(T.UInt8, rng.integers(0, 2, n).tolist())
+    args = {"count": [], "countIf": [cond], "argMax": [x, column_from_values(T.Float64, rng.normal(size=n).tolist())]}
+    cols = args.get(name, [x, cond] if name.endswith("If") or "If" in name else [x])
+    if name == "groupArray" or name in ("median", "quantile"):
+        cols = [column_from_values(T.Int32, rng.integers(-50, 50, n).tolist())]
+    fn = get_aggregate(name, [c.type for c in cols])
+    keys = column_from_values(T.UInt8, key_values.tolist())
+    ids, g, _ = group_rows([keys])
+    expected = fn.compute(ids, g, cols).to_pylist()
+    # blocks: local group ids, then relabel to the global ids of the one-batch grouping
+    bounds = [0, 100, 101, 350, n]
+    state_ids, state_cols = [], []
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        local_ids, local_g, first = group_rows([keys.slice(a, b)])
+        global_of_local = ids[a + first]
+        sids, scols = fn.partial(local_ids, local_g, [c.slice(a, b) for c in cols])
+        state_ids.append(global_of_local[sids])
+        state_cols.append(scols)
+    from mergetree.column import Column
+
+    merged = [Column.concat([sc[i] for sc in state_cols]) for i in range(len(state_cols[0]))]
+    got = fn.final(np.concatenate(state_ids), g, merged).to_pylist()
+    assert got == pytest.approx(expected, nan_ok=True) if name in ("avg", "avgOrNull", "median", "quantile") \
+        else got == expected

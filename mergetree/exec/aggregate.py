@@ -1,20 +1,21 @@
-"""Aggregate operator: hash group-by (kernels/groupby.py) then one vectorized call per aggregate
-(functions/aggregate) over the whole input.
+"""Aggregate operator: two-level aggregation block by block.
 
-This slice collects the child's blocks and aggregates them at once; on large inputs the group ids
-are computed on `max_threads` row ranges and the aggregates run on a thread each (the kernels
-release the GIL). Per-block partial states merged at the end (bounded memory, aggregation while
-reading) are the next step.
+1. For every input block: group ids of its rows (kernels/groupby.py, on `max_threads` row ranges
+   for large blocks), the block's distinct keys, and each aggregate's partial state
+   (`AggregateFunction.partial`: state rows labelled with the block's group ids).
+2. At the end: the distinct keys of all blocks are grouped once more, giving every block-local
+   group its final id; the states are relabelled, concatenated, and each aggregate's `final`
+   computes the result (functions/aggregate/registry.py describes the state invariant).
+
+So only the keys and the (reduced) states of earlier blocks are kept, not their rows. Without
+GROUP BY there is exactly one group, also over no input (as ClickHouse).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from mergetree.column import Block, default_column
-
-#: aggregates over at least this many rows are computed on max_threads threads (one per aggregate)
-PARALLEL_MIN_ROWS = 262_144
+from mergetree.column import Block, Column, default_column
 
 
 def collect(blocks, schema) -> Block:
@@ -28,34 +29,52 @@ def collect(blocks, schema) -> Block:
     return Block({n: default_column(t, 0) for n, t in schema})
 
 
+def _group(block: Block, keys: list[str], threads: int):
+    if not keys:
+        return np.zeros(block.num_rows, np.int64), 1, np.zeros(0, np.int64)
+    from mergetree.kernels.groupby import group_rows_parallel
+
+    return group_rows_parallel([block[k] for k in keys], threads)
+
+
 def run_aggregate(node, ctx, children):
     (child,) = children
-    needed = list(dict.fromkeys(node.keys + [a for call in node.aggregates for a in call.args]))
-    block = collect((b.select(needed) for b in child), [(n, node.child.types()[n]) for n in needed])
-    n = block.num_rows
-    if node.keys:
-        if n == 0:
-            ids, n_groups, first = np.zeros(0, np.int64), 0, np.zeros(0, np.int64)
-        else:
-            from mergetree.kernels.groupby import group_rows_parallel
-
-            threads = int(ctx.settings.get("max_threads", 2))
-            ids, n_groups, first = group_rows_parallel([block[k] for k in node.keys], threads)
-        out = {k: block[k].take(first) for k in node.keys}
-    else:
-        ids, n_groups, out = np.zeros(n, np.int64), 1, {}
-
-    def compute(call):
-        return call.function.compute(ids, n_groups, [block[a] for a in call.args])
-
     threads = int(ctx.settings.get("max_threads", 2))
-    if threads > 1 and len(node.aggregates) > 1 and n >= PARALLEL_MIN_ROWS:
-        from concurrent.futures import ThreadPoolExecutor
+    types = node.child.types()
+    needed = list(dict.fromkeys(node.keys + [a for call in node.aggregates for a in call.args]))
+    key_parts: list[Block] = []          # distinct keys of each block, in block order
+    states: list[list] = [[] for _ in node.aggregates]
+    for block in child:
+        if block.num_rows == 0:
+            continue
+        ids, n_groups, first = _group(block, node.keys, threads)
+        key_parts.append(Block({k: block[k].take(first) for k in node.keys}, n_groups))
+        for i, call in enumerate(node.aggregates):
+            states[i].append(call.function.partial(ids, n_groups, [block[a] for a in call.args]))
+    if not key_parts:   # no input rows: states of an empty block fix the state column types
+        empty = Block({n: default_column(types[n], 0) for n in needed})
+        key_parts.append(Block({k: empty[k] for k in node.keys}, 0 if node.keys else 1))
+        for i, call in enumerate(node.aggregates):
+            states[i].append(call.function.partial(np.zeros(0, np.int64), 1, [empty[a] for a in call.args]))
+    if node.keys:
+        all_keys = collect(key_parts, [(k, types[k]) for k in node.keys])
+        if all_keys.num_rows:
+            from mergetree.kernels.groupby import group_rows
 
-        with ThreadPoolExecutor(min(threads, len(node.aggregates))) as pool:
-            results = list(pool.map(compute, node.aggregates))
+            final_ids, n_groups, first = group_rows([all_keys[k] for k in node.keys])
+        else:
+            final_ids, n_groups, first = np.zeros(0, np.int64), 0, np.zeros(0, np.int64)
+        out = {k: all_keys[k].take(first) for k in node.keys}
     else:
-        results = [compute(call) for call in node.aggregates]
-    for call, col in zip(node.aggregates, results):
-        out[call.output] = col
+        final_ids, n_groups, out = np.zeros(len(key_parts), np.int64), 1, {}
+    # block b's local group j is final group final_ids[offset_b + j]
+    offsets = np.concatenate([[0], np.cumsum([p.num_rows for p in key_parts])]).astype(np.int64)
+    for i, call in enumerate(node.aggregates):
+        parts = states[i]
+        if node.keys:
+            sids = np.concatenate([final_ids[offsets[b] + s] for b, (s, _) in enumerate(parts)]).astype(np.int64)
+        else:
+            sids = np.concatenate([np.zeros(len(s), np.int64) for s, _ in parts])
+        cols = [Column.concat([c[j] for _, c in parts]) for j in range(len(parts[0][1]))]
+        out[call.output] = call.function.final(sids, n_groups, cols)
     yield Block(out, n_groups)

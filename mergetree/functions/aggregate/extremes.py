@@ -7,7 +7,19 @@ import numpy as np
 
 from mergetree import types as T
 from mergetree.column import FixedColumn
-from mergetree.functions.aggregate.registry import check_args, register_aggregate, take_or_default
+from mergetree.functions.aggregate.registry import check_args, reduced, register_aggregate, take_or_default
+
+
+def _one_row_per_group(pick):
+    """A state keeping the row `pick(ids, n, args)` chose for every non-empty group (the same
+    function then runs over the state rows of all blocks)."""
+
+    def state(ids, n_groups, args):
+        rows = pick(ids, n_groups, args)
+        groups = np.flatnonzero(rows >= 0)
+        return groups, [a.take(rows[groups]) for a in args]
+
+    return state
 
 
 def _comparison_keys(col) -> np.ndarray:
@@ -24,13 +36,15 @@ def _extreme(name: str, is_max: bool, value_arg: int, key_arg: int, arity: int):
         check_args(name, types, arity)
         rtype = types[value_arg]
 
-        def compute(ids, n_groups, args):
+        def pick(ids, n_groups, args):
             from mergetree.kernels.aggregates import grouped_arg_extreme
 
-            rows = grouped_arg_extreme(ids, _comparison_keys(args[key_arg]), n_groups, is_max)
-            return take_or_default(args[value_arg], rows, rtype)
+            return grouped_arg_extreme(ids, _comparison_keys(args[key_arg]), n_groups, is_max)
 
-        return rtype, compute
+        def compute(ids, n_groups, args):
+            return take_or_default(args[value_arg], pick(ids, n_groups, args), rtype)
+
+        return rtype, reduced(compute, _one_row_per_group(pick), compute)
 
     register_aggregate(name, case_insensitive=name in ("min", "max"))(resolve)
 
@@ -46,12 +60,15 @@ def _pick(name: str, last: bool):
         check_args(name, types, 1)
         rtype = types[0]
 
-        def compute(ids, n_groups, args):
+        def pick(ids, n_groups, args):
             from mergetree.kernels.aggregates import grouped_first_last
 
-            return take_or_default(args[0], grouped_first_last(ids, n_groups, last), rtype)
+            return grouped_first_last(ids, n_groups, last)
 
-        return rtype, compute
+        def compute(ids, n_groups, args):
+            return take_or_default(args[0], pick(ids, n_groups, args), rtype)
+
+        return rtype, reduced(compute, _one_row_per_group(pick), compute)
 
     register_aggregate(name)(resolve)
 

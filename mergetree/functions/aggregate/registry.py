@@ -6,6 +6,14 @@ where ``ids`` is an int64 group label per row (``-1`` = the row does not take pa
 types the function was resolved for. A base function registers
 ``resolve(arg_types, params) -> (result_type, compute)``.
 
+Streaming (aggregation block by block): ``partial(ids, n_groups, args) -> (state_ids, state_columns)``
+turns one block into state rows labelled with the block's group ids, and ``final(state_ids,
+n_groups, state_columns) -> Column`` computes the result from the state rows of all blocks
+(relabelled to the merged groups). Invariant: a group has state rows iff some row reached the base
+function, so NULL / -OrNull / -OrDefault are decided from the state rows alone. By default the state
+rows are the block's live rows themselves and ``final`` is ``compute`` (always correct); count, sum,
+avg reduce to one row per group and min/max/any/anyLast/argMin/argMax keep one row per group.
+
 Name resolution follows ClickHouse: a name that is not a base function is split at a known
 combinator suffix, right to left (``sumIfOrNull`` = OrNull(If(sum))). NULL handling is the
 implicit "Null" combinator: a Nullable argument makes rows with a NULL argument skip, and the
@@ -35,6 +43,37 @@ class AggregateFunction:
     params: tuple
     type: T.DataType
     compute: Callable[[np.ndarray, int, list], Column]
+    partial: Callable[[np.ndarray, int, list], tuple] = None
+    final: Callable[[np.ndarray, int, list], Column] = None
+
+
+def rows_partial(ids: np.ndarray, n_groups: int, args: list) -> tuple:
+    """The default state: the live rows themselves (labelled with their group)."""
+    live = np.flatnonzero(ids >= 0)
+    return ids[live], [a.take(live) for a in args]
+
+
+@dataclass(frozen=True)
+class Impl:
+    """compute + (partial, final); resolve functions may return a bare compute callable."""
+
+    compute: Callable
+    partial: Callable = rows_partial
+    final: Callable | None = None
+
+    def __post_init__(self):
+        if self.final is None:
+            object.__setattr__(self, "final", self.compute)
+
+
+def _impl(x) -> Impl:
+    return x if isinstance(x, Impl) else Impl(x)
+
+
+def reduced(compute, state: Callable, merge: Callable) -> Impl:
+    """An Impl whose state is one row per non-empty group: ``state(ids, n, args) -> (groups,
+    cols)``, ``merge(state_ids, n, cols) -> Column``."""
+    return Impl(compute, state, merge)
 
 
 @dataclass(frozen=True)
@@ -113,13 +152,14 @@ def get_aggregate(name: str, arg_types: list, params: tuple = ()) -> AggregateFu
 
         raise UnknownFunctionError(name, suggest(name, aggregate_names()))
     base_name, combinators = split
-    rtype, compute = _resolve(base_name, combinators, [V.strip_lc(t) for t in arg_types], tuple(params))
-    return AggregateFunction(name, tuple(arg_types), tuple(params), rtype, _decode_lc(compute))
+    rtype, impl = _resolve(base_name, combinators, [V.strip_lc(t) for t in arg_types], tuple(params))
+    return AggregateFunction(name, tuple(arg_types), tuple(params), rtype, _decode_lc(impl.compute),
+                             _decode_lc(impl.partial), impl.final)
 
 
-def _decode_lc(compute):
+def _decode_lc(fn):
     def run(ids, n_groups, args):
-        return compute(ids, n_groups, [V.unwrap_lc(a) for a in args])
+        return fn(ids, n_groups, [V.unwrap_lc(a) for a in args])
     return run
 
 
@@ -134,14 +174,13 @@ def _resolve(base_name: str, combinators: list[str], types: list, params: tuple)
 
 def _resolve_filters(base_name, filters, finals, types, params):
     if not filters:
-        rtype, compute = _resolve_base(_base(base_name), types, params)
+        rtype, impl = _resolve_base(_base(base_name), types, params)
         for c in finals:
             if c == "OrNull":
                 rtype = V.make_nullable(rtype)
-                compute = _empty_groups(compute, rtype, null=True)
-            else:
-                compute = _empty_groups(compute, rtype, null=False)
-        return rtype, compute
+            impl = Impl(_empty_groups(impl.compute, rtype, null=c == "OrNull"), impl.partial,
+                        _empty_groups(impl.final, rtype, null=c == "OrNull"))
+        return rtype, impl
     outer, inner = filters[-1], filters[:-1]
     if outer == "If":
         if not types:
@@ -150,23 +189,27 @@ def _resolve_filters(base_name, filters, finals, types, params):
         if not isinstance(cond, (T.IntType, T.BoolType)) and not V.is_null_type(types[-1]):
             raise IllegalTypeOfArgumentError(f"Illegal type {types[-1]} of last argument for aggregate function "
                                              f"with If suffix. Must be UInt8")
-        rtype, compute = _resolve_filters(base_name, inner, finals, types[:-1], params)
-        return rtype, _if_combinator(compute)
-    rtype, compute = _resolve_filters(base_name, inner, finals, types, params)
-    return rtype, _distinct_combinator(compute)
+        rtype, impl = _resolve_filters(base_name, inner, finals, types[:-1], params)
+        return rtype, Impl(_if_combinator(impl.compute), _if_combinator(impl.partial), impl.final)
+    rtype, impl = _resolve_filters(base_name, inner, finals, types, params)
+    distinct = _distinct_combinator(impl.compute)
+    # the state keeps the distinct rows of each block; final removes duplicates across blocks
+    return rtype, Impl(distinct, _distinct_combinator(rows_partial), distinct)
 
 
 def _resolve_base(base: _Base, types: list, params: tuple):
     nullable = [isinstance(t, T.NullableType) for t in types]
     if not any(nullable):
-        return base.resolve(types, params)
+        rtype, impl = base.resolve(types, params)
+        return rtype, _impl(impl)
     plain = [V.strip(t) for t in types]
     if any(V.is_null_type(t) for t in types):
         plain = [T.UInt8 if V.is_null_type(t) else p for t, p in zip(types, plain)]
-    rtype, compute = base.resolve(plain, params)
+    rtype, impl = base.resolve(plain, params)
+    impl = _impl(impl)
     out_type = V.make_nullable(rtype) if base.null_result else rtype
 
-    def run(ids, n_groups, args):
+    def strip_nulls(ids, args):
         ids = ids.copy()
         plain_args = []
         for a in args:
@@ -174,14 +217,31 @@ def _resolve_base(base: _Base, types: list, params: tuple):
             plain_args.append(V.materialize(a))
             if nulls is not None:
                 ids[nulls] = -1
-        res = compute(ids, n_groups, plain_args)
+        return ids, plain_args
+
+    def with_nulls(res, ids, n_groups):
         if not base.null_result:
             return res
         from mergetree.kernels.aggregates import grouped_count
 
         return NullableColumn(out_type, res, grouped_count(ids, n_groups) == 0)
 
-    return out_type, run
+    def run(ids, n_groups, args):
+        ids, plain_args = strip_nulls(ids, args)
+        return with_nulls(impl.compute(ids, n_groups, plain_args), ids, n_groups)
+
+    def partial(ids, n_groups, args):
+        return impl.partial(*_swap(strip_nulls(ids, args), n_groups))
+
+    def final(state_ids, n_groups, cols):
+        return with_nulls(impl.final(state_ids, n_groups, cols), state_ids, n_groups)
+
+    return out_type, Impl(run, partial, final)
+
+
+def _swap(ids_args, n_groups):
+    ids, args = ids_args
+    return ids, n_groups, args
 
 
 def _if_combinator(compute):
