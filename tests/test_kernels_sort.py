@@ -241,3 +241,27 @@ def test_long_shared_prefixes_and_trailing_nuls(seed):
     expected = python_dense_ranks(items)
     assert kstr.dense_rank_sequences(offsets, data).tolist() == expected
     assert kstr.argsort_sequences(offsets, data).tolist() == sorted(range(len(items)), key=lambda i: items[i])
+
+
+@pytest.mark.parametrize("bits,n", [(1, 5000), (11, 5000), (12, 10000), (25, 20000), (44, 9000), (30, 1)])
+def test_radix_argsort_matches_stable_argsort(bits, n):
+    rng = np.random.default_rng(bits)
+    keys = rng.integers(0, 1 << bits, n, dtype=np.uint64)
+    if n > 10:
+        keys[: n // 3] = keys[0]                      # many ties: stability matters
+    before = keys.copy()
+    assert ksort.radix_argsort(keys, bits).tolist() == np.argsort(before, kind="stable").tolist()
+    assert np.array_equal(keys, before)               # the input is not used as a buffer
+
+
+def test_radix_argsort_skips_constant_digits():
+    keys = (np.arange(6000, dtype=np.uint64) % 7) << np.uint64(22)   # low 22 bits all zero
+    assert ksort.radix_argsort(keys, 25).tolist() == np.argsort(keys, kind="stable").tolist()
+
+
+def test_sort_permutation_radix_path_equals_lexsort():
+    rng = np.random.default_rng(9)
+    a = rng.integers(202401, 202404, 50_000).astype(np.uint32)
+    b = rng.integers(1_700_000_000, 1_707_776_000, 50_000).astype(np.uint32)
+    c = rng.integers(-5, 5, 50_000)
+    assert ksort.sort_permutation([a, b, c]).tolist() == ksort.sort_permutation_numpy([a, b, c]).tolist()

@@ -5,7 +5,8 @@ first) whose ascending order is ClickHouse's order of the column (NaN and NULL l
 directions). These helpers turn such keys into permutations and dense ranks.
 
 - ``sort_permutation(keys)``: stable permutation for several key columns (first = primary);
-  packs integer keys + row number into one uint64 when they fit (twin: np.lexsort).
+  packs integer keys + row number into one uint64 when they fit (twin: np.lexsort); when the
+  keys alone fit in RADIX_MAX_BITS, ``radix_argsort`` (an LSD radix sort, numba) sorts them.
 - ``dense_rank_keys(keys)``: int64 dense rank of rows under several keys.
 - ``ranks_from_sorted(order, keys)``: numba kernel giving dense ranks once rows are sorted;
   twin ``ranks_from_sorted_numpy``.
@@ -57,10 +58,55 @@ def _packed_permutation(flat: list[np.ndarray]) -> np.ndarray | None:
         packed <<= np.uint64(width)
         # wrap-around uint64 arithmetic gives k - lo exactly for any integer dtype
         packed |= k.astype(np.uint64) - np.uint64(lo % (1 << 64))
+    key_bits = total - idx_bits
+    if n >= RADIX_MIN_ROWS and key_bits <= RADIX_MAX_BITS:
+        # a stable LSD radix sort of the key bits alone (the row number is implicit)
+        return radix_argsort(packed, key_bits)
     packed <<= np.uint64(idx_bits)
     packed |= np.arange(n, dtype=np.uint64)
     packed.sort()
     return (packed & np.uint64((1 << idx_bits) - 1)).astype(np.int64)
+
+
+RADIX_DIGIT_BITS = 11          # 2048 buckets: the counts stay in L1
+RADIX_MAX_BITS = 44            # up to 4 passes; beyond that numpy's sort of packed values wins
+RADIX_MIN_ROWS = 4096
+
+
+@numba.njit(nogil=True, cache=True)
+def _radix_pass(keys, rows, shift, mask, keys_out, rows_out):
+    counts = np.zeros(mask + 2, np.int64)
+    for i in range(keys.shape[0]):
+        counts[((keys[i] >> shift) & mask) + 1] += 1
+    if counts.max() == keys.shape[0]:        # every row has the same digit: nothing moves
+        return False
+    for d in range(1, counts.shape[0]):
+        counts[d] += counts[d - 1]
+    for i in range(keys.shape[0]):
+        d = (keys[i] >> shift) & mask
+        j = counts[d]
+        counts[d] = j + 1
+        keys_out[j] = keys[i]
+        rows_out[j] = rows[i]
+    return True
+
+
+def radix_argsort(keys: np.ndarray, bits: int) -> np.ndarray:
+    """Stable int64 permutation sorting the uint64 ``keys`` whose values fit in ``bits`` bits:
+    LSD radix sort, RADIX_DIGIT_BITS per pass, moving (key, row) pairs sequentially; passes over
+    a digit that is the same in every row are skipped. Twin: ``np.argsort(keys, kind="stable")``."""
+    keys = np.ascontiguousarray(keys, dtype=np.uint64)     # read only: never written
+    n = len(keys)
+    rows = np.arange(n, dtype=np.int64)
+    bufs = [(np.empty(n, np.uint64), np.empty(n, np.int64)) for _ in range(2)]
+    mask = np.uint64((1 << RADIX_DIGIT_BITS) - 1)
+    turn = 0
+    for shift in range(0, max(bits, 1), RADIX_DIGIT_BITS):
+        keys_out, rows_out = bufs[turn]       # never the input keys, never the current source
+        if _radix_pass(keys, rows, np.uint64(shift), mask, keys_out, rows_out):
+            keys, rows = keys_out, rows_out
+            turn = 1 - turn
+    return rows
 
 
 def sort_permutation(keys: Sequence) -> np.ndarray:
