@@ -170,3 +170,32 @@ def test_admin_may_write_through_sql(client):
     r = client.post("/v0/sql", headers=H, content=b"INSERT INTO events (id, user, ts) VALUES (9, 'z', 0)")
     assert r.status_code == 200, r.text
     assert sql(client, "SELECT id FROM events") == [{"id": 9}]
+
+
+def test_jsonpaths_pick_nested_values_for_events(client):
+    schema = ("`user_id` String `json:$.user.id`, `country` String `json:$.geo['country code']`, "
+              "`first_tag` String `json:$.tags[0]`, `n` Int32 `json:$.n`")
+    r = client.post("/v0/datasources", params={"name": "nested", "schema": schema, "engine_sorting_key": "user_id"},
+                    headers=H)
+    assert r.status_code == 200, r.text
+    cols = r.json()["datasource"]["schema"]["columns"]
+    assert [c["jsonpath"] for c in cols] == ["$.user.id", "$.geo['country code']", "$.tags[0]", "$.n"]
+    body = (b'{"user": {"id": "u1"}, "geo": {"country code": "ES"}, "tags": ["a", "b"], "n": 1}\n'
+            b'{"user": {"id": "u2"}, "n": "not a number"}\n'
+            b'{"user": \n'
+            b'{"user": {"id": "u3"}, "tags": [], "n": 3, "ignored": true}')
+    r = client.post("/v0/events?name=nested&wait=true", headers=H, content=body)
+    assert r.status_code == 200 and r.json() == {"successful_rows": 2, "quarantined_rows": 2}
+    assert sql(client, "SELECT user_id, country, first_tag, n FROM nested ORDER BY user_id") == [
+        {"user_id": "u1", "country": "ES", "first_tag": "a", "n": 1},
+        {"user_id": "u3", "country": "", "first_tag": "", "n": 3}]
+    q = sql(client, "SELECT user_id, n, c__error FROM nested_quarantine ORDER BY user_id")
+    assert q[0]["user_id"] == "u2" and q[0]["n"] == "not a number" and "at row 1" in q[0]["c__error"][0]
+    assert q[1]["user_id"] is None and "Malformed JSON at line 3" in q[1]["c__error"][0]
+
+
+def test_unsupported_jsonpath_or_bad_schema_is_400(client):
+    r = client.post("/v0/datasources", params={"name": "x", "schema": "`a` String `json:$.list[:]`"}, headers=H)
+    assert r.status_code == 400 and "$.list[:]" in r.json()["error"]
+    r = client.post("/v0/datasources", params={"name": "x", "schema": "`a` String NOT NULL"}, headers=H)
+    assert r.status_code == 400 and r.json()["error"].startswith("Invalid schema")

@@ -8,7 +8,6 @@ read parameters and call ``Engine``.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 import uuid
@@ -21,12 +20,27 @@ from starlette.responses import Response
 from mergetree.server.errors import DOC_DATASOURCES, DOC_JOBS, ApiError
 from mergetree.server.http import flag, form_params, json_response, principal, read_body, service
 
-_JSONPATH_RE = re.compile(r"`json:[^`]*`|\bjson:\$[^\s,]*")
 
 
 def _require_exists(svc, name: str) -> None:
     if not svc.engine.exists(name):
         raise ApiError(404, f"Data Source '{name}' not found", DOC_DATASOURCES)
+
+
+def _parse_schema(text: str) -> tuple[str, dict[str, str]]:
+    """Tinybird's schema (with `json:$.path` markers) -> (CREATE TABLE columns, column -> JSONPath)."""
+    from sqlparse_ch.datafiles.schema import SchemaError, parse_schema
+
+    from mergetree.server.engine import parse_jsonpath
+
+    try:
+        columns = parse_schema(text)
+        for c in columns:
+            if c.jsonpath:
+                parse_jsonpath(c.jsonpath)
+    except (SchemaError, ValueError) as e:
+        raise ApiError(400, f"Invalid schema: {e}", DOC_DATASOURCES) from None
+    return ", ".join(c.to_sql() for c in columns), {c.name: c.jsonpath for c in columns if c.jsonpath}
 
 
 def engine_string(params: dict) -> str:
@@ -80,9 +94,9 @@ async def _create(request: Request, params: dict):
                             "(e.g. schema=`id` UInt64, `ts` DateTime)", DOC_DATASOURCES)
     if svc.engine.exists(name):
         raise ApiError(409, f"Data Source '{name}' already exists", DOC_DATASOURCES)
-    schema = _JSONPATH_RE.sub("", schema)
+    schema, jsonpaths = _parse_schema(schema)
     info = await run_in_threadpool(
-        svc.engine.create_datasource, name, schema, engine=engine_string(params),
+        svc.engine.create_datasource, name, schema, engine=engine_string(params), jsonpaths=jsonpaths,
         sorting_key=params.get("engine_sorting_key"), partition_key=params.get("engine_partition_key"),
         primary_key=params.get("engine_primary_key"), ttl=params.get("engine_ttl"),
         settings=_settings(params.get("engine_settings")), description=params.get("description", ""))

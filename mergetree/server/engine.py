@@ -76,7 +76,8 @@ class Engine:
 
     def create_datasource(self, name: str, schema: str, *, engine: str = "MergeTree", sorting_key=None,
                           partition_key=None, primary_key=None, ttl=None, settings=None,
-                          description: str = "") -> dict:
+                          description: str = "", jsonpaths: dict[str, str] | None = None) -> dict:
+        """CREATE TABLE + the service's registry entry (id, description, JSONPaths per column)."""
         if not _NAME_RE.match(name or ""):
             raise BadArgumentsError(f"Invalid Data Source name '{name}': use letters, digits and '_', "
                                     f"not starting with a digit")
@@ -84,16 +85,16 @@ class Engine:
             self.db.create_table(name, schema, engine=engine, order_by=sorting_key or "tuple()",
                                  partition_by=partition_key or None, primary_key=primary_key or None,
                                  ttl=ttl or None, settings=settings or None)
-            self._register(name, description)
+            self._register(name, description, jsonpaths)
         return self.describe(name)
 
-    def _register(self, name: str, description: str = "") -> dict:
+    def _register(self, name: str, description: str = "", jsonpaths: dict | None = None) -> dict:
         with self._reg_lock:
             entry = self._registry.get(name)
             if entry is None:
                 now = _now_text()
                 entry = {"id": "t_" + uuid.uuid4().hex, "description": description,
-                         "created_at": now, "updated_at": now}
+                         "created_at": now, "updated_at": now, "jsonpaths": dict(jsonpaths or {})}
                 self._registry[name] = entry
                 self._save_registry()
             return entry
@@ -129,7 +130,9 @@ class Engine:
         m = table.metadata
         parts = table.parts()
         reg = self._register(name)
+        paths = reg.get("jsonpaths") or {}
         columns = [{"name": c.name, "type": str(c.type), "nullable": str(c.type).startswith("Nullable("),
+                    "jsonpath": paths.get(c.name),
                     "normalized_name": c.name, "codec": c.codec,
                     "default_value": f"{c.default_kind} {c.default}" if c.default_kind else None}
                    for c in m.columns]
@@ -173,7 +176,48 @@ class Engine:
         from mergetree.database import _default_callables   # TODO(lead): a public name for this
 
         table = self.db.table(name)
-        return rows_to_block_partial(table.metadata.schema, rows, defaults=_default_callables(table) or None)
+        paths = self._jsonpath_steps(name)
+        if paths is None or not isinstance(rows, (bytes, bytearray, memoryview, str)):
+            return rows_to_block_partial(table.metadata.schema, rows, defaults=_default_callables(table) or None)
+        return self._convert_with_paths(table, rows, paths)
+
+    def _jsonpath_steps(self, name: str) -> dict[str, list] | None:
+        """Column -> JSONPath steps, or None when every column is read from its own top-level key."""
+        paths = (self._registry.get(name) or {}).get("jsonpaths") or {}
+        steps = {col: parse_jsonpath(p) for col, p in paths.items()}
+        if all(s == [col] for col, s in steps.items()):
+            return None
+        return steps
+
+    def _convert_with_paths(self, table, body, paths: dict[str, list]):
+        """NDJSON whose columns come from JSONPaths: pick the values, then convert as usual.
+
+        Row numbers in errors count every non-blank line, as ``rows_to_block_partial`` does.
+        The picking is a Python loop over parsed rows (a later step: JSONExtract kernels).
+        """
+        from mergetree.convert import RejectedRow, rows_to_block_partial
+        from mergetree.database import _default_callables
+        from mergetree.errors import ConversionError
+
+        data = body.encode() if isinstance(body, str) else bytes(body)
+        picked, numbers, rejected = [], [], []
+        lines = [ln for ln in data.split(b"\n") if ln.strip()]
+        if len(lines) == 1 and lines[0].lstrip()[:1] == b"[":
+            lines = [orjson.dumps(x) for x in _json_array(lines[0])]
+        for number, line in enumerate(lines):
+            try:
+                doc = orjson.loads(line)
+                if type(doc) is not dict:
+                    raise ValueError("expected a JSON object per line")
+            except ValueError as e:
+                rejected.append(RejectedRow(number, line, ConversionError(
+                    None, number, line, f"Malformed JSON at line {number + 1}: {e}", "INCORRECT_DATA")))
+                continue
+            picked.append({col: v for col, steps in paths.items() if (v := _pick(doc, steps)) is not None})
+            numbers.append(number)
+        block, bad = rows_to_block_partial(table.metadata.schema, picked, defaults=_default_callables(table) or None)
+        rejected += [RejectedRow(numbers[r.row], r.raw, r.error.at(row=numbers[r.row])) for r in bad]
+        return block, sorted(rejected, key=lambda r: r.row)
 
     def convert_csv(self, name: str, body: bytes, delimiter: str = ","):
         """CSV (header row optional: matched by name when every field names a column) -> convert().
@@ -326,6 +370,48 @@ class Engine:
             return execute(self.db, stmt, params, settings)
         with self.write_lock:
             return execute(self.db, stmt, params, settings)
+
+
+_JSONPATH_STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
+
+
+def parse_jsonpath(path: str) -> list:
+    """``$.a.b[0]`` -> ['a', 'b', 0]. Supported: ``.key``, ``['key']``, ``[index]`` (raises ValueError)."""
+    if not path.startswith("$"):
+        raise ValueError(f"JSONPath '{path}' must start with '$'")
+    steps, pos = [], 1
+    while pos < len(path):
+        m = _JSONPATH_STEP.match(path, pos)
+        if m is None:
+            raise ValueError(f"JSONPath '{path}': unsupported syntax at '{path[pos:]}' "
+                             f"(supported: $.key, $.a.b, $['key'], $.list[0])")
+        key, index, q1, q2 = m.groups()
+        steps.append(int(index) if index is not None else key if key is not None else q1 if q1 is not None else q2)
+        pos = m.end()
+    if not steps:
+        raise ValueError(f"JSONPath '{path}' selects the whole document")
+    return steps
+
+
+def _pick(doc, steps: list):
+    for step in steps:
+        if isinstance(step, int):
+            doc = doc[step] if isinstance(doc, list) and step < len(doc) else None
+        else:
+            doc = doc.get(step) if isinstance(doc, dict) else None
+        if doc is None:
+            return None
+    return doc
+
+
+def _json_array(text: bytes) -> list:
+    from mergetree.errors import ConversionError
+
+    try:
+        rows = orjson.loads(text)
+    except orjson.JSONDecodeError as e:
+        raise ConversionError(None, None, text[:100], f"Malformed JSON array of rows: {e}") from None
+    return rows
 
 
 def _key(cols: list[str]) -> str:
