@@ -199,3 +199,13 @@ def test_unsupported_jsonpath_or_bad_schema_is_400(client):
     assert r.status_code == 400 and "$.list[:]" in r.json()["error"]
     r = client.post("/v0/datasources", params={"name": "x", "schema": "`a` String NOT NULL"}, headers=H)
     assert r.status_code == 400 and r.json()["error"].startswith("Invalid schema")
+
+
+def test_recreated_after_sql_drop_gets_a_fresh_registry_entry(client):
+    create(client)
+    first = client.get("/v0/datasources/events", headers=H).json()["id"]
+    assert client.post("/v0/sql", headers=H, content=b"DROP TABLE events").status_code == 200
+    r = client.post("/v0/datasources", params={"name": "events", "schema": "`x` String `json:$.a.b`"}, headers=H)
+    assert r.status_code == 200
+    ds = r.json()["datasource"]
+    assert ds["id"] != first and [c["jsonpath"] for c in ds["schema"]["columns"]] == ["$.a.b"]

@@ -85,12 +85,14 @@ class Engine:
             self.db.create_table(name, schema, engine=engine, order_by=sorting_key or "tuple()",
                                  partition_by=partition_key or None, primary_key=primary_key or None,
                                  ttl=ttl or None, settings=settings or None)
-            self._register(name, description, jsonpaths)
+            self._register(name, description, jsonpaths, replace=True)
         return self.describe(name)
 
-    def _register(self, name: str, description: str = "", jsonpaths: dict | None = None) -> dict:
+    def _register(self, name: str, description: str = "", jsonpaths: dict | None = None,
+                  replace: bool = False) -> dict:
+        """The registry entry of a table (made on first sight for tables created through SQL)."""
         with self._reg_lock:
-            entry = self._registry.get(name)
+            entry = None if replace else self._registry.get(name)
             if entry is None:
                 now = _now_text()
                 entry = {"id": "t_" + uuid.uuid4().hex, "description": description,
