@@ -215,3 +215,40 @@ def test_compare_rows_rules():
     assert compare_rows([[1]], [[1], [2]], ordered=False, approx=0) == "2 rows, expected 1"
     # strings never match numbers loosely
     assert compare_rows([["x"]], [["y"]], ordered=True, approx=0.5) is not None
+
+
+def test_user_parquet_in_clickbench_layout(tmp_path):
+    """--data: the real ClickBench hits.parquet stores EventTime as Int64 seconds, EventDate as
+    UInt16 days and strings as binary; every engine must read it into the suite's types."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from bench.gen_hits import generate_hits
+
+    n = 3000
+    cols = generate_hits(n, seed=3)
+    arrays, names = [], []
+    for k, v in cols.items():
+        if isinstance(v, tuple):
+            o, d = v
+            arrays.append(pa.Array.from_buffers(pa.large_binary(), n, [None, pa.py_buffer(o),
+                                                                      pa.py_buffer(d)]))
+        else:
+            arrays.append(pa.array(v.astype(np.int64) if k == "EventTime" else v))
+        names.append(k)
+    path = tmp_path / "hits.parquet"
+    pq.write_table(pa.Table.from_arrays(arrays, names=names), str(path))
+    engines = [e for e in _installed() if e != "chdb"]    # in-process: one chDB path per process
+    res = run(RunConfig(rows=0, engines=engines, suite="clickbench", repeat=1, isolate=False,
+                        data_file=path, work_dir=tmp_path / "stores",
+                        queries=["cb00", "cb06", "cb12", "cb42"]))
+    assert res["rows"] == n and not res["data"]["generated"]
+    days = cols["EventDate"]
+    for e in engines:
+        q = res["engines"][e]["queries"]
+        assert q["cb00_count"]["rows"] == [[n]], e
+        lo, hi = (np.datetime64(int(days.min()), "D"), np.datetime64(int(days.max()), "D"))
+        assert q["cb06_min_max_date"]["rows"] == [[str(lo), str(hi)]], e
+        assert q["cb12_search_phrase_top"]["check"] in ("OK", "UNCHECKED"), (e, q["cb12_search_phrase_top"])
+        assert q["cb42_minute_buckets"]["status"] == "ok" or e == "mergetree", (e, q["cb42_minute_buckets"])
