@@ -7,7 +7,7 @@ import numpy as np
 from mergetree import types as T
 from mergetree.column import FixedColumn
 from mergetree.functions import values as V
-from mergetree.functions.aggregate.registry import register_aggregate
+from mergetree.functions.aggregate.registry import Impl, register_aggregate
 from mergetree.errors import NumberOfArgumentsError
 
 
@@ -16,15 +16,23 @@ def uniq_exact(types, params):
     if not types:
         raise NumberOfArgumentsError("Aggregate function uniqExact requires at least one argument")
 
-    def compute(ids, n_groups, args):
-        from mergetree.kernels.aggregates import grouped_count
+    def distinct_rows(ids, args):
+        """Rows holding the first occurrence of every distinct (group, value)."""
         from mergetree.kernels.groupby import group_rows
 
         live = np.flatnonzero(ids >= 0)
         if len(live) == 0:
-            return V.fixed(T.UInt64, np.zeros(n_groups, np.uint64))
+            return live
         keys = [FixedColumn(T.Int64, ids[live])] + [a.take(live) for a in args]
-        _, _, first = group_rows(keys)       # one row per distinct (group, value)
-        return V.fixed(T.UInt64, grouped_count(ids[live[first]], n_groups))
+        return live[group_rows(keys)[2]]
 
-    return T.UInt64, compute
+    def compute(ids, n_groups, args):
+        from mergetree.kernels.aggregates import grouped_count
+
+        return V.fixed(T.UInt64, grouped_count(ids[distinct_rows(ids, args)], n_groups))
+
+    def state(ids, n_groups, args):          # a block's distinct (group, value) pairs
+        rows = distinct_rows(ids, args)
+        return ids[rows], [a.take(rows) for a in args]
+
+    return T.UInt64, Impl(compute, state, compute)
