@@ -171,3 +171,14 @@ def test_wait_true_answers_202_when_flushes_are_stuck(client, monkeypatch):
     assert r.status_code == 202 and r.json() == {"successful_rows": 1, "quarantined_rows": 0}
     flusher.flush()
     assert count(client) == 1
+
+
+def test_503_with_retry_after_when_flushes_fall_behind(client):
+    flusher = svc(client).flusher
+    flusher.overload_rows = 5
+    body = b"\n".join(orjson.dumps({"id": i, "s": "o", "ts": 0}) for i in range(5))
+    assert client.post("/v0/events?name=ev", headers=H, content=body).status_code == 202
+    r = client.post("/v0/events?name=ev", headers=H, content=body)
+    assert r.status_code == 503 and r.headers["retry-after"] == "1" and "retry" in r.json()["error"]
+    flusher.flush()
+    assert client.post("/v0/events?name=ev", headers=H, content=body).status_code == 202

@@ -32,6 +32,9 @@ async def post_events(request: Request):
     svc = service(request)
     if not svc.engine.exists(name):
         raise ApiError(404, f"Data Source '{name}' not found", DOC_EVENTS)
+    if svc.flusher.overloaded:
+        raise ApiError(503, f"Too many rows waiting to be written ({svc.flusher.pending_rows}): retry shortly",
+                       DOC_EVENTS, headers={"Retry-After": "1"})
     body = await read_body(request)
     if len(body) < INLINE_BODY_BYTES:      # a few events: a thread hop costs more than converting here
         frame, record, good, bad = _prepare(svc.engine, name, body)

@@ -222,11 +222,13 @@ class WalWriter:
 class Flusher:
     """Pending durable records -> parts, in batches; recovery of the log at start."""
 
-    def __init__(self, engine, directory: Path, *, interval: float = 1.0, max_pending_rows: int = 1_000_000):
+    def __init__(self, engine, directory: Path, *, interval: float = 1.0, max_pending_rows: int = 1_000_000,
+                 overload_rows: int = 10_000_000):
         self.engine = engine
         self.dir = Path(directory)
         self.interval = interval
-        self.max_pending_rows = max_pending_rows
+        self.max_pending_rows = max_pending_rows      # wake the flusher early beyond this
+        self.overload_rows = overload_rows            # the Events API answers 503 beyond this
         self.wal = WalWriter(self.dir, self._on_durable)
         self._lock = threading.Lock()                 # pending, seq, waiters
         self._flush_lock = threading.Lock()           # one flush at a time
@@ -332,6 +334,11 @@ class Flusher:
     @property
     def pending_rows(self) -> int:
         return self._pending_rows
+
+    @property
+    def overloaded(self) -> bool:
+        """More rows wait in memory than ``overload_rows`` (flushes cannot keep up): push back."""
+        return self._pending_rows >= self.overload_rows
 
     # ---- internals
 
