@@ -256,7 +256,11 @@ class Flusher:
                 for rec in pending:
                     self._seq += 1
                     self._pending.append((self._seq, rec))
-            self.flush()
+                    self._pending_rows += rec[1].num_rows + (rec[2].num_rows if rec[2] is not None else 0)
+            try:
+                self.flush()
+            except Exception:  # noqa: BLE001 - kept as unfinished; the flusher thread retries it
+                log.exception("replaying the write-ahead log failed; the flusher will retry")
         self._thread.start()
 
     def append(self, ds: str, block, quarantine=None) -> concurrent.futures.Future:
