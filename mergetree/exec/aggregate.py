@@ -37,21 +37,33 @@ def _group(block: Block, keys: list[str], threads: int):
     return group_rows_parallel([block[k] for k in keys], threads)
 
 
+def partial_block(node, block: Block, threads: int = 1):
+    """Step 1 for one block: (its distinct keys as a Block, one partial state per aggregate)."""
+    ids, n_groups, first = _group(block, node.keys, threads)
+    keys = Block({k: block[k].take(first) for k in node.keys}, n_groups)
+    return keys, [call.function.partial(ids, n_groups, [block[a] for a in call.args]) for call in node.aggregates]
+
+
 def run_aggregate(node, ctx, children):
     (child,) = children
     threads = int(ctx.settings.get("max_threads", 2))
+    partials = (partial_block(node, b, threads) for b in child if b.num_rows)
+    return merge_partials(node, ctx, partials)
+
+
+def merge_partials(node, ctx, partials):
+    """Step 2: the final groups over the blocks' keys, then `final` over the relabelled states."""
     types = node.child.types()
-    needed = list(dict.fromkeys(node.keys + [a for call in node.aggregates for a in call.args]))
     key_parts: list[Block] = []          # distinct keys of each block, in block order
     states: list[list] = [[] for _ in node.aggregates]
-    for block in child:
-        if block.num_rows == 0:
+    for keys, block_states in partials:
+        if keys.num_rows == 0 and node.keys:
             continue
-        ids, n_groups, first = _group(block, node.keys, threads)
-        key_parts.append(Block({k: block[k].take(first) for k in node.keys}, n_groups))
-        for i, call in enumerate(node.aggregates):
-            states[i].append(call.function.partial(ids, n_groups, [block[a] for a in call.args]))
+        key_parts.append(keys)
+        for i, st in enumerate(block_states):
+            states[i].append(st)
     if not key_parts:   # no input rows: states of an empty block fix the state column types
+        needed = list(dict.fromkeys(node.keys + [a for call in node.aggregates for a in call.args]))
         empty = Block({n: default_column(types[n], 0) for n in needed})
         key_parts.append(Block({k: empty[k] for k in node.keys}, 0 if node.keys else 1))
         for i, call in enumerate(node.aggregates):

@@ -28,8 +28,47 @@ OPERATORS = {
 }
 
 
+#: operators that map one block to one block (they can run inside a scan's read tasks)
+PER_BLOCK = (L.Filter, L.Expression)
+
+
+def _chain_to_scan(node):
+    """(per-block nodes top-down, the MergeTree scan under them), or None."""
+    chain = []
+    while isinstance(node, PER_BLOCK):
+        chain.append(node)
+        node = node.child
+    if isinstance(node, L.ReadFromMergeTree) and not node.final:
+        return chain, node
+    return None
+
+
+def _per_block(chain, ctx):
+    """One function applying the chain's operators (bottom-up) to a single block."""
+    steps = [(OPERATORS[type(n)], n) for n in reversed(chain)]
+
+    def apply(block):
+        for op, n in steps:
+            (block,) = list(op(n, ctx, [iter([block])]))
+        return block
+
+    return apply
+
+
 def stream(node: L.PlanNode, ctx: ExecutionContext):
-    """The Blocks produced by `node`."""
+    """The Blocks produced by `node`.
+
+    Filter/Expression chains over a MergeTree scan, and the partial step of an Aggregate above
+    them, run inside the scan's read tasks (on `max_threads` worker threads)."""
+    if isinstance(node, L.Aggregate) and (found := _chain_to_scan(node.child)) is not None:
+        chain, scan_node = found
+        per_block = _per_block(chain, ctx)
+        partials = scan.read_merge_tree(
+            scan_node, ctx, [], transform=lambda b: aggregate.partial_block(node, per_block(b)))
+        return aggregate.merge_partials(node, ctx, partials)
+    if isinstance(node, PER_BLOCK) and (found := _chain_to_scan(node)) is not None:
+        chain, scan_node = found
+        return scan.read_merge_tree(scan_node, ctx, [], transform=_per_block(chain, ctx))
     op = OPERATORS[type(node)]
     if isinstance(node, L.Union):   # reads its inputs itself (below their Project)
         return op(node, ctx, [])

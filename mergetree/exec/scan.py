@@ -16,7 +16,7 @@ NUMBERS_BLOCK = 65536
 MIN_TASK_MARKS = 32
 
 
-def read_merge_tree(node, ctx, children):
+def read_merge_tree(node, ctx, children, transform=None):
     """Blocks of a MergeTree table, one per read task (a part's selected granule ranges, split so
     that `max_threads` tasks run at once; the codecs and kernels release the GIL).
 
@@ -25,6 +25,8 @@ def read_merge_tree(node, ctx, children):
     2. Each task reads its granules, drops lightweight-deleted rows and applies the exact WHERE.
     3. Blocks come out in part order; at most `max_threads` tasks run ahead, so a LIMIT that stops
        pulling stops the reading.
+    4. `transform(block)` (the executor's per-block operators above the scan, and an aggregation's
+       partial step) runs inside the task, on the worker thread; its result is what is yielded.
 
     FINAL merges rows across parts, so it goes through MergeTreeTable.read (storage/table.py)."""
     table = node.table
@@ -32,7 +34,7 @@ def read_merge_tree(node, ctx, children):
         block, stats = table.read(columns=node.columns, where=node.where, final=True, with_stats=True)
         ctx.rows_read += stats.rows_read
         ctx.bytes_read += stats.bytes_read
-        yield block
+        yield transform(block) if transform is not None else block
         return
     from mergetree.exec.expression import bind
     from mergetree.planner.rewrite import identifiers
@@ -67,8 +69,10 @@ def read_merge_tree(node, ctx, children):
 
         def run(task):
             if prewhere:
-                return _read_task_prewhere(task[0], task[1], needed, prewhere, bound, node.columns)
-            return _read_task(task[0], task[1], needed, bound, node.columns)
+                block, rows, nbytes = _read_task_prewhere(task[0], task[1], needed, prewhere, bound, node.columns)
+            else:
+                block, rows, nbytes = _read_task(task[0], task[1], needed, bound, node.columns)
+            return (transform(block) if transform is not None else block), rows, nbytes
 
         for block, rows, nbytes in _ordered_map(run, tasks, threads):
             ctx.rows_read += rows
