@@ -215,8 +215,7 @@ def test_dropped_datasource_rows_are_discarded_not_blocking(setup):
     svc.close()
 
 
-def test_failed_flush_is_finished_before_new_records(setup, monkeypatch):
-    """An exception (not a crash) after a table committed: the next flush must not insert it again."""
+def test_unexpected_error_after_commit_is_retried_without_double_insert(setup, monkeypatch):
     path, svc = setup
     ingest(svc, "a", range(10))
     ingest(svc, "b", range(20, 25))
@@ -230,12 +229,32 @@ def test_failed_flush_is_finished_before_new_records(setup, monkeypatch):
             raise RuntimeError("a bug after the commit")
 
     monkeypatch.setattr(type(svc.engine), "insert_block", fail_once_after_commit)
-    with pytest.raises(RuntimeError):
+    svc.flusher.flush()
+    assert failed
+    assert ids_of(svc, "a") == list(range(10))
+    assert ids_of(svc, "b") == list(range(20, 25))
+    svc.close()
+
+
+def test_failed_flush_is_finished_before_new_records(setup, monkeypatch):
+    """The flush log cannot be written: nothing inserted; the next flush takes both batches."""
+    path, svc = setup
+    ingest(svc, "a", range(10))
+    real = wal_mod.atomic_write
+    calls = []
+
+    def fail_first(p, data):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError("disk hiccup")
+        real(p, data)
+
+    monkeypatch.setattr(wal_mod, "atomic_write", fail_first)
+    with pytest.raises(OSError):
         svc.flusher.flush()
     ingest(svc, "a", range(10, 12))
     svc.flusher.flush()
     assert ids_of(svc, "a") == list(range(12))
-    assert ids_of(svc, "b") == list(range(20, 25))
     assert not list((path / "server" / "wal").glob("flush.json"))
     svc.close()
     svc = open_service(path)

@@ -32,6 +32,8 @@ Why replay cannot insert a row twice (kill -9 anywhere):
   atomically (tmp + fsync + rename + fsync dir). After each table's insert commits it rewrites
   ``flush.json`` with the table added to ``done``. Then it deletes segments <= ``upto`` and
   ``flush.json``.
+* Retries after a failed attempt (too many parts, I/O, a bug) stay inside the write lock, so the
+  watermark argument holds for them too (see :meth:`Flusher._apply`).
 * At start, if ``flush.json`` exists, the records of segments <= ``upto`` are re-applied table by
   table: tables in ``done`` are skipped; for the others, a committed part with a block number
   above the watermark can only come from this flush (the write lock excluded other writers, and
@@ -310,7 +312,8 @@ class Flusher:
         records = [rec for _, rec in batch]
         path = self.dir / FLUSH_LOG
         if path.exists():
-            self._apply(orjson.loads(path.read_bytes()), self._group(records), recovering=True)
+            with self.engine.write_lock:
+                self._apply(orjson.loads(path.read_bytes()), self._group(records), recovering=True)
         else:                       # it failed before writing its log: nothing was inserted
             self._flush_batch(records, upto)
         self._unfinished = None
@@ -407,7 +410,13 @@ class Flusher:
             self._apply(flush_log, groups, recovering=False)
 
     def _apply(self, flush_log: dict, groups: dict[str, list], recovering: bool) -> None:
-        """Insert each table's rows that are not committed yet; mark tables done in flush.json."""
+        """Insert each table's rows that are not committed yet; mark tables done in flush.json.
+
+        Runs under ``Engine.write_lock`` (the caller holds it): retries happen *inside* the lock,
+        so no other writer can commit parts between an attempt and the watermark check of the
+        next one. Transient failures (too many parts, I/O) are retried; an engine refusal drops
+        the table's rows (logged); an unexpected error is retried 5 times, then drops them too.
+        """
         from mergetree.column import Block
         from mergetree.errors import MergeTreeError, TooManyPartsError
 
@@ -418,14 +427,13 @@ class Flusher:
             attempt = 0
             while True:
                 try:
-                    with self.engine.write_lock:
-                        if not self.engine.exists(name):
-                            self._drop(name, [block], "the table no longer exists")
-                            break
-                        if recovering or attempt:
-                            block = self.engine.not_committed_since(name, block, watermark)
-                        if block.num_rows:
-                            self.engine.insert_block(name, block)
+                    if not self.engine.exists(name):
+                        self._drop(name, [block], "the table no longer exists")
+                        break
+                    if recovering or attempt:
+                        block = self.engine.not_committed_since(name, block, watermark)
+                    if block.num_rows:
+                        self.engine.insert_block(name, block)
                     break
                 except (TooManyPartsError, OSError) as e:
                     attempt += 1
@@ -436,6 +444,14 @@ class Flusher:
                 except MergeTreeError as e:
                     self._drop(name, [block], f"the table refused it: {e}")
                     break
+                except Exception as e:  # noqa: BLE001 - a bug: bounded retries, then give up loudly
+                    attempt += 1
+                    log.exception("flush into %s failed unexpectedly (attempt %d)", name, attempt)
+                    if attempt >= 5:
+                        self._drop(name, [self.engine.not_committed_since(name, block, watermark)],
+                                   f"unexpected error: {e!r}")
+                        break
+                    time.sleep(0.1 * attempt)
             flush_log["done"].append(name)
             atomic_write(self.dir / FLUSH_LOG, orjson.dumps(flush_log))
 
@@ -462,7 +478,8 @@ class Flusher:
             upto = int(flush_log["upto"])
             old = [r for sid, r in records if sid <= upto]
             log.info("WAL: finishing an interrupted flush of %d records (segments <= %d)", len(old), upto)
-            self._apply(flush_log, self._group(old), recovering=True)
+            with self.engine.write_lock:
+                self._apply(flush_log, self._group(old), recovering=True)
             self.wal.delete_upto(upto)
             flush_path.unlink()
             fsync_dir(self.dir)
