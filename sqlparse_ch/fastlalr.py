@@ -82,7 +82,8 @@ if _Parser is not None:
     def _rule_info(rule, callbacks):
         callback = callbacks[rule]
         size = len(rule.expansion)
-        entry = (size, rule.origin.name, callback, size == 1 and type(callback) is ExpandSingleChild)
+        entry = (size, str(rule.origin.name), callback,
+                 size == 1 and type(callback) is ExpandSingleChild)
         _RULE_INFO[id(rule)] = entry
         _KEEP_ALIVE.append(rule)
         return entry

@@ -136,10 +136,11 @@ _PARSER: Lark | None = None
 def get_parser() -> Lark:
     global _PARSER
     if _PARSER is None:
-        parser = _load_snapshot()  # (a snapshot already shares its Rule objects)
+        parser = _load_snapshot()  # (a snapshot is already normalised)
         if parser is None:
             parser = build_parser()
             _share_rule_objects(parser)
+            _plain_str_keys(parser)
             _save_snapshot(parser)
         fastlalr.install(parser)
         _PARSER = parser
@@ -203,6 +204,18 @@ def _save_snapshot(parser: Lark) -> None:
         os.replace(tmp, path)
     except Exception:  # noqa: BLE001 - a read-only cache dir only costs speed
         return
+
+
+def _plain_str_keys(parser: Lark) -> None:
+    """A freshly compiled table is keyed by lark Token objects (str subclasses whose
+    __eq__ is Python code); every lookup by a token type then runs Token.__eq__.
+    Re-key with plain str."""
+    try:
+        states = parser.parser.parser.parser.parse_table.states
+    except AttributeError:
+        return
+    for state, actions in states.items():
+        states[state] = {str(k): v for k, v in actions.items()}
 
 
 def _share_rule_objects(parser: Lark) -> None:
