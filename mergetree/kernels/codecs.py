@@ -181,12 +181,14 @@ def gather_offsets(src_offsets, idx):
 @numba.njit(nogil=True, cache=True)
 def gather_strings(src_offsets, src_data, idx, out_offsets, out_data):
     """Copy the bytes of ``src[idx[i]]`` to ``out_data[out_offsets[i]:out_offsets[i+1]]``."""
+    # slice copies (memcpy-like): 1.5x faster than a byte loop for ~50-byte values
+    # (short values go to gather_short_strings)
     for i in range(idx.shape[0]):
         j = idx[i]
         s = src_offsets[j]
+        e = src_offsets[j + 1]
         o = out_offsets[i]
-        for k in range(src_offsets[j + 1] - s):
-            out_data[o + k] = src_data[s + k]
+        out_data[o:o + e - s] = src_data[s:e]
 
 
 @numba.njit(nogil=True, cache=True)
