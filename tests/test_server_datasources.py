@@ -110,7 +110,7 @@ def test_delete_condition_runs_as_a_job(client):
     r = client.post("/v0/datasources/events/delete", headers=FORM, content=b"delete_condition=user%20%3D%20%27u1%27")
     assert r.status_code == 200, r.text
     job = r.json()
-    assert job["kind"] == "delete_data" and job["job_url"].endswith(job["id"])
+    assert job["kind"] == "delete_data" and job["job_url"] == f"http://testserver/v0/jobs/{job['id']}"
     assert job["delete_condition"] == "user = 'u1'" and job["datasource"]["name"] == "events"
     for _ in range(500):
         job = client.get(f"/v0/jobs/{job['id']}", headers=H).json()

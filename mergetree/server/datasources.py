@@ -187,7 +187,8 @@ async def delete_rows(request: Request):
     ds_id = svc.engine.describe(name)["id"]
     job = svc.jobs.submit("delete_data", {"datasource": {"id": ds_id, "name": name},
                                           "delete_condition": condition},
-                          lambda: _delete(svc, name, condition, flag(params.get("dry_run"))))
+                          lambda: _delete(svc, name, condition, flag(params.get("dry_run"))),
+                          base_url=str(request.base_url).rstrip("/"))
     return json_response(job)
 
 
@@ -202,17 +203,16 @@ def _delete(svc, name: str, condition: str, dry_run: bool) -> dict:
 class Jobs:
     """Asynchronous jobs (one worker thread): ``GET /v0/jobs/ID`` reports their status."""
 
-    def __init__(self, base_url: str = ""):
+    def __init__(self):
         self._jobs: dict[str, dict] = {}
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="job")
-        self.base_url = base_url
 
-    def submit(self, kind: str, fields: dict, fn) -> dict:
+    def submit(self, kind: str, fields: dict, fn, base_url: str = "") -> dict:
         job_id = str(uuid.uuid4())
         now = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
         job = {"id": job_id, "job_id": job_id, "kind": kind, "status": "waiting", "created_at": now,
-               "updated_at": now, "job_url": f"{self.base_url}/v0/jobs/{job_id}", "error": None, **fields}
+               "updated_at": now, "job_url": f"{base_url}/v0/jobs/{job_id}", "error": None, **fields}
         with self._lock:
             self._jobs[job_id] = job
         self._pool.submit(self._run, job_id, fn)
