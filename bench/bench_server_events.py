@@ -105,7 +105,8 @@ def main() -> None:
             "engine_sorting_key": "timestamp, user_id", "engine_partition_key": "toYYYYMM(timestamp)"}),
             headers={"Authorization": f"Bearer {args.token}"})
         conn.getresponse().read()
-        for rows, threads, wait in ((1000, args.threads, False), (1, args.single_threads, False), (1000, args.threads, True)):
+        phases = ((1000, args.threads, False), (1, args.single_threads, False), (1000, args.threads, True))
+        for rows, threads, wait in phases:
             print(json.dumps(run(args.port, args.token, threads, args.seconds, rows, wait)))
         conn = http.client.HTTPConnection("127.0.0.1", args.port)
         conn.request("GET", "/v0/sql?q=" + urllib.parse.quote("SELECT count() AS c FROM events FORMAT JSONEachRow"),
