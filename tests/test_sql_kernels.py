@@ -229,3 +229,21 @@ def test_partial_states_merged_equal_one_batch(name, seed):
     got = fn.final(np.concatenate(state_ids), g, merged).to_pylist()
     assert got == pytest.approx(expected, nan_ok=True) if name in ("avg", "avgOrNull", "median", "quantile") \
         else got == expected
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_hash_strings_mix_matches_numpy(seed):
+    rng = np.random.default_rng(seed)
+    words = ["", "a", "ab", "abcdefgh", "abcdefghi", "x" * 17, "β-γ", "abcdefgh\0"]
+    col = column_from_values(T.String, [words[i] for i in rng.integers(0, len(words), 200)])
+    np.testing.assert_array_equal(H.hash_strings_mix(col.offsets, col.data),
+                                  H.hash_strings_mix_numpy(col.offsets, col.data))
+    distinct = H.hash_strings_mix(*(lambda c: (c.offsets, c.data))(column_from_values(T.String, words)))
+    assert len(set(distinct.tolist())) == len(words)
+
+
+def test_many_string_groups_use_the_second_hash(monkeypatch):
+    monkeypatch.setattr(G, "BYTEWISE_CHECK_MAX_GROUPS", 2)
+    col = column_from_values(T.String, ["x", "y", "x", "z", "w", "y"])
+    ids, first = G.group_strings_by_hash(col.offsets, col.data)
+    assert ids.tolist() == [0, 1, 0, 2, 3, 1] and first.tolist() == [0, 1, 3, 4]

@@ -68,7 +68,10 @@ def merge_partials(node, ctx, partials):
         key_parts.append(Block({k: empty[k] for k in node.keys}, 0 if node.keys else 1))
         for i, call in enumerate(node.aggregates):
             states[i].append(call.function.partial(np.zeros(0, np.int64), 1, [empty[a] for a in call.args]))
-    if node.keys:
+    if node.keys and len(key_parts) == 1:      # one block: its groups are the final groups
+        final_ids = np.arange(key_parts[0].num_rows, dtype=np.int64)
+        n_groups, out = key_parts[0].num_rows, dict(key_parts[0].columns)
+    elif node.keys:
         all_keys = collect(key_parts, [(k, types[k]) for k in node.keys])
         if all_keys.num_rows:
             from mergetree.kernels.groupby import group_rows

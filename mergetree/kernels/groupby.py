@@ -169,14 +169,28 @@ def same_as_first_numpy(offsets, data, ids, first) -> bool:
     return all(rows[i] == rows[first[g]] for i, g in enumerate(np.asarray(ids).tolist()))
 
 
+#: above this many distinct strings, equality within a group is checked with a second 64-bit hash
+#: and the length (a 128-bit identity, as ClickHouse's uniqExact uses) instead of byte by byte
+BYTEWISE_CHECK_MAX_GROUPS = 4096
+
+
 def group_strings_by_hash(offsets: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(ids, first rows) of a String column: hash grouping, verified byte by byte."""
+    """(ids, first rows) of a String column: grouped by a 64-bit hash, then checked: byte by byte
+    for few groups (the first rows stay in cache), else by a second independent 64-bit hash plus
+    the length; a detected collision falls back to grouping the bytes."""
+    from mergetree.kernels.hashing import hash_strings_mix
     from mergetree.kernels.strings import group_strings, hash_strings
 
     ids, first = group_u64(hash_strings(offsets, data))
-    if same_as_first(offsets, data, ids, first):
+    if len(first) <= BYTEWISE_CHECK_MAX_GROUPS:
+        ok = same_as_first(offsets, data, ids, first)
+    else:
+        second = hash_strings_mix(offsets, data)
+        lengths = np.diff(offsets)
+        ok = bool(np.array_equal(second, second[first][ids]) and np.array_equal(lengths, lengths[first][ids]))
+    if ok:
         return ids, first
-    return group_strings(offsets, data)          # a 64-bit hash collision: group the bytes
+    return group_strings(offsets, data)          # a hash collision: group the bytes
 
 
 # --------------------------------------------------------------------------- column dispatch
