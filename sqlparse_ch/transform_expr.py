@@ -184,10 +184,26 @@ class ExprTransformer:
 
     def neg(self, c):
         operand = c[1]
+        if type(operand) is Cast and type(operand.expr) is Literal:
+            signed = self._signed_cast_literal(c[0], operand)
+            if signed is not None:
+                return signed
         if type(operand) is Literal and type(operand.value) in (int, float) \
                 and not operand.value < 0:  # `-(-2)` stays negate(-2), as in ClickHouse
             return Literal(-operand.value, join_spans(c[0], operand))
         return UnaryOp("-", operand, join_spans(c[0], operand))
+
+    def _signed_cast_literal(self, minus, cast):
+        """`-1::UInt8` is CAST('-1', 'UInt8') in ClickHouse (the signed literal's text is
+        cast), not -(CAST(1 AS UInt8)): fold the minus into a `::` cast of a number."""
+        lit_ = cast.expr
+        text = getattr(_CURRENT_TEXT, "text", None)
+        if (text is None or lit_.span is None or not isinstance(lit_.value, str)
+                or lit_.span.start != minus.end_pos or not text[lit_.span.start].isdigit()
+                or not _NUMBER_TEXT.match(lit_.value)):
+            return None
+        return Cast(Literal("-" + lit_.value, join_spans(minus, lit_)), cast.type_name,
+                    join_spans(minus, cast))
 
     def between(self, c):
         return Between(c[0], c[2], c[4], False, join_spans(c[0], c[4]))

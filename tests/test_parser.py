@@ -486,6 +486,9 @@ def test_digit_separators_and_literal_casts():
     assert parse_expr("0.3::Decimal(38, 30)") == Cast(lit("0.3"), "Decimal(38, 30)")
     assert parse_expr("(0.3)::Float32") == Cast(lit(0.3), "Float32")
     assert parse_expr("x::Int8") == Cast(x, "Int8")
+    assert parse_expr("-1::UInt8") == Cast(lit("-1"), "UInt8")  # ClickHouse: CAST('-1', ..)
+    assert parse_expr("-x::Int8") == UnaryOp("-", Cast(x, "Int8"))
+    assert parse_expr("-CAST('1' AS UInt8)") == UnaryOp("-", Cast(lit("1"), "UInt8"))
 
 
 def test_from_source_must_be_a_table_function_or_subquery():
