@@ -71,7 +71,7 @@ def start_server(data_dir: str, token: str) -> tuple[subprocess.Popen, int]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "mergetree.server.cli_commands", "serve", "--data-dir", data_dir,
+    proc = subprocess.Popen([sys.executable, "-m", "mergetree.cli", "serve", "--data-dir", data_dir,
                              "--port", str(port), "--admin-token", token, "--log-level", "warning"])
     for _ in range(600):
         try:

@@ -44,6 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     parts = sub.add_parser("parts", help="list the active parts of every table in a data directory")
     parts.add_argument("--data-dir", required=True)
     parts.set_defaults(func=_cmd_parts)
+
+    from mergetree.server.cli_commands import add_serve_parser
+
+    add_serve_parser(sub)
     return parser
 
 

@@ -36,7 +36,7 @@ def request(port, method, path, body=None, headers=None, timeout=30):
 def start(data_dir, port, flush_interval=0.1):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     log = open(data_dir.parent / "server.log", "ab")      # a file, not a pipe nobody drains
-    proc = subprocess.Popen([sys.executable, "-m", "mergetree.server.cli_commands", "serve",
+    proc = subprocess.Popen([sys.executable, "-m", "mergetree.cli", "serve",
                              "--data-dir", str(data_dir), "--port", str(port), "--admin-token", ADMIN,
                              "--flush-interval", str(flush_interval), "--log-level", "warning"],
                             stdout=subprocess.DEVNULL, stderr=log, env=env)

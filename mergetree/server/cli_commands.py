@@ -1,8 +1,4 @@
-"""``mergetree serve``: argparse wiring for mergetree/cli.py (the lead adds it to the parser).
-
-    from mergetree.server.cli_commands import add_serve_parser
-    add_serve_parser(sub)          # in mergetree.cli.build_parser()
-"""
+"""``mergetree serve``: the argparse wiring that ``mergetree.cli.build_parser`` adds to the command."""
 
 from __future__ import annotations
 
