@@ -86,7 +86,6 @@ SELECT * FROM events INTO OUTFILE 'events.csv' FORMAT CSV;
 SHOW CREATE VIEW analytics.daily_counts;
 
 -- SHOW DICTIONARIES
--- xfail[parse]: SHOW DICTIONARIES is not supported
 SHOW DICTIONARIES;
 
 -- EXPLAIN QUERY TREE
@@ -96,7 +95,6 @@ EXPLAIN QUERY TREE SELECT 1;
 OPTIMIZE TABLE db.events ON CLUSTER main FINAL;
 
 -- SYSTEM RELOAD DICTIONARY
--- xfail[parse]: SYSTEM RELOAD DICTIONARY is not supported
 SYSTEM RELOAD DICTIONARY geo_dict;
 
 -- query parameter in a table function
@@ -142,7 +140,6 @@ SELECT multiIf(
 SELECT 0.3::Decimal(38, 30);
 
 -- cast operator on a negative numeric literal casts the signed literal
--- xfail[print]: -1::UInt8 is read as -(CAST(1 AS UInt8)) = -1 (Int16); ClickHouse reads CAST('-1', 'UInt8')
 SELECT -1::UInt8;
 
 -- unary minus applied to a parenthesised literal stays a negation
