@@ -361,6 +361,13 @@ class _EncodedStrings:
         return _EncodedStrings(self.type, self.dictionary, self.codes[order])
 
 
+def _is_permutation(order: np.ndarray) -> bool:
+    """Every row number 0..len-1 exactly once (order's values are already range-checked)."""
+    seen = np.zeros(len(order), np.bool_)
+    seen[order] = True
+    return bool(seen.all())
+
+
 def _take_for_write(col, order: np.ndarray):
     """``col.take(order)`` for writing, ``order`` a permutation of all rows. A top-level String
     column that dictionary-encodes is encoded first and only its (1-4 byte) codes are permuted:
@@ -451,14 +458,14 @@ def _compress_stream(s: _Stream) -> tuple[list[bytes], np.ndarray]:
 
 
 def _encode_column(col, name: str, spec: CodecSpec | None, bounds: np.ndarray, rows: np.ndarray,
-                   order: np.ndarray | None = None):
+                   order: np.ndarray | None = None, order_is_permutation: bool = False):
     """Plan and compress one column (its rows ``order`` when given): (serialization node,
     [(stream, blocks, marks)])."""
     planner = _Planner(spec, auto_dictionary=True)
     if order is not None:
         from mergetree.column import StringColumn
 
-        if len(order) == len(col) and type(col) is StringColumn:
+        if type(col) is StringColumn and order_is_permutation:
             planner.auto_dictionary = False        # tried just now, on the same rows
             col = _take_for_write(col, order)
         else:   # a subset (one partition of the block): choose the encoding on its own rows
@@ -468,9 +475,9 @@ def _encode_column(col, name: str, spec: CodecSpec | None, bounds: np.ndarray, r
 
 
 def _write_column(tmp_dir: Path, col, name: str, spec: CodecSpec | None, bounds: np.ndarray,
-                  rows: np.ndarray, order: np.ndarray | None):
+                  rows: np.ndarray, order: np.ndarray | None, order_is_permutation: bool):
     """Encode one column and write + fsync its files: (serialization node, {file: (size, hash)})."""
-    node, streams = _encode_column(col, name, spec, bounds, rows, order)
+    node, streams = _encode_column(col, name, spec, bounds, rows, order, order_is_permutation)
     written: dict[str, tuple[int, str]] = {}
     for s, blocks, marks in streams:
         try:
@@ -566,7 +573,8 @@ def write_part(tmp_dir: Path, block, *, primary_key, partition_value: tuple, min
     column is gathered on the encoding threads, and String columns that dictionary-encode are
     encoded before the gather, so only their codes are permuted. The part is the same as
     ``write_part(block.take(order), primary_key=primary_key.take(order))`` up to the order of
-    dictionary entries.
+    dictionary entries (when ``order`` is a permutation of all rows; otherwise the dictionary
+    decision is made on the distinct values of the taken rows, as without ``order``).
     """
     tmp_dir = Path(tmp_dir)
     tmp_dir.mkdir(parents=True, exist_ok=True)
@@ -591,13 +599,14 @@ def write_part(tmp_dir: Path, block, *, primary_key, partition_value: tuple, min
     serialization = {"format_version": FORMAT_VERSION, "index_granularity": int(index_granularity),
                      "rows": int(n), "granule_rows": rows.tolist(), "columns": {}}
     jobs = []
+    whole = order is not None and len(order) == block.num_rows and _is_permutation(order)
     for name in names:
         col = block[name]
         if len(col) != block.num_rows:
             raise BadArgumentsError(f"write_part: column {name!r} has {len(col)} rows, "
                                     f"block has {block.num_rows}")
         jobs.append((tmp_dir, col, name, parse_codec(codecs[name]) if name in codecs else None, bounds, rows,
-                     order))
+                     order, whole))
     pending = _submit_columns(_write_column, jobs)
     try:
         _write_small_files(tmp_dir, block, n, names, bounds, order, primary_key, partition_value, minmax,
