@@ -85,6 +85,13 @@ class _Args:
         self.items = items
 
 
+def _parenthesised(minus, operand) -> bool:
+    text = getattr(_CURRENT_TEXT, "text", None)
+    if text is None or operand.span is None:
+        return False
+    return "(" in text[minus.end_pos:operand.span.start]
+
+
 def normalise_unit(text: str, span: Span | None) -> str:
     unit = text.upper()
     if unit not in _UNITS_SINGULAR and unit.endswith("S") and unit[:-1] in _UNITS_SINGULAR:
@@ -189,7 +196,9 @@ class ExprTransformer:
             if signed is not None:
                 return signed
         if type(operand) is Literal and type(operand.value) in (int, float) \
-                and not operand.value < 0:  # `-(-2)` stays negate(-2), as in ClickHouse
+                and not operand.value < 0 and not _parenthesised(c[0], operand):
+            # `-1` and `- 1` are the literal -1; `-(1)` and `-(-2)` stay negations, as in
+            # ClickHouse (where they type differently: negate(1) is Int16)
             return Literal(-operand.value, join_spans(c[0], operand))
         return UnaryOp("-", operand, join_spans(c[0], operand))
 

@@ -51,6 +51,8 @@ def lit(v):
     ("-a.1", UnaryOp("-", TupleElement(a, 1))),
     ("- - 1", UnaryOp("-", lit(-1))),
     ("-(-2)", UnaryOp("-", lit(-2))),
+    ("-(1)", UnaryOp("-", lit(1))),
+    ("- 1", lit(-1)),
     ("-a * b", BinaryOp("*", UnaryOp("-", a), b)),
 ])
 def test_precedence(text, expected):
