@@ -572,12 +572,16 @@ def test_unknown_column(tmp_path):
         part.read(["y"])
 
 
-@pytest.mark.parametrize("codec", [None, "ZSTD(3)"])
-def test_write_with_order_equals_writing_the_taken_block(tmp_path, codec):
-    """write_part(order=...) writes block.take(order) (strings dictionary-encoded before the gather)."""
+@pytest.mark.parametrize("codec,rows", [(None, "subset"), ("ZSTD(3)", "subset"), (None, "permutation"),
+                                        (None, "repeats")])
+def test_write_with_order_equals_writing_the_taken_block(tmp_path, codec, rows):
+    """write_part(order=...) writes block.take(order) (a permutation of all rows: strings are
+    dictionary-encoded before the gather)."""
     block = all_types_block(700, seed=5)
     rng = np.random.default_rng(6)
-    order = rng.permutation(700)[:650].astype(np.int64)     # a subset, in a random order
+    order = {"subset": rng.permutation(700)[:650],                 # one partition's rows
+             "permutation": rng.permutation(700),
+             "repeats": rng.integers(0, 700, 700)}[rows].astype(np.int64)
     codecs = {n: codec for n in block.names} if codec else None
     taken = block.take(order)
     a = write(tmp_path, taken, name="all_1_1_0", key=("dt", "s"), codecs=codecs, index_granularity=64)
@@ -586,7 +590,7 @@ def test_write_with_order_equals_writing_the_taken_block(tmp_path, codec):
                minmax={}, codecs=codecs, index_granularity=64, order=order)
     os.rename(tmp, tmp_path / "all_2_2_0")
     b = DataPart.open(tmp_path / "all_2_2_0")
-    assert b.rows == 650 and b.granule_rows.tolist() == a.granule_rows.tolist()
+    assert b.rows == len(order) and b.granule_rows.tolist() == a.granule_rows.tolist()
     assert_blocks_equal(b.read(), taken)
     assert_blocks_equal(b.primary_index, a.primary_index)
     assert _ser(b)["s"]["kind"] == "dict_string" and _ser(b)["s_uniq"]["kind"] == "string"
