@@ -43,4 +43,23 @@ finally:
     if _gc_was_enabled:
         _gc.enable()
 
-__all__ = ["parse", "parse_many", "parse_expr", "format_sql", "dump", "ParseError", "ast"]
+# Tinybird datafiles and templates, imported on first use so `import sqlparse_ch` stays lean.
+_LAZY = {
+    "parse_datasource": "datafiles", "parse_pipe": "datafiles", "load_project": "datafiles",
+    "check_project": "datafiles", "DatafileError": "datafiles",
+    "render_template": "template", "render": "template", "template_parameters": "template",
+    "is_template": "template", "TemplateError": "template",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["parse", "parse_many", "parse_expr", "format_sql", "dump", "ParseError", "ast", *_LAZY]
