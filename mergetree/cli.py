@@ -16,6 +16,25 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(rows=args.rows, data_dir=args.data_dir, out=sys.stdout)
 
 
+def _cmd_sql(args: argparse.Namespace) -> int:
+    """Like clickhouse-local: one query, or statements from stdin; TSV when piped, PrettyCompact on a terminal."""
+    import mergetree
+    from sqlparse_ch import parse_many
+
+    text = args.query if args.query is not None else sys.stdin.read()
+    params = dict(p.split("=", 1) for p in args.param)
+    fmt = args.format or ("PrettyCompact" if sys.stdout.isatty() else "TabSeparated")
+    db = mergetree.connect(args.data_dir)
+    try:
+        for stmt in parse_many(text):
+            result = db.sql(stmt, params=params)
+            sys.stdout.buffer.write(result.format(None if getattr(stmt, "format", None) else fmt))
+        sys.stdout.flush()
+    finally:
+        db.close()
+    return 0
+
+
 def _cmd_parts(args: argparse.Namespace) -> int:
     import mergetree
 
@@ -41,6 +60,16 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--data-dir", default=None, help="keep the data here instead of a temporary directory")
     demo.set_defaults(func=_cmd_demo)
 
+    sql = sub.add_parser("sql", help="run ClickHouse SQL against a local data directory (like clickhouse-local)")
+    sql.add_argument("query", nargs="?", default=None, help="the query; statements are read from stdin when omitted")
+    sql.add_argument("--data-dir", default=None, help="data directory (default: a temporary one)")
+    sql.add_argument("--format", default=None, help="output format (default TabSeparated, PrettyCompact on a terminal)")
+    sql.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                     help="bind a {NAME:Type} query parameter (repeatable)")
+    sql.add_argument("--multiquery", action="store_true", help="accepted for clickhouse-local compatibility: "
+                     "several ;-separated statements always run in order")
+    sql.set_defaults(func=_cmd_sql)
+
     parts = sub.add_parser("parts", help="list the active parts of every table in a data directory")
     parts.add_argument("--data-dir", required=True)
     parts.set_defaults(func=_cmd_parts)
@@ -58,11 +87,18 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     from mergetree.errors import MergeTreeError
+    from sqlparse_ch import ParseError
 
     try:
         return args.func(args)
+    except ParseError as e:
+        first, _, snippet = str(e).partition("\n")
+        print(f"Code: 62. DB::Exception: {first} (SYNTAX_ERROR)", file=sys.stderr)
+        if snippet:
+            print(snippet, file=sys.stderr)
+        return 62
     except MergeTreeError as e:
-        print(f"Error: {e}", file=sys.stderr)
+        print(f"DB::Exception: {e} ({e.code})", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -174,6 +174,18 @@ class Database:
     def read(self, name: str, columns=None, where=None, final: bool = False):
         return self.table(name).read(columns=columns, where=where, final=final)
 
+    # ---- SQL
+
+    def sql(self, text: str, params: dict | None = None, settings: dict | None = None, data=None):
+        """Run one ClickHouse SQL statement; returns a :class:`mergetree.result.Result`.
+
+        ``params`` binds ``{name:Type}`` query parameters; ``data`` is the payload of
+        ``INSERT INTO t FORMAT X``. ``SET k = v`` persists for this Database object.
+        """
+        from mergetree.sql import execute
+
+        return execute(self, text, params=params, settings=settings, data=data)
+
     # ---- merges
 
     def stop_merges(self) -> None:

@@ -52,3 +52,35 @@ def test_unknown_command_exits_nonzero():
 def test_no_command_prints_help(capsys):
     assert main([]) == 0
     assert "demo" in capsys.readouterr().out
+
+
+def _run_sql(*args, stdin=None):
+    return subprocess.run([sys.executable, "-m", "mergetree.cli", "sql", *args], input=stdin,
+                          capture_output=True, text=True)
+
+
+def test_sql_runs_statements_in_order_with_tsv_output(tmp_path):
+    d = str(tmp_path / "d")
+    proc = _run_sql("--data-dir", d,
+                    "CREATE TABLE t (a UInt32, s String) ENGINE = MergeTree ORDER BY a; "
+                    "INSERT INTO t VALUES (2, 'y'), (1, 'x'); SELECT s, a * 2 AS d FROM t ORDER BY a")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "x\t2\ny\t4\n"
+    # the data persists in the directory; a FORMAT clause wins over the default
+    proc = _run_sql("--data-dir", d, "SELECT count() FROM t FORMAT JSONEachRow")
+    assert proc.stdout == '{"count()":2}\n'
+
+
+def test_sql_reads_stdin_and_binds_params():
+    proc = _run_sql("--param", "x=4", stdin="SELECT {x:UInt8} + 1")
+    assert (proc.returncode, proc.stdout) == (0, "5\n")
+
+
+def test_sql_errors_are_clickhouse_style_with_nonzero_exit(tmp_path):
+    proc = _run_sql("SELEC 1")
+    assert proc.returncode != 0
+    assert proc.stderr.startswith("Code: 62. DB::Exception: Syntax error at line 1, column 1")
+    assert "(SYNTAX_ERROR)" in proc.stderr.splitlines()[0]
+    proc = _run_sql("SELECT nope FROM numbers(1)")
+    assert proc.returncode != 0
+    assert "Unknown identifier 'nope'" in proc.stderr and "(UNKNOWN_IDENTIFIER)" in proc.stderr
