@@ -436,6 +436,16 @@ def _parse_uuid(t: T.UUIDType, v) -> int:
     raise _fail(t, v, "expected 8-4-4-4-12 or 32 hexadecimal digits", "CANNOT_PARSE_UUID")
 
 
+def _json_float_text(v: float) -> str:
+    """A JSON number as text (``1e20``, ``-0.0``, ``1.5``): Python's shortest repr with JSON's exponent
+    spelling, independent of the orjson version (whose float output changed between releases)."""
+    text = repr(v)
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}e{int(exponent)}"
+    return text
+
+
 def _to_string_bytes(v) -> bytes:
     tv = type(v)
     if tv is dict or tv is list:  # JSON objects/arrays are stored as compact JSON text
@@ -455,7 +465,7 @@ def _to_string_bytes(v) -> bytes:
     if isinstance(v, int):
         return str(v).encode()
     if isinstance(v, float):
-        return orjson.dumps(v) if v == v and v not in (float("inf"), float("-inf")) else \
+        return _json_float_text(v).encode() if v == v and v not in (float("inf"), float("-inf")) else \
             T.format_float(v).encode()
     if isinstance(v, decimal.Decimal):
         return T.format_decimal(v).encode()
