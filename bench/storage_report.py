@@ -481,6 +481,9 @@ def metrics(run: dict, eng: str) -> dict[str, tuple[float | None, str]]:
         v = rows / ins["seconds"]
         m["insert rows/s"] = (v, f"{_si(v)} ({ins['seconds']:.2f}s{_cpu(ins)}, {ins.get('inserts', '?')} insert(s), "
                                  f"{ins['parts']} parts)" + _rows_check(ins, rows))
+        if ins.get("cpu_s"):
+            v = rows / ins["cpu_s"]
+            m["insert rows per CPU-second"] = (v, _si(v))
         if "small" in ins:
             sm = ins["small"]
             v = rows / sm["seconds"]
@@ -498,6 +501,9 @@ def metrics(run: dict, eng: str) -> dict[str, tuple[float | None, str]]:
             v if ok else None,
             f"{_si(v)} ({mg['seconds']:.2f}s{_cpu(mg)}, {mg['parts_before']}->{mg['parts']} parts)"
             + ("" if ok else f" WRONG row count {mg['rows']}"))
+        if mg.get("cpu_s") and ok:
+            v = rows / mg["cpu_s"]
+            m["OPTIMIZE FINAL rows per CPU-second"] = (v, _si(v))
         m["bytes on disk / row"] = (mg["bytes_on_disk"] / rows, f"{mg['bytes_on_disk'] / rows:.1f}")
         if eng == "chdb":  # merged in the insert process (see _chdb_worker): a joint peak
             m["merge peak RSS MB"] = (None, f"{mg['maxrss_mb']:.0f} (insert + merge process)")
@@ -529,7 +535,8 @@ def metrics(run: dict, eng: str) -> dict[str, tuple[float | None, str]]:
 
 
 METRIC_ORDER = [
-    "insert rows/s", "insert rows/s, small blocks", "OPTIMIZE FINAL rows/s", "bytes on disk / row",
+    "insert rows/s", "insert rows per CPU-second", "insert rows/s, small blocks",
+    "OPTIMIZE FINAL rows/s", "OPTIMIZE FINAL rows per CPU-second", "bytes on disk / row",
     "scan timestamp rows/s", "scan timestamp, 1 thread rows/s", "scan timestamp (DataPart.read) rows/s",
     "scan properties rows/s", "scan properties, 1 thread rows/s", "scan properties (DataPart.read) rows/s",
     "insert peak RSS MB", "merge peak RSS MB", "scan peak RSS MB",
@@ -612,6 +619,13 @@ def machine_info() -> dict:
     return info
 
 
+def _footer(info: dict) -> str:
+    return (f"_{info['platform']}, {info['cpus']} CPUs, Python {info['python']}, numpy {info['numpy']}"
+            + (f", chDB {info['chdb']}" if "chdb" in info else "")
+            + f"; total {info['total_s']:.0f}s; load average {info['loadavg_start'][0]} at start, "
+            f"{info['loadavg_end'][0]} at end (other work on the machine skews timings)_")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.storage_report", description=__doc__.split("\n")[0])
     p.add_argument("--rows", type=ge.parse_rows, action="append", help="row count (repeatable), e.g. 1M")
@@ -620,6 +634,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workdir", help="where data and databases go (default: a temp dir, removed)")
     p.add_argument("--keep", action="store_true", help="keep the work directory")
     p.add_argument("--json", help="also write the raw results to this JSON file")
+    p.add_argument("--from-json", help="only render the report of a results file written by --json")
     p.add_argument("--chdb-fsync", action="store_true",
                    help="chDB tables with fsync_after_insert=1, fsync_part_directory=1 (ClickHouse "
                         "does not fsync parts by default; mergetree always does)")
@@ -634,6 +649,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         return worker_main(args)
 
+    if args.from_json:
+        saved = json.loads(Path(args.from_json).read_text())
+        engines = [e for e in ("mergetree", "chdb") if any(e in r["engines"] for r in saved["results"])]
+        print(markdown(saved["results"], engines))
+        print("\n" + _footer(saved["machine"]))
+        return 0
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     if "chdb" in engines:
         try:
@@ -666,9 +687,7 @@ def main(argv: list[str] | None = None) -> int:
     info["total_s"] = time.perf_counter() - t0
     info["loadavg_start"] = load_start
     print(markdown(results, engines))
-    print(f"\n_{info['platform']}, {info['cpus']} CPUs, Python {info['python']}, numpy {info['numpy']}"
-          + (f", chDB {info['chdb']}" if "chdb" in info else "") + f"; total {info['total_s']:.0f}s; load average {load_start[0]} at start, "
-          f"{info['loadavg_end'][0]} at end (other work on the machine skews timings)_")
+    print("\n" + _footer(info))
     if args.json:
         Path(args.json).write_text(json.dumps({"machine": info, "results": results}, indent=1))
     return 0
