@@ -271,7 +271,7 @@ def read_block_header(buf, pos: int) -> tuple[int, int, int, int, int]:
 # Reads that decode at least this much are split over DECODE_THREADS threads (the kernel releases
 # the GIL); ClickHouse similarly reads one column with several threads (max_threads).
 DECODE_THREADS = min(2, os.cpu_count() or 1)
-PARALLEL_DECODE_MIN_BYTES = 8 << 20
+PARALLEL_DECODE_MIN_BYTES = 1 << 20
 _decode_pool: ThreadPoolExecutor | None = None
 _decode_pool_lock = threading.Lock()
 
