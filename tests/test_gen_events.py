@@ -5,19 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-import sys
 import uuid
-from pathlib import Path
 
 import numpy as np
 import orjson
 import pytest
 
-_ROOT = str(Path(__file__).resolve().parent.parent)
-if _ROOT not in sys.path:  # bench/ is not an installed package; plain `pytest` must find it
-    sys.path.insert(0, _ROOT)
-
-from bench import gen_events as ge  # noqa: E402
+from bench import gen_events as ge  # bench/ is importable through pytest's pythonpath (pyproject.toml)
 
 ANCHOR = "2026-01-01 00:00:00"
 ANCHOR_TS = int(dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc).timestamp())
