@@ -136,6 +136,8 @@ FAST = settings(max_examples=300, deadline=None, derandomize=True, database=None
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 FAST_CH = settings(max_examples=100, deadline=None, derandomize=True, database=None,
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SLOW_CH = settings(max_examples=1000, deadline=None, database=None,
+                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 SLOW = settings(max_examples=5000, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
@@ -249,7 +251,7 @@ def test_operator_mutants_keep_meaning_in_clickhouse(text):
 
 
 @pytest.mark.slow
-@SLOW
+@SLOW_CH
 @given(operator_mutants())
 def test_operator_mutants_keep_meaning_in_clickhouse_soak(text):
     pytest.importorskip("chdb")
@@ -314,7 +316,7 @@ def test_random_expressions_keep_meaning_in_clickhouse(expr):
 
 
 @pytest.mark.slow
-@SLOW
+@SLOW_CH
 @given(_expr_texts())
 def test_random_expressions_keep_meaning_in_clickhouse_soak(expr):
     pytest.importorskip("chdb")
