@@ -50,6 +50,10 @@ class EngineAdapter:
         """Bytes on disk of the table's data alone (the store may also hold logs, metadata)."""
         return None
 
+    def table_parts(self, dataset) -> int | None:
+        """Active parts after OPTIMIZE FINAL (engines with parts), else None."""
+        return None
+
     def query(self, sql: str) -> list[tuple]:
         raise NotImplementedError
 
@@ -167,6 +171,9 @@ class MergeTreeEngine(EngineAdapter):
     def table_bytes(self, dataset) -> int | None:
         return sum(p["bytes_on_disk"] for p in self.db.table(dataset.table).parts() if p.get("active", True))
 
+    def table_parts(self, dataset) -> int | None:
+        return sum(1 for p in self.db.table(dataset.table).parts() if p.get("active", True))
+
     def query(self, sql: str) -> list[tuple]:
         from mergetree.sql import execute
 
@@ -224,6 +231,11 @@ class ChdbEngine(EngineAdapter):
 
     def table_bytes(self, dataset) -> int | None:
         rows = self.query(f"SELECT sum(bytes_on_disk) FROM system.parts WHERE active "
+                          f"AND database = currentDatabase() AND table = '{dataset.table}'")
+        return int(rows[0][0]) if rows else None
+
+    def table_parts(self, dataset) -> int | None:
+        rows = self.query(f"SELECT count() FROM system.parts WHERE active "
                           f"AND database = currentDatabase() AND table = '{dataset.table}'")
         return int(rows[0][0]) if rows else None
 

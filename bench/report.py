@@ -112,6 +112,8 @@ def to_markdown(result: dict) -> str:
         rss = fmt_bytes(r.get("peak_rss_bytes")) + ("" if r.get("isolated", True) else " (shared process)")
         rps = f"{ing['rows_per_s']:,.0f}" if ing.get("rows_per_s") else "-"
         opt = fmt_seconds(r["optimize_s"]) if "optimize_s" in r else "n/a"
+        if r.get("parts") is not None:
+            opt += f" ({r['parts']} part{'s' if r['parts'] != 1 else ''})"
         opening = (r.get("open_s") or 0) + (r.get("warmup_s") or 0)
         size = f"{fmt_bytes(r.get('bytes_on_disk'))} ({fmt_bytes(r.get('store_bytes'))})"
         lines.append(f"| {e} | {fmt_seconds(opening)} | {fmt_seconds(ing.get('seconds'))} | {rps} | {opt} "

@@ -306,6 +306,7 @@ def run_engine(job: dict) -> dict:
     out["store_bytes"] = dir_bytes(store)
     try:
         out["bytes_on_disk"] = adapter.table_bytes(dataset)
+        out["parts"] = adapter.table_parts(dataset)
     except Exception as e:  # noqa: BLE001 - a size probe must not kill the run
         out["bytes_on_disk_error"] = _first_line(e)
     if out.get("bytes_on_disk") is None:
