@@ -114,10 +114,11 @@ def main(argv: list[str] | None = None) -> int:
 
         for col in ("timestamp", "user_id", "event_type", "properties"):
             def scan(col=col):
-                return sum(len(p.read([col])[col]) for p in parts)
-            rows, wall, cpu = _best(scan, args.repeat)
+                cols = [p.read([col])[col] for p in parts]
+                return sum(len(c) for c in cols), sum(c.nbytes for c in cols)
+            (rows, nbytes), wall, cpu = _best(scan, args.repeat)
             assert rows == n, (rows, n)
-            print(_line(f"scan {col}", rows, wall, cpu), flush=True)
+            print(_line(f"scan {col}", rows, wall, cpu, f"  {nbytes / wall / 1e9:5.2f} GB/s decoded"), flush=True)
 
         if args.profile:
             import cProfile
