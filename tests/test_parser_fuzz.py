@@ -291,10 +291,7 @@ def _expr_texts():
 
 # Known printer defects (each also an xfail case in the corpus); inputs containing them are skipped so that
 # the fuzz keeps looking for new ones. Remove an entry once the corpus case passes.
-KNOWN_DEFECTS = [
-    # 24_more_clickhouse:46  -(1) is folded into the literal -1 (Int8); ClickHouse keeps negate(1) (Int16)
-    re.compile(r"-\(+\s*[\d.]"),
-]
+KNOWN_DEFECTS: list[re.Pattern] = []
 
 
 def _check_expression_meaning(expr):
