@@ -37,6 +37,18 @@ class PlanNode:
         return dict(self.schema)
 
 
+class UnaryNode(PlanNode):
+    """A node over one ``child`` that keeps the child's columns (filter, sort, limit, distinct)."""
+
+    @property
+    def children(self):
+        return [self.child]
+
+    @property
+    def schema(self):
+        return self.child.schema
+
+
 def explain(node: PlanNode, indent: int = 0) -> str:
     lines = ["  " * indent + node.describe()]
     for c in node.children:
@@ -143,17 +155,9 @@ class ReadBlock(PlanNode):
 
 
 @dataclass(eq=False)
-class Filter(PlanNode):
+class Filter(UnaryNode):
     child: PlanNode
     predicate: Any
-
-    @property
-    def children(self):
-        return [self.child]
-
-    @property
-    def schema(self):
-        return self.child.schema
 
     def describe(self):
         return f"Filter {_expr_text(self.predicate)}"
@@ -224,24 +228,16 @@ def _sort_text(items) -> str:
 
 
 @dataclass(eq=False)
-class Sort(PlanNode):
+class Sort(UnaryNode):
     child: PlanNode
     items: list[SortItem]
-
-    @property
-    def children(self):
-        return [self.child]
-
-    @property
-    def schema(self):
-        return self.child.schema
 
     def describe(self):
         return f"Sort {_sort_text(self.items)}"
 
 
 @dataclass(eq=False)
-class TopN(PlanNode):
+class TopN(UnaryNode):
     """Sort + Limit fused: the first `limit` rows (after `offset`) in sort order."""
 
     child: PlanNode
@@ -249,67 +245,35 @@ class TopN(PlanNode):
     limit: int
     offset: int = 0
 
-    @property
-    def children(self):
-        return [self.child]
-
-    @property
-    def schema(self):
-        return self.child.schema
-
     def describe(self):
         return f"TopN {_sort_text(self.items)} limit={self.limit} offset={self.offset}"
 
 
 @dataclass(eq=False)
-class Limit(PlanNode):
+class Limit(UnaryNode):
     child: PlanNode
     limit: int | None
     offset: int = 0
-
-    @property
-    def children(self):
-        return [self.child]
-
-    @property
-    def schema(self):
-        return self.child.schema
 
     def describe(self):
         return f"Limit {self.limit} offset={self.offset}"
 
 
 @dataclass(eq=False)
-class LimitBy(PlanNode):
+class LimitBy(UnaryNode):
     child: PlanNode
     columns: list[str]
     limit: int
     offset: int = 0
-
-    @property
-    def children(self):
-        return [self.child]
-
-    @property
-    def schema(self):
-        return self.child.schema
 
     def describe(self):
         return f"LimitBy {self.limit} offset={self.offset} by=[{', '.join(self.columns)}]"
 
 
 @dataclass(eq=False)
-class Distinct(PlanNode):
+class Distinct(UnaryNode):
     child: PlanNode
     columns: list[str]
-
-    @property
-    def children(self):
-        return [self.child]
-
-    @property
-    def schema(self):
-        return self.child.schema
 
     def describe(self):
         return f"Distinct [{', '.join(self.columns)}]"
