@@ -346,6 +346,10 @@ class StringColumn(Column):
 
     def filter(self, mask) -> "StringColumn":
         m = _as_mask(mask, len(self))
+        if len(m) >= 1024:
+            idx = np.flatnonzero(m)
+            if len(idx) * 8 < len(m):  # few survivors: gather them instead of masking every byte
+                return self.take(idx)
         lens = self.lengths
         kept = lens[m]
         offsets = np.empty(len(kept) + 1, np.int64)

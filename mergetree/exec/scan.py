@@ -109,16 +109,26 @@ def _read_task_prewhere(part, ranges, needed, prewhere, bound, columns):
     row_mask = read_row_mask(part)
     if row_mask is not None:
         keep = keep & _rows_of_ranges(row_mask, part.granule_rows, ranges)
+    # granule of every matching row: row k of the block is in the granule whose cumulative row
+    # count first exceeds k (no per-row granule array: the matches are usually few)
     granules = np.concatenate([np.arange(a, b) for a, b in ranges])
-    granule_of_row = np.repeat(granules, part.granule_rows[granules])
-    live = np.zeros(part.marks, np.bool_)
-    live[granule_of_row[keep]] = True
+    ends = np.cumsum(part.granule_rows[granules], dtype=np.int64)
+    hits = np.flatnonzero(keep)
+    hit_pos = np.unique(np.searchsorted(ends, hits, side="right"))  # positions in `granules`
+    live_runs = _runs(granules[hit_pos])
     rest = [c for c in needed if c not in prewhere]
-    oblock = part.read(rest, _runs(np.flatnonzero(live)))
+    oblock = part.read(rest, live_runs)
     nbytes += oblock.nbytes
-    in_live = live[granule_of_row]
-    merged = Block({**wblock.filter(in_live).columns, **oblock.columns}, oblock.num_rows)
-    return merged.filter(keep[in_live]).select(columns), rows, nbytes
+    starts = ends - part.granule_rows[granules]
+    # `granules` is sorted, so a run of granule numbers is a run of positions in it
+    pieces = [keep[starts[np.searchsorted(granules, a)]:ends[np.searchsorted(granules, b - 1)]]
+              for a, b in live_runs]
+    keep_live = np.concatenate(pieces) if pieces else np.zeros(0, np.bool_)
+    # the condition's columns are filtered straight from the whole block, and only the ones the
+    # query returns (user_id in `WHERE user_id = ..` usually is not)
+    wcols = {c: col.filter(keep) for c, col in wblock.columns.items() if c in columns}
+    merged = Block({**wcols, **oblock.filter(keep_live).columns}, len(hits))
+    return merged.select(columns), rows, nbytes
 
 
 def _runs(granules: np.ndarray) -> list[tuple[int, int]]:
