@@ -272,6 +272,34 @@ def test_read_in_order_reads_few_granules(desc):
         assert "in_order" not in execute(d, f"EXPLAIN SELECT ts FROM t ORDER BY v LIMIT 1").rows[-1][0]
 
 
+def test_minmax_from_index_reads_only_the_primary_index():
+    off = {"optimizer_disabled_rules": "minmax_from_index"}
+    with mergetree.connect(background_merges=False) as d:
+        execute(d, "CREATE TABLE t (ts DateTime, s String, v Float64) ENGINE = MergeTree ORDER BY (ts, s) "
+                   "SETTINGS index_granularity = 8")
+        sql = "SELECT min(ts), max(ts), max(ts) - min(ts) FROM t"
+        assert execute(d, sql).rows == execute(d, sql, settings=off).rows            # empty table
+        for i in range(3):
+            execute(d, f"INSERT INTO t SELECT toDateTime('2024-01-01 00:00:00') + number * 7 + {i}, "
+                       f"toString(number), number FROM numbers({50 + 30 * i})")
+        assert "key_bounds" in execute(d, f"EXPLAIN {sql}").rows[-1][0]
+        on = execute(d, sql)
+        assert on.rows == execute(d, sql, settings=off).rows
+        assert on.rows[0][:2] == (dt.datetime(2024, 1, 1, 0, 0), dt.datetime(2024, 1, 1, 0, 0) + dt.timedelta(seconds=7 * 109 + 2))
+        assert on.statistics["rows_read"] == 0
+        # a part with deleted rows (here its first and last) is read; the others still are not
+        execute(d, "DELETE FROM t WHERE ts IN (toDateTime('2024-01-01 00:00:00'), toDateTime('2024-01-01 00:00:00') + 7 * 109 + 2)")
+        on = execute(d, sql)
+        assert on.rows == execute(d, sql, settings=off).rows
+        assert on.rows[0][:2] == (dt.datetime(2024, 1, 1, 0, 0, 1), dt.datetime(2024, 1, 1, 0, 0) + dt.timedelta(seconds=7 * 108 + 2))
+        assert on.statistics["rows_read"] == 50 + 110
+        # not rewritten: a WHERE, another column, a non-min/max aggregate, FINAL
+        for other in ["SELECT min(ts) FROM t WHERE v > 3", "SELECT min(s), max(s) FROM t", "SELECT min(ts), count() FROM t",
+                      "SELECT max(ts) FROM t FINAL", "SELECT minIf(ts, v > 3) FROM t"]:
+            assert "key_bounds" not in "\n".join(r[0] for r in execute(d, f"EXPLAIN {other}").rows), other
+            assert execute(d, other).rows == execute(d, other, settings=off).rows, other
+
+
 @pytest.mark.parametrize("fmt,payload", [
     ("CSV", 'k1,"a,b",1.5,2024-01-01\nk2,\\N,\\N,2024-01-02\n'),
     ("CSVWithNames", 'id,s,x,d\nk1,"a,b",1.5,2024-01-01\nk2,\\N,\\N,2024-01-02\n'),

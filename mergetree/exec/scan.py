@@ -36,6 +36,9 @@ def read_merge_tree(node, ctx, children, transform=None):
         ctx.bytes_read += stats.bytes_read
         yield transform(block) if transform is not None else block
         return
+    if node.key_bounds:
+        yield from _read_key_bounds(node, ctx, transform)
+        return
     from mergetree.exec.expression import bind
     from mergetree.planner.rewrite import identifiers
     from mergetree.storage.key_condition import KeyCondition
@@ -78,6 +81,29 @@ def read_merge_tree(node, ctx, children, transform=None):
             ctx.rows_read += rows
             ctx.bytes_read += nbytes
             yield block
+
+
+def _read_key_bounds(node, ctx, transform):
+    """Per part, a two-row block of the first key column: its first and final primary-index
+    entries (the part's smallest and largest value). A part with lightweight-deleted rows, or whose
+    index column has another type, is read whole instead."""
+    from mergetree.storage.mutations import read_row_mask
+
+    (column,) = node.columns
+    column_type = dict(node.table_schema)[column]
+    with node.table.snapshot() as snap:
+        for part in snap.parts:
+            if part.rows == 0:
+                continue
+            index = list(part.primary_index.columns.values())
+            if read_row_mask(part) is None and index and index[0].type == column_type \
+                    and len(index[0]) == part.marks + 1:
+                block = Block({column: index[0].take(np.array([0, part.marks], np.int64))})
+            else:
+                block, rows, nbytes = _read_task(part, [(0, part.marks)], [column], None, [column])
+                ctx.rows_read += rows
+                ctx.bytes_read += nbytes
+            yield transform(block) if transform is not None else block
 
 
 def _read_task(part, ranges, needed, bound, columns):

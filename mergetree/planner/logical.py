@@ -75,6 +75,9 @@ class ReadFromMergeTree(PlanNode):
     #: `limit_hint` rows (optimizer rule `read_in_order`, for ORDER BY key-prefix LIMIT n)
     limit_hint: int | None = None
     order: str = "asc"
+    #: read only each part's first and last primary-index entry of `columns` (one key column), for
+    #: min/max over it (optimizer rule `minmax_from_index`)
+    key_bounds: bool = False
     children: list = field(default_factory=list)
 
     @property
@@ -88,6 +91,8 @@ class ReadFromMergeTree(PlanNode):
             out += f" {'prewhere' if self.prewhere else 'where'}={_expr_text(self.where)}"
         if self.limit_hint is not None:
             out += f" in_order={self.order} limit_hint={self.limit_hint}"
+        if self.key_bounds:
+            out += " key_bounds"
         return out + (" FINAL" if self.final else "")
 
 

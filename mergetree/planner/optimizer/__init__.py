@@ -8,12 +8,13 @@ not change any result (tests/test_sql_optimizer.py).
 - ``count_from_metadata``: ``SELECT count() FROM t`` from the parts' row counts.
 - ``prewhere``: scans read the WHERE columns first, the rest only for granules with matches.
 - ``read_in_order``: ORDER BY sorting-key prefix LIMIT n reads only the first granules of each part.
+- ``minmax_from_index``: min/max of the first primary-key column (no WHERE) from the parts' primary index.
 """
 
 from __future__ import annotations
 
 from mergetree.planner.optimizer import (count_from_metadata, prewhere, prune_columns, push_filter_into_scan,
-                                         read_in_order, topn)
+                                         minmax_from_index, read_in_order, topn)
 
 RULES = [
     ("push_filter_into_scan", push_filter_into_scan.apply),
@@ -22,6 +23,7 @@ RULES = [
     ("count_from_metadata", count_from_metadata.apply),
     ("prewhere", prewhere.apply),
     ("read_in_order", read_in_order.apply),
+    ("minmax_from_index", minmax_from_index.apply),
 ]
 
 RULE_NAMES = [name for name, _ in RULES]
