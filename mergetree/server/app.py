@@ -39,7 +39,13 @@ DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024      # Tinybird's Events API limit (Fr
 
 
 async def health(request: Request):
-    return json_response({"status": "ok"})
+    """200 while serving (no token needed). ``status`` is ``degraded`` while inserts of Events API
+    rows into some table keep failing (the rows wait in the write-ahead log and are retried).
+    Anonymous callers get a count only: no table names, row counts or error texts."""
+    failing = request.app.state.service.flusher.status()["failing_tables"]
+    if not failing:
+        return json_response({"status": "ok"})
+    return json_response({"status": "degraded", "failing_event_tables": failing})
 
 
 # ONE route table: (methods, path, view)

@@ -48,8 +48,23 @@ Why replay cannot insert a row twice (kill -9 anywhere):
 An insert that fails without a crash (too many parts) is retried the same way (``flush.json``
 stays, committed partitions are skipped); a flush that raises is kept as *unfinished* and
 completed from its ``flush.json`` before the next flush takes new records. A data source dropped
-before its rows were flushed loses them (logged), as does a block the table refuses for a
-permanent reason (logged, counted in ``Flusher.dropped_rows``).
+before its rows were flushed loses them (logged, counted in ``Flusher.dropped_rows``): the user
+deleted the destination; so does one dropped and re-created with other columns (blocks whose
+columns differ from the table's). Nothing else discards an acknowledged row. Rows are converted
+to the table's types before they are logged, so a flush never parses input: no row can fail
+there for its content.
+
+A table whose insert keeps failing (an engine refusal, a bug) must neither lose its rows nor
+block the other tables. Its rows not yet committed (``Engine.not_committed_since``, still under
+the write lock) are *re-logged*: appended to the current segment (above ``upto``) as a record
+tagged ``(upto, table)`` and fsynced, and only then is the table marked done in ``flush.json``,
+so the flush completes for everyone else. The tagged record is the commit point: recovery (and
+the retry of an unfinished flush) treats a table as done when a record tagged with its flush
+is in the log, so the rows are never inserted twice nor lost. The table then backs off
+(``retry_backoff`` doubling up to ``retry_backoff_max``): until its next try its rows are
+re-logged, not inserted, by each flush. Each failed try is logged once and counted
+(``Flusher.insert_failures``); ``Flusher.status()`` (``GET /v0/health``) reports the failing
+tables' count. ``wait=true`` requests of re-logged rows follow them to their new record.
 
 Simplifications: records are pickled Blocks (fast; ties the log to the column classes of this
 version, so a version upgrade must start with an empty log: a segment that cannot be read is
@@ -83,8 +98,10 @@ _SEGMENT_RE = re.compile(r"^segment_(\d{16})\.wal$")
 FLUSH_LOG = "flush.json"
 
 
-def encode_record(ds: str, block, quarantine) -> bytes:
-    payload = pickle.dumps((ds, block, quarantine), protocol=5)
+def encode_record(ds: str, block, quarantine, tag: tuple | None = None) -> bytes:
+    """``tag`` = ``(upto, table)`` marks rows re-logged by a flush whose insert failed."""
+    record = (ds, block, quarantine) if tag is None else (ds, block, quarantine, tag)
+    payload = pickle.dumps(record, protocol=5)
     return _HEADER.pack(MAGIC, len(payload), zlib.crc32(payload)) + payload
 
 
@@ -104,6 +121,10 @@ def read_segment(path: Path) -> list[tuple]:
         log.warning("WAL segment %s: ignoring %d bytes of an unacknowledged torn write at offset %d",
                     path.name, len(data) - pos, pos)
     return out
+
+
+def _record_rows(rec: tuple) -> int:
+    return sum(b.num_rows for b in rec[1:3] if b is not None)
 
 
 def _settle(fut: concurrent.futures.Future, result=None, exception: BaseException | None = None) -> None:
@@ -242,23 +263,30 @@ class Flusher:
         self.flushed_seq = 0
         self._waiters: list[tuple[int, concurrent.futures.Future]] = []
         self._unfinished: tuple[list, int] | None = None     # (batch, upto) of a failed flush
-        self.dropped_rows = 0
+        self.dropped_rows = 0                 # rows of dropped data sources, discarded
         self.flushes = 0
+        self.insert_failures = 0              # failed insert tries (each logged once)
+        self.retry_backoff = 1.0              # seconds before the 2nd try of a failing table
+        self.retry_backoff_max = 60.0
+        self._failing: dict[str, dict] = {}   # table -> {"attempts", "since", "next_try"}
+        self._redirect: dict[int, int] = {}   # seq of a record -> seq its rows were re-logged as
         self._thread = threading.Thread(target=self._run, name="wal-flusher", daemon=True)
 
     # ---- public
 
     def start(self) -> None:
         """Replay the log (synchronously), then start the committer and the flusher threads."""
-        pending = self._recover()
-        last = max([sid for sid, _ in self.wal.segments()], default=0)
-        self.wal.start(last + 1)
+        segments = self.wal.segments()
+        records = self._read_segments(segments)
+        # the committer runs during recovery: a failing table's rows are re-logged (above upto)
+        self.wal.start(max([sid for sid, _ in segments], default=0) + 1)
+        pending = self._recover(records)
         if pending:
             with self._lock:
                 for rec in pending:
                     self._seq += 1
                     self._pending.append((self._seq, rec))
-                    self._pending_rows += rec[1].num_rows + (rec[2].num_rows if rec[2] is not None else 0)
+                    self._pending_rows += _record_rows(rec)
             try:
                 self.flush()
             except Exception:  # noqa: BLE001 - kept as unfinished; the flusher thread retries it
@@ -276,7 +304,7 @@ class Flusher:
         """A future resolved once the record ``seq`` is in committed parts."""
         fut: concurrent.futures.Future = concurrent.futures.Future()
         with self._lock:
-            if seq <= self.flushed_seq:
+            if self._resolve(seq) <= self.flushed_seq:
                 fut.set_result(seq)
                 return fut
             self._waiters.append((seq, fut))
@@ -295,34 +323,52 @@ class Flusher:
                 self._finish_unfinished()
             with self.wal.io_lock:
                 with self._lock:
+                    if self._failing and all(self._backing_off_only(rec) for _, rec in self._pending):
+                        return 0      # only tables waiting for their next try: nothing to do yet
                     batch, self._pending, self._pending_rows = self._pending, [], 0
                 if not batch:
                     return 0
                 upto = self.wal.rotate()
             try:
-                self._flush_batch([rec for _, rec in batch], upto)
+                moved = self._flush_batch([rec for _, rec in batch], upto)
             except BaseException:
                 self._unfinished = (batch, upto)
                 raise
-            self._complete(batch, upto)
+            self._complete(batch, upto, moved)
             return len(batch)
+
+    def status(self) -> dict:
+        """For ``GET /v0/health``: counts only (no table names, no error texts)."""
+        failing = len(self._failing)
+        return {"status": "failing" if failing else "ok", "pending_rows": self._pending_rows,
+                "failing_tables": failing, "insert_failures": self.insert_failures,
+                "dropped_rows": self.dropped_rows}
 
     def _finish_unfinished(self) -> None:
         batch, upto = self._unfinished
         records = [rec for _, rec in batch]
         path = self.dir / FLUSH_LOG
         if path.exists():
+            with self._lock:       # tables whose rows this flush already re-logged
+                moved = {rec[3][1]: seq for seq, rec in self._pending if len(rec) > 3 and rec[3][0] == upto}
             with self.engine.write_lock:
-                self._apply(orjson.loads(path.read_bytes()), self._group(records), recovering=True)
+                moved.update(self._apply(orjson.loads(path.read_bytes()), self._group(records),
+                                         recovering=True, moved=moved))
         else:                       # it failed before writing its log: nothing was inserted
-            self._flush_batch(records, upto)
+            moved = self._flush_batch(records, upto)
         self._unfinished = None
-        self._complete(batch, upto)
+        self._complete(batch, upto, moved)
 
-    def _complete(self, batch: list, upto: int) -> None:
+    def _complete(self, batch: list, upto: int, moved: dict[str, int] | None = None) -> None:
         self.wal.delete_upto(upto)
         (self.dir / FLUSH_LOG).unlink(missing_ok=True)
         self.flushes += 1
+        if moved:                   # wait=true requests follow their re-logged rows
+            with self._lock:
+                for seq, rec in batch:
+                    hit = [moved[n] for n in self._group([rec]) if n in moved]
+                    if hit:
+                        self._redirect[seq] = max(hit)
         self._release(batch[-1][0])
 
     def close(self) -> None:
@@ -355,19 +401,34 @@ class Flusher:
             for rec in records:
                 self._seq += 1
                 self._pending.append((self._seq, rec))
-                self._pending_rows += rec[1].num_rows + (rec[2].num_rows if rec[2] is not None else 0)
+                self._pending_rows += _record_rows(rec)
                 seqs.append(self._seq)
             if self._pending_rows >= self.max_pending_rows:
                 self._wake.set()
         return seqs
 
+    def _resolve(self, seq: int) -> int:
+        """The sequence number of the record that now holds ``seq``'s rows. Caller holds _lock."""
+        while seq in self._redirect:
+            seq = self._redirect[seq]
+        return seq
+
     def _release(self, seq: int) -> None:
         with self._lock:
             self.flushed_seq = max(self.flushed_seq, seq)
-            ready = [f for s, f in self._waiters if s <= self.flushed_seq]
-            self._waiters = [(s, f) for s, f in self._waiters if s > self.flushed_seq]
+            if self._redirect:
+                self._redirect = {s: t for s, t in self._redirect.items() if self._resolve(t) > self.flushed_seq}
+            ready = [f for s, f in self._waiters if self._resolve(s) <= self.flushed_seq]
+            self._waiters = [(s, f) for s, f in self._waiters if self._resolve(s) > self.flushed_seq]
         for f in ready:
             _settle(f, result=seq)
+
+    def _backing_off(self, name: str) -> bool:
+        st = self._failing.get(name)
+        return st is not None and time.monotonic() < st["next_try"]
+
+    def _backing_off_only(self, rec: tuple) -> bool:
+        return all(self._backing_off(n) for n in self._group([rec]))
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -386,14 +447,14 @@ class Flusher:
         from mergetree.server.engine import QUARANTINE_SUFFIX
 
         groups: dict[str, list] = {}
-        for ds, block, quarantine in records:
+        for ds, block, quarantine, *_ in records:
             if block is not None and block.num_rows:
                 groups.setdefault(ds, []).append(block)
             if quarantine is not None and quarantine.num_rows:
                 groups.setdefault(ds + QUARANTINE_SUFFIX, []).append(quarantine)
         return groups
 
-    def _flush_batch(self, records: list[tuple], upto: int) -> None:
+    def _flush_batch(self, records: list[tuple], upto: int) -> dict[str, int]:
         from mergetree.server.engine import QUARANTINE_SUFFIX
 
         groups = self._group(records)
@@ -407,24 +468,44 @@ class Flusher:
             flush_log = {"upto": upto, "watermarks": {n: self.engine.insert_watermark(n) for n in groups},
                          "done": []}
             atomic_write(self.dir / FLUSH_LOG, orjson.dumps(flush_log))
-            self._apply(flush_log, groups, recovering=False)
+            return self._apply(flush_log, groups, recovering=False)
 
-    def _apply(self, flush_log: dict, groups: dict[str, list], recovering: bool) -> None:
+    def _apply(self, flush_log: dict, groups: dict[str, list], recovering: bool,
+               moved: dict[str, int] | None = None) -> dict[str, int]:
         """Insert each table's rows that are not committed yet; mark tables done in flush.json.
 
         Runs under ``Engine.write_lock`` (the caller holds it): retries happen *inside* the lock,
         so no other writer can commit parts between an attempt and the watermark check of the
-        next one. Transient failures (too many parts, I/O) are retried; an engine refusal drops
-        the table's rows (logged); an unexpected error is retried 5 times, then drops them too.
+        next one. Transient failures (too many parts, I/O) are retried here. Any other failure
+        (an engine refusal, a bug) re-logs the rows not committed yet and backs the table off
+        (see the module docstring); so does a table still backing off from an earlier failure.
+        ``moved`` names tables this flush already re-logged. Returns {table: seq of the record
+        its rows were re-logged as}.
         """
         from mergetree.column import Block
-        from mergetree.errors import MergeTreeError, TooManyPartsError
+        from mergetree.errors import TooManyPartsError
 
+        moved = dict(moved or {})
+        relogged: dict[str, int] = {}
+        upto = int(flush_log["upto"])
         for name, watermark in flush_log["watermarks"].items():
             if name in flush_log["done"] or name not in groups:
                 continue
-            block = Block.concat(groups[name])
+            if name in moved:       # its remaining rows are already in a record tagged (upto, name)
+                relogged[name] = moved[name]
+                flush_log["done"].append(name)
+                atomic_write(self.dir / FLUSH_LOG, orjson.dumps(flush_log))
+                continue
+            blocks = groups[name]
+            if self.engine.exists(name):  # no ALTER changes columns: other ones = dropped + re-created
+                current = self.engine.schema(name)
+                stale = [b for b in blocks if b.schema != current]
+                if stale:
+                    self._drop(name, stale, "the data source was dropped and re-created with other columns")
+                    blocks = [b for b in blocks if b.schema == current]
+            block = Block.concat(blocks)
             attempt = 0
+            keep = False            # re-log the rows left in ``block`` (outside the retry loop)
             while True:
                 try:
                     if not self.engine.exists(name):
@@ -432,8 +513,12 @@ class Flusher:
                         break
                     if recovering or attempt:
                         block = self.engine.not_committed_since(name, block, watermark)
+                    if block.num_rows and self._backing_off(name):
+                        keep = True
+                        break
                     if block.num_rows:
                         self.engine.insert_block(name, block)
+                    self._succeeded(name)
                     break
                 except (TooManyPartsError, OSError) as e:
                     attempt += 1
@@ -441,29 +526,47 @@ class Flusher:
                         raise
                     log.warning("flush into %s failed (%s); retrying", name, e)
                     time.sleep(min(0.1 * 2 ** attempt, 5.0))
-                except MergeTreeError as e:
-                    self._drop(name, [block], f"the table refused it: {e}")
+                except Exception as e:  # noqa: BLE001 - keep the rows, back off, let the others go
+                    block = self.engine.not_committed_since(name, block, watermark)
+                    self._failed(name, e, block.num_rows)
+                    keep = True
                     break
-                except Exception as e:  # noqa: BLE001 - a bug: bounded retries, then give up loudly
-                    attempt += 1
-                    log.exception("flush into %s failed unexpectedly (attempt %d)", name, attempt)
-                    if attempt >= 5:
-                        self._drop(name, [self.engine.not_committed_since(name, block, watermark)],
-                                   f"unexpected error: {e!r}")
-                        break
-                    time.sleep(0.1 * attempt)
+            if keep and block.num_rows:
+                relogged[name] = self._relog(name, block, upto)
             flush_log["done"].append(name)
             atomic_write(self.dir / FLUSH_LOG, orjson.dumps(flush_log))
+        return relogged
+
+    def _relog(self, name: str, block, upto: int) -> int:
+        """Durably append ``block`` (rows for table ``name``) as a record tagged ``(upto, name)``."""
+        record = (name, block, None, (upto, name))
+        return self.wal.append(encode_record(*record), record).result()
+
+    def _failed(self, name: str, error: Exception, rows: int) -> None:
+        st = self._failing.setdefault(name, {"attempts": 0, "since": time.time()})
+        st["attempts"] += 1
+        self.insert_failures += 1
+        delay = min(self.retry_backoff * 2 ** (st["attempts"] - 1), self.retry_backoff_max)
+        st["next_try"] = time.monotonic() + delay
+        log.error("write-ahead log: insert into %s failed (try %d, %s); its %d rows stay in the log, "
+                  "next try in %.1f s", name, st["attempts"], type(error).__name__, rows, delay,
+                  exc_info=error)
+        if not rows:                # it failed after committing everything: nothing is waiting
+            self._failing.pop(name, None)
+
+    def _succeeded(self, name: str) -> None:
+        st = self._failing.pop(name, None)
+        if st is not None:
+            log.warning("write-ahead log: insert into %s succeeded after %d failed tries", name, st["attempts"])
 
     def _drop(self, name: str, blocks: list, why: str) -> None:
         n = sum(b.num_rows for b in blocks)
         self.dropped_rows += n
         log.error("write-ahead log: %d rows for %s not inserted: %s", n, name, why)
 
-    def _recover(self) -> list[tuple]:
-        """Finish an interrupted flush; return the records of never-flushed segments."""
+    def _read_segments(self, segments: list[tuple[int, Path]]) -> list[tuple[int, tuple]]:
         records: list[tuple[int, tuple]] = []
-        for sid, path in self.wal.segments():
+        for sid, path in segments:
             try:
                 records.extend((sid, r) for r in read_segment(path))
             except Exception as e:  # noqa: BLE001 - keep the file for a human, never delete it
@@ -471,6 +574,10 @@ class Flusher:
                 broken.mkdir(exist_ok=True)
                 shutil.move(str(path), broken / path.name)
                 log.error("WAL segment %s cannot be read (%s): moved to %s", path.name, e, broken)
+        return records
+
+    def _recover(self, records: list[tuple[int, tuple]]) -> list[tuple]:
+        """Finish an interrupted flush; return the records of never-flushed segments."""
         flush_path = self.dir / FLUSH_LOG
         upto = 0
         if flush_path.exists():
@@ -478,8 +585,9 @@ class Flusher:
             upto = int(flush_log["upto"])
             old = [r for sid, r in records if sid <= upto]
             log.info("WAL: finishing an interrupted flush of %d records (segments <= %d)", len(old), upto)
+            moved = {r[3][1]: 0 for sid, r in records if sid > upto and len(r) > 3 and r[3][0] == upto}
             with self.engine.write_lock:
-                self._apply(flush_log, self._group(old), recovering=True)
+                self._apply(flush_log, self._group(old), recovering=True, moved=moved)
             self.wal.delete_upto(upto)
             flush_path.unlink()
             fsync_dir(self.dir)
