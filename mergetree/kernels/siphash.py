@@ -19,6 +19,26 @@ def _rotl(x, b):
     return (x << np.uint64(b)) | (x >> np.uint64(64 - b))
 
 
+@numba.njit(nogil=True, cache=True, inline="always")
+def _sipround(v0, v1, v2, v3):
+    """One SipRound: the ARX network mixing the four state words."""
+    v0 += v1
+    v1 = _rotl(v1, 13)
+    v1 ^= v0
+    v0 = _rotl(v0, 32)
+    v2 += v3
+    v3 = _rotl(v3, 16)
+    v3 ^= v2
+    v0 += v3
+    v3 = _rotl(v3, 21)
+    v3 ^= v0
+    v2 += v1
+    v1 = _rotl(v1, 17)
+    v1 ^= v2
+    v2 = _rotl(v2, 32)
+    return v0, v1, v2, v3
+
+
 @numba.njit(nogil=True, cache=True)
 def siphash64(offsets, data, out):
     for i in range(offsets.shape[0] - 1):
@@ -40,37 +60,11 @@ def siphash64(offsets, data, out):
                 m |= np.uint64(n & 0xFF) << np.uint64(56)
             v3 ^= m
             for _ in range(2):
-                v0 += v1
-                v1 = _rotl(v1, 13)
-                v1 ^= v0
-                v0 = _rotl(v0, 32)
-                v2 += v3
-                v3 = _rotl(v3, 16)
-                v3 ^= v2
-                v0 += v3
-                v3 = _rotl(v3, 21)
-                v3 ^= v0
-                v2 += v1
-                v1 = _rotl(v1, 17)
-                v1 ^= v2
-                v2 = _rotl(v2, 32)
+                v0, v1, v2, v3 = _sipround(v0, v1, v2, v3)
             v0 ^= m
         v2 ^= np.uint64(0xFF)
         for _ in range(4):
-            v0 += v1
-            v1 = _rotl(v1, 13)
-            v1 ^= v0
-            v0 = _rotl(v0, 32)
-            v2 += v3
-            v3 = _rotl(v3, 16)
-            v3 ^= v2
-            v0 += v3
-            v3 = _rotl(v3, 21)
-            v3 ^= v0
-            v2 += v1
-            v1 = _rotl(v1, 17)
-            v1 ^= v2
-            v2 = _rotl(v2, 32)
+            v0, v1, v2, v3 = _sipround(v0, v1, v2, v3)
         out[i] = v0 ^ v1 ^ v2 ^ v3
 
 
