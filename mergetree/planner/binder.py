@@ -103,6 +103,19 @@ def _int_literal(e, what: str) -> int | None:
                                      f"{at(e)}")
 
 
+def _unsupported_clauses(q) -> None:
+    """Clauses the parser accepts but the engine does not run yet: fail instead of ignoring them."""
+    from mergetree.errors import NotImplementedSQLError
+
+    found = [name for name, present in (
+        ("WITH TOTALS", q.with_totals), ("QUALIFY", q.qualify is not None), ("WINDOW", bool(q.window)),
+        ("DISTINCT ON", bool(q.distinct_on)), ("LIMIT ... WITH TIES", q.with_ties),
+        ("ORDER BY ... WITH FILL", any(o.with_fill is not None for o in q.order_by)),
+        ("INTERPOLATE", q.interpolate is not None)) if present]
+    if found:
+        raise NotImplementedSQLError(f"{found[0]} is not supported yet")
+
+
 class SelectBinder:
     """Bind one Select against a source schema (list of (name, type)) and table qualifiers."""
 
@@ -287,6 +300,7 @@ class SelectBinder:
         b.prewhere = self._no_aggregates(self.expand(q.prewhere), "PREWHERE") if q.prewhere is not None else None
         if q.group_by_modifier not in (None,):
             raise IllegalTypeOfArgumentError(f"GROUP BY {q.group_by_modifier} is not supported yet")
+        _unsupported_clauses(q)
         keys = []
         for g in q.group_by:
             k = self._no_aggregates(self.expand(self._positional(g, items, "GROUP BY")), "GROUP BY")
