@@ -176,15 +176,17 @@ class Database:
 
     # ---- SQL
 
-    def sql(self, text: str, params: dict | None = None, settings: dict | None = None, data=None):
+    def sql(self, text: str, params: dict | None = None, settings: dict | None = None, data=None,
+            row_policies: dict | None = None):
         """Run one ClickHouse SQL statement; returns a :class:`mergetree.result.Result`.
 
         ``params`` binds ``{name:Type}`` query parameters; ``data`` is the payload of
         ``INSERT INTO t FORMAT X``. ``SET k = v`` persists for this Database object.
+        ``row_policies`` ({table: SQL condition}) is ANDed into every read of those tables.
         """
         from mergetree.sql import execute
 
-        return execute(self, text, params=params, settings=settings, data=data)
+        return execute(self, text, params=params, settings=settings, data=data, row_policies=row_policies)
 
     # ---- merges
 

@@ -40,8 +40,16 @@ def session_settings(db) -> dict:
         return {}
 
 
-def execute(db, text: str, params: dict | None = None, settings: dict | None = None, data=None) -> Result:
-    """Run one SQL statement against `db` (a mergetree Database)."""
+def execute(db, text: str, params: dict | None = None, settings: dict | None = None, data=None,
+            row_policies: dict | None = None) -> Result:
+    """Run one SQL statement against `db` (a mergetree Database).
+
+    ``row_policies`` ({table: condition}) filters every read of those tables (planner/row_policy.py)."""
+    if row_policies:
+        from mergetree.planner.row_policy import applied
+
+        with applied(row_policies):
+            return execute(db, text, params, settings, data)
     started = time.perf_counter()
     stmt = parse(text) if isinstance(text, str) else text
     handler = _STATEMENTS.get(type(stmt))

@@ -22,9 +22,13 @@ from mergetree.planner.rewrite import and_all, walk
 
 
 class Planner:
-    def __init__(self, db, params: dict | None = None):
+    def __init__(self, db, params: dict | None = None, row_policies: dict | None = None):
+        from mergetree.planner import row_policy
+
         self.db = db
         self.params = params or {}
+        #: {table: condition} ANDed into every scan of the table (planner/row_policy.py)
+        self.row_policies = row_policies if row_policies is not None else row_policy.current()
 
     # ---- sources
 
@@ -48,8 +52,12 @@ class Planner:
                 return L.ReadBlock(system_table(self.db, src.name)), {src.name} | alias
             table = self.db.table(src.name)
             schema = table.metadata.schema
-            return (L.ReadFromMergeTree(src.name, table, [n for n, _ in schema], schema, final=te.final),
-                    {src.name} | alias)
+            scan = L.ReadFromMergeTree(src.name, table, [n for n, _ in schema], schema, final=te.final)
+            if self.row_policies:
+                from mergetree.planner.row_policy import apply as apply_row_policy
+
+                scan = apply_row_policy(self, scan, src.name, self.row_policies)
+            return scan, {src.name} | alias
         if isinstance(src, E.FunctionCall) and src.name.lower() == "numbers":
             args = [evaluate_constant(a)[0] for a in src.args]
             if len(args) == 1:

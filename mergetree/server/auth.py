@@ -1,5 +1,16 @@
 """Tokens: who may do what.
 
+HOOKS for the project loader and the pipe endpoints (mergetree/server/project.py, pipes.py):
+
+* ``TokenStore.ensure_datafile_tokens(project)``: call after loading a project (serve/dev/push):
+  ``TOKEN name READ|APPEND`` lines of .datasource / .pipe files become scoped static tokens.
+* ``Principal.params_for_pipe(pipe, params)``: the request parameters with the token's
+  ``fixed_params`` for that pipe applied over them (a JWT's fixed values win).
+* ``Principal.row_policies()``: ``{data source: filter}`` to pass as ``Engine.run(..., row_policies=)``
+  for EVERY statement run on behalf of the token (pipe nodes, ``q=``, /v0/sql).
+* ``authorize_read(who, engine, stmt, pipes=..., allowed=...)``: 403 unless the token may read
+  every table a statement names (``q=`` on an endpoint, /v0/sql).
+
 Three kinds of credentials arrive as ``Authorization: Bearer <token>`` or ``?token=<token>``:
 
 1. The **admin token** (scope ``ADMIN``): generated on first start and kept in
@@ -87,6 +98,10 @@ class Principal:
     name: str
     scopes: list[Scope]
     is_jwt: bool = False
+    #: ``{"rps": N}``: a JWT's ``limits`` or a static token's (see ratelimit.py)
+    limits: dict | None = None
+    #: what identifies the caller for rate limiting (the token value)
+    key: str = ""
 
     @property
     def is_admin(self) -> bool:
@@ -116,6 +131,74 @@ class Principal:
     def require_admin(self, action: str) -> None:
         if not self.is_admin:
             raise ApiError(403, f"Forbidden: {action} needs a token with the ADMIN scope", DOC_TOKENS)
+
+    def row_policies(self) -> dict[str, str] | None:
+        """``{data source: condition}`` from the ``filter`` of DATASOURCES:READ scopes (None: no filter).
+
+        Several filtered scopes on one data source are ORed; an unfiltered READ scope on it (or ADMIN)
+        means no filter. Pass the result to ``Engine.run(..., row_policies=)`` for every statement run
+        on behalf of this token: the engine ANDs it into every read of the data source at any depth
+        (pipes reading pipes, subqueries, ``q=``)."""
+        if self.is_admin:
+            return None
+        filters: dict[str, list[str]] = {}
+        unfiltered: set[str] = set()
+        for s in self.scopes:
+            if s.type != "DATASOURCES:READ" or s.resource is None:
+                continue
+            if s.filter:
+                filters.setdefault(s.resource, []).append(s.filter)
+            else:
+                unfiltered.add(s.resource)
+        out = {ds: " OR ".join(f"({f})" for f in fs) if len(fs) > 1 else fs[0]
+               for ds, fs in filters.items() if ds not in unfiltered}
+        return out or None
+
+    def fixed_params(self, pipe: str) -> dict:
+        """The ``fixed_params`` of this token's PIPES:READ scope(s) for ``pipe`` (a JWT's)."""
+        out: dict = {}
+        for s in self.scopes:
+            if s.type == "PIPES:READ" and s.resource == pipe and s.fixed_params:
+                out.update(s.fixed_params)
+        return out
+
+    def params_for_pipe(self, pipe: str, params: dict) -> dict:
+        """``params`` (the request's) with this token's fixed parameters for ``pipe`` over them."""
+        fixed = self.fixed_params(pipe)
+        if not fixed:
+            return params
+        return {**params, **{k: v if isinstance(v, (list, str)) else _param_text(v) for k, v in fixed.items()}}
+
+
+def _param_text(v) -> str:
+    """A JSON fixed_param value as the text a request parameter would carry (true -> 'true')."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def authorize_read(who: Principal, engine, stmt, pipes=(), allowed=("_",)) -> None:
+    """403 unless ``who`` may run the read ``stmt``: every table it names (at any depth) must be a
+    data source with DATASOURCES:READ, a pipe in ``pipes`` with PIPES:READ, or a name in ``allowed``
+    (``_``: the endpoint's own result for ``q=``). Non-admin tokens may only read."""
+    if who.is_admin:
+        return
+    from mergetree.server.errors import DOC_QUERY
+
+    if not engine.is_read(stmt):
+        raise ApiError(403, "Forbidden: only read queries (SELECT, DESCRIBE, SHOW, EXPLAIN) are allowed "
+                            "with a token without the ADMIN scope", DOC_QUERY)
+    pipes = set(pipes)
+    for database, table in sorted(engine.referenced_tables(stmt), key=str):
+        if database is not None:
+            raise ApiError(403, f"Forbidden: the token '{who.name}' cannot read {database}.{table}: "
+                                f"only the workspace's data sources and pipes", DOC_QUERY)
+        if table in allowed:
+            continue
+        if table in pipes and not engine.exists(table):
+            who.require("PIPES:READ", table, f"read the Pipe '{table}'")
+        else:
+            who.require("DATASOURCES:READ", table, f"read the Data Source '{table}'")
 
 
 def new_token_value() -> str:
@@ -191,6 +274,54 @@ class TokenStore:
             self._save()
         return dict(token)
 
+    def ensure_datafile_tokens(self, project) -> list[dict]:
+        """The ``TOKEN name READ|APPEND`` lines of a project's datafiles as static tokens.
+
+        ``project``: a ``sqlparse_ch.datafiles`` Project (``.datasources`` / ``.pipes`` dicts of
+        objects with ``.tokens``). A data source's ``TOKEN t READ`` gives ``DATASOURCES:READ:ds``,
+        ``APPEND`` gives ``DATASOURCES:APPEND:ds``; a pipe's ``TOKEN t READ`` gives ``PIPES:READ:p``.
+        Token values are kept across restarts and reloads; a token that came only from datafiles
+        (origin DF) gets exactly the scopes the project now declares, so deleting a TOKEN line revokes
+        its scope. Tokens created through the API with the same name only gain scopes. Idempotent.
+        Returns the datafile tokens."""
+        wanted: dict[str, list[dict]] = {}
+        for kind, items in (("DATASOURCES", getattr(project, "datasources", {}) or {}),
+                            ("PIPES", getattr(project, "pipes", {}) or {})):
+            for resource, item in items.items():
+                for t in getattr(item, "tokens", ()) or ():
+                    scope = parse_scope(f"{kind}:{t.permission}:{resource}").to_json()
+                    scopes = wanted.setdefault(t.name, [])
+                    if scope not in scopes:
+                        scopes.append(scope)
+        out = []
+        with self._lock:
+            changed = False
+            for name, token in list(self._tokens.items()):    # revoke scopes dropped from datafiles
+                if token.get("origin", {}).get("type") == "DF" and name not in wanted and token["scopes"]:
+                    token["scopes"] = []
+                    changed = True
+            for name, scopes in wanted.items():
+                token = self._tokens.get(name)
+                if token is None:
+                    token = {"id": str(uuid.uuid4()), "name": name, "token": new_token_value(),
+                             "description": "from datafile TOKEN lines", "origin": {"type": "DF"},
+                             "scopes": []}
+                    self._tokens[name] = token
+                    changed = True
+                if token.get("origin", {}).get("type") == "DF":
+                    if token["scopes"] != scopes:
+                        token["scopes"] = list(scopes)
+                        changed = True
+                else:
+                    for s in scopes:
+                        if s not in token["scopes"] and name != "admin token":
+                            token["scopes"].append(s)
+                            changed = True
+                out.append(dict(token))
+            if changed:
+                self._save()
+        return out
+
     def delete(self, name: str) -> None:
         with self._lock:
             if name not in self._tokens:
@@ -221,9 +352,12 @@ class TokenStore:
                            DOC_TOKENS)
         stored = self._by_value.get(token)
         if stored is not None:
-            return Principal(stored["name"], [_scope_from_json(s) for s in stored["scopes"]])
+            return Principal(stored["name"], [_scope_from_json(s) for s in stored["scopes"]],
+                             limits=stored.get("limits") or None, key=token)
         if token.count(".") == 2 and token.startswith("ey"):
-            return self._authenticate_jwt(token)
+            who = self._authenticate_jwt(token)
+            who.key = token
+            return who
         raise ApiError(403, "Invalid token", DOC_TOKENS)
 
     def _authenticate_jwt(self, token: str) -> Principal:
@@ -245,7 +379,8 @@ class TokenStore:
             raise ApiError(403, f"Invalid token: {e.message}", DOC_TOKENS) from None
         if any(s.type == ADMIN for s in parsed):
             raise ApiError(403, "Invalid token: a JWT cannot carry the ADMIN scope", DOC_TOKENS)
-        return Principal(str(payload.get("name") or "jwt"), parsed, is_jwt=True)
+        limits = payload.get("limits") if isinstance(payload.get("limits"), dict) else None
+        return Principal(str(payload.get("name") or "jwt"), parsed, is_jwt=True, limits=limits)
 
 
 def request_token(request) -> str | None:

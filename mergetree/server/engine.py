@@ -362,16 +362,20 @@ class Engine:
         walk(stmt)
         return found
 
-    def run(self, stmt, params: dict | None = None, settings: dict | None = None):
-        """Run a parsed (or text) statement; writes take the write lock."""
+    def run(self, stmt, params: dict | None = None, settings: dict | None = None,
+            row_policies: dict | None = None):
+        """Run a parsed (or text) statement; writes take the write lock.
+
+        ``row_policies`` ({data source: SQL condition}, from the caller's token, see
+        ``Principal.row_policies``) is ANDed into every read of those data sources at any depth."""
         from mergetree.sql import execute
 
         if isinstance(stmt, str):
             stmt = self.parse(stmt)
         if self.is_read(stmt):
-            return execute(self.db, stmt, params, settings)
+            return execute(self.db, stmt, params, settings, row_policies=row_policies)
         with self.write_lock:
-            return execute(self.db, stmt, params, settings)
+            return execute(self.db, stmt, params, settings, row_policies=row_policies)
 
 
 _JSONPATH_STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mergetree.server.auth import authorize_read
 from mergetree.server.errors import DOC_QUERY, ApiError
 from mergetree.server.http import form_params, principal, read_body, service
 
@@ -39,16 +40,8 @@ async def sql(request: Request):
         stmt = svc.engine.parse(text)
     except ValueError as e:
         raise ApiError(400, f"[Error] {e} (SYNTAX_ERROR)", DOC_QUERY) from None
-    if not who.is_admin:
-        if not svc.engine.is_read(stmt):
-            raise ApiError(403, "Forbidden: only read queries (SELECT, DESCRIBE, SHOW, EXPLAIN) are allowed "
-                                "with a token without the ADMIN scope", DOC_QUERY)
-        for database, table in sorted(svc.engine.referenced_tables(stmt), key=str):
-            if database is not None:
-                raise ApiError(403, f"Forbidden: the token '{who.name}' cannot read {database}.{table}",
-                               DOC_QUERY)
-            who.require("DATASOURCES:READ", table, f"read the Data Source '{table}'")
-    result = await run_in_threadpool(svc.engine.run, stmt)
+    authorize_read(who, svc.engine, stmt, allowed=())
+    result = await run_in_threadpool(svc.engine.run, stmt, None, None, who.row_policies())
     fmt = params.get("format") or result.format_name or getattr(stmt, "format", None) or "JSON"
     body = await run_in_threadpool(result.format, fmt)
     return Response(body, media_type=CONTENT_TYPES.get(fmt.lower(), "text/plain; charset=utf-8"))
