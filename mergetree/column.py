@@ -646,6 +646,11 @@ class LowCardinalityColumn(Column):
 
 def default_column(type: T.DataType, n: int) -> Column:
     """A column of n type defaults (0, '', 1970-01-01, NULL, [] ...)."""
+    if isinstance(type, T.AggregateFunctionType):     # n empty states (functions/aggregate/states.py)
+        from mergetree.functions.aggregate.states import empty_states
+        return empty_states(type, n)
+    if isinstance(type, T.SimpleAggregateFunctionType):
+        type = type.inner
     if isinstance(type, T.StringType):
         return StringColumn(type, np.zeros(n + 1, np.int64), np.zeros(0, np.uint8))
     if isinstance(type, T.NullableType):

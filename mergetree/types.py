@@ -628,6 +628,70 @@ class LowCardinalityType(DataType):
         return self.inner.unwrap()
 
 
+def _format_param(p) -> str:
+    if isinstance(p, str):
+        return "'" + p.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    if isinstance(p, float):
+        return format_float(p)
+    return str(p)
+
+
+def _function_spec(function: str, params: tuple) -> str:
+    return function + (f"({', '.join(_format_param(p) for p in params)})" if params else "")
+
+
+@dataclass(frozen=True, repr=False)
+class AggregateFunctionType(DataType):
+    """``AggregateFunction(f[(params)], T..)``: a column of aggregate states (materialized views).
+
+    Its columns are ``AggregateStateColumn`` (mergetree/functions/aggregate/states.py): every
+    value is the function's state rows; ``fMerge`` / ``finalizeAggregation`` finish them."""
+
+    function: str
+    params: tuple = ()
+    arg_types: tuple = ()
+    kind: ClassVar[str] = "aggregate_function"
+    is_fixed: ClassVar[bool] = False
+
+    @property
+    def name(self) -> str:
+        inner = ", ".join([_function_spec(self.function, self.params)] + [t.name for t in self.arg_types])
+        return f"AggregateFunction({inner})"
+
+    @property
+    def default(self):
+        return None
+
+    def format_value(self, value) -> str:
+        return "" if value is None else str(value)
+
+
+@dataclass(frozen=True, repr=False)
+class SimpleAggregateFunctionType(DataType):
+    """``SimpleAggregateFunction(f, T)``: values of type T that AggregatingMergeTree combines with
+    f when rows of one key meet. Tables store (and queries see) plain T columns: ``storage_type``."""
+
+    function: str
+    inner: DataType
+    kind: ClassVar[str] = "simple_aggregate_function"
+    is_fixed: ClassVar[bool] = False
+
+    @property
+    def name(self) -> str:
+        return f"SimpleAggregateFunction({self.function}, {self.inner.name})"
+
+    @property
+    def storage_type(self) -> DataType:
+        return self.inner
+
+    @property
+    def default(self):
+        return self.inner.default
+
+    def format_value(self, value) -> str:
+        return self.inner.format_value(value)
+
+
 # --------------------------------------------------------------------------- singletons
 
 UInt8 = IntType(8, False)
@@ -674,7 +738,7 @@ def DateTime64(precision: int = 3, timezone: str | None = None) -> DateTime64Typ
 
 # --------------------------------------------------------------------------- parse_type
 
-_TOKEN_RE = re.compile(r"""\s*(?:(?P<ident>[A-Za-z_][A-Za-z0-9_]*)|(?P<num>-?\d+)|(?P<str>'(?:[^'\\]|\\.)*')|(?P<punct>[(),]))""")
+_TOKEN_RE = re.compile(r"""\s*(?:(?P<ident>[A-Za-z_][A-Za-z0-9_]*)|(?P<num>-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)|(?P<str>'(?:[^'\\]|\\.)*')|(?P<punct>[(),]))""")
 
 
 class _TypeParser:
@@ -720,6 +784,8 @@ class _TypeParser:
     def parse_type(self) -> DataType:
         _, word, pos = self.take("ident")
         name = word
+        if word in ("AggregateFunction", "SimpleAggregateFunction") and self.peek()[1] == "(":
+            return self.parse_aggregate_function(word)
         # multi-word SQL aliases: DOUBLE PRECISION, INT UNSIGNED, NATIONAL CHARACTER VARYING...
         while True:
             tok = self.peek()
@@ -743,11 +809,38 @@ class _TypeParser:
             self.take("punct", ")")
         return _build(name, args, pos, self.text)
 
+    def parse_aggregate_function(self, family: str) -> DataType:
+        """AggregateFunction(f[(p1, ..)], T1, ..) / SimpleAggregateFunction(f, T)."""
+        self.take("punct", "(")
+        _, function, _ = self.take("ident")
+        params: list = []
+        if self.peek()[1] == "(":
+            self.take()
+            while self.peek()[1] != ")":
+                kind, value, _ = self.peek()
+                if kind not in ("num", "str"):
+                    self.take("num")
+                params.append(self.parse_arg())
+                if self.peek()[1] == ",":
+                    self.take()
+            self.take("punct", ")")
+        types: list = []
+        while self.peek()[1] == ",":
+            self.take()
+            types.append(self.parse_type())
+        self.take("punct", ")")
+        if family == "SimpleAggregateFunction":
+            if len(types) != 1 or params:
+                raise TypeDefinitionError(f"Data type SimpleAggregateFunction requires a function name and "
+                                          f"one argument type, got '{self.text}'")
+            return SimpleAggregateFunctionType(function, types[0])
+        return AggregateFunctionType(function, tuple(params), tuple(types))
+
     def parse_arg(self):
         kind, value, _ = self.peek()
         if kind == "num":
             self.i += 1
-            return int(value)
+            return int(value) if re.fullmatch(r"-?\d+", value) else float(value)
         if kind == "str":
             self.i += 1
             return re.sub(r"\\(.)", r"\1", value[1:-1])
@@ -885,7 +978,7 @@ _MULTI_WORD = [name for name in _CI_FAMILIES if " " in name]
 _UNSUPPORTED = {
     "UInt128", "UInt256", "Int128", "Int256", "Decimal128", "Decimal256", "BFloat16", "Enum",
     "Enum8", "Enum16", "IPv4", "IPv6", "INET4", "INET6", "Map", "Tuple", "Nested", "JSON", "Dynamic",
-    "Variant", "Object", "AggregateFunction", "SimpleAggregateFunction", "Nothing", "Time",
+    "Variant", "Object", "Nothing", "Time",
     "Time64", "Point", "Ring", "Polygon", "MultiPolygon", "LineString", "MultiLineString",
     "Geometry", "QBit", "IntervalSecond", "IntervalDay",
 }

@@ -239,8 +239,10 @@ def test_engine_argument_errors():
         algorithm_for("CollapsingMergeTree", ["s"], schema, ["k"])
     with pytest.raises(Exception, match="nope"):
         algorithm_for("ReplacingMergeTree", ["nope"], schema, ["k"])
+    with pytest.raises(BadArgumentsError, match="no engine arguments"):
+        algorithm_for("AggregatingMergeTree", ["s"], schema, ["k"])
     with pytest.raises(BadArgumentsError, match="no merging algorithm"):
-        algorithm_for("AggregatingMergeTree", [], schema, ["k"])
+        algorithm_for("GraphiteMergeTree", [], schema, ["k"])
 
 
 # ---- property tests: the algorithms against plain-Python engine semantics --------------------

@@ -14,7 +14,7 @@ insertion order: older blocks first) and returns the reduced block.
 | `SummingMergeTree([cols])`                 | one row: summable columns (numbers, not in the sorting or partition key; only `cols` when given) summed with wrap-around, every other column from the first row; dropped when all summed columns are 0 |
 | `CollapsingMergeTree(sign)`                | +1/-1 rows cancel (see `mergetree.kernels.merge.collapsing_keep`); FINAL keeps only a surviving +1 row |
 | `VersionedCollapsingMergeTree(sign, ver)`  | within equal (key, ver), each row cancels the latest surviving row of the other sign, in any order; FINAL is the same |
-| `AggregatingMergeTree`                     | hook: `register_algorithm("AggregatingMergeTree", factory)`; the materialized-views work plugs in a factory whose algorithm merges aggregate states per run (run boundaries from `run_starts`) |
+| `AggregatingMergeTree`                     | one row: `AggregateFunction` columns hold the run's merged states, `SimpleAggregateFunction(f, T)` columns f over the run, other columns the first row (SummingMergeTree merges `AggregateFunction` columns the same way) |
 
 The per-row work runs in `mergetree.kernels.merge` (numba, nogil).  Runs are
 found by comparing adjacent rows: String keys byte by byte, other keys on the
@@ -40,7 +40,7 @@ from mergetree.errors import BadArgumentsError, IncorrectDataError, UnknownColum
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MergingAlgorithm", "OrdinaryAlgorithm", "ReplacingAlgorithm", "SummingAlgorithm",
+__all__ = ["MergingAlgorithm", "OrdinaryAlgorithm", "ReplacingAlgorithm", "SummingAlgorithm", "AggregatingAlgorithm",
            "CollapsingAlgorithm", "VersionedCollapsingAlgorithm", "algorithm_for", "register_algorithm",
            "run_starts_of", "key_parts"]
 
@@ -236,6 +236,9 @@ class SummingAlgorithm(MergingAlgorithm):
         starts = run_starts_of(block, key_columns)
         singletons = starts.shape[0] == n
         first = block if singletons else block.take(starts)  # non-summed columns: the run's first row
+        states = {} if singletons else _merge_state_columns(block, starts, self.schema, _key_names(key_columns))
+        if states:                                            # AggregateFunction columns: merged states
+            first = _replace_columns(first, states)
         if not summed:
             return first
         from mergetree.column import FixedColumn, NullableColumn
@@ -330,6 +333,65 @@ class VersionedCollapsingAlgorithm(MergingAlgorithm):
         return block.filter(keep)
 
 
+def _merge_state_columns(block, starts, schema, skip=()) -> dict:
+    """AggregateFunction columns: one merged state per run (states.merge_runs)."""
+    from mergetree.types import AggregateFunctionType
+
+    out = {}
+    for name, dtype in schema:
+        if isinstance(dtype, AggregateFunctionType) and name not in skip:
+            from mergetree.functions.aggregate.states import merge_runs
+
+            out[name] = merge_runs(block[name], starts, block.num_rows)
+    return out
+
+
+@dataclass
+class AggregatingAlgorithm(MergingAlgorithm):
+    """AggregatingMergeTree: a run of equal keys becomes one row whose AggregateFunction columns
+    hold the merged states (numeric counters summed by numba kernels, uniq states unioned ...,
+    see functions/aggregate/states.py), SimpleAggregateFunction(f, T) columns f over the run, and
+    every other column the run's first row. FINAL does the same at read time."""
+
+    schema: list = field(default_factory=list)       # [(name, declared DataType)]
+    name = "AggregatingMergeTree"
+
+    def collapse(self, block, key_columns, *, final=False, cleanup=False):
+        n = block.num_rows
+        if n == 0:
+            return block
+        starts = run_starts_of(block, key_columns)
+        if starts.shape[0] == n:
+            return block
+        from mergetree.types import SimpleAggregateFunctionType
+
+        keys = set(_key_names(key_columns))
+        replacements = _merge_state_columns(block, starts, self.schema, keys)
+        for name, dtype in self.schema:
+            if isinstance(dtype, SimpleAggregateFunctionType) and name not in keys:
+                from mergetree.functions.aggregate.states import simple_runs
+
+                replacements[name] = simple_runs(dtype.function, block[name], starts, n)
+        return _replace_columns(block.take(starts), replacements)
+
+
+def _aggregating_factory(engine_args, schema, sorting_key_columns, partition_columns):
+    if engine_args:
+        raise BadArgumentsError("AggregatingMergeTree takes no engine arguments")
+    from mergetree.types import AggregateFunctionType, SimpleAggregateFunctionType
+
+    for name, dtype in schema:       # fail at CREATE TABLE, not in the first merge
+        if isinstance(dtype, AggregateFunctionType):
+            from mergetree.functions.aggregate.states import state_types
+
+            state_types(dtype)
+        elif isinstance(dtype, SimpleAggregateFunctionType):
+            from mergetree.functions.aggregate.registry import get_aggregate
+
+            get_aggregate(dtype.function, [dtype.inner])
+    return AggregatingAlgorithm(list(schema))
+
+
 # --------------------------------------------------------------------------- factory
 
 Factory = Callable[[list, list, list, list], MergingAlgorithm]
@@ -374,6 +436,9 @@ def algorithm_for(engine_name, engine_args: Sequence[str] | None = None, schema:
     """
     if engine_args is None and hasattr(engine_name, "engine_name"):
         m = engine_name
+        if m.engine_name == "AggregatingMergeTree":     # needs the SimpleAggregateFunction declarations
+            return _aggregating_factory(m.engine_args, getattr(m, "declared_schema", m.schema), m.order_by,
+                                        m.partition_columns)
         return algorithm_for(m.engine_name, m.engine_args, m.schema, m.order_by, m.partition_columns)
     schema = list(schema or [])
     engine_args = list(engine_args or [])
@@ -383,6 +448,8 @@ def algorithm_for(engine_name, engine_args: Sequence[str] | None = None, schema:
     if engine_name in _REGISTRY:
         return _REGISTRY[engine_name](list(engine_args), list(schema), list(sorting_key_columns),
                                       list(partition_columns))
+    if engine_name == "AggregatingMergeTree":
+        return _aggregating_factory(engine_args, schema, sorting_key_columns, partition_columns)
     if engine_name == "MergeTree":
         if args:
             raise BadArgumentsError("MergeTree takes no engine arguments")

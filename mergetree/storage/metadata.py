@@ -322,7 +322,12 @@ class TableMetadata:
 
     @property
     def schema(self) -> list[tuple[str, Any]]:
-        """[(name, DataType)] as convert.rows_to_block expects."""
+        """[(name, DataType)] as convert.rows_to_block expects (SimpleAggregateFunction(f, T) is
+        stored and read as T; ``declared_schema`` keeps the declared types)."""
+        return [(c.name, getattr(c.type, "storage_type", c.type)) for c in self.columns]
+
+    @property
+    def declared_schema(self) -> list[tuple[str, Any]]:
         return [(c.name, c.type) for c in self.columns]
 
     def column(self, name: str) -> ColumnDef:

@@ -428,6 +428,8 @@ def _node_streams(node: dict):
     for key in ("values", "dict"):
         if key in node:
             yield from _node_streams(node[key])
+    for child in node.get("states", ()):
+        yield from _node_streams(child)
 
 
 def _typed(meta: dict, raw: np.ndarray) -> np.ndarray:
@@ -487,6 +489,20 @@ def _build_column(node: dict, fetch, parse_type, whole: bool = False):
             raise _BadData(node["sizes"]["file"] + ".bin",
                            f"array sizes add up to {int(offsets[-1])} elements, found {len(values)}")
         return mc.ArrayColumn(t, offsets, values)
+    if kind == "aggregate_state":
+        from mergetree.functions.aggregate.states import STATE_VERSION, AggregateStateColumn, state_types
+
+        expected = [str(x) for x in state_types(t)]
+        if node.get("state_version") != STATE_VERSION or node.get("state_types") != expected:
+            raise _BadData(SERIALIZATION_FILE, f"aggregate state layout {node.get('state_version')} "
+                           f"{node.get('state_types')} of {t} is not this version's ({STATE_VERSION} {expected})")
+        sizes = _typed(node["sizes"], fetch(node["sizes"], whole))
+        states = [_build_column(child, fetch, parse_type, whole) for child in node["states"]]
+        offsets = _offsets_from_sizes(sizes)
+        if any(int(offsets[-1]) != len(st) for st in states):
+            raise _BadData(node["sizes"]["file"] + ".bin", f"state sizes add up to {int(offsets[-1])} rows, "
+                           f"found {[len(st) for st in states]}")
+        return AggregateStateColumn(t, offsets, states)
     if kind == "low_cardinality":
         dictionary = _build_column(node["dict"], fetch, parse_type, True)
         codes = _typed(node["codes"], fetch(node["codes"], whole))

@@ -25,6 +25,13 @@ renames it into place once every file and the directory are fsynced. Its files:
      level) + T's substreams at ``c`` for the elements;
    * ``LowCardinality(T)``: ``c.dict...`` (the part's dictionary: the distinct values actually used,
      serialized as a T column) + ``c.bin`` (codes, the narrowest of uint8/16/32).
+   * ``AggregateFunction(f, T..)`` (aggregate states, ``functions/aggregate/states.py``):
+     ``c.size0.bin`` (uint32 number of state rows per value) + for every state column ``i`` its own
+     substreams at ``c.state<i>`` (count/sum/avg counters and min/max rows are plain fixed-width
+     numpy arrays; uniq states the distinct values; quantile states the sampled values). The
+     serialization node (kind ``aggregate_state``) records ``state_version`` and ``state_types``;
+     a reader whose layout for ``f`` differs refuses the part instead of misreading it.
+   * ``SimpleAggregateFunction(f, T)``: stored as ``T``.
 3. **Compressed blocks.** A ``.bin`` file is a sequence of compressed blocks
    (:mod:`mergetree.storage.codecs`: 18-byte header with a 64-bit checksum, method, Delta width, sizes; then
    the LZ4/ZSTD/NONE payload). The writer buffers a substream granule by granule and cuts a block at
@@ -39,7 +46,7 @@ renames it into place once every file and the directory are fsynced. Its files:
    to mark ``b`` and slice. Dictionary substreams are not cut by granule: they have one mark for the
    whole dictionary + the final mark.
 5. ``serialization.json`` -- how every column was serialized: a tree per column (kind ``fixed`` /
-   ``string`` / ``dict_string`` / ``nullable`` / ``array`` / ``low_cardinality``) naming each
+   ``string`` / ``dict_string`` / ``nullable`` / ``array`` / ``low_cardinality`` / ``aggregate_state``) naming each
    substream's file, numpy dtype, row shape and codec (``CODEC(Delta, LZ4)``); plus the granularity
    and the row count of every granule. The reader needs nothing else to rebuild the columns.
 6. ``primary.idx`` -- the sparse primary index: the primary-key values at the first row of every
@@ -283,6 +290,20 @@ class _Planner:
             return {"kind": "array", "type": tname,
                     "sizes": self._stream(f"{file}.size{depth}", sizes, row_bounds, rows, False, False),
                     "values": self.plan(inner, file, inner_bounds, rows, depth + 1)}
+        if getattr(col, "is_aggregate_state", False):     # AggregateFunction(f, T..): see the docstring
+            from mergetree.functions.aggregate.states import STATE_VERSION
+
+            offsets = np.asarray(col.offsets, np.int64)
+            inner_bounds = offsets[row_bounds] - offsets[0]
+            states = col.states
+            if offsets[0] != 0 or offsets[-1] != len(states[0] if states else []):
+                states = [st.slice(int(offsets[0]), int(offsets[-1])) for st in states]
+            return {"kind": "aggregate_state", "type": tname, "state_version": STATE_VERSION,
+                    "state_types": [str(st.type) for st in states],
+                    "sizes": self._stream(f"{file}.size{depth}", _narrow_sizes(np.diff(offsets)), row_bounds,
+                                          rows, False, False),
+                    "states": [self.plan(st, f"{file}.state{i}", inner_bounds, rows, depth + 1)
+                               for i, st in enumerate(states)]}
         if isinstance(col, mc.LowCardinalityColumn):
             codes = np.asarray(col.codes)
             dictionary = col.dictionary

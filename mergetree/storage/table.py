@@ -344,7 +344,7 @@ class MergeTreeTable:
             if c.name not in block.columns:
                 raise UnknownColumnError(f"Insert into {self.name}: block has no column {c.name!r}")
             col = block[c.name]
-            if col.type != c.type:
+            if col.type != getattr(c.type, "storage_type", c.type):   # SimpleAggregateFunction(f, T): T
                 raise BadArgumentsError(f"Insert into {self.name}: column {c.name!r} has type {col.type}, "
                                         f"the table declares {c.type}")
             cols[c.name] = col

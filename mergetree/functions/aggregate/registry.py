@@ -87,6 +87,8 @@ class _Base:
 _BASES: dict[str, _Base] = {}
 _CI_BASES: dict[str, _Base] = {}
 _COMBINATORS = ("OrDefault", "OrNull", "Distinct", "If")
+# -State & co. (states.py): outermost suffix only, e.g. uniqIfState, sumMerge, avgMergeState
+_STATE_COMBINATORS = ("MergeState", "SimpleState", "State", "Merge")
 _ALIASES = {"countDistinct": "uniqExact"}
 
 
@@ -123,6 +125,11 @@ def _split(name: str) -> tuple[str, list[str]] | None:
     """(base name, combinators innermost first) or None when `name` is not an aggregate."""
     if _base(name) is not None:
         return name, []
+    for suffix in _STATE_COMBINATORS:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            inner = _split(name[:-len(suffix)])
+            if inner is not None and not any(c in _STATE_COMBINATORS for c in inner[1]):
+                return inner[0], inner[1] + [suffix]
     for suffix in _COMBINATORS:
         if name.endswith(suffix) and len(name) > len(suffix):
             inner = _split(name[:-len(suffix)])
@@ -152,6 +159,10 @@ def get_aggregate(name: str, arg_types: list, params: tuple = ()) -> AggregateFu
 
         raise UnknownFunctionError(name, suggest(name, aggregate_names()))
     base_name, combinators = split
+    if combinators and combinators[-1] in _STATE_COMBINATORS:
+        from mergetree.functions.aggregate.states import resolve_state_combinator
+
+        return resolve_state_combinator(name, list(arg_types), tuple(params))
     rtype, impl = _resolve(base_name, combinators, [V.strip_lc(t) for t in arg_types], tuple(params))
     return AggregateFunction(name, tuple(arg_types), tuple(params), rtype, _decode_lc(impl.compute),
                              _decode_lc(impl.partial), impl.final)
