@@ -113,6 +113,7 @@ def _load_all() -> None:
     _loaded = True
     from mergetree.functions import (arithmetic, arrays, comparison, conditional, conversion,  # noqa: F401
                                      datetime, json, logical, math, strings)
+    from mergetree.functions.aggregate import states  # noqa: F401 - finalizeAggregation, initializeAggregation
 
 
 def get_function(name: str) -> FunctionDef:
