@@ -6,6 +6,7 @@
     res.to_dicts()   # [{'event_type': 'click', 'c': 10}, ...]
     res.to_numpy()   # {'event_type': array([...]), 'c': array([...], dtype=uint64)}
     res.statistics   # {'elapsed': 0.001, 'rows_read': 1000, 'bytes_read': 8000}
+    res.to_arrow(), res.to_pandas()   # when pyarrow / pandas are installed
     res.format("JSON")  # bytes, byte-compatible with ClickHouse; format() uses the FORMAT clause
 """
 
@@ -65,6 +66,18 @@ class Result:
             else:
                 out[name] = np.array(col.to_pylist())
         return out
+
+    def to_arrow(self):
+        """A pyarrow.Table (needs pyarrow; types as ClickHouse's Arrow output, formats/arrow.py)."""
+        from mergetree.formats.arrow import to_arrow
+
+        return to_arrow(self)
+
+    def to_pandas(self):
+        """A pandas.DataFrame (needs pandas; through Arrow when pyarrow is installed)."""
+        from mergetree.formats.arrow import to_pandas
+
+        return to_pandas(self)
 
     def format(self, name: str | None = None) -> bytes:
         from mergetree.formats import write

@@ -42,8 +42,8 @@ def db():
 def test_same_bytes_as_chdb(db, query, fmt):
     expected = chdb.query(query, fmt).bytes()
     got = execute(db, query).format(fmt)
-    if fmt == "PrettyCompact" and any(x in query for x in ("\\", "\n", "1e20")):
-        pytest.skip("PrettyCompact: multi-line values and the large-number tip are not reproduced")
+    if fmt == "PrettyCompact" and "\\t" in query:
+        pytest.skip("PrettyCompact: a tab's display width depends on its column on the line")
     if fmt.startswith("JSON") and fmt != "JSONEachRow":
         expected, got = _strip_statistics(expected), _strip_statistics(got)
     assert got.decode() == expected.decode()

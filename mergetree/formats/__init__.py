@@ -1,6 +1,8 @@
 """Output formats, byte-compatible with ClickHouse 26.x (checked against chDB):
 TabSeparated (TSV), TabSeparatedWithNames (TSVWithNames), TabSeparatedWithNamesAndTypes,
-TabSeparatedRaw, CSV, CSVWithNames, JSON, JSONCompact, JSONStrings, JSONEachRow, PrettyCompact, Null.
+TabSeparatedRaw, CSV, CSVWithNames, CSVWithNamesAndTypes, JSON, JSONCompact, JSONStrings, JSONEachRow,
+Pretty, PrettyCompact, PrettySpace (+ their NoEscapes/MonoBlock spellings), Markdown, Vertical, Null,
+and Parquet (needs pyarrow, an optional extra).
 
 ``write(result, name) -> bytes``; format names are case-sensitive as in ClickHouse, with the
 documented aliases (TSV = TabSeparated ...).
@@ -9,7 +11,14 @@ documented aliases (TSV = TabSeparated ...).
 from __future__ import annotations
 
 from mergetree.errors import UnknownFormatError
-from mergetree.formats import csv, json, pretty, tsv
+from mergetree.formats import csv, json, pretty, tsv, vertical
+
+
+def _parquet(result) -> bytes:
+    from mergetree.formats.parquet import write_parquet
+
+    return write_parquet(result)
+
 
 WRITERS = {
     "TabSeparated": tsv.write_tsv,
@@ -17,11 +26,17 @@ WRITERS = {
     "TabSeparatedWithNamesAndTypes": tsv.write_tsv_with_names_and_types,
     "CSV": csv.write_csv,
     "CSVWithNames": csv.write_csv_with_names,
+    "CSVWithNamesAndTypes": csv.write_csv_with_names_and_types,
     "JSON": json.write_json,
     "JSONCompact": json.write_json_compact,
     "JSONEachRow": json.write_json_each_row,
     "JSONStrings": json.write_json_strings,
     "PrettyCompact": pretty.write_pretty_compact,
+    "Pretty": pretty.write_pretty,
+    "PrettySpace": pretty.write_pretty_space,
+    "Markdown": vertical.write_markdown,
+    "Vertical": vertical.write_vertical,
+    "Parquet": _parquet,
     "TabSeparatedRaw": tsv.write_tsv_raw,
     "Null": lambda result: b"",
 }
@@ -29,7 +44,10 @@ WRITERS = {
 ALIASES = {
     "TSV": "TabSeparated", "TSVWithNames": "TabSeparatedWithNames",
     "TSVWithNamesAndTypes": "TabSeparatedWithNamesAndTypes", "NDJSON": "JSONEachRow",
-    "JSONLines": "JSONEachRow", "TSVRaw": "TabSeparatedRaw",
+    "JSONLines": "JSONEachRow", "TSVRaw": "TabSeparatedRaw", "MD": "Markdown",
+    # without colours (not a terminal) these are the same bytes as their base format
+    **{base + suffix: base for base in ("Pretty", "PrettyCompact", "PrettySpace")
+       for suffix in ("NoEscapes", "MonoBlock", "NoEscapesMonoBlock")},
 }
 
 

@@ -31,3 +31,8 @@ def write_csv(result) -> bytes:
 
 def write_csv_with_names(result) -> bytes:
     return (",".join(_quote(n) for n in result.names) + "\n" + _rows(result)).encode()
+
+
+def write_csv_with_names_and_types(result) -> bytes:
+    return (",".join(_quote(n) for n in result.names) + "\n" +
+            ",".join(_quote(t.name) for _, t in result.schema) + "\n" + _rows(result)).encode()
