@@ -50,6 +50,9 @@ class Planner:
                 from mergetree.planner.system_tables import system_table
 
                 return L.ReadBlock(system_table(self.db, src.name)), {src.name} | alias
+            blocks = getattr(self.db, "block_sources", None)   # views.py: a view's SELECT over one insert
+            if blocks and src.database is None and src.name in blocks:
+                return L.ReadBlock(blocks[src.name]), {src.name} | alias
             table = self.db.table(src.name)
             schema = table.metadata.schema
             scan = L.ReadFromMergeTree(src.name, table, [n for n, _ in schema], schema, final=te.final)
@@ -79,14 +82,23 @@ class Planner:
         ctes = dict(ctes or {})
         if isinstance(q, Q.SetOperation):
             return self._set_operation(q, ctes)
-        if q.joins or q.array_join is not None:
-            raise NotImplementedSQLError("JOIN and ARRAY JOIN are not supported yet")
         with_aliases = {}
         for w in q.with_:
             if isinstance(w, Q.CTE):
                 ctes[w.name] = w.query
             elif isinstance(w, E.Alias):
                 with_aliases[w.name] = w.expr
+        if q.joins or q.array_join is not None:     # planner/joins.py: joined tables and their names
+            from mergetree.planner.joins import plan_from
+
+            def binder_for(schema, scope):
+                return SelectBinder(schema, set(), self.params, with_aliases, scope=scope,
+                                    run_subquery=lambda sub: self.run_subquery(sub, ctes))
+
+            settings = {**getattr(self, "settings", {}), **{s.name: getattr(s.value, "value", s.value)
+                                                            for s in (q.settings or ())}}
+            source, scope = plan_from(self, q, ctes, binder_for, settings)
+            return self._build(source, binder_for(source.schema, scope).bind(q))
         source, qualifiers = self._source(q.from_, ctes)
         binder = SelectBinder(source.schema, qualifiers, self.params, with_aliases,
                               run_subquery=lambda sub: self.run_subquery(sub, ctes))
@@ -192,8 +204,11 @@ def _check_filter(predicate, types: dict, clause: str) -> None:
                             predicate)
 
 
-def plan_select(db, q, params: dict | None = None, disabled_rules=()) -> L.PlanNode:
-    """Plan and optimize a Select / SetOperation AST."""
+def plan_select(db, q, params: dict | None = None, disabled_rules=(), settings: dict | None = None) -> L.PlanNode:
+    """Plan and optimize a Select / SetOperation AST (`settings`: those that change the plan, such
+    as join_use_nulls)."""
     from mergetree.planner.optimizer import optimize
 
-    return optimize(Planner(db, params).plan_query(q), disabled_rules)
+    planner = Planner(db, params)
+    planner.settings = dict(settings or {})
+    return optimize(planner.plan_query(q), disabled_rules)
