@@ -232,3 +232,16 @@ class UnionStructuresMismatchError(MergeTreeError):
     """UNION elements with different numbers of columns."""
 
     code = "UNION_ALL_RESULT_STRUCTURES_MISMATCH"
+
+# appended by the arrays/JSON/aggregates helper (functions/arrays.py, lambdas.py, json.py)
+
+
+class SizesOfArraysDontMatchError(MergeTreeError):
+    """``arrayMap((x, y) -> x + y, [1, 2], [3])``: arrays of one call must have equal sizes."""
+
+    code = "SIZES_OF_ARRAYS_DONT_MATCH"
+
+
+class ArgumentOutOfBoundError(MergeTreeError):
+    code = "ARGUMENT_OUT_OF_BOUND"
+

@@ -203,6 +203,10 @@ class _Binder:
         interval = _as_interval(e)
         if interval is not None:
             return self._Interval(interval)
+        if any(isinstance(a, E.Lambda) for a in e.args):
+            from mergetree.functions.lambdas import bind_higher_order
+
+            return bind_higher_order(self, e)
         if e.over is not None or e.params or e.distinct:
             raise IllegalTypeOfArgumentError(
                 f"Function {e.name} with parameters, DISTINCT or OVER is an aggregate/window function, "
@@ -355,6 +359,9 @@ def _execute(b: Bound, block: Block):
             return NullableColumn(b.type, col, np.broadcast_to(mask, (n,)).copy() if mask is not None
                                   else np.zeros(n, np.bool_))
         return col
+    run = getattr(b, "execute_on", None)  # nodes defined by function modules (functions/lambdas.py)
+    if run is not None:
+        return run(block, _execute)
     raise TypeError(f"cannot execute {b!r}")
 
 
@@ -397,18 +404,22 @@ def columns_used(expr) -> set[str]:
     """Names of the columns an expression reads."""
     out: set[str] = set()
 
-    def walk(e):
+    def walk(e, scope=frozenset()):
         if isinstance(e, E.Identifier):
-            out.add(e.name)
+            if e.table is not None or e.name not in scope:
+                out.add(e.name)
+            return
+        if isinstance(e, E.Lambda):
+            walk(e.body, scope | set(e.params))
             return
         if isinstance(e, (tuple, list)):
             for x in e:
-                walk(x)
+                walk(x, scope)
             return
         if hasattr(e, "__dataclass_fields__"):
             for f in e.__dataclass_fields__:
                 if f != "span":
-                    walk(getattr(e, f))
+                    walk(getattr(e, f), scope)
 
     walk(_as_ast(expr))
     return out

@@ -58,6 +58,9 @@ def _plain_supertype(types: list, name: str):
         return T.Date32
     if all(isinstance(t, (T.StringType, T.FixedStringType)) for t in types):
         return T.String
+    if all(isinstance(t, T.ArrayType) for t in types):  # [[1], []]: Array(Nothing) fits any array
+        inner = [t.inner for t in types if not isinstance(t.inner, V.NothingType)]
+        return T.Array(supertype(inner, name)) if inner else types[0]
     raise NoCommonTypeError(f"There is no supertype for types {', '.join(map(str, types))} in function {name}")
 
 
@@ -86,6 +89,16 @@ def cast_column(c, src, dst):
         col = StringColumn(T.String, np.arange(k + 1, dtype=np.int64) * w, data.values.reshape(-1).copy())
         if isinstance(dst, T.NullableType):
             col = V.with_nulls(col, None if mask is None else mask[:k], dst)
+        return V.ConstColumn(col, len(c)) if V.is_const(c) else col
+    if isinstance(src, T.ArrayType) and isinstance(dst, T.ArrayType):  # element by element
+        from mergetree.column import ArrayColumn
+
+        data = V.inner_data(c)
+        if isinstance(src.inner, V.NothingType):  # [] has no elements to convert
+            values = V.default_of(dst.inner, len(data.values))
+        else:
+            values = V.materialize(cast_column(data.values, src.inner, dst.inner))
+        col = ArrayColumn(dst, data.offsets, values)
         return V.ConstColumn(col, len(c)) if V.is_const(c) else col
     call = prepare_call(get_function("CAST"), [src, T.String], [NOT_CONST, str(dst)])
     if V.is_const(c):

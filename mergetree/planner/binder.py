@@ -130,6 +130,7 @@ class SelectBinder:
         #: query AST -> (schema, columns); runs scalar and IN subqueries
         self.run_subquery = run_subquery
         self._subquery_values: dict = {}
+        self._lambda_scope: frozenset = frozenset()   # parameters of the lambdas being expanded
 
     # ---- subqueries
 
@@ -214,6 +215,15 @@ class SelectBinder:
                 return self.expand(self._in_values(node), expanding)
             if isinstance(node, E.Alias):
                 return self.expand(node.expr, expanding | {node.name})
+            if isinstance(node, E.Lambda):  # its parameters shadow columns and aliases in its body
+                outer = self._lambda_scope
+                self._lambda_scope = outer | set(node.params)
+                try:
+                    return E.Lambda(node.params, self.expand(node.body, expanding), span=node.span)
+                finally:
+                    self._lambda_scope = outer
+            if isinstance(node, E.Identifier) and node.table is None and node.name in self._lambda_scope:
+                return node
             if isinstance(node, E.Identifier):
                 if node.table is not None:
                     if node.table in self.qualifiers and node.name in self.types:
@@ -368,12 +378,17 @@ class SelectBinder:
             slots[node] = slot
             b.aggregates.append(AggregateSlot(slot, fn, list(node.args), column_name(node)))
 
-    def _post_aggregate(self, e, key_slots: dict, agg_slots: dict):
+    def _post_aggregate(self, e, key_slots: dict, agg_slots: dict, scope: frozenset = frozenset()):
         def fn(node):
             if node in key_slots:
                 return E.Identifier(key_slots[node], span=getattr(node, "span", None))
             if node in agg_slots:
                 return E.Identifier(agg_slots[node], span=getattr(node, "span", None))
+            if isinstance(node, E.Lambda):
+                body = self._post_aggregate(node.body, key_slots, agg_slots, scope | set(node.params))
+                return E.Lambda(node.params, body, span=node.span)
+            if isinstance(node, E.Identifier) and node.table is None and node.name in scope:
+                return node
             if isinstance(node, E.Identifier):
                 raise with_position(NotAnAggregateError(
                     f"Column '{node.name}' is not under aggregate function and not in GROUP BY keys"), node)

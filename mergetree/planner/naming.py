@@ -116,6 +116,7 @@ _NAMERS = {
     "Case": _case,
     "ArrayElement": lambda e: _call("arrayElement", [e.expr, e.index]),
     "TupleElement": lambda e: f"tupleElement({column_name(e.expr)}, {format_literal(e.index)})",
+    "Lambda": lambda e: f"lambda(tuple({', '.join(e.params)}), {column_name(e.body)})",
     "Star": lambda e: "*",
     "Subquery": lambda e: "_subquery",
 }

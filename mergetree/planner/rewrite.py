@@ -71,7 +71,19 @@ def walk(e):
 
 
 def identifiers(e) -> set[str]:
-    return {n.name for n in walk(e) if isinstance(n, E.Identifier)}
+    """Names of the columns `e` reads (a lambda's parameters are not columns)."""
+    out = set()
+    stack = [(e, frozenset())]
+    while stack:
+        node, scope = stack.pop()
+        if isinstance(node, E.Identifier):
+            if not (node.table is None and node.name in scope):
+                out.add(node.name)
+            continue
+        if isinstance(node, E.Lambda):
+            scope = scope | set(node.params)
+        stack.extend((c, scope) for c in children(node))
+    return out
 
 
 def and_all(preds: list):
