@@ -1,11 +1,10 @@
 """Parquet output (``FORMAT Parquet``, ``res.format("Parquet")``) through pyarrow, an optional
-extra: ``pip install "mergetree[parquet]"`` or ``pip install pyarrow``.
+extra: ``pip install pyarrow`` (part of ``mergetree[bench]``).
 
-The Arrow table comes from `mergetree.formats.arrow.to_arrow` (ClickHouse's Parquet type mapping:
-UInt8..UInt64 -> uint8..uint64, Date -> date32, DateTime -> timestamp[s], String -> binary as
-ClickHouse writes it by default (output_format_parquet_string_as_string = 0 in 26.x? see
-to_arrow), Nullable -> nullable columns). Bytes are not identical to ClickHouse's writer; the
-decoded table is what the tests compare with chDB's.
+The Arrow table comes from `mergetree.formats.arrow.to_arrow` (ClickHouse's type mapping: see
+that module; non-Nullable columns are declared ``not null`` as ClickHouse does). The file bytes
+are not identical to ClickHouse's writer (different writer library); the decoded schema and
+values are what tests/test_formats_pretty.py compares with chDB's Parquet.
 """
 
 from __future__ import annotations
