@@ -74,9 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     parts.add_argument("--data-dir", required=True)
     parts.set_defaults(func=_cmd_parts)
 
-    from mergetree.server.cli_commands import add_serve_parser
+    from mergetree.server.cli_commands import add_project_parsers, add_serve_parser
 
     add_serve_parser(sub)
+    add_project_parsers(sub)
     return parser
 
 

@@ -26,7 +26,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mergetree.errors import MergeTreeError, UnknownTableError
-from mergetree.server import datasources, events, query, tokens
+from mergetree.server import datasources, events, pipes, query, tokens
 from mergetree.server.auth import TokenStore
 from mergetree.server.engine import Engine
 from mergetree.server.errors import DOC_OVERVIEW, DOC_QUERY, ApiError, error_response
@@ -66,6 +66,10 @@ ROUTES = [
     (["POST"], "/v0/tokens/", tokens.create_token),
     (["GET"], "/v0/tokens/{name}", tokens.get_token),
     (["DELETE"], "/v0/tokens/{name}", tokens.delete_token),
+    (["GET"], "/v0/pipes", pipes.list_pipes),
+    (["GET"], "/v0/pipes/openapi.json", pipes.openapi),
+    (["GET", "POST"], "/v0/pipes/{name}.{fmt}", pipes.pipe_data),
+    (["GET"], "/v0/pipes/{name}", pipes.get_pipe),
 ]
 
 
@@ -86,6 +90,7 @@ class Service:
         self.flusher = Flusher(self.engine, server_dir / "wal", interval=flush_interval)
         self.flusher.start()
         self.jobs = datasources.Jobs()
+        self.pipes = pipes.PipeRegistry()          # filled by project.apply_project
         self._closed = False
 
     def close(self) -> None:
@@ -150,9 +155,20 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
 
 
 def create_app(data_dir: str | Path, *, admin_token: str | None = None, flush_interval: float = 1.0,
-               max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, merge_interval: float = 1.0) -> Starlette:
+               max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, merge_interval: float = 1.0,
+               project=None) -> Starlette:
+    """``project``: a project folder (or a loaded ``sqlparse_ch.datafiles.Project``) to serve:
+    its data sources are created and its pipes published (``server/project.py``)."""
     service = Service(data_dir, admin_token=admin_token, flush_interval=flush_interval,
                       max_body_bytes=max_body_bytes, merge_interval=merge_interval)
+    if project is not None:
+        from mergetree.server.project import apply_project, load
+
+        try:
+            apply_project(service, load(project) if isinstance(project, (str, Path)) else project)
+        except BaseException:
+            service.close()
+            raise
 
     @contextlib.asynccontextmanager
     async def lifespan(app):

@@ -1,4 +1,4 @@
-"""``mergetree serve``: the argparse wiring that ``mergetree.cli.build_parser`` adds to the command."""
+"""``mergetree serve``, ``dev`` and ``build``: the argparse wiring ``mergetree.cli.build_parser`` adds."""
 
 from __future__ import annotations
 
@@ -7,49 +7,114 @@ import os
 import sys
 
 
+def _add_server_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", default="./mergetree-data",
+                   help="directory for tables, tokens and the write-ahead log (default ./mergetree-data)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=7181, help="port (default 7181, as Tinybird Local)")
+    p.add_argument("--admin-token", default=None,
+                   help="fix the admin token (default: $MERGETREE_ADMIN_TOKEN, else generated on first start "
+                        "and kept in DATA_DIR/server/tokens.json)")
+    p.add_argument("--flush-interval", type=float, default=1.0,
+                   help="seconds between Events API flushes into parts (default 1)")
+    p.add_argument("--max-body-mb", type=float, default=10.0, help="request body limit in MiB (default 10)")
+    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+
+
 def add_serve_parser(subparsers) -> argparse.ArgumentParser:
-    serve = subparsers.add_parser("serve", help="serve the Tinybird-compatible HTTP API (events, sql, data sources)")
-    serve.add_argument("--data-dir", default="./mergetree-data",
-                       help="directory for tables, tokens and the write-ahead log (default ./mergetree-data)")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=7181, help="port (default 7181, as Tinybird Local)")
-    serve.add_argument("--admin-token", default=None,
-                       help="fix the admin token (default: $MERGETREE_ADMIN_TOKEN, else generated on first start "
-                            "and kept in DATA_DIR/server/tokens.json)")
-    serve.add_argument("--flush-interval", type=float, default=1.0,
-                       help="seconds between Events API flushes into parts (default 1)")
-    serve.add_argument("--max-body-mb", type=float, default=10.0, help="request body limit in MiB (default 10)")
-    serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    serve = subparsers.add_parser("serve", help="serve the Tinybird-compatible HTTP API (events, pipes, sql, "
+                                                "data sources), optionally for a project folder")
+    serve.add_argument("project_dir", nargs="?", default=None,
+                       help="project folder with .datasource/.pipe files to create and publish (optional)")
+    _add_server_options(serve)
     serve.set_defaults(func=cmd_serve)
     return serve
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+def add_project_parsers(subparsers) -> None:
+    """``mergetree build`` and ``mergetree dev``."""
+    build = subparsers.add_parser("build", help="check a project's datafiles, templates and node SQL "
+                                                "(errors as file:line; exit code 1 on errors)")
+    build.add_argument("project_dir", help="project folder")
+    build.set_defaults(func=cmd_build)
+    dev = subparsers.add_parser("dev", help="serve a project and reload its datafiles when they change")
+    dev.add_argument("project_dir", help="project folder")
+    _add_server_options(dev)
+    dev.add_argument("--poll", type=float, default=0.5, help="seconds between checks for changed files")
+    dev.set_defaults(func=cmd_dev)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from mergetree.server.project import build_errors
+
+    errors = build_errors(args.project_dir)
+    for e in errors:
+        print(str(e), file=sys.stderr)
+    if errors:
+        print(f"build failed: {len(errors)} error{'s' if len(errors) > 1 else ''}", file=sys.stderr)
+        return 1
+    from sqlparse_ch.datafiles import load_project
+
+    project = load_project(args.project_dir)
+    print(f"build ok: {len(project.datasources)} data sources, {len(project.pipes)} pipes")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, *, dev: bool = False) -> int:
     import logging
 
     import uvicorn
 
     from mergetree.server.app import create_app
+    from sqlparse_ch.datafiles import DatafileError
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app(args.data_dir, admin_token=args.admin_token or os.environ.get("MERGETREE_ADMIN_TOKEN"),
-                     flush_interval=args.flush_interval, max_body_bytes=int(args.max_body_mb * 1024 * 1024))
+    try:
+        app = create_app(args.data_dir, admin_token=args.admin_token or os.environ.get("MERGETREE_ADMIN_TOKEN"),
+                         flush_interval=args.flush_interval, max_body_bytes=int(args.max_body_mb * 1024 * 1024),
+                         project=args.project_dir)
+    except DatafileError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     service = app.state.service
-    print(f"mergetree serving {os.path.abspath(args.data_dir)} on http://{args.host}:{args.port}", file=sys.stderr)
+    where = f" (project {args.project_dir}: pipes {', '.join(service.pipes.names()) or 'none'})" \
+        if args.project_dir else ""
+    print(f"mergetree serving {os.path.abspath(args.data_dir)}{where} on http://{args.host}:{args.port}",
+          file=sys.stderr)
     if not (args.admin_token or os.environ.get("MERGETREE_ADMIN_TOKEN")):
         print(f"admin token: {service.tokens.admin_token}", file=sys.stderr)
     sys.stderr.flush()
+    reloader = None
+    if dev:
+        from mergetree.server.project import Reloader
+
+        def report(rep, err):
+            if err is not None:
+                print(f"reload failed (still serving the previous version): {err}", file=sys.stderr)
+            else:
+                print(f"reloaded: pipes {', '.join(rep['pipes'])}; new data sources "
+                      f"{', '.join(rep['created']) or 'none'}", file=sys.stderr)
+
+        reloader = Reloader(service, args.project_dir, interval=args.poll, on_reload=report).start()
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
     finally:
+        if reloader is not None:
+            reloader.stop()
         service.close()
     return 0
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    return cmd_serve(args, dev=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m mergetree.server.cli_commands serve ...`` until the lead wires it into mergetree.cli."""
     parser = argparse.ArgumentParser(prog="mergetree")
-    add_serve_parser(parser.add_subparsers(dest="command", required=True))
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_serve_parser(sub)
+    add_project_parsers(sub)
     args = parser.parse_args(argv)
     return args.func(args)
 

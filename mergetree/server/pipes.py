@@ -1,0 +1,551 @@
+"""Pipes: the registry of a project's pipes, their execution, and the Pipes API.
+
+Tinybird's semantics:
+
+* A pipe is a list of nodes; the node served is the one with ``TYPE endpoint``, else the last.
+* A node's SQL may name an earlier node of the same pipe, or another pipe (its endpoint node),
+  as if it were a table. :func:`compile_pipe` renders the nodes it needs with the request
+  parameters (``sqlparse_ch.template``), parses each once (an LRU cache keyed by the rendered
+  text), and inlines every such reference as a subquery, at the AST level (``FROM node`` ->
+  ``FROM (SELECT ...) AS node``; ``x IN node`` likewise). Only the nodes reached from the
+  served node are rendered. The result is ONE statement that goes to ``Engine.run``.
+* Request parameters: the query string and, for POST, a JSON object body or a form; a repeated
+  key makes an array (:func:`request_params`). A JWT's ``fixed_params`` override them
+  (:func:`apply_fixed_params`: the one place where the parameters of a pipe call are final).
+* Errors: unknown pipe 404; template errors (missing ``required=`` parameter, bad value) 400
+  with Tinybird's text; SQL errors 400 with ClickHouse's text.
+
+Routes (in ``app.py``'s route table): ``GET /v0/pipes``, ``GET /v0/pipes/openapi.json``,
+``GET|POST /v0/pipes/NAME.{json,csv,ndjson,parquet}`` (``q=`` runs extra SQL over ``_``, the
+pipe's result), ``GET /v0/pipes/NAME``. ``/v0/sql`` uses :func:`sql_pipe_names` and
+:func:`expand_pipes` for ``pipeline=P`` and pipes named in the query.
+
+Access: a non-admin token needs ``PIPES:READ:name`` to call a pipe; the data sources the pipe
+reads need no scope of their own (as in Tinybird). ``q=`` on an endpoint may only read ``_``.
+Row policies (a token's datasource ``filter``) are applied by :func:`run_statement`, the one
+place where pipe statements reach the engine (hook for ``planner/row_policy.py``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections import OrderedDict
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mergetree.errors import MergeTreeError
+from mergetree.server.errors import DOCS, ApiError
+from mergetree.server.auth import authorize_read
+from mergetree.server.http import json_response, principal, read_body, service
+
+DOC_PIPES = f"{DOCS}/pipe-api"
+FORMATS = {"json": ("JSON", "application/json"),
+           "csv": ("CSVWithNames", "text/csv"),
+           "ndjson": ("JSONEachRow", "application/x-ndjson"),
+           "parquet": ("Parquet", "application/octet-stream")}
+#: request parameters that are never template parameters
+_NOT_PARAMS = frozenset({"token", "q"})
+
+
+# --------------------------------------------------------------------------- registry
+
+
+class PipeRegistry:
+    """The pipes being served (name -> ``sqlparse_ch.datafiles.Pipe``), swapped whole on reload."""
+
+    def __init__(self):
+        self._pipes: dict = {}
+        self._lock = threading.Lock()
+
+    def replace_all(self, pipes: dict) -> None:
+        with self._lock:
+            self._pipes = dict(pipes)
+
+    def register(self, pipe) -> None:
+        with self._lock:
+            self._pipes = {**self._pipes, pipe.name: pipe}
+
+    def names(self) -> list[str]:
+        return sorted(self._pipes)
+
+    def __contains__(self, name) -> bool:
+        return name in self._pipes
+
+    def find(self, name: str):
+        return self._pipes.get(name)
+
+    def get(self, name: str):
+        pipe = self._pipes.get(name)
+        if pipe is None:
+            raise ApiError(404, f"The pipe '{name}' does not exist", DOC_PIPES)
+        return pipe
+
+    def snapshot(self) -> dict:
+        return self._pipes
+
+
+def served_node(pipe):
+    """The node a pipe serves: TYPE endpoint, else the last node."""
+    return pipe.endpoint_node or pipe.nodes[-1]
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+async def request_params(request: Request) -> dict:
+    """Template parameters of a request: query string, then (POST) a JSON object or a form.
+
+    A key given several times becomes a list (Tinybird's arrays: ``?x=1&x=2``); JSON arrays stay
+    lists; other JSON values become their text (``true``, ``5``). ``token`` and ``q`` are not
+    parameters.
+    """
+    params: dict = {}
+
+    def add(key: str, value) -> None:
+        if key in _NOT_PARAMS:
+            return
+        if key in params:
+            old = params[key]
+            params[key] = (old if isinstance(old, list) else [old]) + [value]
+        else:
+            params[key] = value
+
+    for key, value in request.query_params.multi_items():
+        add(key, value)
+    if request.method == "POST":
+        ctype = request.headers.get("content-type", "")
+        body = await read_body(request)
+        if body.strip():
+            if ctype.startswith("application/x-www-form-urlencoded"):
+                from urllib.parse import parse_qsl
+
+                for key, value in parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True):
+                    add(key, value)
+            else:
+                import orjson
+
+                try:
+                    doc = orjson.loads(body)
+                except orjson.JSONDecodeError as e:
+                    raise ApiError(400, f"Invalid JSON body: {e}: send the parameters as a JSON object or "
+                                        f"in the query string", DOC_PIPES) from None
+                if not isinstance(doc, dict):
+                    raise ApiError(400, "Invalid JSON body: expected an object of parameters", DOC_PIPES)
+                for key, value in doc.items():      # the body wins over the query string
+                    if key == "q" and isinstance(value, str):
+                        params["__q__"] = value
+                    elif key not in _NOT_PARAMS:
+                        params[key] = _param_text(value)
+    return params
+
+
+def _param_text(value):
+    if isinstance(value, list):
+        return [_param_text(v) for v in value]
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None or isinstance(value, str):
+        return value
+    import orjson
+
+    return orjson.dumps(value).decode() if isinstance(value, dict) else str(value)
+
+
+def apply_fixed_params(who, pipe_name: str, params: dict) -> dict:
+    """The final parameters of a call of ``pipe_name``: a JWT scope's ``fixed_params`` for this
+    pipe override whatever the request sent (Tinybird's multi-tenant JWTs).
+
+    HOOK (tokens/JWT owner): this is the one place pipe parameters are finalised; every pipe
+    call (endpoints, ``/v0/sql`` with ``pipeline=``/pipe names) goes through it.
+    """
+    if hasattr(who, "params_for_pipe"):                  # auth.py's implementation when present
+        return who.params_for_pipe(pipe_name, params)
+    fixed = {}
+    for s in getattr(who, "scopes", ()):
+        if s.type == "PIPES:READ" and s.resource == pipe_name and s.fixed_params:
+            fixed.update(s.fixed_params)
+    if not fixed:
+        return params
+    return {**params, **{k: _param_text(v) for k, v in fixed.items()}}
+
+
+# --------------------------------------------------------------------------- compiling
+
+
+_PARSE_CACHE: OrderedDict = OrderedDict()
+_PARSE_CACHE_SIZE = 2048
+_parse_lock = threading.Lock()
+
+
+def parse_sql(text: str):
+    """``sqlparse_ch.parse`` with an LRU cache (ASTs are frozen dataclasses: safe to share)."""
+    with _parse_lock:
+        stmt = _PARSE_CACHE.get(text)
+        if stmt is not None:
+            _PARSE_CACHE.move_to_end(text)
+            return stmt
+    from sqlparse_ch import parse
+
+    stmt = parse(text)
+    with _parse_lock:
+        _PARSE_CACHE[text] = stmt
+        if len(_PARSE_CACHE) > _PARSE_CACHE_SIZE:
+            _PARSE_CACHE.popitem(last=False)
+    return stmt
+
+
+class PipeError(Exception):
+    """A problem in a pipe's node (template or SQL), with where it happened."""
+
+    def __init__(self, status: int, message: str, pipe=None, node=None, line: int | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.pipe = pipe
+        self.node = node
+        self.line = line
+
+    def api_error(self) -> ApiError:
+        return ApiError(self.status, self.message, DOC_PIPES)
+
+
+def render_node(pipe, node, params: dict, *, test_mode: bool = False) -> str:
+    """The node's SQL with the template rendered (400 with Tinybird's message on errors)."""
+    from sqlparse_ch.template import TemplateCustomError, TemplateError, render
+
+    try:
+        return render(node.sql, params, test_mode=test_mode, name=f"{pipe.name}.pipe").sql
+    except TemplateCustomError as e:
+        raise PipeError(e.code, e.message, pipe, node, node.file_line(e.line) if e.line else node.line) from None
+    except TemplateError as e:
+        raise PipeError(400, str(e), pipe, node, node.file_line(e.line) if e.line else node.line) from None
+
+
+def _parse_node(pipe, node, sql: str):
+    from sqlparse_ch.errors import ParseError
+
+    try:
+        return parse_sql(sql)
+    except ParseError as e:
+        raise PipeError(400, f"[Error] {e.message} in node '{node.name}' of pipe '{pipe.name}' (SYNTAX_ERROR)",
+                        pipe, node, node.file_line(e.line) if not node.is_template else node.file_line(1)) from None
+
+
+def compile_pipe(pipes, pipe, params: dict, *, node=None, test_mode: bool = False, _stack: tuple = ()):
+    """The served node (or ``node``) of ``pipe`` as one statement AST, earlier nodes and other
+    pipes inlined as subqueries. ``pipes`` is a registry or a dict name -> Pipe."""
+    if pipe.name in _stack:
+        raise PipeError(400, f"Circular reference between pipes: {' -> '.join(_stack + (pipe.name,))}", pipe)
+    stack = _stack + (pipe.name,)
+    target = node or served_node(pipe)
+    index = {n.name: i for i, n in enumerate(pipe.nodes)}
+    done: dict = {}
+    find = pipes.find if hasattr(pipes, "find") else pipes.get
+
+    def build(n):
+        if n.name in done:
+            return done[n.name]
+        stmt = _parse_node(pipe, n, render_node(pipe, n, params, test_mode=test_mode))
+        pos = index[n.name]
+
+        def resolve(name):
+            i = index.get(name)
+            if i is not None and i < pos:
+                return build(pipe.nodes[i])
+            other = find(name) if name != pipe.name else None
+            if other is not None and i is None:
+                return compile_pipe(pipes, other, params, test_mode=test_mode, _stack=stack)
+            return None
+
+        done[n.name] = inline_tables(stmt, resolve)
+        return done[n.name]
+
+    return build(target)
+
+
+def inline_tables(stmt, resolve):
+    """Replace each unqualified table name ``t`` for which ``resolve(t)`` gives a query by that
+    query as a subquery aliased ``t`` (``FROM t``, ``JOIN t``, ``x IN t``). CTE names shadow."""
+    from sqlparse_ch.ast.expr import Identifier, InList, Subquery
+    from sqlparse_ch.ast.query import CTE, TableExpr, TableName
+
+    shadow = {n.name for n in _walk(stmt) if isinstance(n, CTE)}
+    cache: dict = {}
+
+    def lookup(name):
+        if name in shadow:
+            return None
+        if name not in cache:
+            cache[name] = resolve(name)
+        return cache[name]
+
+    def tx(node):
+        if isinstance(node, TableExpr) and isinstance(node.source, TableName) and node.source.database is None:
+            q = lookup(node.source.name)
+            if q is not None:
+                return dataclasses.replace(node, source=Subquery(_strip_format(q)),
+                                           alias=node.alias or node.source.name)
+        if isinstance(node, InList) and isinstance(node.values, Identifier) and node.values.table is None \
+                and node.values.database is None:
+            q = lookup(node.values.name)
+            if q is not None:
+                return dataclasses.replace(node, expr=tx(node.expr), values=Subquery(_strip_format(q)))
+        return _map_children(node, tx)
+
+    return tx(stmt)
+
+
+def _strip_format(q):
+    if getattr(q, "format", None):
+        return dataclasses.replace(q, format=None)
+    return q
+
+
+def _map_children(node, fn):
+    if isinstance(node, tuple):
+        out = tuple(fn(x) for x in node)
+        return node if all(a is b for a, b in zip(out, node)) else out
+    if isinstance(node, list):
+        return [fn(x) for x in node]
+    if not dataclasses.is_dataclass(node) or isinstance(node, type):
+        return node
+    changes = {}
+    for f in dataclasses.fields(node):
+        if f.name == "span":
+            continue
+        old = getattr(node, f.name)
+        if old is None or isinstance(old, (str, int, float, bool)):
+            continue
+        new = fn(old)
+        if new is not old:
+            changes[f.name] = new
+    return dataclasses.replace(node, **changes) if changes else node
+
+
+def _walk(node):
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (list, tuple)):
+            stack.extend(n)
+            continue
+        if not dataclasses.is_dataclass(n) or isinstance(n, type):
+            continue
+        yield n
+        for f in dataclasses.fields(n):
+            if f.name != "span":
+                v = getattr(n, f.name)
+                if v is not None and not isinstance(v, (str, int, float, bool)):
+                    stack.append(v)
+
+
+def table_references(stmt) -> set[str]:
+    """Every table a statement reads: ``[db.]t`` in FROM/JOIN and ``x IN t`` (as 'db.t' or 't')."""
+    from sqlparse_ch.ast.expr import Identifier, InList
+    from sqlparse_ch.ast.query import CTE, TableName
+
+    found, ctes = set(), set()
+    for n in _walk(stmt):
+        if isinstance(n, CTE):
+            ctes.add(n.name)
+        elif isinstance(n, TableName):
+            found.add(n.name if n.database is None else f"{n.database}.{n.name}")
+        elif isinstance(n, InList) and isinstance(n.values, Identifier) and n.values.table is None:
+            found.add(n.values.name)
+    return found - ctes
+
+
+# --------------------------------------------------------------------------- running
+
+
+def run_statement(svc, who, stmt, *, pipe_name: str | None = None):
+    """Run a compiled pipe statement (the one place pipe SQL reaches the engine).
+
+    A token's datasource ``filter`` (``Principal.row_policies``) is ANDed by the engine into
+    every read of that data source, inside the pipe's nodes, other pipes and ``q=`` alike.
+    """
+    try:
+        policies = who.row_policies() if hasattr(who, "row_policies") else None
+        if policies:                                    # the token's datasource filters
+            return svc.engine.run(stmt, row_policies=policies)
+        return svc.engine.run(stmt)
+    except MergeTreeError as e:
+        raise ApiError(400, f"[Error] {str(e).rstrip('.')}. ({e.code})", DOC_PIPES) from None
+
+
+def execute_pipe(svc, who, pipe, params: dict, q: str | None = None):
+    """Compile and run a pipe (and ``q`` over ``_``); returns a Result."""
+    try:
+        stmt = compile_pipe(svc.pipes, pipe, params)
+    except PipeError as e:
+        raise e.api_error() from None
+    if q:
+        from sqlparse_ch.errors import ParseError
+
+        try:
+            outer = parse_sql(q)
+        except ParseError as e:
+            raise ApiError(400, f"[Error] {e} (SYNTAX_ERROR)", DOC_PIPES) from None
+        if not svc.engine.is_read(outer):
+            raise ApiError(403, "Forbidden: q= on a pipe endpoint may only run a SELECT over _", DOC_PIPES)
+        authorize_read(who, svc.engine, outer, allowed=("_",))     # H2: scope-aware (CTE shadowing)
+        others = table_references(outer) - {"_"}
+        if others and not who.is_admin:
+            raise ApiError(403, f"Forbidden: q= on a pipe endpoint can only read '_' (the pipe's result), "
+                                f"not {', '.join(sorted(others))}", DOC_PIPES)
+        stmt = inline_tables(outer, lambda name: stmt if name == "_" else None)
+    return run_statement(svc, who, stmt, pipe_name=pipe.name)
+
+
+def encode(result, ext: str) -> bytes:
+    fmt, _ = FORMATS[ext]
+    if ext == "parquet":
+        return _parquet(result)
+    if ext == "json" and result.rows_before_limit is None:
+        result.rows_before_limit = result.num_rows      # Tinybird always reports it
+    return result.format(fmt)
+
+
+def _parquet(result) -> bytes:
+    from mergetree.formats import WRITERS, write
+
+    if "Parquet" in WRITERS:
+        return write(result, "Parquet")
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise ApiError(400, "The parquet format needs pyarrow: pip install pyarrow", DOC_PIPES) from None
+    import io
+
+    arrays = {name: pa.array(col.to_pylist()) for (name, _), col in zip(result.schema, result.column_data)}
+    buf = io.BytesIO()
+    pq.write_table(pa.table(arrays), buf)
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------- views
+
+
+def _split_name(raw: str) -> tuple[str, str]:
+    name, dot, ext = raw.rpartition(".")
+    if not dot:
+        return raw, ""
+    return name, ext.lower()
+
+
+async def pipe_data(request: Request):
+    """``GET|POST /v0/pipes/NAME.{json,csv,ndjson,parquet}``."""
+    svc = service(request)
+    who = principal(request)
+    name, ext = _split_name(request.path_params["name"] + "." + request.path_params["fmt"])
+    if ext not in FORMATS:
+        raise ApiError(400, f"Unsupported format '{ext}': use .json, .csv, .ndjson or .parquet", DOC_PIPES)
+    pipe = svc.pipes.get(name)
+    who.require("PIPES:READ", name, f"read the pipe '{name}'")
+    params = await request_params(request)
+    q = request.query_params.get("q") or params.pop("__q__", None)
+    params.pop("__q__", None)
+    params = apply_fixed_params(who, name, params)
+    started = time.perf_counter()
+    result = await run_in_threadpool(execute_pipe, svc, who, pipe, params, q)
+    result.statistics["elapsed"] = time.perf_counter() - started
+    body = await run_in_threadpool(encode, result, ext)
+    return Response(body, media_type=FORMATS[ext][1])
+
+
+def _visible(who, names):
+    return [n for n in names if who.allows("PIPES:READ", n)]
+
+
+def pipe_info(pipe) -> dict:
+    endpoint = served_node(pipe)
+    params = [p.to_dict() for p in pipe.parameters()]
+    return {
+        "id": f"t_{pipe.name}", "name": pipe.name, "description": pipe.description or "",
+        "type": "endpoint" if pipe.kind in ("endpoint", "standard") else pipe.kind,
+        "endpoint": endpoint.name, "url": f"/v0/pipes/{pipe.name}.json",
+        "nodes": [{"id": f"t_{pipe.name}_{n.name}", "name": n.name, "sql": n.sql,
+                   "description": n.description or "", "node_type": n.type or "standard",
+                   "params": [p.to_dict() for p in pipe.parameters(upto=n.name)],
+                   "materialized": n.datasource} for n in pipe.nodes],
+        "params": params,
+    }
+
+
+async def list_pipes(request: Request):
+    svc = service(request)
+    who = principal(request)
+    pipes = svc.pipes.snapshot()
+    return json_response({"pipes": [pipe_info(pipes[n]) for n in _visible(who, sorted(pipes))]})
+
+
+async def get_pipe(request: Request):
+    svc = service(request)
+    who = principal(request)
+    name = request.path_params["name"]
+    pipe = svc.pipes.get(name)
+    who.require("PIPES:READ", name, f"read the pipe '{name}'")
+    return json_response(pipe_info(pipe))
+
+
+async def openapi(request: Request):
+    from mergetree.server.openapi import openapi_document
+
+    svc = service(request)
+    who = principal(request)
+    pipes = svc.pipes.snapshot()
+    server = str(request.base_url).rstrip("/")
+    return json_response(openapi_document([pipes[n] for n in _visible(who, sorted(pipes))], server))
+
+
+# --------------------------------------------------------------------------- /v0/sql support
+
+
+def sql_pipe_names(svc, stmt, pipeline: str | None) -> dict[str, str]:
+    """Table names of a /v0/sql statement that mean a pipe: ``_`` with ``pipeline=P``, and any
+    name of a served pipe that is not also a data source. Returns table name -> pipe name."""
+    out = {}
+    if pipeline:
+        svc.pipes.get(pipeline)
+        out["_"] = pipeline
+    for t in table_references(stmt):
+        if t in svc.pipes and t not in out and not svc.engine.exists(t):
+            out[t] = t
+    return out
+
+
+def expand_pipes(svc, who, stmt, names: dict[str, str], params: dict):
+    """Inline the pipes of ``names`` (from :func:`sql_pipe_names`) into ``stmt``."""
+    if not names:
+        return stmt
+    params = {k: v for k, v in params.items() if k not in ("q", "token", "pipeline", "format")}
+    compiled: dict = {}
+
+    def resolve(t):
+        pipe_name = names.get(t)
+        if pipe_name is None:
+            return None
+        if pipe_name not in compiled:
+            try:
+                compiled[pipe_name] = compile_pipe(svc.pipes, svc.pipes.get(pipe_name),
+                                                   apply_fixed_params(who, pipe_name, params))
+            except PipeError as e:
+                raise e.api_error() from None
+        return compiled[pipe_name]
+
+    return inline_tables(stmt, resolve)
+
+
+def render_sql_template(text: str, params: dict) -> str:
+    """A ``%``-templated ``q`` of /v0/sql rendered with the other request parameters."""
+    from sqlparse_ch.template import TemplateError, render
+
+    try:
+        return render(text, {k: v for k, v in params.items() if k not in ("q", "token", "pipeline", "format")}).sql
+    except TemplateError as e:
+        raise ApiError(e.code if e.code >= 400 else 400, str(e), DOC_PIPES) from None
