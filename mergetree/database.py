@@ -31,7 +31,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from mergetree.errors import MergeTreeError, TableAlreadyExistsError, UnknownTableError
+from mergetree.errors import BadArgumentsError, MergeTreeError, TableAlreadyExistsError, UnknownTableError
 from mergetree.storage.background import BackgroundMerger
 from mergetree.storage.metadata import METADATA_FILE, TableMetadata, fsync_dir
 from mergetree.storage.table import MergeTreeTable
@@ -52,6 +52,9 @@ class Database:
         self._lock = threading.RLock()
         self._tables: dict[str, MergeTreeTable] = {}
         self._closed = False
+        from mergetree.views import ViewRegistry, recover_commit_journal
+
+        recover_commit_journal(self.path)      # a crash inside a multi-table (materialized view) commit
         for entry in sorted(self.path.iterdir()):
             if entry.name.startswith(_DROPPED_PREFIX):
                 shutil.rmtree(entry, ignore_errors=True)   # a DROP TABLE interrupted by a crash
@@ -60,6 +63,7 @@ class Database:
             elif entry.is_dir():
                 log.warning("database %s: ignoring directory %s without %s", self.path, entry.name,
                             METADATA_FILE)
+        self.views = ViewRegistry(self)        # materialized views (mergetree/views.py)
         self._merger = BackgroundMerger(self._all_tables, interval=merge_interval)
         if background_merges:
             self._merger.start()
@@ -108,10 +112,18 @@ class Database:
         self._check_open()
         with self._lock:
             table = self._tables.get(name)
+            if table is None and name in self.views:     # DROP TABLE works on views, as in ClickHouse
+                self.views.drop(name)
+                return
             if table is None:
                 if if_exists:
                     return
                 raise UnknownTableError(f"Table {name} does not exist in {self.path}")
+            users = [f"{v.name} ({'source' if v.source == name else 'target'})"
+                     for v in self.views.all() if name in (v.source, v.target)]
+            if users:
+                raise BadArgumentsError(f"Cannot drop table {name}: materialized view(s) {', '.join(users)} "
+                                        f"depend on it; DROP VIEW them first")
             table.close()
             del self._tables[name]
             trash = self.path / f"{_DROPPED_PREFIX}{name}_{uuid.uuid4().hex[:8]}"
@@ -125,6 +137,8 @@ class Database:
             try:
                 return self._tables[name]
             except KeyError:
+                if name in self.views:           # reading / inserting a view means its target table
+                    return self._tables[self.views.get(name).target]
                 raise UnknownTableError(f"Table {name} does not exist in {self.path}; tables: "
                                         f"{', '.join(sorted(self._tables)) or '(none)'}") from None
 
@@ -138,9 +152,44 @@ class Database:
         """Insert rows (list of dicts, dict of columns, NDJSON bytes/str, or a Block); returns rows."""
         from mergetree.column import Block
 
+        from mergetree.views import insert_cascade
+
         table = self.table(name)
         block = rows if isinstance(rows, Block) else self._to_block(table, rows)
-        table.insert(block)
+        with self.views.lock.shared():      # views attach (and snapshot for POPULATE) between inserts
+            if self.views.for_source(table.name):
+                insert_cascade(self, table.name, block)   # source + views' targets in one commit
+            else:
+                table.insert(block)
+        return block.num_rows
+
+    # ---- materialized views
+
+    def create_materialized_view(self, name: str, target: str, query: str, *, populate: bool = False,
+                                 if_not_exists: bool = False, or_replace: bool = False):
+        """CREATE MATERIALIZED VIEW name TO target AS query [POPULATE] (see mergetree/views.py)."""
+        self._check_open()
+        return self.views.create(name, target, query, populate=populate, if_not_exists=if_not_exists,
+                                 or_replace=or_replace)
+
+    def drop_view(self, name: str, if_exists: bool = False) -> None:
+        self._check_open()
+        self.views.drop(name, if_exists=if_exists)
+
+    def populate_view(self, name: str, truncate: bool = False) -> int:
+        """Backfill a view from its source's current rows; returns the source rows read."""
+        from mergetree.views import populate
+
+        self._check_open()
+        return populate(self, name, truncate=truncate)
+
+    def replace(self, name: str, rows) -> int:
+        """Replace every row of table ``name`` by ``rows`` atomically for readers (returns rows)."""
+        from mergetree.column import Block
+
+        table = self.table(name)
+        block = rows if isinstance(rows, Block) else self._to_block(table, rows)
+        table.replace_contents(block)
         return block.num_rows
 
     @staticmethod
@@ -177,16 +226,19 @@ class Database:
     # ---- SQL
 
     def sql(self, text: str, params: dict | None = None, settings: dict | None = None, data=None,
-            row_policies: dict | None = None):
+            row_policies: dict | None = None, cancel=None):
         """Run one ClickHouse SQL statement; returns a :class:`mergetree.result.Result`.
 
         ``params`` binds ``{name:Type}`` query parameters; ``data`` is the payload of
         ``INSERT INTO t FORMAT X``. ``SET k = v`` persists for this Database object.
         ``row_policies`` ({table: SQL condition}) is ANDed into every read of those tables.
+        ``cancel`` (a ``threading.Event``): set it from another thread to stop the query
+        (QUERY_WAS_CANCELLED); ``max_execution_time`` / ``max_memory_usage`` settings bound it too.
         """
         from mergetree.sql import execute
 
-        return execute(self, text, params=params, settings=settings, data=data, row_policies=row_policies)
+        return execute(self, text, params=params, settings=settings, data=data, row_policies=row_policies,
+                       cancel=cancel)
 
     # ---- merges
 

@@ -41,15 +41,17 @@ def session_settings(db) -> dict:
 
 
 def execute(db, text: str, params: dict | None = None, settings: dict | None = None, data=None,
-            row_policies: dict | None = None) -> Result:
+            row_policies: dict | None = None, cancel=None) -> Result:
     """Run one SQL statement against `db` (a mergetree Database).
 
-    ``row_policies`` ({table: condition}) filters every read of those tables (planner/row_policy.py)."""
+    ``row_policies`` ({table: condition}) filters every read of those tables (planner/row_policy.py).
+    ``cancel`` (threading.Event) cancels the statement when set; ``max_execution_time`` and
+    ``max_memory_usage`` bound it (exec/context.py)."""
     if row_policies:
         from mergetree.planner.row_policy import applied
 
         with applied(row_policies):
-            return execute(db, text, params, settings, data)
+            return execute(db, text, params, settings, data, cancel=cancel)
     started = time.perf_counter()
     stmt = parse(text) if isinstance(text, str) else text
     handler = _STATEMENTS.get(type(stmt))
@@ -60,7 +62,10 @@ def execute(db, text: str, params: dict | None = None, settings: dict | None = N
     if not isinstance(stmt, D.Set):
         for s in (getattr(inner, "settings", ()) or ()):   # SELECT ... SETTINGS name = value
             merged[s.name] = _setting_value(s.value)
-    result = handler(db, stmt, params or {}, merged, data)
+    from mergetree.exec.context import query_scope
+
+    with query_scope(merged, cancel):
+        result = handler(db, stmt, params or {}, merged, data)
     result.statistics["elapsed"] = time.perf_counter() - started
     return result
 
@@ -73,7 +78,7 @@ def _select(db, q, params, settings, data) -> Result:
     from mergetree.exec.executor import run
     from mergetree.planner.planner import plan_select
 
-    plan = plan_select(db, q, params, settings.get("optimizer_disabled_rules", ()))
+    plan = plan_select(db, q, params, settings.get("optimizer_disabled_rules", ()), settings=settings)
     ctx = ExecutionContext(settings)
     schema, columns, ctx = run(plan, ctx)
     has_limit = isinstance(q, Q.Select) and (q.limit is not None)
@@ -123,7 +128,21 @@ def _create_table(db, s: D.CreateTable, params, settings, data) -> Result:
     return Result.empty()
 
 
+def _create_view(db, s: D.CreateView, params, settings, data) -> Result:
+    if not s.materialized:
+        raise NotImplementedSQLError("CREATE VIEW (not materialized) is not supported yet")
+    if s.to_table is None:
+        raise NotImplementedSQLError("CREATE MATERIALIZED VIEW needs TO <target table> "
+                                     "(views with an inner ENGINE are not supported yet)")
+    db.create_materialized_view(s.name.name, s.to_table.name, format_sql(s.query), populate=s.populate,
+                                if_not_exists=s.if_not_exists, or_replace=s.or_replace)
+    return Result.empty()
+
+
 def _drop(db, s: D.Drop, params, settings, data) -> Result:
+    if s.kind == "VIEW":
+        db.drop_view(s.name.name, if_exists=s.if_exists)
+        return Result.empty()
     if s.kind != "TABLE":
         raise NotImplementedSQLError(f"DROP {s.kind} is not supported yet")
     db.drop_table(s.name.name, if_exists=s.if_exists)
@@ -245,7 +264,7 @@ def _explain(db, s: D.Explain, params, settings, data) -> Result:
 
     if s.kind not in (None, "PLAN") or not isinstance(s.statement, (Q.Select, Q.SetOperation)):
         raise NotImplementedSQLError("Only EXPLAIN [PLAN] SELECT is supported")
-    text = explain(plan_select(db, s.statement, params, settings.get("optimizer_disabled_rules", ())))
+    text = explain(plan_select(db, s.statement, params, settings.get("optimizer_disabled_rules", ()), settings=settings))
     return _rows_result([_strings("explain", text.splitlines())], None)
 
 
@@ -304,6 +323,7 @@ _STATEMENTS = {
     Q.Select: _select,
     Q.SetOperation: _select,
     D.CreateTable: _create_table,
+    D.CreateView: _create_view,
     D.Drop: _drop,
     D.Truncate: _truncate,
     D.Optimize: _optimize,

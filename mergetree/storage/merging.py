@@ -83,6 +83,8 @@ def key_parts(column) -> list[tuple]:
 
 def _key_columns_of(block, keys) -> list:
     if hasattr(keys, "columns") and hasattr(keys, "num_rows"):
+        if not keys.columns:                 # ORDER BY tuple(): every row has the same (empty) key
+            return []
         if keys.num_rows != block.num_rows:
             raise ValueError(f"sorting-key block has {keys.num_rows} rows, the data block {block.num_rows}")
         return list(keys.columns.values())
