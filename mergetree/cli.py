@@ -55,8 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    demo = sub.add_parser("demo", help="create a table, insert generated events, merge, and show what happened")
-    demo.add_argument("--rows", type=int, default=200_000, help="events to generate (default 200000)")
+    demo = sub.add_parser("demo", help="serve the quickstart project in-process, send generated events through "
+                                       "the Events API, call its endpoints, and show the curl commands to try")
+    demo.add_argument("--rows", type=int, default=50_000, help="events to generate (default 50000)")
     demo.add_argument("--data-dir", default=None, help="keep the data here instead of a temporary directory")
     demo.set_defaults(func=_cmd_demo)
 

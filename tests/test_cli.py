@@ -16,16 +16,25 @@ def test_help_does_not_import_numba_or_build_the_parser():
     assert out.split() == ["False", "False"]
 
 
-def test_demo_runs_and_reports_each_step(tmp_path, capsys):
+def test_demo_runs_and_reports_each_step(tmp_path):
+    """The service end to end: events through the Events API, both quickstart endpoints over HTTP."""
+    import re
+    import threading
+
     from mergetree.demo import run_demo
 
+    before = set(threading.enumerate())
     buf = io.StringIO()
-    assert run_demo(rows=5_000, data_dir=str(tmp_path / "data"), out=buf) == 0
+    assert run_demo(rows=3_000, data_dir=str(tmp_path / "data"), out=buf) == 0
     text = buf.getvalue()
-    # 5 blocks of 1000 rows over two months -> parts in two partitions, merged to one part each
-    assert "inserted 5,000 events in 5 blocks" in text
-    assert "202511_1_9_1" in text and "202512_2_10_1" in text
-    assert "reopened the data directory" in text
+    assert "pipes daily_active_users, user_activity published" in text
+    assert "sent 3,000 events in 1 NDJSON requests" in text and "0 quarantined" in text
+    assert re.search(r"GET /v0/pipes/daily_active_users.json: 3[01] rows", text), text   # today + 30 days back
+    assert "GET /v0/pipes/user_activity.json?user_id=user_123&days=30" in text
+    assert "curl -H \"Authorization: Bearer $TOKEN\"" in text
+    leftover = [t for t in threading.enumerate() if t not in before and t.is_alive()
+                and not t.name.startswith(("mergetree-encode", "mergetree-decode"))]   # process-wide pools
+    assert not leftover, leftover
 
 
 def test_demo_rows_survive_in_the_kept_data_dir(tmp_path):
@@ -33,12 +42,9 @@ def test_demo_rows_survive_in_the_kept_data_dir(tmp_path):
     from mergetree.demo import run_demo
 
     run_demo(rows=2_000, data_dir=str(tmp_path), out=io.StringIO())
-    db = mergetree.connect(str(tmp_path))
+    db = mergetree.connect(str(tmp_path / "tables"))
     try:
-        t = db.table("events")
-        deleted = sum(1 for r in t.read(columns=["user_id"]).to_pylist_rows() if r[0] == "user_7")
-        assert deleted == 0
-        assert 0 < t.count() <= 2_000
+        assert db.table("events").count() == 2_000
     finally:
         db.close()
 
