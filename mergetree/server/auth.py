@@ -189,7 +189,12 @@ def authorize_read(who: Principal, engine, stmt, pipes=(), allowed=("_",)) -> No
         raise ApiError(403, "Forbidden: only read queries (SELECT, DESCRIBE, SHOW, EXPLAIN) are allowed "
                             "with a token without the ADMIN scope", DOC_QUERY)
     pipes = set(pipes)
+    # a CTE's own name needs no scope, unless a data source has that name (a CTE name is not
+    # scoped here: `FROM secret ... (WITH secret AS ...)` must still check the real `secret`)
+    ctes = {n for n in _cte_names(stmt) if not engine.exists(n)}
     for database, table in sorted(engine.referenced_tables(stmt), key=str):
+        if database is None and table in ctes:
+            continue
         if database is not None:
             raise ApiError(403, f"Forbidden: the token '{who.name}' cannot read {database}.{table}: "
                                 f"only the workspace's data sources and pipes", DOC_QUERY)
@@ -199,6 +204,30 @@ def authorize_read(who: Principal, engine, stmt, pipes=(), allowed=("_",)) -> No
             who.require("PIPES:READ", table, f"read the Pipe '{table}'")
         else:
             who.require("DATASOURCES:READ", table, f"read the Data Source '{table}'")
+
+
+def _cte_names(stmt) -> set[str]:
+    from sqlparse_ch.ast.query import CTE
+
+    found: set[str] = set()
+    seen: set[int] = set()
+
+    def walk(node):
+        if isinstance(node, (list, tuple)):
+            for x in node:
+                walk(x)
+            return
+        if not hasattr(node, "__dataclass_fields__") or id(node) in seen:
+            return
+        seen.add(id(node))
+        if isinstance(node, CTE):
+            found.add(node.name)
+        for f in node.__dataclass_fields__:
+            if f != "span":
+                walk(getattr(node, f, None))
+
+    walk(stmt)
+    return found
 
 
 def new_token_value() -> str:

@@ -1,6 +1,6 @@
 """Data Sources API and jobs.
 
-``POST /v0/datasources`` (mode=create | append), ``GET /v0/datasources[/NAME]``,
+``POST /v0/datasources`` (mode=create | append | replace, raw or multipart file, CSV/NDJSON, gzip), ``GET /v0/datasources[/NAME]``,
 ``POST /v0/datasources/NAME/truncate``, ``POST /v0/datasources/NAME/delete`` (a job),
 ``DELETE /v0/datasources/NAME``, ``GET /v0/jobs[/ID]``. Views are thin: they check scopes,
 read parameters and call ``Engine``.
@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mergetree.server.errors import DOC_DATASOURCES, DOC_JOBS, ApiError
-from mergetree.server.http import flag, form_params, json_response, principal, read_body, service
+from mergetree.server.http import flag, form_params, gunzip, json_response, principal, read_body, service
 
 
 
@@ -76,10 +76,48 @@ async def create_or_append(request: Request):
     mode = (q.get("mode") or "create").lower()
     if mode == "create":
         return await _create(request, await form_params(request))
-    if mode == "append":
-        return await _append(request, q)
-    raise ApiError(400, f"Unsupported mode '{mode}': use create or append (replace is not supported yet)",
-                   DOC_DATASOURCES)
+    if mode in ("append", "replace"):
+        return await _append(request, q, replace=mode == "replace")
+    raise ApiError(400, f"Unsupported mode '{mode}': use create, append or replace", DOC_DATASOURCES)
+
+
+_FORMATS = ("csv", "ndjson")
+
+
+async def _upload(request: Request, q: dict) -> tuple[bytes, str | None]:
+    """The data of an append/replace: a raw body, or the file of a multipart/form-data body (field
+    ``csv``, ``ndjson`` or any file field); a gzip file (by its magic bytes) is decompressed.
+    Returns (data, format guessed from the field or file name or None)."""
+    body = await read_body(request)
+    ctype = request.headers.get("content-type", "")
+    fmt = None
+    if ctype.lower().startswith("multipart/form-data"):
+        body, fmt = _multipart_file(ctype, body)
+    if body[:2] == b"\x1f\x8b":
+        limit = service(request).max_body_bytes
+        body = gunzip(body, limit * 10)
+    return body, fmt
+
+
+def _multipart_file(ctype: str, body: bytes) -> tuple[bytes, str | None]:
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    msg = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + ctype.encode("latin-1") + b"\r\n\r\n" + body)
+    if not msg.is_multipart():
+        raise ApiError(400, "Invalid multipart/form-data body: no parts found (is the boundary right?)",
+                       DOC_DATASOURCES)
+    for part in msg.iter_parts():
+        field = part.get_param("name", header="content-disposition") or ""
+        filename = part.get_filename() or ""
+        if field not in _FORMATS and not filename:
+            continue
+        data = part.get_payload(decode=True) or b""
+        base = filename.lower().removesuffix(".gz")
+        fmt = field if field in _FORMATS else next((f for f in _FORMATS if base.endswith("." + f)), None)
+        return data, fmt
+    raise ApiError(400, "The multipart/form-data body has no file: send the data in a field named "
+                        "'csv' or 'ndjson' (or any file field)", DOC_DATASOURCES)
 
 
 async def _create(request: Request, params: dict):
@@ -103,18 +141,35 @@ async def _create(request: Request, params: dict):
     return json_response({"datasource": info})
 
 
-async def _append(request: Request, q: dict):
+async def _append(request: Request, q: dict, replace: bool = False):
+    """mode=append (DATASOURCES:APPEND:ds) or mode=replace (DATASOURCES:CREATE, as in Tinybird), with
+    an optional ``replace_condition``. Rows that cannot be converted go to ``<ds>_quarantine``."""
     svc = service(request)
     name = q.get("name")
     if not name:
         raise ApiError(400, "The 'name' parameter is required", DOC_DATASOURCES)
-    principal(request).require("DATASOURCES:APPEND", name, f"append to the Data Source '{name}'")
+    who = principal(request)
+    if replace:
+        who.require("DATASOURCES:CREATE", None, f"replace the data of the Data Source '{name}'")
+    else:
+        who.require("DATASOURCES:APPEND", name, f"append to the Data Source '{name}'")
     _require_exists(svc, name)
-    body = await read_body(request)
-    fmt = (q.get("format") or "csv").lower()
-    if fmt not in ("csv", "ndjson"):
+    if q.get("url"):
+        raise ApiError(400, "Importing from a 'url' is not supported: send the data in the request body "
+                            "(raw or multipart/form-data)", DOC_DATASOURCES)
+    body, guessed = await _upload(request, q)
+    fmt = (q.get("format") or guessed or "csv").lower()
+    if fmt not in _FORMATS:
         raise ApiError(400, f"Unsupported format '{fmt}': use csv or ndjson", DOC_DATASOURCES)
     delimiter = q.get("dialect_delimiter") or ","
+    condition = (q.get("replace_condition") or "").strip() or None
+    if condition is not None:
+        if not replace:
+            raise ApiError(400, "'replace_condition' needs mode=replace", DOC_DATASOURCES)
+        try:
+            condition = svc.engine.normalize_condition(condition)
+        except ValueError as e:
+            raise ApiError(400, f"Invalid replace_condition: {e}", DOC_DATASOURCES) from None
     import_id = uuid.uuid4().hex
 
     def run():
@@ -123,16 +178,30 @@ async def _append(request: Request, q: dict):
             block, rejected = engine.convert(name, body)
         else:
             block, rejected = engine.convert_csv(name, body, delimiter)
-        if block.num_rows:
-            engine.insert_block(name, block)
+        if replace:
+            if block.num_rows == 0 and not condition and not flag(q.get("replace_truncate_when_empty")) \
+                    and body.strip():
+                raise ApiError(400, "Replace with no valid row would empty the Data Source: pass "
+                                    "replace_truncate_when_empty=true to do that", DOC_DATASOURCES)
+            svc.flusher.flush()         # Events API rows acknowledged before the replace are replaced too
+            good = engine.replace(name, block, condition)
+        else:
+            good = engine.insert_block(name, block) if block.num_rows else 0
         if rejected:
             engine.insert_block(engine.ensure_quarantine(name), engine.quarantine_block(name, rejected, import_id))
-        return block.num_rows, len(rejected)
+        return good, len(rejected)
 
     good, bad = await run_in_threadpool(run)
     info = svc.engine.describe(name)
-    return json_response({"datasource": info, "import_id": import_id, "invalid_lines": 0,
-                          "quarantine_rows": bad, "error": False, "successful_rows": good})
+    kind = "replace" if replace else "import"
+    svc.jobs.record(import_id, kind, {"datasource": {"id": info["id"], "name": name}, "mode": kind,
+                                       "import_id": import_id, "statistics": {"row_count": good},
+                                       "quarantine_rows": bad, **({"replace_condition": condition}
+                                                                  if condition else {})},
+                    base_url=str(request.base_url).rstrip("/"))
+    return json_response({"id": import_id, "job_id": import_id, "datasource": info, "import_id": import_id,
+                          "invalid_lines": 0, "quarantine_rows": bad, "error": False, "successful_rows": good,
+                          "status": "done", "job_url": f"{str(request.base_url).rstrip('/')}/v0/jobs/{import_id}"})
 
 
 async def list_datasources(request: Request):
@@ -200,6 +269,9 @@ def _delete(svc, name: str, condition: str, dry_run: bool) -> dict:
     return {"rows_affected": int(svc.engine.delete_rows(name, condition))}
 
 
+MAX_JOBS = 10_000
+
+
 class Jobs:
     """Asynchronous jobs (one worker thread): ``GET /v0/jobs/ID`` reports their status."""
 
@@ -216,6 +288,18 @@ class Jobs:
         with self._lock:
             self._jobs[job_id] = job
         self._pool.submit(self._run, job_id, fn)
+        return dict(job)
+
+    def record(self, job_id: str, kind: str, fields: dict, base_url: str = "") -> dict:
+        """A job that already ran (a synchronous import or replace), so that ``GET /v0/jobs/ID`` of its
+        ``import_id`` answers as for the asynchronous ones."""
+        now = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+        job = {"id": job_id, "job_id": job_id, "kind": kind, "status": "done", "created_at": now,
+               "updated_at": now, "job_url": f"{base_url}/v0/jobs/{job_id}", "error": None, **fields}
+        with self._lock:
+            self._jobs[job_id] = job
+            while len(self._jobs) > MAX_JOBS:              # keep the newest jobs only
+                self._jobs.pop(next(iter(self._jobs)))
         return dict(job)
 
     def _run(self, job_id: str, fn) -> None:

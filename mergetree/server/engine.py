@@ -290,6 +290,32 @@ class Engine:
             self.db.insert(name, block)
         return block.num_rows
 
+    def replace(self, name: str, block, condition: str | None = None) -> int:
+        """Replace the data source's rows by ``block`` (Data Sources API ``mode=replace``), atomically
+        for readers. With ``condition`` (``replace_condition``) only the rows matching it are
+        replaced: the table keeps its rows where the condition is false and gets the new rows
+        where it is true (new rows outside the condition are dropped, as in Tinybird). Returns the
+        rows inserted from ``block``."""
+        from mergetree.column import Block
+
+        with self.write_lock:
+            if condition:
+                from sqlparse_ch import parse_expr
+
+                from mergetree.exec.expression import evaluate_filter
+
+                cond = parse_expr(condition)
+                if block.num_rows:
+                    block = block.filter(evaluate_filter(cond, block))
+                keep = self.db.table(name).read(where=f"NOT ({condition})")
+                if keep.num_rows:
+                    block = Block.concat([block, keep.select(block.names)]) if block.num_rows else keep
+                inserted = block.num_rows - keep.num_rows
+            else:
+                inserted = block.num_rows
+            self.db.replace(name, block)
+        return inserted
+
     def insert_watermark(self, name: str) -> int:
         """The highest block number of the table's active parts (call under ``write_lock``)."""
         parts = self.db.table(name).parts()

@@ -432,6 +432,78 @@ class MergeTreeTable:
         self.cleanup_outdated()
         return names
 
+    def replace_contents(self, block) -> list[str]:
+        """Replace every row of the table by ``block`` in one step (Data Sources API ``mode=replace``).
+
+        The new parts are written first; then, holding ``_merge_lock`` (no merge, delete or drop
+        runs) and, for the publish itself, the parts lock, every old partition gets an empty part
+        covering its parts (as TRUNCATE does) and the new parts are published together: a reader's
+        snapshot holds either all the old rows or all the new ones, never a mix or nothing. A
+        concurrent insert that commits during the replace survives it (ordered after). A crash in
+        the middle of the publish may leave the drop without the new rows (replace again).
+        """
+        from mergetree.storage.part import DataPart
+        from mergetree.storage.part_writer import write_part
+
+        self._check_open()
+        block = self._conform(block)
+        m = self.metadata
+        fused = m.engine_name == "MergeTree" and not m.ttl
+        tmps: list[tuple[str, Path]] = []
+        try:
+            if block.num_rows:
+                for partition_value, pid, sub, key, order in self._sort_and_split(block):
+                    if fused:
+                        tmps.append((pid, self._write_temporary_part(sub, partition_value, order=order, key=key)))
+                        continue
+                    sub = self._optimize_on_insert(sub if order is None else sub.take(order))
+                    if sub.num_rows:
+                        tmps.append((pid, self._write_temporary_part(sub, partition_value)))
+            names = []
+            with self._merge_lock:
+                with self._lock:
+                    old = self._active_entries()
+                drops = []
+                for pid in sorted({e.info.partition_id for e in old}):
+                    entries = [e for e in old if e.info.partition_id == pid]
+                    infos = [e.info for e in entries]
+                    info = PartInfo(pid, min(i.min_block for i in infos), max(i.max_block for i in infos),
+                                    max(i.level for i in infos) + 1, max(i.mutation for i in infos))
+                    empty = empty_block(m, m.column_names)
+                    tmp = self._tmp_dir("drop")
+                    tmps.append(("", tmp))
+                    write_part(tmp, empty, primary_key=self.sorting_key_block(empty).select(m.primary_key),
+                               partition_value=tuple(entries[0].part.partition_value), minmax={},
+                               index_granularity=self.settings["index_granularity"])
+                    drops.append((tmp, info, entries))
+                with self._lock:
+                    self._check_open()
+                    now = time.time()
+                    for tmp, info, entries in drops:
+                        os.rename(tmp, self.path / info.name)
+                        self._entries[info.name] = _PartEntry(DataPart.open(self.path / info.name, verify=False),
+                                                              info)
+                        for e in entries:
+                            e.state, e.outdated_at = OUTDATED, now
+                    for pid, tmp in tmps:
+                        if not pid:
+                            continue
+                        n = self._allocate_block_number()
+                        info = PartInfo(pid, n, n, 0)
+                        os.rename(tmp, self.path / info.name)
+                        self._entries[info.name] = _PartEntry(DataPart.open(self.path / info.name, verify=False),
+                                                              info)
+                        names.append(info.name)
+                    tmps = []
+                    fsync_dir(self.path)
+        finally:
+            for _, tmp in tmps:
+                shutil.rmtree(tmp, ignore_errors=True)
+        if self.on_new_part is not None:
+            self.on_new_part()
+        self.cleanup_outdated()
+        return names
+
     def _conform(self, block):
         """Check the block has exactly the table's columns and types, in table order."""
         from mergetree.column import Block
