@@ -86,7 +86,7 @@ class _Base:
 
 _BASES: dict[str, _Base] = {}
 _CI_BASES: dict[str, _Base] = {}
-_COMBINATORS = ("OrDefault", "OrNull", "Distinct", "If")
+_COMBINATORS = ("OrDefault", "OrNull", "Distinct", "If", "Array", "ForEach")
 # -State & co. (states.py): outermost suffix only, e.g. uniqIfState, sumMerge, avgMergeState
 _STATE_COMBINATORS = ("MergeState", "SimpleState", "State", "Merge")
 _ALIASES = {"countDistinct": "uniqExact"}
@@ -111,7 +111,7 @@ _loaded = False
 def _load() -> None:
     global _loaded
     _loaded = True
-    from mergetree.functions.aggregate import basic, extremes, quantiles, uniq  # noqa: F401
+    from mergetree.functions.aggregate import basic, extremes, quantiles, stats, uniq  # noqa: F401
 
 
 def _base(name: str) -> _Base | None:
@@ -178,7 +178,7 @@ def _resolve(base_name: str, combinators: list[str], types: list, params: tuple)
     """Row filters (-If, -Distinct) wrap outermost in the order written; -OrNull / -OrDefault apply
     to the rows that reach the base function (``sumIfOrNull`` is NULL for a group whose rows all
     fail the condition), so they wrap the base directly."""
-    filters = [c for c in combinators if c in ("If", "Distinct")]
+    filters = [c for c in combinators if c in ("If", "Distinct", "Array", "ForEach")]
     finals = [c for c in combinators if c in ("OrNull", "OrDefault")]
     return _resolve_filters(base_name, filters, finals, types, params)
 
@@ -193,6 +193,10 @@ def _resolve_filters(base_name, filters, finals, types, params):
                         _empty_groups(impl.final, rtype, null=c == "OrNull"))
         return rtype, impl
     outer, inner = filters[-1], filters[:-1]
+    if outer in ("Array", "ForEach"):
+        from mergetree.functions.aggregate.combinators import array_combinator
+
+        return array_combinator(outer, lambda ts: _resolve_filters(base_name, inner, finals, ts, params), types)
     if outer == "If":
         if not types:
             raise NumberOfArgumentsError(f"Aggregate function {base_name}If requires a condition argument")
