@@ -245,3 +245,42 @@ class SizesOfArraysDontMatchError(MergeTreeError):
 class ArgumentOutOfBoundError(MergeTreeError):
     code = "ARGUMENT_OUT_OF_BOUND"
 
+
+# appended by the joins helper (planner/joins.py, exec/join.py, exec/array_join.py)
+
+
+class AliasRequiredError(MergeTreeError):
+    """A subquery or table function joined without an alias."""
+
+    code = "ALIAS_REQUIRED"
+
+
+class SetSizeLimitExceededError(MergeTreeError):
+    """The right side of a JOIN exceeds max_bytes_in_join / max_rows_in_join."""
+
+    code = "SET_SIZE_LIMIT_EXCEEDED"
+
+
+class InvalidJoinOnExpressionError(MergeTreeError):
+    code = "INVALID_JOIN_ON_EXPRESSION"
+
+
+# appended by the query-engine helper H8 (exec/context.py: query limits and cancellation)
+
+
+class MemoryLimitExceededError(MergeTreeError):
+    """A query's tracked allocations exceed ``max_memory_usage``."""
+
+    code = "MEMORY_LIMIT_EXCEEDED"
+
+
+class TimeoutExceededError(MergeTreeError):
+    """A query ran longer than ``max_execution_time``."""
+
+    code = "TIMEOUT_EXCEEDED"
+
+
+class QueryWasCancelledError(MergeTreeError):
+    """The query's cancel handle was set (client disconnect, Ctrl-C, ``cancel.set()``)."""
+
+    code = "QUERY_WAS_CANCELLED"

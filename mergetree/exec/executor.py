@@ -5,7 +5,7 @@ operator) and runs it. Each operator is ``run(node, ctx, child_iterators) -> ite
 from __future__ import annotations
 
 from mergetree.column import Block
-from mergetree.exec import aggregate, distinct, filter, limit, project, scan, sort, union
+from mergetree.exec import aggregate, distinct, filter, join, limit, project, scan, sort, union
 from mergetree.exec.context import ExecutionContext
 from mergetree.planner import logical as L
 
@@ -25,6 +25,7 @@ OPERATORS = {
     L.LimitBy: limit.run_limit_by,
     L.Distinct: distinct.run_distinct,
     L.Union: union.run_union,
+    L.Join: join.run_join,
 }
 
 

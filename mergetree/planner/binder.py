@@ -120,8 +120,10 @@ class SelectBinder:
     """Bind one Select against a source schema (list of (name, type)) and table qualifiers."""
 
     def __init__(self, schema: list, qualifiers: set[str], params: dict | None = None,
-                 with_aliases: dict | None = None, run_subquery=None):
+                 with_aliases: dict | None = None, run_subquery=None, scope=None):
         self.schema = list(schema)
+        #: names of joined tables (planner/joins.py JoinScope): resolves `t.col`, USING columns, `*`
+        self.scope = scope
         self.types = dict(schema)
         self.qualifiers = qualifiers
         self.params = params or {}
@@ -224,6 +226,10 @@ class SelectBinder:
                     self._lambda_scope = outer
             if isinstance(node, E.Identifier) and node.table is None and node.name in self._lambda_scope:
                 return node
+            if isinstance(node, E.Identifier) and self.scope is not None:
+                if node.table is None and node.name in self.aliases and node.name not in expanding:
+                    return self.expand(self.aliases[node.name], expanding | {node.name})
+                return self.scope.resolve(node)
             if isinstance(node, E.Identifier):
                 if node.table is not None:
                     if node.table in self.qualifiers and node.name in self.types:
@@ -249,6 +255,9 @@ class SelectBinder:
     def _select_items(self, items) -> list[tuple[str, Any]]:
         out = []
         for item in items:
+            if isinstance(item, E.Star) and self.scope is not None:
+                out += self.scope.star(item.table, item.except_)
+                continue
             if isinstance(item, E.Star):
                 if item.table is not None and item.table not in self.qualifiers:
                     raise UnknownIdentifierError(f"{item.table}.*")
@@ -263,6 +272,8 @@ class SelectBinder:
     def _for_naming(self, e):
         """ClickHouse names a String parameter by its value (``'ab'``) and others as
         ``_CAST(<internal value>, 'Type')`` (a Date by its day number)."""
+        if self.scope is not None:     # joined columns are named as ClickHouse shows them (b.x, y)
+            e = self.scope.display_names(e)
 
         def fn(node):
             if not isinstance(node, E.QueryParameter) or node.name not in self.params:

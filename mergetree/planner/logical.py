@@ -328,3 +328,64 @@ class Project(PlanNode):
 
     def describe(self):
         return "Project " + ", ".join(out if out == src else f"{out} := {src}" for out, src in self.columns)
+
+
+@dataclass(eq=False)
+class Join(PlanNode):
+    """``left [kind] [strictness] JOIN right`` (planner/joins.py builds it, exec/join.py runs it).
+
+    children = [left, right]. Output: ``left_columns`` then ``right_columns`` ([(out, child column)],
+    out names unique, e.g. ``a.x``), then ``using_columns`` [(out, left column, right column)]: the
+    USING keys merged (left value, the right one for RIGHT joins and right-only rows of FULL joins).
+    ``left_keys`` / ``right_keys``: child columns compared for equality (already cast to a common
+    type); ``residual``: the rest of ON, an expression over the output names, applied to the matching
+    pairs; ``asof``: (left column, op, right column) for ASOF. With ``use_nulls`` (join_use_nulls = 1)
+    the columns of a side that can be missing are Nullable, else a missing row reads as type defaults."""
+
+    children: list
+    kind: str                          # INNER LEFT RIGHT FULL CROSS
+    strictness: str                    # ALL ANY SEMI ANTI ASOF
+    left_keys: list
+    right_keys: list
+    left_columns: list
+    right_columns: list
+    using_columns: list = field(default_factory=list)
+    residual: Any = None
+    asof: tuple | None = None
+    use_nulls: bool = False
+
+    @property
+    def left(self):
+        return self.children[0]
+
+    @property
+    def right(self):
+        return self.children[1]
+
+    def side_nullable(self):
+        """(left columns may be NULL, right columns may be NULL) under join_use_nulls."""
+        if not self.use_nulls:
+            return False, False
+        return self.kind in ("RIGHT", "FULL"), self.kind in ("LEFT", "FULL")
+
+    @property
+    def schema(self):
+        from mergetree.functions import values as V
+
+        nl, nr = self.side_nullable()
+        lt, rt = self.left.types(), self.right.types()
+        out = [(o, V.make_nullable(lt[s]) if nl else lt[s]) for o, s in self.left_columns]
+        out += [(o, V.make_nullable(rt[s]) if nr else rt[s]) for o, s in self.right_columns]
+        out += [(o, V.make_nullable(lt[s]) if nl and nr else lt[s]) for o, s, _ in self.using_columns]
+        return out
+
+    def describe(self):
+        keys = ", ".join(f"{a} = {b}" for a, b in zip(self.left_keys, self.right_keys))
+        out = f"Join {self.kind} {self.strictness} keys=[{keys}]"
+        if self.asof is not None:
+            out += f" asof={self.asof[0]} {self.asof[1]} {self.asof[2]}"
+        if self.residual is not None:
+            out += f" filter={_expr_text(self.residual)}"
+        if self.use_nulls:
+            out += " join_use_nulls"
+        return out + " -> [" + ", ".join(o for o, _ in self.schema) + "]"

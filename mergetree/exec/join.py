@@ -1,0 +1,275 @@
+"""Join operator (logical.Join): a hash join that builds on the right side and probes with the
+left side's blocks as they stream in.
+
+1. The right input is collected into one Block; past ``max_bytes_in_join`` / ``max_rows_in_join``
+   (0 = unlimited) the query fails with SET_SIZE_LIMIT_EXCEEDED.
+2. Keys -> uint64 per row (`_encode`): one plain numeric key as its bits, anything else (String,
+   several columns, Nullable, LowCardinality) as group ids of both sides factorized together by the
+   group-by kernels (strings hashed over offsets + bytes). A NULL key never matches.
+3. `kernels/join.py` gives every matching (left row, right row) pair; the residual part of ON
+   filters the pairs; the strictness picks among them (ANY/SEMI: the first right row of a left
+   row, or the first left row of a right row for RIGHT; ANY INNER: each key once; ANTI: rows
+   without a pair); ASOF uses `asof_match` instead.
+4. Missing sides read as type defaults, or NULL with join_use_nulls. Right rows never matched
+   (RIGHT/FULL, RIGHT ANTI) come after the last left block.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mergetree.column import Block, Column, NullableColumn, default_column
+from mergetree.errors import SetSizeLimitExceededError
+from mergetree.functions import values as V
+
+
+def _setting_int(ctx, name: str) -> int:
+    try:
+        return int((ctx.settings or {}).get(name, 0) or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _collect(it, schema) -> Block:
+    from mergetree.exec.aggregate import collect
+
+    return collect(it, schema)
+
+
+def _materialize(block: Block) -> Block:
+    return Block({n: V.materialize(c) for n, c in block.columns.items()}, block.num_rows)
+
+
+def _valid(cols, n: int) -> np.ndarray:
+    valid = np.ones(n, np.bool_)
+    for c in cols:
+        c = V.unwrap_lc(c)
+        if isinstance(c, NullableColumn):
+            valid &= ~c.nulls
+    return valid
+
+
+def _encode(lcols: list, rcols: list):
+    """(left keys, right keys, left rows never matching, right rows never matching or None):
+    uint64 keys per row, equal keys <-> equal key tuples."""
+    from mergetree.column import FixedColumn
+    from mergetree.kernels.hashing import key_bits
+
+    from mergetree import types as T
+
+    extra_l, extra_r = None, None
+    for i, (a, b) in enumerate(zip(lcols, rcols)):
+        if a.type != b.type:   # Int* = UInt64 (no common type): compare the uint64 bits; a negative
+            va, vb = V.split_nullable(a)[0].values, V.split_nullable(b)[0].values   # value never matches
+            bad_a, bad_b = va < 0 if va.dtype.kind == "i" else None, vb < 0 if vb.dtype.kind == "i" else None
+            extra_l = bad_a if extra_l is None else extra_l if bad_a is None else extra_l | bad_a
+            extra_r = bad_b if extra_r is None else extra_r if bad_b is None else extra_r | bad_b
+            lcols[i], rcols[i] = FixedColumn(T.UInt64, key_bits(va)), FixedColumn(T.UInt64, key_bits(vb))
+    lk, rk = _encode_same(lcols, rcols)
+    return lk, rk, extra_l, extra_r
+
+
+def _encode_same(lcols: list, rcols: list) -> tuple[np.ndarray, np.ndarray]:
+    from mergetree.column import FixedColumn
+    from mergetree.kernels.groupby import group_rows
+    from mergetree.kernels.hashing import key_bits
+
+    if len(lcols) == 1 and isinstance(lcols[0], FixedColumn) and lcols[0].values.ndim == 1 \
+            and isinstance(rcols[0], FixedColumn) and lcols[0].values.dtype.kind in "iufb":
+        return key_bits(lcols[0].values), key_bits(rcols[0].values)
+    nl = len(lcols[0])
+    both = [Column.concat([a, b]) for a, b in zip(lcols, rcols)]
+    ids, _, _ = group_rows(both)
+    ids = ids.astype(np.uint64)
+    return ids[:nl], ids[nl:]
+
+
+def _first_per(values: np.ndarray) -> np.ndarray:
+    """Positions of the first occurrence of every value (in position order)."""
+    if len(values) == 0:
+        return np.zeros(0, np.int64)
+    _, first = np.unique(values, return_index=True)
+    return np.sort(first)
+
+
+def _gather(col, idx: np.ndarray, out_type):
+    """col.take(idx) where idx -1 gives the type default, or NULL when out_type is Nullable."""
+    missing = idx < 0
+    if missing.any():
+        ext = Column.concat([col, default_column(col.type, 1)])
+        taken = ext.take(np.where(missing, len(col), idx))
+    else:
+        taken = col.take(idx)
+    from mergetree import types as T
+
+    if isinstance(out_type, T.NullableType) and not isinstance(col.type, T.NullableType):
+        return NullableColumn(out_type, taken, missing.copy())
+    return taken
+
+
+class _Pairs:
+    """Matching state of one join: the right block, its keys and which right rows matched."""
+
+    def __init__(self, node, ctx, right: Block):
+        self.node, self.ctx, self.right = node, ctx, right
+        self.right_matched = np.zeros(right.num_rows, np.bool_)
+        self.right_keys = [V.materialize(right[k]) for k in node.right_keys]
+        self.residual = None
+        if node.residual is not None:
+            from mergetree.exec.expression import bind
+
+            lt, rt = node.left.types(), node.right.types()
+            schema = {o: lt[s] for o, s in node.left_columns}
+            schema.update({o: rt[s] for o, s in node.right_columns})
+            schema.update({o: lt[s] for o, s, _ in node.using_columns})
+            self.residual = bind(node.residual, schema)
+
+    def pairs(self, left: Block) -> tuple[np.ndarray, np.ndarray]:
+        """(left rows, right rows) of every candidate pair, by left row then right row."""
+        from mergetree.kernels.join import hash_join
+
+        node, nl, nr = self.node, left.num_rows, self.right.num_rows
+        if node.asof is not None:
+            return self._asof(left)
+        if not node.left_keys:             # CROSS (or ON without equalities)
+            li = np.repeat(np.arange(nl, dtype=np.int64), nr)
+            ri = np.tile(np.arange(nr, dtype=np.int64), nl)
+        else:
+            lcols = [V.materialize(left[k]) for k in node.left_keys]
+            lk, rk, bad_l, bad_r = _encode(list(lcols), list(self.right_keys))
+            lv, rv = _valid(lcols, nl), _valid(self.right_keys, nr)
+            lv = lv if bad_l is None else lv & ~bad_l
+            rv = rv if bad_r is None else rv & ~bad_r
+            li, ri = hash_join(lk, lv, rk, rv)
+        if self.residual is not None and len(li):
+            li, ri = self._filter(left, li, ri)
+        return li, ri
+
+    def _asof(self, left: Block):
+        from mergetree.kernels.join import asof_match
+
+        node, nl, nr = self.node, left.num_rows, self.right.num_rows
+        lcols = [V.materialize(left[k]) for k in node.left_keys]
+        lv_col, op, rv_col = node.asof
+        lval, rval = V.materialize(left[lv_col]), V.materialize(self.right[rv_col])
+        if lcols:
+            lk, rk, _, _ = _encode(list(lcols), list(self.right_keys))
+        else:
+            lk, rk = np.zeros(nl, np.uint64), np.zeros(nr, np.uint64)
+        lvalid = _valid(lcols + [lval], nl)
+        rvalid = _valid(self.right_keys + [rval], nr)
+        lvals, rvals = _asof_values(lval), _asof_values(rval)
+        pos = asof_match(lk.view(np.int64), lvals, lvalid, rk.view(np.int64), rvals, rvalid, op)
+        li = np.flatnonzero(pos >= 0).astype(np.int64)
+        return li, pos[li]
+
+    def _filter(self, left: Block, li, ri):
+        from mergetree.exec.expression import execute
+        from mergetree.exec.filter import truth
+
+        node = self.node
+        cols = {o: left[s].take(li) for o, s in node.left_columns}
+        cols.update({o: self.right[s].take(ri) for o, s in node.right_columns})
+        cols.update({o: left[s].take(li) for o, s, _ in node.using_columns})
+        mask = truth(execute(self.residual, Block(cols, len(li))), len(li))
+        return li[mask], ri[mask]
+
+
+def _asof_values(col) -> np.ndarray:
+    plain, _ = V.split_nullable(V.unwrap_lc(col))
+    v = np.asarray(plain.values)
+    if v.ndim != 1 or v.dtype.kind not in "iufb":
+        from mergetree.errors import IllegalTypeOfArgumentError
+
+        raise IllegalTypeOfArgumentError(f"ASOF JOIN column must be a number, date or time, got {col.type}")
+    return v.astype(np.float64) if v.dtype.kind == "f" else v.astype(np.int64)
+
+
+def _select(node, state: _Pairs, nl: int, li: np.ndarray, ri: np.ndarray):
+    """Apply kind + strictness to the candidate pairs of one left block: (left rows, right rows)."""
+    kind, strict = node.kind, node.strictness
+    if strict in ("ANY", "SEMI") and kind in ("LEFT", "INNER") or strict == "ANTI" and kind == "LEFT":
+        keep = _first_per(li)
+        li, ri = li[keep], ri[keep]
+        if strict == "ANY" and kind == "INNER":      # each key joins once: first right row used once
+            fresh = ~state.right_matched[ri]
+            li, ri = li[fresh], ri[fresh]
+            keep = _first_per(ri)
+            li, ri = li[keep], ri[keep]
+    elif strict in ("ANY", "SEMI") and kind == "RIGHT":   # per right row the first left row
+        fresh = ~state.right_matched[ri]
+        li, ri = li[fresh], ri[fresh]
+        keep = _first_per(ri)
+        li, ri = li[keep], ri[keep]
+    state.right_matched[ri] = True
+    if strict == "ANTI" and kind == "LEFT":
+        matched = np.zeros(nl, np.bool_)
+        matched[li] = True
+        li = np.flatnonzero(~matched).astype(np.int64)
+        return li, np.full(len(li), -1, np.int64)
+    if kind == "RIGHT" and strict == "ANTI":
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if kind in ("LEFT", "FULL") and strict not in ("SEMI",):
+        matched = np.zeros(nl, np.bool_)
+        matched[li] = True
+        missing = np.flatnonzero(~matched).astype(np.int64)
+        if len(missing):
+            li = np.concatenate([li, missing])
+            ri = np.concatenate([ri, np.full(len(missing), -1, np.int64)])
+            order = np.argsort(li, kind="stable")
+            li, ri = li[order], ri[order]
+    return li, ri
+
+
+def _output(node, left: Block | None, right: Block, li, ri, out_types: dict) -> Block:
+    cols = {}
+    n = len(li)
+    for o, s in node.left_columns:
+        cols[o] = _gather(left[s], li, out_types[o]) if left is not None else \
+            _gather(default_column(node.left.types()[s], 0), li, out_types[o])
+    for o, s in node.right_columns:
+        cols[o] = _gather(right[s], ri, out_types[o])
+    for o, ls, rs in node.using_columns:
+        t = out_types[o]
+        if node.kind == "RIGHT" or left is None:
+            col = right[rs].take(ri)
+        elif node.kind == "FULL":
+            col = Column.concat([left[ls], right[rs]]).take(np.where(li >= 0, li, len(left) + ri))
+        else:
+            col = left[ls].take(li)
+        if t != col.type:
+            col = NullableColumn(t, col, np.zeros(n, np.bool_))
+        cols[o] = col
+    return Block(cols, n)
+
+
+def run_join(node, ctx, children):
+    left_it, right_it = children
+    right = _materialize(_collect(right_it, node.right.schema))
+    max_rows, max_bytes = _setting_int(ctx, "max_rows_in_join"), _setting_int(ctx, "max_bytes_in_join")
+    if max_rows and right.num_rows > max_rows:
+        raise SetSizeLimitExceededError(f"Limit for JOIN exceeded, max rows: {max_rows}, current rows: "
+                                        f"{right.num_rows} (the right side of a JOIN is kept in memory; "
+                                        "put the smaller table on the right or raise max_rows_in_join)")
+    if max_bytes:
+        nbytes = sum(c.nbytes() for c in right.columns.values())
+        if nbytes > max_bytes:
+            raise SetSizeLimitExceededError(
+                f"Limit for JOIN exceeded, max bytes: {max_bytes}, current bytes: {nbytes} (the right side "
+                "of a JOIN is kept in memory; put the smaller table on the right or raise max_bytes_in_join)")
+    state = _Pairs(node, ctx, right)
+    out_types = node.types()
+    right_only = node.kind in ("RIGHT", "FULL") and node.strictness != "SEMI"
+    emit_pairs = not (node.kind == "RIGHT" and node.strictness == "ANTI")
+    for block in left_it:
+        if block.num_rows == 0:
+            continue
+        block = _materialize(block)
+        li, ri = state.pairs(block)
+        li, ri = _select(node, state, block.num_rows, li, ri)
+        if emit_pairs and len(li):
+            yield _output(node, block, right, li, ri, out_types)
+    if right_only:
+        ri = np.flatnonzero(~state.right_matched).astype(np.int64)
+        if len(ri):
+            yield _output(node, None, right, np.full(len(ri), -1, np.int64), ri, out_types)

@@ -1,0 +1,342 @@
+"""FROM with JOINs: the name scope of joined tables and the Join plan nodes (logical.Join).
+
+Names (ClickHouse 26.x, new analyzer, checked with chDB):
+- every column of a joined table gets an internal name ``<qualifier>.<column>`` (qualifier = the
+  alias, else the table name); plan nodes above the joins read these names;
+- ``t.col`` resolves in the table with name or alias ``t``; an unqualified ``col`` is a USING key
+  merged column if there is one, else the column of the leftmost table that has it;
+- result column names (``SELECT *`` and bare column references) are ClickHouse's: with two tables
+  the left column keeps its name and a right column whose name the left also has is ``b.col``;
+  with three or more tables every name present in several tables is qualified;
+- ``USING (x)`` casts both keys to their common type; ``SELECT *`` shows one merged ``x`` in the left
+  column's place (the left value; the right one in RIGHT joins and for right-only rows of FULL joins).
+
+ON: conjuncts ``left_expr = right_expr`` (each side reading one table side only) become hash keys,
+cast to a common type; one inequality between the sides makes an ASOF join's asof column; every
+other conjunct (single-side conditions, non-equi conditions, OR) is a residual filter applied to the
+matching pairs (so LEFT joins still keep left rows whose matches it removes).
+"""
+
+from __future__ import annotations
+
+from sqlparse_ch.ast import expr as E
+from sqlparse_ch.ast import query as Q
+
+from mergetree.errors import (AliasRequiredError, InvalidJoinOnExpressionError, NoCommonTypeError,
+                              NotImplementedSQLError, UnknownIdentifierError)
+from mergetree.functions.registry import suggest
+from mergetree.planner import logical as L
+from mergetree.planner.binder import at, with_position
+from mergetree.planner.rewrite import identifiers, transform
+
+
+class JoinScope:
+    """Tables of one FROM clause, left to right, and the USING columns merged so far."""
+
+    def __init__(self):
+        self.tables: list[dict] = []        # {"quals": set, "cols": {col: internal}, "order": [col]}
+        self.using: dict[str, str] = {}     # col -> internal name of the merged column
+        self.star_list: list[list] = []     # [col, internal] in SELECT * order
+        self.internal: set[str] = set()
+        self.qualified: set[str] = set()    # internal names always shown qualified
+        self._display: dict[str, str] | None = None
+
+    def _unique(self, name: str) -> str:
+        out, n = name, 1
+        while out in self.internal:
+            n += 1
+            out = f"{name}#{n}"
+        self.internal.add(out)
+        return out
+
+    def add_table(self, quals: set, label: str, columns: list[str]) -> dict:
+        if any(t["label"] == label for t in self.tables):   # `a JOIN a`: ClickHouse shows default.a.x
+            label = f"default.{label}"
+        cols = {c: self._unique(f"{label}.{c}") for c in columns}
+        self.tables.append({"quals": set(quals), "label": label, "cols": cols, "order": list(columns)})
+        self._display = None
+        return cols
+
+    def table_columns(self) -> set:
+        return {c for t in self.tables for c in t["cols"]}
+
+    def resolve_unqualified(self, name: str) -> str | None:
+        if name in self.using:
+            return self.using[name]
+        for t in self.tables:
+            if name in t["cols"]:
+                return t["cols"][name]
+        if name in self.internal:
+            return name
+        return None
+
+    def resolve(self, node: E.Identifier) -> E.Identifier:
+        if node.table is None:
+            found = self.resolve_unqualified(node.name)
+            if found is None:
+                raise with_position(UnknownIdentifierError(
+                    node.name, suggest(node.name, sorted(self.table_columns() | set(self.using)))), node)
+            return E.Identifier(found, span=node.span)
+        for t in self.tables:
+            if node.table in t["quals"]:
+                if node.name in t["cols"]:
+                    return E.Identifier(t["cols"][node.name], span=node.span)
+                raise with_position(UnknownIdentifierError(
+                    f"{node.table}.{node.name}", suggest(node.name, list(t["cols"]))), node)
+        # `t.x` where t is no table: maybe a column named "t.x" (nested) or a tuple element
+        found = self.resolve_unqualified(f"{node.table}.{node.name}")
+        if found is not None:
+            return E.Identifier(found, span=node.span)
+        raise with_position(UnknownIdentifierError(f"{node.table}.{node.name}",
+                                                   suggest(node.name, sorted(self.table_columns()))), node)
+
+    # ---- result names
+
+    def display(self) -> dict:
+        """internal name -> ClickHouse's result column name."""
+        if self._display is not None:
+            return self._display
+        counts: dict = {}
+        for t in self.tables:
+            for c in t["cols"]:
+                counts[c] = counts.get(c, 0) + 1
+        out = {}
+        many = len(self.tables) >= 3
+        for i, t in enumerate(self.tables):
+            for c, internal in t["cols"].items():
+                qualify = counts[c] > 1 and (many or i > 0) or internal in self.qualified
+                out[internal] = f"{t['label']}.{c}" if qualify else c
+        for c, internal in self.using.items():
+            out[internal] = c
+        self._display = out
+        return out
+
+    def display_names(self, e):
+        """`e` with column references replaced by result-name identifiers (for naming SELECT items)."""
+        disp = self.display()
+
+        def fn(node):
+            if isinstance(node, E.Identifier):
+                try:
+                    internal = self.resolve(node).name
+                except UnknownIdentifierError:
+                    return node
+                return E.Identifier(disp.get(internal, internal), span=node.span)
+            return None
+
+        return transform(e, fn)
+
+    def star(self, table: str | None, except_=()) -> list[tuple[str, E.Identifier]]:
+        disp = self.display()
+        if table is None:
+            entries = [internal for _, internal in self.star_list]
+        else:
+            t = next((t for t in self.tables if table in t["quals"]), None)
+            if t is None:
+                raise UnknownIdentifierError(f"{table}.*")
+            entries = [t["cols"][c] for c in t["order"]]
+        return [(disp.get(i, i), E.Identifier(i)) for i in entries if disp.get(i, i) not in except_]
+
+
+# --------------------------------------------------------------------------- planning
+
+
+def _label(te: Q.TableExpr, index: int) -> str:
+    if te.alias:
+        return te.alias
+    if isinstance(te.source, Q.TableName):
+        return te.source.name
+    return f"_subquery{index}"
+
+
+def _normalize(j: Q.Join) -> tuple[str, str]:
+    kind = j.kind or "INNER"
+    strict = j.strictness or "ALL"
+    if kind == "COMMA":
+        kind = "CROSS"
+    if kind == "PASTE":
+        raise NotImplementedSQLError(f"PASTE JOIN is not supported{at(j)}")
+    if strict in ("SEMI", "ANTI") and kind == "INNER":     # `SEMI JOIN` is SEMI LEFT JOIN
+        kind = "LEFT"
+    if strict == "ANY" and kind == "FULL":
+        raise NotImplementedSQLError("ANY FULL JOINs are not implemented")
+    if strict in ("SEMI", "ANTI") and kind not in ("LEFT", "RIGHT"):
+        raise NotImplementedSQLError(f"{strict} {kind} JOIN is not implemented (only LEFT and RIGHT){at(j)}")
+    if strict == "ASOF" and kind not in ("INNER", "LEFT"):
+        raise NotImplementedSQLError(f"ASOF {kind} JOIN is not supported (only INNER and LEFT){at(j)}")
+    return kind, strict
+
+
+def _conjuncts(e) -> list:
+    if isinstance(e, E.BinaryOp) and e.op.upper() == "AND":
+        return _conjuncts(e.left) + _conjuncts(e.right)
+    if isinstance(e, E.FunctionCall) and e.name.lower() == "and":
+        return [c for a in e.args for c in _conjuncts(a)]
+    return [e]
+
+
+_FLIP = {">=": "<=", ">": "<", "<=": ">=", "<": ">"}
+
+
+def plan_from(planner, q, ctes: dict, binder_factory, settings: dict | None = None):
+    """(plan whose columns are internal names, JoinScope) for ``FROM t [ARRAY] JOIN ...``.
+    `binder_factory(schema, scope)` makes a SelectBinder for ON / ARRAY JOIN expressions."""
+    settings = settings or {}
+    use_nulls = str(settings.get("join_use_nulls", 0)).lower() in ("1", "true")
+    scope = JoinScope()
+    plan, quals = planner._source(q.from_, ctes)
+    label = _label(q.from_, 1) if q.from_ is not None else "system.one"
+    cols = scope.add_table(quals, label, plan.names())
+    scope.star_list = [[c, cols[c]] for c in plan.names()]
+    lmap = {cols[c]: c for c in plan.names()}     # internal name -> column of `plan`
+    items = ([q.array_join] if q.array_join is not None else []) + list(q.joins)
+    for n, j in enumerate(items, start=2):
+        if isinstance(j, Q.ArrayJoin):
+            from mergetree.planner.array_join import plan_array_join
+
+            plan, lmap = plan_array_join(planner, plan, lmap, scope, j, binder_factory)
+            continue
+        kind, strict = _normalize(j)
+        te = j.table
+        right, rquals = planner._source(te, ctes)
+        if not isinstance(te.source, Q.TableName) and not te.alias:
+            raise AliasRequiredError(f"No alias for subquery or table function in JOIN{at(j)} "
+                                     "(set joined_subquery_requires_alias = 0 to disable restriction)")
+        rcols = scope.add_table(rquals, _label(te, n), right.names())
+        plan = _plan_join(planner, plan, lmap, right, scope, rcols, j, kind, strict, binder_factory, use_nulls)
+        lmap = {c: c for c in plan.names()}
+    if any(k != v for k, v in lmap.items()):
+        plan = L.Project(plan, [(k, v) for k, v in lmap.items()])
+    return plan, scope
+
+
+def _side_of(e, left_names: set, right_names: set) -> str | None:
+    ids = identifiers(e)
+    if not ids:
+        return "const"
+    if ids <= left_names:
+        return "left"
+    if ids <= right_names:
+        return "right"
+    return None
+
+
+def _plan_join(planner, left, lmap, right, scope, rcols, j, kind, strict, binder_factory, use_nulls):
+    from mergetree.exec.expression import infer_type
+    from mergetree.planner.planner import _common_type
+
+    left_names = set(lmap)
+    right_names = set(rcols.values())
+    rmap = {v: k for k, v in rcols.items()}          # internal -> right child column
+    lkeys, rkeys, residual, asof = [], [], [], None
+    lexprs, rexprs = [], []
+    using_cols = []
+
+    def add_key(le, re, what):
+        le, re = _rename(le, lmap), _rename(re, rmap)
+        lt, rt = infer_type(le, left.types()), infer_type(re, right.types())
+        try:
+            t = _common_type(lt, rt)
+        except NoCommonTypeError:
+            if _is_int(lt) and _is_int(rt):      # Int* = UInt64: compared as is (exec/join.py _encode)
+                i = len(lexprs)
+                lexprs.append((f"__jl{i}", le))
+                rexprs.append((f"__jr{i}", re))
+                return f"__jl{i}", f"__jr{i}"
+            raise NoCommonTypeError(f"JOIN {what}: cannot infer common type for {lt} and {rt}{at(j)}") from None
+        i = len(lexprs)
+        lexprs.append((f"__jl{i}", le if lt == t else E.Cast(le, t.name)))
+        rexprs.append((f"__jr{i}", re if rt == t else E.Cast(re, t.name)))
+        return f"__jl{i}", f"__jr{i}"
+
+    if kind == "CROSS" or (j.on is None and not j.using):
+        if kind not in ("CROSS", "INNER") or strict != "ALL":
+            raise InvalidJoinOnExpressionError(f"{strict} {kind} JOIN needs ON or USING{at(j)}")
+        kind = "CROSS"
+    elif j.using:
+        names = list(j.using)
+        for pos, u in enumerate(names):
+            lint = _left_internal(scope, u, left_names)
+            if lint is None or u not in rcols:
+                side = "left" if lint is None else "right"
+                raise UnknownIdentifierError(f"{u} (USING column missing from the {side} side of the JOIN){at(j)}")
+            lk, rk = add_key(E.Identifier(lint), E.Identifier(rcols[u]), f"USING ({u})")
+            if strict == "ASOF" and pos == len(names) - 1:
+                asof = (lk, ">=", rk)
+            else:
+                lkeys.append(lk)
+                rkeys.append(rk)
+            using_cols.append((u, lint, lk, rk))
+    else:
+        ltypes = left.types()
+        schema = [(k, ltypes[v]) for k, v in lmap.items()] + [(rcols[c], t) for c, t in right.schema]
+        on = binder_factory(schema, scope).expand(j.on)
+        for c in _conjuncts(on):
+            if isinstance(c, E.BinaryOp) and c.op in ("=", "==", ">=", ">", "<=", "<"):
+                sl, sr = _side_of(c.left, left_names, right_names), _side_of(c.right, left_names, right_names)
+                if (sl, sr) in (("left", "right"), ("right", "left")):
+                    le, re, op = (c.left, c.right, c.op) if sl == "left" else (c.right, c.left, _FLIP.get(c.op, c.op))
+                    if op in ("=", "=="):
+                        lk, rk = add_key(le, re, "ON")
+                        lkeys.append(lk)
+                        rkeys.append(rk)
+                        continue
+                    if strict == "ASOF" and asof is None:
+                        lk, rk = add_key(le, re, "ON")
+                        asof = (lk, op, rk)
+                        continue
+            residual.append(c)
+        if strict == "ASOF" and asof is None:
+            raise InvalidJoinOnExpressionError(
+                f"ASOF JOIN needs an inequality between the two tables in ON{at(j)}")
+        if strict == "ASOF" and residual:
+            raise InvalidJoinOnExpressionError(
+                f"ASOF JOIN ON supports only equalities and one inequality{at(j)}")
+    if lexprs:
+        left = planner._expression(left, lexprs)
+        right = planner._expression(right, rexprs)
+    left_columns = list(lmap.items())
+    right_columns = [(rcols[c], c) for c in scope.tables[-1]["order"]]
+    merged = []
+    for u, lint, lk, rk in using_cols:      # USING: both sides read the cast keys, plus one merged column
+        left_columns = [(o, lk if o == lint else s) for o, s in left_columns]
+        right_columns = [(o, rk if o == rcols[u] else s) for o, s in right_columns]
+        m = scope._unique(u)
+        merged.append((m, lk, rk))
+        if kind == "RIGHT":      # `a.x` is no longer what `x` reads: ClickHouse names it a.x
+            scope.qualified.add(lint)
+        scope.using[u] = m
+    replaced = {lint for _, lint, _, _ in using_cols}
+    hidden = {rcols[u] for u, *_ in using_cols}
+    scope.star_list = [[u, scope.using[u]] for u, *_ in using_cols] + \
+        [e for e in scope.star_list if e[1] not in replaced] + \
+        [[c, rcols[c]] for c in scope.tables[-1]["order"] if rcols[c] not in hidden]
+    scope._display = None
+    res = None
+    if residual:
+        from mergetree.planner.rewrite import and_all
+
+        res = and_all(residual)
+    return L.Join([left, right], kind, strict, lkeys, rkeys, left_columns, right_columns, merged, res, asof,
+                  use_nulls)
+
+
+def _left_internal(scope: JoinScope, u: str, left_names: set) -> str | None:
+    if u in scope.using and scope.using[u] in left_names:
+        return scope.using[u]
+    for t in scope.tables[:-1]:
+        if u in t["cols"] and t["cols"][u] in left_names:
+            return t["cols"][u]
+    return None
+
+
+def _is_int(t) -> bool:
+    from mergetree import types as T
+    from mergetree.functions import values as V
+
+    return isinstance(V.strip(t), T.IntType)
+
+
+def _rename(e, mapping: dict):
+    return transform(e, lambda n: E.Identifier(mapping[n.name], span=n.span)
+                     if isinstance(n, E.Identifier) and n.name in mapping else None)
