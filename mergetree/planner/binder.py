@@ -27,6 +27,7 @@ from mergetree.errors import (IllegalAggregationError, IllegalTypeOfArgumentErro
                               UnknownIdentifierError, UnknownQueryParameterError)
 from mergetree.functions.aggregate import get_aggregate, is_aggregate
 from mergetree.functions.registry import suggest
+from mergetree.planner import windows as W
 from mergetree.planner.naming import column_name
 from mergetree.planner.rewrite import transform, walk
 
@@ -92,6 +93,8 @@ class BoundSelect:
     limit: int | None = None
     offset: int = 0
     distinct: bool = False
+    qualify: Any = None                                # QUALIFY, over the window outputs
+    windows: list = field(default_factory=list)        # window calls, output __win{i} (planner/windows.py)
 
 
 def _int_literal(e, what: str) -> int | None:
@@ -108,7 +111,7 @@ def _unsupported_clauses(q) -> None:
     from mergetree.errors import NotImplementedSQLError
 
     found = [name for name, present in (
-        ("WITH TOTALS", q.with_totals), ("QUALIFY", q.qualify is not None), ("WINDOW", bool(q.window)),
+        ("WITH TOTALS", q.with_totals),
         ("DISTINCT ON", bool(q.distinct_on)), ("LIMIT ... WITH TIES", q.with_ties),
         ("ORDER BY ... WITH FILL", any(o.with_fill is not None for o in q.order_by)),
         ("INTERPOLATE", q.interpolate is not None)) if present]
@@ -331,6 +334,9 @@ class SelectBinder:
         order = [(self.expand(self._positional(o.expr, items, "ORDER BY")), o.desc, o.nulls == "FIRST")
                  for o in q.order_by]
         having = self.expand(q.having) if q.having is not None else None
+        qualify = self.expand(q.qualify) if q.qualify is not None else None
+        outputs, order, qualify = W.resolve_named_windows(q, outputs, order, qualify)
+        W.check_no_windows([b.where, b.prewhere, having] + keys, "WHERE, GROUP BY or HAVING")
         limit_by = None
         if q.limit_by is not None:
             limit_by = (_int_literal(q.limit_by.limit, "LIMIT BY"), _int_literal(q.limit_by.offset, "OFFSET") or 0,
@@ -339,7 +345,7 @@ class SelectBinder:
         b.offset = _int_literal(q.offset, "OFFSET") or 0
 
         post = [e for _, e in outputs] + [e for e, _, _ in order] + ([having] if having is not None else []) + \
-            (limit_by[2] if limit_by else [])
+            (limit_by[2] if limit_by else []) + ([qualify] if qualify is not None else [])
         slots: dict = {}
         for e in post:
             self._find_aggregates(e, slots, b)
@@ -347,7 +353,8 @@ class SelectBinder:
         if not b.aggregating:
             b.outputs, b.order = outputs, order
             b.limit_by = limit_by
-            return b
+            b.qualify = qualify
+            return W.extract_windows(b)
         b.keys = keys
         key_slots = {k: f"__key{i}" for i, k in enumerate(keys)}
         rw = lambda e: self._post_aggregate(e, key_slots, slots)  # noqa: E731
@@ -355,7 +362,8 @@ class SelectBinder:
         b.order = [(rw(e), d, nf) for e, d, nf in order]
         b.having = rw(having) if having is not None else None
         b.limit_by = (limit_by[0], limit_by[1], [rw(x) for x in limit_by[2]]) if limit_by else None
-        return b
+        b.qualify = rw(qualify) if qualify is not None else None
+        return W.extract_windows(b)
 
     # ---- aggregates
 

@@ -331,6 +331,27 @@ class Project(PlanNode):
 
 
 @dataclass(eq=False)
+class Window(PlanNode):
+    """Window functions (planner/windows.py builds it, exec/window.py runs it): the child's columns
+    plus one column per call; `groups` are planner.windows.WindowGroup (calls sharing PARTITION BY
+    and ORDER BY, one sort each)."""
+
+    child: PlanNode
+    groups: list
+
+    @property
+    def children(self):
+        return [self.child]
+
+    @property
+    def schema(self):
+        return list(self.child.schema) + [(c.output, c.type) for g in self.groups for c in g.calls]
+
+    def describe(self):
+        return "Window " + "; ".join(g.describe() for g in self.groups)
+
+
+@dataclass(eq=False)
 class Join(PlanNode):
     """``left [kind] [strictness] JOIN right`` (planner/joins.py builds it, exec/join.py runs it).
 

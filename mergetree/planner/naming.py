@@ -52,6 +52,10 @@ def _call(name: str, args) -> str:
 
 
 def _function(e: E.FunctionCall) -> str:
+    if e.over is not None:      # f(x) OVER (ORDER BY y ASC)
+        from mergetree.planner.windows import window_text
+
+        return _function(E.FunctionCall(e.name, e.args, e.params, e.distinct)) + " OVER " + window_text(e.over)
     args = [a for a in e.args if not isinstance(a, E.Star)]
     name = e.name
     if e.distinct:

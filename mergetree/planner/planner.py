@@ -166,6 +166,14 @@ class Planner:
             if b.having is not None:
                 _check_filter(b.having, plan.types(), "HAVING")
                 plan = L.Filter(plan, b.having)
+        if b.windows:
+            from mergetree.planner.windows import plan_windows
+
+            plan = plan_windows(self, plan, b)
+        elif b.qualify is not None:
+            from mergetree.planner.windows import plan_qualify
+
+            plan = plan_qualify(plan, b)
         exprs = [(f"__out{i}", e) for i, (_, e) in enumerate(b.outputs)]
         exprs += [(f"__ord{i}", e) for i, (e, _, _) in enumerate(b.order)]
         if b.limit_by is not None:
