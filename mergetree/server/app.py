@@ -28,6 +28,7 @@ from starlette.routing import Route
 from mergetree.errors import MergeTreeError, UnknownTableError
 from mergetree.server import datasources, events, pipes, query, tokens
 from mergetree.server.auth import TokenStore
+from mergetree.server.ratelimit import RateLimiter
 from mergetree.server.engine import Engine
 from mergetree.server.errors import DOC_OVERVIEW, DOC_QUERY, ApiError, error_response
 from mergetree.server.http import json_response, too_large
@@ -77,7 +78,8 @@ class Service:
     """Everything the views share: engine, tokens, write-ahead log + flusher, jobs, limits."""
 
     def __init__(self, data_dir: str | Path, *, admin_token: str | None = None, flush_interval: float = 1.0,
-                 max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, merge_interval: float = 1.0):
+                 max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, merge_interval: float = 1.0,
+                 rate_limit_rps: float | None = None):
         self.data_dir = Path(data_dir)
         server_dir = self.data_dir / "server"
         server_dir.mkdir(parents=True, exist_ok=True)
@@ -90,6 +92,7 @@ class Service:
         self.flusher = Flusher(self.engine, server_dir / "wal", interval=flush_interval)
         self.flusher.start()
         self.jobs = datasources.Jobs()
+        self.ratelimiter = RateLimiter(rate_limit_rps)   # per-token requests/s (None: env or unlimited)
         self.pipes = pipes.PipeRegistry()          # filled by project.apply_project
         self._closed = False
 
@@ -121,7 +124,11 @@ def _endpoint(view):
         try:
             if declared.isdigit() and int(declared) > limit:
                 raise too_large(limit)
-            return await view(request)
+            response = await view(request)
+            limits = getattr(request.state, "ratelimit_headers", None)   # ratelimit.py, set by http.principal
+            if limits:
+                response.headers.update(limits)
+            return response
         except ApiError as e:
             return error_response(e.status, e.message, e.documentation, e.headers)
         except UnknownTableError as e:

@@ -17,7 +17,17 @@ def service(request: Request):
 
 
 def principal(request: Request) -> Principal:
-    return service(request).tokens.authenticate(request_token(request))
+    """The request's authenticated caller (once per request), after its rate limit (ratelimit.py):
+    a 429 when exceeded; the X-RateLimit-* headers go on the response (app._endpoint)."""
+    who = getattr(request.state, "principal", None)
+    if who is None:
+        svc = service(request)
+        who = svc.tokens.authenticate(request_token(request))
+        limiter = getattr(svc, "ratelimiter", None)
+        if limiter is not None:
+            request.state.ratelimit_headers = limiter.check(who)
+        request.state.principal = who
+    return who
 
 
 def json_response(data, status: int = 200, headers: dict | None = None) -> Response:

@@ -1,0 +1,99 @@
+"""Per-token rate limits (server/ratelimit.py): X-RateLimit-* headers, 429 + Retry-After."""
+
+from __future__ import annotations
+
+import time
+
+import jwt
+import pytest
+from starlette.testclient import TestClient
+
+from mergetree.server.app import create_app
+from mergetree.server.auth import Principal
+from mergetree.server.errors import ApiError
+from mergetree.server.ratelimit import RateLimiter
+
+ADMIN = "admin-secret-long-enough-for-hs256-keys-rl"
+H = {"Authorization": f"Bearer {ADMIN}"}
+
+
+class Clock:
+    def __init__(self):
+        self.t = 1000.0
+
+    def __call__(self):
+        return self.t
+
+
+def test_token_bucket_with_a_fake_clock():
+    clock = Clock()
+    rl = RateLimiter(2, clock=clock)
+    who = Principal("t", [], key="k1")
+    assert rl.check(who) == {"X-RateLimit-Limit": "2", "X-RateLimit-Remaining": "1", "X-RateLimit-Reset": "1"}
+    assert rl.check(who)["X-RateLimit-Remaining"] == "0"
+    with pytest.raises(ApiError) as e:
+        rl.check(who)
+    assert e.value.status == 429 and e.value.headers["Retry-After"] == "1"
+    assert "2 requests per second" in e.value.message
+    clock.t += 0.5                                   # half a second refills one request
+    assert rl.check(who)["X-RateLimit-Remaining"] == "0"
+    other = Principal("u", [], key="k2")             # buckets are per token
+    assert rl.check(other)["X-RateLimit-Remaining"] == "1"
+    clock.t += 10
+    assert rl.check(who)["X-RateLimit-Remaining"] == "1"     # never more than one second of burst
+
+
+def test_defaults_unlimited_admin_exempt_and_jwt_override(monkeypatch):
+    monkeypatch.delenv("MERGETREE_RATE_LIMIT_RPS", raising=False)
+    assert RateLimiter().check(Principal("t", [], key="k")) == {}        # default: unlimited
+    admin = Principal("admin", [], key="a")
+    admin.scopes = [type("S", (), {"type": "ADMIN"})()]
+    assert RateLimiter(1).check(admin) == {}                             # the admin is not limited
+    jwt_who = Principal("j", [], is_jwt=True, limits={"rps": 0.5}, key="j")
+    rl = RateLimiter(100, clock=Clock())
+    assert rl.check(jwt_who)["X-RateLimit-Limit"] == "0.5"               # the JWT's own limit wins
+    with pytest.raises(ApiError) as e:
+        rl.check(jwt_who)
+    assert e.value.headers["Retry-After"] == "2"
+    monkeypatch.setenv("MERGETREE_RATE_LIMIT_RPS", "7")
+    assert RateLimiter().default_rps == 7
+
+
+@pytest.fixture
+def client(tmp_path):
+    app = create_app(tmp_path / "data", admin_token=ADMIN, flush_interval=0.05)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        assert c.post("/v0/datasources", params={"name": "ev", "schema": "id UInt32"}, headers=H).status_code == 200
+        app.state.service.ratelimiter = RateLimiter(3)
+        yield c
+
+
+def test_http_429_with_headers(client):
+    tok = client.post("/v0/tokens", params={"name": "r", "scope": "DATASOURCES:READ:ev"}, headers=H).json()["token"]
+    h = {"Authorization": f"Bearer {tok}"}
+    statuses = []
+    for _ in range(5):
+        r = client.get("/v0/sql", params={"q": "SELECT count() FROM ev"}, headers=h)
+        statuses.append(r.status_code)
+        assert r.headers["X-RateLimit-Limit"] == "3"
+        assert "X-RateLimit-Remaining" in r.headers and "X-RateLimit-Reset" in r.headers
+    assert statuses[:3] == [200, 200, 200] and 429 in statuses[3:], statuses
+    r = client.get("/v0/sql", params={"q": "SELECT count() FROM ev"}, headers=h)
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
+    assert set(r.json()) == {"error", "documentation"} and "retry" in r.json()["error"]
+    # the admin is not throttled by the server default; CORS exposes the headers to browsers
+    assert all(client.get("/v0/datasources", headers=H).status_code == 200 for _ in range(6))
+    pre = client.options("/v0/sql", headers={"Origin": "https://x.example", "Access-Control-Request-Method": "GET"})
+    assert pre.status_code == 200
+    r = client.get("/v0/health", headers={"Origin": "https://x.example"})
+    assert "x-ratelimit-remaining" in r.headers.get("access-control-expose-headers", "").lower()
+
+
+def test_jwt_limits_rps(client):
+    token = jwt.encode({"name": "j", "exp": int(time.time()) + 60, "limits": {"rps": 1},
+                        "scopes": [{"type": "DATASOURCES:APPEND", "resource": "ev"}]}, ADMIN, algorithm="HS256")
+    h = {"Authorization": f"Bearer {token}"}
+    first = client.post("/v0/events?name=ev", content=b'{"id": 1}', headers=h)
+    second = client.post("/v0/events?name=ev", content=b'{"id": 2}', headers=h)
+    assert first.status_code == 202 and first.headers["X-RateLimit-Limit"] == "1"
+    assert second.status_code == 429 and second.headers["Retry-After"] == "1"
