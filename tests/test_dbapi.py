@@ -130,3 +130,18 @@ def test_connect_to_a_directory_persists(tmp_path):
         cur = c.cursor()
         cur.execute("SELECT a FROM k")
         assert cur.fetchall() == [(7,)]
+
+
+def test_limits_and_cancel_are_operational_errors(cur):
+    import threading
+
+    with pytest.raises(dbapi.OperationalError) as info:
+        cur.execute("SELECT name FROM t ORDER BY name SETTINGS max_memory_usage = 10")
+    assert info.value.code == "MEMORY_LIMIT_EXCEEDED"
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(dbapi.OperationalError) as info:
+        cur.execute("SELECT 1", cancel=cancel)
+    assert info.value.code == "QUERY_WAS_CANCELLED"
+    cur.execute("SELECT count() FROM t")
+    assert cur.fetchone() == (3,)

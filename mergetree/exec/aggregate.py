@@ -18,9 +18,20 @@ import numpy as np
 from mergetree.column import Block, Column, default_column
 
 
-def collect(blocks, schema) -> Block:
-    """Concatenate blocks (an empty Block with the right column types if there are none)."""
-    blocks = [b for b in blocks]
+def collect(blocks, schema, what: str = "a blocking operator") -> Block:
+    """Concatenate blocks (an empty Block with the right column types if there are none).
+    The blocks held count against max_memory_usage (exec/context.py)."""
+    from mergetree.exec.context import block_nbytes, current_limits
+
+    limits = current_limits()
+    if limits is None or not limits.max_memory:
+        blocks = [b for b in blocks]
+    else:
+        held = []
+        for b in blocks:
+            limits.track(block_nbytes(b), f"{what} (buffering {sum(x.num_rows for x in held) + b.num_rows} rows)")
+            held.append(b)
+        blocks = held
     nonempty = [b for b in blocks if b.num_rows]
     if len(nonempty) == 1:
         return nonempty[0]
@@ -56,9 +67,14 @@ def merge_partials(node, ctx, partials):
     types = node.child.types()
     key_parts: list[Block] = []          # distinct keys of each block, in block order
     states: list[list] = [[] for _ in node.aggregates]
+    from mergetree.exec.context import block_nbytes, columns_nbytes
+
     for keys, block_states in partials:
         if keys.num_rows == 0 and node.keys:
             continue
+        if ctx.limits.max_memory:      # the keys and partial states kept until the final merge
+            ctx.track(block_nbytes(keys) + sum(len(s) * 8 + columns_nbytes(c) for s, c in block_states),
+                      f"aggregation ({sum(p.num_rows for p in key_parts) + keys.num_rows} partial groups)")
         key_parts.append(keys)
         for i, st in enumerate(block_states):
             states[i].append(st)

@@ -12,7 +12,7 @@ def run_distinct(node, ctx, children):
     from mergetree.kernels.groupby import group_rows
 
     (child,) = children
-    block = collect(child, node.child.schema)
+    block = collect(child, node.child.schema, "DISTINCT")
     if block.num_rows == 0 or not node.columns:
         yield block
         return

@@ -68,20 +68,21 @@ def stream(node: L.PlanNode, ctx: ExecutionContext):
         per_block = _per_block(chain, ctx)
         partials = scan.read_merge_tree(
             scan_node, ctx, [], transform=lambda b: aggregate.partial_block(node, per_block(b)))
-        return aggregate.merge_partials(node, ctx, partials)
+        return ctx.checked(aggregate.merge_partials(node, ctx, ctx.checked(partials)))
     if isinstance(node, PER_BLOCK) and (found := _chain_to_scan(node)) is not None:
         chain, scan_node = found
-        return scan.read_merge_tree(scan_node, ctx, [], transform=_per_block(chain, ctx))
+        return ctx.checked(scan.read_merge_tree(scan_node, ctx, [], transform=_per_block(chain, ctx)))
     op = OPERATORS[type(node)]
     if isinstance(node, L.Union):   # reads its inputs itself (below their Project)
-        return op(node, ctx, [])
-    return op(node, ctx, [stream(c, ctx) for c in node.children])
+        return ctx.checked(op(node, ctx, []))
+    # max_execution_time and the cancel handle are checked between the blocks of every operator
+    return ctx.checked(op(node, ctx, [stream(c, ctx) for c in node.children]))
 
 
 def run(plan: L.PlanNode, ctx: ExecutionContext | None = None) -> tuple[list, list, "ExecutionContext"]:
     """Execute a plan whose root is a Project: (output [(name, type)], result columns, ctx)."""
     ctx = ctx or ExecutionContext()
-    block = aggregate.collect(stream(plan.child, ctx), plan.child.schema)
+    block = aggregate.collect(stream(plan.child, ctx), plan.child.schema, "the query result")
     columns = [block[src] for _, src in plan.columns]
     return list(plan.schema), columns, ctx
 
