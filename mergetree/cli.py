@@ -35,6 +35,13 @@ def _cmd_sql(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_warmup(args: argparse.Namespace) -> int:
+    from mergetree.warmup import warm_up
+
+    warm_up(sys.stdout, rows=args.rows)
+    return 0
+
+
 def _cmd_parts(args: argparse.Namespace) -> int:
     import mergetree
 
@@ -75,10 +82,18 @@ def build_parser() -> argparse.ArgumentParser:
     parts.add_argument("--data-dir", required=True)
     parts.set_defaults(func=_cmd_parts)
 
+    warmup = sub.add_parser("warmup", help="compile every numba kernel into the on-disk cache (first queries "
+                            "of later processes skip compilation)")
+    warmup.add_argument("--rows", type=int, default=5000, help="rows per part of the scratch table (default 5000)")
+    warmup.set_defaults(func=_cmd_warmup)
+
     from mergetree.server.cli_commands import add_project_parsers, add_serve_parser
 
     add_serve_parser(sub)
     add_project_parsers(sub)
+    from mergetree.client import add_client_parsers
+
+    add_client_parsers(sub)     # push, deploy, append, pipe call, token ls|create
     return parser
 
 
