@@ -18,6 +18,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _cmd_sql(args: argparse.Namespace) -> int:
     """Like clickhouse-local: one query, or statements from stdin; TSV when piped, PrettyCompact on a terminal."""
+    if getattr(args, "host", None):                 # against a running server (mergetree/client.py)
+        from mergetree.client import cmd_remote_sql
+
+        return cmd_remote_sql(args)
     import mergetree
     from sqlparse_ch import parse_many
 
@@ -76,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="bind a {NAME:Type} query parameter (repeatable)")
     sql.add_argument("--multiquery", action="store_true", help="accepted for clickhouse-local compatibility: "
                      "several ;-separated statements always run in order")
+    sql.add_argument("--host", default=None, help="run it on a mergetree/Tinybird server instead (/v0/sql)")
+    sql.add_argument("--token", default=None, help="with --host: the token (default $MERGETREE_TOKEN)")
     sql.set_defaults(func=_cmd_sql)
 
     parts = sub.add_parser("parts", help="list the active parts of every table in a data directory")
@@ -119,6 +125,13 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as e:      # noqa: BLE001 - a server's answer to a client command: its message, no traceback
+        from mergetree.client import ClientError
+
+        if not isinstance(e, ClientError):
+            raise
+        print(f"mergetree: {e}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

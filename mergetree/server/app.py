@@ -26,7 +26,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mergetree.errors import MergeTreeError, UnknownTableError
-from mergetree.server import datasources, events, pipes, query, tokens
+from mergetree.server import datasources, deploy, events, pipes, query, tokens
 from mergetree.server.auth import TokenStore
 from mergetree.server.ratelimit import RateLimiter
 from mergetree.server.engine import Engine
@@ -67,6 +67,7 @@ ROUTES = [
     (["POST"], "/v0/tokens/", tokens.create_token),
     (["GET"], "/v0/tokens/{name}", tokens.get_token),
     (["DELETE"], "/v0/tokens/{name}", tokens.delete_token),
+    (["POST"], "/v0/datafiles", deploy.push_datafiles),
     (["GET"], "/v0/pipes", pipes.list_pipes),
     (["GET"], "/v0/pipes/openapi.json", pipes.openapi),
     (["GET", "POST"], "/v0/pipes/{name}.{fmt}", pipes.pipe_data),
@@ -168,6 +169,9 @@ def create_app(data_dir: str | Path, *, admin_token: str | None = None, flush_in
     its data sources are created and its pipes published (``server/project.py``)."""
     service = Service(data_dir, admin_token=admin_token, flush_interval=flush_interval,
                       max_body_bytes=max_body_bytes, merge_interval=merge_interval)
+    service.project_root = project if isinstance(project, (str, Path)) else None
+    if project is None:                              # a project pushed earlier (server/deploy.py)
+        project = deploy.stored_project(data_dir)
     if project is not None:
         from mergetree.server.project import apply_project, load
 
