@@ -124,6 +124,10 @@ def test_params_default_override_and_arrays(client):
     # POST with a JSON body
     r = client.post("/v0/pipes/by_key.json", json={"min_v": 5, "keys": ["b", "c"]}, headers=H)
     assert r.json()["data"] == [{"k": "b", "total": 5, "n": 1}, {"k": "c", "total": 6, "n": 1}]
+    # curl -d '{...}' sends JSON as a form: still JSON
+    r = client.post("/v0/pipes/by_key.json", content=b'{"min_v": 6}',
+                    headers={**H, "Content-Type": "application/x-www-form-urlencoded"})
+    assert r.json()["data"] == [{"k": "c", "total": 6, "n": 1}]
     # POST form
     r = client.post("/v0/pipes/by_key.json", data={"min_v": "6"}, headers=H)
     assert r.json()["data"] == [{"k": "c", "total": 6, "n": 1}]

@@ -352,6 +352,13 @@ class Engine:
         return parse(text)
 
     @staticmethod
+    def normalize_type(text: str) -> str:
+        """A column type as the engine spells it (``Int`` -> ``Int32``); raises on an unknown type."""
+        from mergetree.types import parse_type
+
+        return str(parse_type(text))
+
+    @staticmethod
     def normalize_condition(text: str) -> str:
         """A WHERE condition parsed and printed back (raises ValueError when it does not parse)."""
         from sqlparse_ch import format_sql, parse_expr

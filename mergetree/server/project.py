@@ -90,10 +90,8 @@ def _settings(text: str | None, ds) -> dict | None:
 
 def schema_differences(engine, ds) -> list[tuple[str, int]]:
     """What differs between the existing data source and its datafile: (message, line)."""
-    from mergetree.types import parse_type
-
     have = [(n, str(t)) for n, t in engine.schema(ds.name)]
-    want = [(c.name, str(parse_type(c.type))) for c in ds.columns]
+    want = [(c.name, engine.normalize_type(c.type)) for c in ds.columns]
     out = []
     have_d, want_d = dict(have), dict(want)
     for name, t in want:
@@ -210,30 +208,23 @@ def build_errors(root) -> list[DatafileError]:
             good.append(pipe)
         except DatafileError as e:
             errors.append(e)
-    tmp = tempfile.mkdtemp(prefix="mergetree-build-")
+    tmp = Path(tempfile.mkdtemp(prefix="mergetree-build-"))
     try:
-        import mergetree
+        from mergetree.server.engine import Engine
 
-        db = mergetree.connect(tmp)
+        engine = Engine(tmp / "tables", tmp / "datasources.json", merge_interval=3600)
         try:
-            db.stop_merges()
             for ds in project.datasources.values():
                 try:
-                    engine_name = ds.engine_full if ds.engine_args else ds.engine
-                    db.create_table(ds.name, ds.schema_sql, engine=engine_name,
-                                    order_by=ds.sorting_key or "tuple()", partition_by=ds.partition_key,
-                                    primary_key=ds.primary_key, ttl=ds.ttl, settings=_settings(ds.settings, ds))
+                    ensure_datasource(engine, ds)          # the same path as serving the project
                 except DatafileError as e:
                     errors.append(e)
-                except Exception as e:  # noqa: BLE001
-                    errors.append(DatafileError(f"Data Source '{ds.name}': {e}", filename=ds.path,
-                                                line=_line_of(ds.path, r"^ENGINE|^SCHEMA")))
             for pipe in good:
-                err = _bind_pipe(db, project, pipe)
+                err = _bind_pipe(engine, project, pipe)
                 if err is not None:
                     errors.append(err)
         finally:
-            db.close()
+            engine.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return errors
@@ -257,17 +248,18 @@ def _load_each(root, first: DatafileError):
     return Project(root=str(root), datasources=datasources, pipes=pipes), errors or [first]
 
 
-def _bind_pipe(db, project, pipe) -> DatafileError | None:
-    """Plan each node in order (templates in test mode); the first node that fails is reported."""
-    from mergetree.planner.planner import plan_select
+def _bind_pipe(engine, project, pipe) -> DatafileError | None:
+    """Plan each node in order (templates in test mode, ``EXPLAIN``: bound and planned, not run);
+    the first node that fails is reported."""
     from mergetree.server.pipes import PipeError, compile_pipe
+    from sqlparse_ch.ast.ddl import Explain
 
     for node in pipe.nodes:
         prefix = f'error binding node "{node.name}" of pipe "{pipe.name}": '
         try:
             stmt = compile_pipe(project.pipes, pipe, {}, node=node, test_mode=True)
             if type(stmt).__name__ in ("Select", "SetOperation"):
-                plan_select(db, stmt, {})
+                engine.run(Explain(stmt))
         except PipeError as e:
             return DatafileError(prefix + e.message, filename=(e.pipe or pipe).path, line=e.line or node.line)
         except Exception as e:  # noqa: BLE001 - binder errors (unknown column, table, function ...)

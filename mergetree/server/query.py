@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mergetree.server.auth import authorize_read
+from mergetree.server import pipes
 from mergetree.server.errors import DOC_QUERY, ApiError
 from mergetree.server.http import form_params, principal, read_body, service
 
@@ -36,11 +37,18 @@ async def sql(request: Request):
     text = (params.get("q") or "").strip()
     if not text:
         raise ApiError(400, "The 'q' parameter with the SQL query is required", DOC_QUERY)
+    if text.startswith("%"):        # a templated query takes the other request parameters
+        text = pipes.render_sql_template(text, params)
     try:
         stmt = svc.engine.parse(text)
     except ValueError as e:
         raise ApiError(400, f"[Error] {e} (SYNTAX_ERROR)", DOC_QUERY) from None
-    authorize_read(who, svc.engine, stmt, allowed=())
+    pipe_names = pipes.sql_pipe_names(svc, stmt, params.get("pipeline"))   # `_` with pipeline=P, pipe names
+    if "_" in pipe_names:
+        who.require("PIPES:READ", pipe_names["_"], f"read the pipe '{pipe_names['_']}'")
+    authorize_read(who, svc.engine, stmt, pipes=[t for t in pipe_names if t != "_"],
+                   allowed=("_",) if "_" in pipe_names else ())
+    stmt = await run_in_threadpool(pipes.expand_pipes, svc, who, stmt, pipe_names, params)
     result = await run_in_threadpool(svc.engine.run, stmt, None, None, who.row_policies())
     fmt = params.get("format") or result.format_name or getattr(stmt, "format", None) or "JSON"
     body = await run_in_threadpool(result.format, fmt)
