@@ -21,7 +21,7 @@ from typing import Any
 from sqlparse_ch.ast import expr as E
 
 from mergetree import types as T
-from mergetree.errors import BadArgumentsError, IllegalAggregationError, NumberOfArgumentsError
+from mergetree.errors import BadArgumentsError, IllegalAggregationError, NotImplementedSQLError, NumberOfArgumentsError
 from mergetree.planner.rewrite import transform, walk
 
 #: window-only functions (case-insensitive), -> canonical name
@@ -266,7 +266,7 @@ def _frame(spec, node, order_types: list) -> Frame:
 
         t = V.strip(order_types[0])
         if not isinstance(t, (T.IntType, T.FloatType, T.DateType, T.Date32Type, T.DateTimeType)):
-            raise BadArgumentsError(f"The RANGE OFFSET frame for '{order_types[0]}' ORDER BY column is not "
+            raise NotImplementedSQLError(f"The RANGE OFFSET frame for '{order_types[0]}' ORDER BY column is not "
                                     f"supported{_at(node)}")
     return Frame(f.unit, f.start.kind, start_off, end.kind, end_off)
 
@@ -364,6 +364,10 @@ def _window_function(canon, node, args, arg_types, frame, order, text) -> Window
         raise BadArgumentsError(f"Window function '{canon}' does not expect window frame to be explicitly "
                                 f"specified. In expression {text}{_at(node)}")
     params: tuple = ()
+    f = node.over.frame
+    if canon in ("ntile", "percent_rank", "cume_dist") and f is not None and not (
+            f.start.kind == "UNBOUNDED PRECEDING" and f.end is not None and f.end.kind == "UNBOUNDED FOLLOWING"):
+        raise BadArgumentsError(f"Unsupported window frame type for function '{canon}'{_at(node)}")
     if canon == "ntile":
         v, _ = _const(node.args[0], "Argument of 'ntile'")
         if isinstance(v, bool) or not isinstance(v, int) or v <= 0:

@@ -1,0 +1,11 @@
+-- lag / lead (frame-less), lagInFrame / leadInFrame, first_value / last_value / nth_value within frames
+CREATE TABLE w (g Nullable(String), k Int32, x Nullable(Int64), f Float64, id UInt32, s String) ENGINE = MergeTree ORDER BY id;
+INSERT INTO w VALUES ('a', 1, 10, 0.5, 1, 'p'), ('a', 2, NULL, 1.5, 2, 'q'), ('a', 2, 30, -2.25, 3, ''), ('b', 5, 7, 3.0, 4, 'rr'), (NULL, 3, 1, 4.5, 5, 's\tt'), (NULL, 3, NULL, 0.25, 6, 'u'), ('b', 6, -4, 8.0, 7, 'v'), ('c', 9, 100, 1e10, 8, 'w'), ('a', 2, 5, 2.5, 9, 'x'), ('b', 5, 7, -1.0, 10, 'y');
+SELECT id, lag(k) OVER (ORDER BY id), lead(k) OVER (ORDER BY id), lag(k, 2, -1) OVER (ORDER BY id), lead(x, 3) OVER (ORDER BY id), lag(s) OVER (ORDER BY id), lead(g, 1, 'none') OVER (ORDER BY id) FROM w ORDER BY id;
+SELECT id, lag(id, 1, toUInt32(id + 100)) OVER (PARTITION BY g ORDER BY id), lead(f, 2) OVER (PARTITION BY g ORDER BY id DESC), lag(x, 0) OVER (ORDER BY id) FROM w ORDER BY id;
+SELECT id, lagInFrame(k) OVER (ORDER BY id), leadInFrame(k) OVER (ORDER BY id), leadInFrame(k) OVER (ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING), lagInFrame(s, 2, 'dflt') OVER (ORDER BY id ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING), leadInFrame(x, 1) OVER (PARTITION BY g ORDER BY id ROWS BETWEEN CURRENT ROW AND 1 FOLLOWING) FROM w ORDER BY id;
+SELECT id, leadInFrame(id) OVER (ORDER BY k), lagInFrame(id, 1, 0) OVER (ORDER BY k RANGE BETWEEN CURRENT ROW AND CURRENT ROW) > 0 FROM w WHERE k != 2 ORDER BY id;
+SELECT id, first_value(x) OVER w1, last_value(x) OVER w1, nth_value(x, 2) OVER w1, nth_value(s, 3) OVER w1, first_value(s) OVER w1, last_value(k) OVER w1 FROM w WINDOW w1 AS (ORDER BY id) ORDER BY id;
+SELECT id, first_value(k) OVER w1, last_value(k) OVER w1, nth_value(k, 2) OVER w1, nth_value(f, 5) OVER w1 FROM w WINDOW w1 AS (PARTITION BY g ORDER BY id ROWS BETWEEN 1 PRECEDING AND 2 FOLLOWING) ORDER BY id;
+SELECT id, first_value(f) OVER (ORDER BY id ROWS BETWEEN 3 FOLLOWING AND 4 FOLLOWING), last_value(f) OVER (ORDER BY id ROWS BETWEEN 3 FOLLOWING AND 4 FOLLOWING), nth_value(id, 1) OVER (ORDER BY id ROWS BETWEEN 3 FOLLOWING AND 4 FOLLOWING) FROM w ORDER BY id;
+SELECT number, any(number) OVER (ORDER BY number ROWS BETWEEN 1 FOLLOWING AND 2 FOLLOWING), anyLast(toString(number)) OVER (ORDER BY number ROWS 1 PRECEDING) FROM numbers(4) ORDER BY number;

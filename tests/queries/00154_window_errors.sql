@@ -1,0 +1,13 @@
+-- invalid window queries fail with ClickHouse's error names
+SELECT number FROM numbers(3) WHERE row_number() OVER () > 1; -- { serverError ILLEGAL_AGGREGATION }
+SELECT sum(number) OVER w2 FROM numbers(3); -- { serverError BAD_ARGUMENTS }
+SELECT ntile(0) OVER (ORDER BY number) FROM numbers(3); -- { serverError BAD_ARGUMENTS }
+SELECT ntile(2) OVER () FROM numbers(3); -- { serverError BAD_ARGUMENTS }
+SELECT lag(number) OVER (ORDER BY number ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM numbers(3); -- { serverError BAD_ARGUMENTS }
+SELECT lagInFrame(number, -1) OVER (ORDER BY number) FROM numbers(3); -- { serverError BAD_ARGUMENTS }
+SELECT sum(number) OVER (ORDER BY number ROWS BETWEEN 1 FOLLOWING AND 1 PRECEDING) FROM numbers(3); -- { serverError BAD_ARGUMENTS }
+SELECT sum(number) OVER (ORDER BY number, number % 2 RANGE BETWEEN 1 PRECEDING AND CURRENT ROW) FROM numbers(3); -- { serverError BAD_ARGUMENTS }
+SELECT sum(number) OVER (ORDER BY number RANGE BETWEEN 1.5 PRECEDING AND CURRENT ROW) FROM numbers(3); -- { serverError BAD_ARGUMENTS }
+SELECT lagInFrame(toInt8(number), 1, 1000) OVER (ORDER BY number) FROM numbers(3); -- { serverError BAD_ARGUMENTS }
+SELECT number, count() FROM numbers(3) GROUP BY number QUALIFY number ORDER BY number;
+SELECT sum(number) OVER (ORDER BY toString(number) RANGE BETWEEN 1 PRECEDING AND CURRENT ROW) FROM numbers(3); -- { serverError NOT_IMPLEMENTED }
