@@ -100,6 +100,15 @@ class BoundSelect:
 def _int_literal(e, what: str) -> int | None:
     if e is None:
         return None
+    # `LIMIT toInt32('50')`: what Tinybird's `{{Int32(limit, 50)}}` renders to (a constant, as ClickHouse takes it)
+    if isinstance(e, E.FunctionCall) and e.name in ("toInt8", "toInt16", "toInt32", "toInt64", "toUInt8",
+                                                    "toUInt16", "toUInt32", "toUInt64") \
+            and len(e.args) == 1 and isinstance(e.args[0], E.Literal) and not e.params and e.over is None:
+        v = e.args[0].value
+        if isinstance(v, str) and v.strip().isdigit():
+            v = int(v.strip())
+        if isinstance(v, int) and not isinstance(v, bool) and v >= 0:
+            return v
     if isinstance(e, E.Literal) and isinstance(e.value, int) and not isinstance(e.value, bool) and e.value >= 0:
         return e.value
     raise IllegalTypeOfArgumentError(f"{what} must be a non-negative integer literal, got {column_name(e)}"
@@ -185,6 +194,8 @@ class SelectBinder:
 
     def _in_values(self, node: E.InList):
         sub = node.values.expr if isinstance(node.values, E.Alias) else node.values
+        if isinstance(sub, E.ArrayLiteral) and sub.items:   # `k IN ['a', 'b']` (Tinybird's Array() params)
+            return E.InList(node.expr, tuple(sub.items), node.negated, span=node.span)
         if not isinstance(sub, E.Subquery):
             raise IllegalTypeOfArgumentError(f"IN {type(sub).__name__} is not supported yet{at(node)}")
         schema, columns = self._subquery_result(sub.query)
