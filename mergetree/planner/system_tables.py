@@ -17,13 +17,21 @@ def _block(columns: list[tuple[str, str, list]]) -> Block:
 def _tables(db) -> Block:
     names = db.tables()
     metas = [db.table(n).metadata for n in names]
+    registry = getattr(db, "views", None)          # materialized views (mergetree/views.py)
+    views = registry.all() if registry is not None else []
+    deps = [registry.dependencies(n) if registry is not None else [] for n in names] + [[] for _ in views]
+    n_views = len(views)
     return _block([
-        ("database", "String", [DATABASE] * len(names)),
-        ("name", "String", names),
-        ("engine", "String", [m.engine_name for m in metas]),
-        ("sorting_key", "String", [", ".join(m.order_by) for m in metas]),
-        ("partition_key", "String", [", ".join(m.partition_by) for m in metas]),
-        ("total_rows", "Nullable(UInt64)", [db.table(n).count() for n in names]),
+        ("database", "String", [DATABASE] * (len(names) + n_views)),
+        ("name", "String", names + [v.name for v in views]),
+        ("engine", "String", [m.engine_name for m in metas] + ["MaterializedView"] * n_views),
+        ("sorting_key", "String", [", ".join(m.order_by) for m in metas] + [""] * n_views),
+        ("partition_key", "String", [", ".join(m.partition_by) for m in metas] + [""] * n_views),
+        ("total_rows", "Nullable(UInt64)", [db.table(n).count() for n in names] + [None] * n_views),
+        ("dependencies_database", "Array(String)", [[DATABASE] * len(d) for d in deps]),
+        ("dependencies_table", "Array(String)", deps),
+        ("as_select", "String", [""] * len(names) + [v.query for v in views]),
+        ("target_table", "String", [""] * len(names) + [v.target for v in views]),
     ])
 
 
