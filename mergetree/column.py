@@ -13,6 +13,8 @@ StringColumn                ``offsets`` int64 (n + 1, offsets[0] == 0) + ``data`
 NullableColumn              ``values`` (a column of the inner type; the type default under a NULL)
                             + ``nulls`` bool mask
 ArrayColumn                 ``offsets`` int64 (n + 1) + ``values`` (column of all elements)
+TupleColumn                 ``columns``: one column per element (equal lengths)
+MapColumn                   ``offsets`` int64 (n + 1) + ``keys`` + ``values`` (columns of all entries)
 LowCardinalityColumn        ``dictionary`` (column of distinct values) + ``codes`` uint8/16/32
 ==========================  =====================================================================
 
@@ -544,6 +546,140 @@ class ArrayColumn(Column):
                 and np.array_equal(self.offsets, other.offsets) and self.values.equals(other.values))
 
 
+# --------------------------------------------------------------------------- TupleColumn, MapColumn
+
+
+class TupleColumn(Column):
+    """``Tuple(T1, .., Tk)``: one column per element (``columns``), all of the same length."""
+
+    __slots__ = ("columns", "_n")
+
+    def __init__(self, type: T.DataType, columns: Sequence[Column], n: int | None = None):
+        if not isinstance(type, T.TupleType):
+            raise TypeMismatchError(f"TupleColumn needs a Tuple type, got {type}")
+        columns = list(columns)
+        if len(columns) != len(type.elements) or any(c.type != t for c, t in zip(columns, type.elements)):
+            raise TypeMismatchError(f"TupleColumn of {type} got columns of types {[str(c.type) for c in columns]}")
+        lens = {len(c) for c in columns}
+        if len(lens) > 1:
+            raise SizesMismatchError(f"TupleColumn elements have different lengths {sorted(lens)}")
+        self.type = type
+        self.columns = columns
+        self._n = lens.pop() if lens else (n or 0)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def take(self, indices) -> "TupleColumn":
+        idx = _as_indices(indices)
+        return TupleColumn(self.type, [c.take(idx) for c in self.columns], len(idx))
+
+    def slice(self, start: int, stop: int) -> "TupleColumn":
+        start, stop, _ = slice(start, stop).indices(self._n)
+        return TupleColumn(self.type, [c.slice(start, stop) for c in self.columns], max(stop - start, 0))
+
+    @classmethod
+    def _concat(cls, columns):
+        parts = [Column.concat([c.columns[i] for c in columns]) for i in range(len(columns[0].columns))]
+        return TupleColumn(columns[0].type, parts, sum(len(c) for c in columns))
+
+    @property
+    def nbytes(self) -> int:
+        return sum(c.nbytes for c in self.columns)
+
+    def to_pylist(self) -> list:
+        if not self.columns:
+            return [()] * self._n
+        return list(zip(*(c.to_pylist() for c in self.columns)))
+
+    def order_key(self, descending: bool = False):
+        return tuple(c.order_key(descending) for c in self.columns)
+
+    def dense_ranks(self) -> np.ndarray:
+        from mergetree.kernels.sort import dense_rank_keys, flatten_keys
+        return dense_rank_keys(flatten_keys(self.order_key()))
+
+    def equals(self, other) -> bool:
+        return (isinstance(other, TupleColumn) and other.type == self.type and len(other) == len(self)
+                and all(a.equals(b) for a, b in zip(self.columns, other.columns)))
+
+
+class MapColumn(Column):
+    """``Map(K, V)``: ``offsets`` (int64, n + 1) into ``keys`` and ``values`` (columns of all entries)."""
+
+    __slots__ = ("offsets", "keys", "values")
+
+    def __init__(self, type: T.DataType, offsets: np.ndarray, keys: Column, values: Column):
+        if not isinstance(type, T.MapType):
+            raise TypeMismatchError(f"MapColumn needs a Map type, got {type}")
+        if keys.type != type.key or values.type != type.value:
+            raise TypeMismatchError(f"MapColumn of {type} got entries of types {keys.type}, {values.type}")
+        offsets = np.asarray(offsets)
+        if (offsets.dtype != np.int64 or offsets.ndim != 1 or len(offsets) == 0 or offsets[0] != 0
+                or int(offsets[-1]) != len(keys) or len(keys) != len(values)):
+            raise TypeMismatchError(f"MapColumn offsets must be int64, start at 0 and end at the {len(keys)} entries")
+        self.type = type
+        self.offsets = offsets
+        self.keys = keys
+        self.values = values
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def take(self, indices) -> "MapColumn":
+        idx = _as_indices(indices)
+        starts = self.offsets[:-1][idx]
+        offsets, pos = _ranged_positions(starts, self.offsets[1:][idx] - starts)
+        return MapColumn(self.type, offsets, self.keys.take(pos), self.values.take(pos))
+
+    def slice(self, start: int, stop: int) -> "MapColumn":
+        start, stop, _ = slice(start, stop).indices(len(self))
+        stop = max(stop, start)
+        offs = self.offsets[start:stop + 1]
+        a, b = int(offs[0]), int(offs[-1])
+        return MapColumn(self.type, offs - offs[0], self.keys.slice(a, b), self.values.slice(a, b))
+
+    @classmethod
+    def _concat(cls, columns):
+        parts = [np.zeros(1, np.int64)]
+        base = 0
+        for c in columns:
+            parts.append(c.offsets[1:] + base)
+            base += int(c.offsets[-1])
+        return MapColumn(columns[0].type, np.concatenate(parts), Column.concat([c.keys for c in columns]),
+                         Column.concat([c.values for c in columns]))
+
+    @property
+    def nbytes(self) -> int:
+        return self.offsets.nbytes + self.keys.nbytes + self.values.nbytes
+
+    def to_pylist(self) -> list:
+        ks, vs = self.keys.to_pylist(), self.values.to_pylist()
+        o = self.offsets.tolist()
+        return [dict(zip(ks[o[i]:o[i + 1]], vs[o[i]:o[i + 1]])) for i in range(len(o) - 1)]
+
+    def entries(self) -> "ArrayColumn":
+        """The map as Array(Tuple(K, V)) (ClickHouse's physical layout)."""
+        tt = T.TupleType((self.type.key, self.type.value))
+        return ArrayColumn(T.Array(tt), self.offsets, TupleColumn(tt, [self.keys, self.values]))
+
+    def order_key(self, descending: bool = False):
+        ranks = self.dense_ranks()
+        return ~ranks if descending else ranks
+
+    def dense_ranks(self) -> np.ndarray:
+        return self.entries().dense_ranks()
+
+    def equals(self, other) -> bool:
+        return (isinstance(other, MapColumn) and other.type == self.type
+                and np.array_equal(self.offsets, other.offsets) and self.keys.equals(other.keys)
+                and self.values.equals(other.values))
+
+
 # --------------------------------------------------------------------------- LowCardinalityColumn
 
 
@@ -657,6 +793,10 @@ def default_column(type: T.DataType, n: int) -> Column:
         return NullableColumn(type, default_column(type.inner, n), np.ones(n, np.bool_))
     if isinstance(type, T.ArrayType):
         return ArrayColumn(type, np.zeros(n + 1, np.int64), default_column(type.inner, 0))
+    if isinstance(type, T.TupleType):
+        return TupleColumn(type, [default_column(t, n) for t in type.elements], n)
+    if isinstance(type, T.MapType):
+        return MapColumn(type, np.zeros(n + 1, np.int64), default_column(type.key, 0), default_column(type.value, 0))
     if isinstance(type, T.LowCardinalityType):
         inner = type.inner
         dictionary = default_column(inner, 1)

@@ -830,7 +830,64 @@ def _convert(t: T.DataType, values: list, text: bool) -> Column:
         return strings_to_column(values)
     if isinstance(t, T.ArrayType):
         return _array_column(t, values, text)
+    if isinstance(t, T.TupleType):
+        return _tuple_column(t, values, text)
+    if isinstance(t, T.MapType):
+        return _map_column(t, values, text)
     return FixedColumn(t, _fixed_values(t, values))
+
+
+def _literal_text(t, v, what: str, row: int):
+    """A tuple / map value given as text (``(1,'a')``, ``{'a':1}``) -> Python value."""
+    from sqlparse_ch import parse_expr
+
+    try:
+        if what == "map":
+            e = parse_expr("map(" + v.strip()[1:-1].replace(":", ",") + ")") if v.strip().startswith("{") else None
+        else:
+            e = parse_expr(v)
+        from mergetree.exec.expression import evaluate_constant
+
+        value, _ = evaluate_constant(e)
+        return value
+    except Exception:
+        raise _fail(t, v, f"cannot parse {what} text").at(row=row) from None
+
+
+def _tuple_column(t: T.TupleType, values: list, text: bool):
+    from mergetree.column import TupleColumn
+
+    k = len(t.elements)
+    rows = []
+    for i, v in enumerate(values):
+        if text and isinstance(v, str):
+            v = _literal_text(t, v, "tuple", i)
+        if isinstance(v, dict) and t.names:
+            v = tuple(v.get(name) for name in t.names)
+        if not isinstance(v, (list, tuple)) or len(v) != k:
+            raise _fail(t, v, f"expected a tuple of {k} elements").at(row=i)
+        rows.append(v)
+    cols = [_convert(et, [r[j] for r in rows], False) for j, et in enumerate(t.elements)]
+    return TupleColumn(t, cols, len(rows))
+
+
+def _map_column(t: T.MapType, values: list, text: bool):
+    from mergetree.column import MapColumn
+
+    keys, vals, lengths = [], [], []
+    for i, v in enumerate(values):
+        if text and isinstance(v, str):
+            v = _literal_text(t, v, "map", i)
+        if isinstance(v, (list, tuple)) and all(isinstance(x, (list, tuple)) and len(x) == 2 for x in v):
+            v = dict(v)
+        if not isinstance(v, dict):
+            raise _fail(t, v, "expected a JSON object").at(row=i)
+        keys.extend(v.keys())
+        vals.extend(v.values())
+        lengths.append(len(v))
+    offsets = np.zeros(len(lengths) + 1, np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    return MapColumn(t, offsets, _convert(t.key, keys, False), _convert(t.value, vals, False))
 
 
 def _array_column(t: T.ArrayType, values: list, text: bool) -> ArrayColumn:
@@ -1244,7 +1301,8 @@ def column_to_text(column: Column) -> list:
     if isinstance(column, LowCardinalityColumn):
         words = column_to_text(column.dictionary)
         return [words[c] for c in column.codes.tolist()]
-    if isinstance(column, (StringColumn, ArrayColumn)) or isinstance(t, (T.FixedStringType, T.UUIDType)):
+    if isinstance(column, (StringColumn, ArrayColumn)) or isinstance(t, (T.FixedStringType, T.UUIDType,
+                                                                        T.TupleType, T.MapType)):
         return [t.format_value(v) for v in column.to_pylist()]
     v = column.values
     if len(v) == 0:

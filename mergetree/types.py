@@ -23,7 +23,7 @@ Family names are case-sensitive except the families ClickHouse registers as case
 (``Date``, ``DateTime``, ``Decimal``, ``Bool`` and all SQL aliases), exactly as ClickHouse does.
 
 Simplifications against ClickHouse: no 128/256-bit integers, Decimal precision at most 18,
-no Enum/Map/Tuple/JSON/IP types; LowCardinality accepts any wrapped type (ClickHouse rejects
+no Enum/JSON/IP types (Tuple and Map are supported); LowCardinality accepts any wrapped type (ClickHouse rejects
 small fixed-size types unless ``allow_suspicious_low_cardinality_types`` is set).
 """
 
@@ -541,7 +541,7 @@ class NullableType(DataType):
     is_fixed: ClassVar[bool] = False
 
     def __post_init__(self):
-        if isinstance(self.inner, (NullableType, ArrayType, LowCardinalityType)):
+        if isinstance(self.inner, (NullableType, ArrayType, LowCardinalityType, TupleType, MapType)):
             raise TypeDefinitionError(
                 f"Nested type {self.inner} cannot be inside Nullable type")
 
@@ -587,9 +587,56 @@ def _format_in_array(t: DataType, value) -> str:
     if value is None:
         return "NULL"
     base = t.unwrap()
-    if isinstance(base, (IntType, FloatType, BoolType, DecimalType, ArrayType)):
+    if isinstance(base, (IntType, FloatType, BoolType, DecimalType, ArrayType, TupleType, MapType)):
         return t.format_value(value)
     return "'" + t.format_value(value).translate(_ARRAY_ESCAPES) + "'"
+
+
+@dataclass(frozen=True, repr=False)
+class TupleType(DataType):
+    """``Tuple(T1, T2)`` or named ``Tuple(a T1, b T2)``: a TupleColumn (one column per element).
+    Python values are tuples; text is ``(1,'a')``."""
+
+    elements: tuple
+    names: tuple | None = None
+    kind: ClassVar[str] = "tuple"
+    is_fixed: ClassVar[bool] = False
+
+    @property
+    def name(self) -> str:
+        if self.names:
+            return "Tuple(" + ", ".join(f"{n} {t.name}" for n, t in zip(self.names, self.elements)) + ")"
+        return "Tuple(" + ", ".join(t.name for t in self.elements) + ")"
+
+    @property
+    def default(self) -> tuple:
+        return tuple(t.default for t in self.elements)
+
+    def format_value(self, value) -> str:
+        return "(" + ",".join(_format_in_array(t, v) for t, v in zip(self.elements, value)) + ")"
+
+
+@dataclass(frozen=True, repr=False)
+class MapType(DataType):
+    """``Map(K, V)``: a MapColumn (offsets + key column + value column, like Array(Tuple(K, V))).
+    Python values are dicts; text is ``{'a':1}``."""
+
+    key: DataType
+    value: DataType
+    kind: ClassVar[str] = "map"
+    is_fixed: ClassVar[bool] = False
+
+    @property
+    def name(self) -> str:
+        return f"Map({self.key.name}, {self.value.name})"
+
+    @property
+    def default(self) -> dict:
+        return {}
+
+    def format_value(self, value) -> str:
+        return "{" + ",".join(_format_in_array(self.key, k) + ":" + _format_in_array(self.value, v)
+                              for k, v in value.items()) + "}"
 
 
 # escapes inside quoted strings of array/tuple text, as ClickHouse writes them
@@ -786,6 +833,8 @@ class _TypeParser:
         name = word
         if word in ("AggregateFunction", "SimpleAggregateFunction") and self.peek()[1] == "(":
             return self.parse_aggregate_function(word)
+        if word == "Tuple" and self.peek()[1] == "(":
+            return self.parse_tuple()
         # multi-word SQL aliases: DOUBLE PRECISION, INT UNSIGNED, NATIONAL CHARACTER VARYING...
         while True:
             tok = self.peek()
@@ -808,6 +857,29 @@ class _TypeParser:
                     break
             self.take("punct", ")")
         return _build(name, args, pos, self.text)
+
+    def parse_tuple(self) -> DataType:
+        """Tuple(T1, ..) or Tuple(name1 T1, ..) (all elements named or none)."""
+        self.take("punct", "(")
+        names, elements = [], []
+        while self.peek()[1] != ")":
+            kind, word, _ = self.peek()
+            nxt = self.tokens[self.i + 1] if self.i + 1 < len(self.tokens) else ("end", "", 0)
+            if kind == "ident" and nxt[0] == "ident" and \
+                    not any(a.startswith(f"{word} {nxt[1]}".upper()) for a in _MULTI_WORD):
+                self.i += 1
+                names.append(word)
+            elements.append(self.parse_type())
+            if self.peek()[1] == ",":
+                self.take()
+                continue
+            break
+        self.take("punct", ")")
+        if not elements:
+            raise TypeDefinitionError("Tuple cannot be empty")
+        if names and len(names) != len(elements):
+            raise TypeDefinitionError(f"Tuple elements must be all named or all unnamed in '{self.text}'")
+        return TupleType(tuple(elements), tuple(names) if names else None)
 
     def parse_aggregate_function(self, family: str) -> DataType:
         """AggregateFunction(f[(p1, ..)], T1, ..) / SimpleAggregateFunction(f, T)."""
@@ -934,7 +1006,16 @@ _FAMILIES: dict[str, object] = {
     "Nullable": _wrapper(NullableType),
     "Array": _wrapper(ArrayType),
     "LowCardinality": _wrapper(LowCardinalityType),
+    "Map": lambda args, family: _build_map(args, family),
 }
+
+
+def _build_map(args, family):
+    if len(args) != 2 or not all(isinstance(a, DataType) for a in args):
+        raise TypeDefinitionError(f"Map data type family must have two type arguments, got {args!r}")
+    if isinstance(args[0], (NullableType, ArrayType, TupleType, MapType)):
+        raise TypeDefinitionError(f"Map cannot have a key of type {args[0]}")
+    return MapType(args[0], args[1])
 
 # Case-insensitive families and SQL aliases (system.data_type_families, case_insensitive = 1).
 _CI_FAMILIES: dict[str, object] = {
@@ -977,7 +1058,7 @@ _MULTI_WORD = [name for name in _CI_FAMILIES if " " in name]
 # Families ClickHouse knows that mergetree does not implement (clear error instead of "unknown").
 _UNSUPPORTED = {
     "UInt128", "UInt256", "Int128", "Int256", "Decimal128", "Decimal256", "BFloat16", "Enum",
-    "Enum8", "Enum16", "IPv4", "IPv6", "INET4", "INET6", "Map", "Tuple", "Nested", "JSON", "Dynamic",
+    "Enum8", "Enum16", "IPv4", "IPv6", "INET4", "INET6", "Nested", "JSON", "Dynamic",
     "Variant", "Object", "Nothing", "Time",
     "Time64", "Point", "Ring", "Polygon", "MultiPolygon", "LineString", "MultiLineString",
     "Geometry", "QBit", "IntervalSecond", "IntervalDay",

@@ -84,7 +84,7 @@ def test_agrees_with_chdb_type_names():
     ("Nullable(Strng)", ["Unknown data type family: Strng", "position 9"]),
     ("Array(UInt8", ["position 11", "expected )"]),
     ("Int128", ["Int128", "not supported"]),
-    ("Map(String, UInt8)", ["Map", "not supported"]),
+    ("Enum8", ["Enum8", "not supported"]),
     ("UInt8 UInt8", ["unexpected 'UInt8'"]),
 ])
 def test_unknown_types_name_the_type_and_position(text, fragments):

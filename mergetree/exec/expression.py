@@ -184,7 +184,10 @@ class _Binder:
     def _Tuple(self, e):
         if len(e.items) == 1:
             return self.bind(e.items[0])
-        raise IllegalTypeOfArgumentError("Tuples are not supported in expressions yet")
+        return self.call("tuple", [self.bind(x) for x in e.items])
+
+    def _TupleElement(self, e):
+        return self.call("tupleElement", [self.bind(e.expr), _const(e.index)])
 
     # calls
     def call(self, name: str, args: list[Bound]) -> Bound:

@@ -45,6 +45,18 @@ def json_values(col, t) -> list[str]:
         items = json_values(col.values, col.values.type)
         off = col.offsets.tolist()
         return ["[" + ",".join(items[off[i]:off[i + 1]]) + "]" for i in range(len(off) - 1)]
+    if getattr(u, "kind", None) == "tuple":    # [1,"a"]; a named tuple is an object {"a":1}
+        parts = [json_values(c, c.type) for c in col.columns]
+        if u.names:
+            keys = [json_string(name) + ":" for name in u.names]
+            return ["{" + ",".join(k + p[i] for k, p in zip(keys, parts)) + "}" for i in range(len(col))]
+        return ["[" + ",".join(p[i] for p in parts) + "]" for i in range(len(col))]
+    if getattr(u, "kind", None) == "map":      # {"key text":value}
+        keys = [json_string(k) for k in column_texts(col.keys)]
+        vals = json_values(col.values, col.values.type)
+        off = col.offsets.tolist()
+        return ["{" + ",".join(k + ":" + v for k, v in zip(keys[off[i]:off[i + 1]], vals[off[i]:off[i + 1]])) + "}"
+                for i in range(len(off) - 1)]
     if getattr(u, "kind", None) == "nothing":
         return ["null"] * len(col)
     texts = column_texts(col)

@@ -65,6 +65,10 @@ def _rows(arr, n):
 def array_element(types, consts):
     check_arity("arrayElement", types, 2)
     at, it = types
+    if isinstance(at, T.MapType):  # m['key']
+        from mergetree.functions.maps import map_element
+
+        return map_element(types)
     if not isinstance(at, T.ArrayType):
         raise illegal_type("arrayElement", at, 0)
     if not isinstance(it, T.IntType):

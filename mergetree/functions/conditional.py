@@ -100,6 +100,10 @@ def cast_column(c, src, dst):
             values = V.materialize(cast_column(data.values, src.inner, dst.inner))
         col = ArrayColumn(dst, data.offsets, values)
         return V.ConstColumn(col, len(c)) if V.is_const(c) else col
+    if isinstance(src, (T.TupleType, T.MapType)) and type(src) is type(dst):
+        from mergetree.functions.tuples import cast_composite
+
+        return cast_composite(c, src, dst)
     call = prepare_call(get_function("CAST"), [src, T.String], [NOT_CONST, str(dst)])
     if V.is_const(c):
         out = call.run([c.data, V.string_const(str(dst), 1)], 1)

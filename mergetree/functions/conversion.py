@@ -173,6 +173,10 @@ def cast(types, consts):
     elif isinstance(inner, T.StringType):
         conv = prepare_call(get_function("toString"), [plain_src], [NOT_CONST])
     else:
+        from mergetree.functions.tuples import cast_composite, is_composite
+
+        if is_composite(plain_src) and type(plain_src) is type(inner):   # Array/Tuple/Map element by element
+            return target, lambda args, n: cast_composite(args[0], plain_src, inner)
         raise IllegalTypeOfArgument(f"CAST from {src} to {target} is not supported yet")
     src_nullable = isinstance(src, T.NullableType)
     if src_nullable and not nullable_target:

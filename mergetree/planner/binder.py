@@ -29,6 +29,7 @@ from mergetree.functions.aggregate import get_aggregate, is_aggregate
 from mergetree.functions.registry import suggest
 from mergetree.planner import windows as W
 from mergetree.planner.naming import column_name
+from mergetree.planner.naming import format_literal as naming_literal
 from mergetree.planner.rewrite import transform, walk
 
 
@@ -68,6 +69,45 @@ def substitute_params(e, params: dict):
     if e is None:
         return None
     return transform(e, lambda n: parameter_value(n, params) if isinstance(n, E.QueryParameter) else None)
+
+
+#: above this many tuples, `(a, b) IN (..)` compares one String key per row instead of OR-ing equalities
+TUPLE_IN_OR_MAX = 64
+
+
+def tuple_in(node: E.InList):
+    """``(a, b) [NOT] IN ((1, 'x'), ..)``: OR of ANDs of equalities for short lists, else one
+    ``IN`` over ``concat(toString(a), '\\0', toString(b))`` keys (the values formatted the same way)."""
+    n = len(node.expr.items)
+    rows = []
+    for v in node.values:
+        items = v.items if isinstance(v, E.Tuple) else v.args if isinstance(v, E.FunctionCall) and v.name == "tuple" \
+            else None
+        if items is None or len(items) != n:
+            raise IllegalTypeOfArgumentError(f"IN: every value must be a tuple of {n} elements{at(node)}")
+        rows.append(items)
+    if not rows:
+        return E.Literal(1 if node.negated else 0)
+    if len(rows) <= TUPLE_IN_OR_MAX:
+        out = None
+        for items in rows:
+            conj = None
+            for a, b in zip(node.expr.items, items):
+                eq = E.BinaryOp("=", a, b)
+                conj = eq if conj is None else E.BinaryOp("AND", conj, eq)
+            out = conj if out is None else E.BinaryOp("OR", out, conj)
+        return E.UnaryOp("NOT", out, span=node.span) if node.negated else out
+
+    def key(items):
+        parts = []
+        for x in items:
+            parts += [E.FunctionCall("toString", (x,)), E.Literal("\x00")]
+        return E.FunctionCall("concat", tuple(parts[:-1]))
+
+    from mergetree.exec.expression import evaluate_constant
+
+    keys = tuple(E.Literal(evaluate_constant(key(items))[0]) for items in rows)
+    return E.InList(key(node.expr.items), keys, node.negated, span=node.span)
 
 
 @dataclass
@@ -199,6 +239,8 @@ class SelectBinder:
         if not isinstance(sub, E.Subquery):
             raise IllegalTypeOfArgumentError(f"IN {type(sub).__name__} is not supported yet{at(node)}")
         schema, columns = self._subquery_result(sub.query)
+        if len(schema) > 1 and isinstance(node.expr, E.Tuple) and len(node.expr.items) == len(schema):
+            return self._tuple_in_subquery(node, schema, columns)
         if len(schema) != 1:
             raise IllegalTypeOfArgumentError(f"IN subquery must return one column, got {len(schema)}{at(node)}")
         from mergetree.functions import values as V
@@ -211,6 +253,17 @@ class SelectBinder:
             else:
                 values.append(E.Literal(t.format_value(v)))
         return E.InList(node.expr, tuple(values), node.negated, span=node.span)
+
+    def _tuple_in_subquery(self, node: E.InList, schema, columns):
+        """``(a, b) IN (SELECT x, y ..)`` -> ``(a, b) IN ((x1, y1), ..)`` (see `tuple_in`)."""
+        from mergetree.functions import values as V
+
+        def lit(v, t):
+            return E.Literal(v if v is None or isinstance(v, (bool, int, float, str)) else V.strip(t).format_value(v))
+
+        rows = dict.fromkeys(zip(*[c.to_pylist() for c in columns]))
+        values = tuple(E.Tuple(tuple(lit(v, t) for v, (_, t) in zip(row, schema))) for row in rows)
+        return E.InList(node.expr, values, node.negated, span=node.span)
 
     # ---- name resolution
 
@@ -229,6 +282,8 @@ class SelectBinder:
                 return self.expand(case_to_multi_if(node), expanding)
             if isinstance(node, E.InList) and not isinstance(node.values, tuple):
                 return self.expand(self._in_values(node), expanding)
+            if isinstance(node, E.InList) and isinstance(node.expr, E.Tuple):
+                return self.expand(tuple_in(node), expanding)
             if isinstance(node, E.Alias):
                 return self.expand(node.expr, expanding | {node.name})
             if isinstance(node, E.Lambda):  # its parameters shadow columns and aliases in its body
@@ -251,6 +306,10 @@ class SelectBinder:
                     full = f"{node.table}.{node.name}"
                     if full in self.types:
                         return E.Identifier(full, span=node.span)
+                    if getattr(self.types.get(node.table), "kind", None) == "tuple" or (
+                            node.table in self.aliases and node.table not in expanding):   # t.a: element a of tuple t
+                        return self.expand(E.TupleElement(E.Identifier(node.table, span=node.span), node.name,
+                                                          span=node.span), expanding)
                     raise with_position(UnknownIdentifierError(full, suggest(node.name, list(self.types))), node)
                 if node.name in self.aliases and node.name not in expanding:
                     return self.expand(self.aliases[node.name], expanding | {node.name})
@@ -279,8 +338,31 @@ class SelectBinder:
                     if name not in item.except_:
                         out.append((name, E.Identifier(name)))
                 continue
+            untupled = self._untuple(item)
+            if untupled is not None:
+                out += untupled
+                continue
             name = item.name if isinstance(item, E.Alias) else column_name(self._for_naming(item))
             out.append((name, item))
+        return out
+
+    def _untuple(self, item):
+        """``untuple(t) [AS u]`` -> one SELECT item per element (``tupleElement(t, '1')``, or ``u.1``)."""
+        alias = item.name if isinstance(item, E.Alias) else None
+        call = item.expr if isinstance(item, E.Alias) else item
+        if not (isinstance(call, E.FunctionCall) and call.name == "untuple" and len(call.args) == 1):
+            return None
+        from mergetree.exec.expression import infer_type
+
+        arg = call.args[0]
+        t = infer_type(self.expand(arg), self.types)
+        if getattr(t, "kind", None) != "tuple":
+            raise IllegalTypeOfArgumentError(f"Illegal type {t} of argument of function untuple: expected Tuple{at(call)}")
+        keys = list(t.names) if t.names else [str(i + 1) for i in range(len(t.elements))]
+        out = []
+        for key in keys:
+            name = f"{alias}.{key}" if alias else f"tupleElement({column_name(arg)}, {naming_literal(key)})"
+            out.append((name, E.FunctionCall("tupleElement", (arg, E.Literal(key)))))
         return out
 
     def _for_naming(self, e):

@@ -63,6 +63,8 @@ def _function(e: E.FunctionCall) -> str:
     params = f"({', '.join(column_name(p) for p in e.params)})" if e.params else ""
     if params:
         return f"{name}{params}({', '.join(column_name(a) for a in args)})"
+    if name == "tuple" and len(args) > 1:    # ClickHouse prints tuple(a, b) as (a, b)
+        return "(" + ", ".join(column_name(a) for a in args) + ")"
     return _call(name, args)
 
 

@@ -503,6 +503,20 @@ def _build_column(node: dict, fetch, parse_type, whole: bool = False):
             raise _BadData(node["sizes"]["file"] + ".bin", f"state sizes add up to {int(offsets[-1])} rows, "
                            f"found {[len(st) for st in states]}")
         return AggregateStateColumn(t, offsets, states)
+    if kind == "tuple":
+        elements = [_build_column(child, fetch, parse_type, whole) for child in node["elements"]]
+        if len({len(e) for e in elements}) > 1:
+            raise _BadData(SERIALIZATION_FILE, f"tuple elements of {t} have different lengths")
+        return mc.TupleColumn(t, elements)
+    if kind == "map":
+        sizes = _typed(node["sizes"], fetch(node["sizes"], whole))
+        keys = _build_column(node["keys"], fetch, parse_type, whole)
+        values = _build_column(node["values"], fetch, parse_type, whole)
+        offsets = _offsets_from_sizes(sizes)
+        if int(offsets[-1]) != len(keys) or len(keys) != len(values):
+            raise _BadData(node["sizes"]["file"] + ".bin",
+                           f"map sizes add up to {int(offsets[-1])} entries, found {len(keys)} keys, {len(values)} values")
+        return mc.MapColumn(t, offsets, keys, values)
     if kind == "low_cardinality":
         dictionary = _build_column(node["dict"], fetch, parse_type, True)
         codes = _typed(node["codes"], fetch(node["codes"], whole))

@@ -304,6 +304,22 @@ class _Planner:
                                           rows, False, False),
                     "states": [self.plan(st, f"{file}.state{i}", inner_bounds, rows, depth + 1)
                                for i, st in enumerate(states)]}
+        if isinstance(col, mc.TupleColumn):            # one substream set per element: <file>.1, <file>.2 ..
+            return {"kind": "tuple", "type": tname,
+                    "elements": [self.plan(c, f"{file}.{i + 1}", row_bounds, rows, depth)
+                                 for i, c in enumerate(col.columns)]}
+        if isinstance(col, mc.MapColumn):              # like Array(Tuple(K, V)): sizes + keys + values
+            offsets = np.asarray(col.offsets, np.int64)
+            inner_bounds = offsets[row_bounds] - offsets[0]
+            keys, values = col.keys, col.values
+            if offsets[0] != 0 or offsets[-1] != len(keys):
+                keys = keys.slice(int(offsets[0]), int(offsets[-1]))
+                values = values.slice(int(offsets[0]), int(offsets[-1]))
+            return {"kind": "map", "type": tname,
+                    "sizes": self._stream(f"{file}.size{depth}", _narrow_sizes(np.diff(offsets)), row_bounds,
+                                          rows, False, False),
+                    "keys": self.plan(keys, f"{file}.keys", inner_bounds, rows, depth + 1),
+                    "values": self.plan(values, f"{file}.values", inner_bounds, rows, depth + 1)}
         if isinstance(col, mc.LowCardinalityColumn):
             codes = np.asarray(col.codes)
             dictionary = col.dictionary

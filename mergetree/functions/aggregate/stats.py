@@ -382,3 +382,86 @@ _quantile_family("quantileTDigest", False, False)
 _quantile_family("quantilesTDigest", True, False)
 _quantile_family("quantileTiming", False, True)
 _quantile_family("quantilesTiming", True, True)
+
+
+# --------------------------------------------------------------------------- sumMap / minMap / maxMap
+
+
+def _sum_acc(t):
+    if isinstance(t, T.FloatType):
+        return T.Float64, np.float64
+    if isinstance(t, (T.IntType, T.BoolType)):
+        return (T.Int64, np.int64) if getattr(t, "signed", False) else (T.UInt64, np.uint64)
+    raise IllegalTypeOfArgumentError(f"Illegal type {t} of the values of a -Map aggregate function")
+
+
+def _map_aggregate(name, how):
+    """sumMap(keys, values) / sumMap(map): per group, the values of equal keys combined, keys sorted;
+    sumMap drops keys whose total is 0 (ClickHouse); the Map form returns a Map."""
+
+    @register_aggregate(name, null_result=False)
+    def resolve(types, params):
+        from mergetree.column import MapColumn, TupleColumn
+
+        map_form = len(types) == 1 and isinstance(types[0], T.MapType)
+        if map_form:
+            kt, vt = types[0].key, types[0].value
+        else:
+            check_args(name, types, 2)
+            if not all(isinstance(t, T.ArrayType) for t in types):
+                raise IllegalTypeOfArgumentError(f"Aggregate function {name} requires two arrays (keys, values) or a Map")
+            kt, vt = types[0].inner, types[1].inner
+        out_vt, acc = _sum_acc(vt) if how == "sum" else (vt, None)
+        rtype = T.MapType(kt, out_vt) if map_form else T.TupleType((T.Array(kt), T.Array(out_vt)))
+
+        def compute(ids, n_groups, args):
+            from mergetree.kernels.aggregates import grouped_arg_extreme, grouped_sum
+            from mergetree.kernels.groupby import group_rows
+            from mergetree.kernels.sort import flatten_keys
+
+            if map_form:
+                m = V.materialize(args[0])
+                offsets, keys, values = m.offsets, m.keys, m.values
+            else:
+                a, b = V.materialize(args[0]), V.materialize(args[1])
+                if not np.array_equal(a.offsets, b.offsets):
+                    from mergetree.errors import SizesOfArraysDontMatchError
+
+                    raise SizesOfArraysDontMatchError(f"Keys and values of {name} must have equal sizes")
+                offsets, keys, values = a.offsets, a.values, b.values
+            row_ids = np.repeat(ids, np.diff(offsets))
+            live = np.flatnonzero(row_ids >= 0)
+            if len(live):
+                pair, n_pairs, first = group_rows([FixedColumn(T.Int64, row_ids[live]), keys.take(live)])
+            else:
+                pair, n_pairs, first = np.zeros(0, np.int64), 0, np.zeros(0, np.int64)
+            first_rows = live[first]
+            if how == "sum":
+                vals = V.fixed(out_vt, grouped_sum(pair, values.take(live).values.astype(acc), n_pairs, acc))
+                keep = vals.values != 0
+            else:
+                sub = values.take(live)
+                pick = grouped_arg_extreme(pair, sub.values if isinstance(sub, FixedColumn) and sub.values.ndim == 1
+                                           else sub.dense_ranks(), n_pairs, how == "max")
+                vals = sub.take(pick)
+                keep = np.ones(n_pairs, np.bool_)
+            groups = row_ids[first_rows]
+            pkeys = keys.take(first_rows)
+            order = np.lexsort(tuple(reversed([groups] + flatten_keys(pkeys.order_key())))) if n_pairs else \
+                np.zeros(0, np.int64)
+            order = order[keep[order]]
+            counts = np.bincount(groups[order], minlength=n_groups).astype(np.int64)
+            out_off = np.zeros(n_groups + 1, np.int64)
+            np.cumsum(counts, out=out_off[1:])
+            k_col, v_col = pkeys.take(order), vals.take(order)
+            if map_form:
+                return MapColumn(rtype, out_off, k_col, v_col)
+            return TupleColumn(rtype, [ArrayColumn(T.Array(kt), out_off, k_col),
+                                       ArrayColumn(T.Array(out_vt), out_off, v_col)], n_groups)
+
+        return rtype, compute
+
+
+_map_aggregate("sumMap", "sum")
+_map_aggregate("minMap", "min")
+_map_aggregate("maxMap", "max")
