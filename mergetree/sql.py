@@ -78,6 +78,10 @@ def _select(db, q, params, settings, data) -> Result:
     from mergetree.exec.executor import run
     from mergetree.planner.planner import plan_select
 
+    if q.format is not None:       # an unknown FORMAT fails before the query runs, as in ClickHouse
+        from mergetree.formats import canonical
+
+        canonical(q.format)
     plan = plan_select(db, q, params, settings.get("optimizer_disabled_rules", ()), settings=settings)
     ctx = ExecutionContext(settings)
     schema, columns, ctx = run(plan, ctx)

@@ -1,0 +1,23 @@
+-- Replacing / Summing / Collapsing / Aggregating MergeTree with FINAL and after OPTIMIZE
+CREATE TABLE r (k UInt32, v String, ver UInt32) ENGINE = ReplacingMergeTree(ver) ORDER BY k;
+INSERT INTO r VALUES (1, 'a', 1), (2, 'b', 1);
+INSERT INTO r VALUES (1, 'a2', 2), (2, 'b0', 0), (3, 'c', 1);
+SELECT k, v, ver FROM r FINAL ORDER BY k;
+SELECT count() FROM r FINAL;
+OPTIMIZE TABLE r FINAL;
+SELECT k, v, ver FROM r ORDER BY k;
+CREATE TABLE su (k String, a UInt64, b Int32) ENGINE = SummingMergeTree ORDER BY k;
+INSERT INTO su VALUES ('x', 1, 1), ('y', 2, -1);
+INSERT INTO su VALUES ('x', 10, 2), ('y', 3, 1), ('z', 0, 0);
+SELECT k, a, b FROM su FINAL ORDER BY k;
+OPTIMIZE TABLE su FINAL;
+SELECT k, a, b FROM su ORDER BY k;
+CREATE TABLE c (k UInt32, v Int32, sign Int8) ENGINE = CollapsingMergeTree(sign) ORDER BY k;
+INSERT INTO c VALUES (1, 10, 1), (2, 20, 1);
+INSERT INTO c VALUES (1, 10, -1), (1, 11, 1), (3, 30, 1);
+SELECT k, v, sign FROM c FINAL ORDER BY k;
+SELECT k, sum(v * sign) FROM c GROUP BY k HAVING sum(sign) > 0 ORDER BY k;
+CREATE TABLE p (d Date, k UInt32) ENGINE = MergeTree PARTITION BY toYYYYMM(d) ORDER BY k;
+INSERT INTO p VALUES ('2024-01-05', 1), ('2024-02-05', 2), ('2024-02-06', 3), ('2024-03-01', 4);
+SELECT toYYYYMM(d) AS m, count() FROM p GROUP BY m ORDER BY m;
+SELECT count() FROM p WHERE d >= '2024-02-01' AND d < '2024-03-01';
