@@ -1,0 +1,22 @@
+-- CREATE MATERIALIZED VIEW ... TO: every insert into the source is aggregated into the target; chains; DROP VIEW
+CREATE TABLE events (ts DateTime, user String, page String, ms UInt32) ENGINE = MergeTree ORDER BY ts;
+CREATE TABLE daily (day Date, page String, hits AggregateFunction(count), users AggregateFunction(uniq, String), slowest SimpleAggregateFunction(max, UInt32)) ENGINE = AggregatingMergeTree ORDER BY (day, page);
+CREATE MATERIALIZED VIEW daily_mv TO daily AS SELECT toDate(ts) AS day, page, countState() AS hits, uniqState(user) AS users, max(ms) AS slowest FROM events GROUP BY day, page;
+CREATE TABLE totals (hits AggregateFunction(count), users AggregateFunction(uniq, String)) ENGINE = AggregatingMergeTree ORDER BY tuple();
+CREATE MATERIALIZED VIEW totals_mv TO totals AS SELECT countMergeState(hits) AS hits, uniqMergeState(users) AS users FROM daily;
+INSERT INTO events VALUES ('2024-01-01 10:00:00', 'u1', '/', 10), ('2024-01-01 11:00:00', 'u2', '/', 30), ('2024-01-02 09:00:00', 'u1', '/a', 5);
+INSERT INTO events VALUES ('2024-01-01 12:00:00', 'u1', '/', 70), ('2024-01-02 10:00:00', 'u3', '/a', 1);
+INSERT INTO events SELECT ts + 86400, user, page, ms * 2 FROM events WHERE page = '/';
+SELECT day, page, countMerge(hits), uniqMerge(users), max(slowest) FROM daily GROUP BY day, page ORDER BY day, page;
+SELECT toDate(ts) AS day, page, count(), uniq(user), max(ms) FROM events GROUP BY day, page ORDER BY day, page;
+SELECT countMerge(hits), uniqMerge(users) FROM totals;
+SELECT count() FROM daily;
+OPTIMIZE TABLE daily FINAL;
+SELECT day, page, finalizeAggregation(hits), finalizeAggregation(users), slowest FROM daily ORDER BY day, page;
+SELECT name, engine FROM system.tables WHERE database = 'default' AND name LIKE '%mv' ORDER BY name;
+DROP VIEW totals_mv;
+INSERT INTO events VALUES ('2024-01-05 10:00:00', 'u9', '/z', 3);
+SELECT countMerge(hits) FROM totals;
+SELECT countMerge(hits) FROM daily;
+TRUNCATE TABLE events;
+SELECT countMerge(hits) FROM daily;
