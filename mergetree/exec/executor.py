@@ -5,7 +5,7 @@ operator) and runs it. Each operator is ``run(node, ctx, child_iterators) -> ite
 from __future__ import annotations
 
 from mergetree.column import Block
-from mergetree.exec import aggregate, distinct, filter, join, limit, project, scan, sort, union
+from mergetree.exec import aggregate, array_join, distinct, filter, join, limit, project, scan, sort, union
 from mergetree.exec import window as window_op
 from mergetree.exec.context import ExecutionContext
 from mergetree.planner import logical as L
@@ -27,6 +27,7 @@ OPERATORS = {
     L.Distinct: distinct.run_distinct,
     L.Union: union.run_union,
     L.Join: join.run_join,
+    L.ArrayJoin: array_join.run_array_join,
     L.Window: window_op.run_window,
 }
 

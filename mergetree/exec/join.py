@@ -252,7 +252,7 @@ def run_join(node, ctx, children):
                                         f"{right.num_rows} (the right side of a JOIN is kept in memory; "
                                         "put the smaller table on the right or raise max_rows_in_join)")
     if max_bytes:
-        nbytes = sum(c.nbytes() for c in right.columns.values())
+        nbytes = sum(c.nbytes for c in right.columns.values())
         if nbytes > max_bytes:
             raise SetSizeLimitExceededError(
                 f"Limit for JOIN exceeded, max bytes: {max_bytes}, current bytes: {nbytes} (the right side "

@@ -39,6 +39,7 @@ class JoinScope:
         self.star_list: list[list] = []     # [col, internal] in SELECT * order
         self.internal: set[str] = set()
         self.qualified: set[str] = set()    # internal names always shown qualified
+        self.array_join: dict[str, str] = {}  # ARRAY JOIN alias -> internal name of the element
         self._display: dict[str, str] | None = None
 
     def _unique(self, name: str) -> str:
@@ -61,6 +62,8 @@ class JoinScope:
         return {c for t in self.tables for c in t["cols"]}
 
     def resolve_unqualified(self, name: str) -> str | None:
+        if name in self.array_join:
+            return self.array_join[name]
         if name in self.using:
             return self.using[name]
         for t in self.tables:
@@ -107,6 +110,8 @@ class JoinScope:
                 qualify = counts[c] > 1 and (many or i > 0) or internal in self.qualified
                 out[internal] = f"{t['label']}.{c}" if qualify else c
         for c, internal in self.using.items():
+            out[internal] = c
+        for c, internal in self.array_join.items():
             out[internal] = c
         self._display = out
         return out
@@ -184,6 +189,10 @@ def plan_from(planner, q, ctes: dict, binder_factory, settings: dict | None = No
     settings = settings or {}
     use_nulls = str(settings.get("join_use_nulls", 0)).lower() in ("1", "true")
     scope = JoinScope()
+    te = q.from_
+    if q.joins and te is not None and not isinstance(te.source, Q.TableName) and not te.alias:
+        raise AliasRequiredError(f"No alias for subquery or table function in JOIN{at(te.source)} "
+                                 "(set joined_subquery_requires_alias = 0 to disable restriction)")
     plan, quals = planner._source(q.from_, ctes)
     label = _label(q.from_, 1) if q.from_ is not None else "system.one"
     cols = scope.add_table(quals, label, plan.names())

@@ -410,3 +410,30 @@ class Join(PlanNode):
         if self.use_nulls:
             out += " join_use_nulls"
         return out + " -> [" + ", ".join(o for o, _ in self.schema) + "]"
+
+
+@dataclass(eq=False)
+class ArrayJoin(PlanNode):
+    """``[LEFT] ARRAY JOIN`` (planner/array_join.py, exec/array_join.py): every row repeated once per
+    element of the arrays in ``arrays`` [(out, child array column)] (equal lengths per row), the
+    element in ``out`` (replacing a child column of that name, else added). LEFT keeps a row with
+    an empty array once, with the element's type default."""
+
+    child: PlanNode
+    arrays: list
+    left: bool = False
+
+    @property
+    def children(self):
+        return [self.child]
+
+    @property
+    def schema(self):
+        types = self.child.types()
+        elem = {o: types[s].inner for o, s in self.arrays}
+        out = [(n, elem.get(n, t)) for n, t in self.child.schema]
+        return out + [(o, elem[o]) for o, _ in self.arrays if o not in types]
+
+    def describe(self):
+        arrays = ", ".join(f"{o} := {s}" for o, s in self.arrays)
+        return f"{'Left' if self.left else ''}ArrayJoin [{arrays}]"

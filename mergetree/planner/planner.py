@@ -88,6 +88,10 @@ class Planner:
                 ctes[w.name] = w.query
             elif isinstance(w, E.Alias):
                 with_aliases[w.name] = w.expr
+        if any(isinstance(n, E.FunctionCall) and n.name == "arrayJoin" for s in q.select for n in walk(s)):
+            from mergetree.planner.array_join import rewrite_array_join_calls
+
+            q = rewrite_array_join_calls(q)
         if q.joins or q.array_join is not None:     # planner/joins.py: joined tables and their names
             from mergetree.planner.joins import plan_from
 

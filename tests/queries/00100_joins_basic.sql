@@ -1,0 +1,42 @@
+-- joins: kinds (INNER/LEFT/RIGHT/FULL/CROSS), ON and USING, names and types of joined columns
+CREATE TABLE ja (x Int32, y String, k Nullable(Int32)) ENGINE = MergeTree ORDER BY x;
+CREATE TABLE jb (x Int64, z String, k Nullable(Int32)) ENGINE = MergeTree ORDER BY x;
+CREATE TABLE jc (w UInt8, y Int64) ENGINE = MergeTree ORDER BY w;
+INSERT INTO ja VALUES (1, 'a', 1), (2, 'b', NULL), (2, 'bb', 2), (3, 'c', 3);
+INSERT INTO jb VALUES (2, 'B', 2), (2, 'B2', NULL), (3, 'C', 3), (4, 'D', 4);
+INSERT INTO jc VALUES (1, 5), (3, 7);
+SELECT * FROM ja JOIN jb ON ja.x = jb.x ORDER BY 1, 2, 3, 4, 5, 6 FORMAT TabSeparatedWithNamesAndTypes;
+SELECT * FROM ja INNER JOIN jb USING x ORDER BY 1, 2, 3, 4, 5 FORMAT TabSeparatedWithNamesAndTypes;
+SELECT x, ja.x, jb.x, y, z FROM ja LEFT JOIN jb ON ja.x = jb.x ORDER BY 1, 2, 3, 4, 5 FORMAT TabSeparatedWithNamesAndTypes;
+SELECT * FROM ja RIGHT JOIN jb ON ja.x = jb.x ORDER BY 1, 2, 3, 4, 5, 6;
+SELECT * FROM ja FULL JOIN jb ON ja.x = jb.x ORDER BY 1, 2, 3, 4, 5, 6;
+SELECT * FROM ja FULL OUTER JOIN jb ON ja.k = jb.k ORDER BY 1, 2, 3, 4, 5, 6;
+SELECT x, ja.x, jb.x FROM ja FULL JOIN jb USING x ORDER BY 1, 2, 3 FORMAT TabSeparatedWithNamesAndTypes;
+SELECT x, ja.x, jb.x, y, z FROM ja RIGHT JOIN jb USING x ORDER BY 1, 2, 3, 4, 5 FORMAT TabSeparatedWithNamesAndTypes;
+SELECT * FROM ja CROSS JOIN jc ORDER BY 1, 2, 3, 4, 5 FORMAT TabSeparatedWithNamesAndTypes;
+SELECT count() FROM ja, jb;
+SELECT count() FROM ja, jb WHERE ja.x = jb.x;
+SELECT * FROM ja AS t1 JOIN jb AS t2 ON t1.x = t2.x ORDER BY 1, 2, 3, 4, 5, 6 FORMAT TabSeparatedWithNames;
+SELECT t1.y, t2.z FROM ja t1 LEFT JOIN jb t2 ON t2.x = t1.x ORDER BY 1, 2;
+SELECT k FROM ja JOIN jb ON ja.x = jb.x ORDER BY k;
+SELECT y FROM jc JOIN ja ON ja.x = jc.w ORDER BY y;
+SELECT * FROM ja JOIN jb ON ja.x = jb.x JOIN jc ON jc.w = ja.x ORDER BY 1, 2, 3, 4, 5, 6, 7, 8 FORMAT TabSeparatedWithNamesAndTypes;
+SELECT x, z, w FROM ja JOIN jb USING x JOIN jc ON jc.w = x ORDER BY 1, 2, 3;
+SELECT ja.*, jb.z FROM ja JOIN jb USING x ORDER BY 1, 2, 3, 4 FORMAT TabSeparatedWithNames;
+SELECT jb.* FROM ja JOIN jb ON ja.x = jb.x ORDER BY 1, 2, 3 FORMAT TabSeparatedWithNames;
+SELECT ja.x + 1, x + 1, jb.z || 'q', toTypeName(jb.k) FROM ja JOIN jb ON ja.x = jb.x ORDER BY 1, 2, 3, 4 FORMAT TabSeparatedWithNames;
+SELECT y, count(), sum(jb.x) FROM ja JOIN jb USING x GROUP BY y ORDER BY y;
+SELECT * FROM ja GLOBAL JOIN jb ON ja.x = jb.x ORDER BY 1, 2, 3, 4, 5, 6;
+SELECT * FROM ja JOIN ja AS j2 ON ja.x = j2.x ORDER BY 1, 2, 3, 4, 5, 6 FORMAT TabSeparatedWithNames;
+SELECT * FROM ja JOIN jb ON ja.y = jb.z;
+SELECT * FROM ja JOIN jb ON lower(ja.y) = lower(jb.z) ORDER BY 1, 2, 3, 4, 5, 6;
+SELECT * FROM ja JOIN jb ON ja.x + 1 = jb.x ORDER BY 1, 2, 3, 4, 5, 6;
+SELECT * FROM ja JOIN jb ON ja.x = jb.x AND ja.k = jb.k ORDER BY 1, 2, 3, 4, 5, 6;
+SELECT * FROM ja JOIN jb ON ja.x = jb.x AND ja.y = 'bb' ORDER BY 1, 2, 3, 4, 5, 6;
+SELECT * FROM ja LEFT JOIN jb ON ja.x = jb.x AND jb.z = 'B' ORDER BY 1, 2, 3, 4, 5, 6;
+SELECT * FROM ja JOIN jb ON ja.x = jb.x OR ja.k = jb.k ORDER BY 1, 2, 3, 4, 5, 6;
+SELECT count() FROM ja JOIN jb ON 1;
+SELECT b.y FROM ja JOIN jb AS b ON ja.x = b.x; -- { serverError UNKNOWN_IDENTIFIER }
+SELECT q FROM ja JOIN jb ON ja.x = jb.x; -- { serverError UNKNOWN_IDENTIFIER }
+SELECT * FROM ja JOIN jc USING (y); -- { serverError NO_COMMON_TYPE }
+SELECT * FROM ja ANY FULL JOIN jb ON ja.x = jb.x; -- { serverError NOT_IMPLEMENTED }

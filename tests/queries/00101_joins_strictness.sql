@@ -1,0 +1,24 @@
+-- joins: ALL / ANY / SEMI / ANTI strictness with duplicate keys and NULL keys
+CREATE TABLE l (k Nullable(Int32), s String, v UInt32) ENGINE = MergeTree ORDER BY v;
+CREATE TABLE r (k Nullable(Int32), t String, w UInt32) ENGINE = MergeTree ORDER BY w;
+INSERT INTO l VALUES (1, 'l1', 1), (2, 'l2a', 2), (2, 'l2b', 3), (NULL, 'lnull', 4), (5, 'l5', 5);
+INSERT INTO r VALUES (2, 'r2a', 10), (2, 'r2b', 20), (3, 'r3', 30), (NULL, 'rnull', 40), (5, 'r5', 50);
+SELECT s, t FROM l INNER JOIN r ON l.k = r.k ORDER BY s, t;
+SELECT s, t FROM l ANY INNER JOIN r ON l.k = r.k ORDER BY s, t;
+SELECT s, t FROM l LEFT JOIN r ON l.k = r.k ORDER BY s, t;
+SELECT s, t, w FROM l ANY LEFT JOIN r ON l.k = r.k ORDER BY s, t;
+SELECT s, t, v FROM l ANY RIGHT JOIN r ON l.k = r.k ORDER BY t, s;
+SELECT s, t FROM l SEMI LEFT JOIN r ON l.k = r.k ORDER BY s, t;
+SELECT s, t, w FROM l ANTI LEFT JOIN r ON l.k = r.k ORDER BY s, t;
+SELECT s, t, v FROM l SEMI RIGHT JOIN r ON l.k = r.k ORDER BY t, s;
+SELECT s, t, v FROM l ANTI RIGHT JOIN r ON l.k = r.k ORDER BY t, s;
+SELECT s, t FROM l SEMI JOIN r USING k ORDER BY s;
+SELECT s, t FROM l ANTI JOIN r USING k ORDER BY s;
+SELECT s, t FROM l RIGHT JOIN r ON l.k = r.k ORDER BY t, s;
+SELECT s, t FROM l FULL JOIN r ON l.k = r.k ORDER BY s, t;
+SELECT k, s, t FROM l FULL JOIN r USING k ORDER BY s, t;
+SELECT s, t FROM l LEFT JOIN r ON l.k = r.k AND r.w > 10 ORDER BY s, t;
+SELECT s, t FROM l JOIN r ON l.k = r.k AND l.v + 20 > r.w ORDER BY s, t;
+SELECT s, t FROM l JOIN r ON l.k = r.k WHERE t LIKE '%b' ORDER BY s, t;
+SELECT count(), sum(v), sum(w) FROM l JOIN r ON l.k = r.k;
+SELECT s, t FROM l JOIN r ON isNotNull(l.k) AND l.k = r.k + 3 ORDER BY s, t;
