@@ -110,45 +110,6 @@ def tuple_in(node: E.InList):
     return E.InList(key(node.expr.items), keys, node.negated, span=node.span)
 
 
-#: above this many tuples, `(a, b) IN (..)` compares one String key per row instead of OR-ing equalities
-TUPLE_IN_OR_MAX = 64
-
-
-def tuple_in(node: E.InList):
-    """``(a, b) [NOT] IN ((1, 'x'), ..)``: OR of ANDs of equalities for short lists, else one
-    ``IN`` over ``concat(toString(a), '\\0', toString(b))`` keys (the values formatted the same way)."""
-    n = len(node.expr.items)
-    rows = []
-    for v in node.values:
-        items = v.items if isinstance(v, E.Tuple) else v.args if isinstance(v, E.FunctionCall) and v.name == "tuple" \
-            else None
-        if items is None or len(items) != n:
-            raise IllegalTypeOfArgumentError(f"IN: every value must be a tuple of {n} elements{at(node)}")
-        rows.append(items)
-    if not rows:
-        return E.Literal(1 if node.negated else 0)
-    if len(rows) <= TUPLE_IN_OR_MAX:
-        out = None
-        for items in rows:
-            conj = None
-            for a, b in zip(node.expr.items, items):
-                eq = E.BinaryOp("=", a, b)
-                conj = eq if conj is None else E.BinaryOp("AND", conj, eq)
-            out = conj if out is None else E.BinaryOp("OR", out, conj)
-        return E.UnaryOp("NOT", out, span=node.span) if node.negated else out
-
-    def key(items):
-        parts = []
-        for x in items:
-            parts += [E.FunctionCall("toString", (x,)), E.Literal("\x00")]
-        return E.FunctionCall("concat", tuple(parts[:-1]))
-
-    from mergetree.exec.expression import evaluate_constant
-
-    keys = tuple(E.Literal(evaluate_constant(key(items))[0]) for items in rows)
-    return E.InList(key(node.expr.items), keys, node.negated, span=node.span)
-
-
 @dataclass
 class AggregateSlot:
     output: str
@@ -304,17 +265,6 @@ class SelectBinder:
         values = tuple(E.Tuple(tuple(lit(v, t) for v, (_, t) in zip(row, schema))) for row in rows)
         return E.InList(node.expr, values, node.negated, span=node.span)
 
-    def _tuple_in_subquery(self, node: E.InList, schema, columns):
-        """``(a, b) IN (SELECT x, y ..)`` -> ``(a, b) IN ((x1, y1), ..)`` (see `tuple_in`)."""
-        from mergetree.functions import values as V
-
-        def lit(v, t):
-            return E.Literal(v if v is None or isinstance(v, (bool, int, float, str)) else V.strip(t).format_value(v))
-
-        rows = dict.fromkeys(zip(*[c.to_pylist() for c in columns]))
-        values = tuple(E.Tuple(tuple(lit(v, t) for v, (_, t) in zip(row, schema))) for row in rows)
-        return E.InList(node.expr, values, node.negated, span=node.span)
-
     # ---- name resolution
 
     def _param(self, e: E.QueryParameter):
@@ -332,8 +282,6 @@ class SelectBinder:
                 return self.expand(case_to_multi_if(node), expanding)
             if isinstance(node, E.InList) and not isinstance(node.values, tuple):
                 return self.expand(self._in_values(node), expanding)
-            if isinstance(node, E.InList) and isinstance(node.expr, E.Tuple):
-                return self.expand(tuple_in(node), expanding)
             if isinstance(node, E.InList) and isinstance(node.expr, E.Tuple):
                 return self.expand(tuple_in(node), expanding)
             if isinstance(node, E.Alias):
