@@ -152,6 +152,11 @@ MATRIX = {
     "sql CTE shadow":     ("GET", "/v0/sql?q=SELECT+count()+FROM+secret+WHERE+1+IN+"
                            "(WITH+secret+AS+(SELECT+1+AS+x)+SELECT+x+FROM+secret)", None,
                            [200, X, X, X, X, X, X, X, X]),
+    "sql pipe by name":   ("GET", "/v0/sql?q=SELECT+*+FROM+by_user", None, [200, X, X, 200, 200, X, X, X, X]),
+    "sql pipeline=":      ("GET", "/v0/sql?q=SELECT+*+FROM+_&pipeline=by_user", None,
+                           [200, X, X, 200, 200, X, X, X, X]),
+    "sql pipe + other ds": ("GET", "/v0/sql?q=SELECT+*+FROM+by_user+WHERE+c+IN+(SELECT+id+FROM+secret)", None,
+                            [200, X, X, X, X, X, X, X, X]),
     "pipe list":          ("GET", "/v0/pipes", None, [200, 200, 200, 200, 200, X, X, X, X]),
 }
 
@@ -224,3 +229,21 @@ def test_pipe_token_reads_through_the_pipe_only(env):
     r = client.get("/v0/pipes/by_user.json", headers=h)
     assert r.status_code == 200
     assert client.get("/v0/sql?q=SELECT+count()+FROM+events", headers=h).status_code == 403
+
+
+def test_static_token_with_a_filter(env):
+    """A static token's DATASOURCES:READ:ds:<filter> scope (Tinybird's syntax) is a row policy too."""
+    client, _ = env
+    admin = {"Authorization": f"Bearer {ADMIN}"}
+    r = client.post("/v0/tokens", params={"name": "only_u2", "scope": "DATASOURCES:READ:events:user = 'u2'"},
+                    headers=admin)
+    assert r.status_code == 200, r.text
+    assert r.json()["scopes"] == [{"type": "DATASOURCES:READ", "resource": "events", "filter": "user = 'u2'"}]
+    h = {"Authorization": f"Bearer {r.json()['token']}"}
+    r = client.get("/v0/sql", params={"q": "SELECT id, user FROM events ORDER BY id FORMAT JSONCompact"}, headers=h)
+    assert r.status_code == 200 and r.json()["data"] == [[2, "u2"]]
+    r = client.get("/v0/sql", params={"q": "SELECT count() FROM (SELECT * FROM events) AS x, events AS y "
+                                           "WHERE x.id = y.id FORMAT JSONCompact"}, headers=h)
+    assert r.status_code != 403          # a JOIN (once supported) reads both sides filtered
+    if r.status_code == 200:
+        assert r.json()["data"] == [[1]]

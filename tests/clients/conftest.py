@@ -1,7 +1,8 @@
 """A live ``mergetree serve`` on 127.0.0.1 (a subprocess on a free port) for the real-client tests.
 
 The project is examples/quickstart (events data source; daily_active_users and user_activity
-pipes; TOKEN "tracker" APPEND and "dashboard" READ). One server per test module.
+pipes; TOKEN "tracker" APPEND and "dashboard" READ). One server per session
+(``live_server``), or per module (``own_live_server``) for tests that change the project.
 """
 
 from __future__ import annotations
@@ -74,11 +75,22 @@ class LiveServer:
         self.log.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
+    """One server for the client tests that do not change its project (start-up is ~2 s)."""
     if not QUICKSTART.is_dir():
         pytest.skip("examples/quickstart is not there")
     server = LiveServer(tmp_path_factory.mktemp("live"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def own_live_server(tmp_path_factory):
+    """A server of the module's own (for tests that push/deploy another project)."""
+    if not QUICKSTART.is_dir():
+        pytest.skip("examples/quickstart is not there")
+    server = LiveServer(tmp_path_factory.mktemp("own"))
     yield server
     server.stop()
 

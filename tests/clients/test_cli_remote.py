@@ -14,8 +14,8 @@ from .conftest import ADMIN
 
 
 @pytest.fixture(scope="module")
-def srv(live_server):
-    return live_server
+def srv(own_live_server):
+    return own_live_server
 
 
 def run(capsys, *argv):
