@@ -192,15 +192,6 @@ class Database:
         table.replace_contents(block)
         return block.num_rows
 
-    def replace(self, name: str, rows) -> int:
-        """Replace every row of table ``name`` by ``rows`` atomically for readers (returns rows)."""
-        from mergetree.column import Block
-
-        table = self.table(name)
-        block = rows if isinstance(rows, Block) else self._to_block(table, rows)
-        table.replace_contents(block)
-        return block.num_rows
-
     @staticmethod
     def _to_block(table: MergeTreeTable, rows):
         from mergetree.convert import rows_to_block
