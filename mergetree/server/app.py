@@ -26,7 +26,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mergetree.errors import MergeTreeError, UnknownTableError
-from mergetree.server import datasources, deploy, events, pipes, query, tokens
+from mergetree.server import datasources, deploy, events, pipe_jobs, pipes, query, tokens
 from mergetree.server.auth import TokenStore
 from mergetree.server.ratelimit import RateLimiter
 from mergetree.server.engine import Engine
@@ -72,6 +72,7 @@ ROUTES = [
     (["GET"], "/v0/pipes/openapi.json", pipes.openapi),
     (["GET", "POST"], "/v0/pipes/{name}.{fmt}", pipes.pipe_data),
     (["GET"], "/v0/pipes/{name}", pipes.get_pipe),
+    *pipe_jobs.ROUTES,                     # POST /v0/pipes/P/copy, /v0/pipes/P/nodes/N/population
 ]
 
 
@@ -95,12 +96,14 @@ class Service:
         self.jobs = datasources.Jobs()
         self.ratelimiter = RateLimiter(rate_limit_rps)   # per-token requests/s (None: env or unlimited)
         self.pipes = pipes.PipeRegistry()          # filled by project.apply_project
+        self.pipe_jobs = pipe_jobs.PipeJobs(self).start()   # materialized nodes -> views; scheduled copies
         self._closed = False
 
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
+        self.pipe_jobs.close()
         self.flusher.close()
         self.jobs.close()
         self.engine.close()

@@ -1,0 +1,128 @@
+"""Write pipes in the service: materialized nodes kept in sync as views, copy pipes as jobs and
+on their schedule (the engine side is ``mergetree/copy.py``).
+
+* ``POST /v0/pipes/P/copy`` runs copy pipe P once as a job (parameters from the query string /
+  body, ``_mode=append|replace`` overrides ``COPY_MODE``); answers ``{"id", "job_id", "job_url",
+  "status", "pipe", ...}`` like Tinybird; ``GET /v0/jobs/ID`` follows it.
+* ``POST /v0/pipes/P/nodes/N/population`` backfills materialized node N of P as a job
+  (``truncate=true`` empties the target first).
+* :class:`PipeJobs` (started by the Service): every second, starts the copy pipes whose
+  ``COPY_SCHEDULE`` is due. (Materialized nodes become views in ``project.ensure_materialized_views``.)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+
+from starlette.requests import Request
+
+from mergetree.server.errors import ApiError
+from mergetree.server.http import flag, json_response, principal, service
+
+log = logging.getLogger("mergetree.server.pipe_jobs")
+
+DOC_COPY = "https://www.tinybird.co/docs/api-reference/pipe-api/copy-pipes-api"
+DOC_MV = "https://www.tinybird.co/docs/api-reference/pipe-api/materialized-views"
+
+
+def _compile(svc):
+    from mergetree.server.pipes import compile_pipe
+
+    def compile_node(pipe, node, params):
+        return compile_pipe(svc.pipes, pipe, params, node=node)
+
+    return compile_node
+
+
+def submit_copy(svc, pipe, params: dict, mode: str | None = None, base_url: str = "") -> dict:
+    from mergetree.copy import copy_node, run_copy
+
+    node = copy_node(pipe)
+    if node is None:
+        raise ApiError(400, f"The pipe '{pipe.name}' is not a copy pipe", DOC_COPY)
+
+    def job():
+        return run_copy(svc.engine.db, pipe, _compile(svc), params, mode=mode, lock=svc.engine.write_lock)
+
+    return svc.jobs.submit("copy", {"pipe": {"name": pipe.name}, "pipe_name": pipe.name,
+                                    "target_datasource": node.target_datasource}, job, base_url)
+
+
+async def copy_pipe(request: Request):
+    from mergetree.server.pipes import request_params
+
+    svc = service(request)
+    name = request.path_params["name"]
+    principal(request).require_admin(f"run the copy pipe '{name}'")
+    pipe = svc.pipes.get(name)
+    params = await request_params(request)
+    mode = params.pop("_mode", None)
+    job = submit_copy(svc, pipe, params, mode, str(request.base_url).rstrip("/"))
+    return json_response({**job, "job": job})
+
+
+async def populate(request: Request):
+    from mergetree.copy import populate_node, view_name
+
+    svc = service(request)
+    name, node = request.path_params["name"], request.path_params["node"]
+    principal(request).require_admin(f"populate the node '{node}' of pipe '{name}'")
+    pipe = svc.pipes.get(name)
+    if not any(n.name == node for n in pipe.nodes):
+        raise ApiError(404, f"The node '{node}' does not exist in pipe '{name}'", DOC_MV)
+    if view_name(name, node) not in svc.engine.db.views:
+        raise ApiError(400, f"The node '{node}' of pipe '{name}' is not a materialized node", DOC_MV)
+    truncate = flag(request.query_params.get("truncate"))
+
+    def job():
+        return {"rows_read": populate_node(svc.engine.db, name, node, truncate=truncate)}
+
+    job_info = svc.jobs.submit("populateview", {"pipe": {"name": name}, "pipe_name": name, "node": node},
+                               job, str(request.base_url).rstrip("/"))
+    return json_response({**job_info, "job": job_info})
+
+
+ROUTES = [
+    (["POST"], "/v0/pipes/{name}/copy", copy_pipe),
+    (["POST"], "/v0/pipes/{name}/nodes/{node}/population", populate),
+]
+
+
+class PipeJobs:
+    """The Service's background thread for scheduled copies."""
+
+    def __init__(self, svc, interval: float = 1.0):
+        from mergetree.copy import CopySchedule
+
+        self.svc = svc
+        self.interval = interval
+        self.schedule = CopySchedule()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="pipe-jobs", daemon=True)
+
+    def start(self) -> "PipeJobs":
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+
+    def tick(self, now: dt.datetime | None = None) -> list[str]:
+        """One round: submit the due copies. Returns the pipes started."""
+        pipes = self.svc.pipes.snapshot()
+        started = []
+        for pipe in self.schedule.due(pipes, now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)):
+            submit_copy(self.svc, pipe, {})
+            started.append(pipe.name)
+        return started
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.tick()
+            except Exception as e:  # noqa: BLE001 - the thread must survive
+                log.warning("pipe jobs: %s", e)
