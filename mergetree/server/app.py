@@ -96,7 +96,7 @@ class Service:
         self.jobs = datasources.Jobs()
         self.ratelimiter = RateLimiter(rate_limit_rps)   # per-token requests/s (None: env or unlimited)
         self.pipes = pipes.PipeRegistry()          # filled by project.apply_project
-        self.pipe_jobs = pipe_jobs.PipeJobs(self).start()   # materialized nodes -> views; scheduled copies
+        self.pipe_jobs = pipe_jobs.PipeJobs(self).start()   # scheduled copy pipes (COPY_SCHEDULE)
         self._closed = False
 
     def close(self) -> None:
