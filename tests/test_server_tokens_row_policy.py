@@ -44,6 +44,17 @@ def test_policy_filters_every_read(db, query, expected):
     assert db.sql(query, row_policies=POLICY).rows == expected
 
 
+@pytest.mark.parametrize("query, expected", [
+    # t filtered to ids 1, 3, 6; other (ids 1..6) filtered to id > 2
+    ("SELECT t.id FROM t JOIN other ON t.id = other.id ORDER BY t.id", [(3,), (6,)]),
+    ("SELECT o.id FROM other AS o LEFT JOIN t USING id WHERE t.id = 0 ORDER BY o.id", [(4,), (5,)]),
+    ("SELECT count() FROM t AS x, t AS y", [(9,)]),
+    ("SELECT count() FROM (SELECT id FROM t) AS x JOIN (SELECT id FROM other) AS y USING id", [(2,)]),
+])
+def test_policy_on_every_side_of_a_join(db, query, expected):
+    assert db.sql(query, row_policies={**POLICY, "other": "id > 2"}).rows == expected
+
+
 def test_without_policy_everything_is_visible(db):
     assert db.sql("SELECT count() FROM t").rows == [(6,)]
     assert db.sql("SELECT count() FROM t", row_policies={}).rows == [(6,)]
