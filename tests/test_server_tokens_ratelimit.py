@@ -97,3 +97,26 @@ def test_jwt_limits_rps(client):
     second = client.post("/v0/events?name=ev", content=b'{"id": 2}', headers=h)
     assert first.status_code == 202 and first.headers["X-RateLimit-Limit"] == "1"
     assert second.status_code == 429 and second.headers["Retry-After"] == "1"
+
+
+def test_tokens_update_and_refresh(client):
+    """PUT /v0/tokens/NAME replaces scopes; POST /v0/tokens/NAME/refresh gives a new value at once."""
+    client.app.state.service.ratelimiter = RateLimiter(1e9)          # not what this test is about
+    t = client.post("/v0/tokens", params={"name": "t1", "scope": "DATASOURCES:APPEND:ev"}, headers=H).json()
+    h = {"Authorization": f"Bearer {t['token']}"}
+    assert client.get("/v0/datasources/ev", headers=h).status_code == 200        # APPEND may describe
+    assert client.get("/v0/sql?q=SELECT+1+FROM+ev", headers=h).status_code == 403
+    r = client.put("/v0/tokens/t1", params={"scope": "DATASOURCES:READ:ev", "description": "reader"}, headers=H)
+    assert r.status_code == 200 and r.json()["scopes"] == [{"type": "DATASOURCES:READ", "resource": "ev"}]
+    assert client.get("/v0/sql?q=SELECT+1+FROM+ev", headers=h).status_code == 200
+    assert client.post("/v0/events?name=ev", content=b'{"id": 1}', headers=h).status_code == 403
+    r = client.post("/v0/tokens/t1/refresh", headers=H)
+    assert r.status_code == 200 and r.json()["token"] != t["token"]
+    assert client.get("/v0/sql?q=SELECT+1+FROM+ev", headers=h).status_code == 403          # old value dead
+    h2 = {"Authorization": f"Bearer {r.json()['token']}"}
+    assert client.get("/v0/sql?q=SELECT+1+FROM+ev", headers=h2).status_code == 200
+    assert client.put("/v0/tokens/admin%20token", params={"scope": "PIPES:READ:x"}, headers=H).status_code == 403
+    assert client.post("/v0/tokens/admin%20token/refresh", headers=H).status_code == 403
+    assert client.put("/v0/tokens/t1", params={"scope": "NOPE"}, headers=H).status_code == 400
+    assert client.put("/v0/tokens/nope", headers=H).status_code == 404
+    assert client.post("/v0/tokens/t1/refresh", headers=h2).status_code == 403               # not an admin

@@ -67,6 +67,8 @@ ROUTES = [
     (["POST"], "/v0/tokens/", tokens.create_token),
     (["GET"], "/v0/tokens/{name}", tokens.get_token),
     (["DELETE"], "/v0/tokens/{name}", tokens.delete_token),
+    (["PUT"], "/v0/tokens/{name}", tokens.update_token),
+    (["POST"], "/v0/tokens/{name}/refresh", tokens.refresh_token),
     (["POST"], "/v0/datafiles", deploy.push_datafiles),
     (["GET"], "/v0/pipes", pipes.list_pipes),
     (["GET"], "/v0/pipes/openapi.json", pipes.openapi),

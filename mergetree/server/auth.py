@@ -351,6 +351,43 @@ class TokenStore:
                 self._save()
         return out
 
+    def update(self, name: str, scopes: list[str] | None = None, description: str | None = None,
+               new_name: str | None = None) -> dict:
+        """``PUT /v0/tokens/NAME``: replace the scopes (when given), the description, the name."""
+        parsed = None if scopes is None else [parse_scope(x).to_json() for x in scopes]
+        with self._lock:
+            token = self._tokens.get(name)
+            if token is None:
+                raise ApiError(404, f"Token '{name}' not found", DOC_TOKENS)
+            if name == "admin token" and (parsed is not None or new_name):
+                raise ApiError(403, "The admin token's scopes and name cannot be changed", DOC_TOKENS)
+            if new_name and new_name != name:
+                if new_name in self._tokens:
+                    raise ApiError(409, f"Token '{new_name}' already exists", DOC_TOKENS)
+                self._tokens[new_name] = self._tokens.pop(name)
+                token["name"] = new_name
+            if parsed is not None:
+                token["scopes"] = parsed
+            if description is not None:
+                token["description"] = description
+            self._save()
+            return dict(token)
+
+    def refresh(self, name: str) -> dict:
+        """``POST /v0/tokens/NAME/refresh``: a new secret value (the old one stops working at once).
+        The admin token cannot be refreshed here: JWTs are signed with it, and it may be fixed by
+        ``--admin-token``."""
+        with self._lock:
+            token = self._tokens.get(name)
+            if token is None:
+                raise ApiError(404, f"Token '{name}' not found", DOC_TOKENS)
+            if name == "admin token":
+                raise ApiError(403, "The admin token cannot be refreshed through the API: restart the server "
+                                    "with another --admin-token", DOC_TOKENS)
+            token["token"] = new_token_value()
+            self._save()
+            return dict(token)
+
     def delete(self, name: str) -> None:
         with self._lock:
             if name not in self._tokens:

@@ -1,4 +1,4 @@
-"""Tokens API: ``GET|POST /v0/tokens``, ``GET|DELETE /v0/tokens/NAME``."""
+"""Tokens API: ``GET|POST /v0/tokens``, ``GET|PUT|DELETE /v0/tokens/NAME``, ``POST /v0/tokens/NAME/refresh``."""
 
 from __future__ import annotations
 
@@ -53,3 +53,18 @@ async def delete_token(request: Request):
     _may_manage(request)
     service(request).tokens.delete(request.path_params["name"])
     return Response(status_code=204)
+
+
+async def update_token(request: Request):
+    """``PUT /v0/tokens/NAME?scope=A&scope=B&description=..&name=NEW`` (scopes replaced when given)."""
+    _may_manage(request)
+    q = request.query_params
+    scopes = q.getlist("scope") if "scope" in q else None
+    token = service(request).tokens.update(request.path_params["name"], scopes, q.get("description"),
+                                           q.get("name"))
+    return json_response(token)
+
+
+async def refresh_token(request: Request):
+    _may_manage(request)
+    return json_response(service(request).tokens.refresh(request.path_params["name"]))
