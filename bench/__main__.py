@@ -1,6 +1,8 @@
 """python -m bench: run a suite on several engines, render a results file, compare two of them.
 
     python -m bench run --rows 1M --engines mergetree,chdb,duckdb --suite events [--repeat 5] [--threads N]
+    python -m bench run --rows 1M --suite ingest        # bulk loads per format + Events API rows/s
+    python -m bench run --rows 1M --suite api           # pipe endpoint latency through `mergetree serve`
     python -m bench report results/events-<stamp>.json
     python -m bench compare results/A.json results/B.json
 
@@ -28,13 +30,20 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--rows", type=parse_rows, default=parse_rows("1M"), help="e.g. 20k, 1M, 10M")
     r.add_argument("--engines", default="mergetree,chdb,duckdb",
                    help="comma-separated: mergetree, chdb, duckdb (or module:Class)")
-    r.add_argument("--suite", default="events")
+    r.add_argument("--suite", default="events",
+                   help="events | clickbench (query suites), ingest (bulk file loads per engine + the Events "
+                        "API against a live `mergetree serve`), api (pipe endpoints through the HTTP API)")
+    r.add_argument("--seconds", type=float, default=5.0,
+                   help="ingest/api suites: seconds of load per HTTP phase")
     r.add_argument("--repeat", type=int, default=5, help="timed runs after one warm-up")
     r.add_argument("--threads", type=int, default=None, help="max threads per engine")
     r.add_argument("--seed", type=int, default=42)
     r.add_argument("--query", action="append", default=[], help="only queries with this name prefix")
     r.add_argument("--budget", type=float, default=60.0,
                    help="seconds: a query whose warm-up is slower is timed once")
+    r.add_argument("--timeout", type=float, default=300.0,
+                   help="seconds per query execution: a slower query is reported as `timeout` (engines are "
+                        "interrupted; a worker stuck past it is killed); 0 = none")
     r.add_argument("--data", type=Path, default=None,
                    help="use this Parquet file (with the suite dataset's columns, e.g. ClickBench's "
                         "hits.parquet for --suite clickbench) instead of generated data; --rows is ignored")
@@ -79,18 +88,28 @@ def _run(args) -> int:
     cfg = RunConfig(
         rows=args.rows, engines=[e.strip() for e in args.engines.split(",") if e.strip()],
         suite=args.suite, repeat=args.repeat, threads=args.threads, seed=args.seed,
-        isolate=not args.in_process, budget=args.budget,
+        isolate=not args.in_process, budget=args.budget, query_timeout=args.timeout or None,
         data_dir=args.data_dir or (out_dir / "data"), work_dir=args.work_dir,
         keep_stores=args.keep_stores, queries=args.query, data_file=args.data,
         log=lambda s: print(f"[{time.strftime('%H:%M:%S')}] {s}", file=sys.stderr, flush=True),
     )
-    result = run(cfg)
+    if args.suite == "ingest":
+        from bench.ingest import run_ingest
+
+        result = run_ingest(cfg, seconds=args.seconds)
+    elif args.suite == "api":
+        from bench.api_suite import run_api
+
+        result = run_api(cfg, seconds=args.seconds)
+    else:
+        result = run(cfg)
     path = write_results(result, out_dir)
     files = write_reports(result, path)
     sys.stdout.write(to_markdown(result))
     print(f"\nwrote {path}, " + ", ".join(str(f) for f in files), file=sys.stderr)
-    mismatches = [(e, q) for e, rec in result["engines"].items()
+    mismatches = [(e, q) for e, rec in result.get("engines", {}).items()
                   for q, r in rec["queries"].items() if r.get("check") in ("MISMATCH", "DISPUTED")]
+    mismatches += [(r["engine"], r["name"]) for r in result.get("measurements", []) if r.get("status") == "MISMATCH"]
     if mismatches:
         print(f"MISMATCHES: {', '.join(f'{e}:{q}' for e, q in mismatches)}", file=sys.stderr)
         return 1

@@ -57,6 +57,14 @@ class EngineAdapter:
     def query(self, sql: str) -> list[tuple]:
         raise NotImplementedError
 
+    def interrupt(self) -> bool:
+        """Stop the query running in another thread (the runner's per-query timeout); False when
+        the engine cannot (the runner then relies on `set_query_timeout` or kills the worker)."""
+        return False
+
+    def set_query_timeout(self, seconds: float | None) -> None:
+        """Let the engine itself stop queries after `seconds` (where it has such a setting)."""
+
     def close(self) -> None:
         pass
 
@@ -126,10 +134,13 @@ class MergeTreeEngine(EngineAdapter):
 
     def __init__(self, store: Path, threads: int | None = None):
         super().__init__(store, threads)
+        import threading
+
         import mergetree
 
         self.db = mergetree.connect(str(self.store / "db"), background_merges=False)
         self.settings = {"max_threads": threads} if threads else None
+        self._cancel = threading.Event()
 
     @staticmethod
     def version() -> str:
@@ -177,7 +188,12 @@ class MergeTreeEngine(EngineAdapter):
     def query(self, sql: str) -> list[tuple]:
         from mergetree.sql import execute
 
-        return execute(self.db, sql, settings=self.settings).rows
+        self._cancel.clear()
+        return execute(self.db, sql, settings=self.settings, cancel=self._cancel).rows
+
+    def interrupt(self) -> bool:
+        self._cancel.set()          # QUERY_WAS_CANCELLED at the query's next block
+        return True
 
     def close(self) -> None:
         self.db.close()
@@ -247,6 +263,9 @@ class ChdbEngine(EngineAdapter):
             return []
         return [tuple(r) for r in json.loads(out)["data"]]
 
+    def set_query_timeout(self, seconds: float | None) -> None:
+        self.session.query(f"SET max_execution_time = {float(seconds or 0)}")   # TIMEOUT_EXCEEDED
+
     def close(self) -> None:
         self.session.close()
 
@@ -297,6 +316,10 @@ class DuckdbEngine(EngineAdapter):
 
     def query(self, sql: str) -> list[tuple]:
         return self.con.execute(sql).fetchall()
+
+    def interrupt(self) -> bool:
+        self.con.interrupt()
+        return True
 
     def close(self) -> None:
         self.con.close()

@@ -59,6 +59,8 @@ def cell(rec: dict) -> str:
         return "unsupported"
     if check == "ERROR":
         return "**error**"
+    if check == "TIMEOUT":
+        return "timeout"
     mark = " ?" if check == "UNCHECKED" else ""
     return fmt_seconds(rec.get("median")) + mark
 
@@ -77,7 +79,58 @@ def geomean(values) -> float | None:
     return math.exp(sum(math.log(v) for v in vs) / len(vs)) if vs else None
 
 
+def measurements_markdown(result: dict) -> str:
+    """Suites that measure rather than time queries (ingest, api): one row per measurement."""
+    m = result.get("machine", {})
+    lines = [f"## Suite `{result['suite']}`: {result['rows']:,} rows", "",
+             f"Run {result['started']} on {m.get('cpu_count')} x {m.get('cpu_model') or '?'}, "
+             f"load average {_load(m)}.", ""]
+    if result.get("skipped_engines"):
+        lines += ["Skipped: " + "; ".join(f"{e} ({why})" for e, why in result["skipped_engines"].items()), ""]
+    extras = [k for k in ("seconds", "mb_per_s", "req_per_s", "p50_ms", "p99_ms", "threads")
+              if any(r.get(k) is not None for r in result["measurements"])]
+    lines += ["| measurement | engine | value | " + " | ".join(extras) + " | status |",
+              "|---|---|---:|" + "---:|" * len(extras) + "---|"]
+    for r in result["measurements"]:
+        v = r.get("value")
+        value = "-" if v is None else (f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}") + f" {r.get('unit', '')}"
+        cells = []
+        for k in extras:
+            v = r.get(k)
+            cells.append("" if v is None else f"{v:,.3g}" if isinstance(v, float) else f"{v:,}")
+        status = r.get("status", "ok")
+        status = status if not r.get("detail") else f"{status}: {_esc(r['detail'])}"
+        lines.append(f"| {_esc(r['name'])} | {r['engine']} | {value} | " + " | ".join(cells) + f" | {status} |")
+    return "\n".join(lines) + "\n"
+
+
+def measurements_svg(result: dict) -> str:
+    """Horizontal bars per measurement (linear scale within each unit), no dependencies."""
+    rows = [r for r in result["measurements"] if r.get("value")]
+    engines = sorted({r["engine"] for r in rows})
+    label_w, plot_w, bar_h = 330, 480, 14
+    height = 40 + bar_h * len(rows) + 20
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + plot_w + 150}" height="{height}" '
+           f'font-family="sans-serif" font-size="11">']
+    top = {}
+    for r in rows:
+        top[r.get("unit")] = max(top.get(r.get("unit"), 0), r["value"])
+    for i, r in enumerate(rows):
+        y = 30 + i * bar_h
+        w = max(1.0, plot_w * r["value"] / top[r.get("unit")])
+        color = PALETTE[engines.index(r["engine"]) % len(PALETTE)]
+        out.append(f'<text x="{label_w - 6}" y="{y + bar_h - 4}" text-anchor="end">'
+                   f'{html.escape(r["name"])} ({html.escape(r["engine"])})</text>'
+                   f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h - 2}" fill="{color}"/>'
+                   f'<text x="{label_w + w + 4:.1f}" y="{y + bar_h - 4}">{r["value"]:,.0f} '
+                   f'{html.escape(r.get("unit", ""))}</text>')
+    out.append("</svg>")
+    return "\n".join(out)
+
+
 def to_markdown(result: dict) -> str:
+    if "measurements" in result:
+        return measurements_markdown(result)
     subject, peers = subject_and_peers(result)
     engines = list(result["engines"])
     m = result.get("machine", {})
@@ -149,7 +202,7 @@ def to_markdown(result: dict) -> str:
             r = _rec(result, e, q["name"])
             if r.get("check") in ("MISMATCH", "DISPUTED"):
                 notes.append(f"- **{r['check']}** `{q['name']}` {e}: {_esc(r.get('check_detail', ''))}")
-            elif r.get("check") in ("UNSUPPORTED", "ERROR"):
+            elif r.get("check") in ("UNSUPPORTED", "ERROR", "TIMEOUT"):
                 notes.append(f"- {r['check'].lower()} `{q['name']}` {e}: {_esc(r.get('error', ''))}")
             if r.get("note"):
                 notes.append(f"- note `{q['name']}` {e}: {_esc(r['note'])}")
@@ -239,6 +292,11 @@ def svg_chart(result: dict) -> str:
 
 def to_html(result: dict) -> str:
     md = to_markdown(result)
+    if "measurements" in result:
+        return ("<!doctype html><meta charset='utf-8'><title>mergetree bench: "
+                f"{html.escape(result['suite'])}</title><body style='font-family:sans-serif;max-width:1100px'>"
+                f"<h1>{html.escape(result['suite'])}: {result['rows']:,} rows</h1>"
+                + measurements_svg(result) + "<pre>" + html.escape(md) + "</pre></body>")
     return ("<!doctype html><meta charset='utf-8'><title>mergetree bench: "
             f"{html.escape(result['suite'])}</title>"
             "<body style='font-family:sans-serif;max-width:1100px'>"
@@ -255,6 +313,16 @@ def write_png(result: dict, path: Path) -> bool:
         import matplotlib.pyplot as plt
     except ImportError:
         return False
+    if "measurements" in result:
+        rows = [r for r in result["measurements"] if r.get("value")]
+        fig, ax = plt.subplots(figsize=(10, 0.4 * len(rows) + 1.5))
+        ax.barh([f"{r['name']} ({r['engine']})" for r in rows], [r["value"] for r in rows], color=PALETTE[0])
+        ax.invert_yaxis()
+        ax.set_xlabel(", ".join(sorted({r.get("unit", "") for r in rows})))
+        fig.tight_layout()
+        fig.savefig(path)
+        plt.close(fig)
+        return True
     engines = list(result["engines"])
     queries = [q["name"] for q in result["queries"]]
     fig, ax = plt.subplots(figsize=(10, 0.35 * len(queries) * max(1, len(engines)) / 2 + 1.5))

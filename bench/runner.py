@@ -269,9 +269,54 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0][:300] if text else type(exc).__name__
 
 
+class QueryTimeout(Exception):
+    """A query ran past the runner's per-query timeout (reported as `timeout`, not timed)."""
+
+
+def _is_timeout_error(exc: BaseException) -> bool:
+    text = f"{getattr(exc, 'code', '')} {exc}"
+    return "TIMEOUT_EXCEEDED" in text or "QUERY_WAS_CANCELLED" in text or "INTERRUPT" in text.upper()
+
+
+def query_with_timeout(adapter, sql: str, timeout: float | None):
+    """adapter.query(sql), interrupted after `timeout` seconds (adapter.interrupt from a timer
+    thread; engines that cannot be interrupted got set_query_timeout): QueryTimeout then."""
+    if not timeout:
+        return adapter.query(sql)
+    import threading
+
+    fired = threading.Event()
+
+    def fire():
+        fired.set()
+        adapter.interrupt()
+
+    timer = threading.Timer(timeout, fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        return adapter.query(sql)
+    except Exception as e:  # noqa: BLE001 - re-raised, classified
+        if fired.is_set() or _is_timeout_error(e):
+            raise QueryTimeout(f"over the {timeout:g}s per-query timeout") from e
+        raise
+    finally:
+        timer.cancel()
+
+
+def _progress(job: dict, **state) -> None:
+    """The worker's progress file: which query runs since when (the parent kills a hung worker)."""
+    path = job.get("progress")
+    if path:
+        tmp = f"{path}.tmp"
+        Path(tmp).write_text(json.dumps({**state, "at": time.time()}))
+        os.replace(tmp, path)
+
+
 def run_engine(job: dict) -> dict:
     """Load + time the suite in this process.  `job`: engine, store, parquet, rows, queries
-    [{name, sql}], repeat, threads, budget (seconds: a slower warm-up skips the repeats)."""
+    [{name, sql}], repeat, threads, budget (seconds: a slower warm-up skips the repeats),
+    query_timeout (seconds per query execution: over it the query is `timeout`, not timed)."""
     from bench.datasets import get
     from bench.engines import EngineAdapter, resolve
 
@@ -312,17 +357,25 @@ def run_engine(job: dict) -> dict:
     if out.get("bytes_on_disk") is None:
         out["bytes_on_disk"] = out["store_bytes"]
     budget = float(job.get("budget", 60.0))
+    qt = job.get("query_timeout") or None
+    if qt:
+        try:
+            adapter.set_query_timeout(qt)
+        except Exception:  # noqa: BLE001 - the timer thread and the parent's watchdog remain
+            pass
     for q in job["queries"]:
         rec: dict = {}
         try:
+            _progress(job, running=q["name"])
             t = time.perf_counter()
-            rows = adapter.query(q["sql"])
+            rows = query_with_timeout(adapter, q["sql"], qt)
             first = time.perf_counter() - t
             times = []
             if first <= budget:
                 for _ in range(int(job.get("repeat", 5))):
+                    _progress(job, running=q["name"])
                     t = time.perf_counter()
-                    adapter.query(q["sql"])
+                    query_with_timeout(adapter, q["sql"], qt)
                     times.append(time.perf_counter() - t)
             else:
                 times = [first]
@@ -331,26 +384,76 @@ def run_engine(job: dict) -> dict:
             rec.update(status="ok", times=times, median=statistics.median(times), min=min(times),
                        max=max(times), n_rows=len(norm), rows=norm[:MAX_KEPT_ROWS],
                        truncated=len(norm) > MAX_KEPT_ROWS)
+        except QueryTimeout as e:
+            rec.update(status="timeout", error=str(e))
         except Exception as e:  # noqa: BLE001 - every failure is a reported outcome
             rec.update(status=cls.classify_error(e), error=_first_line(e))
         out["queries"][q["name"]] = rec
+        if job.get("partial"):       # what the parent keeps if it has to kill a hung worker
+            tmp = job["partial"] + ".tmp"
+            Path(tmp).write_text(json.dumps(out))
+            os.replace(tmp, job["partial"])
+    _progress(job, running=None)
     adapter.close()
     out["peak_rss_bytes"] = _peak_rss()
     return out
 
 
+#: seconds a query may run past its per-query timeout before the parent kills the worker
+HUNG_GRACE = 30.0
+
+
 def _run_engine_subprocess(job: dict, timeout: float) -> dict:
+    """run_engine in a fresh process.  A worker stuck in one query (an engine that did not stop
+    at its timeout) is killed after query_timeout + HUNG_GRACE: the queries done so far are kept,
+    that query is `timeout`, the ones after it are `error: not run`."""
     with tempfile.TemporaryDirectory(prefix="bench-job-") as tmp:
         jpath, opath = Path(tmp) / "job.json", Path(tmp) / "out.json"
+        progress, partial = Path(tmp) / "progress.json", Path(tmp) / "partial.json"
+        job = {**job, "progress": str(progress), "partial": str(partial)}
         jpath.write_text(json.dumps(job))
         cmd = [sys.executable, "-m", "bench.runner", "--worker", str(jpath), str(opath)]
-        try:
-            p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return {"engine": job["engine"], "queries": {},
-                    "load_error": f"worker timed out after {timeout:g}s"}
+        errf = open(Path(tmp) / "stderr.txt", "w+")
+        p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=errf, text=True)
+        started = time.monotonic()
+        qt = job.get("query_timeout") or None
+        hung = None
+        while p.poll() is None:
+            time.sleep(0.2)
+            if time.monotonic() - started > timeout:
+                hung = ("", f"worker timed out after {timeout:g}s")
+            elif qt and progress.exists():
+                try:
+                    state = json.loads(progress.read_text())
+                except (OSError, ValueError):
+                    state = {}
+                if state.get("running") and time.time() - state["at"] > qt + HUNG_GRACE:
+                    hung = (state["running"], f"still running {qt + HUNG_GRACE:g}s after it started "
+                                               f"(per-query timeout {qt:g}s): worker killed")
+            if hung:
+                p.kill()
+                p.wait()
+                break
+        errf.seek(0)
+        stderr = errf.read()
+        errf.close()
+        if hung:
+            out = json.loads(partial.read_text()) if partial.exists() else \
+                {"engine": job["engine"], "queries": {}}
+            name, why = hung
+            if not name and not out["queries"]:
+                out["load_error"] = why
+                return out
+            for q in job["queries"]:
+                if q["name"] in out["queries"]:
+                    continue
+                out["queries"][q["name"]] = {"status": "timeout", "error": why} if q["name"] == name or \
+                    not name else {"status": "error", "error": "not run: the worker was killed (timeout)"}
+                if not name:
+                    name = q["name"]
+            return out
         if p.returncode != 0 or not opath.exists():
-            tail = (p.stderr or p.stdout).strip().splitlines()[-3:]
+            tail = stderr.strip().splitlines()[-3:]
             return {"engine": job["engine"], "queries": {},
                     "load_error": f"worker exited with {p.returncode}: {' | '.join(tail)}"}
         return json.loads(opath.read_text())
@@ -476,6 +579,7 @@ class RunConfig:
     seed: int = 42
     isolate: bool = True            # each engine in its own subprocess (+ cold start)
     budget: float = 60.0            # a query whose warm-up is slower is timed once
+    query_timeout: float | None = 300.0   # seconds per query execution; over it: `timeout`
     timeout: float = 7200.0         # per engine worker
     data_dir: Path = DEFAULT_RESULTS / "data"
     work_dir: Path | None = None    # engine stores (default: a temporary directory)
@@ -522,6 +626,7 @@ def run(cfg: RunConfig) -> dict:
             job = {"engine": e, "store": str(store), "parquet": str(parquet), "rows": cfg.rows,
                    "dataset": dataset,
                    "repeat": cfg.repeat, "threads": cfg.threads, "budget": cfg.budget,
+                   "query_timeout": cfg.query_timeout,
                    "queries": [{"name": q.name, "sql": q.text(cls_dialect)} for q in queries]}
             say(f"{e}: load + {len(queries)} queries x (1 + {cfg.repeat}) ...")
             t = time.perf_counter()
@@ -548,6 +653,7 @@ def run(cfg: RunConfig) -> dict:
         "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "suite": cfg.suite, "dataset": dataset,
         "rows": cfg.rows, "seed": cfg.seed, "repeat": cfg.repeat, "threads": cfg.threads,
+        "query_timeout": cfg.query_timeout,
         "data": {"path": str(parquet), "bytes": parquet.stat().st_size, "generate_s": gen_s,
                  "generated": not cfg.data_file},
         "machine": machine_info(),

@@ -252,3 +252,90 @@ def test_user_parquet_in_clickbench_layout(tmp_path):
         assert q["cb06_min_max_date"]["rows"] == [[str(lo), str(hi)]], e
         assert q["cb12_search_phrase_top"]["check"] in ("OK", "UNCHECKED"), (e, q["cb12_search_phrase_top"])
         assert q["cb42_minute_buckets"]["status"] == "ok" or e == "mergetree", (e, q["cb42_minute_buckets"])
+
+
+class HangingEngine(bench_engines.EngineAdapter):
+    """A stand-in engine (cheap to start) whose query containing 'hang' blocks and ignores interrupts."""
+
+    name = "hanging"
+
+    @staticmethod
+    def version() -> str:
+        return "test"
+
+    def load(self, parquet, dataset) -> None:
+        pass
+
+    def query(self, sql: str) -> list[tuple]:
+        if "hang" in sql:
+            import time
+
+            time.sleep(120)
+        return [(1000,)]
+
+
+def test_slow_query_is_reported_as_timeout(tmp_path):
+    from bench.runner import prepare_data
+
+    parquet, _ = prepare_data(1000, 42, tmp_path / "data")
+    out = run_engine({"engine": "mergetree", "store": str(tmp_path / "mt"), "parquet": str(parquet),
+                      "rows": 1000, "repeat": 1, "query_timeout": 0.3, "queries": [
+                          {"name": "slow", "sql": "SELECT count() FROM numbers(100000000000) "
+                                                  "WHERE sipHash64(number) = 1"},
+                          {"name": "good", "sql": "SELECT count() FROM events"}]})
+    assert out["queries"]["slow"]["status"] == "timeout" and "timeout" in out["queries"]["slow"]["error"]
+    assert "times" not in out["queries"]["slow"]
+    assert out["queries"]["good"]["rows"] == [[1000]]
+
+
+def test_hung_worker_is_killed_and_keeps_earlier_answers(tmp_path, monkeypatch):
+    from bench import runner
+    from bench.report import cell
+
+    parquet, _ = runner.prepare_data(1000, 42, tmp_path / "data")
+    monkeypatch.setattr(runner, "HUNG_GRACE", 1.0)
+    job = {"engine": "tests.test_bench_smoke:HangingEngine", "store": str(tmp_path / "h"),
+           "parquet": str(parquet), "rows": 1000, "repeat": 1, "query_timeout": 0.5, "queries": [
+               {"name": "first", "sql": "SELECT count() FROM events"},
+               {"name": "stuck", "sql": "SELECT 'hang'"},
+               {"name": "after", "sql": "SELECT 1"}]}
+    out = runner._run_engine_subprocess(job, timeout=120)
+    q = out["queries"]
+    assert q["first"]["status"] == "ok" and q["first"]["rows"] == [[1000]]
+    assert q["stuck"]["status"] == "timeout" and "worker killed" in q["stuck"]["error"]
+    assert q["after"]["status"] == "error" and "not run" in q["after"]["error"]
+    assert cell({"status": "timeout", "check": "TIMEOUT"}) == "timeout"
+
+
+def test_ingest_bulk_load_and_measurement_report(tmp_path):
+    from bench.ingest import bulk_load, prepare_files
+    from bench.report import to_html
+
+    files = prepare_files(3000, 42, tmp_path / "data")
+    assert set(files) == {"Parquet", "NDJSON", "CSV"}
+    recs = bulk_load(["mergetree"], files, 3000, tmp_path / "work", lambda s: None)
+    assert [r["name"] for r in recs] == ["bulk load Parquet", "bulk load NDJSON", "bulk load CSV"]
+    for r in recs:
+        assert r["status"] == "ok" and r["rows"] == 3000 and r["value"] > 0, r
+    result = {"suite": "ingest", "rows": 3000, "started": "now", "machine": {}, "measurements": recs + [
+        {"engine": "mergetree", "name": "Events API, batches of 1 row", "unit": "rows/s", "value": 12.5,
+         "status": "MISMATCH", "detail": "9 rows in the table, 10 acknowledged"}]}
+    md = to_markdown(result)
+    assert "| bulk load CSV | mergetree |" in md and "MISMATCH: 9 rows in the table" in md
+    assert "12.5 rows/s" in md
+    assert "<svg" in to_html(result)
+
+
+@pytest.mark.slow
+def test_ingest_and_api_suites_end_to_end(tmp_path):
+    from bench.api_suite import run_api
+    from bench.ingest import run_ingest
+
+    cfg = RunConfig(rows=5000, engines=_installed(), data_dir=tmp_path / "data", work_dir=tmp_path / "w")
+    res = run_ingest(cfg, seconds=1, threads=2, single_threads=2)
+    names = {(r["engine"], r["name"]) for r in res["measurements"]}
+    assert ("mergetree", "Events API, batches of 1,000 rows") in names
+    assert all(r["status"] == "ok" for r in res["measurements"]), res["measurements"]
+    api = run_api(RunConfig(rows=5000, engines=["mergetree"]), seconds=1, clients=2)
+    assert all(r["status"] == "ok" for r in api["measurements"]), api["measurements"]
+    assert any(r["unit"] == "req/s" and r["value"] > 0 for r in api["measurements"])
