@@ -146,3 +146,16 @@ def test_jobs_of_imports_and_deletes(client):
     ids = {j["id"] for j in client.get("/v0/jobs", headers=H).json()["jobs"]}
     assert {import_id, job_id} <= ids
     assert client.get("/v0/jobs/nope", headers=H).status_code == 404
+
+
+def test_v1_append_and_replace_raw_bodies(client):
+    """POST /v1/datasources/NAME/append|replace (tinybird 5.x): format from the parameter or Content-Type."""
+    r = client.post("/v1/datasources/ds/append", content=b'{"id": 1, "p": "a"}\n',
+                    headers={"Content-Type": "application/x-ndjson", **H})
+    assert r.status_code == 200, r.text
+    r = client.post("/v1/datasources/ds/append?format=csv", content=gzip.compress(b"2,b\n"),
+                    headers={"Content-Type": "text/csv", **H})
+    assert r.status_code == 200 and rows(client) == [(1, "a"), (2, "b")]
+    r = client.post("/v1/datasources/ds/replace", content=b"3,c\n", headers={"Content-Type": "text/csv", **H})
+    assert r.status_code == 200 and rows(client) == [(3, "c")]
+    assert client.post("/v1/datasources/missing/append", content=b"1,a\n", headers=H).status_code == 404

@@ -60,6 +60,8 @@ ROUTES = [
     (["DELETE"], "/v0/datasources/{name}", datasources.drop),
     (["POST"], "/v0/datasources/{name}/truncate", datasources.truncate),
     (["POST"], "/v0/datasources/{name}/delete", datasources.delete_rows),
+    (["POST"], "/v1/datasources/{name}/append", datasources.append_v1),
+    (["POST"], "/v1/datasources/{name}/replace", datasources.append_v1),
     (["GET"], "/v0/jobs", datasources.list_jobs),
     (["GET"], "/v0/jobs/{job_id}", datasources.get_job),
     (["GET"], "/v0/tokens", tokens.list_tokens),

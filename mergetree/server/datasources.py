@@ -120,6 +120,17 @@ def _multipart_file(ctype: str, body: bytes) -> tuple[bytes, str | None]:
                         "'csv' or 'ndjson' (or any file field)", DOC_DATASOURCES)
 
 
+async def append_v1(request: Request):
+    """``POST /v1/datasources/NAME/append|replace?format=csv|ndjson``: a raw body (``Content-Type`` text/csv or
+    application/x-ndjson, optional gzip) as ``tinybird`` 5.x sends it; the same work as mode=append|replace."""
+    q = dict(request.query_params)
+    q["name"] = request.path_params["name"]
+    if not q.get("format"):
+        ctype = request.headers.get("content-type", "").lower()
+        q["format"] = "ndjson" if ("ndjson" in ctype or "json" in ctype) else "csv"
+    return await _append(request, q, replace=request.url.path.rstrip("/").endswith("/replace"))
+
+
 async def _create(request: Request, params: dict):
     svc = service(request)
     principal(request).require("DATASOURCES:CREATE", None, "create a Data Source")
