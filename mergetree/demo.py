@@ -133,6 +133,7 @@ def run_demo(rows: int = 50_000, data_dir: str | None = None, out: TextIO | None
     import orjson
 
     from mergetree.server.app import create_app
+    from mergetree.server.pipes import is_endpoint
 
     out = out or sys.stdout
     tmp = Path(tempfile.mkdtemp(prefix="mergetree-demo-"))
@@ -150,8 +151,13 @@ def run_demo(rows: int = 50_000, data_dir: str | None = None, out: TextIO | None
         server = _Server(app, port)
         server.start()
         host = f"http://127.0.0.1:{port}"
-        out.write(f"1. started the service on {host} in {time.perf_counter() - t0:.2f} s: data source events "
-                  f"created, pipes {', '.join(app.state.service.pipes.names())} published\n\n")
+        svc = app.state.service
+        pipes = svc.pipes.snapshot()
+        endpoints = [n for n in sorted(pipes) if is_endpoint(pipes[n])]
+        views = [n for n in sorted(pipes) if not is_endpoint(pipes[n])]
+        out.write(f"1. started the service on {host} in {time.perf_counter() - t0:.2f} s: data sources "
+                  f"{', '.join(svc.engine.datasource_names())} created, materialized pipe {', '.join(views)}, "
+                  f"endpoints {', '.join(endpoints)} published\n\n")
 
         now = int(time.time())
         batches = generate_ndjson(rows, seed=7, now=now)

@@ -27,7 +27,7 @@ def test_demo_runs_and_reports_each_step(tmp_path):
     buf = io.StringIO()
     assert run_demo(rows=3_000, data_dir=str(tmp_path / "data"), out=buf) == 0
     text = buf.getvalue()
-    assert "pipes daily_active_users, user_activity published" in text
+    assert "endpoints daily_active_users, user_activity published" in text
     assert "sent 3,000 events in 1 NDJSON requests" in text and "0 quarantined" in text
     assert re.search(r"GET /v0/pipes/daily_active_users.json: 3[01] rows", text), text   # today + 30 days back
     assert "GET /v0/pipes/user_activity.json?user_id=user_123&days=30" in text

@@ -156,7 +156,7 @@ def test_build_binds_node_sql_against_the_schemas(tmp_path):
     assert any(line.startswith(f"{root / 'bad_column.pipe'}:10: ") for line in lines), proc.stderr
     assert lines[-1] == "build failed: 3 errors"
     ok = _build(QUICKSTART)
-    assert ok.returncode == 0 and "build ok: 1 data sources, 2 pipes" in ok.stdout
+    assert ok.returncode == 0 and "build ok: 2 data sources, 3 pipes" in ok.stdout
 
 
 def test_build_reports_duplicates_and_missing_folder(tmp_path):

@@ -63,6 +63,14 @@ PIPES = {
         SQL >
             SELECT no_such_column FROM t
     """,
+    "to_target": """
+        NODE m
+        SQL >
+            SELECT k, sum(v) AS v FROM t GROUP BY k
+
+        TYPE materialized
+        DATASOURCE t_sums
+    """,
     "custom": """
         NODE n
         SQL >
@@ -77,6 +85,8 @@ def _project(root):
     (root / "datasources").mkdir(parents=True)
     (root / "pipes").mkdir()
     (root / "datasources" / "t.datasource").write_text(DATASOURCE)
+    (root / "datasources" / "t_sums.datasource").write_text(
+        'SCHEMA >\n    `k` String,\n    `v` Int64\n\nENGINE "SummingMergeTree"\nENGINE_SORTING_KEY "k"\n')
     for name, text in PIPES.items():
         (root / "pipes" / f"{name}.pipe").write_text(textwrap.dedent(text))
     return root
@@ -157,6 +167,15 @@ def test_errors_are_400_with_the_message_and_404_for_unknown_pipes(client):
     assert r.json()["data"] == [{"x": 5}]
     r = client.get("/v0/pipes/nope.json", headers=H)
     assert r.status_code == 404 and set(r.json()) == {"error", "documentation"} and "nope" in r.json()["error"]
+    r = client.get("/v0/pipes/to_target.json", headers=H)
+    assert r.status_code == 404 and "materialized pipe, not an API endpoint" in r.json()["error"]
+
+
+def test_materialized_pipe_feeds_its_data_source(client):
+    """TYPE materialized: a view from t into t_sums, run on every insert into t (sums 3, 12, 6)."""
+    r = client.get("/v0/sql", params={"q": "SELECT k, sum(v) AS v FROM t_sums GROUP BY k ORDER BY k FORMAT JSON"},
+                   headers=H)
+    assert r.json()["data"] == [{"k": "a", "v": 3}, {"k": "b", "v": 12}, {"k": "c", "v": 6}]
     r = client.get("/v0/pipes/by_key.xml", headers=H)
     assert r.status_code == 400 and "xml" in r.json()["error"]
 
@@ -201,7 +220,7 @@ def test_q_cannot_read_other_data_sources_with_a_pipe_token(client):
 def test_pipe_list_and_detail_with_param_metadata(client):
     r = client.get("/v0/pipes", headers=H)
     names = [p["name"] for p in r.json()["pipes"]]
-    assert names == ["broken_sql", "by_key", "custom", "top"]
+    assert names == ["broken_sql", "by_key", "custom", "to_target", "top"]
     r = client.get("/v0/pipes", headers=_token(client, "reader"))
     assert [p["name"] for p in r.json()["pipes"]] == ["by_key"]
     r = client.get("/v0/pipes/by_key", headers=H)
@@ -298,3 +317,18 @@ def test_quickstart_client_flow(tmp_path):
         assert c.get("/v0/pipes/user_activity.json?user_id=user_9", headers=dash).json()["rows"] == 1
         assert c.get("/v0/pipes/user_activity.json?user_id=user_9", headers=tracker).status_code == 403
         assert c.post("/v0/events?name=events", headers=tracker, content=b'{"user_id":"u"}').status_code == 202
+
+
+def test_jwt_fixed_params_override_the_request(client):
+    import time
+
+    r = client.post(f"/v0/tokens?expiration_time={int(time.time()) + 600}", headers=H,
+                    json={"name": "tenant", "scopes": [{"type": "PIPES:READ", "resource": "by_key",
+                                                        "fixed_params": {"min_v": 6}}]})
+    assert r.status_code == 200, r.text
+    jwt_h = {"Authorization": "Bearer " + r.json()["token"]}
+    r = client.get("/v0/pipes/by_key.json?min_v=0", headers=jwt_h)
+    assert r.status_code == 200 and r.json()["data"] == [{"k": "c", "total": 6, "n": 1}]
+    r = client.post("/v0/pipes/by_key.json", json={"min_v": 1}, headers=jwt_h)
+    assert r.json()["data"] == [{"k": "c", "total": 6, "n": 1}]
+    assert client.get("/v0/pipes/top.json?threshold=1", headers=jwt_h).status_code == 403

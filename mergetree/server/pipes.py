@@ -89,6 +89,11 @@ class PipeRegistry:
         return self._pipes
 
 
+def is_endpoint(pipe) -> bool:
+    """Materialized, copy and sink pipes write data; they are not API endpoints."""
+    return pipe.kind in ("endpoint", "standard")
+
+
 def served_node(pipe):
     """The node a pipe serves: TYPE endpoint, else the last node."""
     return pipe.endpoint_node or pipe.nodes[-1]
@@ -486,6 +491,8 @@ async def pipe_data(request: Request):
         raise ApiError(400, f"Unsupported format '{ext}': use .json, .csv, .ndjson or .parquet", DOC_PIPES)
     pipe = svc.pipes.get(name)
     who.require("PIPES:READ", name, f"read the pipe '{name}'")
+    if not is_endpoint(pipe):
+        raise ApiError(404, f"The pipe '{name}' is a {pipe.kind} pipe, not an API endpoint", DOC_PIPES)
     params = await request_params(request)
     q = request.query_params.get("q") or params.pop("__q__", None)
     params.pop("__q__", None)
@@ -539,7 +546,8 @@ async def openapi(request: Request):
     who = principal(request)
     pipes = svc.pipes.snapshot()
     server = str(request.base_url).rstrip("/")
-    return json_response(openapi_document([pipes[n] for n in _visible(who, sorted(pipes))], server))
+    return json_response(openapi_document([pipes[n] for n in _visible(who, sorted(pipes)) if is_endpoint(pipes[n])],
+                                          server))
 
 
 # --------------------------------------------------------------------------- /v0/sql support

@@ -172,8 +172,58 @@ def apply_project(service, project) -> dict:
             for item in items.values():
                 for tok in item.tokens:
                     service.tokens.add_scopes(tok.name, [tok.scope(kind, item.name)])
+    report["views"] = ensure_materialized_views(service.engine, project)
     service.pipes.replace_all(project.pipes)
     return report
+
+
+def _materialized_node(pipe):
+    return next((n for n in pipe.nodes if n.type == "materialized"), None)
+
+
+def view_sql(project, pipe) -> str:
+    """The SELECT of a materialized pipe (its earlier nodes and other pipes inlined), as text."""
+    from mergetree.server.pipes import PipeError, compile_pipe
+    from sqlparse_ch import format_sql
+
+    node = _materialized_node(pipe)
+    try:
+        return format_sql(compile_pipe(project.pipes, pipe, {}, node=node))
+    except PipeError as e:
+        raise DatafileError(e.message, filename=pipe.path, line=e.line or node.line) from None
+
+
+def ensure_materialized_views(engine, project) -> list[str]:
+    """``TYPE materialized`` pipes as materialized views named like the pipe (``TO`` its
+    ``DATASOURCE``): created when missing (POPULATE when the target is still empty), replaced when
+    the pipe's SQL changed (a view holds no data). Returns the views created or replaced."""
+    from sqlparse_ch import format_sql, parse
+
+    existing = {name: sql for name, sql in engine.run(
+        "SELECT name, as_select FROM system.tables WHERE engine = 'MaterializedView'").rows}
+    done = []
+    for pipe in project.pipes.values():
+        node = _materialized_node(pipe)
+        if node is None:
+            continue
+        sql = view_sql(project, pipe)
+        line = _line_of(pipe.path, r"^TYPE\s+materialized", node.line)
+        if pipe.name in existing:
+            if format_sql(parse(existing[pipe.name])) == format_sql(parse(sql)):
+                continue
+            engine.run(f"DROP VIEW `{pipe.name}`")
+        elif engine.exists(pipe.name):
+            raise ProjectError(f"pipe '{pipe.name}' is materialized but a Data Source has the same name",
+                               filename=pipe.path, line=line)
+        populate = engine.describe(node.datasource)["statistics"]["row_count"] == 0
+        try:
+            engine.run(f"CREATE MATERIALIZED VIEW `{pipe.name}` TO `{node.datasource}` "
+                       f"{'POPULATE ' if populate else ''}AS {sql}")
+        except Exception as e:  # noqa: BLE001 - reported against the pipe
+            raise ProjectError(f"cannot materialize node '{node.name}' into '{node.datasource}': {e}",
+                               filename=pipe.path, line=line) from None
+        done.append(pipe.name)
+    return done
 
 
 def _check_targets(project, pipe, exists=lambda name: False) -> None:
@@ -223,6 +273,11 @@ def build_errors(root) -> list[DatafileError]:
                 err = _bind_pipe(engine, project, pipe)
                 if err is not None:
                     errors.append(err)
+            if not errors:
+                try:
+                    ensure_materialized_views(engine, project)
+                except DatafileError as e:
+                    errors.append(e)
         finally:
             engine.close()
     finally:
