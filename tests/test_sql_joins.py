@@ -106,23 +106,25 @@ def _sorted_lines(text: str) -> list[str]:
 
 CASES = dict(left=ROWS, right=ROWS, kind=st.sampled_from(KINDS), cond=st.sampled_from(CONDITIONS),
              use_nulls=st.booleans(), cols=st.sampled_from(["*", "l.k, r.k, s, v", "count(), sum(l.v)",
-                                                            "toTypeName(r.v), toTypeName(l.s), l.v"]))
+                                                            "toTypeName(r.v), toTypeName(l.s), l.v"]),
+             where=st.sampled_from(["", "WHERE l.v > 0", "WHERE r.s = 'a'", "WHERE l.v > 0 AND r.v < 2 AND l.s != ''",
+                                    "WHERE l.v > r.v OR r.s = 'b'"]))
 
 
 @given(**CASES)
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-def test_joins_match_chdb(engines, left, right, kind, cond, use_nulls, cols):
-    check_against_chdb(engines, left, right, kind, cond, use_nulls, cols)
+def test_joins_match_chdb(engines, left, right, kind, cond, use_nulls, cols, where):
+    check_against_chdb(engines, left, right, kind, cond, use_nulls, cols, where)
 
 
 @pytest.mark.slow
 @given(**CASES)
 @settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-def test_joins_match_chdb_soak(engines, left, right, kind, cond, use_nulls, cols):
-    check_against_chdb(engines, left, right, kind, cond, use_nulls, cols)
+def test_joins_match_chdb_soak(engines, left, right, kind, cond, use_nulls, cols, where):
+    check_against_chdb(engines, left, right, kind, cond, use_nulls, cols, where)
 
 
-def check_against_chdb(engines, left, right, kind, cond, use_nulls, cols):
+def check_against_chdb(engines, left, right, kind, cond, use_nulls, cols, where=""):
     sess, db = engines
     if kind == "CROSS":
         cond = ""
@@ -140,7 +142,7 @@ def check_against_chdb(engines, left, right, kind, cond, use_nulls, cols):
     for q in setup:
         sess.query(q)
         db.sql(q)
-    sql = f"SELECT {cols} FROM l {kind} JOIN r {cond} SETTINGS join_use_nulls = {int(use_nulls)}"
+    sql = f"SELECT {cols} FROM l {kind} JOIN r {cond} {where} SETTINGS join_use_nulls = {int(use_nulls)}"
     try:
         want = sess.query(sql, "TabSeparated").bytes().decode()
     except Exception as e:   # ClickHouse refuses the combination: we must refuse it too
@@ -151,6 +153,10 @@ def check_against_chdb(engines, left, right, kind, cond, use_nulls, cols):
     got = db.sql(sql).format("TabSeparated")
     got = got.decode() if isinstance(got, bytes) else got
     assert _sorted_lines(got) == _sorted_lines(want), sql
+    if where:   # the pushdown rule must not change results
+        off = db.sql(sql, settings={"optimizer_disabled_rules": "push_filter_into_join"}).format("TabSeparated")
+        off = off.decode() if isinstance(off, bytes) else off
+        assert _sorted_lines(off) == _sorted_lines(want), sql
 
 
 def test_max_bytes_in_join(engines):
@@ -172,3 +178,22 @@ def test_explain_shows_join(engines):
     text = db.sql("EXPLAIN SELECT v FROM e1 AS a JOIN e1 AS b USING k WHERE a.v = 'x'").format("TabSeparated")
     text = text.decode() if isinstance(text, bytes) else text
     assert "Join INNER ALL keys=[__jl0 = __jr0]" in text
+
+
+def test_where_goes_below_inner_join(engines):
+    _, db = engines
+    db.sql("CREATE TABLE IF NOT EXISTS p1 (k UInt64, v String) ENGINE = MergeTree ORDER BY k")
+    db.sql("CREATE TABLE IF NOT EXISTS p2 (k UInt64, w Int8) ENGINE = MergeTree ORDER BY k")
+    q = "EXPLAIN SELECT v FROM p1 JOIN p2 ON p1.k = p2.k WHERE p1.k = 3 AND w > 1 AND v < toString(w)"
+    text = db.sql(q).format("TabSeparated")
+    text = text.decode() if isinstance(text, bytes) else text
+    assert "ReadFromMergeTree p1 columns=[k, v] prewhere=equals(k, 3)" in text
+    assert "prewhere=greater(w, 1)" in text
+    assert text.index("Filter less(p1.v, toString(p2.w))") < text.index("Join INNER")
+    off = db.sql(q, settings={"optimizer_disabled_rules": "push_filter_into_join"}).format("TabSeparated")
+    off = off.decode() if isinstance(off, bytes) else off
+    assert "prewhere" not in off
+    # LEFT JOIN: the right side is extended with defaults, its condition stays above the join
+    text = db.sql("EXPLAIN SELECT v FROM p1 LEFT JOIN p2 ON p1.k = p2.k WHERE w = 0").format("TabSeparated")
+    text = text.decode() if isinstance(text, bytes) else text
+    assert text.index("Filter equals(p2.w, 0)") < text.index("Join LEFT")

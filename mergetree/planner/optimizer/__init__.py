@@ -2,6 +2,7 @@
 (setting ``optimizer_disabled_rules='topn,prune_columns'``), and turning all of them off must
 not change any result (tests/test_sql_optimizer.py).
 
+- ``push_filter_into_join``: WHERE conjuncts reading one side of a join go below the join.
 - ``push_filter_into_scan``: WHERE into ReadFromMergeTree (partition/granule pruning + exact filter).
 - ``topn``: Sort followed by Limit -> TopN (argpartition instead of a full sort).
 - ``prune_columns``: scans read only the columns the query needs.
@@ -13,10 +14,11 @@ not change any result (tests/test_sql_optimizer.py).
 
 from __future__ import annotations
 
-from mergetree.planner.optimizer import (count_from_metadata, prewhere, prune_columns, push_filter_into_scan,
-                                         minmax_from_index, read_in_order, topn)
+from mergetree.planner.optimizer import (count_from_metadata, prewhere, prune_columns, push_filter_into_join,
+                                         push_filter_into_scan, minmax_from_index, read_in_order, topn)
 
 RULES = [
+    ("push_filter_into_join", push_filter_into_join.apply),
     ("push_filter_into_scan", push_filter_into_scan.apply),
     ("topn", topn.apply),
     ("prune_columns", prune_columns.apply),

@@ -15,7 +15,7 @@ from mergetree.planner.rewrite import identifiers
 def apply(plan: L.PlanNode) -> L.PlanNode:
     if hasattr(plan, "child"):
         plan.child = apply(plan.child)
-    elif isinstance(plan, L.Union):
+    elif isinstance(plan, (L.Union, L.Join)):
         plan.children = [apply(c) for c in plan.children]
     if isinstance(plan, L.ReadFromMergeTree) and plan.where is not None and not plan.final:
         plan.prewhere = bool(set(plan.columns) - identifiers(plan.where))

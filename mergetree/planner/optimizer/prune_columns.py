@@ -49,6 +49,24 @@ def _prune(node: L.PlanNode, required: set[str]) -> None:
         _prune(node.child, required | set(node.columns))
     elif isinstance(node, L.Limit):
         _prune(node.child, required)
+    elif isinstance(node, L.Join):
+        _prune_join(node, required)
     else:
         for c in node.children:
             _prune(c, set(c.names()))
+
+
+def _prune_join(node: L.Join, required: set[str]) -> None:
+    """A join keeps the output columns read above it (and by its ON residual); its inputs read those
+    plus the keys."""
+    need = set(required) | (identifiers(node.residual) if node.residual is not None else set())
+    node.left_columns = [(o, s) for o, s in node.left_columns if o in need]
+    node.right_columns = [(o, s) for o, s in node.right_columns if o in need]
+    node.using_columns = [u for u in node.using_columns if u[0] in need]
+    left = {s for _, s in node.left_columns} | set(node.left_keys) | {u[1] for u in node.using_columns}
+    right = {s for _, s in node.right_columns} | set(node.right_keys) | {u[2] for u in node.using_columns}
+    if node.asof is not None:
+        left.add(node.asof[0])
+        right.add(node.asof[2])
+    _prune(node.children[0], left)
+    _prune(node.children[1], right)

@@ -14,7 +14,7 @@ from mergetree.planner.rewrite import and_all
 def apply(plan: L.PlanNode) -> L.PlanNode:
     if hasattr(plan, "child"):
         plan.child = apply(plan.child)
-    elif isinstance(plan, L.Union):
+    elif isinstance(plan, (L.Union, L.Join)):
         plan.children = [apply(c) for c in plan.children]
     if isinstance(plan, L.Filter) and isinstance(plan.child, L.ReadFromMergeTree):
         scan = plan.child
