@@ -70,6 +70,8 @@ def env(tmp_path_factory):
         admin = {"Authorization": f"Bearer {ADMIN}"}
         body = "\n".join(f'{{"id": {i}, "user": "{u}"}}' for i, u in ROWS)
         assert c.post("/v0/events?name=events&wait=true", content=body, headers=admin).status_code == 200
+        assert c.post("/v0/events?name=events&wait=true", content='{"id": "not a number", "user": "u2"}',
+                      headers=admin).status_code == 200          # creates events_quarantine
         assert c.post("/v0/events?name=secret&wait=true", content='{"id": 9, "code": "x"}',
                       headers=admin).status_code == 200
         toks = {t["name"]: t["token"] for t in c.get("/v0/tokens", headers=admin).json()["tokens"]}
@@ -122,6 +124,9 @@ MATRIX = {
     "ds drop":            ("DELETE", "/v0/datasources/secret_missing", None, [404, X, X, X, X, X, X, X, X]),
     "tokens list":        ("GET", "/v0/tokens", None, [200, X, X, X, X, X, X, X, X]),
     "sql allowed":        ("GET", "/v0/sql?q=SELECT+count()+FROM+events", None, [200, 200, X, X, 200, X, X, X, X]),
+    "sql quarantine":     ("GET", "/v0/sql?q=SELECT+count()+FROM+events_quarantine", None,
+                           [200, 200, X, X, X, X, X, X, X]),
+    "sql DESCRIBE other": ("GET", "/v0/sql?q=DESCRIBE+TABLE+secret", None, [200, X, X, X, X, X, X, X, X]),
     "sql other":          ("GET", "/v0/sql?q=SELECT+*+FROM+secret", None, [200, X, X, X, X, X, X, X, X]),
     "sql IN subquery":    ("GET", "/v0/sql?q=SELECT+count()+FROM+events+WHERE+id+IN+(SELECT+id+FROM+secret)",
                            None, [200, X, X, X, X, X, X, X, X]),

@@ -115,8 +115,9 @@ class Principal:
                 continue
             if resource is None or s.resource == resource:
                 return True
-            # DATASOURCES:READ:ds also covers ds_quarantine (as in Tinybird)
-            if kind == "DATASOURCES:READ" and resource == f"{s.resource}_quarantine":
+            # DATASOURCES:READ:ds also covers ds_quarantine (as in Tinybird), unless the scope has a row
+            # filter: the quarantine's rows are other rows of ds, which the filter would not limit
+            if kind == "DATASOURCES:READ" and resource == f"{s.resource}_quarantine" and not s.filter:
                 return True
         return False
 
