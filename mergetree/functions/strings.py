@@ -218,6 +218,19 @@ def format_datetimes(local: np.ndarray) -> StringColumn:
 _BOOL_TEXT = None
 
 
+def format_uuids(v: np.ndarray) -> StringColumn:
+    """'xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx' of (n, 2) [high, low] uint64 UUIDs."""
+    raw = np.ascontiguousarray(v).astype(">u8").view(np.uint8).reshape(-1, 16)
+    digits = np.frombuffer(b"0123456789abcdef", np.uint8)
+    hexed = np.empty((len(raw), 32), np.uint8)
+    hexed[:, 0::2] = digits[raw >> 4]
+    hexed[:, 1::2] = digits[raw & 15]
+    mat = np.full((len(raw), 36), 45, np.uint8)
+    for a, b, dst in ((0, 8, 0), (8, 12, 9), (12, 16, 14), (16, 20, 19), (20, 32, 24)):
+        mat[:, dst:dst + b - a] = hexed[:, a:b]
+    return StringColumn(T.String, np.arange(len(raw) + 1, dtype=np.int64) * 36, mat.reshape(-1))
+
+
 @register("toString")
 def to_string(types, consts):
     check_arity("toString", types, 1, 2)
@@ -227,10 +240,10 @@ def to_string(types, consts):
         from mergetree.functions.datetime import _tz_arg
 
         tz = _tz_arg("toString", types, consts, 1)
-    if isinstance(t, T.FloatType) or isinstance(t, (T.DecimalType, T.DateTime64Type, T.UUIDType, T.ArrayType)):
+    if isinstance(t, T.FloatType) or isinstance(t, (T.DecimalType, T.DateTime64Type, T.ArrayType)):
         raise IllegalTypeOfArgument(f"toString of {t} is not supported yet")
     if not isinstance(t, (T.StringType, T.FixedStringType, T.IntType, T.BoolType, T.DateType, T.Date32Type,
-                          T.DateTimeType)):
+                          T.DateTimeType, T.UUIDType)):
         raise illegal_type("toString", t, 0)
 
     def impl(args, n):
@@ -254,6 +267,8 @@ def to_string(types, consts):
             out = StringColumn(T.String, *format_ints(v))
         elif isinstance(t, (T.DateType, T.Date32Type)):
             out = format_dates(v.astype(np.int64))
+        elif isinstance(t, T.UUIDType):
+            out = format_uuids(v)
         else:
             zone = tz if tz is not None else t.timezone
             out = format_datetimes(TZ.utc_to_local(zone, v.astype(np.int64)))
@@ -469,57 +484,3 @@ def length_utf8(types, consts):
 
 register_alias("ucase", "upper")
 register_alias("lcase", "lower")
-
-
-@register("sipHash64")
-def sip_hash64(types, consts):
-    """SipHash-2-4 of one argument's bytes: a String's bytes, a number's (or date's) own-width
-    little-endian bytes (so toUInt8(1) and toUInt64(1) differ, as in ClickHouse)."""
-    check_arity("sipHash64", types, 1)
-    t = types[0]
-    if not (isinstance(t, (T.StringType, T.FixedStringType)) or (t.is_fixed and t.dtype is not None)):
-        raise illegal_type("sipHash64", t, 0)
-
-    def impl(args, n):
-        from mergetree.kernels.siphash import hash_rows
-
-        c = args[0]
-        if isinstance(t, (T.StringType, T.FixedStringType)):
-            out = hash_rows(*_string_parts(c))
-        else:
-            v = np.ascontiguousarray(V.values(c))
-            width = v.dtype.itemsize * (v.shape[1] if v.ndim == 2 else 1)
-            rows = v.shape[0]
-            out = hash_rows(np.arange(rows + 1, dtype=np.int64) * width, v.view(np.uint8).reshape(-1))
-        return V.fixed(T.UInt64, np.broadcast_to(out, (n,)))
-
-    return T.UInt64, impl
-
-
-@register("cityHash64")
-def city_hash64(types, consts):
-    """CityHash64 v1.0.2 of one argument: a String's bytes, or for a number/date the integer
-    hash of its own-width bits, zero-extended (cityHash64(toUInt8(1)) = cityHash64(toUInt64(1)),
-    but toInt32(-1) and toInt64(-1) differ), as in ClickHouse."""
-    check_arity("cityHash64", types, 1)
-    t = types[0]
-    if isinstance(t, (T.StringType, T.FixedStringType)):
-        text = True
-    elif t.is_fixed and t.dtype is not None and not t.value_shape and t.dtype.itemsize <= 8:
-        text = False
-    else:
-        raise illegal_type("cityHash64", t, 0)
-
-    def impl(args, n):
-        from mergetree.kernels import cityhash as C
-
-        c = args[0]
-        if text:
-            out = C.hash_rows(*_string_parts(c))
-        else:
-            v = np.ascontiguousarray(V.values(c))
-            bits = v.view(np.dtype(f"u{v.dtype.itemsize}")).astype(np.uint64)
-            out = C.int_hash64(bits)
-        return V.fixed(T.UInt64, np.broadcast_to(out, (n,)))
-
-    return T.UInt64, impl
