@@ -86,8 +86,12 @@ def _select(db, q, params, settings, data) -> Result:
     ctx = ExecutionContext(settings)
     schema, columns, ctx = run(plan, ctx)
     has_limit = isinstance(q, Q.Select) and (q.limit is not None)
-    return Result(schema, columns, statistics=ctx.statistics(), format_name=q.format,
-                  rows_before_limit=ctx.rows_before_limit if has_limit else None)
+    result = Result(schema, columns, statistics=ctx.statistics(), format_name=q.format,
+                    rows_before_limit=ctx.rows_before_limit if has_limit else None)
+    from mergetree.exec.totals import attach    # WITH TOTALS row, extremes = 1
+
+    attach(result, plan, ctx, settings)
+    return result
 
 
 def explain_plan(db, text: str, params: dict | None = None, disabled_rules=()) -> str:

@@ -181,7 +181,7 @@ FUNCS_ORDERED = ["row_number()", "lagInFrame(v)", "leadInFrame(s, 2, 'z')", "lag
                  "nth_value(s, 2)", "first_value(n)", "last_value(n)", "ntile(3)"]
 FUNCS_ANY = ["rank()", "dense_rank()", "percent_rank()", "cume_dist()", "count()", "sum(v)", "avg(v)", "min(v)",
              "max(f)", "sum(f)", "avg(f)", "sum(n)", "min(n)", "max(s)", "uniqExact(o)",
-             "groupArray(o)", "argMax(id, v)", "sumIf(v, o > 0)"]
+             "groupArray(o)", "argMax(id, v * 100 + id)", "sumIf(v, o > 0)"]
 BOUNDS = ["UNBOUNDED PRECEDING", "3 PRECEDING", "1 PRECEDING", "CURRENT ROW", "1 FOLLOWING", "2 FOLLOWING",
           "UNBOUNDED FOLLOWING"]
 

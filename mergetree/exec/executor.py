@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from mergetree.column import Block
 from mergetree.exec import aggregate, array_join, distinct, filter, join, limit, project, scan, sort, union
+from mergetree.exec import totals as totals_op
 from mergetree.exec import window as window_op
 from mergetree.exec.context import ExecutionContext
 from mergetree.planner import logical as L
@@ -29,6 +30,7 @@ OPERATORS = {
     L.Join: join.run_join,
     L.ArrayJoin: array_join.run_array_join,
     L.Window: window_op.run_window,
+    L.GroupingAggregate: totals_op.run_grouping,
 }
 
 

@@ -22,7 +22,9 @@ def _rows(result) -> str:
     cols = [_column(c, t) for c, (_, t) in zip(result.column_data, result.schema)]
     if not cols:
         return ""
-    return "".join(",".join(row) + "\n" for row in zip(*cols))
+    from mergetree.exec.totals import extra_parts   # WITH TOTALS / extremes: a blank line, then the rows
+
+    return "".join(",".join(row) + "\n" for row in zip(*cols)) + "".join("\n" + _rows(p) for p in extra_parts(result))
 
 
 def write_csv(result) -> bytes:

@@ -93,6 +93,34 @@ def _columns(result) -> list[list[str]]:
     return [json_values(c, t) for c, (_, t) in zip(result.column_data, result.schema)]
 
 
+def _extras(result, values, compact: bool) -> str:
+    """``"totals"`` (WITH TOTALS) and ``"extremes"`` (extremes = 1) after "data", as ClickHouse writes
+    them; `values(columns)` gives the JSON texts of each column."""
+    keys = [json_string(n) for n in result.names]
+
+    def obj(cols, row, indent):
+        texts = [values(c, t)[row] for c, (_, t) in zip(cols, result.schema)]
+        if compact:
+            return "[" + ", ".join(texts) + "]"
+        fields = ",\n".join(f"{indent}\t{k}: {v}" for k, v in zip(keys, texts))
+        return f"{{\n{fields}\n{indent}}}"
+
+    out = ""
+    totals = getattr(result, "totals", None)
+    if totals:
+        out += '\t"totals": ' + obj(totals, 0, "\t") + ",\n\n" if compact else \
+            '\t"totals":\n\t' + obj(totals, 0, "\t") + ",\n\n"
+    ext = getattr(result, "extremes", None)
+    if ext:
+        if compact:
+            out += '\t"extremes":\n\t{\n\t\t"min": ' + obj(ext, 0, "\t\t") + ',\n\t\t"max": ' + \
+                obj(ext, 1, "\t\t") + "\n\t},\n\n"
+        else:
+            out += '\t"extremes":\n\t{\n\t\t"min":\n\t\t' + obj(ext, 0, "\t\t") + ',\n\t\t"max":\n\t\t' + \
+                obj(ext, 1, "\t\t") + "\n\t},\n\n"
+    return out
+
+
 def write_json(result) -> bytes:
     cols = _columns(result)
     keys = [json_string(n) for n in result.names]
@@ -101,14 +129,14 @@ def write_json(result) -> bytes:
         fields = ",\n".join(f"\t\t\t{k}: {v}" for k, v in zip(keys, values))
         rows.append(f"\t\t{{\n{fields}\n\t\t}}")
     data = '\t"data":\n\t[\n' + (",\n".join(rows) + "\n" if rows else "\n") + "\t],\n\n"
-    return ("{\n" + _meta(result) + data + _tail(result)).encode()
+    return ("{\n" + _meta(result) + data + _extras(result, json_values, False) + _tail(result)).encode()
 
 
 def write_json_compact(result) -> bytes:
     cols = _columns(result)
     rows = ["\t\t[" + ", ".join(values) + "]" for values in (zip(*cols) if cols else [])]
     data = '\t"data":\n\t[\n' + (",\n".join(rows) + "\n" if rows else "\n") + "\t],\n\n"
-    return ("{\n" + _meta(result) + data + _tail(result)).encode()
+    return ("{\n" + _meta(result) + data + _extras(result, json_values, True) + _tail(result)).encode()
 
 
 def write_json_strings(result) -> bytes:
@@ -120,7 +148,8 @@ def write_json_strings(result) -> bytes:
         fields = ",\n".join(f"\t\t\t{k}: {v}" for k, v in zip(keys, values))
         rows.append(f"\t\t{{\n{fields}\n\t\t}}")
     data = '\t"data":\n\t[\n' + (",\n".join(rows) + "\n" if rows else "\n") + "\t],\n\n"
-    return ("{\n" + _meta(result) + data + _tail(result)).encode()
+    strings = lambda c, t: [json_string("ᴺᵁᴸᴸ" if v is None else v) for v in column_texts(c)]  # noqa: E731
+    return ("{\n" + _meta(result) + data + _extras(result, strings, False) + _tail(result)).encode()
 
 
 def write_json_each_row(result) -> bytes:

@@ -48,7 +48,10 @@ def _rows(result, raw: bool = False) -> str:
         cols = [_column(c, t) for c, (_, t) in zip(result.column_data, result.schema)]
     if not cols:
         return ""
-    return "".join("\t".join(row) + "\n" for row in zip(*cols))
+    from mergetree.exec.totals import extra_parts   # WITH TOTALS / extremes: a blank line, then the rows
+
+    return "".join("\t".join(row) + "\n" for row in zip(*cols)) + "".join("\n" + _rows(p, raw)
+                                                                      for p in extra_parts(result))
 
 
 def write_tsv(result) -> bytes:

@@ -27,6 +27,7 @@ from mergetree.errors import (IllegalAggregationError, IllegalTypeOfArgumentErro
                               UnknownIdentifierError, UnknownQueryParameterError)
 from mergetree.functions.aggregate import get_aggregate, is_aggregate
 from mergetree.functions.registry import suggest
+from mergetree.planner import grouping as G
 from mergetree.planner import windows as W
 from mergetree.planner.naming import column_name
 from mergetree.planner.naming import format_literal as naming_literal
@@ -135,6 +136,9 @@ class BoundSelect:
     distinct: bool = False
     qualify: Any = None                                # QUALIFY, over the window outputs
     windows: list = field(default_factory=list)        # window calls, output __win{i} (planner/windows.py)
+    grouping_sets: Any = None                          # [[key index]] for ROLLUP/CUBE/GROUPING SETS (planner/grouping.py)
+    grouping_calls: list = field(default_factory=list)  # [(__grouping{i}, [__key names])]
+    totals: bool = False                               # WITH TOTALS
 
 
 def _int_literal(e, what: str) -> int | None:
@@ -160,7 +164,6 @@ def _unsupported_clauses(q) -> None:
     from mergetree.errors import NotImplementedSQLError
 
     found = [name for name, present in (
-        ("WITH TOTALS", q.with_totals),
         ("DISTINCT ON", bool(q.distinct_on)), ("LIMIT ... WITH TIES", q.with_ties),
         ("ORDER BY ... WITH FILL", any(o.with_fill is not None for o in q.order_by)),
         ("INTERPOLATE", q.interpolate is not None)) if present]
@@ -415,11 +418,11 @@ class SelectBinder:
         b.distinct = q.distinct
         b.where = self._no_aggregates(self.expand(q.where), "WHERE") if q.where is not None else None
         b.prewhere = self._no_aggregates(self.expand(q.prewhere), "PREWHERE") if q.prewhere is not None else None
-        if q.group_by_modifier not in (None,):
+        if q.group_by_modifier not in (None, "ROLLUP", "CUBE", "GROUPING SETS"):
             raise IllegalTypeOfArgumentError(f"GROUP BY {q.group_by_modifier} is not supported yet")
         _unsupported_clauses(q)
         keys = []
-        for g in q.group_by:
+        for g in G.group_by_items(q):
             k = self._no_aggregates(self.expand(self._positional(g, items, "GROUP BY")), "GROUP BY")
             if k not in keys:
                 keys.append(k)
@@ -442,7 +445,7 @@ class SelectBinder:
         slots: dict = {}
         for e in post:
             self._find_aggregates(e, slots, b)
-        b.aggregating = bool(keys) or bool(slots) or having is not None
+        b.aggregating = bool(keys) or bool(slots) or having is not None or q.with_totals
         if not b.aggregating:
             b.outputs, b.order = outputs, order
             b.limit_by = limit_by
@@ -456,6 +459,8 @@ class SelectBinder:
         b.having = rw(having) if having is not None else None
         b.limit_by = (limit_by[0], limit_by[1], [rw(x) for x in limit_by[2]]) if limit_by else None
         b.qualify = rw(qualify) if qualify is not None else None
+        b.grouping_sets, b.totals = G.bind_sets(self, q, items, keys), q.with_totals
+        G.extract_grouping(b)
         return W.extract_windows(b)
 
     # ---- aggregates

@@ -331,6 +331,45 @@ class Project(PlanNode):
 
 
 @dataclass(eq=False)
+class GroupingAggregate(PlanNode):
+    """Aggregate over several grouping `sets` (lists of key names; ROLLUP, CUBE, GROUPING SETS) with
+    the keys missing from a set as type defaults (NULL when `use_nulls`), the ``grouping()``
+    columns [(output, [keys])], `having`, and the WITH TOTALS row (planner/grouping.py,
+    exec/totals.py). Output: keys, aggregates, grouping columns."""
+
+    child: PlanNode
+    keys: list[str]
+    aggregates: list
+    sets: list
+    grouping_calls: list
+    having: Any = None
+    totals: bool = False
+    totals_mode: str = "after_having_exclusive"
+    use_nulls: bool = False
+
+    @property
+    def children(self):
+        return [self.child]
+
+    @property
+    def schema(self):
+        from mergetree.functions import values as V
+
+        types = self.child.types()
+        keys = [(k, V.make_nullable(types[k]) if self.use_nulls else types[k]) for k in self.keys]
+        return keys + [(a.output, a.function.type) for a in self.aggregates] + \
+            [(name, T.UInt64) for name, _ in self.grouping_calls]
+
+    def describe(self):
+        aggs = ", ".join(f"{a.output} := {a.text}" for a in self.aggregates)
+        sets = ", ".join("(" + ", ".join(s) + ")" for s in self.sets)
+        out = f"GroupingAggregate keys=[{', '.join(self.keys)}] sets=[{sets}] aggregates=[{aggs}]"
+        if self.having is not None:
+            out += f" having={_expr_text(self.having)}"
+        return out + (f" totals={self.totals_mode}" if self.totals else "")
+
+
+@dataclass(eq=False)
 class Window(PlanNode):
     """Window functions (planner/windows.py builds it, exec/window.py runs it): the child's columns
     plus one column per call; `groups` are planner.windows.WindowGroup (calls sharing PARTITION BY

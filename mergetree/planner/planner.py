@@ -167,7 +167,11 @@ class Planner:
             if exprs:
                 plan = self._expression(plan, exprs)
             plan = L.Aggregate(plan, [f"__key{i}" for i in range(len(b.keys))], calls)
-            if b.having is not None:
+            if b.grouping_sets is not None or b.totals:   # ROLLUP/CUBE/GROUPING SETS/WITH TOTALS (+ HAVING)
+                from mergetree.planner.grouping import plan_grouping
+
+                plan = plan_grouping(plan, b, getattr(self, "settings", None))
+            elif b.having is not None:
                 _check_filter(b.having, plan.types(), "HAVING")
                 plan = L.Filter(plan, b.having)
         if b.windows:

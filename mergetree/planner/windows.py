@@ -366,7 +366,8 @@ def _window_function(canon, node, args, arg_types, frame, order, text) -> Window
     params: tuple = ()
     f = node.over.frame
     if canon in ("ntile", "percent_rank", "cume_dist") and f is not None and not (
-            f.start.kind == "UNBOUNDED PRECEDING" and f.end is not None and f.end.kind == "UNBOUNDED FOLLOWING"):
+            f.start.kind == "UNBOUNDED PRECEDING" and f.end is not None and f.end.kind == "UNBOUNDED FOLLOWING"
+            and (canon == "ntile" or f.unit == "RANGE")):
         raise BadArgumentsError(f"Unsupported window frame type for function '{canon}'{_at(node)}")
     if canon == "ntile":
         v, _ = _const(node.args[0], "Argument of 'ntile'")
