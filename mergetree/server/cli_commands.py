@@ -69,6 +69,11 @@ def cmd_serve(args: argparse.Namespace, *, dev: bool = False) -> int:
     from sqlparse_ch.datafiles import DatafileError
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    seen = None
+    if dev:
+        from mergetree.server.project import datafile_mtimes
+
+        seen = datafile_mtimes(args.project_dir)        # before loading: edits made meanwhile are reloaded
     try:
         app = create_app(args.data_dir, admin_token=args.admin_token or os.environ.get("MERGETREE_ADMIN_TOKEN"),
                          flush_interval=args.flush_interval, max_body_bytes=int(args.max_body_mb * 1024 * 1024),
@@ -95,7 +100,7 @@ def cmd_serve(args: argparse.Namespace, *, dev: bool = False) -> int:
                 print(f"reloaded: pipes {', '.join(rep['pipes'])}; new data sources "
                       f"{', '.join(rep['created']) or 'none'}", file=sys.stderr)
 
-        reloader = Reloader(service, args.project_dir, interval=args.poll, on_reload=report).start()
+        reloader = Reloader(service, args.project_dir, interval=args.poll, on_reload=report, seen=seen).start()
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False)
     finally:

@@ -347,12 +347,14 @@ class Reloader:
     """Poll the project's datafiles; on a change, load and apply the project again (the old
     pipes keep serving when the new files have errors, which are logged with file:line)."""
 
-    def __init__(self, service, root, interval: float = 0.5, on_reload=None):
+    def __init__(self, service, root, interval: float = 0.5, on_reload=None, seen: dict | None = None):
+        """``seen``: the mtimes taken BEFORE the project was loaded (so that an edit made while it
+        loaded is not missed); default: now."""
         self.service = service
         self.root = root
         self.interval = interval
         self.on_reload = on_reload
-        self._seen = datafile_mtimes(root)
+        self._seen = datafile_mtimes(root) if seen is None else seen
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="mergetree-dev-reload", daemon=True)
         self.reloads = 0
