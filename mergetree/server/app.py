@@ -171,11 +171,12 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
 
 def create_app(data_dir: str | Path, *, admin_token: str | None = None, flush_interval: float = 1.0,
                max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, merge_interval: float = 1.0,
-               project=None) -> Starlette:
+               project=None, rate_limit_rps: float | None = None) -> Starlette:
     """``project``: a project folder (or a loaded ``sqlparse_ch.datafiles.Project``) to serve:
-    its data sources are created and its pipes published (``server/project.py``)."""
+    its data sources are created and its pipes published (``server/project.py``).
+    ``rate_limit_rps``: requests/s per non-admin token (server/ratelimit.py; None: unlimited)."""
     service = Service(data_dir, admin_token=admin_token, flush_interval=flush_interval,
-                      max_body_bytes=max_body_bytes, merge_interval=merge_interval)
+                      max_body_bytes=max_body_bytes, merge_interval=merge_interval, rate_limit_rps=rate_limit_rps)
     service.project_root = project if isinstance(project, (str, Path)) else None
     if project is None:                              # a project pushed earlier (server/deploy.py)
         project = deploy.stored_project(data_dir)
