@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mergetree
-from mergetree.kernels.join import asof_match, asof_match_numpy, hash_join, hash_join_numpy
+from mergetree.kernels.join import (asof_match, asof_match_numpy, hash_join, hash_join_numpy, strings_equal_at,
+                                    strings_equal_at_numpy)
 
 # --------------------------------------------------------------------------- kernels vs twins
 
@@ -44,6 +45,21 @@ def test_hash_join_large_keys_collide_in_slots():
     ones_l, ones_r = np.ones(len(lk), bool), np.ones(len(rk), bool)
     a, b = hash_join(lk, ones_l, rk, ones_r), hash_join_numpy(lk, ones_l, rk, ones_r)
     assert a[0].tolist() == b[0].tolist() and a[1].tolist() == b[1].tolist()
+
+
+@given(st.lists(st.binary(max_size=4), min_size=1, max_size=8), st.lists(st.binary(max_size=4), min_size=1, max_size=8),
+       st.data())
+@settings(max_examples=100, deadline=None)
+def test_strings_equal_at_matches_twin(left, right, data):
+    from mergetree.column import StringColumn
+
+    lc, rc = StringColumn.from_bytes_list(left), StringColumn.from_bytes_list(right)
+    n = data.draw(st.integers(0, 20))
+    li = np.array(data.draw(st.lists(st.integers(0, len(left) - 1), min_size=n, max_size=n)), np.int64)
+    ri = np.array(data.draw(st.lists(st.integers(0, len(right) - 1), min_size=n, max_size=n)), np.int64)
+    got = strings_equal_at(lc.offsets, lc.data, li, rc.offsets, rc.data, ri)
+    assert got.tolist() == strings_equal_at_numpy(lc.offsets, lc.data, li, rc.offsets, rc.data, ri).tolist()
+    assert got.tolist() == [left[a] == right[b] for a, b in zip(li, ri)]
 
 
 @pytest.mark.parametrize("op", [">=", ">", "<=", "<"])

@@ -107,10 +107,28 @@ def _gather(col, idx: np.ndarray, out_type):
     return taken
 
 
+def _key_hash(col):
+    """(uint64 per row, exact) for a numeric or String key column, else None (exact: equal hashes
+    <-> equal values; otherwise matches are verified)."""
+    from mergetree.column import FixedColumn, StringColumn
+    from mergetree.kernels.hashing import key_bits
+    from mergetree.kernels.strings import hash_strings
+
+    plain, _ = V.split_nullable(V.unwrap_lc(col))
+    if isinstance(plain, FixedColumn) and plain.values.ndim == 1 and plain.values.dtype.kind in "iufb":
+        return key_bits(plain.values), True
+    if isinstance(plain, StringColumn):
+        return hash_strings(plain.offsets, plain.data), False
+    return None
+
+
 class _Pairs:
-    """Matching state of one join: the right block, its keys and which right rows matched."""
+    """Matching state of one join: the right block, its hash table (built once) and which right
+    rows matched."""
 
     def __init__(self, node, ctx, right: Block):
+        from mergetree.kernels.join import build
+
         self.node, self.ctx, self.right = node, ctx, right
         self.right_matched = np.zeros(right.num_rows, np.bool_)
         self.right_keys = [V.materialize(right[k]) for k in node.right_keys]
@@ -123,6 +141,52 @@ class _Pairs:
             schema.update({o: rt[s] for o, s in node.right_columns})
             schema.update({o: lt[s] for o, s, _ in node.using_columns})
             self.residual = bind(node.residual, schema)
+        # hashed keys: same types on both sides, every key numeric or String
+        self.table = None
+        lt = node.left.types()
+        if self.right_keys and node.asof is None and \
+                all(lt[a] == c.type for a, c in zip(node.left_keys, self.right_keys)):
+            hashes = [_key_hash(c) for c in self.right_keys]
+            if all(h is not None for h in hashes):
+                self.exact = len(hashes) == 1 and hashes[0][1]
+                rk = self._combine([h for h, _ in hashes])
+                self.table = build(rk, _valid(self.right_keys, right.num_rows))
+
+    @staticmethod
+    def _combine(hashes):
+        from mergetree.kernels.join import combine_hashes
+
+        out = hashes[0]
+        for h in hashes[1:]:
+            out = combine_hashes(out, h)
+        return out
+
+    def _probe(self, lcols, nl):
+        from mergetree.kernels.join import expand, probe
+
+        hashes = [_key_hash(c) for c in lcols]
+        if any(h is None for h in hashes):
+            return None
+        first, count = probe(self.table, self._combine([h for h, _ in hashes]), _valid(lcols, nl))
+        li, ri = expand(first, count, self.table.next_row)
+        if not self.exact and len(li):        # hashed: keep the pairs whose keys are really equal
+            li, ri = self._verify(lcols, li, ri)
+        return li, ri
+
+    def _verify(self, lcols, li, ri):
+        from mergetree.column import StringColumn
+        from mergetree.kernels.hashing import key_bits
+        from mergetree.kernels.join import strings_equal_at
+
+        ok = np.ones(len(li), np.bool_)
+        for a, b in zip(lcols, self.right_keys):
+            pa, _ = V.split_nullable(V.unwrap_lc(a))
+            pb, _ = V.split_nullable(V.unwrap_lc(b))
+            if isinstance(pa, StringColumn):
+                ok &= strings_equal_at(pa.offsets, pa.data, li, pb.offsets, pb.data, ri)
+            else:
+                ok &= key_bits(pa.values)[li] == key_bits(pb.values)[ri]
+        return li[ok], ri[ok]
 
     def pairs(self, left: Block) -> tuple[np.ndarray, np.ndarray]:
         """(left rows, right rows) of every candidate pair, by left row then right row."""
@@ -131,16 +195,22 @@ class _Pairs:
         node, nl, nr = self.node, left.num_rows, self.right.num_rows
         if node.asof is not None:
             return self._asof(left)
+        found = None
         if not node.left_keys:             # CROSS (or ON without equalities)
             li = np.repeat(np.arange(nl, dtype=np.int64), nr)
             ri = np.tile(np.arange(nr, dtype=np.int64), nl)
         else:
             lcols = [V.materialize(left[k]) for k in node.left_keys]
-            lk, rk, bad_l, bad_r = _encode(list(lcols), list(self.right_keys))
-            lv, rv = _valid(lcols, nl), _valid(self.right_keys, nr)
-            lv = lv if bad_l is None else lv & ~bad_l
-            rv = rv if bad_r is None else rv & ~bad_r
-            li, ri = hash_join(lk, lv, rk, rv)
+            if self.table is not None:
+                found = self._probe(lcols, nl)
+            if found is not None:
+                li, ri = found
+            else:                          # other key types: factorize both sides together
+                lk, rk, bad_l, bad_r = _encode(list(lcols), list(self.right_keys))
+                lv, rv = _valid(lcols, nl), _valid(self.right_keys, nr)
+                lv = lv if bad_l is None else lv & ~bad_l
+                rv = rv if bad_r is None else rv & ~bad_r
+                li, ri = hash_join(lk, lv, rk, rv)
         if self.residual is not None and len(li):
             li, ri = self._filter(left, li, ri)
         return li, ri

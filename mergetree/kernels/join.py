@@ -226,3 +226,48 @@ def asof_match_numpy(left_ids, left_vals, left_valid, right_ids, right_vals, rig
         sel = cand[vals == best]
         out[i] = sel[-1] if op in (">=", ">") else sel[0]
     return out
+
+
+# --------------------------------------------------------------------------- hashed keys
+
+
+@numba.njit(nogil=True, cache=True)
+def _strings_equal_at(lo, ld, li, ro, rd, ri, out):
+    for p in range(li.shape[0]):
+        a0, a1 = lo[li[p]], lo[li[p] + 1]
+        b0, b1 = ro[ri[p]], ro[ri[p] + 1]
+        if a1 - a0 != b1 - b0:
+            out[p] = False
+            continue
+        eq = True
+        for k in range(a1 - a0):
+            if ld[a0 + k] != rd[b0 + k]:
+                eq = False
+                break
+        out[p] = eq
+
+
+def strings_equal_at(left_offsets, left_data, li, right_offsets, right_data, ri) -> np.ndarray:
+    """Per pair p: left string li[p] == right string ri[p] (byte compare; verifies hashed String keys)."""
+    out = np.empty(len(li), np.bool_)
+    _strings_equal_at(np.ascontiguousarray(left_offsets, np.int64), np.ascontiguousarray(left_data, np.uint8),
+                      np.ascontiguousarray(li, np.int64), np.ascontiguousarray(right_offsets, np.int64),
+                      np.ascontiguousarray(right_data, np.uint8), np.ascontiguousarray(ri, np.int64), out)
+    return out
+
+
+def strings_equal_at_numpy(left_offsets, left_data, li, right_offsets, right_data, ri) -> np.ndarray:
+    """Twin of strings_equal_at."""
+    def get(o, d, i):
+        return bytes(d[o[i]:o[i + 1]])
+
+    return np.array([get(left_offsets, left_data, a) == get(right_offsets, right_data, b) for a, b in zip(li, ri)],
+                    np.bool_)
+
+
+def combine_hashes(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """One 64-bit key from two (multi-column keys)."""
+    from mergetree.kernels.hashing import hash_u64
+
+    with np.errstate(over="ignore"):
+        return hash_u64(a * np.uint64(0x9E3779B97F4A7C15) + b)
