@@ -224,3 +224,40 @@ def test_state_errors():
         assert db.sql("SELECT k, finalizeAggregation(s), toTypeName(s) FROM t").rows == [(1, 5, "AggregateFunction(sum, UInt64)")]
         with pytest.raises(Exception):
             db.sql("CREATE TABLE bad (k UInt8, s AggregateFunction(nosuchfn, UInt64)) ENGINE = AggregatingMergeTree ORDER BY k")
+
+
+def test_state_kernels_match_numpy_twins():
+    import numpy as np
+
+    from mergetree.kernels.states import (combine_hashes, distinct_pairs, distinct_pairs_numpy, mixed_groups,
+                                          mixed_groups_numpy)
+
+    rng = np.random.default_rng(5)
+    for n, groups, values in [(0, 1, 1), (1, 1, 1), (1000, 7, 50), (5000, 300, 20000), (3000, 3000, 10)]:
+        gids = rng.integers(0, groups, n)
+        hashes = rng.integers(0, values, n).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        want = distinct_pairs_numpy(gids, hashes)
+        # the first occurrence of each pair is kept, whichever kernel runs
+        assert np.array_equal(distinct_pairs(gids, hashes), want)
+        assert np.array_equal(distinct_pairs(gids, hashes, groups), want)
+        src = rng.integers(0, 3, n).astype(np.uint64) * (rng.random(n) < 0.5)
+        assert np.array_equal(mixed_groups(gids, src, groups), mixed_groups_numpy(gids, src, groups))
+    a = np.arange(10, dtype=np.uint64)
+    assert len(set(combine_hashes(a, a[::-1]).tolist())) == 10
+
+
+def test_uniq_merge_state_over_mixed_and_single_sources():
+    with mergetree.connect(background_merges=False) as db:
+        db.sql("CREATE TABLE s (g UInt8, u AggregateFunction(uniq, String)) ENGINE = AggregatingMergeTree ORDER BY g")
+        for i in range(4):
+            db.sql(f"INSERT INTO s SELECT number % 3, uniqState(toString(intDiv(number, 2) + {i * 3})) "
+                   f"FROM numbers(30) GROUP BY number % 3")
+        raw = [(g, len({str(n // 2 + i * 3) for i in range(4) for n in range(30) if n % 3 == g})) for g in range(3)]
+        q = "SELECT g, uniqMerge(u) FROM s GROUP BY g ORDER BY g"
+        assert db.sql(q).rows == raw
+        assert db.sql("SELECT g, finalizeAggregation(uniqMergeState(u)) FROM s GROUP BY g ORDER BY g").rows == raw
+        assert db.sql("SELECT uniqMerge(u) FROM s").rows == [(len({str(n // 2 + i * 3) for i in range(4)
+                                                                    for n in range(30)}),)]
+        db.optimize("s", final=True)
+        assert db.sql("SELECT count() FROM s").rows == [(3,)]
+        assert db.sql(q).rows == raw

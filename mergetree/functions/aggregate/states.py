@@ -34,7 +34,7 @@ from mergetree import types as T
 from mergetree.column import Column, _as_indices, _ranged_positions
 from mergetree.errors import IllegalTypeOfArgumentError, NumberOfArgumentsError, TypeMismatchError
 
-STATE_VERSION = 1
+STATE_VERSION = 2          # 2: uniq states are 64-bit hash sets
 STATE_COMBINATORS = ("MergeState", "SimpleState", "State", "Merge")
 
 # how the state rows of one base function combine (see module docstring); anything else: concat
@@ -130,14 +130,152 @@ def nested_function(t: T.AggregateFunctionType, params: tuple | None = None):
     return get_aggregate(t.function, list(t.arg_types), t.params if params is None else params)
 
 
-@functools.lru_cache(maxsize=512)
-def state_types(t: T.AggregateFunctionType) -> tuple:
-    """Types of the state columns of `t` (what ``partial`` of the function returns)."""
-    from mergetree.column import default_column
+class _RowsLayout:
+    """The default layout: the state rows ``partial`` produces, finished by the function's ``final``."""
 
-    fn = nested_function(t)
-    _, cols = fn.partial(np.zeros(0, np.int64), 0, [default_column(a, 0) for a in t.arg_types])
-    return tuple(c.type for c in cols)
+    def __init__(self, t: T.AggregateFunctionType):
+        from mergetree.column import default_column
+
+        self.t = t
+        self.fn = nested_function(t)
+        _, cols = self.fn.partial(np.zeros(0, np.int64), 0, [default_column(a, 0) for a in t.arg_types])
+        self.types = tuple(c.type for c in cols)
+
+    def to_state(self, sids, n_groups, cols):          # partial's rows -> stored state rows
+        return sids, cols
+
+    def final(self, sids, n_groups, cols):
+        return self.fn.final(sids, n_groups, cols)
+
+    def combine(self, sids, n_groups, cols):
+        return _combine_rows(self.t, sids, n_groups, cols)
+
+
+class _HashSetLayout(_RowsLayout):
+    """uniq: a set of 64-bit hashes per value (CityHash64 of strings, fmix64 of numbers, as
+    ClickHouse's uniq hashes them); states merge as set unions (``kernels.states.distinct_pairs``),
+    so uniqMerge over any split of the rows counts the distinct hashes of all of them (equal to the
+    exact distinct count unless two values collide in 64 bits)."""
+
+    def __init__(self, t):
+        super().__init__(t)
+        self.types = (T.UInt64,)
+
+    def to_state(self, sids, n_groups, cols):
+        from mergetree.column import FixedColumn
+
+        return self.combine(sids, n_groups, [FixedColumn(T.UInt64, _hash_rows(cols))])
+
+    def final(self, sids, n_groups, cols):
+        from mergetree.column import FixedColumn
+        from mergetree.kernels.aggregates import grouped_count
+        from mergetree.kernels.states import distinct_pairs
+
+        keep = distinct_pairs(sids, cols[0].values, n_groups)
+        return FixedColumn(T.UInt64, grouped_count(np.where(keep, sids, -1), n_groups).astype(np.uint64))
+
+    def combine(self, sids, n_groups, cols):
+        from mergetree.kernels.states import distinct_pairs
+
+        keep = distinct_pairs(sids, cols[0].values, n_groups)
+        if keep.all():
+            return sids, cols
+        return sids[keep], [c.filter(keep) for c in cols]
+
+    # -Merge / -MergeState read stored sets, each already free of duplicates: the partial rows carry
+    # the id of the value they come from, and a group fed by one value only needs no de-duplication
+    # (after merges, the common case: one row per key)
+
+    def merge_partial(self, ids, n_groups, col):
+        from mergetree.column import FixedColumn
+
+        global _SOURCE_IDS
+        sids, cols = expand(ids, col)
+        live = np.asarray(ids) >= 0
+        lengths = col.lengths[live] if not live.all() else col.lengths
+        with _SOURCE_LOCK:
+            base = _SOURCE_IDS
+            _SOURCE_IDS += len(lengths)
+        src = np.repeat(np.arange(base, base + len(lengths), dtype=np.uint64), lengths)
+        return sids, [cols[0], FixedColumn(T.UInt64, src)]
+
+    def merge_keep(self, sids, n_groups, cols) -> np.ndarray | None:
+        """Rows to keep (None: all of them)."""
+        from mergetree.kernels.states import distinct_pairs, mixed_groups
+
+        sids = np.asarray(sids, np.int64)
+        mixed = mixed_groups(sids, cols[1].values, n_groups)
+        if not mixed.any():
+            return None
+        rows = np.flatnonzero(mixed[sids])
+        keep = np.ones(len(sids), np.bool_)
+        keep[rows] = distinct_pairs(sids[rows], cols[0].values[rows], n_groups)
+        return keep
+
+    def merge_final(self, sids, n_groups, cols):
+        from mergetree.column import FixedColumn
+        from mergetree.kernels.aggregates import grouped_count
+
+        keep = self.merge_keep(sids, n_groups, cols)
+        if keep is None:
+            return FixedColumn(T.UInt64, np.bincount(np.asarray(sids, np.int64), minlength=n_groups)
+                               .astype(np.uint64))
+        return FixedColumn(T.UInt64, grouped_count(np.where(keep, sids, -1), n_groups).astype(np.uint64))
+
+    def merge_state(self, sids, n_groups, cols):
+        keep = self.merge_keep(sids, n_groups, cols)
+        if keep is None:
+            keep = np.ones(len(sids), np.bool_)
+        return from_state_rows(self.t, np.asarray(sids, np.int64)[keep], n_groups, [cols[0].filter(keep)],
+                               combine=False)
+
+
+_SOURCE_IDS = 0
+_SOURCE_LOCK = __import__("threading").Lock()
+
+
+def _hashable(t) -> bool:
+    return isinstance(t, (T.StringType, T.IntType, T.FloatType, T.BoolType, T.DateType, T.Date32Type,
+                          T.DateTimeType, T.DateTime64Type, T.DecimalType))
+
+
+def _hash_rows(cols) -> np.ndarray:
+    from mergetree.kernels.hashing import hash_u64, key_bits
+    from mergetree.kernels.states import combine_hashes
+
+    out = None
+    for c in cols:
+        if isinstance(c.type, T.StringType):
+            from mergetree.kernels.cityhash import hash_rows
+
+            h = hash_rows(np.asarray(c.offsets, np.int64), np.asarray(c.data, np.uint8))
+        else:
+            h = hash_u64(key_bits(np.asarray(c.values)))
+        out = h if out is None else combine_hashes(out, h)
+    return out
+
+
+@functools.lru_cache(maxsize=512)
+def layout(t: T.AggregateFunctionType):
+    split = _split_name(t.function)
+    base, combinators = split if split else (t.function, [])
+    plain = [V_strip(a) for a in t.arg_types]
+    if base == "uniq" and set(combinators) <= {"If"}:
+        args = plain[:-1] if "If" in combinators else plain
+        if args and all(_hashable(a) for a in args):
+            return _HashSetLayout(t)
+    return _RowsLayout(t)
+
+
+def V_strip(t):
+    from mergetree.functions import values as V
+
+    return V.strip(V.strip_lc(t))
+
+
+def state_types(t: T.AggregateFunctionType) -> tuple:
+    """Types of the state columns of `t`."""
+    return layout(t).types
 
 
 def empty_states(t: T.AggregateFunctionType, n: int) -> AggregateStateColumn:
@@ -152,7 +290,7 @@ def from_state_rows(t: T.AggregateFunctionType, sids: np.ndarray, n_groups: int,
     """Lay out labelled state rows (group ids `sids`) as one value per group."""
     sids = np.asarray(sids, np.int64)
     if combine:
-        sids, cols = combine_state_rows(t, sids, n_groups, cols)
+        sids, cols = layout(t).combine(sids, n_groups, cols)
     if len(sids) > 1 and np.any(sids[1:] < sids[:-1]):
         order = np.argsort(sids, kind="stable")
         sids = sids[order]
@@ -177,7 +315,7 @@ def expand(ids: np.ndarray, col) -> tuple[np.ndarray, list]:
     return np.repeat(ids, col.lengths), list(col.states)
 
 
-def combine_state_rows(t: T.AggregateFunctionType, sids: np.ndarray, n_groups: int, cols: list):
+def _combine_rows(t: T.AggregateFunctionType, sids: np.ndarray, n_groups: int, cols: list):
     """Reduce state rows to a compact set with the same meaning (module docstring)."""
     if len(sids) == 0:
         return sids, cols
@@ -185,6 +323,8 @@ def combine_state_rows(t: T.AggregateFunctionType, sids: np.ndarray, n_groups: i
     base, combinators = split if split else (t.function, [])
     if "Distinct" in combinators:
         return _distinct_rows(sids, cols)
+    if not set(combinators) <= {"If", "OrNull", "OrDefault"}:    # -Array, -ForEach ...: keep the rows
+        return sids, cols
     if base in _SUMMED:
         from mergetree.kernels.aggregates import grouped_count, grouped_sum
 
@@ -218,7 +358,7 @@ def finalize(col: AggregateStateColumn) -> Column:
     """finalizeAggregation: one result per value."""
     n = len(col)
     sids, cols = expand(np.arange(n, dtype=np.int64), col)
-    return nested_function(col.type).final(sids, n, cols)
+    return layout(col.type).final(sids, n, cols)
 
 
 # --------------------------------------------------------------------------- combinators
@@ -238,10 +378,10 @@ def resolve_state_combinator(name: str, arg_types: list, params: tuple):
         t = T.AggregateFunctionType(inner_name, tuple(params), tuple(arg_types))
 
         def compute(ids, n_groups, args):
-            sids, cols = fn.partial(ids, n_groups, args)
-            return from_state_rows(t, sids, n_groups, cols)
+            return final(*_swap(fn.partial(ids, n_groups, args), n_groups))
 
-        def final(sids, n_groups, cols):
+        def final(sids, n_groups, cols):        # partial's rows (of all blocks) -> the stored layout
+            sids, cols = layout(t).to_state(np.asarray(sids, np.int64), n_groups, cols)
             return from_state_rows(t, sids, n_groups, cols)
 
         return AggregateFunction(name, tuple(arg_types), tuple(params), t, compute, fn.partial, final)
@@ -255,16 +395,34 @@ def resolve_state_combinator(name: str, arg_types: list, params: tuple):
         raise IllegalTypeOfArgumentError(
             f"Illegal type {t} of argument for aggregate function {name}, expected "
             f"AggregateFunction({inner_name}, ...) or equivalent type")
-    fn = nested_function(t, tuple(params) if params else None)
+    if params and tuple(params) != tuple(t.params):     # quantilesMerge(0.1, 0.9)(state): other levels
+        t_read = T.AggregateFunctionType(t.function, tuple(params), t.arg_types)
+        if state_types(t_read) != state_types(t):
+            raise IllegalTypeOfArgumentError(f"Aggregate function {name} with parameters {tuple(params)} cannot "
+                                             f"read states of type {t}")
+    else:
+        t_read = t
+    lay = layout(t_read)
+    if isinstance(lay, _HashSetLayout):
+        def hpartial(ids, n_groups, args):
+            return lay.merge_partial(ids, n_groups, args[0])
+
+        final = lay.merge_final if suffix == "Merge" else lay.merge_state
+
+        def hcompute(ids, n_groups, args):
+            return final(*_swap(hpartial(ids, n_groups, args), n_groups))
+
+        return AggregateFunction(name, (t,), tuple(params), lay.fn.type if suffix == "Merge" else t, hcompute,
+                                 hpartial, final)
 
     def partial(ids, n_groups, args):
         return expand(ids, args[0])
 
     if suffix == "Merge":
         def compute(ids, n_groups, args):
-            return fn.final(*_swap(expand(ids, args[0]), n_groups))
+            return lay.final(*_swap(expand(ids, args[0]), n_groups))
 
-        return AggregateFunction(name, (t,), tuple(params), fn.type, compute, partial, fn.final)
+        return AggregateFunction(name, (t,), tuple(params), lay.fn.type, compute, partial, lay.final)
 
     def compute_state(ids, n_groups, args):
         sids, cols = expand(ids, args[0])
