@@ -76,7 +76,25 @@ def _queries(seed: int) -> list[tuple[str, bool]]:
         qs.append((f"SELECT g, u FROM r {where} ORDER BY g, u{desc} LIMIT 2 BY g", True))
         qs.append((f"SELECT DISTINCT c, g FROM r {where} ORDER BY c, g", True))
         qs.append((f"SELECT n, v FROM r {where} ORDER BY n{desc} NULLS FIRST, v LIMIT 15", True))
+    for _ in range(4):   # joins: self-joins on (k, g) (ANY picks an order-dependent row: not here), ASOF
+        kind = rng.choice(JOIN_KINDS)
+        if "SEMI" in kind or "ANTI" in kind:     # the other side's row is any matching one: read only ours
+            side, other = ("a", "b") if "LEFT" in kind else ("b", "a")
+            cond = rng.choice([f"{side}.v > 0", f"{side}.n IS NULL", "1"])
+            cols = f"{side}.c, count(), sum({side}.v), uniqExact({side}.u)"
+        else:
+            cond = rng.choice(["a.v > 0", "b.n IS NULL", "a.d < '2024-02-01' AND b.c = 'red'", "1"])
+            cols = "a.c, count(), sum(b.v), uniqExact(b.u)"
+        qs.append((f"SELECT {cols} FROM r AS a {kind} JOIN r AS b ON a.k = b.k AND a.g = b.g WHERE {cond} "
+                   "GROUP BY 1", False))
+    qs.append(("SELECT k, g, c2 FROM r LEFT JOIN (SELECT k, count() AS c2 FROM r WHERE g = 3 GROUP BY k) AS b "
+               "USING k", False))
+    qs.append(("SELECT count(), sum(x.u % 1000), max(y.ts) FROM r AS x ASOF JOIN r AS y ON x.k = y.k AND x.ts > y.ts",
+               True))
     return qs
+
+
+JOIN_KINDS = ["INNER", "LEFT", "RIGHT", "FULL", "SEMI LEFT", "ANTI LEFT", "SEMI RIGHT", "ANTI RIGHT"]
 
 
 @pytest.fixture(scope="module", params=[1, 2])
