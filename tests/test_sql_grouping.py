@@ -38,7 +38,8 @@ QUERIES = [
     # (no rows + WITH TOTALS: chDB writes the totals before the JSON header, TSV / golden 00160 cover it)
     "SELECT g, count() c FROM s WHERE v > 1000 GROUP BY g WITH TOTALS FORMAT TabSeparated",
     "SELECT g, k, count() FROM s GROUP BY CUBE(g, k) ORDER BY g, k SETTINGS group_by_use_nulls = 1",
-    # WITH FILL: see below
+    "SELECT d, count() FROM s GROUP BY d ORDER BY d WITH FILL STEP 7",
+    "SELECT g, k, count() FROM s GROUP BY g, k ORDER BY g, k WITH FILL FROM 0 TO 5",
 ]
 
 
@@ -99,3 +100,65 @@ def test_bad_grouping_arguments(both):
     _, db = both
     with pytest.raises(MergeTreeError):
         execute(db, "SELECT g, grouping(v) FROM s GROUP BY ROLLUP(g)")
+
+
+# ---------------------------------------------------------------------------- WITH FILL kernel twin
+
+
+def fill_plan_python(values, valid, group_start, frm, to, step):
+    """Twin of kernels.fill.fill_plan: ClickHouse's cursor rule, plain Python."""
+    source, out = [], []
+    cursor, started = None, False
+    n = len(values)
+    for r in range(n):
+        if group_start[r]:
+            if r > 0 and to is not None and started:
+                while cursor < to:
+                    source.append(-r)
+                    out.append(cursor)
+                    cursor += step
+            started, cursor = frm is not None, frm
+        if valid[r]:
+            v = values[r]
+            if not started:
+                cursor, started = v, True
+            while cursor < v and (to is None or cursor < to):
+                source.append(-1 - r)
+                out.append(cursor)
+                cursor += step
+            if v >= cursor:
+                cursor = v + step
+        source.append(r)
+        out.append(values[r])
+    if n and to is not None and started:
+        while cursor < to:
+            source.append(-n)
+            out.append(cursor)
+            cursor += step
+    return source, out
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_fill_kernel_matches_twin(seed):
+    import numpy as np
+
+    from mergetree.kernels.fill import fill_plan
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 12))
+    groups = np.sort(rng.integers(0, 3, size=n))
+    starts = np.ones(n, bool)
+    starts[1:] = groups[1:] != groups[:-1]
+    values = np.concatenate([np.sort(rng.integers(-5, 15, size=int((groups == g).sum()))) for g in np.unique(groups)])
+    valid = rng.random(n) > 0.1
+    frm = None if rng.random() < 0.5 else int(rng.integers(-8, 5))
+    to = None if rng.random() < 0.5 else int(rng.integers(0, 20))
+    step = int(rng.integers(1, 4))
+    got_src, got_vals = fill_plan(values.astype(np.int64), valid, starts, frm, to, step)
+    want_src, want_vals = fill_plan_python(values.tolist(), valid.tolist(), starts.tolist(), frm, to, step)
+    assert got_src.tolist() == want_src
+    assert got_vals.tolist() == want_vals
+    fv = values.astype(np.float64) / 4
+    got = fill_plan(fv, valid, starts, None, None, 0.3)
+    want = fill_plan_python(fv.tolist(), valid.tolist(), starts.tolist(), None, None, 0.3)
+    assert got[0].tolist() == want[0] and got[1].tolist() == want[1]

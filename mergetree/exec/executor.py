@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from mergetree.column import Block
 from mergetree.exec import aggregate, array_join, distinct, filter, join, limit, project, scan, sort, union
+from mergetree.exec import fill as fill_op
 from mergetree.exec import totals as totals_op
 from mergetree.exec import window as window_op
 from mergetree.exec.context import ExecutionContext
@@ -31,6 +32,8 @@ OPERATORS = {
     L.ArrayJoin: array_join.run_array_join,
     L.Window: window_op.run_window,
     L.GroupingAggregate: totals_op.run_grouping,
+    L.Fill: fill_op.run_fill,
+    L.LimitWithTies: fill_op.run_limit_ties,
 }
 
 

@@ -28,6 +28,7 @@ from mergetree.errors import (IllegalAggregationError, IllegalTypeOfArgumentErro
 from mergetree.functions.aggregate import get_aggregate, is_aggregate
 from mergetree.functions.registry import suggest
 from mergetree.planner import grouping as G
+from mergetree.planner import ordering as O
 from mergetree.planner import windows as W
 from mergetree.planner.naming import column_name
 from mergetree.planner.naming import format_literal as naming_literal
@@ -139,6 +140,8 @@ class BoundSelect:
     grouping_sets: Any = None                          # [[key index]] for ROLLUP/CUBE/GROUPING SETS (planner/grouping.py)
     grouping_calls: list = field(default_factory=list)  # [(__grouping{i}, [__key names])]
     totals: bool = False                               # WITH TOTALS
+    fill: list = field(default_factory=list)           # [(order index, WithFill)] (planner/ordering.py)
+    with_ties: bool = False                            # LIMIT n WITH TIES
 
 
 def _int_literal(e, what: str) -> int | None:
@@ -164,9 +167,7 @@ def _unsupported_clauses(q) -> None:
     from mergetree.errors import NotImplementedSQLError
 
     found = [name for name, present in (
-        ("DISTINCT ON", bool(q.distinct_on)), ("LIMIT ... WITH TIES", q.with_ties),
-        ("ORDER BY ... WITH FILL", any(o.with_fill is not None for o in q.order_by)),
-        ("INTERPOLATE", q.interpolate is not None)) if present]
+        ("INTERPOLATE", q.interpolate is not None),) if present]
     if found:
         raise NotImplementedSQLError(f"{found[0]} is not supported yet")
 
@@ -437,8 +438,11 @@ class SelectBinder:
         if q.limit_by is not None:
             limit_by = (_int_literal(q.limit_by.limit, "LIMIT BY"), _int_literal(q.limit_by.offset, "OFFSET") or 0,
                         [self.expand(self._positional(x, items, "LIMIT BY")) for x in q.limit_by.by])
+        if q.distinct_on:                      # DISTINCT ON (a, b) = LIMIT 1 BY a, b
+            limit_by = O.distinct_on(self, q, items, limit_by)
         b.limit = _int_literal(q.limit, "LIMIT")
         b.offset = _int_literal(q.offset, "OFFSET") or 0
+        b.fill, b.with_ties = O.fill_items(q), q.with_ties
 
         post = [e for _, e in outputs] + [e for e, _, _ in order] + ([having] if having is not None else []) + \
             (limit_by[2] if limit_by else []) + ([qualify] if qualify is not None else [])

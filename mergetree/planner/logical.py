@@ -331,6 +331,30 @@ class Project(PlanNode):
 
 
 @dataclass(eq=False)
+class Fill(UnaryNode):
+    """ORDER BY .. WITH FILL over sorted rows: `items` are planner.ordering.FillItem (exec/fill.py)."""
+
+    child: PlanNode
+    items: list
+
+    def describe(self):
+        return "Fill " + ", ".join(i.describe() for i in self.items)
+
+
+@dataclass(eq=False)
+class LimitWithTies(UnaryNode):
+    """LIMIT n WITH TIES: also the rows after the n-th equal to it in every ORDER BY column."""
+
+    child: PlanNode
+    limit: int | None
+    offset: int
+    columns: list
+
+    def describe(self):
+        return f"LimitWithTies {self.limit} offset={self.offset} by=[{', '.join(self.columns)}]"
+
+
+@dataclass(eq=False)
 class GroupingAggregate(PlanNode):
     """Aggregate over several grouping `sets` (lists of key names; ROLLUP, CUBE, GROUPING SETS) with
     the keys missing from a set as type defaults (NULL when `use_nulls`), the ``grouping()``

@@ -1,0 +1,204 @@
+"""Fill (ORDER BY .. WITH FILL) and LimitWithTies (LIMIT n WITH TIES) operators.
+
+Fill runs once per WITH FILL column, left to right, over the sorted block: groups are the runs of
+equal values of the sort columns before it (so a second filled column is filled inside each value
+of the first, the inserted rows of the first included). kernels/fill.fill_plan gives, per output
+row, its input row or -1 for an inserted one; inserted rows take type defaults (NULL when Nullable)
+except the filled column and the output columns holding the same expression. Values are handled in
+the column's numeric key space (days of a Date, seconds of a DateTime); DESC negates values,
+bounds and step. Calendar steps (INTERVAL n MONTH / QUARTER / YEAR) advance a Python cursor with
+ClickHouse's addMonths (day clamped to the month's end) -- a loop over the output rows, meant for
+the small results of aggregations.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as _dt
+
+import numpy as np
+
+from mergetree.column import Block, Column, FixedColumn, NullableColumn, default_column
+from mergetree.exec.aggregate import collect
+
+
+def run_fill(node, ctx, children):
+    (child,) = children
+    block = collect(child, node.child.schema)
+    for item in node.items:
+        block = fill_column(block, item)
+    yield block
+
+
+def _group_starts(block: Block, prefix: list) -> np.ndarray:
+    n = block.num_rows
+    starts = np.zeros(n, np.bool_)
+    if n:
+        starts[0] = True
+    if prefix and n > 1:
+        from mergetree.kernels.groupby import group_rows
+
+        ids = group_rows([block[c] for c in prefix])[0]
+        starts[1:] = ids[1:] != ids[:-1]
+    return starts
+
+
+def _key_values(col: Column):
+    """(inner column, numeric values, valid mask)."""
+    if hasattr(col, "dictionary"):
+        col = col.decode()
+    if isinstance(col, NullableColumn):
+        return col.values, col.values.values, ~col.nulls
+    return col, col.values, np.ones(len(col), np.bool_)
+
+
+def fill_column(block: Block, item) -> Block:
+    from mergetree.kernels.fill import fill_plan
+
+    if block.num_rows == 0:
+        return _fill_empty(block, item)
+    col = block[item.column]
+    inner, values, valid = _key_values(col)
+    starts = _group_starts(block, item.prefix)
+    if isinstance(item.step, tuple):
+        source, filled = _calendar_plan(inner, values, valid, starts, item)
+    else:
+        kind = values.dtype.kind
+        work = values.astype(np.float64 if kind == "f" else np.int64)
+        frm, to, step = item.from_, item.to, item.step
+        if item.desc:
+            work = -work
+            frm = -frm if frm is not None else None
+            to = -to if to is not None else None
+            step = -step
+        source, filled = fill_plan(work, valid, starts, frm, to, step)
+        if item.desc:
+            filled = -filled
+        filled = filled.astype(values.dtype)
+    inserted = source < 0
+    k = int(inserted.sum())
+    if k == 0:
+        return block
+    n = block.num_rows
+    anchors = -1 - source[inserted]          # a row of the inserted row's group
+    index = source.copy()
+    index[inserted] = n + np.arange(k, dtype=np.int64)
+    new_values = FixedColumn(inner.type, np.ascontiguousarray(filled[inserted], dtype=values.dtype))
+    cols = {}
+    for name, c in block.columns.items():
+        if name in item.keep:               # the group's sort columns (and their output copies)
+            add = c.take(anchors)
+        elif name == item.column or name in item.mirrors:
+            add = new_values
+            if isinstance(c, NullableColumn):
+                add = NullableColumn(c.type, new_values, np.zeros(k, np.bool_))
+            elif hasattr(c, "dictionary"):
+                c = c.decode()
+            if add.type != c.type:     # a mirror of another type: keep defaults
+                add = default_column(c.type, k)
+        else:
+            add = default_column(c.type, k)
+        cols[name] = Column.concat([c, add]).take(index)
+    return Block(cols, len(index))
+
+
+def _fill_empty(block: Block, item) -> Block:
+    """No rows: FROM .. TO still gives the filled rows (a ClickHouse quirk kept), one group."""
+    if item.from_ is None or item.to is None or isinstance(item.step, tuple) or item.prefix:
+        return block
+    col = block[item.column]
+    inner, values, _ = _key_values(col)
+    out, cursor, sign = [], item.from_, (-1 if item.desc else 1)
+    while (cursor < item.to if sign > 0 else cursor > item.to) and len(out) < 10_000_000:
+        out.append(cursor)
+        cursor = cursor + item.step
+    if not out:
+        return block
+    k = len(out)
+    filled = FixedColumn(inner.type, np.array(out, dtype=values.dtype))
+    cols = {}
+    for name, c in block.columns.items():
+        if name == item.column or name in item.mirrors:
+            cols[name] = NullableColumn(c.type, filled, np.zeros(k, np.bool_)) if isinstance(c, NullableColumn) \
+                else filled if filled.type == c.type else default_column(c.type, k)
+        else:
+            cols[name] = default_column(c.type, k)
+    return Block(cols, k)
+
+
+# ---------------------------------------------------------------------------- calendar steps
+
+
+def _add_months(d: _dt.date, months: int) -> _dt.date:
+    m = d.month - 1 + months
+    y, m = d.year + m // 12, m % 12 + 1
+    return d.replace(year=y, month=m, day=min(d.day, calendar.monthrange(y, m)[1]))
+
+
+def _calendar_plan(inner, values, valid, starts, item):
+    """The cursor rule of kernels/fill.py with month steps (Date days or DateTime seconds)."""
+    from mergetree import types as T
+
+    is_date = isinstance(inner.type, (T.DateType, T.Date32Type))
+    months = item.step[1]
+    epoch = _dt.datetime(1970, 1, 1)
+
+    def advance(v):
+        if is_date:
+            return (_add_months(_dt.date(1970, 1, 1) + _dt.timedelta(days=int(v)), months) - _dt.date(1970, 1, 1)).days
+        t = epoch + _dt.timedelta(seconds=int(v))
+        d = _add_months(t.date(), months)
+        return int((_dt.datetime.combine(d, t.time()) - epoch).total_seconds())
+
+    sign = -1 if item.desc else 1
+    less = (lambda a, b: a < b) if sign > 0 else (lambda a, b: a > b)
+    src, out = [], []
+    vals = values.tolist()
+    cursor, started = None, False
+    for r, v in enumerate(vals):
+        if starts[r]:
+            if r > 0 and item.to is not None and started:
+                while less(cursor, item.to):
+                    src.append(-r)
+                    out.append(cursor)
+                    cursor = advance(cursor)
+            started = item.from_ is not None
+            cursor = item.from_
+        if valid[r]:
+            if not started:
+                cursor, started = v, True
+            while less(cursor, v) and (item.to is None or less(cursor, item.to)):
+                src.append(-1 - r)
+                out.append(cursor)
+                cursor = advance(cursor)
+            if not less(v, cursor):
+                cursor = advance(v)
+        src.append(r)
+        out.append(v)
+    if vals and item.to is not None and started:
+        while less(cursor, item.to):
+            src.append(-len(vals))
+            out.append(cursor)
+            cursor = advance(cursor)
+    return np.array(src, np.int64), np.array(out, dtype=values.dtype)
+
+
+# ---------------------------------------------------------------------------- WITH TIES
+
+
+def run_limit_ties(node, ctx, children):
+    """The first `limit` rows after `offset`, plus the following rows equal to the last one in
+    every ORDER BY column."""
+    (child,) = children
+    block = collect(child, node.child.schema)
+    n = block.num_rows
+    ctx.rows_before_limit = n
+    start = min(node.offset, n)
+    end = n if node.limit is None else min(n, start + node.limit)
+    if node.limit and end < n and end > start:
+        from mergetree.kernels.groupby import group_rows
+
+        ids = group_rows([block[c] for c in node.columns])[0]
+        different = np.flatnonzero(ids[end:] != ids[end - 1])
+        end = end + int(different[0]) if len(different) else n
+    yield block.slice(start, end) if (start, end) != (0, n) else block
