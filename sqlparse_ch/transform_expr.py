@@ -105,6 +105,26 @@ def _none(self, children):
     return None
 
 
+_DATE_ADD_NAMES = {"dateadd": "+", "date_add": "+", "timestampadd": "+", "timestamp_add": "+",
+                   "datesub": "-", "date_sub": "-", "timestampsub": "-", "timestamp_sub": "-"}
+
+
+def _date_add_call(name, items, params, over, span):
+    """ClickHouse's parser rewrites ``dateAdd(unit, n, x)`` (and date_add, timestampAdd,
+    dateSub...) to ``x + INTERVAL n unit``; the unit is a bare keyword, not a column."""
+    op = _DATE_ADD_NAMES.get(name.lower())
+    if op is None or params or over is not None or len(items) != 3:
+        return None
+    unit = items[0]
+    if not (isinstance(unit, Identifier) and unit.table is None):
+        return None
+    try:
+        unit_name = normalise_unit(unit.name, span_of(unit))
+    except TransformError:
+        return None
+    return BinaryOp(op, items[2], Interval(items[1], unit_name, span), span)
+
+
 class ExprTransformer:
     """Callbacks for expr.lark. Mixed into the full transformer."""
 
@@ -466,6 +486,9 @@ class ExprTransformer:
         items = args.items if args else ()
         if name.lower() == "columns" and items and not params:
             return self._columns(items, span_of(name_tok))
+        date_add = _date_add_call(name, items, params, over, span_of(name_tok))
+        if date_add is not None:
+            return date_add
         return FunctionCall(
             name, items, params.items if params else (), bool(args and args.distinct), over,
             span_of(name_tok).merge(span_of(items[-1]) if items else None))

@@ -882,3 +882,384 @@ for _alias, _target in (("YEAR", "toYear"), ("MONTH", "toMonth"), ("QUARTER", "t
                         ("DAYOFMONTH", "toDayOfMonth"), ("DAYOFWEEK", "toDayOfWeek"), ("DAYOFYEAR", "toDayOfYear"),
                         ("HOUR", "toHour"), ("MINUTE", "toMinute"), ("SECOND", "toSecond"), ("DATE", "toDate")):
     register_alias(_alias, _target)
+
+
+# --------------------------------------------------------------------------- the long tail (H5)
+# toDate32, now64, toISOWeek, toISOYear, toWeek, toYearWeek, toRelative*Num, dateAdd/dateSub/
+# timestampAdd/timestampSub (x, INTERVAL) (the parser turns dateAdd(unit, n, x) into
+# x + INTERVAL n unit), parseDateTime64BestEffort[OrNull|OrZero], fromUnixTimestamp64Milli/
+# Micro/Nano/Second, toUnixTimestamp64Milli/Micro/Nano/Second, toTimeZone, timeSlot.
+
+_DATE32_MAX = 2932896  # 9999-12-31: a larger number given to toDate32 is a unix timestamp
+
+
+@register("toDate32", monotonic=_always_increasing)
+def to_date32(types, consts):
+    check_arity("toDate32", types, 1, 2)
+    t = types[0]
+    tz_arg = _tz_arg("toDate32", types, consts, 1)
+    if not (_is_dt(t) or _is_date(t) or isinstance(t, (T.StringType, T.IntType, T.FloatType))):
+        raise illegal_type("toDate32", t, 0)
+
+    def impl(args, n):
+        c = args[0]
+        if _is_date(t):
+            days = V.values(c).astype(np.int64)
+        elif isinstance(t, T.StringType):
+            from mergetree.functions.comparison import _string_parts
+
+            offsets, data = _string_parts(c)
+            secs, status = _k().parse_datetime(offsets, data)
+            if (status == 0).any():
+                i = int(np.argmin(status))
+                bad = bytes(data[offsets[i]:offsets[i + 1]]).decode("utf-8", "replace")
+                raise CannotParseText(f"Cannot parse string '{bad}' as Date32: expected YYYY-MM-DD")
+            local = np.where(status == 2, TZ.utc_to_local(_zone(t, tz_arg), secs), secs)
+            days = local // 86400
+        elif isinstance(t, (T.IntType, T.FloatType)):
+            v = V.values(c)
+            v = np.trunc(v).astype(np.int64) if v.dtype.kind == "f" else v.astype(np.int64)
+            # as toDate: a number beyond the Date32 day range is a unix timestamp
+            as_ts = v > _DATE32_MAX
+            days = np.where(as_ts, TZ.utc_to_local(tz_arg, np.where(as_ts, v, 0)) // 86400, v)
+        else:
+            days = _local_days(c, t, _zone(t, tz_arg))
+        return V.fixed(T.Date32, days.astype(np.int32))
+
+    return T.Date32, impl
+
+
+@register("now64", case_insensitive=True)
+def now64(types, consts):
+    check_arity("now64", types, 0, 2)
+    p = 3
+    if types:
+        if not isinstance(types[0], T.IntType) or consts[0] is NOT_CONST or not 0 <= int(consts[0]) <= 9:
+            raise IllegalTypeOfArgument("Argument 1 (scale) of function now64 must be a constant integer 0..9")
+        p = int(consts[0])
+    tz = _tz_arg("now64", types, consts, 1)
+    rtype = T.DateTime64(p, tz)
+    value = int(_time.time_ns() // 10 ** (9 - p))
+
+    def impl(args, n):
+        return V.ConstColumn(V.fixed(rtype, np.array([value], np.int64)), n)
+
+    return rtype, impl
+
+
+def _iso_week_year(days):
+    wd = (days + 3) % 7  # Monday = 0
+    thursday = days - wd + 3
+    y, _, _ = _ymd(thursday)
+    jan1 = _k().days_from_civil(y, np.ones_like(y), np.ones_like(y))
+    return (thursday - jan1) // 7 + 1, y
+
+
+def _days_in_year(y):
+    return 365 + ((y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))).astype(np.int64)
+
+
+def week_and_year(days: np.ndarray, mode: int) -> tuple[np.ndarray, np.ndarray]:
+    """MySQL/ClickHouse week number and its year for week mode 0..9 (vectorized calc_week).
+
+    Bits: 1 Monday first, 2 weeks 1..53 (else 0..53), 4 week 1 is the first week with 4+ days
+    (toggled for Sunday-first modes), 8 week 1 is the week containing January 1."""
+    days = np.asarray(days, np.int64)
+    if mode & 8:
+        monday_first = bool(mode & 1)
+        wd = (days + 3) % 7 if monday_first else (days + 4) % 7
+        y, _, _ = _ymd(days)
+        start = days - wd
+        nxt = _k().days_from_civil(y + 1, np.ones_like(y), np.ones_like(y))
+        nxt_start = nxt - ((nxt + 3) % 7 if monday_first else (nxt + 4) % 7)
+        in_next = days >= nxt_start
+        jan1 = _k().days_from_civil(y, np.ones_like(y), np.ones_like(y))
+        jan1_start = jan1 - ((jan1 + 3) % 7 if monday_first else (jan1 + 4) % 7)
+        week = (start - jan1_start) // 7 + 1
+        return np.where(in_next, 1, week), np.where(in_next, y + 1, y)
+    behaviour = mode & 7
+    if not behaviour & 1:
+        behaviour ^= 4
+    monday_first = bool(behaviour & 1)
+    week_year = np.full(days.shape, bool(behaviour & 2))
+    first_weekday = bool(behaviour & 4)
+    y, m, d = _ymd(days)
+    first = _k().days_from_civil(y, np.ones_like(y), np.ones_like(y))
+    weekday = (first + 3) % 7 if monday_first else (first + 4) % 7
+    year = y.copy()
+
+    def late_first(wdv):
+        return (wdv != 0) if first_weekday else (wdv >= 4)
+
+    early = (m == 1) & (d <= 7 - weekday)
+    zero = early & ~week_year & late_first(weekday)
+    move = early & ~zero
+    year = np.where(move, year - 1, year)
+    prev_days = _days_in_year(year)
+    first = np.where(move, first - prev_days, first)
+    weekday = np.where(move, (weekday + 53 * 7 - prev_days) % 7, weekday)
+    week_year = week_year | move
+    offset = np.where(late_first(weekday), days - (first + (7 - weekday)), days - (first - weekday))
+    week = offset // 7 + 1
+    wd2 = (weekday + _days_in_year(year)) % 7
+    bump = week_year & (offset >= 52 * 7) & ((wd2 < 4) if not first_weekday else (wd2 == 0))
+    week = np.where(bump, 1, week)
+    year = np.where(bump, year + 1, year)
+    week = np.where(zero, 0, week)
+    year = np.where(zero, y, year)
+    return week, year
+
+
+def _week_function(name: str, with_year: bool, default_mode: int, iso: bool = False):
+    @register(name)
+    def resolve(types, consts):
+        check_arity(name, types, 1, 1 if iso else 3)
+        t = _date_time_arg(name, types)
+        mode = default_mode
+        if len(types) >= 2:
+            if not isinstance(types[1], T.IntType) or consts[1] is NOT_CONST:
+                raise IllegalTypeOfArgument(f"Argument 2 (mode) of function {name} must be a constant integer")
+            mode = int(consts[1])
+        tz_arg = _tz_arg(name, types, consts, 2)
+        rtype = T.UInt32 if with_year else T.UInt8
+
+        def compute(days):
+            if iso:
+                w, y = _iso_week_year(days)
+                return y if with_year else w
+            w, y = week_and_year(days, mode | (2 if with_year else 0))
+            return y * 100 + w if with_year else w
+
+        def impl(args, n):
+            return V.fixed(rtype, by_day(_local_days(args[0], t, _zone(t, tz_arg)), compute, rtype.dtype))
+
+        return rtype, impl
+
+    return resolve
+
+
+_week_function("toISOWeek", False, 3, iso=True)
+_week_function("toWeek", False, 0)
+_week_function("toYearWeek", True, 0)
+_part("toISOYear", T.UInt16, lambda d: _iso_week_year(d)[1])
+register_alias("WEEK", "toWeek")
+register_alias("YEARWEEK", "toYearWeek")
+
+
+_WHOLE_HOURS: dict = {}
+
+
+def _zone_hour_rules(tz) -> tuple[bool, int]:
+    """(offsets were whole hours over 1970..2106, offset at the epoch) of a zone, as ClickHouse's
+    date LUT sees it."""
+    key = tz or "UTC"
+    if key not in _WHOLE_HOURS:
+        probes = np.array([(y - 1970) * 31556952 + k * 2629746 for y in range(1970, 2107) for k in (0, 3, 6, 9)],
+                          np.int64)
+        offs = TZ.utc_offsets(tz, probes)
+        _WHOLE_HOURS[key] = (bool((offs % 3600 == 0).all()),
+                             int(TZ.utc_offsets(tz, np.zeros(1, np.int64))[0]))
+    return _WHOLE_HOURS[key]
+
+
+def _relative_num(unit: str):
+    name = f"toRelative{unit}Num"
+    rtype = T.UInt32
+
+    @register(name, monotonic=_always_increasing)
+    def resolve(types, consts):
+        check_arity(name, types, 1, 2)
+        t = _date_time_arg(name, types)
+        tz_arg = _tz_arg(name, types, consts, 1)
+
+        def impl(args, n):
+            c = args[0]
+            tz = _zone(t, tz_arg)
+            if unit in ("Second", "Minute", "Hour"):
+                secs = TZ.local_to_utc(tz, V.values(c).astype(np.int64) * 86400) if _is_date(t) \
+                    else _epoch_seconds(c, t)
+                if unit == "Second":
+                    out = secs
+                elif unit == "Minute":
+                    out = secs // 60
+                else:
+                    whole, off0 = _zone_hour_rules(tz)
+                    out = secs // 3600 if whole else (secs + 86400 - off0) // 3600
+            else:
+                days = _local_days(c, t, tz)
+                if unit == "Day":
+                    out = days
+                elif unit == "Week":
+                    out = (days + 3) // 7
+                else:
+                    y, m, _ = _ymd(days)
+                    out = {"Month": y * 12 + m, "Quarter": y * 4 + (m - 1) // 3, "Year": y}[unit]
+            return V.fixed(rtype, out.astype(np.uint32))
+
+        return rtype, impl
+
+    return resolve
+
+
+for _u in ("Second", "Minute", "Hour", "Week", "Month", "Quarter", "Year"):
+    _relative_num(_u)
+
+
+def _date_add_interval(name: str, subtract: bool):
+    """dateAdd(x, INTERVAL n unit) (the three-argument form is rewritten by the parser)."""
+    from mergetree.functions.registry import get_function, prepare_call
+
+    @register(name, case_insensitive=True)
+    def resolve(types, consts):
+        check_arity(name, types, 2)
+        if not isinstance(types[1], V.IntervalType):
+            if isinstance(types[0], V.IntervalType):  # dateAdd(INTERVAL, x)
+                types = [types[1], types[0]]
+                swap = True
+            else:
+                raise IllegalTypeOfArgument(f"Function {name} expects (date, INTERVAL) or (unit, n, date)")
+        else:
+            swap = False
+        call = prepare_call(get_function(interval_function(types[1].unit, subtract)), [types[0], T.Int64],
+                            [NOT_CONST, NOT_CONST])
+
+        def impl(args, n):
+            a, b = (args[1], args[0]) if swap else (args[0], args[1])
+            k = V.values(b).astype(np.int64)
+            return call.run([a, V.fixed(T.Int64, k) if not V.is_const(b) else V.ConstColumn(V.fixed(T.Int64, k), n)],
+                            n)
+
+        return call.type, impl
+
+    return resolve
+
+
+for _n, _s in (("dateAdd", False), ("date_add", False), ("timestampAdd", False), ("timestamp_add", False),
+               ("dateSub", True), ("date_sub", True), ("timestampSub", True), ("timestamp_sub", True)):
+    _date_add_interval(_n, _s)
+
+
+def _best_effort64(name: str, mode: str):
+    @register(name)
+    def resolve(types, consts):
+        check_arity(name, types, 1, 3)
+        if not isinstance(types[0], T.StringType):
+            raise illegal_type(name, types[0], 0)
+        p = 3
+        if len(types) >= 2:
+            if not isinstance(types[1], T.IntType) or consts[1] is NOT_CONST or not 0 <= int(consts[1]) <= 9:
+                raise IllegalTypeOfArgument(f"Argument 2 (precision) of function {name} must be a constant 0..9")
+            p = int(consts[1])
+        tz = _tz_arg(name, types, consts, 2)
+        plain = T.DateTime64(p, tz)
+        rtype = T.Nullable(plain) if mode == "null" else plain
+        scale = 10 ** p
+
+        def impl(args, n):
+            from mergetree.functions.comparison import _string_parts
+
+            offsets, data = _string_parts(args[0])
+            secs, status, nanos = _k().parse_datetime(offsets, data, with_fraction=True)
+            bad = status == 0
+            if mode == "plain" and bad.any():
+                i = int(np.argmax(bad))
+                text = bytes(data[offsets[i]:offsets[i + 1]]).decode("utf-8", "replace")
+                raise CannotParseText(f"Cannot read DateTime64: unrecognized value '{text}' (function {name})")
+            utc = np.where(status == 2, secs, TZ.local_to_utc(tz, secs))
+            ticks = np.where(bad, 0, utc * scale + nanos // (10 ** (9 - p)))
+            col = V.fixed(plain, ticks.astype(np.int64))
+            if mode == "null":
+                col = V.with_nulls(col, bad, rtype)
+            return V.ConstColumn(col, n) if V.is_const(args[0]) else col
+
+        return rtype, impl
+
+    return resolve
+
+
+_best_effort64("parseDateTime64BestEffort", "plain")
+_best_effort64("parseDateTime64BestEffortOrNull", "null")
+_best_effort64("parseDateTime64BestEffortOrZero", "zero")
+
+
+_TICK_UNITS = {"Second": 0, "Milli": 3, "Micro": 6, "Nano": 9}
+
+
+def _from_unix64(unit: str):
+    name = f"fromUnixTimestamp64{unit}"
+    p = _TICK_UNITS[unit]
+
+    @register(name)
+    def resolve(types, consts):
+        check_arity(name, types, 1, 2)
+        if not isinstance(types[0], T.IntType):
+            raise illegal_type(name, types[0], 0)
+        tz = _tz_arg(name, types, consts, 1)
+        rtype = T.DateTime64(p, tz)
+        return rtype, lambda args, n: V.fixed(rtype, V.values(args[0]).astype(np.int64))
+
+    return resolve
+
+
+def _to_unix64(unit: str):
+    name = f"toUnixTimestamp64{unit}"
+    p = _TICK_UNITS[unit]
+
+    @register(name)
+    def resolve(types, consts):
+        check_arity(name, types, 1)
+        t = types[0]
+        if not isinstance(t, (T.DateTime64Type, T.DateTimeType)):
+            raise illegal_type(name, t, 0)
+
+        def impl(args, n):
+            v = V.values(args[0]).astype(np.int64)
+            src = t.precision if isinstance(t, T.DateTime64Type) else 0
+            out = v * 10 ** (p - src) if p >= src else np.floor_divide(v, 10 ** (src - p))
+            return V.fixed(T.Int64, out)
+
+        return T.Int64, impl
+
+    return resolve
+
+
+for _u in _TICK_UNITS:
+    _from_unix64(_u)
+    _to_unix64(_u)
+
+
+@register("toTimeZone", case_insensitive=True, aliases=("toTimezone",))
+def to_time_zone(types, consts):
+    """The same instants shown in another zone: only the type changes."""
+    check_arity("toTimeZone", types, 2)
+    t = types[0]
+    if not _is_dt(t):
+        raise IllegalTypeOfArgument(f"Illegal type {t} of argument of function toTimezone. "
+                                    "Should be DateTime or DateTime64")
+    tz = _tz_arg("toTimeZone", types, consts, 1)
+    rtype = T.DateTime64(t.precision, tz) if isinstance(t, T.DateTime64Type) else T.DateTimeType(tz)
+    return rtype, lambda args, n: V.fixed(rtype, V.values(args[0]))
+
+
+@register("timeSlot")
+def time_slot(types, consts):
+    """The half hour the instant falls in, on the UTC timestamp (so zones with a :15/:45 offset
+    show :15/:45 slots, as in ClickHouse)."""
+    check_arity("timeSlot", types, 1, 2)
+    t = _date_time_arg("timeSlot", types, allow_date=False)
+    tz_arg = _tz_arg("timeSlot", types, consts, 1)
+    if isinstance(t, T.DateTime64Type):
+        rtype = T.DateTime64(t.precision, tz_arg if tz_arg is not None else t.timezone)
+
+        def impl64(args, n):
+            v = V.values(args[0]).astype(np.int64)
+            return V.fixed(rtype, (v // (1800 * t.scale)) * (1800 * t.scale))
+
+        return rtype, impl64
+    rtype = T.DateTimeType(tz_arg if tz_arg is not None else t.timezone)
+
+    def impl(args, n):
+        v = V.values(args[0]).astype(np.int64)
+        return V.fixed(rtype, (v // 1800 * 1800).astype(np.uint32))
+
+    return rtype, impl
