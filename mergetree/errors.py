@@ -284,3 +284,9 @@ class QueryWasCancelledError(MergeTreeError):
     """The query's cancel handle was set (client disconnect, Ctrl-C, ``cancel.set()``)."""
 
     code = "QUERY_WAS_CANCELLED"
+
+
+class MultipleExpressionsForAliasError(MergeTreeError):
+    """Two joined tables with the same alias (``FROM a AS t JOIN b AS t``)."""
+
+    code = "MULTIPLE_EXPRESSIONS_FOR_ALIAS"

@@ -15,7 +15,8 @@ String / multi-column / Nullable keys the group ids of both sides factorized tog
    left row then right row (ALL strictness).
 4. `hash_join(lk, lv, rk, rv)`: 1-3 together. Twin: `hash_join_numpy` (stable sort + searchsorted).
 5. `asof_match(...)`: per left row the closest right row of the same key whose asof value
-   satisfies the inequality (binary search in the right rows sorted by (key, value)).
+   satisfies the inequality (binary search in the right rows sorted by (key, value)); among equal
+   values the first row, as ClickHouse.
    Twin: `asof_match_numpy`.
 
 All kernels are ``@njit(nogil=True, cache=True)``.
@@ -189,9 +190,17 @@ def _asof(r_ids, r_vals, l_ids, l_vals, l_valid, op):
                     lo = mid + 1
                 else:
                     hi = mid
-        if op == 0 or op == 1:      # left >= right / left > right: the largest right value below
-            if lo > a:
-                out[i] = lo - 1
+        if op == 0 or op == 1:      # left >= right / left > right: the largest right value below,
+            if lo > a:              # its first row among equal values (ClickHouse: the first inserted)
+                best = r_vals[lo - 1]
+                x, y = a, lo - 1
+                while x < y:
+                    mid = (x + y) >> 1
+                    if r_vals[mid] < best:
+                        x = mid + 1
+                    else:
+                        y = mid
+                out[i] = x
         else:                        # left <= right (lo: first >= v) / left < right (lo: first > v)
             if lo < b:
                 out[i] = lo
@@ -224,7 +233,7 @@ def asof_match_numpy(left_ids, left_vals, left_valid, right_ids, right_vals, rig
         vals = right_vals[cand]
         best = vals.max() if op in (">=", ">") else vals.min()
         sel = cand[vals == best]
-        out[i] = sel[-1] if op in (">=", ">") else sel[0]
+        out[i] = sel[0]          # the first row among equal values
     return out
 
 

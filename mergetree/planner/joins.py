@@ -22,8 +22,8 @@ from __future__ import annotations
 from sqlparse_ch.ast import expr as E
 from sqlparse_ch.ast import query as Q
 
-from mergetree.errors import (AliasRequiredError, InvalidJoinOnExpressionError, NoCommonTypeError,
-                              NotImplementedSQLError, UnknownIdentifierError)
+from mergetree.errors import (AliasRequiredError, InvalidJoinOnExpressionError, MultipleExpressionsForAliasError,
+                              NoCommonTypeError, NotImplementedSQLError, UnknownIdentifierError)
 from mergetree.functions.registry import suggest
 from mergetree.planner import logical as L
 from mergetree.planner.binder import at, with_position
@@ -40,6 +40,7 @@ class JoinScope:
         self.internal: set[str] = set()
         self.qualified: set[str] = set()    # internal names always shown qualified
         self.array_join: dict[str, str] = {}  # ARRAY JOIN alias -> internal name of the element
+        self.aliases: set[str] = set()      # table aliases (must be unique)
         self._display: dict[str, str] | None = None
 
     def _unique(self, name: str) -> str:
@@ -122,6 +123,8 @@ class JoinScope:
 
         def fn(node):
             if isinstance(node, E.Identifier):
+                if node.table is None:      # an unqualified name keeps its spelling (ClickHouse)
+                    return node
                 try:
                     internal = self.resolve(node).name
                 except UnknownIdentifierError:
@@ -194,6 +197,8 @@ def plan_from(planner, q, ctes: dict, binder_factory, settings: dict | None = No
         raise AliasRequiredError(f"No alias for subquery or table function in JOIN{at(te.source)} "
                                  "(set joined_subquery_requires_alias = 0 to disable restriction)")
     plan, quals = planner._source(q.from_, ctes)
+    if te is not None and te.alias:
+        scope.aliases.add(te.alias)
     label = _label(q.from_, 1) if q.from_ is not None else "system.one"
     cols = scope.add_table(quals, label, plan.names())
     scope.star_list = [[c, cols[c]] for c in plan.names()]
@@ -211,6 +216,10 @@ def plan_from(planner, q, ctes: dict, binder_factory, settings: dict | None = No
         if not isinstance(te.source, Q.TableName) and not te.alias:
             raise AliasRequiredError(f"No alias for subquery or table function in JOIN{at(j)} "
                                      "(set joined_subquery_requires_alias = 0 to disable restriction)")
+        if te.alias and te.alias in scope.aliases:
+            raise MultipleExpressionsForAliasError(f"Multiple table expressions with same alias {te.alias}{at(j)}")
+        if te.alias:
+            scope.aliases.add(te.alias)
         rcols = scope.add_table(rquals, _label(te, n), right.names())
         plan = _plan_join(planner, plan, lmap, right, scope, rcols, j, kind, strict, binder_factory, use_nulls)
         lmap = {c: c for c in plan.names()}
