@@ -261,3 +261,61 @@ def test_uniq_merge_state_over_mixed_and_single_sources():
         db.optimize("s", final=True)
         assert db.sql("SELECT count() FROM s").rows == [(3,)]
         assert db.sql(q).rows == raw
+
+
+# f(args) for every aggregate whose result does not depend on the order rows meet
+ORDER_FREE = ["any(b)", "argMax(s, y)", "argMin(s, y)", "avg(x)", "avgWeighted(x, y)", "corr(x, y)", "count()",
+              "covarPop(x, y)", "covarSamp(x, y)", "entropy(s)", "groupArraySorted(5)(x)", "max(s)",
+              "maxMap([x], [y])", "median(y)", "min(y)", "minMap([x], [y])", "quantile(0.3)(x)",
+              "quantileExact(0.3)(x)", "quantileTDigest(0.5)(y)", "quantileTiming(0.5)(x)", "quantiles(0.1, 0.9)(y)",
+              "quantilesTDigest(0.5)(y)", "quantilesTiming(0.5)(x)", "stddevPop(y)", "stddevSamp(y)", "sum(x)",
+              "sumWithOverflow(x)", "topKWeighted(3)(s, x)", "uniq(s)", "uniqCombined(s)", "uniqCombined64(s)",
+              "uniqExact(s, x)", "uniqHLL12(x)", "uniqTheta(s)", "varPop(y)", "varSamp(y)", "sumIf(x, x > 0)",
+              "uniqIf(s, x > 0)", "sumDistinct(x)", "sumArray(a)", "sumForEach(a)", "avgOrNull(x)",
+              "arraySort(groupArray(x))", "arraySort(groupUniqArray(s))", "arraySort(groupArrayArray(a))",
+              "arraySort(groupUniqArrayArray(a))"]
+
+
+def _state_queries(f: str) -> tuple[str, str, str]:
+    wrap = ""
+    if f.startswith("arraySort("):
+        wrap, f = "arraySort", f[len("arraySort("):-1]
+    name = f[:f.index("(")]
+    rest = f[len(name):]
+    params, args = (rest[:rest.index(")(") + 1], rest[rest.index(")(") + 1:]) if ")(" in rest else ("", rest)
+    w = (lambda e: f"{wrap}({e})") if wrap else (lambda e: e)
+    parts = f"(SELECT g, b, {name}State{params}{args} AS st FROM t GROUP BY g, b)"
+    return (f"SELECT g, {w(f'{name}Merge{params}(st)')} FROM {parts} GROUP BY g ORDER BY g",
+            f"SELECT g, {w(f)} FROM t GROUP BY g ORDER BY g",
+            f"SELECT g, {w('finalizeAggregation(st)')} FROM (SELECT g, {name}MergeState{params}(st) AS st FROM {parts} "
+            f"GROUP BY g) ORDER BY g")
+
+
+def test_every_aggregate_state_merges_to_the_aggregate():
+    """fMerge over states of many groups (and fMergeState + finalizeAggregation) == f over the rows."""
+    rng = random.Random(11)
+    with mergetree.connect(background_merges=False) as db:
+        db.sql("CREATE TABLE t (g UInt8, b UInt8, x Int32, y Float64, s String, a Array(UInt8)) ENGINE = MergeTree ORDER BY g")
+        for _ in range(5):
+            db.insert("t", [{"g": rng.randint(0, 3), "b": rng.randint(0, 5), "x": rng.randint(-50, 50),
+                             "y": round(rng.random() * 100, 3), "s": rng.choice("abcdef"),
+                             "a": [rng.randint(0, 3) for _ in range(rng.randint(0, 3))]} for _ in range(60)])
+        db.sql("OPTIMIZE TABLE t FINAL")
+
+        def norm(rows):
+            return [tuple(round(v, 4) if isinstance(v, float) else
+                          [round(e, 4) if isinstance(e, float) else e for e in v] if isinstance(v, list) else
+                          tuple([round(e, 4) if isinstance(e, float) else e for e in x] for x in v)
+                          if isinstance(v, tuple) else v for v in r) for r in rows]
+
+        failures = []
+        for f in ORDER_FREE:
+            merged, raw, merge_state = _state_queries(f)
+            try:
+                a, b, c = norm(db.sql(merged).rows), norm(db.sql(raw).rows), norm(db.sql(merge_state).rows)
+            except Exception as e:  # noqa: BLE001 - collected below
+                failures.append(f"{f}: {type(e).__name__}: {e}")
+                continue
+            if not a == b == c:
+                failures.append(f"{f}: merge {a[:2]} raw {b[:2]} mergeState {c[:2]}")
+        assert not failures, "\n".join(failures)
