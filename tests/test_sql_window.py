@@ -277,3 +277,28 @@ def check_random_windows(chdb_session, seed):
                     assert a[0] == b[0] and np.isclose(float(a[1]), float(b[1]), equal_nan=True), (q, a, b)
                 continue
             assert got == want, q
+
+
+@pytest.mark.parametrize("name", ["sum", "avg", "min", "max", "count"])
+@pytest.mark.parametrize("inner", ["Int32", "UInt16", "Float64"])
+def test_fast_nullable_aggregates_equal_registry(name, inner):
+    from mergetree.column import NullableColumn
+    from mergetree.functions.aggregate import get_aggregate
+
+    rng = np.random.default_rng(11)
+    n = 60
+    it = T.parse_type(inner)
+    t = T.parse_type(f"Nullable({inner})")
+    values = (rng.integers(0, 50, size=n) * (0.5 if it.dtype.kind == "f" else 1)).astype(it.dtype)
+    col = NullableColumn(t, FixedColumn(it, values), rng.random(n) < 0.4)
+    ps, pe = _partitions(rng, n)
+    change = np.zeros(n, bool)
+    change[np.unique(ps)] = True
+    runs = W.Runs(n, change, change.copy())
+    fn = get_aggregate(name, [t])
+    for a, b in [(-3, -1), (-2, 2), (0, 0), (1, 4), (-100, 0)]:
+        s, e = _rows_frame(n, ps, pe, a, b)
+        fast = W._fast_nullable(name, col, s, e, fn.type)
+        slow = W.generic_aggregate(fn, [col], runs, s, e)
+        assert fast.type == slow.type
+        assert fast.to_pylist() == slow.to_pylist(), (a, b)

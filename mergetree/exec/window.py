@@ -25,10 +25,18 @@ import numpy as np
 
 from mergetree import types as T
 from mergetree.column import Block, Column, FixedColumn, NullableColumn, default_column
+from mergetree.errors import MergeTreeError
 from mergetree.exec.aggregate import collect
 
 #: rows of expanded frames per generic-aggregate batch
 GENERIC_BATCH_ROWS = 4_000_000
+#: at most this many rows of expanded frames for one call (O(rows x frame) work): past it a clear
+#: error instead of a query that runs for hours
+MAX_EXPANDED_FRAME_ROWS = 50_000_000
+
+
+class TooManyRowsError(MergeTreeError):
+    code = "TOO_MANY_ROWS"
 
 
 def run_window(node, ctx, children):
@@ -258,7 +266,50 @@ def aggregate(call, block: Block, runs: Runs, start, end) -> Column:
         out = _fast_aggregate(base, args[0].values, start, end, length, t)
         if out is not None:
             return out
+    if base in ("sum", "avg", "min", "max", "count") and len(args) == 1 and isinstance(args[0], NullableColumn) \
+            and _plain_numeric(args[0].values):
+        out = _fast_nullable(base, args[0], start, end, t)
+        if out is not None:
+            return out
     return generic_aggregate(fn, args, runs, start, end)
+
+
+def _fast_nullable(base, col: NullableColumn, start, end, t):
+    """sum / avg / min / max / count of a Nullable number: NULL rows skipped, NULL result for a
+    frame without non-NULL rows (count: 0)."""
+    valid = ~col.nulls
+    s, e = np.minimum(start, end), end
+    cp = np.zeros(len(valid) + 1, np.int64)
+    np.cumsum(valid, out=cp[1:])
+    count = cp[e] - cp[s]
+    if base == "count":
+        return _fixed(t, count)
+    v = col.values.values
+    inner = t.inner if isinstance(t, T.NullableType) else t
+    if base in ("min", "max"):
+        if v.dtype.kind == "f":
+            if np.isnan(v[valid]).any():
+                return None
+            fill = -np.inf if base == "max" else np.inf
+        else:
+            info = np.iinfo(v.dtype)
+            fill = info.min if base == "max" else info.max
+        vals = np.where(valid, v, fill).astype(v.dtype)
+        out = _fast_aggregate(base, vals, start, end, np.maximum(end - start, 0), inner)
+    else:
+        vals = np.where(valid, v, 0).astype(v.dtype)
+        out = _fast_aggregate("sum", vals, start, end, np.maximum(end - start, 0),
+                              inner if base == "sum" else (T.Float64 if v.dtype.kind == "f" else
+                                                           (T.UInt64 if v.dtype.kind == "u" else T.Int64)))
+        if base == "avg":
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out = _fixed(inner, out.values.astype(np.float64) / count)
+    if out is None:
+        return None
+    empty = count == 0
+    if not isinstance(t, T.NullableType):
+        return out
+    return NullableColumn(t, out, empty)
 
 
 def _prefix(v: np.ndarray) -> np.ndarray:
@@ -301,6 +352,12 @@ def generic_aggregate(fn, args: list, runs: Runs, start, end) -> Column:
         res = fn.compute(runs.part_no.astype(np.int64), runs.n_parts, args)
         return res.take(runs.part_no)
     length = np.maximum(end - start, 0)
+    total = int(length.sum())
+    if total > MAX_EXPANDED_FRAME_ROWS:
+        raise TooManyRowsError(
+            f"Window function {fn.name} over these frames would aggregate {total} rows ({n} rows x their "
+            f"frames); only sum, avg, count, min, max, any, anyLast stream over moving frames -- use a ROWS frame "
+            f"with a bounded start or PARTITION BY to make the frames smaller")
     pieces = []
     row = 0
     while row < n:
