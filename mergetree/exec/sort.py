@@ -43,6 +43,33 @@ def run_topn(node, ctx, children):
     ctx.rows_before_limit = block.num_rows
     k = node.limit + node.offset
     if block.num_rows:
+        block = _topn_candidates(block, node.items, k)
         perm = topn_permutation(sort_keys(block, node.items), min(k, block.num_rows))
         block = block.take(perm[node.offset:])
     yield block
+
+
+def _topn_candidates(block, items, k: int):
+    """The rows that can be among the first k: those whose first ORDER BY key is at or before the
+    k-th smallest key value (ties kept). Done before the later keys are computed, so that
+    ``ORDER BY c DESC, user_id LIMIT 10`` ranks the strings of a few rows, not of every group."""
+    from mergetree.kernels.sort import flatten_keys
+
+    from mergetree import types as T
+    from mergetree.column import FixedColumn
+
+    n = block.num_rows
+    if len(items) < 2 or k <= 0 or n < 4 * k:
+        return block
+    col = block[items[0].column]
+    if not (isinstance(col, FixedColumn) and col.values.ndim == 1 and
+            isinstance(col.type, (T.IntType, T.FloatType, T.DateType, T.Date32Type, T.DateTimeType,
+                                  T.DateTime64Type))):
+        return block                         # its key is cheap only for plain numbers and dates
+    first = flatten_keys(sort_keys(block, items[:1])[0])
+    if len(first) != 1:                      # Nullable / compound key: leave it to topn_permutation
+        return block
+    key = first[0]
+    threshold = key[np.argpartition(key, k - 1)[k - 1]]
+    candidates = np.flatnonzero(key <= threshold)
+    return block.take(candidates) if len(candidates) < n else block

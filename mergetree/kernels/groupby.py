@@ -203,6 +203,8 @@ def group_integers(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     if values.dtype.kind in "iub":
         lo, hi = int(values.min()), int(values.max())
+        if lo == hi:                       # one value (uniqExact's group ids without GROUP BY)
+            return np.zeros(n, np.int64), np.zeros(1, np.int64)
         if hi - lo < _DENSE_FACTOR * n + 1024:
             return group_dense(values.astype(np.int64) - lo, hi - lo + 1)
     return group_u64(key_bits(values))
@@ -245,8 +247,13 @@ def group_rows(columns: list) -> tuple[np.ndarray, int, np.ndarray]:
         raise ValueError("group_rows needs at least one column")
     ids, g, first = factorize(columns[0])
     for col in columns[1:]:
-        ids_b, _, first_b = factorize(col)
-        ids, first = combine(ids, g, ids_b, first_b)
+        ids_b, g_b, first_b = factorize(col)
+        if g_b == 1:                       # a constant key splits no group
+            continue
+        if g == 1:                         # one group so far: the other key's groups are the pairs'
+            ids, first = ids_b, first_b    # (both numbered in order of first appearance)
+        else:
+            ids, first = combine(ids, g, ids_b, first_b)
         g = len(first)
     return ids, g, first
 
