@@ -159,6 +159,12 @@ def test_build_binds_node_sql_against_the_schemas(tmp_path):
     assert ok.returncode == 0 and "build ok: 2 data sources, 3 pipes" in ok.stdout
 
 
+def test_build_reports_a_bad_column_type_on_its_line(tmp_path):
+    root = _write(tmp_path / "p", {"x.datasource": DS.replace("`name` String", "`name` Strin")})
+    (e,) = build_errors(root)
+    assert e.line == 3 and "column 'name'" in e.message and "Strin" in e.message
+
+
 def test_build_reports_duplicates_and_missing_folder(tmp_path):
     proc = _build(REPO / "tests" / "datafiles" / "dup")
     assert proc.returncode == 1 and "duplicate name 'thing'" in proc.stderr

@@ -332,3 +332,32 @@ def test_jwt_fixed_params_override_the_request(client):
     r = client.post("/v0/pipes/by_key.json", json={"min_v": 1}, headers=jwt_h)
     assert r.json()["data"] == [{"k": "c", "total": 6, "n": 1}]
     assert client.get("/v0/pipes/top.json?threshold=1", headers=jwt_h).status_code == 403
+
+
+def test_q_in_a_json_body(client):
+    r = client.post("/v0/pipes/by_key.json", json={"q": "SELECT count() AS c FROM _", "min_v": 4}, headers=H)
+    assert r.status_code == 200 and r.json()["data"] in ([{"c": 2}], [{"c": "2"}])
+
+
+def test_parse_cache_gives_the_parser_s_ast_for_any_parameter_value():
+    """The literal-shape cache must never change a statement: hostile strings, quotes, backslashes,
+    comment markers, in every position a template puts a string."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from mergetree.server.pipes import parse_sql
+    from sqlparse_ch import parse
+    from sqlparse_ch.template import render
+
+    tpl = ("% SELECT k, v FROM t WHERE k = {{String(a)}} AND v > {{Int32(n, 1)}} -- it's\n"
+           "AND k != {{String(b, 'x')}} AND k IN {{Array(c, 'String', default='p,q')}} LIMIT {{Int32(l, 5)}}")
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.text(max_size=30), st.text(max_size=30), st.lists(st.text(max_size=8), min_size=1, max_size=3),
+           st.integers(0, 1000))
+    def check(a, b, c, n):
+        sql = render(tpl, {"a": a, "b": b, "c": c, "n": str(n)}).sql
+        assert parse_sql(sql) == parse(sql)
+        assert parse_sql(sql) == parse(sql)          # the second call hits the cached shape
+
+    check()

@@ -132,6 +132,12 @@ def ensure_datasource(engine, ds) -> str:
                   "(DELETE /v0/datasources/NAME) or give the new definition another name",
                 filename=ds.path, line=line)
         return "unchanged"
+    for c in ds.columns:                       # a bad type is reported on its column's line
+        try:
+            engine.normalize_type(c.type)
+        except Exception as e:  # noqa: BLE001
+            raise ProjectError(f"column '{c.name}': {e}", filename=ds.path,
+                               line=_line_of(ds.path, rf"`{re.escape(c.name)}`|^\s*{re.escape(c.name)}\s")) from None
     engine_name = ds.engine_full if ds.engine_args else ds.engine
     try:
         engine.create_datasource(
