@@ -26,6 +26,13 @@ from mergetree.functions.registry import (Monotonicity, NOT_CONST, IllegalDivisi
                                           illegal_type, register)
 
 
+def _decimal():
+    # Decimal arguments are handled by functions/decimal.py (the function long tail)
+    from mergetree.functions import decimal
+
+    return decimal
+
+
 def _bits(t) -> int:
     return 8 if isinstance(t, T.BoolType) else t.bits
 
@@ -116,6 +123,8 @@ def plus(types, consts):
     shift = _date_shift("plus", types, +1)
     if shift is not None:
         return shift[1], _date_shift_impl(shift[0], shift[1], +1)
+    if _decimal().is_decimal_call(types):
+        return _decimal().decimal_arithmetic("plus", types)
     _num_check("plus", types)
     rt = _plus_mul_type("plus", a, b)
     return rt, _binary_numeric(np.add)(rt)
@@ -143,6 +152,8 @@ def minus(types, consts):
     shift = _date_shift("minus", types, -1)
     if shift is not None:
         return shift[1], _date_shift_impl(shift[0], shift[1], -1)
+    if _decimal().is_decimal_call(types):
+        return _decimal().decimal_arithmetic("minus", types)
     _num_check("minus", types)
     if isinstance(a, T.FloatType) or isinstance(b, T.FloatType):
         rt = T.Float64
@@ -161,6 +172,8 @@ def _mul_monotonic(types, consts, i):
 @register("multiply", monotonic=_mul_monotonic)
 def multiply(types, consts):
     check_arity("multiply", types, 2)
+    if _decimal().is_decimal_call(types):
+        return _decimal().decimal_arithmetic("multiply", types)
     _num_check("multiply", types)
     rt = _plus_mul_type("multiply", *types)
     return rt, _binary_numeric(np.multiply)(rt)
@@ -176,6 +189,8 @@ def _div_monotonic(types, consts, i):
 @register("divide", monotonic=_div_monotonic)
 def divide(types, consts):
     check_arity("divide", types, 2)
+    if _decimal().is_decimal_call(types):
+        return _decimal().decimal_arithmetic("divide", types)
     _num_check("divide", types)
 
     def impl(args, n):

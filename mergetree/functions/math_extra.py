@@ -378,3 +378,76 @@ def _equals(col, t, value) -> np.ndarray:
 def _zero_of(t):
     t = V.strip(t)
     return t.default
+
+
+@register("accurateCastOrNull", null_mode="custom")
+def accurate_cast_or_null(types, consts):
+    """CAST that gives NULL instead of losing information: out-of-range integers, floats with a
+    fraction (or NaN/inf) into integers, unparsable text, Float64 beyond Float32's range."""
+    from mergetree.functions.conditional import cast_column
+    from mergetree.functions.registry import get_function, prepare_call
+
+    check_arity("accurateCastOrNull", types, 2)
+    if consts[1] is NOT_CONST or not isinstance(consts[1], str):
+        raise IllegalTypeOfArgument("Second argument of function accurateCastOrNull must be a constant type name")
+    target = T.parse_type(consts[1])
+    plain_target = V.strip(target)
+    rtype = V.make_nullable(plain_target)
+    src_full = types[0]
+    src = V.strip(src_full)
+
+    text_call = None
+    if isinstance(src, T.StringType) and isinstance(plain_target, (T.IntType, T.FloatType)):
+        text_call = prepare_call(get_function(f"to{plain_target.name}OrNull"), [T.String], [NOT_CONST])
+    elif isinstance(src, T.StringType) and isinstance(plain_target, (T.DateType, T.Date32Type, T.DateTimeType)):
+        text_call = prepare_call(get_function("parseDateTimeBestEffortOrNull"), [T.String], [NOT_CONST])
+
+    def impl(args, n):
+        from mergetree.column import NullableColumn
+
+        c = V.materialize(V.unwrap_lc(args[0]))
+        in_nulls = None
+        if isinstance(c, NullableColumn):
+            in_nulls = c.nulls
+            c = c.values
+        if V.is_null_type(src_full):
+            return V.with_nulls(V.default_of(plain_target, n), np.ones(n, np.bool_), rtype)
+        bad = np.zeros(len(c), np.bool_)
+        if text_call is not None:
+            res = V.materialize(text_call.run([c], len(c)))
+            if isinstance(res, NullableColumn):
+                bad = res.nulls.copy()
+                res = res.values
+            if not isinstance(plain_target, (T.IntType, T.FloatType)):
+                res = cast_column(res, V.strip(text_call.type), plain_target)
+                if isinstance(plain_target, (T.DateType, T.Date32Type)):
+                    res = V.materialize(res)
+            out = res
+        elif isinstance(plain_target, T.IntType) and isinstance(src, (T.IntType, T.BoolType, T.FloatType)):
+            v = V.values(c)
+            info = np.iinfo(plain_target.dtype)
+            if v.dtype.kind == "f":
+                with np.errstate(all="ignore"):
+                    bad = ~np.isfinite(v) | (np.trunc(v) != v) | (v < float(info.min)) | (v >= float(info.max) + 1)
+            elif v.dtype == np.uint64:
+                bad = v > np.uint64(info.max)
+            else:
+                w = v.astype(np.int64)
+                bad = (w < info.min) | ((w > info.max) if info.max < (1 << 63) - 1 else np.zeros(len(w), np.bool_))
+            out = V.fixed(plain_target, np.where(bad, 0, v).astype(plain_target.dtype))
+        elif isinstance(plain_target, T.FloatType) and isinstance(src, (T.IntType, T.BoolType, T.FloatType)):
+            v = V.values(c).astype(np.float64)
+            if plain_target.dtype == np.float32:
+                bad = np.isfinite(v) & (np.abs(v) > np.finfo(np.float32).max)
+            out = V.fixed(plain_target, np.where(bad, 0, v).astype(plain_target.dtype))
+        else:
+            try:
+                out = V.materialize(cast_column(c, src, plain_target))
+            except MergeTreeError:
+                out = V.default_of(plain_target, len(c))
+                bad = np.ones(len(c), np.bool_)
+        if in_nulls is not None:
+            bad = bad | in_nulls
+        return V.with_nulls(V.materialize(out), bad, rtype)
+
+    return rtype, impl

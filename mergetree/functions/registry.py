@@ -115,7 +115,7 @@ def _load_all() -> None:
                                      datetime, json, logical, math, strings)
     from mergetree.functions import maps, tuples  # noqa: F401  (H6: tuples and maps)
     from mergetree.functions.aggregate import states  # noqa: F401 - finalizeAggregation, initializeAggregation
-    from mergetree.functions import hashes, math_extra, strings_utf8, url  # noqa: F401  (H5: function long tail)
+    from mergetree.functions import decimal, hashes, math_extra, strings_utf8, url  # noqa: F401  (H5: long tail)
 
 
 def get_function(name: str) -> FunctionDef:

@@ -240,10 +240,10 @@ def to_string(types, consts):
         from mergetree.functions.datetime import _tz_arg
 
         tz = _tz_arg("toString", types, consts, 1)
-    if isinstance(t, T.FloatType) or isinstance(t, (T.DecimalType, T.DateTime64Type, T.ArrayType)):
+    if isinstance(t, T.FloatType) or isinstance(t, (T.DateTime64Type, T.ArrayType)):
         raise IllegalTypeOfArgument(f"toString of {t} is not supported yet")
     if not isinstance(t, (T.StringType, T.FixedStringType, T.IntType, T.BoolType, T.DateType, T.Date32Type,
-                          T.DateTimeType, T.UUIDType)):
+                          T.DateTimeType, T.UUIDType, T.DecimalType)):
         raise illegal_type("toString", t, 0)
 
     def impl(args, n):
@@ -269,6 +269,10 @@ def to_string(types, consts):
             out = format_dates(v.astype(np.int64))
         elif isinstance(t, T.UUIDType):
             out = format_uuids(v)
+        elif isinstance(t, T.DecimalType):
+            from mergetree.kernels.text import format_decimal
+
+            out = StringColumn(T.String, *format_decimal(np.ascontiguousarray(v, np.int64), t.scale))
         else:
             zone = tz if tz is not None else t.timezone
             out = format_datetimes(TZ.utc_to_local(zone, v.astype(np.int64)))

@@ -597,3 +597,125 @@ def join_array(arr_offsets, offsets, data, sep):
                 out[w] = data[j]
                 w += 1
     return out_off, out
+
+
+@_jit
+def parse_decimal(offsets, data, scale):
+    """Decimal text -> (scaled int64, ok): [+-]digits[.digits][e[+-]digits]; digits past `scale` are truncated (toDecimal32('1.555', 2) = 1.55). ok is False
+    for bad text and for values beyond int64."""
+    n = offsets.shape[0] - 1
+    out = np.zeros(n, np.int64)
+    ok = np.zeros(n, np.bool_)
+    for i in range(n):
+        p = offsets[i]
+        e = offsets[i + 1]
+        neg = False
+        if p < e and (data[p] == 45 or data[p] == 43):
+            neg = data[p] == 45
+            p += 1
+        digits = np.int64(0)
+        frac_digits = 0
+        seen = 0
+        seen_dot = False
+        good = True
+        big = False
+        exp = 0
+        while p < e:
+            c = data[p]
+            if 48 <= c <= 57:
+                seen += 1
+                if seen_dot:
+                    frac_digits += 1
+                if digits > 900000000000000000:
+                    big = True
+                else:
+                    digits = digits * 10 + (c - 48)
+            elif c == 46 and not seen_dot:
+                seen_dot = True
+            elif (c == 101 or c == 69) and seen > 0:
+                p += 1
+                eneg = False
+                if p < e and (data[p] == 45 or data[p] == 43):
+                    eneg = data[p] == 45
+                    p += 1
+                if p >= e:
+                    good = False
+                while p < e:
+                    d = data[p]
+                    if not (48 <= d <= 57):
+                        good = False
+                        break
+                    exp = exp * 10 + (d - 48)
+                    if exp > 100:
+                        exp = 100
+                    p += 1
+                if eneg:
+                    exp = -exp
+                break
+            else:
+                good = False
+                break
+            p += 1
+        if not good or seen == 0 or big:
+            continue
+        shift = scale - frac_digits + exp
+        v = digits
+        if shift >= 0:
+            for _ in range(shift):
+                if v > 922337203685477580:
+                    big = True
+                    break
+                v *= 10
+        else:
+            for _ in range(-shift):
+                v //= 10
+        if big:
+            continue
+        out[i] = -v if neg else v
+        ok[i] = True
+    return out, ok
+
+
+@_jit
+def format_decimal(values, scale):
+    """(offsets, bytes) of scaled integers as Decimal text without trailing fraction zeros
+    (ClickHouse prints toDecimal32(100, 2) as 100 and -0.50 as -0.5)."""
+    n = values.shape[0]
+    out = np.empty(n * 22, np.uint8)
+    out_off = np.empty(n + 1, np.int64)
+    out_off[0] = 0
+    digits = np.empty(20, np.uint8)
+    w = 0
+    for i in range(n):
+        v = values[i]
+        if v < 0:
+            out[w] = 45
+            w += 1
+        # magnitude as uint64 digits, least significant first
+        m = np.uint64(-v) if v < 0 else np.uint64(v)
+        k = 0
+        while True:
+            digits[k] = np.uint8(m % np.uint64(10))
+            m = m // np.uint64(10)
+            k += 1
+            if m == 0:
+                break
+        while k <= scale:
+            digits[k] = 0
+            k += 1
+        for j in range(k - 1, scale - 1, -1):
+            out[w] = 48 + digits[j]
+            w += 1
+        keep = 0
+        for j in range(scale):
+            if digits[j] != 0:
+                keep = scale - j
+                break
+        if keep > 0:
+            out[w] = 46
+            w += 1
+            for j in range(scale - 1, scale - 1 - keep, -1):
+                out[w] = 48 + digits[j]
+                w += 1
+        out_off[i + 1] = w
+    return out_off, out[:w].copy()

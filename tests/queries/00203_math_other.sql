@@ -13,6 +13,9 @@ SELECT isFinite(1.0), isFinite(inf), isNaN(nan), isNaN(1), isInfinite(-inf), toT
 SELECT throwIf(0), throwIf(1 = 0, 'msg'), toTypeName(throwIf(0)), ignore(1, 'a'), toTypeName(ignore(1)), currentDatabase(), version();
 SELECT number, materialize(7), ignore(number) FROM numbers(2) ORDER BY number;
 SELECT roundBankers(2.5), roundBankers(3.5), roundBankers(-2.5), roundBankers(2.675, 2), trunc(-1.7), trunc(1.789, 2), roundBankers(15, -1), roundBankers(25, -1);
+SELECT accurateCastOrNull(300, 'UInt8'), accurateCastOrNull(-1, 'UInt32'), accurateCastOrNull('12', 'Int32'), accurateCastOrNull('x', 'Int32'), accurateCastOrNull(1.5, 'Int32'), accurateCastOrNull(255, 'UInt8'), accurateCastOrNull(nan, 'Int32'), accurateCastOrNull(1e20, 'Int64'), accurateCastOrNull('2024-01-01', 'Date'), accurateCastOrNull(1e300, 'Float32');
+SELECT accurateCastOrNull(2.0, 'UInt8'), accurateCastOrNull(-0.0, 'UInt8'), accurateCastOrNull(5, 'String'), accurateCastOrNull('x', 'Date'), accurateCastOrNull(NULL, 'Int8'), toTypeName(accurateCastOrNull(NULL, 'Int8')), accurateCastOrNull('300', 'UInt8'), accurateCastOrNull(toNullable(7), 'Int8'), accurateCastOrNull(1.5, 'Float32'), toTypeName(accurateCastOrNull(300, 'UInt8'));
+SELECT number, accurateCastOrNull(toInt64(number) * 100 - 100, 'UInt8'), accurateCastOrNull(number / 2, 'Int16') FROM numbers(5) ORDER BY number;
 SELECT throwIf(1, 'boom'); -- { serverError FUNCTION_THROW_IF_VALUE_IS_NON_ZERO }
 SELECT toFixedString('abcd', 3); -- { serverError TOO_LARGE_STRING_SIZE }
 SELECT bitShiftLeft(1, -1); -- { serverError ARGUMENT_OUT_OF_BOUND }
