@@ -71,6 +71,11 @@ PIPES = {
         TYPE materialized
         DATASOURCE t_sums
     """,
+    "no_table": """
+        NODE n
+        SQL >
+            SELECT * FROM nowhere
+    """,
     "custom": """
         NODE n
         SQL >
@@ -161,6 +166,8 @@ def test_errors_are_400_with_the_message_and_404_for_unknown_pipes(client):
     r = client.get("/v0/pipes/broken_sql.json", headers=H)
     assert r.status_code == 400 and "no_such_column" in r.json()["error"]
     assert r.json()["error"].startswith("[Error]") and "(UNKNOWN_IDENTIFIER)" in r.json()["error"]
+    r = client.get("/v0/pipes/no_table.json", headers=H)      # no server path, no list of every table
+    assert r.status_code == 400 and r.json()["error"] == "[Error] Table nowhere does not exist. (UNKNOWN_TABLE)"
     r = client.get("/v0/pipes/custom.json", headers=H)
     assert r.status_code == 400 and r.json()["error"] == "x is needed, really"
     r = client.get("/v0/pipes/custom.json?x=5", headers=H)
@@ -220,7 +227,7 @@ def test_q_cannot_read_other_data_sources_with_a_pipe_token(client):
 def test_pipe_list_and_detail_with_param_metadata(client):
     r = client.get("/v0/pipes", headers=H)
     names = [p["name"] for p in r.json()["pipes"]]
-    assert names == ["broken_sql", "by_key", "custom", "to_target", "top"]
+    assert names == ["broken_sql", "by_key", "custom", "no_table", "to_target", "top"]
     r = client.get("/v0/pipes", headers=_token(client, "reader"))
     assert [p["name"] for p in r.json()["pipes"]] == ["by_key"]
     r = client.get("/v0/pipes/by_key", headers=H)

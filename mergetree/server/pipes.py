@@ -427,7 +427,17 @@ def run_statement(svc, who, stmt, *, pipe_name: str | None = None):
             return svc.engine.run(stmt, row_policies=policies)
         return svc.engine.run(stmt)
     except MergeTreeError as e:
-        raise ApiError(400, f"[Error] {str(e).rstrip('.')}. ({e.code})", DOC_PIPES) from None
+        raise ApiError(400, f"[Error] {public_message(e)}. ({e.code})", DOC_PIPES) from None
+
+
+_TABLE_LEAK = re.compile(r"^(Table \S+ does not exist) in \S+?(;.*)?$", re.S)
+
+
+def public_message(e: Exception) -> str:
+    """An engine error's text without server internals (the data directory, every table's name)."""
+    text = str(e).rstrip(".")
+    m = _TABLE_LEAK.match(text)
+    return m.group(1) if m else text
 
 
 def execute_pipe(svc, who, pipe, params: dict, q: str | None = None):
