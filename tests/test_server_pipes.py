@@ -368,3 +368,21 @@ def test_parse_cache_gives_the_parser_s_ast_for_any_parameter_value():
         assert parse_sql(sql) == parse(sql)          # the second call hits the cached shape
 
     check()
+
+
+def test_json_body_is_byte_for_byte_chdb_json_apart_from_statistics(client):
+    """The same query over the same rows in chDB (ClickHouse 26): identical text, except the
+    statistics numbers and the rows_before_limit_at_least line Tinybird always adds."""
+    import re
+
+    chdb = pytest.importorskip("chdb")
+    values = ", ".join(f"('{r['k']}', {r['v']})" for r in ROWS)
+    expected = chdb.query(f"SELECT k, sum(v) AS total, count() AS n FROM values('k String, v Int32', {values}) "
+                          f"GROUP BY k ORDER BY k", "JSON").bytes().decode()
+    ours = client.get("/v0/pipes/by_key.json", headers=H).text
+
+    def norm(text):
+        text = text.replace('\t"rows_before_limit_at_least": 3,\n\n', "")
+        return re.sub(r'("(elapsed|rows_read|bytes_read)": )[0-9.e-]+', r"\1N", text)
+
+    assert norm(ours) == norm(expected)
