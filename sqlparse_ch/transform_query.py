@@ -218,6 +218,10 @@ class QueryTransformer:
                 raise TransformError(f"GROUP BY cannot have both {modifier} and {mod}", None)
         return (items, modifier, totals)
 
+    def totals_only(self, c):
+        """`SELECT count() FROM t WITH TOTALS`: totals without GROUP BY keys."""
+        return ((), None, True)
+
     def group_exprs(self, c):
         return (tuple(c), None)
 

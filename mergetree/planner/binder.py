@@ -449,7 +449,8 @@ class SelectBinder:
         slots: dict = {}
         for e in post:
             self._find_aggregates(e, slots, b)
-        b.aggregating = bool(keys) or bool(slots) or having is not None or q.with_totals
+        b.aggregating = bool(keys) or bool(slots) or having is not None
+        G.check_totals(q, b.aggregating)
         if not b.aggregating:
             b.outputs, b.order = outputs, order
             b.limit_by = limit_by

@@ -97,6 +97,11 @@ def extract_grouping(b) -> None:
         b.grouping_sets = [list(range(len(b.keys)))]
 
 
+def check_totals(q, aggregating: bool) -> None:
+    if q.with_totals and not aggregating:
+        raise NotImplementedSQLError("WITH TOTALS needs GROUP BY or aggregate functions (no totals of plain rows)")
+
+
 def needs_grouping(b) -> bool:
     return b.grouping_sets is not None or b.totals
 

@@ -10,6 +10,9 @@ SELECT k, sum(v) * 2 AS x, uniqExact(g) FROM s GROUP BY k WITH TOTALS ORDER BY k
 SELECT g, count() FROM s WHERE v > 1000 GROUP BY g WITH TOTALS;
 SELECT g, c FROM (SELECT g, count() c FROM s GROUP BY g WITH TOTALS) ORDER BY g;
 SELECT g, sum(v) sv, sum(sv) OVER () FROM s GROUP BY g WITH TOTALS ORDER BY g;
+SELECT count(), sum(v) FROM s WITH TOTALS;
+SELECT count() c FROM s WITH TOTALS HAVING c > 100;
+SELECT v FROM s WITH TOTALS; -- { serverError NOT_IMPLEMENTED }
 SET extremes = 1;
 SELECT g, k, v, n FROM s ORDER BY g, k, v;
 SELECT g, count() c, sum(v) FROM s GROUP BY g WITH TOTALS ORDER BY g;
