@@ -26,7 +26,8 @@ SETUP = [
 ]
 
 FORMATS = ["TabSeparated", "TabSeparatedWithNames", "CSV", "CSVWithNames", "JSON", "JSONCompact", "JSONStrings",
-           "JSONEachRow", "TSVRaw"]
+           "JSONEachRow", "TSVRaw", "TSVWithNamesAndTypes", "CSVWithNamesAndTypes", "PrettyCompact", "Pretty",
+           "PrettySpace"]
 
 QUERIES = [
     "SELECT g, count() c, sum(v), avg(n) FROM s GROUP BY g WITH TOTALS ORDER BY g",
@@ -72,7 +73,7 @@ def test_formats_match_chdb(both, sql, fmt):
     assert _normalize(got) == _normalize(want)
 
 
-@pytest.mark.parametrize("fmt", ["TabSeparated", "CSV", "JSON", "JSONCompact", "JSONStrings"])
+@pytest.mark.parametrize("fmt", ["TabSeparated", "CSV", "JSON", "JSONCompact", "JSONStrings", "PrettyCompact"])
 @pytest.mark.parametrize("sql", ["SELECT g, k, v, n, d FROM s ORDER BY g, k, v",
                                  "SELECT g, count() c, sum(v) FROM s GROUP BY g WITH TOTALS ORDER BY g",
                                  "SELECT v, n FROM s WHERE v > 1000"])

@@ -187,3 +187,16 @@ def extra_parts(result) -> list:
 
     return [Result(result.schema, cols) for cols in (getattr(result, "totals", None),
                                                        getattr(result, "extremes", None)) if cols]
+
+
+def pretty_sections(result, writer) -> bytes:
+    """Pretty formats: the data table, then "Totals:" and "Extremes:" tables in the same layout."""
+    from mergetree.result import Result
+
+    main = Result(result.schema, result.column_data, statistics=result.statistics,
+                  rows_before_limit=result.rows_before_limit)
+    out = writer(main)
+    for title, cols in (("Totals", getattr(result, "totals", None)), ("Extremes", getattr(result, "extremes", None))):
+        if cols:
+            out += f"\n{title}:\n".encode() + writer(Result(result.schema, cols))
+    return out

@@ -62,4 +62,9 @@ def canonical(name: str) -> str:
 
 
 def write(result, name: str) -> bytes:
-    return WRITERS[canonical(name)](result)
+    name = canonical(name)
+    if name.startswith("Pretty") and (getattr(result, "totals", None) or getattr(result, "extremes", None)):
+        from mergetree.exec.totals import pretty_sections   # "Totals:" / "Extremes:" tables after the data
+
+        return pretty_sections(result, WRITERS[name])
+    return WRITERS[name](result)
