@@ -13,6 +13,9 @@ a whole yields "not found" for every path, even if the path itself could be read
    into UTF-8: ``\\n``, ``\\"``, ``\\uXXXX`` and surrogate pairs.
 3. `minify(data, start, end, out, out_len)`: copy a value without the whitespace outside strings,
    string escapes normalized the way ClickHouse re-serializes (numbers keep their spelling).
+4.-7. `members`, `valid_rows`, `visit_param` / `visit_value_end` / `visit_string_end`,
+   `number_prefix_end`: see their section below (JSONExtract of arrays/tuples/maps, isValidJSON,
+   simpleJSON/visitParam).
 """
 
 from __future__ import annotations
@@ -533,3 +536,145 @@ def minify(data, start, end, out, out_len):
             w += 1
             p += 1
         out_len[i] = w - start[i]
+
+
+# --------------------------------------------------------------------------- members, validity, visitParam
+#
+# 4. `members(data, start, end, vtype, first, mstart, mend, kstart, kend)`: the members of every
+#    located array/object value: member j of row i goes to slot first[i] + j (first = exclusive
+#    cumsum of the member counts); mstart/mend is the value's byte range, kstart/kend the key token's
+#    (quotes included; -1 for array elements).
+# 5. `valid_rows(offsets, data, out)`: out[i] = row i is exactly one JSON value (isValidJSON).
+# 6. `visit_param(offsets, data, needle, vstart)`: ClickHouse's simpleJSON/visitParam search: the
+#    position right after the first occurrence of ``"name":`` in the row (-1 if none).
+
+
+@_jit
+def members(data, start, end, vtype, first, mstart, mend, kstart, kend):
+    for i in range(start.shape[0]):
+        t = vtype[i]
+        if t != 6 and t != 7:
+            continue
+        p = start[i]
+        b = end[i]
+        q = _ws(data, p + 1, b)
+        if data[q] == 125 or data[q] == 93:
+            continue
+        w = first[i]
+        while True:
+            if t == 6:
+                kstart[w] = q
+                q = _string_end(data, q, b)
+                kend[w] = q
+                q = _ws(data, q, b) + 1
+                q = _ws(data, q, b)
+            else:
+                kstart[w] = -1
+                kend[w] = -1
+            mstart[w] = q
+            q = _skip(data, q, b)
+            mend[w] = q
+            w += 1
+            q = _ws(data, q, b)
+            if data[q] == 44:
+                q = _ws(data, q + 1, b)
+                continue
+            break
+
+
+@_jit
+def valid_rows(offsets, data, out):
+    stack = np.empty(MAX_DEPTH, np.uint8)
+    for i in range(offsets.shape[0] - 1):
+        out[i] = 1 if _valid(data, offsets[i], offsets[i + 1], stack) else 0
+
+
+@_jit
+def visit_param(offsets, data, needle, vstart):
+    k = needle.shape[0]
+    for i in range(offsets.shape[0] - 1):
+        a = offsets[i]
+        b = offsets[i + 1]
+        vstart[i] = -1
+        p = a
+        while p + k <= b:
+            same = True
+            for j in range(k):
+                if data[p + j] != needle[j]:
+                    same = False
+                    break
+            if same:
+                vstart[i] = p + k
+                break
+            p += 1
+
+
+@_jit
+def visit_value_end(data, offsets, vstart, vend):
+    """ClickHouse's visitParamExtractRaw scan: from vstart[i], keep a stack of expected closers
+    (``[`` -> ``]``, ``{`` -> ``}``, ``"`` -> ``"``, pushed even inside strings; a backslash before
+    ``"`` skips it); the value ends at the first ``,`` or ``}`` met with an empty stack. No such end
+    before the row ends: the value is unreadable (vstart = vend = -2, the result is '')."""
+    stack = np.empty(64, np.uint8)
+    for i in range(vstart.shape[0]):
+        p = vstart[i]
+        b = offsets[i + 1]
+        if p < 0:
+            vend[i] = -1
+            continue
+        depth = 0
+        q = p
+        done = False
+        while q < b:
+            c = data[q]
+            if depth > 0 and c == stack[depth - 1]:
+                depth -= 1
+            elif c == 91 or c == 123 or c == 34:
+                if depth == stack.shape[0]:
+                    bigger = np.empty(2 * depth, np.uint8)
+                    bigger[:depth] = stack
+                    stack = bigger
+                stack[depth] = 93 if c == 91 else (125 if c == 123 else 34)
+                depth += 1
+            elif c == 92:
+                if q + 1 < b and data[q + 1] == 34:
+                    q += 1
+            elif depth == 0 and (c == 44 or c == 125):
+                done = True
+                break
+            q += 1
+        if done:
+            vend[i] = q
+        else:
+            vstart[i] = -2
+            vend[i] = -2
+
+
+@_jit
+def number_prefix_end(data, start, end, vtype, out):
+    """visitParam numbers: the longest prefix of data[start:end] that can be a number (sign, digits,
+    '.', exponent); string values (vtype 1) keep their range."""
+    for i in range(start.shape[0]):
+        if vtype[i] != 2:
+            out[i] = end[i]
+            continue
+        p = start[i]
+        e = end[i]
+        while p < e:
+            c = data[p]
+            if (48 <= c <= 57) or c == 45 or c == 43 or c == 46 or c == 101 or c == 69:
+                p += 1
+            else:
+                break
+        out[i] = p
+
+
+@_jit
+def visit_string_end(data, offsets, vstart, vend):
+    """End of the JSON string token at vstart[i] (proper escapes), -1 if it is not one."""
+    for i in range(vstart.shape[0]):
+        p = vstart[i]
+        vend[i] = -1
+        if p < 0 or p >= offsets[i + 1] or data[p] != 34:
+            continue
+        vend[i] = _string_end(data, p, offsets[i + 1])
