@@ -121,16 +121,26 @@ def file_format(path: str, explicit: str | None = None) -> str:
     return "csv"
 
 
-def chunks(path: str, fmt: str, size: int = CHUNK_BYTES):
-    """The file (gzip or not) in pieces of whole lines of about ``size`` bytes; a CSV header row (a
-    first line that names columns, i.e. has no digits) is repeated at the start of every piece.
-    Yields (piece, bytes of the file consumed so far)."""
+def _is_header(line: bytes, columns: list[str] | None) -> bool:
+    """A CSV first line is a header when every field names a column (as the server decides); without
+    the column names, when it has no digits."""
+    if columns is None:
+        return not any(ch in line for ch in b"0123456789")
+    import csv
+
+    fields = next(csv.reader([line.decode("utf-8", "replace")]), [])
+    return bool(fields) and all(f.strip() in columns for f in fields)
+
+
+def chunks(path: str, fmt: str, size: int = CHUNK_BYTES, columns: list[str] | None = None):
+    """The file (gzip or not) in pieces of whole lines of about ``size`` bytes; a CSV header row is
+    repeated at the start of every piece. Yields (piece, bytes of the file consumed so far)."""
     opener = gzip.open if _is_gzip(path) else open
     with opener(path, "rb") as f:
         header = b""
         buf = io.BytesIO()
         for i, line in enumerate(f):
-            if i == 0 and fmt == "csv" and not any(ch in line for ch in b"0123456789"):
+            if i == 0 and fmt == "csv" and _is_header(line, columns):
                 header = line if line.endswith(b"\n") else line + b"\n"
                 continue
             buf.write(line)
@@ -194,8 +204,15 @@ def cmd_append(args) -> int:
     update, stop = _progress(total)
     good = bad = 0
     mode = args.mode
+    columns = None
+    if fmt == "csv":
+        try:
+            info = client.json("GET", f"/v0/datasources/{urllib.parse.quote(args.datasource)}")
+            columns = [c["name"] for c in info["schema"]["columns"]]
+        except (ClientError, KeyError, TypeError):
+            columns = None
     try:
-        for piece, done in chunks(args.file, fmt):
+        for piece, done in chunks(args.file, fmt, columns=columns):
             res = client.append(args.datasource, piece, fmt, mode=mode, replace_condition=args.replace_condition)
             good += int(res.get("successful_rows", 0))
             bad += int(res.get("quarantine_rows", 0))

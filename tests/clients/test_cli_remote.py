@@ -90,3 +90,15 @@ def test_push_and_deploy(srv, capsys, tmp_path):
     # only the admin may push
     code, _, err = run(capsys, "push", str(proj), "--host", srv.host, "--token", counter)
     assert code == 1 and "403" in err
+
+
+def test_chunks_repeat_the_csv_header_and_read_gzip(tmp_path):
+    from mergetree.client import chunks
+
+    p = tmp_path / "x.csv.gz"
+    p.write_bytes(gzip.compress(("c1,c2\n" + "".join(f"{i},v\n" for i in range(10))).encode()))
+    pieces = [piece for piece, _ in chunks(str(p), "csv", size=20, columns=["c1", "c2"])]
+    assert len(pieces) == 2 and all(x.startswith(b"c1,c2\n") for x in pieces)
+    assert b"".join(x[len(b"c1,c2\n"):] for x in pieces) == "".join(f"{i},v\n" for i in range(10)).encode()
+    # a first line that does not name the columns is data
+    assert next(chunks(str(p), "csv", size=1000, columns=["a"]))[0].startswith(b"c1,c2\n0,v")
