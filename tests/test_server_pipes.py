@@ -255,6 +255,13 @@ def test_openapi_document(client):
     assert set(op["responses"]["200"]["content"]["application/json"]["schema"]["properties"]) == {
         "meta", "data", "rows", "rows_before_limit_at_least", "statistics"}
     full = client.get("/v0/pipes/openapi.json", headers=H).json()
+    try:
+        from openapi_spec_validator import validate
+    except ImportError:
+        validate = None
+    if validate is not None:
+        validate(doc)
+        validate(full)
     top = {p["name"]: p for p in full["paths"]["/pipes/top.json"]["get"]["parameters"]}
     assert top["threshold"]["required"] is True and top["threshold"]["schema"]["type"] == "integer"
 
