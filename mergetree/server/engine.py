@@ -396,19 +396,20 @@ class Engine:
         return found
 
     def run(self, stmt, params: dict | None = None, settings: dict | None = None,
-            row_policies: dict | None = None):
+            row_policies: dict | None = None, cancel=None):
         """Run a parsed (or text) statement; writes take the write lock.
 
         ``row_policies`` ({data source: SQL condition}, from the caller's token, see
-        ``Principal.row_policies``) is ANDed into every read of those data sources at any depth."""
+        ``Principal.row_policies``) is ANDed into every read of those data sources at any depth.
+        ``cancel`` (threading.Event): set when the client went away; the query stops at its next block."""
         from mergetree.sql import execute
 
         if isinstance(stmt, str):
             stmt = self.parse(stmt)
         if self.is_read(stmt):
-            return execute(self.db, stmt, params, settings, row_policies=row_policies)
+            return execute(self.db, stmt, params, settings, row_policies=row_policies, cancel=cancel)
         with self.write_lock:
-            return execute(self.db, stmt, params, settings, row_policies=row_policies)
+            return execute(self.db, stmt, params, settings, row_policies=row_policies, cancel=cancel)
 
 
 _JSONPATH_STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
