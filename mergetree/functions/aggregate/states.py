@@ -182,56 +182,63 @@ class _HashSetLayout(_RowsLayout):
             return sids, cols
         return sids[keep], [c.filter(keep) for c in cols]
 
-    # -Merge / -MergeState read stored sets, each already free of duplicates: the partial rows carry
-    # the id of the value they come from, and a group fed by one value only needs no de-duplication
-    # (after merges, the common case: one row per key)
+    # -Merge / -MergeState: the partial rows are the stored values themselves (one row per state,
+    # not per hash); each is a duplicate-free set, so a group fed by one value is answered by its
+    # length alone (after merges, the common case: one row per key), and only groups fed by several
+    # values are expanded and de-duplicated
 
     def merge_partial(self, ids, n_groups, col):
-        from mergetree.column import FixedColumn
+        from mergetree.functions import values as V
 
-        global _SOURCE_IDS
-        sids, cols = expand(ids, col)
-        live = np.asarray(ids) >= 0
-        lengths = col.lengths[live] if not live.all() else col.lengths
-        with _SOURCE_LOCK:
-            base = _SOURCE_IDS
-            _SOURCE_IDS += len(lengths)
-        src = np.repeat(np.arange(base, base + len(lengths), dtype=np.uint64), lengths)
-        return sids, [cols[0], FixedColumn(T.UInt64, src)]
+        if V.is_const(col):
+            col = V.materialize(col)
+        ids = np.asarray(ids, np.int64)
+        live = ids >= 0
+        if live.all():
+            return ids, [col]
+        rows = np.flatnonzero(live)
+        return ids[rows], [col.take(rows)]
 
-    def merge_keep(self, sids, n_groups, cols) -> np.ndarray | None:
-        """Rows to keep (None: all of them)."""
-        from mergetree.kernels.states import distinct_pairs, mixed_groups
-
-        sids = np.asarray(sids, np.int64)
-        mixed = mixed_groups(sids, cols[1].values, n_groups)
-        if not mixed.any():
-            return None
-        rows = np.flatnonzero(mixed[sids])
-        keep = np.ones(len(sids), np.bool_)
-        keep[rows] = distinct_pairs(sids[rows], cols[0].values[rows], n_groups)
-        return keep
+    def _split_groups(self, sids, n_groups, col):
+        """(values per group, rows of values whose group has several values, their expanded rows)."""
+        per_group = np.bincount(sids, minlength=n_groups) if len(sids) else np.zeros(n_groups, np.int64)
+        multi = np.flatnonzero(per_group[sids] > 1) if len(sids) else np.zeros(0, np.int64)
+        return per_group, multi
 
     def merge_final(self, sids, n_groups, cols):
         from mergetree.column import FixedColumn
         from mergetree.kernels.aggregates import grouped_count
+        from mergetree.kernels.states import distinct_pairs
 
-        keep = self.merge_keep(sids, n_groups, cols)
-        if keep is None:
-            return FixedColumn(T.UInt64, np.bincount(np.asarray(sids, np.int64), minlength=n_groups)
-                               .astype(np.uint64))
-        return FixedColumn(T.UInt64, grouped_count(np.where(keep, sids, -1), n_groups).astype(np.uint64))
+        sids = np.asarray(sids, np.int64)
+        col = cols[0]
+        per_group, multi = self._split_groups(sids, n_groups, col)
+        out = np.zeros(n_groups, np.uint64)
+        lengths = col.lengths
+        single = per_group[sids] == 1 if len(sids) else np.zeros(0, np.bool_)
+        out[sids[single]] = lengths[single]
+        if len(multi):
+            msids, mcols = expand(sids[multi], col.take(multi))
+            keep = distinct_pairs(msids, mcols[0].values, n_groups)
+            out += grouped_count(np.where(keep, msids, -1), n_groups).astype(np.uint64)
+        return FixedColumn(T.UInt64, out)
 
     def merge_state(self, sids, n_groups, cols):
-        keep = self.merge_keep(sids, n_groups, cols)
-        if keep is None:
-            keep = np.ones(len(sids), np.bool_)
-        return from_state_rows(self.t, np.asarray(sids, np.int64)[keep], n_groups, [cols[0].filter(keep)],
-                               combine=False)
+        from mergetree.kernels.states import distinct_pairs
+
+        sids = np.asarray(sids, np.int64)
+        col = cols[0]
+        per_group, multi = self._split_groups(sids, n_groups, col)
+        xsids, xcols = expand(sids, col)
+        if len(multi):
+            mixed_rows = per_group[xsids] > 1
+            keep = np.ones(len(xsids), np.bool_)
+            rows = np.flatnonzero(mixed_rows)
+            keep[rows] = distinct_pairs(xsids[rows], xcols[0].values[rows], n_groups)
+            xsids, xcols = xsids[keep], [xcols[0].filter(keep)]
+        return from_state_rows(self.t, xsids, n_groups, xcols, combine=False)
 
 
-_SOURCE_IDS = 0
-_SOURCE_LOCK = __import__("threading").Lock()
 
 
 def _hashable(t) -> bool:
