@@ -159,6 +159,8 @@ ROWID = _TypeSet()
 # --------------------------------------------------------------------------- parameters
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s|%s|%%")
+#: INSERT INTO t [(cols)] VALUES (<one row of placeholders>) [;]: (prefix, row template, suffix)
+_INSERT_VALUES = re.compile(r"(?is)^(\s*INSERT\s+INTO\s+.+?\s+VALUES\s*)(\(.*\))(\s*;?\s*)$")
 
 
 def literal(value) -> str:
@@ -353,9 +355,25 @@ class Cursor:
         return self
 
     def executemany(self, operation: str, seq_of_parameters):
+        """Run `operation` once per parameter set. ``INSERT ... VALUES (%s, ...)`` is sent as one
+        INSERT with every row (one part per partition, as a batch insert should be, rather than a
+        part per row); rowcount is then the number of rows inserted."""
         self._check()
+        seq = list(seq_of_parameters)
+        m = _INSERT_VALUES.match(operation)
+        if m and seq:
+            rows = []
+            for parameters in seq:
+                text, params = render(m.group(2), parameters)
+                if params is not None:          # {name:Type} parameters differ per row: no batching
+                    break
+                rows.append(text)
+            else:
+                self.execute(m.group(1) + ", ".join(rows) + m.group(3))
+                self.rowcount = len(rows)
+                return self
         total = 0
-        for parameters in seq_of_parameters:
+        for parameters in seq:
             self.execute(operation, parameters)
             total += max(self.rowcount, 0)
         self.rowcount = total if self._description is not None else -1

@@ -145,3 +145,17 @@ def test_limits_and_cancel_are_operational_errors(cur):
     assert info.value.code == "QUERY_WAS_CANCELLED"
     cur.execute("SELECT count() FROM t")
     assert cur.fetchone() == (3,)
+
+
+def test_executemany_insert_is_one_batch(conn):
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE b (id UInt32, s String) ENGINE = MergeTree ORDER BY id")
+    cur.executemany("INSERT INTO b (id, s) VALUES (%s, %s)", [(i, f"v'{i}") for i in range(2000)])
+    assert cur.rowcount == 2000
+    assert len(conn.database.table("b").parts()) == 1          # one insert, not 2000
+    cur.execute("SELECT count(), sum(id), max(s) FROM b")
+    assert cur.fetchone() == (2000, 1999 * 2000 // 2, "v'999")
+    cur.executemany("INSERT INTO b VALUES (%(id)s, %(s)s);", [{"id": 5000, "s": "x"}, {"id": 5001, "s": "y"}])
+    assert cur.rowcount == 2
+    cur.execute("SELECT count() FROM b WHERE id >= 5000")
+    assert cur.fetchone() == (2,)
