@@ -3,7 +3,8 @@
 ClickHouse's names: ``ARRAY JOIN arr`` makes ``arr`` the element in the rest of the query;
 ``ARRAY JOIN arr AS x`` adds ``x`` (the element) and ``arr`` stays the array; an expression needs an
 alias (``ARRAY JOIN [1, 2] AS e``). ``arrayJoin(e)`` anywhere in SELECT / WHERE is rewritten to an
-ARRAY JOIN of ``e`` (one per distinct expression), keeping the item's result name.
+ARRAY JOIN of ``e`` (one per distinct call, one after the other: two calls give every combination),
+keeping the item's result name.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from sqlparse_ch.ast import expr as E
 from sqlparse_ch.ast import query as Q
 
 from mergetree import types as T
-from mergetree.errors import IllegalTypeOfArgumentError
+from mergetree.errors import IllegalTypeOfArgumentError, TypeMismatchError
 from mergetree.planner import logical as L
 from mergetree.planner.binder import at
 from mergetree.planner.naming import column_name
@@ -47,8 +48,7 @@ def plan_array_join(planner, plan, lmap: dict, scope, aj: Q.ArrayJoin, binder_fa
     types = plan.types()
     for (out, src), (_, e) in zip(arrays, exprs):
         if not isinstance(types[src], T.ArrayType):
-            raise IllegalTypeOfArgumentError(f"ARRAY JOIN requires an array argument, got {types[src]} "
-                                             f"({column_name(e)})")
+            raise TypeMismatchError(f"ARRAY JOIN requires an array argument, got {types[src]} ({column_name(e)})")
     node_arrays = []
     for out, src in arrays:
         if out in lmap:            # replaced in place: the element takes the internal name
@@ -82,13 +82,10 @@ def rewrite_array_join_calls(q):
         if new is not item and not isinstance(item, E.Alias) and not isinstance(item, E.Star):
             new = E.Alias(new, column_name(item))
         select.append(new)
-    items = tuple(E.Alias(c.args[0], name) for c, name in calls.items())
-    if q.array_join is not None:
-        aj = Q.ArrayJoin(q.array_join.items + items, q.array_join.left, span=q.array_join.span)
-    else:
-        aj = Q.ArrayJoin(items, False)
+    # each call is its own ARRAY JOIN after the FROM's joins: two calls give every combination
+    extra = tuple(Q.ArrayJoin((E.Alias(c.args[0], name),), False) for c, name in calls.items())
     import dataclasses
 
     return dataclasses.replace(q, select=tuple(select), where=transform(q.where, fn) if q.where is not None else None,
                                prewhere=transform(q.prewhere, fn) if q.prewhere is not None else None,
-                               array_join=aj)
+                               joins=tuple(q.joins) + extra)

@@ -82,7 +82,10 @@ def tuple_in(node: E.InList):
     ``IN`` over ``concat(toString(a), '\\0', toString(b))`` keys (the values formatted the same way)."""
     n = len(node.expr.items)
     rows = []
-    for v in node.values:
+    values = node.values
+    if len(values) == n and not any(isinstance(v, E.Tuple) for v in values):   # `(a, b) IN (1, 'x')`
+        values = (E.Tuple(tuple(values)),)
+    for v in values:
         items = v.items if isinstance(v, E.Tuple) else v.args if isinstance(v, E.FunctionCall) and v.name == "tuple" \
             else None
         if items is None or len(items) != n:

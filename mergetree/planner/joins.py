@@ -340,6 +340,8 @@ def _plan_join(planner, left, lmap, right, scope, rcols, j, kind, strict, binder
 
 
 def _left_internal(scope: JoinScope, u: str, left_names: set) -> str | None:
+    if u in scope.array_join and scope.array_join[u] in left_names:
+        return scope.array_join[u]
     if u in scope.using and scope.using[u] in left_names:
         return scope.using[u]
     for t in scope.tables[:-1]:

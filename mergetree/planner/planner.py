@@ -88,7 +88,8 @@ class Planner:
                 ctes[w.name] = w.query
             elif isinstance(w, E.Alias):
                 with_aliases[w.name] = w.expr
-        if any(isinstance(n, E.FunctionCall) and n.name == "arrayJoin" for s in q.select for n in walk(s)):
+        if any(isinstance(n, E.FunctionCall) and n.name == "arrayJoin"
+               for s in (*q.select, q.where, q.prewhere) if s is not None for n in walk(s)):
             from mergetree.planner.array_join import rewrite_array_join_calls
 
             q = rewrite_array_join_calls(q)

@@ -13,3 +13,9 @@ SELECT x, count() FROM t ARRAY JOIN a AS x GROUP BY x ORDER BY x;
 SELECT id, arrayJoin(a) AS v FROM t ORDER BY id, v;
 SELECT arrayJoin([1, 2, 3]) AS v, v * 2;
 SELECT sum(x) FROM t ARRAY JOIN a AS x WHERE x > 1;
+SELECT id FROM t WHERE arrayJoin(a) > 1 ORDER BY id;
+SELECT id, arrayJoin(a) AS x, arrayJoin(s) AS y FROM t ORDER BY id, x, y;
+SELECT id, arrayJoin(a) + 1, arrayJoin(a) * 2 FROM t ORDER BY 1, 2;
+SELECT id, x FROM t ARRAY JOIN a AS x JOIN (SELECT 2 AS x, 'two' AS name) AS n USING x ORDER BY id;
+SELECT id, a, s FROM t ARRAY JOIN a, [1, 2] AS s; -- { serverError SIZES_OF_ARRAYS_DONT_MATCH }
+SELECT id FROM t ARRAY JOIN id; -- { serverError TYPE_MISMATCH }
