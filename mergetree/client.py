@@ -99,6 +99,35 @@ class Client:
         params = [("name", name), ("description", description)] + [("scope", s) for s in scopes]
         return self.json("POST", "/v0/tokens", params)
 
+    def create_jwt(self, name: str, scopes: list[dict], expiration_time: int, limits: dict | None = None) -> str:
+        body = {"name": name, "scopes": scopes, **({"limits": limits} if limits else {})}
+        return self.json("POST", "/v0/tokens/", {"expiration_time": str(int(expiration_time))},
+                         json.dumps(body).encode(), {"Content-Type": "application/json"})["token"]
+
+
+def jwt_scopes(scopes: list[str], fixed_params: list[str]) -> list[dict]:
+    """``--scope TYPE:resource[:filter]`` and ``--fixed-param PIPE:NAME=VALUE`` -> a JWT's scope objects."""
+    out: list[dict] = []
+    for text in scopes:
+        parts = text.split(":", 3)
+        if len(parts) < 3:
+            raise SystemExit(f"mergetree: a JWT scope is TYPE:ACTION:resource[:filter], got '{text}'")
+        scope = {"type": f"{parts[0]}:{parts[1]}", "resource": parts[2]}
+        if len(parts) == 4 and parts[3]:
+            scope["filter"] = parts[3]
+        out.append(scope)
+    for text in fixed_params:
+        pipe, _, kv = text.partition(":")
+        key, eq, value = kv.partition("=")
+        if not (pipe and key and eq):
+            raise SystemExit(f"mergetree: --fixed-param expects PIPE:NAME=VALUE, got '{text}'")
+        target = next((s for s in out if s["type"] == "PIPES:READ" and s["resource"] == pipe), None)
+        if target is None:
+            target = {"type": "PIPES:READ", "resource": pipe}
+            out.append(target)
+        target.setdefault("fixed_params", {})[key] = value
+    return out
+
 
 # --------------------------------------------------------------------------- helpers
 
@@ -261,6 +290,15 @@ def cmd_token(args) -> int:
     if args.token_command == "create":
         if not args.scope:
             raise SystemExit("mergetree: token create needs at least one --scope (e.g. PIPES:READ:my_pipe)")
+        if args.expires_in is not None:         # a JWT, signed by the server with the admin token
+            import time
+
+            limits = {"rps": args.rps} if args.rps else None
+            print(_client(args).create_jwt(args.name, jwt_scopes(args.scope, args.fixed_param),
+                                           int(time.time()) + args.expires_in, limits))
+            return 0
+        if args.fixed_param or args.rps:
+            raise SystemExit("mergetree: --fixed-param and --rps need a JWT: add --expires-in SECONDS")
         t = _client(args).create_token(args.name, args.scope, args.description or "")
         print(t["token"])
         return 0
@@ -321,5 +359,10 @@ def add_client_parsers(sub) -> None:
     create.add_argument("--scope", action="append", default=[],
                         help="DATASOURCES:READ:ds, DATASOURCES:APPEND:ds, PIPES:READ:p, ... (repeatable)")
     create.add_argument("--description", default=None)
+    create.add_argument("--expires-in", type=int, default=None, metavar="SECONDS",
+                        help="make a JWT valid this long (scopes may carry a filter: DATASOURCES:READ:ds:cond)")
+    create.add_argument("--fixed-param", action="append", default=[], metavar="PIPE:NAME=VALUE",
+                        help="with --expires-in: a parameter value the JWT forces on a pipe (repeatable)")
+    create.add_argument("--rps", type=float, default=None, help="with --expires-in: requests per second allowed")
     _remote(create)
     create.set_defaults(func=cmd_token)

@@ -102,3 +102,22 @@ def test_chunks_repeat_the_csv_header_and_read_gzip(tmp_path):
     assert b"".join(x[len(b"c1,c2\n"):] for x in pieces) == "".join(f"{i},v\n" for i in range(10)).encode()
     # a first line that does not name the columns is data
     assert next(chunks(str(p), "csv", size=1000, columns=["a"]))[0].startswith(b"c1,c2\n0,v")
+
+
+def test_token_create_jwt(srv, capsys):
+    import jwt as pyjwt
+
+    code, out, _ = run(capsys, "token", "create", "u1", "--expires-in", "600",
+                       "--scope", "DATASOURCES:READ:events:user_id = 'cli_user'",
+                       "--fixed-param", "user_activity:user_id=cli_user", "--rps", "5", *remote(srv))
+    assert code == 0
+    token = out.strip()
+    claims = pyjwt.decode(token, ADMIN, algorithms=["HS256"])
+    assert claims["limits"] == {"rps": 5.0}
+    assert {"type": "DATASOURCES:READ", "resource": "events", "filter": "user_id = 'cli_user'"} in claims["scopes"]
+    assert {"type": "PIPES:READ", "resource": "user_activity",
+            "fixed_params": {"user_id": "cli_user"}} in claims["scopes"]
+    code, out, _ = run(capsys, "sql", "SELECT DISTINCT user_id FROM events", "--host", srv.host, "--token", token)
+    assert code == 0 and out == "cli_user\n"            # the JWT's filter: only cli_user's rows
+    with pytest.raises(SystemExit, match="--expires-in"):
+        main(["token", "create", "x", "--scope", "PIPES:READ:p", "--rps", "3", *remote(srv)])
