@@ -76,6 +76,13 @@ PIPES = {
         SQL >
             SELECT * FROM nowhere
     """,
+    "threads": """
+        NODE n
+        SQL >
+            %
+            {{ max_threads(1) }}
+            SELECT count() AS c FROM t
+    """,
     "custom": """
         NODE n
         SQL >
@@ -227,7 +234,7 @@ def test_q_cannot_read_other_data_sources_with_a_pipe_token(client):
 def test_pipe_list_and_detail_with_param_metadata(client):
     r = client.get("/v0/pipes", headers=H)
     names = [p["name"] for p in r.json()["pipes"]]
-    assert names == ["broken_sql", "by_key", "custom", "no_table", "to_target", "top"]
+    assert names == ["broken_sql", "by_key", "custom", "no_table", "threads", "to_target", "top"]
     r = client.get("/v0/pipes", headers=_token(client, "reader"))
     assert [p["name"] for p in r.json()["pipes"]] == ["by_key"]
     r = client.get("/v0/pipes/by_key", headers=H)
@@ -393,3 +400,14 @@ def test_json_body_is_byte_for_byte_chdb_json_apart_from_statistics(client):
         return re.sub(r'("(elapsed|rows_read|bytes_read)": )[0-9.e-]+', r"\1N", text)
 
     assert norm(ours) == norm(expected)
+
+
+def test_template_max_threads_reaches_the_engine(client, monkeypatch):
+    svc = client.app.state.service
+    seen = []
+    real = svc.engine.run
+    monkeypatch.setattr(svc.engine, "run", lambda stmt, params=None, settings=None, **kw:
+                        seen.append(settings) or real(stmt, params, settings, **kw))
+    r = client.get("/v0/pipes/threads.json", headers=H)
+    assert r.status_code == 200 and r.json()["data"] in ([{"c": 6}], [{"c": "6"}])
+    assert seen == [{"max_threads": 1}]

@@ -266,12 +266,16 @@ class PipeError(Exception):
         return ApiError(self.status, self.message, DOC_PIPES)
 
 
-def render_node(pipe, node, params: dict, *, test_mode: bool = False) -> str:
-    """The node's SQL with the template rendered (400 with Tinybird's message on errors)."""
+def render_node(pipe, node, params: dict, *, test_mode: bool = False, options: dict | None = None) -> str:
+    """The node's SQL with the template rendered (400 with Tinybird's message on errors);
+    template options (``{{max_threads(2)}}``, ...) are added to ``options``."""
     from sqlparse_ch.template import TemplateCustomError, TemplateError, render
 
     try:
-        return render(node.sql, params, test_mode=test_mode, name=f"{pipe.name}.pipe").sql
+        rendered = render(node.sql, params, test_mode=test_mode, name=f"{pipe.name}.pipe")
+        if options is not None and rendered.options:
+            options.update(rendered.options)
+        return rendered.sql
     except TemplateCustomError as e:
         raise PipeError(e.code, e.message, pipe, node, node.file_line(e.line) if e.line else node.line) from None
     except TemplateError as e:
@@ -288,9 +292,11 @@ def _parse_node(pipe, node, sql: str):
                         pipe, node, node.file_line(e.line) if not node.is_template else node.file_line(1)) from None
 
 
-def compile_pipe(pipes, pipe, params: dict, *, node=None, test_mode: bool = False, _stack: tuple = ()):
+def compile_pipe(pipes, pipe, params: dict, *, node=None, test_mode: bool = False, options: dict | None = None,
+                 _stack: tuple = ()):
     """The served node (or ``node``) of ``pipe`` as one statement AST, earlier nodes and other
-    pipes inlined as subqueries. ``pipes`` is a registry or a dict name -> Pipe."""
+    pipes inlined as subqueries. ``pipes`` is a registry or a dict name -> Pipe; ``options``
+    collects the rendered templates' options (``max_threads``, ``cache_ttl``, ...)."""
     if pipe.name in _stack:
         raise PipeError(400, f"Circular reference between pipes: {' -> '.join(_stack + (pipe.name,))}", pipe)
     stack = _stack + (pipe.name,)
@@ -302,7 +308,7 @@ def compile_pipe(pipes, pipe, params: dict, *, node=None, test_mode: bool = Fals
     def build(n):
         if n.name in done:
             return done[n.name]
-        stmt = _parse_node(pipe, n, render_node(pipe, n, params, test_mode=test_mode))
+        stmt = _parse_node(pipe, n, render_node(pipe, n, params, test_mode=test_mode, options=options))
         pos = index[n.name]
 
         def resolve(name):
@@ -311,7 +317,7 @@ def compile_pipe(pipes, pipe, params: dict, *, node=None, test_mode: bool = Fals
                 return build(pipe.nodes[i])
             other = find(name) if name != pipe.name else None
             if other is not None and i is None:
-                return compile_pipe(pipes, other, params, test_mode=test_mode, _stack=stack)
+                return compile_pipe(pipes, other, params, test_mode=test_mode, options=options, _stack=stack)
             return None
 
         done[n.name] = inline_tables(stmt, resolve)
@@ -415,7 +421,7 @@ def table_references(stmt) -> set[str]:
 # --------------------------------------------------------------------------- running
 
 
-def run_statement(svc, who, stmt, *, pipe_name: str | None = None):
+def run_statement(svc, who, stmt, *, pipe_name: str | None = None, settings: dict | None = None):
     """Run a compiled pipe statement (the one place pipe SQL reaches the engine).
 
     A token's datasource ``filter`` (``Principal.row_policies``) is ANDed by the engine into
@@ -424,8 +430,8 @@ def run_statement(svc, who, stmt, *, pipe_name: str | None = None):
     try:
         policies = who.row_policies() if hasattr(who, "row_policies") else None
         if policies:                                    # the token's datasource filters
-            return svc.engine.run(stmt, row_policies=policies)
-        return svc.engine.run(stmt)
+            return svc.engine.run(stmt, None, settings, row_policies=policies)
+        return svc.engine.run(stmt, None, settings)
     except MergeTreeError as e:
         raise ApiError(400, f"[Error] {public_message(e)}. ({e.code})", DOC_PIPES) from None
 
@@ -442,10 +448,12 @@ def public_message(e: Exception) -> str:
 
 def execute_pipe(svc, who, pipe, params: dict, q: str | None = None):
     """Compile and run a pipe (and ``q`` over ``_``); returns a Result."""
+    options: dict = {}
     try:
-        stmt = compile_pipe(svc.pipes, pipe, params)
+        stmt = compile_pipe(svc.pipes, pipe, params, options=options)
     except PipeError as e:
         raise e.api_error() from None
+    settings = {"max_threads": options["max_threads"]} if options.get("max_threads") else None
     if q:
         from sqlparse_ch.errors import ParseError
 
@@ -461,7 +469,7 @@ def execute_pipe(svc, who, pipe, params: dict, q: str | None = None):
             raise ApiError(403, f"Forbidden: q= on a pipe endpoint can only read '_' (the pipe's result), "
                                 f"not {', '.join(sorted(others))}", DOC_PIPES)
         stmt = inline_tables(outer, lambda name: stmt if name == "_" else None)
-    return run_statement(svc, who, stmt, pipe_name=pipe.name)
+    return run_statement(svc, who, stmt, pipe_name=pipe.name, settings=settings)
 
 
 def encode(result, ext: str) -> bytes:
