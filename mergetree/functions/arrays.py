@@ -1024,3 +1024,17 @@ def range_(types, consts):
         return ArrayColumn(T.Array(elem), offsets, V.fixed(elem, (start[row] + j * step[row]).astype(elem.dtype)))
 
     return T.Array(elem), impl
+
+
+def _needs_lambda(name):
+    @register(name)
+    def resolve(types, consts):
+        raise IllegalTypeOfArgumentError(f"Function {name} needs a lambda function as its first argument, "
+                                         f"e.g. {name}(x -> x > 1, arr)")
+
+
+# called with a lambda they are bound by functions/lambdas.py; without one they are an error
+for _name in ("arrayMap", "arrayFilter", "arrayFirst", "arrayLast", "arrayFirstIndex", "arrayLastIndex",
+              "arrayFirstOrNull", "arrayLastOrNull", "arraySplit", "arrayReverseSplit", "arrayFill",
+              "arrayReverseFill"):
+    _needs_lambda(_name)
