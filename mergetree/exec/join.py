@@ -33,7 +33,7 @@ def _setting_int(ctx, name: str) -> int:
 def _collect(it, schema) -> Block:
     from mergetree.exec.aggregate import collect
 
-    return collect(it, schema)
+    return collect(it, schema, "JOIN (the right side's hash table)")
 
 
 def _materialize(block: Block) -> Block:
@@ -94,14 +94,16 @@ def _first_per(values: np.ndarray) -> np.ndarray:
 
 def _gather(col, idx: np.ndarray, out_type):
     """col.take(idx) where idx -1 gives the type default, or NULL when out_type is Nullable."""
+    from mergetree import types as T
+
     missing = idx < 0
+    if isinstance(out_type, T.NullableType) and isinstance(col.type, T.LowCardinalityType):
+        col = V.unwrap_lc(col)
     if missing.any():
         ext = Column.concat([col, default_column(col.type, 1)])
         taken = ext.take(np.where(missing, len(col), idx))
     else:
         taken = col.take(idx)
-    from mergetree import types as T
-
     if isinstance(out_type, T.NullableType) and not isinstance(col.type, T.NullableType):
         return NullableColumn(out_type, taken, missing.copy())
     return taken
@@ -308,7 +310,7 @@ def _output(node, left: Block | None, right: Block, li, ri, out_types: dict) -> 
         else:
             col = left[ls].take(li)
         if t != col.type:
-            col = NullableColumn(t, col, np.zeros(n, np.bool_))
+            col = NullableColumn(t, V.unwrap_lc(col), np.zeros(n, np.bool_))
         cols[o] = col
     return Block(cols, n)
 

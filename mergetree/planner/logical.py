@@ -456,11 +456,14 @@ class Join(PlanNode):
     def schema(self):
         from mergetree.functions import values as V
 
+        def nullable(t):   # LowCardinality(Nullable(..)) has no column here: Nullable of the plain type
+            return V.make_nullable(V.strip_lc(t))
+
         nl, nr = self.side_nullable()
         lt, rt = self.left.types(), self.right.types()
-        out = [(o, V.make_nullable(lt[s]) if nl else lt[s]) for o, s in self.left_columns]
-        out += [(o, V.make_nullable(rt[s]) if nr else rt[s]) for o, s in self.right_columns]
-        out += [(o, V.make_nullable(lt[s]) if nl and nr else lt[s]) for o, s, _ in self.using_columns]
+        out = [(o, nullable(lt[s]) if nl else lt[s]) for o, s in self.left_columns]
+        out += [(o, nullable(rt[s]) if nr else rt[s]) for o, s in self.right_columns]
+        out += [(o, nullable(lt[s]) if nl and nr else lt[s]) for o, s, _ in self.using_columns]
         return out
 
     def describe(self):
