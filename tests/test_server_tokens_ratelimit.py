@@ -81,6 +81,10 @@ def test_http_429_with_headers(client):
     r = client.get("/v0/sql", params={"q": "SELECT count() FROM ev"}, headers=h)
     assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
     assert set(r.json()) == {"error", "documentation"} and "retry" in r.json()["error"]
+    r = client.get("/v0/sql", params={"q": "SELECT nope FROM ev"}, headers={"Authorization": f"Bearer {ADMIN}"})
+    tok2 = client.post("/v0/tokens", params={"name": "r2", "scope": "DATASOURCES:READ:ev"}, headers=H).json()["token"]
+    r = client.get("/v0/sql", params={"q": "SELECT nope FROM ev"}, headers={"Authorization": f"Bearer {tok2}"})
+    assert r.status_code == 400 and r.headers["X-RateLimit-Remaining"] == "2"     # on errors after auth too
     # the admin is not throttled by the server default; CORS exposes the headers to browsers
     assert all(client.get("/v0/datasources", headers=H).status_code == 200 for _ in range(6))
     pre = client.options("/v0/sql", headers={"Origin": "https://x.example", "Access-Control-Request-Method": "GET"})

@@ -126,17 +126,13 @@ def _lock_data_dir(path: Path) -> int:
 
 def _endpoint(view):
     """Wrap a view: size limit up front, errors as the one JSON shape, no traceback to the client."""
-    async def endpoint(request: Request) -> Response:
+    async def handle(request: Request) -> Response:
         limit = request.app.state.service.max_body_bytes
         declared = request.headers.get("content-length", "")
         try:
             if declared.isdigit() and int(declared) > limit:
                 raise too_large(limit)
-            response = await view(request)
-            limits = getattr(request.state, "ratelimit_headers", None)   # ratelimit.py, set by http.principal
-            if limits:
-                response.headers.update(limits)
-            return response
+            return await view(request)
         except ApiError as e:
             return error_response(e.status, e.message, e.documentation, e.headers)
         except UnknownTableError as e:
@@ -153,6 +149,14 @@ def _endpoint(view):
             log.exception("internal error on %s %s", request.method, request.url.path)
             return error_response(500, f"Internal server error ({type(e).__name__}); the server log has the "
                                        f"details")
+    async def endpoint(request: Request) -> Response:
+        response = await handle(request)
+        limits = getattr(request.state, "ratelimit_headers", None)   # ratelimit.py, set by http.principal
+        if limits:              # on every answer after authentication, errors included
+            for k, v in limits.items():
+                response.headers.setdefault(k, v)
+        return response
+
     endpoint.__name__ = view.__name__
     return endpoint
 
