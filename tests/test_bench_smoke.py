@@ -307,6 +307,7 @@ def test_hung_worker_is_killed_and_keeps_earlier_answers(tmp_path, monkeypatch):
     assert cell({"status": "timeout", "check": "TIMEOUT"}) == "timeout"
 
 
+@pytest.mark.slow
 def test_ingest_bulk_load_and_measurement_report(tmp_path):
     from bench.ingest import bulk_load, prepare_files
     from bench.report import to_html

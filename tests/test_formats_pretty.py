@@ -32,8 +32,8 @@ QUERIES = [
     "SELECT toNullable(5000000) AS x",
     "SELECT number AS abcdefghijklmnopqrstuvwxyz0123456789, number > 1 AS flag FROM numbers(3)",
 ]
-FORMATS = ["Pretty", "PrettyCompact", "PrettyNoEscapes", "PrettyCompactMonoBlock", "PrettySpace",
-           "Vertical", "Markdown", "CSVWithNamesAndTypes", "Null"]
+FORMATS = ["Pretty", "PrettyCompact", "PrettySpace", "Vertical", "Markdown", "CSVWithNamesAndTypes"]
+ALIASES = ["PrettyNoEscapes", "PrettyCompactMonoBlock", "PrettySpaceNoEscapesMonoBlock", "Null"]
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +48,12 @@ def test_same_bytes_as_chdb(db, query, fmt):
     expected = chdb.query(query, fmt).bytes()
     got = execute(db, query).format(fmt)
     assert got.decode() == expected.decode()
+
+
+@pytest.mark.parametrize("fmt", ALIASES)
+def test_format_aliases_same_bytes_as_chdb(db, fmt):
+    query = "SELECT number AS n, toString(number) AS s, 1234567 AS big FROM numbers(3)"
+    assert execute(db, query).format(fmt).decode() == chdb.query(query, fmt).bytes().decode()
 
 
 PARQUET_QUERIES = [
