@@ -124,3 +124,8 @@ def test_tokens_update_and_refresh(client):
     assert client.put("/v0/tokens/t1", params={"scope": "NOPE"}, headers=H).status_code == 400
     assert client.put("/v0/tokens/nope", headers=H).status_code == 404
     assert client.post("/v0/tokens/t1/refresh", headers=h2).status_code == 403               # not an admin
+
+
+def test_jwt_with_admin_scope_is_refused_at_signing(client):
+    r = client.post("/v0/tokens/?expiration_time=9999999999", content=b'{"scopes": [{"type": "ADMIN"}]}', headers=H)
+    assert r.status_code == 400 and "ADMIN" in r.json()["error"]

@@ -404,6 +404,8 @@ class TokenStore:
         import jwt
 
         parsed = [_scope_from_json(s) for s in scopes]
+        if any(s.type == ADMIN for s in parsed):
+            raise ApiError(400, "A JWT cannot carry the ADMIN scope: use the admin token itself", DOC_TOKENS)
         payload = {"workspace_id": "mergetree", "name": name, "exp": int(expiration_time),
                    "scopes": [{**s.to_json(), **({"fixed_params": s.fixed_params} if s.fixed_params else {})}
                               for s in parsed]}
