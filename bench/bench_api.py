@@ -126,13 +126,15 @@ def measure_overhead(data_dir: Path, users: list[str], n: int = 300) -> dict:
                 parse_sql(text)                                # what the service does
             steps["parse"].append(time.perf_counter() - t)
             t = time.perf_counter()
-            stmt = compile_pipe(svc.pipes, pipe, params)       # render + parse (LRU-cached) + inline
+            options: dict = {}
+            stmt = compile_pipe(svc.pipes, pipe, params, options=options)   # render + parse (cached) + inline
             steps["compile"].append(time.perf_counter() - t)
+            settings = {"max_threads": options["max_threads"]} if options.get("max_threads") else None
             t = time.perf_counter()
             plan_select(db, stmt, {})
             steps["plan"].append(time.perf_counter() - t)
             t = time.perf_counter()
-            result = svc.engine.run(stmt)                      # plans again, then executes
+            result = svc.engine.run(stmt, None, settings)      # plans again, then executes
             steps["execute"].append(time.perf_counter() - t - steps["plan"][-1])
             t = time.perf_counter()
             encode(result, "json")
