@@ -82,9 +82,21 @@ def test_verdin_datasources_tokens_and_errors(verdin_client):
     assert "verdin_ds" in {d["name"] for d in api.list().datasources}
     ds = client.datasource("verdin_ds")
     ds.append_ndjson([{"id": 5, "s": "x"}])
+    assert ds.append([[6, "c,with comma"], [7, 'quote "q"']]).status_code == 200     # CSV via to_csv
+    q = client.sql("SELECT s FROM verdin_ds WHERE id >= 6 ORDER BY id").json()
+    assert [r["s"] for r in q.data] == ["c,with comma", 'quote "q"']
     ds.truncate()
     assert api.get_information("verdin_ds").info["statistics"]["row_count"] == 0
 
+    # pages() walks the endpoint's result with q=SELECT * FROM _ LIMIT n OFFSET m
+    import datetime as dt
+
+    recent = [(dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=d + 2)).strftime("%Y-%m-%d") for d in range(3)]
+    client.datasource("events").send_events([{"event_id": f"p{d}", "user_id": f"pager{d}", "event_type": "x",
+                                              "timestamp": f"{day} 00:00:00"} for d, day in enumerate(recent)],
+                                            wait=True)
+    days = [row["day"] for page in client.pipe("daily_active_users").pages(page_size=2) for row in page.data]
+    assert len(days) == len(set(days)) and set(recent) <= set(days)
     assert "user_activity" in {p["name"] for p in client.api.pipes.list().pipes}
     assert client.api.pipes.get_information("user_activity").info["name"] == "user_activity"
     assert "tracker" in {t["name"] for t in client.api.tokens.list().tokens}
