@@ -187,9 +187,14 @@ def test_dev_reloader_picks_up_changed_and_new_pipes(tmp_path):
         assert reloader.check() is True
         assert [d["id"] for d in c.get("/v0/pipes/all_things.json", headers=H).json()["data"]] == [2, 1]
         assert c.get("/v0/pipes/count_things.json", headers=H).json()["data"] == [{"c": 2}]
+        # a new data source appears on reload
+        _write(root, {"more.datasource": DS})
+        os.utime(root / "more.datasource", ns=(time.time_ns(), time.time_ns() + 3 * 10**9))
+        assert reloader.check() is True
+        assert c.post("/v0/events?name=more&wait=true", headers=H, content=b'{"id": 7}').status_code == 200
         # a broken edit keeps the previous version serving
         (root / "count_things.pipe").write_text("NODE n\nSQL >\n    SELECT FROM FROM\n")
-        os.utime(root / "count_things.pipe", ns=(time.time_ns(), time.time_ns() + 2 * 10**9))
+        os.utime(root / "count_things.pipe", ns=(time.time_ns(), time.time_ns() + 4 * 10**9))
         assert reloader.check() is False and "count_things.pipe:3" in reloader.last_error
         assert c.get("/v0/pipes/count_things.json", headers=H).json()["data"] == [{"c": 2}]
 
@@ -203,3 +208,13 @@ def test_serve_cli_refuses_a_broken_project(tmp_path):
                           capture_output=True, text=True, cwd=REPO, timeout=60)
     assert proc.returncode == 1
     assert f"{root / 'pipes' / 'oops.pipe'}:4" in proc.stderr
+
+
+@pytest.mark.slow
+def test_bench_api_runs_end_to_end(tmp_path):
+    """bench/bench_api.py on a small table: builds the data, measures, prints both tables."""
+    proc = subprocess.run([sys.executable, "-m", "bench.bench_api", "--rows", "20k", "--duration", "1",
+                           "--clients", "2", "--keep", str(tmp_path / "d")],
+                          capture_output=True, text=True, cwd=REPO, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "overhead" in proc.stdout and "p50 ms" in proc.stdout
