@@ -65,3 +65,37 @@ def test_deploy_replaces_the_pipes_and_keeps_the_data(tmp_path):
         assert r.status_code == 200 and r.json()["removed_files"] == ["count_things.pipe"]
         assert c.get("/v0/pipes/count_things.json", headers=H).status_code == 404
         assert c.get("/v0/datasources/things", headers=H).status_code == 200
+
+
+def test_datafile_tokens_follow_the_project(tmp_path):
+    """TOKEN lines -> scoped tokens: values stable across reloads, a removed line revokes its scope,
+    a token made through the API with the same name only gains scopes."""
+    from types import SimpleNamespace as NS
+
+    from mergetree.server.auth import TokenStore
+
+    def project(ds_tokens, pipe_tokens):
+        tok = lambda name, perm: NS(name=name, permission=perm)   # noqa: E731
+        return NS(datasources={"ev": NS(tokens=[tok(*t) for t in ds_tokens])},
+                  pipes={"top": NS(tokens=[tok(*t) for t in pipe_tokens])})
+
+    store = TokenStore(tmp_path / "tokens.json", ADMIN)
+    store.create("api_made", ["PIPES:READ:other"])
+    store.ensure_datafile_tokens(project([("reader", "READ"), ("tracker", "APPEND"), ("api_made", "READ")],
+                                         [("reader", "READ")]))
+    t = {x["name"]: x for x in store.list()}
+    assert t["reader"]["scopes"] == [{"type": "DATASOURCES:READ", "resource": "ev"},
+                                     {"type": "PIPES:READ", "resource": "top"}]
+    assert t["tracker"]["scopes"] == [{"type": "DATASOURCES:APPEND", "resource": "ev"}]
+    assert t["api_made"]["scopes"] == [{"type": "PIPES:READ", "resource": "other"},
+                                       {"type": "DATASOURCES:READ", "resource": "ev"}]
+    value = t["reader"]["token"]
+    # reload without the pipe's TOKEN line and without tracker: scopes revoked, values kept
+    store = TokenStore(tmp_path / "tokens.json", ADMIN)
+    store.ensure_datafile_tokens(project([("reader", "READ")], []))
+    t = {x["name"]: x for x in store.list()}
+    assert t["reader"]["token"] == value
+    assert t["reader"]["scopes"] == [{"type": "DATASOURCES:READ", "resource": "ev"}]
+    assert t["tracker"]["scopes"] == []
+    assert store.authenticate(value).allows("DATASOURCES:READ", "ev")
+    assert not store.authenticate(t["tracker"]["token"]).allows("DATASOURCES:APPEND", "ev")
