@@ -13,8 +13,15 @@ import numpy as np
 
 from mergetree import types as T
 from mergetree.column import ArrayColumn, Column
+from mergetree.errors import MergeTreeError
 from mergetree.functions import values as V
 from mergetree.functions.registry import check_arity, illegal_type, register
+
+
+class ZeroArrayIndexError(MergeTreeError):
+    """``arr[0]`` on a column: ClickHouse's arrays are 1-based."""
+
+    code = "ZERO_ARRAY_OR_TUPLE_INDEX"
 
 
 def _array_parts(c):
@@ -76,6 +83,8 @@ def array_element(types, consts):
     elem = at.inner
 
     def impl(args, n):
+        if not V.is_const(args[0]) and V.is_const(args[1]) and V.values(args[1])[0] == 0:
+            raise ZeroArrayIndexError("Array indices are 1-based")
         starts, lens, values = _rows(args[0], n)
         i = np.broadcast_to(V.values(args[1]).astype(np.int64), (n,))
         pos = np.where(i > 0, i - 1, lens + i)
@@ -241,12 +250,19 @@ def array_product(types, consts):
 
     def impl(args, n):
         a = _arr(args[0], n)
-        vals = a.values.values.astype(np.float64)
-        if isinstance(e, T.DecimalType):
-            vals = vals / (10.0 ** e.scale)
-        out = np.zeros(n, np.float64)
-        _kern().segment_product(a.offsets, vals, np.ones(len(vals), np.bool_), out)
-        return V.fixed(T.Float64, out)
+        if isinstance(e, (T.IntType, T.BoolType)):  # integers multiply as Int64 (wrapping), then Float64
+            ints = a.values.values.astype(np.int64)
+            prod = np.zeros(n, np.int64)
+            with np.errstate(over="ignore"):
+                _kern().segment_product_int(a.offsets, ints, prod)
+            out = prod.astype(np.float64)
+        else:
+            vals = a.values.values.astype(np.float64)
+            if isinstance(e, T.DecimalType):
+                vals = vals / (10.0 ** e.scale)
+            out = np.zeros(n, np.float64)
+            _kern().segment_product(a.offsets, vals, np.ones(len(vals), np.bool_), out)
+        return V.fixed(T.Float64, np.where(np.diff(a.offsets) > 0, out, 0.0))  # empty: 0, as ClickHouse
 
     return T.Float64, impl
 
@@ -365,7 +381,11 @@ def _count_like(name, rtype, how):
     @register(name)
     def resolve(types, consts):
         check_arity(name, types, 1)
-        _truth(name, _need_array(name, types))
+        elem = _need_array(name, types)
+        _truth(name, elem)
+        if how == "count" and not isinstance(elem, (T.IntType, T.BoolType)):
+            raise IllegalTypeOfArgumentError(f"The 1st and only argument for function arrayCount must be array "
+                                             f"of UInt8. Found {types[0]} instead")
 
         def impl(args, n):
             a = _arr(args[0], n)

@@ -4,7 +4,8 @@ twin in tests/test_functions_array.py.
 
 1. `segment_sum(offsets, values, valid, out)`: sum per row of the valid elements (``out``'s
    dtype is the accumulator: int64/uint64 wrap like ClickHouse, float64).
-2. `segment_product(offsets, values, valid, out)`: product per row (float64).
+2. `segment_product(offsets, values, valid, out)`: product per row (float64);
+   `segment_product_int(offsets, values, out)` the same in int64.
 3. `segment_arg_extreme(offsets, keys, valid, is_max) -> int64`: index of the first smallest
    (largest) valid key per row, -1 when the row has none.
 4. `segment_cumsum(offsets, values, valid, non_negative, out)`: running sum inside each row
@@ -45,6 +46,16 @@ def segment_product(offsets, values, valid, out):
         for i in range(offsets[r], offsets[r + 1]):
             if valid[i]:
                 acc *= values[i]
+        out[r] = acc
+
+
+@_jit
+def segment_product_int(offsets, values, out):
+    """Product per row in int64 (wrapping like ClickHouse's integer arithmetic)."""
+    for r in range(offsets.shape[0] - 1):
+        acc = 1
+        for i in range(offsets[r], offsets[r + 1]):
+            acc *= values[i]
         out[r] = acc
 
 

@@ -140,8 +140,12 @@ def avg_weighted(types, params):
     _numeric("avgWeighted", types[0])
     _numeric("avgWeighted", types[1])
 
+    truncate = isinstance(types[0], T.FloatType) and isinstance(types[1], (T.IntType, T.BoolType))
+
     def compute(ids, n_groups, args):
         x, w = _floats(args[0]), _floats(args[1])
+        if truncate:  # ClickHouse converts a float value to the integer weight's type first
+            x = np.trunc(x)
         with np.errstate(all="ignore"):
             return V.fixed(T.Float64, _gsum(ids, x * w, n_groups) / _gsum(ids, w, n_groups))
 
