@@ -83,7 +83,7 @@ def test_url_functions_fixed_cases_match_chdb():
     check(FIXED)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(urls, min_size=1, max_size=60))
 def test_url_functions_random_strings_match_chdb(texts):
     check([t.encode("utf-8") for t in texts])

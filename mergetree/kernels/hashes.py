@@ -21,18 +21,17 @@ U = np.uint64
 
 @_inline
 def _r64(d, i):
-    v = U(0)
-    for k in range(8):
-        v |= U(d[i + k]) << U(8 * k)
-    return v
+    # an unsigned index spares numba's negative-index fix-up, so LLVM fuses the 8 loads into one
+    j = U(i)
+    return (U(d[j]) | (U(d[j + U(1)]) << U(8)) | (U(d[j + U(2)]) << U(16)) | (U(d[j + U(3)]) << U(24))
+            | (U(d[j + U(4)]) << U(32)) | (U(d[j + U(5)]) << U(40)) | (U(d[j + U(6)]) << U(48))
+            | (U(d[j + U(7)]) << U(56)))
 
 
 @_inline
 def _r32(d, i):
-    v = U(0)
-    for k in range(4):
-        v |= U(d[i + k]) << U(8 * k)
-    return v
+    j = U(i)
+    return U(d[j]) | (U(d[j + U(1)]) << U(8)) | (U(d[j + U(2)]) << U(16)) | (U(d[j + U(3)]) << U(24))
 
 
 @_inline

@@ -48,8 +48,28 @@ def _alnum(c):
     return (48 <= c <= 57) or (65 <= c <= 90) or (97 <= c <= 122)
 
 
+_ONES = np.uint64(0x0101010101010101)
+_HIGHS = np.uint64(0x8080808080808080)
+
+
+@_inline
+def _word(data, i):
+    j = np.uint64(i)  # unsigned: no negative-index fix-up, the 8 loads fuse into one
+    return (np.uint64(data[j]) | (np.uint64(data[j + np.uint64(1)]) << np.uint64(8))
+            | (np.uint64(data[j + np.uint64(2)]) << np.uint64(16)) | (np.uint64(data[j + np.uint64(3)]) << np.uint64(24))
+            | (np.uint64(data[j + np.uint64(4)]) << np.uint64(32)) | (np.uint64(data[j + np.uint64(5)]) << np.uint64(40))
+            | (np.uint64(data[j + np.uint64(6)]) << np.uint64(48)) | (np.uint64(data[j + np.uint64(7)]) << np.uint64(56)))
+
+
 @_inline
 def _find(data, i, e, c):
+    """First position of byte c in data[i:e] (e if none): 8 bytes at a time (SWAR), then bytes."""
+    pattern = _ONES * np.uint64(c)
+    while i + 8 <= e:
+        x = _word(data, i) ^ pattern
+        if (x - _ONES) & ~x & _HIGHS:
+            break
+        i += 8
     while i < e and data[i] != c:
         i += 1
     return i
