@@ -129,3 +129,15 @@ def test_tokens_update_and_refresh(client):
 def test_jwt_with_admin_scope_is_refused_at_signing(client):
     r = client.post("/v0/tokens/?expiration_time=9999999999", content=b'{"scopes": [{"type": "ADMIN"}]}', headers=H)
     assert r.status_code == 400 and "ADMIN" in r.json()["error"]
+
+
+def test_truncate_and_delete_accept_create_or_drop(client):
+    client.app.state.service.ratelimiter = RateLimiter(1e9)
+    for scope in ("DATASOURCES:CREATE", "DATASOURCES:DROP:ev"):
+        tok = client.post("/v0/tokens", params={"name": scope, "scope": scope}, headers=H).json()["token"]
+        h = {"Authorization": f"Bearer {tok}"}
+        assert client.post("/v0/datasources/ev/truncate", headers=h).status_code == 200
+        assert client.post("/v0/datasources/ev/delete", params={"delete_condition": "id = 1"}, headers=h).status_code == 200
+    tok = client.post("/v0/tokens", params={"name": "other", "scope": "DATASOURCES:DROP:zz"}, headers=H).json()["token"]
+    r = client.post("/v0/datasources/ev/truncate", headers={"Authorization": f"Bearer {tok}"})
+    assert r.status_code == 403 and "DATASOURCES:DROP:ev" in r.json()["error"]

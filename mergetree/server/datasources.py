@@ -231,10 +231,16 @@ async def get_datasource(request: Request):
     return json_response(svc.engine.describe(name))
 
 
+def _require_change(who, name: str, action: str) -> None:
+    """Truncate / delete rows: DATASOURCES:CREATE (as Tinybird documents it) or DATASOURCES:DROP:ds."""
+    if not who.allows("DATASOURCES:CREATE"):
+        who.require("DATASOURCES:DROP", name, action)
+
+
 async def truncate(request: Request):
     svc = service(request)
     name = request.path_params["name"]
-    principal(request).require("DATASOURCES:DROP", name, f"truncate the Data Source '{name}'")
+    _require_change(principal(request), name, f"truncate the Data Source '{name}'")
     _require_exists(svc, name)
     await run_in_threadpool(svc.flusher.flush)      # rows acknowledged before the truncate go too
     await run_in_threadpool(svc.engine.truncate, name)
@@ -254,7 +260,7 @@ async def drop(request: Request):
 async def delete_rows(request: Request):
     svc = service(request)
     name = request.path_params["name"]
-    principal(request).require("DATASOURCES:DROP", name, f"delete rows from the Data Source '{name}'")
+    _require_change(principal(request), name, f"delete rows from the Data Source '{name}'")
     _require_exists(svc, name)
     params = await form_params(request)
     condition = (params.get("delete_condition") or "").strip()
