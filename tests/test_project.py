@@ -44,9 +44,21 @@ def _write(root: Path, files: dict) -> Path:
     return root
 
 
+def _cli(*argv) -> subprocess.CompletedProcess:
+    """``mergetree ARGV`` in-process (the same main() the command runs): exit code, stdout, stderr."""
+    import contextlib
+    import io
+
+    from mergetree.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([str(a) for a in argv])
+    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
+
+
 def _build(path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mergetree.cli", "build", str(path)], capture_output=True,
-                          text=True, cwd=REPO)
+    return _cli("build", path)
 
 
 def test_quickstart_builds_and_flat_layout_loads(tmp_path):
@@ -203,9 +215,7 @@ def test_serve_cli_refuses_a_broken_project(tmp_path):
     root = tmp_path / "p"
     shutil.copytree(QUICKSTART, root)
     (root / "pipes" / "oops.pipe").write_text("NODE n\nSQL >\n    %\n    SELECT {{ nope( }}\n")
-    proc = subprocess.run([sys.executable, "-m", "mergetree.cli", "serve", str(root), "--data-dir",
-                           str(tmp_path / "d"), "--port", "0", "--admin-token", ADMIN],
-                          capture_output=True, text=True, cwd=REPO, timeout=60)
+    proc = _cli("serve", root, "--data-dir", tmp_path / "d", "--port", "0", "--admin-token", ADMIN)
     assert proc.returncode == 1
     assert f"{root / 'pipes' / 'oops.pipe'}:4" in proc.stderr
 
