@@ -104,7 +104,7 @@ ROWS = st.lists(st.tuples(KEYS, NAMES, st.integers(-5, 5)), max_size=7)
 KINDS = ["INNER", "LEFT", "RIGHT", "FULL", "ANY INNER", "ANY LEFT", "ANY RIGHT", "SEMI LEFT", "SEMI RIGHT",
          "ANTI LEFT", "ANTI RIGHT", "CROSS"]
 CONDITIONS = ["ON l.k = r.k", "USING (k)", "ON l.k = r.k AND l.s = r.s", "USING (k, s)", "ON l.k + 1 = r.k",
-              "ON l.s = r.s", "ON l.k = r.k AND l.v < r.v"]
+              "ON l.s = r.s", "ON l.k = r.k AND l.v < r.v", "ON isNotDistinctFrom(l.k, r.k) AND l.s = r.s"]
 
 
 def _values(rows):

@@ -146,7 +146,8 @@ class _Pairs:
         # hashed keys: same types on both sides, every key numeric or String
         self.table = None
         lt = node.left.types()
-        if self.right_keys and node.asof is None and \
+        self.null_safe = node.null_safe or [False] * len(node.left_keys)
+        if self.right_keys and node.asof is None and not any(self.null_safe) and \
                 all(lt[a] == c.type for a, c in zip(node.left_keys, self.right_keys)):
             hashes = [_key_hash(c) for c in self.right_keys]
             if all(h is not None for h in hashes):
@@ -209,7 +210,9 @@ class _Pairs:
                 li, ri = found
             else:                          # other key types: factorize both sides together
                 lk, rk, bad_l, bad_r = _encode(list(lcols), list(self.right_keys))
-                lv, rv = _valid(lcols, nl), _valid(self.right_keys, nr)
+                strict_l = [c for c, ns in zip(lcols, self.null_safe) if not ns]   # NULL never matches
+                strict_r = [c for c, ns in zip(self.right_keys, self.null_safe) if not ns]
+                lv, rv = _valid(strict_l, nl), _valid(strict_r, nr)
                 lv = lv if bad_l is None else lv & ~bad_l
                 rv = rv if bad_r is None else rv & ~bad_r
                 li, ri = hash_join(lk, lv, rk, rv)

@@ -15,6 +15,7 @@ ON: conjuncts ``left_expr = right_expr`` (each side reading one table side only)
 cast to a common type; one inequality between the sides makes an ASOF join's asof column; every
 other conjunct (single-side conditions, non-equi conditions, OR) is a residual filter applied to the
 matching pairs (so LEFT joins still keep left rows whose matches it removes).
+``isNotDistinctFrom(a.k, b.k)`` is a key on which NULL matches NULL.
 """
 
 from __future__ import annotations
@@ -246,7 +247,7 @@ def _plan_join(planner, left, lmap, right, scope, rcols, j, kind, strict, binder
     left_names = set(lmap)
     right_names = set(rcols.values())
     rmap = {v: k for k, v in rcols.items()}          # internal -> right child column
-    lkeys, rkeys, residual, asof = [], [], [], None
+    lkeys, rkeys, residual, asof, null_safe = [], [], [], None, []
     lexprs, rexprs = [], []
     using_cols = []
 
@@ -284,12 +285,24 @@ def _plan_join(planner, left, lmap, right, scope, rcols, j, kind, strict, binder
             else:
                 lkeys.append(lk)
                 rkeys.append(rk)
+                null_safe.append(False)
             using_cols.append((u, lint, lk, rk))
     else:
         ltypes = left.types()
         schema = [(k, ltypes[v]) for k, v in lmap.items()] + [(rcols[c], t) for c, t in right.schema]
         on = binder_factory(schema, scope).expand(j.on)
         for c in _conjuncts(on):
+            if isinstance(c, E.FunctionCall) and c.name == "isNotDistinctFrom" and len(c.args) == 2:
+                sl, sr = _side_of(c.args[0], left_names, right_names), _side_of(c.args[1], left_names, right_names)
+                if (sl, sr) in (("left", "right"), ("right", "left")):
+                    le, re = c.args if sl == "left" else c.args[::-1]
+                    lk, rk = add_key(le, re, "ON")
+                    lkeys.append(lk)
+                    rkeys.append(rk)
+                    null_safe.append(True)
+                    continue
+                raise InvalidJoinOnExpressionError(
+                    f"isNotDistinctFrom in JOIN ON must compare a left and a right expression{at(c)}")
             if isinstance(c, E.BinaryOp) and c.op in ("=", "==", ">=", ">", "<=", "<"):
                 sl, sr = _side_of(c.left, left_names, right_names), _side_of(c.right, left_names, right_names)
                 if (sl, sr) in (("left", "right"), ("right", "left")):
@@ -298,6 +311,7 @@ def _plan_join(planner, left, lmap, right, scope, rcols, j, kind, strict, binder
                         lk, rk = add_key(le, re, "ON")
                         lkeys.append(lk)
                         rkeys.append(rk)
+                        null_safe.append(False)
                         continue
                     if strict == "ASOF" and asof is None:
                         lk, rk = add_key(le, re, "ON")
@@ -336,7 +350,7 @@ def _plan_join(planner, left, lmap, right, scope, rcols, j, kind, strict, binder
 
         res = and_all(residual)
     return L.Join([left, right], kind, strict, lkeys, rkeys, left_columns, right_columns, merged, res, asof,
-                  use_nulls)
+                  use_nulls, null_safe if any(null_safe) else [])
 
 
 def _left_internal(scope: JoinScope, u: str, left_names: set) -> str | None:

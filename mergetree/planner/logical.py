@@ -437,6 +437,8 @@ class Join(PlanNode):
     residual: Any = None
     asof: tuple | None = None
     use_nulls: bool = False
+    #: per key: NULL equals NULL (``ON isNotDistinctFrom(a.k, b.k)``)
+    null_safe: list = field(default_factory=list)
 
     @property
     def left(self):
@@ -467,7 +469,8 @@ class Join(PlanNode):
         return out
 
     def describe(self):
-        keys = ", ".join(f"{a} = {b}" for a, b in zip(self.left_keys, self.right_keys))
+        ns = self.null_safe or [False] * len(self.left_keys)
+        keys = ", ".join(f"{a} {'<=>' if n else '='} {b}" for a, b, n in zip(self.left_keys, self.right_keys, ns))
         out = f"Join {self.kind} {self.strictness} keys=[{keys}]"
         if self.asof is not None:
             out += f" asof={self.asof[0]} {self.asof[1]} {self.asof[2]}"

@@ -22,3 +22,6 @@ SELECT s, t FROM l JOIN r ON l.k = r.k AND l.v + 20 > r.w ORDER BY s, t;
 SELECT s, t FROM l JOIN r ON l.k = r.k WHERE t LIKE '%b' ORDER BY s, t;
 SELECT count(), sum(v), sum(w) FROM l JOIN r ON l.k = r.k;
 SELECT s, t FROM l JOIN r ON isNotNull(l.k) AND l.k = r.k + 3 ORDER BY s, t;
+SELECT s, t FROM l JOIN r ON isNotDistinctFrom(l.k, r.k) ORDER BY s, t;
+SELECT s, t FROM l LEFT JOIN r ON isNotDistinctFrom(r.k, l.k) AND l.v < 4 ORDER BY s, t;
+SELECT s, t FROM l ANTI LEFT JOIN r ON isNotDistinctFrom(l.k, r.k) ORDER BY s, t;
