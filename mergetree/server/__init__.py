@@ -3,7 +3,10 @@
 Modules, outermost first:
 
 * ``app.py``: the ASGI app: ONE route table, thin views, CORS, body limit, error handling.
-* ``auth.py``: tokens (static scoped tokens, the admin token, HS256 JWTs).
+* ``auth.py``: tokens (static scoped tokens, the admin token, HS256 JWTs), scopes, row filters
+  (``Principal.row_policies`` -> ``planner/row_policy.py``); ``tokens.py``: the Tokens API.
+* ``ratelimit.py``: per-token rate limits (X-RateLimit-* headers, 429 + Retry-After).
+* ``deploy.py``: ``POST /v0/datafiles`` (``mergetree push`` / ``deploy``, client in ``mergetree/client.py``).
 * ``events.py``: the Events API (``POST /v0/events``) on top of ``wal.py``.
 * ``wal.py``: write-ahead log with group commit, and the batching flusher that turns it into parts.
 * ``datasources.py``: the Data Sources API and jobs.
