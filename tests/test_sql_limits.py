@@ -130,3 +130,19 @@ def test_query_limits_unit():
     assert lim.memory == 100 and lim.peak == 100
     with pytest.raises(MemoryLimitExceededError, match="would use 101.00 B"):
         lim.track(1, "y")
+
+
+def test_repeated_statement_is_parsed_once(db, monkeypatch):
+    import mergetree.sql as S
+
+    calls = []
+    real = S.parse
+    monkeypatch.setattr(S, "parse", lambda text: calls.append(text) or real(text))
+    S._parse_cached.cache_clear()
+    q = "SELECT k % 3 AS r, count() FROM t GROUP BY r ORDER BY r"
+    first = db.sql(q).rows
+    assert db.sql(q).rows == first == [(0, 100000), (1, 100000), (2, 100000)]
+    assert calls == [q]
+    db.sql("SELECT 1 " + " " * S.PARSE_CACHE_MAX_CHARS)        # long texts are not kept
+    db.sql("SELECT 1 " + " " * S.PARSE_CACHE_MAX_CHARS)
+    assert len(calls) == 3
