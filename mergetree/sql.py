@@ -14,6 +14,7 @@ DDL and DML statements call the Database API (create_table, insert, drop_table, 
 
 from __future__ import annotations
 
+import functools
 import time
 import weakref
 
