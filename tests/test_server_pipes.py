@@ -373,7 +373,7 @@ def test_parse_cache_gives_the_parser_s_ast_for_any_parameter_value():
     tpl = ("% SELECT k, v FROM t WHERE k = {{String(a)}} AND v > {{Int32(n, 1)}} -- it's\n"
            "AND k != {{String(b, 'x')}} AND k IN {{Array(c, 'String', default='p,q')}} LIMIT {{Int32(l, 5)}}")
 
-    @settings(max_examples=150, deadline=None)
+    @settings(max_examples=60, deadline=None)
     @given(st.text(max_size=30), st.text(max_size=30), st.lists(st.text(max_size=8), min_size=1, max_size=3),
            st.integers(0, 1000))
     def check(a, b, c, n):
