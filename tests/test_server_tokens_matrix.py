@@ -89,7 +89,7 @@ def env(tmp_path_factory):
             "expired": jwt.encode({"name": "old", "exp": int(time.time()) - 10, "scopes": [
                 {"type": "DATASOURCES:READ", "resource": "events"}]}, ADMIN, algorithm="HS256"),
             "wrong_key": jwt.encode({"name": "forged", "exp": exp, "scopes": [
-                {"type": "DATASOURCES:READ", "resource": "secret"}]}, "not-the-admin-token", algorithm="HS256"),
+                {"type": "DATASOURCES:READ", "resource": "secret"}]}, "not-the-admin-token-but-long-enough-for-hs256", algorithm="HS256"),
             "garbage": "p.garbage-token",
             "none": None,
         }
