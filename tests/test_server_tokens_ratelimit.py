@@ -141,3 +141,25 @@ def test_truncate_and_delete_accept_create_or_drop(client):
     tok = client.post("/v0/tokens", params={"name": "other", "scope": "DATASOURCES:DROP:zz"}, headers=H).json()["token"]
     r = client.post("/v0/datasources/ev/truncate", headers={"Authorization": f"Bearer {tok}"})
     assert r.status_code == 403 and "DATASOURCES:DROP:ev" in r.json()["error"]
+
+
+def test_fuzzed_credentials_are_403_never_500(client):
+    """Whatever arrives as a credential (Bearer header or ?token=), the answer is a JSON 403."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    client.app.state.service.ratelimiter = RateLimiter(1e9)
+    texts = st.one_of(st.text(min_size=1, max_size=60).filter(lambda s: s.strip() and s.isprintable()),
+                      st.builds(lambda a, b, c: f"ey{a}.{b}.{c}", st.text("ABCxyz_-=09", max_size=20),
+                                st.text("ABCxyz_-=09", max_size=20), st.text("ABCxyz_-=09", max_size=20)))
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(texts)
+    def check(tok):
+        try:
+            r = client.get("/v0/datasources", headers={"Authorization": f"Bearer {tok}"})
+        except UnicodeEncodeError:            # not sendable as a header: try the query string
+            r = client.get("/v0/datasources", params={"token": tok})
+        assert r.status_code == 403 and set(r.json()) == {"error", "documentation"}, (tok, r.text)
+
+    check()
