@@ -101,6 +101,12 @@ def test_restart_keeps_data_and_a_schema_change_is_refused_naming_the_file_and_l
     (root / "datasources/things.datasource").write_text(DS)
     with TestClient(create_app(data, admin_token=ADMIN, project=root)) as c:
         assert c.get("/v0/pipes/all_things.json", headers=H).json()["data"] == [{"id": 1, "name": "a"}]
+    # a new JSONPath is not a schema change: it applies to the next events
+    (root / "datasources/things.datasource").write_text(DS.replace("json:$.name", "json:$.user.name"))
+    with TestClient(create_app(data, admin_token=ADMIN, project=root)) as c:
+        c.post("/v0/events?name=things&wait=true", headers=H, content=b'{"id": 2, "user": {"name": "b"}}')
+        assert c.get("/v0/pipes/all_things.json", headers=H).json()["data"] == [{"id": 1, "name": "a"},
+                                                                               {"id": 2, "name": "b"}]
 
 
 def test_datafile_errors_name_file_and_line(tmp_path):

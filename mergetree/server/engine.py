@@ -101,6 +101,25 @@ class Engine:
                 self._save_registry()
             return entry
 
+    def update_datasource_meta(self, name: str, *, description: str | None = None,
+                               jsonpaths: dict[str, str] | None = None) -> bool:
+        """Change what does not touch stored data (the description, the JSONPaths read at ingest);
+        True when something changed."""
+        self._register(name)
+        with self._reg_lock:
+            entry = self._registry[name]
+            new = dict(entry)
+            if description is not None:
+                new["description"] = description
+            if jsonpaths is not None:
+                new["jsonpaths"] = dict(jsonpaths)
+            if new == entry:
+                return False
+            new["updated_at"] = _now_text()
+            self._registry[name] = new
+            self._save_registry()
+        return True
+
     def _save_registry(self) -> None:
         from mergetree.server.files import atomic_write
 

@@ -131,6 +131,9 @@ def ensure_datasource(engine, ds) -> str:
                 + ". mergetree does not change existing data to follow a datafile: drop the Data Source "
                   "(DELETE /v0/datasources/NAME) or give the new definition another name",
                 filename=ds.path, line=line)
+        # JSONPaths and the description only steer ingestion and listings: they follow the datafile
+        engine.update_datasource_meta(ds.name, description=(ds.description or "").strip(),
+                                      jsonpaths={c.name: c.jsonpath for c in ds.columns if c.jsonpath})
         return "unchanged"
     for c in ds.columns:                       # a bad type is reported on its column's line
         try:
