@@ -169,8 +169,8 @@ def apply_project(service, project) -> dict:
         check_pipe(pipe)
         _check_targets(project, pipe, service.engine.exists)
     for ds in project.datasources.values():
-        if service.engine.exists(ds.name):
-            ensure_datasource(service.engine, ds)      # raises ProjectError on any difference
+        if service.engine.exists(ds.name) and schema_differences(service.engine, ds):
+            ensure_datasource(service.engine, ds)      # raises ProjectError naming the first difference
     report = {"created": [], "unchanged": [], "pipes": sorted(project.pipes)}
     for ds in project.datasources.values():
         report[ensure_datasource(service.engine, ds)].append(ds.name)
