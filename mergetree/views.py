@@ -345,21 +345,53 @@ def expand(db, name: str, block) -> list[tuple]:
 
 
 def insert_cascade(db, name: str, block) -> None:
-    """Insert `block` into `name` and, in the same commit, the views' results into their targets."""
-    steps = expand(db, name, block)
-    if len(steps) == 1:
-        steps[0][0].insert(block)
-        return
-    prepared = []
+    """Insert `block` into `name` and, in the same commit, the views' results into their targets.
+
+    Every table's parts are written on helper threads (the source's while the views' SELECTs run):
+    numba kernels, compression and fsync release the GIL."""
+    source = db.table(name)
+    pool = _pool()
+    writers = [(source, pool.submit(source.prepare_insert, block))]
+    error = None
     try:
-        for table, b in steps:
-            prepared.append((table, table.prepare_insert(b)))
-    except BaseException:
+        for table, b in expand(db, name, block)[1:]:    # targets' parts are written concurrently too
+            writers.append((table, pool.submit(table.prepare_insert, b)))
+    except BaseException as e:        # noqa: BLE001 - re-raised once every writer is done
+        error = e
+    prepared = []
+    for table, fut in writers:
+        try:
+            prepared.append((table, fut.result()))
+        except BaseException as e:    # noqa: BLE001
+            error = error or e
+    if error is not None:
         for _, items in prepared:
             for tmp, _ in items:
                 shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        raise error
     commit_together(db.path, prepared)
+
+
+_POOL = None
+_POOL_LOCK = threading.Lock()
+
+
+def _forget_pool_after_fork() -> None:      # a forked child has none of the parent's threads
+    global _POOL, _POOL_LOCK
+    _POOL, _POOL_LOCK = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool_after_fork)
+
+
+def _pool():
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="mv-part-writer")
+        return _POOL
 
 
 def commit_together(db_path: Path, prepared: list[tuple]) -> dict[str, list[str]]:

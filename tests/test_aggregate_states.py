@@ -229,8 +229,8 @@ def test_state_errors():
 def test_state_kernels_match_numpy_twins():
     import numpy as np
 
-    from mergetree.kernels.states import (combine_hashes, distinct_pairs, distinct_pairs_numpy, mixed_groups,
-                                          mixed_groups_numpy)
+    from mergetree.kernels.states import (combine_hashes, counting_order, counting_order_numpy, distinct_pairs,
+                                          distinct_pairs_numpy, mixed_groups, mixed_groups_numpy)
 
     rng = np.random.default_rng(5)
     for n, groups, values in [(0, 1, 1), (1, 1, 1), (1000, 7, 50), (5000, 300, 20000), (3000, 3000, 10)]:
@@ -242,6 +242,9 @@ def test_state_kernels_match_numpy_twins():
         assert np.array_equal(distinct_pairs(gids, hashes, groups), want)
         src = rng.integers(0, 3, n).astype(np.uint64) * (rng.random(n) < 0.5)
         assert np.array_equal(mixed_groups(gids, src, groups), mixed_groups_numpy(gids, src, groups))
+        order, offsets = counting_order(gids, groups)
+        want_order, want_offsets = counting_order_numpy(gids, groups)
+        assert np.array_equal(order, want_order) and np.array_equal(offsets, want_offsets)
     a = np.arange(10, dtype=np.uint64)
     assert len(set(combine_hashes(a, a[::-1]).tolist())) == 10
 

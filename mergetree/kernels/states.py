@@ -149,3 +149,32 @@ def mixed_groups_numpy(gids: np.ndarray, src: np.ndarray, n_groups: int) -> np.n
     np.minimum.at(lo, gids, src)
     np.maximum.at(hi, gids, src)
     return (hi > lo) & (hi >= lo)
+
+
+@numba.njit(nogil=True, cache=True)
+def _counting_order(gids, n_groups, counts, order):
+    for i in range(gids.shape[0]):
+        counts[gids[i] + 1] += 1
+    for g in range(n_groups):
+        counts[g + 1] += counts[g]
+    pos = counts[:-1].copy()
+    for i in range(gids.shape[0]):
+        g = gids[i]
+        order[pos[g]] = i
+        pos[g] += 1
+
+
+def counting_order(gids: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """(stable order of the rows by group id in [0, n_groups), offsets of each group: n_groups + 1)."""
+    counts = np.zeros(n_groups + 1, np.int64)
+    order = np.empty(len(gids), np.int64)
+    if len(gids):
+        _counting_order(np.ascontiguousarray(gids, np.int64), n_groups, counts, order)
+    return order, counts
+
+
+def counting_order_numpy(gids: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(gids, kind="stable").astype(np.int64)
+    counts = np.zeros(n_groups + 1, np.int64)
+    np.cumsum(np.bincount(gids, minlength=n_groups), out=counts[1:])
+    return order, counts

@@ -157,14 +157,41 @@ class _HashSetLayout(_RowsLayout):
     so uniqMerge over any split of the rows counts the distinct hashes of all of them (equal to the
     exact distinct count unless two values collide in 64 bits)."""
 
-    def __init__(self, t):
+    def __init__(self, t, if_combinator: bool = False):
         super().__init__(t)
         self.types = (T.UInt64,)
+        self.if_combinator = if_combinator
 
     def to_state(self, sids, n_groups, cols):
         from mergetree.column import FixedColumn
 
         return self.combine(sids, n_groups, [FixedColumn(T.UInt64, _hash_rows(cols))])
+
+    def hash_partial(self, ids, n_groups, args):
+        """-State's partial: the distinct (group, hash) of the rows that reach uniq (-If's condition
+        true, no NULL argument)."""
+        from mergetree.column import FixedColumn
+        from mergetree.functions import values as V
+
+        ids = np.asarray(ids, np.int64)
+        args = [V.unwrap_lc(V.materialize(a) if V.is_const(a) else a) for a in args]
+        keep = ids >= 0
+        if self.if_combinator:
+            cond, nulls = V.split_nullable(args[-1])
+            keep &= np.asarray(V.materialize(cond).values) != 0
+            if nulls is not None:
+                keep &= ~nulls
+            args = args[:-1]
+        plain = []
+        for a in args:
+            a, nulls = V.split_nullable(a)
+            plain.append(V.materialize(a))
+            if nulls is not None:
+                keep &= ~nulls
+        rows = np.flatnonzero(keep)
+        if len(rows) != len(ids):
+            plain = [a.take(rows) for a in plain]
+        return ids[rows], [FixedColumn(T.UInt64, _hash_rows(plain))]     # de-duplicated once, in final
 
     def final(self, sids, n_groups, cols):
         from mergetree.column import FixedColumn
@@ -270,7 +297,7 @@ def layout(t: T.AggregateFunctionType):
     if base == "uniq" and set(combinators) <= {"If"}:
         args = plain[:-1] if "If" in combinators else plain
         if args and all(_hashable(a) for a in args):
-            return _HashSetLayout(t)
+            return _HashSetLayout(t, "If" in combinators)
     return _RowsLayout(t)
 
 
@@ -299,9 +326,11 @@ def from_state_rows(t: T.AggregateFunctionType, sids: np.ndarray, n_groups: int,
     if combine:
         sids, cols = layout(t).combine(sids, n_groups, cols)
     if len(sids) > 1 and np.any(sids[1:] < sids[:-1]):
-        order = np.argsort(sids, kind="stable")
-        sids = sids[order]
+        from mergetree.kernels.states import counting_order
+
+        order, offsets = counting_order(sids, n_groups)
         cols = [c.take(order) for c in cols]
+        return AggregateStateColumn(t, offsets, cols)
     counts = np.bincount(sids, minlength=n_groups).astype(np.int64) if len(sids) else np.zeros(n_groups, np.int64)
     offsets = np.zeros(n_groups + 1, np.int64)
     np.cumsum(counts, out=offsets[1:])
@@ -391,6 +420,19 @@ def resolve_state_combinator(name: str, arg_types: list, params: tuple):
             sids, cols = layout(t).to_state(np.asarray(sids, np.int64), n_groups, cols)
             return from_state_rows(t, sids, n_groups, cols)
 
+        lay = layout(t)
+        if isinstance(lay, _HashSetLayout):      # hash the rows directly: no distinct pass over the values
+            def hpartial(ids, n_groups, args):
+                return lay.hash_partial(ids, n_groups, args)
+
+            def hfinal(sids, n_groups, cols):
+                sids, cols = lay.combine(np.asarray(sids, np.int64), n_groups, cols)
+                return from_state_rows(t, sids, n_groups, cols, combine=False)
+
+            def hcompute(ids, n_groups, args):
+                return hfinal(*_swap(hpartial(ids, n_groups, args), n_groups))
+
+            return AggregateFunction(name, tuple(arg_types), tuple(params), t, hcompute, hpartial, hfinal)
         return AggregateFunction(name, tuple(arg_types), tuple(params), t, compute, fn.partial, final)
     # Merge / MergeState
     if len(arg_types) != 1:
