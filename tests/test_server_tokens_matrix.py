@@ -250,3 +250,15 @@ def test_static_token_with_a_filter(env):
     r = client.get("/v0/sql", params={"q": "SELECT count() FROM (SELECT * FROM events) AS x, events AS y "
                                            "WHERE x.id = y.id FORMAT JSONCompact"}, headers=h)
     assert r.status_code == 200 and r.json()["data"] == [[1]]     # a JOIN reads both sides filtered
+
+
+def test_show_tables_lists_only_readable_data_sources(env):
+    client, tokens = env
+    def show(token):
+        r = client.get("/v0/sql", params={"q": "SHOW TABLES FORMAT JSONCompact"},
+                       headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200, r.text
+        return {row[0] for row in r.json()["data"]}
+    assert {"events", "secret"} <= show(tokens["admin"])
+    assert show(tokens["ds_read"]) == {"events", "events_quarantine"}
+    assert show(tokens["jwt"]) == {"events"}                  # filtered scope: not the quarantine

@@ -207,6 +207,19 @@ def authorize_read(who: Principal, engine, stmt, pipes=(), allowed=("_",)) -> No
             who.require("DATASOURCES:READ", table, f"read the Data Source '{table}'")
 
 
+def visible_result(who: Principal, stmt, result):
+    """``SHOW TABLES`` for a non-admin token lists only the data sources it may read."""
+    if who.is_admin or type(stmt).__name__ != "Show" or getattr(stmt, "what", "") != "TABLES" \
+            or not result.column_data:
+        return result
+    import numpy as np
+
+    names = result.column_data[0].to_pylist()
+    mask = np.fromiter((who.allows("DATASOURCES:READ", n) for n in names), dtype=bool, count=len(names))
+    return type(result)(result.schema, [c.filter(mask) for c in result.column_data], statistics=result.statistics,
+                  format_name=result.format_name)
+
+
 def _cte_names(stmt) -> set[str]:
     from sqlparse_ch.ast.query import CTE
 

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mergetree.server.auth import authorize_read
+from mergetree.server.auth import authorize_read, visible_result
 from mergetree.server import pipes
 from mergetree.server.errors import DOC_QUERY, ApiError
 from mergetree.server.http import form_params, principal, read_body, service
@@ -68,6 +68,7 @@ async def sql(request: Request):
                    allowed=("_",) if "_" in pipe_names else ())
     stmt = await run_in_threadpool(pipes.expand_pipes, svc, who, stmt, pipe_names, params)
     result = await run_cancellable(request, svc.engine.run, stmt, None, None, who.row_policies())
+    result = visible_result(who, stmt, result)          # SHOW TABLES: only what the token may read
     fmt = params.get("format") or result.format_name or getattr(stmt, "format", None) or "JSON"
     body = await run_in_threadpool(result.format, fmt)
     return Response(body, media_type=CONTENT_TYPES.get(fmt.lower(), "text/plain; charset=utf-8"))
