@@ -263,3 +263,14 @@ def test_create_view_errors():
         with pytest.raises(MergeTreeError, match="TO"):
             db.sql("CREATE MATERIALIZED VIEW v5 ENGINE = MergeTree ORDER BY page AS SELECT page FROM ev")
         assert db.views.names() == ["pages_mv"]
+
+
+def test_system_tables_and_explain_show_views():
+    with make_db() as db:
+        rows_ = dict((r[0], r[1:]) for r in db.sql(
+            "SELECT name, engine, dependencies_table, target_table FROM system.tables ORDER BY name").rows)
+        assert rows_["pages_mv"] == ("MaterializedView", [], "pages")
+        assert rows_["ev"] == ("MergeTree", ["pages_mv"], "")
+        assert "FROM ev" in db.sql("SELECT as_select FROM system.tables WHERE name = 'pages_mv'").rows[0][0]
+        plan = "\n".join(r[0] for r in db.sql("EXPLAIN SELECT countMerge(hits) FROM pages_mv").rows)
+        assert "ReadFromMergeTree pages (materialized view pages_mv)" in plan

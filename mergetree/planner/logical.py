@@ -86,7 +86,11 @@ class ReadFromMergeTree(PlanNode):
         return [(c, types[c]) for c in self.columns]
 
     def describe(self):
-        out = f"ReadFromMergeTree {self.table_name} columns=[{', '.join(self.columns)}]"
+        name = self.table_name
+        actual = getattr(self.table, "name", name)
+        if isinstance(actual, str) and actual != name:         # a materialized view reads its target
+            name = f"{actual} (materialized view {self.table_name})"
+        out = f"ReadFromMergeTree {name} columns=[{', '.join(self.columns)}]"
         if self.where is not None:
             out += f" {'prewhere' if self.prewhere else 'where'}={_expr_text(self.where)}"
         if self.limit_hint is not None:
