@@ -267,3 +267,54 @@ def test_cron():
     for bad in ("* * *", "61 * * * *", "a * * * *", "*/0 * * * *"):
         with pytest.raises(BadArgumentsError):
             parse_cron(bad)
+
+
+def test_embedded_pipe_views_and_copy():
+    """copy.apply_pipe_views / run_copy without a server: pipes parsed from text, nodes compiled by
+    parsing their SQL (no templates)."""
+    import mergetree
+    from mergetree.copy import apply_pipe_views, populate_node, run_copy
+    from sqlparse_ch import parse
+    from sqlparse_ch.datafiles.parse import parse_pipe
+
+    def compile_node(pipe, node, params):
+        return parse(node.sql)
+
+    mv = parse_pipe(textwrap.dedent("""
+        NODE agg
+        SQL >
+            SELECT k, countState() AS c FROM src GROUP BY k
+
+        TYPE materialized
+        DATASOURCE tgt
+    """), name="mv")
+    cp = parse_pipe(textwrap.dedent("""
+        NODE top
+        SQL >
+            SELECT k, countMerge(c) AS n FROM tgt GROUP BY k
+
+        TYPE copy
+        TARGET_DATASOURCE snap
+        COPY_MODE replace
+    """), name="cp")
+    with mergetree.connect(background_merges=False) as db:
+        db.sql("CREATE TABLE src (k UInt8) ENGINE = MergeTree ORDER BY k")
+        db.sql("CREATE TABLE tgt (k UInt8, c AggregateFunction(count)) ENGINE = AggregatingMergeTree ORDER BY k")
+        db.sql("CREATE TABLE snap (k UInt8, n UInt64) ENGINE = MergeTree ORDER BY k")
+        db.insert("src", {"k": [1, 1, 2]})
+        report = apply_pipe_views(db, {"mv": mv, "cp": cp}, compile_node)
+        assert report["created"] == ["mv"] and not report["errors"]
+        assert apply_pipe_views(db, {"mv": mv}, compile_node)["unchanged"] == ["mv"]
+        assert populate_node(db, "mv", "agg") == 3
+        db.insert("src", {"k": [2, 3]})
+        expected = [(1, 2), (2, 2), (3, 1)]
+        assert db.sql("SELECT k, countMerge(c) FROM tgt GROUP BY k ORDER BY k").rows == expected
+        for _ in range(2):
+            assert run_copy(db, cp, compile_node) == {"rows": 3, "mode": "replace", "target": "snap"}
+        assert db.sql("SELECT k, n FROM snap ORDER BY k").rows == expected
+        assert run_copy(db, cp, compile_node, mode="append")["rows"] == 3
+        assert db.sql("SELECT count() FROM snap").rows == [(6,)]
+        assert apply_pipe_views(db, {}, compile_node)["dropped"] == ["mv"]
+        assert db.views.names() == []
+        with pytest.raises(BadArgumentsError):
+            run_copy(db, mv, compile_node)
