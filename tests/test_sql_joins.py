@@ -211,3 +211,23 @@ def test_where_goes_below_inner_join(engines):
     text = db.sql("EXPLAIN SELECT v FROM p1 LEFT JOIN p2 ON p1.k = p2.k WHERE w = 0").format("TabSeparated")
     text = text.decode() if isinstance(text, bytes) else text
     assert text.index("Filter equals(p2.w, 0)") < text.index("Join LEFT")
+
+
+def test_where_goes_below_array_join_and_subquery_projects(engines):
+    _, db = engines
+    db.sql("CREATE TABLE IF NOT EXISTS aj (id UInt32, a Array(UInt32), w String) ENGINE = MergeTree ORDER BY id")
+    db.sql("INSERT INTO aj VALUES (1, [1, 2], 'x'), (3, [5, 6, 7], 'y'), (4, [], 'z')")
+    q = "SELECT id, x FROM aj ARRAY JOIN a AS x WHERE id = 3 AND x > 5 ORDER BY x"
+    text = db.sql("EXPLAIN " + q).format("TabSeparated")
+    text = text.decode() if isinstance(text, bytes) else text
+    assert "ReadFromMergeTree aj columns=[id, a] prewhere=equals(id, 3)" in text
+    assert text.index("Filter greater(x, 5)") < text.index("ArrayJoin")
+    assert db.sql(q).rows == [(3, 6), (3, 7)]
+    q = "SELECT id FROM (SELECT id, w FROM aj) AS s WHERE s.w = 'y'"
+    text = db.sql("EXPLAIN " + q).format("TabSeparated")
+    text = text.decode() if isinstance(text, bytes) else text
+    assert "ReadFromMergeTree aj columns=[id] prewhere=equals(w, 'y')" in text.replace("\\'", "'")
+    assert db.sql(q).rows == [(3,)]
+    # never below a LIMIT
+    q = "SELECT id FROM (SELECT id FROM aj ORDER BY id LIMIT 1) WHERE id = 3"
+    assert db.sql(q).rows == []

@@ -24,6 +24,8 @@ def _prune(node: L.PlanNode, required: set[str]) -> None:
     if isinstance(node, (L.ReadNumbers, L.ReadOne, L.ReadBlock, L.CountFromMetadata)):
         return
     if isinstance(node, L.Project):
+        # a Project inside the plan (subquery, joined table) keeps only what is read above it
+        node.columns = [(o, s) for o, s in node.columns if o in required] or node.columns[:1]
         _prune(node.child, {src for _, src in node.columns})
     elif isinstance(node, L.Union):
         for c in node.children:
@@ -51,6 +53,8 @@ def _prune(node: L.PlanNode, required: set[str]) -> None:
         _prune(node.child, required)
     elif isinstance(node, L.Join):
         _prune_join(node, required)
+    elif isinstance(node, L.ArrayJoin):
+        _prune(node.child, (required - {o for o, _ in node.arrays}) | {s for _, s in node.arrays})
     else:
         for c in node.children:
             _prune(c, set(c.names()))

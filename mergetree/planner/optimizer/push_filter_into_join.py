@@ -9,6 +9,8 @@ column keeps its type through the join.
 
 Before: ``Filter and(equals(a.k, 1), equals(b.v, 2)) <- Join INNER ALL <- [scan a, scan b]``;
 after: ``Join <- [Filter equals(k, 1) <- scan a, Filter equals(v, 2) <- scan b]``.
+Also through ARRAY JOIN (conjuncts that do not read the array elements) and through the Project
+that renames a table's columns to their joined names.
 """
 
 from __future__ import annotations
@@ -30,7 +32,33 @@ def apply(plan: L.PlanNode) -> L.PlanNode:
         plan.child = apply(plan.child)
     if isinstance(plan, L.Filter) and isinstance(plan.child, L.Join):
         return _push(plan)
+    if isinstance(plan, L.Filter) and isinstance(plan.child, (L.ArrayJoin, L.Project)):
+        return _push_through(plan)
     return plan
+
+
+def _push_through(f: L.Filter) -> L.PlanNode:
+    """Filter over ARRAY JOIN (conjuncts not reading the elements) or over a renaming Project (a
+    joined table's columns under their internal names): move below, then on down."""
+    node = f.child
+    if isinstance(node, L.ArrayJoin):
+        blocked = {o for o, _ in node.arrays}
+        mapping = {n: n for n in node.child.names() if n not in blocked}
+    else:
+        mapping = {o: s for o, s in node.columns}
+    keep, below = [], []
+    for c in _conjuncts(f.predicate):
+        ids = identifiers(c)
+        if ids and ids <= set(mapping) and not _volatile(c):
+            below.append(transform(c, lambda n: E.Identifier(mapping[n.name], span=n.span)
+                                   if isinstance(n, E.Identifier) and n.name in mapping else None))
+        else:
+            keep.append(c)
+    if not below:
+        return f
+    node.child = _place(node.child, and_all(below))
+    rest = and_all(keep)
+    return L.Filter(node, rest) if rest is not None else node
 
 
 def _conjuncts(e) -> list:
@@ -82,11 +110,19 @@ def _push(f: L.Filter) -> L.PlanNode:
 
 
 def _place(child: L.PlanNode, predicate) -> L.PlanNode:
-    """Filter `predicate` as deep as it can go under Expression nodes that do not define its columns."""
-    if isinstance(child, L.Expression) and not (identifiers(predicate) & {n for n, _ in child.exprs}):
-        child.child = _place(child.child, predicate)
-        return child
+    """Filter `predicate` as deep as it can go: under Expression nodes that do not define its columns
+    (or only rename them), and on through joins, ARRAY JOINs and renaming Projects."""
+    if isinstance(child, L.Expression):
+        defined = dict(child.exprs)
+        used = identifiers(predicate) & set(defined)
+        if all(isinstance(defined[n], E.Identifier) for n in used):
+            renamed = transform(predicate, lambda n: defined[n.name] if isinstance(n, E.Identifier)
+                                and n.name in used else None)
+            child.child = _place(child.child, renamed)
+            return child
     if isinstance(child, L.Filter):
         child.predicate = and_all([child.predicate, predicate])
         return child
+    if isinstance(child, (L.Join, L.ArrayJoin, L.Project)):
+        return apply(L.Filter(child, predicate))
     return L.Filter(child, predicate)
