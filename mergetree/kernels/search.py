@@ -9,7 +9,8 @@ Kernels (numba, ``nogil=True, cache=True``) with plain-numpy twins ``*_numpy``:
    sizes, then bytes).
 4. `split(offsets, data, sep)`: the byte ranges of the pieces of every row (splitByChar /
    splitByString; an empty separator splits into single bytes, as ClickHouse).
-`gather_ranges(data, start, end)` (numpy) builds the String column of data[start:end] per row.
+`gather_ranges(data, start, end)` (numba slice copies; twin `gather_ranges_numpy`) builds the String
+column of data[start:end] per row.
 """
 
 from __future__ import annotations
@@ -123,14 +124,37 @@ def trim_bounds(offsets, data, left: bool, right: bool):
     return start, end
 
 
-def gather_ranges(data: np.ndarray, start: np.ndarray, end: np.ndarray):
-    """(offsets, data) of the byte ranges data[start[i]:end[i]]."""
+def gather_ranges_numpy(data: np.ndarray, start: np.ndarray, end: np.ndarray):
+    """Twin of `gather_ranges`: one int64 source index per output byte (repeat + arange)."""
     lens = np.maximum(end - start, 0)
     offsets = np.zeros(len(lens) + 1, np.int64)
     np.cumsum(lens, out=offsets[1:])
     total = int(offsets[-1])
     src = np.arange(total, dtype=np.int64) + np.repeat(start - offsets[:-1], lens)
     return offsets, data[src]
+
+
+def _gather_ranges(data, start, offsets, out):
+    for i in range(start.shape[0]):
+        o = offsets[i]
+        n = offsets[i + 1] - o
+        s = start[i]
+        for j in range(n):         # a byte loop beats slice copies for short values (JSON fields)
+            out[o + j] = data[s + j]
+
+
+def gather_ranges(data: np.ndarray, start: np.ndarray, end: np.ndarray):
+    """(offsets, data) of the byte ranges data[start[i]:end[i]] (empty when end <= start): slice
+    copies in a numba loop, without the 8-byte index per output byte of the numpy twin."""
+    if len(start) <= SMALL:
+        return gather_ranges_numpy(data, start, end)
+    start = np.ascontiguousarray(start, np.int64)
+    lens = np.maximum(np.asarray(end, np.int64) - start, 0)
+    offsets = np.zeros(len(lens) + 1, np.int64)
+    np.cumsum(lens, out=offsets[1:])
+    out = np.empty(int(offsets[-1]), data.dtype)
+    _jit(_gather_ranges)(np.ascontiguousarray(data), start, offsets, out)
+    return offsets, out
 
 
 # --------------------------------------------------------------------------- replace / split
