@@ -9,7 +9,7 @@ Kernels (numba, ``nogil=True, cache=True``) with plain-numpy twins ``*_numpy``:
    sizes, then bytes).
 4. `split(offsets, data, sep)`: the byte ranges of the pieces of every row (splitByChar /
    splitByString; an empty separator splits into single bytes, as ClickHouse).
-`gather_ranges(data, start, end)` (numba slice copies; twin `gather_ranges_numpy`) builds the String
+`gather_ranges(data, start, end)` (numba byte copies; twin `gather_ranges_numpy`) builds the String
 column of data[start:end] per row.
 """
 
@@ -144,7 +144,7 @@ def _gather_ranges(data, start, offsets, out):
 
 
 def gather_ranges(data: np.ndarray, start: np.ndarray, end: np.ndarray):
-    """(offsets, data) of the byte ranges data[start[i]:end[i]] (empty when end <= start): slice
+    """(offsets, data) of the byte ranges data[start[i]:end[i]] (empty when end <= start): byte
     copies in a numba loop, without the 8-byte index per output byte of the numpy twin."""
     if len(start) <= SMALL:
         return gather_ranges_numpy(data, start, end)
