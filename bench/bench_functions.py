@@ -1,5 +1,5 @@
-"""Throughput of the URL, hash and JSON function families on a String column, next to chDB's
-time for the same expression in the same run.
+"""Throughput of the URL, hash, JSON and array function families on String / Array(UInt64) columns,
+next to chDB's time for the same expression in the same run.
 
     python -m bench.bench_functions                 # 1M rows (quick)
     python -m bench.bench_functions --rows 10000000 # the issue's 10M-row run
@@ -30,7 +30,15 @@ FAMILIES = {
             "URLHierarchy(x)", "decodeURLComponent(x)"],
     "hash": ["cityHash64(x)", "sipHash64(x)", "xxHash64(x)", "xxh3(x)", "murmurHash3_64(x)", "murmurHash3_32(x)",
              "farmFingerprint64(x)", "MD5(x)", "SHA256(x)"],
-    "json": ["JSONExtractString(j, 'name')", "JSONExtractInt(j, 'id')", "JSONHas(j, 'tags')"],
+    "json": ["JSONExtractString(j, 'name')", "JSONExtractInt(j, 'id')", "JSONHas(j, 'tags')",
+             # H6: typed extraction, keys, raw arrays, validation, visitParam
+             "JSONExtract(j, 'score', 'Float64')", "JSONExtract(j, 'tags', 'Array(String)')",
+             "JSONExtractKeys(j)", "JSONExtractArrayRaw(j, 'tags')", "isValidJSON(j)",
+             "visitParamExtractUInt(j, 'id')", "simpleJSONExtractString(j, 'name')"],
+    # H6: arrays and lambdas over an Array(UInt64) column `a` (0..7 elements per row)
+    "array": ["arraySum(a)", "arrayMax(a)", "arraySort(a)", "arrayDistinct(a)", "arrayUniq(a)", "has(a, 7)",
+              "indexOf(a, 7)", "arraySlice(a, 2, 3)", "arrayCumSum(a)", "arrayMap(v -> v * 2 + 1, a)",
+              "arrayFilter(v -> v % 2 = 0, a)", "arrayExists(v -> v > 90, a)", "arrayReverse(a)"],
 }
 
 _GEN = """
@@ -44,7 +52,8 @@ SELECT
          ['', '?utm_source=news&id=' || toString(number % 97), '?q=%D1%82%D0%B5%D1%81%D1%82+x&page=2',
           '#top'][intDiv(number, 3) % 4 + 1]) AS x,
   concat('{"id":', toString(number), ',"name":"user', toString(number % 1000),
-         '","tags":["a","b"],"score":', toString(number % 17), '.5}') AS j
+         '","tags":["a","b"],"score":', toString(number % 17), '.5}') AS j,
+  arrayMap(i -> (number * 7 + i * 13) % 100, range(number % 8)) AS a
 FROM numbers({rows})
 """
 
@@ -64,6 +73,21 @@ def _arrow_strings(sess, column: str):
     offsets = np.frombuffer(off_buf, np.int64)[arr.offset:arr.offset + len(arr) + 1].copy()
     data = np.frombuffer(data_buf, np.uint8)[offsets[0]:offsets[-1]].copy()
     return StringColumn(T.String, offsets - offsets[0], data)
+
+
+def _arrow_uint64_arrays(sess, column: str):
+    """An Array(UInt64) column of chDB's table t as an ArrayColumn (offsets + values), via Arrow."""
+    import pyarrow as pa
+
+    from mergetree import types as T
+    from mergetree.column import ArrayColumn, FixedColumn
+
+    buf = sess.query(f"SELECT {column} FROM t", "ArrowStream").bytes()
+    arr = pa.ipc.open_stream(buf).read_all().column(0).combine_chunks()
+    arr = arr.cast(pa.large_list(pa.uint64()))
+    offsets = np.asarray(arr.offsets, np.int64)
+    values = np.asarray(arr.values, np.uint64)[offsets[0]:offsets[-1]].copy()
+    return ArrayColumn(T.Array(T.UInt64), offsets - offsets[0], FixedColumn(T.UInt64, values))
 
 
 def _best(fn, repeat: int) -> float:
@@ -87,8 +111,9 @@ def run(rows: int, families: list[str], repeat: int, threads: int, out=sys.stdou
         sess = session.Session(tmp)
         try:
             sess.query(_GEN.replace("{rows}", str(rows)))
-            block = Block({"x": _arrow_strings(sess, "x"), "j": _arrow_strings(sess, "j")})
-            small = Block({k: block[k].slice(0, min(rows, 10_000)) for k in ("x", "j")})
+            block = Block({"x": _arrow_strings(sess, "x"), "j": _arrow_strings(sess, "j"),
+                           "a": _arrow_uint64_arrays(sess, "a")})
+            small = Block({k: block[k].slice(0, min(rows, 10_000)) for k in ("x", "j", "a")})
             print(f"rows: {rows:,}  chDB max_threads={threads}  best of {repeat}", file=out)
             print(f"{'expression':44} {'mergetree ms':>12} {'chDB ms':>9} {'Mrows/s':>8} {'chDB Mrows/s':>12} "
                   f"{'ratio':>6}", file=out)

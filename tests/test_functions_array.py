@@ -211,3 +211,21 @@ def test_random_arrays_against_chdb(db, arrays, funcs):
     literal = literal.replace("CAST([], 'Array(Int32)')", "emptyArrayInt32()")
     q = "select " + ", ".join(f"arrayMap(a -> {f}, {literal})" for f in funcs)
     assert _ours(db, q) == _theirs(q)
+
+
+def test_segment_sort_distinct_reverse_match_numpy():
+    rng = np.random.default_rng(11)
+    for max_len in (6, 60):
+        off = _random_offsets(rng, 30, max_len)
+        keys = rng.integers(0, 5, int(off[-1])).astype(np.int64)
+        got = K.segment_sort(off, keys)
+        want = np.concatenate([a + np.argsort(keys[a:b], kind="stable") for a, b in _rows(off)] or [[]])
+        assert got.tolist() == want.astype(np.int64).tolist()
+        first, occ = K.segment_first_occurrence(off, keys)
+        for a, b in _rows(off):
+            seen: dict = {}
+            for i in range(a, b):
+                seen[keys[i]] = seen.get(keys[i], 0) + 1
+                assert occ[i] == seen[keys[i]] and first[i] == (seen[keys[i]] == 1)
+        rev = K.segment_reverse(off)
+        assert rev.tolist() == [i for a, b in _rows(off) for i in range(b - 1, a - 1, -1)]

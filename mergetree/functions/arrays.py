@@ -3,8 +3,8 @@
 
 ``[1, 2, 300]`` is Array(UInt16): the elements are cast to their least common supertype.
 ``arr[i]`` is 1-based, negative from the end; out of range (and 0) gives the element type's
-default, as ClickHouse. ``has(arr, x)`` compares with the rules of ``=`` (NULL elements never
-match).
+default, as ClickHouse. ``has(arr, x)`` / ``indexOf`` compare with the rules of ``=``, except that a
+NULL x finds a NULL element (as ClickHouse).
 """
 
 from __future__ import annotations
@@ -95,33 +95,56 @@ def array_element(types, consts):
     return elem, impl
 
 
-@register("has")
-def has(types, consts):
+def _elements_equal(arr: ArrayColumn, x, xt, elem, n, null_equals_null=False):
+    """Bool per element of `arr` (n rows): equal to its row's x with the rules of ``=`` (NULL
+    elements never match, unless null_equals_null and x is NULL). A constant x is compared once
+    against all elements, without repeating it per element."""
     from mergetree.functions.comparison import compare_values, comparison_domain
 
+    values = arr.values
+    total = len(values)
+    x = V.unwrap_lc(x)
+    vals, nulls = V.split_nullable(V.unwrap_lc(values))
+    if V.is_null_type(V.strip_lc(xt)):   # x is NULL
+        if null_equals_null and nulls is not None:
+            return nulls.copy()
+        return np.zeros(total, np.bool_)
+    if isinstance(V.strip(elem), V.NothingType):
+        return np.zeros(total, np.bool_)
+    plain_elem = V.strip(elem)
+    dom = comparison_domain(plain_elem, V.strip(xt), "has")
+    xv, xnull = V.split_nullable(x)
+    if V.is_const(xv):
+        xs = xv.with_size(total)
+    else:
+        xs = xv.take(_row_of(arr.offsets))
+    eq = np.broadcast_to(compare_values("equals", vals, plain_elem, xs, V.strip(xt), dom), (total,))
+    if nulls is not None:
+        eq = eq & ~nulls
+    if xnull is not None:
+        xn = np.broadcast_to(xnull, (n,))[_row_of(arr.offsets)] if len(xnull) == n else np.zeros(total, np.bool_)
+        eq = eq & ~xn
+        if null_equals_null and nulls is not None:
+            eq = eq | (xn & nulls)
+    return np.ascontiguousarray(eq)
+
+
+@register("has", null_mode="raw")
+def has(types, consts):
     check_arity("has", types, 2)
-    at, xt = types
+    at, xt = V.strip_lc(types[0]), types[1]
     if not isinstance(at, T.ArrayType):
         raise illegal_type("has", at, 0)
     elem = at.inner
-    if isinstance(V.strip(elem), V.NothingType):
-        return T.UInt8, lambda args, n: V.fixed(T.UInt8, np.zeros(n, np.uint8))
-    plain_elem = V.strip(elem)
-    dom = comparison_domain(plain_elem, V.strip(xt), "has")
+    if not isinstance(V.strip(elem), V.NothingType) and not V.is_null_type(V.strip_lc(xt)):
+        from mergetree.functions.comparison import comparison_domain
+
+        comparison_domain(V.strip(elem), V.strip(xt), "has")   # type errors now
 
     def impl(args, n):
-        starts, lens, values = _rows(args[0], n)
-        total = int(lens.sum())
-        row_of = np.repeat(np.arange(n, dtype=np.int64), lens)
-        first = np.cumsum(lens) - lens
-        elem_idx = np.arange(total, dtype=np.int64) + np.repeat(starts - first, lens)
-        vals, nulls = V.split_nullable(V.unwrap_lc(values.take(elem_idx)))
-        x = args[1]
-        xs = x.with_size(total) if V.is_const(x) else x.take(row_of)
-        eq = np.broadcast_to(compare_values("equals", vals, plain_elem, xs, V.strip(xt), dom), (total,))
-        if nulls is not None:
-            eq = eq & ~nulls
-        return V.fixed(T.UInt8, (np.bincount(row_of[eq], minlength=n) > 0).astype(np.uint8))
+        a = _arr(args[0], n)
+        hit = _elements_equal(a, args[1], xt, elem, n, null_equals_null=True)
+        return V.fixed(T.UInt8, (_kern().segment_first_true(a.offsets, hit, False) >= 0).astype(np.uint8))
 
     return T.UInt8, impl
 
@@ -461,14 +484,22 @@ def array_filter_by(types, consts):
     return T.Array(elem), impl
 
 
+def _element_keys(col, descending=False) -> np.ndarray:
+    """One 1-D numeric key per element in ClickHouse's order (NaN and NULL last, also descending):
+    integers as themselves, floats through the order-preserving map, others as dense ranks."""
+    from mergetree.kernels.sort import dense_rank_keys, flatten_keys
+
+    key = col.order_key(descending)
+    if isinstance(key, np.ndarray):
+        return key
+    return dense_rank_keys(flatten_keys(key))
+
+
 def _sorted_positions(offsets, keys_col, descending):
     """Element positions sorted within each row by the keys (ClickHouse order, stable)."""
-    from mergetree.kernels.sort import flatten_keys
-
     if len(keys_col) == 0:
         return np.zeros(0, np.int64)
-    keys = flatten_keys(keys_col.order_key(descending))
-    return np.lexsort(tuple(reversed([_row_of(offsets)] + keys)))
+    return _kern().segment_sort(offsets, np.ascontiguousarray(_element_keys(keys_col, descending)))
 
 
 def _sort_fn(name, descending, by):
@@ -503,9 +534,7 @@ def array_reverse(types, consts):
 
     def impl(args, n):
         a = _arr(args[0], n)
-        row = _row_of(a.offsets)
-        pos = a.offsets[row] + a.offsets[row + 1] - 1 - np.arange(len(row))
-        return ArrayColumn(T.Array(elem), a.offsets, a.values.take(pos))
+        return ArrayColumn(T.Array(elem), a.offsets, a.values.take(_kern().segment_reverse(a.offsets)))
 
     return T.Array(elem), impl
 
@@ -532,9 +561,7 @@ def array_distinct(types, consts):
 
     def impl(args, n):
         a = _arr(args[0], n)
-        ids, first = _group_elements([a], n)
-        keep = np.zeros(len(a.values), np.bool_)
-        keep[first] = True
+        keep = _first_occurrences(a)[0].copy()
         plain, valid = _split_elems(a.values)
         if not isinstance(V.strip_lc(elem), T.NullableType) or V.is_null_type(V.strip_lc(elem)):
             plain = V.unwrap_lc(a.values)
@@ -556,10 +583,21 @@ def array_uniq(types, consts):
     def impl(args, n):
         arrs = [_arr(x, n) for x in args]
         _check_sizes("arrayUniq", arrs)
+        if len(arrs) == 1:
+            first_mask = _first_occurrences(arrs[0])[0]
+            return V.fixed(T.UInt32, np.bincount(_row_of(arrs[0].offsets)[first_mask], minlength=n).astype(np.uint32))
         ids, first = _group_elements(arrs, n)
         return V.fixed(T.UInt32, np.bincount(_row_of(arrs[0].offsets)[first], minlength=n).astype(np.uint32))
 
     return T.UInt32, impl
+
+
+def _first_occurrences(a: ArrayColumn):
+    """(first occurrence mask, occurrence number) of every element within its row (NULL equals NULL)."""
+    if len(a.values) == 0:
+        return np.zeros(0, np.bool_), np.zeros(0, np.int64)
+    keys = np.ascontiguousarray(_element_keys(V.unwrap_lc(a.values)))
+    return _kern().segment_first_occurrence(a.offsets, keys)
 
 
 def _check_sizes(name, arrs):
@@ -595,6 +633,9 @@ def _enumerate_uniq(name, dense):
         def impl(args, n):
             arrs = [_arr(x, n) for x in args]
             _check_sizes(name, arrs)
+            if not dense and len(arrs) == 1:
+                out = _first_occurrences(arrs[0])[1]
+                return ArrayColumn(T.Array(T.UInt32), arrs[0].offsets, V.fixed(T.UInt32, out.astype(np.uint32)))
             ids, first = _group_elements(arrs, n)
             total = len(ids)
             if dense:
@@ -853,16 +894,15 @@ _has_set("hasAll", True)
 def index_of(types, consts):
     check_arity("indexOf", types, 2)
     at = _need_array("indexOf", [V.strip_lc(types[0])])
-    xt = V.strip_lc(types[1])
+    xt = types[1]
+    if not isinstance(V.strip(at), V.NothingType) and not V.is_null_type(V.strip_lc(xt)):
+        from mergetree.functions.comparison import comparison_domain
+
+        comparison_domain(V.strip(at), V.strip(xt), "indexOf")
 
     def impl(args, n):
         a = _arr(args[0], n)
-        x = V.materialize(V.unwrap_lc(args[1]))
-        if len(x) != n:
-            x = x.take(np.zeros(n, np.int64))
-        arow = _row_of(a.offsets)
-        # which elements equal their row's x: match x (as a one-element array per row) against them
-        hit = _hash_match(x, np.arange(n, dtype=np.int64), a.values, arow, xt, at, "indexOf")
+        hit = _elements_equal(a, args[1], xt, at, n, null_equals_null=True)
         pick = _kern().segment_first_true(a.offsets, hit, False)
         return V.fixed(T.UInt64, np.where(pick >= 0, pick - a.offsets[:-1] + 1, 0).astype(np.uint64))
 

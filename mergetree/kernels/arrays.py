@@ -129,3 +129,78 @@ def segment_changed(offsets, keys):
         for i in range(offsets[r] + 1, offsets[r + 1]):
             out[i] = keys[i] != keys[i - 1]
     return out
+
+
+@_jit
+def segment_sort(offsets, keys):
+    """Element positions ordered by key inside each row (stable: equal keys keep their order)."""
+    out = np.empty(keys.shape[0], np.int64)
+    for r in range(offsets.shape[0] - 1):
+        s = offsets[r]
+        e = offsets[r + 1]
+        if e - s <= 1:
+            for i in range(s, e):
+                out[i] = i
+            continue
+        if e - s <= 24:  # insertion sort (stable) of the row's positions
+            for i in range(s, e):
+                out[i] = i
+            for i in range(s + 1, e):
+                p = out[i]
+                j = i - 1
+                while j >= s and keys[out[j]] > keys[p]:
+                    out[j + 1] = out[j]
+                    j -= 1
+                out[j + 1] = p
+            continue
+        order = np.argsort(keys[s:e], kind="mergesort")
+        for i in range(e - s):
+            out[s + i] = s + order[i]
+    return out
+
+
+@_jit
+def segment_reverse(offsets):
+    """Element positions of every row in reverse order."""
+    out = np.empty(offsets[-1], np.int64)
+    for r in range(offsets.shape[0] - 1):
+        s = offsets[r]
+        e = offsets[r + 1]
+        for i in range(s, e):
+            out[i] = s + e - 1 - i
+    return out
+
+
+@_jit
+def segment_first_occurrence(offsets, keys):
+    """True for the first element of every distinct key inside each row (row order kept);
+    also the occurrence number (1-based) of every element among the equal keys of its row."""
+    n = keys.shape[0]
+    first = np.zeros(n, np.bool_)
+    occurrence = np.zeros(n, np.int64)
+    for r in range(offsets.shape[0] - 1):
+        s = offsets[r]
+        e = offsets[r + 1]
+        k = e - s
+        if k == 0:
+            continue
+        if k <= 16:  # small rows: compare with the earlier elements
+            for i in range(s, e):
+                c = 1
+                for j in range(s, i):
+                    if keys[j] == keys[i]:
+                        c += 1
+                occurrence[i] = c
+                first[i] = c == 1
+            continue
+        order = np.argsort(keys[s:e], kind="mergesort")
+        c = 0
+        for t in range(k):
+            i = s + order[t]
+            if t > 0 and keys[s + order[t - 1]] == keys[i]:
+                c += 1
+            else:
+                c = 1
+            occurrence[i] = c
+            first[i] = c == 1
+    return first, occurrence
