@@ -110,10 +110,14 @@ def _totals(node, block: Block, first_set, out_types: dict) -> Block:
             passed = evaluate_filter(node.having, groups) if groups.num_rows else np.zeros(0, bool)
             ids = np.where(passed[row_ids], 0, -1).astype(np.int64)
     cols = {k: default_column(out_types[k], 1) for k in node.keys}
+    if node.use_nulls and not getattr(node, "null_totals_keys", False):   # ROLLUP/CUBE: defaults, not NULL
+        child = node.child.types()
+        cols = {k: _nullable(default_column(child[k], 1), out_types[k]) for k in node.keys}
     for call in node.aggregates:
         cols[call.output] = call.function.compute(ids, 1, [block[a] for a in call.args])
-    for name, args in node.grouping_calls:     # the totals row has every key rolled up
-        cols[name] = _constant_uint64(_grouping_value([], args), 1)
+    rolled = isinstance(node.sets, list) and len(node.sets) > 1 and not getattr(node, "null_totals_keys", False)
+    for name, args in node.grouping_calls:     # ROLLUP / CUBE: the totals row has every key rolled up
+        cols[name] = _constant_uint64(_grouping_value([] if rolled else args, args), 1)
     return Block(cols, 1)
 
 

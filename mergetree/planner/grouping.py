@@ -38,11 +38,29 @@ def group_by_items(q) -> list:
     return list(q.group_by)
 
 
+class GroupingSets(list):
+    """The sets as key index lists, remembering the clause they come from (`modifier`)."""
+
+    modifier: str | None = None
+
+
 def bind_sets(binder, q, items, keys: list) -> list | None:
+    sets = _bind_sets(binder, q, items, keys)
+    if sets is None:
+        return None
+    out = GroupingSets(sets)
+    out.modifier = q.group_by_modifier
+    return out
+
+
+def _bind_sets(binder, q, items, keys: list) -> list | None:
     mod = q.group_by_modifier
     n = len(keys)
     if mod is None:
         return None
+    if mod in ("ROLLUP", "CUBE") and q.with_totals and q.having is not None:
+        raise NotImplementedSQLError("WITH TOTALS and WITH ROLLUP or CUBE are not supported together in presence "
+                                     "of HAVING")
     if mod == "ROLLUP":
         return [list(range(k)) for k in range(n, -1, -1)]
     if mod == "CUBE":
@@ -50,6 +68,8 @@ def bind_sets(binder, q, items, keys: list) -> list | None:
             raise BadArgumentsError(f"Too many keys for CUBE: {n} (at most 12)")
         return [list(c) for k in range(n, -1, -1) for c in itertools.combinations(range(n), k)]
     if mod == "GROUPING SETS":
+        if q.with_totals and len(q.group_by) > 1:     # (one set is a plain GROUP BY)
+            raise NotImplementedSQLError("WITH TOTALS and GROUPING SETS are not supported together")
         sets = []
         for s in q.group_by:
             idx = []
@@ -120,6 +140,8 @@ def plan_grouping(plan, b, settings: dict | None = None):
         raise BadArgumentsError(f"Unknown totals_mode: '{mode}'")
     node = L.GroupingAggregate(plan.child, keys, plan.aggregates, sets, b.grouping_calls, None,
                                b.totals, mode, use_nulls)
+    # group_by_use_nulls: ClickHouse's totals row has NULL keys after GROUPING SETS, defaults after ROLLUP/CUBE
+    node.null_totals_keys = getattr(b.grouping_sets, "modifier", None) == "GROUPING SETS"
     if b.having is not None:
         _check_filter(b.having, node.types(), "HAVING")
         node.having = b.having

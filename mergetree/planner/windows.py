@@ -230,9 +230,15 @@ def _name(e) -> str:
 def _offset(b, what: str):
     if b.offset is None:
         return None
+    if isinstance(b.offset, E.Interval):
+        raise BadArgumentsError(f"Window frame {what} OFFSET expression must be constant with numeric type. "
+                                f"Actual: {_name(b.offset)}{_at(b.offset)}")
     v, _ = _const(b.offset, what)
     if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
         raise BadArgumentsError(f"Window frame {what} offset must be a non-negative number, got {_name(b.offset)}"
+                                f"{_at(b.offset)}")
+    if isinstance(v, int) and v >= 2**31 - 1:
+        raise BadArgumentsError(f"Frame {what} offset must be a nonnegative 32-bit integer, '{v}' given"
                                 f"{_at(b.offset)}")
     return v
 
@@ -268,6 +274,16 @@ def _frame(spec, node, order_types: list) -> Frame:
         if not isinstance(t, (T.IntType, T.FloatType, T.DateType, T.Date32Type, T.DateTimeType)):
             raise NotImplementedSQLError(f"The RANGE OFFSET frame for '{order_types[0]}' ORDER BY column is not "
                                     f"supported{_at(node)}")
+        if isinstance(t, T.IntType):
+            import numpy as np
+
+            top = np.iinfo(t.dtype).max
+            for off in (start_off, end_off):
+                if off is not None and off > top:
+                    from mergetree.errors import ArgumentOutOfBoundError
+
+                    raise ArgumentOutOfBoundError(f"Cannot convert value '{off}': it cannot be represented as "
+                                                  f"{t}{_at(node)}")
     return Frame(f.unit, f.start.kind, start_off, end.kind, end_off)
 
 
