@@ -3,9 +3,12 @@ left side's blocks as they stream in.
 
 1. The right input is collected into one Block; past ``max_bytes_in_join`` / ``max_rows_in_join``
    (0 = unlimited) the query fails with SET_SIZE_LIMIT_EXCEEDED.
-2. Keys -> uint64 per row (`_encode`): one plain numeric key as its bits, anything else (String,
-   several columns, Nullable, LowCardinality) as group ids of both sides factorized together by the
-   group-by kernels (strings hashed over offsets + bytes). A NULL key never matches.
+2. Keys -> uint64 per row. Numeric and String keys (also Nullable / LowCardinality of them): the
+   right side's hash table is built once (`_Pairs`: numbers by their bits, exact; Strings by FNV-1a
+   over offsets + bytes, several columns by a combined hash, both verified on the matching pairs
+   with a byte / value compare) and every left block probes it. Other key types (FixedString, UUID,
+   arrays, Int* = UInt64, null-safe keys) fall back to `_encode`: group ids of both sides
+   factorized together by the group-by kernels. A NULL key never matches (except isNotDistinctFrom).
 3. `kernels/join.py` gives every matching (left row, right row) pair; the residual part of ON
    filters the pairs; the strictness picks among them (ANY/SEMI: the first right row of a left
    row, or the first left row of a right row for RIGHT; ANY INNER: each key once; ANTI: rows
@@ -59,6 +62,16 @@ def _encode(lcols: list, rcols: list):
 
     extra_l, extra_r = None, None
     for i, (a, b) in enumerate(zip(lcols, rcols)):
+        ta, tb = V.strip(a.type), V.strip(b.type)
+        if ta != tb and isinstance(ta, T.DecimalType) and isinstance(tb, T.DecimalType):
+            # Decimals of different scales: both as integers of the larger scale
+            scale = max(ta.scale, tb.scale)
+            va, vb = V.split_nullable(a)[0].values, V.split_nullable(b)[0].values
+            with np.errstate(over="ignore"):
+                va = va.astype(np.int64) * np.int64(10 ** (scale - ta.scale))
+                vb = vb.astype(np.int64) * np.int64(10 ** (scale - tb.scale))
+            lcols[i], rcols[i] = FixedColumn(T.Int64, va), FixedColumn(T.Int64, vb)
+            continue
         if a.type != b.type:   # Int* = UInt64 (no common type): compare the uint64 bits; a negative
             va, vb = V.split_nullable(a)[0].values, V.split_nullable(b)[0].values   # value never matches
             bad_a, bad_b = va < 0 if va.dtype.kind == "i" else None, vb < 0 if vb.dtype.kind == "i" else None

@@ -257,7 +257,12 @@ def _plan_join(planner, left, lmap, right, scope, rcols, j, kind, strict, binder
         try:
             t = _common_type(lt, rt)
         except NoCommonTypeError:
-            if _is_int(lt) and _is_int(rt):      # Int* = UInt64: compared as is (exec/join.py _encode)
+            if _is_int(lt) and _is_int(rt) or _is_decimal(lt) and _is_decimal(rt):
+                # Int* = UInt64, Decimals of different scales: compared as is (exec/join.py _encode)
+                if j.using and kind in ("RIGHT", "FULL"):
+                    raise NotImplementedSQLError(
+                        f"JOIN {what}: {kind} JOIN USING over {lt} and {rt} is not supported (no common "
+                        f"type to merge them into); use ON{at(j)}")
                 i = len(lexprs)
                 lexprs.append((f"__jl{i}", le))
                 rexprs.append((f"__jr{i}", re))
@@ -362,6 +367,13 @@ def _left_internal(scope: JoinScope, u: str, left_names: set) -> str | None:
         if u in t["cols"] and t["cols"][u] in left_names:
             return t["cols"][u]
     return None
+
+
+def _is_decimal(t) -> bool:
+    from mergetree import types as T
+    from mergetree.functions import values as V
+
+    return isinstance(V.strip(t), T.DecimalType)
 
 
 def _is_int(t) -> bool:

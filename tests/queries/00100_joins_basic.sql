@@ -40,3 +40,11 @@ SELECT b.y FROM ja JOIN jb AS b ON ja.x = b.x; -- { serverError UNKNOWN_IDENTIFI
 SELECT q FROM ja JOIN jb ON ja.x = jb.x; -- { serverError UNKNOWN_IDENTIFIER }
 SELECT * FROM ja JOIN jc USING (y); -- { serverError NO_COMMON_TYPE }
 SELECT * FROM ja ANY FULL JOIN jb ON ja.x = jb.x; -- { serverError NOT_IMPLEMENTED }
+CREATE TABLE jd (d Decimal(10, 2), i Int8, fs FixedString(2), u UUID, dt Date) ENGINE = MergeTree ORDER BY tuple();
+CREATE TABLE je (d Decimal(12, 3), u64 UInt64, fs FixedString(2), u UUID, dt Date) ENGINE = MergeTree ORDER BY tuple();
+INSERT INTO jd VALUES (1.5, -1, 'ab', '00000000-0000-0000-0000-000000000001', '2024-01-01'), (2.25, 5, 'cd', '00000000-0000-0000-0000-000000000002', '2024-01-02');
+INSERT INTO je VALUES (1.5, 18446744073709551615, 'ab', '00000000-0000-0000-0000-000000000001', '2024-01-01'), (2.250, 5, 'xy', '00000000-0000-0000-0000-000000000003', '2024-01-03');
+SELECT jd.d, je.d FROM jd JOIN je ON jd.d = je.d ORDER BY 1;
+SELECT i, u64 FROM jd JOIN je ON jd.i = je.u64 ORDER BY 1;
+SELECT fs, jd.u, dt FROM jd JOIN je USING (fs, u, dt) ORDER BY 1;
+SELECT count() FROM jd LEFT JOIN je ON jd.dt = je.dt AND jd.fs = je.fs;
