@@ -28,7 +28,8 @@ renames it into place once every file and the directory are fsynced. Its files:
    * ``AggregateFunction(f, T..)`` (aggregate states, ``functions/aggregate/states.py``):
      ``c.size0.bin`` (uint32 number of state rows per value) + for every state column ``i`` its own
      substreams at ``c.state<i>`` (count/sum/avg counters and min/max rows are plain fixed-width
-     numpy arrays; uniq states the distinct values; quantile states the sampled values). The
+     numpy arrays; uniq states 64-bit hash sets, uniqExact(String) 128-bit hash pairs; quantile
+     states the sampled values). The
      serialization node (kind ``aggregate_state``) records ``state_version`` and ``state_types``;
      a reader whose layout for ``f`` differs refuses the part instead of misreading it.
    * ``SimpleAggregateFunction(f, T)``: stored as ``T``.

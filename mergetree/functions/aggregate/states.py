@@ -4,10 +4,11 @@ initializeAggregation, and the ``AggregateFunction(f, T..)`` column they live in
 A state is what the streaming aggregation already computes per block (``registry.py``): *state
 rows*, i.e. a few columns whose rows, labelled with a group, let ``final`` compute the result.
 count/sum keep one counter row per group, avg (sum, count), min/max/any/anyLast/argMin/argMax the
-chosen argument row, uniq/uniqExact the distinct argument rows (so a union of states is exactly
-the set union: ``uniqMerge`` over many parts equals ``uniq`` over the raw rows), quantile* and
-groupArray the values themselves (the sample). An ``AggregateFunction`` value is therefore
-"a variable-length list of state rows":
+chosen argument row, quantile* and groupArray the values themselves (the sample). Some functions
+store another *layout* (:func:`layout`): uniq a set of 64-bit hashes (CityHash64 / fmix64) and
+uniqExact(String) a set of 128-bit hashes, merged as set unions by numba kernels (so ``uniqMerge``
+over many parts counts exactly what ``uniq`` over the raw rows counts, up to a 64-bit collision).
+An ``AggregateFunction`` value is therefore "a variable-length list of state rows":
 
     AggregateStateColumn(type, offsets, states)   # offsets: int64 (n + 1); states: Columns
 
@@ -34,7 +35,7 @@ from mergetree import types as T
 from mergetree.column import Column, _as_indices, _ranged_positions
 from mergetree.errors import IllegalTypeOfArgumentError, NumberOfArgumentsError, TypeMismatchError
 
-STATE_VERSION = 2          # 2: uniq states are 64-bit hash sets
+STATE_VERSION = 3          # 2: uniq states are 64-bit hash sets; 3: uniqExact(String) 128-bit hash sets
 STATE_COMBINATORS = ("MergeState", "SimpleState", "State", "Merge")
 
 # how the state rows of one base function combine (see module docstring); anything else: concat
@@ -268,6 +269,44 @@ class _HashSetLayout(_RowsLayout):
 
 
 
+class _Hash128Layout(_RowsLayout):
+    """uniqExact of one String: a set of 128-bit hashes per value (CityHash64 and an independent
+    64-bit mix hash, as ClickHouse keeps a 128-bit SipHash of each string), 16 bytes per distinct
+    string whatever its length; exact up to a 128-bit collision."""
+
+    def __init__(self, t, if_combinator: bool = False):
+        super().__init__(t)
+        self.types = (T.UInt64, T.UInt64)
+
+    def to_state(self, sids, n_groups, cols):
+        from mergetree.column import FixedColumn
+        from mergetree.kernels.cityhash import hash_rows
+        from mergetree.kernels.hashing import hash_strings_mix
+
+        c = cols[0]
+        offsets, data = np.asarray(c.offsets, np.int64), np.asarray(c.data, np.uint8)
+        return self.combine(sids, n_groups, [FixedColumn(T.UInt64, hash_rows(offsets, data)),
+                                             FixedColumn(T.UInt64, hash_strings_mix(offsets, data))])
+
+    def combine(self, sids, n_groups, cols):
+        if len(sids) == 0:
+            return sids, cols
+        from mergetree.column import FixedColumn
+        from mergetree.kernels.groupby import group_rows
+
+        _, _, first = group_rows([FixedColumn(T.Int64, np.asarray(sids, np.int64))] + list(cols))
+        if len(first) == len(sids):
+            return sids, cols
+        first = np.sort(first)
+        return np.asarray(sids)[first], [c.take(first) for c in cols]
+
+    def final(self, sids, n_groups, cols):
+        from mergetree.column import FixedColumn
+
+        sids, _ = self.combine(np.asarray(sids, np.int64), n_groups, cols)
+        return FixedColumn(T.UInt64, np.bincount(sids, minlength=n_groups).astype(np.uint64))
+
+
 def _hashable(t) -> bool:
     return isinstance(t, (T.StringType, T.IntType, T.FloatType, T.BoolType, T.DateType, T.Date32Type,
                           T.DateTimeType, T.DateTime64Type, T.DecimalType))
@@ -298,6 +337,10 @@ def layout(t: T.AggregateFunctionType):
         args = plain[:-1] if "If" in combinators else plain
         if args and all(_hashable(a) for a in args):
             return _HashSetLayout(t, "If" in combinators)
+    if base == "uniqExact" and set(combinators) <= {"If"}:
+        args = plain[:-1] if "If" in combinators else plain
+        if len(args) == 1 and isinstance(args[0], T.StringType):
+            return _Hash128Layout(t)
     return _RowsLayout(t)
 
 
