@@ -143,13 +143,25 @@ def _numbers(data, start, end, vtype, rtype, name, boolean=False, bools_as_numbe
     # number tokens as they are, string values without their quotes
     s = np.where(text, start + 1, start)
     e = np.where(text, end - 1, np.where(num, end, start))
-    o, d = gather_ranges(data, s, e)
-    col = StringColumn(T.String, o, d)
     if isinstance(rtype, T.FloatType):
-        vals, bad = parse_numbers(col, T.Float64, "zero", name)
-        out, ok = np.asarray(vals).astype(rtype.dtype), (num | text) & ~bad
+        # most JSON numbers take Clinger's exact fast path (kernel); the exact parser takes the rest
+        fast = np.zeros(rows, np.float64)
+        fast_ok = np.zeros(rows, np.bool_)
+        J.fast_floats(data, np.ascontiguousarray(s, np.int64), np.ascontiguousarray(e, np.int64), fast, fast_ok)
+        fast_ok &= num | text
+        slow = np.flatnonzero(~fast_ok & (num | text))
+        vals = fast
+        ok = fast_ok.copy()
+        if slow.size:
+            so, sd = gather_ranges(data, s[slow], e[slow])
+            sv, sbad = parse_numbers(StringColumn(T.String, so, sd), T.Float64, "zero", name)
+            vals[slow] = np.where(sbad, 0.0, sv)
+            ok[slow] = ~sbad
+        out = vals.astype(rtype.dtype)
         retry = np.zeros(0, np.int64)
     else:  # integers parse exactly; other numbers (1e3, 5.7) through floats, truncated
+        o, d = gather_ranges(data, s, e)
+        col = StringColumn(T.String, o, d)
         wide = T.Int64 if rtype.signed else T.UInt64
         out, bad = parse_numbers(col, wide, "zero", name)
         out = np.asarray(out)
@@ -554,7 +566,7 @@ def is_valid_json(types, consts):
 # row (no whitespace allowed around the colon, any nesting level), no validation of the document.
 
 
-def _visit(args, key: str):
+def _visit(args, key: str, suffix: str):
     from mergetree.functions.comparison import _string_parts
     from mergetree.kernels import json as J
 
@@ -565,11 +577,14 @@ def _visit(args, key: str):
     n = len(offsets) - 1
     vstart = np.empty(n, np.int64)
     J.visit_param(offsets, data, needle, vstart)
+    token = vstart.copy()
     string_end = np.empty(n, np.int64)
     J.visit_string_end(data, offsets, vstart, string_end)
-    vend = np.empty(n, np.int64)
-    token = vstart.copy()
-    J.visit_value_end(data, offsets, vstart, vend)   # (marks unreadable raw values -2)
+    if suffix == "ExtractRaw":
+        vend = np.empty(n, np.int64)
+        J.visit_value_end(data, offsets, vstart, vend)   # (marks unreadable raw values -2)
+    else:   # a quoted value ends with its string token; a number where it stops (number_prefix_end)
+        vend = np.where(vstart >= 0, np.where(string_end > 0, string_end, offsets[1:]), -1)
     return data, offsets, vstart, vend, (token, string_end)
 
 
@@ -589,10 +604,8 @@ def _register_visit(suffix, rtype):
         def impl(args, n):
             from mergetree.kernels import json as J
 
-            data, offsets, vs, ve, (token, string_end) = _visit(args, key)
+            data, offsets, vs, ve, (token, string_end) = _visit(args, key, suffix)
             found = vs >= 0
-            if suffix == "Has":
-                found = found | (vs == -2)   # found, but its raw value is unreadable
             s = np.where(found, vs, 0)
             e = np.where(found, ve, 0)
             if suffix == "Has":

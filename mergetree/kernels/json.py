@@ -678,3 +678,77 @@ def visit_string_end(data, offsets, vstart, vend):
         if p < 0 or p >= offsets[i + 1] or data[p] != 34:
             continue
         vend[i] = _string_end(data, p, offsets[i + 1])
+
+
+_POW10 = np.array([10.0 ** k for k in range(23)])
+
+
+@_jit
+def fast_floats(data, start, end, out, ok):
+    """Clinger's fast path: a decimal number data[start:end] whose digits fit in 2^53 and whose
+    decimal exponent is within +-22 is exactly mantissa * 10^exp (one correctly rounded IEEE
+    operation). ok[i] is False for everything else (the caller's exact parser takes those)."""
+    for i in range(start.shape[0]):
+        p = start[i]
+        e = end[i]
+        ok[i] = False
+        if p >= e:
+            continue
+        neg = False
+        if data[p] == 45:
+            neg = True
+            p += 1
+        mant = 0
+        digits = 0
+        exp10 = 0
+        seen = False
+        while p < e and 48 <= data[p] <= 57:
+            if digits < 19:
+                mant = mant * 10 + (data[p] - 48)
+                if mant > 0:
+                    digits += 1
+            else:
+                exp10 += 1
+            seen = True
+            p += 1
+        if p < e and data[p] == 46:
+            p += 1
+            frac = False
+            while p < e and 48 <= data[p] <= 57:
+                if digits < 19:
+                    mant = mant * 10 + (data[p] - 48)
+                    if mant > 0:
+                        digits += 1
+                    exp10 -= 1
+                frac = True
+                p += 1
+            if not frac and not seen:
+                continue
+            seen = True
+        if not seen:
+            continue
+        if p < e and (data[p] == 101 or data[p] == 69):
+            p += 1
+            eneg = False
+            if p < e and (data[p] == 43 or data[p] == 45):
+                eneg = data[p] == 45
+                p += 1
+            ev = 0
+            got = False
+            while p < e and 48 <= data[p] <= 57:
+                if ev < 10000:
+                    ev = ev * 10 + (data[p] - 48)
+                got = True
+                p += 1
+            if not got:
+                continue
+            exp10 += -ev if eneg else ev
+        if p != e or mant >= 9007199254740992 or exp10 < -22 or exp10 > 22:
+            continue
+        v = float(mant)
+        if exp10 < 0:
+            v = v / _POW10[-exp10]
+        elif exp10 > 0:
+            v = v * _POW10[exp10]
+        out[i] = -v if neg else v
+        ok[i] = True
