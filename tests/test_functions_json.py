@@ -186,3 +186,20 @@ _EXPRS = ["JSONExtract(s, 'a', 'Nullable(Int64)')", "JSONExtract(s, 'a', 'Array(
 def test_random_documents_against_chdb(db, docs, exprs):
     q = (f"select {', '.join(exprs)} from (select arrayJoin([{', '.join(_sql_string(d) for d in docs)}]) s)")
     assert _ours(db, q) == _theirs(q)
+
+
+def test_fast_floats_exact_against_python():
+    from mergetree.kernels import json as J
+
+    rng = np.random.default_rng(2)
+    texts = ["0", "-0", "1.5", "12.25", "-3.0e2", "1e22", "1e23", "123456789012345678901", "0.1", ".5", "5.",
+             "1e", "-", "", "9007199254740993", "2.5E-3", "1.7976931348623157e308", "abc", "1.2.3"]
+    texts += [f"{rng.integers(-10**6, 10**6)}.{rng.integers(0, 10**4):04d}e{rng.integers(-30, 30)}" for _ in range(300)]
+    col = _col(texts)
+    out = np.zeros(len(texts))
+    ok = np.zeros(len(texts), np.bool_)
+    J.fast_floats(col.data, col.offsets[:-1].copy(), col.offsets[1:].copy(), out, ok)
+    for t, v, good in zip(texts, out, ok):
+        if good:  # whatever the fast path accepts must be exactly Python's correctly rounded value
+            assert v == float(t), t
+    assert ok[texts.index("1.5")] and not ok[texts.index("1e23")] and not ok[texts.index("abc")]
