@@ -242,3 +242,14 @@ def test_one_server_per_data_dir(tmp_path):
             create_app(tmp_path / "d", admin_token=ADMIN)
     finally:
         app.state.service.close()
+
+
+def test_unknown_table_names_only_that_table(client, tmp_path):
+    """/v0/sql on a missing table: ClickHouse's text, never the data directory or other tables."""
+    _ds(client, "secret_table")
+    for r in (client.get("/v0/sql", params={"q": "SELECT * FROM nope"}, headers=H),
+              client.post("/v0/sql", content=b"SELECT count() FROM nope", headers=H)):
+        assert r.status_code == 404, r.text
+        body = r.json()
+        assert body["error"] == "[Error] Table default.nope does not exist. (UNKNOWN_TABLE)"
+        assert "secret_table" not in r.text and str(tmp_path) not in r.text

@@ -15,6 +15,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import re
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -136,7 +137,7 @@ def _endpoint(view):
         except ApiError as e:
             return error_response(e.status, e.message, e.documentation, e.headers)
         except UnknownTableError as e:
-            return error_response(404, str(e))
+            return error_response(404, _unknown_table_message(e), DOC_QUERY)
         except MergeTreeError as e:
             return error_response(400, _clickhouse_message(e), DOC_QUERY)
         except ClientDisconnect:
@@ -159,6 +160,18 @@ def _endpoint(view):
 
     endpoint.__name__ = view.__name__
     return endpoint
+
+
+def _unknown_table_message(e: UnknownTableError) -> str:
+    """Only the missing table's name, as ClickHouse says it (``Table default.x does not exist``):
+    the embedded API's text also names the data directory and every table (a leak over HTTP)."""
+    from mergetree.server.pipes import public_message
+
+    m = re.match(r"^Table (\S+) does not exist$", public_message(e))
+    if not m:
+        return str(e)            # the server's own texts ("Data Source 'x' not found")
+    name = m.group(1)
+    return f"[Error] Table {name if '.' in name else 'default.' + name} does not exist. ({e.code})"
 
 
 def _clickhouse_message(e: MergeTreeError) -> str:
