@@ -32,6 +32,7 @@ arguments are constants: a callable ``(types, consts, arg_index) -> Monotonicity
 from __future__ import annotations
 
 import difflib
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -105,12 +106,27 @@ def register_alias(alias: str, target: str, *, case_insensitive: bool = True) ->
 
 
 _loaded = False
+_loading = False
+_load_lock = threading.RLock()
 
 
 def _load_all() -> None:
-    # importing the modules registers their functions
-    global _loaded
-    _loaded = True
+    # importing the modules registers their functions. Thread-safe: `_loaded` turns True only once every
+    # module is imported (a server's first concurrent queries otherwise saw a half-filled registry:
+    # UNKNOWN_FUNCTION for a function registered a moment later); a nested call from those imports returns.
+    global _loaded, _loading
+    with _load_lock:
+        if _loaded or _loading:
+            return
+        _loading = True
+        try:
+            _import_function_modules()
+        finally:
+            _loading = False
+        _loaded = True
+
+
+def _import_function_modules() -> None:
     from mergetree.functions import (arithmetic, arrays, comparison, conditional, conversion,  # noqa: F401
                                      datetime, json, logical, math, strings)
     from mergetree.functions import maps, tuples  # noqa: F401  (H6: tuples and maps)

@@ -23,6 +23,7 @@ result becomes Nullable (NULL for a group without non-NULL rows) unless the func
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Callable
 
@@ -108,10 +109,23 @@ def register_aggregate(name: str, *, null_result: bool = True, case_insensitive:
 _loaded = False
 
 
+_loading = False
+_load_lock = threading.RLock()
+
+
 def _load() -> None:
-    global _loaded
-    _loaded = True
-    from mergetree.functions.aggregate import basic, extremes, quantiles, stats, uniq  # noqa: F401
+    # Thread-safe: `_loaded` turns True only once the modules are imported (concurrent first queries of a
+    # server otherwise saw a half-filled registry: NOT_AN_AGGREGATE for max()); a nested call returns.
+    global _loaded, _loading
+    with _load_lock:
+        if _loaded or _loading:
+            return
+        _loading = True
+        try:
+            from mergetree.functions.aggregate import basic, extremes, quantiles, stats, uniq  # noqa: F401
+        finally:
+            _loading = False
+        _loaded = True
 
 
 def _base(name: str) -> _Base | None:
