@@ -7,8 +7,8 @@ Then, over the sorted rows, with vectors instead of per-row Python:
 - partitions and peer groups (rows equal in all ORDER BY keys) are runs: ``part_start/part_end``,
   ``peer_start/peer_end`` per row;
 - each frame becomes two row-index arrays ``[start, end)``: ROWS offsets by arithmetic, RANGE
-  CURRENT ROW by the peer runs, RANGE n PRECEDING/FOLLOWING by binary search
-  (kernels/window.range_bounds) over the single numeric ORDER BY key;
+  CURRENT ROW by the peer runs, RANGE n PRECEDING/FOLLOWING by ClickHouse's forward-moving
+  pointers over the single numeric ORDER BY key (kernels/window.range_scan, NULLs as ClickHouse);
 - ranking functions come from the runs; lag/lead/lagInFrame/leadInFrame/nth_value gather one
   row (or the default);
 - aggregates: count from the frame lengths, integer sum/avg from prefix sums, float sum/avg with
@@ -113,27 +113,17 @@ def run_group(group, block: Block) -> Block:
 # ---------------------------------------------------------------------------- frames
 
 
-def _order_values(block: Block, item, runs: Runs):
-    """(values as int64/float64 ascending in sort order, non-NULL search range lo, hi)."""
+def _order_values(block: Block, item):
+    """(values as int64 / float64, NULL mask) of the single RANGE ORDER BY column (sorted rows)."""
     col = block[item.column]
     if hasattr(col, "dictionary"):
         col = col.decode()
-    nulls = None
+    nulls = np.zeros(len(col), np.bool_)
     if isinstance(col, NullableColumn):
         nulls = col.nulls
         col = col.values
     v = col.values
-    v = v.astype(np.float64) if v.dtype.kind == "f" else v.astype(np.int64)
-    if item.desc:
-        v = -v
-    lo, hi = runs.part_start, runs.part_end
-    if nulls is not None and nulls.any():
-        nonnull = np.add.reduceat((~nulls).astype(np.int64), np.flatnonzero(runs.part_change))[runs.part_no]
-        if item.nulls_first:
-            lo = runs.part_end - nonnull
-        else:
-            hi = runs.part_start + nonnull
-    return v, lo, hi, nulls
+    return (v.astype(np.float64) if v.dtype.kind == "f" else v.astype(np.int64)), nulls
 
 
 def frame_bounds(frame, runs: Runs, block: Block, order: list) -> tuple[np.ndarray, np.ndarray]:
@@ -158,17 +148,16 @@ def frame_bounds(frame, runs: Runs, block: Block, order: list) -> tuple[np.ndarr
             return runs.part_end
         if kind == "CURRENT ROW":
             return runs.peer_end if is_end else runs.peer_start
-        from mergetree.kernels.window import range_bounds
+        from mergetree.kernels.window import range_scan
 
         if ranged is None:
-            ranged = _order_values(block, order[0], runs)
-        v, lo, hi, nulls = ranged
-        offset = -off if kind == "PRECEDING" else off
-        offset = float(offset) if v.dtype.kind == "f" else int(offset)
-        out = range_bounds(v, lo, hi, v.dtype.type(offset), is_end)
-        if nulls is not None:   # NULL order keys: the frame is their peer group
-            out = np.where(nulls, runs.peer_end if is_end else runs.peer_start, out)
-        return out
+            ranged = _order_values(block, order[0])
+        v, nulls = ranged
+        direction = -1 if order[0].desc else 1
+        # ClickHouse: the offset is subtracted for PRECEDING in ASC order (added in DESC)
+        subtract = (kind == "PRECEDING") == (direction > 0)
+        return range_scan(v, nulls, runs.part_start, runs.part_end, v.dtype.type(off), not subtract,
+                          direction, is_end)
 
     return bound(frame.start, frame.start_offset, False), bound(frame.end, frame.end_offset, True)
 

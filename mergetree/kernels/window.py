@@ -4,10 +4,9 @@ Frames are half-open row ranges ``[start[i], end[i])`` per row (empty when ``end
 For ROWS and RANGE frames with constant offsets both bounds are non-decreasing over the whole
 sorted block (partitions are contiguous and ascending), which the streaming kernels rely on.
 
-- ``range_bounds(values, lo, hi, offset, strict)``: RANGE ``n PRECEDING / FOLLOWING`` bounds by
-  binary search inside each row's search range ``[lo[i], hi[i])`` (non-NULL rows of its
-  partition): the first j with ``values[j] >= values[i] + offset`` (``>`` when strict).
-  DESC order is handled by the caller negating the values.
+- ``range_scan``: RANGE ``n PRECEDING / FOLLOWING`` bounds with ClickHouse's forward-moving
+  pointers and its NULL comparison (O(n) per bound). ``range_bounds`` is the binary-search form
+  (the first j in ``[lo[i], hi[i])`` with ``values[j] >= values[i] + offset``, ``>`` when strict).
 - ``frame_sum_float(values, start, end)``: ClickHouse's running state for float sums: while the
   frame start stays put, the rows entering the frame are added; when it moves, the state is
   reset and the frame summed again (bit-identical to ClickHouse, which has no "remove row").
@@ -43,6 +42,47 @@ def range_bounds(values, lo, hi, offset, strict):
             else:
                 b = m
         out[i] = a
+    return out
+
+
+@numba.njit(nogil=True, cache=True)
+def _compare_with_offset(values, nulls, j, i, offset, add):
+    """ClickHouse's compareValuesWithOffset(Nullable): row j against row i's value +/- offset;
+    a NULL compares below any value and equal to NULL."""
+    if nulls[j]:
+        return 0 if nulls[i] else -1
+    if nulls[i]:
+        return 1
+    ref = values[i] + offset if add else values[i] - offset
+    v = values[j]
+    if v < ref:
+        return -1
+    if v == ref:
+        return 0
+    return 1
+
+
+@numba.njit(nogil=True, cache=True)
+def range_scan(values, nulls, part_start, part_end, offset, add, direction, is_end):
+    """RANGE ``n PRECEDING / FOLLOWING`` bounds the way ClickHouse's WindowTransform finds them: a
+    pointer per partition that only moves forward, past rows whose comparison (times the ORDER BY
+    direction) is < 0 (frame start) or <= 0 (frame end). Equal to a binary search without NULLs;
+    with NULL keys it reproduces ClickHouse's results."""
+    n = values.shape[0]
+    out = np.empty(n, np.int64)
+    pos = 0
+    part = -1
+    for i in range(n):
+        if part_start[i] != part:
+            part = part_start[i]
+            pos = part
+        pe = part_end[i]
+        while pos < pe:
+            c = _compare_with_offset(values, nulls, pos, i, offset, add) * direction
+            if (is_end and c > 0) or (not is_end and c >= 0):
+                break
+            pos += 1
+        out[i] = pos
     return out
 
 
