@@ -59,8 +59,11 @@ def case_table(upper: bool):
 
 @lru_cache(maxsize=1)
 def letter_table() -> np.ndarray:
-    """1 for the code points that are letters (the final-sigma context of lowerUTF8)."""
-    return np.array([1 if chr(cp).isalpha() else 0 for cp in range(0x30000)], np.uint8)
+    """1 for the cased letters (Lu, Ll, Lt): the final-sigma context of lowerUTF8."""
+    import unicodedata
+
+    return np.array([1 if unicodedata.category(chr(cp)) in ("Lu", "Ll", "Lt") else 0 for cp in range(0x30000)],
+                    np.uint8)
 
 
 def _text(name, types, i=0, fixed_ok=True):

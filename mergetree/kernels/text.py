@@ -118,21 +118,49 @@ def utf8_starts(offsets, data):
 
 
 @_inline
+def _step(c):
+    """ClickHouse's UTF8::seqLength: the sequence length its lead byte announces (1 for ASCII,
+    a stray continuation byte or 0xF8-0xFF)."""
+    if c < 0xC0:
+        return 1
+    if c < 0xE0:
+        return 2
+    if c < 0xF0:
+        return 3
+    if c < 0xF8:
+        return 4
+    return 1
+
+
+@_inline
 def _advance(data, p, e, count):
-    """Byte position after `count` code points from p (clamped to e). As in ClickHouse a code
-    point is a byte that is not a continuation byte (0x80-0xBF) plus the continuation bytes
-    after it."""
+    """Byte position after `count` code points from p (clamped to e), stepping by the lead
+    byte's sequence length as ClickHouse does."""
     while count > 0 and p < e:
-        p += 1
-        while p < e and (data[p] & 0xC0) == 0x80:
-            p += 1
+        p = min(p + _step(data[p]), e)
         count -= 1
     return p
 
 
+@_inline
+def _back(data, b, p, count):
+    """(position, steps) after stepping back up to `count` code points from p towards b: one
+    byte, then over continuation bytes (ClickHouse's backward UTF-8 step)."""
+    steps = 0
+    while steps < count and p > b:
+        p -= 1
+        while p > b and (data[p] & 0xC0) == 0x80:
+            p -= 1
+        steps += 1
+    return p, steps
+
+
 @_jit
 def substring_utf8(offsets, data, off, ln, has_len):
-    """(starts, ends) of substringUTF8(s, off[, ln]) with ClickHouse's 1-based / negative rules."""
+    """(starts, ends) of substringUTF8(s, off[, ln]): 1-based offsets step forward by lead-byte
+    lengths, negative ones step back from the end over continuation bytes; a length counts
+    from the (possibly virtual, before the start) beginning, a negative length stops that many
+    code points before the end."""
     n = offsets.shape[0] - 1
     starts = np.empty(n, np.int64)
     ends = np.empty(n, np.int64)
@@ -140,22 +168,29 @@ def substring_utf8(offsets, data, off, ln, has_len):
         b = offsets[i]
         e = offsets[i + 1]
         o = off[i if off.shape[0] > 1 else 0]
-        total = utf8_len(data, b, e)
         if o == 0:
             starts[i] = b
             ends[i] = b
             continue
-        vbegin = o - 1 if o > 0 else total + o
-        if has_len:
-            l = ln[i if ln.shape[0] > 1 else 0]
-            stop = vbegin + l if l >= 0 else total + l
+        deficit = 0
+        if o > 0:
+            s = _advance(data, b, e, o - 1)
         else:
-            stop = total
-        begin = min(max(vbegin, 0), total)
-        stop = min(max(stop, begin), total)
-        s = _advance(data, b, e, begin)
+            s, steps = _back(data, b, e, -o)
+            deficit = -o - steps
+        if not has_len:
+            starts[i] = s
+            ends[i] = e
+            continue
+        l = ln[i if ln.shape[0] > 1 else 0]
+        if l >= 0:
+            t = _advance(data, s, e, max(l - deficit, 0))
+        else:
+            t, _st = _back(data, b, e, -l)
+            if t < s:
+                t = s
         starts[i] = s
-        ends[i] = _advance(data, s, e, stop - begin)
+        ends[i] = t
     return starts, ends
 
 
@@ -173,9 +208,11 @@ def reverse_utf8(offsets, data, by_code_point):
         p = b
         while p < e:
             # ClickHouse takes the sequence length from the lead byte alone
+            # reverseUTF8 has its own lead-byte rule: < 0xBF one byte ... >= 0xF0 four bytes
             c = data[p]
             k = 1 if c < 0xBF else (2 if c < 0xE0 else (3 if c < 0xF0 else 4))
-            k = min(k, e - p)
+            if p + k > e:  # a truncated sequence at the end goes byte by byte
+                k = 1
             dst = e - (p - b) - k
             for j in range(k):
                 out[dst + j] = data[p + j]
@@ -195,9 +232,7 @@ def pad(offsets, data, length, pad_bytes, left, utf8):
     p = 0
     while p < pad_n:
         pad_bounds[m] = p
-        p += 1
-        while utf8 and p < pad_n and (pad_bytes[p] & 0xC0) == 0x80:
-            p += 1
+        p = min(p + (_step(pad_bytes[p]) if utf8 else 1), pad_n)
         m += 1
     pad_bounds[m] = pad_n
     out_off = np.empty(n + 1, np.int64)
@@ -207,9 +242,9 @@ def pad(offsets, data, length, pad_bytes, left, utf8):
         b = offsets[i]
         e = offsets[i + 1]
         L = length[i if length.shape[0] > 1 else 0]
-        cur = utf8_len(data, b, e) if utf8 else e - b
+        cur = count_code_points(data, b, e) if utf8 else e - b
         if L <= cur:
-            keep = _advance(data, b, e, L) - b if utf8 else L
+            keep = _cut_code_points(data, b, e, L) - b if utf8 else L
             total += max(keep, 0)
         else:
             need = L - cur
@@ -226,9 +261,9 @@ def pad(offsets, data, length, pad_bytes, left, utf8):
         b = offsets[i]
         e = offsets[i + 1]
         L = length[i if length.shape[0] > 1 else 0]
-        cur = utf8_len(data, b, e) if utf8 else e - b
+        cur = count_code_points(data, b, e) if utf8 else e - b
         if L <= cur:
-            keep = _advance(data, b, e, L) - b if utf8 else L
+            keep = _cut_code_points(data, b, e, L) - b if utf8 else L
             for j in range(max(keep, 0)):
                 out[w] = data[b + j]
                 w += 1
@@ -257,12 +292,36 @@ def pad(offsets, data, length, pad_bytes, left, utf8):
 
 
 @_jit
-def utf8_len(data, b, e):
-    """Code points in data[b:e]: the bytes that are not continuation bytes (ClickHouse)."""
+def _cut_code_points(data, b, e, count):
+    """End of the first `count` code points when code points start at non-continuation bytes."""
+    seen = 0
+    for p in range(b, e):
+        if (data[p] & 0xC0) != 0x80:
+            if seen == count:
+                return p
+            seen += 1
+    return e
+
+
+@_jit
+def count_code_points(data, b, e):
+    """lengthUTF8's count: the bytes that are not continuation bytes (0x80-0xBF)."""
     c = 0
     for p in range(b, e):
         if (data[p] & 0xC0) != 0x80:
             c += 1
+    return c
+
+
+@_jit
+def utf8_len(data, b, e):
+    """Code points in data[b:e], stepping by lead-byte sequence lengths (substringUTF8, pads,
+    positionUTF8; lengthUTF8 instead counts the bytes that are not continuation bytes)."""
+    c = 0
+    p = b
+    while p < e:
+        p = min(p + _step(data[p]), e)
+        c += 1
     return c
 
 
@@ -539,7 +598,7 @@ def find_ci(offsets, data, needle, start_pos, utf8_positions, case_insensitive):
             if k == 0:
                 out[i] = 1
             continue
-        out[i] = (utf8_len(data, b, found) + 1) if utf8_positions else (found - b + 1)
+        out[i] = (count_code_points(data, b, found) + 1) if utf8_positions else (found - b + 1)
     return out
 
 
