@@ -342,3 +342,25 @@ def test_fast_nullable_aggregates_equal_registry(name, inner):
         slow = W.generic_aggregate(fn, [col], runs, s, e)
         assert fast.type == slow.type
         assert fast.to_pylist() == slow.to_pylist(), (a, b)
+
+
+def test_running_distinct_equals_registry():
+    from mergetree.column import NullableColumn, StringColumn  # noqa: F401
+    from mergetree.column import column_from_values
+    from mergetree.functions.aggregate import get_aggregate
+
+    rng = np.random.default_rng(5)
+    n = 70
+    words = [None, "a", "b", "", "cc", "d"]
+    col = column_from_values("Nullable(String)", [words[i] for i in rng.integers(0, len(words), size=n)])
+    ps, pe = _partitions(rng, n)
+    change = np.zeros(n, bool)
+    change[np.unique(ps)] = True
+    runs = W.Runs(n, change, change.copy())
+    fn = get_aggregate("uniqExact", [col.type])
+    for b in (0, 2, 100):
+        s, e = _rows_frame(n, ps, pe, -1000, b)
+        assert np.array_equal(s, runs.part_start)
+        fast = W._running_distinct([col], runs, e, fn.type)
+        slow = W.generic_aggregate(fn, [col], runs, s, e)
+        assert fast.to_pylist() == slow.to_pylist()

@@ -255,12 +255,35 @@ def aggregate(call, block: Block, runs: Runs, start, end) -> Column:
         out = _fast_aggregate(base, args[0].values, start, end, length, t)
         if out is not None:
             return out
+    if base in ("uniqExact", "countDistinct") and args and np.array_equal(start, runs.part_start) \
+            and not isinstance(t, T.NullableType):
+        return _running_distinct(args, runs, end, t)
     if base in ("sum", "avg", "min", "max", "count") and len(args) == 1 and isinstance(args[0], NullableColumn) \
             and _plain_numeric(args[0].values):
         out = _fast_nullable(base, args[0], start, end, t)
         if out is not None:
             return out
     return generic_aggregate(fn, args, runs, start, end)
+
+
+def _running_distinct(args: list, runs: Runs, end, t) -> Column:
+    """uniqExact over frames starting at the partition start (running distinct counts): the
+    number of first occurrences of each (partition, value) before the frame end. Rows with a
+    NULL argument do not count."""
+    from mergetree.kernels.groupby import group_rows
+
+    part = FixedColumn(T.Int64, runs.part_no.astype(np.int64))
+    _, _, first = group_rows([part] + args)
+    flags = np.zeros(runs.n + 1, np.int64)
+    first = np.asarray(first, np.int64)
+    nulls = np.zeros(runs.n, np.bool_)
+    for a in args:
+        if isinstance(a, NullableColumn):
+            nulls |= a.nulls
+    first = first[~nulls[first]]
+    flags[first + 1] = 1
+    prefix = np.cumsum(flags)
+    return _fixed(t, np.maximum(prefix[end] - prefix[runs.part_start], 0))
 
 
 def _fast_nullable(base, col: NullableColumn, start, end, t):
