@@ -231,3 +231,62 @@ def test_where_goes_below_array_join_and_subquery_projects(engines):
     # never below a LIMIT
     q = "SELECT id FROM (SELECT id FROM aj ORDER BY id LIMIT 1) WHERE id = 3"
     assert db.sql(q).rows == []
+
+
+# --------------------------------------------------------------------------- IN (subquery) as a set
+
+IN_QUERIES = [
+    "SELECT count(), sum(i) FROM ta WHERE i IN (SELECT j FROM tb)",
+    "SELECT count() FROM ta WHERE i NOT IN (SELECT j FROM tb)",
+    "SELECT count() FROM ta WHERE f IN (SELECT j FROM tb)",
+    "SELECT count() FROM ta WHERE n IN (SELECT n FROM tb)",
+    "SELECT count() FROM ta WHERE n NOT IN (SELECT n FROM tb)",
+    "SELECT countIf(n IN (SELECT n FROM tb)), countIf(isNull(n IN (SELECT n FROM tb))) FROM ta",
+    "SELECT count() FROM ta WHERE s IN (SELECT s FROM tb)",
+    "SELECT count() FROM ta WHERE lc IN (SELECT s FROM tb)",
+    "SELECT count() FROM ta WHERE s NOT IN (SELECT lc FROM tb)",
+    "SELECT count() FROM ta WHERE d IN (SELECT dt FROM tb)",
+    "SELECT count() FROM ta WHERE dec IN (SELECT dec FROM tb)",
+    "SELECT count() FROM ta WHERE (i, s) IN (SELECT j, s FROM tb)",
+    "SELECT count() FROM ta WHERE (i, s) NOT IN (SELECT j, s FROM tb)",
+    "SELECT count() FROM ta WHERE (s, n) IN (SELECT s, n FROM tb)",
+    "SELECT 3 IN (SELECT j FROM tb), 'x1' IN (SELECT s FROM tb), toTypeName(n IN (SELECT n FROM tb)) FROM ta LIMIT 1",
+]
+
+
+@pytest.fixture(scope="module")
+def in_tables(engines):
+    sess, db = engines
+    rng = np.random.default_rng(7)
+    rows_a, rows_b = [], []
+    for i in range(400):
+        n = "NULL" if rng.random() < 0.2 else str(int(rng.integers(-50, 50)))
+        rows_a.append(f"({int(rng.integers(-100, 300))}, {int(rng.integers(0, 200)) / 2}, {n}, "
+                      f"'x{int(rng.integers(0, 150))}', 'x{int(rng.integers(0, 150))}', "
+                      f"'2024-01-{int(rng.integers(1, 29)):02d}', {int(rng.integers(0, 80)) / 4})")
+    for i in range(300):
+        n = "NULL" if rng.random() < 0.2 else str(int(rng.integers(-50, 50)))
+        rows_b.append(f"({int(rng.integers(0, 250))}, {n}, 'x{int(rng.integers(0, 150))}', "
+                      f"'x{int(rng.integers(0, 150))}', '2024-01-{int(rng.integers(1, 29)):02d} 00:00:00', "
+                      f"{int(rng.integers(0, 80)) / 4})")
+    setup = ["DROP TABLE IF EXISTS ta", "DROP TABLE IF EXISTS tb",
+             "CREATE TABLE ta (i Int32, f Float64, n Nullable(Int16), s String, lc LowCardinality(String), d Date, "
+             "dec Decimal(9, 2)) ENGINE = MergeTree ORDER BY tuple()",
+             "CREATE TABLE tb (j UInt64, n Nullable(Int64), s String, lc LowCardinality(String), dt DateTime, "
+             "dec Decimal(12, 3)) ENGINE = MergeTree ORDER BY tuple()",
+             f"INSERT INTO ta VALUES {', '.join(rows_a)}", f"INSERT INTO tb VALUES {', '.join(rows_b)}"]
+    for q in setup:
+        sess.query(q)
+        db.sql(q)
+    return sess, db
+
+
+@pytest.mark.parametrize("sql", IN_QUERIES)
+def test_in_subquery_set_matches_chdb(in_tables, sql):
+    sess, db = in_tables
+    want = sess.query(sql, "TabSeparated").bytes().decode()
+    got = db.sql(sql).format("TabSeparated")
+    got = got.decode() if isinstance(got, bytes) else got
+    assert got == want, sql
+    assert "__inSet" in db.sql("EXPLAIN " + sql).format("TabSeparated").decode() or "NOT IN" in sql \
+        or "__notInSet" in db.sql("EXPLAIN " + sql).format("TabSeparated").decode()

@@ -73,6 +73,9 @@ def substitute_params(e, params: dict):
     return transform(e, lambda n: parameter_value(n, params) if isinstance(n, E.QueryParameter) else None)
 
 
+#: above this many rows, `x IN (SELECT ..)` tests membership in the result's columns (functions/in_set.py)
+IN_SET_MIN_ROWS = 64
+
 #: above this many tuples, `(a, b) IN (..)` compares one String key per row instead of OR-ing equalities
 TUPLE_IN_OR_MAX = 64
 
@@ -246,6 +249,9 @@ class SelectBinder:
         if not isinstance(sub, E.Subquery):
             raise IllegalTypeOfArgumentError(f"IN {type(sub).__name__} is not supported yet{at(node)}")
         schema, columns = self._subquery_result(sub.query)
+        as_set = self._in_set(node, schema, columns)
+        if as_set is not None:
+            return as_set
         if len(schema) > 1 and isinstance(node.expr, E.Tuple) and len(node.expr.items) == len(schema):
             return self._tuple_in_subquery(node, schema, columns)
         if len(schema) != 1:
@@ -260,6 +266,27 @@ class SelectBinder:
             else:
                 values.append(E.Literal(t.format_value(v)))
         return E.InList(node.expr, tuple(values), node.negated, span=node.span)
+
+    def _in_set(self, node: E.InList, schema, columns):
+        """A subquery result of more than IN_SET_MIN_ROWS rows: ``__inSet(x, '<set>')``
+        (functions/in_set.py, a vectorized membership test) instead of a list of literals."""
+        if not columns or len(columns[0]) <= IN_SET_MIN_ROWS:
+            return None
+        xs = list(node.expr.items) if isinstance(node.expr, E.Tuple) and len(schema) > 1 else [node.expr]
+        if len(xs) != len(schema):
+            return None
+        from mergetree.exec.expression import infer_type
+        from mergetree.functions import in_set
+
+        try:
+            xtypes = [infer_type(self.expand(x), self.types) for x in xs]
+        except Exception:
+            return None
+        if not in_set.supported(xtypes, [t for _, t in schema]):
+            return None
+        key = in_set.make_set(list(columns), [t for _, t in schema])
+        return E.FunctionCall("__notInSet" if node.negated else "__inSet", tuple(xs) + (E.Literal(key),),
+                              span=node.span)
 
     def _tuple_in_subquery(self, node: E.InList, schema, columns):
         """``(a, b) IN (SELECT x, y ..)`` -> ``(a, b) IN ((x1, y1), ..)`` (see `tuple_in`)."""
