@@ -27,12 +27,22 @@ json.dump(out, sys.stdout)
 """
 
 
-def run_chdb(statements: list[str]) -> list[str]:
-    proc = subprocess.run([sys.executable, "-c", _ORACLE], input=json.dumps(statements), capture_output=True,
-                          text=True, timeout=300)
-    if proc.returncode != 0:
-        raise RuntimeError(f"chDB oracle failed: {proc.stderr[-2000:]}")
-    return json.loads(proc.stdout)
+def start_chdb(statements: list[str]):
+    """The chDB oracle runs in a subprocess (a path Session and chdb.query do not mix), started
+    first so it works while our engine runs the same statements."""
+    proc = subprocess.Popen([sys.executable, "-c", _ORACLE], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    proc.stdin.write(json.dumps(statements))
+    proc.stdin.close()
+    return proc
+
+
+def finish_chdb(proc) -> list[str]:
+    out = proc.stdout.read()
+    err = proc.stderr.read()
+    if proc.wait(timeout=300) != 0:
+        raise RuntimeError(f"chDB oracle failed: {err[-2000:]}")
+    return json.loads(out)
 
 
 def run_ours(db, statements: list[str]) -> list[str]:
@@ -45,9 +55,12 @@ def run_ours(db, statements: list[str]) -> list[str]:
 
 def both(statements: list[str]) -> tuple[list[str], list[str]]:
     """(ours, chDB) outputs of the SELECTs among `statements`."""
-    with mergetree.connect(background_merges=False) as db:
-        ours = run_ours(db, statements)
-    theirs = run_chdb(statements)
+    proc = start_chdb(statements)
+    try:
+        with mergetree.connect(background_merges=False) as db:
+            ours = run_ours(db, statements)
+    finally:
+        theirs = finish_chdb(proc)
     sel = [i for i, s in enumerate(statements) if s.lstrip().upper().startswith("SELECT")]
     return [ours[i] for i in sel], [theirs[i] for i in sel]
 
@@ -101,7 +114,7 @@ def _random_rows(rng: random.Random, n: int, used_f: set) -> list:
     return rows
 
 
-def _mv_statements(rng: random.Random, blocks: int = 12) -> tuple[list[str], list[str]]:
+def _mv_statements(rng: random.Random, blocks: int = 8) -> tuple[list[str], list[str]]:
     target = ", ".join(f"{name} {t}" for name, t, *_ in STATES)
     select = ", ".join(f"{st} AS {name}" for name, _, st, *_ in STATES)
     stmts = [SOURCE,
@@ -110,7 +123,7 @@ def _mv_statements(rng: random.Random, blocks: int = 12) -> tuple[list[str], lis
     used: set = set()
     for i in range(blocks):
         stmts.append(f"INSERT INTO src VALUES {values(_random_rows(rng, rng.randint(1, 40), used))}")
-        if i % 4 == 3:
+        if i == blocks // 2:
             stmts.append("OPTIMIZE TABLE tgt")
     merged = ", ".join(m for *_, m, _ in STATES)
     raw = ", ".join(r for *_, r in STATES)
@@ -120,7 +133,7 @@ def _mv_statements(rng: random.Random, blocks: int = 12) -> tuple[list[str], lis
     return stmts, queries
 
 
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("seed", [1, pytest.param(2, marks=pytest.mark.slow), pytest.param(3, marks=pytest.mark.slow)])
 def test_view_states_match_chdb_and_raw(seed):
     rng = random.Random(seed)
     stmts, queries = _mv_statements(rng)

@@ -174,7 +174,7 @@ def test_populate_does_not_double_count_concurrent_inserts():
         db.sql(RAW)
         db.sql(AGG)
         rng = random.Random(9)
-        for _ in range(6):
+        for _ in range(3):
             db.insert("ev", rows(rng, 200))
         stop = threading.Event()
         errors = []
@@ -182,7 +182,7 @@ def test_populate_does_not_double_count_concurrent_inserts():
         def writer():
             r = random.Random(10)
             try:
-                for _ in range(15):
+                for _ in range(8):
                     if stop.is_set():
                         break
                     db.insert("ev", rows(r, 10))
