@@ -42,7 +42,7 @@ def _cmd_sql(args: argparse.Namespace) -> int:
 def _cmd_warmup(args: argparse.Namespace) -> int:
     from mergetree.warmup import warm_up
 
-    warm_up(sys.stdout, rows=args.rows)
+    warm_up(sys.stdout, rows=args.rows, sweep_budget=args.sweep_seconds)
     return 0
 
 
@@ -91,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     warmup = sub.add_parser("warmup", help="compile every numba kernel into the on-disk cache (first queries "
                             "of later processes skip compilation)")
     warmup.add_argument("--rows", type=int, default=5000, help="rows per part of the scratch table (default 5000)")
+    warmup.add_argument("--sweep-seconds", type=float, default=120.0,
+                        help="time budget for calling every scalar function once (default 120; 0 = skip)")
     warmup.set_defaults(func=_cmd_warmup)
 
     from mergetree.server.cli_commands import add_project_parsers, add_serve_parser

@@ -9,8 +9,10 @@ database: a table with the common column types (integers, floats, String, LowCar
 Nullable, Date/DateTime, Array), inserted in several parts and merged (codecs, sort, merge
 kernels), then queries exercising filters, GROUP BY on each key type, aggregates, sorting and
 top-N, LIMIT BY, DISTINCT, string, hash, date, JSON, URL and array functions, joins and window
-functions. Afterwards every kernel module is imported and its numba dispatchers are listed with the
-signatures they now have compiled (loaded from the cache or compiled now).
+functions; then a sweep calls every registered scalar function once with the first argument list it
+accepts (`SWEEP_ARGS`). Afterwards every kernel module is imported and its numba dispatchers are
+listed with the signatures they now have compiled (loaded from the cache or compiled now); kernels
+that a module jits lazily into a dict (like.py, search.py) are listed once they have been used.
 """
 
 from __future__ import annotations
@@ -94,6 +96,34 @@ EXPRESSIONS = [
 ]
 
 
+#: argument lists the sweep tries, in order, for every registered scalar function
+SWEEP_ARGS = ["s", "url", "props", "ts", "d", "f64", "i64", "u8", "arr", "ns", "ni", "s, s", "s, 'a'", "props, 'page'",
+              "ts, 'UTC'", "i64, 3", "f64, 2", "s, 2", "s, 1, 2", "arr, 1", "url, 'q'", "u8, u16"]
+
+
+def sweep_functions(db, budget_s: float = 60.0) -> tuple[int, int]:
+    """Call every registered scalar function with the first argument list it accepts (numba kernels
+    compile per argument types on their first call); (functions run, functions tried)."""
+    from mergetree.functions.registry import function_names
+
+    deadline = time.perf_counter() + budget_s
+    ran = tried = 0
+    for name in function_names():
+        if time.perf_counter() > deadline:
+            break
+        if name.lower() in ("sleep", "sleepeachrow", "throwif", "arrayjoin", "rand", "rand64", "randconstant"):
+            continue
+        tried += 1
+        for args in SWEEP_ARGS:
+            try:
+                db.sql(f"SELECT {name}({args}) FROM w").format("TabSeparated")
+                ran += 1
+                break
+            except Exception:  # noqa: BLE001 - wrong argument types: try the next list
+                continue
+    return ran, tried
+
+
 def kernel_modules() -> list[str]:
     import mergetree.kernels as pkg
 
@@ -103,8 +133,12 @@ def kernel_modules() -> list[str]:
 def dispatchers(module) -> list:
     from numba.core.dispatcher import Dispatcher
 
-    return [(name, obj) for name, obj in sorted(vars(module).items())
-            if isinstance(obj, Dispatcher) and getattr(obj, "__module__", None) == module.__name__]
+    out = [(name, obj) for name, obj in sorted(vars(module).items())
+           if isinstance(obj, Dispatcher) and getattr(obj, "__module__", None) == module.__name__]
+    for holder in vars(module).values():        # kernels jitted lazily into a dict (like.py, search.py)
+        if isinstance(holder, dict):
+            out += [(name, obj) for name, obj in sorted(holder.items()) if isinstance(obj, Dispatcher)]
+    return out
 
 
 def _table_rows(n: int, seed: int):
@@ -135,7 +169,7 @@ def _table_rows(n: int, seed: int):
     }
 
 
-def warm_up(out=None, rows: int = 5000) -> dict:
+def warm_up(out=None, rows: int = 5000, sweep_budget: float = 120.0) -> dict:
     """Run the workload; returns {'seconds', 'modules': {module: [(kernel, [signatures])]}, 'failed': [...]}."""
     import mergetree
 
@@ -152,6 +186,7 @@ def warm_up(out=None, rows: int = 5000) -> dict:
                 db.sql(q).format("TabSeparated")
             except Exception as e:     # noqa: BLE001 - a function not implemented yet (or a bug): keep going
                 failed.append((q, f"{type(e).__name__}: {str(e).splitlines()[0][:120]}"))
+        swept = sweep_functions(db, budget_s=sweep_budget) if sweep_budget else (0, 0)
     modules = {}
     for name in kernel_modules():
         module = importlib.import_module(f"mergetree.kernels.{name}")
@@ -169,5 +204,6 @@ def warm_up(out=None, rows: int = 5000) -> dict:
             print(f"  skipped {len(failed)} queries (functions not implemented yet): "
                   + ", ".join(q[7:60].split(" FROM w")[0] for q, _ in failed), file=out)
         print(f"warmup: {compiled}/{total} kernels, {sigs} signatures compiled or loaded from the numba cache "
-              f"in {seconds:.1f} s ({len(QUERIES) + len(EXPRESSIONS) - len(failed)}/{len(QUERIES) + len(EXPRESSIONS)} workload queries ran)", file=out)
-    return {"seconds": seconds, "modules": modules, "failed": failed}
+              f"in {seconds:.1f} s ({len(QUERIES) + len(EXPRESSIONS) - len(failed)}/{len(QUERIES) + len(EXPRESSIONS)} "
+              f"workload queries ran; {swept[0]}/{swept[1]} scalar functions called)", file=out)
+    return {"seconds": seconds, "modules": modules, "failed": failed, "swept": swept}
