@@ -89,6 +89,13 @@ def _as_text(data, start, end, vtype):
 
     strings = vtype == J.T_STRING
     others = (vtype != J.T_STRING) & (vtype != J.T_MISSING) & (vtype != J.T_NULL)
+    if not others.any():  # only strings: decode them back to back in one pass
+        lens = np.where(strings, end - start, 0)
+        out = np.empty(max(int(lens.sum()), 1), np.uint8)
+        offsets = np.empty(len(start) + 1, np.int64)
+        J.unescape_compact(data, np.ascontiguousarray(start, np.int64), np.ascontiguousarray(end, np.int64),
+                           np.ascontiguousarray(strings), out, offsets)
+        return offsets, out[:int(offsets[-1])]
     so, sd = _run_kernel(J.unescape, data, start, end, strings)
     oo, od = _run_kernel(J.minify, data, start, end, others)
     # each row comes from one of the two results (the other holds '' for it)
@@ -413,8 +420,9 @@ def _container_counts(data, ms, me, mt):
     """Member counts of the arrays/objects among located member values."""
     from mergetree.kernels import json as J
 
-    if len(ms) == 0:
-        return np.zeros(0, np.int64)
+    containers = (mt == J.T_ARRAY) | (mt == J.T_OBJECT)
+    if not containers.any():   # scalars have no members
+        return np.zeros(len(ms), np.int64)
     o, d = _gather_docs(data, ms, me)
     kinds = np.zeros(0, np.int64)
     s2, e2, t2, c2 = (np.empty(len(ms), np.int64) for _ in range(4))

@@ -752,3 +752,15 @@ def fast_floats(data, start, end, out, ok):
             v = v * _POW10[exp10]
         out[i] = -v if neg else v
         ok[i] = True
+
+
+@_jit
+def unescape_compact(data, start, end, sel, out, offsets):
+    """String tokens data[start[i]:end[i]] (quotes included) of the rows with sel[i] decoded
+    back to back into out; offsets (n + 1) delimit the rows ('' where sel is False)."""
+    w = 0
+    offsets[0] = 0
+    for i in range(start.shape[0]):
+        if sel[i]:
+            w = _decode_into(data, start[i] + 1, end[i] - 1, out, w)
+        offsets[i + 1] = w
