@@ -335,6 +335,30 @@ class Engine:
             self.db.replace(name, block)
         return inserted
 
+    def flush_order(self, names: list[str]) -> list[str]:
+        """``names`` ordered so that every materialized view's target comes before its source.
+
+        An insert into a source also commits parts into its views' targets (mergetree/views.py).
+        Flushing a target's own rows first keeps the replay argument of ``wal.py`` true for it:
+        when a flush is replayed, parts above the target's watermark can only be its own insert's,
+        because the sources' inserts (which add parts to it) come after."""
+        views = self.db.views.all()
+        downstream: dict[str, set] = {n: set() for n in names}
+        for n in names:
+            todo = [n]
+            while todo:
+                t = todo.pop()
+                for v in views:
+                    if v.source == t and v.target not in downstream[n]:
+                        downstream[n].add(v.target)
+                        todo.append(v.target)
+        out, left = [], list(names)
+        while left:
+            ready = [n for n in left if not (downstream[n] & set(left) - {n})] or left[:1]
+            out += ready
+            left = [n for n in left if n not in ready]
+        return out
+
     def insert_watermark(self, name: str) -> int:
         """The highest block number of the table's active parts (call under ``write_lock``)."""
         parts = self.db.table(name).parts()

@@ -458,6 +458,8 @@ class Flusher:
         from mergetree.server.engine import QUARANTINE_SUFFIX
 
         groups = self._group(records)
+        if hasattr(self.engine, "flush_order"):   # materialized-view targets before their sources
+            groups = {n: groups[n] for n in self.engine.flush_order(list(groups))}
         with self.engine.write_lock:
             for name in list(groups):
                 base = name[:-len(QUARANTINE_SUFFIX)] if name.endswith(QUARANTINE_SUFFIX) else None
