@@ -296,8 +296,11 @@ def _offsets(cnt):
 def _decoded_keys(data, ks, ke):
     from mergetree.kernels import json as J
 
-    o, d = _run_kernel(J.unescape, data, ks, ke, np.ones(len(ks), np.bool_))
-    return StringColumn(T.String, o, d)
+    out = np.empty(max(int((ke - ks).sum()), 1), np.uint8)
+    offsets = np.empty(len(ks) + 1, np.int64)
+    J.unescape_compact(data, np.ascontiguousarray(ks, np.int64), np.ascontiguousarray(ke, np.int64),
+                       np.ones(len(ks), np.bool_), out, offsets)
+    return StringColumn(T.String, offsets, out[:int(offsets[-1])])
 
 
 def _locate_in(data, start, end, vtype, key):
