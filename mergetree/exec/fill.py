@@ -140,15 +140,17 @@ def _calendar_plan(inner, values, valid, starts, item):
     from mergetree import types as T
 
     is_date = isinstance(inner.type, (T.DateType, T.Date32Type))
+    scale = 10 ** inner.type.precision if isinstance(inner.type, T.DateTime64Type) else 1
     months = item.step[1]
     epoch = _dt.datetime(1970, 1, 1)
 
     def advance(v):
         if is_date:
             return (_add_months(_dt.date(1970, 1, 1) + _dt.timedelta(days=int(v)), months) - _dt.date(1970, 1, 1)).days
-        t = epoch + _dt.timedelta(seconds=int(v))
+        secs, frac = divmod(int(v), scale)      # DateTime64: whole seconds and the sub-second ticks
+        t = epoch + _dt.timedelta(seconds=secs)
         d = _add_months(t.date(), months)
-        return int((_dt.datetime.combine(d, t.time()) - epoch).total_seconds())
+        return int((_dt.datetime.combine(d, t.time()) - epoch).total_seconds()) * scale + frac
 
     sign = -1 if item.desc else 1
     less = (lambda a, b: a < b) if sign > 0 else (lambda a, b: a > b)

@@ -96,6 +96,17 @@ def _step(wf, t, desc: bool):
                 value = ("month", n * _CALENDAR[unit])
             else:
                 raise InvalidWithFillExpressionError(f"WITH FILL STEP INTERVAL {unit} is not valid for {t}")
+        elif isinstance(inner, T.DateTime64Type):
+            scale = 10 ** inner.precision
+            subsecond = {"MILLISECOND": 3, "MICROSECOND": 6, "NANOSECOND": 9}
+            if unit in _SECONDS:
+                value = n * _SECONDS[unit] * scale
+            elif unit in subsecond and subsecond[unit] <= inner.precision:
+                value = n * 10 ** (inner.precision - subsecond[unit])
+            elif unit in _CALENDAR:
+                value = ("month", n * _CALENDAR[unit])
+            else:
+                raise InvalidWithFillExpressionError(f"WITH FILL STEP INTERVAL {unit} is not supported for {t}")
         elif isinstance(inner, T.DateTimeType):
             if unit in _SECONDS:
                 value = n * _SECONDS[unit]
@@ -109,6 +120,8 @@ def _step(wf, t, desc: bool):
         value, _ = evaluate_constant(step)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise InvalidWithFillExpressionError(f"WITH FILL STEP must be a number or an INTERVAL, got {_text(step)}")
+        if isinstance(inner, T.DateTime64Type):     # a number of seconds, in ticks
+            value = int(round(value * 10 ** inner.precision))
     n = value[1] if isinstance(value, tuple) else value
     if n == 0:
         raise InvalidWithFillExpressionError("WITH FILL STEP value cannot be zero")
@@ -131,7 +144,8 @@ def plan_fill(plan, b):
         column = f"__ord{i}"
         t = types[column]
         inner = V.strip(t)
-        if not isinstance(inner, (T.IntType, T.FloatType, T.DateType, T.Date32Type, T.DateTimeType)):
+        if not isinstance(inner, (T.IntType, T.FloatType, T.DateType, T.Date32Type, T.DateTimeType,
+                                  T.DateTime64Type)):
             raise InvalidWithFillExpressionError(f"WITH FILL can be used only with numeric, Date or DateTime "
                                                  f"columns, got {t}")
         desc = b.order[i][1]
