@@ -137,7 +137,13 @@ def _create_table(db, s: D.CreateTable, params, settings, data) -> Result:
         if c.codec:
             text += f" CODEC({', '.join(format_sql(x) for x in c.codec)})"
         cols.append(text)
-    st = s.storage or D.Storage()
+    db.create_table(s.name.name, ", ".join(cols), if_not_exists=s.if_not_exists, **_storage_options(s.storage))
+    return Result.empty()
+
+
+def _storage_options(st) -> dict:
+    """ENGINE / ORDER BY / PARTITION BY / PRIMARY KEY / TTL / SETTINGS as Database.create_table arguments."""
+    st = st or D.Storage()
     engine = "MergeTree"
     if st.engine is not None:
         engine = st.engine.name
@@ -145,18 +151,35 @@ def _create_table(db, s: D.CreateTable, params, settings, data) -> Result:
             engine += "(" + ", ".join(format_sql(a) for a in st.engine.args) + ")"
     ttl = ", ".join(format_sql(r.expr) for r in st.ttl) if st.ttl else None
     table_settings = {x.name: (x.value.value if isinstance(x.value, E.Literal) else x.value) for x in st.settings}
-    db.create_table(s.name.name, ", ".join(cols), engine=engine, order_by=_expr_text(st.order_by),
-                    partition_by=_expr_text(st.partition_by), primary_key=_expr_text(st.primary_key),
-                    ttl=ttl, settings=table_settings or None, if_not_exists=s.if_not_exists)
-    return Result.empty()
+    return dict(engine=engine, order_by=_expr_text(st.order_by), partition_by=_expr_text(st.partition_by),
+                primary_key=_expr_text(st.primary_key), ttl=ttl, settings=table_settings or None)
 
 
 def _create_view(db, s: D.CreateView, params, settings, data) -> Result:
     if not s.materialized:
         raise NotImplementedSQLError("CREATE VIEW (not materialized) is not supported yet")
-    if s.to_table is None:
-        raise NotImplementedSQLError("CREATE MATERIALIZED VIEW needs TO <target table> "
-                                     "(views with an inner ENGINE are not supported yet)")
+    if s.to_table is None:      # ClickHouse's inner table (here `_inner_<view>`), created from the SELECT's columns
+        if s.storage is None or s.storage.engine is None:
+            raise BadArgumentsError(f"CREATE MATERIALIZED VIEW {s.name.name} needs TO <table> or an ENGINE "
+                                    f"for its inner table")
+        if s.if_not_exists and s.name.name in db.views:
+            return Result.empty()
+        from mergetree.views import inner_table_name, result_schema
+
+        if s.columns:
+            schema = ", ".join(f"`{c.name}` {f'Nullable({c.type_name})' if c.nullable else c.type_name}"
+                               for c in s.columns)
+        else:
+            schema = ", ".join(f"`{n}` {t}" for n, t in result_schema(db, s.query))
+        inner = inner_table_name(s.name.name)
+        db.create_table(inner, schema, **_storage_options(s.storage))
+        try:
+            db.views.create(s.name.name, inner, format_sql(s.query), populate=s.populate,
+                            if_not_exists=s.if_not_exists, or_replace=s.or_replace, inner=True)
+        except BaseException:
+            db.drop_table(inner, if_exists=True)
+            raise
+        return Result.empty()
     db.create_materialized_view(s.name.name, s.to_table.name, format_sql(s.query), populate=s.populate,
                                 if_not_exists=s.if_not_exists, or_replace=s.or_replace)
     return Result.empty()

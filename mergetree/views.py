@@ -44,6 +44,7 @@ import logging
 import os
 import shutil
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -64,6 +65,7 @@ class MaterializedView:
     target: str
     query: str                  # the SELECT, as written
     kind: str = "materialized"  # "materialized" (SQL / .pipe TYPE materialized)
+    inner: bool = False         # the target is the view's own `.inner.<name>` table (dropped with it)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -163,7 +165,7 @@ class ViewRegistry:
     # ---- DDL
 
     def create(self, name: str, target: str, query: str, *, populate: bool = False, if_not_exists: bool = False,
-               or_replace: bool = False, kind: str = "materialized") -> MaterializedView | None:
+               or_replace: bool = False, kind: str = "materialized", inner: bool = False) -> MaterializedView | None:
         """CREATE MATERIALIZED VIEW name TO target AS query [POPULATE]."""
         from sqlparse_ch import parse
 
@@ -178,7 +180,7 @@ class ViewRegistry:
         if source == target or source in self._downstream(target):
             raise BadArgumentsError(f"Materialized view {name}: inserting into {target} would trigger "
                                     f"itself (a cycle through {source})")
-        view = MaterializedView(name, source, target, text, kind)
+        view = MaterializedView(name, source, target, text, kind, inner)
         # the SELECT must run and fit the target: check it over an empty block of the source
         _run_view(db, view, _empty_block(db.table(source)))
         snapshot = None
@@ -216,6 +218,8 @@ class ViewRegistry:
             except BaseException:
                 self._views[name] = view
                 raise
+        if view.inner:                      # CREATE MATERIALIZED VIEW .. ENGINE: its table goes with it
+            self.db.drop_table(view.target, if_exists=True)
 
     def _downstream(self, table: str) -> set[str]:
         out, todo = set(), [table]
@@ -238,6 +242,22 @@ def _format(ast) -> str:
     from sqlparse_ch import format_sql
 
     return format_sql(ast)
+
+
+def inner_table_name(view: str) -> str:
+    return f"_inner_{view}"      # ClickHouse: `.inner.<view>` (our table names are identifiers)
+
+
+def result_schema(db, query) -> list[tuple[str, object]]:
+    """[(name, type)] a view's SELECT returns (run over an empty block of its source)."""
+    from sqlparse_ch import parse
+
+    from mergetree.sql import execute
+
+    ast = parse(query) if isinstance(query, str) else query
+    source = source_table(ast)
+    res = execute(_BlockSources(db, {source: _empty_block(db.table(source))}), ast)
+    return list(res.schema)
 
 
 def source_table(query) -> str:
@@ -394,19 +414,30 @@ def _pool():
         return _POOL
 
 
-def commit_together(db_path: Path, prepared: list[tuple]) -> dict[str, list[str]]:
-    """Publish the temporary parts of several tables atomically (module docstring, step 3)."""
+def commit_together(db_path: Path, prepared: list[tuple], covering: list[tuple] = ()) -> dict[str, list[str]]:
+    """Publish the temporary parts of several tables atomically (module docstring, step 3).
+
+    ``covering``: ``[(table, tmp dir, PartInfo, old entries)]``, parts with a fixed name that
+    replace ``old entries`` (the empty parts of ``MergeTreeTable.replace_contents``, which drop a
+    table's old rows): published in the same journaled step and the old entries outdated, so a
+    crash leaves either none of it or all of it (recovery drops the parts they cover)."""
+    import uuid
+
     from mergetree.storage.metadata import atomic_write, fsync_dir
     from mergetree.storage.part import DataPart
     from mergetree.storage.part_info import PartInfo
-    from mergetree.storage.table import _PartEntry
+    from mergetree.storage.table import OUTDATED, _PartEntry
 
     items = [(t, tmp, pid) for t, lst in prepared for tmp, pid in lst]
     tables = {t.name: t for t, _, _ in items}
+    tables.update({t.name: t for t, _, _, _ in covering})
     names: dict[str, list[str]] = {n: [] for n in tables}
-    if not items:
+    if not items and not covering:
         return names
-    journal = Path(db_path) / JOURNAL_FILE
+    # one journal file per commit: commits on disjoint tables run concurrently and must not
+    # overwrite (or unlink) each other's journal
+    journal = Path(db_path) / f"{JOURNAL_FILE[:-5]}_{uuid.uuid4().hex}.json"
+    journaled = len(tables) > 1 or bool(covering)
     locked = []
     try:
         for n in sorted(tables):
@@ -414,11 +445,11 @@ def commit_together(db_path: Path, prepared: list[tuple]) -> dict[str, list[str]
             locked.append(tables[n])
         for t in locked:
             t._check_open()
-        plan = []
+        plan = [(t, Path(tmp), info) for t, tmp, info, _ in covering]
         for t, tmp, pid in items:
             k = t._allocate_block_number()
             plan.append((t, Path(tmp), PartInfo(pid, k, k, 0)))
-        if len(tables) > 1:
+        if journaled:
             atomic_write(journal, json.dumps({"format": 1, "parts": [
                 {"table": t.path.name, "tmp": tmp.name, "final": info.name} for t, tmp, info in plan]}).encode())
         done = []
@@ -435,14 +466,19 @@ def commit_together(db_path: Path, prepared: list[tuple]) -> dict[str, list[str]
                 journal.unlink()
                 fsync_dir(journal.parent)
             raise
+        now = time.time()
+        for _, _, _, old in covering:
+            for e in old:
+                e.state, e.outdated_at = OUTDATED, now
         for t, tmp, info in plan:
             t._entries[info.name] = _PartEntry(DataPart.open(t.path / info.name, verify=False), info)
-            names[t.name].append(info.name)
-        if len(tables) > 1:
+            if info.level == 0:
+                names[t.name].append(info.name)
+        if journaled:
             journal.unlink()
             fsync_dir(journal.parent)
     except BaseException:
-        for t, tmp, _ in items:
+        for t, tmp in [(t, tmp) for t, tmp, _ in items] + [(t, tmp) for t, tmp, _, _ in covering]:
             if Path(tmp).exists():
                 shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -459,24 +495,26 @@ def recover_commit_journal(db_path: Path) -> None:
     """Roll a multi-table commit interrupted by a crash forward (before tables load)."""
     from mergetree.storage.metadata import fsync_dir
 
-    journal = Path(db_path) / JOURNAL_FILE
-    if not journal.exists():
-        return
-    try:
-        data = json.loads(journal.read_text())
-    except ValueError:        # torn journal write: atomic_write makes this impossible; be safe
-        log.warning("database %s: unreadable %s ignored", db_path, JOURNAL_FILE)
+    journals = sorted(Path(db_path).glob(JOURNAL_FILE[:-5] + "*.json"))
+    for journal in journals:
+        try:
+            data = json.loads(journal.read_text())
+        except ValueError:        # torn journal write: atomic_write makes this impossible; be safe
+            log.warning("database %s: unreadable %s ignored", db_path, journal.name)
+            journal.unlink()
+            continue
+        for e in data.get("parts", []):
+            tdir = Path(db_path) / e["table"]
+            tmp, final = tdir / e["tmp"], tdir / e["final"]
+            if tmp.exists() and not final.exists():
+                os.rename(tmp, final)
+                fsync_dir(tdir)
+                log.info("database %s: committed %s/%s from the commit journal", db_path, e["table"], e["final"])
         journal.unlink()
-        return
-    for e in data.get("parts", []):
-        tdir = Path(db_path) / e["table"]
-        tmp, final = tdir / e["tmp"], tdir / e["final"]
-        if tmp.exists() and not final.exists():
-            os.rename(tmp, final)
-            fsync_dir(tdir)
-            log.info("database %s: committed %s/%s from the commit journal", db_path, e["table"], e["final"])
-    journal.unlink()
-    fsync_dir(Path(db_path))
+    for torn in Path(db_path).glob(JOURNAL_FILE[:-5] + "*.json.tmp"):    # killed inside atomic_write
+        torn.unlink()
+    if journals:
+        fsync_dir(Path(db_path))
 
 
 # --------------------------------------------------------------------------- backfill
