@@ -217,8 +217,8 @@ def test_window_column_names_as_clickhouse(chdb_query):
 chdb = pytest.importorskip("chdb")
 
 SCHEMA = "id UInt32, p Nullable(Int8), o Int16, v Int64, f Float64, n Nullable(Int32), s String"
-FUNCS_ORDERED = ["row_number()", "groupArray(o)", "lagInFrame(v)", "leadInFrame(s, 2, 'z')", "lag(n, 2)", "lead(v, 1, -1)",
-                 "nth_value(s, 2)", "first_value(n)", "last_value(n)", "ntile(3)"]
+FUNCS_ORDERED = ["row_number()", "groupArray(o)", "lagInFrame(v)", "leadInFrame(s, 2, 'z')", "lag(n, 2)",
+                 "lead(v, 1, -1)", "nth_value(s, 2)", "first_value(n)", "last_value(n)", "ntile(3)"]
 FUNCS_ANY = ["rank()", "dense_rank()", "percent_rank()", "cume_dist()", "count()", "sum(v)", "avg(v)", "min(v)",
              "max(f)", "sum(f)", "avg(f)", "sum(n)", "min(n)", "max(s)", "uniqExact(o)",
              "argMax(id, v * 100 + id)", "sumIf(v, o > 0)"]
@@ -345,7 +345,6 @@ def test_fast_nullable_aggregates_equal_registry(name, inner):
 
 
 def test_running_distinct_equals_registry():
-    from mergetree.column import NullableColumn, StringColumn  # noqa: F401
     from mergetree.column import column_from_values
     from mergetree.functions.aggregate import get_aggregate
 

@@ -9,6 +9,9 @@ the column's numeric key space (days of a Date, seconds of a DateTime); DESC neg
 bounds and step. Calendar steps (INTERVAL n MONTH / QUARTER / YEAR) advance a Python cursor with
 ClickHouse's addMonths (day clamped to the month's end) -- a loop over the output rows, meant for
 the small results of aggregations.
+
+INTERPOLATE (``v AS expr``): an inserted row takes ``expr`` over the row before it, evaluated in
+rounds of equal distance from the last input row (a bare ``v`` repeats the last input value).
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ import datetime as _dt
 
 import numpy as np
 
+from sqlparse_ch.ast import expr as E
+
+from mergetree import types as T
 from mergetree.column import Block, Column, FixedColumn, NullableColumn, default_column
 from mergetree.exec.aggregate import collect
 
@@ -25,9 +31,60 @@ from mergetree.exec.aggregate import collect
 def run_fill(node, ctx, children):
     (child,) = children
     block = collect(child, node.child.schema)
+    interpolate = getattr(node, "interpolate", None)
+    if interpolate:
+        block = Block({**block.columns, _ROW: _row_numbers(block.num_rows)}, block.num_rows)
     for item in node.items:
         block = fill_column(block, item)
+    if interpolate:
+        block = _interpolate(block, interpolate)
     yield block
+
+
+#: marks the input rows while filling (inserted rows get the default 0, input rows their number + 1)
+_ROW = "__fill_row"
+
+
+def _row_numbers(n: int) -> Column:
+    return FixedColumn(T.Int64, np.arange(1, n + 1, dtype=np.int64))
+
+
+def _interpolate(block: Block, items: list) -> Block:
+    """INTERPOLATE: every inserted row takes ``expr`` evaluated over the row before it (which may
+    be an inserted row too: run lengths give the order of evaluation); before the first input row
+    the "row before" is a row of type defaults (as ClickHouse)."""
+    from mergetree.exec.expression import evaluate
+    from mergetree.exec.window import _cast
+
+    n = block.num_rows
+    inserted = block[_ROW].values == 0
+    out = {k: v for k, v in block.columns.items() if k != _ROW}
+    if not inserted.any():
+        return Block(out, n)
+    # position 0: a virtual row of defaults; block row i is position i + 1
+    cols = {k: Column.concat([default_column(c.type, 1), c]) for k, c in out.items()}
+    real = np.concatenate([[True], ~inserted])
+    pos = np.arange(n + 1, dtype=np.int64)
+    last_real = np.maximum.accumulate(np.where(real, pos, 0))
+    depth = pos - last_real
+    copies = [(t, e) for t, e in items if isinstance(e, E.Identifier) and e.name == t]
+    others = [(t, e) for t, e in items if (t, e) not in copies]
+    for target, _ in copies:            # `v AS v`: the last input row's value, repeated
+        cols[target] = cols[target].take(last_real)
+    for d in range(1, int(depth.max()) + 1 if others else 1):
+        rows = np.flatnonzero(depth == d)
+        prev = Block({k: c.take(rows - 1) for k, c in cols.items()}, len(rows))
+        new = {}
+        for target, expr in others:
+            value = evaluate(expr, prev)
+            if value.type != cols[target].type:
+                value = _cast(value, cols[target].type)
+            new[target] = value
+        index = pos.copy()
+        index[rows] = n + 1 + np.arange(len(rows), dtype=np.int64)
+        for target, value in new.items():
+            cols[target] = Column.concat([cols[target], value]).take(index)
+    return Block({k: c.slice(1, n + 1) for k, c in cols.items()}, n)
 
 
 def _group_starts(block: Block, prefix: list) -> np.ndarray:
@@ -137,8 +194,6 @@ def _add_months(d: _dt.date, months: int) -> _dt.date:
 
 def _calendar_plan(inner, values, valid, starts, item):
     """The cursor rule of kernels/fill.py with month steps (Date days or DateTime seconds)."""
-    from mergetree import types as T
-
     is_date = isinstance(inner.type, (T.DateType, T.Date32Type))
     scale = 10 ** inner.type.precision if isinstance(inner.type, T.DateTime64Type) else 1
     months = item.step[1]

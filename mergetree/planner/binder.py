@@ -173,7 +173,7 @@ def _unsupported_clauses(q) -> None:
     from mergetree.errors import NotImplementedSQLError
 
     found = [name for name, present in (
-        ("INTERPOLATE", q.interpolate is not None),) if present]
+        ("INTERPOLATE without WITH FILL", O.interpolate_without_fill(q)),) if present]
     if found:
         raise NotImplementedSQLError(f"{found[0]} is not supported yet")
 

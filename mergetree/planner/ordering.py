@@ -29,8 +29,51 @@ def distinct_on(binder, q, items, limit_by):
     return (1, 0, [binder.expand(binder._positional(x, items, "DISTINCT ON")) for x in q.distinct_on])
 
 
+class FillItems(list):
+    """[(order index, WithFill)], plus the INTERPOLATE clause (`interpolate`, as parsed)."""
+
+    interpolate = None
+
+
 def fill_items(q) -> list:
-    return [(i, o.with_fill) for i, o in enumerate(q.order_by) if o.with_fill is not None]
+    out = FillItems((i, o.with_fill) for i, o in enumerate(q.order_by) if o.with_fill is not None)
+    out.interpolate = q.interpolate
+    return out
+
+
+def interpolate_without_fill(q) -> bool:
+    return q.interpolate is not None and not any(o.with_fill is not None for o in q.order_by)
+
+
+def _interpolations(b, fill_outputs: set) -> list:
+    """INTERPOLATE items -> [(target column, expression over output columns)]: ``v AS expr`` gives
+    an inserted row `expr` of the row before it; a bare INTERPOLATE repeats every other output."""
+    from mergetree.errors import UnknownIdentifierError
+    from mergetree.planner.rewrite import transform
+
+    spec = getattr(b.fill, "interpolate", None)
+    if spec is None:
+        return []
+    by_name = {}
+    for j, (name, _) in enumerate(b.outputs):
+        by_name.setdefault(name, f"__out{j}")
+    if spec == ():
+        return [(col, E.Identifier(col)) for name, col in by_name.items() if col not in fill_outputs]
+
+    def rename(node):
+        if isinstance(node, E.Identifier):
+            if node.name not in by_name:
+                raise UnknownIdentifierError(node.name)
+            return E.Identifier(by_name[node.name])
+        return None
+
+    out = []
+    for item in spec:
+        name, expr = (item.name, item.expr) if isinstance(item, E.Alias) else (item.name, item)
+        if name not in by_name:
+            raise UnknownIdentifierError(name)
+        out.append((by_name[name], transform(expr, rename)))
+    return out
 
 
 @dataclass(eq=False)
@@ -59,10 +102,14 @@ _SECONDS = {"SECOND": 1, "MINUTE": 60, "HOUR": 3600, "DAY": 86400, "WEEK": 7 * 8
 def _key_value(expr, t):
     """A constant cast to column type `t`, in the column's numeric key space."""
     from mergetree.column import Block
-    from mergetree.exec.expression import evaluate
+    from mergetree.exec.expression import evaluate, evaluate_constant
     from mergetree.functions import values as V
 
     inner = V.strip(t)
+    if isinstance(inner, T.IntType) and not inner.signed:
+        v, _ = evaluate_constant(expr)
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and v < 0:
+            raise InvalidWithFillExpressionError(f"WITH FILL bound values cannot be negative for unsigned type {inner}")
     try:
         col = evaluate(E.Cast(expr, inner.name), Block({}, 1))
     except MergeTreeError as err:
@@ -157,7 +204,9 @@ def plan_fill(plan, b):
         keep = prefix + [f"__out{j}" for j, (_, e) in enumerate(b.outputs)
                          if any(e == b.order[p][0] for p in range(i)) and f"__out{j}" not in mirrors]
         items.append(FillItem(column, desc, frm, to, _step(wf, t, desc), mirrors, prefix, keep))
-    return L.Fill(plan, items)
+    node = L.Fill(plan, items)
+    node.interpolate = _interpolations(b, {m for it in items for m in it.mirrors})
+    return node
 
 
 def plan_limit(plan, b):

@@ -38,3 +38,11 @@ SELECT dt, v FROM d64 WHERE v < 3 ORDER BY dt WITH FILL STEP INTERVAL 500 MILLIS
 SELECT dt FROM d64 WHERE v < 4 ORDER BY dt DESC WITH FILL STEP toIntervalSecond(-1);
 SELECT dt FROM d64 WHERE v < 3 ORDER BY dt WITH FILL FROM toDateTime64('2023-12-31 23:59:58', 3) TO toDateTime64('2024-01-01 00:00:04', 3) STEP 1;
 SELECT dt FROM d64 ORDER BY dt WITH FILL STEP INTERVAL 1 MONTH;
+SELECT number * 3 AS x, number * 10 AS v, 'q' s FROM numbers(3) ORDER BY x WITH FILL INTERPOLATE (v AS v + 1);
+SELECT number * 3 AS x, number * 10 AS v, toString(number) s FROM numbers(3) ORDER BY x WITH FILL INTERPOLATE;
+SELECT number * 3 AS x, number * 10 AS v FROM numbers(3) ORDER BY x WITH FILL INTERPOLATE (v AS x * 2);
+SELECT number * 3 + 2 AS x, number * 10 AS v, toString(number) s FROM numbers(3) ORDER BY x WITH FILL FROM 0 TO 12 INTERPOLATE (v AS v + 1, s AS concat(s, '+'));
+SELECT number % 2 AS g, number * 3 AS x, number AS v FROM numbers(6) ORDER BY g, x WITH FILL INTERPOLATE (v AS v + 100);
+SELECT toStartOfHour(t) AS h, count() AS c, max(v) AS m FROM e GROUP BY h ORDER BY h WITH FILL STEP 3600 INTERPOLATE (m AS m);
+SELECT number * 3 AS x, number * 10 AS v FROM numbers(3) ORDER BY x WITH FILL INTERPOLATE (w AS 1); -- { serverError UNKNOWN_IDENTIFIER }
+SELECT number * 3 AS x FROM numbers(3) ORDER BY x WITH FILL FROM -2; -- { serverError INVALID_WITH_FILL_EXPRESSION }
