@@ -192,13 +192,13 @@ class Planner:
             plan = L.Distinct(plan, [f"__out{i}" for i in range(len(b.outputs))])
         if b.order:
             plan = L.Sort(plan, [L.SortItem(f"__ord{i}", d, nf) for i, (_, d, nf) in enumerate(b.order)])
-        if b.fill:                      # ORDER BY .. WITH FILL (planner/ordering.py, exec/fill.py)
-            from mergetree.planner.ordering import plan_fill
-
-            plan = plan_fill(plan, b)
         if b.limit_by is not None:
             n, off, by = b.limit_by
             plan = L.LimitBy(plan, [f"__lb{i}" for i in range(len(by))], n, off)
+        if b.fill:                      # ORDER BY .. WITH FILL after LIMIT BY (planner/ordering.py, exec/fill.py)
+            from mergetree.planner.ordering import plan_fill
+
+            plan = plan_fill(plan, b)
         if b.limit is not None or b.offset:
             from mergetree.planner.ordering import plan_limit   # Limit, or LimitWithTies
 

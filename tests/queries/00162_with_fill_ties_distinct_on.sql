@@ -46,3 +46,5 @@ SELECT number % 2 AS g, number * 3 AS x, number AS v FROM numbers(6) ORDER BY g,
 SELECT toStartOfHour(t) AS h, count() AS c, max(v) AS m FROM e GROUP BY h ORDER BY h WITH FILL STEP 3600 INTERPOLATE (m AS m);
 SELECT number * 3 AS x, number * 10 AS v FROM numbers(3) ORDER BY x WITH FILL INTERPOLATE (w AS 1); -- { serverError UNKNOWN_IDENTIFIER }
 SELECT number * 3 AS x FROM numbers(3) ORDER BY x WITH FILL FROM -2; -- { serverError INVALID_WITH_FILL_EXPRESSION }
+SELECT number * 3 AS x, number % 2 AS g FROM numbers(6) ORDER BY x WITH FILL LIMIT 2 BY g LIMIT 7;
+SELECT number * 10 AS v FROM numbers(3) ORDER BY number * 3 WITH FILL;
