@@ -31,36 +31,80 @@ def test_grouped_heavy_matches_python_twin():
         assert grouped_heavy(ids, keys, g).tolist() == want
 
 
-def test_tdigest_readout_matches_numpy_twin():
-    from mergetree.kernels.aggregates_extra import tdigest_quantile
+def _tdigest_twin(values, levels):
+    """Plain-Python ClickHouse QuantileTDigest (Float32 centroids) for one group."""
+    f32 = np.float32
+    cents, unmerged, total = [], 0, f32(0)
+
+    def compress(cents, total):
+        cents = sorted(cents, key=lambda c: c[0])
+        if len(cents) <= 3:
+            return cents
+        out = [list(cents[0])]
+        s, lm, lc = 0.0, float(cents[0][0]), float(cents[0][1])
+        for rm, rc in cents[1:]:
+            ql = (s + lc * 0.5) / float(total)
+            qr = (s + lc + float(rc) * 0.5) / float(total)
+            k = float(total) * 0.04 * min(ql * (1 - ql), qr * (1 - qr))
+            if lc + float(rc) <= k and (lm == float(rm) or (np.isfinite(lm) and np.isfinite(float(rm)))):
+                lc += float(rc)
+                if float(rm) != lm:
+                    lm += float(rc) * (float(rm) - lm) / lc
+                out[-1] = [f32(lm), f32(lc)]
+            else:
+                s += float(out[-1][1])
+                out.append([rm, rc])
+                lm, lc = float(rm), float(rc)
+        return [tuple(c) for c in out]
+
+    for v in values:
+        cents.append((f32(v), f32(1)))
+        total = f32(total + f32(1))
+        unmerged += 1
+        if unmerged > 2048:
+            cents, unmerged = compress(cents, total), 0
+    cents = compress(cents, total)
+    res = []
+    for level in levels:
+        if len(cents) == 1:
+            res.append(cents[0][0])
+            continue
+        x, prev_x, sc = level * float(total), 0.0, f32(0)
+        pm, pc, r = cents[0][0], cents[0][1], cents[-1][0]
+        for m, c in cents:
+            cur = float(sc) + float(c) * 0.5
+            if cur >= x:
+                left, right = prev_x + (0.5 if pc == 1 else 0.0), cur - (0.5 if c == 1 else 0.0)
+                if x <= left:
+                    r = pm
+                elif x >= right:
+                    r = m
+                else:
+                    kk = float(f32(f32(x) - f32(left)) / f32(f32(right) - f32(left)))
+                    r = f32(float(pm) + kk * float(f32(m - pm)))
+                break
+            sc, pm, pc, prev_x = f32(sc + c), m, c, cur
+        res.append(r)
+    return res
+
+
+def test_tdigest_matches_python_twin():
+    from mergetree.kernels.aggregates_extra import tdigest_quantiles
 
     rng = np.random.default_rng(5)
-    for _ in range(30):
-        values = np.sort(rng.normal(size=int(rng.integers(1, 40))))
-        level = float(rng.random())
-        c = len(values)
-        # twin: piecewise-linear between centroid centres i + 0.5, clamped to the neighbours
-        x = level * c
-        centres = np.arange(c) + 0.5
-        if c == 1:
-            want = values[0]
-        else:
-            j = int(np.searchsorted(centres, x, side="left"))
-            if j >= c:
-                want = values[-1]
-            else:
-                left, right = (centres[j - 1] + 0.5 if j else 0.5), centres[j] - 0.5
-                prev = values[j - 1] if j else values[0]
-                want = prev if x <= left else values[j] if x >= right else \
-                    prev + (x - left) * (values[j] - prev) / (right - left)
-        got = tdigest_quantile(values, np.zeros(1, np.int64), np.array([c]), level)[0]
-        assert got == pytest.approx(want)
+    levels = np.array([0.01, 0.3, 0.5, 0.99])
+    for n in (1, 3, 50, 400, 2500):
+        values = rng.normal(size=n) * 100
+        got = tdigest_quantiles(values, np.zeros(1, np.int64), np.array([n]), levels)[0]
+        assert got.tolist() == [float(v) for v in _tdigest_twin(values, levels)]
 
 
 CASES = [
     "select quantileTDigest(0.5)(number), quantileTDigest(0.9)(number), quantilesTDigest(0.1,0.5,0.9)(number), "
     "quantileTiming(0.5)(number), quantileTiming(0.9)(number), quantileExact(0.5)(number) from numbers(10)",
     "select quantileTDigest(0.25)(number), quantileTiming(0.5)(number), quantilesTiming(0.1, 0.99)(number) from numbers(200)",
+    "select number % 3 g, quantileTDigest(0.5)(number * 7 % 101), quantilesTDigest(0.01, 0.9)(sqrt(number)) "
+    "from numbers(9000) group by g order by g",
     "select quantileTiming(0.5)(toFloat64(number)/3), quantileTDigest(0.5)(toFloat64(number)/3) from numbers(10)",
     "select uniqCombined(number), uniqCombined64(number), uniqHLL12(number % 10) from numbers(1000)",
     "select arraySort(groupUniqArray(number % 3)), groupArraySorted(3)(number), topK(2)(number % 4), "

@@ -13,9 +13,9 @@
 - uniqCombined / uniqCombined64 / uniqHLL12: exact distinct counts. ClickHouse's are exact only
   below their sketch thresholds (uniqHLL12 beyond 16 values, uniqCombined beyond ~2^16 values give
   estimates), so results agree with ClickHouse there and are the true count above.
-- quantileTDigest / quantilesTDigest: ClickHouse's t-digest read-out with every value its own
-  centroid (what ClickHouse's digest holds before it compresses, i.e. the same results below 256
-  values per group; above, ClickHouse merges centroids and its answers drift); quantileTiming /
+- quantileTDigest / quantilesTDigest: ClickHouse's t-digest (Float32 centroids, compress every 2048
+  values and before the read-out) fed in row order, so the same Float32 results as ClickHouse when
+  it adds the rows in one sequence (one block / one thread; merged partial digests can differ); quantileTiming /
   quantilesTiming: the exact ``level * n``-th value of the integer parts, Float32 like ClickHouse.
 
 Each is a self-contained ``resolve(types, params) -> (type, compute)`` unit: the state is the
@@ -356,22 +356,27 @@ def _quantile_family(name, many, timing):
         levels = _levels(name, params, many)
 
         def compute(ids, n_groups, args):
-            from mergetree.kernels.aggregates_extra import tdigest_quantile
-
             x = _floats(args[0])
             if timing:
                 x = np.trunc(x)
                 ids = np.where(x >= 0, ids, -1)  # negative times are ignored
             sv, starts, counts = _sorted_groups(ids, n_groups, x)
             results = []
-            for lv in levels:
+            if not timing:   # the digest sees each group's values in row order
+                from mergetree.kernels.aggregates_extra import tdigest_quantiles
+
+                live = np.flatnonzero(ids >= 0)
+                in_order = live[np.argsort(ids[live], kind="stable")]
+                digest = tdigest_quantiles(np.ascontiguousarray(x[in_order]), starts, counts,
+                                           np.array(levels, np.float64))
+            for j, lv in enumerate(levels):
                 if timing:
                     r = np.full(n_groups, np.nan)
                     has = counts > 0
                     idx = np.minimum((lv * counts[has]).astype(np.int64), counts[has] - 1)
                     r[has] = sv[starts[has] + idx]
                 else:
-                    r = tdigest_quantile(sv, starts, counts, lv)
+                    r = digest[:, j]
                 results.append(r.astype(np.float32))
             if not many:
                 return V.fixed(T.Float32, results[0])
