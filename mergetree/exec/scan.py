@@ -3,6 +3,9 @@ ReadBlock. Each yields Blocks."""
 
 from __future__ import annotations
 
+import os
+import threading
+
 import numpy as np
 
 from mergetree import types as T
@@ -14,6 +17,9 @@ NUMBERS_BLOCK = 65536
 
 #: a read task covers at least this many granules (smaller tasks cost more than they save)
 MIN_TASK_MARKS = 32
+#: a read of at most this many granules in all runs on the calling thread: handing a few
+#: granules to workers costs more than reading them (a point lookup reads 1-2 per part)
+INLINE_READ_MARKS = 16
 
 
 def read_merge_tree(node, ctx, children, transform=None):
@@ -77,6 +83,8 @@ def read_merge_tree(node, ctx, children, transform=None):
                 block, rows, nbytes = _read_task(task[0], task[1], needed, bound, node.columns)
             return (transform(block) if transform is not None else block), rows, nbytes
 
+        if total <= INLINE_READ_MARKS:
+            threads = 1
         for block, rows, nbytes in _ordered_map(run, tasks, threads):
             ctx.rows_read += rows
             ctx.bytes_read += nbytes
@@ -167,27 +175,59 @@ def _runs(granules: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(starts.tolist(), ends.tolist()))
 
 
+_POOL = None
+_POOL_LOCK = threading.Lock()
+_IN_WORKER = threading.local()
+
+
+def _pool():
+    """The read tasks' worker threads, shared by every query of the process (a pool per query
+    cost ~0.3 ms of thread start-up and shutdown per query). Each query keeps at most its
+    `max_threads` tasks in flight, so one query cannot take every worker."""
+    global _POOL
+    if _POOL is None:
+        with _POOL_LOCK:
+            if _POOL is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                _POOL = ThreadPoolExecutor(max(8, 2 * (os.cpu_count() or 2)), thread_name_prefix="mergetree-read",
+                                           initializer=_mark_worker)
+    return _POOL
+
+
+def _mark_worker() -> None:
+    _IN_WORKER.active = True
+
+
 def _ordered_map(fn, items: list, threads: int):
-    """fn over items with up to `threads` running ahead; results in item order."""
-    if threads <= 1 or len(items) <= 1:
+    """fn over items with up to `threads` running ahead; results in item order.
+
+    On a worker of the shared pool (a subquery evaluated inside a read task) the items run
+    inline: a worker waiting for tasks queued behind it could wait forever."""
+    if threads <= 1 or len(items) <= 1 or getattr(_IN_WORKER, "active", False):
         for item in items:
             yield fn(item)
         return
     from collections import deque
-    from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(threads) as pool:
-        window: deque = deque()
-        try:
-            for item in items:
-                window.append(pool.submit(fn, item))
-                if len(window) >= threads:
-                    yield window.popleft().result()
-            while window:
+    pool = _pool()
+    window: deque = deque()
+    try:
+        for item in items:
+            window.append(pool.submit(fn, item))
+            if len(window) >= threads:
                 yield window.popleft().result()
-        finally:
-            for f in window:
-                f.cancel()
+        while window:
+            yield window.popleft().result()
+    finally:
+        for f in window:
+            f.cancel()
+        for f in window:            # a task already running must not outlive the snapshot it reads
+            if not f.cancelled():
+                try:
+                    f.result()
+                except BaseException:  # noqa: BLE001 - the query is over; its error was reported
+                    pass
 
 
 def _first_granules(ranges: list, granule_rows: np.ndarray, rows: int, from_end: bool) -> list:

@@ -282,8 +282,11 @@ class KeyCondition:
     `schema` maps column names to types (dict, list of pairs or Block). See the module docstring.
     """
 
-    def __init__(self, where, key_exprs: list, schema, *, min_marks_for_seek: int = 0):
+    def __init__(self, where, key_exprs: list, schema, *, min_marks_for_seek: int = 0, _bound: dict | None = None):
         self.schema = _schema_dict(schema)
+        # id(WHERE sub-expression) -> its bound form (or the binding error), shared with the
+        # conditions derived from this one (minmax, partition): the WHERE is bound once per query
+        self._bound = {} if _bound is None else _bound
         self.min_marks_for_seek = min_marks_for_seek
         self.keys = [bind(k, self.schema) for k in key_exprs]
         self.key_types = [k.type for k in self.keys]
@@ -390,9 +393,14 @@ class KeyCondition:
             return self._build_ast(e.args[0], not negate)
         if isinstance(e, E.Alias):
             return self._build_ast(e.expr, negate)
-        try:
-            b = bind(e, self.schema)
-        except Exception:  # noqa: BLE001 - anything we cannot analyse may be true
+        b = self._bound.get(id(e))
+        if b is None:
+            try:
+                b = bind(e, self.schema)
+            except Exception:  # noqa: BLE001 - anything we cannot analyse may be true
+                b = UNKNOWN
+            self._bound[id(e)] = b
+        if b is UNKNOWN:
             return [UNKNOWN]
         return self._build(b, negate)
 
@@ -678,19 +686,21 @@ class KeyCondition:
         return cols[:len(self.keys)]
 
     @staticmethod
-    def _equalities(key_cols: list) -> list:
-        """Per key: eq(i, j) telling whether points i and j hold the same value."""
+    def _equalities(key_cols: list, begin: int = 0, end: int | None = None) -> list:
+        """Per key: eq(i, j) telling whether points i and j hold the same value (for points in
+        [begin, end) only, default all: the exclusion search of a narrowed range compares no other)."""
         from mergetree.column import FixedColumn, StringColumn
 
         out = []
         for c in key_cols:
+            stop = len(c) if end is None else min(end, len(c))
             if isinstance(c, StringColumn):
                 o, d = c.offsets, c.data
-                vals = [bytes(d[o[i]:o[i + 1]]) for i in range(len(c))]
+                vals = {i: bytes(d[o[i]:o[i + 1]]) for i in range(begin, stop)}
             elif isinstance(c, FixedColumn) and c.values.ndim == 1:
-                vals = c.values.tolist()
+                vals = dict(zip(range(begin, stop), c.values[begin:stop].tolist()))
             else:
-                vals = [repr(v) for v in c.to_pylist()]
+                vals = dict(zip(range(begin, stop), (repr(v) for v in c.slice(begin, stop).to_pylist())))
             out.append(lambda i, j, vals=vals: vals[i] == vals[j])
         return out
 
@@ -732,15 +742,23 @@ class KeyCondition:
         if len(key_cols[0]) < n_marks + 1:
             return [(0, n_marks)]
         vals = self._points(key_cols)
-        found = self._binary_search(vals, n_marks) if search == "auto" else None
-        if found is not None:
-            return found
-        if search == "vectorized" or (search == "auto" and n_marks >= VECTORIZED_MIN_MARKS):
+        begin, end = 0, n_marks
+        if search == "auto":
+            found = self._binary_search(vals, n_marks, partial=True)
+            if found is not None:
+                found, exact = found
+                if exact or not found:
+                    return found
+                # an AND whose first-key atoms narrow the marks to found[0]: the other atoms
+                # (later key columns) are checked only there (a point lookup on (user_id,
+                # timestamp) searches 1-2 granules instead of the whole part)
+                (begin, end), = found
+        if search == "vectorized" or (search == "auto" and end - begin >= VECTORIZED_MIN_MARKS):
             found = self._vectorized_search(key_cols, vals, n_marks)
             if found is not None:
                 return found
-        eq = self._equalities(key_cols)
-        return self._exclusion_search(key_cols, eq, n_marks)
+        eq = self._equalities(key_cols, begin, end + 1)
+        return self._exclusion_search(key_cols, eq, n_marks, begin, end)
 
     def _vectorized_search(self, key_cols: list, vals: dict, n_marks: int):
         """Every mark's [index[i], index[i + 1]] evaluated at once with numpy (the leaves the
@@ -850,19 +868,33 @@ class KeyCondition:
             vals = [repr(x) for x in col.slice(0, n_marks + 1).to_pylist()]
         return np.array([vals[k] == vals[k + 1] for k in range(n_marks)], np.bool_)
 
-    def _binary_search(self, vals: dict, n_marks: int):
-        """Mark range of an AND of single-interval increasing atoms on key 0, else None."""
+    def _binary_search(self, vals: dict, n_marks: int, partial: bool = False):
+        """Mark range of an AND of single-interval increasing atoms on key 0, else None.
+
+        ``partial``: the condition may AND other atoms too; returns ``(ranges, exact)`` where
+        ``ranges`` covers every mark the key-0 atoms allow (a superset of the answer when not
+        ``exact``), or None when there is no such atom or the condition is not a plain AND."""
         atoms = []
+        exact = True
         for e in self.rpn:
             if e[0] == "atom":
                 a = e[1]
                 if a.key != 0 or len(a.intervals) != 1 or not a.increasing or not a.always:
-                    return None
+                    if not partial:
+                        return None
+                    exact = False
+                    continue
                 atoms.append(a)
             elif e[0] not in ("and", "unknown", "true"):
                 return None
         if not atoms:
             return None
+        found = self._bisect_atoms(atoms, vals, n_marks)
+        if found is None or not partial:
+            return found
+        return found, exact
+
+    def _bisect_atoms(self, atoms: list, vals: dict, n_marks: int):
         begin, end = 0, n_marks
         for a in atoms:
             v = vals[id(a)][:n_marks + 1]
@@ -877,9 +909,12 @@ class KeyCondition:
                 end = min(end, k)
         return [(begin, end)] if begin < end else []
 
-    def _exclusion_search(self, key_cols, eq, n_marks: int) -> list[tuple[int, int]]:
+    def _exclusion_search(self, key_cols, eq, n_marks: int, begin: int = 0,
+                          end: int | None = None) -> list[tuple[int, int]]:
+        """Marks in [begin, end) (default: all) whose key ranges may match, by recursive
+        subdivision into COARSE_INDEX_GRANULARITY pieces."""
         res: list[list[int]] = []
-        stack = [(0, n_marks)]
+        stack = [(begin, n_marks if end is None else end)]
         while stack:
             a, b = stack.pop()
             if not self.may_be_true_in_marks(key_cols, eq, a, b):
@@ -921,7 +956,7 @@ class KeyCondition:
         cache = self.__dict__.setdefault("_derived_cache", {})
         kc = cache.get(key)
         if kc is None:
-            kc = cache[key] = KeyCondition(self._where_ast(), make_exprs(), self.schema)
+            kc = cache[key] = KeyCondition(self._where_ast(), make_exprs(), self.schema, _bound=self._bound)
         return kc
 
     def _where_ast(self):
@@ -934,9 +969,10 @@ class KeyCondition:
             return True
         if self._minmax_kc is None:
             cols = [c for c in self._partition_columns if c in self.schema]
-            self._minmax_kc = KeyCondition(where, [_identifier(c) for c in cols], self.schema) if cols else False
+            self._minmax_kc = KeyCondition(where, [_identifier(c) for c in cols], self.schema,
+                                           _bound=self._bound) if cols else False
             exprs = self._partition_exprs
-            self._partition_kc = KeyCondition(where, exprs, self.schema) if exprs else False
+            self._partition_kc = KeyCondition(where, exprs, self.schema, _bound=self._bound) if exprs else False
         if self._minmax_kc and part.minmax and not self._minmax_kc.always_unknown:
             cols = [self._minmax_kc_col(i) for i in range(len(self._minmax_kc.keys))]
             if all(c in part.minmax for c in cols):
