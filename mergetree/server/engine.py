@@ -335,6 +335,40 @@ class Engine:
             self.db.replace(name, block)
         return inserted
 
+    # ---------------------------------------------------------------- write pipes (mergetree/copy.py)
+
+    def run_copy(self, pipe, compile_node, params: dict, mode: str | None = None) -> dict:
+        """Run copy pipe ``pipe`` once (its write holds ``write_lock``): {"rows", "mode", "target"}."""
+        from mergetree.copy import run_copy
+
+        return run_copy(self.db, pipe, compile_node, params, mode=mode, lock=self.write_lock)
+
+    def is_copy_pipe(self, pipe) -> bool:
+        from mergetree.copy import copy_node
+
+        return copy_node(pipe) is not None
+
+    def copy_target(self, pipe) -> str | None:
+        from mergetree.copy import copy_node
+
+        node = copy_node(pipe)
+        return node.target_datasource if node is not None else None
+
+    def node_view(self, pipe: str, node: str) -> str | None:
+        """The materialized view of node ``node`` of pipe ``pipe``, or None."""
+        from mergetree.copy import view_name
+
+        name = view_name(pipe, node)
+        return name if name in self.db.views else None
+
+    def populate_view(self, name: str, truncate: bool = False) -> int:
+        return self.db.populate_view(name, truncate=truncate)
+
+    def copy_schedule(self):
+        from mergetree.copy import CopySchedule
+
+        return CopySchedule()
+
     def flush_order(self, names: list[str]) -> list[str]:
         """``names`` ordered so that every materialized view's target comes before its source.
 

@@ -1,5 +1,5 @@
 """Write pipes in the service: materialized nodes kept in sync as views, copy pipes as jobs and
-on their schedule (the engine side is ``mergetree/copy.py``).
+on their schedule (the engine side is ``mergetree/copy.py``, reached through ``Engine``).
 
 * ``POST /v0/pipes/P/copy`` runs copy pipe P once as a job (parameters from the query string /
   body, ``_mode=append|replace`` overrides ``COPY_MODE``); answers ``{"id", "job_id", "job_url",
@@ -37,17 +37,14 @@ def _compile(svc):
 
 
 def submit_copy(svc, pipe, params: dict, mode: str | None = None, base_url: str = "") -> dict:
-    from mergetree.copy import copy_node, run_copy
-
-    node = copy_node(pipe)
-    if node is None:
+    if not svc.engine.is_copy_pipe(pipe):
         raise ApiError(400, f"The pipe '{pipe.name}' is not a copy pipe", DOC_COPY)
 
     def job():
-        return run_copy(svc.engine.db, pipe, _compile(svc), params, mode=mode, lock=svc.engine.write_lock)
+        return svc.engine.run_copy(pipe, _compile(svc), params, mode=mode)
 
     return svc.jobs.submit("copy", {"pipe": {"name": pipe.name}, "pipe_name": pipe.name,
-                                    "target_datasource": node.target_datasource}, job, base_url)
+                                    "target_datasource": svc.engine.copy_target(pipe)}, job, base_url)
 
 
 async def copy_pipe(request: Request):
@@ -64,20 +61,19 @@ async def copy_pipe(request: Request):
 
 
 async def populate(request: Request):
-    from mergetree.copy import populate_node, view_name
-
     svc = service(request)
     name, node = request.path_params["name"], request.path_params["node"]
     principal(request).require_admin(f"populate the node '{node}' of pipe '{name}'")
     pipe = svc.pipes.get(name)
     if not any(n.name == node for n in pipe.nodes):
         raise ApiError(404, f"The node '{node}' does not exist in pipe '{name}'", DOC_MV)
-    if view_name(name, node) not in svc.engine.db.views:
+    view = svc.engine.node_view(name, node)
+    if view is None:
         raise ApiError(400, f"The node '{node}' of pipe '{name}' is not a materialized node", DOC_MV)
     truncate = flag(request.query_params.get("truncate"))
 
     def job():
-        return {"rows_read": populate_node(svc.engine.db, name, node, truncate=truncate)}
+        return {"rows_read": svc.engine.populate_view(view, truncate=truncate)}
 
     job_info = svc.jobs.submit("populateview", {"pipe": {"name": name}, "pipe_name": name, "node": node},
                                job, str(request.base_url).rstrip("/"))
@@ -94,11 +90,9 @@ class PipeJobs:
     """The Service's background thread for scheduled copies."""
 
     def __init__(self, svc, interval: float = 1.0):
-        from mergetree.copy import CopySchedule
-
         self.svc = svc
         self.interval = interval
-        self.schedule = CopySchedule()
+        self.schedule = svc.engine.copy_schedule()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="pipe-jobs", daemon=True)
 
