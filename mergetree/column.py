@@ -93,6 +93,12 @@ def _ranged_positions(starts: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray,
     total = int(new_offsets[-1])
     if total == 0:
         return new_offsets, np.zeros(0, np.int64)
+    if total >= 65536:  # one pass in a kernel instead of arange + repeat + add
+        from mergetree.kernels.arrays import ranged_positions
+        pos = np.empty(total, np.int64)
+        ranged_positions(np.ascontiguousarray(starts, np.int64), np.ascontiguousarray(lens, np.int64),
+                         new_offsets, pos)
+        return new_offsets, pos
     pos = np.arange(total, dtype=np.int64)
     pos += np.repeat(starts - new_offsets[:-1], lens)
     return new_offsets, pos

@@ -229,3 +229,14 @@ def test_segment_sort_distinct_reverse_match_numpy():
                 assert occ[i] == seen[keys[i]] and first[i] == (seen[keys[i]] == 1)
         rev = K.segment_reverse(off)
         assert rev.tolist() == [i for a, b in _rows(off) for i in range(b - 1, a - 1, -1)]
+
+
+def test_ranged_positions_matches_numpy():
+    rng = np.random.default_rng(4)
+    lens = rng.integers(0, 5, 50)
+    starts = rng.integers(0, 100, 50)
+    off = np.zeros(51, np.int64)
+    pos = np.empty(int(lens.sum()), np.int64)
+    K.ranged_positions(starts, lens, off, pos)
+    assert off.tolist() == [0] + np.cumsum(lens).tolist()
+    assert pos.tolist() == [int(s) + j for s, k in zip(starts, lens) for j in range(k)]

@@ -204,3 +204,17 @@ def segment_first_occurrence(offsets, keys):
             occurrence[i] = c
             first[i] = c == 1
     return first, occurrence
+
+
+@_jit
+def ranged_positions(starts, lens, offsets, pos):
+    """offsets[1:] = cumsum(lens) and pos = the flat positions starts[i] .. starts[i] + lens[i] - 1
+    of every row (what ArrayColumn.take and arraySlice gather)."""
+    w = 0
+    offsets[0] = 0
+    for i in range(lens.shape[0]):
+        s = starts[i]
+        for j in range(lens[i]):
+            pos[w] = s + j
+            w += 1
+        offsets[i + 1] = w
