@@ -363,3 +363,12 @@ def test_running_distinct_equals_registry():
         fast = W._running_distinct([col], runs, e, fn.type)
         slow = W.generic_aggregate(fn, [col], runs, s, e)
         assert fast.to_pylist() == slow.to_pylist()
+
+
+def test_scan_reads_only_the_window_inputs():
+    with mergetree.connect(background_merges=False) as db:
+        execute(db, "CREATE TABLE wide (a Int32, b String, c Float64, d Date, e String) ENGINE = MergeTree ORDER BY a")
+        plan = execute(db, "EXPLAIN SELECT a, row_number() OVER (PARTITION BY b ORDER BY c) FROM wide").format()
+        assert "ReadFromMergeTree wide columns=[a, b, c]" in plan.decode()
+        plan = execute(db, "EXPLAIN SELECT b, count() FROM wide GROUP BY ROLLUP(b) WITH TOTALS").format()
+        assert "ReadFromMergeTree wide columns=[b]" in plan.decode()

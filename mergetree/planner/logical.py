@@ -344,6 +344,16 @@ class Fill(UnaryNode):
     def describe(self):
         return "Fill " + ", ".join(i.describe() for i in self.items)
 
+    def required_inputs(self, required: set) -> set:
+        from mergetree.planner.rewrite import identifiers
+
+        need = set(required)
+        for i in self.items:
+            need |= {i.column, *i.mirrors, *i.keep, *i.prefix}
+        for _, e in getattr(self, "interpolate", None) or []:
+            need |= identifiers(e)
+        return need
+
 
 @dataclass(eq=False)
 class LimitWithTies(UnaryNode):
@@ -356,6 +366,9 @@ class LimitWithTies(UnaryNode):
 
     def describe(self):
         return f"LimitWithTies {self.limit} offset={self.offset} by=[{', '.join(self.columns)}]"
+
+    def required_inputs(self, required: set) -> set:
+        return set(required) | set(self.columns)
 
 
 @dataclass(eq=False)
@@ -396,6 +409,9 @@ class GroupingAggregate(PlanNode):
             out += f" having={_expr_text(self.having)}"
         return out + (f" totals={self.totals_mode}" if self.totals else "")
 
+    def required_inputs(self, required: set) -> set:
+        return set(self.keys) | {a for call in self.aggregates for a in call.args}
+
 
 @dataclass(eq=False)
 class Window(PlanNode):
@@ -416,6 +432,12 @@ class Window(PlanNode):
 
     def describe(self):
         return "Window " + "; ".join(g.describe() for g in self.groups)
+
+    def required_inputs(self, required: set) -> set:
+        need = set(required) - {c.output for g in self.groups for c in g.calls}
+        for g in self.groups:
+            need |= set(g.partition) | {o.column for o in g.order} | {a for c in g.calls for a in c.args}
+        return need
 
 
 @dataclass(eq=False)

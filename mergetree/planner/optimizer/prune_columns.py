@@ -55,6 +55,8 @@ def _prune(node: L.PlanNode, required: set[str]) -> None:
         _prune_join(node, required)
     elif isinstance(node, L.ArrayJoin):
         _prune(node.child, (required - {o for o, _ in node.arrays}) | {s for _, s in node.arrays})
+    elif hasattr(node, "required_inputs"):      # Window, GroupingAggregate, Fill, LimitWithTies
+        _prune(node.child, node.required_inputs(required))
     else:
         for c in node.children:
             _prune(c, set(c.names()))
