@@ -187,9 +187,16 @@ class Database:
         """Replace every row of table ``name`` by ``rows`` atomically for readers (returns rows)."""
         from mergetree.column import Block
 
+        from mergetree.views import expand
+
         table = self.table(name)
         block = rows if isinstance(rows, Block) else self._to_block(table, rows)
-        table.replace_contents(block)
+        with self.views.lock.shared():
+            # as in Tinybird, the materialized views of the table see the new rows: their results
+            # are appended to the targets in the same crash-atomic commit as the replace
+            also = expand(self, table.name, block)[1:] if self.views.for_source(table.name) and block.num_rows \
+                else []
+            table.replace_contents(block, also=also, db_path=self.path)
         return block.num_rows
 
     @staticmethod

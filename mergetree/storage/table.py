@@ -360,38 +360,43 @@ class MergeTreeTable:
             raise
         return prepared
 
-    def replace_contents(self, block) -> list[str]:
+    def replace_contents(self, block, also: list[tuple] = (), db_path: Path | None = None) -> list[str]:
         """Replace every row of the table by ``block`` in one step (Data Sources API ``mode=replace``).
 
-        The new parts are written first; then, holding ``_merge_lock`` (no merge, delete or drop
-        runs) and, for the publish itself, the parts lock, every old partition gets an empty part
-        covering its parts (as TRUNCATE does) and the new parts are published together: a reader's
-        snapshot holds either all the old rows or all the new ones, never a mix or nothing. A
-        concurrent insert that commits during the replace survives it (ordered after). A crash in
-        the middle of the publish may leave the drop without the new rows (replace again).
+        The new parts are written and fsynced first (``tmp_insert_*``, invisible). Then, holding
+        ``_merge_lock`` (no merge, delete or drop runs), every old partition gets an empty part
+        covering its parts (as TRUNCATE does), and ``views.commit_together`` publishes the empty
+        parts and the new parts in one journaled step (``_commit_journal_*.json`` in the database
+        directory, rolled forward at open): a reader's snapshot holds either all the old rows or all
+        the new ones, and after a crash the table holds one or the other, never the drop without
+        the new rows. ``also``: ``[(table, block)]`` appended in the same step (the materialized
+        views' results over the new rows, see ``Database.replace``). A concurrent insert that
+        commits during the replace survives it (ordered after). Returns the new parts' names.
         """
-        from mergetree.storage.part import DataPart
         from mergetree.storage.part_writer import write_part
+        from mergetree.views import commit_together
 
         self._check_open()
         block = self._conform(block)
         m = self.metadata
         fused = m.engine_name == "MergeTree" and not m.ttl
-        tmps: list[tuple[str, Path]] = []
+        new: list[tuple[Path, str]] = []
+        others: list[tuple] = []
+        covering: list[tuple] = []
         try:
             if block.num_rows:
                 for partition_value, pid, sub, key, order in self._sort_and_split(block):
                     if fused:
-                        tmps.append((pid, self._write_temporary_part(sub, partition_value, order=order, key=key)))
+                        new.append((self._write_temporary_part(sub, partition_value, order=order, key=key), pid))
                         continue
                     sub = self._optimize_on_insert(sub if order is None else sub.take(order))
                     if sub.num_rows:
-                        tmps.append((pid, self._write_temporary_part(sub, partition_value)))
-            names = []
+                        new.append((self._write_temporary_part(sub, partition_value), pid))
+            for table, b in also:
+                others.append((table, table.prepare_insert(b)))
             with self._merge_lock:
                 with self._lock:
                     old = self._active_entries()
-                drops = []
                 for pid in sorted({e.info.partition_id for e in old}):
                     entries = [e for e in old if e.info.partition_id == pid]
                     infos = [e.info for e in entries]
@@ -399,38 +404,17 @@ class MergeTreeTable:
                                     max(i.level for i in infos) + 1, max(i.mutation for i in infos))
                     empty = empty_block(m, m.column_names)
                     tmp = self._tmp_dir("drop")
-                    tmps.append(("", tmp))
+                    covering.append((self, tmp, info, entries))
                     write_part(tmp, empty, primary_key=self.sorting_key_block(empty).select(m.primary_key),
                                partition_value=tuple(entries[0].part.partition_value), minmax={},
                                index_granularity=self.settings["index_granularity"])
-                    drops.append((tmp, info, entries))
-                with self._lock:
-                    self._check_open()
-                    now = time.time()
-                    for tmp, info, entries in drops:
-                        os.rename(tmp, self.path / info.name)
-                        self._entries[info.name] = _PartEntry(DataPart.open(self.path / info.name, verify=False),
-                                                              info)
-                        for e in entries:
-                            e.state, e.outdated_at = OUTDATED, now
-                    for pid, tmp in tmps:
-                        if not pid:
-                            continue
-                        n = self._allocate_block_number()
-                        info = PartInfo(pid, n, n, 0)
-                        os.rename(tmp, self.path / info.name)
-                        self._entries[info.name] = _PartEntry(DataPart.open(self.path / info.name, verify=False),
-                                                              info)
-                        names.append(info.name)
-                    tmps = []
-                    fsync_dir(self.path)
+                names = commit_together(db_path or self.path.parent, [(self, new)] + others, covering)
+            new, others, covering = [], [], []
         finally:
-            for _, tmp in tmps:
+            for tmp in [t for t, _ in new] + [t for _, lst in others for t, _ in lst] + [c[1] for c in covering]:
                 shutil.rmtree(tmp, ignore_errors=True)
-        if self.on_new_part is not None:
-            self.on_new_part()
-        self.cleanup_outdated()
-        return names
+        self.cleanup_outdated()          # (commit_together told on_new_part)
+        return names.get(self.name, [])
 
     def _conform(self, block):
         """Check the block has exactly the table's columns and types, in table order."""
