@@ -8,3 +8,4 @@ SELECT quantilesMerge(0.25, 0.75)(q) FROM (SELECT quantilesState(0.25, 0.75)(num
 SELECT number % 3 AS g, finalizeAggregation(minState(toString(number))), finalizeAggregation(argMaxState(number, number % 4)) FROM numbers(12) GROUP BY g ORDER BY g;
 SELECT toTypeName(uniqState(toNullable(number))) FROM numbers(5);
 SELECT uniqMerge(s), sumMerge(t) FROM (SELECT uniqState(if(number = 2, NULL, number)) AS s, sumState(if(number = 2, NULL, number)) AS t FROM numbers(5));
+SELECT finalizeAggregation(initializeAggregation('quantileState(0.9)', number)), toTypeName(initializeAggregation('quantilesState(0.1, 0.9)', number)) FROM numbers(3);

@@ -587,7 +587,17 @@ def _register_scalars():
                                          "function name and at least one argument")
         from mergetree.functions.aggregate.registry import get_aggregate
 
-        fn = get_aggregate(consts[0], list(types[1:]))
+        spec, params = consts[0].strip(), ()
+        if "(" in spec:                          # initializeAggregation('quantileState(0.9)', x)
+            from sqlparse_ch import parse_expr
+
+            try:
+                call = parse_expr(spec + "(x)")
+                spec, params = call.name, tuple(p.value for p in call.params)
+            except Exception as err:  # noqa: BLE001 - reported as a bad argument
+                raise IllegalTypeOfArgumentError(f"Cannot parse aggregate function {consts[0]!r} of "
+                                                 f"initializeAggregation: {err}") from None
+        fn = get_aggregate(spec, list(types[1:]), params)
 
         def run(args, n):
             from mergetree.functions import values as V
