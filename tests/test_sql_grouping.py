@@ -219,3 +219,12 @@ def test_random_grouping_matches_chdb(both, seed):
 @given(seed=st.integers(0, 2**31 - 1))
 def test_random_grouping_matches_chdb_soak(both, seed):
     test_random_grouping_matches_chdb.hypothesis.inner_test(both, seed)
+
+
+@pytest.mark.parametrize("sql", ["SELECT number * 3 AS x FROM numbers(5) ORDER BY x WITH FILL LIMIT 4",
+                                 "SELECT number * 3 AS x FROM numbers(5) ORDER BY x WITH FILL LIMIT 2 WITH TIES",
+                                 "SELECT intDiv(number, 3) x, number FROM numbers(10) ORDER BY x LIMIT 4 WITH TIES"])
+def test_rows_before_limit_with_fill_and_ties(both, sql):
+    """JSON's rows_before_limit_at_least counts the rows before filling (as ClickHouse)."""
+    sess, db = both
+    assert _normalize(execute(db, sql).format("JSON").decode()) == _normalize(sess.query(sql, "JSON").bytes().decode())

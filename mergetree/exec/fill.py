@@ -31,6 +31,8 @@ from mergetree.exec.aggregate import collect
 def run_fill(node, ctx, children):
     (child,) = children
     block = collect(child, node.child.schema)
+    if getattr(node, "reports_rows_before_limit", False) and ctx.rows_before_limit is None:
+        ctx.rows_before_limit = block.num_rows
     interpolate = getattr(node, "interpolate", None)
     if interpolate:
         block = Block({**block.columns, _ROW: _row_numbers(block.num_rows)}, block.num_rows)
@@ -249,7 +251,8 @@ def run_limit_ties(node, ctx, children):
     (child,) = children
     block = collect(child, node.child.schema)
     n = block.num_rows
-    ctx.rows_before_limit = n
+    if ctx.rows_before_limit is None:
+        ctx.rows_before_limit = n
     start = min(node.offset, n)
     end = n if node.limit is None else min(n, start + node.limit)
     if node.limit and end < n and end > start:

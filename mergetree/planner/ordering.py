@@ -212,6 +212,9 @@ def plan_fill(plan, b):
 def plan_limit(plan, b):
     from mergetree.planner import logical as L
 
+    if isinstance(plan, L.Fill):     # rows_before_limit counts the rows before the filling (ClickHouse)
+        plan.reports_rows_before_limit = True
+
     if b.with_ties and b.order:
         return L.LimitWithTies(plan, b.limit, b.offset, [f"__ord{i}" for i in range(len(b.order))])
     return L.Limit(plan, b.limit, b.offset)
