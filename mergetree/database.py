@@ -183,8 +183,11 @@ class Database:
         self._check_open()
         return populate(self, name, truncate=truncate)
 
-    def replace(self, name: str, rows) -> int:
-        """Replace every row of table ``name`` by ``rows`` atomically for readers (returns rows)."""
+    def replace(self, name: str, rows, view_rows=None) -> int:
+        """Replace every row of table ``name`` by ``rows`` atomically for readers (returns rows).
+
+        The table's materialized views run over ``view_rows`` (default: ``rows``): a partial replace
+        passes only its new rows, not the old rows it keeps."""
         from mergetree.column import Block
 
         from mergetree.views import expand
@@ -194,7 +197,8 @@ class Database:
         with self.views.lock.shared():
             # as in Tinybird, the materialized views of the table see the new rows: their results
             # are appended to the targets in the same crash-atomic commit as the replace
-            also = expand(self, table.name, block)[1:] if self.views.for_source(table.name) and block.num_rows \
+            trigger = block if view_rows is None else view_rows
+            also = expand(self, table.name, trigger)[1:] if self.views.for_source(table.name) and trigger.num_rows \
                 else []
             table.replace_contents(block, also=also, db_path=self.path)
         return block.num_rows

@@ -318,6 +318,7 @@ class Engine:
         from mergetree.column import Block
 
         with self.write_lock:
+            new = block
             if condition:
                 from sqlparse_ch import parse_expr
 
@@ -325,14 +326,14 @@ class Engine:
 
                 cond = parse_expr(condition)
                 if block.num_rows:
-                    block = block.filter(evaluate_filter(cond, block))
+                    new = block = block.filter(evaluate_filter(cond, block))
                 keep = self.db.table(name).read(where=f"NOT ({condition})")
                 if keep.num_rows:
                     block = Block.concat([block, keep.select(block.names)]) if block.num_rows else keep
                 inserted = block.num_rows - keep.num_rows
             else:
                 inserted = block.num_rows
-            self.db.replace(name, block)
+            self.db.replace(name, block, view_rows=new)     # views see the new rows, not the kept ones
         return inserted
 
     # ---------------------------------------------------------------- write pipes (mergetree/copy.py)
