@@ -167,7 +167,8 @@ def check_against_chdb(engines, left, right, kind, cond, use_nulls, cols, where=
     got = db.sql(sql).format("TabSeparated")
     got = got.decode() if isinstance(got, bytes) else got
     assert _sorted_lines(got) == _sorted_lines(want), sql
-    if where:   # the pushdown rule must not change results
+    if where and kind != "ANY INNER":   # the pushdown rule must not change results (except ANY INNER, where
+        # ClickHouse too filters before choosing the row that claims a key)
         off = db.sql(sql, settings={"optimizer_disabled_rules": "push_filter_into_join"}).format("TabSeparated")
         off = off.decode() if isinstance(off, bytes) else off
         assert _sorted_lines(off) == _sorted_lines(want), sql

@@ -2,10 +2,10 @@
 (where `push_filter_into_scan` can then turn them into the side's key condition).
 
 Only for a side whose rows pass through the join unchanged: the left side of INNER / LEFT / CROSS
-joins (ALL, SEMI, ANTI, ASOF, ANY LEFT), the right side of INNER / RIGHT / CROSS joins (ALL, and
-ANY / SEMI / ANTI RIGHT). Never for ANY INNER (which left row claims a key depends on the others),
-never for the side a LEFT / RIGHT / FULL join extends with defaults or NULLs, and only when the
-column keeps its type through the join.
+joins (any strictness), the right side of INNER / RIGHT / CROSS joins (not ASOF: the closest row
+must be chosen among all). ANY INNER filters before choosing, as ClickHouse does (checked with
+chDB): the one case where switching this rule off changes a result. Never for the side a LEFT / RIGHT / FULL join extends with defaults or NULLs, and only when
+the column keeps its type through the join.
 
 Before: ``Filter and(equals(a.k, 1), equals(b.v, 2)) <- Join INNER ALL <- [scan a, scan b]``;
 after: ``Join <- [Filter equals(k, 1) <- scan a, Filter equals(v, 2) <- scan b]``.
@@ -69,11 +69,8 @@ def _conjuncts(e) -> list:
 
 def _pushable_sides(join: L.Join) -> tuple[bool, bool]:
     kind, strict = join.kind, join.strictness
-    if strict == "ANY" and kind == "INNER":
-        return False, False
-    left = kind in ("INNER", "LEFT", "CROSS") and not (kind == "INNER" and strict in ("ANY",))
-    right = kind in ("INNER", "RIGHT", "CROSS") and strict in ("ALL", "ANY", "SEMI", "ANTI") \
-        and not (kind == "INNER" and strict != "ALL")
+    left = kind in ("INNER", "LEFT", "CROSS")
+    right = kind in ("INNER", "RIGHT", "CROSS") and strict in ("ALL", "ANY", "SEMI", "ANTI")
     return left, right
 
 
