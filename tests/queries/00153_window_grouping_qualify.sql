@@ -13,3 +13,7 @@ SELECT DISTINCT g, count() OVER (PARTITION BY g) FROM w ORDER BY g;
 SELECT id, sum(id) OVER (PARTITION BY g ORDER BY id) FROM w ORDER BY id LIMIT 3 OFFSET 2;
 SELECT s FROM (SELECT id, sum(id) OVER (ORDER BY id) s FROM w) WHERE s > 20 ORDER BY s;
 SELECT number % 3 AS m, groupArray(number) OVER (PARTITION BY m ORDER BY number ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM numbers(8) ORDER BY number;
+SELECT number % 3 AS g, sum(number) s, rank() OVER (ORDER BY s DESC), grouping(g) FROM numbers(10) GROUP BY ROLLUP(g) ORDER BY g, s;
+SELECT number % 3 AS g, number % 2 AS h, count() c, sum(c) OVER (PARTITION BY g) FROM numbers(12) GROUP BY CUBE(g, h) ORDER BY g, h, c;
+SELECT number % 3 AS g, count() c FROM numbers(10) GROUP BY g WITH TOTALS QUALIFY row_number() OVER (ORDER BY c DESC, g) = 1;
+SELECT toDate('2024-01-01') + number % 5 * 2 AS d, count() c, sum(c) OVER (ORDER BY d) FROM numbers(20) GROUP BY d ORDER BY d WITH FILL;
