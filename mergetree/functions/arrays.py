@@ -318,12 +318,15 @@ def _array_extreme(name, is_max):
             else:
                 keys = _order_keys(plain)
             pick = _kern().segment_arg_extreme(a.offsets, keys, valid, is_max)
+            if isinstance(a.values, V.FixedColumn) and a.values.values.ndim == 1 \
+                    and not isinstance(a.values, V.NothingColumn):   # plain numbers: gather directly
+                out = np.zeros(n, a.values.values.dtype)
+                hit = pick >= 0
+                out[hit] = a.values.values[pick[hit]]
+                return V.fixed(elem, out)
             from mergetree.functions.aggregate.registry import take_or_default
 
-            res = take_or_default(a.values, pick, elem)
-            if isinstance(elem, T.NullableType):
-                return res
-            return res
+            return take_or_default(a.values, pick, elem)
 
         return elem, impl
 
@@ -413,7 +416,7 @@ def _count_like(name, rtype, how):
         def impl(args, n):
             a = _arr(args[0], n)
             mask = _truth_mask(a.values)
-            counts = np.bincount(_row_of(a.offsets)[mask], minlength=n)
+            counts = _kern().segment_count_true(a.offsets, mask)
             lens = np.diff(a.offsets)
             if how == "count":
                 return V.fixed(rtype, counts.astype(rtype.dtype))
@@ -478,7 +481,7 @@ def array_filter_by(types, consts):
         m = _arr(args[0], n)
         a = _arr(args[1], n)
         keep = _truth_mask(m.values)
-        lens = np.bincount(_row_of(a.offsets)[keep], minlength=n)
+        lens = _kern().segment_count_true(a.offsets, keep)
         return ArrayColumn(T.Array(elem), _offsets_of(lens), a.values.filter(keep))
 
     return T.Array(elem), impl

@@ -218,3 +218,17 @@ def ranged_positions(starts, lens, offsets, pos):
             pos[w] = s + j
             w += 1
         offsets[i + 1] = w
+
+
+@_jit
+def segment_count_true(offsets, mask):
+    """Number of true elements per row."""
+    n = offsets.shape[0] - 1
+    out = np.zeros(n, np.int64)
+    for r in range(n):
+        c = 0
+        for i in range(offsets[r], offsets[r + 1]):
+            if mask[i]:
+                c += 1
+        out[r] = c
+    return out
