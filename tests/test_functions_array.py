@@ -240,3 +240,10 @@ def test_ranged_positions_matches_numpy():
     K.ranged_positions(starts, lens, off, pos)
     assert off.tolist() == [0] + np.cumsum(lens).tolist()
     assert pos.tolist() == [int(s) + j for s, k in zip(starts, lens) for j in range(k)]
+
+
+def test_segment_count_true_matches_numpy():
+    rng = np.random.default_rng(9)
+    off = _random_offsets(rng, 40)
+    mask = rng.random(int(off[-1])) > 0.5
+    assert K.segment_count_true(off, mask).tolist() == [int(mask[a:b].sum()) for a, b in _rows(off)]
