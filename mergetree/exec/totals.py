@@ -163,6 +163,10 @@ def extremes(columns: list) -> list | None:
             return None
         c = col.decode() if hasattr(col, "dictionary") else col
         valid = ~c.nulls if isinstance(c, NullableColumn) else np.ones(len(c), np.bool_)
+        inner = c.values if isinstance(c, NullableColumn) else c
+        values = getattr(inner, "values", None)
+        if isinstance(values, np.ndarray) and values.dtype.kind == "f":
+            valid = valid & ~np.isnan(values)     # NaN is no extreme (as ClickHouse)
         if not valid.any():
             out.append(col.take(np.array([0, 0], np.int64)))
             continue

@@ -18,3 +18,5 @@ SELECT g, k, v, n FROM s ORDER BY g, k, v;
 SELECT g, count() c, sum(v) FROM s GROUP BY g WITH TOTALS ORDER BY g;
 SELECT v FROM s WHERE v > 1000;
 SELECT d, toString(d) FROM s ORDER BY d LIMIT 3;
+SELECT [number, 1] a, tuple(number, 'x') t, toNullable(number) n, NULL z, toString(number) s FROM numbers(3) SETTINGS extremes = 1;
+SELECT if(number = 1, nan, number / 2) f, toDecimal32(number, 2) d, if(number = 0, NULL, -number) n FROM numbers(3) SETTINGS extremes = 1;
