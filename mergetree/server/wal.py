@@ -19,8 +19,10 @@ The life of an event (``POST /v0/events?name=DS``):
 5. After every table's insert has committed, the closed segments are deleted and
    ``wait=true`` requests answer **200**.
 
-Record format: ``b"MTW1"``, payload length (u32 LE), CRC-32 of the payload (u32 LE), payload =
-``pickle`` (protocol 5) of ``(datasource, good Block, quarantine Block | None)``. A segment is
+Record format: ``b"MTW2"`` (or ``b"MTW1"``), payload length (u32 LE), CRC-32 of the payload
+(u32 LE), payload = ``(datasource, good Block, quarantine Block | None[, tag])``: MTW2 as msgpack
+of each column's type name and raw arrays (number/date and String columns), MTW1 as ``pickle``
+(protocol 5) for blocks with other columns (see ``encode_record``). A segment is
 read up to the first incomplete or mismatching record (a torn tail of a write that was never
 acknowledged). A failed write is truncated away before anything else is appended.
 
@@ -66,8 +68,8 @@ re-logged, not inserted, by each flush. Each failed try is logged once and count
 (``Flusher.insert_failures``); ``Flusher.status()`` (``GET /v0/health``) reports the failing
 tables' count. ``wait=true`` requests of re-logged rows follow them to their new record.
 
-Simplifications: records are pickled Blocks (fast; ties the log to the column classes of this
-version, so a version upgrade must start with an empty log: a segment that cannot be read is
+Simplifications: records with other column kinds are pickled Blocks (ties the log to the column
+classes of this version, so a version upgrade must start with an empty log: a segment that cannot be read is
 moved to ``wal/broken/`` and reported, never deleted); pending rows are held in memory until
 their flush.
 """
@@ -75,6 +77,7 @@ their flush.
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import logging
 import os
 import pickle
@@ -86,23 +89,113 @@ import time
 import zlib
 from pathlib import Path
 
+import msgpack
+import numpy as np
 import orjson
 
 from mergetree.server.files import atomic_write, fsync_dir
 
 log = logging.getLogger("mergetree.server.wal")
 
-MAGIC = b"MTW1"
+MAGIC = b"MTW1"              # payload: pickle
+MAGIC_COMPACT = b"MTW2"      # payload: msgpack of raw column arrays (encode_record)
 _HEADER = struct.Struct("<4sII")
 _SEGMENT_RE = re.compile(r"^segment_(\d{16})\.wal$")
 FLUSH_LOG = "flush.json"
 
 
 def encode_record(ds: str, block, quarantine, tag: tuple | None = None) -> bytes:
-    """``tag`` = ``(upto, table)`` marks rows re-logged by a flush whose insert failed."""
-    record = (ds, block, quarantine) if tag is None else (ds, block, quarantine, tag)
-    payload = pickle.dumps(record, protocol=5)
-    return _HEADER.pack(MAGIC, len(payload), zlib.crc32(payload)) + payload
+    """``tag`` = ``(upto, table)`` marks rows re-logged by a flush whose insert failed.
+
+    Blocks of plain number/date and String columns (the Events API's usual rows) are written
+    compactly (``MTW2``: msgpack of each column's type name and raw arrays, ~5x cheaper than
+    pickling the column objects, which cost a single-event request ~30 us); any other block
+    is pickled (``MTW1``)."""
+    compact = _compact_block(block) if block is not None else None
+    qcompact = _compact_block(quarantine) if quarantine is not None else None
+    if (block is None or compact is not None) and (quarantine is None or qcompact is not None):
+        payload = msgpack.packb([ds, compact, qcompact, list(tag) if tag is not None else None])
+        magic = MAGIC_COMPACT
+    else:
+        record = (ds, block, quarantine) if tag is None else (ds, block, quarantine, tag)
+        payload = pickle.dumps(record, protocol=5)
+        magic = MAGIC
+    return _HEADER.pack(magic, len(payload), zlib.crc32(payload)) + payload
+
+
+#: type -> its name when parse_type(name) gives the type back, else None (pickled)
+_TYPE_NAMES: dict = {}
+
+
+def _type_name(t) -> str | None:
+    try:
+        return _TYPE_NAMES[t]
+    except KeyError:
+        pass
+    from mergetree.types import parse_type
+
+    try:
+        name = str(t)
+        name = name if parse_type(name) == t else None
+    except Exception:  # noqa: BLE001 - not expressible by name: pickle it
+        name = None
+    _TYPE_NAMES[t] = name
+    return name
+
+
+def _compact_block(block) -> list | None:
+    """[rows, [name, type, b"F", values] | [name, type, b"S", offsets, data], ...], or None."""
+    from mergetree.column import FixedColumn, StringColumn
+
+    cols = []
+    for name, c in block.columns.items():
+        tname = _type_name(c.type)
+        if tname is None:
+            return None
+        if type(c) is FixedColumn:
+            v = c.values
+            if v.ndim != 1 or v.dtype.hasobject:
+                return None
+            cols.append([name, tname, v.dtype.str, v.tobytes()])
+        elif type(c) is StringColumn:
+            if c.offsets.dtype != np.int64 or c.data.dtype != np.uint8:
+                return None
+            cols.append([name, tname, "S", c.offsets.tobytes(), c.data.tobytes()])
+        else:
+            return None
+    return [block.num_rows, cols]
+
+
+def _block_from_compact(enc):
+    from mergetree.column import Block, FixedColumn, StringColumn
+
+    if enc is None:
+        return None
+    rows, cols = enc
+    out = {}
+    for col in cols:
+        name, tname, kind = col[0], _parse_type_cached(col[1]), col[2]
+        if kind == "S":
+            out[name] = StringColumn(tname, np.frombuffer(col[3], np.int64).copy(),
+                                     np.frombuffer(col[4], np.uint8).copy())
+        else:
+            out[name] = FixedColumn(tname, np.frombuffer(col[3], np.dtype(kind)).copy())
+    return Block(out, num_rows=rows)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_type_cached(name: str):
+    from mergetree.types import parse_type
+
+    return parse_type(name)
+
+
+def _decode(magic: bytes, payload: bytes) -> tuple:
+    if magic == MAGIC:
+        return pickle.loads(payload)
+    ds, block, quarantine, tag = msgpack.unpackb(payload)
+    record = (ds, _block_from_compact(block), _block_from_compact(quarantine))
+    return record if tag is None else (*record, tuple(tag))
 
 
 def read_segment(path: Path) -> list[tuple]:
@@ -113,9 +206,9 @@ def read_segment(path: Path) -> list[tuple]:
         magic, length, crc = _HEADER.unpack_from(data, pos)
         start = pos + _HEADER.size
         payload = data[start:start + length]
-        if magic != MAGIC or len(payload) != length or zlib.crc32(payload) != crc:
+        if magic not in (MAGIC, MAGIC_COMPACT) or len(payload) != length or zlib.crc32(payload) != crc:
             break
-        out.append(pickle.loads(payload))
+        out.append(_decode(magic, payload))
         pos = start + length
     if pos != len(data):
         log.warning("WAL segment %s: ignoring %d bytes of an unacknowledged torn write at offset %d",
