@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -630,7 +631,7 @@ class KeyCondition:
         vals = {}
         for a in self.atoms:
             if a.key < len(key_cols):
-                vals[id(a)] = a.point_values(key_cols[a.key])
+                vals[id(a)] = _shared_point_values(a, key_cols[a.key])
         self._point_cache = {cache_key: (key_cols, vals)}
         return vals
 
@@ -994,6 +995,34 @@ class KeyCondition:
         for e in self.rpn:
             out.append(e[1].text if e[0] == "atom" else e[0])
         return ", ".join(out)
+
+
+#: (id(index column), value type, domain) -> (column, point values): an atom without steps
+#: (`key op constant`) has the same point values over a part's primary index in every query, so
+#: they are computed once per part (a 10M-row part has ~1,200 index entries: a Python list each
+#: time otherwise). Entries hold their column, so an id is never confused with a later object's.
+_POINT_VALUES: dict = {}
+_POINT_VALUES_MAX = 512
+_POINT_VALUES_LOCK = threading.Lock()
+
+
+def _shared_point_values(atom: "Atom", col) -> list:
+    if atom.steps:
+        return atom.point_values(col)
+    key = (id(col), atom.value_type, atom.domain)
+    try:
+        hit = _POINT_VALUES.get(key)
+    except TypeError:                   # an unhashable type/domain: not cached
+        return atom.point_values(col)
+    if hit is not None and hit[0] is col:
+        return hit[1]
+    values = atom.point_values(col)
+    with _POINT_VALUES_LOCK:
+        if len(_POINT_VALUES) >= _POINT_VALUES_MAX:
+            for k in list(_POINT_VALUES)[:_POINT_VALUES_MAX // 4]:   # the oldest quarter
+                _POINT_VALUES.pop(k, None)
+        _POINT_VALUES[key] = (col, values)
+    return values
 
 
 def _identifier(name: str):
