@@ -290,3 +290,9 @@ class MultipleExpressionsForAliasError(MergeTreeError):
     """Two joined tables with the same alias (``FROM a AS t JOIN b AS t``)."""
 
     code = "MULTIPLE_EXPRESSIONS_FOR_ALIAS"
+
+
+class NumberOfColumnsDoesntMatchError(MergeTreeError):
+    """``x IN (SELECT a, b ..)``: the IN section has a different number of columns on each side."""
+
+    code = "NUMBER_OF_COLUMNS_DOESNT_MATCH"

@@ -26,6 +26,10 @@ from mergetree.errors import SetSizeLimitExceededError
 from mergetree.functions import values as V
 
 
+#: a join without keys (CROSS, ON without equalities) pairs this many rows per step at most
+CROSS_PAIRS_PER_STEP = 1 << 20
+
+
 def _setting_int(ctx, name: str) -> int:
     try:
         return int((ctx.settings or {}).get(name, 0) or 0)
@@ -349,14 +353,21 @@ def run_join(node, ctx, children):
     out_types = node.types()
     right_only = node.kind in ("RIGHT", "FULL") and node.strictness != "SEMI"
     emit_pairs = not (node.kind == "RIGHT" and node.strictness == "ANTI")
-    for block in left_it:
-        if block.num_rows == 0:
+    # without keys every left row pairs with every right row: probe slices of the left block so
+    # one step holds at most CROSS_PAIRS_PER_STEP pairs (a cross join streams instead of exploding)
+    step = max(1, CROSS_PAIRS_PER_STEP // max(right.num_rows, 1)) if not node.left_keys and node.asof is None \
+        else None
+    for whole in left_it:
+        if whole.num_rows == 0:
             continue
-        block = _materialize(block)
-        li, ri = state.pairs(block)
-        li, ri = _select(node, state, block.num_rows, li, ri)
-        if emit_pairs and len(li):
-            yield _output(node, block, right, li, ri, out_types)
+        whole = _materialize(whole)
+        parts = [whole] if step is None or whole.num_rows <= step else \
+            [whole.slice(a, min(a + step, whole.num_rows)) for a in range(0, whole.num_rows, step)]
+        for block in parts:
+            li, ri = state.pairs(block)
+            li, ri = _select(node, state, block.num_rows, li, ri)
+            if emit_pairs and len(li):
+                yield _output(node, block, right, li, ri, out_types)
     if right_only:
         ri = np.flatnonzero(~state.right_matched).astype(np.int64)
         if len(ri):

@@ -246,9 +246,20 @@ class SelectBinder:
         sub = node.values.expr if isinstance(node.values, E.Alias) else node.values
         if isinstance(sub, E.ArrayLiteral) and sub.items:   # `k IN ['a', 'b']` (Tinybird's Array() params)
             return E.InList(node.expr, tuple(sub.items), node.negated, span=node.span)
+        if isinstance(sub, E.Identifier) and sub.database is None:   # `x IN table`: its rows
+            from sqlparse_ch.ast import query as Q
+
+            table = Q.TableName(sub.name, sub.table)
+            sub = E.Subquery(Q.Select(select=(E.Star(),), from_=Q.TableExpr(table)), span=sub.span)
         if not isinstance(sub, E.Subquery):
             raise IllegalTypeOfArgumentError(f"IN {type(sub).__name__} is not supported yet{at(node)}")
         schema, columns = self._subquery_result(sub.query)
+        width = len(node.expr.items) if isinstance(node.expr, E.Tuple) and len(schema) > 1 else 1
+        if width != len(schema):
+            from mergetree.errors import NumberOfColumnsDoesntMatchError
+
+            raise NumberOfColumnsDoesntMatchError(f"Number of columns in section IN doesn't match. {width} at left, "
+                                                  f"{len(schema)} at right{at(node)}")
         as_set = self._in_set(node, schema, columns)
         if as_set is not None:
             return as_set

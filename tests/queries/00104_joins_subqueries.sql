@@ -17,3 +17,14 @@ SELECT name FROM users WHERE uid IN (SELECT uid FROM ev WHERE kind = 'buy') ORDE
 SELECT kind, name FROM ev JOIN users USING uid JOIN (SELECT 'es' AS country, 'Spain' AS full) AS c USING country ORDER BY kind, name;
 SELECT count() FROM ev AS a JOIN ev AS b ON a.uid = b.uid AND a.kind != b.kind;
 SELECT number FROM numbers(3) JOIN users ON 1; -- { serverError ALIAS_REQUIRED }
+CREATE TABLE ids (uid UInt64) ENGINE = MergeTree ORDER BY uid;
+INSERT INTO ids VALUES (2), (3), (9);
+SELECT name FROM users WHERE uid IN ids ORDER BY name;
+SELECT name FROM users WHERE uid NOT IN ids ORDER BY name;
+SELECT name FROM users WHERE uid GLOBAL IN (SELECT uid FROM ev) ORDER BY name;
+SELECT name FROM users WHERE uid GLOBAL NOT IN (SELECT uid FROM ev) ORDER BY name;
+SELECT name FROM users WHERE uid IN (SELECT number FROM numbers(1000) WHERE number % 2 = 1) ORDER BY name;
+SELECT name, uid IN (SELECT number * 3 FROM numbers(500)) AS m FROM users ORDER BY name;
+SELECT name FROM users WHERE (uid, name) IN (SELECT number, concat('x', toString(number)) FROM numbers(100)) ORDER BY name;
+SELECT uid FROM users WHERE uid IN users; -- { serverError NUMBER_OF_COLUMNS_DOESNT_MATCH }
+SELECT count() FROM ev AS a CROSS JOIN ev AS b CROSS JOIN users;
