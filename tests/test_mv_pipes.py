@@ -252,6 +252,18 @@ def test_scheduled_copy_runs_when_due(client):
     assert sched.due({"copy_top": scheduled}, dt.datetime(2024, 1, 1, 10, 4, 59)) == []
     assert [p.name for p in sched.due({"copy_top": scheduled}, dt.datetime(2024, 1, 1, 10, 5))] == ["copy_top"]
     assert sched.due({"copy_top": scheduled}, dt.datetime(2024, 1, 1, 10, 6)) == []
+    # the service's thread: a due scheduled copy runs as a job
+    svc.pipes.register(scheduled)
+    try:
+        svc.pipe_jobs.tick(dt.datetime(2024, 1, 1, 10, 1))             # learns the schedule
+        svc.engine.db.truncate("top_copy")
+        assert svc.pipe_jobs.tick(dt.datetime(2024, 1, 1, 10, 5)) == ["copy_top"]
+        deadline = time.time() + 20
+        while not svc.engine.db.sql("SELECT count() FROM top_copy").rows[0][0] and time.time() < deadline:
+            time.sleep(0.05)
+        assert svc.engine.db.sql("SELECT count() FROM top_copy").rows[0][0] > 0
+    finally:
+        svc.pipes.register(pipe)
 
 
 def test_cron():
