@@ -27,11 +27,12 @@ def _cmd_sql(args: argparse.Namespace) -> int:
 
     text = args.query if args.query is not None else sys.stdin.read()
     params = dict(p.split("=", 1) for p in args.param)
+    settings = dict(x.split("=", 1) for x in getattr(args, "setting", []) if "=" in x) or None
     fmt = args.format or ("PrettyCompact" if sys.stdout.isatty() else "TabSeparated")
     db = mergetree.connect(args.data_dir)
     try:
         for stmt in parse_many(text):
-            result = db.sql(stmt, params=params)
+            result = db.sql(stmt, params=params, settings=settings)
             sys.stdout.buffer.write(result.format(None if getattr(stmt, "format", None) else fmt))
         sys.stdout.flush()
     finally:
@@ -78,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     sql.add_argument("--format", default=None, help="output format (default TabSeparated, PrettyCompact on a terminal)")
     sql.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                      help="bind a {NAME:Type} query parameter (repeatable)")
+    sql.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE",
+                     help="a query setting for every statement, e.g. max_memory_usage=1000000000, "
+                          "max_execution_time=10, max_threads=1 (repeatable)")
     sql.add_argument("--multiquery", action="store_true", help="accepted for clickhouse-local compatibility: "
                      "several ;-separated statements always run in order")
     sql.add_argument("--host", default=None, help="run it on a mergetree/Tinybird server instead (/v0/sql)")

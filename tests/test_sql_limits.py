@@ -146,3 +146,12 @@ def test_repeated_statement_is_parsed_once(db, monkeypatch):
     db.sql("SELECT 1 " + " " * S.PARSE_CACHE_MAX_CHARS)        # long texts are not kept
     db.sql("SELECT 1 " + " " * S.PARSE_CACHE_MAX_CHARS)
     assert len(calls) == 3
+
+
+def test_cli_setting_flag(capsys):
+    from mergetree.cli import main
+
+    rc = main(["sql", "--setting", "max_memory_usage=1000", "SELECT number FROM numbers(100000) ORDER BY number"])
+    err = capsys.readouterr().err
+    assert rc == 1 and "(MEMORY_LIMIT_EXCEEDED)" in err and "maximum: 1000.00 B" in err
+    assert main(["sql", "--setting", "max_threads=1", "SELECT count() FROM numbers(1000)"]) == 0
