@@ -17,10 +17,12 @@ the SQL INSERT, the Events API flusher and appends all arrive there):
    the type default) and cast. Targets with views of their own expand in turn (chains A -> B -> C).
    A failing SELECT or conversion fails the insert before anything is written.
 2. **Prepare.** Every table's block is written as temporary parts (``MergeTreeTable.prepare_insert``:
-   sorted, optimize_on_insert, fsynced ``tmp_insert_*``); an error removes them all.
+   sorted, optimize_on_insert, fsynced ``tmp_insert_*``) on helper threads, the source's while step 1
+   runs; an error removes them all.
 3. **Commit together** (:func:`commit_together`): under the parts locks of all the tables (taken in
-   name order), block numbers are allocated, ``_commit_journal.json`` (tmp name -> final name per
-   table) is written and fsynced -- the commit point --, the directories are renamed into place,
+   name order), block numbers are allocated, a journal ``_commit_journal_<id>.json`` (one per commit:
+   tmp name -> final name per table) is written and fsynced -- the commit point --, the directories
+   are renamed into place,
    the parts published, and the journal removed. A crash after the journal is written is rolled
    forward by :func:`recover_commit_journal` when the database opens (before the tables delete
    leftover ``tmp_*``); before it, nothing happened. So the source and all targets change together:
@@ -34,7 +36,8 @@ either in the snapshot (populated) or went through the trigger, never both. :fun
 SELECT over the snapshot part by part and inserts the results through the normal cascade (so views of
 the target see them too). Truncating or deleting from the source does not touch the targets.
 
-Views persist in ``<database>/_views.json`` (written atomically).
+Views persist in ``<database>/_views.json`` (written atomically). ``CREATE MATERIALIZED VIEW v ENGINE =
+...`` (no ``TO``) creates the view's own table ``_inner_v`` from the SELECT's columns; DROP VIEW drops it.
 """
 
 from __future__ import annotations
