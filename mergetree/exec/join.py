@@ -349,6 +349,9 @@ def run_join(node, ctx, children):
             raise SetSizeLimitExceededError(
                 f"Limit for JOIN exceeded, max bytes: {max_bytes}, current bytes: {nbytes} (the right side "
                 "of a JOIN is kept in memory; put the smaller table on the right or raise max_bytes_in_join)")
+    if node.kind == "PASTE":
+        yield from _paste(node, left_it, right)
+        return
     state = _Pairs(node, ctx, right)
     out_types = node.types()
     right_only = node.kind in ("RIGHT", "FULL") and node.strictness != "SEMI"
@@ -372,3 +375,17 @@ def run_join(node, ctx, children):
         ri = np.flatnonzero(~state.right_matched).astype(np.int64)
         if len(ri):
             yield _output(node, None, right, np.full(len(ri), -1, np.int64), ri, out_types)
+
+
+def _paste(node, left_it, right: Block):
+    """PASTE JOIN: left row i next to right row i, as many rows as the shorter side."""
+    out_types = node.types()
+    offset = 0
+    for block in left_it:
+        take = min(block.num_rows, right.num_rows - offset)
+        if take <= 0:
+            break
+        block = _materialize(block)
+        rows = np.arange(take, dtype=np.int64)
+        yield _output(node, block, right, rows, rows + offset, out_types)
+        offset += take

@@ -163,8 +163,8 @@ def _normalize(j: Q.Join) -> tuple[str, str]:
     strict = j.strictness or "ALL"
     if kind == "COMMA":
         kind = "CROSS"
-    if kind == "PASTE":
-        raise NotImplementedSQLError(f"PASTE JOIN is not supported{at(j)}")
+    if kind == "PASTE" and (j.on is not None or j.using or j.strictness not in (None, "ALL")):
+        raise InvalidJoinOnExpressionError(f"PASTE JOIN takes no ON, USING or strictness{at(j)}")
     if strict in ("SEMI", "ANTI") and kind == "INNER":     # `SEMI JOIN` is SEMI LEFT JOIN
         kind = "LEFT"
     if strict == "ANY" and kind == "FULL":
@@ -273,7 +273,9 @@ def _plan_join(planner, left, lmap, right, scope, rcols, j, kind, strict, binder
         rexprs.append((f"__jr{i}", re if rt == t else E.Cast(re, t.name)))
         return f"__jl{i}", f"__jr{i}"
 
-    if kind == "CROSS" or (j.on is None and not j.using):
+    if kind == "PASTE":       # row i of the left side next to row i of the right side
+        pass
+    elif kind == "CROSS" or (j.on is None and not j.using):
         if kind not in ("CROSS", "INNER") or strict != "ALL":
             raise InvalidJoinOnExpressionError(f"{strict} {kind} JOIN needs ON or USING{at(j)}")
         kind = "CROSS"

@@ -48,3 +48,5 @@ SELECT jd.d, je.d FROM jd JOIN je ON jd.d = je.d ORDER BY 1;
 SELECT i, u64 FROM jd JOIN je ON jd.i = je.u64 ORDER BY 1;
 SELECT fs, jd.u, dt FROM jd JOIN je USING (fs, u, dt) ORDER BY 1;
 SELECT count() FROM jd LEFT JOIN je ON jd.dt = je.dt AND jd.fs = je.fs;
+SELECT * FROM (SELECT number AS n FROM numbers(3)) AS t1 PASTE JOIN (SELECT number * 10 AS m FROM numbers(5)) AS t2;
+SELECT n, m FROM (SELECT number AS n FROM numbers(5)) AS t1 PASTE JOIN (SELECT toString(number) AS m FROM numbers(2)) AS t2 WHERE n > 0;
