@@ -43,7 +43,9 @@ class Planner:
             if src.database == "system" and src.name in ("numbers", "numbers_mt"):
                 return L.ReadNumbers(0, None), {src.name} | alias    # endless: needs a LIMIT
             if src.database is None and src.name in ctes:
-                sub = self.plan_query(ctes[src.name], ctes)
+                # ClickHouse: a CTE is not visible inside its own body (nor, through a chain, inside
+                # the bodies it expands), so `WITH t AS (SELECT .. FROM t)` reads the table t
+                sub = self.plan_query(ctes[src.name], {k: v for k, v in ctes.items() if k != src.name})
                 sub.check_unique()
                 return sub, {src.name} | alias
             if src.database == "system":
@@ -112,6 +114,7 @@ class Planner:
     def _set_operation(self, q, ctes: dict) -> L.PlanNode:
         if q.op not in ("UNION ALL", "UNION DISTINCT", "UNION"):
             raise NotImplementedSQLError(f"{q.op} is not supported yet")
+        q = _global_with(q)
         left, right = self.plan_query(q.left, ctes), self.plan_query(q.right, ctes)
         if len(left.columns) != len(right.columns):
             from mergetree.errors import UnionStructuresMismatchError
@@ -235,3 +238,23 @@ def plan_select(db, q, params: dict | None = None, disabled_rules=(), settings: 
     planner = Planner(db, params)
     planner.settings = dict(settings or {})
     return optimize(planner.plan_query(q), disabled_rules)
+
+
+def _global_with(q):
+    """ClickHouse's ``enable_global_with_statement`` (on by default): the WITH of a union's first
+    SELECT applies to every SELECT of the union (``WITH t AS (..) SELECT .. FROM t UNION ALL SELECT
+    .. FROM t`` reads the CTE twice); a later SELECT's own WITH items come after, so they win."""
+    import dataclasses
+
+    first = q.left
+    while isinstance(first, Q.SetOperation):
+        first = first.left
+    if not first.with_:
+        return q
+
+    def apply(node):
+        if isinstance(node, Q.SetOperation):
+            return dataclasses.replace(node, left=apply(node.left), right=apply(node.right))
+        return dataclasses.replace(node, with_=(*first.with_, *node.with_))
+
+    return dataclasses.replace(q, right=apply(q.right))
