@@ -10,6 +10,7 @@ import numpy as np
 
 from mergetree import types as T
 from mergetree.column import Block, FixedColumn
+from mergetree.errors import CorruptedPartError
 
 #: rows per block produced by numbers()
 NUMBERS_BLOCK = 65536
@@ -77,10 +78,14 @@ def read_merge_tree(node, ctx, children, transform=None):
         tasks = [(part, piece) for part, ranges in selected for piece in _split_ranges(ranges, chunk)]
 
         def run(task):
-            if prewhere:
-                block, rows, nbytes = _read_task_prewhere(task[0], task[1], needed, prewhere, bound, node.columns)
-            else:
-                block, rows, nbytes = _read_task(task[0], task[1], needed, bound, node.columns)
+            try:
+                if prewhere:
+                    block, rows, nbytes = _read_task_prewhere(task[0], task[1], needed, prewhere, bound, node.columns)
+                else:
+                    block, rows, nbytes = _read_task(task[0], task[1], needed, bound, node.columns)
+            except CorruptedPartError as e:      # as storage/select.py: detach the part, fail this query
+                table._quarantine(task[0], e)
+                raise
             return (transform(block) if transform is not None else block), rows, nbytes
 
         if total <= INLINE_READ_MARKS:
@@ -108,7 +113,11 @@ def _read_key_bounds(node, ctx, transform):
                     and len(index[0]) == part.marks + 1:
                 block = Block({column: index[0].take(np.array([0, part.marks], np.int64))})
             else:
-                block, rows, nbytes = _read_task(part, [(0, part.marks)], [column], None, [column])
+                try:
+                    block, rows, nbytes = _read_task(part, [(0, part.marks)], [column], None, [column])
+                except CorruptedPartError as e:
+                    node.table._quarantine(part, e)
+                    raise
                 ctx.rows_read += rows
                 ctx.bytes_read += nbytes
             yield transform(block) if transform is not None else block

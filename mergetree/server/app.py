@@ -26,7 +26,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mergetree.errors import MergeTreeError, UnknownTableError
+from mergetree.errors import CorruptedPartError, MergeTreeError, UnknownTableError
 from mergetree.server import datasources, deploy, events, pipe_jobs, pipes, query, tokens
 from mergetree.server.auth import TokenStore
 from mergetree.server.ratelimit import RateLimiter
@@ -138,6 +138,9 @@ def _endpoint(view):
             return error_response(e.status, e.message, e.documentation, e.headers)
         except UnknownTableError as e:
             return error_response(404, _unknown_table_message(e), DOC_QUERY)
+        except CorruptedPartError as e:     # not the request's fault: 500 as ClickHouse, but named and logged
+            log.error("%s %s: %s", request.method, request.url.path, e)
+            return error_response(500, _clickhouse_message(e), DOC_QUERY)
         except MergeTreeError as e:
             return error_response(400, _clickhouse_message(e), DOC_QUERY)
         except ClientDisconnect:
