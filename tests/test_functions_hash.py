@@ -85,7 +85,7 @@ def test_hashes_of_numbers_depend_on_the_type_like_chdb(tname):
     q = f"SELECT {', '.join(exprs)} FROM (SELECT {src} AS p)"
     if tname in ("Date", "DateTime"):
         q = q.replace(f"to{tname}(p.1)", f"to{tname}(toUInt32(p.1))" if tname == "DateTime" else
-                      f"toDate(toUInt16(p.1))")
+                      "toDate(toUInt16(p.1))")
     want = [r.split("\t") for r in chdb.query(q, "TabSeparated").data().rstrip("\n").split("\n")]
     for j, f in enumerate(fns):
         assert _ours(f, block, "v") == [w[j] for w in want], f"{f}({tname})"

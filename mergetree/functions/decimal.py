@@ -85,14 +85,12 @@ def _to_decimal(name: str, precision: int, mode: str):
                     _check_range(vals, plain, "convert")
             else:
                 v = V.values(c)
-                exact = v.astype(object) * mult if v.dtype == np.uint64 else None
                 vals = v.astype(np.int64) * mult
                 lo, hi = _storage_bounds(plain)
                 okv = (v.astype(np.float64) * mult >= lo) & (v.astype(np.float64) * mult <= hi)
                 if mode == "throw" and not okv.all():
                     raise DecimalOverflow("Decimal convert overflow")
                 bad = ~okv
-                del exact
             col = V.fixed(plain, np.asarray(vals).astype(plain.dtype))
             if mode == "null":
                 return V.with_nulls(col, bad if bad is not None else np.zeros(len(col), np.bool_), rtype)

@@ -287,8 +287,7 @@ def generate_uuid_v4(types, consts):
     check_arity("generateUUIDv4", types, 0, 1)
 
     def impl(args, n):
-        rows = n if not args or not V.is_const(args[0]) else n
-        vals = np.frombuffer(np.random.default_rng().bytes(16 * max(rows, 1)), np.uint64).reshape(-1, 2)[:rows].copy()
+        vals = np.frombuffer(np.random.default_rng().bytes(16 * max(n, 1)), np.uint64).reshape(-1, 2)[:n].copy()
         vals[:, 0] = (vals[:, 0] & np.uint64(0xFFFFFFFFFFFF0FFF)) | np.uint64(0x4000)
         vals[:, 1] = (vals[:, 1] & np.uint64(0x3FFFFFFFFFFFFFFF)) | np.uint64(0x8000000000000000)
         return FixedColumn(T.UUIDType(), vals)

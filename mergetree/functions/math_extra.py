@@ -117,11 +117,10 @@ def int_div_or_zero(types, consts):
                 q = np.trunc(a_.astype(np.float64) / safe_b.astype(np.float64))
                 q = np.where(np.isfinite(q), q, 0)
             else:
-                x = a_.astype(np.float64) if False else a_
                 if rtype.dtype.kind == "u":
-                    q = x.astype(np.uint64) // safe_b.astype(np.uint64)
+                    q = a_.astype(np.uint64) // safe_b.astype(np.uint64)
                 else:
-                    xi, yi = x.astype(np.int64), safe_b.astype(np.int64)
+                    xi, yi = a_.astype(np.int64), safe_b.astype(np.int64)
                     q = np.abs(xi) // np.abs(yi) * np.sign(xi) * np.sign(yi)
         out = np.where(bad, 0, q)
         return V.fixed(rtype, out.astype(rtype.dtype))

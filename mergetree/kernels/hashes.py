@@ -663,23 +663,26 @@ def _md5_block(state, d, p, m):
     for j in range(16):
         m[j] = _r32(d, p + 4 * j)
     a, b, c, dd = state[0], state[1], state[2], state[3]
-    for i in range(64):
-        if i < 16:
-            f = (b & c) | (~b & dd)
-            g = i
-        elif i < 32:
-            f = (dd & b) | (~dd & c)
-            g = (5 * i + 1) % 16
-        elif i < 48:
-            f = b ^ c ^ dd
-            g = (3 * i + 5) % 16
-        else:
-            f = c ^ (b | (~dd & M32))
-            g = (7 * i) % 16
-        f = (f + a + U(_MD5_K[i]) + m[g]) & M32
-        a = dd
-        dd = c
-        c = b
+    # the four rounds as separate loops: no per-step branch on the round number
+    for i in range(16):
+        f = ((b & c) | (~b & dd)) & M32
+        f = (f + a + U(_MD5_K[i]) + m[i]) & M32
+        a, dd, c = dd, c, b
+        b = (b + _rol32(f, _MD5_S[i])) & M32
+    for i in range(16, 32):
+        f = ((dd & b) | (~dd & c)) & M32
+        f = (f + a + U(_MD5_K[i]) + m[(5 * i + 1) & 15]) & M32
+        a, dd, c = dd, c, b
+        b = (b + _rol32(f, _MD5_S[i])) & M32
+    for i in range(32, 48):
+        f = b ^ c ^ dd
+        f = (f + a + U(_MD5_K[i]) + m[(3 * i + 5) & 15]) & M32
+        a, dd, c = dd, c, b
+        b = (b + _rol32(f, _MD5_S[i])) & M32
+    for i in range(48, 64):
+        f = (c ^ (b | (~dd & M32))) & M32
+        f = (f + a + U(_MD5_K[i]) + m[(7 * i) & 15]) & M32
+        a, dd, c = dd, c, b
         b = (b + _rol32(f, _MD5_S[i])) & M32
     state[0] = (state[0] + a) & M32
     state[1] = (state[1] + b) & M32
@@ -688,27 +691,32 @@ def _md5_block(state, d, p, m):
 
 
 @_jit
-def _pad_blocks(d, s, n, big_endian_len):
-    total = ((n + 8) // 64 + 1) * 64
-    buf = np.zeros(total, np.uint8)
-    buf[:n] = d[s:s + n]
-    buf[n] = 0x80
-    bits = U(n) * U(8)
+def _fill_tail(tail, d, s, rem, total, big_endian_len):
+    """Write the last rem (< 64) bytes of a row plus the MD5/SHA padding and the row's bit length
+    into the reusable 128-byte `tail`; returns its used size (64 or 128)."""
+    size = 64 if rem < 56 else 128
+    for k in range(rem):
+        tail[k] = d[s + k]
+    tail[rem] = 0x80
+    for k in range(rem + 1, size):
+        tail[k] = 0
+    bits = U(total) * U(8)
     for k in range(8):
         byte = np.uint8((bits >> U(8 * k)) & U(0xFF))
         if big_endian_len:
-            buf[total - 1 - k] = byte
+            tail[size - 1 - k] = byte
         else:
-            buf[total - 8 + k] = byte
-    return buf
+            tail[size - 8 + k] = byte
+    return size
 
 
 @_jit
 def md5(offsets, data, out):
-    """MD5 digests into out (n, 16) uint8. Only a row's last one or two 64-byte blocks are
-    copied (padded); the rest is read in place."""
+    """MD5 digests into out (n, 16) uint8. Only a row's last bytes are copied (with the padding)
+    into a reusable buffer; whole 64-byte blocks are read in place."""
     state = np.empty(4, np.uint64)
     m = np.empty(16, np.uint64)
+    tail = np.zeros(128, np.uint8)
     for i in range(offsets.shape[0] - 1):
         state[0] = U(0x67452301)
         state[1] = U(0xEFCDAB89)
@@ -719,12 +727,8 @@ def md5(offsets, data, out):
         full = n // 64
         for b in range(full):
             _md5_block(state, data, s + 64 * b, m)
-        tail = _pad_blocks(data, s + 64 * full, n - 64 * full, False)
-        # the length in the padding is of the whole row
-        bits = U(n) * U(8)
-        for k in range(8):
-            tail[tail.shape[0] - 8 + k] = np.uint8((bits >> U(8 * k)) & U(0xFF))
-        for b in range(0, tail.shape[0], 64):
+        size = _fill_tail(tail, data, s + 64 * full, n - 64 * full, n, False)
+        for b in range(0, size, 64):
             _md5_block(state, tail, b, m)
         for j in range(4):
             for k in range(4):
@@ -787,6 +791,7 @@ def sha256(offsets, data, out):
     """SHA-256 digests into out (n, 32) uint8."""
     h = np.empty(8, np.uint64)
     w = np.empty(64, np.uint64)
+    tail = np.zeros(128, np.uint8)
     for i in range(offsets.shape[0] - 1):
         h[:] = _SHA_H0
         s = offsets[i]
@@ -794,11 +799,8 @@ def sha256(offsets, data, out):
         full = n // 64
         for b in range(full):
             _sha256_block(h, data, s + 64 * b, w)
-        tail = _pad_blocks(data, s + 64 * full, n - 64 * full, True)
-        bits = U(n) * U(8)
-        for k in range(8):
-            tail[tail.shape[0] - 1 - k] = np.uint8((bits >> U(8 * k)) & U(0xFF))
-        for b in range(0, tail.shape[0], 64):
+        size = _fill_tail(tail, data, s + 64 * full, n - 64 * full, n, True)
+        for b in range(0, size, 64):
             _sha256_block(h, tail, b, w)
         for j in range(8):
             for k in range(4):

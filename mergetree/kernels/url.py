@@ -362,11 +362,12 @@ def gather(data, starts, ends):
     for i in range(n):
         out_off[i + 1] = out_off[i] + (ends[i] - starts[i])
     out = np.empty(out_off[n], np.uint8)
-    w = 0
     for i in range(n):
-        for k in range(starts[i], ends[i]):
-            out[w] = data[k]
-            w += 1
+        # unsigned indexes: no negative-index fix-up, so LLVM can vectorize the copy
+        s = np.uint64(starts[i])
+        w = np.uint64(out_off[i])
+        for k in range(np.uint64(ends[i] - starts[i])):
+            out[w + np.uint64(k)] = data[s + np.uint64(k)]
     return out_off, out
 
 
@@ -379,14 +380,16 @@ def cut(offsets, data, starts, ends):
     for i in range(n):
         out_off[i + 1] = out_off[i] + (offsets[i + 1] - offsets[i]) - (ends[i] - starts[i])
     out = np.empty(out_off[n], np.uint8)
-    w = 0
     for i in range(n):
-        for k in range(offsets[i], starts[i]):
-            out[w] = data[k]
-            w += 1
-        for k in range(ends[i], offsets[i + 1]):
-            out[w] = data[k]
-            w += 1
+        w = np.uint64(out_off[i])
+        b = np.uint64(offsets[i])
+        a = np.uint64(starts[i] - offsets[i])
+        for k in range(a):
+            out[w + np.uint64(k)] = data[b + np.uint64(k)]
+        w += a
+        t = np.uint64(ends[i])
+        for k in range(np.uint64(offsets[i + 1] - ends[i])):
+            out[w + np.uint64(k)] = data[t + np.uint64(k)]
     return out_off, out
 
 
