@@ -406,6 +406,8 @@ def extract_typed(data, start, end, vtype, count, t, name="JSONExtract"):
 def _drop_failed(col, member_ok, row_ok):
     """ClickHouse keeps an array/map only if at least one member converted (the others hold their
     type default); a row none of whose members converted becomes empty and counts as failed."""
+    if member_ok.all():  # the common case: every member converted
+        return col, row_ok
     lens = np.diff(col.offsets)
     row = np.repeat(np.arange(len(lens)), lens)
     any_ok = np.bincount(row[member_ok], minlength=len(lens)) > 0
@@ -628,9 +630,12 @@ def _register_visit(suffix, rtype):
                 col = StringColumn(T.String, o, d)
             elif suffix == "ExtractString":  # a proper JSON string token right after the colon
                 is_str = string_end > 0
-                s = np.where(is_str, string_end, 0)
-                o, d = _run_kernel(J.unescape, data, np.where(is_str, token, 0), s, is_str)
-                col = StringColumn(T.String, o, d)
+                s = np.where(is_str, token, 0)
+                e = np.where(is_str, string_end, 0)
+                out = np.empty(max(int((e - s).sum()), 1), np.uint8)
+                o = np.empty(len(s) + 1, np.int64)
+                J.unescape_compact(data, s, e, is_str, out, o)
+                col = StringColumn(T.String, o, out[:int(o[-1])])
             else:
                 vt = np.where(found, J.T_NUMBER, J.T_MISSING)
                 if len(data):
