@@ -208,6 +208,9 @@ def compute_call(call, block: Block, runs: Runs, bounds) -> Column:
         if default is not None and default.type != block[call.args[0]].type:
             default = _cast(default, block[call.args[0]].type)
         return _gather(block[call.args[0]], np.clip(j, 0, runs.n - 1), valid, default)
+    if name in ("first_value_respect_nulls", "last_value_respect_nulls"):
+        j = start if name.startswith("first") else end - 1
+        return _gather(block[call.args[0]], np.clip(j, 0, runs.n - 1), end > start, None)
     if name == "nth_value":
         j = start + call.params[0] - 1
         valid = j < end

@@ -27,7 +27,7 @@ from mergetree.planner.rewrite import transform, walk
 #: window-only functions (case-insensitive), -> canonical name
 WINDOW_FUNCTIONS = {n.lower(): n for n in (
     "row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile", "lag", "lead",
-    "lagInFrame", "leadInFrame", "nth_value")}
+    "lagInFrame", "leadInFrame", "nth_value", "first_value_respect_nulls", "last_value_respect_nulls")}
 #: functions that ignore the frame
 FRAMELESS = {"row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile", "lag", "lead"}
 #: standard names that are aggregates in ClickHouse (first_value skips NULLs like any)
@@ -358,7 +358,7 @@ def _value_args(node) -> list:
         # value, [offset], [default]: default may be an expression
         args = list(node.args)
         return [args[0]] + (args[2:3] if len(args) > 2 else []) if args else []
-    if canon == "nth_value":
+    if canon in ("nth_value", "first_value_respect_nulls", "last_value_respect_nulls"):
         return list(node.args[:1])
     if canon is not None:
         return []
@@ -371,7 +371,8 @@ def _window_function(canon, node, args, arg_types, frame, order, text) -> Window
     n_args = len(node.args)
     expected = {"row_number": (0, 0), "rank": (0, 0), "dense_rank": (0, 0), "percent_rank": (0, 0),
                 "cume_dist": (0, 0), "ntile": (1, 1), "lag": (1, 3), "lead": (1, 3), "lagInFrame": (1, 3),
-                "leadInFrame": (1, 3), "nth_value": (2, 2)}[canon]
+                "leadInFrame": (1, 3), "nth_value": (2, 2), "first_value_respect_nulls": (1, 1),
+                "last_value_respect_nulls": (1, 1)}[canon]
     if not expected[0] <= n_args <= expected[1]:
         raise NumberOfArgumentsError(f"Number of arguments for window function {canon} doesn't match: passed "
                                      f"{n_args}, should be {expected[0]}"
@@ -398,6 +399,8 @@ def _window_function(canon, node, args, arg_types, frame, order, text) -> Window
     if canon in ("percent_rank", "cume_dist"):
         return WindowCall("", canon, None, [], (), T.Float64, frame, text)
     value_type = arg_types[0]
+    if canon in ("first_value_respect_nulls", "last_value_respect_nulls"):   # NULL values are values
+        return WindowCall("", canon, None, args[:1], (), value_type, frame, text)
     if canon == "nth_value":
         v, _ = _const(node.args[1], "Offset of nth_value")
         if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
