@@ -31,7 +31,8 @@ import numpy as np
 
 from mergetree import types as T
 from mergetree.column import Column, NullableColumn, default_column
-from mergetree.errors import IllegalTypeOfArgumentError, NumberOfArgumentsError, UnknownFunctionError
+from mergetree.errors import (IllegalTypeOfArgumentError, NotImplementedSQLError, NumberOfArgumentsError,
+                              UnknownFunctionError)
 from mergetree.functions import values as V
 
 
@@ -173,6 +174,9 @@ def get_aggregate(name: str, arg_types: list, params: tuple = ()) -> AggregateFu
 
         raise UnknownFunctionError(name, suggest(name, aggregate_names()))
     base_name, combinators = split
+    if any(c in _STATE_COMBINATORS for c in combinators[:-1]):
+        raise NotImplementedSQLError(f"Aggregate function {name}: -State/-Merge/-MergeState/-SimpleState must "
+                                     f"be the last combinator here (e.g. sumIfMerge, not sumMergeIf)")
     if combinators and combinators[-1] in _STATE_COMBINATORS:
         from mergetree.functions.aggregate.states import resolve_state_combinator
 
