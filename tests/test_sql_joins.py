@@ -291,3 +291,37 @@ def test_in_subquery_set_matches_chdb(in_tables, sql):
     assert got == want, sql
     assert "__inSet" in db.sql("EXPLAIN " + sql).format("TabSeparated").decode() or "NOT IN" in sql \
         or "__notInSet" in db.sql("EXPLAIN " + sql).format("TabSeparated").decode()
+
+
+# --------------------------------------------------------------------------- ARRAY JOIN vs chDB
+
+ARRAYS = st.lists(st.tuples(st.integers(0, 5), st.lists(st.one_of(st.none(), st.integers(-3, 3)), max_size=3)),
+                  max_size=6)
+AJ_QUERIES = [
+    "SELECT id, a FROM t ARRAY JOIN a",
+    "SELECT id, x, a FROM t LEFT ARRAY JOIN a AS x",
+    "SELECT id, x, y FROM t ARRAY JOIN a AS x, arrayEnumerate(a) AS y",
+    "SELECT id, x, toTypeName(x) FROM t LEFT ARRAY JOIN arrayMap(v -> toString(v), a) AS x",
+    "SELECT x, count(), sum(id) FROM t ARRAY JOIN a AS x GROUP BY x",
+    "SELECT id, arrayJoin(a) AS v FROM t WHERE id > 1",
+    "SELECT id, v FROM t LEFT ARRAY JOIN a AS v WHERE v IS NULL OR v > 0",
+    "SELECT count() FROM t ARRAY JOIN a AS x ARRAY JOIN a AS y",
+]
+
+
+@given(rows=ARRAYS, sql=st.sampled_from(AJ_QUERIES))
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_array_join_matches_chdb(engines, rows, sql):
+    sess, db = engines
+    values = ", ".join(f"({i}, [{', '.join('NULL' if v is None else str(v) for v in a)}])" for i, a in rows)
+    setup = ["DROP TABLE IF EXISTS t",
+             "CREATE TABLE t (id UInt8, a Array(Nullable(Int8))) ENGINE = MergeTree ORDER BY tuple()"]
+    if rows:
+        setup.append(f"INSERT INTO t VALUES {values}")
+    for q in setup:
+        sess.query(q)
+        db.sql(q)
+    want = sess.query(sql, "TabSeparated").bytes().decode()
+    got = db.sql(sql).format("TabSeparated")
+    got = got.decode() if isinstance(got, bytes) else got
+    assert _sorted_lines(got) == _sorted_lines(want), sql
