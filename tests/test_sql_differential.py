@@ -48,7 +48,12 @@ AGGS = ["count()", "sum(v)", "avg(v)", "min(v)", "max(u)", "min(k)", "max(c)", "
         "sumIf(v, g > 2)", "countIf(n IS NULL)", "avgIf(u, v < 0)", "sumOrNull(v)", "minOrDefault(v)",
         "sumDistinct(g)", "uniqExactIf(c, v > 0)", "min(d)", "max(ts)", "min(f)", "max(f)",
         "quantile(0.3)(v)", "median(u)", "quantiles(0.1, 0.9)(f)", "quantileExact(0.7)(v)", "uniq(k)",
-        "median(n)", "quantileIf(0.9)(u, g > 1)"]
+        "median(n)", "quantileIf(0.9)(u, g > 1)",
+        # issue #5 aggregates whose results do not depend on the order states are merged in
+        "sumWithOverflow(v)", "groupArraySorted(3)(v)", "sumMap([g], [v])", "quantileTiming(0.5)(g)",
+        "avgWeighted(v, g)", "uniqCombined(k)", "uniqHLL12(c)", "varPop(g)", "stddevSamp(g)",
+        "covarSamp(g, g * 2)", "countArray([g, v])", "sumForEach([g, 1])",
+        "arraySum(x -> x * 2, groupArray(g)) % 7", "length(groupUniqArray(c))"]
 KEYS = ["k", "c", "g", "d", "toYYYYMM(d)", "n", "v % 7", "toStartOfDay(ts)", "lower(c)"]
 FILTERS = ["", "WHERE g = 3", "WHERE d >= '2024-02-01'", "WHERE d BETWEEN '2024-01-10' AND '2024-02-10' AND g < 4",
            "WHERE k LIKE 'a%'", "WHERE n IS NOT NULL AND v > 0", "WHERE c IN ('red', 'blue')",

@@ -139,13 +139,27 @@ def avg_weighted(types, params):
     check_args("avgWeighted", types, 2)
     _numeric("avgWeighted", types[0])
     _numeric("avgWeighted", types[1])
-
-    truncate = isinstance(types[0], T.FloatType) and isinstance(types[1], (T.IntType, T.BoolType))
+    wt = types[1]
+    # an integer weight makes ClickHouse accumulate value * weight in the weight's 64-bit type
+    # (wrapping; a float value is truncated first), the weights too; a float weight: Float64
+    int_acc = (np.int64 if wt.signed else np.uint64) if isinstance(wt, T.IntType) else \
+        (np.uint64 if isinstance(wt, T.BoolType) else None)
 
     def compute(ids, n_groups, args):
+        from mergetree.kernels.aggregates import grouped_sum
+
+        if int_acc is not None and not isinstance(types[0], T.DecimalType):
+            xv = args[0].values
+            if xv.dtype.kind == "f":
+                xv = np.trunc(xv).astype(np.int64)
+            with np.errstate(over="ignore"):
+                x = xv.astype(np.int64).astype(int_acc) if int_acc is np.uint64 else xv.astype(np.int64)
+                w = args[1].values.astype(int_acc)
+                num = grouped_sum(ids, x * w, n_groups, int_acc)
+            den = grouped_sum(ids, w, n_groups, int_acc)
+            with np.errstate(all="ignore"):
+                return V.fixed(T.Float64, num.astype(np.float64) / den.astype(np.float64))
         x, w = _floats(args[0]), _floats(args[1])
-        if truncate:  # ClickHouse converts a float value to the integer weight's type first
-            x = np.trunc(x)
         with np.errstate(all="ignore"):
             return V.fixed(T.Float64, _gsum(ids, x * w, n_groups) / _gsum(ids, w, n_groups))
 
