@@ -106,3 +106,9 @@ def test_bad_types():
         T.parse_type("Map(Nullable(String), UInt8)")
     assert T.parse_type("Tuple(a UInt8, b Array(String))").name == "Tuple(a UInt8, b Array(String))"
     assert T.parse_type("Map(String, Tuple(UInt8, String))").name == "Map(String, Tuple(UInt8, String))"
+
+
+def test_map_length_and_emptiness(db):
+    q = ("select length(map('a',1)), empty(map()), notEmpty(map('a', 1)), length(m), empty(m) "
+         "from (select map(toString(number), number) m from numbers(2))")
+    assert _ours(db, q).split("\n", 1)[1] == _theirs(q).split("\n", 1)[1]

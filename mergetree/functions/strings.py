@@ -123,7 +123,7 @@ def length(types, consts):
     t = types[0]
     if isinstance(t, T.FixedStringType):
         return T.UInt64, lambda args, n: V.fixed(T.UInt64, np.full(n, t.length, np.uint64))
-    if not isinstance(t, (T.StringType, T.ArrayType)):
+    if not isinstance(t, (T.StringType, T.ArrayType, T.MapType)):  # (H6: a Map's length is its entries)
         raise illegal_type("length", t, 0)
 
     def impl(args, n):
@@ -137,7 +137,7 @@ def _emptiness(name: str, want_empty: bool):
     @register(name)
     def resolve(types, consts):
         check_arity(name, types, 1)
-        if not isinstance(types[0], (T.StringType, T.ArrayType)):
+        if not isinstance(types[0], (T.StringType, T.ArrayType, T.MapType)):
             raise illegal_type(name, types[0], 0)
 
         def impl(args, n):
