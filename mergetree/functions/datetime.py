@@ -1263,3 +1263,61 @@ def time_slot(types, consts):
         return V.fixed(rtype, (v // 1800 * 1800).astype(np.uint32))
 
     return rtype, impl
+
+
+def _or_parse(name: str, target: str, mode: str):
+    """toDateOrNull / toDateOrZero / toDateTimeOrNull / toDateTimeOrZero / toDate32OrNull /
+    toDate32OrZero of text: unparsable text gives NULL or the zero value (1970-01-01, or
+    1900-01-01 for Date32)."""
+
+    @register(name)
+    def resolve(types, consts):
+        check_arity(name, types, 1, 2)
+        if not isinstance(types[0], T.StringType):
+            raise IllegalTypeOfArgument(f"Conversion functions with postfix 'OrZero' or 'OrNull' should take "
+                                        f"String argument (function {name})")
+        tz = _tz_arg(name, types, consts, 1)
+        plain = {"Date": T.Date, "Date32": T.Date32, "DateTime": T.DateTimeType(tz)}[target]
+        rtype = T.Nullable(plain) if mode == "null" else plain
+
+        def impl(args, n):
+            from mergetree.functions.comparison import _string_parts
+
+            offsets, data = _string_parts(args[0])
+            secs, status = _k().parse_datetime(offsets, data)
+            bad = status == 0
+            if target == "DateTime":
+                utc = np.where(status == 2, secs, TZ.local_to_utc(tz, secs))
+                vals = np.where(bad, 0, np.clip(utc, 0, _DT_MAX)).astype(np.uint32)
+            else:
+                local = np.where(status == 2, TZ.utc_to_local(tz, secs), secs)
+                days = local // 86400
+                if target == "Date":
+                    vals = np.where(bad, 0, np.clip(days, 0, _DATE_MAX)).astype(np.uint16)
+                else:
+                    vals = np.where(bad, -25567, days).astype(np.int32)
+            col = V.fixed(plain, vals)
+            if mode == "null":
+                col = V.with_nulls(col, bad, rtype)
+            return V.ConstColumn(col, n) if V.is_const(args[0]) else col
+
+        return rtype, impl
+
+    return resolve
+
+
+for _t in ("Date", "Date32", "DateTime"):
+    _or_parse(f"to{_t}OrNull", _t, "null")
+    _or_parse(f"to{_t}OrZero", _t, "zero")
+
+
+def _last_day(days):
+    y, m, _ = _ymd(days)
+    first = _k().days_from_civil(y, m, np.ones_like(m))
+    return _k().add_months(first, np.ones_like(first)) - 1
+
+
+_start_of_date("toLastDayOfMonth", lambda d, mode: _last_day(d))
+_part("toYYYYMMDDhhmmss", T.UInt64,
+      lambda s: (lambda y, m, d: ((y * 100 + m) * 100 + d) * 1000000)(*_ymd(s // 86400))
+      + (s % 86400) // 3600 * 10000 + (s % 3600) // 60 * 100 + s % 60, day_based=False)

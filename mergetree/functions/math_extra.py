@@ -450,3 +450,49 @@ def accurate_cast_or_null(types, consts):
         return V.with_nulls(V.materialize(out), bad, rtype)
 
     return rtype, impl
+
+
+# --------------------------------------------------------------------------- more math (cheap, Float64)
+
+for _name, _fn in (("sin", np.sin), ("cos", np.cos), ("tan", np.tan), ("asin", np.arcsin), ("acos", np.arccos),
+                   ("atan", np.arctan), ("sinh", np.sinh), ("cosh", np.cosh), ("tanh", np.tanh),
+                   ("asinh", np.arcsinh), ("acosh", np.arccosh), ("atanh", np.arctanh), ("log1p", np.log1p),
+                   ("degrees", np.degrees), ("radians", np.radians)):
+    _float_fn(_name, _fn)
+_float_fn("atan2", np.arctan2, arity=2)
+_float_fn("hypot", np.hypot, arity=2)
+
+
+def _constant(name, value):
+    @register(name, case_insensitive=True)
+    def resolve(types, consts):
+        check_arity(name, types, 0)
+        return T.Float64, lambda args, n: V.const_of(T.Float64, value, n)
+
+    return resolve
+
+
+_constant("pi", float(np.pi))
+_constant("e", float(np.e))
+
+
+def _int_exp(name, base):
+    @register(name)
+    def resolve(types, consts):
+        check_arity(name, types, 1)
+        _numeric(name, types[0])
+
+        def impl(args, n):
+            v = V.values(args[0]).astype(np.float64)
+            with np.errstate(all="ignore"):
+                out = np.power(float(base), v)
+            return V.fixed(T.UInt64, np.where(out >= 2.0 ** 64, np.uint64(0xFFFFFFFFFFFFFFFF),
+                                              np.trunc(np.maximum(out, 0)).astype(np.uint64)))
+
+        return T.UInt64, impl
+
+    return resolve
+
+
+_int_exp("intExp2", 2)
+_int_exp("intExp10", 10)

@@ -636,3 +636,109 @@ _regex_function("extractAll", "extractAll", 2, T.Array(T.String))
 _regex_function("replaceRegexpOne", "replaceOne", 3, T.String)
 _regex_function("replaceRegexpAll", "replaceAll", 3, T.String)
 _regex_function("splitByRegexp", "split", 2, T.Array(T.String))
+
+
+# --------------------------------------------------------------------------- aliases and small helpers
+
+
+def _left_right(name: str, right: bool, utf8: bool):
+    """left(s, n) = the first n bytes (code points), all but the last -n when n < 0;
+    right(s, n) = the last n, all but the first -n when n < 0."""
+    from mergetree.functions.registry import get_function, prepare_call
+
+    @register(name, case_insensitive=not utf8)
+    def resolve(types, consts):
+        check_arity(name, types, 2)
+        _text(name, types, 0)
+        if not isinstance(types[1], T.IntType):
+            raise illegal_type(name, types[1], 1)
+        sub = get_function("substringUTF8" if utf8 else "substring")
+
+        def impl(args, n):
+            k = V.values(args[1]).astype(np.int64)
+            if right:
+                off = np.where(k > 0, -k, np.where(k < 0, 1 - k, 0))
+                parts = [args[0], _num_arg(off, args[1], n)]
+                call = prepare_call(sub, [types[0], T.Int64], [NOT_CONST, NOT_CONST])
+            else:
+                parts = [args[0], V.const_of(T.Int64, 1, n), _num_arg(k, args[1], n)]
+                call = prepare_call(sub, [types[0], T.Int64, T.Int64], [NOT_CONST, NOT_CONST, NOT_CONST])
+            out = call.run(parts, n)
+            if right:  # right(s, 0) is '' (substring(s, 0) is too)
+                return out
+            return out
+
+        return T.String, impl
+
+    return resolve
+
+
+def _num_arg(values, like, n):
+    col = V.fixed(T.Int64, values)
+    return V.ConstColumn(col, n) if V.is_const(like) else col
+
+
+_left_right("left", False, False)
+_left_right("right", True, False)
+_left_right("leftUTF8", False, True)
+_left_right("rightUTF8", True, True)
+
+
+def _alias(alias: str, target: str, ci: bool = True):
+    from mergetree.functions.registry import register_alias
+
+    register_alias(alias, target, case_insensitive=ci)
+
+
+_alias("lpad", "leftPad")
+_alias("rpad", "rightPad")
+_alias("ltrim", "trimLeft")
+_alias("rtrim", "trimRight")
+_alias("startsWithUTF8", "startsWith", ci=False)
+_alias("endsWithUTF8", "endsWith", ci=False)
+
+
+@register("isValidUTF8")
+def is_valid_utf8(types, consts):
+    check_arity("isValidUTF8", types, 1)
+    _text("isValidUTF8", types, 0)
+
+    def impl(args, n):
+        from mergetree.kernels import text as K
+
+        o, d = _parts(args[0])
+        o2, _d2 = K.to_valid_utf8(o, d)
+        # valid rows are copied unchanged, an invalid one changes (U+FFFD is 3 bytes, not 1)
+        valid = np.diff(o2) == np.diff(o)
+        if valid.any():
+            same = np.zeros(len(valid), np.bool_)
+            from mergetree.kernels.strings import equal_rows
+
+            same = np.asarray(equal_rows(o, d, o2, _d2), np.bool_)
+            valid &= same
+        return V.fixed(T.UInt8, np.broadcast_to(valid, (n,)).astype(np.uint8))
+
+    return T.UInt8, impl
+
+
+@register("concatWithSeparator", case_insensitive=True, aliases=("concat_ws",))
+def concat_with_separator(types, consts):
+    from mergetree.functions.registry import get_function, prepare_call
+
+    check_arity("concatWithSeparator", types, 1, 1 << 20)
+    _text("concatWithSeparator", types, 0)
+    rest = list(types[1:])
+    if not rest:
+        return T.String, lambda args, n: V.string_const(b"", n)
+    inner_types = []
+    for t in rest:
+        inner_types += [types[0], t]
+    call = prepare_call(get_function("concat"), inner_types[1:], [NOT_CONST] * (len(inner_types) - 1))
+
+    def impl(args, n):
+        parts = []
+        for a in args[1:]:
+            parts += [args[0], a]
+        return call.run(parts[1:], n)
+
+    return T.String, impl
