@@ -663,10 +663,7 @@ def _left_right(name: str, right: bool, utf8: bool):
             else:
                 parts = [args[0], V.const_of(T.Int64, 1, n), _num_arg(k, args[1], n)]
                 call = prepare_call(sub, [types[0], T.Int64, T.Int64], [NOT_CONST, NOT_CONST, NOT_CONST])
-            out = call.run(parts, n)
-            if right:  # right(s, 0) is '' (substring(s, 0) is too)
-                return out
-            return out
+            return call.run(parts, n)  # right(s, 0) is '', as substring(s, 0)
 
         return T.String, impl
 
@@ -711,11 +708,9 @@ def is_valid_utf8(types, consts):
         # valid rows are copied unchanged, an invalid one changes (U+FFFD is 3 bytes, not 1)
         valid = np.diff(o2) == np.diff(o)
         if valid.any():
-            same = np.zeros(len(valid), np.bool_)
             from mergetree.kernels.strings import equal_rows
 
-            same = np.asarray(equal_rows(o, d, o2, _d2), np.bool_)
-            valid &= same
+            valid &= np.asarray(equal_rows(o, d, o2, _d2), np.bool_)
         return V.fixed(T.UInt8, np.broadcast_to(valid, (n,)).astype(np.uint8))
 
     return T.UInt8, impl

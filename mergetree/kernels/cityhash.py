@@ -30,17 +30,20 @@ def _u(x):
 
 @_jit
 def _f64(d, i):
+    # an unsigned index spares numba's negative-index fix-up, so LLVM fuses the 8 loads into one
+    j = np.uint64(i)
     v = np.uint64(0)
     for k in range(8):
-        v |= np.uint64(d[i + k]) << np.uint64(8 * k)
+        v |= np.uint64(d[j + np.uint64(k)]) << np.uint64(8 * k)
     return v
 
 
 @_jit
 def _f32(d, i):
+    j = np.uint64(i)
     v = np.uint64(0)
     for k in range(4):
-        v |= np.uint64(d[i + k]) << np.uint64(8 * k)
+        v |= np.uint64(d[j + np.uint64(k)]) << np.uint64(8 * k)
     return v
 
 
