@@ -335,3 +335,19 @@ def test_every_aggregate_state_merges_to_the_aggregate():
             if not a == b == c:
                 failures.append(f"{f}: merge {a[:2]} raw {b[:2]} mergeState {c[:2]}")
         assert not failures, "\n".join(failures)
+
+
+def test_low_cardinality_sources_give_plain_state_types():
+    """As ClickHouse: uniqState(LowCardinality(String)) is AggregateFunction(uniq, String)."""
+    with mergetree.connect(background_merges=False) as db:
+        db.sql("CREATE TABLE s (k UInt8, c LowCardinality(String)) ENGINE = MergeTree ORDER BY k")
+        db.sql("CREATE TABLE t (k UInt8, u AggregateFunction(uniq, String), m AggregateFunction(max, String), "
+               "e AggregateFunction(uniqExact, String), mx SimpleAggregateFunction(max, String)) "
+               "ENGINE = AggregatingMergeTree ORDER BY k")
+        db.sql("CREATE MATERIALIZED VIEW v TO t AS SELECT k, uniqState(c) AS u, maxState(c) AS m, "
+               "uniqExactState(c) AS e, max(c) AS mx FROM s GROUP BY k")
+        db.insert("s", {"k": [1, 1, 2], "c": ["a", "b", "a"]})
+        db.insert("s", {"k": [1, 2], "c": ["c", "a"]})
+        assert db.sql("SELECT k, uniqMerge(u), maxMerge(m), uniqExactMerge(e), max(mx) FROM t GROUP BY k "
+                      "ORDER BY k").rows == [(1, 3, "c", 3, "c"), (2, 1, "a", 1, "a")]
+        assert db.sql("SELECT toTypeName(uniqState(c)) FROM s").rows == [("AggregateFunction(uniq, String)",)]

@@ -344,6 +344,12 @@ def layout(t: T.AggregateFunctionType):
     return _RowsLayout(t)
 
 
+def V_strip_lc(t):
+    from mergetree.functions import values as V
+
+    return V.strip_lc(t)
+
+
 def V_strip(t):
     from mergetree.functions import values as V
 
@@ -454,7 +460,9 @@ def resolve_state_combinator(name: str, arg_types: list, params: tuple):
         return AggregateFunction(name, fn.arg_types, fn.params, fn.type, fn.compute, fn.partial, fn.final)
     if suffix == "State":
         fn = get_aggregate(inner_name, arg_types, params)
-        t = T.AggregateFunctionType(inner_name, tuple(params), tuple(arg_types))
+        # as ClickHouse: the state's argument types drop LowCardinality (a state of LowCardinality(String)
+        # is AggregateFunction(f, String)); Nullable stays
+        t = T.AggregateFunctionType(inner_name, tuple(params), tuple(V_strip_lc(a) for a in arg_types))
 
         def compute(ids, n_groups, args):
             return final(*_swap(fn.partial(ids, n_groups, args), n_groups))
