@@ -56,6 +56,21 @@ def test_format_aliases_same_bytes_as_chdb(db, fmt):
     assert execute(db, query).format(fmt).decode() == chdb.query(query, fmt).bytes().decode()
 
 
+ROW_QUERIES = [
+    r"SELECT number AS n, toString(number) AS s, if(number=1, NULL, number/3) AS f, [number, 1] AS a, "
+    r"'q\'t\\x' AS e, toDate('2024-01-01') AS d, nan AS x, ['a', NULL] AS na FROM numbers(2)",
+    "SELECT toDateTime('2024-01-02 03:04:05') AS ts, 'tab\tnl\n' AS t, -1.5 AS g, true AS b, NULL AS z",
+    "SELECT number FROM numbers(0)",
+]
+
+
+@pytest.mark.parametrize("fmt", ["JSONCompactEachRow", "JSONCompactEachRowWithNames",
+                                 "JSONCompactEachRowWithNamesAndTypes", "Values"])
+@pytest.mark.parametrize("query", ROW_QUERIES)
+def test_row_formats_same_bytes_as_chdb(db, query, fmt):
+    assert execute(db, query).format(fmt).decode() == chdb.query(query, fmt).bytes().decode()
+
+
 PARQUET_QUERIES = [
     "SELECT number AS n, toString(number) AS s, number / 3 AS f, nullIf(number, 1) AS nn, "
     "toInt8(number) - 3 AS i8, toFloat32(number) AS f32 FROM numbers(5)",

@@ -1,7 +1,7 @@
 """Output formats, byte-compatible with ClickHouse 26.x (checked against chDB):
 TabSeparated (TSV), TabSeparatedWithNames (TSVWithNames), TabSeparatedWithNamesAndTypes,
 TabSeparatedRaw, CSV, CSVWithNames, CSVWithNamesAndTypes, JSON, JSONCompact, JSONStrings, JSONEachRow,
-Pretty, PrettyCompact, PrettySpace (+ their NoEscapes/MonoBlock spellings), Markdown, Vertical, Null,
+JSONCompactEachRow(WithNames(AndTypes)), Values, Pretty, PrettyCompact, PrettySpace (+ their NoEscapes/MonoBlock spellings), Markdown, Vertical, Null,
 and Parquet (needs pyarrow, an optional extra).
 
 ``write(result, name) -> bytes``; format names are case-sensitive as in ClickHouse, with the
@@ -31,6 +31,10 @@ WRITERS = {
     "JSONCompact": json.write_json_compact,
     "JSONEachRow": json.write_json_each_row,
     "JSONStrings": json.write_json_strings,
+    "JSONCompactEachRow": json.write_json_compact_each_row,
+    "JSONCompactEachRowWithNames": json.write_json_compact_each_row_with_names,
+    "JSONCompactEachRowWithNamesAndTypes": json.write_json_compact_each_row_with_names_and_types,
+    "Values": tsv.write_values,
     "PrettyCompact": pretty.write_pretty_compact,
     "Pretty": pretty.write_pretty,
     "PrettySpace": pretty.write_pretty_space,

@@ -157,3 +157,23 @@ def write_json_each_row(result) -> bytes:
     keys = [json_string(n) for n in result.names]
     return "".join("{" + ",".join(f"{k}:{v}" for k, v in zip(keys, values)) + "}\n"
                    for values in (zip(*cols) if cols else [])).encode()
+
+
+def _compact_rows(result) -> str:
+    cols = _columns(result)
+    return "".join("[" + ", ".join(values) + "]\n" for values in (zip(*cols) if cols else []))
+
+
+def write_json_compact_each_row(result) -> bytes:
+    return _compact_rows(result).encode()
+
+
+def write_json_compact_each_row_with_names(result) -> bytes:
+    head = "[" + ", ".join(json_string(n) for n in result.names) + "]\n"
+    return (head + _compact_rows(result)).encode()
+
+
+def write_json_compact_each_row_with_names_and_types(result) -> bytes:
+    head = "[" + ", ".join(json_string(n) for n in result.names) + "]\n" + \
+        "[" + ", ".join(json_string(t.name) for _, t in result.schema) + "]\n"
+    return (head + _compact_rows(result)).encode()

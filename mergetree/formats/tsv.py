@@ -72,3 +72,18 @@ def write_tsv_with_names_and_types(result) -> bytes:
     head = "\t".join(escape(n) for n in result.names) + "\n" + \
         "\t".join(escape(t.name) for _, t in result.schema) + "\n"
     return (head + _rows(result)).encode()
+
+
+def write_values(result) -> bytes:
+    """Values (what INSERT ... VALUES takes): ``(1,'a',NULL),(2,'b',[1,2])``, strings and dates
+    single-quoted with backslash escapes, no newline."""
+    from mergetree.formats.text import is_quoted_type
+
+    cols = []
+    for c, (_, t) in zip(result.column_data, result.schema):
+        texts = column_texts(c)
+        if is_quoted_type(t):
+            cols.append(["NULL" if v is None else "'" + escape(v) + "'" for v in texts])
+        else:
+            cols.append(["NULL" if v is None else v for v in texts])
+    return ",".join("(" + ",".join(row) + ")" for row in zip(*cols)).encode() if cols else b""
