@@ -184,6 +184,8 @@ def compute_call(call, block: Block, runs: Runs, bounds) -> Column:
     i = runs.idx
     if name == "row_number":
         return _fixed(T.UInt64, i - runs.part_start + 1)
+    if name in ("rank", "dense_rank") and call.frame.unit == "ROWS":   # ROWS frame: every row is its own peer
+        return _fixed(T.UInt64, i - runs.part_start + 1)
     if name == "rank":
         return _fixed(T.UInt64, runs.peer_start - runs.part_start + 1)
     if name == "dense_rank":

@@ -13,3 +13,4 @@ SELECT count(), sum(rn) FROM (SELECT row_number() OVER (ORDER BY number) AS rn F
 SELECT id, row_number() OVER (ORDER BY id) FROM w WHERE id > 100;
 SELECT number, rank() OVER (ORDER BY intDiv(number, 3)), dense_rank() OVER (PARTITION BY number % 2 ORDER BY intDiv(number, 3) DESC) FROM numbers(10) ORDER BY number;
 SELECT number, ROW_NUMBER() OVER (ORDER BY number DESC), RANK() OVER (ORDER BY number % 3) FROM numbers(6) ORDER BY number;
+SELECT g, sum(r), sum(d), sum(r3) FROM (SELECT intDiv(number, 2) g, rank() OVER (ORDER BY intDiv(number, 2) ROWS 1 PRECEDING) r, dense_rank() OVER (ORDER BY intDiv(number, 2) ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) d, rank() OVER (ORDER BY intDiv(number, 2) RANGE CURRENT ROW) r3 FROM numbers(7)) GROUP BY g ORDER BY g;
