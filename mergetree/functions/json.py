@@ -490,10 +490,14 @@ def json_extract_keys(types, consts):
 
 
 def _raw(data, s, e):
+    """Minified text of the values data[s:e], back to back (one kernel pass)."""
     from mergetree.kernels import json as J
 
-    o, d = _run_kernel(J.minify, data, s, e, np.ones(len(s), np.bool_))
-    return StringColumn(T.String, o, d)
+    out = np.empty(max(int((e - s).sum()), 1), np.uint8)
+    offsets = np.empty(len(s) + 1, np.int64)
+    J.minify_compact(data, np.ascontiguousarray(s, np.int64), np.ascontiguousarray(e, np.int64),
+                     np.ones(len(s), np.bool_), out, offsets)
+    return StringColumn(T.String, offsets, out[:int(offsets[-1])])
 
 
 @register("JSONExtractArrayRaw")

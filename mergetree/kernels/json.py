@@ -491,51 +491,65 @@ def minify(data, start, end, out, out_len):
     with string escapes normalized (``\\u00e9`` -> UTF-8, ``\\/`` -> ``/``), as ClickHouse
     re-serializes a value. Numbers keep their spelling (a documented difference)."""
     for i in range(start.shape[0]):
-        p = start[i]
-        e = end[i]
-        w = start[i]
-        in_str = False
-        while p < e:
-            c = data[p]
-            if in_str:
-                if c == 92:
-                    x = data[p + 1]
-                    if x == 117:
-                        cp = (_hex(data[p + 2]) << 12) | (_hex(data[p + 3]) << 8) | (_hex(data[p + 4]) << 4) \
+        out_len[i] = _minify_into(data, start[i], end[i], out, start[i]) - start[i]
+
+
+@_jit
+def minify_compact(data, start, end, sel, out, offsets):
+    """minify of the rows with sel[i], written back to back into out; offsets delimit the rows."""
+    w = 0
+    offsets[0] = 0
+    for i in range(start.shape[0]):
+        if sel[i]:
+            w = _minify_into(data, start[i], end[i], out, w)
+        offsets[i + 1] = w
+
+
+@_jit
+def _minify_into(data, p, e, out, w):
+    """minify data[p:e] into out[w...]; returns the new w."""
+    in_str = False
+    while p < e:
+        c = data[p]
+        if in_str:
+            if c == 92:
+                x = data[p + 1]
+                if x == 117:
+                    cp = (_hex(data[p + 2]) << 12) | (_hex(data[p + 3]) << 8) | (_hex(data[p + 4]) << 4) \
+                        | _hex(data[p + 5])
+                    p += 6
+                    if 0xD800 <= cp <= 0xDBFF and p + 5 < e and data[p] == 92 and data[p + 1] == 117:
+                        lo = (_hex(data[p + 2]) << 12) | (_hex(data[p + 3]) << 8) | (_hex(data[p + 4]) << 4) \
                             | _hex(data[p + 5])
-                        p += 6
-                        if 0xD800 <= cp <= 0xDBFF and p + 5 < e and data[p] == 92 and data[p + 1] == 117:
-                            lo = (_hex(data[p + 2]) << 12) | (_hex(data[p + 3]) << 8) | (_hex(data[p + 4]) << 4) \
-                                | _hex(data[p + 5])
-                            if 0xDC00 <= lo <= 0xDFFF:
-                                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00)
-                                p += 6
-                        w = _put_code_point(out, w, cp)
-                        continue
-                    if x == 47:  # \/ is just /
-                        out[w] = 47
-                        w += 1
-                    else:
-                        out[w] = 92
-                        out[w + 1] = x
-                        w += 2
-                    p += 2
+                        if 0xDC00 <= lo <= 0xDFFF:
+                            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00)
+                            p += 6
+                    w = _put_code_point(out, w, cp)
                     continue
-                out[w] = c
-                w += 1
-                if c == 34:
-                    in_str = False
-                p += 1
+                if x == 47:  # \/ is just /
+                    out[w] = 47
+                    w += 1
+                else:
+                    out[w] = 92
+                    out[w + 1] = x
+                    w += 2
+                p += 2
                 continue
-            if c == 32 or c == 9 or c == 10 or c == 13:
-                p += 1
-                continue
-            if c == 34:
-                in_str = True
             out[w] = c
             w += 1
+            if c == 34:
+                in_str = False
             p += 1
-        out_len[i] = w - start[i]
+            continue
+        if c == 32 or c == 9 or c == 10 or c == 13:
+            p += 1
+            continue
+        if c == 34:
+            in_str = True
+        out[w] = c
+        w += 1
+        p += 1
+    return w
 
 
 # --------------------------------------------------------------------------- members, validity, visitParam
