@@ -13,9 +13,35 @@ from __future__ import annotations
 from bench.report import _rec, fmt_seconds, geomean
 
 
+def compare_measurements(a: dict, b: dict, threshold: float = 1.10) -> str:
+    """B / A per (engine, measurement) of the ingest / api suites (higher is better for rows/s and
+    req/s, lower for ms: the mark says which way it moved)."""
+    lines = [f"## `{a['suite']}`: B / A  (A: {a['started']}, {a['rows']:,} rows; "
+             f"B: {b['started']}, {b['rows']:,} rows)", "",
+             "| measurement | engine | A | B | B/A |", "|---|---|---:|---:|---:|"]
+    got = {(r["engine"], r["name"]): r for r in b.get("measurements", [])}
+    for ra in a.get("measurements", []):
+        rb = got.get((ra["engine"], ra["name"]))
+        if rb is None or not ra.get("value") or not rb.get("value"):
+            continue
+        r = rb["value"] / ra["value"]
+        better = r > threshold if ra.get("unit") != "ms" else r < 1 / threshold
+        worse = r < 1 / threshold if ra.get("unit") != "ms" else r > threshold
+        mark = " better" if better else (" worse" if worse else "")
+        lines.append(f"| {ra['name']} | {ra['engine']} | {_num(ra['value'])} {ra.get('unit', '')} | "
+                     f"{_num(rb['value'])} | {r:.2f}{mark} |")
+    return "\n".join(lines) + "\n"
+
+
+def _num(v: float) -> str:
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+
+
 def compare(a: dict, b: dict, threshold: float = 1.10) -> str:
     if a["suite"] != b["suite"]:
         raise ValueError(f"different suites: {a['suite']!r} vs {b['suite']!r}")
+    if "measurements" in a or "measurements" in b:
+        return compare_measurements(a, b, threshold)
     engines = [e for e in a["engines"] if e in b["engines"]]
     names_a = [q["name"] for q in a["queries"]]
     names_b = {q["name"] for q in b["queries"]}

@@ -340,3 +340,15 @@ def test_ingest_and_api_suites_end_to_end(tmp_path):
     api = run_api(RunConfig(rows=5000, engines=["mergetree"]), seconds=1, clients=2)
     assert all(r["status"] == "ok" for r in api["measurements"]), api["measurements"]
     assert any(r["unit"] == "req/s" and r["value"] > 0 for r in api["measurements"])
+
+
+def test_compare_measurement_suites():
+    a = {"suite": "ingest", "rows": 10, "started": "a", "measurements": [
+        {"engine": "mergetree", "name": "bulk load CSV", "unit": "rows/s", "value": 1000.0},
+        {"engine": "mergetree", "name": "plan", "unit": "ms", "value": 2.0}]}
+    b = {"suite": "ingest", "rows": 10, "started": "b", "measurements": [
+        {"engine": "mergetree", "name": "bulk load CSV", "unit": "rows/s", "value": 2000.0},
+        {"engine": "mergetree", "name": "plan", "unit": "ms", "value": 4.0}]}
+    text = compare(a, b)
+    assert "| bulk load CSV | mergetree | 1,000 rows/s | 2,000 | 2.00 better |" in text
+    assert "| plan | mergetree | 2 ms | 4 | 2.00 worse |" in text
