@@ -39,8 +39,14 @@ _inline = numba.njit(nogil=True, cache=True, inline="always")
 
 
 @_inline
+def _b(data, i):
+    # an unsigned index: no negative-index fix-up on every byte read
+    return data[np.uint64(i)]
+
+
+@_inline
 def _at(data, i, e):
-    return data[i] if i < e else np.uint8(0)
+    return _b(data, i) if i < e else np.uint8(0)
 
 
 @_inline
@@ -63,14 +69,14 @@ def _word(data, i):
 
 @_inline
 def _find(data, i, e, c):
-    """First position of byte c in data[i:e] (e if none): 8 bytes at a time (SWAR), then bytes."""
+    """First position of byte c in _b(data, i:e) (e if none): 8 bytes at a time (SWAR), then bytes."""
     pattern = _ONES * np.uint64(c)
     while i + 8 <= e:
         x = _word(data, i) ^ pattern
         if (x - _ONES) & ~x & _HIGHS:
             break
         i += 8
-    while i < e and data[i] != c:
+    while i < e and _b(data, i) != c:
         i += 1
     return i
 
@@ -80,12 +86,12 @@ def _scheme_end(data, b, e):
     """End of the scheme ALPHA *(ALPHA / DIGIT / + - .), or b when there is none."""
     if b >= e:
         return b
-    c = data[b]
+    c = _b(data, b)
     if not ((65 <= c <= 90) or (97 <= c <= 122)):
         return b
     p = b + 1
     while p < e:
-        c = data[p]
+        c = _b(data, p)
         if not (_alnum(c) or c == 43 or c == 45 or c == 46):
             break
         p += 1
@@ -97,7 +103,7 @@ def protocol(data, b, e):
     p = _scheme_end(data, b, e)
     if p == b or e - p < 4:
         return b, b
-    if data[p] == 58:  # ':'
+    if _b(data, p) == 58:  # ':'
         return b, p
     return b, b
 
@@ -121,7 +127,7 @@ def host(data, b, e):
         scheme_end = b + min(e - b, 16)
         pos = b + 1
         while pos < scheme_end:
-            c = data[pos]
+            c = _b(data, pos)
             if not _alnum(c):
                 if c == 46 or c == 45 or c == 43:
                     pass
@@ -132,14 +138,14 @@ def host(data, b, e):
                 else:
                     break
             pos += 1
-        if scheme_end - pos > 2 and data[pos] == 58 and _at(data, pos + 1, e) == 47 and _at(data, pos + 2, e) == 47:
+        if scheme_end - pos > 2 and _b(data, pos) == 58 and _at(data, pos + 1, e) == 47 and _at(data, pos + 2, e) == 47:
             pos += 3
         else:
             pos = b
     dot = -1
     start = pos
     while pos < e:
-        c = data[pos]
+        c = _b(data, pos)
         if c == 46:
             dot = pos
         elif c == 58 or c == 47 or c == 63 or c == 35:
@@ -157,7 +163,7 @@ def host(data, b, e):
 
 @_jit
 def _is_www(data, s, t):
-    return t - s > 4 and data[s] == 119 and data[s + 1] == 119 and data[s + 2] == 119 and data[s + 3] == 46
+    return t - s > 4 and _b(data, s) == 119 and _b(data, s + 1) == 119 and _b(data, s + 2) == 119 and _b(data, s + 3) == 46
 
 
 @_jit
@@ -165,10 +171,10 @@ def top_level_domain(data, b, e):
     s, t = host(data, b, e)
     if s == t:
         return b, b
-    if data[t - 1] == 46:
+    if _b(data, t - 1) == 46:
         t -= 1
     p = t - 1
-    while p >= s and data[p] != 46:
+    while p >= s and _b(data, p) != 46:
         p -= 1
     if p < s:
         return b, b
@@ -190,7 +196,7 @@ def path(data, b, e, full):
     if full:
         return p, e
     q = p
-    while q < e and data[q] != 63 and data[q] != 35:
+    while q < e and _b(data, q) != 63 and _b(data, q) != 35:
         q += 1
     return p, q
 
@@ -232,19 +238,19 @@ def cut_www_range(data, b, e):
         ps, pt = protocol(data, b, e)
         if pos != b + (pt - ps) + 1:
             return b, b
-    if e - pos < 2 or data[pos] != 47 or data[pos + 1] != 47:
+    if e - pos < 2 or _b(data, pos) != 47 or _b(data, pos + 1) != 47:
         return b, b
     pos += 2
     start = pos
     while pos < e:
-        c = data[pos]
+        c = _b(data, pos)
         if c == 64:
             start = pos + 1
         elif c == 58 or c == 47 or c == 63 or c == 35:
             break
         pos += 1
-    if start + 4 < e and data[start] == 119 and data[start + 1] == 119 and data[start + 2] == 119 \
-            and data[start + 3] == 46:
+    if start + 4 < e and _b(data, start) == 119 and _b(data, start + 1) == 119 and _b(data, start + 2) == 119 \
+            and _b(data, start + 3) == 46:
         return start, start + 4
     return b, b
 
@@ -254,14 +260,14 @@ def _in_tld_list(data, s, t, tld_offsets, tld_data, tld_hashes):
     # binary search of the row's hash in the sorted hashes, then a byte compare
     h = np.uint64(14695981039346656037)
     for i in range(s, t):
-        h = (h ^ np.uint64(data[i])) * np.uint64(1099511628211)
+        h = (h ^ np.uint64(_b(data, i))) * np.uint64(1099511628211)
     lo = np.searchsorted(tld_hashes, h)
     while lo < tld_hashes.shape[0] and tld_hashes[lo] == h:
         a, z = tld_offsets[lo], tld_offsets[lo + 1]
         if z - a == t - s:
             same = True
             for k in range(t - s):
-                if tld_data[a + k] != data[s + k]:
+                if tld_data[a + k] != _b(data, s + k):
                     same = False
                     break
             if same:
@@ -279,13 +285,13 @@ def first_significant(data, b, e, tld_offsets, tld_data, tld_hashes):
     if s == t:
         return b, b, b
     host_end = t
-    if data[t - 1] == 46:
+    if _b(data, t - 1) == 46:
         t -= 1
     p0 = -1
     p1 = -1
     p2 = -1
     for p in range(s, t):
-        if data[p] == 46:
+        if _b(data, p) == 46:
             p2 = p1
             p1 = p0
             p0 = p
@@ -296,7 +302,7 @@ def first_significant(data, b, e, tld_offsets, tld_data, tld_hashes):
     if p2 < 0:
         p2 = s - 1
     eol = p0
-    while eol < t and data[eol] != 47:
+    while eol < t and _b(data, eol) != 47:
         eol += 1
     if _in_tld_list(data, p1 + 1, eol, tld_offsets, tld_data, tld_hashes):
         return p2 + 1, p1, host_end
@@ -367,7 +373,7 @@ def gather(data, starts, ends):
         s = np.uint64(starts[i])
         w = np.uint64(out_off[i])
         for k in range(np.uint64(ends[i] - starts[i])):
-            out[w + np.uint64(k)] = data[s + np.uint64(k)]
+            out[w + np.uint64(k)] = _b(data, s + np.uint64(k))
     return out_off, out
 
 
@@ -385,11 +391,11 @@ def cut(offsets, data, starts, ends):
         b = np.uint64(offsets[i])
         a = np.uint64(starts[i] - offsets[i])
         for k in range(a):
-            out[w + np.uint64(k)] = data[b + np.uint64(k)]
+            out[w + np.uint64(k)] = _b(data, b + np.uint64(k))
         w += a
         t = np.uint64(ends[i])
         for k in range(np.uint64(offsets[i + 1] - ends[i])):
-            out[w + np.uint64(k)] = data[t + np.uint64(k)]
+            out[w + np.uint64(k)] = _b(data, t + np.uint64(k))
     return out_off, out
 
 
@@ -407,20 +413,20 @@ def extract_parameter(offsets, data, name):
         b = offsets[i]
         e = offsets[i + 1]
         q = b
-        while q < e and data[q] != 63 and data[q] != 35:
+        while q < e and _b(data, q) != 63 and _b(data, q) != 35:
             q += 1
         found = -1
         if q + 1 < e:
             p = q + 1
             while p + k + 1 <= e:
-                ok = data[p + k] == 61  # '='
+                ok = _b(data, p + k) == 61  # '='
                 if ok:
                     for j in range(k):
-                        if data[p + j] != name[j]:
+                        if _b(data, p + j) != name[j]:
                             ok = False
                             break
                 if ok:
-                    c = data[p - 1]
+                    c = _b(data, p - 1)
                     if c == 63 or c == 35 or c == 38:
                         found = p + k + 1
                         break
@@ -432,11 +438,11 @@ def extract_parameter(offsets, data, name):
             ends[i] = b
             continue
         t = found
-        while t < e and data[t] != 38 and data[t] != 35:
+        while t < e and _b(data, t) != 38 and _b(data, t) != 35:
             t += 1
         if t == e:  # ClickHouse stops at a zero byte here (strlen)
             t = found
-            while t < e and data[t] != 0:
+            while t < e and _b(data, t) != 0:
                 t += 1
         starts[i] = found
         ends[i] = t
@@ -449,7 +455,7 @@ def _parameters_row(data, b, e, names_only, fill, w, ps, pe):
     (and writes them at w when `fill`)."""
     count = 0
     pos = b
-    while pos < e and data[pos] != 63 and data[pos] != 35:
+    while pos < e and _b(data, pos) != 63 and _b(data, pos) != 35:
         pos += 1
     if pos + 1 >= e:
         return 0
@@ -457,21 +463,21 @@ def _parameters_row(data, b, e, names_only, fill, w, ps, pe):
     while True:
         while True:
             tb = pos
-            while pos < e and data[pos] != 61 and data[pos] != 38 and data[pos] != 35 and data[pos] != 63:
+            while pos < e and _b(data, pos) != 61 and _b(data, pos) != 38 and _b(data, pos) != 35 and _b(data, pos) != 63:
                 pos += 1
             if pos == e:
                 return count
-            if data[pos] == 63:
+            if _b(data, pos) == 63:
                 pos += 1
                 continue
             break
-        if data[pos] == 38 or data[pos] == 35:
+        if _b(data, pos) == 38 or _b(data, pos) == 35:
             te = pos
             pos += 1
         else:
             name_end = pos
             pos += 1
-            while pos < e and data[pos] != 38 and data[pos] != 35:
+            while pos < e and _b(data, pos) != 38 and _b(data, pos) != 35:
                 pos += 1
             if pos == e:
                 te = e
@@ -493,10 +499,10 @@ def _hierarchy_row(data, b, e, path_only, fill, w, ps, pe):
     if b == e:
         return 0
     pos = b
-    while pos < e and ((97 < data[pos] < 122) or (48 < data[pos] < 57)):
+    while pos < e and ((97 < _b(data, pos) < 122) or (48 < _b(data, pos) < 57)):
         pos += 1
-    if pos == b or pos == e or not (data[pos] == 58 and pos + 3 < e and data[pos + 1] == 47
-                                    and data[pos + 2] == 47):
+    if pos == b or pos == e or not (_b(data, pos) == 58 and pos + 3 < e and _b(data, pos + 1) == 47
+                                    and _b(data, pos + 2) == 47):
         if path_only:
             return 0
         if fill:
@@ -504,7 +510,7 @@ def _hierarchy_row(data, b, e, path_only, fill, w, ps, pe):
             pe[w] = e
         return 1
     pos += 3
-    while pos < e and not (data[pos] == 47 or data[pos] == 63 or data[pos] == 35):
+    while pos < e and not (_b(data, pos) == 47 or _b(data, pos) == 63 or _b(data, pos) == 35):
         pos += 1
     start = b
     if path_only:
@@ -517,11 +523,11 @@ def _hierarchy_row(data, b, e, path_only, fill, w, ps, pe):
             pe[w] = pos
         count = 1
     while True:
-        while pos < e and (data[pos] == 47 or data[pos] == 63 or data[pos] == 35):
+        while pos < e and (_b(data, pos) == 47 or _b(data, pos) == 63 or _b(data, pos) == 35):
             pos += 1
         if pos == e:
             return count
-        while pos < e and not (data[pos] == 47 or data[pos] == 63 or data[pos] == 35):
+        while pos < e and not (_b(data, pos) == 47 or _b(data, pos) == 63 or _b(data, pos) == 35):
             pos += 1
         if pos != e:
             pos += 1
@@ -585,23 +591,23 @@ def decode_component(offsets, data, plus_as_space):
         p = offsets[i]
         e = offsets[i + 1]
         while p < e:
-            c = data[p]
+            c = _b(data, p)
             if c == 37 and p + 2 >= e:  # a truncated escape: the rest is copied as is
                 while p < e:
-                    out[w] = data[p]
+                    out[w] = _b(data, p)
                     w += 1
                     p += 1
                 break
             if c == 37:
-                h = _hexval(data[p + 1])
-                lo = _hexval(data[p + 2])
+                h = _hexval(_b(data, p + 1))
+                lo = _hexval(_b(data, p + 2))
                 if h >= 0 and lo >= 0:
                     out[w] = h * 16 + lo
                     w += 1
                 else:  # an invalid escape is kept and its 3 bytes skipped (ClickHouse)
                     out[w] = c
-                    out[w + 1] = data[p + 1]
-                    out[w + 2] = data[p + 2]
+                    out[w + 1] = _b(data, p + 1)
+                    out[w + 2] = _b(data, p + 2)
                     w += 3
                 p += 3
                 continue
@@ -626,7 +632,7 @@ def encode_component(offsets, data, space_as_plus):
     hexd = _HEX
     for i in range(n):
         for p in range(offsets[i], offsets[i + 1]):
-            c = data[p]
+            c = _b(data, p)
             if _alnum(c) or c == 45 or c == 46 or c == 95 or c == 126:
                 out[w] = c
                 w += 1
