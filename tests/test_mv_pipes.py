@@ -253,11 +253,14 @@ def test_scheduled_copy_runs_when_due(client):
     assert [p.name for p in sched.due({"copy_top": scheduled}, dt.datetime(2024, 1, 1, 10, 5))] == ["copy_top"]
     assert sched.due({"copy_top": scheduled}, dt.datetime(2024, 1, 1, 10, 6)) == []
     # the service's thread: a due scheduled copy runs as a job
+    from mergetree.server.pipe_jobs import PipeJobs
+
+    jobs = PipeJobs(svc)                 # not started: ticked by hand (the service's own ticks in real time)
     svc.pipes.register(scheduled)
     try:
-        svc.pipe_jobs.tick(dt.datetime(2024, 1, 1, 10, 1))             # learns the schedule
+        jobs.tick(dt.datetime(2024, 1, 1, 10, 1))                      # learns the schedule
         svc.engine.db.truncate("top_copy")
-        assert svc.pipe_jobs.tick(dt.datetime(2024, 1, 1, 10, 5)) == ["copy_top"]
+        assert jobs.tick(dt.datetime(2024, 1, 1, 10, 5)) == ["copy_top"]
         deadline = time.time() + 20
         while not svc.engine.db.sql("SELECT count() FROM top_copy").rows[0][0] and time.time() < deadline:
             time.sleep(0.05)
