@@ -122,6 +122,12 @@ CASES = [
        visitParamExtractFloat('{"a":"1.5"}', 'a') c, visitParamExtractBool('{"a":1}', 'a') d,
        visitParamExtractString('{"a":1}', 'a') e, visitParamExtractRaw('{"a":"x\\\\"y", "b":2}', 'a') f,
        visitParamExtractRaw('{"a":[1,{"x":"]"}]}', 'a') g, visitParamExtractUInt('{"a":-3}', 'a') h""",
+    """select visitParamExtractInt('{"a":"-12x"}', 'a') a, visitParamExtractUInt('{"a":+5}', 'a') b,
+       visitParamExtractInt('{"a":99999999999999999999}', 'a') c,
+       visitParamExtractUInt('{"a":18446744073709551615}', 'a') d, visitParamExtractInt('{"a":-}', 'a') e,
+       visitParamExtractInt('{"a":1e3}', 'a') f, visitParamExtractUInt('{"a":"  7"}', 'a') g,
+       visitParamExtractInt('{"a":-9223372036854775808}', 'a') h, visitParamExtractInt('{"a":9223372036854775808}', 'a') i,
+       visitParamExtractUInt('{"a":-3}', 'a') j""",
     """select toJSONString(1) a, toJSONString('a/b"') b, toJSONString([1,2]) c, toJSONString(map('a',1)) d,
        toJSONString(tuple(1,'x')) e, toJSONString(1.5) f, toJSONString(toDate('2020-01-01')) h,
        toJSONString(nan) i, toJSONString(CAST((1,'x'), 'Tuple(a UInt8, b String)')) j,
@@ -203,3 +209,24 @@ def test_fast_floats_exact_against_python():
         if good:  # whatever the fast path accepts must be exactly Python's correctly rounded value
             assert v == float(t), t
     assert ok[texts.index("1.5")] and not ok[texts.index("1e23")] and not ok[texts.index("abc")]
+
+
+def test_visit_ints_match_python():
+    from mergetree.kernels import json as J
+
+    docs = ["12", '"-12x"', "+5", "99999999999999999999", "18446744073709551615", "-", "1e3", "-0", "x", ""]
+    col = _col(docs)
+    for signed in (False, True):
+        out = np.empty(len(docs), np.uint64)
+        J.visit_ints(col.data, col.offsets, col.offsets[:-1].copy(), signed, out)
+        want = []
+        for d in docs:
+            t = d[1:] if d.startswith('"') else d
+            sign, digits = (-1 if t[:1] == "-" else 1), ""
+            t = t[1:] if t[:1] in "+-" else t
+            while t[:1].isdigit():
+                digits, t = digits + t[0], t[1:]
+            v = sign * int(digits) if digits else 0
+            lo, hi = (-2 ** 63, 2 ** 63 - 1) if signed else (0, 2 ** 64 - 1)
+            want.append(v % 2 ** 64 if lo <= v <= hi else 0)
+        assert out.tolist() == want

@@ -649,6 +649,10 @@ def _register_visit(suffix, rtype):
                     vt = np.where(found & (first == 102), J.T_FALSE, vt)
                 if suffix == "ExtractBool":
                     col = V.fixed(T.UInt8, (vt == J.T_TRUE).astype(np.uint8))
+                elif suffix in ("ExtractUInt", "ExtractInt"):   # integer prefix, one kernel pass
+                    out = np.empty(len(vs), np.uint64)
+                    J.visit_ints(data, offsets, vs, suffix == "ExtractInt", out)
+                    col = V.fixed(rtype, out.view(rtype.dtype))
                 else:
                     vals, _ = _numbers(data, s, _number_prefix_end(data, s, e, vt), vt, rtype, names[0])
                     col = V.fixed(rtype, np.asarray(vals).astype(rtype.dtype))

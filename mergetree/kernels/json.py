@@ -778,3 +778,41 @@ def unescape_compact(data, start, end, sel, out, offsets):
         if sel[i]:
             w = _decode_into(data, start[i] + 1, end[i] - 1, out, w)
         offsets[i + 1] = w
+
+
+@_jit
+def visit_ints(data, offsets, vstart, signed, out):
+    """simpleJSON/visitParam integers: the integer prefix right after the colon (inside quotes too:
+    ``"-12x"`` reads -12; ``1.9`` and ``1e3`` read 1), 0 when there are no digits, when the value
+    overflows, or for a negative UInt. out is uint64 (a signed result is its two's complement)."""
+    for i in range(vstart.shape[0]):
+        out[i] = 0
+        p = vstart[i]
+        if p < 0:
+            continue
+        b = offsets[i + 1]
+        if p < b and data[p] == 34:
+            p += 1
+        neg = False
+        if p < b and (data[p] == 45 or data[p] == 43):
+            neg = data[p] == 45
+            p += 1
+        acc = np.uint64(0)
+        digits = 0
+        overflow = False
+        while p < b and 48 <= data[p] <= 57:
+            d = np.uint64(data[p] - 48)
+            if acc > (np.uint64(18446744073709551615) - d) // np.uint64(10):
+                overflow = True
+            acc = acc * np.uint64(10) + d
+            digits += 1
+            p += 1
+        if digits == 0 or overflow:
+            continue
+        if signed:
+            limit = np.uint64(9223372036854775808) if neg else np.uint64(9223372036854775807)
+            if acc > limit:
+                continue
+            out[i] = (~acc + np.uint64(1)) if neg else acc
+        elif not neg or acc == 0:
+            out[i] = acc
