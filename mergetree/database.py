@@ -176,12 +176,12 @@ class Database:
         self._check_open()
         self.views.drop(name, if_exists=if_exists)
 
-    def populate_view(self, name: str, truncate: bool = False) -> int:
+    def populate_view(self, name: str, truncate: bool = False, lock=None) -> int:
         """Backfill a view from its source's current rows; returns the source rows read."""
         from mergetree.views import populate
 
         self._check_open()
-        return populate(self, name, truncate=truncate)
+        return populate(self, name, truncate=truncate, lock=lock)
 
     def replace(self, name: str, rows, view_rows=None) -> int:
         """Replace every row of table ``name`` by ``rows`` atomically for readers (returns rows).

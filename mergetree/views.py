@@ -523,7 +523,7 @@ def recover_commit_journal(db_path: Path) -> None:
 # --------------------------------------------------------------------------- backfill
 
 
-def populate_snapshot(db, view: MaterializedView, parts, max_rows: int = 1 << 20) -> int:
+def populate_snapshot(db, view: MaterializedView, parts, max_rows: int = 1 << 20, lock=None) -> int:
     """Run the view over the given parts of its source (a snapshot) and insert into the target
     (through the target's own views). Returns the source rows read."""
     from mergetree.storage.select import read_parts
@@ -540,23 +540,29 @@ def populate_snapshot(db, view: MaterializedView, parts, max_rows: int = 1 << 20
             out = _run_view(db, view, chunk)
             rows += chunk.num_rows
             if out.num_rows:
-                with db.views.lock.shared():
+                with lock or _nolock(), db.views.lock.shared():   # lock: e.g. the server's write lock
                     insert_cascade(db, view.target, out)
     return rows
 
 
-def populate(db, name: str, truncate: bool = False) -> int:
+@contextmanager
+def _nolock():
+    yield
+
+
+def populate(db, name: str, truncate: bool = False, lock=None) -> int:
     """Backfill view `name` from the rows its source holds now (``POST .../population``).
 
     Rows inserted while this runs go through the trigger only: the snapshot is taken under the
     registry's exclusive lock, which inserts hold shared from trigger to commit. With `truncate`,
-    the target is emptied first (Tinybird's populate with truncate)."""
+    the target is emptied first (Tinybird's populate with truncate). `lock` (the server's write lock)
+    is taken around the snapshot and each insert, as every writer of the service does."""
     view = db.views.get(name)
-    with db.views.lock.exclusive():
+    with lock or _nolock(), db.views.lock.exclusive():
         if truncate:
             db.table(view.target).truncate()
         snapshot = db.table(view.source).snapshot()
     try:
-        return populate_snapshot(db, view, snapshot.parts)
+        return populate_snapshot(db, view, snapshot.parts, lock=lock)
     finally:
         snapshot.release()

@@ -363,7 +363,8 @@ class Engine:
         return name if name in self.db.views else None
 
     def populate_view(self, name: str, truncate: bool = False) -> int:
-        return self.db.populate_view(name, truncate=truncate)
+        """Backfill view ``name``; its writes hold ``write_lock`` (the WAL's replay argument)."""
+        return self.db.populate_view(name, truncate=truncate, lock=self.write_lock)
 
     def copy_schedule(self):
         from mergetree.copy import CopySchedule
