@@ -403,13 +403,13 @@ def _truth_mask(values) -> np.ndarray:
     return (plain.values != 0) & valid
 
 
-def _count_like(name, rtype, how):
+def _count_like(name, rtype, how, strict=True):
     @register(name)
     def resolve(types, consts):
         check_arity(name, types, 1)
         elem = _need_array(name, types)
         _truth(name, elem)
-        if how == "count" and not isinstance(elem, (T.IntType, T.BoolType)):
+        if how == "count" and strict and not isinstance(elem, (T.IntType, T.BoolType)):
             raise IllegalTypeOfArgumentError(f"The 1st and only argument for function arrayCount must be array "
                                              f"of UInt8. Found {types[0]} instead")
 
@@ -430,6 +430,7 @@ def _count_like(name, rtype, how):
 
 
 _count_like("arrayCount", T.UInt32, "count")
+_count_like("__arrayCountBy", T.UInt32, "count", strict=False)   # the lambda form: a Nullable result is fine
 _count_like("arrayExists", T.UInt8, "exists")
 _count_like("arrayAll", T.UInt8, "all")
 

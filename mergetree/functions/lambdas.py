@@ -41,7 +41,7 @@ from mergetree.functions import values as V
 HIGHER_ORDER = {
     "arrayMap": (None, "mapped"),
     "arrayFilter": ("__arrayFilterBy", "mapped_first"),
-    "arrayCount": ("arrayCount", "mapped"),
+    "arrayCount": ("__arrayCountBy", "mapped"),
     "arrayExists": ("arrayExists", "mapped"),
     "arrayAll": ("arrayAll", "mapped"),
     "arraySum": ("arraySum", "mapped"),
