@@ -8,8 +8,21 @@ from typing import Callable
 from sqlparse_ch.ast import expr as E
 
 
+_FIELD_NAMES: dict = {}
+
+
 def _is_node(x) -> bool:
-    return dataclasses.is_dataclass(x) and not isinstance(x, type)
+    # = dataclasses.is_dataclass(x) and not isinstance(x, type), without its per-call overhead
+    return hasattr(type(x), "__dataclass_fields__")
+
+
+def _field_names(cls) -> tuple:
+    """The node class's field names except ``span`` (cached per class: this runs for every node
+    of every query's AST, several times while binding and planning)."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls) if f.name != "span")
+    return names
 
 
 def children(e) -> list:
@@ -25,9 +38,8 @@ def children(e) -> list:
 
     if isinstance(e, E.Subquery):
         return out
-    for f in dataclasses.fields(e):
-        if f.name != "span":
-            add(getattr(e, f.name))
+    for name in _field_names(type(e)):
+        add(getattr(e, name))
     return out
 
 
@@ -42,13 +54,11 @@ def transform(e, fn: Callable):
     if isinstance(e, E.Subquery):
         return e
     changes = {}
-    for f in dataclasses.fields(e):
-        if f.name == "span":
-            continue
-        v = getattr(e, f.name)
+    for name in _field_names(type(e)):
+        v = getattr(e, name)
         nv = _transform_value(v, fn)
         if nv is not v:
-            changes[f.name] = nv
+            changes[name] = nv
     return dataclasses.replace(e, **changes) if changes else e
 
 
