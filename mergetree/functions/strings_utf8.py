@@ -737,3 +737,53 @@ def concat_with_separator(types, consts):
         return call.run(parts[1:], n)
 
     return T.String, impl
+
+
+def _pieces_column(pieces, starts, ends, data) -> ArrayColumn:
+    from mergetree.kernels.url import gather
+
+    arr_off = np.zeros(len(pieces) + 1, np.int64)
+    np.cumsum(pieces, out=arr_off[1:])
+    return ArrayColumn(T.Array(T.String), arr_off, StringColumn(T.String, *gather(data, starts, ends)))
+
+
+@register("ngrams")
+def ngrams(types, consts):
+    check_arity("ngrams", types, 2)
+    _text("ngrams", types, 0, fixed_ok=False)
+    if not isinstance(types[1], T.IntType) or consts[1] is NOT_CONST:
+        raise IllegalTypeOfArgument("Argument 2 of function ngrams must be a constant integer")
+    size = int(consts[1])
+    if size < 1:
+        raise BadFunctionArguments(f"Incorrect parameter of tokenizer 'ngrams': ngram length must be at least 1, "
+                                   f"but got {size}")
+
+    def impl(args, n):
+        from mergetree.kernels import text as K
+
+        c = args[0]
+        o, d = _parts(c)
+        return _wrap(c, _pieces_column(*K.ngrams(o, d, size), d))
+
+    return T.Array(T.String), impl
+
+
+@register("tokens")
+def tokens_(types, consts):
+    """tokens(s) (the default splitByNonAlpha tokenizer) and tokens(s, 'ngrams', N)."""
+    check_arity("tokens", types, 1, 3)
+    _text("tokens", types, 0, fixed_ok=False)
+    kind = consts[1] if len(types) > 1 else "splitByNonAlpha"
+    if kind not in ("splitByNonAlpha", "ngrams"):
+        raise BadFunctionArguments(f"tokens: tokenizer {kind!r} is not supported (splitByNonAlpha, ngrams)")
+    size = int(consts[2]) if kind == "ngrams" and len(types) == 3 and consts[2] is not NOT_CONST else 3
+
+    def impl(args, n):
+        from mergetree.kernels import text as K
+
+        c = args[0]
+        o, d = _parts(c)
+        res = K.tokens(o, d) if kind == "splitByNonAlpha" else K.ngrams(o, d, size)
+        return _wrap(c, _pieces_column(*res, d))
+
+    return T.Array(T.String), impl

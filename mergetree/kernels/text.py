@@ -778,3 +778,66 @@ def format_decimal(values, scale):
                 w += 1
         out_off[i + 1] = w
     return out_off, out[:w].copy()
+
+
+@_inline
+def _token_byte(c):
+    # splitByNonAlpha: ASCII letters and digits, and every byte of a multi-byte character
+    return (48 <= c <= 57) or (65 <= c <= 90) or (97 <= c <= 122) or c >= 0x80
+
+
+@_jit
+def tokens(offsets, data):
+    """(pieces per row, starts, ends) of the maximal runs of token bytes (tokens())."""
+    n = offsets.shape[0] - 1
+    pieces = np.zeros(n, np.int64)
+    total = 0
+    for i in range(n):
+        inside = False
+        for p in range(offsets[i], offsets[i + 1]):
+            t = _token_byte(data[p])
+            if t and not inside:
+                pieces[i] += 1
+            inside = t
+        total += pieces[i]
+    starts = np.empty(total, np.int64)
+    ends = np.empty(total, np.int64)
+    w = 0
+    for i in range(n):
+        inside = False
+        e = offsets[i + 1]
+        for p in range(offsets[i], e):
+            t = _token_byte(data[p])
+            if t and not inside:
+                starts[w] = p
+            elif inside and not t:
+                ends[w] = p
+                w += 1
+            inside = t
+        if inside:
+            ends[w] = e
+            w += 1
+    return pieces, starts, ends
+
+
+@_jit
+def ngrams(offsets, data, size):
+    """(pieces per row, starts, ends) of the n-grams of `size` code points (lead-byte steps)."""
+    n = offsets.shape[0] - 1
+    pieces = np.zeros(n, np.int64)
+    for i in range(n):
+        pieces[i] = max(utf8_len(data, offsets[i], offsets[i + 1]) - size + 1, 0)
+    total = pieces.sum()
+    starts = np.empty(total, np.int64)
+    ends = np.empty(total, np.int64)
+    w = 0
+    for i in range(n):
+        b = offsets[i]
+        e = offsets[i + 1]
+        p = b
+        for _ in range(pieces[i]):
+            starts[w] = p
+            ends[w] = _advance(data, p, e, size)
+            w += 1
+            p = _advance(data, p, e, 1)
+    return pieces, starts, ends

@@ -19,7 +19,11 @@ SELECT base64Encode('abcd'), base64Decode('YWJjZA=='), tryBase64Decode('!!'), tr
 SELECT repeat('ab', 3), repeat('x', 0), repeat('x', -1), leftPad('abc', 6, 'xy'), rightPad('abc', 2), position('abc', ''), countSubstrings('aaaa', 'aa'), countSubstrings('abc', '');
 SELECT toValidUTF8(unhex('61FF62C3A9C3')), hex(toValidUTF8(unhex('F0908080EDA080'))), hex(toValidUTF8(unhex('E2FF82'))), hex(toValidUTF8(unhex('8080C0AF')));
 SELECT format('{} and {}', 'a', 'b'), format('x{}y', 1), arrayStringConcat(['a', 'b', 'c'], '-'), arrayStringConcat([1, 2, 3]), arrayStringConcat(['a', NULL, 'c'], ',');
+SELECT ngrams('ClickHouse', 3), ngrams('ab', 3), ngrams('', 1), ngrams('héllo', 2), toTypeName(ngrams('a', 1)), tokens('a b,c  d-e'), tokens(''), tokens('  x  '), tokens('héllo wörld_1 a1'), tokens('abc', 'ngrams', 2);
+SELECT id, ngrams(x, 2), tokens(x) FROM s ORDER BY id;
+SELECT id, arrayMap(t -> hex(t), ngrams(x, 2)), arrayMap(t -> hex(t), tokens(x)) FROM b ORDER BY id;
 SELECT upperUTF8(NULL), lowerUTF8(toNullable('ÀB')), hex(NULL), substringUTF8(toNullable('héllo'), 2);
 SELECT base64Decode('!!'); -- { serverError INCORRECT_DATA }
 SELECT format('{', 'a'); -- { serverError BAD_ARGUMENTS }
 SELECT lowerUTF8(1); -- { serverError ILLEGAL_TYPE_OF_ARGUMENT }
+SELECT ngrams('ab', 0); -- { serverError BAD_ARGUMENTS }
