@@ -296,3 +296,9 @@ class NumberOfColumnsDoesntMatchError(MergeTreeError):
     """``x IN (SELECT a, b ..)``: the IN section has a different number of columns on each side."""
 
     code = "NUMBER_OF_COLUMNS_DOESNT_MATCH"
+
+
+class AmbiguousIdentifierError(MergeTreeError):
+    """A column name found on both sides of a join in a query with several joins."""
+
+    code = "AMBIGUOUS_IDENTIFIER"

@@ -3,8 +3,9 @@
 Names (ClickHouse 26.x, new analyzer, checked with chDB):
 - every column of a joined table gets an internal name ``<qualifier>.<column>`` (qualifier = the
   alias, else the table name); plan nodes above the joins read these names;
-- ``t.col`` resolves in the table with name or alias ``t``; an unqualified ``col`` is a USING key
-  merged column if there is one, else the column of the leftmost table that has it;
+- ``t.col`` resolves in the table with name or alias ``t``; an unqualified ``col`` is resolved down
+  the join tree: a USING key is the merged column, a name on both sides of a join is ambiguous
+  (AMBIGUOUS_IDENTIFIER) unless the query has a single join, where the left table's column wins;
 - result column names (``SELECT *`` and bare column references) are ClickHouse's: with two tables
   the left column keeps its name and a right column whose name the left also has is ``b.col``;
   with three or more tables every name present in several tables is qualified;
@@ -23,8 +24,9 @@ from __future__ import annotations
 from sqlparse_ch.ast import expr as E
 from sqlparse_ch.ast import query as Q
 
-from mergetree.errors import (AliasRequiredError, InvalidJoinOnExpressionError, MultipleExpressionsForAliasError,
-                              NoCommonTypeError, NotImplementedSQLError, UnknownIdentifierError)
+from mergetree.errors import (AliasRequiredError, AmbiguousIdentifierError, InvalidJoinOnExpressionError,
+                              MultipleExpressionsForAliasError, NoCommonTypeError, NotImplementedSQLError,
+                              UnknownIdentifierError)
 from mergetree.functions.registry import suggest
 from mergetree.planner import logical as L
 from mergetree.planner.binder import at, with_position
@@ -42,6 +44,7 @@ class JoinScope:
         self.qualified: set[str] = set()    # internal names always shown qualified
         self.array_join: dict[str, str] = {}  # ARRAY JOIN alias -> internal name of the element
         self.aliases: set[str] = set()      # table aliases (must be unique)
+        self.single_join = True              # one JOIN only: an ambiguous name reads the left table
         self._display: dict[str, str] | None = None
 
     def _unique(self, name: str) -> str:
@@ -56,21 +59,39 @@ class JoinScope:
         if any(t["label"] == label for t in self.tables):   # `a JOIN a`: ClickHouse shows default.a.x
             label = f"default.{label}"
         cols = {c: self._unique(f"{label}.{c}") for c in columns}
-        self.tables.append({"quals": set(quals), "label": label, "cols": cols, "order": list(columns)})
+        self.tables.append({"quals": set(quals), "label": label, "cols": cols, "order": list(columns), "using": {}})
         self._display = None
         return cols
 
     def table_columns(self) -> set:
         return {c for t in self.tables for c in t["cols"]}
 
+    def find(self, name: str, level: int) -> str | None:
+        """`name` in the join of tables[0..level]: a USING column of a join is its merged column; a
+        name on both sides of a join is ambiguous (AMBIGUOUS_IDENTIFIER), except with one join only,
+        where the left side wins (ClickHouse's single_join_prefer_left_table = 1)."""
+        t = self.tables[level]
+        right = t["cols"].get(name)
+        if level == 0:
+            return right
+        left = self.find(name, level - 1)
+        if left is not None and right is not None:
+            merged = t["using"].get(name)
+            if merged is not None:
+                return merged
+            if self.single_join:
+                return left
+            raise AmbiguousIdentifierError(f"JOIN {t['label']}: ambiguous identifier '{name}' (in both sides of "
+                                           f"the join; qualify it with a table name or alias)")
+        return left if left is not None else right
+
     def resolve_unqualified(self, name: str) -> str | None:
         if name in self.array_join:
             return self.array_join[name]
-        if name in self.using:
-            return self.using[name]
-        for t in self.tables:
-            if name in t["cols"]:
-                return t["cols"][name]
+        if self.tables:
+            found = self.find(name, len(self.tables) - 1)
+            if found is not None:
+                return found
         if name in self.internal:
             return name
         return None
@@ -193,6 +214,7 @@ def plan_from(planner, q, ctes: dict, binder_factory, settings: dict | None = No
     settings = settings or {}
     use_nulls = str(settings.get("join_use_nulls", 0)).lower() in ("1", "true")
     scope = JoinScope()
+    scope.single_join = sum(isinstance(j, Q.Join) for j in q.joins) <= 1
     te = q.from_
     if q.joins and te is not None and not isinstance(te.source, Q.TableName) and not te.alias:
         raise AliasRequiredError(f"No alias for subquery or table function in JOIN{at(te.source)} "
@@ -340,11 +362,12 @@ def _plan_join(planner, left, lmap, right, scope, rcols, j, kind, strict, binder
     for u, lint, lk, rk in using_cols:      # USING: both sides read the cast keys, plus one merged column
         left_columns = [(o, lk if o == lint else s) for o, s in left_columns]
         right_columns = [(o, rk if o == rcols[u] else s) for o, s in right_columns]
-        m = scope._unique(u)
+        m = scope._unique(f"USING.{u}")    # internal name; shown as `u`
         merged.append((m, lk, rk))
         if kind == "RIGHT":      # `a.x` is no longer what `x` reads: ClickHouse names it a.x
             scope.qualified.add(lint)
         scope.using[u] = m
+        scope.tables[-1]["using"][u] = m
     replaced = {lint for _, lint, _, _ in using_cols}
     hidden = {rcols[u] for u, *_ in using_cols}
     scope.star_list = [[u, scope.using[u]] for u, *_ in using_cols] + \
@@ -363,12 +386,8 @@ def _plan_join(planner, left, lmap, right, scope, rcols, j, kind, strict, binder
 def _left_internal(scope: JoinScope, u: str, left_names: set) -> str | None:
     if u in scope.array_join and scope.array_join[u] in left_names:
         return scope.array_join[u]
-    if u in scope.using and scope.using[u] in left_names:
-        return scope.using[u]
-    for t in scope.tables[:-1]:
-        if u in t["cols"] and t["cols"][u] in left_names:
-            return t["cols"][u]
-    return None
+    found = scope.find(u, len(scope.tables) - 2)    # the left side: every table but the one joined now
+    return found if found in left_names else None
 
 
 def _is_decimal(t) -> bool:
