@@ -330,6 +330,13 @@ def _run_view(db, view: MaterializedView, block):
                                         f"fit column {name} {t} of {view.target}: {e}") from None
         else:
             cols[name] = default_column(t, n)
+    missing = [c.name for c in target.metadata.columns if c.default and c.name not in produced]
+    if missing:                  # the target's DEFAULT / MATERIALIZED expressions, over the view's columns
+        from mergetree.database import _default_callables
+
+        defaults = _default_callables(target)
+        for name in missing:
+            cols[name] = _cast(defaults[name](Block(dict(cols), n)), dict(target.metadata.schema)[name])
     if produced and not set(produced) & set(cols):
         raise BadArgumentsError(f"Materialized view {view.name}: its SELECT returns none of the columns of "
                                 f"{view.target} ({', '.join(produced)}); name them with AS")

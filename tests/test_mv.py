@@ -278,3 +278,14 @@ def test_system_tables_and_explain_show_views():
         assert "FROM ev" in db.sql("SELECT as_select FROM system.tables WHERE name = 'pages_mv'").rows[0][0]
         plan = "\n".join(r[0] for r in db.sql("EXPLAIN SELECT countMerge(hits) FROM pages_mv").rows)
         assert "ReadFromMergeTree pages (materialized view pages_mv)" in plan
+
+
+def test_target_columns_the_view_does_not_produce_get_their_defaults():
+    """As ClickHouse: columns are matched by name; the others get the target's DEFAULT (or the type's)."""
+    with mergetree.connect(background_merges=False) as db:
+        db.sql("CREATE TABLE s (k UInt8, v UInt32) ENGINE = MergeTree ORDER BY k")
+        db.sql("CREATE TABLE t (k UInt8, v2 UInt64 DEFAULT k * 10, note String, total UInt64) "
+               "ENGINE = MergeTree ORDER BY k")
+        db.sql("CREATE MATERIALIZED VIEW mv TO t AS SELECT sum(v) AS total, k FROM s GROUP BY k")
+        db.insert("s", {"k": [1, 2, 2], "v": [5, 6, 7]})
+        assert db.sql("SELECT k, v2, note, total FROM t ORDER BY k").rows == [(1, 10, "", 5), (2, 20, "", 13)]
