@@ -541,7 +541,7 @@ class NullableType(DataType):
     is_fixed: ClassVar[bool] = False
 
     def __post_init__(self):
-        if isinstance(self.inner, (NullableType, ArrayType, LowCardinalityType, TupleType, MapType)):
+        if isinstance(self.inner, (NullableType, ArrayType, LowCardinalityType, MapType)):  # Nullable(Tuple) is fine
             raise TypeDefinitionError(
                 f"Nested type {self.inner} cannot be inside Nullable type")
 

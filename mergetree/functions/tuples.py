@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from mergetree import types as T
-from mergetree.column import ArrayColumn, TupleColumn
+from mergetree.column import ArrayColumn, NullableColumn, TupleColumn
 from mergetree.errors import (ArgumentOutOfBoundError, IllegalTypeOfArgumentError, NumberOfArgumentsError,
                               SizesOfArraysDontMatchError)
 from mergetree.functions import values as V
@@ -58,6 +58,21 @@ def tuple_element(types, consts):
         raise NumberOfArgumentsError(f"Number of arguments for function tupleElement doesn't match: "
                                      f"passed {len(types)}, should be 2 or 3")
     t = V.strip_lc(types[0])
+    if isinstance(t, T.NullableType) and isinstance(t.inner, T.TupleType):   # NULL tuple: NULL element
+        inner_type, inner_impl = tuple_element([t.inner] + list(types[1:]), consts)
+        out_type = V.make_nullable(inner_type)
+
+        def impl_nullable(args, n):
+            x, nulls = V.split_nullable(args[0])
+            res = V.materialize(inner_impl([x] + list(args[1:]), n))
+            if nulls is None:
+                return V.with_nulls(res, None, out_type) if out_type != inner_type else res
+            rmask = np.broadcast_to(nulls, (n,))
+            if isinstance(res, NullableColumn):
+                return NullableColumn(out_type, res.values, res.nulls | rmask)
+            return V.with_nulls(res, rmask, out_type)
+
+        return out_type, impl_nullable
     if isinstance(t, T.ArrayType) and isinstance(t.inner, T.TupleType):   # arr.1: element of every tuple
         i = element_index(t.inner, consts[1])
         et = t.inner.elements[i]
