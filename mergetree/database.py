@@ -183,25 +183,63 @@ class Database:
         self._check_open()
         return populate(self, name, truncate=truncate, lock=lock)
 
-    def replace(self, name: str, rows, view_rows=None) -> int:
-        """Replace every row of table ``name`` by ``rows`` atomically for readers (returns rows).
+    def replace(self, name: str, rows, condition: str | None = None) -> int:
+        """Replace the rows of table ``name`` by ``rows`` in one crash-atomic step; returns the rows of
+        ``rows`` that went in.
 
-        The table's materialized views run over ``view_rows`` (default: ``rows``): a partial replace
-        passes only its new rows, not the old rows it keeps."""
+        With ``condition`` (Tinybird's ``replace_condition``) only the rows matching it are replaced:
+        the table keeps its rows where it is false and gets the new rows where it is true (new rows
+        outside it are dropped). The replace cascades to the materialized views' targets, as in
+        Tinybird: a target's content (with ``condition``: its rows matching the condition, when it
+        has the condition's columns; else the view's rows are appended) is replaced by the views'
+        results over the new rows, in the same commit."""
         from mergetree.column import Block
-
+        from mergetree.storage.select import empty_block
         from mergetree.views import expand
 
         table = self.table(name)
         block = rows if isinstance(rows, Block) else self._to_block(table, rows)
+        cond = None
+        if condition:
+            from sqlparse_ch import parse_expr
+
+            from mergetree.exec.expression import evaluate_filter
+            from mergetree.storage.metadata import referenced_columns
+
+            cond = parse_expr(condition)
+            cond_columns = set(referenced_columns(cond))
+            if block.num_rows:
+                block = block.filter(evaluate_filter(cond, block))
+        new_rows = block.num_rows
+
+        def with_kept(t, b):
+            """``b`` plus the rows of ``t`` outside the condition (a partial replace keeps them)."""
+            keep = t.read(where=f"NOT ({condition})")
+            if not keep.num_rows:
+                return b
+            keep = keep.select(t.metadata.column_names)
+            return Block.concat([b.select(t.metadata.column_names), keep]) if b.num_rows else keep
+
         with self.views.lock.shared():
-            # as in Tinybird, the materialized views of the table see the new rows: their results
-            # are appended to the targets in the same crash-atomic commit as the replace
-            trigger = block if view_rows is None else view_rows
-            also = expand(self, table.name, trigger)[1:] if self.views.for_source(table.name) and trigger.num_rows \
-                else []
-            table.replace_contents(block, also=also, db_path=self.path)
-        return block.num_rows
+            outputs: dict[str, list] = {}
+            if self.views.for_source(table.name) and block.num_rows:
+                for t, b in expand(self, table.name, block)[1:]:
+                    outputs.setdefault(t.name, []).append(b)
+            cascade, also = [], []
+            for target in sorted(self.views._downstream(table.name) - {table.name}):
+                t = self.table(target)
+                parts = outputs.get(target, [])
+                out = Block.concat(parts) if parts else empty_block(t.metadata, t.metadata.column_names)
+                if cond is None:
+                    cascade.append((t, out))
+                elif cond_columns <= set(t.metadata.column_names):
+                    cascade.append((t, with_kept(t, out)))
+                elif out.num_rows:
+                    also.append((t, out))
+            if cond is not None:
+                block = with_kept(table, block)
+            table.replace_contents(block, also=also, cascade=cascade, db_path=self.path)
+        return new_rows
 
     @staticmethod
     def _to_block(table: MergeTreeTable, rows):

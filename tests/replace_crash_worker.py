@@ -4,8 +4,8 @@ Usage: ``python tests/replace_crash_worker.py DATA_DIR RUN_ID SEED [KILL_AT_RENA
 
 Table ``t`` (partitioned by ``p``) is replaced again and again by generation ``g = RUN_ID * 1000 + i``:
 :func:`gen_rows` rows ``(gen, seq, p)`` spread over several partitions, so one replace drops several
-old partitions and publishes several new parts. A materialized view ``mv`` appends ``(gen, count())``
-of every replace into ``tgt``. After ``db.replace`` returns the worker prints ``ACK <gen>``.
+old partitions and publishes several new parts. A materialized view ``mv`` writes ``(gen, count())``
+into ``tgt`` (a replace cascades to it: ``tgt`` then holds the view over the new rows only). After ``db.replace`` returns the worker prints ``ACK <gen>``.
 
 With ``KILL_AT_RENAME=k`` the process SIGKILLs itself at the k-th rename of a ``tmp_*`` part directory of its first
 replace (a deterministic kill inside the publish step); otherwise the test kills it at random.

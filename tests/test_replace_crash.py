@@ -80,8 +80,12 @@ def _check(data_dir: Path, history: list[tuple[str, int]], in_flight: list[tuple
         """(gen in t, rows in t) and {gen: rows the view saw} after the operations ``hist``."""
         gen, n, seen = None, 0, {}
         for kind, g in hist:
-            gen, n = g, (n + worker.gen_rows(g) if kind == "APPEND" else worker.gen_rows(g))
-            seen[g] = seen.get(g, 0) + worker.gen_rows(g)
+            if kind == "APPEND":
+                n += worker.gen_rows(g)
+                seen[g] = seen.get(g, 0) + worker.gen_rows(g)
+            else:                   # the replace cascades: the target holds the view over the new rows
+                n, seen = worker.gen_rows(g), {g: worker.gen_rows(g)}
+            gen = g
         return gen, n, seen
 
     candidates = [history] + [history + in_flight[:k] for k in range(1, len(in_flight) + 1)]
@@ -107,13 +111,14 @@ def _next_ops(history: list[tuple[str, int]], events: list[tuple[str, int]], run
 
 
 def test_replace_killed_inside_its_publish(tmp_path):
-    """SIGKILL at directory renames of a replace of 4 old partitions by 4 new ones (+ the view's part;
-    renames 1-4 publish the empty parts, 5-8 the new parts, 9 the view's): after one drop, after all
-    drops, in the middle of the new parts, at the view's part: the table is all old or all new."""
+    """SIGKILL at directory renames of a replace of 4 old partitions by 4 new ones, cascading to the
+    view's target (renames 1-4 publish t's empty parts, 5 tgt's, 6-9 t's new parts, 10 tgt's): after
+    one drop, after all drops, in the middle of the new parts, at the target's new part: both tables
+    are all old or all new."""
     data_dir = tmp_path / "data"
     rng = random.Random(7)
     history: list[tuple[str, int]] = []
-    for run_id, kill_at in enumerate((2, 5, 7, 9), start=1):
+    for run_id, kill_at in enumerate((2, 5, 8, 10), start=1):
         events = _run(data_dir, run_id, rng, kill_at=kill_at)
         if not history:                 # first run: the unarmed replace that created the old rows
             assert events and events[0] == ("ACK", run_id * 1000 + 999), events
@@ -133,9 +138,10 @@ def test_replace_killed_at_random(tmp_path):
         history = _check(data_dir, history, _next_ops(history, events, run_id))
 
 
-def test_replace_with_a_view_appends_the_views_rows(tmp_path):
-    """Tinybird runs a data source's materialized views over the rows of a replace: the target gets
-    the view's result over the new rows (hand-computed counts), in the same commit."""
+def test_replace_cascades_to_the_views_targets(tmp_path):
+    """As in Tinybird, a replace cascades to the materialized views: each target's content becomes
+    the view's result over the new rows (hand-computed counts), in the same commit; a replace by
+    nothing empties the targets too."""
     import mergetree
 
     db = mergetree.connect(str(tmp_path / "db"), background_merges=False)
@@ -146,15 +152,20 @@ def test_replace_with_a_view_appends_the_views_rows(tmp_path):
         db.insert("t", {"gen": [1, 1, 1], "seq": [0, 1, 2], "p": [0, 1, 2]})
         assert db.replace("t", {"gen": [2, 2], "seq": [0, 1], "p": [3, 3]}) == 2
         assert db.sql("SELECT gen, count() FROM t GROUP BY gen").rows == [(2, 2)]
-        assert db.sql("SELECT gen, sum(c) FROM tgt GROUP BY gen ORDER BY gen").rows == [(1, 3), (2, 2)]
+        assert db.sql("SELECT gen, sum(c) FROM tgt GROUP BY gen ORDER BY gen").rows == [(2, 2)]
         assert [p["partition"] for p in db.table("t").parts()] == ["3"]
+        assert db.replace("t", []) == 0
+        assert db.sql("SELECT count() FROM t").rows == [(0,)]
+        assert db.sql("SELECT count() FROM tgt").rows == [(0,)]
     finally:
         db.close()
 
 
-def test_partial_replace_triggers_views_with_the_new_rows_only(tmp_path):
-    """``replace_condition``: the table keeps its rows outside the condition; the view sees only the
-    new rows inside it (the kept rows were counted when they arrived). Hand-computed counts."""
+def test_partial_replace_cascades_where_the_target_has_the_condition_columns(tmp_path):
+    """``replace_condition``: the table keeps its rows outside the condition. A target that has the
+    condition's columns (by_p) gets the same partial replace; one that lacks them (tgt) gets the
+    view's rows over the new rows appended (the kept rows were counted when they arrived).
+    Hand-computed counts."""
     from mergetree.column import Block  # noqa: F401
     from mergetree.server.engine import Engine
 
@@ -164,11 +175,14 @@ def test_partial_replace_triggers_views_with_the_new_rows_only(tmp_path):
         db.create_table("t", schema=worker.SCHEMA, order_by="seq", partition_by="p")
         db.create_table("tgt", schema="gen UInt64, c UInt64", order_by="gen")
         db.sql("CREATE MATERIALIZED VIEW mv TO tgt AS SELECT gen, count() AS c FROM t GROUP BY gen")
+        db.create_table("by_p", schema="p UInt8, gen UInt64", order_by="p")
+        db.sql("CREATE MATERIALIZED VIEW mv_p TO by_p AS SELECT p, gen FROM t")
         db.insert("t", {"gen": [1, 1, 1, 1], "seq": [0, 1, 2, 3], "p": [0, 1, 2, 3]})
         new = db._to_block(db.table("t"), [{"gen": 2, "seq": 9, "p": 0}, {"gen": 2, "seq": 8, "p": 1},
                                            {"gen": 2, "seq": 7, "p": 2}])       # p = 2 is outside
         assert engine.replace("t", new, "p < 2") == 2
         assert db.sql("SELECT gen, p, seq FROM t ORDER BY p, seq").rows == [(2, 0, 9), (2, 1, 8), (1, 2, 2), (1, 3, 3)]
         assert db.sql("SELECT gen, sum(c) FROM tgt GROUP BY gen ORDER BY gen").rows == [(1, 4), (2, 2)]
+        assert db.sql("SELECT p, gen FROM by_p ORDER BY p").rows == [(0, 2), (1, 2), (2, 1), (3, 1)]
     finally:
         db.close()

@@ -315,25 +315,8 @@ class Engine:
         replaced: the table keeps its rows where the condition is false and gets the new rows
         where it is true (new rows outside the condition are dropped, as in Tinybird). Returns the
         rows inserted from ``block``."""
-        from mergetree.column import Block
-
         with self.write_lock:
-            new = block
-            if condition:
-                from sqlparse_ch import parse_expr
-
-                from mergetree.exec.expression import evaluate_filter
-
-                cond = parse_expr(condition)
-                if block.num_rows:
-                    new = block = block.filter(evaluate_filter(cond, block))
-                keep = self.db.table(name).read(where=f"NOT ({condition})")
-                if keep.num_rows:
-                    block = Block.concat([block, keep.select(block.names)]) if block.num_rows else keep
-                inserted = block.num_rows - keep.num_rows
-            else:
-                inserted = block.num_rows
-            self.db.replace(name, block, view_rows=new)     # views see the new rows, not the kept ones
+            inserted = self.db.replace(name, block, condition)
         return inserted
 
     # ---------------------------------------------------------------- write pipes (mergetree/copy.py)

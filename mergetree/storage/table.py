@@ -360,7 +360,8 @@ class MergeTreeTable:
             raise
         return prepared
 
-    def replace_contents(self, block, also: list[tuple] = (), db_path: Path | None = None) -> list[str]:
+    def replace_contents(self, block, also: list[tuple] = (), db_path: Path | None = None,
+                         cascade: list[tuple] = ()) -> list[str]:
         """Replace every row of the table by ``block`` in one step (Data Sources API ``mode=replace``).
 
         The new parts are written and fsynced first (``tmp_insert_*``, invisible). Then, holding
@@ -369,52 +370,79 @@ class MergeTreeTable:
         parts and the new parts in one journaled step (``_commit_journal_*.json`` in the database
         directory, rolled forward at open): a reader's snapshot holds either all the old rows or all
         the new ones, and after a crash the table holds one or the other, never the drop without
-        the new rows. ``also``: ``[(table, block)]`` appended in the same step (the materialized
+        the new rows. In the same step, ``cascade`` (``[(table, block)]``) replaces other tables'
+        contents the same way and ``also`` (``[(table, block)]``) appends to others (the materialized
         views' results over the new rows, see ``Database.replace``). A concurrent insert that
         commits during the replace survives it (ordered after). Returns the new parts' names.
         """
-        from mergetree.storage.part_writer import write_part
+        from contextlib import ExitStack
+
         from mergetree.views import commit_together
 
         self._check_open()
-        block = self._conform(block)
+        replaced = [(self, self._conform(block))] + [(t, t._conform(b)) for t, b in cascade]
+        tables = sorted({t.name: t for t, _ in replaced}.values(), key=lambda t: t.name)
+        new: list[tuple] = []
+        covering: list[tuple] = []
+        try:
+            for t, b in replaced:
+                new.append((t, t._replacement_parts(b)))
+            for t, b in also:
+                new.append((t, t.prepare_insert(b)))
+            with ExitStack() as stack:
+                for t in tables:                 # name order, as commit_together takes the parts locks
+                    stack.enter_context(t._merge_lock)
+                for t in tables:
+                    t._covering_parts(covering)
+                names = commit_together(db_path or self.path.parent, new, covering)
+            new, covering = [], []
+        finally:
+            for tmp in [tmp for _, lst in new for tmp, _ in lst] + [c[1] for c in covering]:
+                shutil.rmtree(tmp, ignore_errors=True)
+        for t in tables:
+            t.cleanup_outdated()          # (commit_together told on_new_part)
+        return names.get(self.name, [])
+
+    def _replacement_parts(self, block) -> list[tuple[Path, str]]:
+        """``[(tmp part dir, partition id)]`` of ``block`` for a replace (no insert back-pressure: the
+        replace drops the parts it would count)."""
         m = self.metadata
         fused = m.engine_name == "MergeTree" and not m.ttl
-        new: list[tuple[Path, str]] = []
-        others: list[tuple] = []
-        covering: list[tuple] = []
+        out: list[tuple[Path, str]] = []
         try:
             if block.num_rows:
                 for partition_value, pid, sub, key, order in self._sort_and_split(block):
                     if fused:
-                        new.append((self._write_temporary_part(sub, partition_value, order=order, key=key), pid))
+                        out.append((self._write_temporary_part(sub, partition_value, order=order, key=key), pid))
                         continue
                     sub = self._optimize_on_insert(sub if order is None else sub.take(order))
                     if sub.num_rows:
-                        new.append((self._write_temporary_part(sub, partition_value), pid))
-            for table, b in also:
-                others.append((table, table.prepare_insert(b)))
-            with self._merge_lock:
-                with self._lock:
-                    old = self._active_entries()
-                for pid in sorted({e.info.partition_id for e in old}):
-                    entries = [e for e in old if e.info.partition_id == pid]
-                    infos = [e.info for e in entries]
-                    info = PartInfo(pid, min(i.min_block for i in infos), max(i.max_block for i in infos),
-                                    max(i.level for i in infos) + 1, max(i.mutation for i in infos))
-                    empty = empty_block(m, m.column_names)
-                    tmp = self._tmp_dir("drop")
-                    covering.append((self, tmp, info, entries))
-                    write_part(tmp, empty, primary_key=self.sorting_key_block(empty).select(m.primary_key),
-                               partition_value=tuple(entries[0].part.partition_value), minmax={},
-                               index_granularity=self.settings["index_granularity"])
-                names = commit_together(db_path or self.path.parent, [(self, new)] + others, covering)
-            new, others, covering = [], [], []
-        finally:
-            for tmp in [t for t, _ in new] + [t for _, lst in others for t, _ in lst] + [c[1] for c in covering]:
+                        out.append((self._write_temporary_part(sub, partition_value), pid))
+        except BaseException:
+            for tmp, _ in out:
                 shutil.rmtree(tmp, ignore_errors=True)
-        self.cleanup_outdated()          # (commit_together told on_new_part)
-        return names.get(self.name, [])
+            raise
+        return out
+
+    def _covering_parts(self, out: list) -> None:
+        """Append ``(self, tmp dir, PartInfo, old entries)`` to ``out``: per partition, an empty part
+        covering every active part (call with ``_merge_lock`` held; published by commit_together)."""
+        from mergetree.storage.part_writer import write_part
+
+        m = self.metadata
+        with self._lock:
+            old = self._active_entries()
+        for pid in sorted({e.info.partition_id for e in old}):
+            entries = [e for e in old if e.info.partition_id == pid]
+            infos = [e.info for e in entries]
+            info = PartInfo(pid, min(i.min_block for i in infos), max(i.max_block for i in infos),
+                            max(i.level for i in infos) + 1, max(i.mutation for i in infos))
+            empty = empty_block(m, m.column_names)
+            tmp = self._tmp_dir("drop")
+            out.append((self, tmp, info, entries))
+            write_part(tmp, empty, primary_key=self.sorting_key_block(empty).select(m.primary_key),
+                       partition_value=tuple(entries[0].part.partition_value), minmax={},
+                       index_granularity=self.settings["index_granularity"])
 
     def _conform(self, block):
         """Check the block has exactly the table's columns and types, in table order."""
