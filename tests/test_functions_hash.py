@@ -20,7 +20,8 @@ from tests.test_functions_url import string_column
 
 chdb = pytest.importorskip("chdb")
 
-HASHES = ["cityHash64", "sipHash64", "xxHash64", "xxh3", "murmurHash3_32", "murmurHash3_64", "farmFingerprint64"]
+HASHES = ["cityHash64", "sipHash64", "xxHash64", "xxh3", "murmurHash3_32", "murmurHash3_64", "farmFingerprint64",
+          "xxHash32", "murmurHash2_32", "murmurHash2_64", "halfMD5"]
 M64 = (1 << 64) - 1
 
 

@@ -1,5 +1,6 @@
 """Hash and id functions, bit-exact with ClickHouse: cityHash64, sipHash64, xxHash64, xxh3,
-murmurHash3_32, murmurHash3_64, farmFingerprint64, intHash32, intHash64, MD5, SHA256,
+murmurHash3_32, murmurHash3_64, farmFingerprint64, xxHash32, murmurHash2_32, murmurHash2_64,
+halfMD5, intHash32, intHash64, MD5, SHA256,
 generateUUIDv4, toUUID, toUUIDOrNull, toUUIDOrZero, UUIDStringToNum, UUIDNumToString.
 
 How ClickHouse hashes an argument depends on its type and the function:
@@ -12,8 +13,9 @@ How ClickHouse hashes an argument depends on its type and the function:
 * several arguments: the first argument's hash, then ``combine(previous, next)`` per argument:
   CityHash's Hash128to64 (cityHash64, xxHash64, xxh3), FarmHash's Fingerprint(uint128)
   (farmFingerprint64), ``intHash64(prev) ^
-  next`` (murmurHash3_64), ``intHash32(prev) ^ next`` (murmurHash3_32), and for sipHash64 the
-  SipHash of the 16 bytes of both hashes.
+  next`` (murmurHash3_64, murmurHash2_64), ``intHash32(prev) ^ next`` (murmurHash3_32,
+  murmurHash2_32, xxHash32), and for sipHash64 / halfMD5 the function of the 16 bytes of both
+  hashes.
 
 intHash32/intHash64 sign-extend signed arguments to 64 bits (``intHash64(toInt8(-1)) =
 intHash64(18446744073709551615)``). Arrays, tuples and maps as hash arguments are not supported
@@ -88,6 +90,10 @@ _ANY_HASH = {
     "farmFingerprint64": (lambda: _kernel("farmFingerprint64"), True, "farm", T.UInt64),
     "murmurHash3_64": (lambda: _kernel("murmurHash3_64"), False, "int64", T.UInt64),
     "murmurHash3_32": (lambda: _kernel("murmurHash3_32"), False, "int32", T.UInt32),
+    "xxHash32": (lambda: _kernel("xxHash32"), False, "int32", T.UInt32),
+    "murmurHash2_32": (lambda: _kernel("murmurHash2_32"), False, "int32", T.UInt32),
+    "murmurHash2_64": (lambda: _kernel("murmurHash2_64"), False, "int64", T.UInt64),
+    "halfMD5": (lambda: _kernel("halfMD5"), False, "self", T.UInt64),
 }
 
 
@@ -110,11 +116,12 @@ def _combine(name, acc, h):
     from mergetree.kernels import hashes as H
 
     mode = _ANY_HASH[name][2]
-    if mode == "sip":
+    if mode in ("sip", "self"):  # the function itself over the 16 bytes of both hashes
         pair = np.empty((len(acc), 2), np.uint64)
         pair[:, 0] = acc
         pair[:, 1] = h
-        return _siphash(np.arange(len(acc) + 1, dtype=np.int64) * 16, pair.view(np.uint8).reshape(-1))
+        fn = _siphash if mode == "sip" else _ANY_HASH[name][0]()
+        return fn(np.arange(len(acc) + 1, dtype=np.int64) * 16, pair.view(np.uint8).reshape(-1))
     acc = acc.copy()
     H.combine(acc, h, {"city": 0, "int64": 1, "int32": 2, "farm": 3}[mode])
     return acc

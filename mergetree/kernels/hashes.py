@@ -807,13 +807,143 @@ def sha256(offsets, data, out):
                 out[i, 4 * j + k] = np.uint8((h[j] >> U(24 - 8 * k)) & U(0xFF))
 
 
+# --------------------------------------------------------------------------- xxHash32, MurmurHash2
+
+_Q1 = 0x9E3779B1
+_Q2 = 0x85EBCA77
+_Q3 = 0xC2B2AE3D
+_Q4 = 0x27D4EB2F
+_Q5 = 0x165667B1
+
+
+@_inline
+def _x32round(acc, lane):
+    acc = (acc + lane * U(_Q2)) & M32
+    acc = _rotl32(acc, 13)
+    return (acc * U(_Q1)) & M32
+
+
+@_jit
+def _xxh32_one(d, s, n):
+    p = s
+    end = s + n
+    if n >= 16:
+        v1 = U((_Q1 + _Q2) & 0xFFFFFFFF)
+        v2 = U(_Q2)
+        v3 = U(0)
+        v4 = U((-_Q1) & 0xFFFFFFFF)
+        while p + 16 <= end:
+            v1 = _x32round(v1, _r32(d, p))
+            v2 = _x32round(v2, _r32(d, p + 4))
+            v3 = _x32round(v3, _r32(d, p + 8))
+            v4 = _x32round(v4, _r32(d, p + 12))
+            p += 16
+        h = (_rotl32(v1, 1) + _rotl32(v2, 7) + _rotl32(v3, 12) + _rotl32(v4, 18)) & M32
+    else:
+        h = U(_Q5)
+    h = (h + U(n)) & M32
+    while p + 4 <= end:
+        h = (h + _r32(d, p) * U(_Q3)) & M32
+        h = (_rotl32(h, 17) * U(_Q4)) & M32
+        p += 4
+    while p < end:
+        h = (h + U(d[p]) * U(_Q5)) & M32
+        h = (_rotl32(h, 11) * U(_Q1)) & M32
+        p += 1
+    h ^= h >> U(15)
+    h = (h * U(_Q2)) & M32
+    h ^= h >> U(13)
+    h = (h * U(_Q3)) & M32
+    h ^= h >> U(16)
+    return h
+
+
+@_jit
+def xxhash32(offsets, data, out):
+    for i in range(offsets.shape[0] - 1):
+        out[i] = _xxh32_one(data, offsets[i], offsets[i + 1] - offsets[i])
+
+
+@_jit
+def _murmur2_32_one(d, s, n):
+    m = U(0x5BD1E995)
+    h = U(n) & M32
+    p = s
+    rem = n
+    while rem >= 4:
+        k = _r32(d, p)
+        k = (k * m) & M32
+        k ^= k >> U(24)
+        k = (k * m) & M32
+        h = (h * m) & M32
+        h ^= k
+        p += 4
+        rem -= 4
+    if rem >= 3:
+        h ^= U(d[p + 2]) << U(16)
+    if rem >= 2:
+        h ^= U(d[p + 1]) << U(8)
+    if rem >= 1:
+        h ^= U(d[p])
+        h = (h * m) & M32
+    h ^= h >> U(13)
+    h = (h * m) & M32
+    h ^= h >> U(15)
+    return h
+
+
+@_jit
+def murmur2_32(offsets, data, out):
+    for i in range(offsets.shape[0] - 1):
+        out[i] = _murmur2_32_one(data, offsets[i], offsets[i + 1] - offsets[i])
+
+
+@_jit
+def _murmur2_64_one(d, s, n):
+    m = U(0xC6A4A7935BD1E995)
+    h = U(n) * m
+    p = s
+    for _ in range(n // 8):
+        k = _r64(d, p)
+        k *= m
+        k ^= k >> U(47)
+        k *= m
+        h ^= k
+        h *= m
+        p += 8
+    rem = n & 7
+    if rem > 0:
+        for j in range(rem - 1, -1, -1):
+            h ^= U(d[p + j]) << U(8 * j)
+        h *= m
+    h ^= h >> U(47)
+    h *= m
+    h ^= h >> U(47)
+    return h
+
+
+@_jit
+def murmur2_64(offsets, data, out):
+    for i in range(offsets.shape[0] - 1):
+        out[i] = _murmur2_64_one(data, offsets[i], offsets[i + 1] - offsets[i])
+
+
+def half_md5(offsets: np.ndarray, data: np.ndarray) -> np.ndarray:
+    """halfMD5: the first 8 bytes of the MD5 digest read big-endian."""
+    dig = digest("MD5", offsets, data)
+    return np.ascontiguousarray(dig[:, :8]).view(">u8").reshape(-1).astype(np.uint64)
+
+
 # --------------------------------------------------------------------------- driver
 
 STRING_KERNELS = {"xxHash64": xxhash64, "xxh3": xxh3, "murmurHash3_32": murmur3_32,
-                  "murmurHash3_64": murmur3_64, "farmFingerprint64": farm_fingerprint64}
+                  "murmurHash3_64": murmur3_64, "farmFingerprint64": farm_fingerprint64, "xxHash32": xxhash32,
+                  "murmurHash2_32": murmur2_32, "murmurHash2_64": murmur2_64}
 
 
 def hash_strings(name: str, offsets: np.ndarray, data: np.ndarray) -> np.ndarray:
+    if name == "halfMD5":
+        return half_md5(offsets, data)
     out = np.empty(offsets.shape[0] - 1, np.uint64)
     STRING_KERNELS[name](np.ascontiguousarray(offsets, np.int64), np.ascontiguousarray(data, np.uint8), out)
     return out

@@ -15,5 +15,6 @@ SELECT id, cityHash64(u), xxHash64(u), murmurHash3_64(u), farmFingerprint64(u), 
 SELECT id, cityHash64(s, i, u), sipHash64(s, i), xxHash64(i, s), xxh3(s, d), murmurHash3_32(s, u), murmurHash3_64(u, s), farmFingerprint64(d, s) FROM hs ORDER BY id;
 SELECT id, cityHash64(n), xxHash64(n), hex(MD5(s)), hex(SHA256(s)), hex(MD5(n)) FROM hs ORDER BY id;
 SELECT length(toString(generateUUIDv4())), toString(toUUID('61F0C404-5CB3-11E7-907B-A6006AD3DBA0')), toUUIDOrZero('zz'), toUUIDOrNull('61f0c404-5cb3-11e7-907b-a6006ad3dbaX');
+SELECT id, xxHash32(s), murmurHash2_32(s), murmurHash2_64(s), halfMD5(s), xxHash32(i), murmurHash2_64(u, s), halfMD5(s, i) FROM hs ORDER BY id;
 SELECT toUUID('xyz'); -- { serverError CANNOT_PARSE_UUID }
 SELECT MD5(1); -- { serverError ILLEGAL_TYPE_OF_ARGUMENT }
