@@ -144,7 +144,7 @@ def run_copy(db, pipe, compile_node: Callable, params: dict | None = None, *, mo
         if mode == "append":
             db.insert(target, block)
         else:
-            db.table(target).replace_contents(block)
+            db.replace(target, block)      # crash-atomic, cascades to the target's views
     return {"rows": block.num_rows, "mode": mode, "target": target}
 
 

@@ -186,3 +186,34 @@ def test_partial_replace_cascades_where_the_target_has_the_condition_columns(tmp
         assert db.sql("SELECT p, gen FROM by_p ORDER BY p").rows == [(0, 2), (1, 2), (2, 1), (3, 1)]
     finally:
         db.close()
+
+
+def test_copy_pipe_replace_cascades_like_a_data_source_replace(tmp_path):
+    """A copy pipe in COPY_MODE replace is a replace of its target data source: the target's own
+    materialized views follow it (COPY_MODE append already triggers them). Hand-computed counts."""
+    import textwrap
+
+    import mergetree
+    from mergetree.copy import run_copy
+    from sqlparse_ch import parse
+    from sqlparse_ch.datafiles.parse import parse_pipe
+
+    cp = parse_pipe(textwrap.dedent("""
+        NODE top
+        SQL >
+            SELECT k, count() AS n FROM src GROUP BY k
+
+        TYPE copy
+        TARGET_DATASOURCE snap
+        COPY_MODE replace
+    """), name="cp")
+    with mergetree.connect(str(tmp_path / "db"), background_merges=False) as db:
+        db.sql("CREATE TABLE src (k UInt8) ENGINE = MergeTree ORDER BY k")
+        db.sql("CREATE TABLE snap (k UInt8, n UInt64) ENGINE = MergeTree ORDER BY k")
+        db.sql("CREATE TABLE snap_total (n UInt64) ENGINE = MergeTree ORDER BY tuple()")
+        db.sql("CREATE MATERIALIZED VIEW snap_mv TO snap_total AS SELECT sum(n) AS n FROM snap")
+        db.insert("src", {"k": [1, 1, 2]})
+        for _ in range(2):
+            assert run_copy(db, cp, lambda pipe, node, params: parse(node.sql))["rows"] == 2
+        assert db.sql("SELECT k, n FROM snap ORDER BY k").rows == [(1, 2), (2, 1)]
+        assert db.sql("SELECT sum(n), count() FROM snap_total").rows == [(3, 1)]
