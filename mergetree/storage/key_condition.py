@@ -977,14 +977,36 @@ class KeyCondition:
         if self._minmax_kc and part.minmax and not self._minmax_kc.always_unknown:
             cols = [self._minmax_kc_col(i) for i in range(len(self._minmax_kc.keys))]
             if all(c in part.minmax for c in cols):
-                if not self._minmax_kc.may_be_true_in_hyperrectangle([part.minmax[c] for c in cols]):
+                if not self._minmax_kc._may_be_true_on_part(part, "minmax", [part.minmax[c] for c in cols]):
                     return False
         if self._partition_kc and not self._partition_kc.always_unknown:
             pv = tuple(part.partition_value)
             if len(pv) == len(self._partition_kc.keys):
-                if not self._partition_kc.may_be_true_in_hyperrectangle([(v, v) for v in pv]):
+                if not self._partition_kc._may_be_true_on_part(part, "partition", [(v, v) for v in pv]):
                     return False
         return True
+
+    def _may_be_true_on_part(self, part, kind: str, ranges: list) -> bool:
+        """may_be_true_in_hyperrectangle over a part's minmax / partition value, with the
+        two-row key columns kept per part, so their point values are shared across queries."""
+        if any(lo is None or hi is None for lo, hi in ranges):
+            return True
+        key = (id(part), kind, tuple(self.key_types))
+        try:
+            hit = _PART_RECTS.get(key)
+        except TypeError:
+            return self.may_be_true_in_hyperrectangle(ranges)
+        if hit is not None and hit[0] is part and hit[1] == ranges:
+            cols = hit[2]
+        else:
+            cols = [column_from_values(self.key_types[i], [lo, hi]) for i, (lo, hi) in enumerate(ranges)]
+            with _POINT_VALUES_LOCK:
+                if len(_PART_RECTS) >= _POINT_VALUES_MAX:
+                    for k in list(_PART_RECTS)[:_POINT_VALUES_MAX // 4]:
+                        _PART_RECTS.pop(k, None)
+                _PART_RECTS[key] = (part, ranges, cols)
+        vals = self._points(cols)
+        return self._eval_rect(vals, [((0, True), (1, True))] * len(cols))[0]
 
     def _minmax_kc_col(self, i: int) -> str:
         return self._minmax_kc.keys[i].name
@@ -1004,6 +1026,8 @@ class KeyCondition:
 _POINT_VALUES: dict = {}
 _POINT_VALUES_MAX = 512
 _POINT_VALUES_LOCK = threading.Lock()
+#: (id(part), "minmax" | "partition", key types) -> (part, ranges, two-row key columns)
+_PART_RECTS: dict = {}
 
 
 def _shared_point_values(atom: "Atom", col) -> list:
