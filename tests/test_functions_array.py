@@ -151,6 +151,10 @@ CASES = [
     "select [1,2][0], [1,2][-1], [1,2][5], arrayElement(['a'],2), arrayReverse([1,2]), arrayReverse(emptyArrayUInt8())",
     "select range(3), range(1,4), range(1,10,3), range(-2, 2), range(5, 1, -2), range(0)",
     "select [[1],[]], [[1],[2.5]], [[],[]], [[NULL],[1]], [emptyArrayString(), ['a']]",
+    # hasAny/hasAll compare a NULL element as its type's default (ClickHouse)
+    "select hasAny([NULL], [0]) a, hasAny([0], [NULL]) b, hasAll([NULL, 1], [0, 1]) c, "
+    "hasAny(CAST([1], 'Array(Nullable(Int32))'), CAST([NULL], 'Array(Nullable(Int32))')) d, "
+    "hasAny(CAST([NULL, 'x'], 'Array(Nullable(String))'), ['']) e, hasAll(emptyArrayUInt8(), [NULL]) f",
     # columns: outer columns broadcast into the lambda body
     "select number, arrayMap(x -> x * number, range(number)) from numbers(5)",
     "select number, arrayMap(x -> x + number, [1,2]) a, arrayFilter(x -> x % 2 = number % 2, [1,2,3,4]) b, "

@@ -863,6 +863,10 @@ def _hash_match(a_vals, a_rows, b_vals, b_rows, at, bt, name):
                           _cast_values(V.unwrap_lc(b_vals), V.strip_lc(bt), elem)])
     if len(both) == 0:
         return np.zeros(0, np.bool_)
+    # ClickHouse's hasAny/hasAll compare a NULL as its type's default (NULL = 0 = NULL, '' = NULL)
+    both = V.split_nullable(both)[0]
+    if isinstance(both, V.NothingColumn):
+        return np.ones(len(b_vals), np.bool_) if len(a_vals) else np.zeros(len(b_vals), np.bool_)
     ranks = both.dense_ranks()
     k = int(ranks.max()) + 1
     na = len(a_vals)
