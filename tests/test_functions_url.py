@@ -76,7 +76,8 @@ def check(items: list[bytes]) -> None:
 FIXED = [b"", b"http://www.a.com/p/q?a=1&b=2#f=3&a=5", b"www.a.com/x", b"a#b?c=1", b"http://www.", b"//www.a.b/c",
          b"https://u:p@www.x.com:80/a//b?c", b"http://news.example.co.uk/", b"http://a.b.github.io/x",
          b"%D1%82%D0%B5+%zz%4", b"http://1.2.3.4/", b"http://a.b.c.example.com.", b"http://www.com", b"\xff\xfe.com/",
-         b"mailto:joe@x.org", b"x:y//a.b", b"http://a b.com/"]
+         b"mailto:joe@x.org", b"x:y//a.b", b"http://a b.com/", b"a:////", b"z://x/y", b"h0://x/y", b"A://x/y",
+         b"?x=1\x00//y&x=2"]
 
 
 def test_url_functions_fixed_cases_match_chdb():

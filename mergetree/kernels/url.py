@@ -440,10 +440,6 @@ def extract_parameter(offsets, data, name):
         t = found
         while t < e and _b(data, t) != 38 and _b(data, t) != 35:
             t += 1
-        if t == e:  # ClickHouse stops at a zero byte here (strlen)
-            t = found
-            while t < e and _b(data, t) != 0:
-                t += 1
         starts[i] = found
         ends[i] = t
     return starts, ends
@@ -499,7 +495,7 @@ def _hierarchy_row(data, b, e, path_only, fill, w, ps, pe):
     if b == e:
         return 0
     pos = b
-    while pos < e and ((97 < _b(data, pos) < 122) or (48 < _b(data, pos) < 57)):
+    while pos < e and ((97 <= _b(data, pos) <= 122) or (48 <= _b(data, pos) <= 57)):
         pos += 1
     if pos == b or pos == e or not (_b(data, pos) == 58 and pos + 3 < e and _b(data, pos + 1) == 47
                                     and _b(data, pos + 2) == 47):
