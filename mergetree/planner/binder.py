@@ -178,6 +178,12 @@ def _unsupported_clauses(q) -> None:
         raise NotImplementedSQLError(f"{found[0]} is not supported yet")
 
 
+@dataclass(frozen=True, slots=True)
+class _StarColumn(E.Alias):
+    """A column that ``*`` expanded to: binds to the column even where a WITH or SELECT alias has
+    its name (ClickHouse: ``WITH 5 AS x SELECT * FROM t`` returns t.x), and defines no alias."""
+
+
 class SelectBinder:
     """Bind one Select against a source schema (list of (name, type)) and table qualifiers."""
 
@@ -380,8 +386,8 @@ class SelectBinder:
                 if item.table is not None and item.table not in self.qualifiers:
                     raise UnknownIdentifierError(f"{item.table}.*")
                 for name, _ in self.schema:
-                    if name not in item.except_:
-                        out.append((name, E.Identifier(name)))
+                    if name not in item.except_:   # the column itself, never an alias of that name
+                        out.append((name, _StarColumn(E.Identifier(name), name)))
                 continue
             untupled = self._untuple(item)
             if untupled is not None:
@@ -439,7 +445,7 @@ class SelectBinder:
     def _collect_aliases(self, items) -> None:
         for _, e in items:
             for node in walk(e):
-                if isinstance(node, E.Alias):
+                if isinstance(node, E.Alias) and not isinstance(node, _StarColumn):
                     self.aliases[node.name] = node.expr
 
     def _positional(self, e, items, what):
