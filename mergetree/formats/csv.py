@@ -28,13 +28,13 @@ def _rows(result) -> str:
 
 
 def write_csv(result) -> bytes:
-    return _rows(result).encode()
+    return _rows(result).encode("utf-8", "surrogateescape")
 
 
 def write_csv_with_names(result) -> bytes:
-    return (",".join(_quote(n) for n in result.names) + "\n" + _rows(result)).encode()
+    return (",".join(_quote(n) for n in result.names) + "\n" + _rows(result)).encode("utf-8", "surrogateescape")
 
 
 def write_csv_with_names_and_types(result) -> bytes:
     return (",".join(_quote(n) for n in result.names) + "\n" +
-            ",".join(_quote(t.name) for _, t in result.schema) + "\n" + _rows(result)).encode()
+            ",".join(_quote(t.name) for _, t in result.schema) + "\n" + _rows(result)).encode("utf-8", "surrogateescape")

@@ -129,14 +129,14 @@ def write_json(result) -> bytes:
         fields = ",\n".join(f"\t\t\t{k}: {v}" for k, v in zip(keys, values))
         rows.append(f"\t\t{{\n{fields}\n\t\t}}")
     data = '\t"data":\n\t[\n' + (",\n".join(rows) + "\n" if rows else "\n") + "\t],\n\n"
-    return ("{\n" + _meta(result) + data + _extras(result, json_values, False) + _tail(result)).encode()
+    return _valid_utf8("{\n" + _meta(result) + data + _extras(result, json_values, False) + _tail(result))
 
 
 def write_json_compact(result) -> bytes:
     cols = _columns(result)
     rows = ["\t\t[" + ", ".join(values) + "]" for values in (zip(*cols) if cols else [])]
     data = '\t"data":\n\t[\n' + (",\n".join(rows) + "\n" if rows else "\n") + "\t],\n\n"
-    return ("{\n" + _meta(result) + data + _extras(result, json_values, True) + _tail(result)).encode()
+    return _valid_utf8("{\n" + _meta(result) + data + _extras(result, json_values, True) + _tail(result))
 
 
 def write_json_strings(result) -> bytes:
@@ -149,14 +149,14 @@ def write_json_strings(result) -> bytes:
         rows.append(f"\t\t{{\n{fields}\n\t\t}}")
     data = '\t"data":\n\t[\n' + (",\n".join(rows) + "\n" if rows else "\n") + "\t],\n\n"
     strings = lambda c, t: [json_string("ᴺᵁᴸᴸ" if v is None else v) for v in column_texts(c)]  # noqa: E731
-    return ("{\n" + _meta(result) + data + _extras(result, strings, False) + _tail(result)).encode()
+    return _valid_utf8("{\n" + _meta(result) + data + _extras(result, strings, False) + _tail(result))
 
 
 def write_json_each_row(result) -> bytes:
     cols = _columns(result)
     keys = [json_string(n) for n in result.names]
     return "".join("{" + ",".join(f"{k}:{v}" for k, v in zip(keys, values)) + "}\n"
-                   for values in (zip(*cols) if cols else [])).encode()
+                   for values in (zip(*cols) if cols else [])).encode("utf-8", "surrogateescape")
 
 
 def _compact_rows(result) -> str:
@@ -165,15 +165,24 @@ def _compact_rows(result) -> str:
 
 
 def write_json_compact_each_row(result) -> bytes:
-    return _compact_rows(result).encode()
+    return _compact_rows(result).encode("utf-8", "surrogateescape")
 
 
 def write_json_compact_each_row_with_names(result) -> bytes:
     head = "[" + ", ".join(json_string(n) for n in result.names) + "]\n"
-    return (head + _compact_rows(result)).encode()
+    return (head + _compact_rows(result)).encode("utf-8", "surrogateescape")
 
 
 def write_json_compact_each_row_with_names_and_types(result) -> bytes:
     head = "[" + ", ".join(json_string(n) for n in result.names) + "]\n" + \
         "[" + ", ".join(json_string(t.name) for _, t in result.schema) + "]\n"
-    return (head + _compact_rows(result)).encode()
+    return (head + _compact_rows(result)).encode("utf-8", "surrogateescape")
+
+
+def _valid_utf8(text: str) -> bytes:
+    """The whole-document JSON formats (JSON, JSONCompact, JSONStrings) replace each invalid UTF-8
+    sequence of a String with U+FFFD, as ClickHouse does; the row formats write the raw bytes."""
+    try:
+        return text.encode()
+    except UnicodeEncodeError:      # invalid bytes arrive as surrogate escapes (column_texts)
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace").encode()

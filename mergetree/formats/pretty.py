@@ -150,7 +150,7 @@ def write_pretty_compact(result) -> bytes:
     bottom = [m + "└─" + "─┴─".join("─" * w for w in t.widths) + "─┘"]
     footer = [m + "└─" + "─┴─".join(names) + "─┘"]
     lines = _boxed(t, top, [], [], None, bottom, footer)
-    return ("\n".join(lines) + "\n").encode()
+    return ("\n".join(lines) + "\n").encode("utf-8", "surrogateescape")
 
 
 def write_pretty(result) -> bytes:
@@ -166,7 +166,7 @@ def write_pretty(result) -> bytes:
     bottom = [m + "└" + "┴".join(light) + "┘"]
     footer = [m + "┢" + "╈".join(heavy) + "┪", header, m + "┗" + "┻".join(heavy) + "┛"]
     lines = _boxed(t, top, [], [], between, bottom, footer)
-    return ("\n".join(lines) + "\n").encode()
+    return ("\n".join(lines) + "\n").encode("utf-8", "surrogateescape")
 
 
 def write_pretty_space(result) -> bytes:
@@ -185,4 +185,4 @@ def write_pretty_space(result) -> bytes:
         lines += ["", full[:-1], ""]
     if t.cut:
         lines += [""] + t.tail()
-    return ("\n".join(lines) + "\n").encode()
+    return ("\n".join(lines) + "\n").encode("utf-8", "surrogateescape")

@@ -55,23 +55,23 @@ def _rows(result, raw: bool = False) -> str:
 
 
 def write_tsv(result) -> bytes:
-    return _rows(result).encode()
+    return _rows(result).encode("utf-8", "surrogateescape")
 
 
 def write_tsv_raw(result) -> bytes:
     """TabSeparatedRaw: values written without escaping."""
-    return _rows(result, raw=True).encode()
+    return _rows(result, raw=True).encode("utf-8", "surrogateescape")
 
 
 def write_tsv_with_names(result) -> bytes:
     head = "\t".join(escape(n) for n in result.names) + "\n"
-    return (head + _rows(result)).encode()
+    return (head + _rows(result)).encode("utf-8", "surrogateescape")
 
 
 def write_tsv_with_names_and_types(result) -> bytes:
     head = "\t".join(escape(n) for n in result.names) + "\n" + \
         "\t".join(escape(t.name) for _, t in result.schema) + "\n"
-    return (head + _rows(result)).encode()
+    return (head + _rows(result)).encode("utf-8", "surrogateescape")
 
 
 def write_values(result) -> bytes:
@@ -86,4 +86,4 @@ def write_values(result) -> bytes:
             cols.append(["NULL" if v is None else "'" + escape(v) + "'" for v in texts])
         else:
             cols.append(["NULL" if v is None else v for v in texts])
-    return ",".join("(" + ",".join(row) + ")" for row in zip(*cols)).encode() if cols else b""
+    return ",".join("(" + ",".join(row) + ")" for row in zip(*cols)).encode("utf-8", "surrogateescape") if cols else b""

@@ -39,7 +39,7 @@ def write_vertical(result) -> bytes:
         lines = [head, "─" * len(f"Row {i + 2}:")]      # sic: ClickHouse sizes the rule one row ahead
         lines += [label + v + (tip[i] if tip else "") for label, v, tip in zip(labels, row, tips)]
         out.append("\n".join(lines) + "\n")
-    return "\n".join(out).encode()
+    return "\n".join(out).encode("utf-8", "surrogateescape")
 
 
 def write_markdown(result) -> bytes:
@@ -50,4 +50,4 @@ def write_markdown(result) -> bytes:
              "|" + "|".join("-:" if _right_aligned(t) else ":-" for _, t in result.schema) + "|"]
     cols = [tsv_column(c, t) for c, (_, t) in zip(result.column_data, result.schema)]
     lines += ["| " + " | ".join(row) + " |" for row in zip(*cols)]
-    return ("\n".join(lines) + "\n").encode()
+    return ("\n".join(lines) + "\n").encode("utf-8", "surrogateescape")
