@@ -84,12 +84,21 @@ class Planner:
         ctes = dict(ctes or {})
         if isinstance(q, Q.SetOperation):
             return self._set_operation(q, ctes)
+        # WITH expressions of enclosing queries are visible in subqueries (ClickHouse's
+        # enable_global_with_statement), below the subquery's own columns: kept in `ctes` under
+        # ("with", name) keys, which never match a table name
+        outer = {k[1]: v for k, v in ctes.items() if isinstance(k, tuple)}
         with_aliases = {}
         for w in q.with_:
             if isinstance(w, Q.CTE):
                 ctes[w.name] = w.query
             elif isinstance(w, E.Alias):
                 with_aliases[w.name] = w.expr
+                ctes[("with", w.name)] = w.expr
+
+        def visible(schema):
+            columns = {n.rsplit(".", 1)[-1] for n, _ in schema} | {n for n, _ in schema}
+            return {**{k: v for k, v in outer.items() if k not in columns}, **with_aliases}
         if any(isinstance(n, E.FunctionCall) and n.name == "arrayJoin"
                for s in (*q.select, q.where, q.prewhere) if s is not None for n in walk(s)):
             from mergetree.planner.array_join import rewrite_array_join_calls
@@ -99,7 +108,7 @@ class Planner:
             from mergetree.planner.joins import plan_from
 
             def binder_for(schema, scope):
-                return SelectBinder(schema, set(), self.params, with_aliases, scope=scope,
+                return SelectBinder(schema, set(), self.params, visible(schema), scope=scope,
                                     run_subquery=lambda sub: self.run_subquery(sub, ctes))
 
             settings = {**getattr(self, "settings", {}), **{s.name: getattr(s.value, "value", s.value)
@@ -107,7 +116,7 @@ class Planner:
             source, scope = plan_from(self, q, ctes, binder_for, settings)
             return self._build(source, binder_for(source.schema, scope).bind(q))
         source, qualifiers = self._source(q.from_, ctes)
-        binder = SelectBinder(source.schema, qualifiers, self.params, with_aliases,
+        binder = SelectBinder(source.schema, qualifiers, self.params, visible(source.schema),
                               run_subquery=lambda sub: self.run_subquery(sub, ctes))
         return self._build(source, binder.bind(q))
 
