@@ -262,3 +262,19 @@ def to_type_name(types, consts):
     check_arity("toTypeName", types, 1)
     name = str(types[0])
     return T.String, lambda args, n: V.string_const(name, n)
+
+
+@register("toLowCardinality", null_mode="raw")
+def to_low_cardinality(types, consts):
+    """The same values, dictionary-encoded: ``LowCardinality(T)`` (a LowCardinality argument is
+    returned unchanged; a Nullable one becomes ``LowCardinality(Nullable(T))``)."""
+    check_arity("toLowCardinality", types, 1)
+    if isinstance(types[0], T.LowCardinalityType):
+        return types[0], lambda args, n: args[0]
+    result = T.LowCardinality(types[0])
+
+    def run(args, n):
+        from mergetree.column import LowCardinalityColumn
+
+        return LowCardinalityColumn.encode(result, V.materialize(args[0]))
+    return result, run
