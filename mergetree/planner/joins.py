@@ -45,6 +45,7 @@ class JoinScope:
         self.array_join: dict[str, str] = {}  # ARRAY JOIN alias -> internal name of the element
         self.aliases: set[str] = set()      # table aliases (must be unique)
         self.single_join = True              # one JOIN only: an ambiguous name reads the left table
+        self.merged_source: dict[str, str] = {}  # USING merged column -> the column whose value it is
         self._display: dict[str, str] | None = None
 
     def _unique(self, name: str) -> str:
@@ -59,7 +60,8 @@ class JoinScope:
         if any(t["label"] == label for t in self.tables):   # `a JOIN a`: ClickHouse shows default.a.x
             label = f"default.{label}"
         cols = {c: self._unique(f"{label}.{c}") for c in columns}
-        self.tables.append({"quals": set(quals), "label": label, "cols": cols, "order": list(columns), "using": {}})
+        self.tables.append({"quals": set(quals), "label": label, "cols": cols, "order": list(columns), "using": {},
+                            "on_equal": set()})
         self._display = None
         return cols
 
@@ -80,6 +82,13 @@ class JoinScope:
             if merged is not None:
                 return merged
             if self.single_join:
+                return left
+            # an INNER join whose ON says left = right for these very columns: they are one value
+            sources, x = {left}, left
+            while x in self.merged_source:
+                x = self.merged_source[x]
+                sources.add(x)
+            if any((a, right) in t["on_equal"] for a in sources):
                 return left
             raise AmbiguousIdentifierError(f"JOIN {t['label']}: ambiguous identifier '{name}' (in both sides of "
                                            f"the join; qualify it with a table name or alias)")
@@ -320,6 +329,12 @@ def _plan_join(planner, left, lmap, right, scope, rcols, j, kind, strict, binder
         ltypes = left.types()
         schema = [(k, ltypes[v]) for k, v in lmap.items()] + [(rcols[c], t) for c, t in right.schema]
         on = binder_factory(schema, scope).expand(j.on)
+        if kind == "INNER" and strict in ("ALL", "ANY"):   # `ON t1.k = t3.k`: unqualified k is not ambiguous
+            scope.tables[-1]["on_equal"] = {
+                (c.left.name, c.right.name) if c.right.name in right_names else (c.right.name, c.left.name)
+                for c in _conjuncts(on) if isinstance(c, E.BinaryOp) and c.op in ("=", "==")
+                and isinstance(c.left, E.Identifier) and isinstance(c.right, E.Identifier)
+                and {c.left.name in right_names, c.right.name in right_names} == {True, False}}
         for c in _conjuncts(on):
             if isinstance(c, E.FunctionCall) and c.name == "isNotDistinctFrom" and len(c.args) == 2:
                 sl, sr = _side_of(c.args[0], left_names, right_names), _side_of(c.args[1], left_names, right_names)
@@ -368,6 +383,8 @@ def _plan_join(planner, left, lmap, right, scope, rcols, j, kind, strict, binder
             scope.qualified.add(lint)
         scope.using[u] = m
         scope.tables[-1]["using"][u] = m
+        if kind in ("INNER", "LEFT", "RIGHT"):
+            scope.merged_source[m] = rcols[u] if kind == "RIGHT" else lint
     replaced = {lint for _, lint, _, _ in using_cols}
     hidden = {rcols[u] for u, *_ in using_cols}
     scope.star_list = [[u, scope.using[u]] for u, *_ in using_cols] + \
