@@ -246,6 +246,16 @@ class ExprTransformer:
     def is_not_null(self, c):
         return IsNull(c[0], True, join_spans(c[0], c[-1]))
 
+    def is_not_distinct(self, c):
+        """`a <=> b` and `a IS NOT DISTINCT FROM b` are ClickHouse's isNotDistinctFrom(a, b)
+        (NULL-safe equality); EXPLAIN SYNTAX prints them as that call, and so do we."""
+        return FunctionCall("isNotDistinctFrom", (c[0], c[-1]), (), False, None,
+                            join_spans(c[0], c[-1]))
+
+    def is_distinct(self, c):
+        return FunctionCall("isDistinctFrom", (c[0], c[-1]), (), False, None,
+                            join_spans(c[0], c[-1]))
+
     def in_(self, c):
         expr, (global_, negated), values = c
         return InList(expr, values, negated, global_, join_spans(expr, values if not isinstance(values, tuple) else (values[-1] if values else None)))

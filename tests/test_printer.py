@@ -40,6 +40,11 @@ from sqlparse_ch.parser import NAME_KEYWORDS
     ("a between (1 and 2) and 3", "a BETWEEN (1 AND 2) AND 3"),
     ("(1).1", "(1).1"),
     ("- - x", "-(-x)"),
+    # NULL-safe comparison: ClickHouse's EXPLAIN SYNTAX prints these calls too
+    ("a <=> b", "isNotDistinctFrom(a, b)"),
+    ("a is not distinct from b + 1", "isNotDistinctFrom(a, b + 1)"),
+    ("not a is distinct from null", "NOT isDistinctFrom(a, NULL)"),
+    ("a <= b", "a <= b"),
 ])
 def test_canonical_expressions(text, canonical):
     assert format_sql(parse_expr(text)) == canonical

@@ -12,7 +12,7 @@ import numpy as np
 from mergetree import types as T
 from mergetree.column import NullableColumn
 from mergetree.functions import values as V
-from mergetree.functions.registry import check_arity, illegal_type, register
+from mergetree.functions.registry import NOT_CONST, check_arity, get_function, illegal_type, register
 
 
 def _truth(c, t):
@@ -111,3 +111,37 @@ def _null_test(name: str, want_null: bool):
 
 _null_test("isNull", True)
 _null_test("isNotNull", False)
+
+
+def _distinct_test(name: str, want_equal: bool):
+    """isNotDistinctFrom(a, b) (`a <=> b`, `a IS NOT DISTINCT FROM b`): NULL-safe equality,
+    1 when both are NULL, 0 when exactly one is; isDistinctFrom is its negation. UInt8."""
+
+    @register(name, null_mode="custom")
+    def resolve(types, consts):
+        from mergetree.functions.registry import prepare_call
+
+        check_arity(name, types, 2)
+        null_a, null_b = V.is_null_type(types[0]), V.is_null_type(types[1])
+        eq = None
+        if not (null_a or null_b):
+            eq = prepare_call(get_function("equals"), [V.strip(types[0]), V.strip(types[1])],
+                              [NOT_CONST, NOT_CONST])
+
+        def impl(args, n):
+            a, am = V.split_nullable(args[0])
+            b, bm = V.split_nullable(args[1])
+            am = np.ones(n, np.bool_) if null_a else (np.zeros(n, np.bool_) if am is None else np.broadcast_to(am, (n,)))
+            bm = np.ones(n, np.bool_) if null_b else (np.zeros(n, np.bool_) if bm is None else np.broadcast_to(bm, (n,)))
+            same = am & bm
+            if eq is not None:
+                same = same | (~am & ~bm & (np.broadcast_to(V.values(V.materialize(eq.run([a, b], n))), (n,)) != 0))
+            return V.fixed(T.UInt8, (same if want_equal else ~same).astype(np.uint8))
+
+        return T.UInt8, impl
+
+    return resolve
+
+
+_distinct_test("isNotDistinctFrom", True)
+_distinct_test("isDistinctFrom", False)

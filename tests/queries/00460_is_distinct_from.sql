@@ -1,0 +1,20 @@
+-- <=>, IS [NOT] DISTINCT FROM: NULL-safe (in)equality, isNotDistinctFrom / isDistinctFrom
+SELECT 1 <=> 1, NULL <=> NULL, 1 <=> NULL, NULL <=> 1, 1 <=> 2;
+SELECT 1 IS NOT DISTINCT FROM NULL, NULL IS DISTINCT FROM NULL, 1 IS DISTINCT FROM 2, 'a' IS NOT DISTINCT FROM 'a';
+SELECT toTypeName(1 <=> NULL), toTypeName(isDistinctFrom(1, 2));
+SELECT isNotDistinctFrom(1, NULL), isNotDistinctFrom(NULL, NULL), isDistinctFrom(1, NULL);
+SELECT 1 <=> 2 + 1, NOT 1 <=> 1, 1 < 2 <=> 1, 1 IS DISTINCT FROM NULL AND 1 <=> 1;
+DROP TABLE IF EXISTS dist_t;
+CREATE TABLE dist_t (n UInt32, a Nullable(Int32), b Nullable(Int32), s LowCardinality(Nullable(String))) ENGINE = MergeTree ORDER BY n;
+INSERT INTO dist_t VALUES (1, 1, 1, 'a'), (2, 1, NULL, NULL), (3, NULL, NULL, 'b'), (4, NULL, 2, NULL), (5, 3, 4, 'a');
+SELECT n, a <=> b, a IS DISTINCT FROM b, a IS NOT DISTINCT FROM 1, s <=> 'a', s IS DISTINCT FROM NULL, NULL <=> b FROM dist_t ORDER BY n;
+SELECT n FROM dist_t WHERE a <=> b ORDER BY n;
+SELECT count() FROM dist_t WHERE a IS DISTINCT FROM b;
+SELECT n, toFloat64(a) <=> b FROM dist_t ORDER BY n;
+DROP TABLE dist_t;
+DROP TABLE IF EXISTS dist_l;
+CREATE TABLE dist_l (k Nullable(Int32), v String) ENGINE = MergeTree ORDER BY v;
+INSERT INTO dist_l VALUES (1, 'one'), (NULL, 'null'), (2, 'two');
+SELECT l.v, r.v FROM dist_l AS l JOIN dist_l AS r ON l.k <=> r.k ORDER BY l.v;
+SELECT l.v, r.v FROM dist_l AS l JOIN dist_l AS r ON l.k IS NOT DISTINCT FROM r.k ORDER BY l.v;
+DROP TABLE dist_l;
