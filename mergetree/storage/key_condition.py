@@ -45,6 +45,7 @@ from __future__ import annotations
 import bisect
 import math
 import threading
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -996,15 +997,20 @@ class KeyCondition:
             hit = _PART_RECTS.get(key)
         except TypeError:
             return self.may_be_true_in_hyperrectangle(ranges)
-        if hit is not None and hit[0] is part and hit[1] == ranges:
+        if hit is not None and hit[0]() is part and hit[1] == ranges:
             cols = hit[2]
         else:
             cols = [column_from_values(self.key_types[i], [lo, hi]) for i, (lo, hi) in enumerate(ranges)]
-            with _POINT_VALUES_LOCK:
-                if len(_PART_RECTS) >= _POINT_VALUES_MAX:
-                    for k in list(_PART_RECTS)[:_POINT_VALUES_MAX // 4]:
-                        _PART_RECTS.pop(k, None)
-                _PART_RECTS[key] = (part, ranges, cols)
+            try:
+                ref = weakref.ref(part)        # never keeps a removed part (its marks, index) alive
+            except TypeError:
+                ref = None
+            if ref is not None:
+                with _POINT_VALUES_LOCK:
+                    if len(_PART_RECTS) >= _POINT_VALUES_MAX:
+                        for k in list(_PART_RECTS)[:_POINT_VALUES_MAX // 4]:
+                            _PART_RECTS.pop(k, None)
+                    _PART_RECTS[key] = (ref, ranges, cols)
         vals = self._points(cols)
         return self._eval_rect(vals, [((0, True), (1, True))] * len(cols))[0]
 
@@ -1024,9 +1030,9 @@ class KeyCondition:
 #: they are computed once per part (a 10M-row part has ~1,200 index entries: a Python list each
 #: time otherwise). Entries hold their column, so an id is never confused with a later object's.
 _POINT_VALUES: dict = {}
-_POINT_VALUES_MAX = 512
+_POINT_VALUES_MAX = 256
 _POINT_VALUES_LOCK = threading.Lock()
-#: (id(part), "minmax" | "partition", key types) -> (part, ranges, two-row key columns)
+#: (id(part), "minmax" | "partition", key types) -> (weakref to the part, ranges, two-row key columns)
 _PART_RECTS: dict = {}
 
 
