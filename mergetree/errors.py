@@ -183,6 +183,18 @@ class CannotParseTextError(MergeTreeError):
     code = "CANNOT_PARSE_TEXT"
 
 
+class CannotParseDateError(CannotParseTextError):
+    """Text that does not start with a date (``toDate('abc')``, ``CAST('' AS Date)``)."""
+
+    code = "CANNOT_PARSE_DATE"
+
+
+class CannotParseDateTimeError(CannotParseTextError):
+    """Text that is not a date-time (``toDateTime('abc')``, ``parseDateTimeBestEffort('x')``)."""
+
+    code = "CANNOT_PARSE_DATETIME"
+
+
 class NoCommonTypeError(MergeTreeError):
     """``if``/``multiIf``/``coalesce`` branches without a common supertype (UInt64 and Int8)."""
 

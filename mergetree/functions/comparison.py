@@ -120,6 +120,7 @@ def _string_parts(c):
 
 
 def _parse_date_text(c, dom: Domain) -> np.ndarray:
+    from mergetree.functions.datetime import _DATE_PREFIX, parse_error
     from mergetree.kernels.datetime import parse_datetime
 
     offsets, data = _string_parts(c)
@@ -127,8 +128,9 @@ def _parse_date_text(c, dom: Domain) -> np.ndarray:
     if (status == 0).any():
         i = int(np.argmin(status))
         bad = bytes(data[offsets[i]:offsets[i + 1]]).decode("utf-8", "replace")
-        what = "Date" if dom.unit == "days" else "DateTime"
-        raise CannotParseText(f"Cannot parse string '{bad}' as {what}")
+        if dom.unit == "days" and _DATE_PREFIX.match(bad):  # as ClickHouse: a date, then garbage
+            raise TypeMismatchError(f"Cannot convert string '{bad}' to type Date")
+        raise parse_error(bad, "Date" if dom.unit == "days" else "DateTime")
     if dom.unit == "days":
         if (status != 3).any():  # observed: a Date compares only with date text
             i = int(np.argmax(status != 3))

@@ -24,12 +24,14 @@ Range rules observed in ClickHouse: ``toDate``/``toDateTime`` of a number clamp 
 
 from __future__ import annotations
 
+import re
 import time as _time
 
 import numpy as np
 
 from mergetree import types as T
 from mergetree.column import StringColumn
+from mergetree.errors import CannotParseDateError, CannotParseDateTimeError
 from mergetree.functions import timezones as TZ
 from mergetree.functions import values as V
 from mergetree.functions.registry import (NOT_CONST, BadFunctionArguments, CannotParseText, IllegalTypeOfArgument,
@@ -110,7 +112,24 @@ def _always_increasing(types, consts, i):
 # --------------------------------------------------------------------------- conversions
 
 
-def _parse_text(c, tz) -> tuple[np.ndarray, np.ndarray]:
+_DATE_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}|\d{8}")
+
+
+def parse_error(bad: str, what: str) -> CannotParseText:
+    """ClickHouse's error for text that is not a `what` (Date, Date32, DateTime, DateTime64):
+    CANNOT_PARSE_DATE / CANNOT_PARSE_DATETIME, except a Date followed by other text, which is
+    CANNOT_PARSE_TEXT (``toDate('2020-01-01x')``: the date parsed, the rest did not)."""
+    if what.startswith("DateTime"):
+        return CannotParseDateTimeError(f"Cannot parse DateTime from String: '{bad}' is not a {what}")
+    m = _DATE_PREFIX.match(bad)
+    if m is not None:
+        return CannotParseText(f"Cannot parse string '{bad}' as {what}: syntax error at position {m.end()} "
+                               f"(parsed just '{m.group()}')")
+    return CannotParseDateError(f"Cannot parse date: expected a date in the YYYY-MM-DD or YYYYMMDD format: "
+                                f"cannot parse {what} from String '{bad}'")
+
+
+def _parse_text(c, tz, what: str = "DateTime") -> tuple[np.ndarray, np.ndarray]:
     """(UTC seconds, wall-clock seconds) of String values; raises on unparseable text."""
     from mergetree.functions.comparison import _string_parts
 
@@ -119,7 +138,7 @@ def _parse_text(c, tz) -> tuple[np.ndarray, np.ndarray]:
     if (status == 0).any():
         i = int(np.argmin(status))
         bad = bytes(data[offsets[i]:offsets[i + 1]]).decode("utf-8", "replace")
-        raise CannotParseText(f"Cannot parse string '{bad}' as Date/DateTime: expected YYYY-MM-DD [hh:mm:ss]")
+        raise parse_error(bad, what)
     utc = np.where(status == 2, secs, TZ.local_to_utc(tz, secs))
     local = np.where(status == 2, TZ.utc_to_local(tz, secs), secs)
     return utc, local
@@ -147,7 +166,7 @@ def to_date(types, consts):
         if isinstance(t, T.Date32Type):
             return V.fixed(T.Date, V.values(c).astype(np.int64).astype(np.uint16))
         if isinstance(t, T.StringType):
-            _, local = _parse_text(c, _zone(t, tz_arg))
+            _, local = _parse_text(c, _zone(t, tz_arg), "Date")
             days = np.clip(local // 86400, 0, _DATE_MAX)
         elif isinstance(t, (T.IntType, T.FloatType)):
             v = V.values(c)
@@ -857,7 +876,7 @@ def _best_effort(name: str, mode: str):
             if mode == "plain" and bad.any():
                 i = int(np.argmax(bad))
                 text = bytes(data[offsets[i]:offsets[i + 1]]).decode("utf-8", "replace")
-                raise CannotParseText(f"Cannot read DateTime: unrecognized value '{text}' (function {name})")
+                raise CannotParseDateTimeError(f"Cannot read DateTime: unrecognized value '{text}' (function {name})")
             utc = np.where(status == 2, secs, TZ.local_to_utc(tz, secs))
             utc = np.where(bad, 0, np.clip(utc, 0, _DT_MAX))
             col = V.fixed(plain, utc.astype(np.uint32))
@@ -913,7 +932,7 @@ def to_date32(types, consts):
             if (status == 0).any():
                 i = int(np.argmin(status))
                 bad = bytes(data[offsets[i]:offsets[i + 1]]).decode("utf-8", "replace")
-                raise CannotParseText(f"Cannot parse string '{bad}' as Date32: expected YYYY-MM-DD")
+                raise parse_error(bad, "Date32")
             local = np.where(status == 2, TZ.utc_to_local(_zone(t, tz_arg), secs), secs)
             days = local // 86400
         elif isinstance(t, (T.IntType, T.FloatType)):
@@ -1164,7 +1183,7 @@ def _best_effort64(name: str, mode: str):
             if mode == "plain" and bad.any():
                 i = int(np.argmax(bad))
                 text = bytes(data[offsets[i]:offsets[i + 1]]).decode("utf-8", "replace")
-                raise CannotParseText(f"Cannot read DateTime64: unrecognized value '{text}' (function {name})")
+                raise CannotParseDateTimeError(f"Cannot read DateTime64: unrecognized value '{text}' (function {name})")
             utc = np.where(status == 2, secs, TZ.local_to_utc(tz, secs))
             ticks = np.where(bad, 0, utc * scale + nanos // (10 ** (9 - p)))
             col = V.fixed(plain, ticks.astype(np.int64))
