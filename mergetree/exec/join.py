@@ -28,6 +28,8 @@ from mergetree.functions import values as V
 
 #: a join without keys (CROSS, ON without equalities) pairs this many rows per step at most
 CROSS_PAIRS_PER_STEP = 1 << 20
+#: a hash join probes slices of a left block with at most this many matching pairs each
+JOIN_PAIRS_PER_STEP = 1 << 22
 
 
 def _setting_int(ctx, name: str) -> int:
@@ -208,6 +210,27 @@ class _Pairs:
                 ok &= key_bits(pa.values)[li] == key_bits(pb.values)[ri]
         return li[ok], ri[ok]
 
+    def slices(self, block: Block) -> list:
+        """`block`, or row slices of it each with at most JOIN_PAIRS_PER_STEP candidate pairs (keys
+        with many duplicates on both sides), so a many-to-many join streams instead of exploding."""
+        from mergetree.kernels.join import probe
+
+        node = self.node
+        if self.table is None or not node.left_keys or block.num_rows < 2:
+            return [block]
+        lcols = [V.materialize(block[k]) for k in node.left_keys]
+        hashes = [_key_hash(c) for c in lcols]
+        if any(h is None for h in hashes):
+            return [block]
+        _, count = probe(self.table, self._combine([h for h, _ in hashes]), _valid(lcols, block.num_rows))
+        total = int(count.sum())
+        if total <= JOIN_PAIRS_PER_STEP:
+            return [block]
+        cum = np.cumsum(count)
+        cuts = np.searchsorted(cum, np.arange(JOIN_PAIRS_PER_STEP, total, JOIN_PAIRS_PER_STEP), "right")
+        bounds = sorted({0, block.num_rows, *[int(c) for c in cuts if 0 < c < block.num_rows]})
+        return [block.slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
+
     def pairs(self, left: Block) -> tuple[np.ndarray, np.ndarray]:
         """(left rows, right rows) of every candidate pair, by left row then right row."""
         from mergetree.kernels.join import hash_join
@@ -364,8 +387,11 @@ def run_join(node, ctx, children):
         if whole.num_rows == 0:
             continue
         whole = _materialize(whole)
-        parts = [whole] if step is None or whole.num_rows <= step else \
-            [whole.slice(a, min(a + step, whole.num_rows)) for a in range(0, whole.num_rows, step)]
+        if step is not None:
+            parts = [whole] if whole.num_rows <= step else \
+                [whole.slice(a, min(a + step, whole.num_rows)) for a in range(0, whole.num_rows, step)]
+        else:
+            parts = state.slices(whole)
         for block in parts:
             li, ri = state.pairs(block)
             li, ri = _select(node, state, block.num_rows, li, ri)
