@@ -195,6 +195,18 @@ class CannotParseDateTimeError(CannotParseTextError):
     code = "CANNOT_PARSE_DATETIME"
 
 
+class IllegalFinalError(MergeTreeError):
+    """``SELECT ... FROM t FINAL`` on a storage without a merging rule (plain MergeTree, numbers())."""
+
+    code = "ILLEGAL_FINAL"
+
+
+class UnsupportedMethodError(MergeTreeError):
+    """A table modifier the source cannot take (``FROM (SELECT ...) FINAL``)."""
+
+    code = "UNSUPPORTED_METHOD"
+
+
 class NoCommonTypeError(MergeTreeError):
     """``if``/``multiIf``/``coalesce`` branches without a common supertype (UInt64 and Int8)."""
 

@@ -12,7 +12,8 @@ POLICY = {"t": "user = 'u1'"}          # rows 1, 3, 6
 @pytest.fixture(scope="module")
 def db():
     d = mergetree.connect(None)
-    d.sql("CREATE TABLE t (id UInt32, user String, v UInt64) ENGINE = MergeTree ORDER BY id")
+    # ReplacingMergeTree (ids unique, so it reads like a MergeTree): FROM t FINAL needs a merging engine
+    d.sql("CREATE TABLE t (id UInt32, user String, v UInt64) ENGINE = ReplacingMergeTree ORDER BY id")
     d.sql("CREATE TABLE other (id UInt32) ENGINE = MergeTree ORDER BY id")
     d.insert("t", [{"id": i, "user": u, "v": v} for i, u, v in ROWS])
     d.insert("other", [{"id": i} for i in range(1, 7)])

@@ -37,6 +37,8 @@ class Planner:
             return L.ReadOne(), set()
         src = te.source
         alias = {te.alias} if te.alias else set()
+        if te.final:
+            _check_final(self.db, src, ctes)
         if isinstance(src, Q.TableName):
             if src.database == "system" and src.name == "one":
                 return L.ReadOne(), {"one"} | alias
@@ -267,3 +269,29 @@ def _global_with(q):
         return dataclasses.replace(node, with_=(*first.with_, *node.with_))
 
     return dataclasses.replace(q, right=apply(q.right))
+
+
+def _check_final(db, src, ctes: dict) -> None:
+    """`FROM x FINAL` as ClickHouse checks it: only a merging engine (Replacing/Summing/Aggregating/
+    Collapsing...) takes FINAL; a plain MergeTree or a table function is ILLEGAL_FINAL, a subquery or
+    CTE is UNSUPPORTED_METHOD (the `final` setting, by contrast, skips such tables silently)."""
+    from mergetree.errors import IllegalFinalError, UnsupportedMethodError
+
+    if isinstance(src, E.Subquery) or (isinstance(src, Q.TableName) and src.database is None
+                                       and src.name in ctes):
+        raise UnsupportedMethodError(f"Table expression modifiers FINAL are not supported for subquery{at(src)}")
+    if isinstance(src, E.FunctionCall):
+        raise IllegalFinalError(f"Table function {src.name} doesn't support FINAL{at(src)}")
+    if not isinstance(src, Q.TableName):
+        return
+    if src.database == "system":
+        raise IllegalFinalError(f"Storage system.{src.name} doesn't support FINAL{at(src)}")
+    blocks = getattr(db, "block_sources", None)
+    if blocks and src.database is None and src.name in blocks:
+        return
+    try:
+        engine = db.table(src.name).metadata.engine_name
+    except MergeTreeError:
+        return  # the unknown table is reported where it is read
+    if engine == "MergeTree":
+        raise IllegalFinalError(f"Storage MergeTree doesn't support FINAL (table {src.name}){at(src)}")
