@@ -257,6 +257,7 @@ class UnionStructuresMismatchError(MergeTreeError):
 
     code = "UNION_ALL_RESULT_STRUCTURES_MISMATCH"
 
+
 # appended by the arrays/JSON/aggregates helper (functions/arrays.py, lambdas.py, json.py)
 
 
@@ -287,27 +288,6 @@ class SetSizeLimitExceededError(MergeTreeError):
 
 class InvalidJoinOnExpressionError(MergeTreeError):
     code = "INVALID_JOIN_ON_EXPRESSION"
-
-
-# appended by the query-engine helper H8 (exec/context.py: query limits and cancellation)
-
-
-class MemoryLimitExceededError(MergeTreeError):
-    """A query's tracked allocations exceed ``max_memory_usage``."""
-
-    code = "MEMORY_LIMIT_EXCEEDED"
-
-
-class TimeoutExceededError(MergeTreeError):
-    """A query ran longer than ``max_execution_time``."""
-
-    code = "TIMEOUT_EXCEEDED"
-
-
-class QueryWasCancelledError(MergeTreeError):
-    """The query's cancel handle was set (client disconnect, Ctrl-C, ``cancel.set()``)."""
-
-    code = "QUERY_WAS_CANCELLED"
 
 
 class MultipleExpressionsForAliasError(MergeTreeError):
