@@ -462,6 +462,10 @@ class SelectBinder:
     def bind(self, q) -> BoundSelect:
         items = self._select_items(self._number_subqueries(q.select))
         self._collect_aliases(items)
+        for g in q.group_by:    # `GROUP BY expr AS k`: k is visible in the whole SELECT too
+            for node in walk(g):
+                if isinstance(node, E.Alias) and node.name not in self.aliases:
+                    self.aliases[node.name] = node.expr
         b = BoundSelect(source_names=[n for n, _ in self.schema])
         b.distinct = q.distinct
         b.where = self._no_aggregates(self.expand(q.where), "WHERE") if q.where is not None else None
