@@ -58,6 +58,9 @@ def join_spans(first, last) -> Span | None:
 
 
 _OPS = {"==": "=", "<>": "!="}
+# functions with a `_respect_nulls` variant (`f(x) RESPECT NULLS`), by ClickHouse's name rules
+_RESPECT_NULLS = frozenset({"any", "anyLast"})
+_RESPECT_NULLS_CI = frozenset({"first_value", "last_value", "any_value"})
 
 _UNITS_SINGULAR = {
     "NANOSECOND", "MICROSECOND", "MILLISECOND", "SECOND", "MINUTE", "HOUR", "DAY", "WEEK",
@@ -505,6 +508,19 @@ class ExprTransformer:
 
     def call(self, c):
         return self._call(c[0], None, c[1], c[2])
+
+    def nulls_call(self, c):
+        """`f(x) RESPECT NULLS` is ClickHouse's f_respect_nulls(x) (first_value, last_value, any,
+        anyLast, any_value); `IGNORE NULLS` is what these functions do anyway, so it is dropped."""
+        name, args, action, over = c
+        if str(action).split()[0].lower() == "ignore":
+            return self._call(name, None, args, over)
+        text = str(name)
+        if text.lower() in _RESPECT_NULLS_CI:
+            text = text.lower()
+        elif text not in _RESPECT_NULLS:
+            raise TransformError(f"Function {text} does not support RESPECT NULLS", span_of(action))
+        return self._call(Token.new_borrow_pos(name.type, text + "_respect_nulls", name), None, args, over)
 
     def filter_call(self, c):
         """`f(x) FILTER (WHERE cond)` is ClickHouse's `fIf(x, cond)`."""

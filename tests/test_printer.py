@@ -45,6 +45,11 @@ from sqlparse_ch.parser import NAME_KEYWORDS
     ("a is not distinct from b + 1", "isNotDistinctFrom(a, b + 1)"),
     ("not a is distinct from null", "NOT isDistinctFrom(a, NULL)"),
     ("a <= b", "a <= b"),
+    # RESPECT NULLS picks the _respect_nulls variant; IGNORE NULLS is the default; `ignore` alone is an alias
+    ("first_value(x) respect nulls over w", "first_value_respect_nulls(x) OVER w"),
+    ("anyLast(x) RESPECT NULLS", "anyLast_respect_nulls(x)"),
+    ("last_value(x) ignore nulls", "last_value(x)"),
+    ("f(x) ignore", "f(x) AS ignore"),
 ])
 def test_canonical_expressions(text, canonical):
     assert format_sql(parse_expr(text)) == canonical
