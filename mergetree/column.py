@@ -481,10 +481,55 @@ class NullableColumn(Column):
 # --------------------------------------------------------------------------- ArrayColumn
 
 
-class ArrayColumn(Column):
+class RangedColumn(Column):
+    """A column whose row i is the range ``offsets[i]:offsets[i + 1]`` of one or more child columns
+    (Array: its elements; Map: its keys and values; AggregateFunction: its state rows). Subclasses
+    name their children (``_children``) and rebuild themselves from new ones (``_with``); taking,
+    slicing and concatenating rows is the same for all of them."""
+
+    __slots__ = ("offsets",)
+
+    def _children(self) -> list:
+        raise NotImplementedError
+
+    def _with(self, offsets: np.ndarray, children: list) -> "RangedColumn":
+        raise NotImplementedError
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def take(self, indices) -> "RangedColumn":
+        idx = _as_indices(indices)
+        starts = self.offsets[:-1][idx]
+        offsets, pos = _ranged_positions(starts, self.offsets[1:][idx] - starts)
+        return self._with(offsets, [c.take(pos) for c in self._children()])
+
+    def slice(self, start: int, stop: int) -> "RangedColumn":
+        start, stop, _ = slice(start, stop).indices(len(self))
+        stop = max(stop, start)
+        offs = self.offsets[start:stop + 1]
+        a, b = int(offs[0]), int(offs[-1])
+        return self._with(offs - offs[0], [c.slice(a, b) for c in self._children()])
+
+    @classmethod
+    def _concat(cls, columns):
+        parts = [np.zeros(1, np.int64)]
+        base = 0
+        for c in columns:
+            parts.append(c.offsets[1:] + base)
+            base += int(c.offsets[-1])
+        children = zip(*(c._children() for c in columns))
+        return columns[0]._with(np.concatenate(parts), [Column.concat(list(ch)) for ch in children])
+
+
+class ArrayColumn(RangedColumn):
     """``offsets`` (int64, n + 1) into ``values``, a column holding all elements."""
 
-    __slots__ = ("offsets", "values")
+    __slots__ = ("values",)
 
     def __init__(self, type: T.DataType, offsets: np.ndarray, values: Column):
         if not isinstance(type, T.ArrayType):
@@ -500,34 +545,11 @@ class ArrayColumn(Column):
         self.offsets = offsets
         self.values = values
 
-    @property
-    def lengths(self) -> np.ndarray:
-        return np.diff(self.offsets)
+    def _children(self) -> list:
+        return [self.values]
 
-    def __len__(self) -> int:
-        return len(self.offsets) - 1
-
-    def take(self, indices) -> "ArrayColumn":
-        idx = _as_indices(indices)
-        starts = self.offsets[:-1][idx]
-        offsets, pos = _ranged_positions(starts, self.offsets[1:][idx] - starts)
-        return ArrayColumn(self.type, offsets, self.values.take(pos))
-
-    def slice(self, start: int, stop: int) -> "ArrayColumn":
-        start, stop, _ = slice(start, stop).indices(len(self))
-        stop = max(stop, start)
-        offs = self.offsets[start:stop + 1]
-        return ArrayColumn(self.type, offs - offs[0], self.values.slice(int(offs[0]), int(offs[-1])))
-
-    @classmethod
-    def _concat(cls, columns):
-        parts = [np.zeros(1, np.int64)]
-        base = 0
-        for c in columns:
-            parts.append(c.offsets[1:] + base)
-            base += int(c.offsets[-1])
-        return ArrayColumn(columns[0].type, np.concatenate(parts),
-                           Column.concat([c.values for c in columns]))
+    def _with(self, offsets, children) -> "ArrayColumn":
+        return ArrayColumn(self.type, offsets, children[0])
 
     @property
     def nbytes(self) -> int:
@@ -610,10 +632,10 @@ class TupleColumn(Column):
                 and all(a.equals(b) for a, b in zip(self.columns, other.columns)))
 
 
-class MapColumn(Column):
+class MapColumn(RangedColumn):
     """``Map(K, V)``: ``offsets`` (int64, n + 1) into ``keys`` and ``values`` (columns of all entries)."""
 
-    __slots__ = ("offsets", "keys", "values")
+    __slots__ = ("keys", "values")
 
     def __init__(self, type: T.DataType, offsets: np.ndarray, keys: Column, values: Column):
         if not isinstance(type, T.MapType):
@@ -629,35 +651,11 @@ class MapColumn(Column):
         self.keys = keys
         self.values = values
 
-    @property
-    def lengths(self) -> np.ndarray:
-        return np.diff(self.offsets)
+    def _children(self) -> list:
+        return [self.keys, self.values]
 
-    def __len__(self) -> int:
-        return len(self.offsets) - 1
-
-    def take(self, indices) -> "MapColumn":
-        idx = _as_indices(indices)
-        starts = self.offsets[:-1][idx]
-        offsets, pos = _ranged_positions(starts, self.offsets[1:][idx] - starts)
-        return MapColumn(self.type, offsets, self.keys.take(pos), self.values.take(pos))
-
-    def slice(self, start: int, stop: int) -> "MapColumn":
-        start, stop, _ = slice(start, stop).indices(len(self))
-        stop = max(stop, start)
-        offs = self.offsets[start:stop + 1]
-        a, b = int(offs[0]), int(offs[-1])
-        return MapColumn(self.type, offs - offs[0], self.keys.slice(a, b), self.values.slice(a, b))
-
-    @classmethod
-    def _concat(cls, columns):
-        parts = [np.zeros(1, np.int64)]
-        base = 0
-        for c in columns:
-            parts.append(c.offsets[1:] + base)
-            base += int(c.offsets[-1])
-        return MapColumn(columns[0].type, np.concatenate(parts), Column.concat([c.keys for c in columns]),
-                         Column.concat([c.values for c in columns]))
+    def _with(self, offsets, children) -> "MapColumn":
+        return MapColumn(self.type, offsets, children[0], children[1])
 
     @property
     def nbytes(self) -> int:

@@ -32,7 +32,7 @@ import functools
 import numpy as np
 
 from mergetree import types as T
-from mergetree.column import Column, _as_indices, _ranged_positions
+from mergetree.column import Column, RangedColumn
 from mergetree.errors import IllegalTypeOfArgumentError, NumberOfArgumentsError, TypeMismatchError
 
 STATE_VERSION = 3          # 2: uniq states are 64-bit hash sets; 3: uniqExact(String) 128-bit hash sets
@@ -46,10 +46,10 @@ _REPICKED = {"min", "max", "any", "anyLast", "argMin", "argMax", "uniq", "uniqEx
 # --------------------------------------------------------------------------- the column
 
 
-class AggregateStateColumn(Column):
+class AggregateStateColumn(RangedColumn):
     """``offsets`` (int64, n + 1) into the state rows ``states`` (one Column per state column)."""
 
-    __slots__ = ("offsets", "states")
+    __slots__ = ("states",)
     is_aggregate_state = True
 
     def __init__(self, type: T.AggregateFunctionType, offsets: np.ndarray, states):
@@ -63,36 +63,11 @@ class AggregateStateColumn(Column):
         self.offsets = offsets
         self.states = states
 
-    @property
-    def lengths(self) -> np.ndarray:
-        return np.diff(self.offsets)
+    def _children(self) -> list:
+        return self.states
 
-    def __len__(self) -> int:
-        return len(self.offsets) - 1
-
-    def take(self, indices) -> "AggregateStateColumn":
-        idx = _as_indices(indices)
-        starts = self.offsets[:-1][idx]
-        offsets, pos = _ranged_positions(starts, self.offsets[1:][idx] - starts)
-        return AggregateStateColumn(self.type, offsets, [s.take(pos) for s in self.states])
-
-    def slice(self, start: int, stop: int) -> "AggregateStateColumn":
-        start, stop, _ = slice(start, stop).indices(len(self))
-        stop = max(stop, start)
-        offs = self.offsets[start:stop + 1]
-        a, b = int(offs[0]), int(offs[-1])
-        return AggregateStateColumn(self.type, offs - offs[0], [s.slice(a, b) for s in self.states])
-
-    @classmethod
-    def _concat(cls, columns):
-        parts = [np.zeros(1, np.int64)]
-        base = 0
-        for c in columns:
-            parts.append(c.offsets[1:] + base)
-            base += int(c.offsets[-1])
-        k = len(columns[0].states)
-        return AggregateStateColumn(columns[0].type, np.concatenate(parts),
-                                    [Column.concat([c.states[i] for c in columns]) for i in range(k)])
+    def _with(self, offsets, children) -> "AggregateStateColumn":
+        return AggregateStateColumn(self.type, offsets, children)
 
     @property
     def nbytes(self) -> int:
