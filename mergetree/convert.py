@@ -59,6 +59,7 @@ import datetime as _dt
 import decimal
 import email.utils
 import math
+import operator
 import re
 import uuid
 from dataclasses import dataclass
@@ -73,6 +74,8 @@ from mergetree.column import (ArrayColumn, Block, Column, FixedColumn, LowCardin
 from mergetree.errors import ConversionError
 
 _MISSING = object()
+#: batches up to this many values take the scalar parsers (numpy's per-call setup dominates)
+_SMALL_BATCH = 4
 _DATETIME_MAX = 0xFFFFFFFF
 _DATE_MAX = 0xFFFF
 # re.ASCII everywhere: Python's \d also matches other scripts' digits, ClickHouse reads only 0-9
@@ -561,23 +564,35 @@ def _datetime_column_ticks(t, values: list, tz: str | None, precision: int) -> n
     n = len(values)
     scale = 10 ** precision
     kind = type(values[0]) if n else None
-    if kind is int and all(type(v) is int for v in values):
+    if kind is str and n <= _SMALL_BATCH:  # a few values: the scalar parser is cheaper than numpy's setup
+        return _ticks_list_to_array(t, values, _per_value(t, values, lambda tt, v: _parse_ticks(tt, v, tz, precision)))
+    same = _all_of_type(values, kind) if n else False
+    if kind is int and same:
         arr = np.array(values)
         if arr.dtype.kind == "i" and (not precision or np.abs(arr).max() <= (2 ** 63 - 1) // scale):
             return arr.astype(np.int64) * scale
-    if kind is _dt.datetime and all(type(v) is _dt.datetime and v.tzinfo is None for v in values):
+    if kind is _dt.datetime and same and all(v.tzinfo is None for v in values):
         micros = np.array(values, dtype="datetime64[us]").astype(np.int64)  # naive = wall time in tz
         secs, frac = np.divmod(micros, 1_000_000)
         frac = frac // 10 ** (6 - precision) if precision <= 6 else frac * 10 ** (precision - 6)
         return _local_to_utc_seconds(secs, tz) * scale + frac
-    if kind is _dt.date and all(type(v) is _dt.date for v in values):
+    if kind is _dt.date and same:
         days = np.array(values, dtype="datetime64[D]").astype(np.int64)
         return _local_to_utc_seconds(days * 86400, tz) * scale
-    if kind is str and all(type(v) is str for v in values):
+    if kind is str and same:
+        widths = set(map(len, values))
+        if len(widths) == 1 and 0 not in widths:  # the common case: one shape, no per-row index
+            parsed = _fast_datetime_strings(values, precision)
+            if parsed is not None:
+                ticks, utc = parsed
+                if not utc:
+                    secs, frac = np.divmod(ticks, scale)
+                    ticks = _local_to_utc_seconds(secs, tz) * scale + frac
+                return ticks
         lengths = np.fromiter(map(len, values), np.int64, n)
         out = np.empty(n, np.int64)
         done = np.zeros(n, bool)
-        for width in np.unique(lengths).tolist():
+        for width in sorted(widths):
             idx = np.flatnonzero(lengths == width)
             group = [values[i] for i in idx.tolist()] if len(idx) != n else values
             parsed = _fast_datetime_strings(group, precision) if width else None
@@ -1063,7 +1078,7 @@ def parse_ndjson(data: bytes | str) -> list[dict]:
                     raise ConversionError(None, None, line[:100],
                                           f"Malformed JSON at line {line_no}: {exc}: {_short(line[:100])}",
                                           "INCORRECT_DATA") from None
-    if not all(type(r) is dict for r in rows):
+    if not _all_of_type(rows, dict):
         i, r = next((i, r) for i, r in enumerate(rows) if type(r) is not dict)
         raise ConversionError(None, i, r, f"Expected a JSON object per row, got {_short(r)}", "INCORRECT_DATA")
     return rows
@@ -1085,15 +1100,25 @@ def rows_to_block(schema: Sequence[tuple[str, T.DataType]], rows, *, defaults: D
         return _columns_to_block(schema, rows, defaults)
     if not isinstance(rows, list):
         rows = list(rows)
-    if not all(type(r) is dict for r in rows):
+    all_dicts = _all_of_type(rows, dict)
+    if not all_dicts:
         for i, r in enumerate(rows):
             if not isinstance(r, Mapping):
                 raise ConversionError(None, i, r, f"Expected a dict per row, got {_short(r)}", "INCORRECT_DATA")
     n = len(rows)
     converted: dict[str, Column] = {}
     fill: dict[str, np.ndarray | None] = {}  # rows needing the DEFAULT expression
-    for name, t in schema:
-        if name in defaults:
+    by_column = _transpose(rows, [name for name, _ in schema]) if n and all_dicts else None
+    for k, (name, t) in enumerate(schema):
+        if by_column is not None:  # every row has every column: only None can mean "default"
+            values = list(by_column[k])
+            if name in defaults and not t.is_nullable and _has_none(values):
+                missing = np.fromiter((v is None for v in values), np.bool_, n)
+                if missing.all():
+                    fill[name] = None
+                    continue
+                fill[name] = missing
+        elif name in defaults:
             values = [r.get(name, _MISSING) for r in rows]
             if t.is_nullable:
                 missing = np.fromiter((v is _MISSING for v in values), np.bool_, n)
@@ -1109,6 +1134,29 @@ def rows_to_block(schema: Sequence[tuple[str, T.DataType]], rows, *, defaults: D
             values = [r.get(name) for r in rows]
         converted[name] = values_to_column(t, values, name)
     return _apply_defaults(schema, converted, fill, defaults, n)
+
+
+def _all_of_type(values, kind: type) -> bool:
+    """True when every value's type is exactly ``kind`` (one C-speed pass over the types)."""
+    kinds = set(map(type, values))
+    return not kinds or kinds == {kind}
+
+
+def _transpose(rows: list[dict], names: list[str]) -> list[tuple] | None:
+    """Values of each column (one tuple per name) when every row has every name, else None.
+
+    ``zip(*map(itemgetter(...), rows))`` gathers all columns in C, ~1.6x faster than one
+    ``r.get`` comprehension per column; a row missing a key (KeyError) makes the caller
+    fall back to the per-column path, which knows about DEFAULT expressions.
+    """
+    if not names:
+        return None
+    try:
+        if len(names) == 1:
+            return [tuple(map(operator.itemgetter(names[0]), rows))]
+        return list(zip(*map(operator.itemgetter(*names), rows)))
+    except KeyError:
+        return None
 
 
 @dataclass(frozen=True)
