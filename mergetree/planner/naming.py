@@ -16,27 +16,82 @@ from mergetree.exec.expression import BINARY_FUNCTIONS
 _UNARY = {"-": "negate", "NOT": "not"}
 
 
-def format_literal(v) -> str:
+_INT_MIN, _UINT_MAX = -2 ** 63, 2 ** 64 - 1
+
+
+def _float_text(v: float) -> str:
+    """A Float64 as ClickHouse names it: the shortest round-trip digits, written out in full for
+    1e-7 < |v| < 1e21 (``1e10`` -> ``10000000000.``, a whole number ends with ``.``), else with an
+    exponent (``1e21``, ``2.5e-10``); ``-0.``, ``nan``, ``inf``."""
+    if math.isnan(v):
+        return "nan"
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    sign = "-" if math.copysign(1.0, v) < 0 else ""
+    mantissa, _, exp = repr(abs(v)).partition("e")
+    whole, _, frac = mantissa.partition(".")
+    digits = (whole + frac).lstrip("0")
+    # value = 0.<digits> * 10**n
+    n = len(whole) + int(exp or 0) if whole != "0" else int(exp or 0) - (len(frac) - len(frac.lstrip("0")))
+    digits = digits.rstrip("0") or "0"
+    if digits == "0":
+        return sign + "0."
+    k = len(digits)
+    if k <= n <= 21:
+        return sign + digits + "0" * (n - k) + "."
+    if 0 < n <= 21:
+        return sign + digits[:n] + "." + digits[n:]
+    if -6 < n <= 0:
+        return sign + "0." + "0" * -n + digits
+    e = n - 1
+    return sign + digits[0] + ("." + digits[1:] if k > 1 else "") + f"e{'-' if e < 0 else ''}{abs(e)}"
+
+
+def format_literal(v, as_float: bool = False) -> str:
+    """A literal's text in a column name; `as_float`: a number inside an array literal whose
+    elements ClickHouse converted to Float64 (``[1.5, 2]`` -> ``[1.5, 2.]``)."""
     if v is None:
         return "NULL"
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, int):
+        if as_float or not _INT_MIN <= v <= _UINT_MAX:   # ClickHouse parses a wider integer as Float64
+            return _float_text(float(v))
         return str(v)
     if isinstance(v, float):
-        if math.isnan(v):
-            return "nan"
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        if v == int(v) and abs(v) < 1e16:
-            return f"{int(v)}."
-        text = repr(v)
-        if "e" in text:
-            text = f"{v:.17f}".rstrip("0")
-        return text
+        return _float_text(v)
     if isinstance(v, str):
         return "'" + v.replace("\\", "\\\\").replace("'", "\\'") + "'"
     return str(v)
+
+
+def _array_leaves(e):
+    for i in e.items:
+        if isinstance(i, E.ArrayLiteral):
+            yield from _array_leaves(i)
+        else:
+            yield i
+
+
+def _array_literal(e: E.ArrayLiteral, as_float: bool | None = None) -> str:
+    """``[...]``; an array of number literals with a Float64 among them (nested arrays included) is
+    converted to Float64 by ClickHouse, so its whole numbers are named ``2.``."""
+    if as_float is None:
+        leaves = list(_array_leaves(e))
+        as_float = all(isinstance(i, E.Literal) and (i.value is None or (isinstance(i.value, (int, float))
+                                                                          and not isinstance(i.value, bool)))
+                       for i in leaves) and \
+            any(isinstance(i.value, float) or (isinstance(i.value, int) and not _INT_MIN <= i.value <= _UINT_MAX)
+                for i in leaves)
+    parts = []
+    for i in e.items:
+        if isinstance(i, E.ArrayLiteral):
+            parts.append(_array_literal(i, as_float))
+        elif as_float and isinstance(i, E.Literal):
+            parts.append(format_literal(i.value, True))
+        else:
+            parts.append(column_name(i))
+    return "[" + ", ".join(parts) + "]"
 
 
 def column_name(e) -> str:
@@ -116,7 +171,7 @@ _NAMERS = {
     "Between": _between,
     "IsNull": lambda e: _call("isNotNull" if e.negated else "isNull", [e.expr]),
     "Tuple": lambda e: "(" + ", ".join(column_name(i) for i in e.items) + ")",
-    "ArrayLiteral": lambda e: "[" + ", ".join(column_name(i) for i in e.items) + "]",
+    "ArrayLiteral": _array_literal,
     "Interval": lambda e: f"toInterval{e.unit.capitalize()}({column_name(e.value)})",
     "Cast": lambda e: f"CAST({column_name(e.expr)}, {format_literal(e.type_name)})",
     "Case": _case,
