@@ -184,6 +184,14 @@ class _StarColumn(E.Alias):
     its name (ClickHouse: ``WITH 5 AS x SELECT * FROM t`` returns t.x), and defines no alias."""
 
 
+def _tuple_access_name(node, qualifiers):
+    """ClickHouse names `tbl.col` `col` but a tuple element access `t.b` (`tbl.t.b`) `t.b`."""
+    parts = [p for p in (node.database, node.table, node.name) if p is not None]
+    if parts[0] in qualifiers:
+        parts = parts[1:]
+    return E.Identifier(".".join(parts), span=node.span)
+
+
 class SelectBinder:
     """Bind one Select against a source schema (list of (name, type)) and table qualifiers."""
 
@@ -361,6 +369,11 @@ class SelectBinder:
                             node.table in self.aliases and node.table not in expanding):   # t.a: element a of tuple t
                         return self.expand(E.TupleElement(E.Identifier(node.table, span=node.span), node.name,
                                                           span=node.span), expanding)
+                    if node.database is not None and node.database not in self.qualifiers and (
+                            getattr(self.types.get(node.database), "kind", None) == "tuple" or (
+                            node.database in self.aliases and node.database not in expanding)):   # t.b.c
+                        inner = E.TupleElement(E.Identifier(node.database, span=node.span), node.table, span=node.span)
+                        return self.expand(E.TupleElement(inner, node.name, span=node.span), expanding)
                     raise with_position(UnknownIdentifierError(full, suggest(node.name, list(self.types))), node)
                 if node.name in self.aliases and node.name not in expanding:
                     return self.expand(self.aliases[node.name], expanding | {node.name})
@@ -423,6 +436,11 @@ class SelectBinder:
             e = self.scope.display_names(e)
 
         def fn(node):
+            if isinstance(node, E.Identifier) and node.table is not None and self.scope is None:
+                return _tuple_access_name(node, self.qualifiers)   # t.b, x.t.b: named `t.b` (ClickHouse)
+            if isinstance(node, E.TupleElement) and isinstance(node.index, str) and self.scope is None and \
+                    isinstance(node.expr, E.Identifier) and node.expr.database is not None:   # x.t.b.c
+                return E.Identifier(_tuple_access_name(node.expr, self.qualifiers).name + "." + node.index)
             if not isinstance(node, E.QueryParameter) or node.name not in self.params:
                 return None
             from mergetree import types as T
