@@ -58,6 +58,7 @@ from __future__ import annotations
 import datetime as _dt
 import decimal
 import email.utils
+import itertools
 import math
 import operator
 import re
@@ -733,7 +734,7 @@ def _fixed_values(t: T.DataType, values: list) -> np.ndarray:
         return days.astype(np.int32)
     if isinstance(t, T.DateTimeType):
         ticks = _datetime_column_ticks(t, values, t.timezone, 0)
-        return np.clip(ticks, 0, _DATETIME_MAX).astype(np.uint32)
+        return np.minimum(np.maximum(ticks, 0), _DATETIME_MAX).astype(np.uint32)  # ufuncs: no np.clip overhead
     if isinstance(t, T.DateTime64Type):
         return _datetime_column_ticks(t, values, t.timezone, t.precision)
     if isinstance(t, T.DecimalType):
@@ -775,6 +776,14 @@ def _fixed_strings(t: T.FixedStringType, values: list) -> np.ndarray:
 def strings_to_column(values: list) -> StringColumn:
     """StringColumn from str/bytes/other values (non-strings stored as their JSON text)."""
     n = len(values)
+    if n <= _SMALL_BATCH and _all_of_type(values, str):  # a few strings: plain Python is cheaper
+        try:
+            encoded = [s.encode("utf-8", "surrogateescape") for s in values]
+        except UnicodeEncodeError:
+            pass
+        else:
+            return StringColumn(T.String, np.array((0, *itertools.accumulate(map(len, encoded))), np.int64),
+                                np.frombuffer(b"".join(encoded), np.uint8))
     offsets = np.empty(n + 1, np.int64)
     offsets[0] = 0
     try:
@@ -1108,10 +1117,9 @@ def rows_to_block(schema: Sequence[tuple[str, T.DataType]], rows, *, defaults: D
     n = len(rows)
     converted: dict[str, Column] = {}
     fill: dict[str, np.ndarray | None] = {}  # rows needing the DEFAULT expression
-    by_column = _transpose(rows, [name for name, _ in schema]) if n and all_dicts else None
-    for k, (name, t) in enumerate(schema):
-        if by_column is not None:  # every row has every column: only None can mean "default"
-            values = list(by_column[k])
+    for name, t in schema:
+        values = _column_values(rows, name) if n and all_dicts else None
+        if values is not None:  # every row has this key: only None can mean "default"
             if name in defaults and not t.is_nullable and _has_none(values):
                 missing = np.fromiter((v is None for v in values), np.bool_, n)
                 if missing.all():
@@ -1142,19 +1150,16 @@ def _all_of_type(values, kind: type) -> bool:
     return not kinds or kinds == {kind}
 
 
-def _transpose(rows: list[dict], names: list[str]) -> list[tuple] | None:
-    """Values of each column (one tuple per name) when every row has every name, else None.
+def _column_values(rows: list[dict], name: str) -> list | None:
+    """Every row's value of key ``name`` (one C-speed pass), or None when a row lacks the key.
 
-    ``zip(*map(itemgetter(...), rows))`` gathers all columns in C, ~1.6x faster than one
-    ``r.get`` comprehension per column; a row missing a key (KeyError) makes the caller
-    fall back to the per-column path, which knows about DEFAULT expressions.
+    ``list(map(itemgetter(name), rows))`` is ~1.4x faster than ``[r.get(name) for r in rows]``
+    and, unlike ``zip(*map(itemgetter(*names), rows))``, allocates no per-row tuple (those
+    trigger extra garbage collections that ate the gain). A missing key (KeyError) sends the
+    caller to the per-row path, which knows about DEFAULT expressions.
     """
-    if not names:
-        return None
     try:
-        if len(names) == 1:
-            return [tuple(map(operator.itemgetter(names[0]), rows))]
-        return list(zip(*map(operator.itemgetter(*names), rows)))
+        return list(map(operator.itemgetter(name), rows))
     except KeyError:
         return None
 

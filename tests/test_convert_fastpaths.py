@@ -77,3 +77,21 @@ def test_single_ndjson_row_partial():
     block, rejected = rows_to_block_partial(SCHEMA, b'{"id":"e1","ts":"not a time"}')
     assert block.num_rows == 0 and len(rejected) == 1
     assert rejected[0].error.column == "ts" and rejected[0].error.row == 0
+
+
+@pytest.mark.parametrize("values, offsets, data", [
+    (["é", ""], [0, 2, 2], b"\xc3\xa9"),           # UTF-8 byte offsets
+    ([], [0], b""),
+    (["a\udcff"], [0, 2], b"a\xff"),               # surrogate-escaped raw byte round-trips
+    ([1, "x"], [0, 1, 2], b"1x"),                  # non-strings stored as their JSON text
+    (["x"] * 5, [0, 1, 2, 3, 4, 5], b"xxxxx"),
+])
+def test_small_and_large_string_batches(values, offsets, data):
+    col = values_to_column(T.String, values)
+    assert col.offsets.tolist() == offsets and bytes(col.data) == data
+
+
+def test_unencodable_string_names_row():
+    with pytest.raises(ConversionError) as info:
+        values_to_column(T.String, ["ok", "\ud800"], "s")
+    assert info.value.column == "s" and info.value.row == 1
