@@ -64,6 +64,49 @@ def readable_quantity(value: float) -> str:
     return f"{value:.2f}{_QUANTITIES[i]}"
 
 
+def _composite(t) -> bool:
+    return getattr(t.unwrap(), "kind", None) in ("tuple", "map") or isinstance(t.unwrap(), T.ArrayType)
+
+
+def _json_lines(col, t, level: int) -> list[str]:
+    """ClickHouse 26.x's multi-line JSON of a named tuple cell: objects and tuples open one line per
+    element, indented 2 spaces at the top and 1 more per level; arrays of plain values stay ``[4,5]``."""
+    from mergetree.column import LowCardinalityColumn
+    from mergetree.formats.json import json_string, json_values
+
+    if isinstance(col, LowCardinalityColumn):
+        col = col.decode()
+    u = t.unwrap()
+    pad, close = " " * (level + 1), (" " * level if level > 1 else "")
+    kind = getattr(u, "kind", None)
+    if kind == "tuple" and u.elements:
+        parts = [_json_lines(c, et, level + 1) for c, et in zip(col.columns, u.elements)]
+        if u.names:
+            keys = [json_string(name) + ": " for name in u.names]
+            return ["{\n" + ",\n".join(pad + k + p[i] for k, p in zip(keys, parts)) + "\n" + close + "}"
+                    for i in range(len(col))]
+        return ["[\n" + ",\n".join(pad + p[i] for p in parts) + "\n" + close + "]" for i in range(len(col))]
+    if kind == "map":
+        keys = [json_string(k) + ": " for k in column_texts(col.keys)]
+        vals = _json_lines(col.values, col.values.type, level + 1)
+        off = col.offsets.tolist()
+        return ["{\n" + ",\n".join(pad + k + v for k, v in zip(keys[off[i]:off[i + 1]], vals[off[i]:off[i + 1]]))
+                + "\n" + close + "}" if off[i + 1] > off[i] else "{}" for i in range(len(off) - 1)]
+    if isinstance(u, T.ArrayType) and _composite(u.inner):
+        items = _json_lines(col.values, col.values.type, level + 1)
+        off = col.offsets.tolist()
+        return ["[\n" + ",\n".join(pad + v for v in items[off[i]:off[i + 1]]) + "\n" + close + "]"
+                if off[i + 1] > off[i] else "[]" for i in range(len(off) - 1)]
+    return json_values(col, t)
+
+
+def _cell_texts(col, t) -> list:
+    u = t.unwrap()
+    if getattr(u, "kind", None) == "tuple" and u.names:   # a named tuple: multi-line JSON (ClickHouse 26.x)
+        return _json_lines(col, t, 1)
+    return column_texts(col)
+
+
 class _Table:
     """Texts, widths and alignment of the rows to show."""
 
@@ -72,7 +115,8 @@ class _Table:
         self.n = result.num_rows
         shown = list(range(self.n))
         self.cut = self.n > MAX_ROWS
-        texts = [[NULL if v is None else v for v in column_texts(c)] for c in result.column_data]
+        texts = [[NULL if v is None else v for v in _cell_texts(c, t)]
+                 for c, (_, t) in zip(result.column_data, result.schema)]
         if self.cut:
             half = MAX_ROWS // 2
             shown = list(range(half)) + list(range(self.n - half, self.n))
