@@ -519,10 +519,35 @@ def _fast_datetime_strings(strings: list[str], precision: int) -> tuple[np.ndarr
     wall-clock time (UTC when every string ends in 'Z'), or None when the group does not have
     exactly this shape (the caller then parses those values one by one).
     """
-    n = len(strings)
-    width = len(strings[0])
-    mat = _text_matrix(strings, width)
-    if mat is None or width < 10 or 10 < width < 19:
+    return _fast_datetime_matrix(_text_matrix(strings, len(strings[0])), precision)
+
+
+def _uniform_text_matrix(values: list) -> np.ndarray | None:
+    """(n, width) uint8 matrix when every value is an ASCII str as long as the first, else None.
+
+    One NUL-separated join replaces a pass over the types and one over the lengths: the lengths
+    are all equal exactly when the separators fill the last column of an (n, width+1) matrix
+    and no other byte is NUL.
+    """
+    n, width = len(values), len(values[0])
+    try:
+        joined = "\x00".join(values)
+    except TypeError:
+        return None
+    if len(joined) != n * (width + 1) - 1 or not joined.isascii():
+        return None
+    mat = np.frombuffer((joined + "\x00").encode("ascii"), np.uint8).reshape(n, width + 1)
+    if mat[:, width].any() or not mat[:, :width].all():
+        return None
+    return mat[:, :width]
+
+
+def _fast_datetime_matrix(mat: np.ndarray | None, precision: int) -> tuple[np.ndarray, bool] | None:
+    """_fast_datetime_strings on the (n, width) byte matrix of the strings."""
+    if mat is None:
+        return None
+    n, width = mat.shape
+    if width < 10 or 10 < width < 19:
         return None
     if not (((mat[:, 0] - 48) < 10).all() and (mat[:, 4] == 45).all() and (mat[:, 7] == 45).all()):
         return None
@@ -567,6 +592,14 @@ def _datetime_column_ticks(t, values: list, tz: str | None, precision: int) -> n
     kind = type(values[0]) if n else None
     if kind is str and n <= _SMALL_BATCH:  # a few values: the scalar parser is cheaper than numpy's setup
         return _ticks_list_to_array(t, values, _per_value(t, values, lambda tt, v: _parse_ticks(tt, v, tz, precision)))
+    if kind is str and n and values[0]:  # the common case: one shape, no per-row index
+        parsed = _fast_datetime_matrix(_uniform_text_matrix(values), precision)
+        if parsed is not None:
+            ticks, utc = parsed
+            if not utc:
+                secs, frac = np.divmod(ticks, scale)
+                ticks = _local_to_utc_seconds(secs, tz) * scale + frac
+            return ticks
     same = _all_of_type(values, kind) if n else False
     if kind is int and same:
         arr = np.array(values)
@@ -582,14 +615,6 @@ def _datetime_column_ticks(t, values: list, tz: str | None, precision: int) -> n
         return _local_to_utc_seconds(days * 86400, tz) * scale
     if kind is str and same:
         widths = set(map(len, values))
-        if len(widths) == 1 and 0 not in widths:  # the common case: one shape, no per-row index
-            parsed = _fast_datetime_strings(values, precision)
-            if parsed is not None:
-                ticks, utc = parsed
-                if not utc:
-                    secs, frac = np.divmod(ticks, scale)
-                    ticks = _local_to_utc_seconds(secs, tz) * scale + frac
-                return ticks
         lengths = np.fromiter(map(len, values), np.int64, n)
         out = np.empty(n, np.int64)
         done = np.zeros(n, bool)

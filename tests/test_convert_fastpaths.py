@@ -95,3 +95,15 @@ def test_unencodable_string_names_row():
     with pytest.raises(ConversionError) as info:
         values_to_column(T.String, ["ok", "\ud800"], "s")
     assert info.value.column == "s" and info.value.row == 1
+
+
+@pytest.mark.parametrize("values", [
+    ["2024-01-02 03:04:0", "02024-01-02 03:04:05"],      # lengths differ, total matches: no misalignment
+    ["2024-01-02 03:04:05", "2024-01-02 03:04:0\x00"],   # a NUL inside a value
+])
+def test_uniform_matrix_rejects_unequal_or_nul_values(values):
+    from mergetree.convert import _uniform_text_matrix
+
+    assert _uniform_text_matrix(values * 3) is None
+    with pytest.raises(ConversionError):
+        values_to_column(T.DateTime, values * 3)
