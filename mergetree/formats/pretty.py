@@ -100,10 +100,44 @@ def _json_lines(col, t, level: int) -> list[str]:
     return json_values(col, t)
 
 
-def _cell_texts(col, t) -> list:
+def _has_named_tuple(t) -> bool:
     u = t.unwrap()
-    if getattr(u, "kind", None) == "tuple" and u.names:   # a named tuple: multi-line JSON (ClickHouse 26.x)
-        return _json_lines(col, t, 1)
+    if getattr(u, "kind", None) == "tuple":
+        return bool(u.names) or any(_has_named_tuple(e) for e in u.elements)
+    if getattr(u, "kind", None) == "map":
+        return _has_named_tuple(u.value)
+    return isinstance(u, T.ArrayType) and _has_named_tuple(u.inner)
+
+
+def _nested_texts(col, t) -> list[str]:
+    """Texts of values inside an array / map / tuple that holds a named tuple: the usual text
+    (``'a'``, ``NULL``) except that each named tuple is multi-line JSON (``[{\\n  "x": 1\\n}]``)."""
+    from mergetree.column import LowCardinalityColumn
+
+    if isinstance(col, LowCardinalityColumn):
+        col = col.decode()
+    u = t.unwrap()
+    if not _has_named_tuple(t):
+        fmt = T.Array(t).format_value   # a value as it is written inside an array
+        return [fmt([v])[1:-1] for v in col.to_pylist()]
+    if getattr(u, "kind", None) == "tuple":
+        if u.names:
+            return _json_lines(col, t, 1)
+        parts = [_nested_texts(c, et) for c, et in zip(col.columns, u.elements)]
+        return ["(" + ",".join(p[i] for p in parts) + ")" for i in range(len(col))]
+    off = col.offsets.tolist()
+    if getattr(u, "kind", None) == "map":
+        keys = _nested_texts(col.keys, col.keys.type)
+        vals = _nested_texts(col.values, col.values.type)
+        return ["{" + ",".join(k + ":" + v for k, v in zip(keys[off[i]:off[i + 1]], vals[off[i]:off[i + 1]])) + "}"
+                for i in range(len(off) - 1)]
+    items = _nested_texts(col.values, col.values.type)
+    return ["[" + ",".join(items[off[i]:off[i + 1]]) + "]" for i in range(len(off) - 1)]
+
+
+def _cell_texts(col, t) -> list:
+    if _has_named_tuple(t):   # a named tuple (also inside arrays/maps/tuples): multi-line JSON (ClickHouse 26.x)
+        return _nested_texts(col, t)
     return column_texts(col)
 
 
