@@ -50,7 +50,10 @@ Conversion is column-wise: values of one column are gathered with a comprehensio
 into a numpy array in one shot (``np.array`` for numbers and datetime objects, one joined
 buffer for strings, numpy's datetime64 parser after a shape check on an (n, width) byte matrix
 for fixed-shape date/time text); only values that the fast path rejects go through the
-per-value parser, which also finds the row to name in an error.
+per-value parser, which also finds the row to name in an error. Rows whose every key is present
+are gathered with ``map(itemgetter(name), rows)``; batches of <= 4 values (single-event Events API
+requests) skip numpy's per-call setup and use the scalar parsers. Measure with
+``PYTHONPATH=. python bench/bench_convert_events.py --baseline <git rev>``.
 """
 
 from __future__ import annotations
@@ -798,8 +801,11 @@ def _fixed_strings(t: T.FixedStringType, values: list) -> np.ndarray:
     return out
 
 
-def strings_to_column(values: list) -> StringColumn:
-    """StringColumn from str/bytes/other values (non-strings stored as their JSON text)."""
+def strings_to_column(values: list, joined: str | None = None) -> StringColumn:
+    """StringColumn from str/bytes/other values (non-strings stored as their JSON text).
+
+    ``joined`` is ``"".join(values)`` when the caller already has it.
+    """
     n = len(values)
     if n <= _SMALL_BATCH and _all_of_type(values, str):  # a few strings: plain Python is cheaper
         try:
@@ -811,10 +817,11 @@ def strings_to_column(values: list) -> StringColumn:
                                 np.frombuffer(b"".join(encoded), np.uint8))
     offsets = np.empty(n + 1, np.int64)
     offsets[0] = 0
-    try:
-        joined = "".join(values)
-    except TypeError:
-        joined = None
+    if joined is None:
+        try:
+            joined = "".join(values)
+        except TypeError:
+            pass
     if joined is not None:
         if joined.isascii():
             np.cumsum(np.fromiter(map(len, values), np.int64, n), out=offsets[1:])
@@ -872,6 +879,11 @@ def _convert(t: T.DataType, values: list, text: bool) -> Column:
     # non-Nullable: None (and \N in text) -> type default
     if text and "\\N" in values:
         values = [None if v == "\\N" else v for v in values]
+    if isinstance(t, T.StringType) and len(values) > _SMALL_BATCH:
+        try:  # all strings (the usual case): no None to look for, and the join is reused
+            return strings_to_column(values, "".join(values))
+        except TypeError:
+            pass
     if _has_none(values):
         default = t.default
         values = [default if v is None else v for v in values]
