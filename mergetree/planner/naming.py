@@ -118,8 +118,10 @@ def _function(e: E.FunctionCall) -> str:
     params = f"({', '.join(column_name(p) for p in e.params)})" if e.params else ""
     if params:
         return f"{name}{params}({', '.join(column_name(a) for a in args)})"
-    if name == "tuple" and len(args) > 1:    # ClickHouse prints tuple(a, b) as (a, b)
+    if name == "tuple":    # ClickHouse prints tuple(a, b) as (a, b), tuple(a) as (a), tuple() as ()
         return "(" + ", ".join(column_name(a) for a in args) + ")"
+    if name == "array":    # and array(1, 2.5) as [1, 2.5] (items as written, unlike a [..] literal)
+        return "[" + ", ".join(column_name(a) for a in args) + "]"
     return _call(name, args)
 
 
