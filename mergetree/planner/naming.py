@@ -16,6 +16,9 @@ from mergetree.exec.expression import BINARY_FUNCTIONS
 _UNARY = {"-": "negate", "NOT": "not"}
 
 
+#: how ClickHouse escapes a string literal in a column name ('a\\nb'); other bytes stay as they are
+_STRING_ESCAPES = str.maketrans({"\\": "\\\\", "'": "\\'", "\n": "\\n", "\t": "\\t", "\r": "\\r",
+                                 "\0": "\\0", "\b": "\\b", "\f": "\\f"})
 _INT_MIN, _UINT_MAX = -2 ** 63, 2 ** 64 - 1
 
 
@@ -61,7 +64,7 @@ def format_literal(v, as_float: bool = False) -> str:
     if isinstance(v, float):
         return _float_text(v)
     if isinstance(v, str):
-        return "'" + v.replace("\\", "\\\\").replace("'", "\\'") + "'"
+        return "'" + v.translate(_STRING_ESCAPES) + "'"
     return str(v)
 
 
