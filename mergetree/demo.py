@@ -192,6 +192,7 @@ def run_demo(rows: int = 50_000, data_dir: str | None = None, out: TextIO | None
             out.write("\n")
 
         out.write("Try it yourself (in another terminal):\n"
+                  "  export TOKEN=my-admin-token    # any secret; the server uses it as its admin token\n"
                   "  mergetree serve examples/quickstart --admin-token $TOKEN\n"
                   "  curl -X POST -H \"Authorization: Bearer $TOKEN\" \"http://127.0.0.1:7181/v0/events?name=events\" \\\n"
                   "       -d '{\"event_id\":\"e1\",\"user_id\":\"user_123\",\"event_type\":\"click\","
