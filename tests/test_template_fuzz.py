@@ -152,9 +152,10 @@ FRAGMENTS = ["{{", "}}", "{%", "%}", "{#", "#}", "{{!", "{%!", "{", "}", " if ",
 def test_any_template_text_renders_or_raises_template_error(parts, x, test_mode):
     params = {} if x is None else {"x": x, "y": x, "j": x}
     try:
-        render_template("%" + "".join(parts), params, test_mode=test_mode)
+        sql = render_template("%" + "".join(parts), params, test_mode=test_mode)
     except TemplateError:
-        pass
+        return
+    assert isinstance(sql, str)
 
 
 JSON_TEMPLATE = "%SELECT {% for kv in JSON(j, '[]') %}{{kv}}, {% end %}1 FROM t"
