@@ -27,7 +27,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mergetree.errors import CorruptedPartError, MergeTreeError, UnknownTableError
-from mergetree.server import datasources, deploy, events, pipe_jobs, pipes, query, tokens
+from mergetree.server import datasources, deploy, events, pipe_admin, pipe_jobs, pipes, query, tokens, workspace
 from mergetree.server.auth import TokenStore
 from mergetree.server.ratelimit import RateLimiter
 from mergetree.server.engine import Engine
@@ -65,6 +65,7 @@ ROUTES = [
     (["POST"], "/v1/datasources/{name}/replace", datasources.append_v1),
     (["GET"], "/v0/jobs", datasources.list_jobs),
     (["GET"], "/v0/jobs/{job_id}", datasources.get_job),
+    *datasources.ROUTES,                   # POST /v0/jobs/ID/cancel, POST /v0/analyze
     (["GET"], "/v0/tokens", tokens.list_tokens),
     (["POST"], "/v0/tokens", tokens.create_token),
     (["POST"], "/v0/tokens/", tokens.create_token),
@@ -78,6 +79,8 @@ ROUTES = [
     (["GET", "POST"], "/v0/pipes/{name}.{fmt}", pipes.pipe_data),
     (["GET"], "/v0/pipes/{name}", pipes.get_pipe),
     *pipe_jobs.ROUTES,                     # POST /v0/pipes/P/copy, /v0/pipes/P/nodes/N/population
+    *pipe_admin.ROUTES,                    # POST/DELETE /v0/pipes[/P], nodes, endpoint, /v1/pipes/P.pipe
+    *workspace.ROUTES,                     # /v0/variables, /v0/workspace, /tokens, /v1/build, /v1/deploy, ...
 ]
 
 
@@ -102,12 +105,15 @@ class Service:
         self.ratelimiter = RateLimiter(rate_limit_rps)   # per-token requests/s (None: env or unlimited)
         self.pipes = pipes.PipeRegistry()          # filled by project.apply_project
         self.pipe_jobs = pipe_jobs.PipeJobs(self).start()   # scheduled copy pipes (COPY_SCHEDULE)
+        self.route = None           # set by workspace.attach when created workspaces exist (http.service)
+        workspace.attach(self)      # secrets for tb_secret(), the workspaces created by tb --local
         self._closed = False
 
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
+        workspace.detach(self)
         self.pipe_jobs.close()
         self.flusher.close()
         self.jobs.close()

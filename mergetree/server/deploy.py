@@ -74,19 +74,59 @@ async def push_datafiles(request: Request):
 
 
 def _apply(svc, files: dict[str, str], mode: str, dry_run: bool) -> dict:
+    report = apply_files(svc, files, mode=mode, dry_run=dry_run)
+    return {"result": report["result"], "dry_run": dry_run, "mode": mode,
+            "files": report["files"], "changed_files": report["changed_files"],
+            "removed_files": report["removed_files"], "created_datasources": report["created_datasources"],
+            "pipes": report["pipes"]}
+
+
+def current_files(svc) -> dict[str, str]:
+    """The datafiles the service serves now: the pushed project, else the ``serve PROJECT_DIR`` folder."""
+    store = project_store(svc.data_dir)
+    root = getattr(svc, "project_root", None)      # `serve PROJECT_DIR`: the first push starts there
+    if root and not getattr(svc, "_pushed", False):
+        return _datafiles(Path(root))
+    if store.is_dir():
+        return _datafiles(store)
+    return {}
+
+
+def _names(files, suffix: str) -> dict[str, str]:
+    """{resource name: relative path} of the datafiles with ``suffix`` (the name is the file's stem)."""
+    return {PurePosixPath(k).stem: k for k in files if k.endswith(suffix)}
+
+
+def changes(before: dict[str, str], after: dict[str, str]) -> dict[str, list[str]]:
+    """What a new set of datafiles creates, changes and deletes, in the names Tinybird's build and
+    deployment answers use (``new_datasource_names``, ``changed_pipe_names``, ...)."""
+    out = {}
+    for kind, suffix in (("datasource", ".datasource"), ("pipe", ".pipe")):
+        old, new = _names(before, suffix), _names(after, suffix)
+        out[f"new_{kind}_names"] = sorted(set(new) - set(old))
+        out[f"changed_{kind}_names"] = sorted(n for n in set(new) & set(old) if before[old[n]] != after[new[n]])
+        out[f"deleted_{kind}_names"] = sorted(set(old) - set(new))
+    return out
+
+
+def apply_files(svc, files: dict[str, str], *, mode: str = "push", dry_run: bool = False,
+                remove: tuple[str, ...] = ()) -> dict:
+    """Make ``svc`` serve its current datafiles with ``files`` added (``mode=push``) or exactly ``files``
+    (``mode=deploy``), minus the relative paths in ``remove``. Checked first (a bad datafile or a schema
+    change raises ``ApiError`` 400 naming file:line, and nothing changes), then stored in the data
+    directory and served. Data sources that left the project are kept (never dropped implicitly);
+    pipes that left it stop being served. Returns the report (``changes`` names included)."""
     from sqlparse_ch.datafiles import DatafileError
 
     from mergetree.server.project import apply_project, load
 
     store = project_store(svc.data_dir)
     with _lock(svc):
-        current: dict[str, str] = {}
-        root = getattr(svc, "project_root", None)      # `serve PROJECT_DIR`: the first push starts there
-        if root and not getattr(svc, "_pushed", False):
-            current = _datafiles(Path(root))
-        elif store.is_dir():
-            current = _datafiles(store)
+        current = current_files(svc)
         merged = dict(files) if mode == "deploy" else {**current, **files}
+        for rel in remove:
+            merged.pop(rel, None)
+        store.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix="push-", dir=store.parent))
         try:
             for rel, text in merged.items():
@@ -105,7 +145,10 @@ def _apply(svc, files: dict[str, str], mode: str, dry_run: bool) -> dict:
                     applied = apply_project(svc, project)
             except DatafileError as e:
                 msg = str(e).replace(str(tmp) + os.sep, "")
-                raise ApiError(400, f"Invalid datafiles: {msg}") from None
+                err = ApiError(400, f"Invalid datafiles: {msg}")
+                err.filename = str(e.filename).replace(str(tmp) + os.sep, "")    # for /v1/build's errors
+                err.detail = e.message
+                raise err from None
             if not dry_run:
                 old = store.with_name("project.old")
                 shutil.rmtree(old, ignore_errors=True)
@@ -115,14 +158,27 @@ def _apply(svc, files: dict[str, str], mode: str, dry_run: bool) -> dict:
                 shutil.rmtree(old, ignore_errors=True)
                 tmp = None
                 svc._pushed = True
+                _repoint(svc, store)
         finally:
             if tmp is not None:
                 shutil.rmtree(tmp, ignore_errors=True)
-    changed = sorted(k for k in files if current.get(k) != files[k])
+    changed = sorted(k for k in merged if current.get(k) != merged[k])
     removed = sorted(set(current) - set(merged))
-    return {"result": "success" if changed or removed else "no_changes", "dry_run": dry_run, "mode": mode,
-            "files": sorted(merged), "changed_files": changed, "removed_files": removed,
-            "created_datasources": applied.get("created", []), "pipes": applied.get("pipes", [])}
+    return {"result": "success" if changed or removed else "no_changes", "files": sorted(merged),
+            "changed_files": changed, "removed_files": removed,
+            "created_datasources": applied.get("created", []), "pipes": applied.get("pipes", []),
+            "changes": changes(current, merged)}
+
+
+def _repoint(svc, store: Path) -> None:
+    """The served pipes were loaded from the temporary folder that became ``store``: load them again
+    from ``store`` so that their ``path`` (error messages, ``GET /v1/pipes/NAME.pipe``) exists."""
+    try:
+        from mergetree.server.project import load
+
+        svc.pipes.replace_all(load(store).pipes)
+    except Exception:  # noqa: BLE001 - the pipes were applied already; only their paths are stale
+        pass
 
 
 def _lock(svc):

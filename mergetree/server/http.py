@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import threading
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 
 import orjson
 from starlette.requests import Request
@@ -13,7 +17,11 @@ from mergetree.server.errors import ApiError
 
 
 def service(request: Request):
-    return request.app.state.service
+    """The request's Service: the served one, or a workspace created over the API when the request's
+    token is that workspace's (``server/workspace.py``; ``route`` is None while there is none)."""
+    svc = request.app.state.service
+    route = getattr(svc, "route", None)
+    return svc if route is None else route(request)
 
 
 def principal(request: Request) -> Principal:
@@ -28,6 +36,62 @@ def principal(request: Request) -> Principal:
             request.state.ratelimit_headers = limiter.check(who)
         request.state.principal = who
     return who
+
+
+# ------------------------------------------------------------------ the query pool
+#
+# The engine work of a read request (compile, plan, execute, encode) runs on a SMALL dedicated
+# pool, not on anyio's default pool of 40 threads. That work is mostly Python holding the GIL:
+# 16 concurrent requests on 16 threads share one core by GIL hand-offs (every 5 ms switch interval
+# a thread is preempted mid-query, caches are thrashed and every request takes ~16 times its own
+# time), which cost ~40% more CPU per request and made the slowest requests wait behind
+# everybody else's slices (bench/bench_api.py: 16 clients, p99 ~8x p50). With 2 threads the
+# requests queue FIFO on the pool and each runs nearly alone: the same CPU as 1 client, p99 close
+# to p50. Two rather than one so a single slow query does not stop every endpoint; the numba
+# kernels and the scan's read pool (``exec/scan.py``) release the GIL and still use the cores.
+# ``mergetree serve --query-threads N`` (or MERGETREE_QUERY_THREADS) sets the size.
+
+DEFAULT_QUERY_THREADS = 2
+_query_pool: ThreadPoolExecutor | None = None
+_query_pool_size = 0
+_query_pool_lock = threading.Lock()
+
+
+def query_threads() -> int:
+    """The configured size of the query pool (``configure_query_threads``, else the environment, else 2)."""
+    if _query_pool_size:
+        return _query_pool_size
+    env = os.environ.get("MERGETREE_QUERY_THREADS", "").strip()
+    return int(env) if env.isdigit() and int(env) > 0 else DEFAULT_QUERY_THREADS
+
+
+def configure_query_threads(n: int | None) -> None:
+    """Size the query pool (before serving; a running pool is replaced, its queued work finishes)."""
+    global _query_pool, _query_pool_size
+    if n is not None and n < 1:
+        raise ValueError(f"query threads must be >= 1, got {n}")
+    with _query_pool_lock:
+        _query_pool_size = n or 0
+        old, _query_pool = _query_pool, None
+    if old is not None:
+        old.shutdown(wait=False)
+
+
+def query_pool() -> ThreadPoolExecutor:
+    global _query_pool
+    pool = _query_pool
+    if pool is None:
+        with _query_pool_lock:
+            if _query_pool is None:
+                _query_pool = ThreadPoolExecutor(query_threads(), thread_name_prefix="mergetree-query")
+            pool = _query_pool
+    return pool
+
+
+async def run_query(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` on the query pool (one thread hop for the whole engine part of a request)."""
+    future = query_pool().submit(fn, *args, **kwargs)
+    return await asyncio.wrap_future(future)
 
 
 def json_response(data, status: int = 200, headers: dict | None = None) -> Response:

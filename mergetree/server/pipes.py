@@ -41,7 +41,7 @@ from starlette.responses import Response
 from mergetree.errors import MergeTreeError
 from mergetree.server.errors import DOCS, ApiError
 from mergetree.server.auth import authorize_read
-from mergetree.server.http import json_response, principal, read_body, service
+from mergetree.server.http import json_response, principal, read_body, run_query, service
 
 DOC_PIPES = f"{DOCS}/pipe-api"
 FORMATS = {"json": ("JSON", "application/json"),
@@ -190,6 +190,20 @@ _STRING_LITERAL = re.compile(r"'(?:[^'\\]|\\[\s\S]|'')*'")
 _MARKER = "__mt_lit_{}__"
 
 
+class _Shape:
+    """A cached parse of a statement shape (its text with string literals as markers): the AST,
+    where the markers are (a path trie, so a request's values are put in by rebuilding only the
+    nodes above them) and the table references :func:`inline_tables` looks up (same for every
+    statement of the shape: substituting string literal values changes no structure)."""
+
+    __slots__ = ("stmt", "markers", "sites")
+
+    def __init__(self, stmt, markers, sites):
+        self.stmt = stmt
+        self.markers = markers      # path trie, leaves = marker numbers; None when no literals
+        self.sites = sites          # _Site list (pre-order)
+
+
 def parse_sql(text: str):
     """``sqlparse_ch.parse`` with an LRU cache (ASTs are frozen dataclasses: safe to share).
 
@@ -200,6 +214,11 @@ def parse_sql(text: str):
     equals a real parse of the text (so literals inside comments, typed literals and the like
     fall back to plain parsing). Positions (spans) in a substituted AST are those of the shape.
     """
+    return _parse_shape(text)[0]
+
+
+def _parse_shape(text: str):
+    """(statement, its table-reference sites) for ``text``, through the shape cache."""
     from sqlparse_ch import parse
     from sqlparse_ch.literals import unquote_string
 
@@ -210,22 +229,31 @@ def parse_sql(text: str):
         if shape is not None:
             _PARSE_CACHE.move_to_end(key)
     if shape is not None and shape is not False:
-        return _substitute(shape, [unquote_string(x) for x in literals]) if literals else shape
+        if not literals:
+            return shape.stmt, shape.sites
+        return _apply_trie(shape.stmt, shape.markers, [unquote_string(x) for x in literals], _put_literal), \
+            shape.sites
     stmt = parse(text)
     if shape is None:
-        cached = stmt
+        cached = _Shape(stmt, None, _sites(stmt))
         if literals:
             try:
-                cached = parse(key)
-                if _substitute(cached, [unquote_string(x) for x in literals]) != stmt:
+                parsed = parse(key)
+                trie = _marker_trie(parsed, len(literals))
+                if trie is None or _apply_trie(parsed, trie, [unquote_string(x) for x in literals],
+                                               _put_literal) != stmt:
                     cached = False
+                else:
+                    cached = _Shape(parsed, trie, _sites(parsed))
             except Exception:  # noqa: BLE001 - a marker changed the meaning: never use the shape
                 cached = False
         with _parse_lock:
             _PARSE_CACHE[key] = cached
             if len(_PARSE_CACHE) > _PARSE_CACHE_SIZE:
                 _PARSE_CACHE.popitem(last=False)
-    return stmt
+        if cached is not False:
+            return stmt, cached.sites
+    return stmt, _sites(stmt)
 
 
 def _numbered_marker():
@@ -234,21 +262,189 @@ def _numbered_marker():
 
 
 def _substitute(stmt, values: list[str]):
+    """``stmt`` (a parse of the marker text) with marker i replaced by ``values[i]``."""
+    trie = _marker_trie(stmt, len(values))
+    if trie is None:
+        raise ValueError("literal markers lost")
+    return _apply_trie(stmt, trie, values, _put_literal)
+
+
+def _put_literal(node, values, i):
+    return dataclasses.replace(node, value=values[i])
+
+
+# ---- AST paths: a statement's nodes addressed by field names and tuple/list indexes. A "trie"
+# maps a path's steps to nested dicts; the key _HERE holds what to do at that node. Rebuilding
+# along a trie replaces only the nodes on the paths (the rest of the tree is shared).
+
+_HERE = object()
+
+
+def _trie_add(trie: dict, path: tuple, value) -> None:
+    for step in path:
+        trie = trie.setdefault(step, {})
+    trie[_HERE] = value
+
+
+def _apply_trie(node, trie: dict, arg, put):
+    """``node`` rebuilt along ``trie``: below, then ``put(node, arg, leaf value)`` where a path ends."""
+    here = _HERE
+    t = type(node)
+    if t is tuple or t is list:
+        items = list(node)
+        for step, sub in trie.items():
+            if step is not here:
+                items[step] = _apply_trie(items[step], sub, arg, put)
+        node = tuple(items) if t is tuple else items
+    else:
+        changes = {step: _apply_trie(getattr(node, step), sub, arg, put)
+                   for step, sub in trie.items() if step is not here}
+        if changes:
+            node = dataclasses.replace(node, **changes)
+    if here in trie:
+        node = put(node, arg, trie[here])
+    return node
+
+
+_KIND: dict = {}
+
+
+def _kind(t) -> int:
+    """1: an AST node (dataclass instance), 2: a tuple or list (items walked), 3: a leaf."""
+    k = _KIND.get(t)
+    if k is None:
+        k = _KIND[t] = 1 if hasattr(t, "__dataclass_fields__") else 2 if t is list or issubclass(t, tuple) else 3
+    return k
+
+
+_FIELDS: dict = {}
+
+
+def _fields(cls) -> tuple:
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls) if f.name != "span")
+    return names
+
+
+def _marker_trie(stmt, count: int):
+    """The paths of the Literal markers ``__mt_lit_<i>__`` in ``stmt`` (trie leaves: i), or None
+    unless each of the ``count`` markers is found exactly where a Literal's value is."""
     from sqlparse_ch.ast.expr import Literal
 
-    markers = {_MARKER.format(i): v for i, v in enumerate(values)}
-    seen = [0]
+    markers = {_MARKER.format(i): i for i in range(count)}
+    trie: dict = {}
+    found = 0
 
-    def tx(node):
-        if isinstance(node, Literal) and isinstance(node.value, str) and node.value in markers:
-            seen[0] += 1
-            return dataclasses.replace(node, value=markers[node.value])
-        return _map_children(node, tx)
+    def rec(node, path):
+        nonlocal found
+        k = _KIND.get(type(node)) or _kind(type(node))
+        if k == 2:
+            for i, x in enumerate(node):
+                rec(x, path + (i,))
+        elif k == 1:
+            if isinstance(node, Literal) and isinstance(node.value, str) and node.value in markers:
+                found += 1
+                _trie_add(trie, path, markers[node.value])
+                return
+            for name in _FIELDS.get(type(node)) or _fields(type(node)):
+                v = getattr(node, name)
+                if v is not None:
+                    rec(v, path + (name,))
 
-    out = tx(stmt)
-    if seen[0] != len(values):
-        raise ValueError("literal markers lost")
-    return out
+    rec(stmt, ())
+    return trie if found == count else None
+
+
+class _Site:
+    """A table reference :func:`inline_tables` may replace: ``FROM name`` / ``JOIN name`` (kind
+    'table', at a TableExpr) or ``x IN name`` (kind 'in', at an InList); ``inner``: the sites
+    below it that are looked at too (for 'table' only when ``name`` is not inlined)."""
+
+    __slots__ = ("path", "kind", "name", "inner")
+
+    def __init__(self, path, kind, name, inner):
+        self.path, self.kind, self.name, self.inner = path, kind, name, inner
+
+
+def _sites(stmt) -> tuple:
+    """(sites in the order inline_tables looks them up, CTE names of the statement)."""
+    from sqlparse_ch.ast.expr import Identifier, InList
+    from sqlparse_ch.ast.query import CTE, TableExpr, TableName
+
+    ctes = set()
+
+    def rec(node, path, out):
+        k = _KIND.get(type(node)) or _kind(type(node))
+        if k == 2:
+            for i, x in enumerate(node):
+                rec(x, path + (i,), out)
+            return
+        if k != 1:
+            return
+        if isinstance(node, CTE):
+            ctes.add(node.name)
+        if isinstance(node, TableExpr) and isinstance(node.source, TableName) and node.source.database is None:
+            inner: list = []
+            fields(node, path, inner)
+            out.append(_Site(path, "table", node.source.name, inner))
+            return
+        if isinstance(node, InList) and isinstance(node.values, Identifier) and node.values.table is None \
+                and node.values.database is None:
+            inner = []
+            rec(node.expr, path + ("expr",), inner)
+            out.append(_Site(path, "in", node.values.name, inner))
+            return
+        fields(node, path, out)
+
+    def fields(node, path, out):
+        for name in _FIELDS.get(type(node)) or _fields(type(node)):
+            v = getattr(node, name)
+            if v is not None:
+                rec(v, path + (name,), out)
+
+    sites: list = []
+    rec(stmt, (), sites)
+    return sites, frozenset(ctes)
+
+
+def _inline(stmt, sites_info, resolve):
+    """``stmt`` with the sites whose name ``resolve`` gives a query for replaced by that query."""
+    from sqlparse_ch.ast.expr import Subquery
+
+    sites, shadow = sites_info
+    if not sites:
+        return stmt
+    cache: dict = {}
+    trie: dict = {}
+
+    def lookup(name):
+        if name in shadow:
+            return None
+        if name not in cache:
+            cache[name] = resolve(name)
+        return cache[name]
+
+    def visit(items):
+        for s in items:
+            q = lookup(s.name)
+            if q is not None:
+                _trie_add(trie, s.path, (s.kind, Subquery(_strip_format(q))))
+                if s.kind == "table":
+                    continue
+            visit(s.inner)
+
+    visit(sites)
+    if not trie:
+        return stmt
+    return _apply_trie(stmt, trie, None, _put_subquery)
+
+
+def _put_subquery(node, _, what):
+    kind, sub = what
+    if kind == "table":
+        return dataclasses.replace(node, source=sub, alias=node.alias or node.source.name)
+    return dataclasses.replace(node, values=sub)
 
 
 class PipeError(Exception):
@@ -266,15 +462,18 @@ class PipeError(Exception):
         return ApiError(self.status, self.message, DOC_PIPES)
 
 
-def render_node(pipe, node, params: dict, *, test_mode: bool = False, options: dict | None = None) -> str:
+def render_node(pipe, node, params: dict, *, test_mode: bool = False, options: dict | None = None,
+                secrets=None) -> str:
     """The node's SQL with the template rendered (400 with Tinybird's message on errors);
     template options (``{{max_threads(2)}}``, ...) are added to ``options``."""
     from sqlparse_ch.template import TemplateCustomError, TemplateError, render
 
     try:
-        rendered = render(node.sql, params, test_mode=test_mode, name=f"{pipe.name}.pipe")
+        rendered = render(node.sql, params, test_mode=test_mode, name=f"{pipe.name}.pipe", secrets=secrets)
         if options is not None and rendered.options:
             options.update(rendered.options)
+        if options is not None and rendered.query_params:    # tb_secret(): bound values (H7 hook)
+            options.setdefault("query_params", {}).update(rendered.query_params)
         return rendered.sql
     except TemplateCustomError as e:
         raise PipeError(e.code, e.message, pipe, node, node.file_line(e.line) if e.line else node.line) from None
@@ -286,7 +485,7 @@ def _parse_node(pipe, node, sql: str):
     from sqlparse_ch.errors import ParseError
 
     try:
-        return parse_sql(sql)
+        return _parse_shape(sql)
     except ParseError as e:
         raise PipeError(400, f"[Error] {e.message} in node '{node.name}' of pipe '{pipe.name}' (SYNTAX_ERROR)",
                         pipe, node, node.file_line(e.line) if not node.is_template else node.file_line(1)) from None
@@ -308,7 +507,8 @@ def compile_pipe(pipes, pipe, params: dict, *, node=None, test_mode: bool = Fals
     def build(n):
         if n.name in done:
             return done[n.name]
-        stmt = _parse_node(pipe, n, render_node(pipe, n, params, test_mode=test_mode, options=options))
+        stmt, sites = _parse_node(pipe, n, render_node(pipe, n, params, test_mode=test_mode, options=options,
+                                                       secrets=getattr(pipes, "secrets", None)))
         pos = index[n.name]
 
         def resolve(name):
@@ -320,7 +520,7 @@ def compile_pipe(pipes, pipe, params: dict, *, node=None, test_mode: bool = Fals
                 return compile_pipe(pipes, other, params, test_mode=test_mode, options=options, _stack=stack)
             return None
 
-        done[n.name] = inline_tables(stmt, resolve)
+        done[n.name] = _inline(stmt, sites, resolve)
         return done[n.name]
 
     return build(target)
@@ -328,34 +528,9 @@ def compile_pipe(pipes, pipe, params: dict, *, node=None, test_mode: bool = Fals
 
 def inline_tables(stmt, resolve):
     """Replace each unqualified table name ``t`` for which ``resolve(t)`` gives a query by that
-    query as a subquery aliased ``t`` (``FROM t``, ``JOIN t``, ``x IN t``). CTE names shadow."""
-    from sqlparse_ch.ast.expr import Identifier, InList, Subquery
-    from sqlparse_ch.ast.query import CTE, TableExpr, TableName
-
-    shadow = {n.name for n in _walk(stmt) if isinstance(n, CTE)}
-    cache: dict = {}
-
-    def lookup(name):
-        if name in shadow:
-            return None
-        if name not in cache:
-            cache[name] = resolve(name)
-        return cache[name]
-
-    def tx(node):
-        if isinstance(node, TableExpr) and isinstance(node.source, TableName) and node.source.database is None:
-            q = lookup(node.source.name)
-            if q is not None:
-                return dataclasses.replace(node, source=Subquery(_strip_format(q)),
-                                           alias=node.alias or node.source.name)
-        if isinstance(node, InList) and isinstance(node.values, Identifier) and node.values.table is None \
-                and node.values.database is None:
-            q = lookup(node.values.name)
-            if q is not None:
-                return dataclasses.replace(node, expr=tx(node.expr), values=Subquery(_strip_format(q)))
-        return _map_children(node, tx)
-
-    return tx(stmt)
+    query as a subquery aliased ``t`` (``FROM t``, ``JOIN t``, ``x IN t``). CTE names shadow.
+    Only the nodes above a replaced name are rebuilt; with nothing to replace, ``stmt`` itself."""
+    return _inline(stmt, _sites(stmt), resolve)
 
 
 def _strip_format(q):
@@ -365,23 +540,22 @@ def _strip_format(q):
 
 
 def _map_children(node, fn):
-    if isinstance(node, tuple):
+    k = _KIND.get(type(node)) or _kind(type(node))
+    if k == 2:
+        if type(node) is list:
+            return [fn(x) for x in node]
         out = tuple(fn(x) for x in node)
         return node if all(a is b for a, b in zip(out, node)) else out
-    if isinstance(node, list):
-        return [fn(x) for x in node]
-    if not dataclasses.is_dataclass(node) or isinstance(node, type):
+    if k != 1 or isinstance(node, type):
         return node
     changes = {}
-    for f in dataclasses.fields(node):
-        if f.name == "span":
-            continue
-        old = getattr(node, f.name)
-        if old is None or isinstance(old, (str, int, float, bool)):
+    for name in _FIELDS.get(type(node)) or _fields(type(node)):
+        old = getattr(node, name)
+        if old is None or (_KIND.get(type(old)) or _kind(type(old))) == 3:
             continue
         new = fn(old)
         if new is not old:
-            changes[f.name] = new
+            changes[name] = new
     return dataclasses.replace(node, **changes) if changes else node
 
 
@@ -389,17 +563,17 @@ def _walk(node):
     stack = [node]
     while stack:
         n = stack.pop()
-        if isinstance(n, (list, tuple)):
+        k = _KIND.get(type(n)) or _kind(type(n))
+        if k == 2:
             stack.extend(n)
             continue
-        if not dataclasses.is_dataclass(n) or isinstance(n, type):
+        if k != 1:
             continue
         yield n
-        for f in dataclasses.fields(n):
-            if f.name != "span":
-                v = getattr(n, f.name)
-                if v is not None and not isinstance(v, (str, int, float, bool)):
-                    stack.append(v)
+        for name in _FIELDS.get(type(n)) or _fields(type(n)):
+            v = getattr(n, name)
+            if v is not None and (_KIND.get(type(v)) or _kind(type(v))) != 3:
+                stack.append(v)
 
 
 def table_references(stmt) -> set[str]:
@@ -421,7 +595,8 @@ def table_references(stmt) -> set[str]:
 # --------------------------------------------------------------------------- running
 
 
-def run_statement(svc, who, stmt, *, pipe_name: str | None = None, settings: dict | None = None):
+def run_statement(svc, who, stmt, *, pipe_name: str | None = None, settings: dict | None = None,
+                  params: dict | None = None):
     """Run a compiled pipe statement (the one place pipe SQL reaches the engine).
 
     A token's datasource ``filter`` (``Principal.row_policies``) is ANDed by the engine into
@@ -430,8 +605,8 @@ def run_statement(svc, who, stmt, *, pipe_name: str | None = None, settings: dic
     try:
         policies = who.row_policies() if hasattr(who, "row_policies") else None
         if policies:                                    # the token's datasource filters
-            return svc.engine.run(stmt, None, settings, row_policies=policies)
-        return svc.engine.run(stmt, None, settings)
+            return svc.engine.run(stmt, params, settings, row_policies=policies)
+        return svc.engine.run(stmt, params, settings)
     except MergeTreeError as e:
         raise ApiError(400, f"[Error] {public_message(e)}. ({e.code})", DOC_PIPES) from None
 
@@ -469,7 +644,8 @@ def execute_pipe(svc, who, pipe, params: dict, q: str | None = None):
             raise ApiError(403, f"Forbidden: q= on a pipe endpoint can only read '_' (the pipe's result), "
                                 f"not {', '.join(sorted(others))}", DOC_PIPES)
         stmt = inline_tables(outer, lambda name: stmt if name == "_" else None)
-    return run_statement(svc, who, stmt, pipe_name=pipe.name, settings=settings)
+    return run_statement(svc, who, stmt, pipe_name=pipe.name, settings=settings,
+                         params=options.get("query_params"))
 
 
 def encode(result, ext: str) -> bytes:
@@ -521,7 +697,7 @@ async def pipe_data(request: Request):
         result.statistics["elapsed"] = time.perf_counter() - started
         return encode(result, ext)
 
-    return Response(await run_in_threadpool(run), media_type=FORMATS[ext][1])
+    return Response(await run_query(run), media_type=FORMATS[ext][1])   # H4: the small query pool (http.py)
 
 
 def _visible(who, names):

@@ -1,0 +1,237 @@
+"""Classic pipe administration: create, change and drop pipes over HTTP (``tb push``'s calls).
+
+Routes (``app.py``'s route table through :data:`ROUTES`):
+
+* ``POST /v0/pipes``: form ``name`` + ``sql`` (one node, ``NAME_0``), or a JSON body
+  ``{name, description, nodes: [{name, sql, description, type, datasource, target_datasource,
+  mode, schedule_cron}]}``; ``force=true`` replaces an existing pipe. Answers the pipe's JSON
+  (the shape of ``GET /v0/pipes/NAME``).
+* ``DELETE /v0/pipes/NAME`` (204), ``POST /v0/pipes/NAME/nodes`` (body = the node's SQL, ``name=``,
+  ``description=``: a node appended), ``POST /v0/pipes/NAME/nodes/NODE/endpoint`` (publish the node:
+  ``TYPE endpoint``), ``DELETE`` of the same (the node loses ``TYPE endpoint``).
+* ``GET /v1/pipes/NAME.pipe``: the pipe's datafile text.
+
+Every change is a datafile: the pipe is written as ``pipes/NAME.pipe`` text and pushed with
+``deploy.apply_files`` (checked first, file:line errors, stored in the data directory and served
+again after a restart), so a pipe made over the API and one from a project folder are the same thing.
+
+Scopes: creating needs ``PIPES:CREATE`` (or ADMIN), dropping ``PIPES:DROP:NAME``, changing nodes
+``PIPES:CREATE`` as well (Tinybird's "pipe owner" has no equivalent here), reading the datafile
+``PIPES:READ:NAME``.
+
+Limits: with no node of ``TYPE endpoint`` mergetree still serves a pipe's last node (as the rest of
+the server does for datafiles without TYPE), so unpublishing removes the TYPE but the pipe stays callable.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mergetree.server.errors import ApiError
+from mergetree.server.http import flag, json_response, principal, read_body, service
+from mergetree.server.pipes import DOC_PIPES, pipe_info
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NODE_TYPES = ("endpoint", "materialized", "copy", "standard")
+
+
+def _check_name(name, what: str) -> str:
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ApiError(400, f"Invalid {what} name {name!r}: use letters, digits and underscores, not starting "
+                            f"with a digit", DOC_PIPES)
+    return name
+
+
+def _block(text: str) -> str:
+    lines = text.strip("\n").splitlines() or [""]
+    return "\n".join(("    " + line) if line.strip() else "" for line in lines)
+
+
+def datafile_text(name: str, description: str | None, nodes: list[dict]) -> str:
+    """A ``.pipe`` datafile for a pipe given as Tinybird's JSON (``POST /v0/pipes``)."""
+    out = []
+    if description:
+        out += ["DESCRIPTION >", _block(description), ""]
+    for i, n in enumerate(nodes):
+        if not isinstance(n, dict):
+            raise ApiError(400, f"Node {i} of pipe '{name}' must be a JSON object {{name, sql, ...}}", DOC_PIPES)
+        node = _check_name(n.get("name") or f"{name}_{i}", "node")
+        sql = n.get("sql")
+        if not isinstance(sql, str) or not sql.strip():
+            raise ApiError(400, f"Node '{node}' of pipe '{name}' has no 'sql'", DOC_PIPES)
+        out.append(f"NODE {node}")
+        if n.get("description"):
+            out += ["DESCRIPTION >", _block(str(n["description"]))]
+        out += ["SQL >", _block(sql)]
+        kind = (n.get("type") or n.get("node_type") or "").lower()
+        if kind and kind not in _NODE_TYPES:
+            raise ApiError(400, f"Node '{node}': unsupported type '{kind}' (use {', '.join(_NODE_TYPES)})", DOC_PIPES)
+        if n.get("datasource") and not kind:
+            kind = "materialized"
+        if n.get("target_datasource") and not kind:
+            kind = "copy"
+        if kind and kind != "standard":
+            out.append(f"TYPE {kind}")
+        if kind == "materialized":
+            out.append(f"DATASOURCE {_check_name(n.get('datasource'), 'data source')}")
+        if kind == "copy":
+            out.append(f"TARGET_DATASOURCE {_check_name(n.get('target_datasource'), 'data source')}")
+            if n.get("schedule_cron") or n.get("copy_schedule"):
+                out.append(f"COPY_SCHEDULE {n.get('schedule_cron') or n.get('copy_schedule')}")
+            mode = n.get("mode") or n.get("copy_mode")
+            if mode:
+                if mode not in ("append", "replace"):
+                    raise ApiError(400, f"Node '{node}': mode must be append or replace", DOC_PIPES)
+                out.append(f"COPY_MODE {mode}")
+        out.append("")
+    if not nodes:
+        raise ApiError(400, f"The pipe '{name}' needs at least one node", DOC_PIPES)
+    return "\n".join(out)
+
+
+def _path_of(svc, name: str) -> str | None:
+    from mergetree.server.deploy import current_files
+
+    return next((k for k in current_files(svc) if k.endswith(".pipe") and PurePosixPath(k).stem == name), None)
+
+
+def _push(svc, name: str, text: str) -> dict:
+    from mergetree.server.deploy import apply_files
+
+    rel = _path_of(svc, name) or f"pipes/{name}.pipe"
+    apply_files(svc, {rel: text})
+    return pipe_info(svc.pipes.get(name))
+
+
+def _node_json(pipe) -> list[dict]:
+    return [{"name": n.name, "sql": n.sql, "description": n.description, "type": n.type,
+             "datasource": n.datasource, "target_datasource": n.target_datasource,
+             "schedule_cron": n.copy_schedule, "mode": n.copy_mode} for n in pipe.nodes]
+
+
+async def create_pipe(request: Request):
+    svc = service(request)
+    who = principal(request)
+    who.require("PIPES:CREATE", None, "create pipes")
+    q = request.query_params
+    body = await read_body(request)
+    ctype = request.headers.get("content-type", "")
+    if body.strip().startswith(b"{"):
+        try:
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError as e:
+            raise ApiError(400, f"Invalid JSON body: {e}", DOC_PIPES) from None
+        name, description, nodes = data.get("name") or q.get("name"), data.get("description"), data.get("nodes")
+        if not isinstance(nodes, list):
+            raise ApiError(400, "The JSON body needs 'nodes': [{name, sql, ...}]", DOC_PIPES)
+    else:
+        from urllib.parse import parse_qsl
+
+        fields = dict(q)
+        if body and not ctype.startswith("multipart/"):
+            fields.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        name, description = fields.get("name"), fields.get("description")
+        if not fields.get("sql"):
+            raise ApiError(400, "Missing 'sql': send name=...&sql=... or a JSON body {name, nodes: [...]}", DOC_PIPES)
+        nodes = [{"name": f"{name}_0", "sql": fields["sql"]}]
+    name = _check_name(name, "pipe")
+    if name in svc.pipes and not flag(q.get("force")):
+        raise ApiError(409, f"The pipe '{name}' already exists: use force=true to replace it", DOC_PIPES)
+    if svc.engine.exists(name):
+        raise ApiError(409, f"There is already a Data Source named '{name}'", DOC_PIPES)
+    text = datafile_text(name, description, nodes)
+    return json_response(await run_in_threadpool(_push, svc, name, text))
+
+
+async def drop_pipe(request: Request):
+    svc = service(request)
+    name = request.path_params["name"]
+    svc.pipes.get(name)
+    principal(request).require("PIPES:DROP", name, f"drop the pipe '{name}'")
+
+    def run():
+        from mergetree.server.deploy import apply_files
+
+        rel = _path_of(svc, name)
+        if rel is None:
+            raise ApiError(404, f"The pipe '{name}' does not exist", DOC_PIPES)
+        apply_files(svc, {}, remove=(rel,))
+        views = {r[0] for r in svc.engine.run("SELECT name FROM system.tables WHERE engine = 'MaterializedView'").rows}
+        if name in views:                          # a materialized pipe stops materializing
+            svc.engine.run(f"DROP VIEW `{name}`")
+
+    await run_in_threadpool(run)
+    return Response(status_code=204)
+
+
+async def append_node(request: Request):
+    svc = service(request)
+    name = request.path_params["name"]
+    pipe = svc.pipes.get(name)
+    principal(request).require("PIPES:CREATE", None, f"change the pipe '{name}'")
+    q = request.query_params
+    sql = (await read_body(request)).decode("utf-8", "replace")
+    if not sql.strip():
+        raise ApiError(400, "Send the node's SQL as the request body", DOC_PIPES)
+    node = _check_name(q.get("name") or f"{name}_{len(pipe.nodes)}", "node")
+    if any(n.name == node for n in pipe.nodes):
+        raise ApiError(409, f"The pipe '{name}' already has a node '{node}'", DOC_PIPES)
+    nodes = [*_node_json(pipe), {"name": node, "sql": sql, "description": q.get("description")}]
+    info = await run_in_threadpool(_push, svc, name, datafile_text(name, pipe.description, nodes))
+    return json_response(next(n for n in info["nodes"] if n["name"] == node))
+
+
+async def _set_endpoint(request: Request, publish: bool):
+    svc = service(request)
+    name, node = request.path_params["name"], request.path_params["node"]
+    pipe = svc.pipes.get(name)
+    principal(request).require("PIPES:CREATE", None, f"change the pipe '{name}'")
+    if not any(n.name == node for n in pipe.nodes):
+        raise ApiError(404, f"The node '{node}' does not exist in pipe '{name}'", DOC_PIPES)
+    nodes = _node_json(pipe)
+    for n in nodes:
+        if n["name"] == node:
+            if n["type"] not in (None, "standard", "endpoint"):
+                raise ApiError(400, f"The node '{node}' is a {n['type']} node: it cannot be an endpoint", DOC_PIPES)
+            n["type"] = "endpoint" if publish else None
+        elif publish and n["type"] == "endpoint":
+            n["type"] = None
+    return json_response(await run_in_threadpool(_push, svc, name, datafile_text(name, pipe.description, nodes)))
+
+
+async def publish_endpoint(request: Request):
+    return await _set_endpoint(request, True)
+
+
+async def unpublish_endpoint(request: Request):
+    return await _set_endpoint(request, False)
+
+
+async def pipe_datafile(request: Request):
+    svc = service(request)
+    name = request.path_params["name"]
+    pipe = svc.pipes.get(name)
+    principal(request).require("PIPES:READ", name, f"read the pipe '{name}'")
+    from mergetree.server.deploy import current_files
+
+    rel = _path_of(svc, name)
+    text = current_files(svc).get(rel) if rel else None
+    if text is None:
+        text = datafile_text(name, pipe.description, _node_json(pipe))
+    return Response(text, media_type="text/plain; charset=utf-8")
+
+
+ROUTES = [
+    (["POST"], "/v0/pipes", create_pipe),
+    (["DELETE"], "/v0/pipes/{name}", drop_pipe),
+    (["POST"], "/v0/pipes/{name}/nodes", append_node),
+    (["POST"], "/v0/pipes/{name}/nodes/{node}/endpoint", publish_endpoint),
+    (["DELETE"], "/v0/pipes/{name}/nodes/{node}/endpoint", unpublish_endpoint),
+    (["GET"], "/v1/pipes/{name}.pipe", pipe_datafile),
+]
