@@ -263,6 +263,44 @@ class Database:
         """ALTER TABLE name UPDATE col = expr WHERE ... (``assignments``: column -> SQL expression)."""
         return self.table(name).alter_update(assignments, where)
 
+    # ---- schema changes (metadata-only; see mergetree/storage/alter.py)
+
+    def _alter_columns(self, name: str, change: str, *args, **kwargs) -> bool:
+        self._check_open()
+        table = self.table(name)
+        with self.views.lock.exclusive():     # no insert is between converting its rows and committing
+            return table.alter(change, *args, **kwargs)
+
+    def alter_add_column(self, name: str, column: str, *, if_not_exists: bool = False, after: str | None = None,
+                         first: bool = False) -> bool:
+        """ALTER TABLE name ADD COLUMN [IF NOT EXISTS] column [AFTER c | FIRST] (``column``:
+        ``"c UInt64 DEFAULT a * 2"``). Existing parts are not rewritten: their rows read the column's
+        DEFAULT (computed over each part's rows) or the type default; merges write it. False when
+        IF NOT EXISTS found the column."""
+        return self._alter_columns(name, "add_column", column, if_not_exists=if_not_exists, after=after,
+                                   first=first)
+
+    def alter_drop_column(self, name: str, column: str, *, if_exists: bool = False) -> bool:
+        """ALTER TABLE name DROP COLUMN [IF EXISTS] column (not a key column)."""
+        return self._alter_columns(name, "drop_column", column, if_exists=if_exists)
+
+    def alter_rename_column(self, name: str, old: str, new: str, *, if_exists: bool = False) -> bool:
+        """ALTER TABLE name RENAME COLUMN [IF EXISTS] old TO new (not a key column)."""
+        return self._alter_columns(name, "rename_column", old, new, if_exists=if_exists)
+
+    def alter_modify_column(self, name: str, column: str, *, if_exists: bool = False) -> bool:
+        """ALTER TABLE name MODIFY COLUMN column: ``"c DEFAULT x"``, ``"c COMMENT 'text'"`` or a lossless
+        type change ``"c UInt64"`` (others are refused: nothing is rewritten, nothing is lost)."""
+        return self._alter_columns(name, "modify_column", column, if_exists=if_exists)
+
+    def alter_comment_column(self, name: str, column: str, comment: str) -> bool:
+        """ALTER TABLE name COMMENT COLUMN column 'comment'."""
+        return self._alter_columns(name, "comment_column", column, comment)
+
+    def alter_remove_default(self, name: str, column: str) -> bool:
+        """ALTER TABLE name MODIFY COLUMN column REMOVE DEFAULT."""
+        return self._alter_columns(name, "remove_default", column)
+
     def truncate(self, name: str) -> int:
         return self.table(name).truncate()
 

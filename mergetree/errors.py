@@ -306,3 +306,27 @@ class AmbiguousIdentifierError(MergeTreeError):
     """A column name found on both sides of a join in a query with several joins."""
 
     code = "AMBIGUOUS_IDENTIFIER"
+
+
+class DuplicateColumnError(MergeTreeError):
+    """ALTER TABLE ADD / RENAME COLUMN to a name the table already has."""
+
+    code = "DUPLICATE_COLUMN"
+
+
+class IllegalColumnError(MergeTreeError):
+    """ALTER TABLE DROP COLUMN of a column another column's DEFAULT reads."""
+
+    code = "ILLEGAL_COLUMN"
+
+
+class NotFoundColumnInBlockError(MergeTreeError):
+    """ALTER TABLE DROP / RENAME / MODIFY COLUMN of a column the table does not have."""
+
+    code = "NOT_FOUND_COLUMN_IN_BLOCK"
+
+
+class AlterOfColumnIsForbiddenError(MergeTreeError):
+    """ALTER TABLE of a key column (drop, rename, type change)."""
+
+    code = "ALTER_OF_COLUMN_IS_FORBIDDEN"

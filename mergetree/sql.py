@@ -285,9 +285,38 @@ def _alter(db, s: D.Alter, params, settings, data) -> Result:
         elif isinstance(cmd, D.AlterUpdate):
             db.alter_update(s.table.name, {c: format_sql(_bind_params(e, params)) for c, e in cmd.assignments},
                             format_sql(_bind_params(cmd.where, params)))
+        elif isinstance(cmd, D.AddColumn):
+            db.alter_add_column(s.table.name, _column_text(cmd.column), if_not_exists=cmd.if_not_exists,
+                                after=cmd.after, first=cmd.first)
+        elif isinstance(cmd, D.DropColumn):
+            db.alter_drop_column(s.table.name, cmd.name, if_exists=cmd.if_exists)
+        elif isinstance(cmd, D.RenameColumn):
+            db.alter_rename_column(s.table.name, cmd.old, cmd.new, if_exists=cmd.if_exists)
+        elif isinstance(cmd, D.ModifyColumn):
+            db.alter_modify_column(s.table.name, _column_text(cmd.column), if_exists=cmd.if_exists)
+        elif isinstance(cmd, D.CommentColumn):
+            db.alter_comment_column(s.table.name, cmd.name, cmd.comment)
+        elif isinstance(cmd, D.ModifyColumnRemove) and str(cmd.what).upper() == "DEFAULT":
+            db.alter_remove_default(s.table.name, cmd.name)
         else:
             raise NotImplementedSQLError(f"ALTER TABLE ... {type(cmd).__name__} is not supported yet")
     return Result.empty()
+
+
+def _column_text(c: D.ColumnDef) -> str:
+    """A column definition of ALTER ADD/MODIFY COLUMN as Database.alter_* takes it (type optional)."""
+    from sqlparse_ch.literals import quote_string
+
+    text = f"`{c.name}`"
+    if c.type_name is not None:
+        text += f" Nullable({c.type_name})" if c.nullable else f" {c.type_name}"
+    if c.default_kind is not None:
+        text += f" {c.default_kind} {format_sql(c.default)}"
+    if c.comment is not None:
+        text += f" COMMENT {quote_string(c.comment)}"
+    if c.codec:
+        text += f" CODEC({', '.join(format_sql(x) for x in c.codec)})"
+    return text
 
 
 # --------------------------------------------------------------------------- SET / EXPLAIN / EXISTS
@@ -336,6 +365,10 @@ def _rows_result(cols, fmt) -> Result:
 
 
 def _show(db, s: D.Show, params, settings, data) -> Result:
+    if s.what == "CREATE TABLE" and s.name is not None:
+        from mergetree.storage.alter import show_create
+
+        return _rows_result([_strings("statement", [show_create(db.table(s.name.name).metadata)])], s.format)
     if s.what != "TABLES":
         raise NotImplementedSQLError(f"SHOW {s.what} is not supported yet")
     names = db.tables()
@@ -359,7 +392,7 @@ def _describe(db, s: D.Describe, params, settings, data) -> Result:
         _strings("type", [c.type.name for c in cols]),
         _strings("default_type", kinds),
         _strings("default_expression", [str(c.default or "") for c in cols]),
-        _strings("comment", [""] * n),
+        _strings("comment", [getattr(c, "comment", None) or "" for c in cols]),
         _strings("codec_expression", [c.codec or "" for c in cols]),
         _strings("ttl_expression", [""] * n),
     ], s.format)

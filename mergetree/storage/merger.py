@@ -68,19 +68,22 @@ class MergeResult:
 
 # --------------------------------------------------------------------------- steps
 
-def read_source_block(parts: list, with_bounds: bool = False):
+def read_source_block(parts: list, with_bounds: bool = False, metadata=None):
     """All columns of `parts` (sorted by block number), masked rows removed, concatenated.
 
     Returns (block, rows_read, rows_masked), plus with `with_bounds` the run bounds (rows of
     the i-th non-empty part are ``bounds[i]:bounds[i+1]``) and those parts' names.
+    With `metadata`, the table's columns are read (a part written before an ALTER ... COLUMN is
+    read through its schema patch: the merged part gets the table's current columns).
     """
     from mergetree.column import Block
     from mergetree.storage.mutations import read_row_mask
 
     if not parts:
         raise BadArgumentsError("merge_parts: no parts to merge")
-    names = [n for n, _ in parts[0].columns]
-    for p in parts[1:]:
+    table_columns = getattr(metadata, "column_names", None)
+    names = [n for n, _ in parts[0].columns] if table_columns is None else list(table_columns)
+    for p in parts[1:] if table_columns is None else ():
         if [n for n, _ in p.columns] != names:
             raise BadArgumentsError(f"merge_parts: part {p.name} has columns {[n for n, _ in p.columns]}, "
                                     f"part {parts[0].name} has {names}")
@@ -104,7 +107,8 @@ def read_source_block(parts: list, with_bounds: bool = False):
     if not blocks:
         from mergetree.column import default_column
 
-        out = Block({n: default_column(t, 0) for n, t in parts[0].columns}), 0, 0
+        types = parts[0].columns if table_columns is None else metadata.schema
+        out = Block({n: default_column(t, 0) for n, t in types}), 0, 0
     else:
         out = (Block.concat(blocks) if len(blocks) > 1 else blocks[0]), rows_read, masked
     return (*out, np.asarray(bounds, dtype=np.int64), run_names) if with_bounds else out
@@ -279,12 +283,12 @@ def merge_parts(parts, tmp_dir=None, new_info=None, metadata=None, *, final: boo
         # every row has expired (known from ttl.txt): write the empty result without reading
         from mergetree.column import Block, default_column
 
-        empty = Block({n: default_column(t, 0) for n, t in parts[0].columns})
+        empty = Block({n: default_column(t, 0) for n, t in getattr(metadata, "schema", parts[0].columns)})
         tmp_dir = Path(tmp_dir)
         write_merged_part(tmp_dir, empty, metadata, parts)
         total = sum(p.rows for p in parts)
         return MergeResult(tmp_dir, 0, 0, 0, total, 0, [p.name for p in parts], time.perf_counter() - t0)
-    block, rows_read, masked, bounds, run_names = read_source_block(parts, with_bounds=True)
+    block, rows_read, masked, bounds, run_names = read_source_block(parts, with_bounds=True, metadata=metadata)
     from mergetree.kernels.merge import UnsortedRunError
 
     try:

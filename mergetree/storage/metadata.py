@@ -14,9 +14,14 @@ fsync of the directory), the same role as ClickHouse's ``metadata/<db>/<table>.s
 Expressions are stored as text and parsed with ``sqlparse_ch.parse_expr`` on load (the
 texts are what a student reads in the JSON; the ASTs are what the engine evaluates).
 
-Simplifications against ClickHouse: no ALTER (metadata is written once at CREATE);
-no ``metadata_version``; MATERIALIZED columns behave like DEFAULT ones (an insert may give them);
-no ALIAS / EPHEMERAL columns. Unknown settings are an error, as in ClickHouse.
+ALTER TABLE ... ADD/DROP/RENAME/MODIFY/COMMENT COLUMN (``storage/alter.py``) writes a new
+``metadata.json`` the same atomic way with ``version`` + 1 (ClickHouse's ``metadata_version``): a
+new :class:`TableMetadata` object replaces the table's, so anything cached per metadata object or
+version sees the change. A renamed column remembers its ``former`` names: parts written before the
+RENAME still store it under an old name.
+
+Simplifications against ClickHouse: MATERIALIZED columns behave like DEFAULT ones (an insert may
+give them); no ALIAS / EPHEMERAL columns. Unknown settings are an error, as in ClickHouse.
 """
 
 from __future__ import annotations
@@ -175,6 +180,8 @@ class ColumnDef:
     default_kind: str | None = None  # 'DEFAULT' | 'MATERIALIZED' | None
     default: str | None = None       # expression text
     codec: str | None = None         # e.g. 'ZSTD(3)' or 'Delta, LZ4' (inside CODEC(...))
+    comment: str | None = None       # COMMENT 'text'
+    former: tuple = ()               # names this column had before RENAME COLUMN (oldest first)
 
     def to_json(self) -> dict:
         out = {"name": self.name, "type": str(self.type)}
@@ -182,12 +189,17 @@ class ColumnDef:
             out["default_kind"], out["default"] = self.default_kind, self.default
         if self.codec:
             out["codec"] = self.codec
+        if self.comment:
+            out["comment"] = self.comment
+        if self.former:
+            out["former"] = list(self.former)
         return out
 
     @classmethod
     def from_json(cls, d: Mapping) -> "ColumnDef":
         from mergetree.types import parse_type
-        return cls(d["name"], parse_type(d["type"]), d.get("default_kind"), d.get("default"), d.get("codec"))
+        return cls(d["name"], parse_type(d["type"]), d.get("default_kind"), d.get("default"), d.get("codec"),
+                   d.get("comment"), tuple(d.get("former", ())))
 
 
 def parse_column_def(text: str) -> ColumnDef:
@@ -209,7 +221,11 @@ def parse_column_def(text: str) -> ColumnDef:
     clauses: dict[str, str] = {}
     for (pos, kw), nxt in zip(cuts, cuts[1:] + [(len(rest), None)]):
         clauses[kw] = rest[pos + len(kw):nxt[0]].strip()
-    default_kind = default = codec = None
+    default_kind = default = codec = comment = None
+    if clauses.get("COMMENT"):
+        c = clauses["COMMENT"]
+        if len(c) >= 2 and c[0] == c[-1] == "'":
+            comment = c[1:-1].replace("\\'", "'").replace("''", "'")
     for kw in ("DEFAULT", "MATERIALIZED"):
         if kw in clauses:
             default_kind, default = kw, clauses[kw]
@@ -217,7 +233,7 @@ def parse_column_def(text: str) -> ColumnDef:
         raise BadArgumentsError(f"Column {name!r}: ALIAS and EPHEMERAL columns are not supported")
     if "CODEC" in clauses:
         codec = _strip_outer_parens(clauses["CODEC"])
-    return ColumnDef(name, parse_type(type_text.strip()), default_kind, default, codec)
+    return ColumnDef(name, parse_type(type_text.strip()), default_kind, default, codec, comment)
 
 
 def parse_schema(schema: str | Mapping | list) -> list[ColumnDef]:
@@ -276,6 +292,7 @@ class TableMetadata:
     primary_key: list[str] = field(default_factory=list)
     ttl: str | None = None
     settings: dict = field(default_factory=lambda: dict(DEFAULT_SETTINGS))
+    version: int = 0                 # + 1 per ALTER of the columns (ClickHouse's metadata_version)
 
     # ---- construction
 
@@ -390,7 +407,7 @@ class TableMetadata:
         return {"format_version": FORMAT_VERSION, "name": self.name,
                 "columns": [c.to_json() for c in self.columns], "engine": self.engine,
                 "order_by": self.order_by, "partition_by": self.partition_by,
-                "primary_key": self.primary_key, "ttl": self.ttl, "settings": changed}
+                "primary_key": self.primary_key, "ttl": self.ttl, "settings": changed, "version": self.version}
 
     @classmethod
     def from_json(cls, d: Mapping) -> "TableMetadata":
@@ -398,7 +415,7 @@ class TableMetadata:
             raise BadArgumentsError(f"Unsupported metadata format_version {d.get('format_version')!r}")
         return cls(d["name"], [ColumnDef.from_json(c) for c in d["columns"]], d["engine"],
                    list(d["order_by"]), list(d["partition_by"]), list(d["primary_key"]), d.get("ttl"),
-                   validate_settings(d.get("settings")))
+                   validate_settings(d.get("settings")), int(d.get("version", 0)))
 
     def save(self, table_dir: Path) -> None:
         """Write ``metadata.json`` atomically: tmp file + fsync, rename, fsync the directory."""

@@ -271,7 +271,7 @@ def lightweight_delete_part(part, predicate, tmp_dir: Path) -> tuple[Path, int]:
 
     Returns (tmp_dir, rows newly deleted). `predicate`: SQL text, AST, or block -> mask.
     """
-    names = [n for n, _ in part.columns]
+    names = part.schema_patch.column_names if part.schema_patch is not None else [n for n, _ in part.columns]
     old = read_row_mask(part)
     if part.rows:
         block = part.read(_columns_of(predicate, names))
@@ -352,7 +352,8 @@ def apply_mutation(part, mutation: Mutation, tmp_dir: Path, metadata, *, predica
         return lightweight_delete_part(part, predicate if predicate is not None else mutation.predicate, tmp_dir)
     from mergetree.storage import merger
 
-    block = part.read([n for n, _ in part.columns])
+    # the table's columns, through the part's schema patch after an ALTER ... COLUMN
+    block = part.read(getattr(metadata, "column_names", None) or [n for n, _ in part.columns])
     mask = read_row_mask(part)
     if mask is not None:
         block = block.filter(mask)

@@ -71,6 +71,8 @@ class DataPart:
     (min, max)), ``bytes_on_disk``, ``checksums`` (file -> (size, hash)).
     """
 
+    schema_patch = None   # set by MergeTreeTable when the table's columns changed since this part was written
+
     def __init__(self, path: Path):
         self.path = Path(path)
         self.name = self.path.name
@@ -305,12 +307,18 @@ class DataPart:
             return pieces[0]
         return np.concatenate(pieces) if pieces else np.zeros(0, np.uint8)
 
-    def read(self, columns: list[str] | None = None, mark_ranges=None, stats: ReadStats | None = None):
+    def read(self, columns: list[str] | None = None, mark_ranges=None, stats: ReadStats | None = None,
+             stored: bool = False):
         """Read ``columns`` (default: all) for the granules in ``mark_ranges`` (list of [a, b)).
 
         Only the compressed blocks the ranges need are read and decoded. Returns a Block; adds
         rows/marks/bytes to ``stats`` when given (also kept as ``self.last_read_stats``).
+        A part written before an ALTER of the table's columns is read through its ``schema_patch``
+        (H6 hook, storage/alter.py: added columns from their DEFAULT, renames, widened types);
+        ``stored=True`` reads the columns as this part stores them.
         """
+        if self.schema_patch is not None and not stored:
+            return self.schema_patch.read(self, columns, mark_ranges, stats)
         from mergetree.column import Block
         from mergetree.types import parse_type
 

@@ -152,6 +152,21 @@ class Snapshot:
             pass
 
 
+class _Entries(dict):
+    """The table's parts by name; a part published here gets its ``schema_patch`` for the table's
+    current columns (None unless an ALTER changed them since the part was written: storage/alter.py)."""
+
+    def __init__(self, table: "MergeTreeTable"):
+        super().__init__()
+        self._table = table
+
+    def __setitem__(self, name: str, entry: _PartEntry) -> None:
+        from mergetree.storage.alter import patch_for
+
+        entry.part.schema_patch = patch_for(entry.part, self._table.metadata)
+        super().__setitem__(name, entry)
+
+
 # --------------------------------------------------------------------------- the table
 
 class MergeTreeTable:
@@ -163,7 +178,7 @@ class MergeTreeTable:
         self._lock = threading.RLock()
         self._merge_lock = threading.Lock()
         self._cleanup_lock = threading.RLock()
-        self._entries: dict[str, _PartEntry] = {}
+        self._entries: dict[str, _PartEntry] = _Entries(self)
         self._next_block = 1
         self._closed = False
         self.on_new_part: Callable[[], None] | None = None   # set by the Database: wakes the merger
@@ -977,6 +992,19 @@ class MergeTreeTable:
                                           assignments=dict(assignments or {}))
             with self.snapshot() as snap:
                 return mutations.run_mutation(self, mutation, snap.parts)
+
+    # ---- schema changes (storage/alter.py) ------------------------------------------------
+
+    def alter(self, change: str, *args, **kwargs) -> bool:
+        """ALTER TABLE ... ``change`` COLUMN: one of ``add_column``, ``drop_column``, ``rename_column``,
+        ``modify_column``, ``comment_column``, ``remove_default`` of storage/alter.py (metadata-only,
+        crash-safe); False when IF [NOT] EXISTS made it a no-op."""
+        from mergetree.storage import alter
+
+        if change not in ("add_column", "drop_column", "rename_column", "modify_column", "comment_column",
+                          "remove_default"):
+            raise BadArgumentsError(f"Unknown column change {change!r}")
+        return alter.alter_table(self, getattr(alter, change), *args, **kwargs)
 
     # ---- introspection ---------------------------------------------------------------------
 
