@@ -21,7 +21,9 @@ Layout on disk: ``<path>/<table>/`` per table (see ``storage/table.py``), each w
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import shutil
 import tempfile
 import threading
@@ -55,11 +57,12 @@ class Database:
         from mergetree.views import ViewRegistry, recover_commit_journal
 
         recover_commit_journal(self.path)      # a crash inside a multi-table (materialized view) commit
+        _recover_exchange(self.path)           # a crash inside EXCHANGE TABLES
         for entry in sorted(self.path.iterdir()):
             if entry.name.startswith(_DROPPED_PREFIX):
                 shutil.rmtree(entry, ignore_errors=True)   # a DROP TABLE interrupted by a crash
             elif entry.is_dir() and (entry / METADATA_FILE).exists():
-                self._attach(MergeTreeTable.open(entry))
+                self._attach(_named(MergeTreeTable.open(entry), entry.name))
             elif entry.is_dir():
                 log.warning("database %s: ignoring directory %s without %s", self.path, entry.name,
                             METADATA_FILE)
@@ -301,6 +304,68 @@ class Database:
         """ALTER TABLE name MODIFY COLUMN column REMOVE DEFAULT."""
         return self._alter_columns(name, "remove_default", column)
 
+    def alter_modify_ttl(self, name: str, ttl: str | None) -> bool:
+        """ALTER TABLE name MODIFY TTL ttl (None / "": REMOVE TTL); applied by the next merges."""
+        return self._alter_columns(name, "modify_ttl", ttl)
+
+    def rename_table(self, old: str, new: str) -> None:
+        """RENAME TABLE old TO new: one directory rename (the directory name is the table's name: a
+        crash before metadata.json says so is repaired at open). Refused while a materialized view
+        reads or writes the table."""
+        from mergetree.storage.metadata import _NAME_RE
+
+        self._check_open()
+        if not _NAME_RE.match(new or ""):
+            raise BadArgumentsError(f"Invalid table name {new!r}: use letters, digits and '_'")
+        with self.views.lock.exclusive(), self._lock:
+            table = self._real_table(old)
+            if new in self._tables or new in self.views or (self.path / new).exists():
+                raise TableAlreadyExistsError(f"Table {new} already exists in {self.path}")
+            self._refuse_if_viewed(old, "rename")
+            table.close()
+            del self._tables[old]
+            os.rename(table.path, self.path / new)
+            fsync_dir(self.path)
+            self._attach(_named(MergeTreeTable.open(self.path / new), new))
+
+    def exchange_tables(self, a: str, b: str) -> None:
+        """EXCHANGE TABLES a AND b: atomically swap the contents of two tables with the same columns.
+
+        Crash-safe: a journal names the swap before the three directory renames and is rolled forward
+        at open. Materialized views keep their names: a view reading ``a`` reads the new ``a``."""
+        self._check_open()
+        if a == b:
+            raise BadArgumentsError(f"Cannot exchange table {a} with itself")
+        with self.views.lock.exclusive(), self._lock:
+            ta, tb = self._real_table(a), self._real_table(b)
+            sa, sb = ta.metadata.declared_schema, tb.metadata.declared_schema
+            if [(n, str(t)) for n, t in sa] != [(n, str(t)) for n, t in sb]:
+                diff = next(((x, y) for x, y in zip(sa, sb) if (x[0], str(x[1])) != (y[0], str(y[1]))), None)
+                what = (f"column {diff[0][0]} {diff[0][1]} vs {diff[1][0]} {diff[1][1]}" if diff else
+                        f"{len(sa)} vs {len(sb)} columns")
+                raise BadArgumentsError(f"Cannot exchange tables {a} and {b}: their columns differ ({what})")
+            ta.close()
+            tb.close()
+            journal = self.path / _EXCHANGE_JOURNAL
+            from mergetree.storage.metadata import atomic_write
+
+            atomic_write(journal, json.dumps({"a": a, "b": b}).encode())
+            _recover_exchange(self.path)
+            for n in (a, b):
+                self._attach(_named(MergeTreeTable.open(self.path / n), n))
+
+    def _real_table(self, name: str) -> MergeTreeTable:
+        with self._lock:
+            if name not in self._tables:
+                raise UnknownTableError(f"Table {name} does not exist in {self.path}")
+            return self._tables[name]
+
+    def _refuse_if_viewed(self, name: str, what: str) -> None:
+        users = [v.name for v in self.views.all() if name in (v.source, v.target)]
+        if users:
+            raise BadArgumentsError(f"Cannot {what} table {name}: materialized view(s) {', '.join(users)} "
+                                    f"depend on it")
+
     def truncate(self, name: str) -> int:
         return self.table(name).truncate()
 
@@ -382,6 +447,43 @@ def _default_callables(table: MergeTreeTable) -> dict:
         return default
 
     return {c.name: make(table.metadata.default_asts[c.name]) for c in table.metadata.columns if c.default}
+
+
+_EXCHANGE_JOURNAL = "_exchange_journal.json"
+_EXCHANGE_TMP = ".exchange_tmp"
+
+
+def _recover_exchange(path: Path) -> None:
+    """Finish an EXCHANGE TABLES whose journal exists: a -> tmp, b -> a, tmp -> b, from wherever a
+    crash stopped it (each step is one rename; the state says which were done), then drop the journal."""
+    journal = path / _EXCHANGE_JOURNAL
+    if not journal.exists():
+        return
+    import json as _json
+
+    doc = _json.loads(journal.read_bytes())
+    a, b, tmp = path / doc["a"], path / doc["b"], path / _EXCHANGE_TMP
+    if not tmp.exists() and a.exists() and b.exists():
+        os.rename(a, tmp)
+        fsync_dir(path)
+    if tmp.exists() and not a.exists():
+        os.rename(b, a)
+        fsync_dir(path)
+    if tmp.exists() and not b.exists():
+        os.rename(tmp, b)
+        fsync_dir(path)
+    journal.unlink()
+    fsync_dir(path)
+
+
+def _named(table: MergeTreeTable, name: str) -> MergeTreeTable:
+    """The directory name is the table's name (RENAME / EXCHANGE move directories): make metadata.json agree."""
+    if table.metadata.name != name:
+        import dataclasses
+
+        table.metadata = dataclasses.replace(table.metadata, name=name)
+        table.metadata.save(table.path)
+    return table
 
 
 def connect(path: str | Path | None = None, **options) -> Database:

@@ -187,3 +187,45 @@ def test_metadata_json_is_versioned_and_keeps_comments(db, tmp_path):
     assert [c.get("comment") for c in doc["columns"]] == [None, "who did it", None]
     assert not os.path.exists(tmp_path / "db" / "e" / "metadata.json.tmp")
     assert _rows(db, "DESCRIBE e")[1][:5] == ("user", "String", "", "", "who did it")
+
+
+def test_exchange_tables_swaps_contents_and_survives_a_crash_midway(tmp_path):
+    from mergetree.database import _EXCHANGE_JOURNAL, _EXCHANGE_TMP
+
+    path = tmp_path / "x"
+    db = mergetree.connect(path, background_merges=False)
+    db.create_table("a", "k UInt32, s String", order_by="k")
+    db.create_table("b", "k UInt32, s String", order_by="k")
+    db.create_table("c", "k UInt32, s String, extra UInt8", order_by="k")
+    db.insert("a", [{"k": 1, "s": "from a"}])
+    db.insert("b", [{"k": 2, "s": "from b"}, {"k": 3, "s": "from b"}])
+    db.exchange_tables("a", "b")
+    assert _rows(db, "SELECT k, s FROM a ORDER BY k") == [(2, "from b"), (3, "from b")]
+    assert _rows(db, "SELECT k, s FROM b ORDER BY k") == [(1, "from a")]
+    db.insert("a", [{"k": 4, "s": "new"}])                 # the swapped tables take inserts and merges
+    db.optimize("a", final=True)
+    assert _rows(db, "SELECT count() FROM a") == [(3,)]
+    with pytest.raises(BadArgumentsError, match="columns differ"):
+        db.exchange_tables("a", "c")
+    db.close()
+    # a crash after the first rename of a second exchange: a -> tmp done, b -> a and tmp -> b not
+    (path / _EXCHANGE_JOURNAL).write_text(json.dumps({"a": "a", "b": "b"}))
+    os.rename(path / "a", path / _EXCHANGE_TMP)
+    db = mergetree.connect(path, background_merges=False)
+    try:
+        assert _rows(db, "SELECT k FROM a ORDER BY k") == [(1,)]
+        assert _rows(db, "SELECT k FROM b ORDER BY k") == [(2,), (3,), (4,)]
+        assert db.table("a").metadata.name == "a" and db.table("b").metadata.name == "b"
+        assert not (path / _EXCHANGE_JOURNAL).exists()
+    finally:
+        db.close()
+
+
+def test_rename_table(db):
+    _events(db)
+    db.rename_table("e", "events2")
+    assert db.tables() == ["events2"]
+    assert _rows(db, "SELECT count() FROM events2") == [(3,)]
+    db.create_table("e", "x UInt8", order_by="x")         # the old name is free again
+    with pytest.raises(mergetree.errors.TableAlreadyExistsError):
+        db.rename_table("e", "events2")

@@ -443,3 +443,44 @@ def show_create(m: TableMetadata, database: str = "default") -> str:
                  if k != "index_granularity" and k in DEFAULT_SETTINGS and DEFAULT_SETTINGS[k] != v]
     out.append("SETTINGS " + ", ".join(settings))
     return "\n".join(out)
+
+
+def modify_ttl(m: TableMetadata, ttl: str | None) -> TableMetadata | None:
+    """``MODIFY TTL expr`` / ``REMOVE TTL`` (None or ""): metadata-only, the next merges apply it."""
+    ttl = (ttl or "").strip() or None
+    if ttl == m.ttl:
+        return None
+    new = TableMetadata(m.name, list(m.columns), m.engine, list(m.order_by), list(m.partition_by),
+                        list(m.primary_key), ttl, dict(m.settings), m.version + 1)
+    new.validate_expressions()
+    return new
+
+
+def upgrade_block(block, metadata: TableMetadata):
+    """A block converted for an older schema of the table (rows acknowledged before an ALTER, e.g. in
+    the server's write-ahead log) -> a block of the current columns, or None when a column changed
+    in a way its values cannot follow losslessly. Added columns get their DEFAULT over the block's
+    rows, renamed ones are found under a former name, dropped ones are left out."""
+    from mergetree.column import Block, default_column
+
+    cols = {}
+    for c in metadata.columns:
+        t = _storage(c.type)
+        src = c.name if c.name in block.columns else next((f for f in reversed(c.former) if f in block.columns), None)
+        if src is not None:
+            col = block[src]
+            if col.type != t:
+                if not safe_conversion(col.type, t):
+                    return None
+                col = _cast(col, t)
+            cols[c.name] = col
+        elif c.default:
+            from mergetree.exec.expression import evaluate
+
+            col = evaluate(metadata.default_asts[c.name], Block({**dict(block.columns), **cols}, block.num_rows))
+            if len(col) != block.num_rows:
+                col = col.take(np.zeros(block.num_rows, dtype=np.int64))
+            cols[c.name] = _cast(col, t)
+        else:
+            cols[c.name] = default_column(t, block.num_rows)
+    return Block(cols, block.num_rows)

@@ -1002,7 +1002,7 @@ class MergeTreeTable:
         from mergetree.storage import alter
 
         if change not in ("add_column", "drop_column", "rename_column", "modify_column", "comment_column",
-                          "remove_default"):
+                          "remove_default", "modify_ttl"):
             raise BadArgumentsError(f"Unknown column change {change!r}")
         return alter.alter_table(self, getattr(alter, change), *args, **kwargs)
 
