@@ -61,8 +61,8 @@ ROUTES = [
     (["DELETE"], "/v0/datasources/{name}", datasources.drop),
     (["POST"], "/v0/datasources/{name}/truncate", datasources.truncate),
     (["POST"], "/v0/datasources/{name}/delete", datasources.delete_rows),
-    (["POST"], "/v1/datasources/{name}/append", datasources.append_v1),
-    (["POST"], "/v1/datasources/{name}/replace", datasources.append_v1),
+    (["POST"], "/v1/datasources/{name}/append", workspace.v1_append(datasources.append_v1)),   # no "error": false
+    (["POST"], "/v1/datasources/{name}/replace", workspace.v1_append(datasources.append_v1)),  # (tb 5.x CLI)
     (["GET"], "/v0/jobs", datasources.list_jobs),
     (["GET"], "/v0/jobs/{job_id}", datasources.get_job),
     *datasources.ROUTES,                   # POST /v0/jobs/ID/cancel, POST /v0/analyze

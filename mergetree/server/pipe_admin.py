@@ -95,6 +95,20 @@ def datafile_text(name: str, description: str | None, nodes: list[dict]) -> str:
     return "\n".join(out)
 
 
+def timestamps(pipe) -> dict:
+    """A pipe's ``created_at`` / ``updated_at`` as Tinybird writes them (``2024-01-01 10:00:00.123456``):
+    its datafile's modification time (the time it was pushed or last edited)."""
+    import datetime as dt
+    import os
+
+    try:
+        t = os.stat(pipe.path).st_mtime
+    except (OSError, TypeError, ValueError):
+        t = 0.0
+    text = dt.datetime.fromtimestamp(t, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return {"created_at": text, "updated_at": text}
+
+
 def _path_of(svc, name: str) -> str | None:
     from mergetree.server.deploy import current_files
 
@@ -224,7 +238,7 @@ async def pipe_datafile(request: Request):
     text = current_files(svc).get(rel) if rel else None
     if text is None:
         text = datafile_text(name, pipe.description, _node_json(pipe))
-    return Response(text, media_type="text/plain; charset=utf-8")
+    return Response(text, headers={"content-type": "text/plain"})     # exactly: the tb CLI reads it as text
 
 
 ROUTES = [

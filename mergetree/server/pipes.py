@@ -716,7 +716,15 @@ def pipe_info(pipe) -> dict:
                    "params": [p.to_dict() for p in pipe.parameters(upto=n.name)],
                    "materialized": n.datasource} for n in pipe.nodes],
         "params": params,
+        **_timestamps(pipe),
     }
+
+
+def _timestamps(pipe) -> dict:
+    """``created_at`` / ``updated_at`` (the datafile's mtime; the tb CLI sorts and prints them)."""
+    from mergetree.server.pipe_admin import timestamps
+
+    return timestamps(pipe)
 
 
 async def list_pipes(request: Request):

@@ -47,6 +47,7 @@ from pathlib import Path
 import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
+from starlette.responses import Response
 
 from mergetree.server.auth import request_token
 from mergetree.server.errors import DOCS, ApiError
@@ -263,6 +264,17 @@ class Workspaces:
             _CHILD.active = False
         svc.workspace = rec
         variables(svc)
+        from mergetree.server.deploy import stored_project
+
+        stored = stored_project(svc.data_dir)      # what was built / deployed into it before a restart
+        if stored is not None:
+            from mergetree.server.project import apply_project, load
+
+            try:
+                apply_project(svc, load(stored))
+            except BaseException:
+                svc.close()
+                raise
         return svc
 
     def workspace_of(self, svc) -> dict:
@@ -571,7 +583,7 @@ async def deploy(request: Request):
 
         with _manager(request).lock_for(svc):
             if not any(changes(current_files(svc), files).values()) and not check:
-                return {"result": "no_changes", "deployment": {**_live(svc), "feedback": feedback}}
+                return {"result": "no_changes", "deployment": {**_live(svc), "feedback": feedback, "errors": []}}
             report = apply_files(svc, files, mode="deploy", dry_run=check)
             if check:
                 return {"result": "success", "deployment": {"status": "calculating", "feedback": feedback,
@@ -589,7 +601,8 @@ async def deploy(request: Request):
 
 
 def _live(svc) -> dict:
-    return next((d for d in deployments(svc).list() if d["live"]), {"id": "0", "status": "data_ready", "live": True})
+    return next((d for d in deployments(svc).list() if d["live"]),
+                {"id": "0", "status": "data_ready", "live": True, "errors": [], "feedback": []})
 
 
 async def list_deployments(request: Request):
@@ -617,6 +630,40 @@ async def set_live(request: Request):
     return json_response({"deployment": d})
 
 
+async def example_url(request: Request):
+    """``GET /examples/query.http?pipe=P&format=json&token=T``: the URL to call an endpoint (the tb
+    CLI's ``endpoint url`` prints it)."""
+    from urllib.parse import urlencode
+
+    q = request.query_params
+    pipe = q.get("pipe") or ""
+    if not re.fullmatch(r"[A-Za-z0-9_]+", pipe):
+        raise ApiError(400, "Pass the endpoint's name as pipe=NAME", DOC_WORKSPACES)
+    fmt = q.get("format") or "json"
+    if fmt not in ("json", "csv", "ndjson", "parquet"):
+        raise ApiError(400, f"Unsupported format '{fmt}'", DOC_WORKSPACES)
+    params = {k: v for k, v in (("q", q.get("q")), ("token", q.get("token"))) if v}
+    url = f"{str(request.base_url).rstrip('/')}/v0/pipes/{pipe}.{fmt}" + (f"?{urlencode(params)}" if params else "")
+    return Response(url, headers={"content-type": "text/plain"})
+
+
+def v1_append(view):
+    """``POST /v1/datasources/NAME/append|replace`` as the Forward CLI reads it: its
+    ``datasource_append_data`` treats ANY ``error`` key in the answer as a failure, so a successful
+    answer must not carry ``"error": false`` (the v0 import answer does)."""
+    async def append(request: Request):
+        response = await view(request)
+        if response.status_code < 300 and response.media_type == "application/json":
+            data = orjson.loads(response.body)
+            if isinstance(data, dict) and "error" in data and not data["error"]:
+                del data["error"]
+                return json_response(data, status=response.status_code)
+        return response
+
+    append.__name__ = view.__name__
+    return append
+
+
 ROUTES = [
     (["GET"], "/v0/variables", list_variables),
     (["POST"], "/v0/variables", create_variable),
@@ -626,6 +673,7 @@ ROUTES = [
     (["GET"], "/v0/workspace", get_workspace),
     (["GET"], "/v0/auth", get_auth),
     (["GET"], "/tokens", local_tokens),
+    (["GET"], "/examples/query.http", example_url),
     (["GET"], "/v1/user/workspaces", user_workspaces),
     (["GET"], "/v1/user/workspaces/", user_workspaces),
     (["GET"], "/v0/user/workspaces", user_workspaces),
