@@ -115,6 +115,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--threads", type=int, default=4, help="client threads for 1000-row batches")
     ap.add_argument("--single-threads", type=int, default=32, help="client threads for single events")
+    ap.add_argument("--phases", default="batch,single,wait",
+                    help="comma-separated subset of batch (1000-row bodies), single (1 event), wait (wait=true)")
     args = ap.parse_args()
     proc = data_dir = None
     if args.start:
@@ -129,8 +131,10 @@ def main() -> None:
             "engine_sorting_key": "timestamp, user_id", "engine_partition_key": "toYYYYMM(timestamp)"}),
             headers={"Authorization": f"Bearer {args.token}"})
         conn.getresponse().read()
-        phases = ((1000, args.threads, False), (1, args.single_threads, False), (1000, args.threads, True))
-        for rows, threads, wait in phases:
+        phases = {"batch": (1000, args.threads, False), "single": (1, args.single_threads, False),
+                  "wait": (1000, args.threads, True)}
+        for phase in args.phases.split(","):
+            rows, threads, wait = phases[phase.strip()]
             print(json.dumps(run(args.port, args.token, threads, args.seconds, rows, wait, args.pid)))
         conn = http.client.HTTPConnection("127.0.0.1", args.port)
         conn.request("GET", "/v0/sql?q=" + urllib.parse.quote("SELECT count() AS c FROM events FORMAT JSONEachRow"),

@@ -1140,6 +1140,10 @@ def rows_to_block(schema: Sequence[tuple[str, T.DataType]], rows, *, defaults: D
     """
     defaults = defaults or {}
     schema = [(name, T.parse_type(t) if isinstance(t, str) else t) for name, t in schema]
+    if isinstance(rows, (bytes, bytearray, memoryview)) and len(rows) >= FAST_NDJSON_MIN_BYTES:
+        block = fast_ndjson_block(schema, rows, defaults)
+        if block is not None:
+            return block
     if isinstance(rows, (bytes, bytearray, memoryview, str)):
         rows = parse_ndjson(bytes(rows) if not isinstance(rows, str) else rows)
     if isinstance(rows, Mapping):
@@ -1224,6 +1228,10 @@ def rows_to_block_partial(schema: Sequence[tuple[str, T.DataType]], rows, *,
     """
     schema = [(name, T.parse_type(t) if isinstance(t, str) else t) for name, t in schema]
     rejected: list[RejectedRow] = []
+    if isinstance(rows, (bytes, bytearray, memoryview)) and len(rows) >= FAST_NDJSON_MIN_BYTES:
+        block = fast_ndjson_block(schema, rows, defaults)
+        if block is not None:
+            return block, rejected
     if isinstance(rows, (bytes, bytearray, memoryview, str)):
         rows, rejected = _parse_ndjson_partial(rows)
     elif isinstance(rows, Mapping):
@@ -1247,6 +1255,159 @@ def rows_to_block_partial(schema: Sequence[tuple[str, T.DataType]], rows, *,
                 rejected.extend(more)
     rejected.sort(key=lambda r: r.row)
     return block, rejected
+
+
+# --------------------------------------------------------------------------- NDJSON fast path
+
+#: bodies with fewer bytes than this take the orjson path (kernel calls cost more than they save)
+FAST_NDJSON_MIN_BYTES = 2048
+
+
+def fast_ndjson_block(schema, data, defaults: Defaults | None = None) -> Block | None:
+    """The Block of an NDJSON body of flat objects, read by the byte scanner, or None.
+
+    Gives exactly what ``rows_to_block(schema, data, defaults=)`` gives, or None whenever it
+    cannot be sure to: a line the scanner does not read like orjson (nested objects or arrays,
+    escapes in keys, malformed JSON: see ``kernels/ndjson.py``), a value whose conversion it
+    does not do itself (String from non-strings, numbers from strings, DateTime text of other
+    shapes, other types), or a value that would be an error. The caller then takes the general
+    path, which reports errors and quarantines rows. ``schema`` types must be parsed.
+    """
+    if isinstance(data, (bytearray, memoryview)):
+        data = bytes(data)
+    if not isinstance(data, bytes) or data[:1] == b"[":
+        return None
+    from mergetree.kernels import ndjson as K
+
+    buf = np.frombuffer(data, np.uint8)
+    names = [name.encode("utf-8", "surrogateescape") for name, _ in schema]
+    key_offsets = np.zeros(len(names) + 1, np.int64)
+    np.cumsum([len(b) for b in names], out=key_offsets[1:])
+    key_data = np.frombuffer(b"".join(names), np.uint8)
+    rows_max = data.count(b"\n") + 1
+    kind = np.zeros((len(names), rows_max), np.int8)
+    start = np.zeros((len(names), rows_max), np.int64)
+    end = np.zeros((len(names), rows_max), np.int64)
+    n, status = K.scan(buf, key_offsets, key_data, kind, start, end)
+    if status or not n:
+        return None
+    defaults = defaults or {}
+    converted: dict[str, Column] = {}
+    fill: dict[str, np.ndarray | None] = {}
+    for k, (name, t) in enumerate(schema):
+        kd, st, en = kind[k, :n], start[k, :n], end[k, :n]
+        if name in defaults:
+            absent = kd == K.K_MISSING
+            if not t.is_nullable:
+                absent |= kd == K.K_NULL
+            if absent.all():
+                fill[name] = None
+                continue
+            if absent.any():
+                fill[name] = absent
+                kd = np.where(absent, np.int8(K.K_MISSING), kd)
+        col = _fast_column(K, t, buf, kd, st, en)
+        if col is None:
+            return None
+        converted[name] = col
+    return _apply_defaults(schema, converted, fill, defaults, n)
+
+
+def _fast_column(K, t: T.DataType, buf: np.ndarray, kd: np.ndarray, st: np.ndarray, en: np.ndarray):
+    """One column from its value kinds/spans (missing and null: NULL or the type default), or None."""
+    n = len(kd)
+    if isinstance(t, T.NullableType):
+        nulls = (kd == K.K_MISSING) | (kd == K.K_NULL)
+        inner = _fast_column(K, t.inner, buf, kd, st, en)
+        return None if inner is None else NullableColumn(t, inner, nulls)
+    if isinstance(t, T.LowCardinalityType):
+        inner = _fast_column(K, t.inner, buf, kd, st, en)
+        return None if inner is None else LowCardinalityColumn.encode(t, inner)
+    absent = (kd == K.K_MISSING) | (kd == K.K_NULL)
+    if isinstance(t, T.StringType):
+        if not ((kd == K.K_STRING) | (kd == K.K_ESCAPED) | absent).all():
+            return None                      # numbers/bools as text: orjson's re-serialization
+        offsets = np.empty(n + 1, np.int64)
+        out = np.empty(int((en - st).sum()), np.uint8)
+        w = K.gather_strings(buf, kd, st, en, offsets, out)
+        return StringColumn(T.String, offsets, out[:w] if w != len(out) else out)
+    if isinstance(t, T.IntType) and t.bits <= 64:
+        if not ((kd == K.K_INT) | absent).all():
+            return None
+        arr = np.empty(n, np.int64)
+        if not K.parse_ints(buf, kd, st, en, arr):
+            return None
+        if not t.signed and (arr < 0).any():
+            return None                      # an error ("Unsigned type must not contain '-'")
+        return FixedColumn(t, arr.astype(t.dtype))
+    if isinstance(t, T.FloatType):
+        if not ((kd == K.K_INT) | (kd == K.K_FLOAT) | absent).all():
+            return None
+        values = _span_matrix_values(K, buf, kd, st, en, np.float64)
+        if values is None or not np.isfinite(values).all():
+            return None
+        with np.errstate(over="ignore"):
+            return FixedColumn(t, values.astype(t.dtype))
+    if isinstance(t, T.BoolType):
+        if not ((kd == K.K_TRUE) | (kd == K.K_FALSE) | absent).all():
+            return None
+        return FixedColumn(t, (kd == K.K_TRUE).astype(np.uint8))
+    if isinstance(t, (T.DateTimeType, T.DateTime64Type)):
+        precision = 0 if isinstance(t, T.DateTimeType) else t.precision
+        ticks = np.zeros(n, np.int64)
+        text = kd == K.K_STRING
+        if text.any():
+            rows = np.flatnonzero(text) if not text.all() else None
+            sub = (lambda a: a) if rows is None else (lambda a: a[rows])
+            widths = sub(en) - sub(st)
+            width = int(widths[0])
+            if not (widths == width).all():
+                return None
+            mat = np.zeros((len(widths), width), np.uint8)
+            K.pack_spans(buf, sub(kd), sub(st), sub(en), width, mat)
+            parsed = _fast_datetime_matrix(mat, precision)
+            if parsed is None:
+                return None
+            got, utc = parsed
+            if not utc:
+                scale = 10 ** precision
+                secs, frac = np.divmod(got, scale)
+                got = _local_to_utc_seconds(secs, t.timezone) * scale + frac
+            if rows is None:
+                ticks = got
+            else:
+                ticks[rows] = got
+        numbers = kd == K.K_INT
+        if numbers.any():
+            ints = np.empty(n, np.int64)
+            if not K.parse_ints(buf, np.where(numbers, kd, np.int8(K.K_MISSING)), st, en, ints):
+                return None
+            scale = 10 ** precision
+            if precision and np.abs(ints).max() > (2 ** 63 - 1) // scale:
+                return None
+            ticks = np.where(numbers, ints * scale, ticks)
+        if not (text | numbers | absent).all():
+            return None
+        if isinstance(t, T.DateTimeType):
+            return FixedColumn(t, np.minimum(np.maximum(ticks, 0), _DATETIME_MAX).astype(np.uint32))
+        return FixedColumn(t, ticks)
+    return None
+
+
+def _span_matrix_values(K, buf, kd, st, en, dtype) -> np.ndarray | None:
+    """Number spans -> numpy's text parser on a NUL-padded byte matrix (absent rows: 0)."""
+    n = len(kd)
+    widths = en - st
+    width = max(int(widths.max(initial=0)), 1)
+    mat = np.zeros((n, width), np.uint8)
+    K.pack_spans(buf, kd, st, en, width, mat)
+    absent = (kd == K.K_MISSING) | (kd == K.K_NULL)
+    if absent.any():
+        mat[absent, 0] = 48                  # "0": the type default
+    try:
+        return mat.view(f"S{width}").reshape(n).astype(dtype)
+    except ValueError:
+        return None
 
 
 def _isolate_bad_rows(schema, rows: list, numbers: list, defaults) -> tuple[list, list, list[RejectedRow]]:
