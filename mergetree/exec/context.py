@@ -77,6 +77,9 @@ class QueryLimits:
         self.memory = 0
         self.peak = 0
         self._lock = threading.Lock()
+        #: id(expression AST) -> its bound form, for this statement (exec/expression.py `bind`): the
+        #: planner, the key condition and the scan bind the same WHERE; bound once, ``now()`` is one value
+        self.bound: dict = {}
 
     @property
     def active(self) -> bool:

@@ -37,8 +37,14 @@ OPERATORS = {
 }
 
 
-#: operators that map one block to one block (they can run inside a scan's read tasks)
-PER_BLOCK = (L.Filter, L.Expression)
+#: operators that map one block to one block (they can run inside a scan's read tasks):
+#: node type -> step(node) returning the function block -> block
+STEPS = {
+    L.Filter: filter.filter_step,
+    L.Expression: project.expression_step,
+    L.Project: project.project_step,
+}
+PER_BLOCK = tuple(STEPS)
 
 
 def _chain_to_scan(node):
@@ -53,12 +59,15 @@ def _chain_to_scan(node):
 
 
 def _per_block(chain, ctx):
-    """One function applying the chain's operators (bottom-up) to a single block."""
-    steps = [(OPERATORS[type(n)], n) for n in reversed(chain)]
+    """One function applying the chain's operators (bottom-up) to a single block; their
+    expressions are bound here, once."""
+    steps = [STEPS[type(n)](n) for n in reversed(chain)]
+    if len(steps) == 1:
+        return steps[0]
 
     def apply(block):
-        for op, n in steps:
-            (block,) = list(op(n, ctx, [iter([block])]))
+        for step in steps:
+            block = step(block)
         return block
 
     return apply

@@ -108,8 +108,23 @@ def _schema_dict(schema) -> dict[str, T.DataType]:
 
 
 def bind(expr, schema) -> Bound:
-    """Resolve `expr` (AST or SQL text) against `schema` (dict name -> type, list of pairs, or Block)."""
-    return _Binder(_schema_dict(schema)).bind(_as_ast(expr))
+    """Resolve `expr` (AST or SQL text) against `schema` (dict name -> type, list of pairs, or Block).
+
+    Inside a statement (`exec.context.query_scope`) bound sub-expressions are remembered by the
+    identity of their AST node, with the column lookups they made: binding the same AST again
+    against a schema that resolves those names to the same types returns the same bound tree (the
+    planner, the key condition and the scan all bind the WHERE; constants such as ``now() -
+    INTERVAL 1 DAY`` are folded once per statement, as ClickHouse evaluates ``now()`` once per query)."""
+    limits = _current_limits()
+    return _Binder(_schema_dict(schema), None if limits is None else limits.bound).bind(_as_ast(expr))
+
+
+def _current_limits():
+    global _current_limits
+    from mergetree.exec.context import current_limits
+
+    _current_limits = current_limits
+    return current_limits()
 
 
 _TO_INTERVAL = {"toInterval" + u.capitalize(): u for u in
@@ -153,15 +168,48 @@ class _LazyConsts(list):
         return (self[i] for i in range(len(self)))
 
 
+#: a lookup record that never validates: the sub-expression binds a lambda body with its own binder,
+#: whose column lookups the cache does not see
+_UNCACHEABLE = (None, None, None)
+
+
 class _Binder:
-    def __init__(self, schema: dict[str, T.DataType]):
+    def __init__(self, schema: dict[str, T.DataType], cache: dict | None = None):
         self.schema = schema
+        self._cache = cache
+        #: (names tried, name found, its type) of every identifier resolved so far, in order
+        self._lookups: list = []
 
     def bind(self, e) -> Bound:
         method = getattr(self, "_" + type(e).__name__, None)
         if method is None:
             raise IllegalTypeOfArgumentError(f"Expression {type(e).__name__} is not supported here")
-        return method(e)
+        cache = self._cache
+        if cache is None or type(e) is E.Identifier:
+            return method(e)
+        hit = cache.get(id(e))
+        if hit is not None and hit[0] is e and self._still_valid(hit[1]):
+            self._lookups.extend(hit[1])
+            return hit[2]
+        start = len(self._lookups)
+        b = method(e)
+        lookups = tuple(self._lookups[start:])
+        if _UNCACHEABLE not in lookups:
+            cache[id(e)] = (e, lookups, b)     # holds `e`: its id is not reused while cached
+        return b
+
+    def _still_valid(self, lookups) -> bool:
+        schema = self.schema
+        for names, found, t in lookups:
+            if names is None:
+                return False
+            for name in names:
+                got = schema.get(name)
+                if got is not None:
+                    break
+            if name != found or (got is not t and got != t):
+                return False
+        return True
 
     # leaves
     def _Literal(self, e):
@@ -175,6 +223,7 @@ class _Binder:
         for name in names:
             t = self.schema.get(name)
             if t is not None:
+                self._lookups.append((names, name, t))
                 return BColumn(name, t)
         raise UnknownIdentifierError(names[0], suggest(e.name, list(self.schema)))
 
@@ -209,6 +258,7 @@ class _Binder:
         if any(isinstance(a, E.Lambda) for a in e.args):
             from mergetree.functions.lambdas import bind_higher_order
 
+            self._lookups.append(_UNCACHEABLE)
             return bind_higher_order(self, e)
         if e.over is not None or e.params or e.distinct:
             raise IllegalTypeOfArgumentError(

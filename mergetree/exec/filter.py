@@ -7,15 +7,24 @@ from mergetree.exec.expression import execute as execute_expr
 from mergetree.functions import values as V
 
 
+def filter_step(node):
+    """block -> its rows where `node`'s predicate is true (the predicate bound once)."""
+    bound = bind(node.predicate, node.child.types())
+
+    def apply(block):
+        if block.num_rows == 0:
+            return block
+        mask = truth(execute_expr(bound, block), block.num_rows)
+        return block if mask.all() else block.filter(mask)
+
+    return apply
+
+
 def run_filter(node, ctx, children):
     (child,) = children
-    bound = bind(node.predicate, node.child.types())
+    apply = filter_step(node)
     for block in child:
-        if block.num_rows == 0:
-            yield block
-            continue
-        mask = truth(execute_expr(bound, block), block.num_rows)
-        yield block if mask.all() else block.filter(mask)
+        yield apply(block)
 
 
 def truth(col, n: int):

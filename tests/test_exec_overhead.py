@@ -1,0 +1,101 @@
+"""The executor's fixed per-query work: expressions bound once per statement and per operator.
+
+Expectations are hand-derived (types from ClickHouse's rules, values computed by hand)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mergetree import types as T
+from mergetree.column import Block, FixedColumn
+from mergetree.errors import MergeTreeError
+from mergetree.exec.context import query_scope
+from mergetree.exec.expression import BColumn, bind, execute
+from sqlparse_ch import parse_expr
+
+
+def test_same_ast_is_bound_once_per_statement():
+    e = parse_expr("a + 1 > 2 AND b = 'x'")
+    schema = {"a": T.UInt8, "b": T.String}
+    with query_scope():
+        first = bind(e, schema)
+        assert bind(e, dict(schema)) is first              # equal schema, another dict: same bound tree
+        assert bind(e, {**schema, "c": T.Int64}) is first   # an unrelated column does not matter
+    with query_scope():
+        assert bind(e, schema) is not first                 # a new statement binds again
+    assert bind(e, schema) is not bind(e, schema)           # outside a statement: no cache
+
+
+def test_cached_binding_checks_the_columns_it_resolved():
+    e = parse_expr("a + 1")
+    with query_scope():
+        assert bind(e, {"a": T.UInt8}).type == T.UInt16     # UInt8 + UInt8 -> UInt16
+        assert bind(e, {"a": T.Int32}).type == T.Int64      # Int32 + UInt8 -> Int64
+        assert bind(e, {"a": T.UInt8}).type == T.UInt16
+        with pytest.raises(MergeTreeError):
+            bind(e, {"b": T.UInt8})                          # a is gone: still an error
+
+
+def test_qualified_name_resolution_is_rechecked():
+    e = parse_expr("t.a + 0")
+    with query_scope():
+        b1 = bind(e, {"a": T.UInt8})                        # falls back to the bare name
+        b2 = bind(e, {"t.a": T.Int16, "a": T.UInt8})        # now the qualified column wins
+    assert b1.args[0].name == "a" and b2.args[0].name == "t.a"
+    assert b2.type == T.Int32                                # Int16 + UInt8 -> Int32
+
+
+def test_lambda_bodies_are_not_cached_across_schemas():
+    e = parse_expr("arrayMap(x -> x + k, arr)")
+    block8 = Block({"arr": _array([1, 2]), "k": FixedColumn(T.UInt8, np.array([10], np.uint8))})
+    with query_scope():
+        b1 = bind(e, {"arr": T.Array(T.UInt8), "k": T.UInt8})
+        b2 = bind(e, {"arr": T.Array(T.UInt8), "k": T.Int64})
+        assert b1 is not b2
+        assert str(b1.type) == "Array(UInt16)" and str(b2.type) == "Array(Int64)"
+        assert execute(b1, block8).to_pylist() == [[11, 12]]
+
+
+def test_now_is_one_value_per_statement():
+    e = parse_expr("now()")
+    with query_scope():
+        a = bind(e, {})
+        b = bind(e, {})
+    assert a is b
+
+
+def _array(values):
+    from mergetree.column import column_from_values
+
+    return column_from_values("Array(UInt8)", [values])
+
+
+def test_expression_and_project_are_bound_once_per_operator(monkeypatch):
+    """A subquery's Expression/Project chain under a GROUP BY runs per block inside the scan: the
+    operators' expressions are bound once per query, not once per block (part)."""
+    import mergetree
+    import mergetree.exec.expression as X
+
+    db = mergetree.connect()
+    db.stop_merges()
+    for name, parts in (("one", 1), ("four", 4)):
+        db.create_table(name, "k UInt8, v UInt32", order_by="k")
+        rows = [(i, 10 * i + j) for i in range(4) for j in range(2)]     # k 0..3, v 10k + {0, 1}
+        for p in range(parts):
+            chunk = rows[p::parts]
+            db.insert(name, {"k": [k for k, _ in chunk], "v": [v for _, v in chunk]})
+    calls = []
+    real = X._Binder.bind
+    monkeypatch.setattr(X._Binder, "bind", lambda self, e: (calls.append(e), real(self, e))[1])
+    counts = {}
+    for name in ("one", "four", "one", "four"):       # the second round: table-level caches are warm
+        calls.clear()
+        r = db.sql(f"SELECT k, count() AS c, sum(v) AS s FROM (SELECT k, v + 1 AS v FROM {name} WHERE v < 100) "
+                   "GROUP BY k ORDER BY k")
+        assert r.rows == [(0, 2, 3), (1, 2, 23), (2, 2, 43), (3, 2, 63)]
+        counts[name] = len(calls)
+    with db.table("four").snapshot() as snap:
+        assert len(snap.parts) == 4
+    assert counts["four"] == counts["one"]                   # no growth with the parts read
+    db.close()
