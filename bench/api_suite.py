@@ -7,8 +7,9 @@ bench/bench_api.py (which also runs standalone: ``python -m bench.bench_api``).
    (template render, parse, plan, JSON encode) next to the query's execution, median ms
    (`bench_api.measure_overhead`).
 3. ``mergetree serve`` in a separate process; ``GET /v0/pipes/user_activity.json?user_id=..&days=30``
-   from 1 client and from ``clients`` concurrent keep-alive clients for ``seconds`` each: requests/s,
-   p50/p99/max latency, errors (`bench_api.load`).
+   from 1 client and from ``clients`` concurrent keep-alive clients for ``seconds`` each (a load
+   generator in its own process, bench/api_load.py): requests/s, p50/p99/max latency, errors and the
+   server's CPU ms per request (`bench_api.load`).
 
 mergetree only (chDB and DuckDB have no Tinybird API); results are "measurements" like the
 ingest suite's.
@@ -44,15 +45,16 @@ def run_api(cfg, *, seconds: float = 5.0, clients: int = 16) -> dict:
         port = bench_api._free_port()
         proc = bench_api.start_server(tmp / "data", port)
         for n in (1, clients):
-            r = bench_api.load(port, users, n, seconds)
+            r = bench_api.load(port, users, n, seconds, pid=proc.pid)
             measurements.append({
                 "engine": "mergetree", "name": f"GET user_activity.json, {n} client{'s' if n > 1 else ''}",
                 "unit": "req/s", "value": r["rps"], "p50_ms": r["p50_ms"], "p99_ms": r["p99_ms"],
                 "threads": n, "seconds": seconds, "requests": r["requests"], "errors": r["errors"],
+                "server_cpu_ms_per_request": r.get("server_cpu_ms"),
                 "status": "ok" if not r["errors"] else "error",
                 "detail": f"{r['errors']} failed requests" if r["errors"] else None})
             say(f"{n} clients: {r['rps']:.1f} req/s, p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, "
-                f"{r['errors']} errors")
+                f"{r['errors']} errors, server CPU {r.get('server_cpu_ms', float('nan')):.2f} ms/request")
     except Exception as ex:  # noqa: BLE001 - reported
         measurements.append({"engine": "mergetree", "name": "api suite", "status": "error",
                              "detail": f"{type(ex).__name__}: {str(ex).splitlines()[0][:200] if str(ex) else ''}"})

@@ -7,19 +7,26 @@
    time, the time of each step the API layer adds around the query: template render, parse
    (uncached: every request has a new literal), plan, and JSON encode of the result; next to the
    execution time of the query itself.
-3. **Latency** (live server): ``mergetree serve`` in a separate process on 127.0.0.1, and 16
-   concurrent clients here (threads with keep-alive connections) calling
-   ``GET /v0/pipes/user_activity.json?user_id=...&days=30`` for ``--duration`` seconds;
-   p50/p99/max latency and requests/s. One client alone gives the unloaded latency.
+3. **Latency** (live server): ``mergetree serve`` in a separate process on 127.0.0.1, and a load
+   generator in a third process (``bench/api_load.py``: one asyncio thread, raw HTTP/1.1 keep-alive
+   connections, ~0.1 ms CPU per request, so it does not starve the server on a 2-core machine as
+   16 ``http.client`` threads in this process did) calling
+   ``GET /v0/pipes/user_activity.json?user_id=...&days=30`` from each of ``--clients`` (default 1,
+   then 16) connections for ``--duration`` seconds: p50/p99/max latency, requests/s, and the
+   server's CPU milliseconds per request (its process and children, from /proc) with the cores it
+   used: on a shared machine the CPU per request is the stable number, latency follows from it
+   (16 closed-loop clients: p50 ~ 16 x CPU per request / cores the server gets).
 
     python -m bench.bench_api                   # 1M rows
     python -m bench.bench_api --rows 10M        # the issue's target size
+    python -m bench.bench_api --rows 10M --keep DIR --no-overhead --no-optimize --serve-arg=--query-threads=2
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import os
 import shutil
 import socket
@@ -27,7 +34,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -152,10 +158,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(data_dir: Path, port: int) -> subprocess.Popen:
+def start_server(data_dir: Path, port: int, extra: list[str] = ()) -> subprocess.Popen:
     proc = subprocess.Popen(
         [sys.executable, "-m", "mergetree.cli", "serve", str(QUICKSTART), "--data-dir", str(data_dir),
-         "--port", str(port), "--admin-token", TOKEN, "--log-level", "warning"],
+         "--port", str(port), "--admin-token", TOKEN, "--log-level", "warning", *extra],
         cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -173,60 +179,69 @@ def start_server(data_dir: Path, port: int) -> subprocess.Popen:
     raise RuntimeError("server did not start")
 
 
-def load(port: int, users: list[str], clients: int, duration: float, warmup: float = 1.0) -> dict:
-    """``clients`` threads, each with a keep-alive connection, calling user_activity for ``duration``."""
-    lat: list[list[float]] = [[] for _ in range(clients)]
-    errors = [0] * clients
-    stop_at = [0.0]
-    start = threading.Barrier(clients + 1)
-    headers = {"Authorization": f"Bearer {TOKEN}"}
+def cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU seconds of a process (all its threads), from /proc (None elsewhere)."""
+    if pid is None:
+        return None
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-    def worker(k: int):
-        rng = np.random.default_rng(k)
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        start.wait()
-        measure_from = time.perf_counter() + warmup
-        while True:
-            now = time.perf_counter()
-            if now >= stop_at[0]:
-                break
-            user = users[int(rng.integers(len(users)))]
-            t = time.perf_counter()
-            try:
-                conn.request("GET", f"/v0/pipes/user_activity.json?user_id={user}&days=30", headers=headers)
-                r = conn.getresponse()
-                r.read()
-                ok = r.status == 200
-            except (OSError, http.client.HTTPException):
-                ok = False
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            took = time.perf_counter() - t
-            if not ok:
-                errors[k] += 1
-            elif t >= measure_from:
-                lat[k].append(took)
-        conn.close()
 
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
-    for t in threads:
-        t.start()
-    stop_at[0] = time.perf_counter() + warmup + duration
-    start.wait()
-    for t in threads:
-        t.join()
-    all_lat = [x for xs in lat for x in xs]
-    return {"clients": clients, "requests": len(all_lat), "errors": sum(errors),
-            "rps": len(all_lat) / duration, "p50_ms": _pct(all_lat, 50) * 1000,
-            "p99_ms": _pct(all_lat, 99) * 1000, "max_ms": max(all_lat, default=float("nan")) * 1000}
+def server_pids(pid: int) -> list[int]:
+    """The server process and its children (``serve --workers N`` query workers), from /proc."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            kids = open(f"/proc/{p}/task/{p}/children").read().split()
+        except OSError:
+            kids = []
+        todo += [int(k) for k in kids]
+    return out
+
+
+def load(port: int, users: list[str], clients: int, duration: float, warmup: float = 1.0,
+         pid: int | None = None) -> dict:
+    """``clients`` keep-alive connections calling user_activity for ``duration`` seconds, from a load
+    generator in its own process (``bench/api_load.py``: one asyncio thread); with ``pid``, the
+    server's CPU (its process and children) per request over the run."""
+    fd, users_file = tempfile.mkstemp(prefix="bench-api-users-", suffix=".txt")
+    with os.fdopen(fd, "w") as f:
+        f.write("\n".join(users))
+    try:
+        pids = server_pids(pid) if pid is not None else []
+        cpu0 = [cpu_seconds(p) or 0.0 for p in pids]
+        t0 = time.monotonic()
+        out = subprocess.run([sys.executable, "-m", "bench.api_load", "--port", str(port), "--token", TOKEN,
+                              "--users", users_file, "--clients", str(clients), "--duration", str(duration),
+                              "--warmup", str(warmup)], cwd=REPO, capture_output=True, text=True, check=True)
+        wall = time.monotonic() - t0
+        cpu1 = [cpu_seconds(p) or 0.0 for p in pids]
+    finally:
+        os.unlink(users_file)
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    if pids:
+        # the whole run (warmup included) over every request answered in it
+        res["server_cpu_ms"] = (sum(cpu1) - sum(cpu0)) * 1000 / max(res["answered"], 1)
+        res["server_cpu_util"] = (sum(cpu1) - sum(cpu0)) / wall
+    res["loadgen_cpu_ms"] = res["loadgen_cpu_s"] * 1000 / max(res["answered"], 1)
+    return res
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", default="1M", help="events in the table (default 1M; the issue's target: 10M)")
-    ap.add_argument("--clients", type=int, default=16)
+    ap.add_argument("--clients", default="1,16", help="comma-separated concurrent clients per run (default 1,16)")
     ap.add_argument("--duration", type=float, default=10.0, help="seconds of load per run")
     ap.add_argument("--keep", default=None, help="build/keep the data directory here (reused when present)")
+    ap.add_argument("--no-overhead", action="store_true", help="skip the in-process per-step timing")
+    ap.add_argument("--no-optimize", action="store_true", help="skip OPTIMIZE FINAL (the data is merged already)")
+    ap.add_argument("--serve-arg", action="append", default=[],
+                    help="extra option for `mergetree serve` (repeatable), e.g. --serve-arg=--workers=2")
     args = ap.parse_args(argv)
     rows = _rows(args.rows)
     tmp = None
@@ -245,20 +260,27 @@ def main(argv=None) -> int:
         else:
             users = build_data(data_dir, rows)
             users_file.write_text("\n".join(users))
-        optimize_all(data_dir)
-        ov = measure_overhead(data_dir, users)
-        out.write("\nper-request steps, in-process, median ms:\n")
-        for k in ("render", "parse_plain", "parse", "compile", "plan", "execute", "encode_json", "overhead"):
-            out.write(f"  {k:<12}{ov[k]:8.3f}\n")
+        if not args.no_optimize:
+            optimize_all(data_dir)
+        if not args.no_overhead:
+            ov = measure_overhead(data_dir, users)
+            out.write("\nper-request steps, in-process, median ms:\n")
+            for k in ("render", "parse_plain", "parse", "compile", "plan", "execute", "encode_json", "overhead"):
+                out.write(f"  {k:<12}{ov[k]:8.3f}\n")
         port = _free_port()
-        proc = start_server(data_dir, port)
-        one = load(port, users, 1, min(args.duration, 5.0))
-        many = load(port, users, args.clients, args.duration)
-        out.write("\nlive server (separate process), GET /v0/pipes/user_activity.json?user_id=..&days=30:\n")
-        out.write(f"  {'clients':>8}{'requests':>10}{'errors':>8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}\n")
-        for r in (one, many):
+        proc = start_server(data_dir, port, args.serve_arg)
+        runs = [load(port, users, int(c), min(args.duration, 5.0) if int(c) == 1 else args.duration, pid=proc.pid)
+                for c in args.clients.split(",")]
+        out.write(f"\nlive server (separate process{', ' + ' '.join(args.serve_arg) if args.serve_arg else ''}), "
+                  f"GET /v0/pipes/user_activity.json?user_id=..&days=30; load generator: bench/api_load.py in its "
+                  f"own process\n")
+        out.write(f"  {'clients':>8}{'requests':>10}{'errors':>8}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}"
+                  f"{'srv CPU ms/req':>16}{'srv cores':>11}{'loadgen ms/req':>16}\n")
+        for r in runs:
             out.write(f"  {r['clients']:>8}{r['requests']:>10}{r['errors']:>8}{r['rps']:>9.1f}{r['p50_ms']:>9.1f}"
-                      f"{r['p99_ms']:>9.1f}{r['max_ms']:>9.1f}\n")
+                      f"{r['p99_ms']:>9.1f}{r['max_ms']:>9.1f}{r.get('server_cpu_ms', float('nan')):>16.2f}"
+                      f"{r.get('server_cpu_util', float('nan')):>11.2f}{r['loadgen_cpu_ms']:>16.2f}\n")
+        out.write(f"  machine: {os.cpu_count()} cores, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
         return 0
     finally:
         if proc is not None:

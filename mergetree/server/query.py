@@ -7,14 +7,13 @@ sources they hold ``DATASOURCES:READ`` for.
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from mergetree.server.auth import authorize_read, visible_result
 from mergetree.server import pipes
 from mergetree.server.errors import DOC_QUERY, ApiError
-from mergetree.server.http import form_params, principal, read_body, service
+from mergetree.server.http import form_params, principal, read_body, run_query, service
 
 CONTENT_TYPES = {"json": "application/json", "jsoncompact": "application/json",
                  "jsoneachrow": "application/x-ndjson", "ndjson": "application/x-ndjson",
@@ -25,13 +24,14 @@ CONTENT_TYPES = {"json": "application/json", "jsoncompact": "application/json",
 
 
 async def run_cancellable(request: Request, fn, *args):
-    """``fn(*args, cancel=event)`` in the thread pool; the event is set when the client disconnects
-    (checked every 0.1 s), so a query nobody waits for stops (QUERY_WAS_CANCELLED) instead of running on."""
+    """``fn(*args, cancel=event)`` on the query pool (``http.run_query``); the event is set when the
+    client disconnects (checked every 0.1 s), so a query nobody waits for stops (QUERY_WAS_CANCELLED)
+    instead of running on."""
     import asyncio
     import threading
 
     cancel = threading.Event()
-    task = asyncio.ensure_future(run_in_threadpool(fn, *args, cancel=cancel))
+    task = asyncio.ensure_future(run_query(fn, *args, cancel=cancel))
     try:
         while not task.done():
             await asyncio.wait({task}, timeout=0.1)
@@ -66,9 +66,13 @@ async def sql(request: Request):
         who.require("PIPES:READ", pipe_names["_"], f"read the pipe '{pipe_names['_']}'")
     authorize_read(who, svc.engine, stmt, pipes=[t for t in pipe_names if t != "_"],
                    allowed=("_",) if "_" in pipe_names else ())
-    stmt = await run_in_threadpool(pipes.expand_pipes, svc, who, stmt, pipe_names, params)
-    result = await run_cancellable(request, svc.engine.run, stmt, None, None, who.row_policies())
-    result = visible_result(who, stmt, result)          # SHOW TABLES: only what the token may read
-    fmt = params.get("format") or result.format_name or getattr(stmt, "format", None) or "JSON"
-    body = await run_in_threadpool(result.format, fmt)
+
+    def run(cancel):          # one hop to the query pool: expand pipes, execute, format
+        expanded = pipes.expand_pipes(svc, who, stmt, pipe_names, params)
+        result = svc.engine.run(expanded, None, None, who.row_policies(), cancel=cancel)
+        result = visible_result(who, expanded, result)      # SHOW TABLES: only what the token may read
+        fmt = params.get("format") or result.format_name or getattr(expanded, "format", None) or "JSON"
+        return result.format(fmt), fmt
+
+    body, fmt = await run_cancellable(request, run)
     return Response(body, media_type=CONTENT_TYPES.get(fmt.lower(), "text/plain; charset=utf-8"))
