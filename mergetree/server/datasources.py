@@ -1,13 +1,16 @@
 """Data Sources API and jobs.
 
-``POST /v0/datasources`` (mode=create | append | replace, raw or multipart file, CSV/NDJSON, gzip), ``GET /v0/datasources[/NAME]``,
+``POST /v0/datasources`` (mode=create | append | replace, raw or multipart file, CSV/NDJSON/Parquet,
+gzip, CSV dialects, or ``url=`` imported by a background job), ``GET /v0/datasources[/NAME]``,
 ``POST /v0/datasources/NAME/truncate``, ``POST /v0/datasources/NAME/delete`` (a job),
-``DELETE /v0/datasources/NAME``, ``GET /v0/jobs[/ID]``. Views are thin: they check scopes,
-read parameters and call ``Engine``.
+``DELETE /v0/datasources/NAME``, ``GET /v0/jobs[/ID]``, ``POST /v0/jobs/ID/cancel``. Views are thin:
+they check scopes, read parameters and call ``Engine``; file reading and URL imports are in
+``imports.py``, schema inference (``POST /v0/analyze``) in ``analyze.py``.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 import uuid
@@ -18,7 +21,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mergetree.server.errors import DOC_DATASOURCES, DOC_JOBS, ApiError
-from mergetree.server.http import flag, form_params, gunzip, json_response, principal, read_body, service
+from mergetree.server.http import flag, form_params, json_response, principal, read_body, service
+from mergetree.server.imports import (FORMATS, CsvDialect, ImportFailed, check_format, check_url, fetch_url,
+                                      format_from_content_type, format_from_name, max_import_bytes, open_data,
+                                      run_import, sniff_format, temp_path)
+
+_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 
@@ -35,12 +43,18 @@ def _parse_schema(text: str) -> tuple[str, dict[str, str]]:
 
     try:
         columns = parse_schema(text)
+        paths = {}
         for c in columns:
             if c.jsonpath:
-                parse_jsonpath(c.jsonpath)
+                # `json:$.list[:]` (a whole array, as /v0/analyze suggests it) reads the array at $.list
+                path = c.jsonpath
+                if path.endswith("[:]") and str(c.type).startswith("Array("):
+                    path = path[:-3]
+                parse_jsonpath(path)
+                paths[c.name] = path
     except (SchemaError, ValueError) as e:
         raise ApiError(400, f"Invalid schema: {e}", DOC_DATASOURCES) from None
-    return ", ".join(c.to_sql() for c in columns), {c.name: c.jsonpath for c in columns if c.jsonpath}
+    return ", ".join(c.to_sql() for c in columns), paths
 
 
 def engine_string(params: dict) -> str:
@@ -75,28 +89,27 @@ async def create_or_append(request: Request):
     q = dict(request.query_params)
     mode = (q.get("mode") or "create").lower()
     if mode == "create":
-        return await _create(request, await form_params(request))
+        params = await form_params(request)
+        if params.get("url"):
+            return await _import_url(request, params, "create")
+        return await _create(request, params)
     if mode in ("append", "replace"):
         return await _append(request, q, replace=mode == "replace")
     raise ApiError(400, f"Unsupported mode '{mode}': use create, append or replace", DOC_DATASOURCES)
 
 
-_FORMATS = ("csv", "ndjson")
+_FILE_FIELDS = ("csv", "ndjson", "parquet", "file")
 
 
 async def _upload(request: Request, q: dict) -> tuple[bytes, str | None]:
     """The data of an append/replace: a raw body, or the file of a multipart/form-data body (field
-    ``csv``, ``ndjson`` or any file field); a gzip file (by its magic bytes) is decompressed.
-    Returns (data, format guessed from the field or file name or None)."""
+    ``csv``, ``ndjson``, ``parquet`` or any file field). Returns (data, format guessed from the field,
+    the file name or the Content-Type, or None). Gzip is undone later, by its magic bytes."""
     body = await read_body(request)
     ctype = request.headers.get("content-type", "")
-    fmt = None
     if ctype.lower().startswith("multipart/form-data"):
-        body, fmt = _multipart_file(ctype, body)
-    if body[:2] == b"\x1f\x8b":
-        limit = service(request).max_body_bytes
-        body = gunzip(body, limit * 10)
-    return body, fmt
+        return _multipart_file(ctype, body)
+    return body, format_from_content_type(ctype)
 
 
 def _multipart_file(ctype: str, body: bytes) -> tuple[bytes, str | None]:
@@ -110,24 +123,22 @@ def _multipart_file(ctype: str, body: bytes) -> tuple[bytes, str | None]:
     for part in msg.iter_parts():
         field = part.get_param("name", header="content-disposition") or ""
         filename = part.get_filename() or ""
-        if field not in _FORMATS and not filename:
+        if field not in _FILE_FIELDS and not filename:
             continue
         data = part.get_payload(decode=True) or b""
-        base = filename.lower().removesuffix(".gz")
-        fmt = field if field in _FORMATS else next((f for f in _FORMATS if base.endswith("." + f)), None)
+        fmt = (field if field in FORMATS else None) or format_from_name(filename) \
+            or format_from_content_type(part.get_content_type())
         return data, fmt
     raise ApiError(400, "The multipart/form-data body has no file: send the data in a field named "
-                        "'csv' or 'ndjson' (or any file field)", DOC_DATASOURCES)
+                        "'csv', 'ndjson' or 'parquet' (or any file field)", DOC_DATASOURCES)
 
 
 async def append_v1(request: Request):
-    """``POST /v1/datasources/NAME/append|replace?format=csv|ndjson``: a raw body (``Content-Type`` text/csv or
-    application/x-ndjson, optional gzip) as ``tinybird`` 5.x sends it; the same work as mode=append|replace."""
+    """``POST /v1/datasources/NAME/append|replace?format=csv|ndjson|parquet[&url=]``: a raw body
+    (``Content-Type`` text/csv, application/x-ndjson or application/vnd.apache.parquet, optional gzip)
+    as ``tinybird`` 5.x sends it; the same work as mode=append|replace."""
     q = dict(request.query_params)
     q["name"] = request.path_params["name"]
-    if not q.get("format"):
-        ctype = request.headers.get("content-type", "").lower()
-        q["format"] = "ndjson" if ("ndjson" in ctype or "json" in ctype) else "csv"
     return await _append(request, q, replace=request.url.path.rstrip("/").endswith("/replace"))
 
 
@@ -140,16 +151,41 @@ async def _create(request: Request, params: dict):
         raise ApiError(400, "The 'name' parameter is required", DOC_DATASOURCES)
     if not schema:
         raise ApiError(400, "The 'schema' parameter is required to create a Data Source "
-                            "(e.g. schema=`id` UInt64, `ts` DateTime)", DOC_DATASOURCES)
+                            "(e.g. schema=`id` UInt64, `ts` DateTime), or a 'url' to create it from "
+                            "a file (its schema is guessed as POST /v0/analyze does)", DOC_DATASOURCES)
     if svc.engine.exists(name):
         raise ApiError(409, f"Data Source '{name}' already exists", DOC_DATASOURCES)
+    info = await run_in_threadpool(_create_now, svc, name, schema, params)
+    return json_response({"datasource": info})
+
+
+def _create_now(svc, name: str, schema: str, params: dict) -> dict:
     schema, jsonpaths = _parse_schema(schema)
-    info = await run_in_threadpool(
-        svc.engine.create_datasource, name, schema, engine=engine_string(params), jsonpaths=jsonpaths,
+    return svc.engine.create_datasource(
+        name, schema, engine=engine_string(params), jsonpaths=jsonpaths,
         sorting_key=params.get("engine_sorting_key"), partition_key=params.get("engine_partition_key"),
         primary_key=params.get("engine_primary_key"), ttl=params.get("engine_ttl"),
         settings=_settings(params.get("engine_settings")), description=params.get("description", ""))
-    return json_response({"datasource": info})
+
+
+def _replace_condition(svc, q: dict, replace: bool) -> str | None:
+    condition = (q.get("replace_condition") or "").strip() or None
+    if condition is None:
+        return None
+    if not replace:
+        raise ApiError(400, "'replace_condition' needs mode=replace", DOC_DATASOURCES)
+    try:
+        return svc.engine.normalize_condition(condition)
+    except ValueError as e:
+        raise ApiError(400, f"Invalid replace_condition: {e}", DOC_DATASOURCES) from None
+
+
+def _require_write(who, name: str, replace: bool) -> None:
+    """mode=append needs DATASOURCES:APPEND:ds, mode=replace DATASOURCES:CREATE (as in Tinybird)."""
+    if replace:
+        who.require("DATASOURCES:CREATE", None, f"replace the data of the Data Source '{name}'")
+    else:
+        who.require("DATASOURCES:APPEND", name, f"append to the Data Source '{name}'")
 
 
 async def _append(request: Request, q: dict, replace: bool = False):
@@ -159,60 +195,129 @@ async def _append(request: Request, q: dict, replace: bool = False):
     name = q.get("name")
     if not name:
         raise ApiError(400, "The 'name' parameter is required", DOC_DATASOURCES)
-    who = principal(request)
-    if replace:
-        who.require("DATASOURCES:CREATE", None, f"replace the data of the Data Source '{name}'")
-    else:
-        who.require("DATASOURCES:APPEND", name, f"append to the Data Source '{name}'")
-    _require_exists(svc, name)
     if q.get("url"):
-        raise ApiError(400, "Importing from a 'url' is not supported: send the data in the request body "
-                            "(raw or multipart/form-data)", DOC_DATASOURCES)
+        return await _import_url(request, q, "replace" if replace else "append")
+    _require_write(principal(request), name, replace)
+    _require_exists(svc, name)
+    dialect = CsvDialect.from_params(q)
+    condition = _replace_condition(svc, q, replace)
     body, guessed = await _upload(request, q)
-    fmt = (q.get("format") or guessed or "csv").lower()
-    if fmt not in _FORMATS:
-        raise ApiError(400, f"Unsupported format '{fmt}': use csv or ndjson", DOC_DATASOURCES)
-    delimiter = q.get("dialect_delimiter") or ","
-    condition = (q.get("replace_condition") or "").strip() or None
-    if condition is not None:
-        if not replace:
-            raise ApiError(400, "'replace_condition' needs mode=replace", DOC_DATASOURCES)
-        try:
-            condition = svc.engine.normalize_condition(condition)
-        except ValueError as e:
-            raise ApiError(400, f"Invalid replace_condition: {e}", DOC_DATASOURCES) from None
+    limit = service(request).max_body_bytes * 10
     import_id = uuid.uuid4().hex
 
     def run():
-        engine = svc.engine
-        if fmt == "ndjson":
-            block, rejected = engine.convert(name, body)
-        else:
-            block, rejected = engine.convert_csv(name, body, delimiter)
-        if replace:
-            if block.num_rows == 0 and not condition and not flag(q.get("replace_truncate_when_empty")) \
-                    and body.strip():
-                raise ApiError(400, "Replace with no valid row would empty the Data Source: pass "
-                                    "replace_truncate_when_empty=true to do that", DOC_DATASOURCES)
-            svc.flusher.flush()         # Events API rows acknowledged before the replace are replaced too
-            good = engine.replace(name, block, condition)
-        else:
-            good = engine.insert_block(name, block) if block.num_rows else 0
-        if rejected:
-            engine.insert_block(engine.ensure_quarantine(name), engine.quarantine_block(name, rejected, import_id))
-        return good, len(rejected)
+        stream, head = open_data(body, limit)
+        try:
+            fmt = check_format(q.get("format") or guessed or (sniff_format(head) if head.strip() else "csv"))
+            return run_import(svc, name, stream, fmt, import_id=import_id, dialect=dialect, replace=replace,
+                              condition=condition, truncate_when_empty=flag(q.get("replace_truncate_when_empty")),
+                              size=len(body))
+        except ImportFailed as e:
+            raise ApiError(400, str(e), DOC_DATASOURCES) from None
+        finally:
+            stream.close()
 
-    good, bad = await run_in_threadpool(run)
+    stats = await run_in_threadpool(run)
     info = svc.engine.describe(name)
     kind = "replace" if replace else "import"
+    base_url = str(request.base_url).rstrip("/")
     svc.jobs.record(import_id, kind, {"datasource": {"id": info["id"], "name": name}, "mode": kind,
-                                       "import_id": import_id, "statistics": {"row_count": good},
-                                       "quarantine_rows": bad, **({"replace_condition": condition}
-                                                                  if condition else {})},
-                    base_url=str(request.base_url).rstrip("/"))
+                                       "import_id": import_id, **stats.to_json(),
+                                       **({"replace_condition": condition} if condition else {})},
+                    base_url=base_url)
     return json_response({"id": import_id, "job_id": import_id, "datasource": info, "import_id": import_id,
-                          "invalid_lines": 0, "quarantine_rows": bad, "error": False, "successful_rows": good,
-                          "status": "done", "job_url": f"{str(request.base_url).rstrip('/')}/v0/jobs/{import_id}"})
+                          "invalid_lines": stats.invalid_lines, "quarantine_rows": stats.quarantined,
+                          "error": False, "errors": stats.errors, "successful_rows": stats.rows,
+                          "status": "done", "job_url": f"{base_url}/v0/jobs/{import_id}"})
+
+
+async def _import_url(request: Request, q: dict, mode: str):
+    """``url=``: check what can be checked now (4xx), then download + import in a job (``kind: import``).
+
+    mode=create with a ``schema`` creates the data source first (409 if it exists); without one the
+    job guesses the schema from the file (``analyze.py``) and creates it. The answer is the job,
+    as Tinybird's: ``{id, job_id, job_url, status: waiting, kind, import_id, datasource, url, mode, ...}``."""
+    svc = service(request)
+    who = principal(request)
+    name = q.get("name")
+    if not name:
+        raise ApiError(400, "The 'name' parameter is required", DOC_DATASOURCES)
+    url = check_url(q["url"])
+    fmt = check_format(q["format"]) if q.get("format") else None
+    dialect = CsvDialect.from_params(q)
+    replace = mode == "replace"
+    create_from_file = False
+    if mode == "create":
+        who.require("DATASOURCES:CREATE", None, "create a Data Source")
+        if q.get("schema"):
+            if svc.engine.exists(name):
+                raise ApiError(409, f"Data Source '{name}' already exists", DOC_DATASOURCES)
+            await run_in_threadpool(_create_now, svc, name, q["schema"], q)
+        elif svc.engine.exists(name):
+            raise ApiError(409, f"Data Source '{name}' already exists: use mode=append or mode=replace to "
+                                f"import into it", DOC_DATASOURCES)
+        else:
+            if not _NAME_RE.match(name):
+                raise ApiError(400, f"Invalid Data Source name '{name}': use letters, digits and '_', "
+                                    f"not starting with a digit", DOC_DATASOURCES)
+            create_from_file = True
+    else:
+        _require_write(who, name, replace)
+        _require_exists(svc, name)
+    condition = _replace_condition(svc, q, replace)
+    truncate_when_empty = flag(q.get("replace_truncate_when_empty"))
+    limit = max_import_bytes(svc)
+    job_id = str(uuid.uuid4())
+    ds_ref = {"id": svc.engine.describe(name)["id"], "name": name} if svc.engine.exists(name) else {"name": name}
+
+    def work(ctx):
+        path = temp_path(svc)
+        stream = None
+        try:
+            def downloaded(n):
+                ctx.update(statistics={"bytes": n, "row_count": 0}, progress={"bytes_downloaded": n})
+
+            size, ctype = fetch_url(url, path, max_bytes=limit, cancel=ctx.cancel, progress=downloaded)
+            stream, head = open_data(path, limit)
+            kind = check_format(fmt or format_from_name(url) or format_from_content_type(ctype)
+                                or sniff_format(head))
+            if create_from_file:
+                _create_from_file(svc, name, stream, kind, dialect, q)
+                stream.close()
+                stream, head = open_data(path, limit)
+            ctx.update(datasource={"id": svc.engine.describe(name)["id"], "name": name}, format=kind)
+
+            def batch_done(stats):
+                ctx.update(**stats.to_json(), progress={"bytes_downloaded": size, "rows": stats.rows})
+
+            stats = run_import(svc, name, stream, kind, import_id=job_id, dialect=dialect, replace=replace,
+                               condition=condition, truncate_when_empty=truncate_when_empty, cancel=ctx.cancel,
+                               progress=batch_done, size=size)
+            return {**stats.to_json(), "datasource": svc.engine.describe(name)}
+        except ApiError as e:       # e.g. format=parquet without pyarrow, detected after the download
+            raise ImportFailed(e.message) from None
+        finally:
+            if stream is not None:
+                stream.close()
+            path.unlink(missing_ok=True)
+
+    fields = {"import_id": job_id, "datasource": ds_ref, "url": url, "mode": mode,
+              "statistics": {"bytes": 0, "row_count": 0}, "quarantine_rows": 0, "invalid_lines": 0, "errors": [],
+              **({"replace_condition": condition} if condition else {})}
+    job = svc.jobs.submit("import", fields, work, str(request.base_url).rstrip("/"), job_id=job_id,
+                          cancellable=True, pool="import")
+    return json_response({**job, "job": dict(job)})
+
+
+def _create_from_file(svc, name: str, stream, fmt: str, dialect, params: dict) -> None:
+    """mode=create&url= without a schema: the schema ``POST /v0/analyze`` would suggest."""
+    from mergetree.server.analyze import analyze_stream
+
+    result = analyze_stream(stream, fmt, dialect)
+    schema = result["analysis"]["schema"]
+    if not schema:
+        raise ImportFailed("Cannot create the Data Source: no column could be guessed from the file")
+    _create_now(svc, name, schema, params)
 
 
 async def list_datasources(request: Request):
@@ -287,50 +392,120 @@ def _delete(svc, name: str, condition: str, dry_run: bool) -> dict:
 
 
 MAX_JOBS = 10_000
+#: job statuses a job no longer changes from
+FINAL_STATUSES = ("done", "error", "cancelled")
+
+
+class JobContext:
+    """What a cancellable job's function gets: ``cancel`` (an Event set by ``POST /v0/jobs/ID/cancel``)
+    and ``update(**fields)`` to report progress on ``GET /v0/jobs/ID``."""
+
+    def __init__(self, jobs: "Jobs", job_id: str):
+        self.job_id = job_id
+        self.cancel = threading.Event()
+        self._jobs = jobs
+
+    def update(self, **fields) -> None:
+        self._jobs._update(self.job_id, **fields)
 
 
 class Jobs:
-    """Asynchronous jobs (one worker thread): ``GET /v0/jobs/ID`` reports their status."""
+    """Asynchronous jobs: ``GET /v0/jobs/ID`` reports their status (waiting, working, done, error,
+    cancelled). Deletes, copies and populates run one at a time on one worker thread; URL imports
+    (server/imports.py) on their own two, so that a slow download does not hold the others."""
 
     def __init__(self):
         self._jobs: dict[str, dict] = {}
+        self._contexts: dict[str, JobContext] = {}
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="job")
+        self._import_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="import-job")
 
-    def submit(self, kind: str, fields: dict, fn, base_url: str = "") -> dict:
-        job_id = str(uuid.uuid4())
-        now = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+    def submit(self, kind: str, fields: dict, fn, base_url: str = "", *, job_id: str | None = None,
+               cancellable: bool = False, pool: str = "default") -> dict:
+        """Queue ``fn`` (``fn()``, or ``fn(ctx)`` with a :class:`JobContext` when ``cancellable``);
+        its returned dict is merged into the job when it is done."""
+        job_id = job_id or str(uuid.uuid4())
+        now = _now()
         job = {"id": job_id, "job_id": job_id, "kind": kind, "status": "waiting", "created_at": now,
                "updated_at": now, "job_url": f"{base_url}/v0/jobs/{job_id}", "error": None, **fields}
+        ctx = JobContext(self, job_id) if cancellable else None
         with self._lock:
             self._jobs[job_id] = job
-        self._pool.submit(self._run, job_id, fn)
-        return dict(job)
+            if ctx is not None:
+                self._contexts[job_id] = ctx
+            self._trim()
+            snapshot = dict(job)
+        (self._import_pool if pool == "import" else self._pool).submit(self._run, job_id, fn, ctx)
+        return snapshot
 
     def record(self, job_id: str, kind: str, fields: dict, base_url: str = "") -> dict:
         """A job that already ran (a synchronous import or replace), so that ``GET /v0/jobs/ID`` of its
         ``import_id`` answers as for the asynchronous ones."""
-        now = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+        now = _now()
         job = {"id": job_id, "job_id": job_id, "kind": kind, "status": "done", "created_at": now,
                "updated_at": now, "job_url": f"{base_url}/v0/jobs/{job_id}", "error": None, **fields}
         with self._lock:
             self._jobs[job_id] = job
-            while len(self._jobs) > MAX_JOBS:              # keep the newest jobs only
-                self._jobs.pop(next(iter(self._jobs)))
+            self._trim()
         return dict(job)
 
-    def _run(self, job_id: str, fn) -> None:
+    def _trim(self) -> None:
+        while len(self._jobs) > MAX_JOBS:              # keep the newest jobs only (finished ones first)
+            victim = next((k for k, j in self._jobs.items() if j["status"] in FINAL_STATUSES),
+                          next(iter(self._jobs)))
+            self._jobs.pop(victim)
+            self._contexts.pop(victim, None)
+
+    def _run(self, job_id: str, fn, ctx: JobContext | None) -> None:
+        from mergetree.server.imports import ImportCancelled
+
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None or job["status"] != "waiting":     # cancelled while waiting
+                self._contexts.pop(job_id, None)
+                return
         self._update(job_id, status="working")
         try:
-            result = fn()
+            result = fn(ctx) if ctx is not None else fn()
+            if ctx is not None and ctx.cancel.is_set():
+                raise ImportCancelled()
+        except ImportCancelled:
+            self._update(job_id, status="cancelled", error=None)
         except Exception as e:  # noqa: BLE001 - a job reports its failure, it never crashes the server
-            self._update(job_id, status="error", error=str(e))
-            return
-        self._update(job_id, status="done", **(result or {}))
+            self._update(job_id, status="error", error=str(e) or type(e).__name__)
+        else:
+            self._update(job_id, status="done", **(result or {}))
+        finally:
+            with self._lock:
+                self._contexts.pop(job_id, None)
 
     def _update(self, job_id: str, **fields) -> None:
         with self._lock:
-            self._jobs[job_id].update(fields, updated_at=time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()))
+            job = self._jobs.get(job_id)
+            if job is not None:
+                job.update(fields, updated_at=_now())
+
+    def cancel(self, job_id: str) -> dict:
+        """``POST /v0/jobs/ID/cancel``: a waiting job is cancelled at once; a working cancellable job
+        (URL imports) is ``cancelling`` until it stops at its next batch, then ``cancelled``."""
+        with self._lock:
+            job = self._jobs.get(job_id)
+            if job is None:
+                raise ApiError(404, f"Job '{job_id}' not found", DOC_JOBS)
+            status = job["status"]
+            ctx = self._contexts.get(job_id)
+            if status == "waiting":
+                job.update(status="cancelled", updated_at=_now())
+                if ctx is not None:
+                    ctx.cancel.set()
+            elif status in ("working", "cancelling") and ctx is not None:
+                ctx.cancel.set()
+                job.update(status="cancelling", updated_at=_now())
+            else:
+                raise ApiError(400, f"Job '{job_id}' cannot be cancelled: its status is '{status}' "
+                                    f"(only waiting jobs, and working imports, can be cancelled)", DOC_JOBS)
+            return dict(job)
 
     def get(self, job_id: str) -> dict:
         with self._lock:
@@ -344,7 +519,15 @@ class Jobs:
             return [dict(j) for j in self._jobs.values()]
 
     def close(self) -> None:
+        with self._lock:
+            for ctx in self._contexts.values():     # running imports stop at their next batch/chunk
+                ctx.cancel.set()
+        self._import_pool.shutdown(wait=True, cancel_futures=True)
         self._pool.shutdown(wait=True)
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
 
 
 async def get_job(request: Request):
@@ -352,6 +535,59 @@ async def get_job(request: Request):
     return json_response(service(request).jobs.get(request.path_params["job_id"]))
 
 
+#: ``GET /v0/jobs`` filters (Tinybird's): equality on these fields
+_JOB_FILTERS = ("kind", "status", "pipe_id", "pipe_name")
+
+
 async def list_jobs(request: Request):
+    """``GET /v0/jobs[?kind=&status=&pipe_id=&pipe_name=&created_after=&created_before=]``: newest first,
+    at most 100, as Tinybird lists them."""
     principal(request)
-    return json_response({"jobs": service(request).jobs.list()})
+    q = request.query_params
+    jobs = service(request).jobs.list()
+    for key in _JOB_FILTERS:
+        if q.get(key):
+            jobs = [j for j in jobs if str(j.get(key) if key != "pipe_id" else
+                                           (j.get("pipe") or {}).get("id", j.get("pipe_id"))) == q[key]]
+    for key, keep in (("created_after", lambda c, v: c > v), ("created_before", lambda c, v: c < v)):
+        if q.get(key):
+            bound = _job_time(q[key], key)
+            jobs = [j for j in jobs if keep(j["created_at"], bound)]
+    jobs.reverse()
+    return json_response({"jobs": jobs[:100]})
+
+
+def _job_time(text: str, key: str) -> str:
+    """An ISO date/time (``2024-01-31``, ``2024-01-31T10:00:00[Z]``) as the jobs' ``created_at`` text."""
+    import datetime as dt
+
+    try:
+        value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError(400, f"Invalid {key} '{text}': expected an ISO 8601 date or date-time "
+                            f"(e.g. 2024-01-31T10:00:00)", DOC_JOBS) from None
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return value.strftime("%Y-%m-%d %H:%M:%S")
+
+
+async def cancel_job(request: Request):
+    """``POST /v0/jobs/ID/cancel`` (admin, or DATASOURCES:CREATE as for the imports themselves)."""
+    who = principal(request)
+    if not who.allows("DATASOURCES:CREATE"):
+        who.require_admin("cancel a job")
+    return json_response(service(request).jobs.cancel(request.path_params["job_id"]))
+
+
+async def analyze(request: Request):
+    """``POST /v0/analyze``: see analyze.py."""
+    from mergetree.server.analyze import analyze as view
+
+    return await view(request)
+
+
+ROUTES = [
+    (["POST"], "/v0/jobs/{job_id}/cancel", cancel_job),
+    (["POST"], "/v0/analyze", analyze),
+    (["POST"], "/v0/analyze/", analyze),
+]
