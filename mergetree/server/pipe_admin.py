@@ -26,7 +26,7 @@ the server does for datafiles without TYPE), so unpublishing removes the TYPE bu
 from __future__ import annotations
 
 import re
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import orjson
 from starlette.concurrency import run_in_threadpool
@@ -119,8 +119,33 @@ def _push(svc, name: str, text: str) -> dict:
     from mergetree.server.deploy import apply_files
 
     rel = _path_of(svc, name) or f"pipes/{name}.pipe"
+    _bind_check(svc, name, text)
     apply_files(svc, {rel: text})
     return pipe_info(svc.pipes.get(name))
+
+
+def _bind_check(svc, name: str, text: str) -> None:
+    """Every node bound against the served data sources and pipes before anything changes (an unknown
+    column or table is a 400 naming the node, as Tinybird refuses such a node)."""
+    import tempfile
+    import types
+
+    from sqlparse_ch.datafiles import DatafileError, read_datafile
+
+    from mergetree.server.project import _bind_pipe
+
+    with tempfile.TemporaryDirectory(prefix="pipe-") as tmp:
+        path = Path(tmp) / f"{name}.pipe"
+        path.write_text(text)
+        try:
+            pipe = read_datafile(str(path))
+        except DatafileError as e:
+            raise ApiError(400, f"Invalid pipe '{name}': {e.message} (line {e.line})", DOC_PIPES) from None
+        project = types.SimpleNamespace(pipes={**svc.pipes.snapshot(), name: pipe})
+        err = _bind_pipe(svc.engine, project, pipe)
+    # a tb_secret() is a query parameter bound only when the pipe runs: EXPLAIN cannot bind it here
+    if err is not None and "(UNKNOWN_QUERY_PARAMETER)" not in err.message:
+        raise ApiError(400, err.message, DOC_PIPES)
 
 
 def _node_json(pipe) -> list[dict]:

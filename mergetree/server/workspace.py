@@ -110,7 +110,9 @@ class Variables:
             raise ApiError(404, f"Variable '{name}' not found", DOC_VARIABLES)
         return self.public(v)
 
-    def set(self, name: str, value, *, create: bool, edited_by: str = "") -> dict:
+    def set(self, name: str, value, *, create: bool, edited_by: str = "", kind: str | None = None) -> dict:
+        if kind not in (None, "", "secret"):
+            raise ApiError(400, f"Unsupported variable type '{kind}': the only type is 'secret'", DOC_VARIABLES)
         if not isinstance(name, str) or not _NAME.fullmatch(name):
             raise ApiError(400, f"Invalid variable name {name!r}: use letters, digits and underscores, not starting "
                                 f"with a digit", DOC_VARIABLES)
@@ -128,7 +130,7 @@ class Variables:
                 raise ApiError(404, f"Variable '{name}' not found", DOC_VARIABLES)
             if create and len(self._vars) >= MAX_VARIABLES:
                 raise ApiError(400, f"Too many variables: the limit is {MAX_VARIABLES} per workspace", DOC_VARIABLES)
-            now = _now()
+            now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")    # as Tinybird's answers
             v = {"name": name, "type": "secret", "value": value, "created_at": (old or {}).get("created_at", now),
                  "updated_at": now, "edited_by": edited_by}
             self._vars[name] = v
@@ -186,7 +188,7 @@ async def create_variable(request: Request):
     who = _admin(request, "creating variables")
     f = await _fields(request)
     return json_response(variables(service(request)).set(f.get("name"), f.get("value"), create=True,
-                                                         edited_by=who.name))
+                                                         edited_by=f"token: '{who.name}'", kind=f.get("type")))
 
 
 async def get_variable(request: Request):
@@ -198,7 +200,7 @@ async def update_variable(request: Request):
     who = _admin(request, "updating variables")
     f = await _fields(request)
     return json_response(variables(service(request)).set(request.path_params["name"], f.get("value"),
-                                                         create=False, edited_by=who.name))
+                                                         create=False, edited_by=f"token: '{who.name}'"))
 
 
 async def delete_variable(request: Request):
