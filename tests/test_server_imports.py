@@ -167,6 +167,23 @@ def test_url_create_without_schema_guesses_it(client, files):
     assert r.status_code == 409
 
 
+def test_url_create_from_csv_sniffs_delimiter_and_matches_sanitized_header(client, files):
+    base, store = files
+    store["/visits.csv"] = b"Visit Count;City Name\r\n3;Madrid\r\n;Paris\r\n"
+    r = client.post("/v0/datasources", params={"name": "visits", "url": f"{base}/visits.csv"}, headers=H)
+    assert wait_job(client, r.json()["id"])["status"] == "done"
+    ds = client.get("/v0/datasources/visits", headers=H).json()
+    assert [(c["name"], c["type"]) for c in ds["schema"]["columns"]] == [
+        ("Visit_Count", "Nullable(Int16)"), ("City_Name", "String")]
+    assert rows(client, "SELECT * FROM visits ORDER BY City_Name") == [
+        {"Visit_Count": 3, "City_Name": "Madrid"}, {"Visit_Count": None, "City_Name": "Paris"}]
+    # appending the same file again: the header is recognised, the delimiter sniffed again
+    r = client.post("/v0/datasources", params={"mode": "append", "name": "visits", "url": f"{base}/visits.csv"},
+                    headers=H)
+    job = wait_job(client, r.json()["id"])
+    assert job["statistics"]["row_count"] == 2 and job["quarantine_rows"] == 0
+
+
 def test_url_failures_end_the_job_with_a_clear_error(client, files):
     base, store = files
     store["/bad.parquet"] = b"PAR1 this is not parquet"

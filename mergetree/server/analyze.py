@@ -31,7 +31,6 @@ suggested schema always ingests the sample it came from.
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 import time
@@ -43,9 +42,9 @@ from starlette.requests import Request
 
 from mergetree.server.errors import ApiError
 from mergetree.server.http import json_response, principal, read_body, service
-from mergetree.server.imports import (CsvDialect, ImportFailed, check_format, check_url, fetch_url,
+from mergetree.server.imports import (CsvDialect, ImportFailed, check_format, check_url, column_name, fetch_url,
                                       format_from_content_type, format_from_name, max_import_bytes, open_data,
-                                      read_parquet_source, sniff_format, temp_path)
+                                      read_parquet_source, sniff_dialect, sniff_format, temp_path)
 
 DOC_ANALYZE = "https://www.tinybird.co/docs/api-reference/analyze-api"
 SAMPLE_BYTES = 4 * 1024 * 1024
@@ -281,8 +280,7 @@ def _text_type(texts: list[str]) -> str:
 
 
 def _column_name(steps: tuple) -> str:
-    name = "_".join(re.sub(r"[^A-Za-z0-9_]", "_", str(s)) for s in steps).strip("_") or "column"
-    return "_" + name if name[0].isdigit() else name
+    return column_name("_".join(str(s) for s in steps))
 
 
 def _unique(name: str, taken: set) -> str:
@@ -346,18 +344,7 @@ def _csv_columns(sample: bytes, dialect: CsvDialect | None, cut_last_line: bool)
 
 
 def _sniff_dialect(text: str) -> CsvDialect:
-    """The delimiter among , ; TAB | that splits the first lines into the most equal, > 1 fields."""
-    lines = [ln for ln in text.splitlines()[:50] if ln.strip()]
-    best, best_score = ",", (0, 0)
-    for delim in (",", ";", "\t", "|"):
-        counts = [len(r) for r in csv.reader(lines, delimiter=delim)]
-        if not counts:
-            continue
-        width, hits = Counter(counts).most_common(1)[0]
-        score = (hits if width > 1 else 0, width)
-        if score > best_score:
-            best, best_score = delim, score
-    return CsvDialect(delimiter=best)
+    return sniff_dialect(text.encode())
 
 
 def _csv_type(texts: list[str]) -> str:

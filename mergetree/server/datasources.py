@@ -24,7 +24,7 @@ from mergetree.server.errors import DOC_DATASOURCES, DOC_JOBS, ApiError
 from mergetree.server.http import flag, form_params, json_response, principal, read_body, service
 from mergetree.server.imports import (FORMATS, CsvDialect, ImportFailed, check_format, check_url, fetch_url,
                                       format_from_content_type, format_from_name, max_import_bytes, open_data,
-                                      run_import, sniff_format, temp_path)
+                                      run_import, sniff_dialect, sniff_format, temp_path)
 
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -209,7 +209,8 @@ async def _append(request: Request, q: dict, replace: bool = False):
         stream, head = open_data(body, limit)
         try:
             fmt = check_format(q.get("format") or guessed or (sniff_format(head) if head.strip() else "csv"))
-            return run_import(svc, name, stream, fmt, import_id=import_id, dialect=dialect, replace=replace,
+            return run_import(svc, name, stream, fmt, import_id=import_id, dialect=_sniffed(dialect, q, fmt, head),
+                              replace=replace,
                               condition=condition, truncate_when_empty=flag(q.get("replace_truncate_when_empty")),
                               size=len(body))
         except ImportFailed as e:
@@ -282,7 +283,7 @@ async def _import_url(request: Request, q: dict, mode: str):
             kind = check_format(fmt or format_from_name(url) or format_from_content_type(ctype)
                                 or sniff_format(head))
             if create_from_file:
-                _create_from_file(svc, name, stream, kind, dialect, q)
+                _create_from_file(svc, name, stream, kind, _sniffed(dialect, q, kind, head), q)
                 stream.close()
                 stream, head = open_data(path, limit)
             ctx.update(datasource={"id": svc.engine.describe(name)["id"], "name": name}, format=kind)
@@ -290,7 +291,8 @@ async def _import_url(request: Request, q: dict, mode: str):
             def batch_done(stats):
                 ctx.update(**stats.to_json(), progress={"bytes_downloaded": size, "rows": stats.rows})
 
-            stats = run_import(svc, name, stream, kind, import_id=job_id, dialect=dialect, replace=replace,
+            stats = run_import(svc, name, stream, kind, import_id=job_id, dialect=_sniffed(dialect, q, kind, head),
+                               replace=replace,
                                condition=condition, truncate_when_empty=truncate_when_empty, cancel=ctx.cancel,
                                progress=batch_done, size=size)
             return {**stats.to_json(), "datasource": svc.engine.describe(name)}
@@ -307,6 +309,15 @@ async def _import_url(request: Request, q: dict, mode: str):
     job = svc.jobs.submit("import", fields, work, str(request.base_url).rstrip("/"), job_id=job_id,
                           cancellable=True, pool="import")
     return json_response({**job, "job": dict(job)})
+
+
+def _sniffed(dialect: CsvDialect, q: dict, fmt: str, head: bytes) -> CsvDialect:
+    """Without ``dialect_delimiter``, a CSV's delimiter is sniffed from its first lines (, ; TAB |)."""
+    if fmt != "csv" or q.get("dialect_delimiter"):
+        return dialect
+    import dataclasses
+
+    return dataclasses.replace(dialect, delimiter=sniff_dialect(head).delimiter)
 
 
 def _create_from_file(svc, name: str, stream, fmt: str, dialect, params: dict) -> None:

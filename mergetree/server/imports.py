@@ -41,6 +41,8 @@ BATCH_BYTES = 8 * 1024 * 1024
 #: the largest file a URL import downloads (after gzip), unless the service sets ``max_import_bytes``
 DEFAULT_MAX_IMPORT_BYTES = 1024 ** 3
 FETCH_TIMEOUT = 30.0
+HEAD_BYTES = 64 * 1024                         # what format and CSV delimiter sniffing look at
+csv.field_size_limit(64 * 1024 * 1024)         # one CSV field may be large (a JSON payload): 64 MB, not 128 KB
 PARQUET_EXTRA = ("Parquet files need the optional dependency pyarrow: install it with "
                  "pip install 'mergetree[parquet]' (or pip install pyarrow)")
 
@@ -169,6 +171,36 @@ def _split_custom(text_stream, sep: str):
         yield buf + "\n"
 
 
+def sniff_dialect(head: bytes) -> CsvDialect:
+    """The delimiter among , ; TAB | that splits the first lines into the most equal (> 1) fields."""
+    from collections import Counter
+
+    lines = [ln for ln in head.decode("utf-8", "replace").splitlines()[:50] if ln.strip()]
+    if len(lines) > 1 and len(head) >= HEAD_BYTES:
+        lines = lines[:-1]                      # may be cut in the middle
+    best, best_score = ",", (0, 0)
+    for delim in (",", ";", "\t", "|"):
+        try:
+            counts = [len(r) for r in csv.reader(lines, delimiter=delim)]
+        except csv.Error:
+            continue
+        if not counts:
+            continue
+        width, hits = Counter(counts).most_common(1)[0]
+        score = (hits if width > 1 else 0, width)
+        if score > best_score:
+            best, best_score = delim, score
+    return CsvDialect(delimiter=best)
+
+
+def column_name(text: str) -> str:
+    """A column name from a header field or JSON key: not [A-Za-z0-9_] -> '_', no leading digit."""
+    import re
+
+    name = re.sub(r"[^A-Za-z0-9_]", "_", text).strip("_") or "column"
+    return "_" + name if name[0].isdigit() else name
+
+
 # --------------------------------------------------------------------------- batches
 
 
@@ -196,13 +228,22 @@ def csv_batches(stream, columns: list[str], dialect: CsvDialect, batch_rows: int
     number, first = 0, 0
     rows, numbers, bad = [], [], []
     started = False
-    for fields in dialect.reader(text):
+    known = set(columns)
+    records = dialect.reader(text)
+    while True:
+        try:
+            fields = next(records)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            raise ImportFailed(f"Invalid CSV at record {number + 1}: {e}") from None
         if not fields or fields == [""]:
             continue
         if not started:
             started = True
             names = [f.strip().lstrip("\ufeff") for f in fields]
-            if all(n in columns for n in names) and len(set(names)) == len(names):
+            names = [n if n in known else column_name(n) for n in names]   # as /v0/analyze names them
+            if all(n in known for n in names) and len(set(names)) == len(names):
                 header = names
                 continue
         if len(fields) == len(header):      # an empty field or \\N is NULL / the DEFAULT, as ClickHouse reads CSV
@@ -419,12 +460,12 @@ def open_data(path_or_bytes, max_bytes: int):
     """A binary stream over a file or bytes, gunzipped (capped at ``max_bytes``) when it starts
     with gzip's magic bytes. Returns (stream, first bytes after decompression)."""
     raw = io.BytesIO(path_or_bytes) if isinstance(path_or_bytes, (bytes, bytearray)) else open(path_or_bytes, "rb")
-    head = raw.read(64)
+    head = raw.read(HEAD_BYTES)
     raw.seek(0)
     if head[:2] != b"\x1f\x8b":
         return raw, head
     stream = io.BufferedReader(_Capped(gzip.GzipFile(fileobj=raw), max_bytes), 1 << 20)
-    return stream, stream.peek(64)[:64]
+    return stream, stream.peek(HEAD_BYTES)[:HEAD_BYTES]
 
 
 class _Capped(io.RawIOBase):
