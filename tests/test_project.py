@@ -90,10 +90,10 @@ def test_restart_keeps_data_and_a_schema_change_is_refused_naming_the_file_and_l
     path = str(root / "datasources/things.datasource")
     assert str(e.value).startswith(f"{path}:4: Data Source 'things' exists with another definition: "
                                    f"column 'name' changes type from String to Int64")
-    # a new column and a new sorting key are refused too; the data is untouched
+    # a new column before the existing ones and a new sorting key are refused too; the data is untouched
     (root / "datasources/things.datasource").write_text(
-        DS.replace("`name` String `json:$.name`", "`name` String `json:$.name`,\n    `x` Int8 `json:$.x`"))
-    with pytest.raises(ProjectError, match=r":5: .*column 'x' Int8 is new"):
+        DS.replace("`id` UInt32 `json:$.id`,", "`x` Int8 `json:$.x`,\n    `id` UInt32 `json:$.id`,"))
+    with pytest.raises(ProjectError, match=r":3: .*new column 'x' must go after the existing columns"):
         create_app(data, admin_token=ADMIN, project=root)
     (root / "datasources/things.datasource").write_text(DS.replace('"id"', '"id, name"'))
     with pytest.raises(ProjectError, match=r":7: .*ENGINE_SORTING_KEY changes from 'id' to 'id, name'"):

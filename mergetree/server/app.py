@@ -28,6 +28,7 @@ from starlette.routing import Route
 
 from mergetree.errors import CorruptedPartError, MergeTreeError, UnknownTableError
 from mergetree.server import datasources, deploy, events, pipe_admin, pipe_jobs, pipes, query, tokens, workspace
+from mergetree.server import schema
 from mergetree.server.auth import TokenStore
 from mergetree.server.ratelimit import RateLimiter
 from mergetree.server.engine import Engine
@@ -55,6 +56,7 @@ ROUTES = [
     (["GET"], "/v0/health", health),
     (["POST"], "/v0/events", events.post_events),
     (["GET", "POST"], "/v0/sql", query.sql),
+    *schema.ROUTES,                        # /v0/datasources/NAME.datasource, /exchange, NAME/alter, PUT NAME
     (["GET"], "/v0/datasources", datasources.list_datasources),
     (["POST"], "/v0/datasources", datasources.create_or_append),
     (["GET"], "/v0/datasources/{name}", datasources.get_datasource),

@@ -78,7 +78,7 @@ def _apply(svc, files: dict[str, str], mode: str, dry_run: bool) -> dict:
     return {"result": report["result"], "dry_run": dry_run, "mode": mode,
             "files": report["files"], "changed_files": report["changed_files"],
             "removed_files": report["removed_files"], "created_datasources": report["created_datasources"],
-            "pipes": report["pipes"]}
+            "altered_datasources": report["altered_datasources"], "pipes": report["pipes"]}
 
 
 def current_files(svc) -> dict[str, str]:
@@ -138,9 +138,12 @@ def apply_files(svc, files: dict[str, str], *, mode: str = "push", dry_run: bool
                 if dry_run:
                     from sqlparse_ch.datafiles import check_pipe
 
+                    from mergetree.server.project import check_migrations
+
                     for pipe in project.pipes.values():
                         check_pipe(pipe)
-                    applied = {"created": [], "unchanged": [], "pipes": sorted(project.pipes)}
+                    applied = {"created": [], "unchanged": [], "pipes": sorted(project.pipes),
+                               "altered": check_migrations(svc.engine, project)}   # refused changes raise
                 else:
                     applied = apply_project(svc, project)
             except DatafileError as e:
@@ -166,7 +169,8 @@ def apply_files(svc, files: dict[str, str], *, mode: str = "push", dry_run: bool
     removed = sorted(set(current) - set(merged))
     return {"result": "success" if changed or removed else "no_changes", "files": sorted(merged),
             "changed_files": changed, "removed_files": removed,
-            "created_datasources": applied.get("created", []), "pipes": applied.get("pipes", []),
+            "created_datasources": applied.get("created", []), "altered_datasources": applied.get("altered", []),
+            "pipes": applied.get("pipes", []),
             "changes": changes(current, merged)}
 
 

@@ -145,6 +145,58 @@ class Engine:
         with self.write_lock:
             return self.db.delete(name, condition)
 
+    # ---- schema changes (H6: server/schema.py, project migrations; storage/alter.py does the work)
+
+    def add_columns(self, name: str, columns: list[tuple[str, str | None]]) -> None:
+        """ALTER TABLE name ADD COLUMN for each ``(column SQL, JSONPath or None)``, at the end, and the
+        same columns as Nullable(String) in its quarantine table; metadata-only (old rows read DEFAULT)."""
+        from mergetree.storage.metadata import parse_column_def
+
+        with self.write_lock:
+            qname = name + QUARANTINE_SUFFIX
+            for sql, _ in columns:
+                self.db.alter_add_column(name, sql)
+                if self.exists(qname):
+                    c = parse_column_def(sql)
+                    last = self.schema(name)[-2][0]
+                    self.db.alter_add_column(qname, f"`{c.name}` Nullable(String)", if_not_exists=True, after=last)
+            paths = {parse_column_def(sql).name: p for sql, p in columns if p}
+            if paths:
+                reg = self._register(name)
+                self.update_datasource_meta(name, jsonpaths={**(reg.get("jsonpaths") or {}), **paths})
+
+    def modify_ttl(self, name: str, ttl: str | None) -> None:
+        with self.write_lock:
+            self.db.alter_modify_ttl(name, ttl)
+
+    def exchange(self, a: str, b: str) -> None:
+        """Swap the contents of two data sources (same columns); names, descriptions, tokens stay."""
+        with self.write_lock:
+            self.db.exchange_tables(a, b)
+
+    def rename_datasource(self, old: str, new: str) -> None:
+        if not _NAME_RE.match(new or ""):
+            raise BadArgumentsError(f"Invalid Data Source name '{new}': use letters, digits and '_', "
+                                    f"not starting with a digit")
+        with self.write_lock:
+            self.db.rename_table(old, new)
+            if self.exists(old + QUARANTINE_SUFFIX):
+                self.db.rename_table(old + QUARANTINE_SUFFIX, new + QUARANTINE_SUFFIX)
+            with self._reg_lock:
+                if old in self._registry:
+                    self._registry[new] = self._registry.pop(old)
+                    self._registry[new]["updated_at"] = _now_text()
+                    self._save_registry()
+
+    def upgrade_block(self, name: str, block):
+        """Rows converted before an ALTER of ``name``'s columns -> the current columns, or None."""
+        from mergetree.storage.alter import upgrade_block
+
+        try:
+            return upgrade_block(block, self.db.table(name).metadata)
+        except Exception:  # noqa: BLE001 - the caller keeps its rule for blocks that do not fit
+            return None
+
     def describe(self, name: str) -> dict:
         """Tinybird's data source description (``GET /v0/datasources/NAME``)."""
         table = self.db.table(name)

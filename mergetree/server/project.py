@@ -3,9 +3,11 @@
 * :func:`load` reads every ``*.datasource`` / ``*.pipe`` under a folder (any layout) with
   ``sqlparse_ch.datafiles.load_project``; a bad datafile raises ``DatafileError`` (file:line).
 * :func:`apply_project` makes a running :class:`~mergetree.server.app.Service` match the project:
-  missing data sources are created through ``Engine``; an existing data source whose schema,
-  engine or keys differ is REFUSED (``ProjectError`` naming the file and line: mergetree never
-  drops or rewrites data to follow a datafile; drop the data source or use a new name); ``TOKEN``
+  missing data sources are created through ``Engine``; new columns at the end of an existing data
+  source's SCHEMA are added with ALTER TABLE ADD COLUMN (metadata-only: old rows read the DEFAULT);
+  any other difference (a removed column, a type, the order, the engine or keys) is REFUSED
+  (``ProjectError`` naming the file, line and column: mergetree never drops or rewrites data to
+  follow a datafile; drop the data source or use a new name); ``TOKEN``
   lines become scoped tokens; the pipes replace the served set. Data sources that left the
   project are kept (never dropped implicitly).
 * :func:`build_errors` is ``mergetree build``: every datafile, template and node SQL, bound
@@ -88,23 +90,38 @@ def _settings(text: str | None, ds) -> dict | None:
     return out
 
 
+def added_columns(engine, ds) -> list:
+    """The datafile's columns that the existing data source lacks (a migration adds them with
+    ALTER TABLE ADD COLUMN): datafile ``Column`` objects, in datafile order."""
+    have = {n for n, _ in engine.schema(ds.name)}
+    return [c for c in ds.columns if c.name not in have]
+
+
 def schema_differences(engine, ds) -> list[tuple[str, int]]:
-    """What differs between the existing data source and its datafile: (message, line)."""
+    """What differs between the existing data source and its datafile and cannot be migrated:
+    (message, line). New columns at the end are not differences: they are added (``added_columns``)."""
     have = [(n, str(t)) for n, t in engine.schema(ds.name)]
     want = [(c.name, engine.normalize_type(c.type)) for c in ds.columns]
     out = []
     have_d, want_d = dict(have), dict(want)
-    for name, t in want:
+    first_new = None
+    for i, (name, t) in enumerate(want):
         line = _line_of(ds.path, rf"`{re.escape(name)}`|^\s*{re.escape(name)}\s")
         if name not in have_d:
-            out.append((f"column '{name}' {t} is new: adding columns to an existing Data Source is not "
-                        f"supported yet", line))
+            first_new = i if first_new is None else first_new   # -1: already reported
         elif have_d[name] != t:
             out.append((f"column '{name}' changes type from {have_d[name]} to {t}", line))
+        elif first_new is not None and first_new >= 0:
+            new = want[first_new][0]
+            out.append((f"new column '{new}' must go after the existing columns (it is before '{name}'): "
+                        f"columns are only added at the end",
+                        _line_of(ds.path, rf"`{re.escape(new)}`|^\s*{re.escape(new)}\s")))
+            first_new = -1                     # reported once
     for name, t in have:
         if name not in want_d:
-            out.append((f"column '{name}' {t} was removed from the datafile", _line_of(ds.path, r"^SCHEMA")))
-    if not out and [n for n, _ in have] != [n for n, _ in want]:
+            out.append((f"column '{name}' {t} was removed from the datafile (removing a column would lose "
+                        f"its data)", _line_of(ds.path, r"^SCHEMA")))
+    if not out and [n for n, _ in have] != [n for n, _ in want if n in have_d]:
         out.append(("the columns are in another order", _line_of(ds.path, r"^SCHEMA")))
     info = engine.describe(ds.name)["engine"]
     if info["engine"] != ds.engine:
@@ -118,6 +135,21 @@ def schema_differences(engine, ds) -> list[tuple[str, int]]:
     return out
 
 
+def check_migrations(engine, project) -> list[str]:
+    """A dry run of the data source part of :func:`apply_project`: raise ProjectError (file, line,
+    column) for the first existing data source its datafile cannot migrate to; return the names of
+    those that would get new columns."""
+    out = []
+    for ds in project.datasources.values():
+        if not engine.exists(ds.name):
+            continue
+        if schema_differences(engine, ds):
+            ensure_datasource(engine, ds)          # raises ProjectError naming the first difference
+        if added_columns(engine, ds):
+            out.append(ds.name)
+    return out
+
+
 def ensure_datasource(engine, ds) -> str:
     """Create ``ds`` if missing; 'created' | 'unchanged'; ProjectError when it cannot apply."""
     if engine.exists(ds.name):
@@ -128,13 +160,28 @@ def ensure_datasource(engine, ds) -> str:
             raise ProjectError(
                 f"Data Source '{ds.name}' exists with another definition: {msg}"
                 + (f"; also {more}" if more else "")
-                + ". mergetree does not change existing data to follow a datafile: drop the Data Source "
+                + ". mergetree only adds new columns at the end of an existing Data Source (never drops "
+                  "or rewrites data to follow a datafile): drop the Data Source "
                   "(DELETE /v0/datasources/NAME) or give the new definition another name",
                 filename=ds.path, line=line)
+        new = added_columns(engine, ds)
+        for c in new:                          # a bad type is reported on its column's line
+            try:
+                engine.normalize_type(c.type)
+            except Exception as e:  # noqa: BLE001
+                raise ProjectError(f"column '{c.name}': {e}", filename=ds.path,
+                                   line=_line_of(ds.path, rf"`{re.escape(c.name)}`|^\s*{re.escape(c.name)}\s")) from None
+        if new:
+            try:
+                engine.add_columns(ds.name, [(c.to_sql(), c.jsonpath) for c in new])
+            except Exception as e:  # noqa: BLE001 - any engine refusal is reported against the file
+                raise ProjectError(f"cannot add column(s) {', '.join(c.name for c in new)} to Data Source "
+                                   f"'{ds.name}': {e}", filename=ds.path,
+                                   line=_line_of(ds.path, rf"`{re.escape(new[0].name)}`|^\s*{re.escape(new[0].name)}\s")) from None
         # JSONPaths and the description only steer ingestion and listings: they follow the datafile
         engine.update_datasource_meta(ds.name, description=(ds.description or "").strip(),
                                       jsonpaths={c.name: c.jsonpath for c in ds.columns if c.jsonpath})
-        return "unchanged"
+        return "altered" if new else "unchanged"
     for c in ds.columns:                       # a bad type is reported on its column's line
         try:
             engine.normalize_type(c.type)
@@ -171,7 +218,7 @@ def apply_project(service, project) -> dict:
     for ds in project.datasources.values():
         if service.engine.exists(ds.name) and schema_differences(service.engine, ds):
             ensure_datasource(service.engine, ds)      # raises ProjectError naming the first difference
-    report = {"created": [], "unchanged": [], "pipes": sorted(project.pipes)}
+    report = {"created": [], "altered": [], "unchanged": [], "pipes": sorted(project.pipes)}
     for ds in project.datasources.values():
         report[ensure_datasource(service.engine, ds)].append(ds.name)
     if hasattr(service.tokens, "ensure_datafile_tokens"):     # auth.py: TOKEN lines -> scoped tokens

@@ -594,6 +594,8 @@ class Flusher:
             blocks = groups[name]
             if self.engine.exists(name):  # no ALTER changes columns: other ones = dropped + re-created
                 current = self.engine.schema(name)
+                # rows acknowledged before an ALTER ADD COLUMN (H6 hook): carried over to the new columns
+                blocks = [b if b.schema == current else (self.engine.upgrade_block(name, b) or b) for b in blocks]
                 stale = [b for b in blocks if b.schema != current]
                 if stale:
                     self._drop(name, stale, "the data source was dropped and re-created with other columns")
