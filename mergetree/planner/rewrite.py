@@ -1,4 +1,8 @@
-"""Generic helpers over the sqlparse_ch expression AST (frozen dataclasses)."""
+"""Generic helpers over the sqlparse_ch expression AST (frozen dataclasses).
+
+These run for every node of every query's AST, several times while binding and planning, so the
+per-node work is a dict lookup by type: `_kind` classifies a value's type once (node / tuple /
+leaf) and `_field_names` lists a node class's fields once (without ``span``)."""
 
 from __future__ import annotations
 
@@ -9,75 +13,127 @@ from sqlparse_ch.ast import expr as E
 
 
 _FIELD_NAMES: dict = {}
+#: type -> 1 (an AST node: a dataclass instance), 2 (a tuple: its items are walked), 0 (a leaf)
+_KINDS: dict = {}
+_SUBQUERY = E.Subquery
+
+
+def _kind(t) -> int:
+    k = _KINDS.get(t)
+    if k is None:
+        # a node = dataclasses.is_dataclass(x) and not isinstance(x, type), decided once per type
+        k = _KINDS[t] = 1 if hasattr(t, "__dataclass_fields__") else 2 if issubclass(t, tuple) else 0
+    return k
 
 
 def _is_node(x) -> bool:
-    # = dataclasses.is_dataclass(x) and not isinstance(x, type), without its per-call overhead
-    return hasattr(type(x), "__dataclass_fields__")
+    return _kind(type(x)) == 1
 
 
 def _field_names(cls) -> tuple:
-    """The node class's field names except ``span`` (cached per class: this runs for every node
-    of every query's AST, several times while binding and planning)."""
+    """The node class's field names except ``span`` (cached per class)."""
     names = _FIELD_NAMES.get(cls)
     if names is None:
         names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls) if f.name != "span")
     return names
 
 
+def _add_items(items, out: list) -> None:
+    kinds = _KINDS
+    for y in items:
+        k = kinds.get(type(y))
+        if k is None:
+            k = _kind(type(y))
+        if k == 1:
+            out.append(y)
+        elif k == 2:
+            _add_items(y, out)
+
+
 def children(e) -> list:
     """The direct sub-expressions of a node (in tuples too, e.g. function args, CASE branches)."""
-    out = []
-
-    def add(x):
-        if _is_node(x):
+    cls = type(e)
+    if cls is _SUBQUERY:
+        return []
+    out: list = []
+    kinds = _KINDS
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        if _kind(cls) != 1:
+            return out
+        names = _field_names(cls)
+    for name in names:
+        x = getattr(e, name)
+        k = kinds.get(type(x))
+        if k is None:
+            k = _kind(type(x))
+        if k == 1:
             out.append(x)
-        elif isinstance(x, tuple):
-            for y in x:
-                add(y)
-
-    if isinstance(e, E.Subquery):
-        return out
-    for name in _field_names(type(e)):
-        add(getattr(e, name))
+        elif k == 2:
+            _add_items(x, out)
     return out
 
 
 def transform(e, fn: Callable):
     """Bottom-up unless `fn` returns a node for `e` itself: ``fn(node) -> replacement or None``;
-    None means "keep the node and transform its children"."""
-    if not _is_node(e):
+    None means "keep the node and transform its children". A node none of whose children changed
+    is returned as is (the same object)."""
+    cls = type(e)
+    k = _KINDS.get(cls)
+    if k is None:
+        k = _kind(cls)
+    if k != 1:
         return e
     replaced = fn(e)
     if replaced is not None:
         return replaced
-    if isinstance(e, E.Subquery):
+    if cls is _SUBQUERY:
         return e
-    changes = {}
-    for name in _field_names(type(e)):
+    changes = None
+    kinds = _KINDS
+    for name in _FIELD_NAMES.get(cls) or _field_names(cls):
         v = getattr(e, name)
-        nv = _transform_value(v, fn)
+        vk = kinds.get(type(v))
+        if vk is None:
+            vk = _kind(type(v))
+        if vk == 0:
+            continue
+        nv = transform(v, fn) if vk == 1 else _transform_tuple(v, fn)
         if nv is not v:
+            if changes is None:
+                changes = {}
             changes[name] = nv
     return dataclasses.replace(e, **changes) if changes else e
 
 
-def _transform_value(v, fn):
-    if _is_node(v):
-        return transform(v, fn)
-    if isinstance(v, tuple):
-        items = tuple(_transform_value(x, fn) for x in v)
-        return items if any(a is not b for a, b in zip(items, v)) else v
-    return v
+def _transform_tuple(v, fn):
+    items = None
+    kinds = _KINDS
+    for i, x in enumerate(v):
+        k = kinds.get(type(x))
+        if k is None:
+            k = _kind(type(x))
+        if k == 0:
+            continue
+        nx = transform(x, fn) if k == 1 else _transform_tuple(x, fn)
+        if nx is not x:
+            if items is None:
+                items = list(v)
+            items[i] = nx
+    return v if items is None else tuple(items)
 
 
 def walk(e):
     """Pre-order iterator over a node and all its sub-expressions (not into subqueries)."""
     stack = [e]
+    pop, extend = stack.pop, stack.extend
     while stack:
-        node = stack.pop()
+        node = pop()
         yield node
-        stack.extend(reversed(children(node)))
+        kids = children(node)
+        if kids:
+            kids.reverse()
+            extend(kids)
 
 
 def identifiers(e) -> set[str]:

@@ -1,0 +1,295 @@
+"""Planning and pipe compilation fast paths (issue 6, per-request CPU) give the same trees as the
+plain algorithms they replace.
+
+* ``planner/rewrite.py`` (children / walk / transform / identifiers, which run over every node
+  of every query while binding and planning) against a straightforward reference written here
+  with ``dataclasses.fields``, over every statement of the SQL corpus and the golden queries.
+* ``server/pipes.py``: the parse-shape cache (literal markers put back along recorded paths) and
+  ``inline_tables`` (only the nodes above a replaced table name rebuilt) against ``sqlparse_ch.parse``
+  of the hand-inlined SQL text, for hypothesis-generated parameter values, and against a full-tree
+  rebuild of the statement.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import glob
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mergetree.planner import rewrite
+from sqlparse_ch import parse
+from sqlparse_ch.ast import expr as E
+from sqlparse_ch.ast import query as Q
+
+ROOT = Path(__file__).resolve().parent
+
+
+# --------------------------------------------------------------------------- reference walkers
+
+
+def _ref_is_node(x):
+    return dataclasses.is_dataclass(x) and not isinstance(x, type)
+
+
+def _ref_children(e):
+    out = []
+
+    def add(x):
+        if _ref_is_node(x):
+            out.append(x)
+        elif isinstance(x, tuple):
+            for y in x:
+                add(y)
+
+    if isinstance(e, E.Subquery):
+        return out
+    for f in dataclasses.fields(e):
+        if f.name != "span":
+            add(getattr(e, f.name))
+    return out
+
+
+def _ref_walk(e):
+    out = [e]
+    for c in _ref_children(e):
+        out += _ref_walk(c)
+    return out
+
+
+def _ref_transform(e, fn):
+    if not _ref_is_node(e):
+        return e
+    r = fn(e)
+    if r is not None:
+        return r
+    if isinstance(e, E.Subquery):
+        return e
+
+    def value(v):
+        if _ref_is_node(v):
+            return _ref_transform(v, fn)
+        if isinstance(v, tuple):
+            items = tuple(value(x) for x in v)
+            return items if any(a is not b for a, b in zip(items, v)) else v
+        return v
+
+    changes = {f.name: value(getattr(e, f.name)) for f in dataclasses.fields(e) if f.name != "span"}
+    changes = {k: v for k, v in changes.items() if v is not getattr(e, k)}
+    return dataclasses.replace(e, **changes) if changes else e
+
+
+def _corpus_statements():
+    out = []
+    files = sorted(glob.glob(str(ROOT / "sql" / "corpus" / "*.sql"))) + sorted(glob.glob(str(ROOT / "queries" / "*.sql")))
+    for f in files:
+        for chunk in Path(f).read_text().split(";"):
+            try:
+                out.append(parse(chunk))
+            except Exception:  # noqa: BLE001 - comments, error cases, statements split at a ';' in a string
+                pass
+    return out
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    stmts = _corpus_statements()
+    assert len(stmts) > 1000
+    return stmts
+
+
+def test_rewrite_walkers_equal_the_reference_over_the_corpus(corpus):
+    def bump(node):         # a rewrite that changes some leaves and leaves the rest alone
+        if isinstance(node, E.Literal) and isinstance(node.value, int) and not isinstance(node.value, bool):
+            return E.Literal(node.value + 1)
+        if isinstance(node, E.Identifier) and node.name.startswith("a"):
+            return E.Identifier(node.name + "_x")
+        return None
+
+    checked = 0
+    for stmt in corpus:
+        for root in [stmt, *_ref_children(stmt)]:
+            got, want = list(rewrite.walk(root)), _ref_walk(root)
+            assert len(got) == len(want) and all(a is b for a, b in zip(got, want))
+            for node in want:
+                assert [id(c) for c in rewrite.children(node)] == [id(c) for c in _ref_children(node)]
+            a, b = rewrite.transform(root, bump), _ref_transform(root, bump)
+            assert a == b and (a is root) == (b is root)
+            assert rewrite.transform(root, lambda n: None) is root      # nothing changed: the same object
+            ids = {n.name for n in want if isinstance(n, E.Identifier)}
+            assert rewrite.identifiers(root) <= ids
+            checked += 1
+    assert checked > 5000
+
+
+# --------------------------------------------------------------------------- inline_tables
+
+
+def _ref_inline(stmt, resolve):
+    """inline_tables as a rebuild of the whole tree (the algorithm before the path-based one)."""
+    shadow = {n.name for n in _ref_all_nodes(stmt) if isinstance(n, Q.CTE)}
+    cache: dict = {}
+
+    def lookup(name):
+        if name in shadow:
+            return None
+        if name not in cache:
+            cache[name] = resolve(name)
+        return cache[name]
+
+    def strip(q):
+        return dataclasses.replace(q, format=None) if getattr(q, "format", None) else q
+
+    def tx(node):
+        if isinstance(node, Q.TableExpr) and isinstance(node.source, Q.TableName) and node.source.database is None:
+            q = lookup(node.source.name)
+            if q is not None:
+                return dataclasses.replace(node, source=E.Subquery(strip(q)), alias=node.alias or node.source.name)
+        if isinstance(node, E.InList) and isinstance(node.values, E.Identifier) and node.values.table is None \
+                and node.values.database is None:
+            q = lookup(node.values.name)
+            if q is not None:
+                return dataclasses.replace(node, expr=tx(node.expr), values=E.Subquery(strip(q)))
+        if isinstance(node, (tuple, list)):
+            out = type(node)(tx(x) for x in node)
+            return node if all(a is b for a, b in zip(out, node)) else out
+        if not _ref_is_node(node):
+            return node
+        changes = {f.name: tx(getattr(node, f.name)) for f in dataclasses.fields(node) if f.name != "span"}
+        changes = {k: v for k, v in changes.items() if v is not getattr(node, k)}
+        return dataclasses.replace(node, **changes) if changes else node
+
+    return tx(stmt)
+
+
+def _ref_all_nodes(node):
+    out = []
+    if isinstance(node, (tuple, list)):
+        for x in node:
+            out += _ref_all_nodes(x)
+    elif _ref_is_node(node):
+        out.append(node)
+        for f in dataclasses.fields(node):
+            if f.name != "span":
+                out += _ref_all_nodes(getattr(node, f.name))
+    return out
+
+
+INLINE_CASES = [
+    "SELECT a FROM n1",
+    "SELECT a FROM n1 AS x WHERE b IN n2 AND c IN (SELECT c FROM n3) ORDER BY a",
+    "SELECT a FROM events JOIN n1 USING (a) LEFT JOIN n2 AS r ON r.a = events.a",
+    "WITH n1 AS (SELECT 1 AS a) SELECT a FROM n1 WHERE a IN n2",           # a CTE shadows the node
+    "SELECT a FROM db.n1 WHERE a IN db.n2",                                # qualified: never a node
+    "SELECT (SELECT max(a) FROM n1) AS m, a FROM n2 WHERE a NOT IN n1 AND (a, 1) IN n3",
+    "SELECT a FROM n1 UNION ALL SELECT a FROM (SELECT a FROM n2) WHERE a IN n1",
+    "SELECT a FROM events WHERE a = 'n1' AND t IN ['n2']",                 # names in literals are not tables
+    "SELECT a FROM events",
+    "SELECT x FROM n1 ARRAY JOIN arr AS x WHERE x IN n2 SETTINGS max_threads = 1 FORMAT JSON",
+]
+
+
+@pytest.mark.parametrize("sql", INLINE_CASES)
+def test_inline_tables_equals_a_full_rebuild(sql):
+    from mergetree.server.pipes import inline_tables
+
+    nodes = {"n1": parse("SELECT 1 AS a FORMAT CSV"), "n2": parse("SELECT 2 AS a, 3 AS b"),
+             "n3": parse("SELECT 3 AS a, 4 AS b")}
+    stmt = parse(sql)
+    for available in ({}, {"n1"}, {"n2", "n3"}, set(nodes)):
+        calls, ref_calls = [], []
+
+        def resolve(name, log):
+            log.append(name)
+            return nodes[name] if name in available else None
+
+        got = inline_tables(stmt, lambda n: resolve(n, calls))
+        want = _ref_inline(stmt, lambda n: resolve(n, ref_calls))
+        assert got == want
+        assert calls == ref_calls                      # same lookups, same order (side effects: options)
+        assert (got is stmt) == (want is stmt)
+        if not available:
+            assert got is stmt
+
+
+# --------------------------------------------------------------------------- compile_pipe over cached shapes
+
+
+def _pipe(text: str):
+    from sqlparse_ch.datafiles.parse import parse_pipe
+
+    return parse_pipe(text, name="p")
+
+
+PIPE = """
+NODE filtered
+SQL >
+    %
+    SELECT event_type, timestamp FROM events
+    WHERE user_id = {{ String(user_id, required=True) }}
+      AND event_type != {{ String(other, 'x') }}
+      AND timestamp >= now() - INTERVAL {{ Int32(days, 7) }} DAY
+
+NODE kinds
+SQL >
+    %
+    SELECT event_type FROM filtered WHERE event_type IN {{ Array(kinds, 'String', default='a,b') }}
+
+NODE endpoint
+SQL >
+    SELECT event_type, count() AS events FROM filtered
+    WHERE event_type IN kinds
+    GROUP BY event_type ORDER BY events DESC
+
+TYPE endpoint
+"""
+
+
+def _expected(pipe, params):
+    """The served node's SQL with the earlier nodes' rendered SQL pasted in as subqueries, parsed
+    by the plain parser (no cache)."""
+    from sqlparse_ch.template import render
+
+    filtered, kinds, endpoint = (render(n.sql, params).sql.strip() for n in pipe.nodes)
+    kinds = kinds.replace("FROM filtered", f"FROM ({filtered}) AS filtered")
+    assert endpoint.count("filtered") == 1 and endpoint.count("IN kinds") == 1
+    text = endpoint.replace("FROM filtered", f"FROM ({filtered}) AS filtered").replace("IN kinds", f"IN ({kinds})")
+    return parse(text)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.text(max_size=20), st.text(max_size=20), st.integers(0, 400),
+       st.lists(st.text(alphabet=st.characters(blacklist_characters=","), min_size=1, max_size=6),
+                min_size=1, max_size=3))
+def test_compile_pipe_equals_the_parse_of_the_inlined_text(user_id, other, days, kinds):
+    from mergetree.server.pipes import compile_pipe
+
+    pipe = _pipe(PIPE)
+    params = {"user_id": user_id, "other": other, "days": str(days), "kinds": kinds}
+    want = _expected(pipe, params)
+    for _ in range(2):                               # the second compile hits every cached shape
+        assert compile_pipe({}, pipe, params) == want
+
+
+def test_parse_sql_shapes_never_change_a_statement():
+    """Literal-looking text in comments, identifiers named like the markers, typed literals, values
+    equal to a marker: the shape cache gives the parser's AST or falls back to parsing."""
+    from mergetree.server.pipes import parse_sql
+
+    texts = [
+        "SELECT 'a' AS x -- 'b'\n, 'c'",
+        "SELECT __mt_lit_0__ FROM t WHERE s = 'x'",
+        "SELECT '__mt_lit_0__', 'y' FROM t",
+        "SELECT DATE '2024-01-02', toDateTime('2024-01-02 00:00:00', 'UTC')",
+        "SELECT 'it''s', 'a\\'b', 'c\\\\' FROM t WHERE k IN ('p', 'q') FORMAT JSON",
+        "SELECT * FROM t SETTINGS s = 'v'",
+    ]
+    for text in texts:
+        for _ in range(3):
+            assert parse_sql(text) == parse(text)
+    for v in ("__mt_lit_1__", "x'y", ""):            # a hit with other values
+        text = f"SELECT '{v.replace(chr(39), chr(39) * 2)}' AS a, 'z' AS b FROM t"
+        assert parse_sql(text) == parse(text)
