@@ -362,3 +362,37 @@ def test_verdin_variables_api(tmp_path):
             api.get("pg_password")
     finally:
         server.stop()
+
+
+# --------------------------------------------------------------------------- pipe formats
+
+
+def test_prometheus_and_csvwithnames_pipe_formats_match_clickhouse(client):
+    """``.prometheus`` / ``FORMAT Prometheus`` byte-identical with chDB on the same rows (grouping of
+    consecutive names, HELP/TYPE from a group's first row, sorted and escaped labels, +Inf/NaN,
+    timestamp 0 left out); ``.csvwithnames`` is ``.csv``."""
+    chdb = pytest.importorskip("chdb")
+    rows = [("'b'", "1", "'hb'", "'counter'", "map('z', '1', 'a', 'q\"\\\\x')", "5"),
+            ("'a'", "2", "'h\\na'", "''", "map()", "0"),
+            ("'b'", "3", "''", "''", "map()", "0"),
+            ("'a'", "nan", "'ha2'", "'gauge'", "map('k', 'v')", "7"),
+            ("'c'", "-inf", "''", "''", "map()", "0"), ("'c'", "1e20", "''", "''", "map()", "0"),
+            ("'c'", "1e-7", "''", "''", "map()", "0"), ("'c'", "-0.", "''", "''", "map()", "0")]
+    shape = ["{} AS name", "toFloat64({}) AS value", "{} AS help", "{} AS type",
+             "CAST({} AS Map(String, String)) AS labels", "toInt64({}) AS timestamp"]
+    sql = " UNION ALL ".join("SELECT " + ", ".join(f.format(v) for f, v in zip(shape, r)) for r in rows)
+    expected = chdb.query(sql, "Prometheus").bytes()
+    c = client
+    r = c.get("/v0/sql", params={"q": sql + " FORMAT Prometheus"}, headers=H)
+    assert r.status_code == 200 and r.content == expected
+    assert c.post("/v0/pipes", json={"name": "metrics", "nodes": [{"name": "m", "sql": sql, "type": "endpoint"}]},
+                  headers=H).status_code == 200
+    r = c.get("/v0/pipes/metrics.prometheus", headers=H)
+    assert r.status_code == 200 and r.content == expected and r.headers["content-type"].startswith("text/plain")
+    r = c.get("/v0/sql", params={"q": "SELECT 'x' AS name FORMAT Prometheus"}, headers=H)
+    assert r.status_code == 400 and "value" in r.json()["error"]
+    simple = "SELECT 1 AS a, 'x,y' AS b"
+    assert c.post("/v0/pipes", data={"name": "simple", "sql": simple}, headers=H).status_code == 200
+    r = c.get("/v0/pipes/simple.csvwithnames", headers=H)
+    assert r.status_code == 200 and r.content == chdb.query(simple, "CSVWithNames").bytes()
+    assert r.content == c.get("/v0/pipes/simple.csv", headers=H).content

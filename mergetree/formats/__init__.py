@@ -2,7 +2,7 @@
 TabSeparated (TSV), TabSeparatedWithNames (TSVWithNames), TabSeparatedWithNamesAndTypes,
 TabSeparatedRaw, CSV, CSVWithNames, CSVWithNamesAndTypes, JSON, JSONCompact, JSONStrings, JSONEachRow,
 JSONCompactEachRow(WithNames(AndTypes)), Values, Pretty, PrettyCompact, PrettySpace (+ their NoEscapes/MonoBlock spellings), Markdown, Vertical, Null,
-and Parquet (needs pyarrow, an optional extra).
+Prometheus, and Parquet (needs pyarrow, an optional extra).
 
 ``write(result, name) -> bytes``; format names are case-sensitive as in ClickHouse, with the
 documented aliases (TSV = TabSeparated ...).
@@ -43,6 +43,7 @@ WRITERS = {
     "Parquet": _parquet,
     "TabSeparatedRaw": tsv.write_tsv_raw,
     "Null": lambda result: b"",
+    "Prometheus": lambda result: __import__("mergetree.formats.prometheus", fromlist=["x"]).write_prometheus(result),
 }
 
 ALIASES = {
