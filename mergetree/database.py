@@ -272,7 +272,21 @@ class Database:
         self._check_open()
         table = self.table(name)
         with self.views.lock.exclusive():     # no insert is between converting its rows and committing
+            if change in ("drop_column", "rename_column") and args:
+                self._refuse_if_view_reads(table.name, args[0], change.split("_")[0].upper())
             return table.alter(change, *args, **kwargs)
+
+    def _refuse_if_view_reads(self, table: str, column: str, what: str) -> None:
+        """A materialized view's SELECT that names the column would fail at the next insert: refuse
+        (ClickHouse lets it break; a data source fed by events must keep ingesting)."""
+        import re
+
+        for v in self.views.all():
+            if table in (v.source, v.target) and re.search(rf"(?<![\w`]){re.escape(column)}(?![\w`])|`{re.escape(column)}`",
+                                                           v.query):
+                raise BadArgumentsError(f"Cannot {what} column {column} of table {table}: materialized view "
+                                        f"{v.name} uses it ({'reads' if v.source == table else 'writes'} it); "
+                                        f"DROP VIEW {v.name} first or change its query")
 
     def alter_add_column(self, name: str, column: str, *, if_not_exists: bool = False, after: str | None = None,
                          first: bool = False) -> bool:

@@ -134,6 +134,10 @@ def _create_table(db, s: D.CreateTable, params, settings, data) -> Result:
             text = f"{c.name} Nullable({c.type_name})"
         if c.default_kind is not None:
             text += f" {c.default_kind} {format_sql(c.default)}"
+        if c.comment is not None:
+            from sqlparse_ch.literals import quote_string
+
+            text += f" COMMENT {quote_string(c.comment)}"
         if c.codec:
             text += f" CODEC({', '.join(format_sql(x) for x in c.codec)})"
         cols.append(text)

@@ -229,3 +229,16 @@ def test_put_renames_and_describes(client):
     assert r.status_code == 409 and "already exists" in r.json()["error"]
     r = c.put("/v0/datasources/a2", headers=FORM, content=b"name=9bad")
     assert r.status_code == 400
+
+
+def test_alter_adds_the_column_to_the_quarantine_table_too(client):
+    c = client
+    _create(c, "q")
+    r = c.post("/v0/events?name=q&wait=true", headers=H, content=b'{"id": "not a number", "user": "u"}')
+    assert r.json()["quarantined_rows"] == 1
+    new = "`id` UInt64 `json:$.id`, `user` String `json:$.user`, `n` UInt8 `json:$.n`"
+    assert c.post("/v0/datasources/q/alter", headers=H, data={"schema": new}).status_code == 200
+    r = c.post("/v0/events?name=q&wait=true", headers=H, content=b'{"id": 5, "user": "v", "n": "abc"}')
+    assert r.json()["quarantined_rows"] == 1
+    rows = _sql(c, "SELECT id, user, n FROM q_quarantine ORDER BY insertion_date, id")
+    assert rows == [{"id": "not a number", "user": "u", "n": None}, {"id": "5", "user": "v", "n": "abc"}]

@@ -177,6 +177,16 @@ def test_materialized_view_keeps_working_after_add_column(db):
     assert _rows(db, "SELECT extra, count() FROM e GROUP BY extra") == [("x", 4)]
     # a row policy on the new column filters old and new parts alike
     assert db.sql("SELECT id FROM e ORDER BY id", row_policies={"e": "extra = 'x' AND id > 2"}).rows == [(3,), (7,)]
+    # the view's target gets a column: the view's rows get its DEFAULT
+    db.alter_add_column("per_user", "src String DEFAULT 'mv'")
+    db.insert("e", [{"id": 8, "user": "u2", "ts": "2024-01-10 00:00:00"}])
+    assert _rows(db, "SELECT user, c, src FROM per_user ORDER BY user") == [("u1", 1, "mv"), ("u2", 1, "mv")]
+    # a column the view reads cannot go away under it (the next insert would fail)
+    with pytest.raises(BadArgumentsError, match="materialized view mv uses it"):
+        db.alter_drop_column("e", "user")
+    with pytest.raises(BadArgumentsError, match="materialized view mv uses it"):
+        db.alter_rename_column("e", "user", "who")
+    db.alter_drop_column("e", "extra")                    # one it does not read can
 
 
 def test_metadata_json_is_versioned_and_keeps_comments(db, tmp_path):
