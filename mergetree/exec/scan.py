@@ -57,8 +57,8 @@ def read_merge_tree(node, ctx, children, transform=None):
     if node.where is not None:
         where_columns = sorted(identifiers(node.where))
         needed += [c for c in where_columns if c not in needed]
-        condition = KeyCondition.for_table(table.metadata, node.where)
         bound = bind(node.where, dict(node.table_schema))
+        condition = KeyCondition.for_table(table.metadata, node.where, bound_where=bound)
         if node.prewhere and set(needed) - set(where_columns):
             prewhere = where_columns
     threads = max(1, int(ctx.settings.get("max_threads", 2)))
@@ -76,13 +76,15 @@ def read_merge_tree(node, ctx, children, transform=None):
         total = sum(b - a for _, ranges in selected for a, b in ranges)
         chunk = max(MIN_TASK_MARKS, -(-total // threads))
         tasks = [(part, piece) for part, ranges in selected for piece in _split_ranges(ranges, chunk)]
+        cache = _cache_for(ctx.settings, selected)
 
         def run(task):
             try:
                 if prewhere:
-                    block, rows, nbytes = _read_task_prewhere(task[0], task[1], needed, prewhere, bound, node.columns)
+                    block, rows, nbytes = _read_task_prewhere(task[0], task[1], needed, prewhere, bound, node.columns,
+                                                              cache)
                 else:
-                    block, rows, nbytes = _read_task(task[0], task[1], needed, bound, node.columns)
+                    block, rows, nbytes = _read_task(task[0], task[1], needed, bound, node.columns, cache)
             except CorruptedPartError as e:      # as storage/select.py: detach the part, fail this query
                 table._quarantine(task[0], e)
                 raise
@@ -94,6 +96,28 @@ def read_merge_tree(node, ctx, children, transform=None):
             ctx.rows_read += rows
             ctx.bytes_read += nbytes
             yield block
+
+
+def _cache_for(settings, selected):
+    """The uncompressed cache when this read is small enough to use it (ClickHouse's rule: at
+    most merge_tree_max_rows_to_use_cache rows / merge_tree_max_bytes_to_use_cache bytes selected
+    in all; a big scan would only evict what the small queries reuse), else None."""
+    from mergetree.storage.read_cache import cache_settings, uncompressed_cache
+
+    use, max_rows, max_bytes = cache_settings(settings)
+    if not use:
+        return None
+    rows = 0
+    for part, ranges in selected:
+        rows += sum(b - a for a, b in ranges) * part.index_granularity   # granules hold at most this
+        if rows > max_rows:
+            return None
+    if rows * 64 > max_bytes:   # rough bytes bound without reading column sizes: 64 B a row
+        rows_bytes = sum(sum(b - a for a, b in ranges) * part.index_granularity
+                         * part.bytes_on_disk // max(1, part.rows) for part, ranges in selected)
+        if rows_bytes > max_bytes:
+            return None
+    return uncompressed_cache
 
 
 def _read_key_bounds(node, ctx, transform):
@@ -123,12 +147,13 @@ def _read_key_bounds(node, ctx, transform):
             yield transform(block) if transform is not None else block
 
 
-def _read_task(part, ranges, needed, bound, columns):
+def _read_task(part, ranges, needed, bound, columns, cache=None):
     from mergetree.exec.expression import execute as execute_expr
     from mergetree.exec.filter import truth
     from mergetree.storage.mutations import read_row_mask
 
-    block = part.read(needed, ranges)
+    # the block is filtered below (a copy) unless there is no condition: only then copy cached bytes
+    block = part.read(needed, ranges, cache=cache, copy=bound is None)
     rows, nbytes = block.num_rows, block.nbytes
     mask = read_row_mask(part)
     if mask is not None:
@@ -138,7 +163,7 @@ def _read_task(part, ranges, needed, bound, columns):
     return block.select(columns), rows, nbytes
 
 
-def _read_task_prewhere(part, ranges, needed, prewhere, bound, columns):
+def _read_task_prewhere(part, ranges, needed, prewhere, bound, columns, cache=None):
     """PREWHERE: read the condition's columns, evaluate it, then read the other columns only for
     granules that still have a matching row."""
     from mergetree.column import Block
@@ -146,7 +171,7 @@ def _read_task_prewhere(part, ranges, needed, prewhere, bound, columns):
     from mergetree.exec.filter import truth
     from mergetree.storage.mutations import read_row_mask
 
-    wblock = part.read(prewhere, ranges)
+    wblock = part.read(prewhere, ranges, cache=cache, copy=False)   # every column is filtered below
     rows, nbytes = wblock.num_rows, wblock.nbytes
     keep = truth(execute_expr(bound, wblock), rows) if rows else np.zeros(0, np.bool_)
     row_mask = read_row_mask(part)
@@ -160,7 +185,7 @@ def _read_task_prewhere(part, ranges, needed, prewhere, bound, columns):
     hit_pos = np.unique(np.searchsorted(ends, hits, side="right"))  # positions in `granules`
     live_runs = _runs(granules[hit_pos])
     rest = [c for c in needed if c not in prewhere]
-    oblock = part.read(rest, live_runs)
+    oblock = part.read(rest, live_runs, cache=cache, copy=False)
     nbytes += oblock.nbytes
     starts = ends - part.granule_rows[granules]
     # `granules` is sorted, so a run of granule numbers is a run of positions in it

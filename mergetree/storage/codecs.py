@@ -317,7 +317,7 @@ def _decode_native(kernels, arr, pstarts, csizes, dsizes, methods, filters, seed
 
 
 def decode_blocks(buf, start: int, end: int, out: np.ndarray | None = None, *,
-                  native: bool | None = None) -> np.ndarray:
+                  native: bool | None = None, array: np.ndarray | None = None) -> np.ndarray:
     """Decode the consecutive blocks in ``buf[start:end]`` into one uint8 array.
 
     The decompressed size of every block is read from the headers first, so the output is
@@ -329,6 +329,7 @@ def decode_blocks(buf, start: int, end: int, out: np.ndarray | None = None, *,
     :func:`mergetree.kernels.codecs.decode_blocks_native` (checksum + LZ4/ZSTD C call + Delta per
     block, decompressing straight into ``out``; used when available) and the Python loop below
     (python-lz4 / zstandard objects, one extra copy per block). ``native`` forces one of them.
+    ``array``: ``buf`` as a uint8 numpy array when the caller has one (a kept file mapping).
     """
     from mergetree.kernels import codecs as kernels
 
@@ -348,7 +349,7 @@ def decode_blocks(buf, start: int, end: int, out: np.ndarray | None = None, *,
         out = np.empty(total, np.uint8)
     if not headers:
         return out[:0]
-    arr = np.frombuffer(mv, np.uint8)
+    arr = np.frombuffer(mv, np.uint8) if array is None else array
     pstarts = np.array([h[0] + BLOCK_HEADER_SIZE for h in headers], np.int64)
     csizes = np.array([h[4] for h in headers], np.int64)
     seeds = np.array([_seed(h[2], h[3], h[4], h[5]) for h in headers], np.uint64)

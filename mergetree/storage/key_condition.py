@@ -284,40 +284,114 @@ class KeyCondition:
     `schema` maps column names to types (dict, list of pairs or Block). See the module docstring.
     """
 
-    def __init__(self, where, key_exprs: list, schema, *, min_marks_for_seek: int = 0, _bound: dict | None = None):
+    def __init__(self, where, key_exprs: list, schema, *, min_marks_for_seek: int = 0, _bound: dict | None = None,
+                 bound_where=None, _conjuncts: list | None = None):
         self.schema = _schema_dict(schema)
         # id(WHERE sub-expression) -> its bound form (or the binding error), shared with the
         # conditions derived from this one (minmax, partition): the WHERE is bound once per query
         self._bound = {} if _bound is None else _bound
+        # the whole WHERE already bound by the caller (the scan binds it to filter): analysed as is
+        self._bound_where = bound_where
         self.min_marks_for_seek = min_marks_for_seek
-        self.keys = [bind(k, self.schema) for k in key_exprs]
-        self.key_types = [k.type for k in self.keys]
-        self._key_sigs = {}
-        for i, k in enumerate(self.keys):
-            self._key_sigs.setdefault(_sig(k), i)
-        self._key_chains = [self._chain_over_column(k) for k in self.keys]
+        self.keys, self.key_types, self._key_sigs, self._key_chains = self._analyse_keys(key_exprs)
         self.atoms: list[Atom] = []
         self._where = None if where is None else _as_ast(where)
         self._partition_exprs: list = []
         self._partition_columns: list = []
         self._minmax_kc = None
         self._partition_kc = None
-        if where is None:
+        if _conjuncts is not None:          # an AND of these bound conjuncts (_shared_derived)
+            self.rpn = self._build(_conjuncts[0], False) if _conjuncts else [UNKNOWN]
+            for c in _conjuncts[1:]:
+                self.rpn = self.rpn + self._build(c, False) + [AND]
+        elif where is None:
             self.rpn = [TRUE]
+        elif bound_where is not None:
+            self.rpn = self._build(bound_where, False)
         else:
             self.rpn = self._build_ast(self._where, False)
         self._point_cache: dict = {}
 
+    def _analyse_keys(self, key_exprs: list):
+        """(bound keys, their types, signature -> key index, monotonic chains), the same for every
+        query of a table: cached by the key expressions and the schema (an ALTER that changes a
+        column's type changes the key)."""
+        try:
+            ck = (tuple(key_exprs), tuple(self.schema.items()))
+            hit = _KEY_ANALYSES.get(ck)
+        except TypeError:           # unhashable expressions or types: not cached
+            ck = hit = None
+        if hit is not None:
+            return hit
+        keys = [bind(k, self.schema) for k in key_exprs]
+        sigs: dict = {}
+        for i, k in enumerate(keys):
+            sigs.setdefault(_sig(k), i)
+        out = (keys, [k.type for k in keys], sigs, [self._chain_over_column(k) for k in keys])
+        if ck is not None:
+            with _POINT_VALUES_LOCK:
+                if len(_KEY_ANALYSES) >= _KEY_ANALYSES_MAX:
+                    _KEY_ANALYSES.clear()
+                _KEY_ANALYSES[ck] = out
+        return out
+
     # ---- construction
 
     @classmethod
-    def for_table(cls, metadata, where) -> "KeyCondition":
-        """The condition for a table: primary key + partition pruning (`may_match_part`)."""
+    def for_table(cls, metadata, where, bound_where=None) -> "KeyCondition":
+        """The condition for a table: primary key + partition pruning (`may_match_part`).
+
+        ``bound_where``: `where` bound against the table's schema, when the caller has it. The
+        analysis is pure in (schema, keys, bound condition), so with ``bound_where`` it is cached
+        by the condition's structure and constants (`_cache_sig`): a repeated query reuses it, and
+        the part-pruning conditions (minmax, partition) are shared by every query whose
+        conjuncts over the partition columns are the same (`_shared_derived`)."""
+        ck = None
+        if bound_where is not None:
+            sig = _cache_sig(bound_where)
+            if sig is not None:
+                try:
+                    ck = ("table", tuple(metadata.primary_key_asts), tuple(metadata.partition_key_asts),
+                          tuple(metadata.schema), sig)
+                    hit = _CONDITIONS.get(ck)
+                except TypeError:
+                    ck = hit = None
+                if hit is not None:
+                    return hit
         kc = cls(where, metadata.primary_key_asts, metadata.schema,
-                 min_marks_for_seek=0)
+                 min_marks_for_seek=0, bound_where=bound_where)
         kc._partition_exprs = list(metadata.partition_key_asts)
         kc._partition_columns = list(metadata.partition_columns)
+        if ck is not None:
+            _cache_put(_CONDITIONS, ck, kc)
         return kc
+
+    def _shared_derived(self, kind: str, key_exprs: list):
+        """The minmax / partition condition of a `for_table` condition with a bound WHERE: only the
+        top-level AND conjuncts that read a column of `key_exprs` can prune there (the others
+        are unknown atoms, which an AND ignores for "can be true"), so the condition is built
+        from those alone and cached by their signature; None when it cannot be shared."""
+        from mergetree.storage.metadata import referenced_columns
+
+        if self._bound_where is None:
+            return None
+        columns = set()
+        for e in key_exprs:
+            columns |= set(referenced_columns(e))
+        relevant = [c for c in _conjuncts(self._bound_where) if _reads_any(c, columns)]
+        sigs = tuple(_cache_sig(c) for c in relevant)
+        if any(x is None for x in sigs):
+            return None
+        try:
+            ck = (kind, tuple(key_exprs), tuple(self.schema.items()), sigs)
+            hit = _CONDITIONS.get(ck)
+        except TypeError:
+            return None
+        if hit is None:
+            hit = KeyCondition(self._where, key_exprs, self.schema, _conjuncts=relevant)
+            hit._part_results = {}
+            _cache_put(_CONDITIONS, ck, hit)
+        return hit
 
     def _chain_over_column(self, k: Bound):
         """(column name, steps) if key `k` is monotonic functions of one column, else None."""
@@ -958,7 +1032,8 @@ class KeyCondition:
         cache = self.__dict__.setdefault("_derived_cache", {})
         kc = cache.get(key)
         if kc is None:
-            kc = cache[key] = KeyCondition(self._where_ast(), make_exprs(), self.schema, _bound=self._bound)
+            kc = cache[key] = KeyCondition(self._where_ast(), make_exprs(), self.schema, _bound=self._bound,
+                                           bound_where=self._bound_where)
         return kc
 
     def _where_ast(self):
@@ -971,10 +1046,13 @@ class KeyCondition:
             return True
         if self._minmax_kc is None:
             cols = [c for c in self._partition_columns if c in self.schema]
-            self._minmax_kc = KeyCondition(where, [_identifier(c) for c in cols], self.schema,
-                                           _bound=self._bound) if cols else False
+            keys = [_identifier(c) for c in cols]
             exprs = self._partition_exprs
-            self._partition_kc = KeyCondition(where, exprs, self.schema, _bound=self._bound) if exprs else False
+            minmax_kc = (self._shared_derived("minmax", keys) or KeyCondition(
+                where, keys, self.schema, _bound=self._bound, bound_where=self._bound_where)) if cols else False
+            self._partition_kc = (self._shared_derived("partition", exprs) or KeyCondition(
+                where, exprs, self.schema, _bound=self._bound, bound_where=self._bound_where)) if exprs else False
+            self._minmax_kc = minmax_kc
         if self._minmax_kc and part.minmax and not self._minmax_kc.always_unknown:
             cols = [self._minmax_kc_col(i) for i in range(len(self._minmax_kc.keys))]
             if all(c in part.minmax for c in cols):
@@ -989,7 +1067,23 @@ class KeyCondition:
 
     def _may_be_true_on_part(self, part, kind: str, ranges: list) -> bool:
         """may_be_true_in_hyperrectangle over a part's minmax / partition value, with the
-        two-row key columns kept per part, so their point values are shared across queries."""
+        two-row key columns kept per part, so their point values are shared across queries.
+        A shared condition (`_shared_derived`) remembers its answer per part (parts are immutable
+        and their ``uid`` is never reused)."""
+        memo = self.__dict__.get("_part_results")
+        uid = getattr(part, "uid", None)
+        if memo is not None and uid is not None:
+            hit = memo.get((uid, kind))
+            if hit is not None:
+                return hit
+            result = self._may_be_true_on_part_uncached(part, kind, ranges)
+            if len(memo) >= 4096:
+                memo.clear()
+            memo[(uid, kind)] = result
+            return result
+        return self._may_be_true_on_part_uncached(part, kind, ranges)
+
+    def _may_be_true_on_part_uncached(self, part, kind: str, ranges: list) -> bool:
         if any(lo is None or hi is None for lo, hi in ranges):
             return True
         key = (id(part), kind, tuple(self.key_types))
@@ -1034,6 +1128,98 @@ _POINT_VALUES_MAX = 256
 _POINT_VALUES_LOCK = threading.Lock()
 #: (id(part), "minmax" | "partition", key types) -> (weakref to the part, ranges, two-row key columns)
 _PART_RECTS: dict = {}
+#: (key expressions, schema items) -> KeyCondition._analyse_keys of them (bound keys are pure)
+_KEY_ANALYSES: dict = {}
+_KEY_ANALYSES_MAX = 256
+#: analysed conditions by (kind, key expressions, schema, signature of the bound condition):
+#: KeyCondition.for_table and its shared minmax / partition conditions
+_CONDITIONS: dict = {}
+_CONDITIONS_MAX = 512
+
+
+def _cache_put(cache: dict, key, value, limit: int = _CONDITIONS_MAX) -> None:
+    with _POINT_VALUES_LOCK:
+        if len(cache) >= limit:
+            for k in list(cache)[:limit // 4]:     # the oldest quarter
+                cache.pop(k, None)
+        cache[key] = value
+
+
+_SCALARS = (int, float, str, bytes, bool, type(None), __import__("decimal").Decimal,
+            __import__("datetime").date, __import__("datetime").datetime)
+
+
+def _cache_sig(b):
+    """What the analysis of a bound expression depends on: function names, column names and
+    types, constants (value and type); None when it holds something else (IN lists, lambdas...),
+    which is then not cached. ``now()`` is folded into a constant at bind time, so its value is
+    part of the signature. Remembered on the (immutable) bound node."""
+    d = getattr(b, "__dict__", None)
+    if d is None:
+        return _compute_sig(b)
+    sig = d.get("_cache_sig", _MISSING)
+    if sig is _MISSING:
+        sig = d["_cache_sig"] = _compute_sig(b)
+    return sig
+
+
+_MISSING = object()
+
+
+def _compute_sig(b):
+    if isinstance(b, BColumn):
+        return ("c", b.name, str(b.type))
+    if isinstance(b, BConst):
+        v = b.pyvalue
+        if type(v) not in _SCALARS:         # arrays, maps...: repr may abbreviate, not cached
+            return None
+        if isinstance(v, float) and v != v:
+            return ("k", str(b.type), "nan")
+        return ("k", str(b.type), type(v).__name__, repr(v))
+    if isinstance(b, BCall):
+        args = []
+        for a in b.args:
+            s = _cache_sig(a)
+            if s is None:
+                return None
+            args.append(s)
+        return ("f", b.name, str(b.type), tuple(args))
+    return None
+
+
+def _conjuncts(b) -> list:
+    """The top-level AND operands of a bound condition (itself when it is not an AND)."""
+    if isinstance(b, BCall) and b.name == "and":
+        out = []
+        for a in b.args:
+            out.extend(_conjuncts(a))
+        return out
+    return [b]
+
+
+def _reads_any(b, columns: set) -> bool:
+    """Whether a conjunct can matter for keys over `columns`: it reads one of them, reads no
+    column at all (a constant), or holds a node this walk does not know (kept to be safe)."""
+    read = _columns_read(b)
+    return read is None or not read or bool(read & columns)
+
+
+def _columns_read(b):
+    if isinstance(b, BColumn):
+        return {b.name}
+    if isinstance(b, BConst):
+        return set()
+    if isinstance(b, BCall):
+        out = set()
+        for a in b.args:
+            r = _columns_read(a)
+            if r is None:
+                return None
+            out |= r
+        return out
+    if isinstance(b, BIn):
+        return _columns_read(b.arg)
+    return None
 
 
 def _shared_point_values(atom: "Atom", col) -> list:

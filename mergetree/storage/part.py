@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import mmap
 import os
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,7 @@ import numpy as np
 from mergetree.errors import BadArgumentsError, CorruptedPartError, UnknownColumnError
 from mergetree.storage.codecs import BLOCK_HEADER_SIZE, BlockCorruptedError, decode_blocks, dictionary_decode
 from mergetree.storage.part_info import PartInfo
+from mergetree.storage.read_cache import mapped_files, next_part_uid, uncompressed_cache
 from mergetree.storage.part_writer import (CHECKSUMS_FILE, COLUMNS_FILE, COUNT_FILE, MARK_DTYPE, PARTITION_FILE,
                                            PRIMARY_INDEX_FILE, SERIALIZATION_FILE, file_hash,
                                            parse_columns_txt, unescape_for_file_name, unpack_values)
@@ -77,6 +79,10 @@ class DataPart:
         self.path = Path(path)
         self.name = self.path.name
         self.info = PartInfo.try_parse(self.name)
+        # never reused in this process: keys this part's open mappings and cached blocks
+        self.uid = next_part_uid()
+        self._closed = False
+        self._finalizer = None
 
     # ------------------------------------------------------------------ open
 
@@ -264,20 +270,54 @@ class DataPart:
                 out.append((a, b))
         return out
 
-    def _read_stream(self, meta: dict, ranges, stats: ReadStats, column: str) -> np.ndarray:
-        """Bytes of one substream for the given mark ranges (concatenated)."""
+    def close(self) -> None:
+        """Unmap the part's files and forget its cached blocks (the table calls this when the part
+        is removed, quarantined, or the table closes). Reads after this still work, mapping
+        each file for one read only."""
+        self._closed = True
+        _forget_part(self.uid)
+
+    def _mapping(self, bin_name: str):
+        """(memoryview, uint8 array, owned) of a .bin file: the part's kept mapping, or a mapping
+        for this read only (``owned``: the caller unmaps it) once the part is closed."""
+        if not self._closed:
+            if self._finalizer is None:   # a part dropped without close() still unmaps its files
+                self._finalizer = weakref.finalize(self, _forget_part, self.uid)
+            view, array = mapped_files.get(self.uid, self.path, bin_name)
+            if self._closed:          # closed meanwhile: do not leave the new mapping behind
+                mapped_files.close_part(self.uid)
+            return view, array, False
+        mm, mv = _map_file(self.path / bin_name)
+        return mv, np.frombuffer(mv, np.uint8), (mm, mv)
+
+    def _mark_arrays(self, file: str):
+        """(block offsets, offsets in block) of a stream's marks as int64 arrays (cached)."""
+        key = (file, "split")
+        m = self._mark_cache.get(key)
+        if m is None:
+            marks = self._marks_of(file)
+            m = (marks["block_offset"].astype(np.int64), marks["offset_in_block"].astype(np.int64))
+            self._mark_cache[key] = m
+        return m
+
+    def _read_stream(self, meta: dict, ranges, stats: ReadStats, column: str, cache=None,
+                     copy: bool = True) -> np.ndarray:
+        """Bytes of one substream for the given mark ranges (concatenated).
+
+        ``cache``: an UncompressedCache to take decoded blocks from and put them into (small
+        reads); the bytes returned are then a copy, or with ``copy=False`` a read-only view of a
+        cached block."""
         file = meta["file"]
-        marks = self._marks_of(file)
+        offs, ins = self._mark_arrays(file)
         bin_name = file + ".bin"
-        if len(marks) < 2:
+        if len(offs) < 2:
             raise self._corrupt(file + ".mrk", f"column {column}: no marks")
         pieces = []
         try:
-            mm, mv = _map_file(self.path / bin_name)
+            mv, arr, owned = self._mapping(bin_name)
         except FileNotFoundError:
             raise self._corrupt(bin_name, f"column {column}: file is missing") from None
         size = len(mv)
-        offs, ins = marks["block_offset"], marks["offset_in_block"]
         try:
             for group in _group_ranges(ranges, offs, ins, mv, size):
                 ca = int(offs[group[0][0]])
@@ -286,12 +326,15 @@ class DataPart:
                     raise BlockCorruptedError(f"marks {group[0][0]}..{group[-1][1]} go backwards ({ca} > {end})")
                 if end > size:
                     raise BlockCorruptedError(f"file ends at {size}, marks need {end} bytes")
-                decoded = decode_blocks(mv, ca, end)
-                starts = _decoded_block_starts(mv, ca, end)   # block offset -> position in decoded
-                starts[end] = len(decoded)
-                stats.bytes_read += end - ca
-                stats.bytes_decompressed += len(decoded)
-                stats.blocks += len(starts) - 1
+                if cache is not None:
+                    decoded, starts = self._decode_cached(cache, bin_name, mv, arr, ca, end, stats)
+                else:
+                    decoded = decode_blocks(mv, ca, end, array=arr)
+                    starts = _decoded_block_starts(mv, ca, end)   # block offset -> position in decoded
+                    starts[end] = len(decoded)
+                    stats.bytes_read += end - ca
+                    stats.bytes_decompressed += len(decoded)
+                    stats.blocks += len(starts) - 1
                 for a, b in group:
                     pa = _mark_position(a, offs, ins, starts)
                     pb = _mark_position(b, offs, ins, starts)
@@ -302,17 +345,63 @@ class DataPart:
         except BlockCorruptedError as e:
             raise self._corrupt(bin_name, f"column {column}: {e}") from None
         finally:
-            _unmap(mm, mv)
+            del arr
+            if owned:
+                _unmap(*owned)
         if len(pieces) == 1:
-            return pieces[0]
+            return pieces[0].copy() if cache is not None and copy else pieces[0]
         return np.concatenate(pieces) if pieces else np.zeros(0, np.uint8)
 
+    def _decode_cached(self, cache, bin_name: str, mv, arr, start: int, end: int, stats: ReadStats):
+        """Decoded blocks of ``[start, end)`` through the uncompressed cache: cached blocks are
+        walked by their stored compressed sizes (no header parsing), the rest from the first
+        missing block on is decoded in one call and its blocks are cached."""
+        uid = self.uid
+        datas = []
+        starts = {}
+        at = 0
+        pos = start
+        while pos < end:
+            hit = cache.get((uid, bin_name, pos))
+            if hit is None:
+                break
+            data, csize = hit
+            starts[pos] = at
+            datas.append(data)
+            at += len(data)
+            pos += BLOCK_HEADER_SIZE + csize
+        if pos < end:
+            fresh = decode_blocks(mv, pos, end, array=arr)
+            stats.bytes_read += end - pos
+            stats.bytes_decompressed += len(fresh)
+            p, f_at = pos, 0
+            while p < end:
+                csize = int.from_bytes(mv[p + 10:p + 14], "little")
+                dsize = int.from_bytes(mv[p + 14:p + 18], "little")
+                block = fresh[f_at:f_at + dsize]
+                cache.put((uid, bin_name, p), block, csize)
+                starts[p] = at + f_at
+                stats.blocks += 1
+                f_at += dsize
+                p += BLOCK_HEADER_SIZE + csize
+            fresh.flags.writeable = False     # its blocks are cached: no view of it may write
+            datas.append(fresh)
+            at += len(fresh)
+        starts[end] = at
+        if len(datas) == 1:
+            return datas[0], starts
+        return (np.concatenate(datas) if datas else np.zeros(0, np.uint8)), starts
+
     def read(self, columns: list[str] | None = None, mark_ranges=None, stats: ReadStats | None = None,
-             stored: bool = False):
+             cache=None, copy: bool = True, stored: bool = False):
         """Read ``columns`` (default: all) for the granules in ``mark_ranges`` (list of [a, b)).
 
         Only the compressed blocks the ranges need are read and decoded. Returns a Block; adds
         rows/marks/bytes to ``stats`` when given (also kept as ``self.last_read_stats``).
+        ``cache``: an :class:`~mergetree.storage.read_cache.UncompressedCache` for decoded blocks
+        (the scan passes the process's cache for small reads; blocks decoded from it are not counted
+        in ``stats.blocks`` / ``bytes_decompressed``). ``copy=False`` (with a cache): the columns may
+        be read-only views of cached blocks, for a caller that only filters them (filtering copies).
         A part written before an ALTER of the table's columns is read through its ``schema_patch``
         (H6 hook, storage/alter.py: added columns from their DEFAULT, renames, widened types);
         ``stored=True`` reads the columns as this part stores them.
@@ -332,7 +421,7 @@ class DataPart:
         out = {}
         for n in names:
             def fetch(meta, whole=False, _n=n):
-                return self._read_stream(meta, [(0, 1)] if whole else ranges, local, _n)
+                return self._read_stream(meta, [(0, 1)] if whole else ranges, local, _n, cache, copy)
             if ranges:
                 try:
                     col = _build_column(self._serialization[n], fetch, parse_type)
@@ -358,6 +447,12 @@ class DataPart:
 
     def __repr__(self) -> str:
         return f"DataPart({self.name!r}, rows={getattr(self, 'rows', '?')}, marks={getattr(self, 'marks', '?')})"
+
+
+def _forget_part(uid: int) -> None:
+    """Unmap a part's files and drop its cached blocks (its close(), or its garbage collection)."""
+    mapped_files.close_part(uid)
+    uncompressed_cache.drop_part(uid)
 
 
 def _region_end(m: int, offs, ins, mv, size: int) -> int:

@@ -285,6 +285,7 @@ class MergeTreeTable:
             if entry is None or entry.part is not part or entry.state != ACTIVE:
                 return
             del self._entries[part.name]
+            part.close()                    # unmap its files, forget its cached blocks (H1 hook)
             self._detach_broken(self.path / part.name, error)
 
     def _detach_broken(self, part_dir: Path, error: Exception) -> None:
@@ -829,7 +830,11 @@ class MergeTreeTable:
                            and now - (e.outdated_at or 0) >= lifetime]
                 for e in victims:
                     del self._entries[e.name]
+                unread = [e.part for e in self._entries.values() if e.state == OUTDATED and e.refs == 0]
+            for part in unread:             # nobody can read them again: unmap their files (H1 hook)
+                part.close()
             for e in victims:
+                e.part.close()
                 self._remove_part_dir(e.name)
             self._retire_empty_parts()
             return [e.name for e in victims]
@@ -1047,6 +1052,10 @@ class MergeTreeTable:
         with self._merge_lock:
             self._closed = True
         self.cleanup_outdated()
+        with self._lock:                    # unmap every part's files (H1 hook: no fd outlives close)
+            parts = [e.part for e in self._entries.values()]
+        for part in parts:
+            part.close()
 
 
 # --------------------------------------------------------------------------- helpers
