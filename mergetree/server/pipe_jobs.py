@@ -57,7 +57,9 @@ async def copy_pipe(request: Request):
     params = await request_params(request)
     mode = params.pop("_mode", None)
     job = submit_copy(svc, pipe, params, mode, str(request.base_url).rstrip("/"))
-    return json_response({**job, "job": job})
+    # Tinybird names the target by id in tags.copy_target_datasource (the tb CLI then reads
+    # /v0/datasources/<it>): its name answers that read here
+    return json_response({**job, "job": job, "tags": {"copy_target_datasource": job["target_datasource"]}})
 
 
 async def populate(request: Request):
