@@ -34,7 +34,11 @@ def column_texts(col) -> list:
     if isinstance(col, FixedColumn) and isinstance(t, (T.DateType, T.Date32Type)):
         return col.values.astype(np.int64).astype("datetime64[D]").astype(str).tolist()
     if isinstance(col, FixedColumn) and isinstance(t, T.DateTimeType) and getattr(t, "timezone", None) in (None, "UTC"):
-        return np.char.replace(col.values.astype(np.int64).astype("datetime64[s]").astype(str), "T", " ").tolist()
+        # 'YYYY-MM-DDThh:mm:ss' (always 19 characters for DateTime's range); the T becomes a space in place
+        u = col.values.astype(np.int64).astype("datetime64[s]").astype("U19")
+        chars = u.view(np.uint32).reshape(len(u), 19).copy()
+        chars[:, 10] = ord(" ")
+        return chars.view("U19").ravel().tolist()
     if isinstance(t, T.StringType):
         return col.to_pylist()
     if getattr(t, "kind", None) == "nothing":
