@@ -122,6 +122,9 @@ def test_workspace_auth_and_local_tokens(tmp_path):
     with TestClient(app, client=("10.1.2.3", 4000)) as remote:          # /tokens hands out the admin token
         r = remote.get("/tokens")
         assert r.status_code == 403 and ADMIN not in r.text
+    with TestClient(create_app(tmp_path / "data3", admin_token=ADMIN, flush_interval=0.05)) as c:
+        r = c.get("/tokens", headers={"X-Forwarded-For": "203.0.113.9"})     # a local reverse proxy
+        assert r.status_code == 403 and ADMIN not in r.text
 
 
 # --------------------------------------------------------------------------- workspaces

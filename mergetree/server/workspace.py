@@ -10,8 +10,9 @@ Routes (in ``app.py``'s route table through :data:`ROUTES`):
   is bound as a query parameter, so it never becomes SQL text.
 * ``GET /v0/workspace``, ``GET /v0/auth``: who the token is and which workspace it works in.
 * tinybird-local's extras, so that the unmodified ``tb --local`` (Forward CLI) works:
-  ``GET /tokens`` (``{user_token, admin_token, workspace_admin_token}``, loopback clients only: it
-  hands out the admin token), ``GET /v1/user/workspaces``, ``POST /v1/workspaces?name=``,
+  ``GET /tokens`` (``{user_token, admin_token, workspace_admin_token}``, loopback clients only and
+  never through a reverse proxy (``X-Forwarded-For``, ``Forwarded``, ``X-Real-IP``): it hands out the admin
+  token; ``MERGETREE_DISABLE_LOCAL_TOKENS=1`` turns it off), ``GET /v1/user/workspaces``, ``POST /v1/workspaces?name=``,
   ``DELETE /v1/workspaces/ID``.
 * ``POST /v1/build``, ``POST /v1/deploy``, ``GET /v1/deployments``, ``GET|DELETE /v1/deployments/ID``,
   ``POST /v1/deployments/ID/set-live``.
@@ -36,6 +37,7 @@ earlier one becomes ``deleted``.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import shutil
 import threading
@@ -402,9 +404,11 @@ async def get_auth(request: Request):
 async def local_tokens(request: Request):
     """tinybird-local's ``GET /tokens``: no credential asked, so only for clients on this machine."""
     host = request.client.host if request.client else ""
-    if host not in _LOOPBACK:
-        raise ApiError(403, "GET /tokens answers only clients on the server's own machine (it hands out the admin "
-                            "token)", DOC_WORKSPACES)
+    proxied = any(h in request.headers for h in ("x-forwarded-for", "forwarded", "x-real-ip"))
+    if host not in _LOOPBACK or proxied or os.environ.get("MERGETREE_DISABLE_LOCAL_TOKENS", "") not in ("", "0"):
+        raise ApiError(403, "GET /tokens answers only clients on the server's own machine, not through a proxy "
+                            "(it hands out the admin token); MERGETREE_DISABLE_LOCAL_TOKENS=1 turns it off",
+                       DOC_WORKSPACES)
     token = request.app.state.service.tokens.admin_token
     return json_response({"user_token": token, "admin_token": token, "workspace_admin_token": token})
 
