@@ -199,6 +199,11 @@ def test_build_in_a_created_workspace_is_fresh(client):
     r = build(c, changed, wh).json()
     assert r["build"]["changed_pipe_names"] == ["total"] and r["build"]["new_datasource_names"] == []
     assert c.get("/v0/datasources/things", headers=wh).json()["statistics"]["row_count"] == 0   # fresh
+    c.post("/v0/events?name=things&wait=true", content=b'{"a": "x", "n": 5}', headers=wh)
+    retyped = {**changed, "datasources/things.datasource": DS.replace("`n` Int32", "`n` Int64")}
+    r = build(c, retyped, wh).json()                     # a schema change is fine in a fresh build
+    assert r["result"] == "success" and r["build"]["changed_datasource_names"] == ["things"]
+    assert c.get("/v0/datasources/things", headers=wh).json()["schema"]["columns"][1]["type"] == "Int64"
     # a bad datafile: failed, file named, the workspace keeps serving the last good build
     r = build(c, {**changed, "endpoints/bad.pipe": "NODE n\nSQL >\n    SELECT FROM\n"}, wh)
     assert r.status_code == 400 and r.json()["result"] == "failed"
@@ -248,7 +253,10 @@ def test_deploy_and_deployments(client):
     assert c.post("/v1/deployments/2/set-live", headers=H).json()["deployment"]["live"] is True
     assert c.delete("/v1/deployments/2", headers=H).status_code == 400          # the live one stays
     assert c.get("/v1/deployments/9", headers=H).status_code == 404
-    r = deploy(c, {"datasources/things.datasource": DS.replace("`n` Int32", "`n` UInt8")}, H)
+    changed = {"datasources/things.datasource": DS.replace("`n` Int32", "`n` UInt8")}
+    r = deploy(c, changed, H, check="true")                              # the check sees the schema change too
+    assert r.status_code == 400 and r.json()["result"] == "failed"
+    r = deploy(c, changed, H)
     assert r.status_code == 400 and r.json()["result"] == "failed"
     assert r.json()["deployment"]["errors"][0]["filename"] == "datasources/things.datasource"
 

@@ -506,7 +506,7 @@ async def build(request: Request):
                 diff = changes(current_files(svc), files)
                 if not any(diff.values()):
                     return {"result": "success", "build": {"id": str(uuid.uuid4()), **diff, "feedback": feedback}}
-                apply_files(svc, files, mode="deploy", dry_run=True)  # check before discarding anything
+                apply_files(svc, files, mode="deploy", dry_run=True, check_schemas=False)   # check before discarding
                 target = mgr.reset(svc)
                 report = apply_files(target, files, mode="deploy")
                 report["changes"] = diff
