@@ -323,6 +323,26 @@ def test_csv_dialect_delimiter_escapechar_new_line_and_header_by_name(client):
     assert r.status_code == 400 and "Invalid dialect_escapechar 'ab': expected one character" in r.json()["error"]
 
 
+@pytest.mark.parametrize("chunk", [8, 25, 1 << 20])
+def test_csv_split_fast_and_csv_module_paths_agree(monkeypatch, chunk):
+    """Small chunks send the quoted record, the short record and CRLF through both paths."""
+    from mergetree.server import imports
+
+    monkeypatch.setattr(imports, "CSV_CHUNK_CHARS", chunk)
+    body = (b"\xef\xbb\xbfb,a\r\n1,x\r\n\r\n2,\r\n3\r\n4,y\n5,\\N\n6,\"q,\nq\"\n7,z\n")
+    got_rows, got_bad = {}, {}
+    for batch in imports.csv_batches(io.BytesIO(body), ["a", "b"], imports.CsvDialect()):
+        numbers = batch.numbers or list(range(batch.first, batch.first + batch.n))
+        for number, row in zip(numbers, batch.as_rows()):
+            got_rows[number] = row
+        for r in batch.bad or []:
+            got_bad[r.row] = str(r.error)
+    # header b,a (by name, BOM dropped); the blank line is no record; '' and \N are NULL
+    assert got_rows == {0: {"b": "1", "a": "x"}, 1: {"b": "2", "a": None}, 3: {"b": "4", "a": "y"},
+                        4: {"b": "5", "a": None}, 5: {"b": "6", "a": "q,\nq"}, 6: {"b": "7", "a": "z"}}
+    assert got_bad == {2: "Expected 2 fields (b, a), got 1 at row 2"}
+
+
 # --------------------------------------------------------------------------- /v0/analyze
 
 

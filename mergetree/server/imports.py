@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import itertools
 import os
 import tempfile
 import threading
@@ -206,60 +207,158 @@ def column_name(text: str) -> str:
 
 @dataclass
 class Batch:
-    """Input rows of one batch: ``rows`` (list of dicts) or ``ndjson`` bytes. ``first`` is the
-    0-based number of its first record in the file; ``numbers`` (when records were set aside
-    while splitting, in ``bad``) the file record number of each row."""
+    """Input rows of one batch: ``columns`` (column -> list or numpy array, ``n`` rows), ``rows``
+    (list of dicts) or ``ndjson`` bytes. ``first`` is the 0-based number of its first record in the
+    file; ``numbers`` (when records were set aside while splitting, in ``bad``) the file record
+    number of each row."""
 
     first: int
     rows: list | None = None
     ndjson: bytes | None = None
     bad: list | None = None
     numbers: list | None = None
+    columns: dict | None = None
+    n: int = 0
+
+    def as_rows(self) -> list:
+        if self.rows is not None:
+            return self.rows
+        cols = {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in self.columns.items()}
+        if not cols:
+            return [{} for _ in range(self.n)]
+        return [dict(zip(cols, vals)) for vals in zip(*cols.values())]
+
+
+CSV_CHUNK_CHARS = 4 * 1024 * 1024
+
+
+class _CsvSplitter:
+    """The state of one CSV file's split: header (optional), record numbers, the batch being built."""
+
+    def __init__(self, columns: list[str], dialect: CsvDialect, batch_rows: int):
+        self.known = set(columns)
+        self.header = columns
+        self.dialect = dialect
+        self.batch_rows = batch_rows
+        self.started = False
+        self.number = 0            # records so far (the header is not one)
+        self.first = 0
+        self.records, self.numbers, self.bad = [], [], []
+
+    def is_header(self, fields: list[str]) -> bool:
+        """The first record names columns (by name, or as /v0/analyze names them): it is the header."""
+        self.started = True
+        names = [f.strip().lstrip("\ufeff") for f in fields]
+        names = [n if n in self.known else column_name(n) for n in names]
+        if all(n in self.known for n in names) and len(set(names)) == len(names):
+            self.header = names
+            return True
+        return False
+
+    def slow(self, lines):
+        """csv.reader over an iterable of lines: quotes, escapes, line breaks inside fields."""
+        from mergetree.convert import RejectedRow
+        from mergetree.errors import ConversionError
+
+        records = self.dialect.reader(lines) if hasattr(lines, "read") else csv.reader(
+            lines, delimiter=self.dialect.delimiter, quotechar=self.dialect.quotechar,
+            escapechar=self.dialect.escapechar, doublequote=True, strict=False)
+        while True:
+            try:
+                fields = next(records)
+            except StopIteration:
+                break
+            except csv.Error as e:
+                raise ImportFailed(f"Invalid CSV at record {self.number + 1}: {e}") from None
+            if not fields or fields == [""]:
+                continue
+            if not self.started and self.is_header(fields):
+                continue
+            header = self.header
+            if len(fields) == len(header):
+                self.records.append(fields)
+                self.numbers.append(self.number)
+            else:
+                err = ConversionError(None, self.number, self.dialect.delimiter.join(fields)[:200],
+                                      f"Expected {len(header)} fields ({', '.join(header)}), got {len(fields)}",
+                                      "INCORRECT_DATA")
+                self.bad.append(RejectedRow(self.number, dict(zip(header, fields)), err))
+            self.number += 1
+            if self.number - self.first >= self.batch_rows:
+                yield self.flush()
+
+    def fast(self, chunk: str):
+        """A chunk of whole lines without quotes or escapes: all fields with one split, columns by
+        slicing (no per-record Python work). A chunk whose records are not all as wide as the header
+        goes through :meth:`slow`."""
+        lines = list(filter(None, chunk.split("\n")))
+        if not self.started and lines:
+            if self.is_header(lines[0].split(self.dialect.delimiter)):
+                lines = lines[1:]
+        width = len(self.header)
+        delim = self.dialect.delimiter
+        if lines and set(map(str.count, lines, itertools.repeat(delim))) != {width - 1}:
+            yield from self.slow(line + "\n" for line in lines)   # some record has another width
+            return
+        flat = delim.join(lines).split(delim) if lines else []
+        if self.records or self.bad:
+            yield self.flush()
+        n = len(lines)
+        columns = {name: flat[i::width] for i, name in enumerate(self.header)}
+        self.number += n
+        yield _csv_columns_batch(self.first, columns, n, [], None)
+        self.first = self.number
+
+    def flush(self) -> Batch:
+        batch = _csv_batch(self.first, self.header, self.records, self.bad, self.numbers)
+        self.first, self.records, self.numbers, self.bad = self.number, [], [], []
+        return batch
+
+    def rest(self):
+        if self.records or self.bad:
+            yield self.flush()
 
 
 def csv_batches(stream, columns: list[str], dialect: CsvDialect, batch_rows: int = BATCH_ROWS):
-    """CSV records -> batches of dicts (header optional; a record with another number of fields
-    than the header/schema is rejected with the reason)."""
-    from mergetree.convert import RejectedRow
-    from mergetree.errors import ConversionError
-
-    text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
-    header = columns
-    number, first = 0, 0
-    rows, numbers, bad = [], [], []
-    started = False
-    known = set(columns)
-    records = dialect.reader(text)
+    """CSV records -> batches of columns (header optional; a record with another number of fields
+    than the header/schema is rejected with the reason). Chunks without quotes take a split-based
+    fast path; from the first chunk with a quote or escape character on, Python's csv module reads
+    the rest of the file."""
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
+    split = _CsvSplitter(columns, dialect, batch_rows)
+    if dialect.new_line is not None:
+        yield from split.slow(text)
+        yield from split.rest()
+        return
+    special = [c for c in (dialect.quotechar, dialect.escapechar) if c]
     while True:
-        try:
-            fields = next(records)
-        except StopIteration:
+        chunk = text.read(CSV_CHUNK_CHARS)
+        if not chunk:
             break
-        except csv.Error as e:
-            raise ImportFailed(f"Invalid CSV at record {number + 1}: {e}") from None
-        if not fields or fields == [""]:
-            continue
-        if not started:
-            started = True
-            names = [f.strip().lstrip("\ufeff") for f in fields]
-            names = [n if n in known else column_name(n) for n in names]   # as /v0/analyze names them
-            if all(n in known for n in names) and len(set(names)) == len(names):
-                header = names
-                continue
-        if len(fields) == len(header):      # an empty field or \\N is NULL / the DEFAULT, as ClickHouse reads CSV
-            rows.append({h: (None if f == "" or f == "\\N" else f) for h, f in zip(header, fields)})
-            numbers.append(number)
-        else:
-            err = ConversionError(None, number, dialect.delimiter.join(fields)[:200],
-                                  f"Expected {len(header)} fields ({', '.join(header)}), got {len(fields)}",
-                                  "INCORRECT_DATA")
-            bad.append(RejectedRow(number, dict(zip(header, fields)), err))
-        number += 1
-        if number - first >= batch_rows:
-            yield Batch(first, rows=rows, bad=bad, numbers=numbers if bad else None)
-            first, rows, numbers, bad = number, [], [], []
-    if rows or bad:
-        yield Batch(first, rows=rows, bad=bad, numbers=numbers if bad else None)
+        if not chunk.endswith("\n"):
+            chunk += text.readline()             # whole lines only
+        if "\r" in chunk:
+            chunk = chunk.replace("\r\n", "\n")
+        if "\r" in chunk or any(c in chunk for c in special):
+            yield from split.slow(itertools.chain(io.StringIO(chunk, newline=""), text))
+            break
+        yield from split.fast(chunk)
+    yield from split.rest()
+
+
+def _csv_batch(first: int, header: list[str], records: list[list[str]], bad: list, numbers: list) -> Batch:
+    """Records -> columns (one transpose)."""
+    columns = {name: list(col) for name, col in zip(header, zip(*records))} if records else \
+        {name: [] for name in header}
+    return _csv_columns_batch(first, columns, len(records), bad, numbers if bad else None)
+
+
+def _csv_columns_batch(first: int, columns: dict, n: int, bad: list, numbers: list | None) -> Batch:
+    """An empty field or \\N is NULL (or the column's DEFAULT), as ClickHouse reads CSV."""
+    for name, col in columns.items():
+        if "" in col or "\\N" in col:
+            columns[name] = [None if v == "" or v == "\\N" else v for v in col]
+    return Batch(first, columns=columns, n=n, bad=bad, numbers=numbers)
 
 
 def ndjson_batches(stream, batch_bytes: int = BATCH_BYTES):
@@ -305,14 +404,27 @@ def parquet_batches(source, columns: dict[str, str], batch_rows: int = BATCH_ROW
     first = 0
     try:
         for rb in pf.iter_batches(batch_size=batch_rows, columns=fields):
-            data = rb.to_pydict()
             n = rb.num_rows
-            cols = {col: data[field] for col, field in wanted.items()}
-            rows = [dict(zip(cols, vals)) for vals in zip(*cols.values())] if cols else [{}] * n
-            yield Batch(first, rows=rows)
+            arrays = {field: _arrow_values(rb.column(rb.schema.get_field_index(field))) for field in fields}
+            yield Batch(first, columns={col: arrays[field] for col, field in wanted.items()}, n=n)
             first += n
     except (pa.ArrowException, OSError) as e:
         raise ImportFailed(f"Invalid Parquet file at row {first}: {e}") from None
+
+
+def _arrow_values(arr):
+    """An Arrow column as a numpy array when that is exact (numbers, bools, dates and timestamps
+    without nulls: timestamps as UTC datetime64), else as a Python list (None for nulls)."""
+    import pyarrow.types as pt
+
+    t = arr.type
+    if arr.null_count == 0 and (pt.is_integer(t) or pt.is_floating(t) or pt.is_boolean(t) or pt.is_timestamp(t)
+                                or pt.is_date(t)):
+        try:
+            return arr.to_numpy(zero_copy_only=False)
+        except Exception:  # noqa: BLE001 - e.g. an Arrow type numpy cannot hold: the list path
+            pass
+    return arr.to_pylist()
 
 
 # --------------------------------------------------------------------------- the import itself
@@ -342,6 +454,7 @@ def run_import(svc, name: str, stream, fmt: str, *, import_id: str, dialect: Csv
     engine = svc.engine
     stats = ImportStats(bytes=size or 0, errors=[])
     columns = [n for n, _ in engine.schema(name)]
+    fast = _columnar_schema(engine, name)
     if fmt == "csv":
         batches = csv_batches(stream, columns, dialect or CsvDialect())
     elif fmt == "ndjson":
@@ -353,8 +466,8 @@ def run_import(svc, name: str, stream, fmt: str, *, import_id: str, dialect: Csv
     for batch in batches:
         if cancel is not None and cancel.is_set():
             raise ImportCancelled()
-        saw_input = saw_input or bool(batch.rows or batch.bad or (batch.ndjson or b"").strip())
-        block, rejected = _convert(engine, name, batch)
+        saw_input = saw_input or bool(batch.rows or batch.n or batch.bad or (batch.ndjson or b"").strip())
+        block, rejected = _convert(engine, name, batch, fast)
         if replace:
             blocks.append(block)
         elif block.num_rows:
@@ -410,10 +523,31 @@ def _parquet_fields(engine, name: str, columns: list[str]) -> dict[str, str]:
     return out
 
 
-def _convert(engine, name: str, batch: Batch):
-    from mergetree.convert import RejectedRow
+def _columnar_schema(engine, name: str):
+    """The schema for converting whole columns at once (``convert.rows_to_block`` over a dict of
+    columns), or None when a column has a DEFAULT / MATERIALIZED expression: those need the
+    engine's row path, which evaluates them."""
+    try:
+        described = engine.describe(name)["schema"]["columns"]
+    except Exception:  # noqa: BLE001 - no description: the row path always works
+        return None
+    if any(c.get("default_value") for c in described):
+        return None
+    return engine.schema(name)
 
-    data = batch.ndjson if batch.ndjson is not None else batch.rows
+
+def _convert(engine, name: str, batch: Batch, fast_schema=None):
+    """(Block of the good rows, rejected rows numbered in the file). Columns convert in one call;
+    a batch with a bad value takes the row path, which sets the bad rows aside."""
+    from mergetree.convert import RejectedRow, rows_to_block
+    from mergetree.errors import ConversionError
+
+    if batch.columns is not None and fast_schema is not None:
+        try:
+            return rows_to_block(fast_schema, batch.columns), list(batch.bad or [])
+        except ConversionError:
+            pass
+    data = batch.ndjson if batch.ndjson is not None else batch.as_rows()
     block, rejected = engine.convert(name, data)
     numbers = batch.numbers
     out = []
