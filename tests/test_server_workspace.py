@@ -283,6 +283,8 @@ def test_pipe_admin_create_nodes_endpoint_drop(tmp_path):
         assert r.json()["endpoint"] == "p_0"
         assert [x["node_type"] for x in r.json()["nodes"]] == ["endpoint", "standard"]
         assert c.delete("/v0/pipes/p/nodes/p_0/endpoint", headers=H).status_code == 200
+        r = c.post("/v0/pipes/p/nodes/t_p_agg/endpoint", headers=H)             # a node id works too
+        assert r.status_code == 200 and r.json()["endpoint"] == "agg"
         assert c.post("/v0/pipes/p/nodes/zz/endpoint", headers=H).status_code == 404
         text = c.get("/v1/pipes/p.pipe", headers=H)
         assert text.headers["content-type"] == "text/plain"
@@ -407,3 +409,28 @@ def test_prometheus_and_csvwithnames_pipe_formats_match_clickhouse(client):
     r = c.get("/v0/pipes/simple.csvwithnames", headers=H)
     assert r.status_code == 200 and r.content == chdb.query(simple, "CSVWithNames").bytes()
     assert r.content == c.get("/v0/pipes/simple.csv", headers=H).content
+
+
+def test_classic_cli_sql_helpers(client):
+    """The Classic CLI's fallbacks when its native toolset is missing: tables a query reads, tables
+    replaced by others (the result must run and give the replacement's rows), SQL formatting."""
+    c = client
+    make_things(c)
+    q = ("WITH c AS (SELECT 1 AS x) SELECT * FROM c, things WHERE a IN (SELECT a FROM other) "
+         "AND n IN (SELECT number FROM numbers(3))")
+    r = c.post("/v0/sql_tables", data={"q": q, "raising": "true", "table_functions": "false"}, headers=H)
+    assert r.status_code == 200 and r.json() == {"tables": [["", "other"], ["", "things"]]}
+    r = c.post("/v0/sql_tables", data={"q": "SELECT FROM", "raising": "true"}, headers=H)
+    assert r.status_code == 400 and "SYNTAX_ERROR" in r.json()["error"]
+    assert c.post("/v0/sql_tables", data={"q": "SELECT FROM"}, headers=H).json() == {"tables": []}
+    r = c.post("/v0/sql_replace", data={"q": "SELECT sum(n) AS s FROM t", "replacements": '{"t": "things"}'},
+               headers=H)
+    assert r.status_code == 200
+    assert c.get("/v0/sql", params={"q": r.json()["query"] + " FORMAT JSON"}, headers=H).json()["data"] == [{"s": 7}]
+    r = c.post("/v0/sql_replace", data={"q": "SELECT count() AS c FROM t",
+                                        "replacements": '{"t": "(SELECT * FROM things WHERE n > 1)"}'}, headers=H)
+    assert c.get("/v0/sql", params={"q": r.json()["query"] + " FORMAT JSON"}, headers=H).json()["data"] == [{"c": 2}]
+    assert c.post("/v0/sql_replace", data={"q": "SELECT 1", "replacements": "[1]"}, headers=H).status_code == 400
+    assert c.get("/v0/sql_format", params={"q": "select a from t"}, headers=H).json() == {"q": "SELECT a\nFROM t"}
+    assert c.get("/v0/sql_format", params={"q": "select from"}, headers=H).json() == {"q": "select from"}
+    assert c.post("/v0/sql_tables", data={"q": "SELECT 1"}).status_code == 403

@@ -226,10 +226,19 @@ async def append_node(request: Request):
     return json_response(next(n for n in info["nodes"] if n["name"] == node))
 
 
+def _node_name(pipe, ref: str) -> str:
+    """A node named by its name or by its id (``t_<pipe>_<node>``, as ``GET /v0/pipes/NAME`` gives it)."""
+    for n in pipe.nodes:
+        if ref in (n.name, f"t_{pipe.name}_{n.name}"):
+            return n.name
+    return ref
+
+
 async def _set_endpoint(request: Request, publish: bool):
     svc = service(request)
-    name, node = request.path_params["name"], request.path_params["node"]
+    name = request.path_params["name"]
     pipe = svc.pipes.get(name)
+    node = _node_name(pipe, request.path_params["node"])
     principal(request).require("PIPES:CREATE", None, f"change the pipe '{name}'")
     if not any(n.name == node for n in pipe.nodes):
         raise ApiError(404, f"The node '{node}' does not exist in pipe '{name}'", DOC_PIPES)
@@ -266,7 +275,98 @@ async def pipe_datafile(request: Request):
     return Response(text, headers={"content-type": "text/plain"})     # exactly: the tb CLI reads it as text
 
 
+# --------------------------------------------------------------------------- Classic CLI SQL helpers
+# tinybird-cli (Classic) calls these when its native clickhouse-toolset cannot be imported.
+
+
+async def _sql_fields(request: Request) -> dict:
+    from urllib.parse import parse_qsl
+
+    fields = dict(request.query_params)
+    if request.method == "POST":
+        fields.update(parse_qsl((await read_body(request)).decode("utf-8", "replace"), keep_blank_values=True))
+    if not fields.get("q"):
+        raise ApiError(400, "Missing 'q': the SQL to analyze", DOC_PIPES)
+    return fields
+
+
+def _parse(q: str):
+    from sqlparse_ch.errors import ParseError
+
+    from mergetree.server.pipes import parse_sql
+
+    try:
+        return parse_sql(q)
+    except ParseError as e:
+        raise ApiError(400, f"[Error] {e} (SYNTAX_ERROR)", DOC_PIPES) from None
+
+
+async def sql_tables(request: Request):
+    """``POST /v0/sql_tables`` (``q``, ``raising``): ``{"tables": [[database, table], ...]}``, the tables a
+    query reads (CTE names and table functions left out; ``""`` for no database)."""
+    from mergetree.server.auth import _cte_names
+
+    principal(request)
+    f = await _sql_fields(request)
+    try:
+        stmt = _parse(f["q"])
+    except ApiError:
+        if flag(f.get("raising")):
+            raise
+        return json_response({"tables": []})
+    ctes = _cte_names(stmt)
+    tables = sorted({(db or "", t) for db, t in service(request).engine.referenced_tables(stmt)
+                     if db is not None or t not in ctes})
+    return json_response({"tables": [list(t) for t in tables]})
+
+
+async def sql_replace(request: Request):
+    """``POST /v0/sql_replace`` (``q``, ``replacements`` = JSON {table: replacement}): ``{"query"}`` with
+    each named table read from its replacement (a table name, ``[database, table]``, or a query)."""
+    from sqlparse_ch import format_sql
+
+    from mergetree.server.pipes import inline_tables
+
+    principal(request)
+    f = await _sql_fields(request)
+    try:
+        replacements = orjson.loads(f.get("replacements") or "{}")
+    except orjson.JSONDecodeError as e:
+        raise ApiError(400, f"Invalid 'replacements' JSON: {e}", DOC_PIPES) from None
+    if not isinstance(replacements, dict):
+        raise ApiError(400, "'replacements' must be a JSON object {table: replacement}", DOC_PIPES)
+    subqueries = {}
+    for name, to in replacements.items():
+        if isinstance(to, list) and len(to) == 2:
+            to = f"{to[0]}.{to[1]}" if to[0] else str(to[1])
+        if not isinstance(to, str) or not to.strip():
+            raise ApiError(400, f"Invalid replacement for '{name}': a table name or a query", DOC_PIPES)
+        text = to.strip()
+        if text.startswith("("):
+            text = text[1:-1] if text.endswith(")") else text
+        elif not text.upper().startswith(("SELECT", "WITH")):
+            text = f"SELECT * FROM {text}"
+        subqueries[str(name).split(".")[-1]] = _parse(text)
+    stmt = inline_tables(_parse(f["q"]), subqueries.get)
+    return json_response({"query": format_sql(stmt)})
+
+
+async def sql_format(request: Request):
+    """``GET /v0/sql_format?q=``: ``{"q": formatted SQL}`` (the text unchanged when it does not parse)."""
+    from sqlparse_ch import format_sql
+
+    principal(request)
+    f = await _sql_fields(request)
+    try:
+        return json_response({"q": format_sql(_parse(f["q"]))})
+    except ApiError:
+        return json_response({"q": f["q"]})
+
+
 ROUTES = [
+    (["POST"], "/v0/sql_tables", sql_tables),
+    (["POST"], "/v0/sql_replace", sql_replace),
+    (["GET", "POST"], "/v0/sql_format", sql_format),
     (["POST"], "/v0/pipes", create_pipe),
     (["DELETE"], "/v0/pipes/{name}", drop_pipe),
     (["POST"], "/v0/pipes/{name}/nodes", append_node),
