@@ -293,3 +293,81 @@ def test_parse_sql_shapes_never_change_a_statement():
     for v in ("__mt_lit_1__", "x'y", ""):            # a hit with other values
         text = f"SELECT '{v.replace(chr(39), chr(39) * 2)}' AS a, 'z' AS b FROM t"
         assert parse_sql(text) == parse(text)
+
+
+# --------------------------------------------------------------------------- WHERE type check cache
+
+
+_SCHEMA = "user_id String, n UInt16, x Nullable(Int32), ts DateTime, d Date, lc LowCardinality(String), f Float64"
+
+
+def _types():
+    from mergetree.types import parse_type
+
+    return {c.split()[0]: parse_type(c.split(" ", 1)[1]) for c in _SCHEMA.split(", ")}
+
+
+def _type_or_error(fn, e, types):
+    try:
+        return ("type", fn(e, types).name)
+    except Exception as err:  # noqa: BLE001 - the error itself is what is compared
+        return ("error", type(err).__name__, str(err))
+
+
+PREDICATES = [
+    "user_id = {s} AND ts >= now() - INTERVAL toInt32({si}) DAY",
+    "user_id = {s} AND n > {i} AND x < {i}",
+    "lc != {s} AND (n = {i} OR f > {i}) AND d >= today() - {i}",
+    "n + {i} AND {i}",
+    "user_id = {s} AND {s}",                                  # String in AND: ILLEGAL_TYPE_OF_ARGUMENT
+    "x > {i} AND ts > toDateTime({s}) AND user_id IN ({s}, 'b')",
+    "{i} AND user_id LIKE {s} AND NOT (n < {i})",
+    "x AND n",
+    "nope = {s} AND n > 1",                                   # UNKNOWN_IDENTIFIER from the first part
+    "n > 1 AND toInt32({s}) > n",                              # a value that may not parse
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(PREDICATES), st.text(max_size=12),
+       st.one_of(st.integers(-2**70, 2**70), st.floats(allow_nan=False), st.sampled_from([0, 1, 255, 256, 65536, -1])))
+def test_predicate_type_equals_infer_type(template, s, i):
+    """Literal values change types (7 UInt8, 300 UInt16, -1 Int8, 2**70 Float64 ..) and may fail to
+    parse: the cached per-conjunct type check gives exactly what binding the whole predicate gives."""
+    from mergetree.exec.expression import infer_type
+    from mergetree.planner.planner import predicate_type
+    from sqlparse_ch import parse_expr
+
+    def q(v):
+        return "'" + v.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+    e = parse_expr(template.format(s=q(s), si=q(str(i)), i=repr(i) if not isinstance(i, float) else f"{i!r}"))
+    types = _types()
+    want = _type_or_error(infer_type, e, types)
+    for _ in range(2):                              # the second time from the cache
+        assert _type_or_error(predicate_type, e, types) == want
+
+
+def test_predicate_type_cache_is_keyed_by_the_column_types():
+    from mergetree.planner.planner import predicate_type
+    from mergetree.types import parse_type
+    from sqlparse_ch import parse_expr
+
+    e = parse_expr("a = 'x' AND b > 1")
+    assert predicate_type(e, {"a": parse_type("String"), "b": parse_type("UInt8")}).name == "UInt8"
+    assert predicate_type(e, {"a": parse_type("String"), "b": parse_type("Nullable(UInt8)")}).name == "Nullable(UInt8)"
+    with pytest.raises(Exception, match="Illegal types of arguments"):
+        predicate_type(e, {"a": parse_type("UUID"), "b": parse_type("UInt8")})    # ALTER changed a's type
+    assert predicate_type(e, {"a": parse_type("String"), "b": parse_type("UInt8")}).name == "UInt8"
+
+
+def test_volatile_calls_are_cached_only_below_type_only_functions():
+    from mergetree.planner.planner import _cacheable
+    from sqlparse_ch import parse_expr
+
+    assert _cacheable(parse_expr("ts >= now() - INTERVAL 3 DAY"), True)
+    assert _cacheable(parse_expr("d > today() AND NOT (ts < now())"), True)
+    assert _cacheable(parse_expr("user_id = 'x'"), True)
+    assert not _cacheable(parse_expr("toDateTime(ts, toString(rand()))"), True)
+    assert not _cacheable(parse_expr("if(now() > ts, 1, 'a') = 1"), True)
+    assert not _cacheable(parse_expr("ts > now() + toIntervalDay(rand() % 2) AND toString(now()) = 'x'"), True)

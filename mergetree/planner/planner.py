@@ -10,6 +10,9 @@ Life of a SELECT (see also mergetree/sql.py):
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+
 from sqlparse_ch.ast import expr as E
 from sqlparse_ch.ast import query as Q
 
@@ -18,7 +21,7 @@ from mergetree.errors import (IllegalTypeOfArgumentError, MergeTreeError, NotImp
 from mergetree.exec.expression import evaluate_constant, infer_type
 from mergetree.planner import logical as L
 from mergetree.planner.binder import SelectBinder, at, with_position
-from mergetree.planner.rewrite import and_all, walk
+from mergetree.planner.rewrite import and_all, children, walk
 
 
 class Planner:
@@ -233,12 +236,96 @@ def _check_filter(predicate, types: dict, clause: str) -> None:
     from mergetree.errors import IllegalTypeOfColumnForFilterError
     from mergetree.functions import values as V
 
-    t = infer_type(predicate, types)
+    t = predicate_type(predicate, types)
     if V.is_null_type(V.strip_lc(t)):
         return
     if not isinstance(V.strip(t), (T.IntType, T.FloatType, T.BoolType)):
         raise with_position(IllegalTypeOfColumnForFilterError(f"Invalid type for filter in {clause}: {t}"),
                             predicate)
+
+
+_TYPE_CACHE: OrderedDict = OrderedDict()
+_TYPE_CACHE_SIZE = 4096
+_type_lock = threading.Lock()
+#: functions whose value differs between calls with the same arguments
+_VOLATILE = {"now", "now64", "nowinblock", "today", "yesterday", "current_timestamp", "current_date",
+             "localtimestamp", "uptime", "serveruuid", "rownumberinblock", "rownumberinallblocks", "blocknumber",
+             "blocksize"}
+#: functions whose result type depends on their argument types only (never on a constant argument's
+#: value): a volatile call (``now()``) may sit below them in a cached expression
+_TYPE_ONLY = {"equals", "notequals", "less", "greater", "lessorequals", "greaterorequals", "and", "or", "not"}
+_SHIFTS = None       # addDays, subtractDays, ...: x +/- INTERVAL n unit
+_TYPE_ONLY_OPS = {"=", "==", "!=", "<>", "<", "<=", ">", ">=", "AND", "OR", "NOT"}
+
+
+def predicate_type(predicate, types: dict):
+    """``infer_type(predicate, types)``, with the type of each AND-ed part cached by the part itself.
+
+    A WHERE binds (and constant-folds: ``now() - INTERVAL toInt32('30') DAY``) only to learn its
+    type here, and pipe requests repeat most parts with only a literal changed, so each conjunct's
+    type is kept by (conjunct AST, column types); ``and``'s type depends on its argument types only
+    (functions/logical.py), so the AND of the cached types is the predicate's type. The parts are
+    bound in order, so the first failing part raises the error the whole predicate would. A part
+    with a volatile call (``now()``) is cached only where its value cannot reach a type (every call
+    above it is a comparison or an interval shift: their types ignore constant values)."""
+    if isinstance(predicate, E.BinaryOp) and predicate.op.upper() == "AND":
+        parts = _flatten_and(predicate, predicate.op)
+        ptypes = [_cached_type(p, types) for p in parts]
+        names = [f"__p{i}" for i in range(len(parts))]
+        return infer_type(E.FunctionCall("and", tuple(E.Identifier(n) for n in names)), dict(zip(names, ptypes)))
+    return _cached_type(predicate, types)
+
+
+def _flatten_and(e, op):       # as exec/expression.py's _Binder._flatten
+    if isinstance(e, E.BinaryOp) and e.op == op:
+        return _flatten_and(e.left, op) + _flatten_and(e.right, op)
+    return [e]
+
+
+def _cached_type(e, types: dict):
+    if not _cacheable(e, True):
+        return infer_type(e, types)
+    try:
+        key = (e, tuple(types.items()))
+        hash(key)
+    except TypeError:            # a list somewhere in the tree
+        return infer_type(e, types)
+    with _type_lock:
+        t = _TYPE_CACHE.get(key)
+        if t is not None:
+            _TYPE_CACHE.move_to_end(key)
+            return t
+    t = infer_type(e, types)
+    with _type_lock:
+        _TYPE_CACHE[key] = t
+        if len(_TYPE_CACHE) > _TYPE_CACHE_SIZE:
+            _TYPE_CACHE.popitem(last=False)
+    return t
+
+
+def _cacheable(e, type_only_above: bool) -> bool:
+    """False when a volatile call sits below a call whose type may depend on a constant's value."""
+    from mergetree.exec.expression import _TO_INTERVAL
+    from mergetree.functions.datetime import INTERVAL_UNITS, interval_function
+
+    global _SHIFTS
+    if _SHIFTS is None:
+        _SHIFTS = {interval_function(u, s) for u in INTERVAL_UNITS for s in (False, True)}
+    if isinstance(e, E.FunctionCall):
+        name = e.name.lower()
+        if name in _VOLATILE or name.startswith(("rand", "generate")):
+            if not type_only_above:
+                return False
+        above = type_only_above and (name in _TYPE_ONLY or e.name in _TO_INTERVAL or e.name in _SHIFTS)
+    elif isinstance(e, E.BinaryOp):
+        op = e.op.upper()
+        above = type_only_above and (op in _TYPE_ONLY_OPS or (op in ("+", "-") and (
+            isinstance(e.right, E.Interval) or isinstance(e.left, E.Interval))))
+    elif isinstance(e, E.UnaryOp):
+        above = type_only_above and e.op.upper() == "NOT"
+    else:
+        above = type_only_above and isinstance(e, E.Interval)
+    return all(_cacheable(c, above) for c in children(e))
 
 
 def plan_select(db, q, params: dict | None = None, disabled_rules=(), settings: dict | None = None) -> L.PlanNode:
