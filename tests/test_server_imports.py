@@ -120,6 +120,7 @@ def test_url_append_csv_runs_as_a_job_with_quarantine(client, files):
     assert job["kind"] == "import" and job["status"] in ("waiting", "working", "done")
     assert job["job_url"] == f"http://testserver/v0/jobs/{job['id']}"
     assert job["datasource"]["name"] == "ds" and job["url"] == f"{base}/a.csv" and job["mode"] == "append"
+    assert "error" not in job and job["job"]["id"] == job["id"]     # the tb CLI fails on any "error" key here
     done = wait_job(client, job["id"])
     assert done["status"] == "done", done
     assert done["statistics"] == {"bytes": len(store["/a.csv"]), "row_count": 2}
@@ -432,3 +433,17 @@ def test_scopes_for_imports_analyze_and_cancel(client, files):
     assert r.status_code == 403 and "DATASOURCES:CREATE" in r.json()["error"]
     assert client.post("/v0/analyze", content=b"1,a\n", headers=tok).status_code == 403
     assert client.post("/v0/jobs/x/cancel", headers=tok).status_code == 403
+
+
+def test_datafile_with_whole_array_jsonpath_ingests(tmp_path):
+    """`json:$.tags[:]` as /v0/analyze (and Tinybird) write it, in a served project's .datasource."""
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "ev.datasource").write_text(
+        "SCHEMA >\n    `id` Int16 `json:$.id`,\n    `tags` Array(String) `json:$.tags[:]`\n\n"
+        'ENGINE "MergeTree"\nENGINE_SORTING_KEY "id"\n')
+    app = create_app(tmp_path / "d", admin_token=ADMIN, flush_interval=3600, project=project)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.post("/v0/events?name=ev&wait=true", content=b'{"id": 1, "tags": ["a", "b"]}\n{"id": 2}', headers=H)
+        assert r.status_code == 200 and r.json() == {"successful_rows": 2, "quarantined_rows": 0}, r.text
+        assert rows(c, "SELECT id, tags FROM ev ORDER BY id") == [{"id": 1, "tags": ["a", "b"]}, {"id": 2, "tags": []}]

@@ -308,6 +308,8 @@ async def _import_url(request: Request, q: dict, mode: str):
               **({"replace_condition": condition} if condition else {})}
     job = svc.jobs.submit("import", fields, work, str(request.base_url).rstrip("/"), job_id=job_id,
                           cancellable=True, pool="import")
+    # no "error" key at all: Tinybird's CLI (datasource_create_from_url) fails on `"error" in answer`
+    job = {k: v for k, v in job.items() if k != "error"}
     return json_response({**job, "job": dict(job)})
 
 

@@ -530,9 +530,12 @@ _JSONPATH_STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\['([^']*)'\]
 
 
 def parse_jsonpath(path: str) -> list:
-    """``$.a.b[0]`` -> ['a', 'b', 0]. Supported: ``.key``, ``['key']``, ``[index]`` (raises ValueError)."""
+    """``$.a.b[0]`` -> ['a', 'b', 0]. Supported: ``.key``, ``['key']``, ``[index]``, and a trailing
+    ``[:]`` (Tinybird's whole array, as /v0/analyze writes it: ``$.tags[:]`` reads ``$.tags``) (raises ValueError)."""
     if not path.startswith("$"):
         raise ValueError(f"JSONPath '{path}' must start with '$'")
+    if path.endswith("[:]"):
+        path = path[:-3]
     steps, pos = [], 1
     while pos < len(path):
         m = _JSONPATH_STEP.match(path, pos)
