@@ -375,6 +375,8 @@ def _bind_pipe(engine, project, pipe) -> DatafileError | None:
             return DatafileError(prefix + e.message, filename=(e.pipe or pipe).path, line=e.line or node.line)
         except Exception as e:  # noqa: BLE001 - binder errors (unknown column, table, function ...)
             code = getattr(e, "code", type(e).__name__)
+            if code == "UNKNOWN_QUERY_PARAMETER" and re.search(r"\btb_(secret|var)\s*\(", node.sql):
+                continue        # a tb_secret() is a query parameter bound when the pipe runs (workspace.py)
             m = re.search(r"\(line (\d+), column \d+\)", str(e))     # the binder's position in the node SQL
             line = int(m.group(1)) if m and not node.is_template else 1
             return DatafileError(f"{prefix}{str(e).rstrip('.')} ({code})", filename=pipe.path,
