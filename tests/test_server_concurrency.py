@@ -196,8 +196,10 @@ def test_ingest_and_query_concurrently_read_your_writes(server):
         conn = server.conn()
         while not stop.is_set():
             with lock:
-                floor, ceiling = acked[k], sent[k]
+                floor = acked[k]            # acknowledged before the request: must be seen
             status, body = call(conn, "GET", f"/v0/pipes/stats.json?user_id=w{k}")
+            with lock:
+                ceiling = sent[k]           # sent before the answer: the most it can see
             if status != 200:
                 problems.append(("query", status, body))
                 break

@@ -91,7 +91,7 @@ class Service:
 
     def __init__(self, data_dir: str | Path, *, admin_token: str | None = None, flush_interval: float = 1.0,
                  max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, merge_interval: float = 1.0,
-                 rate_limit_rps: float | None = None):
+                 rate_limit_rps: float | None = None, workers: int = 0):
         self.data_dir = Path(data_dir)
         server_dir = self.data_dir / "server"
         server_dir.mkdir(parents=True, exist_ok=True)
@@ -99,6 +99,8 @@ class Service:
         self.max_body_bytes = max_body_bytes
         self.engine = Engine(self.data_dir / "tables", server_dir / "datasources.json",
                              merge_interval=merge_interval)
+        if workers:             # SELECTs run in read-only worker processes (mergetree/replica.py)
+            self.engine.start_workers(workers)
         self.tokens = TokenStore(server_dir / "tokens.json",
                                  admin_token or os.environ.get("MERGETREE_ADMIN_TOKEN") or None)
         self.flusher = Flusher(self.engine, server_dir / "wal", interval=flush_interval)
@@ -199,12 +201,14 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
 
 def create_app(data_dir: str | Path, *, admin_token: str | None = None, flush_interval: float = 1.0,
                max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, merge_interval: float = 1.0,
-               project=None, rate_limit_rps: float | None = None) -> Starlette:
+               project=None, rate_limit_rps: float | None = None, workers: int = 0) -> Starlette:
     """``project``: a project folder (or a loaded ``sqlparse_ch.datafiles.Project``) to serve:
     its data sources are created and its pipes published (``server/project.py``).
-    ``rate_limit_rps``: requests/s per non-admin token (server/ratelimit.py; None: unlimited)."""
+    ``rate_limit_rps``: requests/s per non-admin token (server/ratelimit.py; None: unlimited).
+    ``workers``: read-only query worker processes for SELECTs (mergetree/replica.py; 0: in-process)."""
     service = Service(data_dir, admin_token=admin_token, flush_interval=flush_interval,
-                      max_body_bytes=max_body_bytes, merge_interval=merge_interval, rate_limit_rps=rate_limit_rps)
+                      max_body_bytes=max_body_bytes, merge_interval=merge_interval, rate_limit_rps=rate_limit_rps,
+                      workers=workers)
     service.project_root = project if isinstance(project, (str, Path)) else None
     if project is None:                              # a project pushed earlier (server/deploy.py)
         project = deploy.stored_project(data_dir)

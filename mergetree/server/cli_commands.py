@@ -23,6 +23,9 @@ def _add_server_options(p: argparse.ArgumentParser) -> None:
                    help="threads that run the queries of requests (pipes, /v0/sql; default 2, or "
                         "$MERGETREE_QUERY_THREADS): few threads queue requests instead of slicing one core "
                         "between them")
+    p.add_argument("--workers", type=int, default=0,
+                   help="read-only query worker processes that run SELECTs (pipes, /v0/sql) so queries use "
+                        "more than one core; the server keeps writes, merges and HTTP (default 0: in-process)")
 
 
 def add_serve_parser(subparsers) -> argparse.ArgumentParser:
@@ -80,6 +83,14 @@ def cmd_serve(args: argparse.Namespace, *, dev: bool = False) -> int:
             print(f"error: --query-threads must be >= 1, got {args.query_threads}", file=sys.stderr)
             return 2
         configure_query_threads(args.query_threads)
+    workers = getattr(args, "workers", 0) or 0
+    if workers < 0:
+        print(f"error: --workers must be >= 0, got {workers}", file=sys.stderr)
+        return 2
+    if workers and getattr(args, "query_threads", None) is None:
+        from mergetree.server.http import configure_query_threads
+
+        configure_query_threads(workers + 1)     # a query thread waits on each worker, one compiles
     seen = None
     if dev:
         from mergetree.server.project import datafile_mtimes
@@ -88,7 +99,7 @@ def cmd_serve(args: argparse.Namespace, *, dev: bool = False) -> int:
     try:
         app = create_app(args.data_dir, admin_token=args.admin_token or os.environ.get("MERGETREE_ADMIN_TOKEN"),
                          flush_interval=args.flush_interval, max_body_bytes=int(args.max_body_mb * 1024 * 1024),
-                         project=args.project_dir)
+                         project=args.project_dir, workers=workers)
     except DatafileError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -52,8 +52,32 @@ class Engine:
         if self._registry_path.exists():
             self._registry = orjson.loads(self._registry_path.read_bytes())
         self._reg_lock = threading.Lock()
+        self.workers = None             # mergetree.replica.WorkerPool with `serve --workers N`
+
+    def start_workers(self, n: int) -> None:
+        """Run SELECTs in ``n`` read-only worker processes (``mergetree/replica.py``)."""
+        from mergetree.replica import WorkerPool
+
+        if n and self.workers is None:
+            self.workers = WorkerPool(self.pin_tables, self.view_targets, n)
+
+    def pin_tables(self) -> dict:
+        """{table: (table, Snapshot)} of every table now: what a worker may read until released."""
+        out = {}
+        for name in self.db.tables():
+            try:
+                table = self.db.table(name)
+            except UnknownTableError:       # dropped meanwhile
+                continue
+            out[name] = (table, table.snapshot())
+        return out
+
+    def view_targets(self) -> dict[str, str]:
+        return {v.name: v.target for v in self.db.views.all()}
 
     def close(self) -> None:
+        if self.workers is not None:
+            self.workers.close()
         self.db.close()
 
     # ---------------------------------------------------------------- data sources
@@ -521,6 +545,12 @@ class Engine:
         if isinstance(stmt, str):
             stmt = self.parse(stmt)
         if self.is_read(stmt):
+            if self.workers is not None and type(stmt).__name__ in ("Select", "SetOperation"):
+                from mergetree.replica import FALLBACK
+
+                result = self.workers.run(stmt, params, settings, row_policies, cancel)
+                if result is not FALLBACK:
+                    return result
             return execute(self.db, stmt, params, settings, row_policies=row_policies, cancel=cancel)
         with self.write_lock:
             return execute(self.db, stmt, params, settings, row_policies=row_policies, cancel=cancel)

@@ -1,0 +1,488 @@
+"""Read-only query replicas in worker processes: what ``mergetree serve --workers N`` runs SELECTs on.
+
+A server process keeps everything that writes or decides (HTTP, tokens, pipes, the Events API,
+the write-ahead log, merges) and hands the *execution* of read statements (plan + run) to N worker
+processes, so that queries use more than the one core a Python process gets under the GIL. The
+server reaches this module only through ``server/engine.py`` (``Engine.start_workers``; the
+worker processes run ``python -m mergetree.replica``).
+
+Correctness rests on one rule: **the server pins the parts, the worker reads exactly those.**
+For each statement, ``Engine.run`` takes a storage snapshot of every table (``Engine.pin_tables``:
+the same pin an in-process query takes) and sends the worker the statement and, per table, the
+directory names of the snapshot's active parts (plus the table's metadata when the worker has not
+seen that version). The worker opens those parts (read-only, cached by name: parts are immutable)
+and plans and runs the statement over them; the server releases the pins only when the answer is
+back. So:
+
+* a row acknowledged before the request (``wait=true`` 200, or flushed) is in a committed part,
+  hence in the snapshot, hence visible in the worker: read-your-writes as in-process;
+* a merge or a delete cannot remove a part a worker is reading (``cleanup_outdated`` removes only
+  unpinned outdated parts; no grace period is needed); a worker drops its cached parts that left
+  the snapshot before reading;
+* the worker never writes: its tables are :class:`ReplicaTable` (no recovery at open, no
+  cleanup, no quarantine), its database has no write methods.
+
+Anything the worker cannot do (an unknown attribute of the database, a crash, a non-engine error)
+answers "fallback" and the server runs the statement itself: a worker never changes an answer,
+it only moves where the work runs. Engine errors (``MergeTreeError``) come back as the same class
+with the same message. Workers start in the background; until one is ready, statements run
+in-process. A dead worker is replaced. A statement's cancel event is forwarded (a ``cancel`` frame
+read by the worker's reader thread).
+
+Protocol: a ``socketpair``; frames of a 4-byte big-endian length + a pickle (the statement AST is
+frozen dataclasses, the result numpy columns: ~0.1 ms each way for an endpoint's answer).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import pickle
+import queue
+import socket
+import struct
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from mergetree.errors import MergeTreeError, UnknownTableError
+
+log = logging.getLogger("mergetree.replica")
+
+_LEN = struct.Struct(">I")
+FALLBACK = object()          # Engine.run: run it in-process
+
+
+def send_frame(sock: socket.socket, payload: bytes) -> None:
+    if len(payload) < 65536:
+        sock.sendall(_LEN.pack(len(payload)) + payload)       # one syscall for the usual small frame
+    else:
+        sock.sendall(_LEN.pack(len(payload)))
+        sock.sendall(payload)
+
+
+def recv_frame(sock: socket.socket) -> bytes | None:
+    head = _recv_exact(sock, 4)
+    if head is None:
+        return None
+    body = _recv_exact(sock, _LEN.unpack(head)[0])
+    if body is None:
+        raise ConnectionError("worker connection closed mid-frame")
+    return body
+
+
+def _recv_exact(sock: socket.socket, n: int) -> bytes | None:
+    buf = bytearray(n)
+    view = memoryview(buf)
+    got = 0
+    while got < n:
+        k = sock.recv_into(view[got:], n - got)
+        if k == 0:
+            if got == 0:
+                return None
+            raise ConnectionError("worker connection closed mid-frame")
+        got += k
+    return bytes(buf)
+
+
+# =========================================================================== server side
+
+
+class _Worker:
+    def __init__(self, proc: subprocess.Popen, sock: socket.socket):
+        self.proc = proc
+        self.sock = sock
+        self.seen_metadata: set = set()      # metadata keys this worker holds
+        self.seq = 0                         # statements sent (a cancel names the one it is for)
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+class WorkerPool:
+    """N worker processes; :meth:`run` is called from the server's query threads (blocking).
+
+    ``pin_tables()`` -> {table: (MergeTreeTable, Snapshot)} and ``view_targets()`` -> {view: target}
+    come from the owner of the database (``Engine``)."""
+
+    def __init__(self, pin_tables, view_targets, n: int):
+        if n < 1:
+            raise ValueError(f"workers must be >= 1, got {n}")
+        self.pin_tables = pin_tables
+        self.view_targets = view_targets
+        self.n = n
+        self._idle: queue.Queue = queue.Queue()
+        self._ready = 0
+        self._lock = threading.Lock()
+        self._closed = False
+        self._all: list[_Worker] = []
+        self._meta: dict[str, tuple] = {}    # table -> (metadata object, key, pickled)
+        self.stats = {"worker": 0, "fallback": 0, "respawned": 0}
+        for _ in range(n):
+            self._spawn()
+
+    # ---- processes
+
+    def _spawn(self) -> None:
+        parent, child = socket.socketpair()
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        proc = subprocess.Popen([sys.executable, "-m", "mergetree.replica", "--fd", str(child.fileno())],
+                                pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL, env=env)
+        child.close()
+        w = _Worker(proc, parent)
+        with self._lock:
+            self._all.append(w)
+        threading.Thread(target=self._await_ready, args=(w,), name="mergetree-worker-start", daemon=True).start()
+
+    def _await_ready(self, w: _Worker) -> None:
+        try:
+            hello = recv_frame(w.sock)
+        except OSError:
+            hello = None
+        if hello != b"ready":
+            log.error("query worker pid %s did not start (exit code %s)", w.proc.pid, w.proc.poll())
+            self._discard(w, respawn=False)
+            return
+        with self._lock:
+            if self._closed:
+                return
+            self._ready += 1
+        self._idle.put(w)
+
+    def _discard(self, w: _Worker, respawn: bool) -> None:
+        w.close()
+        try:
+            w.proc.kill()
+            w.proc.wait(timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        with self._lock:
+            if w in self._all:
+                self._all.remove(w)
+            closed = self._closed
+        if respawn and not closed:
+            self.stats["respawned"] += 1
+            self._spawn()
+
+    def wait_ready(self, timeout: float = 60.0) -> bool:
+        """True once every worker has started (tests, benchmarks); statements never need to wait."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._ready >= self.n:
+                return True
+            time.sleep(0.05)
+        return False
+
+    def pids(self) -> list[int]:
+        with self._lock:
+            return [w.proc.pid for w in self._all]
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            workers = list(self._all)
+            self._all.clear()
+        for w in workers:
+            w.close()                       # EOF: the worker exits after its current statement
+        for w in workers:                   # read-only: killing one that lingers loses nothing
+            try:
+                w.proc.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                w.proc.kill()
+                w.proc.wait()
+
+    # ---- statements
+
+    def _tables_message(self, w: _Worker, snaps: dict) -> dict:
+        out = {}
+        for name, (table, snap) in snaps.items():
+            meta = table.metadata
+            cached = self._meta.get(name)
+            if cached is None or cached[0] is not meta:
+                cached = (meta, (name, id(meta), len(self._meta)), pickle.dumps(meta, 5))
+                self._meta[name] = cached
+            key = cached[1]
+            payload = None if key in w.seen_metadata else cached[2]
+            out[name] = (str(table.path), key, payload, [p.name for p in snap.parts])
+        return out
+
+    def run(self, stmt, params, settings, row_policies, cancel=None):
+        """The statement's Result from a worker, or FALLBACK (run it in-process). ``cancel``
+        (threading.Event): when set, the worker is told to stop the statement (QUERY_WAS_CANCELLED)."""
+        if self._ready == 0 or self._closed:
+            self.stats["fallback"] += 1
+            return FALLBACK
+        w = self._idle.get()
+        if self._closed:
+            self._idle.put(w)
+            return FALLBACK
+        snaps = self.pin_tables()
+        ok = False
+        try:
+            tables = self._tables_message(w, snaps)
+            views = self.view_targets()
+            w.seq += 1
+            send_frame(w.sock, pickle.dumps((w.seq, stmt, params, settings, row_policies, tables, views), 5))
+            reply = self._await_reply(w, cancel)
+            if reply is None:
+                raise ConnectionError("worker closed its connection")
+            for name, (_, key, payload, _) in tables.items():
+                w.seen_metadata.add(key)
+            ok = True
+        except (OSError, ConnectionError, pickle.PicklingError) as e:
+            log.error("query worker pid %s failed (%s); running the statement in the server", w.proc.pid, e)
+        finally:
+            for _, snap in snaps.values():
+                snap.release()
+            if ok:
+                self._idle.put(w)
+        if not ok:
+            with self._lock:
+                self._ready -= 1
+            self._discard(w, respawn=True)
+            self.stats["fallback"] += 1
+            return FALLBACK
+        kind, *rest = pickle.loads(reply)
+        if cancel is not None and cancel.is_set() and kind == "fallback":
+            return FALLBACK                 # in-process with the set event: stops at once, as it would have
+        if kind == "ok":
+            self.stats["worker"] += 1
+            return rest[0]
+        if kind == "error":
+            raise rebuild_error(*rest)
+        log.debug("query worker fallback: %s", rest[0])
+        self.stats["fallback"] += 1
+        return FALLBACK
+
+
+    @staticmethod
+    def _await_reply(w: _Worker, cancel) -> bytes | None:
+        if cancel is None:
+            return recv_frame(w.sock)
+        import select
+
+        told = False
+        while True:
+            ready, _, _ = select.select([w.sock], [], [], 0.1)
+            if ready:
+                return recv_frame(w.sock)
+            if cancel.is_set() and not told:
+                send_frame(w.sock, b"cancel" + _LEN.pack(w.seq))
+                told = True
+
+
+_REBUILT: dict = {}
+
+
+def rebuild_error(module: str, qualname: str, message: str, code: str) -> MergeTreeError:
+    """The worker's engine error as the same class (isinstance checks in the views still hold) and
+    the same text."""
+    cls = None
+    try:
+        cls = getattr(importlib.import_module(module), qualname, None)
+    except ImportError:
+        pass
+    if not (isinstance(cls, type) and issubclass(cls, MergeTreeError)):
+        cls = MergeTreeError
+    sub = _REBUILT.get(cls)
+    if sub is None:
+        sub = _REBUILT[cls] = type(cls.__name__, (cls,), {"__str__": lambda self: self.args[0],
+                                                          "__module__": cls.__module__})
+    e = sub.__new__(sub)
+    Exception.__init__(e, message)
+    e.code = code
+    return e
+
+
+# =========================================================================== worker side
+
+
+class Unsupported(AttributeError):
+    """Something a read-only worker does not have: the server runs the statement instead."""
+
+
+def _replica_table_class():
+    from mergetree.storage.table import ACTIVE, MergeTreeTable, _PartEntry
+
+    class ReplicaTable(MergeTreeTable):
+        """A table whose active parts are set by the server for each statement; never writes."""
+
+        def set_parts(self, names: list[str]) -> None:
+            from mergetree.storage.part import DataPart
+            from mergetree.storage.part_info import PartInfo
+
+            wanted = set(names)
+            with self._lock:
+                for name in [n for n in self._entries if n not in wanted]:
+                    self._entries.pop(name).part.close()
+                for name in names:
+                    entry = self._entries.get(name)
+                    if entry is None:
+                        part = DataPart.open(self.path / name, verify=False)
+                        self._entries[name] = _PartEntry(part, PartInfo.parse(name), state=ACTIVE)
+                    else:
+                        entry.refs = 0
+
+        def cleanup_outdated(self) -> list[str]:
+            return []
+
+        def _quarantine(self, part, error) -> None:
+            pass                            # the server's own reads detach a broken part
+
+        def _remove_part_dir(self, name: str) -> None:
+            raise Unsupported("a query worker never removes parts")
+
+        def _detach_broken(self, part_dir, error) -> None:
+            raise Unsupported("a query worker never detaches parts")
+
+        def _commit_part(self, *args, **kwargs):
+            raise Unsupported("a query worker never writes")
+
+        def close_parts(self) -> None:
+            for e in self._entries.values():
+                e.part.close()
+            self._entries.clear()
+
+    return ReplicaTable
+
+
+class _Views:
+    def __init__(self, targets: dict):
+        self.targets = targets
+
+    def __contains__(self, name) -> bool:
+        return name in self.targets
+
+    def names(self) -> list[str]:
+        return sorted(self.targets)
+
+    def __getattr__(self, name):
+        raise Unsupported(f"views.{name} is not available in a query worker")
+
+
+class ReplicaDatabase:
+    """What ``mergetree.sql.execute`` needs for a read, over the parts the server pinned."""
+
+    def __init__(self):
+        self._tables: dict = {}
+        self._table_class = _replica_table_class()
+        self.views = _Views({})
+        self.path = "query-worker"
+
+    def update(self, tables: dict, views: dict) -> None:
+        for name in [n for n in self._tables if n not in tables]:
+            self._tables.pop(name).close_parts()
+        for name, (path, key, payload, parts) in tables.items():
+            self.path = str(Path(path).parent)          # the tables directory, as Database.path
+            t = self._tables.get(name)
+            if t is None or t.meta_key != key or str(t.path) != path:
+                if payload is None:
+                    raise Unsupported(f"metadata of {name} missing")
+                if t is not None:
+                    t.close_parts()
+                t = self._table_class(Path(path), pickle.loads(payload))
+                t.meta_key = key
+                self._tables[name] = t
+            t.set_parts(parts)
+        self.views = _Views(views)
+
+    def table(self, name: str):
+        t = self._tables.get(name)
+        if t is None:
+            target = self.views.targets.get(name)
+            if target is not None and target in self._tables:
+                return self._tables[target]
+            raise UnknownTableError(f"Table {name} does not exist in {self.path}; tables: "
+                                    f"{', '.join(sorted(self._tables)) or '(none)'}")
+        return t
+
+    def tables(self) -> list[str]:
+        return sorted(self._tables)
+
+    def _check_open(self) -> None:
+        pass
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise Unsupported(f"Database.{name} is not available in a query worker")
+
+
+def serve_worker(sock: socket.socket) -> None:
+    """Statements one at a time on this thread; a reader thread takes the frames, so that a
+    ``cancel`` frame reaches the running statement (its cancel event, checked between blocks)."""
+    from mergetree.sql import execute
+
+    db = ReplicaDatabase()
+    frames: queue.Queue = queue.Queue()
+    current: list = [0, threading.Event()]          # seq, cancel event of the running statement
+
+    def reader():
+        try:
+            while True:
+                frame = recv_frame(sock)
+                if frame is None:
+                    break
+                if frame[:6] == b"cancel":
+                    if _LEN.unpack(frame[6:10])[0] == current[0]:
+                        current[1].set()
+                else:
+                    frames.put(frame)
+        except OSError:
+            pass
+        current[1].set()
+        frames.put(None)
+
+    threading.Thread(target=reader, name="mergetree-worker-reader", daemon=True).start()
+    send_frame(sock, b"ready")
+    while True:
+        frame = frames.get()
+        if frame is None:
+            return
+        try:
+            seq, stmt, params, settings, row_policies, tables, views = pickle.loads(frame)
+            cancel = threading.Event()
+            current[:] = [seq, cancel]
+            db.update(tables, views)
+            reply = ("ok", execute(db, stmt, params, settings, row_policies=row_policies, cancel=cancel))
+        except Unsupported as e:
+            reply = ("fallback", f"{type(e).__name__}: {e}")
+        except MergeTreeError as e:
+            reply = ("error", type(e).__module__, type(e).__qualname__, str(e), e.code)
+        except Exception as e:  # noqa: BLE001 - the server runs it again in-process and reports it
+            reply = ("fallback", f"{type(e).__name__}: {e}")
+        try:
+            payload = pickle.dumps(reply, 5)
+        except Exception as e:  # noqa: BLE001 - an unpicklable result: the server runs it
+            payload = pickle.dumps(("fallback", f"unpicklable reply: {e}"), 5)
+        send_frame(sock, payload)
+
+
+def main(argv=None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(description="a mergetree read-only query worker (started by serve --workers)")
+    ap.add_argument("--fd", type=int, required=True)
+    args = ap.parse_args(argv)
+    sock = socket.socket(fileno=args.fd)
+    try:
+        import signal
+
+        signal.signal(signal.SIGINT, signal.SIG_IGN)      # Ctrl-C goes to the server, which closes us
+        serve_worker(sock)
+    except (ConnectionError, BrokenPipeError):
+        pass
+    finally:
+        sock.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,238 @@
+"""``serve --workers N``: SELECTs run in read-only worker processes (mergetree/replica.py).
+
+What must hold (the module docstring's argument): rows acknowledged before a request are visible
+to it; merges and deletes never break a worker's read; worker answers and errors are the
+server's; a dead worker is replaced and its request still answered. Expectations are counted from
+the rows sent here; a second server without workers gives the expected error texts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import quote
+
+import pytest
+
+from mergetree.server import http as server_http
+from mergetree.server.app import create_app
+from tests.test_server_concurrency import DATASOURCE, PIPE, Server, call
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX socketpair workers")
+
+
+def _project(root):
+    proj = root / "project"
+    proj.mkdir()
+    (proj / "ev.datasource").write_text(DATASOURCE)
+    (proj / "stats.pipe").write_text(PIPE)
+    return proj
+
+
+@pytest.fixture()
+def project(tmp_path):
+    return _project(tmp_path)
+
+
+def _start(tmp_path, project, name="data", workers=2):
+    server_http.configure_query_threads(workers + 1 if workers else 2)
+    app = create_app(tmp_path / name, admin_token="concurrency-admin-token-long-enough-for-hs256",
+                     project=project, flush_interval=0.05, merge_interval=0.05, workers=workers)
+    svc = app.state.service
+    if workers:
+        assert svc.engine.workers.wait_ready(120), "query workers did not start"
+    return Server(app), svc
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """One server with 2 workers for the tests that do not stop it (each uses its own user ids)."""
+    root = tmp_path_factory.mktemp("workers")
+    srv, svc = _start(root, _project(root))
+    yield srv, svc
+    srv.stop()
+    server_http.configure_query_threads(None)
+
+
+@pytest.fixture()
+def own_server(tmp_path, project):
+    srv, svc = _start(tmp_path, project)
+    yield srv, svc
+    srv.stop()
+    server_http.configure_query_threads(None)
+
+
+def _sql(conn, q: str):
+    status, body = call(conn, "GET", "/v0/sql?q=" + quote(q))
+    return status, json.loads(body)
+
+
+def _ingest(conn, rows: list[dict]) -> None:
+    status, body = call(conn, "POST", "/v0/events?name=ev&wait=true", "\n".join(json.dumps(r) for r in rows).encode())
+    assert status == 200, body
+
+
+def test_acknowledged_rows_are_visible_in_workers_and_merges_do_not_break_reads(served):
+    """Many small wait=true batches (one part each, merged away every 50 ms while queries run):
+    after each acknowledgement the worker-served count is exactly the rows acknowledged; then
+    parts merged away are gone from disk and answers are still right."""
+    srv, svc = served
+    conn = srv.conn()
+    total = 0
+    before = svc.engine.workers.stats["worker"]
+    for batch in range(25):
+        rows = [{"user_id": f"m{batch % 3}", "n": batch * 100 + j} for j in range(7)]
+        _ingest(conn, rows)
+        total += len(rows)
+        status, doc = _sql(conn, "SELECT count() AS c, sum(n) AS s FROM ev WHERE user_id LIKE 'm%' FORMAT JSON")
+        assert status == 200, doc
+        assert doc["data"] == [{"c": total, "s": sum(b * 100 + j for b in range(batch + 1) for j in range(7))}]
+        status, body = call(conn, "GET", f"/v0/pipes/stats.json?user_id=m{batch % 3}")
+        assert status == 200 and json.loads(body)["data"][0]["c"] == 7 * len(range(batch % 3, batch + 1, 3))
+    status, doc = _sql(conn, "OPTIMIZE TABLE ev FINAL")
+    assert status == 200, doc
+    table_dir = svc.data_dir / "tables" / "ev"
+    deadline = time.monotonic() + 60            # the outdated parts are removed once unpinned
+    while len([d for d in os.listdir(table_dir) if d[0].isdigit() or d.startswith("all")]) > 1 \
+            and time.monotonic() < deadline:
+        time.sleep(0.05)
+        _sql(conn, "SELECT 1 FORMAT JSON")
+    assert len(svc.engine.db.table("ev").parts()) == 1
+    status, doc = _sql(conn, "SELECT count() AS c FROM ev WHERE user_id LIKE 'm%' FORMAT JSON")
+    assert doc["data"] == [{"c": total}]
+    conn.close()
+    assert svc.engine.workers.stats["worker"] - before >= 50    # the reads above ran in the workers
+
+
+def test_concurrent_ingest_and_worker_queries_stay_consistent(served):
+    """4 writers (wait=true) and 6 readers over worker processes while merges run: every answer is
+    explained by the acknowledged/sent rows; at the end every row is there once."""
+    srv, svc = served
+    sent, acked = [0] * 4, [0] * 4
+    lock, stop = threading.Lock(), threading.Event()
+    problems: list = []
+
+    def writer(k: int):
+        conn = srv.conn()
+        for batch in range(15):
+            rows = [{"user_id": f"w{k}", "n": batch * 10 + j} for j in range(5)]
+            with lock:
+                sent[k] += 5
+            status, body = call(conn, "POST", "/v0/events?name=ev&wait=true",
+                                "\n".join(json.dumps(r) for r in rows).encode())
+            if status != 200:
+                problems.append(("ingest", status, body))
+                return
+            with lock:
+                acked[k] += 5
+        conn.close()
+
+    def reader(r: int):
+        conn = srv.conn()
+        i = 0
+        while not stop.is_set():
+            k = (r + i) % 4
+            i += 1
+            with lock:
+                floor = acked[k]            # acknowledged before the request: must be seen
+            status, body = call(conn, "GET", f"/v0/pipes/stats.json?user_id=w{k}")
+            with lock:
+                ceiling = sent[k]           # sent before the answer: the most it can see
+            if status != 200:
+                problems.append(("query", status, body))
+                return
+            c = json.loads(body)["data"][0]["c"]
+            if not floor <= c <= ceiling or c % 5:
+                problems.append(("inconsistent", k, floor, c, ceiling))
+        conn.close()
+
+    readers = [threading.Thread(target=reader, args=(r,)) for r in range(6)]
+    for t in readers:
+        t.start()
+    with ThreadPoolExecutor(4) as ex:
+        list(ex.map(writer, range(4)))
+    stop.set()
+    for t in readers:
+        t.join(60)
+    assert not problems, problems[:5]
+    conn = srv.conn()
+    status, doc = _sql(conn, "SELECT user_id, count() AS c, uniqExact(n) AS u FROM ev WHERE user_id LIKE 'w%' "
+                             "GROUP BY user_id ORDER BY user_id FORMAT JSON")
+    assert doc["data"] == [{"user_id": f"w{k}", "c": 75, "u": 75} for k in range(4)]
+    conn.close()
+    assert svc.engine.workers.stats["worker"] > 0
+
+
+def test_deletes_and_new_tables_are_seen_by_workers(served):
+    srv, svc = served
+    conn = srv.conn()
+    _ingest(conn, [{"user_id": f"d{i % 4}", "n": i} for i in range(40)])
+    assert _sql(conn, "SELECT count() AS c FROM ev WHERE user_id = 'd1' FORMAT JSON")[1]["data"] == [{"c": 10}]
+    status, doc = _sql(conn, "ALTER TABLE ev DELETE WHERE user_id = 'd1'")
+    assert status == 200, doc
+    assert _sql(conn, "SELECT count() AS c FROM ev WHERE user_id = 'd1' FORMAT JSON")[1]["data"] == [{"c": 0}]
+    assert _sql(conn, "SELECT count() AS c FROM ev WHERE user_id LIKE 'd%' FORMAT JSON")[1]["data"] == [{"c": 30}]
+    status, doc = _sql(conn, "CREATE TABLE extra (x UInt32) ENGINE = MergeTree ORDER BY x")
+    assert status == 200, doc
+    assert _sql(conn, "INSERT INTO extra VALUES (1), (2), (40)")[0] == 200
+    assert _sql(conn, "SELECT sum(x) AS s FROM extra FORMAT JSON")[1]["data"] == [{"s": 43}]
+    assert _sql(conn, "DROP TABLE extra")[0] == 200
+    status, doc = _sql(conn, "SELECT sum(x) AS s FROM extra FORMAT JSON")
+    assert status == 404 and "extra" in doc["error"], doc
+    conn.close()
+
+
+def test_worker_errors_are_the_servers_errors(tmp_path, project, served):
+    """The same bad requests against a server without workers give the same status and text."""
+    srv, _ = served
+    plain, plain_svc = _start(tmp_path, project, name="plain", workers=0)
+    try:
+        bad = ["SELECT no_such_col FROM ev FORMAT JSON", "SELECT * FROM nowhere FORMAT JSON",
+               "SELECT toDate('x') FROM ev FORMAT JSON", "SELECT 1 + 'a' FORMAT JSON"]
+        a, b = srv.conn(), plain.conn()
+        _ingest(a, [{"user_id": "e", "n": 1}])
+        _ingest(b, [{"user_id": "e", "n": 1}])
+        bad = [q.replace("FROM ev", "FROM ev WHERE user_id = 'e'") for q in bad]
+        for q in bad:
+            assert _sql(a, q) == _sql(b, q), q
+        for path in ("/v0/pipes/stats.json", "/v0/pipes/stats.json?user_id=e", "/v0/pipes/stats.json?user_id=zz"):
+            ra, rb = call(a, "GET", path), call(b, "GET", path)
+            da, db = json.loads(ra[1]), json.loads(rb[1])
+            for d in (da, db):
+                d.pop("statistics", None)
+            assert (ra[0], da) == (rb[0], db), path
+        a.close()
+        b.close()
+    finally:
+        plain.stop()
+
+
+def test_a_killed_worker_is_replaced_and_requests_still_answered(own_server):
+    srv, svc = own_server
+    conn = srv.conn()
+    _ingest(conn, [{"user_id": "k", "n": i} for i in range(5)])
+    for pid in svc.engine.workers.pids():
+        os.kill(pid, signal.SIGKILL)
+    for _ in range(10):                 # answered in-process (fallback) while workers come back
+        status, body = call(conn, "GET", "/v0/pipes/stats.json?user_id=k")
+        assert status == 200 and json.loads(body)["data"] == [{"c": 5, "s": 10}]
+    assert svc.engine.workers.wait_ready(120)
+    before = svc.engine.workers.stats["worker"]
+    status, body = call(conn, "GET", "/v0/pipes/stats.json?user_id=k")
+    assert status == 200 and json.loads(body)["data"] == [{"c": 5, "s": 10}]
+    assert svc.engine.workers.stats["worker"] == before + 1
+    assert svc.engine.workers.stats["respawned"] >= 1
+    conn.close()
+    pids = svc.engine.workers.pids()
+    srv.stop()
+    for pid in pids:                    # closing the server ends its workers
+        try:
+            os.kill(pid, 0)
+            alive = os.waitpid(pid, os.WNOHANG) == (0, 0)
+        except (ProcessLookupError, ChildProcessError):
+            alive = False
+        assert not alive, pid
