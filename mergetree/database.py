@@ -158,8 +158,13 @@ class Database:
         from mergetree.views import insert_cascade
 
         table = self.table(name)
+        version = table.metadata.version
         block = rows if isinstance(rows, Block) else self._to_block(table, rows)
         with self.views.lock.shared():      # views attach (and snapshot for POPULATE) between inserts
+            if table.metadata.version != version:     # an ALTER ... COLUMN ran since the rows were converted
+                from mergetree.storage.alter import upgrade_block
+
+                block = upgrade_block(block, table.metadata) or block
             if self.views.for_source(table.name):
                 insert_cascade(self, table.name, block)   # source + views' targets in one commit
             else:

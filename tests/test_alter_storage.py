@@ -239,3 +239,39 @@ def test_rename_table(db):
     db.create_table("e", "x UInt8", order_by="x")         # the old name is free again
     with pytest.raises(mergetree.errors.TableAlreadyExistsError):
         db.rename_table("e", "events2")
+
+
+def test_alter_while_inserting_and_querying_loses_nothing(db):
+    """Writers and readers run while columns are added: every insert succeeds, every row is there."""
+    import threading
+
+    db.create_table("c", "id UInt64, v UInt32", order_by="id")
+    errors, stop = [], threading.Event()
+
+    def writer(w):
+        for i in range(20):
+            try:
+                db.insert("c", [{"id": w * 1000 + i, "v": i}])
+            except Exception as e:  # noqa: BLE001
+                errors.append(e)
+
+    def reader():
+        while not stop.is_set():
+            try:
+                db.sql("SELECT count(), sum(v) FROM c").rows
+            except Exception as e:  # noqa: BLE001
+                errors.append(e)
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(3)] + [threading.Thread(target=reader)]
+    for t in threads:
+        t.start()
+    for k in range(4):
+        db.alter_add_column("c", f"x{k} UInt64 DEFAULT id + {k}")
+    for t in threads[:3]:
+        t.join()
+    stop.set()
+    threads[3].join()
+    assert errors == []
+    assert _rows(db, "SELECT count(), sum(v), countIf(x3 = id + 3) FROM c") == [(60, 3 * sum(range(20)), 60)]
+    db.optimize("c", final=True)
+    assert _rows(db, "SELECT count(), countIf(x0 = id) FROM c") == [(60, 60)]
