@@ -50,6 +50,7 @@ DOC_ANALYZE = "https://www.tinybird.co/docs/api-reference/analyze-api"
 SAMPLE_BYTES = 4 * 1024 * 1024
 SAMPLE_ROWS = 10_000
 PREVIEW_ROWS = 10
+TB_SAMPLE_BYTES = 1024 * 1024
 
 _INT_RE = re.compile(r"^[+-]?\d+$")
 _FLOAT_RE = re.compile(r"^[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|inf|nan)$", re.IGNORECASE)
@@ -88,8 +89,9 @@ async def analyze(request: Request):
     def run():
         stream, head = open_data(body, svc.max_body_bytes * 10)
         try:
+            # tb datasource analyze FILE sends the file's first 1 MiB: its last line may be cut
             return analyze_stream(stream, check_format(fmt or format_from_name(name) or sniff_format(head)),
-                                  dialect, size=len(body))
+                                  dialect, size=len(body), truncated=len(body) == TB_SAMPLE_BYTES)
         except ImportFailed as e:
             raise ApiError(400, str(e), DOC_ANALYZE) from None
         finally:
