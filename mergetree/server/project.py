@@ -370,18 +370,24 @@ def _bind_pipe(engine, project, pipe) -> DatafileError | None:
         try:
             stmt = compile_pipe(project.pipes, pipe, {}, node=node, test_mode=True)
             if type(stmt).__name__ in ("Select", "SetOperation"):
-                engine.run(Explain(stmt))
+                engine.run(Explain(stmt), _secret_params(project))
         except PipeError as e:
             return DatafileError(prefix + e.message, filename=(e.pipe or pipe).path, line=e.line or node.line)
         except Exception as e:  # noqa: BLE001 - binder errors (unknown column, table, function ...)
             code = getattr(e, "code", type(e).__name__)
-            if code == "UNKNOWN_QUERY_PARAMETER" and re.search(r"\btb_(secret|var)\s*\(", node.sql):
-                continue        # a tb_secret() is a query parameter bound when the pipe runs (workspace.py)
             m = re.search(r"\(line (\d+), column \d+\)", str(e))     # the binder's position in the node SQL
             line = int(m.group(1)) if m and not node.is_template else 1
             return DatafileError(f"{prefix}{str(e).rstrip('.')} ({code})", filename=pipe.path,
                                  line=node.file_line(line) if node.sql_lines else node.line)
     return None
+
+
+def _secret_params(project) -> dict | None:
+    """``{name: ''}`` for every ``tb_secret('name')`` / ``tb_var`` of the project: a secret is a String
+    query parameter bound when the pipe runs (server/workspace.py), so a check binds a stand-in."""
+    names = {n for p in project.pipes.values() for node in p.nodes
+             for n in re.findall(r"\btb_(?:secret|var)\s*\(\s*['\"](\w+)['\"]", node.sql)}
+    return {n: "" for n in names} or None
 
 
 # --------------------------------------------------------------------------- dev: reload
