@@ -434,3 +434,13 @@ def test_classic_cli_sql_helpers(client):
     assert c.get("/v0/sql_format", params={"q": "select a from t"}, headers=H).json() == {"q": "SELECT a\nFROM t"}
     assert c.get("/v0/sql_format", params={"q": "select from"}, headers=H).json() == {"q": "select from"}
     assert c.post("/v0/sql_tables", data={"q": "SELECT 1"}).status_code == 403
+
+
+def test_mergetree_build_accepts_tb_secret_pipes(tmp_path):
+    from mergetree.server.project import build_errors
+
+    (tmp_path / "t.datasource").write_text("SCHEMA >\n    `a` String\n\nENGINE \"MergeTree\"\nENGINE_SORTING_KEY \"a\"\n")
+    (tmp_path / "p.pipe").write_text("NODE n\nSQL >\n    %\n    SELECT count() c FROM t WHERE a = {{ tb_secret('pw') }}\n")
+    (tmp_path / "q.pipe").write_text("NODE n\nSQL >\n    %\n    SELECT nope FROM t WHERE a = {{ tb_secret('pw') }}\n")
+    errors = build_errors(tmp_path)          # q's unknown column is still reported: only the secret is waived
+    assert [e.filename.rsplit("/", 1)[-1] for e in errors] == ["q.pipe"] and "nope" in errors[0].message
