@@ -143,8 +143,7 @@ def _bind_check(svc, name: str, text: str) -> None:
             raise ApiError(400, f"Invalid pipe '{name}': {e.message} (line {e.line})", DOC_PIPES) from None
         project = types.SimpleNamespace(pipes={**svc.pipes.snapshot(), name: pipe})
         err = _bind_pipe(svc.engine, project, pipe)
-    # a tb_secret() is a query parameter bound only when the pipe runs: EXPLAIN cannot bind it here
-    if err is not None and "(UNKNOWN_QUERY_PARAMETER)" not in err.message:
+    if err is not None:
         raise ApiError(400, err.message, DOC_PIPES)
 
 
