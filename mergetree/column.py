@@ -55,6 +55,8 @@ from mergetree import types as T
 from mergetree.errors import SizesMismatchError, TypeMismatchError
 
 _EMPTY_OFFSETS = np.zeros(1, np.int64)
+_INT64 = np.dtype(np.int64)
+_UINT8 = np.dtype(np.uint8)
 
 
 def _as_indices(indices) -> np.ndarray:
@@ -195,16 +197,33 @@ def _float_order_key(values: np.ndarray, descending: bool) -> np.ndarray:
     return key
 
 
+#: type -> (values dtype, values ndim, value shape) of a FixedColumn (types' dtype properties build a
+#: new np.dtype on every call)
+_FIXED_SPECS: dict = {}
+
+
+def _fixed_spec(type: T.DataType):
+    if not type.is_fixed:
+        raise TypeMismatchError(f"FixedColumn cannot hold type {type}")
+    spec = (type.dtype, 1 + len(type.value_shape), tuple(type.value_shape))
+    if len(_FIXED_SPECS) < 4096:
+        _FIXED_SPECS[type] = spec
+    return spec
+
+
 class FixedColumn(Column):
     """A column of fixed-width values held in one numpy array."""
 
     __slots__ = ("values",)
 
     def __init__(self, type: T.DataType, values: np.ndarray):
-        if not type.is_fixed:
-            raise TypeMismatchError(f"FixedColumn cannot hold type {type}")
-        values = np.asarray(values)
-        if values.dtype != type.dtype or values.shape[1:] != type.value_shape or values.ndim != 1 + len(type.value_shape):
+        spec = _FIXED_SPECS.get(type)
+        if spec is None:
+            spec = _fixed_spec(type)
+        if values.__class__ is not np.ndarray:
+            values = np.asarray(values)
+        dtype, ndim, shape = spec
+        if values.dtype != dtype or values.ndim != ndim or (ndim > 1 and values.shape[1:] != shape):
             raise TypeMismatchError(
                 f"FixedColumn of {type} needs a {type.dtype} array of shape (n, {', '.join(map(str, type.value_shape))}), "
                 f"got {values.dtype} {values.shape}")
@@ -316,11 +335,13 @@ class StringColumn(Column):
     def __init__(self, type: T.DataType, offsets: np.ndarray, data: np.ndarray):
         if not isinstance(type, T.StringType):
             raise TypeMismatchError(f"StringColumn cannot hold type {type}")
-        offsets = np.asarray(offsets)
-        data = np.asarray(data)
-        if offsets.dtype != np.int64 or offsets.ndim != 1 or len(offsets) == 0 or offsets[0] != 0:
+        if offsets.__class__ is not np.ndarray:
+            offsets = np.asarray(offsets)
+        if data.__class__ is not np.ndarray:
+            data = np.asarray(data)
+        if offsets.dtype != _INT64 or offsets.ndim != 1 or len(offsets) == 0 or offsets[0] != 0:
             raise TypeMismatchError("StringColumn offsets must be a 1-D int64 array starting with 0")
-        if data.dtype != np.uint8 or data.ndim != 1 or int(offsets[-1]) != len(data):
+        if data.dtype != _UINT8 or data.ndim != 1 or offsets[-1] != len(data):
             raise TypeMismatchError(
                 f"StringColumn data must be a 1-D uint8 array of offsets[-1] = {int(offsets[-1])} bytes, "
                 f"got {data.dtype} {data.shape}")
@@ -842,11 +863,16 @@ class Block:
     __slots__ = ("columns", "_num_rows")
 
     def __init__(self, columns: dict[str, Column] | None = None, num_rows: int | None = None):
-        columns = dict(columns or {})
-        lengths = {name: len(c) for name, c in columns.items()}
-        if len(set(lengths.values())) > 1:
-            raise SizesMismatchError(f"Block columns have different numbers of rows: {lengths}")
-        n = next(iter(lengths.values())) if lengths else (num_rows or 0)
+        columns = dict(columns) if columns else {}
+        n = None
+        for c in columns.values():
+            if n is None:
+                n = len(c)
+            elif len(c) != n:
+                lengths = {name: len(c) for name, c in columns.items()}
+                raise SizesMismatchError(f"Block columns have different numbers of rows: {lengths}")
+        if n is None:
+            n = num_rows or 0
         if num_rows is not None and n != num_rows:
             raise SizesMismatchError(f"Block has {n} rows, expected {num_rows}")
         self.columns = columns

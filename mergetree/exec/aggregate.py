@@ -19,8 +19,9 @@ from mergetree.column import Block, Column, default_column
 
 
 def collect(blocks, schema, what: str = "a blocking operator") -> Block:
-    """Concatenate blocks (an empty Block with the right column types if there are none).
-    The blocks held count against max_memory_usage (exec/context.py)."""
+    """Concatenate blocks (an empty Block with the right column types if there are none; `schema`
+    may be a function giving them, called only then). The blocks held count against
+    max_memory_usage (exec/context.py)."""
     from mergetree.exec.context import block_nbytes, current_limits
 
     limits = current_limits()
@@ -37,6 +38,8 @@ def collect(blocks, schema, what: str = "a blocking operator") -> Block:
         return nonempty[0]
     if nonempty:
         return Block.concat(nonempty)
+    if callable(schema):
+        schema = schema()
     return Block({n: default_column(t, 0) for n, t in schema})
 
 
@@ -64,7 +67,7 @@ def run_aggregate(node, ctx, children):
 
 def merge_partials(node, ctx, partials):
     """Step 2: the final groups over the blocks' keys, then `final` over the relabelled states."""
-    types = node.child.types()
+    types = None
     key_parts: list[Block] = []          # distinct keys of each block, in block order
     states: list[list] = [[] for _ in node.aggregates]
     from mergetree.exec.context import block_nbytes, columns_nbytes
@@ -79,6 +82,7 @@ def merge_partials(node, ctx, partials):
         for i, st in enumerate(block_states):
             states[i].append(st)
     if not key_parts:   # no input rows: states of an empty block fix the state column types
+        types = node.child.types()
         needed = list(dict.fromkeys(node.keys + [a for call in node.aggregates for a in call.args]))
         empty = Block({n: default_column(types[n], 0) for n in needed})
         key_parts.append(Block({k: empty[k] for k in node.keys}, 0 if node.keys else 1))
@@ -88,7 +92,7 @@ def merge_partials(node, ctx, partials):
         final_ids = np.arange(key_parts[0].num_rows, dtype=np.int64)
         n_groups, out = key_parts[0].num_rows, dict(key_parts[0].columns)
     elif node.keys:
-        all_keys = collect(key_parts, [(k, types[k]) for k in node.keys])
+        all_keys = collect(key_parts, lambda: [(k, node.child.types()[k]) for k in node.keys])
         if all_keys.num_rows:
             from mergetree.kernels.groupby import group_rows
 

@@ -200,11 +200,15 @@ class ExecutionContext:
         self.limits.track(nbytes, what)
 
     def checked(self, blocks):
-        """`blocks` with the deadline and cancel handle checked before each one is passed on."""
+        """`blocks` with the deadline and cancel handle checked before each one is passed on
+        (`blocks` itself when the statement has neither)."""
         limits = self.limits
         if not limits.active:
-            yield from blocks
-            return
+            return blocks
+        return self._checked(blocks, limits)
+
+    @staticmethod
+    def _checked(blocks, limits):
         limits.check()
         for b in blocks:
             limits.check()

@@ -97,7 +97,7 @@ def stream(node: L.PlanNode, ctx: ExecutionContext):
 def run(plan: L.PlanNode, ctx: ExecutionContext | None = None) -> tuple[list, list, "ExecutionContext"]:
     """Execute a plan whose root is a Project: (output [(name, type)], result columns, ctx)."""
     ctx = ctx or ExecutionContext()
-    block = aggregate.collect(stream(plan.child, ctx), plan.child.schema, "the query result")
+    block = aggregate.collect(stream(plan.child, ctx), lambda: plan.child.schema, "the query result")
     columns = [block[src] for _, src in plan.columns]
     return list(plan.schema), columns, ctx
 

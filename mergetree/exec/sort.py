@@ -29,7 +29,7 @@ def run_sort(node, ctx, children):
     from mergetree.kernels.sort import sort_permutation
 
     (child,) = children
-    block = collect(child, node.child.schema, "sorting")
+    block = collect(child, lambda: node.child.schema, "sorting")
     if block.num_rows > 1:
         block = block.take(sort_permutation(sort_keys(block, node.items)))
     yield block
@@ -39,7 +39,7 @@ def run_topn(node, ctx, children):
     from mergetree.kernels.topn import topn_permutation
 
     (child,) = children
-    block = collect(child, node.child.schema, "top-N sorting")
+    block = collect(child, lambda: node.child.schema, "top-N sorting")
     ctx.rows_before_limit = block.num_rows
     k = node.limit + node.offset
     if block.num_rows:

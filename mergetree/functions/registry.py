@@ -202,10 +202,14 @@ def _on_dictionary(run, args, n):
     """f(lc, constants...) on a LowCardinality column: run f once per dictionary entry and
     gather by the codes. None when it does not apply (or fails on an unused dictionary entry,
     in which case the caller evaluates row by row over the decoded column)."""
-    lc = [i for i, a in enumerate(args) if isinstance(a, LowCardinalityColumn)]
-    if len(lc) != 1:
+    i = -1
+    for j, a in enumerate(args):
+        if isinstance(a, LowCardinalityColumn):
+            if i >= 0:
+                return None
+            i = j
+    if i < 0:
         return None
-    i = lc[0]
     col = args[i]
     m = len(col.dictionary)
     if m >= n or not all(V.is_const(a) for j, a in enumerate(args) if j != i):
