@@ -185,6 +185,19 @@ def test_url_create_from_csv_sniffs_delimiter_and_matches_sanitized_header(clien
     assert job["statistics"]["row_count"] == 2 and job["quarantine_rows"] == 0
 
 
+def test_create_from_an_uploaded_file_with_or_without_schema(client):
+    r = client.post("/v0/datasources?name=stocks", files={"csv": ("s.csv", b"sym,price\nA,1.5\nB,2\n")}, headers=H)
+    assert r.status_code == 200 and r.json()["successful_rows"] == 2, r.text
+    cols = r.json()["datasource"]["schema"]["columns"]
+    assert [(c["name"], c["type"]) for c in cols] == [("sym", "String"), ("price", "Float64")]
+    r = client.post("/v0/datasources", params={"name": "ev", "schema": "`id` UInt8 `json:$.id`", "format": "ndjson"},
+                    content=b'{"id": 1}\n{"id": "x"}\n', headers=H)
+    assert r.status_code == 200 and r.json()["successful_rows"] == 1 and r.json()["quarantine_rows"] == 1, r.text
+    assert rows(client, "SELECT * FROM stocks ORDER BY sym") == [{"sym": "A", "price": 1.5}, {"sym": "B", "price": 2}]
+    r = client.post("/v0/datasources?name=stocks", files={"csv": ("s.csv", b"x\n")}, headers=H)
+    assert r.status_code == 409
+
+
 def test_url_failures_end_the_job_with_a_clear_error(client, files):
     base, store = files
     store["/bad.parquet"] = b"PAR1 this is not parquet"

@@ -48,7 +48,10 @@ def _parse_schema(text: str) -> tuple[str, dict[str, str]]:
             if c.jsonpath:
                 # `json:$.list[:]` (a whole array, as /v0/analyze suggests it) reads the array at $.list
                 path = c.jsonpath
-                if path.endswith("[:]") and str(c.type).startswith("Array("):
+                if path.endswith("[:]"):
+                    if not str(c.type).startswith("Array("):
+                        raise ValueError(f"JSONPath '{path}' of column '{c.name}' selects every element of an "
+                                         f"array: the column must be an Array, not {c.type}")
                     path = path[:-3]
                 parse_jsonpath(path)
                 paths[c.name] = path
@@ -89,6 +92,8 @@ async def create_or_append(request: Request):
     q = dict(request.query_params)
     mode = (q.get("mode") or "create").lower()
     if mode == "create":
+        if _has_file(request):
+            return await _append(request, q, create=True)
         params = await form_params(request)
         if params.get("url"):
             return await _import_url(request, params, "create")
@@ -188,17 +193,36 @@ def _require_write(who, name: str, replace: bool) -> None:
         who.require("DATASOURCES:APPEND", name, f"append to the Data Source '{name}'")
 
 
-async def _append(request: Request, q: dict, replace: bool = False):
+def _has_file(request: Request) -> bool:
+    """A mode=create request that carries data: a multipart file or a raw (not form-encoded) body."""
+    ctype = request.headers.get("content-type", "").lower()
+    if ctype.startswith("multipart/form-data"):
+        return True
+    length = request.headers.get("content-length", "")
+    return length.isdigit() and int(length) > 0 and not ctype.startswith("application/x-www-form-urlencoded")
+
+
+async def _append(request: Request, q: dict, replace: bool = False, create: bool = False):
     """mode=append (DATASOURCES:APPEND:ds) or mode=replace (DATASOURCES:CREATE, as in Tinybird), with
-    an optional ``replace_condition``. Rows that cannot be converted go to ``<ds>_quarantine``."""
+    an optional ``replace_condition``. Rows that cannot be converted go to ``<ds>_quarantine``.
+    ``create``: mode=create with a file: the data source is created first, from ``schema`` or, without
+    one, from the schema ``POST /v0/analyze`` would guess, then the file is appended."""
     svc = service(request)
     name = q.get("name")
     if not name:
         raise ApiError(400, "The 'name' parameter is required", DOC_DATASOURCES)
     if q.get("url"):
         return await _import_url(request, q, "replace" if replace else "append")
-    _require_write(principal(request), name, replace)
-    _require_exists(svc, name)
+    if create:
+        principal(request).require("DATASOURCES:CREATE", None, "create a Data Source")
+        if svc.engine.exists(name):
+            raise ApiError(409, f"Data Source '{name}' already exists", DOC_DATASOURCES)
+        if not _NAME_RE.match(name):
+            raise ApiError(400, f"Invalid Data Source name '{name}': use letters, digits and '_', "
+                                f"not starting with a digit", DOC_DATASOURCES)
+    else:
+        _require_write(principal(request), name, replace)
+        _require_exists(svc, name)
     dialect = CsvDialect.from_params(q)
     condition = _replace_condition(svc, q, replace)
     body, guessed = await _upload(request, q)
@@ -209,6 +233,13 @@ async def _append(request: Request, q: dict, replace: bool = False):
         stream, head = open_data(body, limit)
         try:
             fmt = check_format(q.get("format") or guessed or (sniff_format(head) if head.strip() else "csv"))
+            if create:
+                if q.get("schema"):
+                    _create_now(svc, name, q["schema"], q)
+                else:
+                    _create_from_file(svc, name, stream, fmt, _sniffed(dialect, q, fmt, head), q)
+                stream.close()
+                stream, head = open_data(body, limit)
             return run_import(svc, name, stream, fmt, import_id=import_id, dialect=_sniffed(dialect, q, fmt, head),
                               replace=replace,
                               condition=condition, truncate_when_empty=flag(q.get("replace_truncate_when_empty")),
