@@ -347,8 +347,9 @@ class Database:
             fsync_dir(self.path)
             self._attach(_named(MergeTreeTable.open(self.path / new), new))
 
-    def exchange_tables(self, a: str, b: str) -> None:
-        """EXCHANGE TABLES a AND b: atomically swap the contents of two tables with the same columns.
+    def exchange_tables(self, a: str, b: str, *, same_columns: bool = False) -> None:
+        """EXCHANGE TABLES a AND b: atomically swap two tables (definitions and data, as ClickHouse
+        does); ``same_columns`` (Tinybird's exchange) refuses tables whose columns differ.
 
         Crash-safe: a journal names the swap before the three directory renames and is rolled forward
         at open. Materialized views keep their names: a view reading ``a`` reads the new ``a``."""
@@ -358,7 +359,7 @@ class Database:
         with self.views.lock.exclusive(), self._lock:
             ta, tb = self._real_table(a), self._real_table(b)
             sa, sb = ta.metadata.declared_schema, tb.metadata.declared_schema
-            if [(n, str(t)) for n, t in sa] != [(n, str(t)) for n, t in sb]:
+            if same_columns and [(n, str(t)) for n, t in sa] != [(n, str(t)) for n, t in sb]:
                 diff = next(((x, y) for x, y in zip(sa, sb) if (x[0], str(x[1])) != (y[0], str(y[1]))), None)
                 what = (f"column {diff[0][0]} {diff[0][1]} vs {diff[1][0]} {diff[1][1]}" if diff else
                         f"{len(sa)} vs {len(sb)} columns")

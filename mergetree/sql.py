@@ -307,6 +307,19 @@ def _alter(db, s: D.Alter, params, settings, data) -> Result:
     return Result.empty()
 
 
+def _rename(db, s: D.Rename, params, settings, data) -> Result:
+    if s.kind != "TABLE":
+        raise NotImplementedSQLError(f"RENAME {s.kind} is not supported yet")
+    for old, new in s.pairs:
+        db.rename_table(old.name, new.name)
+    return Result.empty()
+
+
+def _exchange(db, s: D.Exchange, params, settings, data) -> Result:
+    db.exchange_tables(s.left.name, s.right.name)
+    return Result.empty()
+
+
 def _column_text(c: D.ColumnDef) -> str:
     """A column definition of ALTER ADD/MODIFY COLUMN as Database.alter_* takes it (type optional)."""
     from sqlparse_ch.literals import quote_string
@@ -413,6 +426,8 @@ _STATEMENTS = {
     D.Insert: _insert,
     D.Delete: _delete,
     D.Alter: _alter,
+    D.Rename: _rename,
+    D.Exchange: _exchange,
     D.Show: _show,
     D.Describe: _describe,
     D.Set: _set,

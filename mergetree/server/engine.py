@@ -196,7 +196,7 @@ class Engine:
     def exchange(self, a: str, b: str) -> None:
         """Swap the contents of two data sources (same columns); names, descriptions, tokens stay."""
         with self.write_lock:
-            self.db.exchange_tables(a, b)
+            self.db.exchange_tables(a, b, same_columns=True)
 
     def rename_datasource(self, old: str, new: str) -> None:
         if not _NAME_RE.match(new or ""):

@@ -1,0 +1,25 @@
+-- RENAME TABLE and EXCHANGE TABLES move whole tables (definition and data); the old name is free again.
+CREATE TABLE a (k UInt8, s String) ENGINE = MergeTree ORDER BY k;
+CREATE TABLE b (k UInt8, s String) ENGINE = MergeTree ORDER BY k;
+INSERT INTO a VALUES (1, 'in a');
+INSERT INTO b VALUES (2, 'in b'), (3, 'in b');
+EXCHANGE TABLES a AND b;
+SELECT * FROM a ORDER BY k;
+SELECT * FROM b ORDER BY k;
+RENAME TABLE b TO c;
+SELECT * FROM c ORDER BY k;
+SELECT count() FROM b; -- { serverError UNKNOWN_TABLE }
+RENAME TABLE c TO a; -- { serverError TABLE_ALREADY_EXISTS }
+EXCHANGE TABLES a AND nope; -- { serverError UNKNOWN_TABLE }
+CREATE TABLE d (k UInt16, x Float64) ENGINE = MergeTree ORDER BY k;
+INSERT INTO d VALUES (7, 0.5);
+EXCHANGE TABLES c AND d;
+SELECT * FROM c ORDER BY k;
+SELECT * FROM d ORDER BY k;
+DESCRIBE TABLE c;
+INSERT INTO c VALUES (8, 1.5);
+OPTIMIZE TABLE c FINAL;
+SELECT * FROM c ORDER BY k;
+RENAME TABLE c TO e, d TO c;
+SELECT * FROM e ORDER BY k;
+SELECT * FROM c ORDER BY k;
