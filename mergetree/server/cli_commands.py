@@ -104,6 +104,9 @@ def cmd_serve(args: argparse.Namespace, *, dev: bool = False) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 1
     service = app.state.service
+    if workers and not service.engine.workers.wait_ready(120):     # listen once the workers are up
+        print("warning: query workers are still starting; SELECTs run in the server until they are ready",
+              file=sys.stderr)
     where = f" (project {args.project_dir}: pipes {', '.join(service.pipes.names()) or 'none'})" \
         if args.project_dir else ""
     print(f"mergetree serving {os.path.abspath(args.data_dir)}{where} on http://{args.host}:{args.port}",
