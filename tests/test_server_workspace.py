@@ -444,3 +444,51 @@ def test_mergetree_build_accepts_tb_secret_pipes(tmp_path):
     (tmp_path / "q.pipe").write_text("NODE n\nSQL >\n    %\n    SELECT nope FROM t WHERE a = {{ tb_secret('pw') }}\n")
     errors = build_errors(tmp_path)          # q's unknown column is still reported: only the secret is waived
     assert [e.filename.rsplit("/", 1)[-1] for e in errors] == ["q.pipe"] and "nope" in errors[0].message
+
+
+def test_copy_node_api_pause_resume_and_unlink_materialization(tmp_path):
+    import datetime as dt
+
+    data = tmp_path / "data"
+    with TestClient(create_app(data, admin_token=ADMIN, flush_interval=0.05)) as c:
+        make_things(c)
+        c.post("/v0/datasources", params={"name": "snap", "schema": "c UInt64"}, headers=H)
+        assert c.post("/v0/pipes", data={"name": "cp", "sql": "SELECT count() AS c FROM things"},
+                      headers=H).status_code == 200
+        r = c.post("/v0/pipes/cp/nodes/cp_0/copy", data={"target_datasource": "snap", "schedule_cron": "* * * * *",
+                                                         "mode": "append"}, headers=H)
+        assert r.status_code == 200, r.text
+        assert r.json()["type"] == "copy" and "COPY_SCHEDULE * * * * *" in c.get("/v1/pipes/cp.pipe", headers=H).text
+        assert c.post("/v0/pipes/cp/nodes/cp_0/copy", data={}, headers=H).status_code == 200     # keeps the target
+        r = c.post("/v0/pipes/cp/nodes/cp_0/copy", data={"target_datasource": "snap", "schedule_cron": "* * * * *"},
+                   headers=H)
+        jobs = c.app.state.service.pipe_jobs
+        start = dt.datetime(2030, 1, 1, 10, 0, 30)
+        jobs.tick(start)                                                  # first sight: next run 10:01
+        assert jobs.tick(start + dt.timedelta(minutes=1)) == ["cp"]
+        r = c.post("/v0/pipes/cp/copy/pause", headers=H)
+        assert r.status_code == 200 and r.json()["copy_status"] == "paused"
+        assert jobs.tick(start + dt.timedelta(minutes=3)) == []
+        assert c.post("/v0/pipes/things_nope/copy/pause", headers=H).status_code == 404
+    with TestClient(create_app(data, admin_token=ADMIN, flush_interval=0.05)) as c:          # still paused
+        jobs = c.app.state.service.pipe_jobs
+        jobs.tick(start)
+        assert jobs.tick(start + dt.timedelta(minutes=5)) == []
+        assert c.post("/v0/pipes/cp/copy/resume", headers=H).json()["copy_status"] == "ok"
+        jobs.tick(start + dt.timedelta(minutes=6))
+        assert jobs.tick(start + dt.timedelta(minutes=7)) == ["cp"]
+        r = c.delete("/v0/pipes/cp/nodes/cp_0/copy", headers=H)
+        assert r.status_code == 200 and r.json()["type"] == "endpoint"     # a plain pipe again
+        assert c.post("/v0/pipes/cp/copy/pause", headers=H).status_code == 400
+        # materialized node unlinked: the view stops, the target keeps its rows
+        c.post("/v0/datasources", params={"name": "agg", "schema": "n Int64"}, headers=H)
+        c.post("/v0/pipes", json={"name": "mv", "nodes": [{"name": "m", "sql": "SELECT toInt64(n) AS n FROM things",
+                                                          "datasource": "agg"}]}, headers=H)
+        count = lambda: c.get("/v0/sql", params={"q": "SELECT count() AS c FROM agg FORMAT JSON"},  # noqa: E731
+                              headers=H).json()["data"][0]["c"]
+        assert count() == 3
+        r = c.delete("/v0/pipes/mv/nodes/m/materialization", headers=H)
+        assert r.status_code == 200 and r.json()["nodes"][0]["node_type"] == "standard"
+        c.post("/v0/events?name=things&wait=true", content=b'{"a": "q", "n": 1}', headers=H)
+        assert count() == 3
+        assert c.delete("/v0/pipes/mv/nodes/m/materialization", headers=H).status_code == 400

@@ -260,6 +260,81 @@ async def unpublish_endpoint(request: Request):
     return await _set_endpoint(request, False)
 
 
+async def _change_node(request: Request, change) -> dict:
+    """Rewrite one node of a pipe (``change(node_json)``) and push the pipe again."""
+    svc = service(request)
+    name = request.path_params["name"]
+    pipe = svc.pipes.get(name)
+    principal(request).require("PIPES:CREATE", None, f"change the pipe '{name}'")
+    node = _node_name(pipe, request.path_params["node"])
+    nodes = _node_json(pipe)
+    target = next((n for n in nodes if n["name"] == node), None)
+    if target is None:
+        raise ApiError(404, f"The node '{node}' does not exist in pipe '{name}'", DOC_PIPES)
+    change(target, nodes)
+    return await run_in_threadpool(_push, svc, name, datafile_text(name, pipe.description, nodes))
+
+
+async def set_copy_node(request: Request):
+    """``POST|PUT /v0/pipes/NAME/nodes/NODE/copy`` (``target_datasource``, ``schedule_cron``, ``mode``):
+    the node becomes the pipe's copy node."""
+    from urllib.parse import parse_qsl
+
+    fields = dict(request.query_params)
+    body = await read_body(request)
+    if body.strip().startswith(b"{"):
+        try:
+            fields.update(orjson.loads(body))
+        except orjson.JSONDecodeError as e:
+            raise ApiError(400, f"Invalid JSON body: {e}", DOC_PIPES) from None
+    elif body:
+        fields.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+
+    def change(node, nodes):
+        if any(n["type"] in ("copy", "materialized", "endpoint") for n in nodes if n is not node):
+            raise ApiError(400, "A copy pipe has one copy node and no endpoint or materialized node", DOC_PIPES)
+        node["type"] = "copy"
+        node["target_datasource"] = fields.get("target_datasource") or node.get("target_datasource")
+        if not node["target_datasource"]:
+            raise ApiError(400, "Missing 'target_datasource' for the copy node", DOC_PIPES)
+        cron = fields.get("schedule_cron")
+        node["schedule_cron"] = None if cron in (None, "", "@on-demand") else cron
+        node["mode"] = fields.get("mode") or node.get("mode")
+
+    return json_response(await _change_node(request, change))
+
+
+async def unset_copy_node(request: Request):
+    def change(node, nodes):
+        if node["type"] != "copy":
+            raise ApiError(400, f"The node '{node['name']}' is not a copy node", DOC_PIPES)
+        node.update(type=None, target_datasource=None, schedule_cron=None, mode=None)
+
+    return json_response(await _change_node(request, change))
+
+
+async def unlink_materialization(request: Request):
+    """``DELETE /v0/pipes/NAME/nodes/NODE/materialization``: the node stops materializing (its target data
+    source and the rows already written stay)."""
+    svc = service(request)
+    name = request.path_params["name"]
+
+    def change(node, nodes):
+        if node["type"] != "materialized":
+            raise ApiError(400, f"The node '{node['name']}' is not a materialized node", DOC_PIPES)
+        node.update(type=None, datasource=None)
+
+    info = await _change_node(request, change)
+
+    def drop_view():
+        views = {r[0] for r in svc.engine.run("SELECT name FROM system.tables WHERE engine = 'MaterializedView'").rows}
+        if name in views:
+            svc.engine.run(f"DROP VIEW `{name}`")
+
+    await run_in_threadpool(drop_view)
+    return json_response(info)
+
+
 async def pipe_datafile(request: Request):
     svc = service(request)
     name = request.path_params["name"]
@@ -372,4 +447,7 @@ ROUTES = [
     (["POST"], "/v0/pipes/{name}/nodes/{node}/endpoint", publish_endpoint),
     (["DELETE"], "/v0/pipes/{name}/nodes/{node}/endpoint", unpublish_endpoint),
     (["GET"], "/v1/pipes/{name}.pipe", pipe_datafile),
+    (["POST", "PUT"], "/v0/pipes/{name}/nodes/{node}/copy", set_copy_node),
+    (["DELETE"], "/v0/pipes/{name}/nodes/{node}/copy", unset_copy_node),
+    (["DELETE"], "/v0/pipes/{name}/nodes/{node}/materialization", unlink_materialization),
 ]

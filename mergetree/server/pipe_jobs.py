@@ -6,6 +6,8 @@ on their schedule (the engine side is ``mergetree/copy.py``, reached through ``E
   "status", "pipe", ...}`` like Tinybird; ``GET /v0/jobs/ID`` follows it.
 * ``POST /v0/pipes/P/nodes/N/population`` backfills materialized node N of P as a job
   (``truncate=true`` empties the target first).
+* ``POST /v0/pipes/P/copy/pause`` / ``.../resume``: P's schedule stops / starts again (kept in
+  ``<data dir>/server/paused_copies.json``).
 * :class:`PipeJobs` (started by the Service): every second, starts the copy pipes whose
   ``COPY_SCHEDULE`` is due. (Materialized nodes become views in ``project.ensure_materialized_views``.)
 """
@@ -15,6 +17,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from pathlib import Path
+
+import orjson
 
 from starlette.requests import Request
 
@@ -82,7 +87,32 @@ async def populate(request: Request):
     return json_response({**job_info, "job": job_info})
 
 
+async def pause_copy(request: Request):
+    """``POST /v0/pipes/P/copy/pause``: P's COPY_SCHEDULE stops starting copies (on-demand runs still work)."""
+    return await _set_paused(request, True)
+
+
+async def resume_copy(request: Request):
+    """``POST /v0/pipes/P/copy/resume``."""
+    return await _set_paused(request, False)
+
+
+async def _set_paused(request: Request, paused: bool):
+    svc = service(request)
+    name = request.path_params["name"]
+    principal(request).require_admin(f"{'pause' if paused else 'resume'} the copy pipe '{name}'")
+    pipe = svc.pipes.get(name)
+    if not svc.engine.is_copy_pipe(pipe):
+        raise ApiError(400, f"The pipe '{name}' is not a copy pipe", DOC_COPY)
+    svc.pipe_jobs.set_paused(name, paused)
+    return json_response({"name": name, "copy_status": "paused" if paused else "ok",
+                          "schedule": {"cron": next((n.copy_schedule for n in pipe.nodes if n.copy_schedule), None),
+                                       "status": "paused" if paused else "running"}})
+
+
 ROUTES = [
+    (["POST"], "/v0/pipes/{name}/copy/pause", pause_copy),
+    (["POST"], "/v0/pipes/{name}/copy/resume", resume_copy),
     (["POST"], "/v0/pipes/{name}/copy", copy_pipe),
     (["POST"], "/v0/pipes/{name}/nodes/{node}/population", populate),
 ]
@@ -95,6 +125,8 @@ class PipeJobs:
         self.svc = svc
         self.interval = interval
         self.schedule = svc.engine.copy_schedule()
+        self._paused_path = Path(svc.data_dir) / "server" / "paused_copies.json"
+        self.paused: set[str] = set(orjson.loads(self._paused_path.read_bytes())) if self._paused_path.exists() else set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="pipe-jobs", daemon=True)
 
@@ -107,9 +139,15 @@ class PipeJobs:
         if self._thread.is_alive():
             self._thread.join(timeout=10)
 
+    def set_paused(self, name: str, paused: bool) -> None:
+        from mergetree.server.files import atomic_write
+
+        (self.paused.add if paused else self.paused.discard)(name)
+        atomic_write(self._paused_path, orjson.dumps(sorted(self.paused)))
+
     def tick(self, now: dt.datetime | None = None) -> list[str]:
-        """One round: submit the due copies. Returns the pipes started."""
-        pipes = self.svc.pipes.snapshot()
+        """One round: submit the due copies (not the paused ones). Returns the pipes started."""
+        pipes = {k: v for k, v in self.svc.pipes.snapshot().items() if k not in self.paused}
         started = []
         for pipe in self.schedule.due(pipes, now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)):
             submit_copy(self.svc, pipe, {})
