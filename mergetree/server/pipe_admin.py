@@ -9,7 +9,12 @@ Routes (``app.py``'s route table through :data:`ROUTES`):
 * ``DELETE /v0/pipes/NAME`` (204), ``POST /v0/pipes/NAME/nodes`` (body = the node's SQL, ``name=``,
   ``description=``: a node appended), ``POST /v0/pipes/NAME/nodes/NODE/endpoint`` (publish the node:
   ``TYPE endpoint``), ``DELETE`` of the same (the node loses ``TYPE endpoint``).
+* ``POST|PUT|DELETE /v0/pipes/NAME/nodes/NODE/copy`` (``target_datasource``, ``schedule_cron``, ``mode``):
+  make / unmake the pipe's copy node; ``DELETE /v0/pipes/NAME/nodes/NODE/materialization``: the node
+  stops materializing (the view is dropped, the target keeps its rows).
 * ``GET /v1/pipes/NAME.pipe``: the pipe's datafile text.
+* The Classic CLI's SQL helpers (its fallbacks when the native clickhouse-toolset is missing):
+  ``POST /v0/sql_tables``, ``POST /v0/sql_replace``, ``GET /v0/sql_format``.
 
 Every change is a datafile: the pipe is written as ``pipes/NAME.pipe`` text and pushed with
 ``deploy.apply_files`` (checked first, file:line errors, stored in the data directory and served
