@@ -100,10 +100,14 @@ def _as_ast(expr):
 
 
 def _schema_dict(schema) -> dict[str, T.DataType]:
+    """`schema` as a dict name -> DataType (a dict of DataTypes itself: binding only reads it)."""
     if isinstance(schema, Block):
         return dict(schema.schema)
     if isinstance(schema, dict):
-        return {k: (T.parse_type(v) if isinstance(v, str) else v) for k, v in schema.items()}
+        for v in schema.values():
+            if isinstance(v, str):
+                return {k: (T.parse_type(v) if isinstance(v, str) else v) for k, v in schema.items()}
+        return schema
     return {k: (T.parse_type(v) if isinstance(v, str) else v) for k, v in schema}
 
 
@@ -115,6 +119,10 @@ def bind(expr, schema) -> Bound:
     against a schema that resolves those names to the same types returns the same bound tree (the
     planner, the key condition and the scan all bind the WHERE; constants such as ``now() -
     INTERVAL 1 DAY`` are folded once per statement, as ClickHouse evaluates ``now()`` once per query)."""
+    if expr.__class__ is _IDENTIFIER and expr.table is None and schema.__class__ is dict:
+        t = schema.get(expr.name)               # a plain column name (most binds): no binder needed
+        if t is not None and not isinstance(t, str):
+            return BColumn(expr.name, t)
     limits = _current_limits()
     return _Binder(_schema_dict(schema), None if limits is None else limits.bound).bind(_as_ast(expr))
 
@@ -126,6 +134,8 @@ def _current_limits():
     _current_limits = current_limits
     return current_limits()
 
+
+_IDENTIFIER = E.Identifier
 
 _TO_INTERVAL = {"toInterval" + u.capitalize(): u for u in
                 ("SECOND", "MINUTE", "HOUR", "DAY", "WEEK", "MONTH", "QUARTER", "YEAR")}
