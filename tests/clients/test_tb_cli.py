@@ -5,7 +5,8 @@ container: ``GET /tokens``, ``/v1/user/workspaces``, ``POST /v1/workspaces`` (a 
 project folder, a fresh one per ``tb test run``), ``POST /v1/build`` (multipart datafiles), fixtures
 through ``/v0/datasources/NAME`` + ``/v1/datasources/NAME/append`` + ``/v0/jobs/ID``, ``tb test run``
 comparing ``/v0/pipes/P.ndjson`` byte for byte with ``tests/P.yaml``, ``/v0/sql``, ``/v1/deploy`` +
-``/v1/deployments``, ``/v0/variables``.
+``/v1/deployments``, ``/v0/variables``, ``POST /v0/pipes/P/copy`` (``tb copy run``). The project has an
+endpoint, a materialized view, a copy pipe and a ``.connection`` (reported as not applied).
 
 The CLI is installed once into a virtualenv of its own (never the project's: it pulls docker, boto3,
 confluent-kafka, ...), cached at ``$MERGETREE_TB_CLI_VENV`` (default ``/tmp/mergetree-tb-cli-venv``).
@@ -83,6 +84,39 @@ TESTS = """- name: top_users_default
 """
 
 
+TOTALS = """SCHEMA >
+    `user_id` String,
+    `total` Int64
+
+ENGINE "SummingMergeTree"
+ENGINE_SORTING_KEY "user_id"
+"""
+
+TOTALS_MV = """NODE m
+SQL >
+    SELECT user_id, toInt64(n) AS total FROM events
+
+TYPE materialized
+DATASOURCE totals
+"""
+
+SNAP = """SCHEMA >
+    `c` UInt64
+
+ENGINE "MergeTree"
+ENGINE_SORTING_KEY "c"
+"""
+
+SNAPSHOT = """NODE s
+SQL >
+    SELECT count() AS c FROM events
+
+TYPE copy
+TARGET_DATASOURCE snap
+COPY_MODE append
+"""
+
+
 def _install() -> None:
     if TB.exists():
         return
@@ -108,7 +142,10 @@ def server(tmp_path_factory):
 def project(tmp_path_factory):
     root = tmp_path_factory.mktemp("tbproject")
     for rel, text in {"datasources/events.datasource": DATASOURCE, "endpoints/top_users.pipe": PIPE,
-                      "fixtures/events.ndjson": FIXTURE, "tests/top_users.yaml": TESTS}.items():
+                      "fixtures/events.ndjson": FIXTURE, "tests/top_users.yaml": TESTS,
+                      "datasources/totals.datasource": TOTALS, "materializations/totals_mv.pipe": TOTALS_MV,
+                      "datasources/snap.datasource": SNAP, "copies/snapshot.pipe": SNAPSHOT,
+                      "connections/kafka.connection": "TYPE kafka\nKAFKA_BOOTSTRAP_SERVERS localhost:9092\n"}.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(text)
     return root
@@ -134,10 +171,14 @@ def build_workspace(server) -> dict:
 def test_tb_build_test_sql_append_deploy(server, project):
     out = tb(server, project, "build")
     assert "datasources/events.datasource created" in out and "endpoints/top_users.pipe created" in out, out
+    assert "materializations/totals_mv.pipe created" in out and "copies/snapshot.pipe created" in out, out
+    assert "kafka.connection' is not applied" in out, out                  # a warning, not a failure
     assert "Error" not in out, out
     ws = build_workspace(server)
     info = server.get_json("/v0/datasources/events", token=ws["token"])
     assert info["statistics"]["row_count"] == 3                             # the fixture, appended by the CLI
+    totals = server.get_json("/v0/datasources/totals", token=ws["token"])
+    assert totals["statistics"]["row_count"] >= 2                           # the view saw the fixture rows
     assert server.get_json("/v0/datasources")["datasources"] == []           # the served workspace is untouched
 
     out = tb(server, project, "test", "run")
@@ -166,3 +207,11 @@ def test_tb_build_test_sql_append_deploy(server, project):
     out = tb(server, project, "secret", "ls")
     assert "PG_PASSWORD" in out and "hunter2" not in out, out
     assert "top_users" in tb(server, project, "endpoint", "ls")
+
+    out = tb(server, project, "copy", "run", "snapshot", "--wait")
+    assert "Data copied to 'snap'" in out, out
+    out = tb(server, project, "--output", "json", "sql", "SELECT c FROM snap")
+    assert json.loads(out[out.index("{"):])["data"] == [{"c": 6}]
+    out = tb(server, project, "--output", "json", "sql", "SELECT user_id, sum(total) AS t FROM totals GROUP BY user_id "
+                                                          "ORDER BY user_id")
+    assert json.loads(out[out.index("{"):])["data"] == [{"user_id": "a", "t": 8}, {"user_id": "b", "t": 10}]
