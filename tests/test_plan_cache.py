@@ -119,6 +119,8 @@ def test_rewrite_walkers_equal_the_reference_over_the_corpus(corpus):
             a, b = rewrite.transform(root, bump), _ref_transform(root, bump)
             assert a == b and (a is root) == (b is root)
             assert rewrite.transform(root, lambda n: None) is root      # nothing changed: the same object
+            assert rewrite.has_call(root, "arrayJoin") == any(
+                isinstance(n, E.FunctionCall) and n.name == "arrayJoin" for n in want)
             ids = {n.name for n in want if isinstance(n, E.Identifier)}
             assert rewrite.identifiers(root) <= ids
             checked += 1

@@ -21,7 +21,7 @@ from mergetree.errors import (IllegalTypeOfArgumentError, MergeTreeError, NotImp
 from mergetree.exec.expression import evaluate_constant, infer_type
 from mergetree.planner import logical as L
 from mergetree.planner.binder import SelectBinder, at, with_position
-from mergetree.planner.rewrite import and_all, children, walk
+from mergetree.planner.rewrite import and_all, children, has_call, walk
 
 
 class Planner:
@@ -104,8 +104,7 @@ class Planner:
         def visible(schema):
             columns = {n.rsplit(".", 1)[-1] for n, _ in schema} | {n for n, _ in schema}
             return {**{k: v for k, v in outer.items() if k not in columns}, **with_aliases}
-        if any(isinstance(n, E.FunctionCall) and n.name == "arrayJoin"
-               for s in (*q.select, q.where, q.prewhere) if s is not None for n in walk(s)):
+        if any(has_call(s, "arrayJoin") for s in (*q.select, q.where, q.prewhere) if s is not None):
             from mergetree.planner.array_join import rewrite_array_join_calls
 
             q = rewrite_array_join_calls(q)
@@ -283,23 +282,21 @@ def _flatten_and(e, op):       # as exec/expression.py's _Binder._flatten
 
 
 def _cached_type(e, types: dict):
-    if not _cacheable(e, True):
-        return infer_type(e, types)
+    key = (e, tuple(types.items()))
     try:
-        key = (e, tuple(types.items()))
-        hash(key)
-    except TypeError:            # a list somewhere in the tree
+        with _type_lock:
+            t = _TYPE_CACHE.get(key)
+            if t is not None:
+                _TYPE_CACHE.move_to_end(key)
+                return t
+    except TypeError:            # unhashable (a list somewhere in the tree)
         return infer_type(e, types)
-    with _type_lock:
-        t = _TYPE_CACHE.get(key)
-        if t is not None:
-            _TYPE_CACHE.move_to_end(key)
-            return t
     t = infer_type(e, types)
-    with _type_lock:
-        _TYPE_CACHE[key] = t
-        if len(_TYPE_CACHE) > _TYPE_CACHE_SIZE:
-            _TYPE_CACHE.popitem(last=False)
+    if _cacheable(e, True):      # only cacheable parts are ever stored: a hit above is one of them
+        with _type_lock:
+            _TYPE_CACHE[key] = t
+            if len(_TYPE_CACHE) > _TYPE_CACHE_SIZE:
+                _TYPE_CACHE.popitem(last=False)
     return t
 
 

@@ -127,13 +127,45 @@ def walk(e):
     """Pre-order iterator over a node and all its sub-expressions (not into subqueries)."""
     stack = [e]
     pop, extend = stack.pop, stack.extend
+    kinds, field_names = _KINDS, _FIELD_NAMES
     while stack:
         node = pop()
         yield node
-        kids = children(node)
+        cls = type(node)
+        if cls is _SUBQUERY:
+            continue
+        names = field_names.get(cls)
+        if names is None:
+            if _kind(cls) != 1:
+                continue
+            names = _field_names(cls)
+        kids = []
+        for name in names:          # = children(node), inlined: this runs for every node
+            x = getattr(node, name)
+            k = kinds.get(type(x))
+            if k is None:
+                k = _kind(type(x))
+            if k == 1:
+                kids.append(x)
+            elif k == 2:
+                _add_items(x, kids)
         if kids:
             kids.reverse()
             extend(kids)
+
+
+def has_call(e, name: str) -> bool:
+    """Whether ``e`` calls the function ``name`` (not inside subqueries): ``any(walk(e))`` without
+    the generator."""
+    stack = [e]
+    pop, extend = stack.pop, stack.extend
+    call = E.FunctionCall
+    while stack:
+        node = pop()
+        if isinstance(node, call) and node.name == name:
+            return True
+        extend(children(node))
+    return False
 
 
 def identifiers(e) -> set[str]:
