@@ -352,6 +352,19 @@ def test_pipe_admin_materialized_and_copy_nodes(client):
         time.sleep(0.05)
     assert status == "done"
     assert c.get("/v0/sql", params={"q": "SELECT c FROM snap FORMAT JSON"}, headers=H).json()["data"] == [{"c": 5}]
+    # a copy that filters by a secret gets the secret's value (bound in the AST, not spliced into text)
+    c.post("/v0/variables", data={"name": "who", "value": "z' OR '1"}, headers=H)
+    sql = "%\nSELECT count() AS c FROM things WHERE a = {{ tb_secret('who') }} OR a = 'x'"
+    cp2 = {"name": "cp2", "nodes": [{"name": "c", "sql": sql, "target_datasource": "snap", "mode": "replace"}]}
+    assert c.post("/v0/pipes", json=cp2, headers=H).status_code == 200
+    job = c.post("/v0/pipes/cp2/copy", headers=H).json()
+    for _ in range(200):
+        status = c.get(f"/v0/jobs/{job['id']}", headers=H).json()["status"]
+        if status in ("done", "error"):
+            break
+        time.sleep(0.05)
+    assert status == "done", c.get(f"/v0/jobs/{job['id']}", headers=H).json()
+    assert c.get("/v0/sql", params={"q": "SELECT c FROM snap FORMAT JSON"}, headers=H).json()["data"] == [{"c": 1}]
 
 
 # --------------------------------------------------------------------------- a real client: verdin
