@@ -242,3 +242,30 @@ def test_alter_adds_the_column_to_the_quarantine_table_too(client):
     assert r.json()["quarantined_rows"] == 1
     rows = _sql(c, "SELECT id, user, n FROM q_quarantine ORDER BY user")
     assert rows == [{"id": "not a number", "user": "u", "n": None}, {"id": "5", "user": "v", "n": "abc"}]
+
+
+def test_dev_reload_adds_a_column_while_serving_and_keeps_serving_on_a_refused_change(tmp_path):
+    import os
+    import time
+
+    from mergetree.server.project import Reloader
+
+    root = _write(tmp_path / "p", {"things.datasource": DS, "all_things.pipe": PIPE})
+    app = create_app(tmp_path / "data", admin_token=ADMIN, project=root)
+    with TestClient(app) as c:
+        c.post("/v0/events?name=things&wait=true", headers=H, content=b'{"id": 1, "name": "a"}')
+        reloader = Reloader(app.state.service, root, interval=60)      # driven by check()
+        text = textwrap.dedent(DS).lstrip("\n").replace(
+            "`name` String `json:$.name`", "`name` String `json:$.name`,\n    `v` Int32 `json:$.v` DEFAULT -id")
+        (root / "things.datasource").write_text(text)
+        os.utime(root / "things.datasource", ns=(time.time_ns(), time.time_ns() + 10**9))
+        assert reloader.check() is True
+        c.post("/v0/events?name=things&wait=true", headers=H, content=b'{"id": 2, "name": "b", "v": 5}')
+        assert c.get("/v0/pipes/all_things.json", headers=H).json()["data"] == [
+            {"id": 1, "name": "a", "v": -1}, {"id": 2, "name": "b", "v": 5}]
+        # dropping the column again is refused: the error names the file, the old definition keeps serving
+        (root / "things.datasource").write_text(textwrap.dedent(DS).lstrip("\n"))
+        os.utime(root / "things.datasource", ns=(time.time_ns(), time.time_ns() + 2 * 10**9))
+        assert reloader.check() is False
+        assert "things.datasource" in reloader.last_error and "column 'v' Int32 was removed" in reloader.last_error
+        assert c.get("/v0/pipes/all_things.json", headers=H).json()["rows"] == 2

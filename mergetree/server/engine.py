@@ -213,11 +213,13 @@ class Engine:
                     self._save_registry()
 
     def upgrade_block(self, name: str, block):
-        """Rows converted before an ALTER of ``name``'s columns -> the current columns, or None."""
+        """Rows converted before an ALTER of ``name``'s columns -> the current columns, or None (also
+        for a table never ALTERed: other columns then mean it was dropped and created again)."""
         from mergetree.storage.alter import upgrade_block
 
         try:
-            return upgrade_block(block, self.db.table(name).metadata)
+            metadata = self.db.table(name).metadata
+            return upgrade_block(block, metadata) if metadata.version else None
         except Exception:  # noqa: BLE001 - the caller keeps its rule for blocks that do not fit
             return None
 
