@@ -305,6 +305,20 @@ def test_pipe_admin_create_nodes_endpoint_drop(tmp_path):
                     {"name": "things", "nodes": [{"sql": "SELECT 1"}]}):
             r = c.post("/v0/pipes", json=body | bad, headers=H)
             assert r.status_code in (400, 409) and r.json()["error"], bad
+        # values that would add datafile lines (a TOKEN, another NODE) are refused or stay inside their block
+        evil = {"name": "e", "nodes": [{"sql": "SELECT 1 AS one", "target_datasource": "things",
+                                        "schedule_cron": "* * * * *\nTOKEN \"t\" READ"}]}
+        assert c.post("/v0/pipes", json=evil, headers=H).status_code == 400
+        for bad_description in ({"x": 1}, ["a"]):
+            assert c.post("/v0/pipes", json={"name": "e", "description": bad_description,
+                                             "nodes": [{"sql": "SELECT 1"}]}, headers=H).status_code == 400
+        r = c.post("/v0/pipes", json={"name": "e", "description": "d\nTOKEN \"t2\" READ\nNODE x",
+                                      "nodes": [{"sql": "SELECT 1 AS one\nTOKEN \"t3\" READ", "name": "n"}]},
+                   headers=H)
+        assert r.status_code in (200, 400)
+        names = {t["name"] for t in c.get("/v0/tokens", headers=H).json()["tokens"]}
+        assert not names & {"t", "t2", "t3"}
+        c.delete("/v0/pipes/e", headers=H)
         assert c.post("/v0/pipes", json={"name": "q", "nodes": [{"sql": "SELECT nope FROM things"}]},
                       headers=H).status_code == 400                                # checked before served
         # scopes: PIPES:CREATE creates, PIPES:DROP:p drops

@@ -58,8 +58,15 @@ def _block(text: str) -> str:
     return "\n".join(("    " + line) if line.strip() else "" for line in lines)
 
 
+_CRON = re.compile(r"[A-Za-z0-9*/,@ -]+")
+
+
 def datafile_text(name: str, description: str | None, nodes: list[dict]) -> str:
-    """A ``.pipe`` datafile for a pipe given as Tinybird's JSON (``POST /v0/pipes``)."""
+    """A ``.pipe`` datafile for a pipe given as Tinybird's JSON (``POST /v0/pipes``). Every free text
+    (descriptions, SQL) goes into an indented block and every single-line value is checked, so a value
+    can never add datafile lines of its own (a TOKEN, another NODE, ...)."""
+    if description is not None and not isinstance(description, str):
+        raise ApiError(400, f"The description of pipe '{name}' must be a string", DOC_PIPES)
     out = []
     if description:
         out += ["DESCRIPTION >", _block(description), ""]
@@ -72,9 +79,14 @@ def datafile_text(name: str, description: str | None, nodes: list[dict]) -> str:
             raise ApiError(400, f"Node '{node}' of pipe '{name}' has no 'sql'", DOC_PIPES)
         out.append(f"NODE {node}")
         if n.get("description"):
-            out += ["DESCRIPTION >", _block(str(n["description"]))]
+            if not isinstance(n["description"], str):
+                raise ApiError(400, f"The description of node '{node}' must be a string", DOC_PIPES)
+            out += ["DESCRIPTION >", _block(n["description"])]
         out += ["SQL >", _block(sql)]
-        kind = (n.get("type") or n.get("node_type") or "").lower()
+        kind = n.get("type") or n.get("node_type") or ""
+        if not isinstance(kind, str):
+            raise ApiError(400, f"Node '{node}': 'type' must be a string", DOC_PIPES)
+        kind = kind.lower()
         if kind and kind not in _NODE_TYPES:
             raise ApiError(400, f"Node '{node}': unsupported type '{kind}' (use {', '.join(_NODE_TYPES)})", DOC_PIPES)
         if n.get("datasource") and not kind:
@@ -87,8 +99,12 @@ def datafile_text(name: str, description: str | None, nodes: list[dict]) -> str:
             out.append(f"DATASOURCE {_check_name(n.get('datasource'), 'data source')}")
         if kind == "copy":
             out.append(f"TARGET_DATASOURCE {_check_name(n.get('target_datasource'), 'data source')}")
-            if n.get("schedule_cron") or n.get("copy_schedule"):
-                out.append(f"COPY_SCHEDULE {n.get('schedule_cron') or n.get('copy_schedule')}")
+            cron = n.get("schedule_cron") or n.get("copy_schedule")
+            if cron:
+                if not isinstance(cron, str) or not _CRON.fullmatch(cron.strip()):
+                    raise ApiError(400, f"Node '{node}': invalid schedule_cron {cron!r} (5 cron fields or "
+                                        f"@hourly, @daily, ...)", DOC_PIPES)
+                out.append(f"COPY_SCHEDULE {cron.strip()}")
             mode = n.get("mode") or n.get("copy_mode")
             if mode:
                 if mode not in ("append", "replace"):
