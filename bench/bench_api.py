@@ -196,10 +196,12 @@ def server_pids(pid: int) -> list[int]:
     while todo:
         p = todo.pop()
         out.append(p)
+        kids: list[str] = []
         try:
-            kids = open(f"/proc/{p}/task/{p}/children").read().split()
+            for task in os.listdir(f"/proc/{p}/task"):          # children of any of its threads
+                kids += open(f"/proc/{p}/task/{task}/children").read().split()
         except OSError:
-            kids = []
+            pass
         todo += [int(k) for k in kids]
     return out
 
