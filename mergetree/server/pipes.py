@@ -631,6 +631,10 @@ def execute_pipe(svc, who, pipe, params: dict, q: str | None = None):
     except PipeError as e:
         raise e.api_error() from None
     settings = {"max_threads": options["max_threads"]} if options.get("max_threads") else None
+    if options.get("query_params"):     # tb_secret() values, bound into the pipe's own AST (never into q=)
+        from mergetree.server.workspace import bind_secrets
+
+        stmt = bind_secrets(stmt, options["query_params"])
     if q:
         from sqlparse_ch.errors import ParseError
 
@@ -646,8 +650,7 @@ def execute_pipe(svc, who, pipe, params: dict, q: str | None = None):
             raise ApiError(403, f"Forbidden: q= on a pipe endpoint can only read '_' (the pipe's result), "
                                 f"not {', '.join(sorted(others))}", DOC_PIPES)
         stmt = inline_tables(outer, lambda name: stmt if name == "_" else None)
-    return run_statement(svc, who, stmt, pipe_name=pipe.name, settings=settings,
-                         params=options.get("query_params"))
+    return run_statement(svc, who, stmt, pipe_name=pipe.name, settings=settings)
 
 
 def encode(result, ext: str) -> bytes:
@@ -785,10 +788,15 @@ def expand_pipes(svc, who, stmt, names: dict[str, str], params: dict):
             return None
         if pipe_name not in compiled:
             try:
+                options: dict = {}
                 compiled[pipe_name] = compile_pipe(svc.pipes, svc.pipes.get(pipe_name),
-                                                   apply_fixed_params(who, pipe_name, params))
+                                                   apply_fixed_params(who, pipe_name, params), options=options)
             except PipeError as e:
                 raise e.api_error() from None
+            if options.get("query_params"):      # tb_secret() values into the pipe's AST, not the outer query
+                from mergetree.server.workspace import bind_secrets
+
+                compiled[pipe_name] = bind_secrets(compiled[pipe_name], options["query_params"])
         return compiled[pipe_name]
 
     return inline_tables(stmt, resolve)
