@@ -98,6 +98,18 @@ def test_tb_secret_is_bound_as_a_parameter_never_spliced(client):
     # a hostile value stays a string: it matches no row instead of widening the WHERE
     c.put("/v0/variables/pw", data={"value": "x' OR 1=1 OR a = '"}, headers=H)
     assert c.get("/v0/pipes/by_secret.json", headers=H).json()["data"] == [{"c": 0, "s": 0}]
+    # a caller cannot read the secret by naming its parameter in q= or /v0/sql (only the pipe's AST is bound)
+    c.put("/v0/variables/pw", data={"value": "s3cr3t"}, headers=H)
+    reader = token_with(c, "reader", "PIPES:READ:by_secret")
+    for params in ({"q": "SELECT {pw:String} AS leak FROM _"}, {"q": "SELECT c, {pw:String} AS leak FROM _"}):
+        r = c.get("/v0/pipes/by_secret.json", params=params, headers=bearer(reader))
+        assert r.status_code == 400 and "s3cr3t" not in r.text, r.text
+    r = c.get("/v0/sql", params={"q": "SELECT {pw:String} AS leak FORMAT JSON"}, headers=H)
+    assert r.status_code == 400 and "s3cr3t" not in r.text
+    r = c.get("/v0/sql", params={"q": "SELECT c, s FROM by_secret FORMAT JSON"}, headers=H)     # a pipe in /v0/sql
+    assert r.status_code == 200 and r.json()["data"] == [{"c": 1, "s": 2}]
+    assert c.get("/v0/pipes/by_secret.json", params={"q": "SELECT c FROM _"},
+                 headers=bearer(reader)).json()["data"] == [{"c": 1}]
     # with a default, a missing secret renders the default
     sql2 = "%\nSELECT count() AS c FROM things WHERE a = {{ tb_secret('missing', 'y') }}"
     c.post("/v0/pipes", json={"name": "dflt", "nodes": [{"name": "n", "sql": sql2, "type": "endpoint"}]}, headers=H)

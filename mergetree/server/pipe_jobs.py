@@ -39,34 +39,13 @@ def _compile(svc):
         options: dict = {}
         stmt = compile_pipe(svc.pipes, pipe, params, node=node, options=options)
         secrets = options.get("query_params")
-        return bind_parameters(stmt, secrets) if secrets else stmt
+        if not secrets:
+            return stmt
+        from mergetree.server.workspace import bind_secrets
+
+        return bind_secrets(stmt, secrets)
 
     return compile_node
-
-
-def bind_parameters(node, values: dict):
-    """``{name: String}`` query parameters (what ``tb_secret()`` renders) replaced by their values as
-    string literals in the AST: a copy runs its statement without query parameters. Never text splicing."""
-    import dataclasses
-
-    from sqlparse_ch.ast.expr import Literal, QueryParameter
-
-    if isinstance(node, QueryParameter):
-        return Literal(values[node.name]) if node.name in values else node
-    if isinstance(node, (list, tuple)):
-        out = [bind_parameters(x, values) for x in node]
-        return out if isinstance(node, list) else tuple(out)
-    if dataclasses.is_dataclass(node) and not isinstance(node, type):
-        changes = {}
-        for f in dataclasses.fields(node):
-            old = getattr(node, f.name)
-            if old is None or isinstance(old, (str, int, float, bool)):
-                continue
-            new = bind_parameters(old, values)
-            if new is not old:
-                changes[f.name] = new
-        return dataclasses.replace(node, **changes) if changes else node
-    return node
 
 
 def submit_copy(svc, pipe, params: dict, mode: str | None = None, base_url: str = "") -> dict:

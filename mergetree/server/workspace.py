@@ -155,6 +155,32 @@ def variables(svc) -> Variables:
     return store
 
 
+def bind_secrets(node, values: dict):
+    """The ``{name: String}`` query parameters that ``tb_secret()`` rendered in a pipe's compiled statement,
+    replaced by their values as string literals in the AST (never text splicing). Bound before a ``q=``
+    or a /v0/sql query is put around the pipe, so that query cannot name a secret as ``{name:String}``."""
+    import dataclasses
+
+    from sqlparse_ch.ast.expr import Literal, QueryParameter
+
+    if isinstance(node, QueryParameter):
+        return Literal(values[node.name]) if node.name in values else node
+    if isinstance(node, (list, tuple)):
+        out = [bind_secrets(x, values) for x in node]
+        return out if isinstance(node, list) else tuple(out)
+    if dataclasses.is_dataclass(node) and not isinstance(node, type):
+        changes = {}
+        for f in dataclasses.fields(node):
+            old = getattr(node, f.name)
+            if old is None or isinstance(old, (str, int, float, bool)):
+                continue
+            new = bind_secrets(old, values)
+            if new is not old:
+                changes[f.name] = new
+        return dataclasses.replace(node, **changes) if changes else node
+    return node
+
+
 async def _fields(request: Request) -> dict:
     """Form fields, a JSON object body or the query string (Tinybird's clients use all three)."""
     params = dict(request.query_params)
