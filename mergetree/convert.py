@@ -1288,7 +1288,8 @@ def fast_ndjson_block(schema, data, defaults: Defaults | None = None) -> Block |
     kind = np.zeros((len(names), rows_max), np.int8)
     start = np.zeros((len(names), rows_max), np.int64)
     end = np.zeros((len(names), rows_max), np.int64)
-    n, status = K.scan(buf, key_offsets, key_data, kind, start, end)
+    counts = np.zeros((len(names), 8), np.int64)
+    n, status = K.scan(buf, key_offsets, key_data, kind, start, end, counts)
     if status or not n:
         return None
     defaults = defaults or {}
@@ -1296,43 +1297,57 @@ def fast_ndjson_block(schema, data, defaults: Defaults | None = None) -> Block |
     fill: dict[str, np.ndarray | None] = {}
     for k, (name, t) in enumerate(schema):
         kd, st, en = kind[k, :n], start[k, :n], end[k, :n]
+        c = counts[k].tolist()             # [string bytes, strings, escaped, ints, floats, true, false, null]
+        c[0] = n - sum(c[1:])              # now: [missing, ...]
         if name in defaults:
-            absent = kd == K.K_MISSING
-            if not t.is_nullable:
-                absent |= kd == K.K_NULL
-            if absent.all():
+            absent_rows = c[K.K_MISSING] + (0 if t.is_nullable else c[K.K_NULL])
+            if absent_rows == n:
                 fill[name] = None
                 continue
-            if absent.any():
+            if absent_rows:
+                absent = kd == K.K_MISSING
+                if not t.is_nullable:
+                    absent |= kd == K.K_NULL
                 fill[name] = absent
                 kd = np.where(absent, np.int8(K.K_MISSING), kd)
-        col = _fast_column(K, t, buf, kd, st, en)
+                c[K.K_MISSING] += 0 if t.is_nullable else c[K.K_NULL]
+                if not t.is_nullable:
+                    c[K.K_NULL] = 0
+        col = _fast_column(K, t, buf, kd, st, en, c, int(counts[k, 0]))
         if col is None:
             return None
         converted[name] = col
     return _apply_defaults(schema, converted, fill, defaults, n)
 
 
-def _fast_column(K, t: T.DataType, buf: np.ndarray, kd: np.ndarray, st: np.ndarray, en: np.ndarray):
-    """One column from its value kinds/spans (missing and null: NULL or the type default), or None."""
+def _fast_column(K, t: T.DataType, buf: np.ndarray, kd: np.ndarray, st: np.ndarray, en: np.ndarray,
+                 c: list, text_bytes: int):
+    """One column from its value kinds/spans (missing and null: NULL or the type default), or None.
+
+    ``c[K]``: how many values of kind K (``c[0]``: missing), ``text_bytes``: bytes of the strings.
+    """
     n = len(kd)
     if isinstance(t, T.NullableType):
-        nulls = (kd == K.K_MISSING) | (kd == K.K_NULL)
-        inner = _fast_column(K, t.inner, buf, kd, st, en)
-        return None if inner is None else NullableColumn(t, inner, nulls)
+        inner = _fast_column(K, t.inner, buf, kd, st, en, c, text_bytes)
+        if inner is None:
+            return None
+        absent = c[K.K_MISSING] + c[K.K_NULL]
+        nulls = ((kd == K.K_MISSING) | (kd == K.K_NULL)) if absent else np.zeros(n, np.bool_)
+        return NullableColumn(t, inner, nulls)
     if isinstance(t, T.LowCardinalityType):
-        inner = _fast_column(K, t.inner, buf, kd, st, en)
+        inner = _fast_column(K, t.inner, buf, kd, st, en, c, text_bytes)
         return None if inner is None else LowCardinalityColumn.encode(t, inner)
-    absent = (kd == K.K_MISSING) | (kd == K.K_NULL)
+    absent = c[K.K_MISSING] + c[K.K_NULL]
+    strings = c[K.K_STRING] + c[K.K_ESCAPED]
     if isinstance(t, T.StringType):
-        if not ((kd == K.K_STRING) | (kd == K.K_ESCAPED) | absent).all():
+        if strings + absent != n:
             return None                      # numbers/bools as text: orjson's re-serialization
         offsets = np.empty(n + 1, np.int64)
-        out = np.empty(int((en - st).sum()), np.uint8)
+        out = np.empty(text_bytes, np.uint8)
         w = K.gather_strings(buf, kd, st, en, offsets, out)
         return StringColumn(T.String, offsets, out[:w] if w != len(out) else out)
     if isinstance(t, T.IntType) and t.bits <= 64:
-        if not ((kd == K.K_INT) | absent).all():
+        if c[K.K_INT] + absent != n:
             return None
         arr = np.empty(n, np.int64)
         if not K.parse_ints(buf, kd, st, en, arr):
@@ -1341,23 +1356,32 @@ def _fast_column(K, t: T.DataType, buf: np.ndarray, kd: np.ndarray, st: np.ndarr
             return None                      # an error ("Unsigned type must not contain '-'")
         return FixedColumn(t, arr.astype(t.dtype))
     if isinstance(t, T.FloatType):
-        if not ((kd == K.K_INT) | (kd == K.K_FLOAT) | absent).all():
+        if c[K.K_INT] + c[K.K_FLOAT] + absent != n:
             return None
-        values = _span_matrix_values(K, buf, kd, st, en, np.float64)
+        values = _span_matrix_values(K, buf, kd, st, en, np.float64, absent)
         if values is None or not np.isfinite(values).all():
             return None
         with np.errstate(over="ignore"):
             return FixedColumn(t, values.astype(t.dtype))
     if isinstance(t, T.BoolType):
-        if not ((kd == K.K_TRUE) | (kd == K.K_FALSE) | absent).all():
+        if c[K.K_TRUE] + c[K.K_FALSE] + absent != n:
             return None
         return FixedColumn(t, (kd == K.K_TRUE).astype(np.uint8))
     if isinstance(t, (T.DateTimeType, T.DateTime64Type)):
+        numbers = c[K.K_INT]
+        if c[K.K_STRING] + numbers + absent != n:
+            return None
         precision = 0 if isinstance(t, T.DateTimeType) else t.precision
+        scale = 10 ** precision
         ticks = np.zeros(n, np.int64)
-        text = kd == K.K_STRING
-        if text.any():
-            rows = np.flatnonzero(text) if not text.all() else None
+        if c[K.K_STRING] and K.datetime_seconds(buf, kd, st, en, ticks):   # the usual shapes, in one pass
+            ticks = _local_to_utc_seconds(ticks, t.timezone) if c[K.K_STRING] == n else \
+                np.where(kd == K.K_STRING, _local_to_utc_seconds(ticks, t.timezone), ticks)
+            if precision:
+                ticks = ticks * scale
+        elif c[K.K_STRING]:
+            text = kd == K.K_STRING if c[K.K_STRING] != n else None
+            rows = np.flatnonzero(text) if text is not None else None
             sub = (lambda a: a) if rows is None else (lambda a: a[rows])
             widths = sub(en) - sub(st)
             width = int(widths[0])
@@ -1370,40 +1394,34 @@ def _fast_column(K, t: T.DataType, buf: np.ndarray, kd: np.ndarray, st: np.ndarr
                 return None
             got, utc = parsed
             if not utc:
-                scale = 10 ** precision
                 secs, frac = np.divmod(got, scale)
                 got = _local_to_utc_seconds(secs, t.timezone) * scale + frac
             if rows is None:
                 ticks = got
             else:
                 ticks[rows] = got
-        numbers = kd == K.K_INT
-        if numbers.any():
+        if numbers:
             ints = np.empty(n, np.int64)
-            if not K.parse_ints(buf, np.where(numbers, kd, np.int8(K.K_MISSING)), st, en, ints):
+            sel = kd if numbers + absent == n else np.where(kd == K.K_INT, kd, np.int8(K.K_MISSING))
+            if not K.parse_ints(buf, sel, st, en, ints):
                 return None
-            scale = 10 ** precision
             if precision and np.abs(ints).max() > (2 ** 63 - 1) // scale:
                 return None
-            ticks = np.where(numbers, ints * scale, ticks)
-        if not (text | numbers | absent).all():
-            return None
+            ticks = np.where(kd == K.K_INT, ints * scale, ticks)
         if isinstance(t, T.DateTimeType):
             return FixedColumn(t, np.minimum(np.maximum(ticks, 0), _DATETIME_MAX).astype(np.uint32))
         return FixedColumn(t, ticks)
     return None
 
 
-def _span_matrix_values(K, buf, kd, st, en, dtype) -> np.ndarray | None:
+def _span_matrix_values(K, buf, kd, st, en, dtype, absent: int) -> np.ndarray | None:
     """Number spans -> numpy's text parser on a NUL-padded byte matrix (absent rows: 0)."""
     n = len(kd)
-    widths = en - st
-    width = max(int(widths.max(initial=0)), 1)
+    width = max(int((en - st).max(initial=0)), 1)
     mat = np.zeros((n, width), np.uint8)
     K.pack_spans(buf, kd, st, en, width, mat)
-    absent = (kd == K.K_MISSING) | (kd == K.K_NULL)
-    if absent.any():
-        mat[absent, 0] = 48                  # "0": the type default
+    if absent:
+        mat[(kd == K.K_MISSING) | (kd == K.K_NULL), 0] = 48     # "0": the type default
     try:
         return mat.view(f"S{width}").reshape(n).astype(dtype)
     except ValueError:

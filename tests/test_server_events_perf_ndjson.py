@@ -146,13 +146,30 @@ def test_defaults_fill_missing_and_null_like_the_general_path():
     _same(fast_ndjson_block(schema, all_missing, defaults), _general(schema, all_missing, defaults))
 
 
+@pytest.mark.parametrize("values", [
+    ["2024-01-02 03:04:05", "2024-01-02", "2024-02-29T23:59:59", "1970-01-01 00:00:00", "2106-02-07 06:28:16"],
+    ["2024-03-31 02:30:00", "2024-10-27 02:30:00", 1700000000, None],     # DST edges (Europe) and numbers
+    ["1969-12-31 23:59:59", "2024-01-02 03:04:05", None],                  # saturation at 0 (DateTime)
+    ["2024-01-02 03:04:05.123", "1969-12-31 23:59:59.999"],                # fractions (numpy's parser)
+    ["2024-01-02T03:04:05Z", "2024-01-02T23:59:59Z", 5],
+])
+def test_datetime_text_shapes_match_the_general_path(values):
+    schema = [(n, T.parse_type(t)) for n, t in [("a", "DateTime"), ("b", "DateTime64(3)"),
+                                                ("c", "DateTime('Europe/Berlin')"), ("d", "DateTime64(6, 'Asia/Kolkata')")]]
+    body = b"".join(orjson.dumps({"a": v, "b": v, "c": v, "d": v}) + b"\n" for v in values) * 50
+    fast = fast_ndjson_block(schema, body)
+    assert fast is not None
+    _same(fast, _general(schema, body))
+
+
 DECLINED = [
     b'{"s":{"nested":1}}', b'{"s":[1,2]}', b'{"s":"a"', b'{"s":"a"}{"s":"b"}', b'{"s":"a"} x', b'["s"]',
     b'{"s":"\\ud800"}', b'{"s":"\\udc00x"}', b'{"s":"\\ud800\\u0041"}', b'{"s":"\xed\xa0\x80"}', b'{"s":"\xc0\xaf"}',
     b'{"s":"\xff"}', b'{"s":"a\tb"}', b'{"s":"\\x"}', b'{"s":"\\u12"}', b'{"i32":01}', b'{"i32":1.}', b'{"i32":-}',
     b'{"f64":.5}', b'{"f64":1e400}', b'{"f64":1e}', b'{"s":1}', b'{"s":true}', b'{"i32":"5"}', b'{"i32":1.5}',
     b'{"u8":-1}', b'{"i64":12345678901234567890}', b'{"b":1}', b'{"dt":"2024-01-02T03:04:05+01:00"}',
-    b'{"dt":"bad date text"}', b'{"dt":"2024-01-02 03:04:05", "x":1}\n{"dt":"2024-01-02"}', b'{"s\\u0041":"a"}',
+    b'{"dt":"bad date text"}', b'{"dt":"2024-02-30 00:00:00"}', b'{"dt":"2024-01-02 24:00:00"}',
+    b'{"dt3":"2024-01-02 03:04:60"}', b'{"dtz":"2023-13-01"}', b'{"dt":"2024-01-02\\u0020"}', b'{"s\\u0041":"a"}',
     b'{"s":"a",}', b'{,"s":"a"}', b'{"s" "a"}', b'{"s":tru}', b'{"s":nul}', b'{"s":\n"a"}', b'5', b'"s"', b'{"s":"a"}\x0b',
     b'\xef\xbb\xbf{"s":"a"}', b'{"s":"a"}\r{"s":"b"}',
 ]
@@ -195,12 +212,18 @@ def test_scanner_python_twin_agrees_with_the_kernel():
     out = []
     for fn in (K.scan, K.scan.py_func):
         rm = body.count(b"\n") + 1
-        arrays = [np.zeros((len(names), rm), dt) for dt in (np.int8, np.int64, np.int64)]
+        arrays = [np.zeros((len(names), rm), dt) for dt in (np.int8, np.int64, np.int64)] + \
+                 [np.zeros((len(names), 8), np.int64)]
         out.append((fn(buf, ko, kd, *arrays), arrays))
     (res_a, arr_a), (res_b, arr_b) = out
     assert tuple(res_a) == tuple(res_b) and res_a[1] == 0
     for a, b in zip(arr_a, arr_b):
         assert np.array_equal(a, b)
+    kinds, starts, ends, counts = arr_a
+    for k in range(len(names)):              # counts: values per kind and string bytes, from the spans
+        assert counts[k, 1:].tolist() == [int((kinds[k] == j).sum()) for j in range(1, 8)]
+        strings = (kinds[k] == K.K_STRING) | (kinds[k] == K.K_ESCAPED)
+        assert counts[k, 0] == int((ends[k] - starts[k])[strings].sum())
     k = 0                                       # the "s" column: gather (kernel and twin) vs orjson
     rows = res_a[0]
     for fn in (K.gather_strings, K.gather_strings.py_func):

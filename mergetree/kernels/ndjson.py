@@ -4,9 +4,11 @@ The Events API's usual body is NDJSON whose lines are flat objects (``{"k": "v",
 Parsing it with orjson builds a dict per row and a Python object per value, then the
 conversion gathers them again column by column. These kernels read the bytes once instead:
 
-1. ``scan(data, key_offsets, key_data, kind, start, end)``: for every line, the kind and byte
-   span of each known key's value (``kind[k, row]``: ``K_*`` below; for strings the span is
-   inside the quotes). Unknown keys are skipped, a repeated key keeps its last value (as
+1. ``scan(data, key_offsets, key_data, kind, start, end, counts)``: for every line, the kind
+   and byte span of each known key's value (``kind[k, row]``: ``K_*`` below; for strings the
+   span is inside the quotes); ``counts[k, K]`` counts key k's values of kind K (``K >= 1``)
+   and ``counts[k, 0]`` the bytes of its string values (zeroed by the caller). Keys are
+   matched trying first the key seen at the same place in the previous line. Unknown keys are skipped, a repeated key keeps its last value (as
    orjson does). Returns ``(rows, status)``; ``status`` is 0 when the whole body was read, else
    the 1-based byte position where the scanner gave up: anything it does not handle exactly
    like orjson (a nested object or array value, a key with escapes, a malformed line, a lone
@@ -199,25 +201,35 @@ def _ws(data, p, n):
 
 
 @_jit
-def _match_key(data, ks, ke, key_offsets, key_data):
-    length = ke - ks
-    for k in range(len(key_offsets) - 1):
-        a = key_offsets[k]
-        if key_offsets[k + 1] - a != length:
-            continue
-        same = True
-        for i in range(length):
-            if key_data[a + i] != data[ks + i]:
-                same = False
-                break
-        if same:
+def _key_is(data, ks, ke, key_offsets, key_data, k):
+    a = key_offsets[k]
+    if key_offsets[k + 1] - a != ke - ks:
+        return False
+    for i in range(ke - ks):
+        if key_data[a + i] != data[ks + i]:
+            return False
+    return True
+
+
+@_jit
+def _match_key(data, ks, ke, key_offsets, key_data, hint):
+    """The index of the key data[ks:ke], or -1; ``hint`` (the key expected here) is tried first."""
+    nkeys = len(key_offsets) - 1
+    if hint < nkeys and _key_is(data, ks, ke, key_offsets, key_data, hint):
+        return hint
+    for k in range(nkeys):
+        if k != hint and _key_is(data, ks, ke, key_offsets, key_data, k):
             return k
     return -1
 
 
 @_jit
-def scan(data, key_offsets, key_data, kind, start, end):
+def scan(data, key_offsets, key_data, kind, start, end, counts):
     n = len(data)
+    nkeys = len(key_offsets) - 1
+    order = np.zeros(nkeys + 1, np.int64)     # order[j]: the key seen at member j of the last line
+    for j in range(nkeys + 1):
+        order[j] = j
     rows_max = kind.shape[1]
     p = 0
     row = 0
@@ -231,6 +243,7 @@ def scan(data, key_offsets, key_data, kind, start, end):
         if data[p] != 123 or row >= rows_max:
             return row, p + 1
         p = _ws(data, p + 1, n)
+        member = 0
         if p < n and data[p] == 125:
             p += 1
         else:
@@ -252,7 +265,10 @@ def scan(data, key_offsets, key_data, kind, start, end):
                         q += 1
                 if q >= n:
                     return row, q + 1
-                k = _match_key(data, ks, q, key_offsets, key_data)
+                k = _match_key(data, ks, q, key_offsets, key_data, order[member] if member <= nkeys else nkeys)
+                if member <= nkeys and k >= 0:
+                    order[member] = k
+                member += 1
                 p = _ws(data, q + 1, n)
                 if p >= n or data[p] != 58:
                     return row, p + 1
@@ -286,9 +302,17 @@ def scan(data, key_offsets, key_data, kind, start, end):
                 else:
                     return row, p + 1            # nested object/array or garbage: general path
                 if k >= 0:
+                    old = kind[k, row]
+                    if old != K_MISSING:           # a repeated key: the last value wins
+                        counts[k, old] -= 1
+                        if old == K_STRING or old == K_ESCAPED:
+                            counts[k, 0] -= end[k, row] - start[k, row]
                     kind[k, row] = vk
                     start[k, row] = vs
                     end[k, row] = ve
+                    counts[k, vk] += 1
+                    if vk == K_STRING or vk == K_ESCAPED:
+                        counts[k, 0] += ve - vs
                 p = _ws(data, p, n)
                 if p >= n:
                     return row, p + 1
@@ -410,3 +434,65 @@ def pack_spans(data, kind, start, end, width, out):
         s = start[r]
         for i in range(end[r] - s):
             out[r, i] = data[s + i]
+
+
+@_jit
+def _digits(data, p, count):
+    v = 0
+    for i in range(count):
+        d = data[p + i] - 48
+        if d < 0 or d > 9:
+            return -1
+        v = v * 10 + d
+    return v
+
+
+@_jit
+def datetime_seconds(data, kind, start, end, out):
+    """'YYYY-MM-DD hh:mm:ss' (or 'T') and 'YYYY-MM-DD' string values -> wall-clock seconds.
+
+    Rows that are not ``K_STRING`` are skipped. Returns False at the first value of another
+    shape or with an invalid field (month 13, February 30, hour 24, second 60): the caller
+    then takes the general parser, which knows ClickHouse's roll-over rules.
+    """
+    for r in range(len(kind)):
+        if kind[r] != K_STRING:
+            continue
+        p = start[r]
+        width = end[r] - p
+        if width != 19 and width != 10:
+            return False
+        if data[p + 4] != 45 or data[p + 7] != 45:
+            return False
+        y = _digits(data, p, 4)
+        m = _digits(data, p + 5, 2)
+        d = _digits(data, p + 8, 2)
+        if y < 0 or m < 1 or m > 12 or d < 1:
+            return False
+        if m == 2:
+            leap = (y % 4 == 0 and y % 100 != 0) or y % 400 == 0
+            dim = 29 if leap else 28
+        elif m == 4 or m == 6 or m == 9 or m == 11:
+            dim = 30
+        else:
+            dim = 31
+        if d > dim:
+            return False
+        secs = 0
+        if width == 19:
+            if (data[p + 10] != 32 and data[p + 10] != 84) or data[p + 13] != 58 or data[p + 16] != 58:
+                return False
+            hh = _digits(data, p + 11, 2)
+            mm = _digits(data, p + 14, 2)
+            ss = _digits(data, p + 17, 2)
+            if hh < 0 or hh > 23 or mm < 0 or mm > 59 or ss < 0 or ss > 59:
+                return False
+            secs = hh * 3600 + mm * 60 + ss
+        yy = y - 1 if m <= 2 else y                 # days from civil (H. Hinnant)
+        era = yy // 400
+        yoe = yy - era * 400
+        mp = (m + 9) % 12
+        doy = (153 * mp + 2) // 5 + d - 1
+        doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+        out[r] = (era * 146097 + doe - 719468) * 86400 + secs
+    return True
