@@ -30,6 +30,13 @@ class _Files(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):  # noqa: N802 - http.server's name
         path = self.path.split("?")[0]
+        if path.startswith("/redirect/"):       # /redirect/<url-quoted target>
+            from urllib.parse import unquote
+
+            self.send_response(302)
+            self.send_header("Location", unquote(path[len("/redirect/"):]))
+            self.end_headers()
+            return
         if path.startswith("/slow/"):           # headers, one chunk, then waits for the gate
             self.send_response(200)
             self.send_header("Content-Type", "text/csv")
@@ -212,9 +219,16 @@ def test_url_failures_end_the_job_with_a_clear_error(client, files):
     assert missing["status"] == "error" and missing["error"] == f"Could not download {base}/missing.csv: HTTP 404 Not Found"
     refused = job_for(f"http://127.0.0.1:{free_port()}/x.csv")
     assert refused["status"] == "error" and "Connection refused" in refused["error"]
+    from urllib.parse import quote
+
+    moved = job_for(f"{base}/redirect/{quote(base + '/a.csv', safe='')}", format="csv")
+    assert moved["status"] == "done", moved                                # an http redirect is followed
+    assert job_for(f"{base}/redirect/{quote('ftp://127.0.0.1/x.csv', safe='')}")["error"] == (
+        f"Could not download {base}/redirect/{quote('ftp://127.0.0.1/x.csv', safe='')}: redirected to "
+        f"'ftp://127.0.0.1/x.csv', which is not an http(s) URL")
     bad = job_for(f"{base}/bad.parquet")
     assert bad["status"] == "error" and bad["error"].startswith("Invalid Parquet file")
-    assert rows(client, "SELECT count() AS c FROM ds") == [{"c": 0}]
+    assert rows(client, "SELECT count() AS c FROM ds") == [{"c": 2}]              # from the redirected a.csv
     # checked before any job: 4xx with the one error shape
     for params, status, text in [({"url": "file:///etc/passwd"}, 400, "only absolute http:// and https://"),
                                  ({"url": f"{base}/a.csv", "format": "xml"}, 400, "Unsupported format 'xml'"),
@@ -460,3 +474,22 @@ def test_datafile_with_whole_array_jsonpath_ingests(tmp_path):
         r = c.post("/v0/events?name=ev&wait=true", content=b'{"id": 1, "tags": ["a", "b"]}\n{"id": 2}', headers=H)
         assert r.status_code == 200 and r.json() == {"successful_rows": 2, "quarantined_rows": 0}, r.text
         assert rows(c, "SELECT id, tags FROM ev ORDER BY id") == [{"id": 1, "tags": ["a", "b"]}, {"id": 2, "tags": []}]
+
+
+NASTY = [b"", b"\x00\x01\x02", b"\xff" * 100, b"[", b"{", b"PAR1", b"\x1f\x8b", b"\x1f\x8b\x08\x00p",
+         b'"unterminated\n1,2', b"a,b\n" + b"x" * 200_000, b'{"a": {"b": {"c": [[1],[2]]}}}', b'{"a": [{"b":1}]}',
+         b'{"a": 1}\n{"a": "x"}', b'{"a": 1e400}', b'{"a": 99999999999999999999999}', b'{"": 1, "1x": 2, "a b": 3}',
+         b"\n\n\n", b"a;b;c\n1;2\n", b'{"a": null}', b'{"a": []}', bytes(range(256))]
+
+
+def test_bad_files_are_4xx_never_500(client):
+    create(client, schema="`a` String, `b` Int32", engine_sorting_key="b")
+    requests = [("/v0/analyze", {}), ("/v0/analyze", {"format": "csv", "dialect_delimiter": ";"}),
+                ("/v0/datasources", {"mode": "append", "name": "ds"}),
+                ("/v0/datasources", {"mode": "append", "name": "ds", "format": "parquet"}),
+                ("/v0/datasources", {"mode": "replace", "name": "ds", "format": "ndjson"})]
+    for i, body in enumerate(NASTY):
+        for path, params in requests + [("/v0/datasources", {"name": f"new_{i}"})]:
+            r = client.post(path, params=params, content=body, headers=H)
+            assert r.status_code < 500, (path, params, body[:40], r.text)
+            assert r.status_code < 400 or isinstance(r.json()["error"], str)

@@ -87,15 +87,17 @@ async def analyze(request: Request):
                             "or a 'url' parameter", DOC_ANALYZE)
 
     def run():
-        stream, head = open_data(body, svc.max_body_bytes * 10)
+        stream = None
         try:
+            stream, head = open_data(body, svc.max_body_bytes * 10)
             # tb datasource analyze FILE sends the file's first 1 MiB: its last line may be cut
             return analyze_stream(stream, check_format(fmt or format_from_name(name) or sniff_format(head)),
                                   dialect, size=len(body), truncated=len(body) == TB_SAMPLE_BYTES)
         except ImportFailed as e:
             raise ApiError(400, str(e), DOC_ANALYZE) from None
         finally:
-            stream.close()
+            if stream is not None:
+                stream.close()
 
     return json_response(await run_in_threadpool(run))
 

@@ -230,8 +230,9 @@ async def _append(request: Request, q: dict, replace: bool = False, create: bool
     import_id = uuid.uuid4().hex
 
     def run():
-        stream, head = open_data(body, limit)
+        stream = None
         try:
+            stream, head = open_data(body, limit)
             fmt = check_format(q.get("format") or guessed or (sniff_format(head) if head.strip() else "csv"))
             if create:
                 if q.get("schema"):
@@ -247,7 +248,8 @@ async def _append(request: Request, q: dict, replace: bool = False, create: bool
         except ImportFailed as e:
             raise ApiError(400, str(e), DOC_DATASOURCES) from None
         finally:
-            stream.close()
+            if stream is not None:
+                stream.close()
 
     stats = await run_in_threadpool(run)
     info = svc.engine.describe(name)

@@ -658,7 +658,7 @@ def fetch_url(url: str, dest: Path, *, max_bytes: int, timeout: float = FETCH_TI
     req = urllib.request.Request(url, headers={"User-Agent": "mergetree-import/1", "Accept": "*/*"})
     size = 0
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp, open(dest, "wb") as out:  # noqa: S310 - scheme checked
+        with _OPENER.open(req, timeout=timeout) as resp, open(dest, "wb") as out:
             ctype = resp.headers.get("Content-Type")
             declared = resp.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > max_bytes and head_bytes is None:
@@ -696,6 +696,18 @@ def fetch_url(url: str, dest: Path, *, max_bytes: int, timeout: float = FETCH_TI
     if progress is not None:
         progress(size)
     return size, ctype
+
+
+class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow redirects to http(s) URLs only (urllib would also follow one to ftp://)."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        if urllib.parse.urlsplit(newurl).scheme.lower() not in ("http", "https"):
+            raise urllib.error.URLError(f"redirected to {newurl!r}, which is not an http(s) URL")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_HttpOnlyRedirects)
 
 
 def temp_path(svc) -> Path:
