@@ -274,12 +274,19 @@ class Database:
     # ---- schema changes (metadata-only; see mergetree/storage/alter.py)
 
     def _alter_columns(self, name: str, change: str, *args, **kwargs) -> bool:
+        return self.alter_columns(name, [(change, args, kwargs)])
+
+    def alter_columns(self, name: str, changes: list[tuple[str, tuple, dict]]) -> bool:
+        """Several column changes as one ALTER, all or none: ``[("add_column", ("c UInt8",), {}),
+        ("rename_column", ("a", "b"), {}), ...]`` (the names of the ``alter_*`` methods without the
+        prefix; ``ALTER TABLE t ADD COLUMN .., RENAME COLUMN ..`` in SQL)."""
         self._check_open()
         table = self.table(name)
         with self.views.lock.exclusive():     # no insert is between converting its rows and committing
-            if change in ("drop_column", "rename_column") and args:
-                self._refuse_if_view_reads(table.name, args[0], change.split("_")[0].upper())
-            return table.alter(change, *args, **kwargs)
+            for change, args, _ in changes:
+                if change in ("drop_column", "rename_column") and args:
+                    self._refuse_if_view_reads(table.name, args[0], change.split("_")[0].upper())
+            return table.alter_many(changes)
 
     def _refuse_if_view_reads(self, table: str, column: str, what: str) -> None:
         """A materialized view's SELECT that names the column would fail at the next insert: refuse

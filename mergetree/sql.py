@@ -283,28 +283,43 @@ def _delete(db, s: D.Delete, params, settings, data) -> Result:
 
 
 def _alter(db, s: D.Alter, params, settings, data) -> Result:
+    batch = []          # consecutive column commands apply together, all or none (as in ClickHouse)
     for cmd in s.commands:
+        change = _column_change(cmd)
+        if change is not None:
+            batch.append(change)
+            continue
+        if batch:
+            db.alter_columns(s.table.name, batch)
+            batch = []
         if isinstance(cmd, D.AlterDelete):
             db.alter_delete(s.table.name, format_sql(_bind_params(cmd.where, params)))
         elif isinstance(cmd, D.AlterUpdate):
             db.alter_update(s.table.name, {c: format_sql(_bind_params(e, params)) for c, e in cmd.assignments},
                             format_sql(_bind_params(cmd.where, params)))
-        elif isinstance(cmd, D.AddColumn):
-            db.alter_add_column(s.table.name, _column_text(cmd.column), if_not_exists=cmd.if_not_exists,
-                                after=cmd.after, first=cmd.first)
-        elif isinstance(cmd, D.DropColumn):
-            db.alter_drop_column(s.table.name, cmd.name, if_exists=cmd.if_exists)
-        elif isinstance(cmd, D.RenameColumn):
-            db.alter_rename_column(s.table.name, cmd.old, cmd.new, if_exists=cmd.if_exists)
-        elif isinstance(cmd, D.ModifyColumn):
-            db.alter_modify_column(s.table.name, _column_text(cmd.column), if_exists=cmd.if_exists)
-        elif isinstance(cmd, D.CommentColumn):
-            db.alter_comment_column(s.table.name, cmd.name, cmd.comment)
-        elif isinstance(cmd, D.ModifyColumnRemove) and str(cmd.what).upper() == "DEFAULT":
-            db.alter_remove_default(s.table.name, cmd.name)
         else:
             raise NotImplementedSQLError(f"ALTER TABLE ... {type(cmd).__name__} is not supported yet")
+    if batch:
+        db.alter_columns(s.table.name, batch)
     return Result.empty()
+
+
+def _column_change(cmd):
+    """An ALTER column command as Database.alter_columns takes it, or None (DELETE, UPDATE, ...)."""
+    if isinstance(cmd, D.AddColumn):
+        return ("add_column", (_column_text(cmd.column),),
+                {"if_not_exists": cmd.if_not_exists, "after": cmd.after, "first": cmd.first})
+    if isinstance(cmd, D.DropColumn):
+        return ("drop_column", (cmd.name,), {"if_exists": cmd.if_exists})
+    if isinstance(cmd, D.RenameColumn):
+        return ("rename_column", (cmd.old, cmd.new), {"if_exists": cmd.if_exists})
+    if isinstance(cmd, D.ModifyColumn):
+        return ("modify_column", (_column_text(cmd.column),), {"if_exists": cmd.if_exists})
+    if isinstance(cmd, D.CommentColumn):
+        return ("comment_column", (cmd.name, cmd.comment), {})
+    if isinstance(cmd, D.ModifyColumnRemove) and str(cmd.what).upper() == "DEFAULT":
+        return ("remove_default", (cmd.name,), {})
+    return None
 
 
 def _rename(db, s: D.Rename, params, settings, data) -> Result:

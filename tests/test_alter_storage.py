@@ -275,3 +275,20 @@ def test_alter_while_inserting_and_querying_loses_nothing(db):
     assert _rows(db, "SELECT count(), sum(v), countIf(x3 = id + 3) FROM c") == [(60, 3 * sum(range(20)), 60)]
     db.optimize("c", final=True)
     assert _rows(db, "SELECT count(), countIf(x0 = id) FROM c") == [(60, 60)]
+
+
+def test_one_alter_with_several_commands_is_all_or_nothing(db):
+    _events(db)
+    with pytest.raises(NotFoundColumnInBlockError):
+        db.sql("ALTER TABLE e ADD COLUMN x UInt8 DEFAULT 1, DROP COLUMN nope")
+    assert db.table("e").metadata.column_names == ["id", "user", "ts"]
+    v = db.table("e").metadata.version
+    # DROP user and ADD user in one statement: the old Strings are never read as the new UInt8
+    db.sql("ALTER TABLE e DROP COLUMN user, ADD COLUMN user UInt8 DEFAULT 3, ADD COLUMN x UInt8 DEFAULT id")
+    assert _rows(db, "SELECT id, user, x FROM e ORDER BY id") == [(1, 3, 1), (2, 3, 2), (3, 3, 3)]
+    assert db.table("e").metadata.version > v
+    # swapping two names through a third
+    db.sql("ALTER TABLE e RENAME COLUMN user TO tmp, RENAME COLUMN x TO user, RENAME COLUMN tmp TO x")
+    assert _rows(db, "SELECT id, user, x FROM e ORDER BY id") == [(1, 1, 3), (2, 2, 3), (3, 3, 3)]
+    db.optimize("e", final=True)
+    assert _rows(db, "SELECT id, user, x FROM e ORDER BY id") == [(1, 1, 3), (2, 2, 3), (3, 3, 3)]

@@ -390,24 +390,48 @@ def names_to_reclaim(old: TableMetadata, new: TableMetadata) -> set[str]:
 def alter_table(table, change, *args, **kwargs) -> bool:
     """Apply ``change(metadata, *args, **kwargs) -> TableMetadata | None`` to ``table``; False when
     nothing changed (IF [NOT] EXISTS). Crash-safe: the new metadata.json is the commit point."""
+    return alter_table_many(table, [(change, args, kwargs)])
+
+
+def alter_table_many(table, changes: list) -> bool:
+    """Several changes ``(change, args, kwargs)`` as one ALTER: each is validated against the schema
+    the previous ones made, before anything changes, so an error applies none of them (ClickHouse's
+    ``ALTER t cmd, cmd``). They then commit as one new metadata.json, except when a step gives a
+    name to a column while parts still store another column under it (DROP c, ADD c): those parts
+    are rewritten under the schema committed just before that step, so such batches commit step by
+    step (each step crash-safe on its own)."""
     table._check_open()
     with table._merge_lock:
-        old = table.metadata
-        new = change(old, *args, **kwargs)
-        if new is None:
+        states = [table.metadata]
+        for change, args, kwargs in changes:
+            nxt = change(states[-1], *args, **kwargs)
+            if nxt is not None:
+                states.append(nxt)
+        if len(states) == 1:
             return False
-        reclaim = names_to_reclaim(old, new)
-        if reclaim:   # parts that still store another column under a name the new schema gives away
-            stale = [e.name for e in table._active_entries() if reclaim & {n for n, _ in e.part.columns}]
-            for name in stale:
-                table._run_merge([name], final=False)
-        new.save(table.path)
-        with table._lock:
-            table.metadata = new
-            table._algorithm = None
-            for e in table._entries.values():
-                e.part.schema_patch = patch_for(e.part, new)
+        stored = {n for e in table._active_entries() for n, _ in e.part.columns}
+        steps = list(zip(states, states[1:]))
+        if not any(names_to_reclaim(a, b) & stored for a, b in steps):
+            new = states[-1]
+            new.version = states[0].version + 1
+            _commit(table, new)
+            return True
+        for old, new in steps:      # ``old`` is the committed schema when its step runs
+            reclaim = names_to_reclaim(old, new)
+            for name in [e.name for e in table._active_entries() if reclaim & {n for n, _ in e.part.columns}]:
+                table._run_merge([name], final=False)     # rewritten under ``old``: the name goes away
+            _commit(table, new)
     return True
+
+
+def _commit(table, new: TableMetadata) -> None:
+    """The commit point: metadata.json replaced atomically, then the table and its parts follow."""
+    new.save(table.path)
+    with table._lock:
+        table.metadata = new
+        table._algorithm = None
+        for e in table._entries.values():
+            e.part.schema_patch = patch_for(e.part, new)
 
 
 def show_create(m: TableMetadata, database: str = "default") -> str:

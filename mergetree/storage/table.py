@@ -1004,12 +1004,17 @@ class MergeTreeTable:
         """ALTER TABLE ... ``change`` COLUMN: one of ``add_column``, ``drop_column``, ``rename_column``,
         ``modify_column``, ``comment_column``, ``remove_default`` of storage/alter.py (metadata-only,
         crash-safe); False when IF [NOT] EXISTS made it a no-op."""
+        return self.alter_many([(change, args, kwargs)])
+
+    def alter_many(self, changes: list[tuple[str, tuple, dict]]) -> bool:
+        """Several column changes ``(change, args, kwargs)`` applied together, or none of them."""
         from mergetree.storage import alter
 
-        if change not in ("add_column", "drop_column", "rename_column", "modify_column", "comment_column",
-                          "remove_default", "modify_ttl"):
-            raise BadArgumentsError(f"Unknown column change {change!r}")
-        return alter.alter_table(self, getattr(alter, change), *args, **kwargs)
+        for change, _, _ in changes:
+            if change not in ("add_column", "drop_column", "rename_column", "modify_column", "comment_column",
+                              "remove_default", "modify_ttl"):
+                raise BadArgumentsError(f"Unknown column change {change!r}")
+        return alter.alter_table_many(self, [(getattr(alter, c), a, k) for c, a, k in changes])
 
     # ---- introspection ---------------------------------------------------------------------
 
