@@ -84,7 +84,7 @@ class Client:
         params = {"name": datasource, "mode": mode, "format": fmt}
         if replace_condition:
             params["replace_condition"] = replace_condition
-        ctype = "application/x-ndjson" if fmt == "ndjson" else "text/csv"
+        ctype = {"ndjson": "application/x-ndjson", "parquet": "application/vnd.apache.parquet"}.get(fmt, "text/csv")
         return self.json("POST", "/v0/datasources", params, data, {"Content-Type": ctype})
 
     def push(self, files: dict[str, str], mode: str = "push", dry_run: bool = False) -> dict:
@@ -147,6 +147,8 @@ def file_format(path: str, explicit: str | None = None) -> str:
     base = path.lower().removesuffix(".gz")
     if base.endswith((".ndjson", ".jsonl", ".json")):
         return "ndjson"
+    if base.endswith(".parquet"):
+        return "parquet"
     return "csv"
 
 
@@ -226,9 +228,44 @@ def cmd_push(args) -> int:
     return 0
 
 
+def cmd_append_url(args) -> int:
+    """``mergetree append DS https://...``: the server downloads the file in an import job; follow it."""
+    import time
+
+    client = _client(args)
+    params = {"name": args.datasource, "mode": args.mode, "url": args.file}
+    if args.format:
+        params["format"] = args.format
+    if args.replace_condition:
+        params["replace_condition"] = args.replace_condition
+    job = client.json("POST", "/v0/datasources", params, b"")
+    print(f"import job {job['id']}: {job['job_url']}")
+    while job["status"] in ("waiting", "working", "cancelling"):
+        time.sleep(0.5)
+        job = client.json("GET", f"/v0/jobs/{urllib.parse.quote(job['id'])}")
+    if job["status"] != "done":
+        print(f"import {job['status']}: {job.get('error') or ''}", file=sys.stderr)
+        return 1
+    good, bad = job["statistics"]["row_count"], job.get("quarantine_rows", 0)
+    print(f"{good} rows {'appended to' if args.mode == 'append' else 'replaced in'} {args.datasource}")
+    if bad:
+        print(f"{bad} rows quarantined: see them with\n  mergetree sql --host {client.host} "
+              f"\"SELECT * FROM {args.datasource}_quarantine ORDER BY insertion_date DESC LIMIT 10\"")
+    return 0
+
+
 def cmd_append(args) -> int:
+    if args.file.startswith(("http://", "https://")):
+        return cmd_append_url(args)
     client = _client(args)
     fmt = file_format(args.file, args.format)
+    if fmt == "parquet":                    # one request: a Parquet file cannot be cut into pieces as text
+        with open(args.file, "rb") as f:
+            res = client.append(args.datasource, f.read(), fmt, mode=args.mode,
+                                replace_condition=args.replace_condition)
+        print(f"{res.get('successful_rows', 0)} rows {'appended to' if args.mode == 'append' else 'replaced in'} "
+              f"{args.datasource}" + (f", {res['quarantine_rows']} quarantined" if res.get("quarantine_rows") else ""))
+        return 0
     total = os.path.getsize(args.file)
     update, stop = _progress(total)
     good = bad = 0
@@ -329,10 +366,12 @@ def add_client_parsers(sub) -> None:
         _remote(p)
         p.set_defaults(func=cmd_push)
 
-    p = sub.add_parser("append", help="append a CSV/NDJSON file (gzip ok) to a data source on a running server")
+    p = sub.add_parser("append", help="append a CSV/NDJSON/Parquet file (gzip ok) or an http(s) URL (imported "
+                                      "by the server) to a data source on a running server")
     p.add_argument("datasource")
-    p.add_argument("file")
-    p.add_argument("--format", choices=["csv", "ndjson"], default=None, help="default: from the file name")
+    p.add_argument("file", help="a local file, or an http(s):// URL the server downloads")
+    p.add_argument("--format", choices=["csv", "ndjson", "parquet"], default=None,
+                   help="default: from the file name (or the server sniffs it)")
     p.add_argument("--mode", choices=["append", "replace"], default="append")
     p.add_argument("--replace-condition", default=None, help="with --mode replace: replace only these rows")
     _remote(p)
