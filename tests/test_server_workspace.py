@@ -222,6 +222,10 @@ def test_build_in_a_created_workspace_is_fresh(client):
     assert r.json()["errors"][0]["filename"] == "endpoints/bad.pipe" and r.json()["errors"][0]["error"]
     assert c.get("/v0/pipes/total.json", headers=wh).status_code == 200
     assert c.post("/v1/build", content=b"x", headers=wh).status_code == 400             # not multipart
+    r = c.post("/v1/build", files=[("context://", ("cli-version", "5.0.3", "text/plain"))], headers=wh)
+    assert r.status_code == 400 and "No datafiles" in r.json()["error"]                 # nothing to build
+    r = build(c, {"../evil.pipe": PIPE}, wh)
+    assert r.status_code == 400 and "Invalid datafile path" in r.json()["error"]
 
 
 def test_build_in_the_default_workspace_never_drops_data(client):

@@ -495,6 +495,9 @@ def _datafile_parts(ctype: str, body: bytes) -> dict[str, str]:
             files[filename] = data.decode("utf-8")
         except UnicodeDecodeError:
             raise ApiError(400, f"The datafile '{filename}' is not UTF-8 text", DOC_DEPLOY) from None
+    if not files:          # an empty project would unpublish every pipe: surely a mistake
+        raise ApiError(400, "No datafiles: send each one as a part named 'data_project://' whose filename is its "
+                            "project-relative path", DOC_DEPLOY)
     return files
 
 
