@@ -185,17 +185,19 @@ def _read_task_prewhere(part, ranges, needed, prewhere, bound, columns, cache=No
     hit_pos = np.unique(np.searchsorted(ends, hits, side="right"))  # positions in `granules`
     live_runs = _runs(granules[hit_pos])
     rest = [c for c in needed if c not in prewhere]
-    oblock = part.read(rest, live_runs, cache=cache, copy=False)
-    nbytes += oblock.nbytes
     starts = ends - part.granule_rows[granules]
     # `granules` is sorted, so a run of granule numbers is a run of positions in it
     pieces = [keep[starts[np.searchsorted(granules, a)]:ends[np.searchsorted(granules, b - 1)]]
               for a, b in live_runs]
     keep_live = np.concatenate(pieces) if pieces else np.zeros(0, np.bool_)
+    # the other columns come back with only the matching rows (dictionary strings are decoded
+    # for those rows only); bytes_read counts the granules read, as before
+    oblock = part.read(rest, live_runs, cache=cache, copy=False, mask=keep_live)
+    nbytes += oblock.nbytes * len(keep_live) // max(1, len(hits))
     # the condition's columns are filtered straight from the whole block, and only the ones the
     # query returns (user_id in `WHERE user_id = ..` usually is not)
     wcols = {c: col.filter(keep) for c, col in wblock.columns.items() if c in columns}
-    merged = Block({**wcols, **oblock.filter(keep_live).columns}, len(hits))
+    merged = Block({**wcols, **oblock.columns}, len(hits))
     return merged.select(columns), rows, nbytes
 
 

@@ -1132,9 +1132,10 @@ _PART_RECTS: dict = {}
 _KEY_ANALYSES: dict = {}
 _KEY_ANALYSES_MAX = 256
 #: analysed conditions by (kind, key expressions, schema, signature of the bound condition):
-#: KeyCondition.for_table and its shared minmax / partition conditions
+#: KeyCondition.for_table and its shared minmax / partition conditions. Kept small: a repeated
+#: query hits within seconds, and every cached analysis is objects the garbage collector walks
 _CONDITIONS: dict = {}
-_CONDITIONS_MAX = 512
+_CONDITIONS_MAX = 128
 
 
 def _cache_put(cache: dict, key, value, limit: int = _CONDITIONS_MAX) -> None:

@@ -393,7 +393,7 @@ class DataPart:
         return (np.concatenate(datas) if datas else np.zeros(0, np.uint8)), starts
 
     def read(self, columns: list[str] | None = None, mark_ranges=None, stats: ReadStats | None = None,
-             cache=None, copy: bool = True, stored: bool = False):
+             cache=None, copy: bool = True, stored: bool = False, mask: np.ndarray | None = None):
         """Read ``columns`` (default: all) for the granules in ``mark_ranges`` (list of [a, b)).
 
         Only the compressed blocks the ranges need are read and decoded. Returns a Block; adds
@@ -405,9 +405,12 @@ class DataPart:
         A part written before an ALTER of the table's columns is read through its ``schema_patch``
         (H6 hook, storage/alter.py: added columns from their DEFAULT, renames, widened types);
         ``stored=True`` reads the columns as this part stores them.
+        ``mask`` (bool, one per row of the ranges): only those rows are returned, and dictionary
+        strings are decoded only for them (a PREWHERE's few matches in a granule of 8192 rows).
         """
         if self.schema_patch is not None and not stored:
-            return self.schema_patch.read(self, columns, mark_ranges, stats)
+            block = self.schema_patch.read(self, columns, mark_ranges, stats)
+            return block if mask is None else block.filter(mask)
         from mergetree.column import Block
         from mergetree.types import parse_type
 
@@ -417,6 +420,10 @@ class DataPart:
                 raise UnknownColumnError(f"Part {self.name} has no column '{n}' "
                                          f"(columns: {', '.join(x for x, _ in self.columns)})")
         ranges = self._normalize_ranges(mark_ranges)
+        nrows = int(self.granule_rows[ranges[0][0]:ranges[0][1]].sum()) if len(ranges) == 1 else \
+            int(sum(self.granule_rows[a:b].sum() for a, b in ranges))
+        if mask is not None and len(mask) != nrows:
+            raise BadArgumentsError(f"mask of {len(mask)} rows for {nrows} rows of part {self.name}")
         local = ReadStats()
         out = {}
         for n in names:
@@ -424,26 +431,28 @@ class DataPart:
                 return self._read_stream(meta, [(0, 1)] if whole else ranges, local, _n, cache, copy)
             if ranges:
                 try:
-                    col = _build_column(self._serialization[n], fetch, parse_type)
+                    if mask is None:
+                        col = _build_column(self._serialization[n], fetch, parse_type)
+                        read_rows = len(col)
+                    else:
+                        col, read_rows = _build_masked(self._serialization[n], fetch, parse_type, mask)
                 except _BadData as e:
                     raise self._corrupt(e.file, f"column {n}: {e.reason}") from None
                 except (KeyError, TypeError, ValueError) as e:   # malformed serialization node
                     raise self._corrupt(SERIALIZATION_FILE, f"column {n}: bad serialization entry: {e!r}") from None
+                if read_rows != nrows:
+                    raise self._corrupt(None, f"column {n}: read {read_rows} rows, marks say {nrows}")
             else:
                 from mergetree.column import empty_column
                 col = empty_column(self._types[n])
             out[n] = col
-        nrows = int(sum(self.granule_rows[a:b].sum() for a, b in ranges))
         local.rows = nrows
         local.marks = sum(b - a for a, b in ranges)
         local.parts = 1
-        for n, col in out.items():
-            if len(col) != nrows:
-                raise self._corrupt(None, f"column {n}: read {len(col)} rows, marks say {nrows}")
         self.last_read_stats = local
         if stats is not None:
             stats.add(local)
-        return Block(out, num_rows=nrows)
+        return Block(out, num_rows=nrows if mask is None else int(np.count_nonzero(mask)))
 
     def __repr__(self) -> str:
         return f"DataPart({self.name!r}, rows={getattr(self, 'rows', '?')}, marks={getattr(self, 'marks', '?')})"
@@ -536,9 +545,12 @@ def _node_streams(node: dict):
 
 
 def _typed(meta: dict, raw: np.ndarray) -> np.ndarray:
-    dtype = np.dtype(meta["dtype"])
-    shape = tuple(meta["shape"])
-    width = dtype.itemsize * int(np.prod(shape, dtype=np.int64))
+    layout = meta.get("\0layout")      # (dtype, shape, row width), derived once per stream
+    if layout is None:
+        dtype = np.dtype(meta["dtype"])
+        shape = tuple(meta["shape"])
+        layout = meta["\0layout"] = (dtype, shape, dtype.itemsize * int(np.prod(shape, dtype=np.int64)))
+    dtype, shape, width = layout
     if width and raw.nbytes % width:
         raise _BadData(meta["file"] + ".bin", f"{raw.nbytes} bytes is not a multiple of the row width {width}")
     arr = raw.view(dtype) if raw.nbytes else np.zeros(0, dtype)
@@ -550,6 +562,39 @@ def _offsets_from_sizes(sizes: np.ndarray) -> np.ndarray:
     offsets[0] = 0
     np.cumsum(sizes, out=offsets[1:])
     return offsets
+
+
+def _build_masked(node: dict, fetch, parse_type, mask: np.ndarray):
+    """(the rows of ``mask`` of a column, the column's row count before masking): fixed-width
+    values and dictionary codes are masked before anything is built from them."""
+    from mergetree import column as mc
+
+    kind = node["kind"]
+    if kind == "fixed" and not node.get("whole"):
+        meta = node["stream"]
+        values = _typed(meta, fetch(meta))
+        if len(values) != len(mask):
+            return mc.FixedColumn(parse_type(node["type"]), values), len(values)
+        return mc.FixedColumn(parse_type(node["type"]), values[mask]), len(values)
+    if kind in ("dict_string", "low_cardinality") and not node.get("whole"):
+        t = parse_type(node["type"])
+        dictionary = _build_column(node["dict"], fetch, parse_type, True)
+        codes = _typed(node["codes"], fetch(node["codes"]))
+        n = len(codes)
+        if n == len(mask):
+            codes = codes[mask]
+        if len(codes) and int(codes.max()) >= len(dictionary):
+            raise _BadData(node["codes"]["file"] + ".bin",
+                           f"code {int(codes.max())} out of range of a {len(dictionary)}-entry dictionary")
+        if kind == "low_cardinality":
+            return mc.LowCardinalityColumn(t, dictionary, codes), n
+        try:
+            offsets, data = dictionary_decode(dictionary.offsets, dictionary.data, codes)
+        except BlockCorruptedError as e:
+            raise _BadData(node["codes"]["file"] + ".bin", str(e)) from None
+        return mc.StringColumn(t, offsets, data), n
+    col = _build_column(node, fetch, parse_type)
+    return (col.filter(mask) if len(col) == len(mask) else col), len(col)
 
 
 def _build_column(node: dict, fetch, parse_type, whole: bool = False):
