@@ -288,8 +288,10 @@ class Workspaces:
         m = self.main
         _CHILD.active = True
         try:
+            limiter = getattr(m, "ratelimiter", None)
             svc = Service(self._dir(rec["id"]), admin_token=rec["token"],
-                          flush_interval=getattr(m.flusher, "interval", 1.0), max_body_bytes=m.max_body_bytes)
+                          flush_interval=getattr(m.flusher, "interval", 1.0), max_body_bytes=m.max_body_bytes,
+                          rate_limit_rps=getattr(limiter, "default_rps", None))
         finally:
             _CHILD.active = False
         svc.workspace = rec
