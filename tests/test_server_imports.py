@@ -265,8 +265,10 @@ def test_cancel_waiting_and_working_jobs_and_list_filters(client, files):
     assert r.status_code == 200 and r.json()["status"] == "cancelled"
     r = client.post(f"/v0/jobs/{ids[0]}/cancel", headers=H)
     assert r.status_code == 200 and r.json()["status"] == "cancelling"
+    # the blocked download is broken off at once (the file server is still holding the response)
+    assert wait_job(client, ids[0], timeout=5)["status"] == "cancelled"
+    assert client.get(f"/v0/jobs/{ids[1]}", headers=H).json()["status"] == "working"
     _Files.gate.set()
-    assert wait_job(client, ids[0])["status"] == "cancelled"
     assert wait_job(client, ids[1])["status"] == "done"
     assert wait_job(client, ids[2])["status"] == "cancelled"       # never started
     assert rows(client, "SELECT id, name FROM ds") == [{"id": 1, "name": "a"}]     # only job 2 imported
@@ -489,7 +491,8 @@ def test_bad_files_are_4xx_never_500(client):
                 ("/v0/datasources", {"mode": "append", "name": "ds", "format": "parquet"}),
                 ("/v0/datasources", {"mode": "replace", "name": "ds", "format": "ndjson"})]
     for i, body in enumerate(NASTY):
-        for path, params in requests + [("/v0/datasources", {"name": f"new_{i}"})]:
+        create_new = [("/v0/datasources", {"name": f"new_{i}"})] if i % 3 == 0 else []     # creating costs fsyncs
+        for path, params in requests + create_new:
             r = client.post(path, params=params, content=body, headers=H)
             assert r.status_code < 500, (path, params, body[:40], r.text)
             assert r.status_code < 400 or isinstance(r.json()["error"], str)

@@ -311,7 +311,8 @@ async def _import_url(request: Request, q: dict, mode: str):
             def downloaded(n):
                 ctx.update(statistics={"bytes": n, "row_count": 0}, progress={"bytes_downloaded": n})
 
-            size, ctype = fetch_url(url, path, max_bytes=limit, cancel=ctx.cancel, progress=downloaded)
+            size, ctype = fetch_url(url, path, max_bytes=limit, cancel=ctx.cancel, progress=downloaded,
+                                    on_open=ctx.on_cancel)
             stream, head = open_data(path, limit)
             kind = check_format(fmt or format_from_name(url) or format_from_content_type(ctype)
                                 or sniff_format(head))
@@ -450,9 +451,25 @@ class JobContext:
         self.job_id = job_id
         self.cancel = threading.Event()
         self._jobs = jobs
+        self._abort = None
 
     def update(self, **fields) -> None:
         self._jobs._update(self.job_id, **fields)
+
+    def on_cancel(self, abort) -> None:
+        """``abort()`` is called when the job is cancelled (e.g. to break a blocked download); None clears it."""
+        self._abort = abort
+        if abort is not None and self.cancel.is_set():
+            self.stop()
+
+    def stop(self) -> None:
+        self.cancel.set()
+        abort = self._abort
+        if abort is not None:
+            try:
+                abort()
+            except Exception:  # noqa: BLE001 - best effort: the job still stops at its next check
+                pass
 
 
 class Jobs:
@@ -545,13 +562,16 @@ class Jobs:
                 job.update(status="cancelled", updated_at=_now())
                 if ctx is not None:
                     ctx.cancel.set()
+                ctx = None
             elif status in ("working", "cancelling") and ctx is not None:
-                ctx.cancel.set()
                 job.update(status="cancelling", updated_at=_now())
             else:
                 raise ApiError(400, f"Job '{job_id}' cannot be cancelled: its status is '{status}' "
                                     f"(only waiting jobs, and working imports, can be cancelled)", DOC_JOBS)
-            return dict(job)
+            answer = dict(job)
+        if ctx is not None:
+            ctx.stop()              # a blocked download is broken off now, not at its read timeout
+        return answer
 
     def get(self, job_id: str) -> dict:
         with self._lock:
@@ -566,8 +586,9 @@ class Jobs:
 
     def close(self) -> None:
         with self._lock:
-            for ctx in self._contexts.values():     # running imports stop at their next batch/chunk
-                ctx.cancel.set()
+            running = list(self._contexts.values())
+        for ctx in running:                         # running imports stop now (downloads broken off)
+            ctx.stop()
         self._import_pool.shutdown(wait=True, cancel_futures=True)
         self._pool.shutdown(wait=True)
 

@@ -20,6 +20,7 @@ The Data Sources API (``datasources.py``) hands every append / replace here:
 from __future__ import annotations
 
 import csv
+import functools
 import gzip
 import io
 import itertools
@@ -651,14 +652,18 @@ def check_url(url: str) -> str:
 
 def fetch_url(url: str, dest: Path, *, max_bytes: int, timeout: float = FETCH_TIMEOUT,
               cancel: threading.Event | None = None, progress=None,
-              head_bytes: int | None = None) -> tuple[int, str | None]:
+              head_bytes: int | None = None, on_open=None) -> tuple[int, str | None]:
     """Stream ``url`` into the file ``dest``. Returns (bytes, Content-Type). Raises ImportFailed
     with a message that names the URL and the cause (HTTP status, connection error, timeout, size).
-    ``head_bytes``: stop (without error) once that much is read (a sample for ``/v0/analyze``)."""
+    ``head_bytes``: stop (without error) once that much is read (a sample for ``/v0/analyze``).
+    ``on_open(abort)``: called with a function that breaks off the download from another thread
+    (a cancelled job's ``JobContext.on_cancel``), and with None when the download is over."""
     req = urllib.request.Request(url, headers={"User-Agent": "mergetree-import/1", "Accept": "*/*"})
     size = 0
     try:
         with _OPENER.open(req, timeout=timeout) as resp, open(dest, "wb") as out:
+            if on_open is not None:
+                on_open(functools.partial(_break_off, resp))
             ctype = resp.headers.get("Content-Type")
             declared = resp.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > max_bytes and head_bytes is None:
@@ -681,21 +686,39 @@ def fetch_url(url: str, dest: Path, *, max_bytes: int, timeout: float = FETCH_TI
                 if progress is not None and time.monotonic() - last > 0.2:
                     progress(size)
                     last = time.monotonic()
-    except urllib.error.HTTPError as e:
-        raise ImportFailed(f"Could not download {url}: HTTP {e.code} {e.reason}") from None
-    except urllib.error.URLError as e:
-        reason = e.reason
-        reason = getattr(reason, "strerror", None) or str(reason)
-        raise ImportFailed(f"Could not download {url}: {reason}") from None
-    except (TimeoutError, OSError) as e:        # socket timeout while reading, connection reset
-        if isinstance(e, (ImportFailed, ImportCancelled)):
+    except (ImportFailed, ImportCancelled):
+        failure = None
+        if not (cancel is not None and cancel.is_set()):
             raise
-        raise ImportFailed(f"Could not download {url}: {e.strerror or e or type(e).__name__}") from None
+    except urllib.error.HTTPError as e:
+        failure = f"HTTP {e.code} {e.reason}"
+    except urllib.error.URLError as e:
+        failure = getattr(e.reason, "strerror", None) or str(e.reason)
+    except (TimeoutError, OSError) as e:        # socket timeout while reading, connection reset
+        failure = e.strerror or str(e) or type(e).__name__
     except ValueError as e:                     # e.g. an URL urllib cannot parse
-        raise ImportFailed(f"Could not download {url}: {e}") from None
+        failure = str(e)
+    else:
+        failure = None
+    finally:
+        if on_open is not None:
+            on_open(None)
+    if cancel is not None and cancel.is_set():      # also when the read failed because the job broke it off
+        raise ImportCancelled()
+    if failure is not None:
+        raise ImportFailed(f"Could not download {url}: {failure}")
     if progress is not None:
         progress(size)
     return size, ctype
+
+
+def _break_off(resp) -> None:
+    """Shut the download's socket down: a read blocked in it returns at once."""
+    import socket
+
+    sock = getattr(getattr(getattr(resp, "fp", None), "raw", None), "_sock", None)
+    if sock is not None:
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
