@@ -99,3 +99,41 @@ def test_expression_and_project_are_bound_once_per_operator(monkeypatch):
         assert len(snap.parts) == 4
     assert counts["four"] == counts["one"]                   # no growth with the parts read
     db.close()
+
+
+def test_small_string_ranks_match_the_kernel():
+    """StringColumn.dense_ranks of a few rows (Python bytes order) = the kernel's memcmp order."""
+    import random
+
+    from mergetree.column import SMALL_RANK_ROWS, StringColumn
+    from mergetree.kernels.strings import dense_rank_sequences
+
+    rng = random.Random(7)
+    pieces = [b"", b"a", b"ab", b"\x00", b"\xff", b"b", b"\xc3\xa9", b"a\x00"]
+    for _ in range(300):
+        n = rng.randint(0, SMALL_RANK_ROWS)
+        vals = [b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 3))) for _ in range(n)]
+        offsets = np.zeros(n + 1, np.int64)
+        np.cumsum([len(v) for v in vals], out=offsets[1:])
+        col = StringColumn(T.String, offsets, np.frombuffer(b"".join(vals), np.uint8).copy())
+        assert col.dense_ranks().tolist() == dense_rank_sequences(col.offsets, col.data).tolist()
+    col = StringColumn(T.String, np.array([0, 1, 1, 3, 4], np.int64), np.frombuffer(b"bab\xff", np.uint8).copy())
+    assert col.dense_ranks().tolist() == [2, 0, 1, 3]            # "b", "", "ab", "\xff" by hand
+
+
+def test_group_by_with_parts_that_match_nothing():
+    """Blocks with no rows left after WHERE give no groups; the others' groups are merged as usual."""
+    import mergetree
+
+    db = mergetree.connect()
+    db.stop_merges()
+    db.create_table("e", "u String, k String, v UInt32", order_by="u")
+    db.insert("e", {"u": ["a", "a", "b"], "k": ["x", "y", "x"], "v": [1, 2, 3]})
+    db.insert("e", {"u": ["b", "c"], "k": ["y", "y"], "v": [4, 5]})
+    db.insert("e", {"u": ["a"], "k": ["y"], "v": [6]})
+    q = "SELECT k, count() AS c, max(v) AS m FROM (SELECT k, v FROM e WHERE u = '{}') GROUP BY k ORDER BY c DESC, k"
+    assert db.sql(q.format("a")).rows == [("y", 2, 6), ("x", 1, 1)]
+    assert db.sql(q.format("c")).rows == [("y", 1, 5)]
+    assert db.sql(q.format("zz")).rows == []
+    assert db.sql("SELECT count() AS c, max(v) FROM e WHERE u = 'zz'").rows == [(0, 0)]
+    db.close()

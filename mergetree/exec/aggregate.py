@@ -53,6 +53,8 @@ def _group(block: Block, keys: list[str], threads: int):
 
 def partial_block(node, block: Block, threads: int = 1):
     """Step 1 for one block: (its distinct keys as a Block, one partial state per aggregate)."""
+    if block.num_rows == 0 and node.keys:      # no groups (merge_partials skips it): nothing to compute
+        return Block.trusted({k: block[k] for k in node.keys}, 0), []
     ids, n_groups, first = _group(block, node.keys, threads)
     keys = Block({k: block[k].take(first) for k in node.keys}, n_groups)
     return keys, [call.function.partial(ids, n_groups, [block[a] for a in call.args]) for call in node.aggregates]

@@ -25,13 +25,24 @@ def sort_keys(block, items) -> list:
     return keys
 
 
+#: up to this many rows, ORDER BY is one np.lexsort of the keys (sort_permutation's packing and
+#: radix passes pay off only on more rows)
+SMALL_SORT_ROWS = 256
+
+
 def run_sort(node, ctx, children):
-    from mergetree.kernels.sort import sort_permutation
+    from mergetree.kernels.sort import flatten_keys, sort_permutation
 
     (child,) = children
     block = collect(child, lambda: node.child.schema, "sorting")
-    if block.num_rows > 1:
-        block = block.take(sort_permutation(sort_keys(block, node.items)))
+    n = block.num_rows
+    if n > 1:
+        keys = sort_keys(block, node.items)
+        if n <= SMALL_SORT_ROWS:
+            perm = np.lexsort(flatten_keys(keys)[::-1])     # stable, like sort_permutation
+        else:
+            perm = sort_permutation(keys)
+        block = block.take(perm)
     yield block
 
 
