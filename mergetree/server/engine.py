@@ -235,7 +235,8 @@ class Engine:
                     "normalized_name": c.name, "codec": c.codec,
                     "default_value": f"{c.default_kind} {c.default}" if c.default_kind else None}
                    for c in m.columns]
-        sql_schema = ", ".join(f"`{c.name}` {c.type}"
+        sql_schema = ", ".join(f"`{c.name}` {c.type}"     # with JSONPaths, as Tinybird (tb push --force compares it)
+                               + (f" `json:{paths[c.name]}`" if paths.get(c.name) else "")
                                + (f" {c.default_kind} {c.default}" if c.default_kind else "")
                                + (f" CODEC({c.codec})" if c.codec else "") for c in m.columns)
         engine = {"engine": m.engine_name, "engine_full": self.engine_full(name),

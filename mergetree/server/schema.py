@@ -111,7 +111,9 @@ async def alter_datasource(request: Request):
     description = params.get("description")
     if description is not None and description != svc.engine.describe(name).get("description", ""):
         operations.append("MODIFY DESCRIPTION")
-    if not dry and operations:
+    if not operations:      # Tinybird's answer (tb push --force treats it as "nothing to alter")
+        raise ApiError(400, "There were no operations to perform", DOC_DATASOURCES)
+    if not dry:
         await run_in_threadpool(svc.flusher.flush)       # rows acknowledged before: in parts first
         try:
             if new_columns:
