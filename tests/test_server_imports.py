@@ -424,6 +424,11 @@ def test_analyze_csv_dialect_header_and_nullables(client, files):
     assert out["analysis"]["schema"] == "day Date, city Nullable(String), visits Int64, rate Nullable(Float64)"
     assert out["dialect"] == {"delimiter": ";", "new_line": "\n", "escapechar": None, "has_header": True}
     assert out["preview"]["data"][1] == {"day": "2024-01-02", "city": None, "visits": 3000000000, "rate": None}
+    # only text columns: the first record is a header when its names do not come back as values
+    r = client.post("/v0/analyze", content=b"name,city\nalice,paris\nbob,rome\n", headers=H)
+    assert r.json()["analysis"]["schema"] == "name String, city String" and r.json()["dialect"]["has_header"]
+    r = client.post("/v0/analyze", content=b"x,y\nx,z\n", headers=H)
+    assert r.json()["analysis"]["schema"] == "column_00 String, column_01 String"
     # no header: columns by position
     r = client.post("/v0/analyze", content=b"1,a\n2,b\n", headers=H)
     out = r.json()

@@ -375,9 +375,10 @@ def _looks_like_header(first: list[str], rest: list[list[str]], width: int) -> b
         texts = [r[i] for r in below if r[i] not in ("", "\\N")]
         if texts and _csv_type(texts) != "String":
             return True
-    # every column is text: a header when its names look like identifiers and values do not
+    # every column is text: a header when its fields look like names and none of them is repeated as a
+    # value of its column below (a data row usually repeats some value)
     return all(_IDENT_RE.match(f.strip()) for f in first) and \
-        not all(_IDENT_RE.match(r[i]) for r in below[:10] for i in range(width) if r[i])
+        not any(first[i] in {r[i] for r in below} for i in range(width))
 
 
 # ---- Parquet
