@@ -122,11 +122,12 @@ def test_tb_secret_is_bound_as_a_parameter_never_spliced(client):
 def test_workspace_auth_and_local_tokens(tmp_path):
     with TestClient(create_app(tmp_path / "data", admin_token=ADMIN, flush_interval=0.05)) as c:
         ws = c.get("/v0/workspace", headers=H).json()
-        assert ws["name"] == "mergetree" and ws["id"] and "token" not in ws
+        assert ws["name"] == "mergetree" and ws["id"] and "token" not in ws and ws["scope"] == "admin"
         reader = token_with(c, "reader", "PIPES:READ:x")
         auth = c.get("/v0/auth", headers=bearer(reader)).json()
         assert auth["is_admin"] is False and auth["token_name"] == "reader" and auth["workspace_id"] == ws["id"]
         assert auth["scopes"] == [{"type": "PIPES:READ", "resource": "x"}]
+        assert "scope" not in c.get("/v0/workspace", headers=bearer(reader)).json()      # not an admin token
         assert c.get("/v0/auth").status_code == 403
         assert c.get("/tokens").json() == {"user_token": ADMIN, "admin_token": ADMIN, "workspace_admin_token": ADMIN}
         assert c.get("/v0/workspace", headers=H).json()["id"] == ws["id"]              # stable
@@ -153,6 +154,7 @@ def test_created_workspaces_are_separate_and_routed_by_token(tmp_path):
         assert ws["name"] == "Tinybird_Local_Build_abc" and ws["token"].startswith("p.")
         assert c.post("/v1/workspaces", params={"name": "Tinybird_Local_Build_abc"}, headers=H).status_code == 409
         listed = c.get(f"/v1/user/workspaces?with_organization=true&token={ADMIN}").json()
+        assert listed["id"] == listed["workspaces"][0]["id"] and listed["name"] == "mergetree"
         assert listed["organization_id"] and [w["name"] for w in listed["workspaces"]] == [
             "mergetree", "Tinybird_Local_Build_abc"]
         assert all(w["token"] for w in listed["workspaces"])

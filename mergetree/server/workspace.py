@@ -414,8 +414,11 @@ async def get_workspace(request: Request):
     svc = service(request)
     rec = _manager(request).workspace_of(svc)
     base = str(request.base_url).rstrip("/")
-    return json_response({**_ws_json(rec, base, with_token=False), "user_id": who.name, "releases": [],
-                          "plan": "local", "organization_id": _manager(request).organization_id})
+    out = {**_ws_json(rec, base, with_token=False), "user_id": who.name, "user_email": "", "releases": [],
+           "plan": "local", "organization_id": _manager(request).organization_id}
+    if who.is_admin:
+        out["scope"] = "admin"         # the Classic CLI warns "not an admin token" without it
+    return json_response(out)
 
 
 async def get_auth(request: Request):
@@ -453,8 +456,9 @@ async def user_workspaces(request: Request):
     _main_admin(request)
     mgr = _manager(request)
     base = str(request.base_url).rstrip("/")
-    return json_response({"organization_id": mgr.organization_id,
-                          "workspaces": [_ws_json(w, base) for w in mgr.all()]})
+    current = mgr.default()          # the caller's (the Classic CLI reads the top-level id)
+    return json_response({"id": current["id"], "name": current["name"], "organization_id": mgr.organization_id,
+                          "workspaces": [{**_ws_json(w, base), "plan": "local"} for w in mgr.all()]})
 
 
 async def create_workspace(request: Request):

@@ -85,6 +85,10 @@ def test_classic_tb_push_append_sql_rm(tmp_path):
             return json.loads(r.read())["data"]
 
     try:
+        out = tb("auth", "--host", server.host, "--token", server.admin)      # GET /v0/workspace
+        assert "Auth successful" in out and "not an admin token" not in out, out
+        out = tb("workspace", "current")                                     # GET /v0/user/workspaces/
+        assert "mergetree" in out and "True" in out, out
         out = tb("push", "--push-deps")
         assert "'clicks' created" in out and "'clicks_by_user' created" in out, out
         assert "Data appended" in tb("datasource", "append", "clicks", "clicks.ndjson")
