@@ -41,15 +41,13 @@ from starlette.responses import Response
 from mergetree.errors import MergeTreeError
 from mergetree.server.errors import DOCS, ApiError
 from mergetree.server.auth import authorize_read
-from mergetree.server.http import json_response, principal, read_body, run_query, service
+from mergetree.server.http import json_response, principal, read_body, service
 
 DOC_PIPES = f"{DOCS}/pipe-api"
 FORMATS = {"json": ("JSON", "application/json"),
            "csv": ("CSVWithNames", "text/csv"),
            "ndjson": ("JSONEachRow", "application/x-ndjson"),
-           "parquet": ("Parquet", "application/octet-stream"),
-           "csvwithnames": ("CSVWithNames", "text/csv"),             # Tinybird's spellings (H7)
-           "prometheus": ("Prometheus", "text/plain; version=0.0.4")}
+           "parquet": ("Parquet", "application/octet-stream")}
 #: request parameters that are never template parameters
 _NOT_PARAMS = frozenset({"token", "q"})
 
@@ -272,7 +270,7 @@ def _substitute(stmt, values: list[str]):
 
 
 def _put_literal(node, values, i):
-    return dataclasses.replace(node, value=values[i])
+    return _rebuilt(node, {"value": values[i]})
 
 
 # ---- AST paths: a statement's nodes addressed by field names and tuple/list indexes. A "trie"
@@ -302,10 +300,26 @@ def _apply_trie(node, trie: dict, arg, put):
         changes = {step: _apply_trie(getattr(node, step), sub, arg, put)
                    for step, sub in trie.items() if step is not here}
         if changes:
-            node = dataclasses.replace(node, **changes)
+            node = _rebuilt(node, changes)
     if here in trie:
         node = put(node, arg, trie[here])
     return node
+
+
+_ALL_FIELDS: dict = {}
+
+
+def _rebuilt(node, changes: dict):
+    """= ``dataclasses.replace(node, **changes)`` (AST nodes have no InitVar / init=False fields and
+    no __post_init__), calling the class positionally: half the cost."""
+    cls = type(node)
+    names = _ALL_FIELDS.get(cls)
+    if names is None:
+        fields = dataclasses.fields(cls)
+        if any(not f.init for f in fields) or hasattr(cls, "__post_init__"):
+            return dataclasses.replace(node, **changes)
+        names = _ALL_FIELDS[cls] = tuple(f.name for f in fields)
+    return cls(*[changes[n] if n in changes else getattr(node, n) for n in names])
 
 
 _KIND: dict = {}
@@ -445,8 +459,8 @@ def _inline(stmt, sites_info, resolve):
 def _put_subquery(node, _, what):
     kind, sub = what
     if kind == "table":
-        return dataclasses.replace(node, source=sub, alias=node.alias or node.source.name)
-    return dataclasses.replace(node, values=sub)
+        return _rebuilt(node, {"source": sub, "alias": node.alias or node.source.name})
+    return _rebuilt(node, {"values": sub})
 
 
 class PipeError(Exception):
@@ -464,18 +478,15 @@ class PipeError(Exception):
         return ApiError(self.status, self.message, DOC_PIPES)
 
 
-def render_node(pipe, node, params: dict, *, test_mode: bool = False, options: dict | None = None,
-                secrets=None) -> str:
+def render_node(pipe, node, params: dict, *, test_mode: bool = False, options: dict | None = None) -> str:
     """The node's SQL with the template rendered (400 with Tinybird's message on errors);
     template options (``{{max_threads(2)}}``, ...) are added to ``options``."""
     from sqlparse_ch.template import TemplateCustomError, TemplateError, render
 
     try:
-        rendered = render(node.sql, params, test_mode=test_mode, name=f"{pipe.name}.pipe", secrets=secrets)
+        rendered = render(node.sql, params, test_mode=test_mode, name=f"{pipe.name}.pipe")
         if options is not None and rendered.options:
             options.update(rendered.options)
-        if options is not None and rendered.query_params:    # tb_secret(): bound values (H7 hook)
-            options.setdefault("query_params", {}).update(rendered.query_params)
         return rendered.sql
     except TemplateCustomError as e:
         raise PipeError(e.code, e.message, pipe, node, node.file_line(e.line) if e.line else node.line) from None
@@ -509,8 +520,7 @@ def compile_pipe(pipes, pipe, params: dict, *, node=None, test_mode: bool = Fals
     def build(n):
         if n.name in done:
             return done[n.name]
-        stmt, sites = _parse_node(pipe, n, render_node(pipe, n, params, test_mode=test_mode, options=options,
-                                                       secrets=getattr(pipes, "secrets", None)))
+        stmt, sites = _parse_node(pipe, n, render_node(pipe, n, params, test_mode=test_mode, options=options))
         pos = index[n.name]
 
         def resolve(name):
@@ -597,8 +607,7 @@ def table_references(stmt) -> set[str]:
 # --------------------------------------------------------------------------- running
 
 
-def run_statement(svc, who, stmt, *, pipe_name: str | None = None, settings: dict | None = None,
-                  params: dict | None = None):
+def run_statement(svc, who, stmt, *, pipe_name: str | None = None, settings: dict | None = None):
     """Run a compiled pipe statement (the one place pipe SQL reaches the engine).
 
     A token's datasource ``filter`` (``Principal.row_policies``) is ANDed by the engine into
@@ -607,8 +616,8 @@ def run_statement(svc, who, stmt, *, pipe_name: str | None = None, settings: dic
     try:
         policies = who.row_policies() if hasattr(who, "row_policies") else None
         if policies:                                    # the token's datasource filters
-            return svc.engine.run(stmt, params, settings, row_policies=policies)
-        return svc.engine.run(stmt, params, settings)
+            return svc.engine.run(stmt, None, settings, row_policies=policies)
+        return svc.engine.run(stmt, None, settings)
     except MergeTreeError as e:
         raise ApiError(400, f"[Error] {public_message(e)}. ({e.code})", DOC_PIPES) from None
 
@@ -631,10 +640,6 @@ def execute_pipe(svc, who, pipe, params: dict, q: str | None = None):
     except PipeError as e:
         raise e.api_error() from None
     settings = {"max_threads": options["max_threads"]} if options.get("max_threads") else None
-    if options.get("query_params"):     # tb_secret() values, bound into the pipe's own AST (never into q=)
-        from mergetree.server.workspace import bind_secrets
-
-        stmt = bind_secrets(stmt, options["query_params"])
     if q:
         from sqlparse_ch.errors import ParseError
 
@@ -687,7 +692,7 @@ async def pipe_data(request: Request):
     who = principal(request)
     name, ext = _split_name(request.path_params["name"] + "." + request.path_params["fmt"])
     if ext not in FORMATS:
-        raise ApiError(400, f"Unsupported format '{ext}': use .json, .csv, .csvwithnames, .ndjson, .parquet or .prometheus", DOC_PIPES)
+        raise ApiError(400, f"Unsupported format '{ext}': use .json, .csv, .ndjson or .parquet", DOC_PIPES)
     pipe = svc.pipes.get(name)
     who.require("PIPES:READ", name, f"read the pipe '{name}'")
     if not is_endpoint(pipe):
@@ -702,7 +707,7 @@ async def pipe_data(request: Request):
         result.statistics["elapsed"] = time.perf_counter() - started
         return encode(result, ext)
 
-    return Response(await run_query(run), media_type=FORMATS[ext][1])   # H4: the small query pool (http.py)
+    return Response(await run_in_threadpool(run), media_type=FORMATS[ext][1])
 
 
 def _visible(who, names):
@@ -721,15 +726,7 @@ def pipe_info(pipe) -> dict:
                    "params": [p.to_dict() for p in pipe.parameters(upto=n.name)],
                    "materialized": n.datasource} for n in pipe.nodes],
         "params": params,
-        **_timestamps(pipe),
     }
-
-
-def _timestamps(pipe) -> dict:
-    """``created_at`` / ``updated_at`` (the datafile's mtime; the tb CLI sorts and prints them)."""
-    from mergetree.server.pipe_admin import timestamps
-
-    return timestamps(pipe)
 
 
 async def list_pipes(request: Request):
@@ -788,15 +785,10 @@ def expand_pipes(svc, who, stmt, names: dict[str, str], params: dict):
             return None
         if pipe_name not in compiled:
             try:
-                options: dict = {}
                 compiled[pipe_name] = compile_pipe(svc.pipes, svc.pipes.get(pipe_name),
-                                                   apply_fixed_params(who, pipe_name, params), options=options)
+                                                   apply_fixed_params(who, pipe_name, params))
             except PipeError as e:
                 raise e.api_error() from None
-            if options.get("query_params"):      # tb_secret() values into the pipe's AST, not the outer query
-                from mergetree.server.workspace import bind_secrets
-
-                compiled[pipe_name] = bind_secrets(compiled[pipe_name], options["query_params"])
         return compiled[pipe_name]
 
     return inline_tables(stmt, resolve)
