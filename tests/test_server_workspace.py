@@ -226,6 +226,8 @@ def test_build_in_a_created_workspace_is_fresh(client):
     assert c.post("/v1/build", content=b"x", headers=wh).status_code == 400             # not multipart
     r = c.post("/v1/build", files=[("context://", ("cli-version", "5.0.3", "text/plain"))], headers=wh)
     assert r.status_code == 400 and "No datafiles" in r.json()["error"]                 # nothing to build
+    r = build(c, {"connections/k.connection": "TYPE kafka\n"}, wh)                       # only unsupported files
+    assert r.status_code == 400 and "No .datasource or .pipe" in r.json()["error"]
     r = build(c, {"../evil.pipe": PIPE}, wh)
     assert r.status_code == 400 and "Invalid datafile path" in r.json()["error"]
 

@@ -518,6 +518,8 @@ def _supported(files: dict[str, str]) -> tuple[dict[str, str], list[dict]]:
         else:
             feedback.append({"level": "WARNING", "resource": name,
                              "message": f"'{name}' is not applied: mergetree serves .datasource and .pipe files"})
+    if not keep:           # an empty project would unpublish every pipe: surely a mistake
+        raise ApiError(400, "No .datasource or .pipe datafiles in the request: nothing to build or deploy", DOC_DEPLOY)
     return keep, feedback
 
 
