@@ -348,7 +348,7 @@ class Database:
             if new in self._tables or new in self.views or (self.path / new).exists():
                 raise TableAlreadyExistsError(f"Table {new} already exists in {self.path}")
             self._refuse_if_viewed(old, "rename")
-            table.close()
+            _retire(table)
             del self._tables[old]
             os.rename(table.path, self.path / new)
             fsync_dir(self.path)
@@ -371,8 +371,8 @@ class Database:
                 what = (f"column {diff[0][0]} {diff[0][1]} vs {diff[1][0]} {diff[1][1]}" if diff else
                         f"{len(sa)} vs {len(sb)} columns")
                 raise BadArgumentsError(f"Cannot exchange tables {a} and {b}: their columns differ ({what})")
-            ta.close()
-            tb.close()
+            _retire(ta)
+            _retire(tb)
             journal = self.path / _EXCHANGE_JOURNAL
             from mergetree.storage.metadata import atomic_write
 
@@ -501,6 +501,15 @@ def _recover_exchange(path: Path) -> None:
         fsync_dir(path)
     journal.unlink()
     fsync_dir(path)
+
+
+def _retire(table: MergeTreeTable) -> None:
+    """Close a table whose directory is about to move (RENAME / EXCHANGE) and make it forget its parts:
+    a reader still holding a snapshot must not, on release, remove parts by name from a directory that
+    by then holds another table's parts (leftovers are dropped as covered parts when the table opens)."""
+    table.close()
+    with table._lock:
+        table._entries.clear()
 
 
 def _named(table: MergeTreeTable, name: str) -> MergeTreeTable:

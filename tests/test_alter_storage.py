@@ -292,3 +292,19 @@ def test_one_alter_with_several_commands_is_all_or_nothing(db):
     assert _rows(db, "SELECT id, user, x FROM e ORDER BY id") == [(1, 1, 3), (2, 2, 3), (3, 3, 3)]
     db.optimize("e", final=True)
     assert _rows(db, "SELECT id, user, x FROM e ORDER BY id") == [(1, 1, 3), (2, 2, 3), (3, 3, 3)]
+
+
+def test_a_reader_pinning_parts_across_an_exchange_never_deletes_the_other_tables_parts(db):
+    """A snapshot taken before EXCHANGE pins a part the table then merged away; releasing it after the
+    exchange must not remove the same-named part of the other table, now in that directory."""
+    db.create_table("a", "k UInt32", order_by="k")
+    db.create_table("b", "k UInt32", order_by="k")
+    for i in range(2):
+        db.insert("a", [{"k": i}])
+        db.insert("b", [{"k": 10 + i}])
+    snap = db.table("a").snapshot()            # pins all_1_1_0 and all_2_2_0 of a
+    db.optimize("a", final=True)               # ... which are now outdated but still pinned
+    db.exchange_tables("a", "b")               # b's all_1_1_0 / all_2_2_0 now live in directory a
+    snap.release()
+    assert _rows(db, "SELECT k FROM a ORDER BY k") == [(10,), (11,)]
+    assert _rows(db, "SELECT k FROM b ORDER BY k") == [(0,), (1,)]
