@@ -41,13 +41,15 @@ from starlette.responses import Response
 from mergetree.errors import MergeTreeError
 from mergetree.server.errors import DOCS, ApiError
 from mergetree.server.auth import authorize_read
-from mergetree.server.http import json_response, principal, read_body, service
+from mergetree.server.http import json_response, principal, read_body, run_query, service
 
 DOC_PIPES = f"{DOCS}/pipe-api"
 FORMATS = {"json": ("JSON", "application/json"),
            "csv": ("CSVWithNames", "text/csv"),
            "ndjson": ("JSONEachRow", "application/x-ndjson"),
-           "parquet": ("Parquet", "application/octet-stream")}
+           "parquet": ("Parquet", "application/octet-stream"),
+           "csvwithnames": ("CSVWithNames", "text/csv"),             # Tinybird's spellings (H7)
+           "prometheus": ("Prometheus", "text/plain; version=0.0.4")}
 #: request parameters that are never template parameters
 _NOT_PARAMS = frozenset({"token", "q"})
 
@@ -478,15 +480,18 @@ class PipeError(Exception):
         return ApiError(self.status, self.message, DOC_PIPES)
 
 
-def render_node(pipe, node, params: dict, *, test_mode: bool = False, options: dict | None = None) -> str:
+def render_node(pipe, node, params: dict, *, test_mode: bool = False, options: dict | None = None,
+                secrets=None) -> str:
     """The node's SQL with the template rendered (400 with Tinybird's message on errors);
     template options (``{{max_threads(2)}}``, ...) are added to ``options``."""
     from sqlparse_ch.template import TemplateCustomError, TemplateError, render
 
     try:
-        rendered = render(node.sql, params, test_mode=test_mode, name=f"{pipe.name}.pipe")
+        rendered = render(node.sql, params, test_mode=test_mode, name=f"{pipe.name}.pipe", secrets=secrets)
         if options is not None and rendered.options:
             options.update(rendered.options)
+        if options is not None and rendered.query_params:    # tb_secret(): bound values (H7 hook)
+            options.setdefault("query_params", {}).update(rendered.query_params)
         return rendered.sql
     except TemplateCustomError as e:
         raise PipeError(e.code, e.message, pipe, node, node.file_line(e.line) if e.line else node.line) from None
@@ -520,7 +525,8 @@ def compile_pipe(pipes, pipe, params: dict, *, node=None, test_mode: bool = Fals
     def build(n):
         if n.name in done:
             return done[n.name]
-        stmt, sites = _parse_node(pipe, n, render_node(pipe, n, params, test_mode=test_mode, options=options))
+        stmt, sites = _parse_node(pipe, n, render_node(pipe, n, params, test_mode=test_mode, options=options,
+                                                       secrets=getattr(pipes, "secrets", None)))
         pos = index[n.name]
 
         def resolve(name):
@@ -607,7 +613,8 @@ def table_references(stmt) -> set[str]:
 # --------------------------------------------------------------------------- running
 
 
-def run_statement(svc, who, stmt, *, pipe_name: str | None = None, settings: dict | None = None):
+def run_statement(svc, who, stmt, *, pipe_name: str | None = None, settings: dict | None = None,
+                  params: dict | None = None):
     """Run a compiled pipe statement (the one place pipe SQL reaches the engine).
 
     A token's datasource ``filter`` (``Principal.row_policies``) is ANDed by the engine into
@@ -616,8 +623,8 @@ def run_statement(svc, who, stmt, *, pipe_name: str | None = None, settings: dic
     try:
         policies = who.row_policies() if hasattr(who, "row_policies") else None
         if policies:                                    # the token's datasource filters
-            return svc.engine.run(stmt, None, settings, row_policies=policies)
-        return svc.engine.run(stmt, None, settings)
+            return svc.engine.run(stmt, params, settings, row_policies=policies)
+        return svc.engine.run(stmt, params, settings)
     except MergeTreeError as e:
         raise ApiError(400, f"[Error] {public_message(e)}. ({e.code})", DOC_PIPES) from None
 
@@ -640,6 +647,10 @@ def execute_pipe(svc, who, pipe, params: dict, q: str | None = None):
     except PipeError as e:
         raise e.api_error() from None
     settings = {"max_threads": options["max_threads"]} if options.get("max_threads") else None
+    if options.get("query_params"):     # tb_secret() values, bound into the pipe's own AST (never into q=)
+        from mergetree.server.workspace import bind_secrets
+
+        stmt = bind_secrets(stmt, options["query_params"])
     if q:
         from sqlparse_ch.errors import ParseError
 
@@ -692,7 +703,7 @@ async def pipe_data(request: Request):
     who = principal(request)
     name, ext = _split_name(request.path_params["name"] + "." + request.path_params["fmt"])
     if ext not in FORMATS:
-        raise ApiError(400, f"Unsupported format '{ext}': use .json, .csv, .ndjson or .parquet", DOC_PIPES)
+        raise ApiError(400, f"Unsupported format '{ext}': use .json, .csv, .csvwithnames, .ndjson, .parquet or .prometheus", DOC_PIPES)
     pipe = svc.pipes.get(name)
     who.require("PIPES:READ", name, f"read the pipe '{name}'")
     if not is_endpoint(pipe):
@@ -707,7 +718,7 @@ async def pipe_data(request: Request):
         result.statistics["elapsed"] = time.perf_counter() - started
         return encode(result, ext)
 
-    return Response(await run_in_threadpool(run), media_type=FORMATS[ext][1])
+    return Response(await run_query(run), media_type=FORMATS[ext][1])   # H4: the small query pool (http.py)
 
 
 def _visible(who, names):
@@ -726,7 +737,15 @@ def pipe_info(pipe) -> dict:
                    "params": [p.to_dict() for p in pipe.parameters(upto=n.name)],
                    "materialized": n.datasource} for n in pipe.nodes],
         "params": params,
+        **_timestamps(pipe),
     }
+
+
+def _timestamps(pipe) -> dict:
+    """``created_at`` / ``updated_at`` (the datafile's mtime; the tb CLI sorts and prints them)."""
+    from mergetree.server.pipe_admin import timestamps
+
+    return timestamps(pipe)
 
 
 async def list_pipes(request: Request):
@@ -785,10 +804,15 @@ def expand_pipes(svc, who, stmt, names: dict[str, str], params: dict):
             return None
         if pipe_name not in compiled:
             try:
+                options: dict = {}
                 compiled[pipe_name] = compile_pipe(svc.pipes, svc.pipes.get(pipe_name),
-                                                   apply_fixed_params(who, pipe_name, params))
+                                                   apply_fixed_params(who, pipe_name, params), options=options)
             except PipeError as e:
                 raise e.api_error() from None
+            if options.get("query_params"):      # tb_secret() values into the pipe's AST, not the outer query
+                from mergetree.server.workspace import bind_secrets
+
+                compiled[pipe_name] = bind_secrets(compiled[pipe_name], options["query_params"])
         return compiled[pipe_name]
 
     return inline_tables(stmt, resolve)
