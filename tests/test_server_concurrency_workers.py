@@ -40,6 +40,7 @@ def project(tmp_path):
 
 
 def _start(tmp_path, project, name="data", workers=2):
+    os.environ["MERGETREE_WORKER_WARMUP"] = "0"      # workers inherit it: no warm-up workload in tests
     server_http.configure_query_threads(workers + 1 if workers else 2)
     app = create_app(tmp_path / name, admin_token="concurrency-admin-token-long-enough-for-hs256",
                      project=project, flush_interval=0.05, merge_interval=0.05, workers=workers)
@@ -287,3 +288,24 @@ def test_serve_cli_with_workers_answers_and_stops_its_workers(tmp_path, project)
         assert proc.wait(timeout=60) in (0, -signal.SIGTERM)   # uvicorn re-raises the signal after shutdown
     for pid in kids:
         assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z"
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT event_type, count() AS events FROM (SELECT * FROM ev WHERE user_id = 'x' AND n >= 3) AS t "
+    "GROUP BY event_type ORDER BY events DESC LIMIT 10",
+    "WITH a AS (SELECT 1 AS x) SELECT arrayMap(v -> v + x, [1, 2]), tuple(1, 'a').2, CAST(x AS String) FROM a",
+    "SELECT * FROM ev AS l LEFT JOIN ev AS r USING (user_id) WHERE l.n IN (SELECT n FROM ev) SETTINGS max_threads = 2",
+    "SELECT 1 UNION ALL SELECT 2 FORMAT JSON",
+    "SELECT sum(n) OVER (PARTITION BY user_id ORDER BY n ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM ev",
+])
+def test_request_pickling_round_trips_statements(sql):
+    """The server's compact AST pickling gives back an equal statement."""
+    import pickle
+
+    from mergetree.replica import dumps_request
+    from sqlparse_ch import parse
+
+    stmt = parse(sql)
+    message = (7, stmt, {"p": 1}, None, {"ev": "user_id = 'x'"}, {}, {})
+    assert pickle.loads(dumps_request(message)) == message
+    assert pickle.loads(dumps_request(message))[1] == pickle.loads(pickle.dumps(stmt))
