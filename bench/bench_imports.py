@@ -16,6 +16,7 @@ import gzip
 import http.server
 import io
 import json
+import resource
 import tempfile
 import threading
 import time
@@ -69,7 +70,7 @@ def main() -> None:
         base = f"http://127.0.0.1:{server.server_address[1]}"
         app = create_app(root / "data", admin_token="t", flush_interval=3600)
         h = {"Authorization": "Bearer t"}
-        print(f"{'file':<16}{'bytes':>12}{'rows':>10}{'wall s':>9}{'rows/s':>12}{'CPU us/row':>12}")
+        print(f"{'file':<16}{'bytes':>12}{'rows':>10}{'wall s':>9}{'rows/s':>12}{'CPU us/row':>12}{'max RSS MB':>12}")
         with TestClient(app) as c:
             # warm-up (numba kernels, imports): a small CSV and NDJSON import into a scratch data source
             c.post("/v0/datasources", params={"name": "warmup", "schema": SCHEMA, "engine_sorting_key": "ts, id"},
@@ -93,8 +94,9 @@ def main() -> None:
                 if job["status"] != "done" or rows != args.rows:
                     print(f"{name}: {job['status']} {job.get('error')} rows={rows}")
                     continue
+                rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
                 print(f"{name:<16}{len(files[name]):>12}{rows:>10}{wall:>9.2f}{rows / wall:>12,.0f}"
-                      f"{cpu / rows * 1e6:>12.2f}")
+                      f"{cpu / rows * 1e6:>12.2f}{rss:>12.0f}")
         server.shutdown()
         server.server_close()
 
