@@ -88,6 +88,9 @@ def test_serve_migrates_a_datafile_that_adds_columns_and_refuses_removals(tmp_pa
     (root / "datasources/things.datasource").write_text(added)
     with TestClient(create_app(data, admin_token=ADMIN, project=root)) as c:
         assert _sql(c, "SELECT sum(n) AS s FROM things") == [{"s": 211}]
+        # the alter endpoint lists the pipes that read the data source (tb prints them)
+        r = c.post("/v0/datasources/things/alter", headers=H, data={"description": "x", "dry": "true"})
+        assert r.status_code == 200 and r.json()["dependencies"] == ["all_things"]
 
 
 def test_push_adds_columns_and_dry_run_reports_them(tmp_path):

@@ -125,10 +125,19 @@ async def alter_datasource(request: Request):
             raise ApiError(400, f"Cannot alter Data Source '{name}': {e}", DOC_DATASOURCES) from None
         if description is not None:
             svc.engine.update_datasource_meta(name, description=description)
-    out = {"operations": operations, "dry_run": dry}
+    out = {"operations": operations, "dry_run": dry, "dependencies": _dependent_pipes(svc, name)}
     if not dry:
         out["datasource"] = svc.engine.describe(name)
     return json_response(out)
+
+
+def _dependent_pipes(svc, name: str) -> list[str]:
+    """Pipes whose nodes name the data source (Tinybird lists them with an alter; tb prints them)."""
+    import re
+
+    rx = re.compile(rf"(?<![\w.]){re.escape(name)}(?!\w)")
+    return sorted(p.name for p in svc.pipes.snapshot().values()
+                  if any(rx.search(n.sql or "") for n in getattr(p, "nodes", ())))
 
 
 # --------------------------------------------------------------------------- exchange / rename
