@@ -260,6 +260,10 @@ def test_cancel_waiting_and_working_jobs_and_list_filters(client, files):
         ids.append(r.json()["id"])
     wait_job(client, ids[0], until=("working",))
     wait_job(client, ids[1], until=("working",))
+    deadline = time.monotonic() + 10             # progress: the first 4 bytes ("1,a\n") have arrived
+    while client.get(f"/v0/jobs/{ids[1]}", headers=H).json().get("progress", {}).get("bytes_downloaded") != 4:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
     assert client.get(f"/v0/jobs/{ids[2]}", headers=H).json()["status"] == "waiting"
     r = client.post(f"/v0/jobs/{ids[2]}/cancel", headers=H)
     assert r.status_code == 200 and r.json()["status"] == "cancelled"

@@ -669,11 +669,11 @@ def fetch_url(url: str, dest: Path, *, max_bytes: int, timeout: float = FETCH_TI
             if declared and declared.isdigit() and int(declared) > max_bytes and head_bytes is None:
                 raise ImportFailed(f"The file at {url} is {int(declared)} bytes, more than the import limit of "
                                    f"{max_bytes} bytes")
-            last = time.monotonic()
+            last = 0.0
             while True:
                 if cancel is not None and cancel.is_set():
                     raise ImportCancelled()
-                chunk = resp.read(1 << 20)
+                chunk = resp.read1(1 << 20)         # what has arrived (read() would wait for the whole MiB)
                 if not chunk:
                     break
                 size += len(chunk)
