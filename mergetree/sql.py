@@ -319,6 +319,10 @@ def _column_change(cmd):
         return ("comment_column", (cmd.name, cmd.comment), {})
     if isinstance(cmd, D.ModifyColumnRemove) and str(cmd.what).upper() == "DEFAULT":
         return ("remove_default", (cmd.name,), {})
+    if isinstance(cmd, D.ModifyTTL):        # metadata-only: the next merges apply it
+        return ("modify_ttl", (", ".join(format_sql(r.expr) for r in cmd.ttl),), {})
+    if isinstance(cmd, D.RemoveTTL):
+        return ("modify_ttl", (None,), {})
     return None
 
 

@@ -308,3 +308,16 @@ def test_a_reader_pinning_parts_across_an_exchange_never_deletes_the_other_table
     snap.release()
     assert _rows(db, "SELECT k FROM a ORDER BY k") == [(10,), (11,)]
     assert _rows(db, "SELECT k FROM b ORDER BY k") == [(0,), (1,)]
+
+
+def test_modify_and_remove_ttl_in_sql_apply_at_the_next_merge(db):
+    db.create_table("tt", "k UInt32, ts DateTime", order_by="k")
+    db.insert("tt", [{"k": 1, "ts": "2000-01-01 00:00:00"}, {"k": 2, "ts": "2100-01-01 00:00:00"}])
+    db.sql("ALTER TABLE tt MODIFY TTL ts + INTERVAL 1 DAY")
+    assert "ts" in db.table("tt").metadata.ttl and db.table("tt").metadata.version == 1
+    db.optimize("tt", final=True)                   # the merge drops the expired row
+    assert _rows(db, "SELECT k FROM tt") == [(2,)]
+    db.sql("ALTER TABLE tt REMOVE TTL")
+    assert db.table("tt").metadata.ttl is None
+    with pytest.raises(mergetree.errors.UnknownColumnError):
+        db.sql("ALTER TABLE tt MODIFY TTL nope + INTERVAL 1 DAY")
