@@ -309,3 +309,31 @@ def test_request_pickling_round_trips_statements(sql):
     message = (7, stmt, {"p": 1}, None, {"ev": "user_id = 'x'"}, {}, {})
     assert pickle.loads(dumps_request(message)) == message
     assert pickle.loads(dumps_request(message))[1] == pickle.loads(pickle.dumps(stmt))
+
+
+def test_token_filters_and_fixed_params_hold_in_workers(served):
+    """A JWT's datasource filter and fixed_params reach the worker: it sees only its rows."""
+    import jwt
+
+    from tests.test_server_concurrency import ADMIN
+
+    srv, svc = served
+    conn = srv.conn()
+    _ingest(conn, [{"user_id": f"j{i % 2}", "n": i} for i in range(10)])
+    token = jwt.encode({"workspace_id": "w", "name": "j0_only", "exp": int(time.time()) + 600, "scopes": [
+        {"type": "PIPES:READ", "resource": "stats", "fixed_params": {"user_id": "j1"}},
+        {"type": "DATASOURCES:READ", "resource": "ev", "filter": "user_id = 'j0'"}]}, ADMIN, algorithm="HS256")
+    before = svc.engine.workers.stats["worker"]
+    hdr = {"Authorization": f"Bearer {token}"}
+    for q in ["SELECT count() AS c FROM ev", "SELECT count() AS c FROM (SELECT * FROM ev WHERE n >= 0)",
+              "SELECT count() AS c FROM (SELECT n FROM ev UNION ALL SELECT n FROM ev WHERE user_id = 'j1')"]:
+        conn.request("GET", "/v0/sql?q=" + quote(q + " FORMAT JSON"), headers=hdr)
+        r = conn.getresponse()
+        doc = json.loads(r.read())
+        assert r.status == 200 and doc["data"] == [{"c": 5}], (q, doc)     # j0's 5 rows, never j1's
+    # the pipe is called with user_id=j1 (fixed), but the filter keeps only j0's rows: nothing
+    conn.request("GET", "/v0/pipes/stats.json?user_id=j0", headers=hdr)
+    r = conn.getresponse()
+    assert r.status == 200 and json.loads(r.read())["data"] == [{"c": 0, "s": 0}]
+    conn.close()
+    assert svc.engine.workers.stats["worker"] - before == 4
