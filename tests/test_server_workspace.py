@@ -171,6 +171,20 @@ def test_created_workspaces_are_separate_and_routed_by_token(tmp_path):
         reader = token_with(c, "reader", "DATASOURCES:READ:things")
         assert c.post("/v1/workspaces", params={"name": "x"}, headers=bearer(reader)).status_code == 403
         assert c.post("/v1/workspaces", params={"name": "bad name!"}, headers=H).status_code == 400
+        # a JWT minted in the created workspace (signed with its admin token) reaches that workspace
+        import time as _time
+
+        r = c.post("/v0/tokens", params={"expiration_time": int(_time.time()) + 600}, headers=wh,
+                   json={"name": "dash", "scopes": [{"type": "DATASOURCES:READ", "resource": "only_there"}]})
+        jwt_token = r.json()["token"]
+        r = c.get("/v0/sql", params={"q": "SELECT count() AS c FROM only_there FORMAT JSON"}, headers=bearer(jwt_token))
+        assert r.status_code == 200 and r.json()["data"] == [{"c": 0}]
+        assert c.get("/v0/datasources/things", headers=bearer(jwt_token)).status_code in (403, 404)
+        r = c.post("/v0/tokens", params={"expiration_time": int(_time.time()) + 600}, headers=H,
+                   json={"name": "main_dash", "scopes": [{"type": "DATASOURCES:READ", "resource": "things"}]})
+        r = c.get("/v0/sql", params={"q": "SELECT count() AS c FROM things FORMAT JSON"},
+                  headers=bearer(r.json()["token"]))                      # the default workspace's JWTs still work
+        assert r.status_code == 200 and r.json()["data"] == [{"c": 3}]
         assert c.delete(f"/v1/workspaces/{listed['workspaces'][0]['id']}", headers=H).status_code == 400
     with TestClient(create_app(data, admin_token=ADMIN, flush_interval=0.05)) as c:     # restart: still routed
         assert c.get("/v0/datasources/only_there", headers=wh).status_code == 200

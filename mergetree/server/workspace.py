@@ -266,8 +266,35 @@ class Workspaces:
     # ---- routing (http.service)
 
     def route(self, request: Request):
-        ws_id = self._by_token.get(request_token(request) or "")
+        token = request_token(request) or ""
+        ws_id = self._by_token.get(token)
+        if ws_id is None and token.startswith("ey") and token.count(".") == 2:
+            ws_id = self._jwt_workspace(token)
         return self.main if ws_id is None else self.service(ws_id)
+
+    #: JWT -> the created workspace whose admin token signed it (None: the default workspace), bounded
+    _JWT_CACHE_SIZE = 10_000
+
+    def _jwt_workspace(self, token: str) -> str | None:
+        """A JWT signed with a created workspace's admin token goes to that workspace (its TokenStore then
+        verifies it fully: expiry, scopes). Signature checks only, once per distinct JWT."""
+        cache = self.__dict__.setdefault("_jwt_ws", {})
+        if token in cache:
+            return cache[token]
+        import jwt
+
+        found = None
+        for rec in list(self.records.values()):
+            try:
+                jwt.decode(token, rec["token"], algorithms=["HS256"], options={"verify_exp": False})
+            except jwt.InvalidTokenError:
+                continue
+            found = rec["id"]
+            break
+        if len(cache) >= self._JWT_CACHE_SIZE:
+            cache.clear()
+        cache[token] = found
+        return found
 
     def service(self, ws_id: str):
         with self._lock:
