@@ -21,8 +21,8 @@ Workspaces. The served data directory is the *default* workspace (its admin toke
 ``POST /v1/workspaces`` creates a separate, empty workspace: a data directory of its own under
 ``<data dir>/workspaces/<id>/`` served by a second :class:`~mergetree.server.app.Service` with its
 own admin token. A request is routed by its token (:meth:`Workspaces.route`, hooked into
-``http.service``): a workspace's token reaches that workspace, every other credential (including
-JWTs, which are always checked against the default workspace) the default one. The Forward CLI builds
+``http.service``): a workspace's token, or a JWT signed with it, reaches that workspace; every other
+credential the default one. The Forward CLI builds
 and tests each project in such a workspace (``Tinybird_Local_Build_<hash>``,
 ``Tinybird_Local_Test_<uuid>``), so ``tb --local build`` never touches the served data.
 
