@@ -160,3 +160,26 @@ def test_small_string_take_matches_the_kernel():
         assert got.offsets.tolist() == want_offsets.tolist() and got.data.tobytes() == want_data.tobytes()
     with pytest.raises(IndexError):
         col.take(np.array([n], np.int64))
+
+
+def test_small_string_grouping_matches_the_kernel():
+    import random
+
+    from mergetree.column import StringColumn
+    from mergetree.exec.aggregate import SMALL_GROUP_ROWS, _group_small_strings
+    from mergetree.kernels.groupby import group_rows
+
+    rng = random.Random(11)
+    pieces = [b"", b"a", b"ab", b"\x00", b"\xff"]
+    for _ in range(300):
+        n = rng.randint(0, SMALL_GROUP_ROWS)
+        vals = [b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 2))) for _ in range(n)]
+        offsets = np.zeros(n + 1, np.int64)
+        np.cumsum([len(v) for v in vals], out=offsets[1:])
+        col = StringColumn(T.String, offsets, np.frombuffer(b"".join(vals), np.uint8).copy())
+        ids, g, first = _group_small_strings(col)
+        want_ids, want_g, want_first = group_rows([col])
+        assert (ids.tolist(), g, first.tolist()) == (want_ids.tolist(), want_g, want_first.tolist())
+    col = StringColumn(T.String, np.array([0, 1, 2, 3, 4], np.int64), np.frombuffer(b"baba", np.uint8).copy())
+    ids, g, first = _group_small_strings(col)
+    assert (ids.tolist(), g, first.tolist()) == ([0, 1, 0, 1], 2, [0, 1])     # by hand

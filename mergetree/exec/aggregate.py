@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mergetree.column import Block, Column, default_column
+from mergetree.column import Block, Column, StringColumn, default_column
 
 
 def collect(blocks, schema, what: str = "a blocking operator") -> Block:
@@ -43,12 +43,41 @@ def collect(blocks, schema, what: str = "a blocking operator") -> Block:
     return Block({n: default_column(t, 0) for n, t in schema})
 
 
+#: a GROUP BY over one String key of at most this many rows groups the bytes in a dict (the hash
+#: kernel's set-up costs more than the work on a few rows)
+SMALL_GROUP_ROWS = 64
+
+
+def _group_small_strings(col):
+    """(ids, number of groups, first rows) of a short StringColumn, ids in first-appearance order
+    (as kernels.groupby.group_rows)."""
+    raw = col.data.tobytes()
+    o = col.offsets.tolist()
+    seen: dict = {}
+    ids = []
+    first = []
+    for i in range(len(o) - 1):
+        v = raw[o[i]:o[i + 1]]
+        g = seen.get(v)
+        if g is None:
+            g = seen[v] = len(first)
+            first.append(i)
+        ids.append(g)
+    return np.array(ids, np.int64), len(first), np.array(first, np.int64)
+
+
+def _group_columns(columns: list, threads: int = 1):
+    if len(columns) == 1 and type(columns[0]) is StringColumn and len(columns[0]) <= SMALL_GROUP_ROWS:
+        return _group_small_strings(columns[0])
+    from mergetree.kernels.groupby import group_rows_parallel
+
+    return group_rows_parallel(columns, threads)
+
+
 def _group(block: Block, keys: list[str], threads: int):
     if not keys:
         return np.zeros(block.num_rows, np.int64), 1, np.zeros(0, np.int64)
-    from mergetree.kernels.groupby import group_rows_parallel
-
-    return group_rows_parallel([block[k] for k in keys], threads)
+    return _group_columns([block[k] for k in keys], threads)
 
 
 def partial_block(node, block: Block, threads: int = 1):
@@ -96,9 +125,7 @@ def merge_partials(node, ctx, partials):
     elif node.keys:
         all_keys = collect(key_parts, lambda: [(k, node.child.types()[k]) for k in node.keys])
         if all_keys.num_rows:
-            from mergetree.kernels.groupby import group_rows
-
-            final_ids, n_groups, first = group_rows([all_keys[k] for k in node.keys])
+            final_ids, n_groups, first = _group_columns([all_keys[k] for k in node.keys])
         else:
             final_ids, n_groups, first = np.zeros(0, np.int64), 0, np.zeros(0, np.int64)
         out = {k: all_keys[k].take(first) for k in node.keys}
