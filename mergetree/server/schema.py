@@ -231,7 +231,8 @@ async def get_datafile(request: Request):
     if not (who.allows("DATASOURCES:READ", name) or who.allows("DATASOURCES:APPEND", name)):
         who.require("DATASOURCES:READ", name, f"read the Data Source '{name}'")
     _require_exists(svc, name)
-    return Response(datafile_text(svc.engine.describe(name)), media_type="text/plain; charset=utf-8")
+    # exactly text/plain: tb (Classic) decodes only that content type as text (tb pull)
+    return Response(datafile_text(svc.engine.describe(name)), headers={"content-type": "text/plain"})
 
 
 ROUTES = [   # before app.py's /v0/datasources/{name} routes (a {name} would match NAME.datasource)

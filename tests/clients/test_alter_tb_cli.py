@@ -63,6 +63,11 @@ def test_classic_tb_push_force_adds_a_column(tmp_path):
         out = tb("push", "datasources/clicks.datasource", "--force", "--yes")
         assert "ADD COLUMN `m` Int64 DEFAULT n * 10" in out, out
         assert sql("SELECT user_id, n, toInt32(m) AS m FROM clicks") == [{"user_id": "a", "n": 2, "m": 20}]
+        # tb pull writes the evolved datafile back (GET /v0/datasources/clicks.datasource)
+        (project / "pulled").mkdir()
+        tb("pull", "--folder", "pulled", "--force")
+        pulled = next((project / "pulled").rglob("clicks.datasource")).read_text()
+        assert "`m` Int64 `json:$.m` DEFAULT n * 10" in pulled, pulled
         ds.write_text(DATASOURCE.replace("`n` Int32 `json:$.n`", "`m` Int64 `json:$.m`"))
         out = tb("push", "datasources/clicks.datasource", "--force", "--yes", ok=False)
         assert "'n'" in out, out
