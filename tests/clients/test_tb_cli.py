@@ -5,8 +5,9 @@ container: ``GET /tokens``, ``/v1/user/workspaces``, ``POST /v1/workspaces`` (a 
 project folder, a fresh one per ``tb test run``), ``POST /v1/build`` (multipart datafiles), fixtures
 through ``/v0/datasources/NAME`` + ``/v1/datasources/NAME/append`` + ``/v0/jobs/ID``, ``tb test run``
 comparing ``/v0/pipes/P.ndjson`` byte for byte with ``tests/P.yaml``, ``/v0/sql``, ``/v1/deploy`` +
-``/v1/deployments``, ``/v0/variables``, ``POST /v0/pipes/P/copy`` (``tb copy run``). The project has an
-endpoint, a materialized view, a copy pipe and a ``.connection`` (reported as not applied).
+``/v1/deployments``, ``/v0/variables`` (``tb secret``, and the project's ``.env`` loaded by every command),
+``POST /v0/pipes/P/copy`` (``tb copy run``). The project has endpoints (one reading a ``tb_secret``), a
+materialized view, a copy pipe and a ``.connection`` (reported as not applied).
 
 The CLI is installed once into a virtualenv of its own (never the project's: it pulls docker, boto3,
 confluent-kafka, ...), cached at ``$MERGETREE_TB_CLI_VENV`` (default ``/tmp/mergetree-tb-cli-venv``).
@@ -117,6 +118,15 @@ COPY_MODE append
 """
 
 
+BY_SECRET = """NODE s
+SQL >
+    %
+    SELECT user_id, sum(n) AS total FROM events WHERE user_id = {{ tb_secret('TEAM_USER') }} GROUP BY user_id
+
+TYPE endpoint
+"""
+
+
 def _install() -> None:
     if TB.exists():
         return
@@ -145,7 +155,8 @@ def project(tmp_path_factory):
                       "fixtures/events.ndjson": FIXTURE, "tests/top_users.yaml": TESTS,
                       "datasources/totals.datasource": TOTALS, "materializations/totals_mv.pipe": TOTALS_MV,
                       "datasources/snap.datasource": SNAP, "copies/snapshot.pipe": SNAPSHOT,
-                      "connections/kafka.connection": "TYPE kafka\nKAFKA_BOOTSTRAP_SERVERS localhost:9092\n"}.items():
+                      "connections/kafka.connection": "TYPE kafka\nKAFKA_BOOTSTRAP_SERVERS localhost:9092\n",
+                      "endpoints/by_secret.pipe": BY_SECRET, ".env": "TEAM_USER=b\n"}.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(text)
     return root
@@ -195,6 +206,10 @@ def test_tb_build_test_sql_append_deploy(server, project):
 
     out = tb(server, project, "endpoint", "data", "top_users", "--limit", "1")
     assert "b" in out and "10" in out, out                                   # b: 2 * 5 after the second append
+    # .env secrets: the CLI stores them with /v0/variables; tb_secret() reads them
+    assert [v["name"] for v in server.get_json("/v0/variables", token=ws["token"])["variables"]] == ["TEAM_USER"]
+    data = server.get_json("/v0/pipes/by_secret.json", token=ws["token"])["data"]
+    assert data == [{"user_id": "b", "total": 10}]
 
     (project / "endpoints" / "top_users.pipe").write_text(PIPE.replace("Int32(limit, 10)", "Int32(limit, 20)"))
     out = tb(server, project, "deploy", timeout=300)
