@@ -43,7 +43,7 @@ async def post_events(request: Request):
     wait = flag(request.query_params.get("wait"))
     status = 200 if wait else 202
     if good or bad:
-        seq = await asyncio.wrap_future(svc.flusher.append_frame(frame, record))
+        seq = await svc.flusher.append_frame(frame, record, asyncio.get_running_loop())
         if wait:
             try:
                 await asyncio.wait_for(asyncio.wrap_future(svc.flusher.visible(seq)), WAIT_TIMEOUT_SECONDS)

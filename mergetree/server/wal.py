@@ -231,6 +231,31 @@ def _settle(fut: concurrent.futures.Future, result=None, exception: BaseExceptio
         pass
 
 
+def _settle_all(pairs: list, exception: BaseException | None = None) -> None:
+    """Resolve [(future, result)]: concurrent futures here, asyncio futures by one callback per loop."""
+    loops: dict = {}
+    for fut, result in pairs:
+        if isinstance(fut, concurrent.futures.Future):
+            _settle(fut, result, exception)
+        else:
+            loops.setdefault(fut.get_loop(), []).append((fut, result))
+    for loop, items in loops.items():
+        try:
+            loop.call_soon_threadsafe(_settle_async, items, exception)
+        except RuntimeError:        # the loop is closed: nobody waits any more
+            pass
+
+
+def _settle_async(items: list, exception: BaseException | None) -> None:
+    for fut, result in items:
+        if fut.done():              # its request was cancelled (timeout, disconnect)
+            continue
+        if exception is not None:
+            fut.set_exception(exception)
+        else:
+            fut.set_result(result)
+
+
 class WalWriter:
     """Segment files + the group-commit thread."""
 
@@ -278,13 +303,20 @@ class WalWriter:
                 path.unlink(missing_ok=True)
         fsync_dir(self.dir)
 
-    def append(self, frame: bytes, record: tuple) -> concurrent.futures.Future:
-        fut: concurrent.futures.Future = concurrent.futures.Future()
+    def append(self, frame: bytes, record: tuple, loop=None):
+        """Queue a record; returns a future of its sequence number, resolved once fsynced.
+
+        With ``loop`` (called on that event loop's thread) the future is an asyncio future of
+        that loop, and every such future of one group commit is resolved by one
+        ``call_soon_threadsafe``: a request then costs no ``concurrent.futures.Future`` (a
+        Condition and its lock), no ``wrap_future`` chaining and no wake-up of its own."""
+        fut = loop.create_future() if loop is not None else concurrent.futures.Future()
         with self._cond:
             if self._stopping:
                 raise RuntimeError("the write-ahead log is closed")
             self._queue.append((frame, record, fut))
-            self._cond.notify()
+            if len(self._queue) == 1:
+                self._cond.notify()
         return fut
 
     def _run(self) -> None:
@@ -297,15 +329,13 @@ class WalWriter:
                 batch, self._queue = self._queue, []
             try:
                 with self.io_lock:
-                    self._write_all(b"".join(f for f, _, _ in batch))
+                    self._write_all(b"".join(f for f, _, _ in batch) if len(batch) > 1 else batch[0][0])
                     seqs = self.on_durable([r for _, r, _ in batch])
             except BaseException as e:   # noqa: BLE001 - every waiter must learn about it
                 log.exception("WAL write failed")
-                for _, _, fut in batch:
-                    _settle(fut, exception=e)
+                _settle_all([(fut, None) for _, _, fut in batch], e)
                 continue
-            for (_, _, fut), seq in zip(batch, seqs):
-                _settle(fut, result=seq)
+            _settle_all([(fut, seq) for (_, _, fut), seq in zip(batch, seqs)])
 
     def _write_all(self, data: bytes) -> None:
         start = os.lseek(self._fd, 0, os.SEEK_END)
@@ -390,8 +420,9 @@ class Flusher:
         """Durably log rows for ``ds``; the future resolves to a sequence number once fsynced."""
         return self.wal.append(encode_record(ds, block, quarantine), (ds, block, quarantine))
 
-    def append_frame(self, frame: bytes, record: tuple) -> concurrent.futures.Future:
-        return self.wal.append(frame, record)
+    def append_frame(self, frame: bytes, record: tuple, loop=None):
+        """``append`` of an encoded record; with ``loop``, an asyncio future (see ``WalWriter.append``)."""
+        return self.wal.append(frame, record, loop)
 
     def visible(self, seq: int) -> concurrent.futures.Future:
         """A future resolved once the record ``seq`` is in committed parts."""
