@@ -373,3 +373,14 @@ def test_volatile_calls_are_cached_only_below_type_only_functions():
     assert not _cacheable(parse_expr("toDateTime(ts, toString(rand()))"), True)
     assert not _cacheable(parse_expr("if(now() > ts, 1, 'a') = 1"), True)
     assert not _cacheable(parse_expr("ts > now() + toIntervalDay(rand() % 2) AND toString(now()) = 'x'"), True)
+
+
+def test_expr_type_of_a_column_is_infer_type():
+    from mergetree.exec.expression import infer_type
+    from mergetree.planner.binder import expr_type
+    from sqlparse_ch import parse_expr
+
+    types = _types()
+    for text in ("user_id", "x", "lc", "t.x", "nope", "n + 1", "`ts`"):
+        e = parse_expr(text)
+        assert _type_or_error(expr_type, e, types) == _type_or_error(infer_type, e, types)

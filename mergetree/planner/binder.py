@@ -41,6 +41,18 @@ def at(node) -> str:
     return f" (line {span.line}, column {span.column})" if span is not None else ""
 
 
+def expr_type(e, types: dict):
+    """``infer_type(e, types)``; a plain column reference is looked up without binding (most of the
+    expressions a plan types are columns: keys, aggregate arguments, outputs over slots)."""
+    if type(e) is E.Identifier and e.table is None:
+        t = types.get(e.name)
+        if t is not None and not isinstance(t, str):
+            return t
+    from mergetree.exec.expression import infer_type
+
+    return infer_type(e, types)
+
+
 def with_position(err: Exception, node) -> Exception:
     where = at(node)
     if where and err.args and where not in str(err.args[0]):
@@ -557,9 +569,7 @@ class SelectBinder:
             name = node.name
             if node.distinct:
                 name = "uniqExact" if name.lower() == "count" else name + "Distinct"
-            from mergetree.exec.expression import infer_type
-
-            arg_types = [infer_type(a, self.types) for a in node.args]
+            arg_types = [expr_type(a, self.types) for a in node.args]
             params = tuple(p.value if isinstance(p, E.Literal) else p for p in node.params)
             try:
                 fn = get_aggregate(name, arg_types, params)

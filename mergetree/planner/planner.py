@@ -20,7 +20,7 @@ from mergetree.errors import (IllegalTypeOfArgumentError, MergeTreeError, NotImp
                               UnknownTableError)
 from mergetree.exec.expression import evaluate_constant, infer_type
 from mergetree.planner import logical as L
-from mergetree.planner.binder import SelectBinder, at, with_position
+from mergetree.planner.binder import SelectBinder, at, expr_type, with_position
 from mergetree.planner.rewrite import and_all, children, has_call, walk
 
 
@@ -154,7 +154,7 @@ class Planner:
         out = {}
         for n, e in exprs:
             try:
-                out[n] = infer_type(e, types)
+                out[n] = expr_type(e, types)
             except UnknownFunctionError as err:   # suggest aggregate names too
                 from mergetree.functions.aggregate import aggregate_names
                 from mergetree.functions.registry import function_names, suggest
