@@ -269,6 +269,8 @@ def deploy(c, files, headers, **params):
 def test_deploy_and_deployments(client):
     c = client
     files = {"datasources/things.datasource": DS, "endpoints/total.pipe": PIPE}
+    seed = c.get("/v1/deployments", headers=H).json()["deployments"]          # Tinybird's seed deployment 0
+    assert [(d["id"], d["live"]) for d in seed] == [("0", True)]
     r = deploy(c, files, H, check="true")
     assert r.json()["result"] == "success" and c.get("/v0/datasources/things", headers=H).status_code == 404
     r = deploy(c, files, H, auto_promote="true")
@@ -276,21 +278,36 @@ def test_deploy_and_deployments(client):
     d1 = r.json()["deployment"]
     assert d1["id"] == "1" and d1["status"] == "data_ready" and d1["live"] is True and d1["errors"] == []
     assert d1["new_datasource_names"] == ["things"] and d1["new_pipe_names"] == ["total"]
-    assert deploy(c, files, H).json()["result"] == "no_changes"
-    r = deploy(c, {"datasources/things.datasource": DS}, H).json()          # the pipe leaves the project
+    assert deploy(c, files, H, auto_promote="true").json()["result"] == "no_changes"
+    r = deploy(c, {"datasources/things.datasource": DS}, H, auto_promote="true").json()   # the pipe leaves
     assert r["deployment"]["id"] == "2" and r["deployment"]["deleted_pipe_names"] == ["total"]
     assert c.get("/v0/pipes/total.json", headers=H).status_code == 404
     assert c.get("/v0/datasources/things", headers=H).status_code == 200
     listed = c.get("/v1/deployments", headers=H).json()["deployments"]
-    assert [(d["id"], d["status"], d["live"]) for d in listed] == [("2", "data_ready", True), ("1", "deleted", False)]
+    assert [(d["id"], d["status"], d["live"]) for d in listed] == [("2", "data_ready", True)]   # not the deleted
     assert c.get("/v1/deployments/1", headers=H).json()["deployment"]["status"] == "deleted"
+    assert c.get("/v1/deployments/0", headers=H).json()["deployment"]["status"] == "deleted"
     assert c.post("/v1/deployments/2/set-live", headers=H).json()["deployment"]["live"] is True
     assert c.delete("/v1/deployments/2", headers=H).status_code == 400          # the live one stays
     assert c.get("/v1/deployments/9", headers=H).status_code == 404
+    # without auto_promote: a candidate, applied only when promoted (or discarded)
+    r = deploy(c, files, H).json()
+    assert r["result"] == "success" and r["deployment"]["live"] is False and r["deployment"]["id"] == "3"
+    assert "files" not in r["deployment"]
+    assert c.get("/v0/pipes/total.json", headers=H).status_code == 404                # not applied yet
+    listed = c.get("/v1/deployments", headers=H).json()["deployments"]
+    assert [(d["id"], d["live"]) for d in listed] == [("2", True), ("3", False)]      # live first (tb promote)
+    assert c.post("/v1/deployments/3/set-live", headers=H).json()["deployment"]["live"] is True
+    assert c.get("/v0/pipes/total.json", headers=H).json()["data"] == [{"total": 0}]   # sum() of no rows
+    assert c.get("/v1/deployments/2", headers=H).json()["deployment"]["status"] == "deleted"
+    r = deploy(c, {"datasources/things.datasource": DS}, H).json()                   # another candidate ...
+    assert c.delete(f"/v1/deployments/{r['deployment']['id']}", headers=H).json()["deployment"]["status"] == "deleted"
+    assert c.get("/v0/pipes/total.json", headers=H).status_code == 200                # ... discarded: no change
+    assert c.post(f"/v1/deployments/{r['deployment']['id']}/set-live", headers=H).status_code == 400
     changed = {"datasources/things.datasource": DS.replace("`n` Int32", "`n` UInt8")}
     r = deploy(c, changed, H, check="true")                              # the check sees the schema change too
     assert r.status_code == 400 and r.json()["result"] == "failed"
-    r = deploy(c, changed, H)
+    r = deploy(c, changed, H, auto_promote="true")
     assert r.status_code == 400 and r.json()["result"] == "failed"
     assert r.json()["deployment"]["errors"][0]["filename"] == "datasources/things.datasource"
 

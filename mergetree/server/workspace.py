@@ -587,7 +587,14 @@ async def build(request: Request):
 
 
 class Deployments:
-    """The deployments of a workspace (``<data dir>/server/deployments.json``)."""
+    """The deployments of a workspace (``<data dir>/server/deployments.json``).
+
+    With ``auto_promote=true`` (the CLI's default) a deployment is applied at once and is live when
+    answered. Without it, it is a *candidate*: checked (templates, migrations), kept with its datafiles,
+    ``data_ready`` but not live, until ``POST /v1/deployments/ID/set-live`` applies it (then the former
+    live one is ``deleted``) or ``DELETE /v1/deployments/ID`` discards it. ``GET /v1/deployments`` lists
+    the deployments not deleted, the live one first (the order ``tb deployment promote|discard`` reads);
+    before any deployment went live, deployment ``0`` (Tinybird's seed) is the live one."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -595,42 +602,83 @@ class Deployments:
         self.items: list[dict] = orjson.loads(path.read_bytes())["deployments"] if path.exists() else []
 
     def _save(self) -> None:
-        atomic_write(self.path, orjson.dumps({"deployments": self.items[-100:]}))
+        atomic_write(self.path, orjson.dumps({"deployments": self.items[-100:]}), mode=0o600)
 
-    def add(self, report: dict, feedback: list[dict]) -> dict:
+    @staticmethod
+    def public(d: dict) -> dict:
+        return {k: v for k, v in d.items() if k != "files"}
+
+    def add(self, report: dict, feedback: list[dict], *, live: bool, files: dict | None = None) -> dict:
         with self._lock:
             for d in self.items:
-                if d["live"]:
+                if d["status"] != "deleted" and (live or not d["live"]):   # a new candidate replaces the old one
                     d.update(live=False, status="deleted", updated_at=_now())
             next_id = str(max((int(d["id"]) for d in self.items), default=0) + 1)
-            d = {"id": next_id, "status": "data_ready", "live": True, "created_at": _now(), "updated_at": _now(),
+            d = {"id": next_id, "status": "data_ready", "live": live, "created_at": _now(), "updated_at": _now(),
                  "feedback": feedback, "errors": [], **report["changes"]}
+            if not live:
+                d["files"] = files
             self.items.append(d)
             self._save()
-        return dict(d)
+        return self.public(d)
+
+    def _seed(self) -> dict:
+        """Deployment 0, Tinybird's "seed": live while nothing was deployed, deleted once something was."""
+        live = not any(d["live"] for d in self.items)
+        return {"id": "0", "status": "data_ready" if live else "deleted", "live": live, "created_at": None,
+                "updated_at": None, "feedback": [], "errors": []}
+
+    def _find(self, dep_id: str) -> dict:
+        for d in self.items:
+            if d["id"] == dep_id:
+                return d
+        if dep_id == "0":
+            return self._seed()
+        raise ApiError(404, f"Deployment '{dep_id}' not found", DOC_DEPLOY)
 
     def get(self, dep_id: str) -> dict:
         with self._lock:
+            return self.public(self._find(dep_id))
+
+    def candidate_files(self, dep_id: str) -> dict | None:
+        """The datafiles of a candidate (None when it is live already); 400 when deleted."""
+        with self._lock:
+            d = self._find(dep_id)
+            if d["live"]:
+                return None
+            if d["status"] == "deleted":
+                raise ApiError(400, f"Deployment '{dep_id}' was deleted: deploy again", DOC_DEPLOY)
+            return dict(d.get("files") or {})
+
+    def promote(self, dep_id: str) -> dict:
+        with self._lock:
+            target = self._find(dep_id)
             for d in self.items:
-                if d["id"] == dep_id:
-                    return dict(d)
-        raise ApiError(404, f"Deployment '{dep_id}' not found", DOC_DEPLOY)
+                if d["live"] and d is not target:
+                    d.update(live=False, status="deleted", updated_at=_now())
+            target.update(live=True, updated_at=_now())
+            target.pop("files", None)
+            self._save()
+            return self.public(target)
 
     def discard(self, dep_id: str) -> dict:
         with self._lock:
-            for d in self.items:
-                if d["id"] == dep_id:
-                    if d["live"]:
-                        raise ApiError(400, f"Deployment '{dep_id}' is live: deploy another version instead of "
-                                            f"deleting it", DOC_DEPLOY)
-                    d.update(status="deleted", updated_at=_now())
-                    self._save()
-                    return dict(d)
-        raise ApiError(404, f"Deployment '{dep_id}' not found", DOC_DEPLOY)
+            d = self._find(dep_id)
+            if d["live"]:
+                raise ApiError(400, f"Deployment '{dep_id}' is live: deploy another version instead of deleting it",
+                               DOC_DEPLOY)
+            if d["id"] != "0":
+                d.update(status="deleted", updated_at=_now())
+                d.pop("files", None)
+                self._save()
+            return self.public(d)
 
     def list(self) -> list[dict]:
         with self._lock:
-            return [dict(d) for d in reversed(self.items)]
+            alive = [d for d in reversed(self.items) if d["status"] != "deleted"]
+            if not any(d["live"] for d in alive):
+                alive.append(self._seed())
+            return [self.public(d) for d in sorted(alive, key=lambda d: not d["live"])]
 
 
 def deployments(svc) -> Deployments:
@@ -641,12 +689,14 @@ def deployments(svc) -> Deployments:
 
 
 async def deploy(request: Request):
-    """``POST /v1/deploy[?check=true]``: the project becomes exactly these datafiles (data sources that
-    leave it are kept; schema changes refused with file:line). Applied at once: live when answered."""
+    """``POST /v1/deploy[?check=true][&auto_promote=true]``: the project becomes exactly these datafiles
+    (data sources that leave it are kept; schema changes refused with file:line). With ``auto_promote``
+    applied at once (live when answered); without, a candidate promoted by ``.../set-live``."""
     principal(request).require_admin("deploying a project")
     svc = service(request)
     files, feedback = _supported(_datafile_parts(request.headers.get("content-type", ""), await read_body(request)))
     check = flag(request.query_params.get("check"))
+    auto = flag(request.query_params.get("auto_promote"))
 
     def run():
         from mergetree.server.deploy import apply_files, changes, current_files
@@ -654,11 +704,12 @@ async def deploy(request: Request):
         with _manager(request).lock_for(svc):
             if not any(changes(current_files(svc), files).values()) and not check:
                 return {"result": "no_changes", "deployment": {**_live(svc), "feedback": feedback, "errors": []}}
-            report = apply_files(svc, files, mode="deploy", dry_run=check)
+            report = apply_files(svc, files, mode="deploy", dry_run=check or not auto)
             if check:
                 return {"result": "success", "deployment": {"status": "calculating", "feedback": feedback,
                                                             "errors": [], **report["changes"]}}
-            return {"result": "success", "deployment": deployments(svc).add(report, feedback)}
+            return {"result": "success",
+                    "deployment": deployments(svc).add(report, feedback, live=auto, files=None if auto else files)}
 
     try:
         return json_response(await run_in_threadpool(run))
@@ -691,13 +742,23 @@ async def delete_deployment(request: Request):
 
 
 async def set_live(request: Request):
-    """Deployments are live as soon as they are applied: promoting the live one is a no-op."""
+    """``POST /v1/deployments/ID/set-live``: a candidate's datafiles applied (checked again: the data may
+    have changed since); it becomes live and the former live deployment ``deleted``."""
     principal(request).require_admin("promoting deployments")
-    d = deployments(service(request)).get(request.path_params["dep_id"])
-    if not d["live"]:
-        raise ApiError(400, f"Deployment '{d['id']}' is {d['status']}: only the latest deployment can be live",
-                       DOC_DEPLOY)
-    return json_response({"deployment": d})
+    svc = service(request)
+    dep_id = request.path_params["dep_id"]
+    store = deployments(svc)
+
+    def run():
+        from mergetree.server.deploy import apply_files
+
+        with _manager(request).lock_for(svc):
+            files = store.candidate_files(dep_id)
+            if files is not None:
+                apply_files(svc, files, mode="deploy")
+            return store.promote(dep_id)
+
+    return json_response({"deployment": await run_in_threadpool(run)})
 
 
 async def example_url(request: Request):

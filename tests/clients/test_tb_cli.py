@@ -5,7 +5,7 @@ container: ``GET /tokens``, ``/v1/user/workspaces``, ``POST /v1/workspaces`` (a 
 project folder, a fresh one per ``tb test run``), ``POST /v1/build`` (multipart datafiles), fixtures
 through ``/v0/datasources/NAME`` + ``/v1/datasources/NAME/append`` + ``/v0/jobs/ID``, ``tb test run``
 comparing ``/v0/pipes/P.ndjson`` byte for byte with ``tests/P.yaml``, ``/v0/sql``, ``/v1/deploy`` +
-``/v1/deployments``, ``/v0/variables`` (``tb secret``, and the project's ``.env`` loaded by every command),
+``/v1/deployments`` (auto-promoted, and a candidate promoted by ``tb deployment promote``), ``/v0/variables`` (``tb secret``, and the project's ``.env`` loaded by every command),
 ``POST /v0/pipes/P/copy`` (``tb copy run``). The project has endpoints (one reading a ``tb_secret``), a
 materialized view, a copy pipe and a ``.connection`` (reported as not applied).
 
@@ -217,6 +217,12 @@ def test_tb_build_test_sql_append_deploy(server, project):
     deployments = server.get_json("/v1/deployments", token=ws["token"])["deployments"]
     assert deployments[0]["live"] is True and deployments[0]["changed_pipe_names"] == ["top_users"]
     assert "Live" in tb(server, project, "deployment", "ls")
+    # a candidate (no auto-promote) is applied only by `tb deployment promote`
+    (project / "endpoints" / "top_users.pipe").write_text(PIPE.replace("Int32(limit, 10)", "Int32(limit, 1)"))
+    assert "won't be auto-promoted" in tb(server, project, "deploy", "--no-auto", timeout=300)
+    assert len(server.get_json("/v0/pipes/top_users.json", token=ws["token"])["data"]) == 2     # not yet
+    assert "Deployment promoted" in tb(server, project, "deployment", "promote", timeout=300)
+    assert len(server.get_json("/v0/pipes/top_users.json", token=ws["token"])["data"]) == 1
 
     tb(server, project, "secret", "set", "PG_PASSWORD", "hunter2")
     out = tb(server, project, "secret", "ls")
