@@ -132,7 +132,9 @@ def test_url_append_csv_runs_as_a_job_with_quarantine(client, files):
     assert done["status"] == "done", done
     assert done["statistics"] == {"bytes": len(store["/a.csv"]), "row_count": 2}
     assert done["quarantine_rows"] == 1 and done["invalid_lines"] == 0
-    assert "row 2" in done["errors"][0] and "'x'" in done["errors"][0]
+    assert done["errors"] == [] and "row 2" in done["quarantine_errors"][0] and "'x'" in done["quarantine_errors"][0]
+    assert done["block_log"] == [{"block_id": 0, "status": "done"}]         # what tinybird-cli's progress reads
+    assert done["blocks"][0]["process_return"][0]["lines"] == 2
     assert rows(client, "SELECT id, name FROM ds ORDER BY id") == [{"id": 1, "name": "one"}, {"id": 3, "name": "three"}]
     q = rows(client, "SELECT id, name, c__import_id FROM ds_quarantine")
     assert q == [{"id": "x", "name": "bad", "c__import_id": job["id"]}]

@@ -60,3 +60,47 @@ def test_tb_datasource_append_replace_url_parquet_and_analyze(server, project, f
     (project / "sample.ndjson").write_text('{"a": 1, "b": {"c": "x"}, "d": [1.5]}\n{"a": 2, "b": {"c": "y"}}\n')
     out = tb(server, project, "datasource", "analyze", "sample.ndjson")
     assert "a Int16 `json:$.a`, b_c String `json:$.b.c`, d Array(Float64) `json:$.d[:]`" in out, out
+
+
+def test_classic_tb_datasource_append_url_analyze_and_generate(tmp_path, files):
+    """The Classic CLI (tinybird-cli 6.x): ``tb datasource append DS URL`` polls the url= job with
+    wait_for_job, ``tb datasource analyze`` prints the analysis, ``tb datasource generate URL`` writes
+    a .datasource from /v0/analyze that ``tb push`` then creates."""
+    import os
+    import subprocess
+
+    from tests.clients.conftest import LiveServer
+    from tests.clients.test_tb_cli_classic import DATASOURCE, TB, _install
+
+    _install()
+    project = tmp_path / "project"
+    (project / "datasources").mkdir(parents=True)
+    (project / "datasources" / "clicks.datasource").write_text(DATASOURCE)
+    (project / "more.ndjson").write_text('{"user_id":"a","n":1}\n')
+    srv = LiveServer(tmp_path, project=None)
+    env = {**os.environ, "TB_HOST": srv.host, "TB_TOKEN": srv.admin, "HOME": str(tmp_path / "home"),
+           "TB_CLI_TELEMETRY_OPTOUT": "1", "CI": "1"}
+
+    def run(*args) -> str:
+        r = subprocess.run([str(TB), "--no-version-warning", *args], cwd=project, env=env, capture_output=True,
+                           text=True, timeout=180)
+        out = r.stdout + r.stderr
+        assert r.returncode == 0, f"tb {' '.join(args)} exited {r.returncode}:\n{out}"
+        return out
+
+    try:
+        run("push", "datasources/clicks.datasource")
+        out = run("datasource", "append", "clicks", f"{files}/more.ndjson")
+        assert "Error" not in out, out
+        assert srv.get_json("/v0/datasources/clicks")["statistics"]["row_count"] == 1   # n="bad" is quarantined
+        out = run("datasource", "analyze", "more.ndjson")
+        assert "user_id String `json:$.user_id`, n Int16 `json:$.n`" in out, out
+        out = run("datasource", "generate", f"{files}/only.csv")
+        text = (project / "datasources" / "only.datasource").read_text()
+        assert "user_id String" in text and "n Int16" in text and "timestamp DateTime" in text, (out, text)
+        run("push", "datasources/only.datasource")
+        out = run("datasource", "append", "only", f"{files}/only.csv")
+        assert srv.get_json("/v0/datasources/only")["statistics"]["row_count"] == 1
+        assert srv.get_json("/v0/datasources/only")["schema"]["columns"][1]["type"] == "Int16"
+    finally:
+        srv.stop()

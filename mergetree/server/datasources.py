@@ -261,7 +261,8 @@ async def _append(request: Request, q: dict, replace: bool = False, create: bool
                     base_url=base_url)
     return json_response({"id": import_id, "job_id": import_id, "datasource": info, "import_id": import_id,
                           "invalid_lines": stats.invalid_lines, "quarantine_rows": stats.quarantined,
-                          "error": False, "errors": stats.errors, "successful_rows": stats.rows,
+                          "error": False, "errors": [], "quarantine_errors": stats.errors,
+                          "blocks": stats.to_json()["blocks"], "successful_rows": stats.rows,
                           "status": "done", "job_url": f"{base_url}/v0/jobs/{import_id}"})
 
 
@@ -339,6 +340,7 @@ async def _import_url(request: Request, q: dict, mode: str):
 
     fields = {"import_id": job_id, "datasource": ds_ref, "url": url, "mode": mode,
               "statistics": {"bytes": 0, "row_count": 0}, "quarantine_rows": 0, "invalid_lines": 0, "errors": [],
+              "block_log": [], "blocks": [],
               **({"replace_condition": condition} if condition else {})}
     job = svc.jobs.submit("import", fields, work, str(request.base_url).rstrip("/"), job_id=job_id,
                           cancellable=True, pool="import")

@@ -437,12 +437,21 @@ class ImportStats:
     quarantined: int = 0
     invalid_lines: int = 0
     bytes: int = 0
-    errors: list | None = None
+    errors: list | None = None          # the first quarantined rows' reasons
+    batches: list | None = None         # (rows, quarantined) per converted batch
 
     def to_json(self) -> dict:
+        """The job / import answer fields. ``errors`` stays empty for an import that ran (Tinybird's
+        CLIs fail on a non-empty one): the reasons rows went to quarantine are ``quarantine_errors``.
+        ``block_log`` / ``blocks`` are what tinybird-cli's progress callback and summary read."""
+        batches = self.batches or []
         return {"statistics": {"bytes": self.bytes, "row_count": self.rows},
                 "quarantine_rows": self.quarantined, "invalid_lines": self.invalid_lines,
-                "errors": list(self.errors or [])}
+                "errors": [], "quarantine_errors": list(self.errors or []),
+                "block_log": [{"block_id": i, "status": "done"} for i in range(len(batches))],
+                "blocks": [{"block_id": i, "process_return": [{"lines": rows, "quarantine": bad,
+                                                                "parser": "mergetree"}]}
+                           for i, (rows, bad) in enumerate(batches)]}
 
 
 MAX_REPORTED_ERRORS = 10
@@ -453,7 +462,7 @@ def run_import(svc, name: str, stream, fmt: str, *, import_id: str, dialect: Csv
                cancel: threading.Event | None = None, progress=None, size: int | None = None) -> ImportStats:
     """Import a binary stream of ``fmt`` into data source ``name``; see the module docstring."""
     engine = svc.engine
-    stats = ImportStats(bytes=size or 0, errors=[])
+    stats = ImportStats(bytes=size or 0, errors=[], batches=[])
     columns = [n for n, _ in engine.schema(name)]
     fast = _columnar_schema(engine, name)
     if fmt == "csv":
@@ -474,6 +483,7 @@ def run_import(svc, name: str, stream, fmt: str, *, import_id: str, dialect: Csv
         elif block.num_rows:
             engine.insert_block(name, block)
         stats.rows += block.num_rows
+        stats.batches.append((block.num_rows, len(rejected)))
         if rejected:
             _quarantine(engine, name, rejected, import_id, fmt)
             stats.quarantined += len(rejected)
