@@ -29,9 +29,10 @@ and tests each project in such a workspace (``Tinybird_Local_Build_<hash>``,
 Build and deploy. ``/v1/build`` in a created workspace is fresh, as tinybird-local's: when the
 datafiles changed, the workspace's data is discarded and the project created again (the CLI then
 appends the fixtures). In the default workspace a build is a deploy: nothing is dropped, and a schema
-change is refused with file:line (``server/deploy.py``). A deployment is applied at once: it is
-``data_ready`` and ``live`` when the answer comes back (there is no staging side-by-side), and the
-earlier one becomes ``deleted``.
+change is refused with file:line (``server/deploy.py``). A deployment with ``auto_promote=true`` is
+applied at once: ``data_ready`` and ``live`` when the answer comes back, the earlier one ``deleted``.
+Without it, it is a checked candidate that ``set-live`` applies (:class:`Deployments`); there is no
+staging copy of the data served side by side (``__tb__deployment=staging`` reads the live project).
 """
 
 from __future__ import annotations
