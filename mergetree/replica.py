@@ -268,37 +268,55 @@ class WorkerPool:
         if self._ready == 0 or self._closed:
             self.stats["fallback"] += 1
             return FALLBACK
-        w = self._idle.get()
+        while True:                         # wait for an idle worker while any is alive
+            try:
+                w = self._idle.get(timeout=1.0)
+                break
+            except queue.Empty:
+                if self._ready <= 0 or self._closed:
+                    self.stats["fallback"] += 1
+                    return FALLBACK
         if self._closed:
             self._idle.put(w)
             return FALLBACK
         snaps = self.pin_tables()
-        ok = False
+        dead = None
         try:
-            tables = self._tables_message(w, snaps)
-            views = self.view_targets()
+            try:
+                tables = self._tables_message(w, snaps)
+                payload = dumps_request((w.seq + 1, stmt, params, settings, row_policies, tables,
+                                         self.view_targets()))
+            except Exception as e:  # noqa: BLE001 - e.g. an unpicklable parameter: run it here
+                self._idle.put(w)
+                log.debug("statement not sent to a worker: %s", e)
+                self.stats["fallback"] += 1
+                return FALLBACK
             w.seq += 1
-            send_frame(w.sock, dumps_request((w.seq, stmt, params, settings, row_policies, tables, views)))
-            reply = self._await_reply(w, cancel)
-            if reply is None:
-                raise ConnectionError("worker closed its connection")
-            for name, (_, key, payload, _) in tables.items():
-                w.seen_metadata.add(key)
-            ok = True
-        except (OSError, ConnectionError, pickle.PicklingError) as e:
-            log.error("query worker pid %s failed (%s); running the statement in the server", w.proc.pid, e)
+            try:
+                send_frame(w.sock, payload)
+                reply = self._await_reply(w, cancel)
+                if reply is None:
+                    raise ConnectionError("worker closed its connection")
+                seq, (kind, *rest) = pickle.loads(reply)
+                if seq != w.seq:
+                    raise ConnectionError(f"answer to statement {seq} while waiting for {w.seq}")
+            except (OSError, ConnectionError, pickle.UnpicklingError, EOFError) as e:
+                dead = e
+            except BaseException:          # interrupted mid-exchange: its answer could go to the next
+                self._retire(w)             # statement, so this worker is replaced
+                raise
+            else:
+                for key in [t[1] for t in tables.values()]:
+                    w.seen_metadata.add(key)
+                self._idle.put(w)
         finally:
             for _, snap in snaps.values():
                 snap.release()
-            if ok:
-                self._idle.put(w)
-        if not ok:
-            with self._lock:
-                self._ready -= 1
-            self._discard(w, respawn=True)
+        if dead is not None:
+            log.error("query worker pid %s failed (%s); running the statement in the server", w.proc.pid, dead)
+            self._retire(w)
             self.stats["fallback"] += 1
             return FALLBACK
-        kind, *rest = pickle.loads(reply)
         if cancel is not None and cancel.is_set() and kind == "fallback":
             return FALLBACK                 # in-process with the set event: stops at once, as it would have
         if kind == "ok":
@@ -310,6 +328,10 @@ class WorkerPool:
         self.stats["fallback"] += 1
         return FALLBACK
 
+    def _retire(self, w: _Worker) -> None:
+        with self._lock:
+            self._ready -= 1
+        self._discard(w, respawn=True)
 
     @staticmethod
     def _await_reply(w: _Worker, cancel) -> bytes | None:
@@ -523,6 +545,7 @@ def serve_worker(sock: socket.socket) -> None:
         frame = frames.get()
         if frame is None:
             return
+        seq = -1
         try:
             seq, stmt, params, settings, row_policies, tables, views = pickle.loads(frame)
             cancel = threading.Event()
@@ -536,9 +559,9 @@ def serve_worker(sock: socket.socket) -> None:
         except Exception as e:  # noqa: BLE001 - the server runs it again in-process and reports it
             reply = ("fallback", f"{type(e).__name__}: {e}")
         try:
-            payload = pickle.dumps(reply, 5)
+            payload = pickle.dumps((seq, reply), 5)
         except Exception as e:  # noqa: BLE001 - an unpicklable result: the server runs it
-            payload = pickle.dumps(("fallback", f"unpicklable reply: {e}"), 5)
+            payload = pickle.dumps((seq, ("fallback", f"unpicklable reply: {e}")), 5)
         send_frame(sock, payload)
 
 
