@@ -383,11 +383,12 @@ def ndjson_batches(stream, batch_bytes: int = BATCH_BYTES):
         first += sum(1 for ln in chunk.split(b"\n") if ln.strip())
 
 
-def parquet_batches(source, columns: dict[str, str], batch_rows: int = BATCH_ROWS):
-    """Parquet row groups -> batches of dicts keyed by the data source's columns.
+def parquet_batches(source, columns: dict[str, tuple], batch_rows: int = BATCH_ROWS):
+    """Parquet row groups -> batches of columns keyed by the data source's columns.
 
-    ``columns`` maps data source column -> Parquet field (the column name, or the first key of
-    its JSONPath); Parquet fields that no column reads are not decoded."""
+    ``columns`` maps data source column -> path in the file: (field,) for the Parquet column of that
+    name, or (field, key, ...) from a JSONPath such as ``$.user.name`` (struct fields; a missing key
+    reads as NULL). Parquet columns that no data source column reads are not decoded."""
     pq = require_pyarrow()
     import pyarrow as pa
 
@@ -396,21 +397,43 @@ def parquet_batches(source, columns: dict[str, str], batch_rows: int = BATCH_ROW
     except (pa.ArrowException, OSError, ValueError) as e:
         raise ImportFailed(f"Invalid Parquet file: {e}") from None
     present = set(pf.schema_arrow.names)
-    wanted = {col: field for col, field in columns.items() if field in present}
+    wanted = {col: path for col, path in columns.items() if path[0] in present}
     if not wanted:
         raise ImportFailed(f"The Parquet file has none of the data source's columns "
                            f"(file columns: {', '.join(sorted(present)) or 'none'}; "
                            f"data source columns: {', '.join(columns)})")
-    fields = sorted(set(wanted.values()))
+    fields = sorted({path[0] for path in wanted.values()})
     first = 0
     try:
         for rb in pf.iter_batches(batch_size=batch_rows, columns=fields):
             n = rb.num_rows
-            arrays = {field: _arrow_values(rb.column(rb.schema.get_field_index(field))) for field in fields}
-            yield Batch(first, columns={col: arrays[field] for col, field in wanted.items()}, n=n)
+            yield Batch(first, columns={col: _arrow_values(_arrow_path(rb, path)) for col, path in wanted.items()},
+                        n=n)
             first += n
     except (pa.ArrowException, OSError) as e:
         raise ImportFailed(f"Invalid Parquet file at row {first}: {e}") from None
+
+
+def _arrow_path(rb, path: tuple):
+    """The column at ``path`` of a record batch: a top-level column, then struct fields by name."""
+    import pyarrow as pa
+    import pyarrow.types as pt
+
+    arr = rb.column(rb.schema.get_field_index(path[0]))
+    for key in path[1:]:
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        if not (isinstance(key, str) and pt.is_struct(arr.type) and arr.type.get_field_index(key) >= 0):
+            return pa.nulls(len(arr))
+        arr = arr.field(key) if arr.null_count == 0 else _struct_field_with_nulls(arr, key)
+    return arr
+
+
+def _struct_field_with_nulls(arr, key: str):
+    """A struct's child where the struct itself is NULL becomes NULL too (``.field`` ignores the parent)."""
+    import pyarrow.compute as pc
+
+    return pc.struct_field(arr, key)
 
 
 def _arrow_values(arr):
@@ -511,26 +534,24 @@ def run_import(svc, name: str, stream, fmt: str, *, import_id: str, dialect: Csv
     return stats
 
 
-def _parquet_fields(engine, name: str, columns: list[str]) -> dict[str, str]:
+def _parquet_fields(engine, name: str, columns: list[str]) -> dict[str, tuple]:
+    """Data source column -> its path in a Parquet file: its JSONPath's keys, else (its name,)."""
     from mergetree.server.engine import parse_jsonpath
 
-    paths = {}
     try:
-        paths = engine.describe(name)["schema"]["columns"]
-        paths = {c["name"]: c.get("jsonpath") for c in paths}
+        paths = {c["name"]: c.get("jsonpath") for c in engine.describe(name)["schema"]["columns"]}
     except Exception:  # noqa: BLE001 - no registry entry: columns by name
         paths = {}
     out = {}
     for col in columns:
-        field = col
+        out[col] = (col,)
         if paths.get(col):
             try:
                 steps = parse_jsonpath(paths[col])
-                if steps and isinstance(steps[0], str):
-                    field = steps[0]
             except ValueError:
-                pass
-        out[col] = field
+                continue
+            if steps and all(isinstance(s, str) for s in steps):
+                out[col] = tuple(steps)
     return out
 
 
