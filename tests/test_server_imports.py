@@ -460,11 +460,22 @@ def test_analyze_csv_dialect_header_and_nullables(client, files):
 def test_analyze_parquet_and_errors(client, files):
     pa = pytest.importorskip("pyarrow")
     table = pa.table({"a": pa.array([1, None], pa.int64()), "s": ["x", "y"],
-                      "t": pa.array([0, 1], pa.timestamp("us")), "l": [[1.5], []]})
-    r = client.post("/v0/analyze", files={"file": ("t.parquet", parquet_bytes(table))}, headers=H)
+                      "t": pa.array([0, 1], pa.timestamp("us")), "l": [[1.5], []],
+                      "u": pa.array([{"n": "p", "k": 1}, None], pa.struct([("n", pa.string()), ("k", pa.int32())]))})
+    data = parquet_bytes(table)
+    r = client.post("/v0/analyze", files={"file": ("t.parquet", data)}, headers=H)
     assert r.status_code == 200, r.text
-    assert r.json()["analysis"]["schema"] == ("a Nullable(Int64) `json:$.a`, s String `json:$.s`, "
-                                              "t DateTime64(6) `json:$.t`, l Array(Float64) `json:$.l`")
+    schema = r.json()["analysis"]["schema"]
+    assert schema == ("a Nullable(Int64) `json:$.a`, s String `json:$.s`, t DateTime64(6) `json:$.t`, "
+                      "l Array(Float64) `json:$.l`, u_n Nullable(String) `json:$.u.n`, u_k Nullable(Int32) `json:$.u.k`")
+    assert r.json()["preview"]["data"][1] == {"a": None, "s": "y", "t": "1970-01-01 00:00:00.000001", "l": [],
+                                              "u_n": None, "u_k": None}
+    # the schema it suggests takes the same file
+    assert client.post("/v0/datasources", params={"name": "pq", "schema": schema}, headers=H).status_code == 200
+    r = client.post("/v0/datasources?mode=append&name=pq&format=parquet", content=data, headers=H)
+    assert r.json()["successful_rows"] == 2 and r.json()["quarantine_rows"] == 0, r.text
+    assert rows(client, "SELECT a, u_n, u_k FROM pq ORDER BY s") == [{"a": 1, "u_n": "p", "u_k": 1},
+                                                                  {"a": None, "u_n": None, "u_k": None}]
     base, _ = files
     for kwargs, status, text in [
             ({"content": b""}, 400, "Nothing to analyze"),

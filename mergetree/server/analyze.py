@@ -401,21 +401,37 @@ def _parquet_columns(source):
     except (pa.ArrowException, OSError, ValueError) as e:
         raise ImportFailed(f"Invalid Parquet file: {e}") from None
     n = table.num_rows
-    columns, taken = [], set()
-    for field in table.schema:
-        col = table.column(field.name)
+    columns, taken, data = [], set(), {}
+    for steps, col in _flat_arrow_columns(table):
         nulls = col.null_count
-        kind = _arrow_type(field.type)
+        kind = _arrow_type(col.type)
         if nulls and not kind.startswith(("Array(", "Map(", "Nullable(", "LowCardinality(")):
             kind = f"Nullable({kind})"
         elif nulls and kind.startswith("LowCardinality("):
             kind = f"LowCardinality(Nullable({kind[len('LowCardinality('):-1]}))"
-        name = _unique(_column_name((field.name,)), taken)
-        columns.append({"name": name, "type": kind, "present_pct": _pct(n - nulls, n),
-                        "path": _jsonpath((field.name,)), "field": field.name})
-    data = table.to_pydict()
-    rows = [{c["name"]: data[c["field"]][i] for c in columns} for i in range(min(n, SAMPLE_ROWS))]
+        name = _unique(_column_name(steps), taken)
+        columns.append({"name": name, "type": kind, "present_pct": _pct(n - nulls, n), "path": _jsonpath(steps)})
+        data[name] = col.to_pylist()
+    rows = [{c["name"]: data[c["name"]][i] for c in columns} for i in range(min(n, SAMPLE_ROWS))]
     return columns, rows, {}
+
+
+def _flat_arrow_columns(table):
+    """(steps, array) of every column, struct columns flattened into their fields (``$.user.name``)
+    as the NDJSON analysis flattens objects; a NULL struct makes its fields NULL."""
+    import pyarrow.compute as pc
+    import pyarrow.types as pt
+
+    def walk(steps, arr):
+        if pt.is_struct(arr.type) and arr.type.num_fields:
+            for i in range(arr.type.num_fields):
+                key = arr.type.field(i).name
+                yield from walk(steps + (key,), pc.struct_field(arr, key))
+        else:
+            yield steps, arr
+
+    for name in table.column_names:
+        yield from walk((name,), table.column(name).combine_chunks())
 
 
 def _arrow_type(t) -> str:
