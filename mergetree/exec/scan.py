@@ -177,19 +177,23 @@ def _read_task_prewhere(part, ranges, needed, prewhere, bound, columns, cache=No
     row_mask = read_row_mask(part)
     if row_mask is not None:
         keep = keep & _rows_of_ranges(row_mask, part.granule_rows, ranges)
-    # granule of every matching row: row k of the block is in the granule whose cumulative row
-    # count first exceeds k (no per-row granule array: the matches are usually few)
-    granules = np.concatenate([np.arange(a, b) for a, b in ranges])
-    ends = np.cumsum(part.granule_rows[granules], dtype=np.int64)
     hits = np.flatnonzero(keep)
-    hit_pos = np.unique(np.searchsorted(ends, hits, side="right"))  # positions in `granules`
-    live_runs = _runs(granules[hit_pos])
     rest = [c for c in needed if c not in prewhere]
-    starts = ends - part.granule_rows[granules]
-    # `granules` is sorted, so a run of granule numbers is a run of positions in it
-    pieces = [keep[starts[np.searchsorted(granules, a)]:ends[np.searchsorted(granules, b - 1)]]
-              for a, b in live_runs]
-    keep_live = np.concatenate(pieces) if pieces else np.zeros(0, np.bool_)
+    if len(ranges) == 1 and ranges[0][1] - ranges[0][0] == 1:
+        # one granule (a point lookup's usual task): it is live iff it has a match
+        live_runs, keep_live = (list(ranges), keep) if len(hits) else ([], keep[:0])
+    else:
+        # granule of every matching row: row k of the block is in the granule whose cumulative
+        # row count first exceeds k (no per-row granule array: the matches are usually few)
+        granules = np.concatenate([np.arange(a, b) for a, b in ranges])
+        ends = np.cumsum(part.granule_rows[granules], dtype=np.int64)
+        hit_pos = np.unique(np.searchsorted(ends, hits, side="right"))  # positions in `granules`
+        live_runs = _runs(granules[hit_pos])
+        starts = ends - part.granule_rows[granules]
+        # `granules` is sorted, so a run of granule numbers is a run of positions in it
+        pieces = [keep[starts[np.searchsorted(granules, a)]:ends[np.searchsorted(granules, b - 1)]]
+                  for a, b in live_runs]
+        keep_live = np.concatenate(pieces) if pieces else np.zeros(0, np.bool_)
     # the other columns come back with only the matching rows (dictionary strings are decoded
     # for those rows only); bytes_read counts the granules read, as before
     oblock = part.read(rest, live_runs, cache=cache, copy=False, mask=keep_live)
