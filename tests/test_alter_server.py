@@ -272,3 +272,33 @@ def test_dev_reload_adds_a_column_while_serving_and_keeps_serving_on_a_refused_c
         assert reloader.check() is False
         assert "things.datasource" in reloader.last_error and "column 'v' Int32 was removed" in reloader.last_error
         assert c.get("/v0/pipes/all_things.json", headers=H).json()["rows"] == 2
+
+
+@pytest.mark.slow          # worker processes take seconds to start
+def test_query_workers_see_column_changes_and_exchanges(tmp_path):
+    """``serve --workers``: SELECTs in worker processes read old parts through the new schema."""
+    import time
+
+    app = create_app(tmp_path / "d", admin_token=ADMIN, flush_interval=3600, workers=1)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        _create(c, "w1")
+        _create(c, "w2")
+        c.post("/v0/events?name=w1&wait=true", headers=H, content=b'{"id": 1, "user": "a"}')
+        c.post("/v0/events?name=w2&wait=true", headers=H, content=b'{"id": 2, "user": "b"}')
+        workers = app.state.service.engine.workers
+        deadline = time.time() + 60
+        while workers.stats["worker"] == 0 and time.time() < deadline:   # until a worker answers
+            _sql(c, "SELECT count() AS n FROM w1")
+            time.sleep(0.2)
+        new = "`id` UInt64 `json:$.id`, `user` String `json:$.user`, `x` UInt64 DEFAULT id * 7"
+        assert c.post("/v0/datasources/w1/alter", headers=H, data={"schema": new}).status_code == 200
+        assert _sql(c, "SELECT id, x FROM w1") == [{"id": 1, "x": 7}]
+        assert c.post("/v0/datasources/exchange", headers=H,
+                      data={"datasource_a": "w2", "datasource_b": "w1"}).status_code == 400    # columns differ
+        c.post("/v0/datasources/w2/alter", headers=H, data={"schema": new})
+        assert c.post("/v0/datasources/exchange", headers=H,
+                      data={"datasource_a": "w2", "datasource_b": "w1"}).status_code == 200
+        before = workers.stats["worker"]
+        assert _sql(c, "SELECT id, x FROM w1") == [{"id": 2, "x": 14}]
+        assert _sql(c, "SELECT id, x FROM w2") == [{"id": 1, "x": 7}]
+        assert workers.stats["worker"] == before + 2          # answered by the worker, not the fallback
