@@ -570,3 +570,28 @@ def test_copy_node_api_pause_resume_and_unlink_materialization(tmp_path):
         c.post("/v0/events?name=things&wait=true", content=b'{"a": "q", "n": 1}', headers=H)
         assert count() == 3
         assert c.delete("/v0/pipes/mv/nodes/m/materialization", headers=H).status_code == 400
+
+
+def test_node_analysis_and_pipe_ids_for_the_classic_cli(client):
+    c = client
+    make_things(c)
+    c.post("/v0/datasources", params={"name": "agg", "schema": "a String, total Int64"}, headers=H)
+    assert c.post("/v0/pipes", json={"name": "chk", "nodes": [
+        {"name": "m", "sql": "SELECT a, toInt64(sum(n)) AS total FROM things GROUP BY a"}]}, headers=H).status_code == 200
+    r = c.get("/v0/pipes/chk/nodes/m/analysis", params={"dry_run": "true", "datasource": "agg"}, headers=H)
+    assert r.status_code == 200, r.text
+    a = r.json()
+    assert a["warnings"] == [] and a["analysis"]["datasource"]["columns"] == [
+        {"name": "a", "type": "String"}, {"name": "total", "type": "Int64"}]
+    assert "SCHEMA >" in a["analysis"]["datasource"]["datafile"] and "NODE m" in a["analysis"]["pipe"]["datafile"]
+    r = c.get("/v0/pipes/t_chk/nodes/t_chk_m/analysis", params={"datasource": "things"}, headers=H)   # ids work
+    assert r.status_code == 400 and "n" in r.json()["error"]                 # things.n is not produced
+    assert c.get("/v0/pipes/chk/nodes/zz/analysis", headers=H).status_code == 404
+    # a copy pipe's JSON carries what tb push reads next (copy_target_datasource, schedule), PUT by id
+    r = c.post("/v0/pipes", json={"name": "cp", "nodes": [{"name": "c", "sql": "SELECT a, toInt64(n) AS total FROM things",
+                                                         "target_datasource": "agg", "schedule_cron": "0 * * * *"}]},
+               headers=H).json()
+    assert r["copy_target_datasource"] == "agg" and r["schedule"] == {"cron": "0 * * * *"} and r["copy_node"] == "c"
+    r = c.put("/v0/pipes/t_cp/nodes/t_cp_c/copy", data={"schedule_cron": "None", "mode": "append"}, headers=H)
+    assert r.status_code == 200 and r.json()["schedule"] == {} and r.json()["copy_target_datasource"] == "agg"
+    assert c.delete("/v0/pipes/t_cp", headers=H).status_code == 204

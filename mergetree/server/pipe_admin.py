@@ -40,6 +40,7 @@ from starlette.responses import Response
 
 from mergetree.server.errors import ApiError
 from mergetree.server.http import flag, json_response, principal, read_body, service
+from mergetree.server.pipe_jobs import pipe_ref
 from mergetree.server.pipes import DOC_PIPES, pipe_info
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -142,7 +143,19 @@ def _push(svc, name: str, text: str) -> dict:
     rel = _path_of(svc, name) or f"pipes/{name}.pipe"
     _bind_check(svc, name, text)
     apply_files(svc, {rel: text})
-    return pipe_info(svc.pipes.get(name))
+    return admin_info(svc.pipes.get(name))
+
+
+def admin_info(pipe) -> dict:
+    """``pipe_info`` plus what the Classic CLI reads after creating a copy pipe: ``copy_target_datasource``
+    (the target; Tinybird gives its id, the name answers ``GET /v0/datasources/<it>`` here too),
+    ``copy_node`` and ``schedule: {cron}``."""
+    info = pipe_info(pipe)
+    node = next((n for n in pipe.nodes if n.type == "copy"), None)
+    if node is not None:
+        info.update(copy_target_datasource=node.target_datasource, copy_node=node.name,
+                    schedule={"cron": node.copy_schedule} if node.copy_schedule else {})
+    return info
 
 
 def _bind_check(svc, name: str, text: str) -> None:
@@ -210,7 +223,7 @@ async def create_pipe(request: Request):
 
 async def drop_pipe(request: Request):
     svc = service(request)
-    name = request.path_params["name"]
+    name = pipe_ref(svc, request)
     svc.pipes.get(name)
     principal(request).require("PIPES:DROP", name, f"drop the pipe '{name}'")
 
@@ -231,7 +244,7 @@ async def drop_pipe(request: Request):
 
 async def append_node(request: Request):
     svc = service(request)
-    name = request.path_params["name"]
+    name = pipe_ref(svc, request)
     pipe = svc.pipes.get(name)
     principal(request).require("PIPES:CREATE", None, f"change the pipe '{name}'")
     q = request.query_params
@@ -256,7 +269,7 @@ def _node_name(pipe, ref: str) -> str:
 
 async def _set_endpoint(request: Request, publish: bool):
     svc = service(request)
-    name = request.path_params["name"]
+    name = pipe_ref(svc, request)
     pipe = svc.pipes.get(name)
     node = _node_name(pipe, request.path_params["node"])
     principal(request).require("PIPES:CREATE", None, f"change the pipe '{name}'")
@@ -284,7 +297,7 @@ async def unpublish_endpoint(request: Request):
 async def _change_node(request: Request, change) -> dict:
     """Rewrite one node of a pipe (``change(node_json)``) and push the pipe again."""
     svc = service(request)
-    name = request.path_params["name"]
+    name = pipe_ref(svc, request)
     pipe = svc.pipes.get(name)
     principal(request).require("PIPES:CREATE", None, f"change the pipe '{name}'")
     node = _node_name(pipe, request.path_params["node"])
@@ -319,7 +332,7 @@ async def set_copy_node(request: Request):
         if not node["target_datasource"]:
             raise ApiError(400, "Missing 'target_datasource' for the copy node", DOC_PIPES)
         cron = fields.get("schedule_cron")
-        node["schedule_cron"] = None if cron in (None, "", "@on-demand") else cron
+        node["schedule_cron"] = None if cron in (None, "", "None", "@on-demand") else cron
         node["mode"] = fields.get("mode") or node.get("mode")
 
     return json_response(await _change_node(request, change))
@@ -338,7 +351,7 @@ async def unlink_materialization(request: Request):
     """``DELETE /v0/pipes/NAME/nodes/NODE/materialization``: the node stops materializing (its target data
     source and the rows already written stay)."""
     svc = service(request)
-    name = request.path_params["name"]
+    name = pipe_ref(svc, request)
 
     def change(node, nodes):
         if node["type"] != "materialized":
@@ -356,9 +369,60 @@ async def unlink_materialization(request: Request):
     return json_response(info)
 
 
+async def node_analysis(request: Request):
+    """``GET /v0/pipes/NAME/nodes/NODE/analysis``: what a node would materialize, for the Classic CLI's
+    check before it pushes a materialized pipe: ``{"analysis": {"pipe": {name, datafile}, "datasource":
+    {name, columns, schema, datafile}}, "warnings": []}``; a node that does not bind is a 400. With
+    ``datasource=T``, T's columns must all be produced by the node (by name)."""
+    svc = service(request)
+    name = pipe_ref(svc, request)
+    pipe = svc.pipes.get(name)
+    principal(request).require("PIPES:CREATE", None, f"analyze the pipe '{name}'")
+    node = _node_name(pipe, request.path_params["node"])
+    if not any(n.name == node for n in pipe.nodes):
+        raise ApiError(404, f"The node '{node}' does not exist in pipe '{name}'", DOC_PIPES)
+    target = request.query_params.get("datasource") or next(
+        (n.datasource for n in pipe.nodes if n.name == node and n.datasource), None) or f"{name}_mv"
+
+    def run():
+        from mergetree.server.pipes import PipeError, compile_pipe, inline_tables, parse_sql
+
+        options: dict = {}
+        try:
+            stmt = compile_pipe(svc.pipes, pipe, {}, node=pipe.node(node), test_mode=True, options=options)
+        except PipeError as e:
+            raise e.api_error() from None
+        if options.get("query_params"):
+            from mergetree.server.workspace import bind_secrets
+
+            stmt = bind_secrets(stmt, options["query_params"])
+        probe = inline_tables(parse_sql("SELECT * FROM _ LIMIT 0"), lambda t: stmt if t == "_" else None)
+        try:
+            result = svc.engine.run(probe)
+        except Exception as e:  # noqa: BLE001 - binder errors, named like the rest of the API
+            code = getattr(e, "code", type(e).__name__)
+            raise ApiError(400, f"[Error] {str(e).rstrip('.')}. ({code})", DOC_PIPES) from None
+        return [(n, str(t)) for n, t in result.schema]
+
+    columns = await run_in_threadpool(run)
+    produced = {n for n, _ in columns}
+    if svc.engine.exists(target):
+        missing = [n for n, _ in svc.engine.schema(target) if n not in produced]
+        if missing:
+            raise ApiError(400, f"The node '{node}' does not produce the column(s) {', '.join(missing)} of the Data "
+                                f"Source '{target}'", DOC_PIPES)
+    schema = ",\n".join(f"    `{n}` {t}" for n, t in columns)
+    return json_response({"analysis": {
+        "pipe": {"name": name, "datafile": datafile_text(name, pipe.description, _node_json(pipe))},
+        "datasource": {"name": target, "columns": [{"name": n, "type": t} for n, t in columns],
+                       "schema": schema.replace("    ", "").replace("\n", " "),
+                       "datafile": f"SCHEMA >\n{schema}\n\nENGINE \"MergeTree\"\n"}},
+        "warnings": []})
+
+
 async def pipe_datafile(request: Request):
     svc = service(request)
-    name = request.path_params["name"]
+    name = pipe_ref(svc, request)
     pipe = svc.pipes.get(name)
     principal(request).require("PIPES:READ", name, f"read the pipe '{name}'")
     from mergetree.server.deploy import current_files
@@ -471,4 +535,5 @@ ROUTES = [
     (["POST", "PUT"], "/v0/pipes/{name}/nodes/{node}/copy", set_copy_node),
     (["DELETE"], "/v0/pipes/{name}/nodes/{node}/copy", unset_copy_node),
     (["DELETE"], "/v0/pipes/{name}/nodes/{node}/materialization", unlink_materialization),
+    (["GET"], "/v0/pipes/{name}/nodes/{node}/analysis", node_analysis),
 ]

@@ -32,6 +32,15 @@ DOC_COPY = "https://www.tinybird.co/docs/api-reference/pipe-api/copy-pipes-api"
 DOC_MV = "https://www.tinybird.co/docs/api-reference/pipe-api/materialized-views"
 
 
+def pipe_ref(svc, request: Request) -> str:
+    """The pipe a path names, by name or by id (``t_<name>``, as ``GET /v0/pipes/NAME`` gives it: the
+    Classic CLI addresses pipes by id)."""
+    ref = request.path_params["name"]
+    if ref not in svc.pipes and ref.startswith("t_") and ref[2:] in svc.pipes:
+        return ref[2:]
+    return ref
+
+
 def _compile(svc):
     from mergetree.server.pipes import compile_pipe
 
@@ -63,7 +72,7 @@ async def copy_pipe(request: Request):
     from mergetree.server.pipes import request_params
 
     svc = service(request)
-    name = request.path_params["name"]
+    name = pipe_ref(svc, request)
     principal(request).require_admin(f"run the copy pipe '{name}'")
     pipe = svc.pipes.get(name)
     params = await request_params(request)
@@ -76,7 +85,7 @@ async def copy_pipe(request: Request):
 
 async def populate(request: Request):
     svc = service(request)
-    name, node = request.path_params["name"], request.path_params["node"]
+    name, node = pipe_ref(svc, request), request.path_params["node"]
     principal(request).require_admin(f"populate the node '{node}' of pipe '{name}'")
     pipe = svc.pipes.get(name)
     if not any(n.name == node for n in pipe.nodes):
@@ -106,7 +115,7 @@ async def resume_copy(request: Request):
 
 async def _set_paused(request: Request, paused: bool):
     svc = service(request)
-    name = request.path_params["name"]
+    name = pipe_ref(svc, request)
     principal(request).require_admin(f"{'pause' if paused else 'resume'} the copy pipe '{name}'")
     pipe = svc.pipes.get(name)
     if not svc.engine.is_copy_pipe(pipe):

@@ -4,7 +4,9 @@
 body, ``.../nodes/ID/endpoint``) after checking node SQL through ``/v0/sql_tables`` (its fallback when the
 native clickhouse-toolset cannot be imported); ``tb datasource append`` posts a multipart file; ``tb sql``
 calls ``/v0/sql``; ``tb pipe rm`` calls ``DELETE /v0/pipes/NAME``. Host and token come from
-``TB_HOST`` / ``TB_TOKEN``. Replacing a pipe needs ``push --force --no-check``: the regression check reads
+``TB_HOST`` / ``TB_TOKEN``. A materialized pipe is checked first through a temporary ``NAME__checker``
+pipe and ``GET /v0/pipes/NAME__checker/nodes/N/analysis``; a copy pipe's node is set by pipe id with
+``PUT /v0/pipes/t_NAME/nodes/ID/copy``; ``tb pipe copy run`` posts ``/v0/pipes/NAME/copy``. Replacing a pipe needs ``push --force --no-check``: the regression check reads
 Tinybird's ``tinybird.pipe_stats_rt`` service data source, which mergetree does not have.
 
 Installed once into its own virtualenv (``$MERGETREE_TB_CLASSIC_VENV``, default
@@ -48,6 +50,32 @@ TYPE endpoint
 """
 
 
+TOTALS = """SCHEMA >
+    `user_id` String,
+    `total` Int64
+
+ENGINE "SummingMergeTree"
+ENGINE_SORTING_KEY "user_id"
+"""
+
+TOTALS_MV = """NODE m
+SQL >
+    SELECT user_id, toInt64(n) AS total FROM clicks
+
+TYPE materialized
+DATASOURCE click_totals
+"""
+
+COPY = """NODE c
+SQL >
+    SELECT user_id, toInt64(sum(n)) AS total FROM clicks GROUP BY user_id
+
+TYPE copy
+TARGET_DATASOURCE click_totals
+COPY_SCHEDULE @on-demand
+"""
+
+
 def _install() -> None:
     if TB.exists():
         return
@@ -65,6 +93,8 @@ def test_classic_tb_push_append_sql_rm(tmp_path):
     _install()
     project = tmp_path / "project"
     for rel, text in {"datasources/clicks.datasource": DATASOURCE, "pipes/clicks_by_user.pipe": PIPE,
+                      "datasources/click_totals.datasource": TOTALS, "pipes/click_totals_mv.pipe": TOTALS_MV,
+                      "pipes/click_copy.pipe": COPY,
                       "clicks.ndjson": '{"user_id":"a","n":1}\n{"user_id":"b","n":5}\n{"user_id":"a","n":3}\n'}.items():
         (project / rel).parent.mkdir(parents=True, exist_ok=True)
         (project / rel).write_text(text)
@@ -89,13 +119,22 @@ def test_classic_tb_push_append_sql_rm(tmp_path):
         assert "Auth successful" in out and "not an admin token" not in out, out
         out = tb("workspace", "current")                                     # GET /v0/user/workspaces/
         assert "mergetree" in out and "True" in out, out
-        out = tb("push", "--push-deps")
+        out = tb("push", "--push-deps")       # the materialized pipe is checked first (.../nodes/m/analysis)
         assert "'clicks' created" in out and "'clicks_by_user' created" in out, out
+        assert "'click_totals_mv' created" in out and "'click_copy' created" in out, out
         assert "Data appended" in tb("datasource", "append", "clicks", "clicks.ndjson")
         assert "|       3 |" in tb("sql", "SELECT count() FROM clicks")
         # hand-computed from the three rows: a = 1 + 3, b = 5
         assert endpoint() == [{"user_id": "a", "total": 4}, {"user_id": "b", "total": 5}]
         assert endpoint("&min_n=2") == [{"user_id": "a", "total": 3}, {"user_id": "b", "total": 5}]
+        def totals() -> list:
+            out = tb("sql", "SELECT user_id, sum(total) AS t FROM click_totals GROUP BY user_id ORDER BY user_id",
+                     "--format", "json")
+            return json.loads(out[out.index("{"):])["data"]
+
+        assert totals() == [{"user_id": "a", "t": 4}, {"user_id": "b", "t": 5}]       # the view's rows
+        assert "Data copied to 'click_totals'" in tb("pipe", "copy", "run", "click_copy", "--wait", "--yes")
+        assert totals() == [{"user_id": "a", "t": 8}, {"user_id": "b", "t": 10}]      # + the copy's
         (project / "pipes" / "clicks_by_user.pipe").write_text(PIPE.replace("Int32(min_n, 0)", "Int32(min_n, 2)"))
         tb("push", "pipes/clicks_by_user.pipe", "--force", "--no-check")
         assert endpoint() == [{"user_id": "a", "total": 3}, {"user_id": "b", "total": 5}]
