@@ -12,7 +12,10 @@ Routes (``app.py``'s route table through :data:`ROUTES`):
 * ``POST|PUT|DELETE /v0/pipes/NAME/nodes/NODE/copy`` (``target_datasource``, ``schedule_cron``, ``mode``):
   make / unmake the pipe's copy node; ``DELETE /v0/pipes/NAME/nodes/NODE/materialization``: the node
   stops materializing (the view is dropped, the target keeps its rows).
+* ``GET /v0/pipes/NAME/nodes/NODE/analysis``: the node's columns and generated datafiles (the Classic
+  CLI checks a materialized pipe with it before pushing it).
 * ``GET /v1/pipes/NAME.pipe``: the pipe's datafile text.
+* Pipes and nodes may be named by id (``t_<pipe>``, ``t_<pipe>_<node>``), as the Classic CLI does.
 * The Classic CLI's SQL helpers (its fallbacks when the native clickhouse-toolset is missing):
   ``POST /v0/sql_tables``, ``POST /v0/sql_replace``, ``GET /v0/sql_format``.
 
