@@ -1228,8 +1228,11 @@ def rows_to_block_partial(schema: Sequence[tuple[str, T.DataType]], rows, *,
     """
     schema = [(name, T.parse_type(t) if isinstance(t, str) else t) for name, t in schema]
     rejected: list[RejectedRow] = []
-    if isinstance(rows, (bytes, bytearray, memoryview)) and len(rows) >= FAST_NDJSON_MIN_BYTES:
-        block = fast_ndjson_block(schema, rows, defaults)
+    if isinstance(rows, (bytes, bytearray, memoryview)):
+        if len(rows) >= FAST_NDJSON_MIN_BYTES:
+            block = fast_ndjson_block(schema, rows, defaults)
+        else:
+            block = one_row_block(schema, rows, defaults)
         if block is not None:
             return block, rejected
     if isinstance(rows, (bytes, bytearray, memoryview, str)):
@@ -1412,6 +1415,85 @@ def _fast_column(K, t: T.DataType, buf: np.ndarray, kd: np.ndarray, st: np.ndarr
             return FixedColumn(t, np.minimum(np.maximum(ticks, 0), _DATETIME_MAX).astype(np.uint32))
         return FixedColumn(t, ticks)
     return None
+
+
+def one_row_block(schema, body, defaults: Defaults | None = None) -> Block | None:
+    """The Block of a one-line NDJSON body (a single event) built without the column machinery, or None.
+
+    Like ``fast_ndjson_block``: exactly what ``rows_to_block`` gives, or None (the general path
+    runs) for anything else: several lines, a value of another kind than the column's usual one
+    (String from a string, numbers from numbers, DateTime from text or a number), a value that
+    is an error, a column whose DEFAULT expression would be needed, other types.
+    """
+    if isinstance(body, (bytearray, memoryview)):
+        body = bytes(body)
+    if not isinstance(body, bytes) or b"\n" in body.strip():
+        return None
+    try:
+        row = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    if type(row) is not dict:
+        return None
+    columns: dict[str, Column] = {}
+    for name, t in schema:
+        v = row.get(name)
+        is_null = v is None
+        nullable = t.__class__ is T.NullableType
+        inner = t.inner if nullable else t
+        if v is None and defaults and name in defaults and (not nullable or name not in row):
+            return None
+        tv = type(v)
+        cls = inner.__class__
+        if cls is T.StringType:
+            if tv is str:
+                try:
+                    data = v.encode("utf-8", "surrogateescape")
+                except UnicodeEncodeError:
+                    return None
+            elif v is None:
+                data = b""
+            else:
+                return None
+            col = StringColumn(inner, np.array((0, len(data)), np.int64), np.frombuffer(data, np.uint8))
+        elif cls is T.DateTimeType or cls is T.DateTime64Type:
+            precision = 0 if cls is T.DateTimeType else inner.precision
+            if tv is str or tv is int:
+                try:
+                    ticks = _parse_ticks(inner, v, inner.timezone, precision)
+                except ConversionError:
+                    return None
+            elif v is None:
+                ticks = 0
+            else:
+                return None
+            if cls is T.DateTimeType:
+                ticks = min(max(ticks, 0), _DATETIME_MAX)
+            elif not -(1 << 63) <= ticks < (1 << 63):
+                return None
+            col = FixedColumn(inner, np.array((ticks,), inner.dtype))
+        elif cls is T.IntType and inner.bits <= 64:
+            if v is None:
+                v = 0
+            elif tv is not int or not -(1 << 63) <= v < (1 << 63) or (v < 0 and not inner.signed):
+                return None
+            col = FixedColumn(inner, np.array((v,), np.int64).astype(inner.dtype))
+        elif cls is T.FloatType:
+            if v is None:
+                v = 0.0
+            elif tv is not float and tv is not int:
+                return None
+            try:
+                with np.errstate(over="ignore"):
+                    col = FixedColumn(inner, np.array((v,), np.float64).astype(inner.dtype))
+            except OverflowError:
+                return None
+        else:
+            return None
+        if nullable:
+            col = NullableColumn(t, col, np.array((is_null,), np.bool_))
+        columns[name] = col
+    return Block(columns, 1)
 
 
 def _span_matrix_values(K, buf, kd, st, en, dtype, absent: int) -> np.ndarray | None:

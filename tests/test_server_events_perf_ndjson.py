@@ -246,3 +246,47 @@ def test_events_api_sized_body_is_read_by_the_fast_path():
     assert fast is not None
     _same(fast, _general(schema, body))
     assert fast["properties"].to_pylist()[0] == '{"a":1}'
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_single_event_body_equals_the_general_path(seed):
+    """One-line bodies (single events) take convert.one_row_block: same block, or None."""
+    from mergetree.convert import one_row_block
+
+    rng = random.Random(1000 + seed)
+    schema = [(n, t) for n, t in SCHEMA if not isinstance(t, (T.LowCardinalityType, T.BoolType))]
+    taken = 0
+    for _ in range(150):
+        line = _body(rng, 1, schema, absent=0.1).strip()
+        block = one_row_block(schema, line)
+        if block is None:
+            continue
+        taken += 1
+        _same(block, _general(schema, line))
+        got, rejected = rows_to_block_partial(schema, line)
+        assert rejected == []
+        _same(got, block)
+    assert taken > 100
+
+
+@pytest.mark.parametrize("line", [b'{"s":1}', b'{"i32":"5"}', b'{"u8":-1}', b'{"i32":true}', b'{"f64":"1.5"}',
+                                  b'{"dt":"not a date"}', b'{"dt":1.5}', b'{"s":"a"}\n{"s":"b"}', b'[{"s":"a"}]',
+                                  b'{"s":"a"', b'5', b'{"b":true}', b'{"lc":"x"}', b'{"i64":9223372036854775808}'])
+def test_single_event_declines_what_the_general_path_must_decide(line):
+    from mergetree.convert import one_row_block
+
+    assert one_row_block(SCHEMA, line) is None
+
+
+def test_single_event_with_a_default_expression_is_left_to_the_general_path():
+    from mergetree.column import StringColumn
+    from mergetree.convert import one_row_block
+
+    schema = [("s", T.String), ("d", T.String), ("nd", T.parse_type("Nullable(String)"))]
+    defaults = {"d": lambda b: StringColumn(T.String, np.array([0, 1]), np.frombuffer(b"D", np.uint8)),
+                "nd": lambda b: StringColumn(T.String, np.array([0, 1]), np.frombuffer(b"N", np.uint8))}
+    assert one_row_block(schema, b'{"s":"a"}', defaults) is None
+    assert one_row_block(schema, b'{"s":"a","d":null,"nd":"x"}', defaults) is None
+    block = one_row_block(schema, b'{"s":"a","d":"y","nd":null}', defaults)
+    assert block["d"].to_pylist() == ["y"] and block["nd"].to_pylist() == [None]
+    assert rows_to_block_partial(schema, b'{"s":"a"}', defaults=defaults)[0]["d"].to_pylist() == ["D"]
