@@ -88,6 +88,12 @@ def test_serve_migrates_a_datafile_that_adds_columns_and_refuses_removals(tmp_pa
     (root / "datasources/things.datasource").write_text(added)
     with TestClient(create_app(data, admin_token=ADMIN, project=root)) as c:
         assert _sql(c, "SELECT sum(n) AS s FROM things") == [{"s": 211}]
+    # a changed DEFAULT is applied (metadata-only, as ALTER MODIFY COLUMN): only the row stored before
+    # the column existed follows it, the others were written
+    (root / "datasources/things.datasource").write_text(added.replace("DEFAULT id + 100", "DEFAULT id+200"))
+    with TestClient(create_app(data, admin_token=ADMIN, project=root)) as c:
+        assert _sql(c, "SELECT id, n FROM things ORDER BY id") == [{"id": 1, "n": 201}, {"id": 2, "n": 7},
+                                                                   {"id": 3, "n": 103}]
         # the alter endpoint lists the pipes that read the data source (tb prints them)
         r = c.post("/v0/datasources/things/alter", headers=H, data={"description": "x", "dry": "true"})
         assert r.status_code == 200 and r.json()["dependencies"] == ["all_things"]

@@ -189,6 +189,18 @@ class Engine:
                 reg = self._register(name)
                 self.update_datasource_meta(name, jsonpaths={**(reg.get("jsonpaths") or {}), **paths})
 
+    def column_defaults(self, name: str) -> dict[str, tuple[str, str] | None]:
+        """Column -> (DEFAULT | MATERIALIZED, expression printed canonically) or None."""
+        return {c.name: (c.default_kind, self.normalize_condition(c.default)) if c.default else None
+                for c in self.db.table(name).metadata.columns}
+
+    def set_column_defaults(self, name: str, defaults: dict[str, tuple[str, str] | None]) -> None:
+        """ALTER TABLE name MODIFY COLUMN c DEFAULT expr / REMOVE DEFAULT, all in one metadata change."""
+        changes = [("remove_default", (c,), {}) if d is None else ("modify_column", (f"`{c}` {d[0]} {d[1]}",), {})
+                   for c, d in defaults.items()]
+        with self.write_lock:
+            self.db.alter_columns(name, changes)
+
     def modify_ttl(self, name: str, ttl: str | None) -> None:
         with self.write_lock:
             self.db.alter_modify_ttl(name, ttl)

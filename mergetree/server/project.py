@@ -90,6 +90,24 @@ def _settings(text: str | None, ds) -> dict | None:
     return out
 
 
+def changed_defaults(engine, ds) -> dict:
+    """Existing columns whose DEFAULT / MATERIALIZED expression the datafile changes (or removes):
+    {column: (kind, expression) | None}; a migration applies them (metadata-only, as ALTER MODIFY COLUMN)."""
+    have = engine.column_defaults(ds.name)
+    out = {}
+    for c in ds.columns:
+        if c.name not in have:
+            continue
+        try:
+            want = (c.default_kind or "DEFAULT", engine.normalize_condition(c.default)) if c.default else None
+        except Exception as e:  # noqa: BLE001 - reported on the column's line
+            raise ProjectError(f"column '{c.name}': cannot parse its DEFAULT expression: {e}", filename=ds.path,
+                               line=_line_of(ds.path, rf"`{re.escape(c.name)}`|^\s*{re.escape(c.name)}\s")) from None
+        if want != have[c.name]:
+            out[c.name] = want
+    return out
+
+
 def added_columns(engine, ds) -> list:
     """The datafile's columns that the existing data source lacks (a migration adds them with
     ALTER TABLE ADD COLUMN): datafile ``Column`` objects, in datafile order."""
@@ -145,7 +163,7 @@ def check_migrations(engine, project) -> list[str]:
             continue
         if schema_differences(engine, ds):
             ensure_datasource(engine, ds)          # raises ProjectError naming the first difference
-        if added_columns(engine, ds):
+        if added_columns(engine, ds) or changed_defaults(engine, ds):
             out.append(ds.name)
     return out
 
@@ -164,6 +182,15 @@ def ensure_datasource(engine, ds) -> str:
                   "or rewrites data to follow a datafile): drop the Data Source "
                   "(DELETE /v0/datasources/NAME) or give the new definition another name",
                 filename=ds.path, line=line)
+        defaults = changed_defaults(engine, ds)
+        if defaults:
+            try:
+                engine.set_column_defaults(ds.name, defaults)
+            except Exception as e:  # noqa: BLE001 - any engine refusal is reported against the file
+                first = next(iter(defaults))
+                raise ProjectError(f"cannot change the DEFAULT of column '{first}' of Data Source '{ds.name}': {e}",
+                                   filename=ds.path,
+                                   line=_line_of(ds.path, rf"`{re.escape(first)}`|^\s*{re.escape(first)}\s")) from None
         new = added_columns(engine, ds)
         for c in new:                          # a bad type is reported on its column's line
             try:
@@ -181,7 +208,7 @@ def ensure_datasource(engine, ds) -> str:
         # JSONPaths and the description only steer ingestion and listings: they follow the datafile
         engine.update_datasource_meta(ds.name, description=(ds.description or "").strip(),
                                       jsonpaths={c.name: c.jsonpath for c in ds.columns if c.jsonpath})
-        return "altered" if new else "unchanged"
+        return "altered" if new or defaults else "unchanged"
     for c in ds.columns:                       # a bad type is reported on its column's line
         try:
             engine.normalize_type(c.type)
