@@ -146,6 +146,11 @@ def test_alter_endpoint_adds_columns_at_the_end(client):
     assert info["description"] == "events v2"
     c.post("/v0/events?name=ev&wait=true", headers=H, content=b'{"id": 2, "user": "v", "plan": "pro"}')
     assert _sql(c, "SELECT id, plan FROM ev ORDER BY id") == [{"id": 1, "plan": "free"}, {"id": 2, "plan": "pro"}]
+    # a changed DEFAULT of an existing column: MODIFY COLUMN (the row stored before `plan` existed follows it)
+    r = c.post("/v0/datasources/ev/alter", headers=H, data={"schema": new.replace("'free'", "'trial'")})
+    assert r.status_code == 200 and r.json()["operations"] == ["MODIFY COLUMN `plan` DEFAULT 'trial'"], r.text
+    assert _sql(c, "SELECT id, plan FROM ev ORDER BY id") == [{"id": 1, "plan": "trial"}, {"id": 2, "plan": "pro"}]
+    new = new.replace("'free'", "'trial'")
     # what cannot apply: 400 naming the column, nothing changes
     for schema, words in [("`id` UInt64, `plan` String", "'user'"),
                           ("`id` UInt64, `user` UInt8, `plan` String", "'user' would change type"),

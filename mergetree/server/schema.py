@@ -86,6 +86,24 @@ def plan_alter(engine, name: str, schema_text: str) -> list:
     return [c for c, _ in want[len(have):]]
 
 
+def plan_defaults(engine, name: str, schema_text: str) -> dict:
+    """Existing columns whose DEFAULT / MATERIALIZED the new schema changes: {column: (kind, expr) | None}."""
+    from sqlparse_ch.datafiles.schema import parse_schema
+
+    have = engine.column_defaults(name)
+    out = {}
+    for c in parse_schema(schema_text):
+        if c.name in have:
+            try:
+                want = (c.default_kind or "DEFAULT", engine.normalize_condition(c.default)) if c.default else None
+            except Exception as e:  # noqa: BLE001
+                raise ApiError(400, f"Invalid schema: column '{c.name}': cannot parse its DEFAULT: {e}",
+                               DOC_DATASOURCES) from None
+            if want != have[c.name]:
+                out[c.name] = want
+    return out
+
+
 async def alter_datasource(request: Request):
     svc, who = service(request), principal(request)
     name = request.path_params["name"]
@@ -94,9 +112,12 @@ async def alter_datasource(request: Request):
     params = await _params(request)
     dry = flag(params.get("dry")) or flag(params.get("dry_run"))
     operations: list[str] = []
-    new_columns = []
+    new_columns, defaults = [], {}
     if params.get("schema", "").strip():
         new_columns = plan_alter(svc.engine, name, params["schema"])
+        defaults = plan_defaults(svc.engine, name, params["schema"])
+        operations += [f"MODIFY COLUMN `{c}` {d[0]} {d[1]}" if d else f"MODIFY COLUMN `{c}` REMOVE DEFAULT"
+                       for c, d in defaults.items()]
         operations += [f"ADD COLUMN {c.to_sql()}" for c in new_columns]
     ttl = params.get("ttl")
     ttl_changed = False
@@ -116,6 +137,8 @@ async def alter_datasource(request: Request):
     if not dry:
         await run_in_threadpool(svc.flusher.flush)       # rows acknowledged before: in parts first
         try:
+            if defaults:
+                await run_in_threadpool(svc.engine.set_column_defaults, name, defaults)
             if new_columns:
                 await run_in_threadpool(svc.engine.add_columns, name,
                                         [(c.to_sql(), c.jsonpath) for c in new_columns])
