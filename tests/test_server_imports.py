@@ -533,3 +533,37 @@ def test_bad_files_are_4xx_never_500(client):
             r = client.post(path, params=params, content=body, headers=H)
             assert r.status_code < 500, (path, params, body[:40], r.text)
             assert r.status_code < 400 or isinstance(r.json()["error"], str)
+
+
+def test_analyze_then_create_takes_the_same_ndjson_property(client):
+    """Any NDJSON sample: the schema /v0/analyze suggests creates a data source into which the same
+    body appends every row, none quarantined (hypothesis-generated documents)."""
+    import json
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(-2 ** 70, 2 ** 70),
+                        st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=8),
+                        st.sampled_from(["2024-01-02", "2024-01-02 03:04:05", "2024-01-02T03:04:05.123Z"]))
+    values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                           st.dictionaries(st.sampled_from(["x", "y z", "é"]), inner,
+                                                                           max_size=2)), max_leaves=4)
+    docs = st.lists(st.dictionaries(st.sampled_from(["a", "b", "c-d", "1e", "it's"]), values, min_size=1, max_size=4),
+                    min_size=1, max_size=6)
+    counter = iter(range(10 ** 6))
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(docs)
+    def check(sample):
+        body = "\n".join(json.dumps(d) for d in sample).encode()          # json: ints beyond 64 bits too
+        r = client.post("/v0/analyze", content=body, headers=H)
+        assert r.status_code == 200, r.text
+        name = f"prop_{next(counter)}"
+        r = client.post("/v0/datasources", params={"name": name, "schema": r.json()["analysis"]["schema"]}, headers=H)
+        assert r.status_code == 200, r.text
+        r = client.post(f"/v0/datasources?mode=append&name={name}&format=ndjson", content=body, headers=H)
+        assert r.status_code == 200, r.text
+        assert (r.json()["successful_rows"], r.json()["quarantine_rows"]) == (len(sample), 0), (sample, r.json())
+
+    check()

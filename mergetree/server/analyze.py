@@ -144,7 +144,7 @@ def analyze_stream(stream, fmt: str, dialect: CsvDialect | None = None, *, size:
             columns, rows, extra = _csv_columns(sample, dialect, cut_last_line=more)
     if not columns:
         raise ImportFailed(f"No columns found in the {fmt.upper()} sample: is it the right format?")
-    _check_with_engine(columns, rows)
+    _check_with_engine(columns, rows, as_ndjson=fmt == "ndjson")
     schema = ", ".join(_schema_item(c) for c in columns)
     preview = _preview(columns, rows[:PREVIEW_ROWS])
     preview["statistics"] = {"elapsed": round(time.perf_counter() - started, 6), "rows_read": len(rows),
@@ -222,15 +222,17 @@ def _leaves(doc: dict, prefix: tuple):
         if isinstance(value, dict) and value:
             yield from _leaves(value, steps)
         else:
-            yield steps, (None if isinstance(value, dict) else value)
+            yield steps, value              # an empty object stays a value: it is what ingest would read
 
 
 def _pick(doc, steps):
+    """The value at ``steps`` as ingest reads it (objects included: a column that sometimes holds
+    one must be String)."""
     for s in steps:
         if not isinstance(doc, dict):
             return None
         doc = doc.get(s)
-    return None if isinstance(doc, dict) else doc
+    return doc
 
 
 def _json_type(values: list) -> str:
@@ -298,7 +300,7 @@ def _unique(name: str, taken: set) -> str:
 def _jsonpath(steps: tuple) -> str:
     out = "$"
     for s in steps:
-        out += f".{s}" if _IDENT_RE.match(s) else "['" + s.replace("'", "\\'") + "']"
+        out += f".{s}" if _IDENT_RE.match(s) else f"['{s}']" if "'" not in s else f'["{s}"]'
     return out
 
 
@@ -470,8 +472,10 @@ def _arrow_type(t) -> str:
 # --------------------------------------------------------------------------- checks and preview
 
 
-def _check_with_engine(columns: list[dict], rows: list[dict]) -> None:
-    """Convert the sample with the guessed types; a column that does not convert becomes String."""
+def _check_with_engine(columns: list[dict], rows: list[dict], as_ndjson: bool = False) -> None:
+    """Convert the sample with the guessed types; a column that does not convert becomes String.
+    ``as_ndjson``: also as NDJSON text (the Events API / NDJSON import converter), which reads some
+    values differently from Python values."""
     from mergetree.convert import rows_to_block_partial
     from mergetree.errors import ConversionError, MergeTreeError
     from mergetree.types import parse_type
@@ -484,16 +488,26 @@ def _check_with_engine(columns: list[dict], rows: list[dict]) -> None:
             except (MergeTreeError, ValueError):
                 c["type"] = _fallback(c)
                 schema.append((c["name"], parse_type(c["type"])))
-        try:
-            _, bad = rows_to_block_partial(schema, [dict(r) for r in rows])
-        except ConversionError as e:
-            bad = [type("R", (), {"error": e})()]
-        failing = {r.error.column for r in bad if r.error.column}
+        failing = set()
+        for sample in ([dict(r) for r in rows], _ndjson(rows) if as_ndjson and rows else None):
+            if sample is None:
+                continue
+            try:
+                _, bad = rows_to_block_partial(schema, sample)
+            except ConversionError as e:
+                bad = [type("R", (), {"error": e})()]
+            failing |= {r.error.column for r in bad if r.error.column}
         failing = [c for c in columns if c["name"] in failing and c["type"] != _fallback(c)]
         if not failing:
             return
         for c in failing:
             c["type"] = _fallback(c)
+
+
+def _ndjson(rows: list[dict]) -> bytes:
+    import json
+
+    return "\n".join(json.dumps(r, ensure_ascii=False) for r in rows).encode()   # json: ints beyond 64 bits too
 
 
 def _fallback(c: dict) -> str:
