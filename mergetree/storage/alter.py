@@ -33,7 +33,6 @@ nor be dropped or renamed (ALTER_OF_COLUMN_IS_FORBIDDEN), as in ClickHouse.
 from __future__ import annotations
 
 import dataclasses
-import threading
 
 import numpy as np
 
@@ -42,8 +41,6 @@ from mergetree.errors import (AlterOfColumnIsForbiddenError, BadArgumentsError, 
                               UnknownIdentifierError)
 from mergetree.storage.metadata import ColumnDef, TableMetadata, parse_column_def, parse_expression, \
     referenced_columns
-
-_LOCK = threading.Lock()
 
 
 # --------------------------------------------------------------------------- reading old parts
@@ -68,16 +65,13 @@ class SchemaPatch:
         from mergetree.column import Block
 
         names = self.metadata.column_names if columns is None else list(columns)
-        stored, computed = [], []
+        stored = []                     # what to read as the part stores it
         for n in names:
             how = self.plan.get(n)
             if how is None:
                 stored.append(n)
-            elif how[0] == "stored":
-                if how[1] not in stored:
-                    stored.append(how[1])
-            else:
-                computed.append(n)
+            elif how[0] == "stored" and how[1] not in stored:
+                stored.append(how[1])
         block = part.read(stored, mark_ranges, stats, stored=True)
         n_rows = block.num_rows
         out = {}
