@@ -40,13 +40,14 @@ def _columns(db) -> Block:
     for name in db.tables():
         m = db.table(name).metadata
         for pos, c in enumerate(m.columns, 1):
-            rows.append((DATABASE, name, c.name, c.type.name, pos, c.default_kind or "", c.default or ""))
-    cols = list(zip(*rows)) if rows else [[]] * 7
+            rows.append((DATABASE, name, c.name, c.type.name, pos, c.default_kind or "", c.default or "",
+                         getattr(c, "comment", None) or ""))
+    cols = list(zip(*rows)) if rows else [[]] * 8
     return _block([
         ("database", "String", list(cols[0])), ("table", "String", list(cols[1])),
         ("name", "String", list(cols[2])), ("type", "String", list(cols[3])),
         ("position", "UInt64", list(cols[4])), ("default_kind", "String", list(cols[5])),
-        ("default_expression", "String", list(cols[6])),
+        ("default_expression", "String", list(cols[6])), ("comment", "String", list(cols[7])),
     ])
 
 

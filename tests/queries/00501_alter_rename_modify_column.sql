@@ -38,3 +38,4 @@ ALTER TABLE mc ADD COLUMN x UInt8 DEFAULT k + 1, RENAME COLUMN x TO y;
 ALTER TABLE mc ADD COLUMN z UInt8, ADD COLUMN w String DEFAULT 'w' AFTER z, ADD COLUMN v Int8 FIRST;
 SELECT * FROM mc;
 DESCRIBE TABLE mc;
+SELECT name, type, position, default_kind, default_expression, comment FROM system.columns WHERE database = 'default' AND table = 'cm' ORDER BY position;
