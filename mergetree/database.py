@@ -330,6 +330,14 @@ class Database:
         """ALTER TABLE name MODIFY COLUMN column REMOVE DEFAULT."""
         return self._alter_columns(name, "remove_default", column)
 
+    def alter_materialize_column(self, name: str, column: str) -> int:
+        """ALTER TABLE name MATERIALIZE COLUMN column: parts written before the column was added get its
+        DEFAULT written (one-part rewrites); returns the parts rewritten."""
+        from mergetree.storage.alter import materialize_column
+
+        self._check_open()
+        return materialize_column(self.table(name), column)
+
     def alter_modify_ttl(self, name: str, ttl: str | None) -> bool:
         """ALTER TABLE name MODIFY TTL ttl (None / "": REMOVE TTL); applied by the next merges."""
         return self._alter_columns(name, "modify_ttl", ttl)

@@ -330,3 +330,9 @@ class AlterOfColumnIsForbiddenError(MergeTreeError):
     """ALTER TABLE of a key column (drop, rename, type change)."""
 
     code = "ALTER_OF_COLUMN_IS_FORBIDDEN"
+
+
+class CannotUpdateColumnError(MergeTreeError):
+    """ALTER TABLE MATERIALIZE COLUMN of a sorting-key column."""
+
+    code = "CANNOT_UPDATE_COLUMN"

@@ -297,6 +297,8 @@ def _alter(db, s: D.Alter, params, settings, data) -> Result:
         elif isinstance(cmd, D.AlterUpdate):
             db.alter_update(s.table.name, {c: format_sql(_bind_params(e, params)) for c, e in cmd.assignments},
                             format_sql(_bind_params(cmd.where, params)))
+        elif isinstance(cmd, D.MaterializeColumn) and cmd.partition is None:
+            db.alter_materialize_column(s.table.name, cmd.name)
         else:
             raise NotImplementedSQLError(f"ALTER TABLE ... {type(cmd).__name__} is not supported yet")
     if batch:

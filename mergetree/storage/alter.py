@@ -502,3 +502,28 @@ def upgrade_block(block, metadata: TableMetadata):
         else:
             cols[c.name] = default_column(t, block.num_rows)
     return Block(cols, block.num_rows)
+
+
+def materialize_column(table, name: str) -> int:
+    """``MATERIALIZE COLUMN name``: write the column's DEFAULT into the parts that lack it (a one-part
+    rewrite each, under the merge lock), so that a later change of the DEFAULT no longer changes their
+    rows; parts that store the column keep their values, as in ClickHouse. Returns the parts rewritten."""
+    from mergetree.errors import CannotUpdateColumnError
+
+    table._check_open()
+    m = table.metadata
+    if name not in m.column_names:
+        raise UnknownColumnError(f"There is no column {name} in table {m.name}")
+    if name in _sorting_columns(m):
+        raise CannotUpdateColumnError(f"Refused to materialize column `{name}` because it's in the sort key. "
+                                      f"Doing so could break the sort order")
+    if not m.column(name).default:
+        raise BadArgumentsError(f"Cannot materialize column `{name}` because it doesn't have default expression")
+    done = 0
+    with table._merge_lock:
+        for e in table._active_entries():
+            patch = e.part.schema_patch
+            if e.part.rows and patch is not None and patch.plan.get(name, ("",))[0] == "default":
+                table._run_merge([e.name], final=False)
+                done += 1
+    return done
