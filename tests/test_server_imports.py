@@ -567,3 +567,46 @@ def test_analyze_then_create_takes_the_same_ndjson_property(client):
         assert (r.json()["successful_rows"], r.json()["quarantine_rows"]) == (len(sample), 0), (sample, r.json())
 
     check()
+
+
+def test_analyze_then_create_takes_the_same_csv_property(client):
+    """The same property for CSV: header or not, any delimiter the sniffer knows, quoted fields."""
+    import csv as csv_module
+
+    from hypothesis import HealthCheck, assume, given, settings
+    from hypothesis import strategies as st
+
+    field = st.one_of(st.just(""), st.integers(-10 ** 12, 10 ** 12).map(str), st.floats(allow_nan=False).map(repr),
+                      st.sampled_from(["true", "false", "2024-01-02", "2024-01-02 03:04:05", "\\N", "a,b", 'q"q']),
+                      st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00\r"), max_size=6))
+    tables = st.integers(1, 4).flatmap(lambda w: st.tuples(
+        st.lists(st.lists(field, min_size=w, max_size=w), min_size=1, max_size=6),
+        st.one_of(st.none(), st.lists(st.sampled_from(["id", "name", "Visit Count", "x", "y"]), min_size=w,
+                                      max_size=w, unique=True)),
+        st.sampled_from([",", ";", "\t", "|"])))
+    counter = iter(range(10 ** 6))
+
+    @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(tables)
+    def check(table):
+        records, header, delimiter = table
+        assume(all(any(f != "" for f in r) for r in records))     # a record of one empty field is a blank line
+        buf = io.StringIO()
+        writer = csv_module.writer(buf, delimiter=delimiter, lineterminator="\n")
+        if header:
+            writer.writerow(header)
+        writer.writerows(records)
+        body = buf.getvalue().encode()
+        params = {"dialect_delimiter": delimiter}
+        r = client.post("/v0/analyze", params=params, content=body, headers=H)
+        assert r.status_code == 200, r.text
+        name = f"csvprop_{next(counter)}"
+        r = client.post("/v0/datasources", params={"name": name, "schema": r.json()["analysis"]["schema"]}, headers=H)
+        assert r.status_code == 200, r.text
+        r = client.post("/v0/datasources", params={"mode": "append", "name": name, "format": "csv", **params},
+                        content=body, headers=H)
+        assert r.status_code == 200, r.text
+        got = r.json()["successful_rows"] + r.json()["quarantine_rows"]
+        assert r.json()["quarantine_rows"] == 0 and got in (len(records), len(records) + 1), (table, r.json())
+
+    check()
