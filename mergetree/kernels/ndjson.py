@@ -278,10 +278,21 @@ def scan(data, key_offsets, key_data, kind, start, end, counts):
                 c = data[p]
                 vs = p
                 if c == 34:
-                    ve, escaped = _string(data, p + 1, n)
-                    if ve < 0:
-                        return row, p + 1
-                    vk = K_ESCAPED if escaped else K_STRING
+                    q = p + 1                      # plain ASCII text first, in a tight loop
+                    while q < n:
+                        x = data[q]
+                        if x == 34 or x == 92 or x < 32 or x >= 128:
+                            break
+                        q += 1
+                    vk = K_STRING
+                    if q < n and data[q] == 34:
+                        ve = q
+                    else:
+                        ve, escaped = _string(data, q, n)
+                        if ve < 0:
+                            return row, p + 1
+                        if escaped:
+                            vk = K_ESCAPED
                     vs = p + 1
                     p = ve + 1
                 elif c == 45 or 48 <= c <= 57:
