@@ -52,7 +52,11 @@ buffer for strings, numpy's datetime64 parser after a shape check on an (n, widt
 for fixed-shape date/time text); only values that the fast path rejects go through the
 per-value parser, which also finds the row to name in an error. Rows whose every key is present
 are gathered with ``map(itemgetter(name), rows)``; batches of <= 4 values (single-event Events API
-requests) skip numpy's per-call setup and use the scalar parsers. Measure with
+requests) skip numpy's per-call setup and use the scalar parsers. NDJSON bodies skip even the
+dicts: ``fast_ndjson_block`` reads flat objects with a numba byte scanner (``kernels/ndjson.py``)
+into value spans per column and builds the columns from the bytes; ``one_row_block`` builds a
+single event's one-row columns straight from its orjson dict. Both give exactly the general
+path's block or decline (None), and the general path runs. Measure with
 ``PYTHONPATH=. python bench/bench_convert_events.py --baseline <git rev>``.
 """
 
