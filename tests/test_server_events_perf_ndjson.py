@@ -290,3 +290,46 @@ def test_single_event_with_a_default_expression_is_left_to_the_general_path():
     block = one_row_block(schema, b'{"s":"a","d":"y","nd":null}', defaults)
     assert block["d"].to_pylist() == ["y"] and block["nd"].to_pylist() == [None]
     assert rows_to_block_partial(schema, b'{"s":"a"}', defaults=defaults)[0]["d"].to_pylist() == ["D"]
+
+
+def test_events_api_large_bodies_through_both_paths(tmp_path):
+    """Through the HTTP API: a clean 1000-row body (fast path) keeps every byte; the same body with
+    three bad rows (general path) quarantines exactly those, with their reasons, and keeps the rest."""
+    from starlette.testclient import TestClient
+
+    from mergetree.server.app import create_app
+
+    H = {"Authorization": "Bearer adm"}
+    app = create_app(tmp_path / "d", admin_token="adm", flush_interval=3600)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        r = client.post("/v0/datasources", headers=H, params={
+            "name": "ev", "schema": "id UInt32, s String, p String, ts DateTime", "engine_sorting_key": "id"})
+        assert r.status_code == 200, r.text
+        texts = [f'caf\u00e9 "{i}"\\\n\U0001F600' for i in range(1000)]
+        lines = [orjson.dumps({"id": i, "s": texts[i], "p": json.dumps({"k": [i, "x\"y"]}), "ts": 1767225600 + i})
+                 for i in range(1000)]
+        r = client.post("/v0/events?name=ev&wait=true", headers=H, content=b"\n".join(lines))
+        assert r.status_code == 200 and r.json() == {"successful_rows": 1000, "quarantined_rows": 0}
+        bad = list(lines)
+        bad[10] = b'{"id": 10, "s": "x", "p": "y", "ts": "not a date"}'
+        bad[20] = b'{"id": 20, "s": "x", "p": "y", "ts": '
+        bad[30] = b'{"id": {"nested": 1}, "s": "x", "p": "y", "ts": 0}'
+        r = client.post("/v0/events?name=ev&wait=true", headers=H, content=b"\n".join(bad))
+        assert r.status_code == 200 and r.json() == {"successful_rows": 997, "quarantined_rows": 3}
+
+        def sql(q):
+            r = client.get("/v0/sql", params={"q": q + " FORMAT JSONEachRow"}, headers=H)
+            assert r.status_code == 200, r.text
+            return [orjson.loads(x) for x in r.content.splitlines()]
+
+        got = sql("SELECT id, s, p, toUnixTimestamp(ts) AS t, count() AS c FROM ev GROUP BY id, s, p, t ORDER BY id")
+        assert [g["id"] for g in got] == list(range(1000))
+        assert [g["c"] for g in got] == [1 if i in (10, 20, 30) else 2 for i in range(1000)]
+        assert [g["s"] for g in got] == texts
+        assert [orjson.loads(g["p"]) for g in got] == [{"k": [i, "x\"y"]} for i in range(1000)]
+        assert [g["t"] for g in got] == [1767225600 + i for i in range(1000)]
+        q = sql("SELECT id, c__error_column AS col, c__error AS err FROM ev_quarantine ORDER BY id")
+        assert len(q) == 3
+        reasons = " | ".join(e for row in q for e in row["err"])
+        assert "not a date" in reasons and "Malformed JSON" in reasons
+        assert sorted(c for row in q for c in row["col"]) == ["id", "ts"]
