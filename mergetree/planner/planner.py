@@ -60,9 +60,11 @@ class Planner:
             blocks = getattr(self.db, "block_sources", None)   # views.py: a view's SELECT over one insert
             if blocks and src.database is None and src.name in blocks:
                 return L.ReadBlock(blocks[src.name]), {src.name} | alias
-            table = self.db.table(src.name)
+            # `tinybird.X`: a Tinybird service data source, stored as table `tinybird__X` (server/service_ds.py)
+            name = src.name if src.database != "tinybird" else "tinybird__" + src.name
+            table = self.db.table(name)
             schema = table.metadata.schema
-            scan = L.ReadFromMergeTree(src.name, table, [n for n, _ in schema], schema, final=te.final)
+            scan = L.ReadFromMergeTree(name, table, [n for n, _ in schema], schema, final=te.final)
             if self.row_policies:
                 from mergetree.planner.row_policy import apply as apply_row_policy
 
