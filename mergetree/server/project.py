@@ -198,7 +198,12 @@ def ensure_datasource(engine, ds) -> str:
             except Exception as e:  # noqa: BLE001
                 raise ProjectError(f"column '{c.name}': {e}", filename=ds.path,
                                    line=_line_of(ds.path, rf"`{re.escape(c.name)}`|^\s*{re.escape(c.name)}\s")) from None
+        if defaults:
+            log.info("Data Source %s: DEFAULT of %s changed by %s (ALTER MODIFY COLUMN, metadata-only)", ds.name,
+                     ", ".join(defaults), ds.path)
         if new:
+            log.info("Data Source %s: adding column(s) %s from %s (ALTER ADD COLUMN, metadata-only)", ds.name,
+                     ", ".join(c.name for c in new), ds.path)
             try:
                 engine.add_columns(ds.name, [(c.to_sql(), c.jsonpath) for c in new])
             except Exception as e:  # noqa: BLE001 - any engine refusal is reported against the file
@@ -476,7 +481,8 @@ class Reloader:
             return False
         self.last_error = None
         self.reloads += 1
-        log.info("reloaded %s: created %s, pipes %s", self.root, report["created"], report["pipes"])
+        log.info("reloaded %s: created %s, altered %s, pipes %s", self.root, report["created"],
+                 report.get("altered", []), report["pipes"])
         if self.on_reload:
             self.on_reload(report, None)
         return True
