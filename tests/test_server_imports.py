@@ -597,16 +597,18 @@ def test_analyze_then_create_takes_the_same_csv_property(client):
             writer.writerow(header)
         writer.writerows(records)
         body = buf.getvalue().encode()
-        params = {"dialect_delimiter": delimiter}
+        params = {"dialect_delimiter": delimiter, "format": "csv"}
         r = client.post("/v0/analyze", params=params, content=body, headers=H)
         assert r.status_code == 200, r.text
+        has_header = r.json()["dialect"]["has_header"]
         name = f"csvprop_{next(counter)}"
         r = client.post("/v0/datasources", params={"name": name, "schema": r.json()["analysis"]["schema"]}, headers=H)
         assert r.status_code == 200, r.text
-        r = client.post("/v0/datasources", params={"mode": "append", "name": name, "format": "csv", **params},
+        r = client.post("/v0/datasources", params={"mode": "append", "name": name, **params},
                         content=body, headers=H)
         assert r.status_code == 200, r.text
-        got = r.json()["successful_rows"] + r.json()["quarantine_rows"]
-        assert r.json()["quarantine_rows"] == 0 and got in (len(records), len(records) + 1), (table, r.json())
+        # the import skips the first record exactly when the analysis took it for the header
+        expected = len(records) + (header is not None) - has_header
+        assert (r.json()["successful_rows"], r.json()["quarantine_rows"]) == (expected, 0), (table, r.json())
 
     check()

@@ -368,11 +368,11 @@ def _looks_like_header(first: list[str], rest: list[list[str]], width: int) -> b
     below it is not all text (or there is nothing below it)."""
     if len(first) != width or len(set(first)) != len(first):
         return False
-    if any(not f.strip() or _csv_type([f.strip()]) != "String" for f in first):
+    if any(not f.strip() or f.strip() == "\\N" or _csv_type([f.strip()]) != "String" for f in first):
         return False
     below = [r for r in rest if len(r) == width]
-    if not below:
-        return True
+    if not below:                       # a single record: a header only if it reads as names
+        return all(_IDENT_RE.match(f.strip()) for f in first)
     for i in range(width):
         texts = [r[i] for r in below if r[i] not in ("", "\\N")]
         if texts and _csv_type(texts) != "String":
