@@ -233,11 +233,18 @@ def test_put_renames_and_describes(client):
     _create(c, "a1")
     c.post("/v0/events?name=a1&wait=true", headers=H, content=b'{"id": 1, "user": "u"}')
     ident = c.get("/v0/datasources/a1", headers=H).json()["id"]
+    tok = c.post("/v0/tokens", params={"name": "reader", "scope": "DATASOURCES:READ:a1:id > 0"},
+                 headers=H).json()["token"]
     r = c.put("/v0/datasources/a1", headers=FORM, content=b"name=a2&description=renamed")
     assert r.status_code == 200, r.text
     assert r.json()["name"] == "a2" and r.json()["description"] == "renamed" and r.json()["id"] == ident
     assert c.get("/v0/datasources/a1", headers=H).status_code == 404
     assert _sql(c, "SELECT count() AS n FROM a2") == [{"n": 1}]
+    # a token scoped to the data source follows the rename, filter included
+    scopes = {t["name"]: t["scopes"] for t in c.get("/v0/tokens", headers=H).json()["tokens"]}["reader"]
+    assert scopes == [{"type": "DATASOURCES:READ", "resource": "a2", "filter": "id > 0"}]
+    r = c.get("/v0/sql", params={"q": "SELECT count() AS n FROM a2 FORMAT JSON"}, headers={"Authorization": f"Bearer {tok}"})
+    assert r.status_code == 200 and r.json()["data"] == [{"n": 1}]
     _create(c, "b")
     r = c.put("/v0/datasources/a2", headers=FORM, content=b"name=b")
     assert r.status_code == 409 and "already exists" in r.json()["error"]

@@ -201,10 +201,27 @@ async def update_datasource(request: Request):
             await run_in_threadpool(svc.engine.rename_datasource, name, new)
         except MergeTreeError as e:
             raise ApiError(400, f"Cannot rename Data Source '{name}' to '{new}': {e}", DOC_DATASOURCES) from None
+        _rename_in_token_scopes(svc.tokens, name, new)
         name = new
     if params.get("description") is not None:
         svc.engine.update_datasource_meta(name, description=params["description"])
     return json_response(svc.engine.describe(name))
+
+
+def _rename_in_token_scopes(tokens, old: str, new: str) -> None:
+    """Tokens scoped to the renamed data source keep their access (Tinybird scopes name resources by id)."""
+    for tok in tokens.list():
+        scopes = tok.get("scopes") or []
+        if tok.get("name") == "admin token" or not any(
+                x.get("resource") == old and x["type"].startswith("DATASOURCES:") for x in scopes):
+            continue
+        texts = []
+        for x in scopes:
+            res = x.get("resource")
+            if res == old and x["type"].startswith("DATASOURCES:"):
+                res = new
+            texts.append(x["type"] + (f":{res}" if res is not None else "") + (f":{x['filter']}" if x.get("filter") else ""))
+        tokens.update(tok["name"], scopes=texts)
 
 
 # --------------------------------------------------------------------------- the datafile
