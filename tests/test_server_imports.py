@@ -553,7 +553,7 @@ def test_analyze_then_create_takes_the_same_ndjson_property(client):
                     min_size=1, max_size=6)
     counter = iter(range(10 ** 6))
 
-    @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
     @given(docs)
     def check(sample):
         body = "\n".join(json.dumps(d) for d in sample).encode()          # json: ints beyond 64 bits too
@@ -586,7 +586,7 @@ def test_analyze_then_create_takes_the_same_csv_property(client):
         st.sampled_from([",", ";", "\t", "|"])))
     counter = iter(range(10 ** 6))
 
-    @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
     @given(tables)
     def check(table):
         records, header, delimiter = table
