@@ -384,3 +384,105 @@ def test_expr_type_of_a_column_is_infer_type():
     for text in ("user_id", "x", "lc", "t.x", "nope", "n + 1", "`ts`"):
         e = parse_expr(text)
         assert _type_or_error(expr_type, e, types) == _type_or_error(infer_type, e, types)
+
+
+# --------------------------------------------------------------------------- SELECT binding reuse
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    import mergetree
+
+    d = mergetree.connect(tmp_path_factory.mktemp("bindcache"))
+    d.create_table("ev", "u String, k String, n UInt32, ts DateTime", order_by="(u, ts)")
+    d.insert("ev", [{"u": f"u{i % 7}", "k": "abc"[i % 3], "n": i, "ts": 1_700_000_000 + 3600 * i} for i in range(500)])
+    yield d
+    d.close()
+
+
+OUTER = [
+    "SELECT k, count() AS c, max(ts) AS last, sum(n) AS s FROM ({inner}) GROUP BY k ORDER BY c DESC, k",
+    "SELECT k, uniqExact(n) AS u FROM ({inner}) AS x WHERE n > 10 GROUP BY k HAVING u > 1 ORDER BY k LIMIT 2",
+    "SELECT DISTINCT k FROM ({inner}) ORDER BY k",
+    "SELECT k, n FROM ({inner}) ORDER BY n DESC, k LIMIT 1 BY k",
+    "SELECT x.k AS kk, count() FROM ({inner}) AS x GROUP BY kk ORDER BY kk",
+    "SELECT k, count() FROM ({inner}) GROUP BY k WITH TOTALS ORDER BY k",
+]
+
+
+def _run(db, text):
+    from mergetree.sql import explain_plan
+
+    r = db.sql(text)
+    return explain_plan(db, text), r.format("TabSeparatedWithNamesAndTypes")    # totals too
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(OUTER), st.sampled_from([f"u{i}" for i in range(8)]), st.integers(0, 600))
+def test_reused_binding_gives_the_plan_and_result_of_a_fresh_one(db, outer, user, n):
+    from mergetree.planner import planner
+
+    text = outer.format(inner=f"SELECT k, n, ts FROM ev WHERE u = '{user}' AND n >= {n}")
+    cached = [_run(db, text) for _ in range(2)]       # the second from the cache (if the SELECT qualifies)
+    original = planner._bind_key
+    planner._bind_key = lambda *a: None
+    try:
+        fresh = _run(db, text)
+    finally:
+        planner._bind_key = original
+    assert cached[0] == fresh and cached[1] == fresh
+
+
+def test_binding_cache_is_keyed_by_the_source_columns(db):
+    """The same outer SELECT over a source whose column types changed (a different subquery, or a
+    table dropped and created again with other types) is bound again."""
+    outer = "SELECT max(v) AS m, count() AS c FROM ({inner})"
+    r1 = db.sql(outer.format(inner="SELECT toUInt8(n % 200) AS v FROM ev"))
+    r2 = db.sql(outer.format(inner="SELECT toString(n) AS v FROM ev"))
+    assert [t.name for _, t in r1.schema] == ["UInt8", "UInt64"] and r1.rows == [(199, 500)]
+    assert [t.name for _, t in r2.schema] == ["String", "UInt64"] and r2.rows == [("99", 500)]
+    db.create_table("t2", "v UInt16", order_by="v")
+    db.insert("t2", [{"v": 7}, {"v": 300}])
+    q = "SELECT max(v) AS m FROM t2"
+    assert db.sql(q).rows == [(300,)] and db.sql(q).schema[0][1].name == "UInt16"
+    db.drop_table("t2")
+    db.create_table("t2", "v String", order_by="v")
+    db.insert("t2", [{"v": "b"}, {"v": "a"}])
+    assert db.sql(q).rows == [("b",)] and db.sql(q).schema[0][1].name == "String"
+
+
+def test_a_cached_binding_is_not_changed_by_its_users():
+    from mergetree.planner.binder import SelectBinder
+    from mergetree.planner.planner import bind_select
+    from mergetree.types import parse_type
+
+    schema = [("k", parse_type("String")), ("n", parse_type("UInt32"))]
+    q = parse("SELECT k, sum(n) AS s FROM t GROUP BY k ORDER BY s LIMIT 3 BY k")
+    b1 = bind_select(SelectBinder(schema, {"t"}), q, schema, {"t"}, {})
+    b2 = bind_select(SelectBinder(schema, {"t"}), q, schema, {"t"}, {})
+    assert b2 is not b1 and b2.outputs == b1.outputs and b2.keys == b1.keys
+    for b in (b1, b2):
+        b.outputs.append(("x", None))
+        b.keys.clear()
+        b.aggregates[0].args.append(None)
+        b.limit_by[2].clear()
+    b3 = bind_select(SelectBinder(schema, {"t"}), q, schema, {"t"}, {})
+    fresh = SelectBinder(schema, {"t"}).bind(q)
+    assert b3.outputs == fresh.outputs and b3.keys == fresh.keys and b3.order == fresh.order
+    assert [a.args for a in b3.aggregates] == [a.args for a in fresh.aggregates]
+    assert b3.limit_by == fresh.limit_by
+
+
+def test_the_outer_select_of_a_pipe_is_bound_once(db, monkeypatch):
+    from mergetree.planner import binder, planner
+
+    planner._BIND_CACHE.clear()
+    calls = []
+    original = binder.SelectBinder.bind
+    monkeypatch.setattr(binder.SelectBinder, "bind", lambda self, q: calls.append(q) or original(self, q))
+    for user in ("u1", "u2", "u3"):
+        db.sql(OUTER[0].format(inner=f"SELECT k, n, ts FROM ev WHERE u = '{user}' AND ts >= now() - INTERVAL 9 DAY"))
+    assert len(calls) == 4            # inner, outer; then only the inner (its literal changed) twice
+    db.sql("SELECT k, now() AS t FROM ev LIMIT 1")         # volatile: never cached
+    db.sql("SELECT k, now() AS t FROM ev LIMIT 1")
+    assert len(calls) == 6

@@ -122,9 +122,10 @@ class Planner:
             source, scope = plan_from(self, q, ctes, binder_for, settings)
             return self._build(source, binder_for(source.schema, scope).bind(q))
         source, qualifiers = self._source(q.from_, ctes)
-        binder = SelectBinder(source.schema, qualifiers, self.params, visible(source.schema),
+        with_aliases = visible(source.schema)
+        binder = SelectBinder(source.schema, qualifiers, self.params, with_aliases,
                               run_subquery=lambda sub: self.run_subquery(sub, ctes))
-        return self._build(source, binder.bind(q))
+        return self._build(source, bind_select(binder, q, source.schema, qualifiers, with_aliases))
 
     def _set_operation(self, q, ctes: dict) -> L.PlanNode:
         if q.op not in ("UNION ALL", "UNION DISTINCT", "UNION"):
@@ -325,6 +326,78 @@ def _cacheable(e, type_only_above: bool) -> bool:
     else:
         above = type_only_above and isinstance(e, E.Interval)
     return all(_cacheable(c, above) for c in children(e))
+
+
+_BIND_CACHE: OrderedDict = OrderedDict()
+_BIND_CACHE_SIZE = 1024
+_bind_lock = threading.Lock()
+
+
+def bind_select(binder, q, schema, qualifiers, with_aliases: dict):
+    """``binder.bind(q)``, reused for the same SELECT over the same source columns.
+
+    A pipe's later nodes (``SELECT .. FROM earlier_node GROUP BY ..``) are the same text on every
+    request while only the subquery below them changes, and binding does not look at the FROM
+    source beyond its columns: the key is the SELECT without its FROM, the source's (name, type)
+    list and the table qualifiers. Only SELECTs whose binding depends on nothing else are cached:
+    no query parameters, subqueries (they run while binding), ``IN table``, CTEs, outer WITH
+    aliases or volatile calls; and only results without windows, grouping sets, totals or WITH FILL.
+    A hit returns a copy (lists and aggregate slots new; ASTs and resolved aggregate functions,
+    which are immutable, shared)."""
+    key = _bind_key(q, schema, qualifiers, with_aliases)
+    if key is None:
+        return binder.bind(q)
+    with _bind_lock:
+        b = _BIND_CACHE.get(key)
+        if b is not None:
+            _BIND_CACHE.move_to_end(key)
+    if b is not None:
+        return _copy_bound(b)
+    b = binder.bind(q)
+    if not (b.windows or b.grouping_sets is not None or b.grouping_calls or b.fill or b.totals):
+        with _bind_lock:
+            _BIND_CACHE[key] = _copy_bound(b)
+            if len(_BIND_CACHE) > _BIND_CACHE_SIZE:
+                _BIND_CACHE.popitem(last=False)
+    return b
+
+
+def _bind_key(q, schema, qualifiers, with_aliases):
+    import dataclasses
+
+    if with_aliases or not isinstance(q, Q.Select) or q.with_ or q.joins or q.array_join is not None:
+        return None
+    q = dataclasses.replace(q, from_=None)
+    for n in walk(q):
+        if isinstance(n, (E.QueryParameter, E.Subquery, Q.CTE)):
+            return None
+        if isinstance(n, E.InList) and not isinstance(n.values, tuple):
+            return None
+        if isinstance(n, E.FunctionCall):
+            name = n.name.lower()
+            if name in _VOLATILE or name.startswith(("rand", "generate")):
+                return None
+    key = (q, tuple(schema), frozenset(qualifiers))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _copy_bound(b):
+    import copy
+    import dataclasses
+
+    out = copy.copy(b)
+    out.source_names = list(b.source_names)
+    out.keys = list(b.keys)
+    out.aggregates = [dataclasses.replace(a, args=list(a.args)) for a in b.aggregates]
+    out.outputs = list(b.outputs)
+    out.order = list(b.order)
+    out.limit_by = (b.limit_by[0], b.limit_by[1], list(b.limit_by[2])) if b.limit_by is not None else None
+    out.windows, out.grouping_calls, out.fill = [], [], []
+    return out
 
 
 def plan_select(db, q, params: dict | None = None, disabled_rules=(), settings: dict | None = None) -> L.PlanNode:
