@@ -16,6 +16,7 @@ import fcntl
 import logging
 import os
 import re
+import time
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -28,7 +29,7 @@ from starlette.routing import Route
 
 from mergetree.errors import CorruptedPartError, MergeTreeError, UnknownTableError
 from mergetree.server import datasources, deploy, events, pipe_admin, pipe_jobs, pipes, query, tokens, workspace
-from mergetree.server import schema
+from mergetree.server import schema, service_ds
 from mergetree.server.auth import TokenStore
 from mergetree.server.ratelimit import RateLimiter
 from mergetree.server.engine import Engine
@@ -108,6 +109,10 @@ class Service:
         self.jobs = datasources.Jobs()
         self.ratelimiter = RateLimiter(rate_limit_rps)   # per-token requests/s (None: env or unlimited)
         self.pipes = pipes.PipeRegistry()          # filled by project.apply_project
+        # tinybird.pipe_stats_rt / datasources_ops_log (server/service_ds.py; MERGETREE_SERVICE_DATASOURCES=0: off)
+        self.service_ds = service_ds.ServiceSources(self.engine, tokens=self.tokens, pipes=self.pipes,
+                                                    interval=max(flush_interval, 0.1))
+        self.flusher.on_flushed = self.service_ds.flushed if self.service_ds.enabled else None
         self.pipe_jobs = pipe_jobs.PipeJobs(self).start()   # scheduled copy pipes (COPY_SCHEDULE)
         self.route = None           # set by workspace.attach when created workspaces exist (http.service)
         workspace.attach(self)      # secrets for tb_secret(), the workspaces created by tb --local
@@ -120,6 +125,7 @@ class Service:
         workspace.detach(self)
         self.pipe_jobs.close()
         self.flusher.close()
+        self.service_ds.close()
         self.jobs.close()
         self.engine.close()
         os.close(self._lock_fd)
@@ -137,6 +143,7 @@ def _lock_data_dir(path: Path) -> int:
 
 def _endpoint(view):
     """Wrap a view: size limit up front, errors as the one JSON shape, no traceback to the client."""
+    logged = view is pipes.pipe_data
     async def handle(request: Request) -> Response:
         limit = request.app.state.service.max_body_bytes
         declared = request.headers.get("content-length", "")
@@ -164,7 +171,12 @@ def _endpoint(view):
             return error_response(500, f"Internal server error ({type(e).__name__}); the server log has the "
                                        f"details")
     async def endpoint(request: Request) -> Response:
-        response = await handle(request)
+        if logged:                  # an endpoint request: one row of tinybird.pipe_stats_rt (service_ds.py)
+            wall, started = time.time(), time.perf_counter()
+            response = await handle(request)
+            service_ds.record_pipe_request(request, response, wall, started)
+        else:
+            response = await handle(request)
         limits = getattr(request.state, "ratelimit_headers", None)   # ratelimit.py, set by http.principal
         if limits:              # on every answer after authentication, errors included
             for k, v in limits.items():

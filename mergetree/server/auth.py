@@ -196,6 +196,9 @@ def authorize_read(who: Principal, engine, stmt, pipes=(), allowed=("_",)) -> No
     for database, table in sorted(engine.referenced_tables(stmt), key=str):
         if database is None and table in ctes:
             continue
+        if database == "tinybird":      # service data sources (server/service_ds.py)
+            raise ApiError(403, f"Forbidden: the token '{who.name}' cannot read the service data source "
+                                f"tinybird.{table}: it needs a token with the ADMIN scope", DOC_QUERY)
         if database is not None:
             raise ApiError(403, f"Forbidden: the token '{who.name}' cannot read {database}.{table}: "
                                 f"only the workspace's data sources and pipes", DOC_QUERY)

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mergetree.server.errors import DOC_DATASOURCES, DOC_JOBS, ApiError
+from mergetree.server.service_ds import log_op
 from mergetree.server.http import flag, form_params, json_response, principal, read_body, service
 from mergetree.server.imports import (FORMATS, CsvDialect, ImportFailed, check_format, check_url, fetch_url,
                                       format_from_content_type, format_from_name, max_import_bytes, open_data,
@@ -160,7 +161,9 @@ async def _create(request: Request, params: dict):
                             "a file (its schema is guessed as POST /v0/analyze does)", DOC_DATASOURCES)
     if svc.engine.exists(name):
         raise ApiError(409, f"Data Source '{name}' already exists", DOC_DATASOURCES)
+    started = time.perf_counter()
     info = await run_in_threadpool(_create_now, svc, name, schema, params)
+    log_op(svc, "create", name, elapsed=time.perf_counter() - started)     # H9: tinybird.datasources_ops_log
     return json_response({"datasource": info})
 
 
@@ -251,7 +254,19 @@ async def _append(request: Request, q: dict, replace: bool = False, create: bool
             if stream is not None:
                 stream.close()
 
-    stats = await run_in_threadpool(run)
+    started = time.perf_counter()
+    op = "replace" if replace else "append"         # H9: one row of tinybird.datasources_ops_log
+    try:
+        stats = await run_in_threadpool(run)
+    except ApiError as e:
+        if svc.engine.exists(name):
+            log_op(svc, op, name, elapsed=time.perf_counter() - started, error=e.message, import_id=import_id,
+                   job_id=import_id, read_bytes=len(body))
+        raise
+    if create:
+        log_op(svc, "create", name)
+    log_op(svc, op, name, elapsed=time.perf_counter() - started, rows=stats.rows, rows_quarantine=stats.quarantined,
+           import_id=import_id, job_id=import_id, read_bytes=len(body))
     info = svc.engine.describe(name)
     kind = "replace" if replace else "import"
     base_url = str(request.base_url).rstrip("/")
@@ -397,7 +412,9 @@ async def truncate(request: Request):
     _require_change(principal(request), name, f"truncate the Data Source '{name}'")
     _require_exists(svc, name)
     await run_in_threadpool(svc.flusher.flush)      # rows acknowledged before the truncate go too
+    started = time.perf_counter()
     await run_in_threadpool(svc.engine.truncate, name)
+    log_op(svc, "truncate", name, elapsed=time.perf_counter() - started)    # H9
     return json_response({})
 
 
@@ -407,7 +424,9 @@ async def drop(request: Request):
     principal(request).require("DATASOURCES:DROP", name, f"drop the Data Source '{name}'")
     _require_exists(svc, name)
     await run_in_threadpool(svc.flusher.flush)
+    started = time.perf_counter()
     await run_in_threadpool(svc.engine.drop_datasource, name)
+    log_op(svc, "delete", name, elapsed=time.perf_counter() - started)      # H9
     return Response(status_code=204)
 
 
@@ -437,7 +456,10 @@ def _delete(svc, name: str, condition: str, dry_run: bool) -> dict:
     if dry_run:
         res = svc.engine.run(f"SELECT count() FROM `{name}` WHERE {condition}")
         return {"rows_affected": int(res.rows[0][0]), "dry_run": True}
-    return {"rows_affected": int(svc.engine.delete_rows(name, condition))}
+    started = time.perf_counter()
+    n = int(svc.engine.delete_rows(name, condition))
+    log_op(svc, "delete_data", name, elapsed=time.perf_counter() - started, rows=n)    # H9
+    return {"rows_affected": n}
 
 
 MAX_JOBS = 10_000

@@ -34,6 +34,8 @@ import orjson
 from mergetree.errors import BadArgumentsError, MergeTreeError, UnknownTableError
 
 QUARANTINE_SUFFIX = "_quarantine"
+#: tables of the service data sources (``tinybird.X`` = table ``tinybird__X``, server/service_ds.py)
+SERVICE_PREFIX = "tinybird__"
 QUARANTINE_EXTRA = [("c__error_column", "Array(String)"), ("c__error", "Array(String)"),
                     ("c__import_id", "Nullable(String)"), ("insertion_date", "DateTime")]
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -83,7 +85,8 @@ class Engine:
     # ---------------------------------------------------------------- data sources
 
     def exists(self, name: str) -> bool:
-        return name in self.db.tables()
+        """A data source: service data sources (``tinybird__X``, server/service_ds.py) are not ones."""
+        return not name.startswith(SERVICE_PREFIX) and name in self.db.tables()
 
     def require(self, name: str) -> None:
         if not self.exists(name):
@@ -91,9 +94,34 @@ class Engine:
 
     def datasource_names(self) -> list[str]:
         """User data sources (quarantine tables of existing data sources are hidden)."""
-        names = self.db.tables()
+        names = [n for n in self.db.tables() if not n.startswith(SERVICE_PREFIX)]
         present = set(names)
         return [n for n in names if not (n.endswith(QUARANTINE_SUFFIX) and n[:-len(QUARANTINE_SUFFIX)] in present)]
+
+    # ---- service data sources (server/service_ds.py): internal tables, written only by the server
+
+    def create_service_table(self, name: str, schema: str, *, order_by: str, partition_by: str | None = None,
+                             ttl: str | None = None, engine: str = "MergeTree") -> None:
+        with self.write_lock:
+            self.db.create_table(name, schema, engine=engine, order_by=order_by, partition_by=partition_by,
+                                 ttl=ttl, if_not_exists=True)
+
+    def create_service_view(self, view: str, target: str, schema: str, *, order_by: str, partition_by: str,
+                            select: str) -> None:
+        """An AggregatingMergeTree ``target`` fed by the materialized view ``view`` (once)."""
+        with self.write_lock:
+            self.db.create_table(target, schema, engine="AggregatingMergeTree", order_by=order_by,
+                                 partition_by=partition_by, if_not_exists=True)
+            self.db.create_materialized_view(view, target, select, if_not_exists=True)
+
+    def insert_service_block(self, name: str, columns: dict) -> int:
+        """Append rows (a dict of column lists) to a service table: one insert, normal parts."""
+        from mergetree.convert import rows_to_block
+
+        block = rows_to_block(self.db.table(name).metadata.schema, columns)
+        with self.write_lock:
+            self.db.insert(name, block)
+        return block.num_rows
 
     def schema(self, name: str) -> list[tuple]:
         return self.db.table(name).metadata.schema

@@ -41,6 +41,7 @@ from starlette.responses import Response
 from mergetree.errors import MergeTreeError
 from mergetree.server.errors import DOCS, ApiError
 from mergetree.server.auth import authorize_read
+from mergetree.server.service_ds import set_result_stats
 from mergetree.server.http import json_response, principal, read_body, run_query, service
 
 DOC_PIPES = f"{DOCS}/pipe-api"
@@ -716,6 +717,7 @@ async def pipe_data(request: Request):
         started = time.perf_counter()
         result = execute_pipe(svc, who, pipe, params, q)
         result.statistics["elapsed"] = time.perf_counter() - started
+        set_result_stats(request, result)     # H9: read rows/bytes for tinybird.pipe_stats_rt (service_ds.py)
         return encode(result, ext)
 
     return Response(await run_query(run), media_type=FORMATS[ext][1])   # H4: the small query pool (http.py)

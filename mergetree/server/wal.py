@@ -373,6 +373,8 @@ class Flusher:
         self.engine = engine
         self.dir = Path(directory)
         self.interval = interval
+        #: called (table, block, seconds) after each committed insert (H9: server/service_ds.py ops log)
+        self.on_flushed = None
         self.max_pending_rows = max_pending_rows      # wake the flusher early beyond this
         self.overload_rows = overload_rows            # the Events API answers 503 beyond this
         self.wal = WalWriter(self.dir, self._on_durable)
@@ -645,7 +647,10 @@ class Flusher:
                         keep = True
                         break
                     if block.num_rows:
+                        t0 = time.perf_counter()
                         self.engine.insert_block(name, block)
+                        if self.on_flushed is not None:
+                            self.on_flushed(name, block, time.perf_counter() - t0)
                     self._succeeded(name)
                     break
                 except (TooManyPartsError, OSError) as e:

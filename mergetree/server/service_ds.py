@@ -1,0 +1,358 @@
+"""Tinybird's service data sources: ``tinybird.pipe_stats_rt``, ``tinybird.pipe_stats`` and
+``tinybird.datasources_ops_log``, read-only tables about the service's own use.
+
+* ``tinybird.pipe_stats_rt``: one row per endpoint request (``GET|POST /v0/pipes/NAME.fmt``),
+  errors included (status 400/403/...). TTL 7 days, as in Tinybird.
+* ``tinybird.pipe_stats``: the same requests aggregated per day and pipe (a materialized view over
+  pipe_stats_rt into an AggregatingMergeTree: ``sum(view_count)``, ``avgMerge(avg_duration_state)``,
+  ``quantilesTimingMerge(0.9, 0.95, 0.99)(quantile_timing_state)``).
+* ``tinybird.datasources_ops_log``: one row per data operation: Events API flushes (``append-hfi``,
+  one row per data source per flush), ``/v0/datasources`` ``create``, ``append``, ``replace``,
+  ``truncate``, ``delete`` (DROP) and ``delete_data`` (rows by ``delete_condition``). TTL 30 days (our
+  choice; Tinybird does not document one).
+
+Recording is off the request's critical path: a request appends one tuple to a ``deque`` (a few
+microseconds: what the request already knows, nothing formatted); a background thread turns the
+tuples into column lists every ``interval`` seconds (default 1 s) and inserts them as one block per
+table through ``Engine.insert_service_block`` (normal parts; merges and the TTL do the rest).
+``MERGETREE_SERVICE_DATASOURCES=0`` (or ``serve``'s Service(service_datasources=False)) turns it off.
+
+Storage: table ``tinybird__X`` is ``tinybird.X`` (``planner._source`` maps the name). They are not
+data sources: ``Engine.exists`` says no, so ``/v0/datasources`` does not list them and no client can
+append to, replace, truncate or drop them (404), and the Events API refuses them. Reading them needs
+the ADMIN scope through ``/v0/sql`` (``auth.authorize_read``); an endpoint whose nodes read them is
+readable with its own ``PIPES:READ`` scope, as any pipe.
+
+Columns we cannot fill truthfully are kept (for queries written against Tinybird) and documented:
+``release`` (no releases: ''), ``resource_tags`` ([]), ``cpu_time`` (0: not measured per request),
+``pipe_stats_rt.parameters`` holds the query-string parameters (not POST body ones) without ``token``;
+``datasources_ops_log.blocks_ids`` ([]), ``Options`` (two arrays ``Options.Names``/``Options.Values``
+as Tinybird's Nested column: here empty), ``read_rows``/``read_bytes`` (0, except ``read_bytes`` = the
+body size of an append/replace).
+"""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import logging
+import os
+import threading
+import time
+import uuid
+from urllib.parse import parse_qsl, urlencode
+
+log = logging.getLogger("mergetree.server.service_ds")
+
+#: table name prefix of the service data sources (``tinybird.X`` is table ``tinybird__X``)
+PREFIX = "tinybird__"
+PIPE_STATS_RT = PREFIX + "pipe_stats_rt"
+PIPE_STATS = PREFIX + "pipe_stats"
+OPS_LOG = PREFIX + "datasources_ops_log"
+
+#: (name, type) per column, Tinybird's documented columns and types
+PIPE_STATS_RT_SCHEMA = [
+    ("start_datetime", "DateTime"), ("pipe_id", "String"), ("pipe_name", "String"),
+    ("duration", "Float32"), ("read_bytes", "UInt64"), ("read_rows", "UInt64"), ("result_rows", "UInt64"),
+    ("url", "Nullable(String)"), ("error", "UInt8"), ("request_id", "String"), ("token", "String"),
+    ("token_name", "String"), ("status_code", "Int32"), ("method", "String"),
+    ("parameters", "Map(String, String)"), ("release", "String"), ("user_agent", "Nullable(String)"),
+    ("resource_tags", "Array(String)"), ("cpu_time", "Float32"),
+]
+OPS_LOG_SCHEMA = [
+    ("timestamp", "DateTime"), ("event_type", "String"), ("datasource_id", "String"),
+    ("datasource_name", "String"), ("result", "String"), ("elapsed_time", "Float32"),
+    ("error", "Nullable(String)"), ("request_id", "String"), ("import_id", "Nullable(String)"),
+    ("job_id", "Nullable(String)"), ("rows", "Nullable(UInt64)"), ("rows_quarantine", "Nullable(UInt64)"),
+    ("blocks_ids", "Array(String)"), ("Options.Names", "Array(String)"), ("Options.Values", "Array(String)"),
+    ("read_rows", "UInt64"), ("read_bytes", "UInt64"), ("written_rows", "UInt64"), ("written_bytes", "UInt64"),
+    ("written_rows_quarantine", "UInt64"), ("written_bytes_quarantine", "UInt64"), ("operation_id", "String"),
+    ("release", "String"), ("resource_tags", "Array(String)"), ("cpu_time", "Float32"),
+]
+PIPE_STATS_SCHEMA = [
+    ("date", "Date"), ("pipe_id", "String"), ("pipe_name", "String"), ("view_count", "UInt64"),
+    ("error_count", "UInt64"), ("avg_duration_state", "AggregateFunction(avg, Float32)"),
+    ("quantile_timing_state", "AggregateFunction(quantilesTiming(0.9, 0.95, 0.99), Float64)"),
+    ("read_bytes_sum", "UInt64"), ("read_rows_sum", "UInt64"), ("resource_tags", "Array(String)"),
+]
+#: name -> (schema, ORDER BY, PARTITION BY, TTL, engine)
+TABLES = {
+    PIPE_STATS_RT: (PIPE_STATS_RT_SCHEMA, "(pipe_name, start_datetime)", "toYYYYMM(start_datetime)",
+                    "start_datetime + INTERVAL 7 DAY", "MergeTree"),
+    OPS_LOG: (OPS_LOG_SCHEMA, "(datasource_name, timestamp)", "toYYYYMM(timestamp)",
+              "timestamp + INTERVAL 30 DAY", "MergeTree"),
+}
+PIPE_STATS_VIEW = PREFIX + "pipe_stats_mv"
+PIPE_STATS_SELECT = (
+    f"SELECT toDate(start_datetime) AS date, pipe_id, pipe_name, count() AS view_count, "
+    f"countIf(error = 1) AS error_count, avgState(duration) AS avg_duration_state, "
+    f"quantilesTimingState(0.9, 0.95, 0.99)(round(toFloat64(duration) * 1000)) AS quantile_timing_state, "
+    f"sum(read_bytes) AS read_bytes_sum, sum(read_rows) AS read_rows_sum, resource_tags "
+    f"FROM {PIPE_STATS_RT} GROUP BY date, pipe_id, pipe_name, resource_tags")
+
+
+def enabled_by_env() -> bool:
+    return os.environ.get("MERGETREE_SERVICE_DATASOURCES", "1").strip().lower() not in ("0", "false", "off", "no")
+
+
+# --------------------------------------------------------------------------- request ids
+
+_PID_PART = uuid.uuid4().int & ((1 << 48) - 1)
+_counter = itertools.count()
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_request_id(ms: int) -> str:
+    """A ULID: 48 bits of milliseconds, then 80 bits (a per-process random part + a counter)."""
+    v = (ms << 80) | (_PID_PART << 32) | (next(_counter) & 0xFFFFFFFF)
+    out = []
+    for _ in range(26):
+        out.append(_CROCKFORD[v & 31])
+        v >>= 5
+    return "".join(reversed(out))
+
+
+# --------------------------------------------------------------------------- the recorder
+
+
+class ServiceSources:
+    """Buffers of rows for the service data sources and the thread that writes them."""
+
+    def __init__(self, engine, *, enabled: bool | None = None, interval: float = 1.0, tokens=None, pipes=None):
+        self.engine = engine
+        self.enabled = enabled_by_env() if enabled is None else enabled
+        self.interval = interval
+        self.tokens = tokens            # TokenStore: token ids by name
+        self.pipes = pipes              # PipeRegistry: pipe ids
+        self._requests: collections.deque = collections.deque()
+        self._ops: collections.deque = collections.deque()
+        self._stop = threading.Event()
+        self._flush_lock = threading.Lock()
+        self._thread = None
+        self.dropped = 0
+        if self.enabled:
+            self._ensure_tables()
+            self._thread = threading.Thread(target=self._run, name="service-datasources", daemon=True)
+            self._thread.start()
+
+    def _ensure_tables(self) -> None:
+        for name, (schema, order_by, partition_by, ttl, engine) in TABLES.items():
+            self.engine.create_service_table(name, ", ".join(f"`{c}` {t}" for c, t in schema),
+                                             order_by=order_by, partition_by=partition_by, ttl=ttl, engine=engine)
+        try:
+            self.engine.create_service_view(PIPE_STATS_VIEW, PIPE_STATS,
+                                            ", ".join(f"`{c}` {t}" for c, t in PIPE_STATS_SCHEMA),
+                                            order_by="(pipe_name, date)", partition_by="toYYYYMM(date)",
+                                            select=PIPE_STATS_SELECT)
+        except Exception:  # noqa: BLE001 - the daily aggregate is optional; pipe_stats_rt still works
+            log.exception("tinybird.pipe_stats not available")
+
+    # ---- hot path: append a tuple, nothing else
+
+    def request(self, entry: tuple) -> None:
+        """One endpoint request: (wall start, seconds, pipe name, status, stats, scope, request_id)."""
+        self._requests.append(entry)
+
+    def op(self, event_type: str, datasource: str, *, elapsed: float = 0.0, rows: int | None = None,
+           rows_quarantine: int | None = None, error: str | None = None, import_id: str | None = None,
+           job_id: str | None = None, read_bytes: int = 0, written_bytes: int = 0,
+           written_bytes_quarantine: int = 0) -> None:
+        """One data operation on ``datasource`` (``result`` is 'error' when ``error`` is given)."""
+        if not self.enabled or datasource.startswith(PREFIX):
+            return
+        self._ops.append((time.time(), event_type, datasource, elapsed, rows, rows_quarantine, error,
+                          import_id, job_id, read_bytes, written_bytes, written_bytes_quarantine))
+
+    def flushed(self, table: str, block, elapsed: float) -> None:
+        """The Events API flusher committed ``block`` into ``table`` (a data source or its quarantine)."""
+        from mergetree.server.engine import QUARANTINE_SUFFIX
+
+        try:                # runs inside the flusher's commit loop: must never raise there
+            n = block.num_rows
+            nbytes = _block_bytes(block)
+            if table.endswith(QUARANTINE_SUFFIX) and self.engine.exists(table[:-len(QUARANTINE_SUFFIX)]):
+                self.op("append-hfi", table[:-len(QUARANTINE_SUFFIX)], elapsed=elapsed, rows=0, rows_quarantine=n,
+                        written_bytes_quarantine=nbytes)
+            else:
+                self.op("append-hfi", table, elapsed=elapsed, rows=n, rows_quarantine=0, written_bytes=nbytes)
+        except Exception:  # noqa: BLE001
+            log.exception("tinybird.datasources_ops_log: could not log a flush into %s", table)
+
+    # ---- background
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.flush()
+            except Exception:  # noqa: BLE001 - observability must never take the server down
+                log.exception("writing the service data sources failed")
+
+    def flush(self) -> int:
+        """Write what is buffered now (also called by tests and at close). Returns rows written."""
+        if not self.enabled:
+            return 0
+        with self._flush_lock:
+            n = 0
+            reqs = _drain(self._requests)
+            if reqs:
+                self.engine.insert_service_block(PIPE_STATS_RT, self._request_columns(reqs))
+                n += len(reqs)
+            ops = _drain(self._ops)
+            if ops:
+                self.engine.insert_service_block(OPS_LOG, self._op_columns(ops))
+                n += len(ops)
+            return n
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        try:
+            self.flush()
+        except Exception:  # noqa: BLE001
+            log.exception("writing the service data sources at close failed")
+
+    # ---- rows
+
+    def _token_id(self, name: str) -> str:
+        if not name or self.tokens is None:
+            return ""
+        try:
+            return self.tokens.get(name).get("id", "")
+        except Exception:  # noqa: BLE001 - a JWT's name, a deleted token
+            return ""
+
+    def _pipe_id(self, name: str) -> str:
+        pipe = self.pipes.find(name) if self.pipes is not None else None
+        return getattr(pipe, "id", None) or name
+
+    def _request_columns(self, reqs: list) -> dict:
+        cols: dict[str, list] = {c: [] for c, _ in PIPE_STATS_RT_SCHEMA}
+        for wall, seconds, pipe_name, status, stats, scope, request_id in reqs:
+            query = [(k, v) for k, v in parse_qsl(scope.get("query_string", b"").decode("latin-1"),
+                                                   keep_blank_values=True) if k != "token"]
+            state = scope.get("state") or {}
+            who = state.get("principal")
+            token_name = getattr(who, "name", "") or ""
+            headers = dict(scope.get("headers") or ())
+            host = headers.get(b"host", b"").decode("latin-1")
+            url = f"{scope.get('scheme', 'http')}://{host}{scope.get('path', '')}"
+            if query:
+                url += "?" + urlencode(query)
+            ua = headers.get(b"user-agent")
+            rows_read, bytes_read, result_rows = stats if stats is not None else (0, 0, 0)
+            cols["start_datetime"].append(int(wall))
+            cols["pipe_id"].append(self._pipe_id(pipe_name))
+            cols["pipe_name"].append(pipe_name)
+            cols["duration"].append(seconds)
+            cols["read_bytes"].append(int(bytes_read))
+            cols["read_rows"].append(int(rows_read))
+            cols["result_rows"].append(int(result_rows))
+            cols["url"].append(url)
+            cols["error"].append(0 if status < 400 else 1)
+            cols["request_id"].append(request_id)
+            cols["token"].append(self._token_id(token_name))
+            cols["token_name"].append(token_name)
+            cols["status_code"].append(status)
+            cols["method"].append(scope.get("method", ""))
+            cols["parameters"].append(dict(query))
+            cols["release"].append("")
+            cols["user_agent"].append(ua.decode("latin-1") if ua is not None else None)
+            cols["resource_tags"].append([])
+            cols["cpu_time"].append(0.0)
+        return cols
+
+    def _op_columns(self, ops: list) -> dict:
+        cols: dict[str, list] = {c: [] for c, _ in OPS_LOG_SCHEMA}
+        ids: dict[str, str] = {}
+        for (ts, event_type, ds, elapsed, rows, rows_q, error, import_id, job_id, read_bytes, written_bytes,
+             written_bytes_q) in ops:
+            if ds not in ids:
+                try:
+                    ids[ds] = self.engine.describe(ds)["id"] if self.engine.exists(ds) else ""
+                except Exception:  # noqa: BLE001 - dropped meanwhile
+                    ids[ds] = ""
+            cols["timestamp"].append(int(ts))
+            cols["event_type"].append(event_type)
+            cols["datasource_id"].append(ids[ds])
+            cols["datasource_name"].append(ds)
+            cols["result"].append("error" if error else "ok")
+            cols["elapsed_time"].append(float(elapsed))
+            cols["error"].append(error)
+            cols["request_id"].append(import_id or job_id or "")
+            cols["import_id"].append(import_id)
+            cols["job_id"].append(job_id)
+            cols["rows"].append(rows)
+            cols["rows_quarantine"].append(rows_q)
+            cols["blocks_ids"].append([])
+            cols["Options.Names"].append([])
+            cols["Options.Values"].append([])
+            cols["read_rows"].append(0)
+            cols["read_bytes"].append(int(read_bytes))
+            cols["written_rows"].append(int(rows or 0))
+            cols["written_bytes"].append(int(written_bytes))
+            cols["written_rows_quarantine"].append(int(rows_q or 0))
+            cols["written_bytes_quarantine"].append(int(written_bytes_q))
+            cols["operation_id"].append(job_id or import_id or "")
+            cols["release"].append("")
+            cols["resource_tags"].append([])
+            cols["cpu_time"].append(0.0)
+        return cols
+
+
+def _drain(q: collections.deque) -> list:
+    out = []
+    try:
+        while True:
+            out.append(q.popleft())
+    except IndexError:
+        return out
+
+
+def _block_bytes(block) -> int:
+    try:
+        return int(sum(c.nbytes for c in block.columns))
+    except Exception:  # noqa: BLE001 - a column kind without nbytes
+        return 0
+
+
+# --------------------------------------------------------------------------- hooks
+
+
+def of(svc):
+    """The service's recorder, or None (off, or a Service without one)."""
+    rec = getattr(svc, "service_ds", None)
+    return rec if rec is not None and rec.enabled else None
+
+
+def log_op(svc, event_type: str, datasource: str, **kw) -> None:
+    """Hook for the Data Sources API (datasources.py): one row of tinybird.datasources_ops_log."""
+    rec = of(svc)
+    if rec is not None:
+        rec.op(event_type, datasource, **kw)
+
+
+def record_pipe_request(request, response, wall: float, started: float) -> None:
+    """Hook of ``app._endpoint`` around ``GET|POST /v0/pipes/NAME.fmt``: append one tuple (the
+    formatting happens on the writer thread) and give the response its ``x-request-id``."""
+    from mergetree.server.http import service
+
+    svc = service(request)
+    rec = of(svc)
+    if rec is None:
+        return
+    scope = request.scope
+    name = scope["path_params"].get("name", "")
+    if name not in svc.pipes:          # an unknown pipe: nothing to attribute the request to
+        return
+    request_id = new_request_id(int(wall * 1000))
+    response.headers["x-request-id"] = request_id
+    rec.request((wall, time.perf_counter() - started, name, response.status_code,
+                 scope.get("mt.pipe_stats"), scope, request_id))
+
+
+def set_result_stats(request, result) -> None:
+    """Hook of ``pipes.pipe_data``: what the pipe's query read and returned."""
+    st = result.statistics
+    request.scope["mt.pipe_stats"] = (st.get("rows_read", 0), st.get("bytes_read", 0), result.num_rows)
