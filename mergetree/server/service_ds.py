@@ -97,19 +97,31 @@ def enabled_by_env() -> bool:
 
 # --------------------------------------------------------------------------- request ids
 
-_PID_PART = uuid.uuid4().int & ((1 << 48) - 1)
-_counter = itertools.count()
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
-def new_request_id(ms: int) -> str:
-    """A ULID: 48 bits of milliseconds, then 80 bits (a per-process random part + a counter)."""
-    v = (ms << 80) | (_PID_PART << 32) | (next(_counter) & 0xFFFFFFFF)
+def _crockford(v: int, n: int) -> str:
     out = []
-    for _ in range(26):
+    for _ in range(n):
         out.append(_CROCKFORD[v & 31])
         v >>= 5
     return "".join(reversed(out))
+
+
+#: 9 random characters per process (45 bits), then a 7-digit counter: a ULID's 80 "random" bits
+_PROCESS_PART = _crockford(uuid.uuid4().int, 9)
+_counter = itertools.count()
+_last_ms = [-1, ""]
+
+
+def new_request_id(ms: int) -> str:
+    """A ULID (26 Crockford base32 characters: 48 bits of milliseconds, then 80 bits that are unique
+    per process: a random part and a counter). ~0.5 us: the time part is encoded once per ms."""
+    last = _last_ms
+    if last[0] != ms:
+        last[1] = _crockford(ms, 10)
+        last[0] = ms
+    return f"{last[1]}{_PROCESS_PART}{next(_counter) % 10_000_000:07d}"
 
 
 # --------------------------------------------------------------------------- the recorder
@@ -347,7 +359,7 @@ def record_pipe_request(request, response, wall: float, started: float) -> None:
     if name not in svc.pipes:          # an unknown pipe: nothing to attribute the request to
         return
     request_id = new_request_id(int(wall * 1000))
-    response.headers["x-request-id"] = request_id
+    response.raw_headers.append((b"x-request-id", request_id.encode()))     # (headers[k] = v scans: 3 us)
     rec.request((wall, time.perf_counter() - started, name, response.status_code,
                  scope.get("mt.pipe_stats"), scope, request_id))
 
