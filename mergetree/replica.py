@@ -540,6 +540,10 @@ def serve_worker(sock: socket.socket) -> None:
     threading.Thread(target=reader, name="mergetree-worker-reader", daemon=True).start()
     if os.environ.get("MERGETREE_WORKER_WARMUP", "1") != "0":
         _warm_up()
+    import gc
+
+    gc.collect()        # long-lived objects out of the collector's reach (see server/cli_commands._GcFreezer)
+    gc.freeze()
     send_frame(sock, b"ready")
     while True:
         frame = frames.get()

@@ -286,3 +286,21 @@ def test_serve_rejects_a_bad_query_threads_value(tmp_path, capsys):
 
     assert main(["serve", "--data-dir", str(tmp_path / "d"), "--query-threads", "0"]) == 2
     assert "--query-threads must be >= 1" in capsys.readouterr().err
+
+
+def test_gc_freezer_moves_live_objects_out_of_the_collector():
+    """serve freezes the objects alive after start-up (gc.freeze), so full collections stop walking them."""
+    import gc
+
+    from mergetree.server.cli_commands import _GcFreezer
+
+    gc.unfreeze()
+    try:
+        assert _GcFreezer(enabled=False).start().enabled is False and gc.get_freeze_count() == 0
+        keep = [{"i": i} for i in range(1000)]          # live: frozen
+        freezer = _GcFreezer(later=()).start()
+        assert gc.get_freeze_count() >= len(keep)
+        assert not any(o is keep for o in gc.get_objects(generation=2))
+        freezer.stop()
+    finally:
+        gc.unfreeze()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 
 
 def _add_server_options(p: argparse.ArgumentParser) -> None:
@@ -128,14 +129,63 @@ def cmd_serve(args: argparse.Namespace, *, dev: bool = False) -> int:
                       file=sys.stderr)
 
         reloader = Reloader(service, args.project_dir, interval=args.poll, on_reload=report, seen=seen).start()
+    freezer = _GcFreezer(enabled=os.environ.get("MERGETREE_GC_FREEZE", "1") != "0").start()
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False,
                     **_fast_io())
     finally:
+        freezer.stop()
         if reloader is not None:
             reloader.stop()
         service.close()
     return 0
+
+
+class _GcFreezer:
+    """Move the server's long-lived objects out of the garbage collector's reach (``gc.freeze``).
+
+    A started server holds ~270k GC-tracked objects (modules, grammar tables, kernels, tables,
+    pipes); every full (generation 2) collection walked all of them: ~300 ms with the whole server
+    stopped, once every ~700 endpoint requests: with 16 clients that is the p99 (2% of requests
+    wait behind it), and ~0.4 ms of CPU per request on average. Frozen, a full collection walks only
+    what requests left behind (measured: 27-41 ms, GC time per request 0.61 -> 0.19 ms).
+    Frozen now (after the project is loaded) and again 20 s and 120 s later, once the first requests
+    have imported what they use lazily. Each time a full collection runs first, so only live objects
+    are frozen (frozen objects are still freed by reference counting; only a cycle among them
+    that becomes garbage later is never collected).
+    """
+
+    def __init__(self, later: tuple = (20.0, 120.0), enabled: bool = True):
+        self.later = later
+        self.enabled = enabled          # MERGETREE_GC_FREEZE=0 turns it off
+        self._stop = threading.Event()
+
+    @staticmethod
+    def freeze() -> None:
+        import gc
+
+        gc.collect()
+        gc.freeze()
+
+    def start(self) -> "_GcFreezer":
+        if not self.enabled:
+            return self
+        self.freeze()
+        if self.later:
+            threading.Thread(target=self._run, name="mergetree-gc-freeze", daemon=True).start()
+        return self
+
+    def _run(self) -> None:
+        import time
+
+        start = time.monotonic()
+        for at in self.later:
+            if self._stop.wait(max(0.0, start + at - time.monotonic())):
+                return
+            self.freeze()
+
+    def stop(self) -> None:
+        self._stop.set()
 
 
 def _fast_io() -> dict:
