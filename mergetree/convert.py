@@ -69,6 +69,7 @@ import itertools
 import math
 import operator
 import re
+import threading
 import uuid
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
@@ -1270,6 +1271,55 @@ def rows_to_block_partial(schema: Sequence[tuple[str, T.DataType]], rows, *,
 FAST_NDJSON_MIN_BYTES = 2048
 
 
+_kernels_ready = threading.Event()
+_kernels_lock = threading.Lock()
+_kernels_thread: threading.Thread | None = None
+
+
+def fast_ndjson_kernels(wait: bool = False):
+    """``kernels.ndjson`` once its kernels are compiled (or loaded from numba's cache), else None.
+
+    The first call starts a background thread that gets them ready: compiling them takes
+    seconds (tens on a busy machine), and a request must not wait for it: until then NDJSON
+    takes the orjson path. ``wait=True`` blocks until they are ready (tests, benchmarks).
+    """
+    global _kernels_thread
+    if not _kernels_ready.is_set():
+        with _kernels_lock:
+            if _kernels_thread is None:
+                _kernels_thread = threading.Thread(target=_warm_kernels, name="ndjson-kernels", daemon=True)
+                _kernels_thread.start()
+        if not wait or not _kernels_ready.wait(600):
+            return None
+    from mergetree.kernels import ndjson as K
+
+    return K
+
+
+def _warm_kernels() -> None:
+    try:
+        from mergetree.kernels import ndjson as K
+
+        body = np.frombuffer(b'{"a":"x\\n","b":1,"c":"2024-01-02 03:04:05"}\n', np.uint8)
+        keys = np.frombuffer(b"abc", np.uint8)
+        key_offsets = np.arange(4, dtype=np.int64)
+        rows = K.count_lines(body)
+        kind = np.zeros((3, rows), np.int8)
+        start = np.zeros((3, rows), np.int64)
+        end = np.zeros((3, rows), np.int64)
+        K.scan(body, key_offsets, keys, kind, start, end, np.zeros((3, 8), np.int64))
+        K.gather_strings(body, kind[0], start[0], end[0], np.empty(rows + 1, np.int64), np.empty(len(body), np.uint8))
+        K.parse_ints(body, kind[1], start[1], end[1], np.empty(rows, np.int64))
+        K.pack_spans(body, kind[2], start[2], end[2], 19, np.zeros((rows, 19), np.uint8))
+        K.datetime_seconds(body, kind[2], start[2], end[2], np.zeros(rows, np.int64))
+    except Exception:  # noqa: BLE001 - no numba kernels: the orjson path serves every body
+        import logging
+
+        logging.getLogger("mergetree.convert").exception("NDJSON kernels unavailable; using the orjson path")
+        return
+    _kernels_ready.set()
+
+
 def fast_ndjson_block(schema, data, defaults: Defaults | None = None) -> Block | None:
     """The Block of an NDJSON body of flat objects, read by the byte scanner, or None.
 
@@ -1278,13 +1328,16 @@ def fast_ndjson_block(schema, data, defaults: Defaults | None = None) -> Block |
     escapes in keys, malformed JSON: see ``kernels/ndjson.py``), a value whose conversion it
     does not do itself (String from non-strings, numbers from strings, DateTime text of other
     shapes, other types), or a value that would be an error. The caller then takes the general
-    path, which reports errors and quarantines rows. ``schema`` types must be parsed.
+    path, which reports errors and quarantines rows. ``schema`` types must be parsed. None too
+    while the kernels are being compiled (``fast_ndjson_kernels``).
     """
     if isinstance(data, (bytearray, memoryview)):
         data = bytes(data)
     if not isinstance(data, bytes) or data[:1] == b"[":
         return None
-    from mergetree.kernels import ndjson as K
+    K = fast_ndjson_kernels()
+    if K is None:
+        return None
 
     buf = np.frombuffer(data, np.uint8)
     names = [name.encode("utf-8", "surrogateescape") for name, _ in schema]

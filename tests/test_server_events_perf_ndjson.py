@@ -19,7 +19,10 @@ import pytest
 
 from mergetree import types as T
 from mergetree.convert import fast_ndjson_block, rows_to_block, rows_to_block_partial
+from mergetree.convert import fast_ndjson_kernels
 from mergetree.kernels import ndjson as K
+
+assert fast_ndjson_kernels(wait=True) is K    # compiled (or loaded from numba's cache) before the tests
 
 SCHEMA = [(n, T.parse_type(t)) for n, t in [
     ("s", "String"), ("ns", "Nullable(String)"), ("lc", "LowCardinality(String)"), ("i32", "Int32"),
