@@ -476,8 +476,8 @@ def _check_with_engine(columns: list[dict], rows: list[dict], as_ndjson: bool = 
     """Convert the sample with the guessed types; a column that does not convert becomes String.
     ``as_ndjson``: also as NDJSON text (the Events API / NDJSON import converter), which reads some
     values differently from Python values."""
-    from mergetree.convert import rows_to_block_partial
     from mergetree.errors import ConversionError, MergeTreeError
+    from mergetree.server.engine import Engine
     from mergetree.types import parse_type
 
     for _ in range(len(columns) + 1):
@@ -493,7 +493,7 @@ def _check_with_engine(columns: list[dict], rows: list[dict], as_ndjson: bool = 
             if sample is None:
                 continue
             try:
-                _, bad = rows_to_block_partial(schema, sample)
+                _, bad = Engine.convert_with_schema(schema, sample)
             except ConversionError as e:
                 bad = [type("R", (), {"error": e})()]
             failing |= {r.error.column for r in bad if r.error.column}
@@ -517,11 +517,11 @@ def _fallback(c: dict) -> str:
 
 
 def _preview(columns: list[dict], rows: list[dict]) -> dict:
-    from mergetree.convert import rows_to_block_partial
+    from mergetree.server.engine import Engine
     from mergetree.types import parse_type
 
     schema = [(c["name"], parse_type(c["type"])) for c in columns]
-    block, _ = rows_to_block_partial(schema, [dict(r) for r in rows])
+    block, _ = Engine.convert_with_schema(schema, [dict(r) for r in rows])
     data = []
     if block.num_rows:
         values = {c["name"]: block[c["name"]].to_pylist() for c in columns}

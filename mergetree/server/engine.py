@@ -321,6 +321,25 @@ class Engine:
             return rows_to_block_partial(table.metadata.schema, rows, defaults=_default_callables(table) or None)
         return self._convert_with_paths(table, rows, paths)
 
+    def convert_columns(self, name: str, columns: dict):
+        """Whole columns ({column: list or numpy array}) -> a Block of data source ``name`` in one call
+        (DEFAULT expressions for missing or NULL values included). Raises ConversionError at the first
+        value that does not convert: file imports (server/imports.py) then take :meth:`convert` on rows,
+        which sets the bad rows aside."""
+        from mergetree.convert import rows_to_block
+        from mergetree.database import _default_callables
+
+        table = self.db.table(name)
+        return rows_to_block(table.metadata.schema, columns, defaults=_default_callables(table) or None)
+
+    @staticmethod
+    def convert_with_schema(schema: list, rows):
+        """Rows (dicts or NDJSON bytes) -> (Block, rejected rows) for a schema [(name, type text)] of no
+        data source: ``POST /v0/analyze`` (server/analyze.py) checks its guesses on the sample with it."""
+        from mergetree.convert import rows_to_block_partial
+
+        return rows_to_block_partial(schema, rows)
+
     def _jsonpath_steps(self, name: str) -> dict[str, list] | None:
         """Column -> JSONPath steps, or None when every column is read from its own top-level key."""
         paths = (self._registry.get(name) or {}).get("jsonpaths") or {}

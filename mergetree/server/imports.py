@@ -203,6 +203,16 @@ def column_name(text: str) -> str:
     return "_" + name if name[0].isdigit() else name
 
 
+@dataclass(frozen=True)
+class Rejected:
+    """A record set aside while splitting a file (as ``Engine.convert``'s rejected rows: ``row`` in the
+    file, ``raw`` the input, ``error`` the ConversionError)."""
+
+    row: int
+    raw: object
+    error: Exception
+
+
 # --------------------------------------------------------------------------- batches
 
 
@@ -258,7 +268,6 @@ class _CsvSplitter:
 
     def slow(self, lines):
         """csv.reader over an iterable of lines: quotes, escapes, line breaks inside fields."""
-        from mergetree.convert import RejectedRow
         from mergetree.errors import ConversionError
 
         records = self.dialect.reader(lines) if hasattr(lines, "read") else csv.reader(
@@ -283,7 +292,7 @@ class _CsvSplitter:
                 err = ConversionError(None, self.number, self.dialect.delimiter.join(fields)[:200],
                                       f"Expected {len(header)} fields ({', '.join(header)}), got {len(fields)}",
                                       "INCORRECT_DATA")
-                self.bad.append(RejectedRow(self.number, dict(zip(header, fields)), err))
+                self.bad.append(Rejected(self.number, dict(zip(header, fields)), err))
             self.number += 1
             if self.number - self.first >= self.batch_rows:
                 yield self.flush()
@@ -487,7 +496,6 @@ def run_import(svc, name: str, stream, fmt: str, *, import_id: str, dialect: Csv
     engine = svc.engine
     stats = ImportStats(bytes=size or 0, errors=[], batches=[])
     columns = [n for n, _ in engine.schema(name)]
-    fast = _columnar_schema(engine, name)
     if fmt == "csv":
         batches = csv_batches(stream, columns, dialect or CsvDialect())
     elif fmt == "ndjson":
@@ -500,7 +508,7 @@ def run_import(svc, name: str, stream, fmt: str, *, import_id: str, dialect: Csv
         if cancel is not None and cancel.is_set():
             raise ImportCancelled()
         saw_input = saw_input or bool(batch.rows or batch.n or batch.bad or (batch.ndjson or b"").strip())
-        block, rejected = _convert(engine, name, batch, fast)
+        block, rejected = _convert(engine, name, batch)
         if replace:
             blocks.append(block)
         elif block.num_rows:
@@ -526,9 +534,7 @@ def run_import(svc, name: str, stream, fmt: str, *, import_id: str, dialect: Csv
             raise ImportFailed("Replace with no valid row would empty the Data Source: pass "
                                "replace_truncate_when_empty=true to do that")
         if block is None:
-            from mergetree.convert import rows_to_block
-
-            block = rows_to_block(engine.schema(name), [])
+            block = engine.convert(name, [])[0]
         svc.flusher.flush()          # Events API rows acknowledged before the replace are replaced too
         stats.rows = engine.replace(name, block, condition)     # rows outside replace_condition are dropped
     return stats
@@ -555,28 +561,14 @@ def _parquet_fields(engine, name: str, columns: list[str]) -> dict[str, tuple]:
     return out
 
 
-def _columnar_schema(engine, name: str):
-    """The schema for converting whole columns at once (``convert.rows_to_block`` over a dict of
-    columns), or None when a column has a DEFAULT / MATERIALIZED expression: those need the
-    engine's row path, which evaluates them."""
-    try:
-        described = engine.describe(name)["schema"]["columns"]
-    except Exception:  # noqa: BLE001 - no description: the row path always works
-        return None
-    if any(c.get("default_value") for c in described):
-        return None
-    return engine.schema(name)
-
-
-def _convert(engine, name: str, batch: Batch, fast_schema=None):
+def _convert(engine, name: str, batch: Batch):
     """(Block of the good rows, rejected rows numbered in the file). Columns convert in one call;
     a batch with a bad value takes the row path, which sets the bad rows aside."""
-    from mergetree.convert import RejectedRow, rows_to_block
     from mergetree.errors import ConversionError
 
-    if batch.columns is not None and fast_schema is not None:
+    if batch.columns is not None:
         try:
-            return rows_to_block(fast_schema, batch.columns), list(batch.bad or [])
+            return engine.convert_columns(name, batch.columns), list(batch.bad or [])
         except ConversionError:
             pass
     data = batch.ndjson if batch.ndjson is not None else batch.as_rows()
@@ -585,7 +577,7 @@ def _convert(engine, name: str, batch: Batch, fast_schema=None):
     out = []
     for r in rejected:
         row = numbers[r.row] if numbers is not None else batch.first + r.row
-        out.append(RejectedRow(row, r.raw, r.error.at(row=row)))
+        out.append(Rejected(row, r.raw, r.error.at(row=row)))
     if batch.bad:
         out = sorted(out + batch.bad, key=lambda r: r.row)
     return block, out
@@ -593,9 +585,7 @@ def _convert(engine, name: str, batch: Batch, fast_schema=None):
 
 def _quarantine(engine, name: str, rejected: list, import_id: str, fmt: str) -> None:
     if fmt == "parquet":
-        from mergetree.convert import RejectedRow
-
-        rejected = [RejectedRow(r.row, _text_values(r.raw), r.error) if isinstance(r.raw, dict) else r
+        rejected = [Rejected(r.row, _text_values(r.raw), r.error) if isinstance(r.raw, dict) else r
                     for r in rejected]
     engine.insert_block(engine.ensure_quarantine(name), engine.quarantine_block(name, rejected, import_id))
 
