@@ -74,3 +74,41 @@ def test_classic_tb_push_force_adds_a_column(tmp_path):
         assert [c for c in sql("SELECT * FROM clicks")[0]] == ["user_id", "n", "m"]
     finally:
         server.stop()
+
+
+def test_forward_tb_deploy_adds_a_column_and_refuses_a_removal(tmp_path):
+    """Tinybird's Forward CLI (``tb --local deploy``, the venv of test_tb_cli.py): a deployment whose
+    datafile adds a column is applied in place (metadata-only), one that removes a column fails with
+    the file and the column named, and the live data source is unchanged."""
+    from tests.clients import test_tb_cli as fwd
+
+    fwd._install()
+    project = tmp_path / "fproject"
+    ds = project / "datasources" / "clicks.datasource"
+    ds.parent.mkdir(parents=True)
+    ds.write_text(DATASOURCE)
+    server = LiveServer(tmp_path, project=None)
+    try:
+        out = fwd.tb(server, project, "deploy", timeout=300)
+        assert "is live" in out, out
+        ws = fwd.build_workspace(server)
+        req = urllib.request.Request(f"{server.host}/v0/events?name=clicks&wait=true", method="POST",
+                                     data=b'{"user_id": "a", "n": 2}', headers={"Authorization": f"Bearer {ws['token']}"})
+        urllib.request.urlopen(req, timeout=30).read()
+        ds.write_text(DATASOURCE.replace("`n` Int32 `json:$.n`",
+                                         "`n` Int32 `json:$.n`,\n    `m` Int64 `json:$.m` DEFAULT n * 10"))
+        out = fwd.tb(server, project, "deploy", timeout=300)
+        assert "is live" in out, out
+        out = fwd.tb(server, project, "--output", "json", "sql", "SELECT user_id, n, toInt32(m) AS m FROM clicks")
+        assert json.loads(out[out.index("{"):])["data"] == [{"user_id": "a", "n": 2, "m": 20}]
+        ds.write_text(DATASOURCE.replace("`n` Int32 `json:$.n`", "`m` Int64 `json:$.m`"))
+        env = {**os.environ, "TB_LOCAL_HOST": "127.0.0.1", "TB_LOCAL_PORT": str(server.port), "CI": "1",
+               "TB_CLI_TELEMETRY_OPTOUT": "1", "HOME": str(project.parent / "home")}
+        r = subprocess.run([str(fwd.TB), "--no-version-warning", "--local", "deploy"], cwd=project, env=env,
+                           capture_output=True, text=True, timeout=300)
+        out = r.stdout + r.stderr
+        assert r.returncode != 0 and "clicks.datasource" in out and "'n'" in out, out
+        info = server.get_json("/v0/datasources/clicks", token=ws["token"])
+        assert [c["name"] for c in info["schema"]["columns"]] == ["user_id", "n", "m"]
+    finally:
+        server.stop()
