@@ -1,4 +1,7 @@
-"""Tinybird's Classic CLI (unmodified, the venv of test_tb_cli_classic.py) evolves a data source against
+"""Tinybird's CLIs evolve a data source against ``mergetree serve`` (slow; the Forward CLI test, at the
+end, deploys with ``tb --local deploy`` from the venv of test_tb_cli.py).
+
+Tinybird's Classic CLI (unmodified, the venv of test_tb_cli_classic.py) evolves a data source against
 ``mergetree serve``: ``tb push --force`` of an unchanged datafile alters nothing (the CLI compares
 ``sql_schema`` and takes "There were no operations to perform" as no change); with a new column it
 shows the planned operation (``POST /v0/datasources/NAME/alter?dry=true``), then applies it; the rows
