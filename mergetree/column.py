@@ -208,7 +208,10 @@ def _fixed_spec(type: T.DataType):
         raise TypeMismatchError(f"FixedColumn cannot hold type {type}")
     spec = (type.dtype, 1 + len(type.value_shape), tuple(type.value_shape))
     if len(_FIXED_SPECS) < 4096:
-        _FIXED_SPECS[type] = spec
+        try:
+            _FIXED_SPECS[type] = spec
+        except TypeError:
+            pass
     return spec
 
 
@@ -218,7 +221,10 @@ class FixedColumn(Column):
     __slots__ = ("values",)
 
     def __init__(self, type: T.DataType, values: np.ndarray):
-        spec = _FIXED_SPECS.get(type)
+        try:
+            spec = _FIXED_SPECS.get(type)
+        except TypeError:           # a type with an unhashable field
+            spec = None
         if spec is None:
             spec = _fixed_spec(type)
         if values.__class__ is not np.ndarray:
