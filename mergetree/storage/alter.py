@@ -297,7 +297,10 @@ def safe_conversion(old, new) -> bool:
         return (ua == ub and bb >= ba) or (ua and not ub and bb > ba)
     if a in _INT_BITS and b in ("Float32", "Float64"):
         return _INT_BITS[a][1] < (24 if b == "Float32" else 53)
-    return (a, b) in {("Float32", "Float64"), ("Date", "Date32"), ("DateTime", "DateTime64(0)")}
+    if a.startswith("DateTime") and b.startswith("DateTime") and not a.startswith("DateTime64") \
+            and not b.startswith("DateTime64"):
+        return True                     # the same seconds, shown in another time zone
+    return (a, b) in {("Float32", "Float64"), ("Date", "Date32")}
 
 
 def modify_column(m: TableMetadata, column: str | ColumnDef, *, if_exists: bool = False) -> TableMetadata | None:
