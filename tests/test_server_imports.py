@@ -138,6 +138,12 @@ def test_url_append_csv_runs_as_a_job_with_quarantine(client, files):
     assert rows(client, "SELECT id, name FROM ds ORDER BY id") == [{"id": 1, "name": "one"}, {"id": 3, "name": "three"}]
     q = rows(client, "SELECT id, name, c__import_id FROM ds_quarantine")
     assert q == [{"id": "x", "name": "bad", "c__import_id": job["id"]}]
+    svc = client.app.state.service                          # tinybird.datasources_ops_log has the import
+    if getattr(svc, "service_ds", None) is not None:
+        svc.service_ds.flush()
+        assert rows(client, "SELECT event_type, rows, rows_quarantine, job_id, result FROM tinybird.datasources_ops_log "
+                            "WHERE datasource_name = 'ds' AND event_type = 'append'") == [
+            {"event_type": "append", "rows": 2, "rows_quarantine": 1, "job_id": job["id"], "result": "ok"}]
 
 
 def test_url_ndjson_gzip_replace_and_v1_append(client, files):

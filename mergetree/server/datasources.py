@@ -320,9 +320,12 @@ async def _import_url(request: Request, q: dict, mode: str):
     job_id = str(uuid.uuid4())
     ds_ref = {"id": svc.engine.describe(name)["id"], "name": name} if svc.engine.exists(name) else {"name": name}
 
+    op = "replace" if replace else "append"
+
     def work(ctx):
         path = temp_path(svc)
         stream = None
+        started, size = time.perf_counter(), 0
         try:
             def downloaded(n):
                 ctx.update(statistics={"bytes": n, "row_count": 0}, progress={"bytes_downloaded": n})
@@ -334,6 +337,7 @@ async def _import_url(request: Request, q: dict, mode: str):
                                 or sniff_format(head))
             if create_from_file:
                 _create_from_file(svc, name, stream, kind, _sniffed(dialect, q, kind, head), q)
+                log_op(svc, "create", name)
                 stream.close()
                 stream, head = open_data(path, limit)
             ctx.update(datasource={"id": svc.engine.describe(name)["id"], "name": name}, format=kind)
@@ -345,9 +349,16 @@ async def _import_url(request: Request, q: dict, mode: str):
                                replace=replace,
                                condition=condition, truncate_when_empty=truncate_when_empty, cancel=ctx.cancel,
                                progress=batch_done, size=size)
+            log_op(svc, op, name, elapsed=time.perf_counter() - started, rows=stats.rows,    # H9's ops log
+                   rows_quarantine=stats.quarantined, import_id=job_id, job_id=job_id, read_bytes=size)
             return {**stats.to_json(), "datasource": svc.engine.describe(name)}
-        except ApiError as e:       # e.g. format=parquet without pyarrow, detected after the download
-            raise ImportFailed(e.message) from None
+        except Exception as e:
+            if svc.engine.exists(name) and not ctx.cancel.is_set():
+                log_op(svc, op, name, elapsed=time.perf_counter() - started, import_id=job_id, job_id=job_id,
+                       read_bytes=size, error=e.message if isinstance(e, ApiError) else str(e))
+            if isinstance(e, ApiError):     # e.g. format=parquet without pyarrow, detected after the download
+                raise ImportFailed(e.message) from None
+            raise
         finally:
             if stream is not None:
                 stream.close()
