@@ -230,6 +230,23 @@ def scan(data, key_offsets, key_data, kind, start, end, counts):
     order = np.zeros(nkeys + 1, np.int64)     # order[j]: the key seen at member j of the last line
     for j in range(nkeys + 1):
         order[j] = j
+    safe = np.zeros(nkeys, np.bool_)          # a key that is valid JSON string content as it is
+    for j in range(nkeys):
+        ok = True
+        i = key_offsets[j]
+        e = key_offsets[j + 1]
+        while i < e and ok:
+            c = key_data[i]
+            if c == 34 or c == 92 or c < 32:
+                ok = False
+            elif c >= 128:
+                m = _utf8_len(key_data, i, e)
+                if m == 0:
+                    ok = False
+                i += max(m, 1)
+            else:
+                i += 1
+        safe[j] = ok
     rows_max = kind.shape[1]
     p = 0
     row = 0
@@ -251,21 +268,33 @@ def scan(data, key_offsets, key_data, kind, start, end, counts):
                 if p >= n or data[p] != 34:
                     return row, p + 1
                 ks = p + 1
-                q = ks
-                while q < n and data[q] != 34:
-                    c = data[q]
-                    if c == 92 or c < 32:
-                        return row, q + 1
-                    if c >= 128:
-                        m = _utf8_len(data, q, n)
-                        if m == 0:
+                hint = order[member] if member <= nkeys else nkeys
+                k = -1
+                if hint < nkeys and safe[hint]:     # the key expected here, compared in one go
+                    a = key_offsets[hint]
+                    q = ks + key_offsets[hint + 1] - a
+                    if q < n and data[q] == 34:
+                        k = hint
+                        for i in range(q - ks):
+                            if key_data[a + i] != data[ks + i]:
+                                k = -1
+                                break
+                if k < 0:
+                    q = ks
+                    while q < n and data[q] != 34:
+                        c = data[q]
+                        if c == 92 or c < 32:
                             return row, q + 1
-                        q += m
-                    else:
-                        q += 1
-                if q >= n:
-                    return row, q + 1
-                k = _match_key(data, ks, q, key_offsets, key_data, order[member] if member <= nkeys else nkeys)
+                        if c >= 128:
+                            m = _utf8_len(data, q, n)
+                            if m == 0:
+                                return row, q + 1
+                            q += m
+                        else:
+                            q += 1
+                    if q >= n:
+                        return row, q + 1
+                    k = _match_key(data, ks, q, key_offsets, key_data, hint)
                 if member <= nkeys and k >= 0:
                     order[member] = k
                 member += 1
