@@ -194,6 +194,17 @@ def cast(types, consts):
     return target, impl
 
 
+@register("assumeNotNull", null_mode="custom")
+def assume_not_null(types, consts):
+    """Nullable(T) -> T: the stored values, a NULL's being the type's default (ClickHouse's behaviour;
+    it calls it undefined). Non-Nullable arguments pass through."""
+    check_arity("assumeNotNull", types, 1)
+    t = types[0]
+    if not isinstance(t, T.NullableType):
+        return t, lambda args, n: args[0]
+    return t.inner, lambda args, n: V.split_nullable(args[0])[0]
+
+
 @register("toNullable", null_mode="custom")
 def to_nullable(types, consts):
     check_arity("toNullable", types, 1)

@@ -127,6 +127,26 @@ def _captured(b, params) -> set:
     return out - set(params)
 
 
+def _map_higher_order(e):
+    """``mapFilter((k, v) -> c, m)`` = ``mapFromArrays(arrayFilter((k, v) -> c, mapKeys(m), mapValues(m)),
+    arrayFilter((v, k) -> c, mapValues(m), mapKeys(m)))``; ``mapApply((k, v) -> (k2, v2), m)`` =
+    ``mapFromArrays(arrayMap((k, v) -> tupleElement(.., 1), ..), arrayMap((k, v) -> tupleElement(.., 2), ..))``."""
+    from sqlparse_ch.ast import expr as E
+
+    lam, m = e.args
+    if len(lam.params) != 2:
+        raise NumberOfArgumentsError(f"The lambda of {e.name} takes 2 arguments (key, value), "
+                                     f"got {len(lam.params)}")
+    keys, vals = E.FunctionCall("mapKeys", (m,)), E.FunctionCall("mapValues", (m,))
+    if e.name == "mapFilter":
+        swapped = E.Lambda((lam.params[1], lam.params[0]), lam.body)
+        return E.FunctionCall("mapFromArrays", (E.FunctionCall("arrayFilter", (lam, keys, vals)),
+                                                E.FunctionCall("arrayFilter", (swapped, vals, keys))))
+    parts = [E.Lambda(lam.params, E.FunctionCall("tupleElement", (lam.body, E.Literal(i))))
+             for i in (1, 2)]
+    return E.FunctionCall("mapFromArrays", tuple(E.FunctionCall("arrayMap", (p, keys, vals)) for p in parts))
+
+
 def bind_higher_order(binder, e):
     """Bind ``f(lambda, arrays..)`` (see the module docstring)."""
     from sqlparse_ch.ast import expr as E
@@ -134,6 +154,8 @@ def bind_higher_order(binder, e):
     from mergetree.exec.expression import BConst, _execute
     from mergetree.functions.registry import get_function
 
+    if e.name in ("mapFilter", "mapApply") and len(e.args) == 2 and isinstance(e.args[0], E.Lambda):
+        return binder.bind(_map_higher_order(e))
     name = get_function(e.name).name if e.name not in HIGHER_ORDER else e.name
     if name not in HIGHER_ORDER:
         raise IllegalTypeOfArgumentError(f"Function {e.name} does not take a lambda function argument")

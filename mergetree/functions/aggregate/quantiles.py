@@ -13,7 +13,7 @@ import numpy as np
 
 from mergetree import types as T
 from mergetree.column import ArrayColumn
-from mergetree.errors import BadArgumentsError, IllegalTypeOfArgumentError
+from mergetree.errors import BadArgumentsError, IllegalTypeOfArgumentError, NumberOfArgumentsError
 from mergetree.functions import values as V
 from mergetree.functions.aggregate.registry import check_args, register_aggregate
 
@@ -110,6 +110,31 @@ def group_array(types, params):
         counts = np.bincount(ids[live], minlength=n_groups).astype(np.int64)
         offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         return ArrayColumn(T.Array(t), offsets, args[0].take(rows))
+
+    return T.Array(t), compute
+
+
+@register_aggregate("groupArraySample", null_result=False)
+def group_array_sample(types, params):
+    """groupArraySample(max_size[, seed])(x): at most max_size values per group, a uniform random
+    sample (seeded: the same rows give the same sample), kept in input order."""
+    check_args("groupArraySample", types, 1)
+    if not 1 <= len(params) <= 2 or any(not isinstance(p, int) or isinstance(p, bool) or p < 0 for p in params):
+        raise NumberOfArgumentsError("Function groupArraySample takes max_size and an optional seed "
+                                     "(non-negative integer parameters): groupArraySample(N[, seed])(x)")
+    size, seed = int(params[0]), int(params[1]) if len(params) > 1 else 123456
+    t = types[0]
+
+    def compute(ids, n_groups, args):
+        live = np.flatnonzero(ids >= 0)
+        shuffled = live[np.lexsort((np.random.default_rng(seed).random(len(live)), ids[live]))]
+        counts = np.bincount(ids[shuffled], minlength=n_groups).astype(np.int64)
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+        rank = np.arange(len(shuffled), dtype=np.int64) - np.repeat(starts, counts)
+        kept = shuffled[rank < size]
+        kept = kept[np.lexsort((kept, ids[kept]))]                # group by group, rows in input order
+        offsets = np.concatenate([[0], np.cumsum(np.minimum(counts, size))]).astype(np.int64)
+        return ArrayColumn(T.Array(t), offsets, args[0].take(kept))
 
     return T.Array(t), compute
 

@@ -91,7 +91,7 @@ _CI_BASES: dict[str, _Base] = {}
 _COMBINATORS = ("OrDefault", "OrNull", "Distinct", "If", "Array", "ForEach")
 # -State & co. (states.py): outermost suffix only, e.g. uniqIfState, sumMerge, avgMergeState
 _STATE_COMBINATORS = ("MergeState", "SimpleState", "State", "Merge")
-_ALIASES = {"countDistinct": "uniqExact"}
+_ALIASES = {"countDistinct": "uniqExact", "first_value": "any", "last_value": "anyLast"}   # (as ClickHouse)
 
 
 def register_aggregate(name: str, *, null_result: bool = True, case_insensitive: bool = False):
