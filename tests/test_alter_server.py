@@ -320,3 +320,34 @@ def test_query_workers_see_column_changes_and_exchanges(tmp_path):
         assert _sql(c, "SELECT id, x FROM w1") == [{"id": 2, "x": 14}]
         assert _sql(c, "SELECT id, x FROM w2") == [{"id": 1, "x": 7}]
         assert workers.stats["worker"] == before + 2          # answered by the worker, not the fallback
+
+
+def test_quickstart_evolves_a_source_its_view_target_and_the_view(tmp_path):
+    """The canonical project grows a `country` column in `events`, its view target and the view's SQL:
+    one restart applies all three; rows stored before read the DEFAULT in both tables."""
+    import shutil
+
+    root = tmp_path / "qs"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "examples" / "quickstart", root)
+    data = tmp_path / "data"
+    ev = b'{"event_id": "e1", "user_id": "u1", "event_type": "click", "timestamp": "2026-11-27 10:00:00"}'
+    with TestClient(create_app(data, admin_token=ADMIN, project=root)) as c:
+        assert c.post("/v0/events?name=events&wait=true", headers=H, content=ev).status_code == 200
+    src, tgt, mv = (root / "datasources/events.datasource", root / "datasources/events_by_user.datasource",
+                    root / "pipes/events_by_user_mv.pipe")
+    src.write_text(src.read_text().replace("`timestamp` DateTime `json:$.timestamp`",
+                                           "`timestamp` DateTime `json:$.timestamp`,\n"
+                                           "    `country` LowCardinality(String) `json:$.country` DEFAULT 'ZZ'"))
+    tgt.write_text(tgt.read_text().replace("`timestamp` DateTime",
+                                           "`timestamp` DateTime,\n    `country` LowCardinality(String) DEFAULT 'ZZ'"))
+    mv.write_text(mv.read_text().replace("SELECT user_id, event_type, timestamp FROM events",
+                                         "SELECT user_id, event_type, timestamp, country FROM events"))
+    ev2 = ev.replace(b'"e1"', b'"e2"').replace(b"}", b', "country": "ES"}')
+    with TestClient(create_app(data, admin_token=ADMIN, project=root)) as c:
+        assert c.post("/v0/events?name=events&wait=true", headers=H, content=ev2).status_code == 200
+        assert _sql(c, "SELECT event_id, country FROM events ORDER BY event_id") == [
+            {"event_id": "e1", "country": "ZZ"}, {"event_id": "e2", "country": "ES"}]
+        assert _sql(c, "SELECT user_id, country FROM events_by_user ORDER BY country") == [
+            {"user_id": "u1", "country": "ES"}, {"user_id": "u1", "country": "ZZ"}]
+        r = c.get("/v0/pipes/user_activity.json", params={"user_id": "u1", "days": 100000}, headers=H)
+        assert r.status_code == 200, r.text
