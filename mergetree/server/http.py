@@ -43,13 +43,14 @@ def principal(request: Request) -> Principal:
 # The engine work of a read request (compile, plan, execute, encode) runs on a SMALL dedicated
 # pool, not on anyio's default pool of 40 threads. That work is mostly Python holding the GIL:
 # 16 concurrent requests on 16 threads share one core by GIL hand-offs (every 5 ms switch interval
-# a thread is preempted mid-query, caches are thrashed and every request takes ~16 times its own
-# time), which cost ~40% more CPU per request and made the slowest requests wait behind
-# everybody else's slices (bench/bench_api.py: 16 clients, p99 ~8x p50). With 2 threads the
-# requests queue FIFO on the pool and each runs nearly alone: the same CPU as 1 client, p99 close
-# to p50. Two rather than one so a single slow query does not stop every endpoint; the numba
-# kernels and the scan's read pool (``exec/scan.py``) release the GIL and still use the cores.
-# ``mergetree serve --query-threads N`` (or MERGETREE_QUERY_THREADS) sets the size.
+# a thread is preempted mid-query and caches are thrashed): in-process, user_activity with 16 in
+# flight cost 5.0 ms CPU per request on 40 threads vs 3.4 ms on 1 (2-core machine at load ~3;
+# at load ~9 the difference was within noise). With 2 threads requests queue FIFO and each runs
+# nearly alone; a closed loop of N clients still waits ~N x the CPU per request (Little's law), so
+# the pool bounds the work in flight and its CPU, not the queueing. Two rather than one so a single
+# slow query does not stop every endpoint; the numba kernels and the scan's read pool
+# (``exec/scan.py``) release the GIL and still use the cores. ``mergetree serve --query-threads N``
+# (or MERGETREE_QUERY_THREADS) sets the size; ``serve --workers N`` sizes it N + 1.
 
 DEFAULT_QUERY_THREADS = 2
 _query_pool: ThreadPoolExecutor | None = None
