@@ -618,3 +618,19 @@ def test_analyze_then_create_takes_the_same_csv_property(client):
         assert (r.json()["successful_rows"], r.json()["quarantine_rows"]) == (expected, 0), (table, r.json())
 
     check()
+
+
+def test_temp_files_of_a_crashed_import_are_removed(tmp_path):
+    import os
+
+    from mergetree.server import imports
+
+    class Svc:
+        data_dir = tmp_path
+
+    first = imports.temp_path(Svc)
+    old = first.parent / "import_left_by_a_crash"
+    old.write_bytes(b"x")
+    os.utime(old, (0, 0))
+    second = imports.temp_path(Svc)
+    assert not old.exists() and first.exists() and second.exists() and first != second

@@ -754,9 +754,21 @@ class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_HttpOnlyRedirects)
 
 
+STALE_TEMP_SECONDS = 24 * 3600
+
+
 def temp_path(svc) -> Path:
+    """A new file under ``<data dir>/server/imports`` for a download; files a crashed server left
+    there (older than a day: no running import is that old) are removed on the way."""
     base = Path(getattr(svc, "data_dir", tempfile.gettempdir())) / "server" / "imports"
     base.mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    for old in base.glob("import_*"):
+        try:
+            if now - old.stat().st_mtime > STALE_TEMP_SECONDS:
+                old.unlink()
+        except OSError:
+            pass
     fd, name = tempfile.mkstemp(prefix="import_", dir=base)
     os.close(fd)
     return Path(name)
