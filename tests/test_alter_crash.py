@@ -63,7 +63,7 @@ def _trials(tmp_path, n: int, seed: int) -> None:
 
 
 def test_kill_during_alters(tmp_path):
-    _trials(tmp_path, n=2, seed=61)
+    _trials(tmp_path, n=1, seed=61)
 
 
 @pytest.mark.slow

@@ -256,7 +256,7 @@ def test_alter_while_inserting_and_querying_loses_nothing(db):
                 errors.append(e)
 
     def reader():
-        while not stop.is_set():
+        while not stop.wait(0.01):
             try:
                 db.sql("SELECT count(), sum(v) FROM c").rows
             except Exception as e:  # noqa: BLE001
