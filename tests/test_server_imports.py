@@ -341,6 +341,20 @@ def test_parquet_struct_fields_through_jsonpaths(client):
         {"id": 3, "user_name": "cid", "age": None, "city": ""}]
 
 
+def test_url_create_from_parquet(client, files):
+    pa = pytest.importorskip("pyarrow")
+    base, store = files
+    store["/t.parquet"] = parquet_bytes(pa.table({"k": ["a", "b"], "v": pa.array([1.5, None], pa.float32()),
+                                                  "d": pa.array([19000, 19001], pa.date32())}))
+    r = client.post("/v0/datasources", params={"name": "pqurl", "url": f"{base}/t.parquet"}, headers=H)
+    job = wait_job(client, r.json()["id"])
+    assert job["status"] == "done" and job["statistics"]["row_count"] == 2, job
+    cols = client.get("/v0/datasources/pqurl", headers=H).json()["schema"]["columns"]
+    assert [(c["name"], c["type"]) for c in cols] == [("k", "String"), ("v", "Nullable(Float32)"), ("d", "Date32")]
+    assert rows(client, "SELECT k, v, toString(d) AS d FROM pqurl ORDER BY k") == [   # 19000 days = 2022-01-08
+        {"k": "a", "v": 1.5, "d": "2022-01-08"}, {"k": "b", "v": None, "d": "2022-01-09"}]
+
+
 def test_parquet_without_pyarrow_is_a_400_naming_the_extra(client, monkeypatch):
     import sys
 
