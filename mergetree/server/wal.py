@@ -11,7 +11,8 @@ The life of an event (``POST /v0/events?name=DS``):
 3. The durable records are handed (in the same critical section) to the flusher's in-memory
    ``pending`` list, in log order, each with a sequence number.
 4. The :class:`Flusher` thread wakes every ``interval`` seconds (default 1 s; sooner when a
-   ``wait=true`` request is waiting or ``max_pending_rows`` are pending), *rotates* the log
+   ``wait=true`` request is waiting, after ``wait_linger`` (20 ms) for the requests sent with it,
+   or when ``max_pending_rows`` are pending), *rotates* the log
    (the current segment is closed and a new one opened, under the same lock as the committer's
    writes, so the swapped ``pending`` list holds exactly the records of the closed segments) and
    writes one block per data source (and one per quarantine table) with ``Engine.insert_block``:
@@ -376,6 +377,9 @@ class Flusher:
         #: called (table, block, seconds) after each committed insert (H9: server/service_ds.py ops log)
         self.on_flushed = None
         self.max_pending_rows = max_pending_rows      # wake the flusher early beyond this
+        #: a flush started by a wait=true request first waits this long for the requests sent with
+        #: it (clients released by one flush send their next ones together): one part, not one each
+        self.wait_linger = 0.02
         self.overload_rows = overload_rows            # the Events API answers 503 beyond this
         self.wal = WalWriter(self.dir, self._on_durable)
         self._lock = threading.Lock()                 # pending, seq, waiters
@@ -565,6 +569,10 @@ class Flusher:
             self._wake.clear()
             if self._stop.is_set():
                 return
+            if self._waiters and self.wait_linger and self._pending_rows < self.max_pending_rows:
+                if self._stop.wait(self.wait_linger):
+                    return
+                self._wake.clear()
             try:
                 self.flush()
             except Exception:  # noqa: BLE001 - retried at the next tick; the rows are in the log
