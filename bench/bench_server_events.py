@@ -2,8 +2,10 @@
 
     python bench/bench_server_events.py --start                 # starts a server on a free port itself
     python bench/bench_server_events.py --port 7181 --token T   # against a running server
+    python bench/bench_server_events.py --start --phases single --seconds 5   # one phase
 
-Reports rows/s for 1000-row NDJSON batches and requests/s for single events (keep-alive
+After ``--warmup`` seconds of unmeasured batches (default 2: kernels loading, first parts),
+reports rows/s for 1000-row NDJSON batches and requests/s for single events (keep-alive
 http.client connections, one per thread), and, when the server's pid is known (``--start`` or
 ``--pid``), the server's CPU seconds per 1,000 rows / per request: on a loaded machine the
 wall-clock rates say more about the neighbours than about the server. Numbers only; nothing is
@@ -115,6 +117,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--threads", type=int, default=4, help="client threads for 1000-row batches")
     ap.add_argument("--single-threads", type=int, default=32, help="client threads for single events")
+    ap.add_argument("--warmup", type=float, default=2.0,
+                    help="seconds of 1000-row batches sent first and not measured (JIT caches, first parts)")
     ap.add_argument("--phases", default="batch,single,wait",
                     help="comma-separated subset of batch (1000-row bodies), single (1 event), wait (wait=true)")
     args = ap.parse_args()
@@ -131,6 +135,8 @@ def main() -> None:
             "engine_sorting_key": "timestamp, user_id", "engine_partition_key": "toYYYYMM(timestamp)"}),
             headers={"Authorization": f"Bearer {args.token}"})
         conn.getresponse().read()
+        if args.warmup > 0:
+            run(args.port, args.token, args.threads, args.warmup, 1000, False)
         phases = {"batch": (1000, args.threads, False), "single": (1, args.single_threads, False),
                   "wait": (1000, args.threads, True)}
         for phase in args.phases.split(","):
