@@ -424,12 +424,12 @@ def test_reused_binding_gives_the_plan_and_result_of_a_fresh_one(db, outer, user
 
     text = outer.format(inner=f"SELECT k, n, ts FROM ev WHERE u = '{user}' AND n >= {n}")
     cached = [_run(db, text) for _ in range(2)]       # the second from the cache (if the SELECT qualifies)
-    original = planner._bind_key
-    planner._bind_key = lambda *a: None
+    original = planner.bind_select
+    planner.bind_select = lambda binder, q, *a: binder.bind(q)
     try:
         fresh = _run(db, text)
     finally:
-        planner._bind_key = original
+        planner.bind_select = original
     assert cached[0] == fresh and cached[1] == fresh
 
 
@@ -451,16 +451,26 @@ def test_binding_cache_is_keyed_by_the_source_columns(db):
     assert db.sql(q).rows == [("b",)] and db.sql(q).schema[0][1].name == "String"
 
 
+def planner_cache_size():
+    from mergetree.planner import planner
+
+    return len(planner._BIND_CACHE)
+
+
 def test_a_cached_binding_is_not_changed_by_its_users():
+    from mergetree.planner import planner
+
+    planner._BIND_CACHE.clear()
     from mergetree.planner.binder import SelectBinder
     from mergetree.planner.planner import bind_select
     from mergetree.types import parse_type
 
     schema = [("k", parse_type("String")), ("n", parse_type("UInt32"))]
-    q = parse("SELECT k, sum(n) AS s FROM t GROUP BY k ORDER BY s LIMIT 3 BY k")
+    q = parse("SELECT k, sum(n) AS s FROM (SELECT k, n FROM x) AS t GROUP BY k ORDER BY s LIMIT 3 BY k")
     b1 = bind_select(SelectBinder(schema, {"t"}), q, schema, {"t"}, {})
     b2 = bind_select(SelectBinder(schema, {"t"}), q, schema, {"t"}, {})
     assert b2 is not b1 and b2.outputs == b1.outputs and b2.keys == b1.keys
+    assert planner_cache_size() == 1
     for b in (b1, b2):
         b.outputs.append(("x", None))
         b.keys.clear()

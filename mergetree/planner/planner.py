@@ -21,7 +21,7 @@ from mergetree.errors import (IllegalTypeOfArgumentError, MergeTreeError, NotImp
 from mergetree.exec.expression import evaluate_constant, infer_type
 from mergetree.planner import logical as L
 from mergetree.planner.binder import SelectBinder, at, expr_type, with_position
-from mergetree.planner.rewrite import and_all, children, has_call, walk
+from mergetree.planner.rewrite import _field_names, and_all, children, has_call, walk
 
 
 class Planner:
@@ -334,27 +334,36 @@ _bind_lock = threading.Lock()
 
 
 def bind_select(binder, q, schema, qualifiers, with_aliases: dict):
-    """``binder.bind(q)``, reused for the same SELECT over the same source columns.
+    """``binder.bind(q)``, reused for the same SELECT over the same subquery columns.
 
     A pipe's later nodes (``SELECT .. FROM earlier_node GROUP BY ..``) are the same text on every
     request while only the subquery below them changes, and binding does not look at the FROM
     source beyond its columns: the key is the SELECT without its FROM, the source's (name, type)
-    list and the table qualifiers. Only SELECTs whose binding depends on nothing else are cached:
-    no query parameters, subqueries (they run while binding), ``IN table``, CTEs, outer WITH
-    aliases or volatile calls; and only results without windows, grouping sets, totals or WITH FILL.
-    A hit returns a copy (lists and aggregate slots new; ASTs and resolved aggregate functions,
-    which are immutable, shared)."""
-    key = _bind_key(q, schema, qualifiers, with_aliases)
-    if key is None:
+    list and the table qualifiers. Only SELECTs whose binding depends on nothing else are stored
+    (checked on a miss, so a hit is one of them): no query parameters, subqueries (they run while
+    binding), ``IN table``, CTEs, outer WITH aliases or volatile calls; and only results without
+    windows, grouping sets, totals or WITH FILL. A hit returns a copy (lists and aggregate slots
+    new; ASTs and resolved aggregate functions, which are immutable, shared). SELECTs straight
+    from a table are not looked up: their WHERE usually carries the request's values."""
+    if with_aliases or not isinstance(q, Q.Select) or q.from_ is None or not isinstance(q.from_.source, E.Subquery) \
+            or q.with_ or q.joins or q.array_join is not None:
         return binder.bind(q)
-    with _bind_lock:
-        b = _BIND_CACHE.get(key)
-        if b is not None:
-            _BIND_CACHE.move_to_end(key)
+    global _SELECT_FIELDS
+    if _SELECT_FIELDS is None:
+        _SELECT_FIELDS = tuple(n for n in _field_names(Q.Select) if n != "from_")
+    key = (tuple([getattr(q, n) for n in _SELECT_FIELDS]), tuple(schema), frozenset(qualifiers))
+    try:
+        with _bind_lock:
+            b = _BIND_CACHE.get(key)
+            if b is not None:
+                _BIND_CACHE.move_to_end(key)
+    except TypeError:          # unhashable (a list somewhere in the tree)
+        return binder.bind(q)
     if b is not None:
         return _copy_bound(b)
     b = binder.bind(q)
-    if not (b.windows or b.grouping_sets is not None or b.grouping_calls or b.fill or b.totals):
+    if _bind_depends_on_select_only(q) and not (b.windows or b.grouping_sets is not None or b.grouping_calls
+                                                or b.fill or b.totals):
         with _bind_lock:
             _BIND_CACHE[key] = _copy_bound(b)
             if len(_BIND_CACHE) > _BIND_CACHE_SIZE:
@@ -362,27 +371,22 @@ def bind_select(binder, q, schema, qualifiers, with_aliases: dict):
     return b
 
 
-def _bind_key(q, schema, qualifiers, with_aliases):
+_SELECT_FIELDS = None
+
+
+def _bind_depends_on_select_only(q) -> bool:
     import dataclasses
 
-    if with_aliases or not isinstance(q, Q.Select) or q.with_ or q.joins or q.array_join is not None:
-        return None
-    q = dataclasses.replace(q, from_=None)
-    for n in walk(q):
+    for n in walk(dataclasses.replace(q, from_=None)):
         if isinstance(n, (E.QueryParameter, E.Subquery, Q.CTE)):
-            return None
+            return False
         if isinstance(n, E.InList) and not isinstance(n.values, tuple):
-            return None
+            return False
         if isinstance(n, E.FunctionCall):
             name = n.name.lower()
             if name in _VOLATILE or name.startswith(("rand", "generate")):
-                return None
-    key = (q, tuple(schema), frozenset(qualifiers))
-    try:
-        hash(key)
-    except TypeError:
-        return None
-    return key
+                return False
+    return True
 
 
 def _copy_bound(b):
