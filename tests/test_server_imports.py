@@ -172,7 +172,7 @@ def test_url_create_without_schema_guesses_it(client, files):
     assert wait_job(client, r.json()["id"])["status"] == "done"
     ds = client.get("/v0/datasources/guessed", headers=H).json()
     assert [(c["name"], c["type"], c["jsonpath"]) for c in ds["schema"]["columns"]] == [
-        ("id", "Int16", "$.id"), ("user_name", "String", "$.user.name"), ("ts", "DateTime", "$.ts"),
+        ("id", "Int64", "$.id"), ("user_name", "String", "$.user.name"), ("ts", "DateTime", "$.ts"),
         ("tags", "Array(String)", "$.tags")]
     assert rows(client, "SELECT id, user_name, toString(ts) AS t, tags FROM guessed ORDER BY id") == [
         {"id": 1, "user_name": "a", "t": "2024-01-02 03:04:05", "tags": ["x", "y"]},
@@ -190,7 +190,7 @@ def test_url_create_from_csv_sniffs_delimiter_and_matches_sanitized_header(clien
     assert wait_job(client, r.json()["id"])["status"] == "done"
     ds = client.get("/v0/datasources/visits", headers=H).json()
     assert [(c["name"], c["type"]) for c in ds["schema"]["columns"]] == [
-        ("Visit_Count", "Nullable(Int16)"), ("City_Name", "String")]
+        ("Visit_Count", "Nullable(Int64)"), ("City_Name", "String")]
     assert rows(client, "SELECT * FROM visits ORDER BY City_Name") == [
         {"Visit_Count": 3, "City_Name": "Madrid"}, {"Visit_Count": None, "City_Name": "Paris"}]
     # appending the same file again: the header is recognised, the delimiter sniffed again
@@ -426,19 +426,19 @@ def test_analyze_ndjson_shape_types_and_paths(client):
     assert r.status_code == 200, r.text
     out = r.json()
     assert out["analysis"]["columns"] == [
-        {"path": "$.id", "recommended_type": "Int16", "present_pct": 1, "name": "id"},
+        {"path": "$.id", "recommended_type": "Int64", "present_pct": 1, "name": "id"},
         {"path": "$.user.name", "recommended_type": "String", "present_pct": 1, "name": "user_name"},
-        {"path": "$.user.age", "recommended_type": "Int32", "present_pct": 1, "name": "user_age"},
-        {"path": "$.tags[:]", "recommended_type": "Array(Int16)", "present_pct": 1, "name": "tags"},
+        {"path": "$.user.age", "recommended_type": "Int64", "present_pct": 1, "name": "user_age"},
+        {"path": "$.tags[:]", "recommended_type": "Array(Int64)", "present_pct": 1, "name": "tags"},
         {"path": "$.ts", "recommended_type": "DateTime64(3)", "present_pct": 1, "name": "ts"},
         {"path": "$.price", "recommended_type": "Nullable(Float64)", "present_pct": 0.5, "name": "price"},
         {"path": "$.ok", "recommended_type": "Bool", "present_pct": 1, "name": "ok"}]
     assert out["analysis"]["schema"] == (
-        "id Int16 `json:$.id`, user_name String `json:$.user.name`, user_age Int32 `json:$.user.age`, "
-        "tags Array(Int16) `json:$.tags[:]`, ts DateTime64(3) `json:$.ts`, price Nullable(Float64) `json:$.price`, "
+        "id Int64 `json:$.id`, user_name String `json:$.user.name`, user_age Int64 `json:$.user.age`, "
+        "tags Array(Int64) `json:$.tags[:]`, ts DateTime64(3) `json:$.ts`, price Nullable(Float64) `json:$.price`, "
         "ok Bool `json:$.ok`")
     preview = out["preview"]
-    assert preview["meta"][0] == {"name": "id", "type": "Int16"} and preview["rows"] == 2
+    assert preview["meta"][0] == {"name": "id", "type": "Int64"} and preview["rows"] == 2
     assert preview["data"][1] == {"id": 2, "user_name": "b", "user_age": 7, "tags": [],
                                   "ts": "2024-01-03 00:00:00", "price": None, "ok": False}
     assert set(preview["statistics"]) == {"elapsed", "rows_read", "bytes_read"}
@@ -473,7 +473,7 @@ def test_analyze_csv_dialect_header_and_nullables(client, files):
     # no header: columns by position
     r = client.post("/v0/analyze", content=b"1,a\n2,b\n", headers=H)
     out = r.json()
-    assert out["analysis"]["schema"] == "column_00 Int16, column_01 String"
+    assert out["analysis"]["schema"] == "column_00 Int64, column_01 String"
     assert out["dialect"]["has_header"] is False
 
 

@@ -59,7 +59,7 @@ def test_tb_datasource_append_replace_url_parquet_and_analyze(server, project, f
     assert count() == 1
     (project / "sample.ndjson").write_text('{"a": 1, "b": {"c": "x"}, "d": [1.5]}\n{"a": 2, "b": {"c": "y"}}\n')
     out = tb(server, project, "datasource", "analyze", "sample.ndjson")
-    assert "a Int16 `json:$.a`, b_c String `json:$.b.c`, d Array(Float64) `json:$.d[:]`" in out, out
+    assert "a Int64 `json:$.a`, b_c String `json:$.b.c`, d Array(Float64) `json:$.d[:]`" in out, out
 
 
 def test_classic_tb_datasource_append_url_analyze_and_generate(tmp_path, files):
@@ -94,13 +94,13 @@ def test_classic_tb_datasource_append_url_analyze_and_generate(tmp_path, files):
         assert "Error" not in out, out
         assert srv.get_json("/v0/datasources/clicks")["statistics"]["row_count"] == 1   # n="bad" is quarantined
         out = run("datasource", "analyze", "more.ndjson")
-        assert "user_id String `json:$.user_id`, n Int16 `json:$.n`" in out, out
+        assert "user_id String `json:$.user_id`, n Int64 `json:$.n`" in out, out
         out = run("datasource", "generate", f"{files}/only.csv")
         text = (project / "datasources" / "only.datasource").read_text()
-        assert "user_id String" in text and "n Int16" in text and "timestamp DateTime" in text, (out, text)
+        assert "user_id String" in text and "n Int64" in text and "timestamp DateTime" in text, (out, text)
         run("push", "datasources/only.datasource")
         out = run("datasource", "append", "only", f"{files}/only.csv")
         assert srv.get_json("/v0/datasources/only")["statistics"]["row_count"] == 1
-        assert srv.get_json("/v0/datasources/only")["schema"]["columns"][1]["type"] == "Int16"
+        assert srv.get_json("/v0/datasources/only")["schema"]["columns"][1]["type"] == "Int64"
     finally:
         srv.stop()

@@ -3,9 +3,9 @@
 The file is the request body (raw or a multipart ``file`` field) or ``url=`` (downloaded, first
 ``SAMPLE_BYTES`` only for CSV/NDJSON). The answer has Tinybird's documented shape::
 
-    {"analysis": {"columns": [{"path": "$.a.b", "recommended_type": "Int16", "present_pct": 1,
+    {"analysis": {"columns": [{"path": "$.a.b", "recommended_type": "Int64", "present_pct": 1,
                                "name": "a_b"}, ...],
-                  "schema": "a_b Int16 `json:$.a.b`, ..."},
+                  "schema": "a_b Int64 `json:$.a.b`, ..."},
      "preview": {"meta": [{"name", "type"}], "data": [...], "rows": N,
                  "statistics": {"elapsed", "rows_read", "bytes_read"}},
      "dialect": {"delimiter", "new_line", "escapechar", "has_header"}}      # CSV only
@@ -13,8 +13,8 @@ The file is the request body (raw or a multipart ``file`` field) or ``url=`` (do
 ``present_pct`` is the fraction (0..1) of sampled rows where the value is present and not null; a
 column under 1 is ``Nullable``. Type rules (NDJSON values, CSV texts, Parquet types):
 
-* JSON integers -> the smallest of Int16 / Int32 / Int64 that holds every sampled value (UInt64
-  above Int64, Float64 beyond); any float -> Float64; true/false -> Bool;
+* JSON integers -> Int64 as ClickHouse's schema inference (UInt64 above Int64, Float64 beyond; not
+  the smallest type that holds the sample: later rows may not fit); any float -> Float64; true/false -> Bool;
 * strings -> Date (``2024-01-31``), DateTime (``2024-01-31 10:00:00``, ISO 8601 with ``T``/``Z``/offset),
   DateTime64(3|6|9) when they have fractions of a second, else String; numbers in JSON strings stay String;
 * arrays -> ``Array(T)`` of their elements' type with the JSONPath ``$.key[:]``; nested objects are
@@ -262,9 +262,11 @@ def _json_type(values: list) -> str:
 
 
 def _int_type(lo: int, hi: int) -> str:
-    for name, bits in (("Int16", 15), ("Int32", 31), ("Int64", 63)):
-        if -(1 << bits) <= lo and hi < (1 << bits):
-            return name
+    """Int64 as ClickHouse's schema inference says, not the smallest type that holds the sample: the
+    sample is the file's first rows, and a larger value later would wrap silently (an id of 40000
+    read into Int16 is -25536)."""
+    if -(1 << 63) <= lo and hi < (1 << 63):
+        return "Int64"
     if lo >= 0 and hi < (1 << 64):
         return "UInt64"
     return "Float64"
