@@ -156,15 +156,29 @@ def walk(e):
 
 def has_call(e, name: str) -> bool:
     """Whether ``e`` calls the function ``name`` (not inside subqueries): ``any(walk(e))`` without
-    the generator."""
+    the generator and the child lists."""
     stack = [e]
-    pop, extend = stack.pop, stack.extend
+    pop, push = stack.pop, stack.append
+    kinds, field_names = _KINDS, _FIELD_NAMES
     call = E.FunctionCall
     while stack:
         node = pop()
+        cls = type(node)
+        k = kinds.get(cls)
+        if k is None:
+            k = _kind(cls)
+        if k == 2:
+            for x in node:
+                push(x)
+            continue
+        if k != 1 or cls is _SUBQUERY:
+            continue
         if isinstance(node, call) and node.name == name:
             return True
-        extend(children(node))
+        for f in field_names.get(cls) or _field_names(cls):
+            x = getattr(node, f)
+            if x is not None and (kinds.get(type(x)) or _kind(type(x))) != 0:
+                push(x)
     return False
 
 
