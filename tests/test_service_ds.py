@@ -198,3 +198,23 @@ def test_recording_can_be_turned_off(tmp_path, monkeypatch):
         assert c.get("/v0/pipes/x.json", headers=H).status_code == 200
         assert not c.app.state.service.service_ds.enabled
         assert "tinybird__pipe_stats_rt" not in c.app.state.service.engine.db.tables()
+
+
+def test_query_api_requests_are_logged_as_query_api_but_not_reads_of_service_data_sources(client):
+    _flush(client)
+    q = ("SELECT count() AS c, countIf(status_code = 400) AS bad, countIf(status_code = 403) AS forbidden "
+         "FROM tinybird.pipe_stats_rt WHERE pipe_name = 'query_api'")
+    before = _sql(client, q).json()["data"][0]
+    assert _sql(client, "SELECT count() FROM t").status_code == 200
+    assert _sql(client, "SELECT nope FROM t").status_code == 400
+    assert _sql(client, "SELECT count() FROM t", headers={"Authorization": "Bearer wrong"}).status_code == 403
+    _flush(client)
+    after = _sql(client, q).json()["data"][0]
+    # 3 new rows (one 400, one 403); the queries of tinybird.pipe_stats_rt (`before`, `after`) are not logged
+    assert {k: after[k] - before[k] for k in after} == {"c": 3, "bad": 1, "forbidden": 1}
+    r = _sql(client, "SELECT DISTINCT pipe_id FROM tinybird.pipe_stats_rt WHERE pipe_name = 'query_api'")
+    assert r.json()["data"] == [{"pipe_id": "query_api"}]
+    r = _sql(client, "SELECT count() AS c FROM tinybird.pipe_stats_rt WHERE url LIKE '%tinybird.pipe_stats_rt%'")
+    assert r.json()["data"] == [{"c": 0}]
+    r = _sql(client, "SELECT pipe_id FROM tinybird.pipe_stats_rt WHERE pipe_name = 'x' LIMIT 1")
+    assert r.json()["data"] == [{"pipe_id": client.get("/v0/pipes/x", headers=H).json()["id"]}]

@@ -143,7 +143,7 @@ def _lock_data_dir(path: Path) -> int:
 
 def _endpoint(view):
     """Wrap a view: size limit up front, errors as the one JSON shape, no traceback to the client."""
-    logged = view is pipes.pipe_data
+    logged = view is pipes.pipe_data or view is query.sql    # tinybird.pipe_stats_rt rows (service_ds.py)
     async def handle(request: Request) -> Response:
         limit = request.app.state.service.max_body_bytes
         declared = request.headers.get("content-length", "")

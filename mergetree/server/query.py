@@ -14,6 +14,7 @@ from mergetree.server.auth import authorize_read, visible_result
 from mergetree.server import pipes
 from mergetree.server.errors import DOC_QUERY, ApiError
 from mergetree.server.http import form_params, principal, read_body, run_query, service
+from mergetree.server.service_ds import set_result_stats
 
 CONTENT_TYPES = {"json": "application/json", "jsoncompact": "application/json",
                  "jsoneachrow": "application/x-ndjson", "ndjson": "application/x-ndjson",
@@ -61,6 +62,8 @@ async def sql(request: Request):
         stmt = svc.engine.parse(text)
     except ValueError as e:
         raise ApiError(400, f"[Error] {e} (SYNTAX_ERROR)", DOC_QUERY) from None
+    if "tinybird" in text and any(db == "tinybird" for db, _ in svc.engine.referenced_tables(stmt)):
+        request.scope["mt.no_stats"] = True     # H9: reads of service data sources are not logged (as Tinybird)
     pipe_names = pipes.sql_pipe_names(svc, stmt, params.get("pipeline"))   # `_` with pipeline=P, pipe names
     if "_" in pipe_names:
         who.require("PIPES:READ", pipe_names["_"], f"read the pipe '{pipe_names['_']}'")
@@ -71,6 +74,7 @@ async def sql(request: Request):
         expanded = pipes.expand_pipes(svc, who, stmt, pipe_names, params)
         result = svc.engine.run(expanded, None, None, who.row_policies(), cancel=cancel)
         result = visible_result(who, expanded, result)      # SHOW TABLES: only what the token may read
+        set_result_stats(request, result)       # H9: read rows/bytes for tinybird.pipe_stats_rt ('query_api')
         fmt = params.get("format") or result.format_name or getattr(expanded, "format", None) or "JSON"
         return result.format(fmt), fmt
 

@@ -2,7 +2,8 @@
 ``tinybird.datasources_ops_log``, read-only tables about the service's own use.
 
 * ``tinybird.pipe_stats_rt``: one row per endpoint request (``GET|POST /v0/pipes/NAME.fmt``),
-  errors included (status 400/403/...). TTL 7 days, as in Tinybird.
+  errors included (status 400/403/...), and per Query API request (``/v0/sql``: pipe_id and
+  pipe_name ``query_api``) except those reading the service data sources. TTL 7 days, as in Tinybird.
 * ``tinybird.pipe_stats``: the same requests aggregated per day and pipe (a materialized view over
   pipe_stats_rt into an AggregatingMergeTree: ``sum(view_count)``, ``avgMerge(avg_duration_state)``,
   ``quantilesTimingMerge(0.9, 0.95, 0.99)(quantile_timing_state)``).
@@ -49,6 +50,8 @@ PREFIX = "tinybird__"
 PIPE_STATS_RT = PREFIX + "pipe_stats_rt"
 PIPE_STATS = PREFIX + "pipe_stats"
 OPS_LOG = PREFIX + "datasources_ops_log"
+#: pipe_id and pipe_name of a Query API (/v0/sql) request in pipe_stats_rt, as in Tinybird
+QUERY_API = "query_api"
 
 #: (name, type) per column, Tinybird's documented columns and types
 PIPE_STATS_RT_SCHEMA = [
@@ -236,8 +239,9 @@ class ServiceSources:
             return ""
 
     def _pipe_id(self, name: str) -> str:
-        pipe = self.pipes.find(name) if self.pipes is not None else None
-        return getattr(pipe, "id", None) or name
+        if name == QUERY_API:
+            return QUERY_API
+        return f"t_{name}"             # the id GET /v0/pipes/NAME answers (pipes.pipe_info)
 
     def _request_columns(self, reqs: list) -> dict:
         cols: dict[str, list] = {c: [] for c, _ in PIPE_STATS_RT_SCHEMA}
@@ -355,9 +359,15 @@ def record_pipe_request(request, response, wall: float, started: float) -> None:
     if rec is None:
         return
     scope = request.scope
-    name = scope["path_params"].get("name", "")
-    if name not in svc.pipes:          # an unknown pipe: nothing to attribute the request to
+    if "mt.no_stats" in scope:         # a query of the service data sources themselves (not logged)
         return
+    path_params = scope.get("path_params")
+    if path_params:
+        name = path_params.get("name", "")
+        if name not in svc.pipes:      # an unknown pipe: nothing to attribute the request to
+            return
+    else:
+        name = QUERY_API               # /v0/sql, as Tinybird logs it
     request_id = new_request_id(int(wall * 1000))
     response.raw_headers.append((b"x-request-id", request_id.encode()))     # (headers[k] = v scans: 3 us)
     rec.request((wall, time.perf_counter() - started, name, response.status_code,
