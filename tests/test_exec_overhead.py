@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mergetree import types as T
-from mergetree.column import Block, FixedColumn
+from mergetree.column import Block, FixedColumn, column_from_values
 from mergetree.errors import MergeTreeError
 from mergetree.exec.context import query_scope
 from mergetree.exec.expression import BColumn, bind, execute
@@ -66,8 +66,6 @@ def test_now_is_one_value_per_statement():
 
 
 def _array(values):
-    from mergetree.column import column_from_values
-
     return column_from_values("Array(UInt8)", [values])
 
 
@@ -183,3 +181,21 @@ def test_small_string_grouping_matches_the_kernel():
     col = StringColumn(T.String, np.array([0, 1, 2, 3, 4], np.int64), np.frombuffer(b"baba", np.uint8).copy())
     ids, g, first = _group_small_strings(col)
     assert (ids.tolist(), g, first.tolist()) == ([0, 1, 0, 1], 2, [0, 1])     # by hand
+
+
+def test_pure_resolutions_are_reused_by_argument_types():
+    """Comparisons and AND/OR resolve the same way for the same argument types: the PreparedCall is
+    shared, while now() (reads the clock when resolved) is never cached."""
+    from mergetree.functions import registry as R
+
+    s = {"a": T.UInt8, "b": T.Int64, "s": T.String}
+    b1 = bind(parse_expr("a < 3 AND s = 'x'"), s)
+    b2 = bind(parse_expr("a < 7 AND s = 'y'"), s)
+    assert b1.call is b2.call and b1.args[0].call is b2.args[0].call          # and(UInt8, UInt8), less(UInt8, UInt8)
+    assert bind(parse_expr("b < 3"), s).call is not b1.args[0].call           # less(Int64, UInt8): its own
+    assert ("now", ()) not in R._PREPARED
+    block = Block({"a": FixedColumn(T.UInt8, np.array([1, 5, 9], np.uint8)),
+                   "s": column_from_values("String", ["x", "y", "x"]),
+                   "b": FixedColumn(T.Int64, np.array([0, 0, 0], np.int64))})
+    assert execute(b1, block).values.tolist() == [1, 0, 0]
+    assert execute(b2, block).values.tolist() == [0, 1, 0]

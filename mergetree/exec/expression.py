@@ -177,6 +177,12 @@ class _LazyConsts(list):
     def __iter__(self):
         return (self[i] for i in range(len(self)))
 
+    @property
+    def accessed(self) -> bool:
+        """Whether the value of some constant was asked for (registry.prepare_call caches only
+        resolutions that did not depend on one)."""
+        return any(self._done)
+
 
 #: a lookup record that never validates: the sub-expression binds a lambda body with its own binder,
 #: whose column lookups the cache does not see

@@ -222,9 +222,33 @@ def _on_dictionary(run, args, n):
     return res.take(col.codes.astype(np.int64))
 
 
+#: functions whose resolve depends only on the argument types (and the constants it reads, which
+#: `consts.accessed` reports): their PreparedCall is reused for the same types when no constant was
+#: read. Not every resolve is pure (now() reads the clock), hence a list of the ones checked.
+PURE_RESOLVE = frozenset({"equals", "notEquals", "less", "greater", "lessOrEquals", "greaterOrEquals",
+                          "and", "or"})
+_PREPARED: dict = {}
+
+
 def prepare_call(fd: FunctionDef, types: list, consts: list) -> PreparedCall:
     """Resolve `fd` for argument `types` and wrap it with the default NULL / LowCardinality /
     constant handling (see the module docstring)."""
+    if fd.name not in PURE_RESOLVE or not hasattr(consts, "accessed"):
+        return _prepare_call(fd, types, consts)
+    try:
+        key = (fd.name, tuple(types))
+        hit = _PREPARED.get(key)
+    except TypeError:                   # a type with an unhashable field
+        return _prepare_call(fd, types, consts)
+    if hit is not None:
+        return hit
+    prepared = _prepare_call(fd, types, consts)
+    if not consts.accessed and len(_PREPARED) < 4096:
+        _PREPARED[key] = prepared
+    return prepared
+
+
+def _prepare_call(fd: FunctionDef, types: list, consts: list) -> PreparedCall:
     if fd.null_mode == "raw":  # sees the argument types and columns exactly as they are
         rtype, impl = fd.resolve(list(types), consts)
         return PreparedCall(fd, rtype, impl)
