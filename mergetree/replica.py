@@ -404,6 +404,10 @@ def _replica_table_class():
         def cleanup_outdated(self) -> list[str]:
             return []
 
+        def parts(self, *args, **kwargs):
+            # system.parts also lists the server's outdated parts, which a replica never sees
+            raise Unsupported("the part list is the server's (system.parts)")
+
         def _quarantine(self, part, error) -> None:
             pass                            # the server's own reads detach a broken part
 
