@@ -1269,6 +1269,8 @@ def rows_to_block_partial(schema: Sequence[tuple[str, T.DataType]], rows, *,
 
 #: bodies with fewer bytes than this take the orjson path (kernel calls cost more than they save)
 FAST_NDJSON_MIN_BYTES = 2048
+#: rows x columns scanned at once (the scanner's arrays take 17 bytes per cell): bigger bodies in pieces
+FAST_NDJSON_MAX_CELLS = 4_000_000
 
 
 _kernels_ready = threading.Event()
@@ -1340,11 +1342,13 @@ def fast_ndjson_block(schema, data, defaults: Defaults | None = None) -> Block |
         return None
 
     buf = np.frombuffer(data, np.uint8)
+    rows_max = K.count_lines(buf)
+    if rows_max * max(len(schema), 1) > FAST_NDJSON_MAX_CELLS and rows_max > 1:
+        return _fast_ndjson_chunks(schema, data, defaults, rows_max)
     names = [name.encode("utf-8", "surrogateescape") for name, _ in schema]
     key_offsets = np.zeros(len(names) + 1, np.int64)
     np.cumsum([len(b) for b in names], out=key_offsets[1:])
     key_data = np.frombuffer(b"".join(names), np.uint8)
-    rows_max = K.count_lines(buf)
     kind = np.zeros((len(names), rows_max), np.int8)
     start = np.zeros((len(names), rows_max), np.int64)
     end = np.zeros((len(names), rows_max), np.int64)
@@ -1378,6 +1382,25 @@ def fast_ndjson_block(schema, data, defaults: Defaults | None = None) -> Block |
             return None
         converted[name] = col
     return _apply_defaults(schema, converted, fill, defaults, n)
+
+
+def _fast_ndjson_chunks(schema, data: bytes, defaults, rows_max: int) -> Block | None:
+    """A big body in pieces cut at line ends (the scanner's arrays stay ~FAST_NDJSON_MAX_CELLS)."""
+    pieces = -(-rows_max * max(len(schema), 1) // FAST_NDJSON_MAX_CELLS) + 1
+    step = max(len(data) // pieces, 1)
+    blocks, pos = [], 0
+    while pos < len(data):
+        cut = data.find(b"\n", min(pos + step, len(data)))
+        cut = len(data) if cut < 0 else cut + 1
+        piece = data[pos:cut]
+        pos = cut
+        if not piece.strip():
+            continue
+        block = fast_ndjson_block(schema, piece, defaults)
+        if block is None:
+            return None
+        blocks.append(block)
+    return Block.concat(blocks) if blocks else None
 
 
 def _fast_column(K, t: T.DataType, buf: np.ndarray, kd: np.ndarray, st: np.ndarray, en: np.ndarray,

@@ -355,3 +355,18 @@ def test_keys_that_prefix_each_other_non_ascii_and_unsafe_names_match_like_dict_
     _same(fast, _general(schema, body))
     assert fast["ab"].to_pylist()[:3] == [0, 1, 2] and fast["\u00e9t\u00e9"].to_pylist()[:3] == ["", "\u00e9", "\u00e9\u00e9"]
     assert fast['q"x'].to_pylist() == [""] * 300
+
+
+def test_big_bodies_are_scanned_in_pieces_with_the_same_result(monkeypatch):
+    import mergetree.convert as C
+
+    rng = random.Random(11)
+    body = _body(rng, 400)
+    whole = fast_ndjson_block(SCHEMA, body)
+    monkeypatch.setattr(C, "FAST_NDJSON_MAX_CELLS", 300)        # ~23 rows per piece
+    pieces = fast_ndjson_block(SCHEMA, body)
+    assert whole is not None and pieces is not None
+    _same(pieces, whole)
+    _same(pieces, _general(SCHEMA, body))
+    bad = body + b'\n{"s": {"nested": 1}}\n' + body
+    assert fast_ndjson_block(SCHEMA, bad) is None                 # one piece declines: the whole body does
