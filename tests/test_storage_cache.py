@@ -459,3 +459,59 @@ def test_masked_read_equals_read_then_filter(tmp_path, cache):
                     assert got[name].equals(want[name]), (name, ranges, density)
     with pytest.raises(mergetree.errors.BadArgumentsError):
         part.read(["k"], [(0, 1)], mask=np.ones(3, bool))
+
+
+# --------------------------------------------------------------------------- key point narrowing
+
+def test_string_equal_range_kernel_matches_its_twin():
+    from mergetree.kernels.keyrange import string_equal_range, string_equal_range_numpy
+
+    rng = np.random.default_rng(11)
+    alphabet = [b"", b"a", b"ab", b"abc", b"b", b"\x00", b"\xff", b"\xff\x00", b"user_1", b"user_10", b"user_2"]
+    for n in (0, 1, 2, 7, 100, 1000):
+        rows = sorted(alphabet[i] + (b"x" * int(j)) for i, j in zip(rng.integers(0, len(alphabet), n),
+                                                                  rng.integers(0, 2, n)))
+        offsets = np.zeros(n + 1, np.int64)
+        np.cumsum([len(r) for r in rows], out=offsets[1:])
+        data = np.frombuffer(b"".join(rows), np.uint8) if n else np.zeros(0, np.uint8)
+        for probe in alphabet + [b"zz", b"a\x00", b"abx", b"user_", b"user_1x"]:
+            assert string_equal_range(offsets, data, probe) == string_equal_range_numpy(offsets, data, probe)
+
+
+def test_point_lookup_narrowing_gives_the_same_rows(tmp_path):
+    db = _db(tmp_path)
+    try:
+        db.sql("CREATE TABLE e (u String, ts UInt32, x UInt32) ENGINE = MergeTree ORDER BY (u, ts) "
+               "SETTINGS index_granularity = 128")
+        rng = np.random.default_rng(4)
+        all_rows = []
+        for _ in range(3):        # three parts; 'hot' spans several granules, '' is a key too
+            n = 3000
+            users = [("hot", "", "a", "b\x00", "zz")[i] if i < 5 else f"u{i}" for i in rng.integers(0, 60, n)]
+            ts = rng.integers(0, 1000, n)
+            xs = rng.integers(0, 10, n)
+            db.insert("e", {"u": users, "ts": ts.tolist(), "x": xs.tolist()})
+            all_rows += list(zip(users, ts.tolist(), xs.tolist()))
+        db.sql("DELETE FROM e WHERE x = 7")
+        all_rows = [r for r in all_rows if r[2] != 7]
+
+        def want(pred):
+            rows = [r for r in all_rows if pred(r)]
+            return (len(rows), sum(r[1] for r in rows))
+
+        cases = [
+            ("u = 'hot'", lambda r: r[0] == "hot"),
+            ("u = 'hot' AND ts >= 500", lambda r: r[0] == "hot" and r[1] >= 500),
+            ("'hot' = u AND x < 5", lambda r: r[0] == "hot" and r[2] < 5),
+            ("u = '' AND ts < 100", lambda r: r[0] == "" and r[1] < 100),
+            ("u = 'b\\0'", lambda r: r[0] == "b\x00"),
+            ("u = 'absent' AND ts > 1", lambda r: False),
+            ("u = 'u7' OR ts = 3", lambda r: r[0] == "u7" or r[1] == 3),
+            ("u = 'u7' AND (ts = 3 OR x = 1)", lambda r: r[0] == "u7" and (r[1] == 3 or r[2] == 1)),
+        ]
+        for where, pred in cases:
+            for cols in ("count(), sum(ts)", "count(), sum(ts), max(u)"):    # PREWHERE and plain reads
+                got = db.sql(f"SELECT {cols} FROM e WHERE {where}").rows[0][:2]
+                assert got == want(pred), (where, cols, got)
+    finally:
+        db.close()

@@ -52,13 +52,14 @@ def read_merge_tree(node, ctx, children, transform=None):
     from mergetree.storage.mutations import read_row_mask
 
     needed = list(node.columns)
-    condition = bound = None
+    condition = bound = point = None
     prewhere: list = []
     if node.where is not None:
         where_columns = sorted(identifiers(node.where))
         needed += [c for c in where_columns if c not in needed]
         bound = bind(node.where, dict(node.table_schema))
         condition = KeyCondition.for_table(table.metadata, node.where, bound_where=bound)
+        point = _key_point(table.metadata, bound)
         if node.prewhere and set(needed) - set(where_columns):
             prewhere = where_columns
     threads = max(1, int(ctx.settings.get("max_threads", 2)))
@@ -82,9 +83,9 @@ def read_merge_tree(node, ctx, children, transform=None):
             try:
                 if prewhere:
                     block, rows, nbytes = _read_task_prewhere(task[0], task[1], needed, prewhere, bound, node.columns,
-                                                              cache)
+                                                              cache, point)
                 else:
-                    block, rows, nbytes = _read_task(task[0], task[1], needed, bound, node.columns, cache)
+                    block, rows, nbytes = _read_task(task[0], task[1], needed, bound, node.columns, cache, point)
             except CorruptedPartError as e:      # as storage/select.py: detach the part, fail this query
                 table._quarantine(task[0], e)
                 raise
@@ -147,9 +148,102 @@ def _read_key_bounds(node, ctx, transform):
             yield transform(block) if transform is not None else block
 
 
-def _read_task(part, ranges, needed, bound, columns, cache=None):
+def _key_point(metadata, bound):
+    """(column, value bytes) when the bound WHERE is an AND with a conjunct ``c = 'constant'`` on
+    the first sorting-key column ``c`` of type String: within a part the rows are sorted by it, so
+    the rows that can match are one run, found by binary search (`_where_keep`). Else None."""
+    from mergetree.exec.expression import BCall, BColumn, BConst
+    from mergetree.storage.key_condition import _conjuncts
+
+    name = _string_key_column(metadata)
+    if name is None or not _row_wise(bound):
+        return None
+    for c in _conjuncts(bound):
+        if not (isinstance(c, BCall) and c.name == "equals" and len(c.args) == 2):
+            continue
+        x, y = c.args
+        if isinstance(y, BColumn):
+            x, y = y, x
+        if isinstance(x, BColumn) and x.name == name and str(x.type) == "String" \
+                and isinstance(y, BConst) and str(y.type) == "String":
+            v = y.pyvalue
+            if isinstance(v, str):
+                return name, v.encode("utf-8", "surrogateescape")
+            if isinstance(v, (bytes, bytearray)):
+                return name, bytes(v)
+    return None
+
+
+_KEY_COLUMN: dict = {}
+
+
+def _string_key_column(metadata):
+    """The first sorting-key column when it is a plain String column, else None (remembered per
+    metadata object; a stale answer only costs the optimisation: `_where_keep` checks the column)."""
+    hit = _KEY_COLUMN.get(id(metadata))
+    if hit is not None and hit[0] is metadata:
+        return hit[1]
+    from sqlparse_ch.ast import expr as E
+
+    keys = metadata.sorting_key_asts
+    name = None
+    if keys and isinstance(keys[0], E.Identifier) and getattr(keys[0], "table", None) is None \
+            and str(dict(metadata.schema).get(keys[0].name)) == "String":
+        name = keys[0].name
+    if len(_KEY_COLUMN) > 256:
+        _KEY_COLUMN.clear()
+    _KEY_COLUMN[id(metadata)] = (metadata, name)
+    return name
+
+
+#: functions whose value for a row depends on the other rows of the block
+_BLOCK_DEPENDENT = frozenset({"rowNumberInBlock", "rowNumberInAllBlocks", "blockSize", "runningDifference",
+                              "runningDifferenceStartingWithFirstValue", "runningAccumulate", "neighbor",
+                              "blockNumber"})
+
+
+def _row_wise(b) -> bool:
+    """A bound expression made only of columns, constants, IN lists and functions computed row
+    by row (so evaluating it on a slice of the block gives that slice of the result)."""
+    from mergetree.exec.expression import BCall, BColumn, BConst, BIn
+
+    stack = [b]
+    while stack:
+        b = stack.pop()
+        if isinstance(b, BCall):
+            if b.name in _BLOCK_DEPENDENT:
+                return False
+            stack.extend(b.args)
+        elif isinstance(b, BIn):
+            stack.append(b.arg)
+        elif not isinstance(b, (BColumn, BConst)):
+            return False
+    return True
+
+
+def _where_keep(bound, block, point):
+    """Rows of `block` (one part's granules, in sorting-key order) where the bound WHERE holds.
+    With a key point (`_key_point`) the condition is evaluated only on the run of rows whose
+    first key column equals the constant: every other row fails that conjunct."""
+    from mergetree.column import StringColumn
     from mergetree.exec.expression import execute as execute_expr
     from mergetree.exec.filter import truth
+
+    n = block.num_rows
+    if point is not None and n:
+        col = block.columns.get(point[0])
+        if isinstance(col, StringColumn):
+            from mergetree.kernels.keyrange import string_equal_range
+
+            lo, hi = string_equal_range(col.offsets, col.data, point[1])
+            keep = np.zeros(n, np.bool_)
+            if hi > lo:
+                keep[lo:hi] = truth(execute_expr(bound, block.slice(lo, hi)), hi - lo)
+            return keep
+    return truth(execute_expr(bound, block), n)
+
+
+def _read_task(part, ranges, needed, bound, columns, cache=None, point=None):
     from mergetree.storage.mutations import read_row_mask
 
     # the block is filtered below (a copy) unless there is no condition: only then copy cached bytes
@@ -159,21 +253,19 @@ def _read_task(part, ranges, needed, bound, columns, cache=None):
     if mask is not None:
         block = block.filter(_rows_of_ranges(mask, part.granule_rows, ranges))
     if bound is not None and block.num_rows:
-        block = block.filter(truth(execute_expr(bound, block), block.num_rows))
+        block = block.filter(_where_keep(bound, block, point))
     return block.select(columns), rows, nbytes
 
 
-def _read_task_prewhere(part, ranges, needed, prewhere, bound, columns, cache=None):
+def _read_task_prewhere(part, ranges, needed, prewhere, bound, columns, cache=None, point=None):
     """PREWHERE: read the condition's columns, evaluate it, then read the other columns only for
     granules that still have a matching row."""
     from mergetree.column import Block
-    from mergetree.exec.expression import execute as execute_expr
-    from mergetree.exec.filter import truth
     from mergetree.storage.mutations import read_row_mask
 
     wblock = part.read(prewhere, ranges, cache=cache, copy=False)   # every column is filtered below
     rows, nbytes = wblock.num_rows, wblock.nbytes
-    keep = truth(execute_expr(bound, wblock), rows) if rows else np.zeros(0, np.bool_)
+    keep = _where_keep(bound, wblock, point) if rows else np.zeros(0, np.bool_)
     row_mask = read_row_mask(part)
     if row_mask is not None:
         keep = keep & _rows_of_ranges(row_mask, part.granule_rows, ranges)
