@@ -59,7 +59,9 @@ class Planner:
                 return L.ReadBlock(system_table(self.db, src.name)), {src.name} | alias
             blocks = getattr(self.db, "block_sources", None)   # views.py: a view's SELECT over one insert
             if blocks and src.database is None and src.name in blocks:
-                return L.ReadBlock(blocks[src.name]), {src.name} | alias
+                read = L.ReadBlock(blocks[src.name])
+                read.star_hidden = _star_hidden(self.db.table(src.name))
+                return read, {src.name} | alias
             # `tinybird.X`: a Tinybird service data source, stored as table `tinybird__X` (server/service_ds.py)
             name = src.name if src.database != "tinybird" else "tinybird__" + src.name
             table = self.db.table(name)
@@ -69,6 +71,7 @@ class Planner:
                 from mergetree.planner.row_policy import apply as apply_row_policy
 
                 scan = apply_row_policy(self, scan, src.name, self.row_policies)
+            scan.star_hidden = _star_hidden(table)
             return scan, {src.name} | alias
         if isinstance(src, E.FunctionCall) and src.name.lower() == "numbers":
             args = [evaluate_constant(a)[0] for a in src.args]
@@ -122,10 +125,12 @@ class Planner:
             source, scope = plan_from(self, q, ctes, binder_for, settings)
             return self._build(source, binder_for(source.schema, scope).bind(q))
         source, qualifiers = self._source(q.from_, ctes)
-        with_aliases = visible(source.schema)
-        binder = SelectBinder(source.schema, qualifiers, self.params, with_aliases,
+        schema = source.schema          # computed down the whole source plan: once
+        with_aliases = visible(schema)
+        binder = SelectBinder(schema, qualifiers, self.params, with_aliases,
                               run_subquery=lambda sub: self.run_subquery(sub, ctes))
-        return self._build(source, bind_select(binder, q, source.schema, qualifiers, with_aliases))
+        binder.star_hidden = getattr(source, "star_hidden", ())
+        return self._build(source, bind_select(binder, q, schema, qualifiers, with_aliases))
 
     def _set_operation(self, q, ctes: dict) -> L.PlanNode:
         if q.op not in ("UNION ALL", "UNION DISTINCT", "UNION"):
@@ -331,6 +336,12 @@ def _cacheable(e, type_only_above: bool) -> bool:
 _BIND_CACHE: OrderedDict = OrderedDict()
 _BIND_CACHE_SIZE = 1024
 _bind_lock = threading.Lock()
+
+
+def _star_hidden(table) -> frozenset:
+    """A table's columns that `*` leaves out: MATERIALIZED ones (ClickHouse's
+    asterisk_include_materialized_columns = 0); `SELECT *, m` and `t.m` still read them."""
+    return frozenset([c.name for c in table.metadata.columns if c.default_kind == "MATERIALIZED"])
 
 
 def bind_select(binder, q, schema, qualifiers, with_aliases: dict):
