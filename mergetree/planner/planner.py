@@ -362,7 +362,8 @@ def bind_select(binder, q, schema, qualifiers, with_aliases: dict):
     global _SELECT_FIELDS
     if _SELECT_FIELDS is None:
         _SELECT_FIELDS = tuple(n for n in _field_names(Q.Select) if n != "from_")
-    key = (tuple([getattr(q, n) for n in _SELECT_FIELDS]), tuple(schema), frozenset(qualifiers))
+    key = (tuple([getattr(q, n) for n in _SELECT_FIELDS]), tuple(schema), frozenset(qualifiers),
+           frozenset(getattr(binder, "star_hidden", ()) or ()))     # columns `*` leaves out
     try:
         with _bind_lock:
             b = _BIND_CACHE.get(key)
