@@ -648,3 +648,41 @@ def test_temp_files_of_a_crashed_import_are_removed(tmp_path):
     os.utime(old, (0, 0))
     second = imports.temp_path(Svc)
     assert not old.exists() and first.exists() and second.exists() and first != second
+
+
+def test_ndjson_with_jsonpaths_picked_by_column_equals_engine_convert(client):
+    """NDJSON imports into a data source with nested JSONPaths pick values column by column; the
+    rows must be exactly what Engine.convert (row by row) makes of the same lines."""
+    import json
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from mergetree.server import imports
+
+    create(client, name="paths", schema="`id` Int64 `json:$.id`, `name` String `json:$.user.name` DEFAULT 'anon', "
+                                        "`first` Nullable(String) `json:$.tags[0]`, `tags` Array(String) "
+                                        "`json:$.tags[:]`, `deep` Nullable(Int64) `json:$.a.b.c`")
+    svc = client.app.state.service
+    paths = imports._nested_paths(svc.engine, "paths", [c for c, _ in svc.engine.schema("paths")])
+    assert paths is not None
+    leaf = st.one_of(st.none(), st.integers(-5, 5), st.text(max_size=3))
+    docs = st.lists(st.fixed_dictionaries({"id": st.integers(0, 9)}, optional={
+        "user": st.one_of(leaf, st.fixed_dictionaries({}, optional={"name": leaf})),
+        "tags": st.one_of(leaf, st.lists(st.text(max_size=2), max_size=3)),
+        "a": st.one_of(leaf, st.fixed_dictionaries({}, optional={"b": st.one_of(leaf, st.fixed_dictionaries(
+            {}, optional={"c": st.one_of(st.none(), st.integers(-9, 9))}))}))}), min_size=1, max_size=6)
+
+    def as_lists(block):
+        return {n: block[n].to_pylist() for n in block.names} if block.num_rows else {}
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(docs)
+    def check(sample):
+        body = "\n".join(json.dumps(d) for d in sample).encode() + b"\n"
+        want_block, want_bad = svc.engine.convert("paths", body)
+        got_block, got_bad = imports._convert(svc.engine, "paths", imports._picked(imports.Batch(0, ndjson=body), paths))
+        assert as_lists(got_block) == as_lists(want_block)
+        assert [r.row for r in got_bad] == [r.row for r in want_bad]
+
+    check()
