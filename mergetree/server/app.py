@@ -110,8 +110,7 @@ class Service:
         self.ratelimiter = RateLimiter(rate_limit_rps)   # per-token requests/s (None: env or unlimited)
         self.pipes = pipes.PipeRegistry()          # filled by project.apply_project
         # tinybird.pipe_stats_rt / datasources_ops_log (server/service_ds.py; MERGETREE_SERVICE_DATASOURCES=0: off)
-        self.service_ds = service_ds.ServiceSources(self.engine, tokens=self.tokens, pipes=self.pipes,
-                                                    interval=max(flush_interval, 0.1))
+        self.service_ds = service_ds.ServiceSources(self.engine, tokens=self.tokens, pipes=self.pipes)
         self.flusher.on_flushed = self.service_ds.flushed if self.service_ds.enabled else None
         self.pipe_jobs = pipe_jobs.PipeJobs(self).start()   # scheduled copy pipes (COPY_SCHEDULE)
         self.route = None           # set by workspace.attach when created workspaces exist (http.service)
