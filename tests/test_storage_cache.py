@@ -515,3 +515,20 @@ def test_point_lookup_narrowing_gives_the_same_rows(tmp_path):
                 assert got == want(pred), (where, cols, got)
     finally:
         db.close()
+
+
+def test_table_read_api_uses_the_cache_for_small_reads(tmp_path):
+    db = _db(tmp_path)
+    try:
+        _fill(db, parts=2, n=5000)
+        table = db.table("t")
+        before = rc.uncompressed_cache.stats()["hits"]
+        for _ in range(2):
+            blk = table.read(["k", "v", "g"], where="k = 4321")
+            assert blk["k"].values.tolist() == [4321] and blk["v"].values.tolist() == [3 * 4321]
+            assert blk["g"].to_pylist() == [f"g{4321 % 7}"]
+            whole = table.read(["k"])                # no WHERE: copies, never views of the cache
+            assert whole.num_rows == 10_000 and whole["k"].values.flags.writeable
+        assert rc.uncompressed_cache.stats()["hits"] > before
+    finally:
+        db.close()

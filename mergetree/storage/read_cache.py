@@ -238,6 +238,15 @@ mapped_files = MappedFiles()
 uncompressed_cache = UncompressedCache(_size_from_env())
 
 
+def _after_fork_in_child() -> None:
+    """A forked child has none of the parent's threads: a lock one of them held stays held."""
+    mapped_files._lock = threading.Lock()
+    uncompressed_cache._lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def set_uncompressed_cache_size(max_bytes: int) -> None:
     """Resize the process's uncompressed cache (0 turns it off)."""
     uncompressed_cache.resize(max_bytes)

@@ -64,14 +64,19 @@ def read_parts(table, parts: list, columns: list[str], where_ast, final: bool):
         parts = sorted(parts, key=lambda p: (p.info.min_block, p.info.max_block))
     blocks = []
     bounds = [0]          # rows of part i are bounds[i]:bounds[i+1] of the concatenation
+    selected = []
     for part in parts:
         if part.rows == 0:
             continue
         ranges = select_mark_ranges(part, condition)
-        if not ranges:
-            continue
+        if ranges:
+            selected.append((part, ranges))
+    cache = _cache_for(selected)
+    # the blocks are filtered (copied) by the WHERE below: only then may they view cached bytes
+    copy = final or where_ast is None
+    for part, ranges in selected:
         try:
-            blk = part.read(needed, ranges)
+            blk = part.read(needed, ranges, cache=cache, copy=copy)
         except CorruptedPartError as e:
             table._quarantine(part, e)
             raise
@@ -99,6 +104,16 @@ def read_parts(table, parts: list, columns: list[str], where_ast, final: bool):
     block = Block({c: block[c] for c in columns}, block.num_rows)   # columns=[]: count() reads
     stats.rows = block.num_rows
     return block, stats
+
+
+def _cache_for(selected):
+    """The uncompressed cache for a read of at most merge_tree_max_rows_to_use_cache rows
+    (the same rule as the SQL scan, exec/scan.py), else None."""
+    from mergetree.storage.read_cache import cache_settings, uncompressed_cache
+
+    use, max_rows, _ = cache_settings(None)
+    rows = sum((b - a) * part.index_granularity for part, ranges in selected for a, b in ranges)
+    return uncompressed_cache if use and rows <= max_rows else None
 
 
 def key_condition(metadata, where_ast):
