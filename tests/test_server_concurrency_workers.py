@@ -21,7 +21,7 @@ import pytest
 
 from mergetree.server import http as server_http
 from mergetree.server.app import create_app
-from tests.test_server_concurrency import DATASOURCE, PIPE, Server, call
+from tests.test_server_concurrency import BATCHES, DATASOURCE, PIPE, Server, call
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX socketpair workers")
 
@@ -86,7 +86,7 @@ def test_acknowledged_rows_are_visible_in_workers_and_merges_do_not_break_reads(
     conn = srv.conn()
     total = 0
     before = svc.engine.workers.stats["worker"]
-    for batch in range(15):
+    for batch in range(10):
         rows = [{"user_id": f"m{batch % 3}", "n": batch * 100 + j} for j in range(7)]
         _ingest(conn, rows)
         total += len(rows)
@@ -107,7 +107,7 @@ def test_acknowledged_rows_are_visible_in_workers_and_merges_do_not_break_reads(
     status, doc = _sql(conn, "SELECT count() AS c FROM ev WHERE user_id LIKE 'm%' FORMAT JSON")
     assert doc["data"] == [{"c": total}]
     conn.close()
-    assert svc.engine.workers.stats["worker"] - before >= 30    # the reads above ran in the workers
+    assert svc.engine.workers.stats["worker"] - before >= 20    # the reads above ran in the workers
 
 
 def test_concurrent_ingest_and_worker_queries_stay_consistent(served):
@@ -120,7 +120,7 @@ def test_concurrent_ingest_and_worker_queries_stay_consistent(served):
 
     def writer(k: int):
         conn = srv.conn()
-        for batch in range(15):
+        for batch in range(BATCHES):
             rows = [{"user_id": f"w{k}", "n": batch * 10 + j} for j in range(5)]
             with lock:
                 sent[k] += 5
@@ -164,7 +164,7 @@ def test_concurrent_ingest_and_worker_queries_stay_consistent(served):
     conn = srv.conn()
     status, doc = _sql(conn, "SELECT user_id, count() AS c, uniqExact(n) AS u FROM ev WHERE user_id LIKE 'w%' "
                              "GROUP BY user_id ORDER BY user_id FORMAT JSON")
-    assert doc["data"] == [{"user_id": f"w{k}", "c": 75, "u": 75} for k in range(4)]
+    assert doc["data"] == [{"user_id": f"w{k}", "c": 5 * BATCHES, "u": 5 * BATCHES} for k in range(4)]
     conn.close()
     assert svc.engine.workers.stats["worker"] > 0
 
@@ -220,6 +220,7 @@ def test_worker_errors_are_the_servers_errors(tmp_path, project, served):
         plain.stop()
 
 
+@pytest.mark.slow
 def test_a_killed_worker_is_replaced_and_requests_still_answered(own_server):
     srv, svc = own_server
     conn = srv.conn()
