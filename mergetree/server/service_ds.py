@@ -146,7 +146,12 @@ class ServiceSources:
         self._thread = None
         self.dropped = 0
         if self.enabled:
-            self._ensure_tables()
+            try:
+                self._ensure_tables()
+            except Exception:  # noqa: BLE001 - observability must never keep the server from starting
+                log.exception("the service data sources (tinybird.*) could not be created; not recording")
+                self.enabled = False
+        if self.enabled:
             self._thread = threading.Thread(target=self._run, name="service-datasources", daemon=True)
             self._thread.start()
 
