@@ -160,6 +160,7 @@ class Database:
         table = self.table(name)
         version = table.metadata.version
         block = rows if isinstance(rows, Block) else self._to_block(table, rows)
+        block = _complete_block(table, block)
         with self.views.lock.shared():      # views attach (and snapshot for POPULATE) between inserts
             if table.metadata.version != version:     # an ALTER ... COLUMN ran since the rows were converted
                 from mergetree.storage.alter import upgrade_block
@@ -206,7 +207,7 @@ class Database:
         from mergetree.views import expand
 
         table = self.table(name)
-        block = rows if isinstance(rows, Block) else self._to_block(table, rows)
+        block = _complete_block(table, rows if isinstance(rows, Block) else self._to_block(table, rows))
         cond = None
         if condition:
             from sqlparse_ch import parse_expr
@@ -482,6 +483,29 @@ def _default_callables(table: MergeTreeTable) -> dict:
         return default
 
     return {c.name: make(table.metadata.default_asts[c.name]) for c in table.metadata.columns if c.default}
+
+
+def _complete_block(table: MergeTreeTable, block):
+    """``block`` with every column of ``table``: MATERIALIZED columns computed from the others, always
+    (ClickHouse never stores a given value for one: JSONEachRow skips the field, naming it in an INSERT
+    is ILLEGAL_COLUMN), missing ones from their DEFAULT or the type default (``INSERT INTO t (a) SELECT``).
+    A block that has every column of a table without MATERIALIZED columns is returned as is."""
+    cols = table.metadata.columns
+    if all(c.default_kind != "MATERIALIZED" and c.name in block.columns for c in cols):
+        return block
+    from mergetree.column import Block, default_column
+    from mergetree.sql import _cast
+
+    out, n, defaults = dict(block.columns), block.num_rows, None
+    for c in cols:
+        if c.name in out and c.default_kind != "MATERIALIZED":
+            continue
+        if c.default_kind:
+            defaults = defaults or _default_callables(table)
+            out[c.name] = _cast(defaults[c.name](Block(out, n)), c.type)
+        else:
+            out[c.name] = default_column(c.type, n)
+    return Block({c.name: out[c.name] for c in cols}, n)
 
 
 _EXCHANGE_JOURNAL = "_exchange_journal.json"

@@ -226,7 +226,7 @@ def _bind_params(e, params):
 def _insert(db, s: D.Insert, params, settings, data) -> Result:
     table = db.table(s.table.name)
     schema = dict(table.metadata.schema)
-    names = list(s.columns) or [n for n, _ in table.metadata.schema]
+    names = _insert_columns(table, s.columns)
     if s.values:
         from mergetree.exec.expression import evaluate_constant
 
@@ -259,6 +259,23 @@ def _insert(db, s: D.Insert, params, settings, data) -> Result:
                                      f"(JSONEachRow, CSV, CSVWithNames, TSV, TSVWithNames are)")
     db.insert(s.table.name, payload.encode() if isinstance(payload, str) else payload)
     return Result.empty()
+
+
+def _insert_columns(table, named) -> list[str]:
+    """The columns an INSERT fills: the ones it names, else the table's columns but the MATERIALIZED
+    ones, which are always computed (ClickHouse: naming one is ILLEGAL_COLUMN); the rest get their
+    DEFAULT (Database.insert)."""
+    if not named:
+        return [c.name for c in table.metadata.columns if c.default_kind != "MATERIALIZED"]
+    from mergetree.errors import IllegalColumnError, UnknownColumnError
+
+    kinds = {c.name: c.default_kind for c in table.metadata.columns}
+    for n in named:
+        if n not in kinds:
+            raise UnknownColumnError(f"No such column {n} in table {table.name}")
+        if kinds[n] == "MATERIALIZED":
+            raise IllegalColumnError(f"Cannot insert column {n}, because it is MATERIALIZED column.")
+    return list(named)
 
 
 def _cast(col, t):

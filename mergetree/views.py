@@ -330,7 +330,8 @@ def _run_view(db, view: MaterializedView, block):
                                         f"fit column {name} {t} of {view.target}: {e}") from None
         else:
             cols[name] = default_column(t, n)
-    missing = [c.name for c in target.metadata.columns if c.default and c.name not in produced]
+    missing = [c.name for c in target.metadata.columns
+               if c.default and (c.name not in produced or c.default_kind == "MATERIALIZED")]
     if missing:                  # the target's DEFAULT / MATERIALIZED expressions, over the view's columns
         from mergetree.database import _default_callables
 

@@ -208,8 +208,11 @@ class SelectBinder:
     """Bind one Select against a source schema (list of (name, type)) and table qualifiers."""
 
     def __init__(self, schema: list, qualifiers: set[str], params: dict | None = None,
-                 with_aliases: dict | None = None, run_subquery=None, scope=None):
+                 with_aliases: dict | None = None, run_subquery=None, scope=None, star_hidden=()):
         self.schema = list(schema)
+        #: source columns `*` leaves out: a table's MATERIALIZED columns (ClickHouse's
+        #: asterisk_include_materialized_columns = 0); still readable by name
+        self.star_hidden = star_hidden
         #: names of joined tables (planner/joins.py JoinScope): resolves `t.col`, USING columns, `*`
         self.scope = scope
         self.types = dict(schema)
@@ -411,7 +414,7 @@ class SelectBinder:
                 if item.table is not None and item.table not in self.qualifiers:
                     raise UnknownIdentifierError(f"{item.table}.*")
                 for name, _ in self.schema:
-                    if name not in item.except_:   # the column itself, never an alias of that name
+                    if name not in item.except_ and name not in self.star_hidden:   # the column itself, never an alias
                         out.append((name, _StarColumn(E.Identifier(name), name)))
                 continue
             untupled = self._untuple(item)

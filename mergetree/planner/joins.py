@@ -173,7 +173,7 @@ class JoinScope:
             t = next((t for t in self.tables if table in t["quals"]), None)
             if t is None:
                 raise UnknownIdentifierError(f"{table}.*")
-            entries = [t["cols"][c] for c in t["order"]]
+            entries = [t["cols"][c] for c in t["order"] if c not in t.get("star_hidden", ())]
         return [(disp.get(i, i), E.Identifier(i)) for i in entries if disp.get(i, i) not in except_]
 
 
@@ -233,7 +233,8 @@ def plan_from(planner, q, ctes: dict, binder_factory, settings: dict | None = No
         scope.aliases.add(te.alias)
     label = _label(q.from_, 1) if q.from_ is not None else "system.one"
     cols = scope.add_table(quals, label, plan.names())
-    scope.star_list = [[c, cols[c]] for c in plan.names()]
+    scope.tables[-1]["star_hidden"] = hidden = getattr(plan, "star_hidden", ())   # MATERIALIZED columns
+    scope.star_list = [[c, cols[c]] for c in plan.names() if c not in hidden]
     lmap = {cols[c]: c for c in plan.names()}     # internal name -> column of `plan`
     items = ([q.array_join] if q.array_join is not None else []) + list(q.joins)
     for n, j in enumerate(items, start=2):
@@ -253,6 +254,7 @@ def plan_from(planner, q, ctes: dict, binder_factory, settings: dict | None = No
         if te.alias:
             scope.aliases.add(te.alias)
         rcols = scope.add_table(rquals, _label(te, n), right.names())
+        scope.tables[-1]["star_hidden"] = getattr(right, "star_hidden", ())
         plan = _plan_join(planner, plan, lmap, right, scope, rcols, j, kind, strict, binder_factory, use_nulls)
         lmap = {c: c for c in plan.names()}
     if any(k != v for k, v in lmap.items()):
@@ -389,7 +391,8 @@ def _plan_join(planner, left, lmap, right, scope, rcols, j, kind, strict, binder
     hidden = {rcols[u] for u, *_ in using_cols}
     scope.star_list = [[u, scope.using[u]] for u, *_ in using_cols] + \
         [e for e in scope.star_list if e[1] not in replaced] + \
-        [[c, rcols[c]] for c in scope.tables[-1]["order"] if rcols[c] not in hidden]
+        [[c, rcols[c]] for c in scope.tables[-1]["order"]
+         if rcols[c] not in hidden and c not in scope.tables[-1].get("star_hidden", ())]
     scope._display = None
     res = None
     if residual:
