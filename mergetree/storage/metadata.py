@@ -20,8 +20,9 @@ new :class:`TableMetadata` object replaces the table's, so anything cached per m
 version sees the change. A renamed column remembers its ``former`` names: parts written before the
 RENAME still store it under an old name.
 
-Simplifications against ClickHouse: MATERIALIZED columns behave like DEFAULT ones (an insert may
-give them); no ALIAS / EPHEMERAL columns. Unknown settings are an error, as in ClickHouse.
+MATERIALIZED columns are always computed on insert (``database._complete_block``; naming one in an
+INSERT is ILLEGAL_COLUMN) and left out of ``SELECT *`` (``planner._star_hidden``), as in ClickHouse.
+Simplification against ClickHouse: no ALIAS / EPHEMERAL columns. Unknown settings are an error, as in ClickHouse.
 """
 
 from __future__ import annotations
