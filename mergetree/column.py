@@ -215,6 +215,15 @@ def _fixed_spec(type: T.DataType):
     return spec
 
 
+def fixed_dtype(type: T.DataType) -> np.dtype:
+    """The values dtype of a FixedColumn of `type` (cached: the types build a new np.dtype per call)."""
+    try:
+        spec = _FIXED_SPECS.get(type)
+    except TypeError:
+        spec = None
+    return (spec or _fixed_spec(type))[0]
+
+
 class FixedColumn(Column):
     """A column of fixed-width values held in one numpy array."""
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from mergetree import types as T
 from mergetree.column import (Column, FixedColumn, LowCardinalityColumn, NullableColumn, StringColumn,
-                              default_column)
+                              default_column, fixed_dtype)
 
 
 @dataclass(frozen=True, repr=False)
@@ -142,7 +142,7 @@ def inner_data(c):
 def fixed(t: T.DataType, arr: np.ndarray) -> FixedColumn:
     if isinstance(t, NothingType):
         return NothingColumn(t, np.ascontiguousarray(arr, dtype=np.uint8))
-    return FixedColumn(t, np.ascontiguousarray(arr, dtype=t.dtype))
+    return FixedColumn(t, np.ascontiguousarray(arr, dtype=fixed_dtype(t)))
 
 
 def const_of(t: T.DataType, value, size: int) -> ConstColumn:
