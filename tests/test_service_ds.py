@@ -112,7 +112,7 @@ def test_endpoint_requests_are_logged_with_status_codes_and_read_stats(client):
     assert len(r.json()["data"]) == 1, r.text
     row = r.json()["data"][0]
     assert (row["read_rows"], row["min_v"], row["method"], row["status_code"], row["timed"]) == (3, "2", "GET", 200, 1)
-    assert row["url"].endswith("/v0/pipes/x.json?min_v=2")
+    assert row["url"] == "/v0/pipes/x.json?min_v=2"          # path + query, as Tinybird (its CLI adds the host)
     assert row["token_name"] == _svc(client).tokens.authenticate(ADMIN).name and row["has_token_id"] == 1
     # a token passed as ?token= never lands in the url or the parameters
     client.get("/v0/pipes/x.json", params={"token": ADMIN, "min_v": "1"})

@@ -257,8 +257,7 @@ class ServiceSources:
             who = state.get("principal")
             token_name = getattr(who, "name", "") or ""
             headers = dict(scope.get("headers") or ())
-            host = headers.get(b"host", b"").decode("latin-1")
-            url = f"{scope.get('scheme', 'http')}://{host}{scope.get('path', '')}"
+            url = scope.get("path", "")     # path + query, no host: Tinybird's CLI prepends its host to it
             if query:
                 url += "?" + urlencode(query)
             ua = headers.get(b"user-agent")
