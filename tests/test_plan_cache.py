@@ -496,3 +496,18 @@ def test_the_outer_select_of_a_pipe_is_bound_once(db, monkeypatch):
     db.sql("SELECT k, now() AS t FROM ev LIMIT 1")         # volatile: never cached
     db.sql("SELECT k, now() AS t FROM ev LIMIT 1")
     assert len(calls) == 6
+
+
+def test_a_reloaded_pipe_compiles_to_its_new_sql():
+    """The caches are keyed by content (rendered text, SELECT AST + source columns), never by pipe
+    name: after `mergetree dev` swaps a pipe, its next call compiles the new nodes."""
+    from mergetree.server.pipes import compile_pipe
+
+    v1 = _pipe(PIPE)
+    v2 = _pipe(PIPE.replace("count() AS events", "uniqExact(timestamp) AS events")
+               .replace("user_id = {{", "event_type != 'x' AND user_id = {{"))
+    params = {"user_id": "u", "kinds": ["a"]}
+    for _ in range(2):
+        assert compile_pipe({}, v1, params) == _expected(v1, params)
+        assert compile_pipe({}, v2, params) == _expected(v2, params)
+    assert compile_pipe({}, v1, params) != compile_pipe({}, v2, params)
