@@ -127,7 +127,7 @@ class Database:
             if users:
                 raise BadArgumentsError(f"Cannot drop table {name}: materialized view(s) {', '.join(users)} "
                                         f"depend on it; DROP VIEW them first")
-            table.close()
+            _retire(table, self.path)
             del self._tables[name]
             trash = self.path / f"{_DROPPED_PREFIX}{name}_{uuid.uuid4().hex[:8]}"
             table.path.rename(trash)
@@ -357,7 +357,7 @@ class Database:
             if new in self._tables or new in self.views or (self.path / new).exists():
                 raise TableAlreadyExistsError(f"Table {new} already exists in {self.path}")
             self._refuse_if_viewed(old, "rename")
-            _retire(table)
+            _retire(table, self.path)
             del self._tables[old]
             os.rename(table.path, self.path / new)
             fsync_dir(self.path)
@@ -380,8 +380,8 @@ class Database:
                 what = (f"column {diff[0][0]} {diff[0][1]} vs {diff[1][0]} {diff[1][1]}" if diff else
                         f"{len(sa)} vs {len(sb)} columns")
                 raise BadArgumentsError(f"Cannot exchange tables {a} and {b}: their columns differ ({what})")
-            _retire(ta)
-            _retire(tb)
+            _retire(ta, self.path)
+            _retire(tb, self.path)
             journal = self.path / _EXCHANGE_JOURNAL
             from mergetree.storage.metadata import atomic_write
 
@@ -535,13 +535,35 @@ def _recover_exchange(path: Path) -> None:
     fsync_dir(path)
 
 
-def _retire(table: MergeTreeTable) -> None:
-    """Close a table whose directory is about to move (RENAME / EXCHANGE) and make it forget its parts:
-    a reader still holding a snapshot must not, on release, remove parts by name from a directory that
-    by then holds another table's parts (leftovers are dropped as covered parts when the table opens)."""
+def _retire(table: MergeTreeTable, db_path: Path) -> None:
+    """Close a table whose directory is about to move (RENAME / EXCHANGE) or go (DROP) and make it
+    forget its parts: a reader still holding a snapshot must not, on release, remove parts by name from
+    a directory that by then holds another table's parts (leftovers are dropped as covered parts when
+    the table opens). A query that pinned parts reads them to the end, as in ClickHouse: they are hard-
+    linked into ``.dropped_<table>_<id>_pinned`` (removed after the last release, or at the next open)
+    and read from there, since after the move their old directory may hold another table's same-named
+    parts (a table created again, or the other side of an EXCHANGE). A query that planned with the
+    table but had not pinned its parts yet fails with UNKNOWN_TABLE (``MergeTreeTable.retired``)."""
     table.close()
     with table._lock:
+        table.retired = True
+        pinned = [e for e in table._entries.values() if e.refs > 0]
         table._entries.clear()
+    if not pinned:
+        return
+    keep = db_path / f"{_DROPPED_PREFIX}{table.path.name}_{uuid.uuid4().hex[:8]}_pinned"
+    for e in pinned:
+        dst = keep / e.part.path.name
+        shutil.copytree(e.part.path, dst, copy_function=os.link)
+        e.part.path = dst          # closed parts map their files by path, per read (storage/part.py)
+
+    def after_release():
+        if all(e.refs <= 0 for e in pinned):
+            table.after_release = None
+            shutil.rmtree(keep, ignore_errors=True)
+
+    table.after_release = after_release
+    after_release()                # every pin released meanwhile
 
 
 def _named(table: MergeTreeTable, name: str) -> MergeTreeTable:

@@ -82,7 +82,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from mergetree.errors import (BadArgumentsError, CorruptedPartError, MergeTreeError, TooManyPartsError,
-                              UnknownColumnError)
+                              UnknownColumnError, UnknownTableError)
 from mergetree.storage.metadata import TableMetadata, fsync_dir, referenced_columns
 from mergetree.storage.part_info import PartInfo, partition_id as make_partition_id
 from mergetree.storage.select import ReadStats, empty_block, read_parts, row_mask  # noqa: F401 (ReadStats re-exported)
@@ -319,8 +319,17 @@ class MergeTreeTable:
         with self._lock:
             return [e.part for e in self._active_entries()]
 
+    #: set by Database when the table is dropped, renamed or exchanged (database._retire): this object
+    #: no longer stands for a table; a query that planned with it and reads now gets UNKNOWN_TABLE
+    retired = False
+    #: called after a snapshot's release (database._retire: removes the links kept for pinned parts)
+    after_release = None
+
     def _check_open(self) -> None:
         if self._closed:
+            if self.retired:
+                raise UnknownTableError(f"Table {self.name} was dropped, renamed or exchanged while the query "
+                                        f"ran; run the query again")
             raise MergeTreeError(f"Table {self.name} is closed")
 
     # ---- insert ----------------------------------------------------------------------------
@@ -647,6 +656,8 @@ class MergeTreeTable:
     def snapshot(self) -> Snapshot:
         """Pin the current active parts (sorted by partition and block range)."""
         with self._lock:
+            if self.retired:
+                self._check_open()
             entries = self._active_entries()
             for e in entries:
                 e.refs += 1
@@ -659,6 +670,8 @@ class MergeTreeTable:
             has_garbage = any(e.state == OUTDATED and e.refs == 0 for e in entries)
         if has_garbage and cleanup:
             self.cleanup_outdated()
+        if self.after_release is not None:
+            self.after_release()
 
     def read(self, columns: list[str] | None = None, where=None, final: bool = False,
              with_stats: bool = False):
