@@ -250,16 +250,20 @@ class ServiceSources:
 
     def _request_columns(self, reqs: list) -> dict:
         cols: dict[str, list] = {c: [] for c, _ in PIPE_STATS_RT_SCHEMA}
+        queries: dict[bytes, tuple] = {}        # a dashboard repeats its query strings
+        token_ids: dict[str, str] = {}
         for wall, seconds, pipe_name, status, stats, scope, request_id in reqs:
-            query = [(k, v) for k, v in parse_qsl(scope.get("query_string", b"").decode("latin-1"),
-                                                   keep_blank_values=True) if k != "token"]
+            qs = scope.get("query_string", b"")
+            parsed = queries.get(qs)
+            if parsed is None:
+                pairs = [(k, v) for k, v in parse_qsl(qs.decode("latin-1"), keep_blank_values=True) if k != "token"]
+                suffix = urlencode(pairs) if b"token" in qs else qs.decode("latin-1")    # as sent, minus the token
+                parsed = queries[qs] = ("?" + suffix if suffix else "", dict(pairs))
             state = scope.get("state") or {}
             who = state.get("principal")
             token_name = getattr(who, "name", "") or ""
             headers = dict(scope.get("headers") or ())
-            url = scope.get("path", "")     # path + query, no host: Tinybird's CLI prepends its host to it
-            if query:
-                url += "?" + urlencode(query)
+            url = scope.get("path", "") + parsed[0]     # path + query, no host: Tinybird's CLI prepends its host
             ua = headers.get(b"user-agent")
             rows_read, bytes_read, result_rows = stats if stats is not None else (0, 0, 0)
             cols["start_datetime"].append(int(wall))
@@ -272,11 +276,14 @@ class ServiceSources:
             cols["url"].append(url)
             cols["error"].append(0 if status < 400 else 1)
             cols["request_id"].append(request_id)
-            cols["token"].append(self._token_id(token_name))
+            tid = token_ids.get(token_name)
+            if tid is None:
+                tid = token_ids[token_name] = self._token_id(token_name)
+            cols["token"].append(tid)
             cols["token_name"].append(token_name)
             cols["status_code"].append(status)
             cols["method"].append(scope.get("method", ""))
-            cols["parameters"].append(dict(query))
+            cols["parameters"].append(parsed[1])
             cols["release"].append("")
             cols["user_agent"].append(ua.decode("latin-1") if ua is not None else None)
             cols["resource_tags"].append([])
