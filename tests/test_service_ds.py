@@ -218,3 +218,12 @@ def test_query_api_requests_are_logged_as_query_api_but_not_reads_of_service_dat
     assert r.json()["data"] == [{"c": 0}]
     r = _sql(client, "SELECT pipe_id FROM tinybird.pipe_stats_rt WHERE pipe_name = 'x' LIMIT 1")
     assert r.json()["data"] == [{"pipe_id": client.get("/v0/pipes/x", headers=H).json()["id"]}]
+
+
+def test_post_body_parameters_are_logged(client):
+    r = client.post("/v0/pipes/x.json", data={"min_v": "3"}, headers=H)
+    assert r.status_code == 200, r.text
+    rid = r.headers["x-request-id"]
+    _flush(client)
+    r = _sql(client, f"SELECT method, parameters, url FROM tinybird.pipe_stats_rt WHERE request_id = '{rid}'")
+    assert r.json()["data"] == [{"method": "POST", "parameters": {"min_v": "3"}, "url": "/v0/pipes/x.json"}], r.text

@@ -710,6 +710,7 @@ async def pipe_data(request: Request):
     if not is_endpoint(pipe):
         raise ApiError(404, f"The pipe '{name}' is a {pipe.kind} pipe, not an API endpoint", DOC_PIPES)
     params = await request_params(request)
+    request.scope["mt.params"] = params       # H9: tinybird.pipe_stats_rt.parameters (POST bodies too)
     q = request.query_params.get("q") or params.pop("__q__", None)
     params.pop("__q__", None)
     params = apply_fixed_params(who, name, params)

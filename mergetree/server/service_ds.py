@@ -264,6 +264,8 @@ class ServiceSources:
             token_name = getattr(who, "name", "") or ""
             headers = dict(scope.get("headers") or ())
             url = scope.get("path", "") + parsed[0]     # path + query, no host: Tinybird's CLI prepends its host
+            body_params = scope.get("mt.params")         # the endpoint's parameters: query string + POST body
+            params = parsed[1] if body_params is None else _text_params(body_params)
             ua = headers.get(b"user-agent")
             rows_read, bytes_read, result_rows = stats if stats is not None else (0, 0, 0)
             cols["start_datetime"].append(int(wall))
@@ -283,7 +285,7 @@ class ServiceSources:
             cols["token_name"].append(token_name)
             cols["status_code"].append(status)
             cols["method"].append(scope.get("method", ""))
-            cols["parameters"].append(parsed[1])
+            cols["parameters"].append(params)
             cols["release"].append("")
             cols["user_agent"].append(ua.decode("latin-1") if ua is not None else None)
             cols["resource_tags"].append([])
@@ -326,6 +328,12 @@ class ServiceSources:
             cols["resource_tags"].append([])
             cols["cpu_time"].append(0.0)
         return cols
+
+
+def _text_params(params: dict) -> dict:
+    """Request parameters as Map(String, String): repeated keys joined with ',', never the token."""
+    return {str(k): (",".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v))
+            for k, v in params.items() if k not in ("token", "__q__")}
 
 
 def _drain(q: collections.deque) -> list:
