@@ -163,6 +163,15 @@ def _dependent_pipes(svc, name: str) -> list[str]:
                   if any(rx.search(n.sql or "") for n in getattr(p, "nodes", ())))
 
 
+def _pipes_using(svc, name: str) -> list[str]:
+    """Pipes that read the data source (a node's SQL names it) or write into it (a materialized node's
+    DATASOURCE, a copy node's TARGET_DATASOURCE): a rename under them would break them."""
+    writers = {p.name for p in svc.pipes.snapshot().values()
+               if any(name in (getattr(n, "datasource", None), getattr(n, "target_datasource", None))
+                      for n in getattr(p, "nodes", ()))}
+    return sorted(writers | set(_dependent_pipes(svc, name)))
+
+
 # --------------------------------------------------------------------------- exchange / rename
 
 
@@ -196,6 +205,10 @@ async def update_datasource(request: Request):
         if svc.engine.exists(new):
             raise ApiError(409, f"Cannot rename Data Source '{name}' to '{new}': a Data Source with that name "
                                 f"already exists", DOC_DATASOURCES)
+        users = _pipes_using(svc, name)
+        if users:        # their nodes name it: renamed under them they would fail
+            raise ApiError(409, f"Cannot rename Data Source '{name}' to '{new}': the Pipes {', '.join(users)} use "
+                                f"it; change them to use another Data Source or remove them first", DOC_DATASOURCES)
         await run_in_threadpool(svc.flusher.flush)
         try:
             await run_in_threadpool(svc.engine.rename_datasource, name, new)
