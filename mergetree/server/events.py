@@ -52,22 +52,36 @@ async def post_events(request: Request):
     if svc.flusher.overloaded:
         raise ApiError(503, f"Too many rows waiting to be written ({svc.flusher.pending_rows}): retry shortly",
                        DOC_EVENTS, headers={"Retry-After": "1"})
+    if not flag(request.query_params.get("wait")):
+        seq, good, bad = await _ingest(svc, name, request)
+        return json_response({"successful_rows": good, "quarantined_rows": bad}, 202)
+    flusher = svc.flusher
+    flusher.waits_in_flight += 1       # until it waits: a flush for another waiter lingers for it (wal.py)
+    try:
+        seq, good, bad = await _ingest(svc, name, request)
+        visible = asyncio.wrap_future(flusher.visible(seq)) if seq is not None else None
+    finally:
+        flusher.waits_in_flight -= 1
+    status = 200
+    if visible is not None:
+        try:
+            await asyncio.wait_for(visible, WAIT_TIMEOUT_SECONDS)
+        except asyncio.TimeoutError:
+            status = 202              # durable but not yet visible (flushes are failing): say so
+    return json_response({"successful_rows": good, "quarantined_rows": bad}, status)
+
+
+async def _ingest(svc, name: str, request: Request):
+    """Read, convert and durably log the body: (WAL sequence number or None, good rows, bad rows)."""
     body = await read_body(request)
     if len(body) < INLINE_BODY_BYTES:      # a few events: a thread hop costs more than converting here
         frame, record, good, bad = _prepare(svc.engine, name, body)
     else:
         frame, record, good, bad = await asyncio.get_running_loop().run_in_executor(
             _convert_pool(), _prepare, svc.engine, name, body)
-    wait = flag(request.query_params.get("wait"))
-    status = 200 if wait else 202
-    if good or bad:
-        seq = await svc.flusher.append_frame(frame, record, asyncio.get_running_loop())
-        if wait:
-            try:
-                await asyncio.wait_for(asyncio.wrap_future(svc.flusher.visible(seq)), WAIT_TIMEOUT_SECONDS)
-            except asyncio.TimeoutError:
-                status = 202          # durable but not yet visible (flushes are failing): say so
-    return json_response({"successful_rows": good, "quarantined_rows": bad}, status)
+    if not (good or bad):
+        return None, good, bad
+    return await svc.flusher.append_frame(frame, record, asyncio.get_running_loop()), good, bad
 
 
 def _prepare(engine, name: str, body: bytes):

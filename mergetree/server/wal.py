@@ -11,8 +11,10 @@ The life of an event (``POST /v0/events?name=DS``):
 3. The durable records are handed (in the same critical section) to the flusher's in-memory
    ``pending`` list, in log order, each with a sequence number.
 4. The :class:`Flusher` thread wakes every ``interval`` seconds (default 1 s; sooner when a
-   ``wait=true`` request is waiting, after ``wait_linger`` (20 ms) for the requests sent with it,
-   or when ``max_pending_rows`` are pending), *rotates* the log
+   ``wait=true`` request is waiting, after up to ``wait_linger`` (20 ms) for the other
+   ``wait=true`` requests being converted, or, when the last flush answered several waiters,
+   for the clients it released; or when ``max_pending_rows`` are pending),
+   *rotates* the log
    (the current segment is closed and a new one opened, under the same lock as the committer's
    writes, so the swapped ``pending`` list holds exactly the records of the closed segments) and
    writes one block per data source (and one per quarantine table) with ``Engine.insert_block``:
@@ -377,9 +379,13 @@ class Flusher:
         #: called (table, block, seconds) after each committed insert (H9: server/service_ds.py ops log)
         self.on_flushed = None
         self.max_pending_rows = max_pending_rows      # wake the flusher early beyond this
-        #: a flush started by a wait=true request first waits this long for the requests sent with
-        #: it (clients released by one flush send their next ones together): one part, not one each
+        #: a flush started by a wait=true request first waits up to this long for the other wait=true
+        #: requests being converted (clients released by one flush send their next ones together):
+        #: one part for all of them, not one each; a lone client never waits
         self.wait_linger = 0.02
+        #: wait=true requests between their arrival and their waiting for visibility (events.py)
+        self.waits_in_flight = 0
+        self._released_last = 0             # waiters answered by the last flush (>1: concurrent clients)
         self.overload_rows = overload_rows            # the Events API answers 503 beyond this
         self.wal = WalWriter(self.dir, self._on_durable)
         self._lock = threading.Lock()                 # pending, seq, waiters
@@ -553,6 +559,7 @@ class Flusher:
                 self._redirect = {s: t for s, t in self._redirect.items() if self._resolve(t) > self.flushed_seq}
             ready = [f for s, f in self._waiters if self._resolve(s) <= self.flushed_seq]
             self._waiters = [(s, f) for s, f in self._waiters if self._resolve(s) > self.flushed_seq]
+            self._released_last = len(ready)
         for f in ready:
             _settle(f, result=seq)
 
@@ -569,9 +576,13 @@ class Flusher:
             self._wake.clear()
             if self._stop.is_set():
                 return
-            if self._waiters and self.wait_linger and self._pending_rows < self.max_pending_rows:
-                if self._stop.wait(self.wait_linger):
-                    return
+            if self._waiters and self.wait_linger:
+                deadline = time.monotonic() + self.wait_linger
+                concurrent_clients = self._released_last > 1    # they come back together: wait for all
+                while (concurrent_clients or self.waits_in_flight > 0) \
+                        and self._pending_rows < self.max_pending_rows and time.monotonic() < deadline:
+                    if self._stop.wait(0.002):
+                        return
                 self._wake.clear()
             try:
                 self.flush()
