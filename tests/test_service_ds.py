@@ -157,7 +157,7 @@ def test_appends_show_up_in_datasources_ops_log(client):
 def test_a_token_without_admin_cannot_read_service_data_sources(client):
     reader = _token(client, "reader")
     for q in ("SELECT count() FROM tinybird.pipe_stats_rt", "SELECT count() FROM tinybird.datasources_ops_log",
-              "SELECT count() FROM tinybird.pipe_stats"):
+              "SELECT count() FROM tinybird.pipe_stats", "SELECT count() FROM tinybird.endpoint_errors"):
         r = _sql(client, q, headers=reader)
         assert r.status_code == 403, r.text
         assert "ADMIN" in r.json()["error"] and "tinybird." in r.json()["error"]
@@ -227,3 +227,18 @@ def test_post_body_parameters_are_logged(client):
     _flush(client)
     r = _sql(client, f"SELECT method, parameters, url FROM tinybird.pipe_stats_rt WHERE request_id = '{rid}'")
     assert r.json()["data"] == [{"method": "POST", "parameters": {"min_v": "3"}, "url": "/v0/pipes/x.json"}], r.text
+
+
+def test_endpoint_errors_keep_the_error_message(client):
+    r = client.get("/v0/pipes/x.json", params={"min_v": "oops"}, headers=H)
+    assert r.status_code == 400
+    message, rid = r.json()["error"], r.headers["x-request-id"]
+    _flush(client)
+    r = _sql(client, "SELECT pipe_name, status_code, error, params, url FROM tinybird.endpoint_errors "
+                     f"WHERE request_id = '{rid}'")
+    assert r.json()["data"] == [{"pipe_name": "x", "status_code": 400, "error": message,
+                                 "params": '{"min_v":"oops"}', "url": "/v0/pipes/x.json?min_v=oops"}], r.text
+    # only errors, only endpoints: every row is a 4xx/5xx of a pipe, none of /v0/sql
+    r = _sql(client, "SELECT countIf(status_code < 400) AS ok, countIf(pipe_name = 'query_api') AS sql, "
+                     "count() >= 5 AS some FROM tinybird.endpoint_errors")
+    assert r.json()["data"] == [{"ok": 0, "sql": 0, "some": 1}], r.text

@@ -7,6 +7,8 @@
 * ``tinybird.pipe_stats``: the same requests aggregated per day and pipe (a materialized view over
   pipe_stats_rt into an AggregatingMergeTree: ``sum(view_count)``, ``avgMerge(avg_duration_state)``,
   ``quantilesTimingMerge(0.9, 0.95, 0.99)(quantile_timing_state)``).
+* ``tinybird.endpoint_errors``: the endpoint requests answered with an error (4xx/5xx): parameters as
+  JSON, status code and the error message. TTL 30 days.
 * ``tinybird.datasources_ops_log``: one row per data operation: Events API flushes (``append-hfi``,
   one row per data source per flush), ``/v0/datasources`` ``create``, ``append``, ``replace``,
   ``truncate``, ``delete`` (DROP) and ``delete_data`` (rows by ``delete_condition``). TTL 30 days (our
@@ -43,6 +45,8 @@ import time
 import uuid
 from urllib.parse import parse_qsl, urlencode
 
+import orjson
+
 log = logging.getLogger("mergetree.server.service_ds")
 
 #: table name prefix of the service data sources (``tinybird.X`` is table ``tinybird__X``)
@@ -50,6 +54,7 @@ PREFIX = "tinybird__"
 PIPE_STATS_RT = PREFIX + "pipe_stats_rt"
 PIPE_STATS = PREFIX + "pipe_stats"
 OPS_LOG = PREFIX + "datasources_ops_log"
+ENDPOINT_ERRORS = PREFIX + "endpoint_errors"
 #: pipe_id and pipe_name of a Query API (/v0/sql) request in pipe_stats_rt, as in Tinybird
 QUERY_API = "query_api"
 
@@ -72,6 +77,11 @@ OPS_LOG_SCHEMA = [
     ("written_rows_quarantine", "UInt64"), ("written_bytes_quarantine", "UInt64"), ("operation_id", "String"),
     ("release", "String"), ("resource_tags", "Array(String)"), ("cpu_time", "Float32"),
 ]
+ENDPOINT_ERRORS_SCHEMA = [
+    ("start_datetime", "DateTime"), ("request_id", "String"), ("pipe_id", "String"), ("pipe_name", "String"),
+    ("params", "Nullable(String)"), ("url", "Nullable(String)"), ("status_code", "Nullable(Int32)"),
+    ("error", "Nullable(String)"),
+]
 PIPE_STATS_SCHEMA = [
     ("date", "Date"), ("pipe_id", "String"), ("pipe_name", "String"), ("view_count", "UInt64"),
     ("error_count", "UInt64"), ("avg_duration_state", "AggregateFunction(avg, Float32)"),
@@ -84,6 +94,8 @@ TABLES = {
                     "start_datetime + INTERVAL 7 DAY", "MergeTree"),
     OPS_LOG: (OPS_LOG_SCHEMA, "(datasource_name, timestamp)", "toYYYYMM(timestamp)",
               "timestamp + INTERVAL 30 DAY", "MergeTree"),
+    ENDPOINT_ERRORS: (ENDPOINT_ERRORS_SCHEMA, "(pipe_name, start_datetime)", "toYYYYMM(start_datetime)",
+                      "start_datetime + INTERVAL 30 DAY", "MergeTree"),
 }
 PIPE_STATS_VIEW = PREFIX + "pipe_stats_mv"
 PIPE_STATS_SELECT = (
@@ -170,7 +182,7 @@ class ServiceSources:
     # ---- hot path: append a tuple, nothing else
 
     def request(self, entry: tuple) -> None:
-        """One endpoint request: (wall start, seconds, pipe name, status, stats, scope, request_id)."""
+        """One endpoint request: (wall start, seconds, pipe name, status, stats, scope, request_id, error body)."""
         self._requests.append(entry)
 
     def op(self, event_type: str, datasource: str, *, elapsed: float = 0.0, rows: int | None = None,
@@ -215,8 +227,12 @@ class ServiceSources:
             n = 0
             reqs = _drain(self._requests)
             if reqs:
-                self.engine.insert_service_block(PIPE_STATS_RT, self._request_columns(reqs))
+                cols = self._request_columns(reqs)
+                self.engine.insert_service_block(PIPE_STATS_RT, cols)
                 n += len(reqs)
+                errors = self._error_columns(reqs, cols)
+                if errors is not None:
+                    self.engine.insert_service_block(ENDPOINT_ERRORS, errors)
             ops = _drain(self._ops)
             if ops:
                 self.engine.insert_service_block(OPS_LOG, self._op_columns(ops))
@@ -252,7 +268,7 @@ class ServiceSources:
         cols: dict[str, list] = {c: [] for c, _ in PIPE_STATS_RT_SCHEMA}
         queries: dict[bytes, tuple] = {}        # a dashboard repeats its query strings
         token_ids: dict[str, str] = {}
-        for wall, seconds, pipe_name, status, stats, scope, request_id in reqs:
+        for wall, seconds, pipe_name, status, stats, scope, request_id, _ in reqs:
             qs = scope.get("query_string", b"")
             parsed = queries.get(qs)
             if parsed is None:
@@ -291,6 +307,29 @@ class ServiceSources:
             cols["resource_tags"].append([])
             cols["cpu_time"].append(0.0)
         return cols
+
+    def _error_columns(self, reqs: list, cols: dict) -> dict | None:
+        """tinybird.endpoint_errors: the endpoint requests (not /v0/sql) answered 4xx/5xx, with the error."""
+        rows = [i for i, r in enumerate(reqs) if r[3] >= 400 and r[2] != QUERY_API]
+        if not rows:
+            return None
+        out: dict[str, list] = {c: [] for c, _ in ENDPOINT_ERRORS_SCHEMA}
+        for i in rows:
+            body = reqs[i][7]
+            try:
+                message = orjson.loads(body).get("error") if body else None
+            except (orjson.JSONDecodeError, AttributeError):
+                message = None
+            params = cols["parameters"][i]
+            out["start_datetime"].append(cols["start_datetime"][i])
+            out["request_id"].append(cols["request_id"][i])
+            out["pipe_id"].append(cols["pipe_id"][i])
+            out["pipe_name"].append(cols["pipe_name"][i])
+            out["params"].append(orjson.dumps(params).decode() if params else None)
+            out["url"].append(cols["url"][i])
+            out["status_code"].append(cols["status_code"][i])
+            out["error"].append(None if message is None else str(message))
+        return out
 
     def _op_columns(self, ops: list) -> dict:
         cols: dict[str, list] = {c: [] for c, _ in OPS_LOG_SCHEMA}
@@ -389,8 +428,9 @@ def record_pipe_request(request, response, wall: float, started: float) -> None:
         name = QUERY_API               # /v0/sql, as Tinybird logs it
     request_id = new_request_id(int(wall * 1000))
     response.raw_headers.append((b"x-request-id", request_id.encode()))     # (headers[k] = v scans: 3 us)
-    rec.request((wall, time.perf_counter() - started, name, response.status_code,
-                 scope.get("mt.pipe_stats"), scope, request_id))
+    status = response.status_code
+    rec.request((wall, time.perf_counter() - started, name, status, scope.get("mt.pipe_stats"), scope, request_id,
+                 response.body if status >= 400 else None))
 
 
 def set_result_stats(request, result) -> None:
