@@ -101,3 +101,9 @@ def test_service_pipes_star_and_datasource_schema(tmp_path):
         assert cols["twice"].startswith("MATERIALIZED")
         r = c.get("/v0/sql", params={"q": "SELECT * FROM things ORDER BY id FORMAT JSONEachRow"}, headers=H)
         assert [orjson.loads(x) for x in r.content.splitlines()] == [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}]
+        # a CSV record's fields are the columns but the MATERIALIZED one (chDB: INSERT FORMAT CSV `3,c`)
+        r = c.post("/v0/datasources", params={"mode": "append", "name": "things", "format": "csv"}, headers=H,
+                   files={"csv": ("x.csv", b"3,c\n")})
+        assert r.status_code == 200, r.text
+        r = c.get("/v0/sql", params={"q": "SELECT *, twice FROM things WHERE id = 3 FORMAT JSONEachRow"}, headers=H)
+        assert orjson.loads(r.content) == {"id": 3, "name": "c", "twice": 6}

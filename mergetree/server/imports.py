@@ -499,8 +499,10 @@ def run_import(svc, name: str, stream, fmt: str, *, import_id: str, dialect: Csv
     stats = ImportStats(bytes=size or 0, errors=[], batches=[])
     paused = contextlib.nullcontext
     columns = [n for n, _ in engine.schema(name)]
-    if fmt == "csv":
-        batches = csv_batches(stream, columns, dialect or CsvDialect())
+    if fmt == "csv":      # a record's fields are the columns but the MATERIALIZED ones (always computed: ClickHouse)
+        kinds = engine.column_defaults(name)
+        batches = csv_batches(stream, [n for n in columns if (kinds.get(n) or ("",))[0] != "MATERIALIZED"],
+                              dialect or CsvDialect())
     elif fmt == "ndjson":
         batches = ndjson_batches(stream)
         paths = _nested_paths(engine, name, columns)
