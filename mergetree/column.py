@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import decimal
-import itertools
 import uuid
 from typing import Iterable, Sequence
 
@@ -343,7 +342,7 @@ def _fixed_to_pylist(t: T.DataType, v: np.ndarray) -> list:
 # --------------------------------------------------------------------------- StringColumn
 
 
-#: StringColumn.dense_ranks / take of at most this many rows work on Python bytes (no kernel call)
+#: StringColumn.dense_ranks of at most this many rows sorts the values in Python (no kernel call)
 SMALL_RANK_ROWS = 64
 
 
@@ -388,18 +387,6 @@ class StringColumn(Column):
     def take(self, indices) -> "StringColumn":
         from mergetree.kernels.strings import gather_strings
         idx = _as_indices(indices)
-        if len(idx) <= SMALL_RANK_ROWS:     # a few rows: slicing bytes costs less than the kernel's set-up
-            raw = self.data.tobytes()
-            o = self.offsets.tolist()
-            n = len(o) - 1
-            rows = idx.tolist()
-            if rows and min(rows) < 0:      # numpy-style negative indices
-                rows = [i + n if i < 0 else i for i in rows]
-            if rows and (min(rows) < 0 or max(rows) >= n):
-                raise IndexError(f"gather_strings: row index out of range [0, {n})")
-            values = [raw[o[i]:o[i + 1]] for i in rows]
-            offsets = np.array([0, *itertools.accumulate(map(len, values))], np.int64)
-            return StringColumn(self.type, offsets, np.frombuffer(bytearray(b"".join(values)), np.uint8))
         if len(idx) and idx.min() < 0:  # numpy-style negative indices (the kernel wants 0..n-1)
             idx = np.where(idx < 0, idx + len(self), idx)
         offsets, data = gather_strings(self.offsets, self.data, idx)

@@ -137,28 +137,6 @@ def test_group_by_with_parts_that_match_nothing():
     db.close()
 
 
-def test_small_string_take_matches_the_kernel():
-    """StringColumn.take of a few rows (bytes slicing) = gather_strings, negative indices as numpy."""
-    import random
-
-    from mergetree.column import StringColumn
-    from mergetree.kernels.strings import gather_strings
-
-    rng = random.Random(5)
-    pieces = [b"", b"a", b"ab", b"\x00", b"\xff", b"\xc3\xa9"]
-    for _ in range(300):
-        n = rng.randint(1, 30)
-        vals = [b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 3))) for _ in range(n)]
-        offsets = np.zeros(n + 1, np.int64)
-        np.cumsum([len(v) for v in vals], out=offsets[1:])
-        col = StringColumn(T.String, offsets, np.frombuffer(b"".join(vals), np.uint8).copy())
-        idx = np.array([rng.randint(-n, n - 1) for _ in range(rng.randint(0, 40))], np.int64)
-        got = col.take(idx)
-        want_offsets, want_data = gather_strings(col.offsets, col.data, np.where(idx < 0, idx + n, idx))
-        assert got.offsets.tolist() == want_offsets.tolist() and got.data.tobytes() == want_data.tobytes()
-    with pytest.raises(IndexError):
-        col.take(np.array([n], np.int64))
-
 
 def test_small_string_grouping_matches_the_kernel():
     import random
