@@ -242,3 +242,16 @@ def test_endpoint_errors_keep_the_error_message(client):
     r = _sql(client, "SELECT countIf(status_code < 400) AS ok, countIf(pipe_name = 'query_api') AS sql, "
                      "count() >= 5 AS some FROM tinybird.endpoint_errors")
     assert r.json()["data"] == [{"ok": 0, "sql": 0, "some": 1}], r.text
+
+
+def test_create_and_drop_are_logged_with_the_data_source_id(client):
+    r = client.post("/v0/datasources", data={"name": "tmp_ds", "schema": "a Int32", "mode": "create"}, headers=H)
+    assert r.status_code == 200, r.text
+    ds_id = r.json()["datasource"]["id"]
+    _flush(client)
+    assert client.delete("/v0/datasources/tmp_ds", headers=H).status_code == 204
+    _flush(client)
+    r = _sql(client, "SELECT event_type, datasource_id, result FROM tinybird.datasources_ops_log "
+                     "WHERE datasource_name = 'tmp_ds' ORDER BY timestamp, event_type")
+    assert r.json()["data"] == [{"event_type": "create", "datasource_id": ds_id, "result": "ok"},
+                                {"event_type": "delete", "datasource_id": ds_id, "result": "ok"}], r.text

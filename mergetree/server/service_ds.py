@@ -152,6 +152,7 @@ class ServiceSources:
         self.tokens = tokens            # TokenStore: token ids by name
         self.pipes = pipes              # PipeRegistry: pipe ids
         self._requests: collections.deque = collections.deque()
+        self._ds_ids: dict[str, str] = {}       # data source name -> id, for datasources_ops_log
         self._ops: collections.deque = collections.deque()
         self._stop = threading.Event()
         self._flush_lock = threading.Lock()
@@ -333,14 +334,14 @@ class ServiceSources:
 
     def _op_columns(self, ops: list) -> dict:
         cols: dict[str, list] = {c: [] for c, _ in OPS_LOG_SCHEMA}
-        ids: dict[str, str] = {}
+        ids = self._ds_ids          # kept across batches: a dropped data source's row keeps its id
         for (ts, event_type, ds, elapsed, rows, rows_q, error, import_id, job_id, read_bytes, written_bytes,
              written_bytes_q) in ops:
-            if ds not in ids:
+            if ds not in ids or event_type == "create" or not ids[ds]:
                 try:
-                    ids[ds] = self.engine.describe(ds)["id"] if self.engine.exists(ds) else ""
+                    ids[ds] = self.engine.describe(ds)["id"] if self.engine.exists(ds) else ids.get(ds, "")
                 except Exception:  # noqa: BLE001 - dropped meanwhile
-                    ids[ds] = ""
+                    ids.setdefault(ds, "")
             cols["timestamp"].append(int(ts))
             cols["event_type"].append(event_type)
             cols["datasource_id"].append(ids[ds])
