@@ -1423,8 +1423,19 @@ def _fast_column(K, t: T.DataType, buf: np.ndarray, kd: np.ndarray, st: np.ndarr
     absent = c[K.K_MISSING] + c[K.K_NULL]
     strings = c[K.K_STRING] + c[K.K_ESCAPED]
     if isinstance(t, T.StringType):
-        if strings + absent != n:
-            return None                      # numbers/bools as text: orjson's re-serialization
+        literal = c[K.K_INT] + c[K.K_TRUE] + c[K.K_FALSE]
+        if strings + absent + literal != n:
+            return None                      # floats as text: orjson's re-serialization differs
+        if literal:                          # integers and bools: orjson writes back the same text
+            rows = (kd == K.K_INT) | (kd == K.K_TRUE) | (kd == K.K_FALSE)
+            widths = (en - st)[rows]
+            ints = kd[rows] == K.K_INT
+            first = st[rows]
+            minus_zero = (widths == 2) & ints & (buf[first] == 45) & (buf[np.minimum(first + 1, len(buf) - 1)] == 48)
+            digits = widths - (buf[first] == 45)
+            if (digits[ints] > 18).any() or minus_zero.any():
+                return None                  # beyond 64 bits orjson reads a float; -0 is written 0
+            text_bytes += int(widths.sum())
         offsets = np.empty(n + 1, np.int64)
         out = np.empty(text_bytes, np.uint8)
         w = K.gather_strings(buf, kd, st, en, offsets, out)

@@ -19,7 +19,7 @@ conversion gathers them again column by column. These kernels read the bytes onc
    no overlongs), no raw control characters in strings.
 2. ``gather_strings(data, kind, start, end, offsets, out)``: the string values of one key as a
    String column (``offsets``/``out``), escapes decoded to UTF-8 (``\\uXXXX`` and surrogate
-   pairs); rows whose value is not a string get ``""``. Returns the bytes written.
+   pairs); integers and true/false get their JSON text, other rows ``""``. Returns the bytes written.
 3. ``parse_ints(data, kind, start, end, out)``: integer values (``K_INT``)
    to int64; returns False when a value is beyond int64 (the caller gives up).
 4. ``pack_spans(data, kind, start, end, width, out)``: the spans of one key as rows of an
@@ -399,7 +399,7 @@ def gather_strings(data, kind, start, end, offsets, out):
     for r in range(rows):
         offsets[r] = w
         k = kind[r]
-        if k == K_STRING:
+        if k == K_STRING or k == K_INT or k == K_TRUE or k == K_FALSE:   # numbers, bools: their JSON text
             for i in range(start[r], end[r]):
                 out[w] = data[i]
                 w += 1
