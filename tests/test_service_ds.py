@@ -149,6 +149,9 @@ def test_appends_show_up_in_datasources_ops_log(client):
     assert got["append-hfi"] == (7, 1)
     assert got["append"] == (2, 0)
     assert "truncate" in got
+    r = _sql(client, "SELECT min(written_bytes) > 0 AS wb, sum(written_rows) AS wr FROM tinybird.datasources_ops_log "
+                     "WHERE event_type = 'append-hfi' AND rows > 0")
+    assert r.json()["data"] == [{"wb": 1, "wr": 7}], r.text
     r = _sql(client, f"SELECT import_id, job_id, rows, datasource_id != '' AS has_id FROM tinybird.datasources_ops_log "
                      f"WHERE event_type = 'append'")
     assert r.json()["data"] == [{"import_id": import_id, "job_id": import_id, "rows": 2, "has_id": 1}]

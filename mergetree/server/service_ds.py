@@ -387,7 +387,7 @@ def _drain(q: collections.deque) -> list:
 
 def _block_bytes(block) -> int:
     try:
-        return int(sum(c.nbytes for c in block.columns))
+        return int(sum(block[name].nbytes for name in block.columns))
     except Exception:  # noqa: BLE001 - a column kind without nbytes
         return 0
 
