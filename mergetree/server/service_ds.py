@@ -1,5 +1,6 @@
-"""Tinybird's service data sources: ``tinybird.pipe_stats_rt``, ``tinybird.pipe_stats`` and
-``tinybird.datasources_ops_log``, read-only tables about the service's own use.
+"""Tinybird's service data sources: ``tinybird.pipe_stats_rt``, ``tinybird.pipe_stats``,
+``tinybird.endpoint_errors`` and ``tinybird.datasources_ops_log``, read-only tables about the
+service's own use.
 
 * ``tinybird.pipe_stats_rt``: one row per endpoint request (``GET|POST /v0/pipes/NAME.fmt``),
   errors included (status 400/403/...), and per Query API request (``/v0/sql``: pipe_id and
@@ -11,14 +12,15 @@
   JSON, status code and the error message. TTL 30 days.
 * ``tinybird.datasources_ops_log``: one row per data operation: Events API flushes (``append-hfi``,
   one row per data source per flush), ``/v0/datasources`` ``create``, ``append``, ``replace``,
-  ``truncate``, ``delete`` (DROP) and ``delete_data`` (rows by ``delete_condition``). TTL 30 days (our
-  choice; Tinybird does not document one).
+  ``truncate``, ``delete`` (DROP) and ``delete_data`` (rows by ``delete_condition``), url imports
+  (``datasources._import_url``). Not logged yet: ALTER / rename / exchange (schema.py), copy pipes and
+  materialized view populates. TTL 30 days (our choice; Tinybird does not document one).
 
 Recording is off the request's critical path: a request appends one tuple to a ``deque`` (a few
 microseconds: what the request already knows, nothing formatted); a background thread turns the
 tuples into column lists every ``interval`` seconds (default 1 s) and inserts them as one block per
 table through ``Engine.insert_service_block`` (normal parts; merges and the TTL do the rest).
-``MERGETREE_SERVICE_DATASOURCES=0`` (or ``serve``'s Service(service_datasources=False)) turns it off.
+``MERGETREE_SERVICE_DATASOURCES=0`` turns it off (no tables are created then).
 
 Storage: table ``tinybird__X`` is ``tinybird.X`` (``planner._source`` maps the name). They are not
 data sources: ``Engine.exists`` says no, so ``/v0/datasources`` does not list them and no client can
@@ -28,7 +30,8 @@ readable with its own ``PIPES:READ`` scope, as any pipe.
 
 Columns we cannot fill truthfully are kept (for queries written against Tinybird) and documented:
 ``release`` (no releases: ''), ``resource_tags`` ([]), ``cpu_time`` (0: not measured per request),
-``pipe_stats_rt.parameters`` holds the query-string parameters (not POST body ones) without ``token``;
+``pipe_stats_rt.parameters`` holds the parameters the endpoint read (query string and POST body, repeated
+keys joined with ','), never ``token``; ``url`` is path + query string (no host, as Tinybird's);
 ``datasources_ops_log.blocks_ids`` ([]), ``Options`` (two arrays ``Options.Names``/``Options.Values``
 as Tinybird's Nested column: here empty), ``read_rows``/``read_bytes`` (0, except ``read_bytes`` = the
 body size of an append/replace).
