@@ -554,8 +554,11 @@ def _retire(table: MergeTreeTable, db_path: Path) -> None:
     keep = db_path / f"{_DROPPED_PREFIX}{table.path.name}_{uuid.uuid4().hex[:8]}_pinned"
     for e in pinned:
         dst = keep / e.part.path.name
-        shutil.copytree(e.part.path, dst, copy_function=os.link)
-        e.part.path = dst          # closed parts map their files by path, per read (storage/part.py)
+        try:
+            shutil.copytree(e.part.path, dst, copy_function=os.link)
+        except OSError as err:     # no hard links: the query fails ("file is missing"), never reading
+            log.warning("table %s: cannot keep part %s for a running query: %s", table.name, e.name, err)
+        e.part.path = dst          # another table's same-named part; closed parts map files by path per read
 
     def after_release():
         if all(e.refs <= 0 for e in pinned):
