@@ -161,15 +161,22 @@ class ServiceSources:
         self._flush_lock = threading.Lock()
         self._thread = None
         self.dropped = 0
-        if self.enabled:
-            try:
-                self._ensure_tables()
-            except Exception:  # noqa: BLE001 - observability must never keep the server from starting
-                log.exception("the service data sources (tinybird.*) could not be created; not recording")
-                self.enabled = False
+        self._ready = False         # tables created (by the writer thread: ~1 s of imports and kernel
+        #                             loading the first time in a process, kept off the server's start)
         if self.enabled:
             self._thread = threading.Thread(target=self._run, name="service-datasources", daemon=True)
             self._thread.start()
+
+    def _ensure(self) -> bool:
+        """Create the tables once (under ``_flush_lock``); a failure is logged and turns recording off."""
+        if not self._ready and self.enabled:
+            try:
+                self._ensure_tables()
+                self._ready = True
+            except Exception:  # noqa: BLE001 - observability must never take the server down
+                log.exception("the service data sources (tinybird.*) could not be created; not recording")
+                self.enabled = False
+        return self._ready
 
     def _ensure_tables(self) -> None:
         for name, (schema, order_by, partition_by, ttl, engine) in TABLES.items():
@@ -217,6 +224,8 @@ class ServiceSources:
     # ---- background
 
     def _run(self) -> None:
+        with self._flush_lock:
+            self._ensure()
         while not self._stop.wait(self.interval):
             try:
                 self.flush()
@@ -229,6 +238,8 @@ class ServiceSources:
             return 0
         with self._flush_lock:
             n = 0
+            if not self._ensure():
+                return 0
             reqs = _drain(self._requests)
             if reqs:
                 cols = self._request_columns(reqs)
