@@ -48,16 +48,17 @@ def read_merge_tree(node, ctx, children, transform=None):
         return
     from mergetree.exec.expression import bind
     from mergetree.planner.rewrite import identifiers
-    from mergetree.storage.key_condition import KeyCondition
+    from mergetree.storage.key_condition import KeyCondition, _columns_read
     from mergetree.storage.mutations import read_row_mask
 
     needed = list(node.columns)
     condition = bound = point = None
     prewhere: list = []
     if node.where is not None:
-        where_columns = sorted(identifiers(node.where))
-        needed += [c for c in where_columns if c not in needed]
         bound = bind(node.where, dict(node.table_schema))
+        read = _columns_read(bound)          # the columns the bound condition reads (no AST walk)
+        where_columns = sorted(read) if read is not None else sorted(identifiers(node.where))
+        needed += [c for c in where_columns if c not in needed]
         condition = KeyCondition.for_table(table.metadata, node.where, bound_where=bound)
         point = _key_point(table.metadata, bound)
         if node.prewhere and set(needed) - set(where_columns):
