@@ -258,3 +258,14 @@ def test_create_and_drop_are_logged_with_the_data_source_id(client):
                      "WHERE datasource_name = 'tmp_ds' ORDER BY timestamp, event_type")
     assert r.json()["data"] == [{"event_type": "create", "datasource_id": ds_id, "result": "ok"},
                                 {"event_type": "delete", "datasource_id": ds_id, "result": "ok"}], r.text
+
+
+def test_sql_cannot_write_service_data_sources_even_with_the_admin_token(client):
+    for q in ("INSERT INTO tinybird__pipe_stats_rt (pipe_name) VALUES ('fake')",
+              "DROP TABLE tinybird__datasources_ops_log", "TRUNCATE TABLE tinybird__pipe_stats_rt",
+              "ALTER TABLE tinybird__pipe_stats_rt DELETE WHERE 1"):
+        r = client.post("/v0/sql", content=q, headers=H)
+        assert r.status_code == 400 and "read-only" in r.json()["error"], (q, r.text)
+    _flush(client)
+    r = _sql(client, "SELECT count() AS c FROM tinybird.pipe_stats_rt WHERE pipe_name = 'fake'")
+    assert r.json()["data"] == [{"c": 0}]

@@ -615,6 +615,10 @@ class Engine:
                 if result is not FALLBACK:
                     return result
             return execute(self.db, stmt, params, settings, row_policies=row_policies, cancel=cancel)
+        for database, table in self.referenced_tables(stmt):     # the service data sources are read-only
+            if database == "tinybird" or table.startswith(SERVICE_PREFIX):
+                raise BadArgumentsError(f"tinybird.{table.removeprefix(SERVICE_PREFIX)} is a service data source: "
+                                        f"read-only, written by the server")
         with self.write_lock:
             return execute(self.db, stmt, params, settings, row_policies=row_policies, cancel=cancel)
 
