@@ -311,6 +311,13 @@ class Engine:
 
     # ---------------------------------------------------------------- ingest
 
+    def prepare_ndjson_kernels(self) -> None:
+        """Start compiling (or loading from numba's cache) the NDJSON scanner in a background thread;
+        until it is ready, Events API bodies take the orjson path (``convert.fast_ndjson_kernels``)."""
+        from mergetree.convert import fast_ndjson_kernels
+
+        fast_ndjson_kernels()
+
     def convert(self, name: str, rows):
         """Input rows (NDJSON bytes or a list of dicts) -> (Block of good rows, rejected rows)."""
         from mergetree.convert import rows_to_block_partial

@@ -427,9 +427,8 @@ class Flusher:
             except Exception:  # noqa: BLE001 - kept as unfinished; the flusher thread retries it
                 log.exception("replaying the write-ahead log failed; the flusher will retry")
         self._thread.start()
-        from mergetree.convert import fast_ndjson_kernels
-
-        fast_ndjson_kernels()       # the Events API's NDJSON kernels get ready in the background
+        if hasattr(self.engine, "prepare_ndjson_kernels"):
+            self.engine.prepare_ndjson_kernels()    # the Events API's NDJSON kernels get ready in the background
 
     def append(self, ds: str, block, quarantine=None) -> concurrent.futures.Future:
         """Durably log rows for ``ds``; the future resolves to a sequence number once fsynced."""
