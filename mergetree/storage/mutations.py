@@ -315,6 +315,39 @@ def _take_where(old, new, mask: np.ndarray):
     return both.take(idx)
 
 
+def with_materialized(metadata, assignments: dict[str, str]) -> dict[str, str]:
+    """``assignments`` of an UPDATE plus ``m = <m's expression over the new values>`` for every MATERIALIZED
+    column ``m`` that reads an assigned column (each read column replaced by its assignment: all of them
+    see the old values, as in SQL), since ClickHouse recomputes such a column when an UPDATE changes its
+    inputs (``m MATERIALIZED d * 2``, ``UPDATE d = d + 100`` -> ``m = (d + 100) * 2``)."""
+    from mergetree.storage.metadata import referenced_columns
+
+    deps = [c for c in metadata.columns if c.default_kind == "MATERIALIZED" and c.name not in assignments
+            and set(referenced_columns(metadata.default_asts[c.name])) & set(assignments)]
+    if not deps:
+        return assignments
+    import dataclasses
+
+    import sqlparse_ch
+
+    new = {k: sqlparse_ch.parse_expr(v) for k, v in assignments.items()}
+
+    def subst(node):
+        if type(node) in (list, tuple):
+            return type(node)(subst(x) for x in node)
+        if not dataclasses.is_dataclass(node):
+            return node
+        if type(node).__name__ == "Identifier" and node.table is None and node.name in new:
+            return new[node.name]
+        return dataclasses.replace(node, **{f.name: subst(getattr(node, f.name))
+                                            for f in dataclasses.fields(node) if f.init})
+
+    out = dict(assignments)
+    for c in deps:
+        out[c.name] = sqlparse_ch.format_sql(subst(metadata.default_asts[c.name]))
+    return out
+
+
 def mutate_block(block, mutation: Mutation, *, key_columns=(), predicate=None, evaluate_fn=None):
     """Apply a rewriting mutation to a block (masked rows already removed); returns (block, changed rows)."""
     pred = _predicate_fn(predicate if predicate is not None else mutation.predicate)

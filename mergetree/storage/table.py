@@ -993,7 +993,9 @@ class MergeTreeTable:
             self.metadata.column(col)
             if col in key_cols:
                 raise BadArgumentsError(f"Cannot UPDATE key column {col!r} of table {self.name}")
-        return self._mutate("update", where, assignments)
+        from mergetree.storage.mutations import with_materialized
+
+        return self._mutate("update", where, with_materialized(self.metadata, assignments))
 
     def _mutate(self, kind: str, where, assignments: dict | None = None) -> int:
         """A rewriting mutation, ordered with inserts by its version (a block number)."""
