@@ -990,7 +990,10 @@ class MergeTreeTable:
         for ast in self.metadata.sorting_key_asts:
             key_cols |= set(referenced_columns(ast))
         for col in assignments:
-            self.metadata.column(col)
+            if self.metadata.column(col).default_kind == "MATERIALIZED":     # computed from the others
+                from mergetree.errors import CannotUpdateColumnError
+
+                raise CannotUpdateColumnError(f"Cannot UPDATE materialized column `{col}`")
             if col in key_cols:
                 raise BadArgumentsError(f"Cannot UPDATE key column {col!r} of table {self.name}")
         from mergetree.storage.mutations import with_materialized

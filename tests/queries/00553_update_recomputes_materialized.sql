@@ -8,3 +8,5 @@ SELECT a, d, e, m, n, k FROM t ORDER BY a;
 ALTER TABLE t UPDATE d = e, e = d WHERE a >= 2;
 SELECT a, d, e, m, n, k FROM t ORDER BY a;
 SELECT * FROM t ORDER BY a;
+ALTER TABLE t UPDATE m = 5 WHERE 1; -- { serverError CANNOT_UPDATE_COLUMN }
+SELECT a, d, m FROM t ORDER BY a;
