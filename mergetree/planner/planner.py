@@ -60,7 +60,7 @@ class Planner:
             blocks = getattr(self.db, "block_sources", None)   # views.py: a view's SELECT over one insert
             if blocks and src.database is None and src.name in blocks:
                 read = L.ReadBlock(blocks[src.name])
-                read.star_hidden = _star_hidden(self.db.table(src.name))
+                read.star_hidden = _star_hidden(self.db.table(src.name), getattr(self, "settings", None))
                 return read, {src.name} | alias
             # `tinybird.X`: a Tinybird service data source, stored as table `tinybird__X` (server/service_ds.py)
             name = src.name if src.database != "tinybird" else "tinybird__" + src.name
@@ -71,7 +71,7 @@ class Planner:
                 from mergetree.planner.row_policy import apply as apply_row_policy
 
                 scan = apply_row_policy(self, scan, src.name, self.row_policies)
-            scan.star_hidden = _star_hidden(table)
+            scan.star_hidden = _star_hidden(table, getattr(self, "settings", None))
             return scan, {src.name} | alias
         if isinstance(src, E.FunctionCall) and src.name.lower() == "numbers":
             args = [evaluate_constant(a)[0] for a in src.args]
@@ -338,9 +338,11 @@ _BIND_CACHE_SIZE = 1024
 _bind_lock = threading.Lock()
 
 
-def _star_hidden(table) -> frozenset:
+def _star_hidden(table, settings=None) -> frozenset:
     """A table's columns that `*` leaves out: MATERIALIZED ones (ClickHouse's
     asterisk_include_materialized_columns = 0); `SELECT *, m` and `t.m` still read them."""
+    if settings and str(settings.get("asterisk_include_materialized_columns", 0)).lower() in ("1", "true"):
+        return frozenset()
     return frozenset([c.name for c in table.metadata.columns if c.default_kind == "MATERIALIZED"])
 
 

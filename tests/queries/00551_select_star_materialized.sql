@@ -28,3 +28,8 @@ SELECT *, m FROM tgt ORDER BY a FORMAT TSVWithNames;
 INSERT INTO t SELECT * FROM t WHERE a < 3;
 SELECT a, m, d FROM t ORDER BY a, d;
 SELECT a, m, d FROM tgt ORDER BY a, d;
+SELECT * FROM t ORDER BY a, d SETTINGS asterisk_include_materialized_columns = 1 FORMAT TSVWithNames;
+SET asterisk_include_materialized_columns = 1;
+SELECT x.* FROM t AS x JOIN t AS y USING a WHERE a < 3 ORDER BY a, d FORMAT TSVWithNames;
+SET asterisk_include_materialized_columns = 0;
+SELECT * FROM t WHERE a < 3 ORDER BY a, d FORMAT TSVWithNames;
