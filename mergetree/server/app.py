@@ -93,6 +93,13 @@ class Service:
     def __init__(self, data_dir: str | Path, *, admin_token: str | None = None, flush_interval: float = 1.0,
                  max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, merge_interval: float = 1.0,
                  rate_limit_rps: float | None = None, workers: int = 0):
+        # Import the parser, planner and datafile packages here, before the background threads start
+        # (WAL flusher, NDJSON kernel warm-up, service data sources): two threads importing a package
+        # with import cycles at the same time can see it half-initialised ("cannot import name 'parse'
+        # from partially initialized module 'sqlparse_ch.parser'").
+        import mergetree.server.project  # noqa: F401
+        import mergetree.sql  # noqa: F401
+
         self.data_dir = Path(data_dir)
         server_dir = self.data_dir / "server"
         server_dir.mkdir(parents=True, exist_ok=True)
