@@ -155,6 +155,45 @@ def _const(value, t=None) -> BConst:
     return BConst(V.const_of(t, value, 1), t)
 
 
+#: functions whose result over constant arguments depends on nothing else (no settings, no clock,
+#: no randomness): their constant folding is remembered by the arguments' exact types and values.
+#: A Tinybird template renders ``{{Int32(days)}}`` as ``toInt32('30')`` and the WHERE then holds
+#: ``now() - INTERVAL toInt32('30') DAY``: the text parse and the date arithmetic ran at every bind.
+_PURE_FOLDS = frozenset(
+    [f"to{k}{b}" for k in ("Int", "UInt") for b in (8, 16, 32, 64)]
+    + [f"{op}{u}" for op in ("add", "subtract")
+       for u in ("Seconds", "Minutes", "Hours", "Days", "Weeks", "Months", "Quarters", "Years")])
+_FOLDED: dict = {}
+_FOLDED_MAX = 1024
+
+
+def _fold_key(name: str, args: list):
+    """(name, (type, exact value) per argument) when every argument is a constant of a type whose
+    stored value is the key (String: its bytes; integers, Date, DateTime, Interval: the stored
+    integer, so DST-ambiguous local times never collide); else None."""
+    parts = [name]
+    for a in args:
+        if a.__class__ is not BConst:
+            return None
+        t = a.type
+        c = a.value
+        if isinstance(t, T.StringType):
+            d = c.data
+            parts.append((t, bytes(d.data[d.offsets[0]:d.offsets[1]])))
+        elif isinstance(t, (T.IntType, T.DateType, T.Date32Type, T.DateTimeType, V.IntervalType)):
+            vals = getattr(c.data, "values", None)      # the stored number (epoch seconds, days...)
+            if vals is None or vals.__class__ is not np.ndarray or len(vals) < 1 or vals.dtype.kind not in "iu":
+                return None
+            parts.append((t, int(vals[0])))
+        else:
+            return None
+    try:
+        hash(tuple(parts))
+    except TypeError:
+        return None
+    return tuple(parts)
+
+
 class _LazyConsts(list):
     """consts[i] for FunctionDef.resolve: the Python value of constant argument i (NOT_CONST
     otherwise), converted only when a function asks for it."""
@@ -256,6 +295,11 @@ class _Binder:
 
     # calls
     def call(self, name: str, args: list[Bound]) -> Bound:
+        fkey = _fold_key(name, args) if name in _PURE_FOLDS else None
+        if fkey is not None:
+            hit = _FOLDED.get(fkey)
+            if hit is not None:
+                return BConst(hit[0], hit[1])
         fd = get_function(name)
         types = [a.type for a in args]
         consts = _LazyConsts(args)
@@ -264,7 +308,12 @@ class _Binder:
         if all(isinstance(a, BConst) for a in args):
             res = prepared.run([a.value for a in args], 1)
             col = V.materialize(res) if not V.is_const(res) else res.data
-            return BConst(V.ConstColumn(col, 1), prepared.type)
+            out = BConst(V.ConstColumn(col, 1), prepared.type)
+            if fkey is not None:
+                if len(_FOLDED) >= _FOLDED_MAX:
+                    _FOLDED.clear()
+                _FOLDED[fkey] = (out.value, out.type)
+            return out
         return node
 
     def _FunctionCall(self, e):
