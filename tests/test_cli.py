@@ -33,7 +33,7 @@ def test_demo_runs_and_reports_each_step(tmp_path):
     assert "GET /v0/pipes/user_activity.json?user_id=user_123&days=30" in text
     assert "curl -H \"Authorization: Bearer $TOKEN\"" in text
     leftover = [t for t in threading.enumerate() if t not in before and t.is_alive()
-                and not t.name.startswith(("mergetree-encode", "mergetree-decode", "mv-part-writer"))]  # process-wide pools
+                and not t.name.startswith(("mergetree-encode", "mergetree-decode", "mv-part-writer", "events-convert"))]  # process-wide pools
     assert not leftover, leftover
 
 

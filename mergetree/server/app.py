@@ -32,7 +32,7 @@ from mergetree.server import datasources, deploy, events, pipe_admin, pipe_jobs,
 from mergetree.server import schema, service_ds
 from mergetree.server.auth import TokenStore
 from mergetree.server.ratelimit import RateLimiter
-from mergetree.server.engine import Engine
+from mergetree.server.engine import Engine, preload_engine_modules
 from mergetree.server.errors import DOC_OVERVIEW, DOC_QUERY, ApiError, error_response
 from mergetree.server.http import json_response, too_large
 from mergetree.server.wal import Flusher
@@ -98,7 +98,8 @@ class Service:
         # with import cycles at the same time can see it half-initialised ("cannot import name 'parse'
         # from partially initialized module 'sqlparse_ch.parser'").
         import mergetree.server.project  # noqa: F401
-        import mergetree.sql  # noqa: F401
+
+        preload_engine_modules()
 
         self.data_dir = Path(data_dir)
         server_dir = self.data_dir / "server"

@@ -43,6 +43,15 @@ _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _READ_STATEMENTS = ("Select", "SetOperation", "Describe", "Show", "Explain", "ExistsStatement")
 
 
+
+def preload_engine_modules() -> None:
+    """Import the query engine (parser, planner, executor, converters) in the calling thread: the
+    service calls it before starting its background threads, because two threads importing packages
+    with import cycles at the same time can see one half-initialised."""
+    import mergetree.convert  # noqa: F401
+    import mergetree.sql  # noqa: F401
+
+
 class Engine:
     def __init__(self, tables_dir: Path, registry_path: Path, *, merge_interval: float = 1.0):
         from mergetree.database import Database
@@ -69,9 +78,9 @@ class Engine:
         for name in self.db.tables():
             try:
                 table = self.db.table(name)
-            except UnknownTableError:       # dropped meanwhile
-                continue
-            out[name] = (table, table.snapshot())
+                out[name] = (table, table.snapshot())
+            except UnknownTableError:       # dropped (renamed, exchanged) meanwhile: snapshot() refuses
+                continue                    # a retired table; raising would leak the pins taken so far
         return out
 
     def view_targets(self) -> dict[str, str]:
