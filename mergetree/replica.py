@@ -53,6 +53,13 @@ log = logging.getLogger("mergetree.replica")
 
 _LEN = struct.Struct(">I")
 FALLBACK = object()          # Engine.run: run it in-process
+_CHECKSUMS = "checksums.txt"
+_KEPT_PREFIX, _KEPT_SUFFIX = ".dropped_", "_pinned"      # database._retire's links of pinned parts
+#: /proc/self/fd/N reaches an open directory wherever it moved (Linux): a worker's part reads its files
+#: through it, so a RENAME / EXCHANGE / DROP of the table's directory cannot swap another table's in
+_PROC_FD = os.path.isdir("/proc/self/fd")
+#: tests only: a directory where the worker pauses at a step while ``<step>.sock`` exists (see _test_pause)
+_PAUSE_DIR = os.environ.get("MERGETREE_WORKER_TEST_PAUSE_DIR")
 
 
 def send_frame(sock: socket.socket, payload: bytes) -> None:
@@ -259,7 +266,7 @@ class WorkerPool:
                 self._meta[name] = cached
             key = cached[1]
             payload = None if key in w.seen_metadata else cached[2]
-            out[name] = (str(table.path), key, payload, [p.name for p in snap.parts])
+            out[name] = (str(table.path), key, payload, [_part_ref(table, p) for p in snap.parts])
         return out
 
     def run(self, stmt, params, settings, row_policies, cancel=None):
@@ -279,7 +286,11 @@ class WorkerPool:
         if self._closed:
             self._idle.put(w)
             return FALLBACK
-        snaps = self.pin_tables()
+        try:
+            snaps = self.pin_tables()
+        except BaseException:
+            self._idle.put(w)
+            raise
         dead = None
         try:
             try:
@@ -349,6 +360,34 @@ class WorkerPool:
                 told = True
 
 
+class _NotSendable(Exception):
+    """A part whose identity cannot be taken safely now (its table is being retired): run in-process."""
+
+
+def _part_ref(table, part) -> tuple:
+    """(directory, identity) of a pinned part, what the worker reads: the directory is the part's
+    own at this instant (``database._retire`` moves a retired table's pinned parts to hard links in
+    ``.dropped_<t>_<id>_pinned`` and updates ``part.path``), the identity (device, inode, size,
+    mtime of its ``checksums.txt``: the same file under every hard link) lets the worker tell this
+    part from a same-named part of a table created again in that directory meanwhile, and find the
+    kept links when the directory is gone (:meth:`ReplicaTable.set_parts`). Cached on the part."""
+    path = part.path
+    cached = part.__dict__.get("_worker_ref")
+    if cached is not None and cached[0] is path:
+        return cached[1]
+    ident = cached[1][1] if cached is not None else None
+    if ident is None:
+        st = os.stat(path / _CHECKSUMS)
+        # taken before any retire began (it sets retired first, then moves directories): this stat saw
+        # the part's own file; otherwise it may be another table's, so this statement runs in-process
+        if table.retired:
+            raise _NotSendable(f"table {table.name} is being dropped, renamed or exchanged")
+        ident = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    ref = (str(path), ident)
+    part._worker_ref = (path, ref)
+    return ref
+
+
 _REBUILT: dict = {}
 
 
@@ -385,21 +424,48 @@ def _replica_table_class():
     class ReplicaTable(MergeTreeTable):
         """A table whose active parts are set by the server for each statement; never writes."""
 
-        def set_parts(self, names: list[str]) -> None:
-            from mergetree.storage.part import DataPart
-            from mergetree.storage.part_info import PartInfo
-
-            wanted = set(names)
+        def set_parts(self, refs: list[tuple]) -> None:
+            """The statement's parts: ``refs`` = [(directory, identity)] (:func:`_part_ref`). A part
+            is opened once (kept while it stays in the snapshots), through a descriptor of its own
+            directory whose ``checksums.txt`` has the identity: never another table's same-named part."""
+            wanted = {Path(d).name: (d, ident) for d, ident in refs}
             with self._lock:
-                for name in [n for n in self._entries if n not in wanted]:
-                    self._entries.pop(name).part.close()
-                for name in names:
+                for name in [n for n, e in self._entries.items() if e.ref != wanted.get(n)]:
+                    self._drop_entry(name)
+                for name, ref in wanted.items():
                     entry = self._entries.get(name)
                     if entry is None:
-                        part = DataPart.open(self.path / name, verify=False)
-                        self._entries[name] = _PartEntry(part, PartInfo.parse(name), state=ACTIVE)
+                        self._add_entry(name, ref)
                     else:
                         entry.refs = 0
+
+        def _add_entry(self, name: str, ref: tuple, kept_only: bool = False) -> None:
+            from mergetree.storage.part_info import PartInfo
+
+            part, fd = _open_part(Path(ref[0]), ref[1], Path(self.path).parent, kept_only)
+            if part is None:
+                raise UnknownTableError(f"Table {self.metadata.name} was dropped, renamed or exchanged while "
+                                        f"the query ran; run the query again")
+            entry = _PartEntry(part, PartInfo.parse(name), state=ACTIVE)
+            entry.ref, entry.fd = ref, fd
+            self._entries[name] = entry
+
+        def _drop_entry(self, name: str) -> None:
+            entry = self._entries.pop(name)
+            entry.part.close()
+            if entry.fd is not None:
+                os.close(entry.fd)
+
+        def reopen_moved(self) -> bool:
+            """After a failed read: parts whose files went away meanwhile (a DROP removed the directory
+            this worker opened) are opened again from the links kept for the server's pin. True if any
+            was; UNKNOWN_TABLE if one is nowhere (as an in-process query that lost its table)."""
+            with self._lock:
+                gone = [(n, e.ref) for n, e in self._entries.items() if not _files_present(e)]
+                for name, ref in gone:
+                    self._drop_entry(name)
+                    self._add_entry(name, ref, kept_only=True)
+            return bool(gone)
 
         def cleanup_outdated(self) -> list[str]:
             return []
@@ -421,11 +487,105 @@ def _replica_table_class():
             raise Unsupported("a query worker never writes")
 
         def close_parts(self) -> None:
-            for e in self._entries.values():
-                e.part.close()
-            self._entries.clear()
+            for name in list(self._entries):
+                self._drop_entry(name)
 
     return ReplicaTable
+
+
+def _open_dir(path: Path, ident: tuple) -> int | None:
+    """A descriptor of ``path`` if it is a directory whose checksums.txt has ``ident``, else None."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return None
+    try:
+        st = os.stat(_CHECKSUMS, dir_fd=fd)
+        if (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) == ident:
+            return fd
+    except OSError:
+        pass
+    os.close(fd)
+    return None
+
+
+def _kept_copies(db_dir: Path, name: str):
+    """Where ``database._retire`` keeps pinned parts named ``name`` (``.dropped_<t>_<id>_pinned/name``)."""
+    try:
+        entries = list(os.scandir(db_dir))
+    except OSError:
+        return
+    for d in entries:
+        if d.name.startswith(_KEPT_PREFIX) and d.name.endswith(_KEPT_SUFFIX):
+            yield Path(d.path) / name
+
+
+def _open_part(path: Path, ident: tuple, db_dir: Path, kept_only: bool = False):
+    """(DataPart, directory descriptor or None) of the pinned part ``ident``: at ``path`` if that is
+    still it, else in the links kept for a running query after a DROP / RENAME / EXCHANGE; (None, None)
+    if it is nowhere. The part reads its files through the descriptor (/proc/self/fd/N), so its
+    directory may move or a same-named directory appear while it is read."""
+    from mergetree.errors import CorruptedPartError
+    from mergetree.storage.part import DataPart
+    from mergetree.storage.part_info import PartInfo
+
+    name = path.name
+    candidates = ([] if kept_only else [path]) + list(_kept_copies(db_dir, name))
+    for candidate in candidates:
+        fd = _open_dir(candidate, ident)
+        if fd is None:
+            continue
+        try:
+            if not _PROC_FD:                 # best effort: by path, checked just before
+                os.close(fd)
+                fd = None
+                return DataPart.open(candidate, verify=False), None
+            part = DataPart.open(Path(f"/proc/self/fd/{fd}"), verify=False)
+            part.name, part.info = name, PartInfo.try_parse(name)
+            return part, fd
+        except (CorruptedPartError, OSError):  # its files went away while it was opened: the next place
+            if fd is not None:
+                os.close(fd)
+    return None, None
+
+
+def _files_present(entry) -> bool:
+    fd = entry.fd
+    try:
+        if fd is None:
+            return _open_dir_check(entry.part.path, entry.ref[1])
+        os.stat(_CHECKSUMS, dir_fd=fd)
+        for file in entry.part.checksums:
+            os.stat(file, dir_fd=fd)
+    except OSError:
+        return False
+    return True
+
+
+def _open_dir_check(path: Path, ident: tuple) -> bool:
+    fd = _open_dir(path, ident)
+    if fd is None:
+        return False
+    os.close(fd)
+    return True
+
+
+def _test_pause(step: str) -> None:
+    """Tests only (``MERGETREE_WORKER_TEST_PAUSE_DIR``): while ``<dir>/<step>.sock`` exists, connect to
+    it, say ``step`` and wait for any answer (the test drops / creates tables meanwhile)."""
+    sock_path = os.path.join(_PAUSE_DIR, f"{step}.sock")
+    if not os.path.exists(sock_path):
+        return
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.settimeout(60)
+        s.connect(sock_path)
+        s.sendall(step.encode())
+        s.recv(16)
+    except OSError:
+        pass
+    finally:
+        s.close()
 
 
 class _Views:
@@ -467,6 +627,12 @@ class ReplicaDatabase:
                 self._tables[name] = t
             t.set_parts(parts)
         self.views = _Views(views)
+
+    def reopen_moved(self) -> bool:
+        moved = False
+        for t in self._tables.values():
+            moved = t.reopen_moved() or moved
+        return moved
 
     def table(self, name: str):
         t = self._tables.get(name)
@@ -558,8 +724,22 @@ def serve_worker(sock: socket.socket) -> None:
             seq, stmt, params, settings, row_policies, tables, views = pickle.loads(frame)
             cancel = threading.Event()
             current[:] = [seq, cancel]
+            if _PAUSE_DIR:
+                _test_pause("before_open")
             db.update(tables, views)
-            reply = ("ok", execute(db, stmt, params, settings, row_policies=row_policies, cancel=cancel))
+            if _PAUSE_DIR:
+                _test_pause("before_read")
+            try:
+                result = execute(db, stmt, params, settings, row_policies=row_policies, cancel=cancel)
+            except Unsupported:
+                raise
+            except Exception:
+                # a DROP removed files this worker had not read yet: read the links kept for the
+                # server's pin (the same parts: the answer is the one it would have been), once
+                if not db.reopen_moved():
+                    raise
+                result = execute(db, stmt, params, settings, row_policies=row_policies, cancel=cancel)
+            reply = ("ok", result)
         except Unsupported as e:
             reply = ("fallback", f"{type(e).__name__}: {e}")
         except MergeTreeError as e:
