@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mergetree import types as T
-from mergetree.column import Block, FixedColumn, column_from_values
+from mergetree.column import Block, FixedColumn, StringColumn, column_from_values
 from mergetree.errors import MergeTreeError
 from mergetree.exec.context import query_scope
 from mergetree.exec.expression import BColumn, bind, execute
@@ -138,27 +138,37 @@ def test_group_by_with_parts_that_match_nothing():
 
 
 
-def test_small_string_grouping_matches_the_kernel():
+def test_small_string_comparisons_kernel_and_twins_agree_with_bytes_order(monkeypatch):
+    """A comparison of a few String rows runs the numba kernel once numba is loaded (the numpy
+    twins cost ~30 us of padded matrices): both paths give Python's bytes order (memcmp, a prefix
+    first), for a constant on either side and for two columns."""
     import random
 
-    from mergetree.column import StringColumn
-    from mergetree.exec.aggregate import SMALL_GROUP_ROWS, _group_small_strings
-    from mergetree.kernels.groupby import group_rows
+    import mergetree.functions.comparison as C
+    from mergetree.functions import values as V
+
+    ops = {"equals": lambda x, y: x == y, "notEquals": lambda x, y: x != y, "less": lambda x, y: x < y,
+           "greater": lambda x, y: x > y, "lessOrEquals": lambda x, y: x <= y,
+           "greaterOrEquals": lambda x, y: x >= y}
+
+    def col(vals):
+        offsets = np.zeros(len(vals) + 1, np.int64)
+        np.cumsum([len(v) for v in vals], out=offsets[1:])
+        return StringColumn(T.String, offsets, np.frombuffer(b"".join(vals), np.uint8).copy())
 
     rng = random.Random(11)
     pieces = [b"", b"a", b"ab", b"\x00", b"\xff"]
-    for _ in range(300):
-        n = rng.randint(0, SMALL_GROUP_ROWS)
-        vals = [b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 2))) for _ in range(n)]
-        offsets = np.zeros(n + 1, np.int64)
-        np.cumsum([len(v) for v in vals], out=offsets[1:])
-        col = StringColumn(T.String, offsets, np.frombuffer(b"".join(vals), np.uint8).copy())
-        ids, g, first = _group_small_strings(col)
-        want_ids, want_g, want_first = group_rows([col])
-        assert (ids.tolist(), g, first.tolist()) == (want_ids.tolist(), want_g, want_first.tolist())
-    col = StringColumn(T.String, np.array([0, 1, 2, 3, 4], np.int64), np.frombuffer(b"baba", np.uint8).copy())
-    ids, g, first = _group_small_strings(col)
-    assert (ids.tolist(), g, first.tolist()) == ([0, 1, 0, 1], 2, [0, 1])     # by hand
+    gen = lambda: b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 3)))  # noqa: E731
+    for _ in range(200):
+        n = rng.randint(0, 20)
+        xs, ys, c = [gen() for _ in range(n)], [gen() for _ in range(n)], gen()
+        const = V.ConstColumn(col([c]), n)
+        for name, op in ops.items():
+            for ready in (True, False):
+                monkeypatch.setattr(C, "_kernel_ready", lambda: ready)
+                assert C.compare_strings(name, col(xs), const).tolist() == [op(x, c) for x in xs]
+                assert C.compare_strings(name, const, col(xs)).tolist() == [op(c, x) for x in xs]
+                assert C.compare_strings(name, col(xs), col(ys)).tolist() == [op(x, y) for x, y in zip(xs, ys)]
 
 
 def test_pure_resolutions_are_reused_by_argument_types():

@@ -8,8 +8,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from mergetree.column import NullableColumn
+from mergetree.column import Block, NullableColumn
 from mergetree.exec.aggregate import collect
+
+
+def take_rows(block, perm):
+    """block.take(perm), gathering a column that appears under several names once (ORDER BY
+    columns are often the SELECT's own: `ORDER BY events DESC, event_type` sorts a block holding
+    event_type twice)."""
+    perm = np.asarray(perm, np.int64)
+    done: dict = {}
+    out = {}
+    for name, col in block.columns.items():
+        t = done.get(id(col))
+        if t is None:
+            t = done[id(col)] = col.take(perm)
+        out[name] = t
+    return Block.trusted(out, len(perm))
 
 
 def sort_keys(block, items) -> list:
@@ -42,7 +57,7 @@ def run_sort(node, ctx, children):
             perm = np.lexsort(flatten_keys(keys)[::-1])     # stable, like sort_permutation
         else:
             perm = sort_permutation(keys)
-        block = block.take(perm)
+        block = take_rows(block, perm)
     yield block
 
 
@@ -56,7 +71,7 @@ def run_topn(node, ctx, children):
     if block.num_rows:
         block = _topn_candidates(block, node.items, k)
         perm = topn_permutation(sort_keys(block, node.items), min(k, block.num_rows))
-        block = block.take(perm[node.offset:])
+        block = take_rows(block, perm[node.offset:])
     yield block
 
 

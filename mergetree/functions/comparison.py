@@ -20,6 +20,7 @@ All results are UInt8 0/1 (Nullable(UInt8) when an argument is Nullable).
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -211,6 +212,13 @@ def _const_bytes(c) -> bytes:
     return bytes(data[off[0]:off[1]])
 
 
+def _kernel_ready() -> bool:
+    """numba is loaded in this process: a string comparison of a few rows runs the kernel
+    (~1 us) rather than the numpy twins kernels/compare.py uses for tiny inputs (~30 us of
+    padded matrices; they only spare a one-row query of a fresh process the numba import)."""
+    return "numba" in sys.modules
+
+
 def compare_strings(name: str, a, b) -> np.ndarray:
     """Bool array of `name` applied to two String columns/constants (not both constants
     unless they are 1-row)."""
@@ -219,15 +227,28 @@ def compare_strings(name: str, a, b) -> np.ndarray:
     if V.is_const(a) and not V.is_const(b):
         return compare_strings(_SWAPPED[name], b, a)
     oa, da = _string_parts(a)
+    kernel = _kernel_ready() and len(oa) - 1 <= K.SMALL
     if V.is_const(b):
         cb = _const_bytes(b)
         if name in ("equals", "notEquals"):
-            eq = K.equals_const(oa, da, cb)
+            if kernel:
+                eq = np.empty(len(oa) - 1, np.bool_)
+                K._jit(K._equals_const)(oa, da, np.frombuffer(cb, np.uint8), eq)
+            else:
+                eq = K.equals_const(oa, da, cb)
             return eq if name == "equals" else ~eq
-        r = K.compare_with_const(oa, da, cb)
+        if kernel:
+            r = np.empty(len(oa) - 1, np.int8)
+            K._jit(K._compare_with_const)(oa, da, np.frombuffer(cb, np.uint8), r)
+        else:
+            r = K.compare_with_const(oa, da, cb)
     else:
         ob, db = _string_parts(b)
-        r = K.compare_columns(oa, da, ob, db)
+        if kernel:
+            r = np.empty(len(oa) - 1, np.int8)
+            K._jit(K._compare_columns)(oa, da, ob, db, r)
+        else:
+            r = K.compare_columns(oa, da, ob, db)
     return _OPS[name][1](r)
 
 
