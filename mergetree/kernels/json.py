@@ -372,6 +372,28 @@ def locate(offsets, data, kinds, keys_offsets, keys_data, indexes, start, end, v
 
 
 @_jit
+def put_utf8(out, w, cp):
+    """Write code point cp at out[w] as UTF-8 (1-4 bytes); returns the new w."""
+    if cp < 0x80:
+        out[w] = cp
+        return w + 1
+    if cp < 0x800:
+        out[w] = 0xC0 | (cp >> 6)
+        out[w + 1] = 0x80 | (cp & 0x3F)
+        return w + 2
+    if cp < 0x10000:
+        out[w] = 0xE0 | (cp >> 12)
+        out[w + 1] = 0x80 | ((cp >> 6) & 0x3F)
+        out[w + 2] = 0x80 | (cp & 0x3F)
+        return w + 3
+    out[w] = 0xF0 | (cp >> 18)
+    out[w + 1] = 0x80 | ((cp >> 12) & 0x3F)
+    out[w + 2] = 0x80 | ((cp >> 6) & 0x3F)
+    out[w + 3] = 0x80 | (cp & 0x3F)
+    return w + 4
+
+
+@_jit
 def _decode_into(data, p, e, out, w):
     """Decode string content data[p:e] (between the quotes) into out[w...]; returns the new w."""
     while p < e:
@@ -391,24 +413,7 @@ def _decode_into(data, p, e, out, w):
                 if 0xDC00 <= lo <= 0xDFFF:
                     cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00)
                     p += 6
-            if cp < 0x80:
-                out[w] = cp
-                w += 1
-            elif cp < 0x800:
-                out[w] = 0xC0 | (cp >> 6)
-                out[w + 1] = 0x80 | (cp & 0x3F)
-                w += 2
-            elif cp < 0x10000:
-                out[w] = 0xE0 | (cp >> 12)
-                out[w + 1] = 0x80 | ((cp >> 6) & 0x3F)
-                out[w + 2] = 0x80 | (cp & 0x3F)
-                w += 3
-            else:
-                out[w] = 0xF0 | (cp >> 18)
-                out[w + 1] = 0x80 | ((cp >> 12) & 0x3F)
-                out[w + 2] = 0x80 | ((cp >> 6) & 0x3F)
-                out[w + 3] = 0x80 | (cp & 0x3F)
-                w += 4
+            w = put_utf8(out, w, cp)
             continue
         if x == 110:
             out[w] = 10
@@ -466,23 +471,7 @@ def _put_code_point(out, w, cp):
         out[w + 4] = 48 + hi
         out[w + 5] = 48 + lo if lo < 10 else 55 + lo
         return w + 6
-    if cp < 0x80:
-        out[w] = cp
-        return w + 1
-    if cp < 0x800:
-        out[w] = 0xC0 | (cp >> 6)
-        out[w + 1] = 0x80 | (cp & 0x3F)
-        return w + 2
-    if cp < 0x10000:
-        out[w] = 0xE0 | (cp >> 12)
-        out[w + 1] = 0x80 | ((cp >> 6) & 0x3F)
-        out[w + 2] = 0x80 | (cp & 0x3F)
-        return w + 3
-    out[w] = 0xF0 | (cp >> 18)
-    out[w + 1] = 0x80 | ((cp >> 12) & 0x3F)
-    out[w + 2] = 0x80 | ((cp >> 6) & 0x3F)
-    out[w + 3] = 0x80 | (cp & 0x3F)
-    return w + 4
+    return put_utf8(out, w, cp)
 
 
 @_jit

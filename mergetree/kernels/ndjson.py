@@ -34,6 +34,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from mergetree.kernels.json import put_utf8
+
 K_MISSING, K_STRING, K_ESCAPED, K_INT, K_FLOAT, K_TRUE, K_FALSE, K_NULL = range(8)
 
 _jit = numba.njit(nogil=True, cache=True)
@@ -372,27 +374,6 @@ def scan(data, key_offsets, key_data, kind, start, end, counts):
 
 
 @_jit
-def _put_utf8(out, w, cp):
-    if cp < 0x80:
-        out[w] = cp
-        return w + 1
-    if cp < 0x800:
-        out[w] = 0xC0 | (cp >> 6)
-        out[w + 1] = 0x80 | (cp & 0x3F)
-        return w + 2
-    if cp < 0x10000:
-        out[w] = 0xE0 | (cp >> 12)
-        out[w + 1] = 0x80 | ((cp >> 6) & 0x3F)
-        out[w + 2] = 0x80 | (cp & 0x3F)
-        return w + 3
-    out[w] = 0xF0 | (cp >> 18)
-    out[w + 1] = 0x80 | ((cp >> 12) & 0x3F)
-    out[w + 2] = 0x80 | ((cp >> 6) & 0x3F)
-    out[w + 3] = 0x80 | (cp & 0x3F)
-    return w + 4
-
-
-@_jit
 def gather_strings(data, kind, start, end, offsets, out):
     w = 0
     rows = len(kind)
@@ -420,7 +401,7 @@ def gather_strings(data, kind, start, end, offsets, out):
                     if 0xD800 <= cp <= 0xDBFF:       # the scanner checked the low half follows
                         cp = 0x10000 + ((cp - 0xD800) << 10) + (_hex4(data, p + 2) - 0xDC00)
                         p += 6
-                    w = _put_utf8(out, w, cp)
+                    w = put_utf8(out, w, cp)
                     continue
                 if x == 98:
                     out[w] = 8
