@@ -303,7 +303,7 @@ def locate(offsets, data, kinds, keys_offsets, keys_data, indexes, start, end, v
                     if escaped:  # compare the decoded key
                         if scratch.shape[0] < ke - ks:
                             scratch = np.empty(2 * (ke - ks), np.uint8)
-                        kl = _decode_into(data, ks, ke, scratch, 0)
+                        kl = decode_into(data, ks, ke, scratch, 0)
                         if kl == klen:
                             same = True
                             for j in range(klen):
@@ -394,7 +394,7 @@ def put_utf8(out, w, cp):
 
 
 @_jit
-def _decode_into(data, p, e, out, w):
+def decode_into(data, p, e, out, w):
     """Decode string content data[p:e] (between the quotes) into out[w...]; returns the new w."""
     while p < e:
         c = data[p]
@@ -436,7 +436,7 @@ def _decode_into(data, p, e, out, w):
 def unescape(data, start, end, out, out_len):
     """Decode string tokens data[start[i]:end[i]] (quotes included) into out[start[i]...]."""
     for i in range(start.shape[0]):
-        out_len[i] = _decode_into(data, start[i] + 1, end[i] - 1, out, start[i]) - start[i]
+        out_len[i] = decode_into(data, start[i] + 1, end[i] - 1, out, start[i]) - start[i]
 
 
 @_jit
@@ -765,7 +765,7 @@ def unescape_compact(data, start, end, sel, out, offsets):
     offsets[0] = 0
     for i in range(start.shape[0]):
         if sel[i]:
-            w = _decode_into(data, start[i] + 1, end[i] - 1, out, w)
+            w = decode_into(data, start[i] + 1, end[i] - 1, out, w)
         offsets[i + 1] = w
 
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from mergetree.kernels.json import put_utf8
+from mergetree.kernels.json import decode_into
 
 K_MISSING, K_STRING, K_ESCAPED, K_INT, K_FLOAT, K_TRUE, K_FALSE, K_NULL = range(8)
 
@@ -385,38 +385,7 @@ def gather_strings(data, kind, start, end, offsets, out):
                 out[w] = data[i]
                 w += 1
         elif k == K_ESCAPED:
-            p = start[r]
-            e = end[r]
-            while p < e:
-                c = data[p]
-                if c != 92:
-                    out[w] = c
-                    w += 1
-                    p += 1
-                    continue
-                x = data[p + 1]
-                if x == 117:
-                    cp = _hex4(data, p + 2)
-                    p += 6
-                    if 0xD800 <= cp <= 0xDBFF:       # the scanner checked the low half follows
-                        cp = 0x10000 + ((cp - 0xD800) << 10) + (_hex4(data, p + 2) - 0xDC00)
-                        p += 6
-                    w = put_utf8(out, w, cp)
-                    continue
-                if x == 98:
-                    out[w] = 8
-                elif x == 102:
-                    out[w] = 12
-                elif x == 110:
-                    out[w] = 10
-                elif x == 114:
-                    out[w] = 13
-                elif x == 116:
-                    out[w] = 9
-                else:                                # \" \\ \/
-                    out[w] = x
-                w += 1
-                p += 2
+            w = decode_into(data, start[r], end[r], out, w)   # the scanner checked the escapes
     offsets[rows] = w
     return w
 
