@@ -428,7 +428,7 @@ def _replica_table_class():
             """The statement's parts: ``refs`` = [(directory, identity)] (:func:`_part_ref`). A part
             is opened once (kept while it stays in the snapshots), through a descriptor of its own
             directory whose ``checksums.txt`` has the identity: never another table's same-named part."""
-            wanted = {Path(d).name: (d, ident) for d, ident in refs}
+            wanted = {os.path.basename(d): (d, ident) for d, ident in refs}
             with self._lock:
                 for name in [n for n, e in self._entries.items() if e.ref != wanted.get(n)]:
                     self._drop_entry(name)

@@ -32,24 +32,36 @@ pytestmark = pytest.mark.skipif(not hasattr(socket, "AF_UNIX"), reason="POSIX wo
 QUERY = "SELECT sum(k), count(), max(s) FROM t"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def pause_dir():
     d = tempfile.mkdtemp(prefix="mtw", dir="/tmp")      # a Unix socket path must stay short
     yield d
     shutil.rmtree(d, ignore_errors=True)
 
 
-@pytest.fixture
-def engine(tmp_path, pause_dir, monkeypatch):
+@pytest.fixture(scope="module")
+def shared_engine(tmp_path_factory, pause_dir):
+    """One engine and worker for the module (a worker takes seconds to start on a loaded machine)."""
     from mergetree.server.engine import Engine
 
-    monkeypatch.setenv("MERGETREE_WORKER_WARMUP", "0")
-    monkeypatch.setenv("MERGETREE_WORKER_TEST_PAUSE_DIR", pause_dir)
-    eng = Engine(tmp_path / "tables", tmp_path / "registry.json", merge_interval=3600)
-    eng.start_workers(1)
+    root = tmp_path_factory.mktemp("workers_drop")
+    with pytest.MonkeyPatch.context() as m:
+        m.setenv("MERGETREE_WORKER_WARMUP", "0")
+        m.setenv("MERGETREE_WORKER_TEST_PAUSE_DIR", pause_dir)
+        eng = Engine(root / "tables", root / "registry.json", merge_interval=3600)
+        eng.start_workers(1)
     assert eng.workers.wait_ready(120), "query worker did not start"
     yield eng
     eng.close()
+
+
+@pytest.fixture
+def engine(shared_engine):
+    """The shared engine with no tables (a table created here is new to the worker: new metadata)."""
+    for name in shared_engine.db.tables():
+        shared_engine.run(f"DROP TABLE {name}")
+    assert _kept(shared_engine) == []
+    return shared_engine
 
 
 class _WorkerPause:
@@ -147,6 +159,22 @@ def test_a_worker_reads_its_own_table_across_an_exchange(engine, pause_dir, step
     assert delta["worker"] == 1 and delta["fallback"] == 0
     assert engine.run("SELECT sum(k) FROM t").rows == [(30,)]
     assert engine.run("SELECT sum(k) FROM u").rows == [(3,)]
+    assert _kept(engine) == []
+
+
+def test_a_worker_reads_its_own_table_across_a_rename_and_create_again(engine, pause_dir):
+    _fill(engine, "t", [1, 2], "v")
+
+    def change():
+        engine.run("RENAME TABLE t TO t_old")
+        _fill(engine, "t", [10, 20], "w")                    # the same part names again under t/
+
+    out, delta = _read_while(engine, pause_dir, "before_open", change)
+    assert out.get("error") is None, repr(out.get("error"))
+    assert out["value"] == [(3, 2, "v2")]
+    assert delta["worker"] == 1 and delta["fallback"] == 0
+    assert engine.run(QUERY).rows == [(30, 2, "w20")]
+    assert engine.run("SELECT sum(k), count(), max(s) FROM t_old").rows == [(3, 2, "v2")]
     assert _kept(engine) == []
 
 
