@@ -8,11 +8,11 @@ worker processes run ``python -m mergetree.replica``).
 
 Correctness rests on one rule: **the server pins the parts, the worker reads exactly those.**
 For each statement, ``Engine.run`` takes a storage snapshot of every table (``Engine.pin_tables``:
-the same pin an in-process query takes) and sends the worker the statement and, per table, the
-directory names of the snapshot's active parts (plus the table's metadata when the worker has not
-seen that version). The worker opens those parts (read-only, cached by name: parts are immutable)
-and plans and runs the statement over them; the server releases the pins only when the answer is
-back. So:
+the same pin an in-process query takes) and sends the worker the statement and, per table, each
+active part's current directory and identity (``_part_ref``: device/inode/size/mtime of its
+``checksums.txt``), plus the table's metadata when the worker has not seen that version. The worker
+opens those parts (read-only, kept while they stay in the snapshots: parts are immutable) and plans
+and runs the statement over them; the server releases the pins only when the answer is back. So:
 
 * a row acknowledged before the request (``wait=true`` 200, or flushed) is in a committed part,
   hence in the snapshot, hence visible in the worker: read-your-writes as in-process;
@@ -20,7 +20,14 @@ back. So:
   unpinned outdated parts; no grace period is needed); a worker drops its cached parts that left
   the snapshot before reading;
 * the worker never writes: its tables are :class:`ReplicaTable` (no recovery at open, no
-  cleanup, no quarantine), its database has no write methods.
+  cleanup, no quarantine), its database has no write methods;
+* DROP / RENAME / EXCHANGE under a running statement (``database._retire`` hard-links the pinned
+  parts into ``.dropped_<t>_<id>_pinned``): the worker opens the directory whose checksums.txt has
+  the part's identity (the sent one, else the kept links) and reads its files through that
+  directory's descriptor (``/proc/self/fd/N``), so a moved directory is followed and a table created
+  again under the same name (same part names) is never read; files a DROP removed before the worker
+  read them are read from the kept links (the statement runs again once); if the part is nowhere,
+  UNKNOWN_TABLE "was dropped, renamed or exchanged while the query ran", as in-process.
 
 Anything the worker cannot do (an unknown attribute of the database, a crash, a non-engine error)
 answers "fallback" and the server runs the statement itself: a worker never changes an answer,
