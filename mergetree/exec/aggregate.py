@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mergetree.column import Block, Column, StringColumn, default_column
+from mergetree.column import Block, Column, default_column
 
 
 def collect(blocks, schema, what: str = "a blocking operator") -> Block:
@@ -43,32 +43,7 @@ def collect(blocks, schema, what: str = "a blocking operator") -> Block:
     return Block({n: default_column(t, 0) for n, t in schema})
 
 
-#: a GROUP BY over one String key of at most this many rows groups the bytes in a dict (the hash
-#: kernel's set-up costs more than the work on a few rows)
-SMALL_GROUP_ROWS = 64
-
-
-def _group_small_strings(col):
-    """(ids, number of groups, first rows) of a short StringColumn, ids in first-appearance order
-    (as kernels.groupby.group_rows)."""
-    raw = col.data.tobytes()
-    o = col.offsets.tolist()
-    seen: dict = {}
-    ids = []
-    first = []
-    for i in range(len(o) - 1):
-        v = raw[o[i]:o[i + 1]]
-        g = seen.get(v)
-        if g is None:
-            g = seen[v] = len(first)
-            first.append(i)
-        ids.append(g)
-    return np.array(ids, np.int64), len(first), np.array(first, np.int64)
-
-
 def _group_columns(columns: list, threads: int = 1):
-    if len(columns) == 1 and type(columns[0]) is StringColumn and len(columns[0]) <= SMALL_GROUP_ROWS:
-        return _group_small_strings(columns[0])
     from mergetree.kernels.groupby import group_rows_parallel
 
     return group_rows_parallel(columns, threads)
@@ -80,13 +55,42 @@ def _group(block: Block, keys: list[str], threads: int):
     return _group_columns([block[k] for k in keys], threads)
 
 
+#: a block of at most this many rows is not reduced to partial states where it is read: its key and
+#: argument columns are kept, and small blocks are aggregated together in one pass at the end
+#: (grouping and each aggregate's `compute` once per query, instead of a partial per block plus a
+#: final merge: about half the aggregation cost of a point lookup reading a few dozen rows)
+RAW_BLOCK_ROWS = 1024
+#: at most this many rows are kept that way; past it, the kept blocks become partial states
+RAW_TOTAL_ROWS = 16384
+
+
+def _needed(node) -> list:
+    return list(dict.fromkeys(node.keys + [a for call in node.aggregates for a in call.args]))
+
+
 def partial_block(node, block: Block, threads: int = 1):
-    """Step 1 for one block: (its distinct keys as a Block, one partial state per aggregate)."""
+    """Step 1 for one block: (its distinct keys as a Block, one partial state per aggregate), or,
+    for a small block, (its key and argument columns, None): merge_partials aggregates those."""
     if block.num_rows == 0 and node.keys:      # no groups (merge_partials skips it): nothing to compute
         return Block.trusted({k: block[k] for k in node.keys}, 0), []
+    if block.num_rows <= RAW_BLOCK_ROWS:
+        return Block.trusted({n: block[n] for n in _needed(node)}, block.num_rows), None
+    return _reduce(node, block, threads)
+
+
+def _reduce(node, block: Block, threads: int = 1):
     ids, n_groups, first = _group(block, node.keys, threads)
     keys = Block({k: block[k].take(first) for k in node.keys}, n_groups)
     return keys, [call.function.partial(ids, n_groups, [block[a] for a in call.args]) for call in node.aggregates]
+
+
+def _one_pass(node, block: Block):
+    """The aggregation of all rows of `block` at once (no partial states)."""
+    ids, n_groups, first = _group(block, node.keys, 1)
+    out = {k: block[k].take(first) for k in node.keys}
+    for call in node.aggregates:
+        out[call.output] = call.function.compute(ids, n_groups, [block[a] for a in call.args])
+    return Block(out, n_groups)
 
 
 def run_aggregate(node, ctx, children):
@@ -98,24 +102,45 @@ def run_aggregate(node, ctx, children):
 
 def merge_partials(node, ctx, partials):
     """Step 2: the final groups over the blocks' keys, then `final` over the relabelled states."""
-    types = None
     key_parts: list[Block] = []          # distinct keys of each block, in block order
     states: list[list] = [[] for _ in node.aggregates]
     from mergetree.exec.context import block_nbytes, columns_nbytes
 
+    entries = []                         # (keys, states) or (raw block, None), in block order
+    raw_rows = 0
+    reduce_raw = False
     for keys, block_states in partials:
         if keys.num_rows == 0 and node.keys:
             continue
+        if block_states is None:       # a small block's rows (partial_block)
+            if ctx.limits.max_memory:
+                ctx.track(block_nbytes(keys), f"aggregation ({raw_rows + keys.num_rows} buffered rows)")
+            raw_rows += keys.num_rows
+            if reduce_raw:
+                keys, block_states = _reduce(node, keys)
+            elif raw_rows > RAW_TOTAL_ROWS:
+                reduce_raw = True
+                entries = [_reduce(node, k) if st is None else (k, st) for k, st in entries]
+                keys, block_states = _reduce(node, keys)
+            entries.append((keys, block_states))
+            continue
         if ctx.limits.max_memory:      # the keys and partial states kept until the final merge
             ctx.track(block_nbytes(keys) + sum(len(s) * 8 + columns_nbytes(c) for s, c in block_states),
-                      f"aggregation ({sum(p.num_rows for p in key_parts) + keys.num_rows} partial groups)")
+                      f"aggregation ({sum(p.num_rows for p, _ in entries) + keys.num_rows} partial groups)")
+        entries.append((keys, block_states))
+    if entries and all(st is None for _, st in entries):    # only small blocks: one pass over their rows
+        rows = entries[0][0] if len(entries) == 1 else Block.concat([b for b, _ in entries])
+        yield _one_pass(node, rows)
+        return
+    for keys, block_states in entries:
+        if block_states is None:
+            keys, block_states = _reduce(node, keys)
         key_parts.append(keys)
         for i, st in enumerate(block_states):
             states[i].append(st)
     if not key_parts:   # no input rows: states of an empty block fix the state column types
         types = node.child.types()
-        needed = list(dict.fromkeys(node.keys + [a for call in node.aggregates for a in call.args]))
-        empty = Block({n: default_column(types[n], 0) for n in needed})
+        empty = Block({n: default_column(types[n], 0) for n in _needed(node)})
         key_parts.append(Block({k: empty[k] for k in node.keys}, 0 if node.keys else 1))
         for i, call in enumerate(node.aggregates):
             states[i].append(call.function.partial(np.zeros(0, np.int64), 1, [empty[a] for a in call.args]))
