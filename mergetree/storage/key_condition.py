@@ -322,6 +322,7 @@ class KeyCondition:
         except TypeError:           # unhashable expressions or types: not cached
             ck = hit = None
         if hit is not None:
+            self._analysis = hit
             return hit
         keys = [bind(k, self.schema) for k in key_exprs]
         sigs: dict = {}
@@ -333,6 +334,7 @@ class KeyCondition:
                 if len(_KEY_ANALYSES) >= _KEY_ANALYSES_MAX:
                     _KEY_ANALYSES.clear()
                 _KEY_ANALYSES[ck] = out
+        self._analysis = out if ck is not None else None
         return out
 
     # ---- construction
@@ -361,7 +363,7 @@ class KeyCondition:
         kc = cls(where, metadata.primary_key_asts, metadata.schema,
                  min_marks_for_seek=0, bound_where=bound_where)
         kc._partition_exprs = list(metadata.partition_key_asts)
-        kc._partition_columns = list(metadata.partition_columns)
+        kc._partition_columns = _columns_of(metadata.partition_key_asts)
         if ck is not None:
             _cache_put(_CONDITIONS, ck, kc)
         return kc
@@ -371,13 +373,9 @@ class KeyCondition:
         top-level AND conjuncts that read a column of `key_exprs` can prune there (the others
         are unknown atoms, which an AND ignores for "can be true"), so the condition is built
         from those alone and cached by their signature; None when it cannot be shared."""
-        from mergetree.storage.metadata import referenced_columns
-
         if self._bound_where is None:
             return None
-        columns = set()
-        for e in key_exprs:
-            columns |= set(referenced_columns(e))
+        columns = set(_columns_of(key_exprs))
         relevant = [c for c in _conjuncts(self._bound_where) if _reads_any(c, columns)]
         sigs = tuple(_cache_sig(c) for c in relevant)
         if any(x is None for x in sigs):
@@ -493,15 +491,41 @@ class KeyCondition:
                 return out
             if name == "not":
                 return self._build(b.args[0], not negate)
-            if name in _CMP:
-                return self._comparison(name if not negate else _NEGATED[name], b.args[0], b.args[1])
-            if name in ("startsWith", "like") and not negate and isinstance(b.args[1], BConst):
-                return self._prefix(b.args[0], b.args[1], name)
-            if name in ("notLike",) and negate and isinstance(b.args[1], BConst):
-                return self._prefix(b.args[0], b.args[1], "like")
-            return [UNKNOWN]
+            return self._leaf_cached(b, negate)
         if isinstance(b, BIn):
             return self._in(b.arg, b.items, b.negated != negate)
+        return [UNKNOWN]
+
+    def _leaf_cached(self, b: "BCall", negate: bool) -> list:
+        """`_leaf`, remembered by (key analysis, negate, the leaf's `_cache_sig`): the RPN of an
+        AND/OR/NOT is the concatenation of its leaves' RPNs, and a leaf's RPN and atoms depend only
+        on the key analysis and the leaf's structure, types and constants (what the signature
+        holds). So ``user_id = 'u1' AND timestamp >= <now() - 30 days>`` reuses the timestamp
+        leaf's analysis from the previous request of the same second and builds only the user's
+        atom. Atoms are never mutated once built: sharing them between conditions is safe."""
+        analysis = getattr(self, "_analysis", None)
+        sig = _cache_sig(b) if analysis is not None else None
+        if sig is None:
+            return self._leaf(b, negate)
+        ck = (id(analysis), negate, sig)
+        hit = _LEAVES.get(ck)
+        if hit is not None and hit[0] is analysis:
+            self.atoms.extend(hit[2])
+            return list(hit[1])
+        n = len(self.atoms)
+        rpn = self._leaf(b, negate)
+        _cache_put(_LEAVES, ck, (analysis, tuple(rpn), tuple(self.atoms[n:])), _LEAVES_MAX)
+        return rpn
+
+    def _leaf(self, b: "BCall", negate: bool) -> list:
+        """RPN of a call that is not AND/OR/NOT (a comparison, a prefix match, else unknown)."""
+        name = b.name
+        if name in _CMP:
+            return self._comparison(name if not negate else _NEGATED[name], b.args[0], b.args[1])
+        if name in ("startsWith", "like") and not negate and isinstance(b.args[1], BConst):
+            return self._prefix(b.args[0], b.args[1], name)
+        if name in ("notLike",) and negate and isinstance(b.args[1], BConst):
+            return self._prefix(b.args[0], b.args[1], "like")
         return [UNKNOWN]
 
     # comparisons: key-chain op constant
@@ -1136,6 +1160,9 @@ _KEY_ANALYSES_MAX = 256
 #: query hits within seconds, and every cached analysis is objects the garbage collector walks
 _CONDITIONS: dict = {}
 _CONDITIONS_MAX = 128
+#: (id(key analysis), negate, leaf signature) -> (key analysis, RPN, atoms): `_leaf_cached`
+_LEAVES: dict = {}
+_LEAVES_MAX = 512
 
 
 def _cache_put(cache: dict, key, value, limit: int = _CONDITIONS_MAX) -> None:
@@ -1167,16 +1194,57 @@ def _cache_sig(b):
 _MISSING = object()
 
 
+def _type_text(t) -> str:
+    """str(t), remembered per type object (types are immutable; the text is what signatures hold)."""
+    try:
+        s = _TYPE_TEXT.get(t)
+    except TypeError:
+        return str(t)
+    if s is None:
+        s = str(t)
+        if len(_TYPE_TEXT) < 4096:
+            _TYPE_TEXT[t] = s
+    return s
+
+
+_TYPE_TEXT: dict = {}
+
+
+def _columns_of(exprs) -> list:
+    """The columns key expressions read, in first-seen order (metadata.partition_columns' rule),
+    remembered by the (immutable) expression ASTs."""
+    try:
+        ck = tuple(exprs)
+        hit = _COLUMNS_OF.get(ck)
+    except TypeError:
+        ck = hit = None
+    if hit is not None:
+        return list(hit)
+    from mergetree.storage.metadata import referenced_columns
+
+    out: list = []
+    for e in exprs:
+        for c in referenced_columns(e):
+            if c not in out:
+                out.append(c)
+    if ck is not None and len(_COLUMNS_OF) < 1024:
+        _COLUMNS_OF[ck] = tuple(out)
+    return out
+
+
+_COLUMNS_OF: dict = {}
+
+
 def _compute_sig(b):
     if isinstance(b, BColumn):
-        return ("c", b.name, str(b.type))
+        return ("c", b.name, _type_text(b.type))
     if isinstance(b, BConst):
         v = b.pyvalue
         if type(v) not in _SCALARS:         # arrays, maps...: repr may abbreviate, not cached
             return None
         if isinstance(v, float) and v != v:
-            return ("k", str(b.type), "nan")
-        return ("k", str(b.type), type(v).__name__, repr(v))
+            return ("k", _type_text(b.type), "nan")
+        return ("k", _type_text(b.type), type(v).__name__, repr(v))
     if isinstance(b, BCall):
         args = []
         for a in b.args:
@@ -1184,7 +1252,7 @@ def _compute_sig(b):
             if s is None:
                 return None
             args.append(s)
-        return ("f", b.name, str(b.type), tuple(args))
+        return ("f", b.name, _type_text(b.type), tuple(args))
     return None
 
 
