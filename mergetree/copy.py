@@ -111,7 +111,7 @@ def fit_block(db, target: str, result, what: str):
     """A query Result as a block of table `target` (columns matched by name, cast; missing ones
     get the type default), as materialized views do."""
     from mergetree.column import Block, default_column
-    from mergetree.sql import _cast
+    from mergetree.exec.cast import cast_column as _cast
 
     table = db.table(target)
     produced = {n: c for (n, _), c in zip(result.schema, result.column_data)}

@@ -494,7 +494,7 @@ def _complete_block(table: MergeTreeTable, block):
     if all(c.default_kind != "MATERIALIZED" and c.name in block.columns for c in cols):
         return block
     from mergetree.column import Block, default_column
-    from mergetree.sql import _cast
+    from mergetree.exec.cast import cast_column as _cast
 
     out, n, defaults = dict(block.columns), block.num_rows, None
     for c in cols:

@@ -127,20 +127,7 @@ def _expr_text(e) -> str | None:
 def _create_table(db, s: D.CreateTable, params, settings, data) -> Result:
     if s.as_select is not None or s.as_table is not None or s.as_function is not None:
         raise NotImplementedSQLError("CREATE TABLE ... AS is not supported yet")
-    cols = []
-    for c in s.columns:
-        text = f"{c.name} {c.type_name}"
-        if c.nullable:
-            text = f"{c.name} Nullable({c.type_name})"
-        if c.default_kind is not None:
-            text += f" {c.default_kind} {format_sql(c.default)}"
-        if c.comment is not None:
-            from sqlparse_ch.literals import quote_string
-
-            text += f" COMMENT {quote_string(c.comment)}"
-        if c.codec:
-            text += f" CODEC({', '.join(format_sql(x) for x in c.codec)})"
-        cols.append(text)
+    cols = [_column_text(c) for c in s.columns]
     db.create_table(s.name.name, ", ".join(cols), if_not_exists=s.if_not_exists, **_storage_options(s.storage))
     return Result.empty()
 
@@ -240,10 +227,12 @@ def _insert(db, s: D.Insert, params, settings, data) -> Result:
         db.insert(s.table.name, columns)
         return Result.empty()
     if s.query is not None:
+        from mergetree.exec.cast import cast_column
+
         res = _select(db, s.query, params, settings, None)
         if len(res.schema) != len(names):
             raise BadArgumentsError(f"INSERT SELECT returns {len(res.schema)} columns, expected {len(names)}")
-        db.insert(s.table.name, Block({n: _cast(c, schema[n]) for n, c in zip(names, res.column_data)}))
+        db.insert(s.table.name, Block({n: cast_column(c, schema[n]) for n, c in zip(names, res.column_data)}))
         return Result.empty()
     fmt = s.format or "Values"
     payload = data if data is not None else s.data
@@ -276,22 +265,6 @@ def _insert_columns(table, named) -> list[str]:
         if kinds[n] == "MATERIALIZED":
             raise IllegalColumnError(f"Cannot insert column {n}, because it is MATERIALIZED column.")
     return list(named)
-
-
-def _cast(col, t):
-    """A SELECT result column converted to a table column's type (INSERT ... SELECT)."""
-    if col.type == t:
-        return col
-    from mergetree.column import LowCardinalityColumn
-    from mergetree.exec.expression import evaluate
-
-    if isinstance(t, T.LowCardinalityType):
-        return LowCardinalityColumn.encode(t, _cast(col, t.inner))
-    if isinstance(col, LowCardinalityColumn):
-        col = col.decode()
-        if col.type == t:
-            return col
-    return evaluate(E.Cast(E.Identifier("x"), t.name), Block({"x": col}))
 
 
 def _delete(db, s: D.Delete, params, settings, data) -> Result:
@@ -359,7 +332,8 @@ def _exchange(db, s: D.Exchange, params, settings, data) -> Result:
 
 
 def _column_text(c: D.ColumnDef) -> str:
-    """A column definition of ALTER ADD/MODIFY COLUMN as Database.alter_* takes it (type optional)."""
+    """A column definition as Database.create_table / alter_* take it (the type is optional in ALTER
+    MODIFY COLUMN)."""
     from sqlparse_ch.literals import quote_string
 
     text = f"`{c.name}`"

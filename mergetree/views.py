@@ -312,7 +312,8 @@ def _run_view(db, view: MaterializedView, block):
     from sqlparse_ch import parse
 
     from mergetree.column import Block, default_column
-    from mergetree.sql import _cast, execute
+    from mergetree.exec.cast import cast_column as _cast
+    from mergetree.sql import execute
 
     res = execute(_BlockSources(db, {view.source: block}), _parsed(view.query) if isinstance(view.query, str)
                   else parse(view.query))

@@ -56,7 +56,7 @@ def _interpolate(block: Block, items: list) -> Block:
     be an inserted row too: run lengths give the order of evaluation); before the first input row
     the "row before" is a row of type defaults (as ClickHouse)."""
     from mergetree.exec.expression import evaluate
-    from mergetree.exec.window import _cast
+    from mergetree.exec.cast import cast_column as _cast
 
     n = block.num_rows
     inserted = block[_ROW].values == 0

@@ -33,7 +33,7 @@ def _nullable(col: Column, t) -> Column:
     if col.type == t:
         return col
     if isinstance(col, NullableColumn) or getattr(col, "dictionary", None) is not None:
-        from mergetree.exec.window import _cast
+        from mergetree.exec.cast import cast_column as _cast
 
         return _cast(col, t)
     return NullableColumn(t, col, np.zeros(len(col), np.bool_))

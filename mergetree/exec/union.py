@@ -3,17 +3,8 @@ another. UNION DISTINCT is a Distinct node above it."""
 
 from __future__ import annotations
 
-from sqlparse_ch.ast import expr as E
-
 from mergetree.column import Block
-
-
-def _cast(col, t):
-    if col.type == t:
-        return col
-    from mergetree.exec.expression import evaluate
-
-    return evaluate(E.Cast(E.Identifier("x"), t.name), Block({"x": col}))
+from mergetree.exec.cast import cast_column as _cast
 
 
 def run_union(node, ctx, children):

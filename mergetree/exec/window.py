@@ -27,6 +27,7 @@ from mergetree import types as T
 from mergetree.column import Block, Column, FixedColumn, NullableColumn, default_column
 from mergetree.errors import MergeTreeError
 from mergetree.exec.aggregate import collect
+from mergetree.exec.cast import cast_column
 
 #: rows of expanded frames per generic-aggregate batch
 GENERIC_BATCH_ROWS = 4_000_000
@@ -208,7 +209,7 @@ def compute_call(call, block: Block, runs: Runs, bounds) -> Column:
         valid = (j >= lo) & (j < hi)
         default = block[call.args[1]] if len(call.args) > 1 else None
         if default is not None and default.type != block[call.args[0]].type:
-            default = _cast(default, block[call.args[0]].type)
+            default = cast_column(default, block[call.args[0]].type)
         return _gather(block[call.args[0]], np.clip(j, 0, runs.n - 1), valid, default)
     if name in ("first_value_respect_nulls", "last_value_respect_nulls"):
         j = start if name.startswith("first") else end - 1
@@ -218,14 +219,6 @@ def compute_call(call, block: Block, runs: Runs, bounds) -> Column:
         valid = j < end
         return _gather(block[call.args[0]], np.clip(j, 0, runs.n - 1), valid, None)
     return aggregate(call, block, runs, start, end)
-
-
-def _cast(col: Column, t) -> Column:
-    from sqlparse_ch.ast import expr as E
-
-    from mergetree.exec.expression import evaluate
-
-    return evaluate(E.Cast(E.Identifier("x"), t.name), Block({"x": col}))
 
 
 def ntile(buckets: int, pos: np.ndarray, size: np.ndarray) -> np.ndarray:

@@ -36,6 +36,7 @@ import dataclasses
 
 import numpy as np
 
+from mergetree.exec.cast import cast_column
 from mergetree.errors import (AlterOfColumnIsForbiddenError, BadArgumentsError, DuplicateColumnError,
                               IllegalColumnError, NotFoundColumnInBlockError, UnknownColumnError,
                               UnknownIdentifierError)
@@ -81,7 +82,7 @@ class SchemaPatch:
                 out[n] = block[n]
             elif how[0] == "stored":
                 col = block[how[1]]
-                out[n] = _cast(col, how[2]) if how[2] is not None else col
+                out[n] = cast_column(col, how[2]) if how[2] is not None else col
             else:
                 out[n] = self._default(part, how[1], mark_ranges, n_rows)
         return Block(out, num_rows=n_rows)
@@ -102,29 +103,11 @@ class SchemaPatch:
         col = evaluate(ast, args)
         if len(col) != n_rows:
             col = col.take(np.zeros(n_rows, dtype=np.int64))
-        return _cast(col, t)
+        return cast_column(col, t)
 
     @property
     def column_names(self) -> list[str]:
         return self.metadata.column_names
-
-
-def _cast(col, t):
-    if col.type == t:
-        return col
-    import sqlparse_ch.ast.expr as E
-
-    from mergetree.column import Block, LowCardinalityColumn
-    from mergetree.exec.expression import evaluate
-    from mergetree.types import LowCardinalityType
-
-    if isinstance(t, LowCardinalityType):
-        return LowCardinalityColumn.encode(t, _cast(col, t.inner))
-    if isinstance(col, LowCardinalityColumn):
-        col = col.decode()
-        if col.type == t:
-            return col
-    return evaluate(E.Cast(E.Identifier("x"), t.name), Block({"x": col}))
 
 
 def patch_for(part, metadata: TableMetadata) -> SchemaPatch | None:
@@ -493,7 +476,7 @@ def upgrade_block(block, metadata: TableMetadata):
             if col.type != t:
                 if not safe_conversion(col.type, t):
                     return None
-                col = _cast(col, t)
+                col = cast_column(col, t)
             cols[c.name] = col
         elif c.default:
             from mergetree.exec.expression import evaluate
@@ -501,7 +484,7 @@ def upgrade_block(block, metadata: TableMetadata):
             col = evaluate(metadata.default_asts[c.name], Block({**dict(block.columns), **cols}, block.num_rows))
             if len(col) != block.num_rows:
                 col = col.take(np.zeros(block.num_rows, dtype=np.int64))
-            cols[c.name] = _cast(col, t)
+            cols[c.name] = cast_column(col, t)
         else:
             cols[c.name] = default_column(t, block.num_rows)
     return Block(cols, block.num_rows)

@@ -537,7 +537,7 @@ def simple_runs(function: str, col, starts: np.ndarray, n: int):
     fn = get_aggregate(function, [col.type])
     out = fn.compute(run_id, len(starts), [col])
     if out.type != col.type:
-        from mergetree.sql import _cast
+        from mergetree.exec.cast import cast_column as _cast
 
         out = _cast(out, col.type)
     return out
