@@ -578,7 +578,8 @@ def _build_masked(node: dict, fetch, parse_type, mask: np.ndarray):
         return mc.FixedColumn(parse_type(node["type"]), values[mask]), len(values)
     if kind in ("dict_string", "low_cardinality") and not node.get("whole"):
         t = parse_type(node["type"])
-        dictionary = _build_column(node["dict"], fetch, parse_type, True)
+        dictionary = _dictionary(node, fetch, parse_type) if kind == "dict_string" else \
+            _build_column(node["dict"], fetch, parse_type, True)
         codes = _typed(node["codes"], fetch(node["codes"]))
         n = len(codes)
         if n == len(mask):
@@ -595,6 +596,24 @@ def _build_masked(node: dict, fetch, parse_type, mask: np.ndarray):
         return mc.StringColumn(t, offsets, data), n
     col = _build_column(node, fetch, parse_type)
     return (col.filter(mask) if len(col) == len(mask) else col), len(col)
+
+
+def _dictionary(node: dict, fetch, parse_type):
+    """The dictionary of a dict_string column (a String column stored whole), built once per part:
+    the serialization node belongs to this part and the part's files never change, so the
+    dictionary is remembered on the node (as ``\0layout`` on stream metas) instead of being fetched
+    and rebuilt (two streams, a cumsum) by every read. Kept as its own copy: never a view of a
+    mapped file or of a cached block. Only ``dictionary_decode`` reads it (fresh output)."""
+    from mergetree import column as mc
+
+    d = node.get("\0dict")
+    if d is None:
+        built = _build_column(node["dict"], fetch, parse_type, True)
+        if not isinstance(built, mc.StringColumn):
+            return built
+        d = mc.StringColumn(built.type, built.offsets.copy(), built.data.copy())
+        node["\0dict"] = d
+    return d
 
 
 def _build_column(node: dict, fetch, parse_type, whole: bool = False):
@@ -616,7 +635,7 @@ def _build_column(node: dict, fetch, parse_type, whole: bool = False):
                            f"string lengths add up to {int(offsets[-1])} bytes, data has {len(data)}")
         return mc.StringColumn(t, offsets, data)
     if kind == "dict_string":
-        dictionary = _build_column(node["dict"], fetch, parse_type, True)
+        dictionary = _dictionary(node, fetch, parse_type)
         codes = _typed(node["codes"], fetch(node["codes"], whole))
         try:
             offsets, data = dictionary_decode(dictionary.offsets, dictionary.data, codes)
