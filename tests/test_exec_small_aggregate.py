@@ -103,3 +103,27 @@ def test_take_rows_gathers_shared_columns_once_and_equals_take():
         for name in want.names:
             assert got[name].to_pylist() == want[name].to_pylist()
         assert got["a"] is got["c"] and got["b"] is got["d"]
+
+
+def test_small_string_keys_grouped_by_the_bytes_kernel_equal_group_rows():
+    """_group_columns' one-kernel path for a short String key gives group_rows' ids (first
+    appearance order), group count and first rows; strings differing only by NUL bytes or a prefix
+    stay apart."""
+    from mergetree.kernels.groupby import group_rows
+
+    rng = random.Random(11)
+    pieces = [b"", b"a", b"ab", b"\x00", b"\xff"]
+    for _ in range(300):
+        n = rng.randint(0, 80)
+        vals = [b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 3))) for _ in range(n)]
+        offsets = np.zeros(n + 1, np.int64)
+        np.cumsum([len(v) for v in vals], out=offsets[1:])
+        col = StringColumn(T.String, offsets, np.frombuffer(b"".join(vals), np.uint8).copy())
+        ids, g, first = aggregate._group_columns([col])
+        want_ids, want_g, want_first = group_rows([col])
+        assert (ids.tolist(), g, first.tolist()) == (want_ids.tolist(), want_g, want_first.tolist())
+        seen = {}
+        assert ids.tolist() == [seen.setdefault(v, len(seen)) for v in vals]       # by Python's bytes equality
+        k_ids, k_g, keys = aggregate._group_keys(Block({"s": col}, n), ["s"])
+        assert (k_ids.tolist(), k_g) == (ids.tolist(), g)
+        assert [bytes(x) for x in keys["s"].to_pybytes()] == list(seen)            # distinct, first-appearance order

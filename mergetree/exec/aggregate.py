@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mergetree.column import Block, Column, default_column
+from mergetree.column import Block, Column, StringColumn, default_column
 
 
 def collect(blocks, schema, what: str = "a blocking operator") -> Block:
@@ -43,10 +43,38 @@ def collect(blocks, schema, what: str = "a blocking operator") -> Block:
     return Block({n: default_column(t, 0) for n, t in schema})
 
 
+#: one String key of at most this many rows is grouped by the bytes hash table kernel directly
+#: (one kernel call; group_rows hashes, groups the hashes and checks for collisions: three)
+SMALL_STRING_GROUP_ROWS = 4096
+
+
+def _small_string_groups(col):
+    """(ids, first rows, the distinct strings as a StringColumn) of a short String column: the bytes
+    hash table kernel collects the distinct values in first-appearance order as it goes, which is
+    the key column (no gather of the first rows)."""
+    from mergetree.kernels.strings import _check, _group_strings
+
+    offsets, data = _check(col.offsets, col.data)
+    ids, first, g_offsets, g_data, _ = _group_strings(offsets, data, len(offsets) - 1, False)
+    return ids, first, StringColumn(col.type, g_offsets, g_data)
+
+
 def _group_columns(columns: list, threads: int = 1):
+    if len(columns) == 1 and type(columns[0]) is StringColumn and len(columns[0]) <= SMALL_STRING_GROUP_ROWS:
+        ids, first, _ = _small_string_groups(columns[0])
+        return ids, len(first), first
     from mergetree.kernels.groupby import group_rows_parallel
 
     return group_rows_parallel(columns, threads)
+
+
+def _group_keys(block: Block, keys: list[str], threads: int = 1):
+    """(ids, number of groups, {key: its distinct values in group order})."""
+    if len(keys) == 1 and type(block[keys[0]]) is StringColumn and block.num_rows <= SMALL_STRING_GROUP_ROWS:
+        ids, first, distinct = _small_string_groups(block[keys[0]])
+        return ids, len(first), {keys[0]: distinct}
+    ids, n_groups, first = _group(block, keys, threads)
+    return ids, n_groups, {k: block[k].take(first) for k in keys}
 
 
 def _group(block: Block, keys: list[str], threads: int):
@@ -79,15 +107,14 @@ def partial_block(node, block: Block, threads: int = 1):
 
 
 def _reduce(node, block: Block, threads: int = 1):
-    ids, n_groups, first = _group(block, node.keys, threads)
-    keys = Block({k: block[k].take(first) for k in node.keys}, n_groups)
+    ids, n_groups, key_columns = _group_keys(block, node.keys, threads)
+    keys = Block(key_columns, n_groups)
     return keys, [call.function.partial(ids, n_groups, [block[a] for a in call.args]) for call in node.aggregates]
 
 
 def _one_pass(node, block: Block):
     """The aggregation of all rows of `block` at once (no partial states)."""
-    ids, n_groups, first = _group(block, node.keys, 1)
-    out = {k: block[k].take(first) for k in node.keys}
+    ids, n_groups, out = _group_keys(block, node.keys)
     for call in node.aggregates:
         out[call.output] = call.function.compute(ids, n_groups, [block[a] for a in call.args])
     return Block(out, n_groups)
@@ -150,10 +177,10 @@ def merge_partials(node, ctx, partials):
     elif node.keys:
         all_keys = collect(key_parts, lambda: [(k, node.child.types()[k]) for k in node.keys])
         if all_keys.num_rows:
-            final_ids, n_groups, first = _group_columns([all_keys[k] for k in node.keys])
+            final_ids, n_groups, out = _group_keys(all_keys, node.keys)
         else:
-            final_ids, n_groups, first = np.zeros(0, np.int64), 0, np.zeros(0, np.int64)
-        out = {k: all_keys[k].take(first) for k in node.keys}
+            final_ids, n_groups = np.zeros(0, np.int64), 0
+            out = {k: all_keys[k] for k in node.keys}
     else:
         final_ids, n_groups, out = np.zeros(len(key_parts), np.int64), 1, {}
     # block b's local group j is final group final_ids[offset_b + j]
