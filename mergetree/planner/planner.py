@@ -277,10 +277,49 @@ def predicate_type(predicate, types: dict):
     above it is a comparison or an interval shift: their types ignore constant values)."""
     if isinstance(predicate, E.BinaryOp) and predicate.op.upper() == "AND":
         parts = _flatten_and(predicate, predicate.op)
-        ptypes = [_cached_type(p, types) for p in parts]
+        ptypes = [_cached_type(_type_shape(p, types), types) for p in parts]
+        try:
+            hit = _AND_TYPES.get(tuple(ptypes))     # and()'s type is a function of its argument types
+        except TypeError:
+            hit = None
+        if hit is not None:
+            return hit
         names = [f"__p{i}" for i in range(len(parts))]
-        return infer_type(E.FunctionCall("and", tuple(E.Identifier(n) for n in names)), dict(zip(names, ptypes)))
-    return _cached_type(predicate, types)
+        t = infer_type(E.FunctionCall("and", tuple(E.Identifier(n) for n in names)), dict(zip(names, ptypes)))
+        if len(_AND_TYPES) < 1024:
+            _AND_TYPES[tuple(ptypes)] = t
+        return t
+    return _cached_type(_type_shape(predicate, types), types)
+
+
+_CMP_OPS = {"=", "==", "!=", "<>", "<", "<=", ">", ">="}
+_AND_TYPES: dict = {}
+
+
+def _type_shape(e, types: dict):
+    """``col op 'text'`` with `col` a String column has type UInt8 whatever the text (String
+    compares with String without conversion, so no value can fail or change the type): typed as
+    ``col op ''``, so a pipe's ``user_id = {{String(user_id)}}`` hits the type cache for every user.
+    Anything else is returned as is."""
+    if e.__class__ is not E.BinaryOp or e.op not in _CMP_OPS:
+        return e
+    left, right = e.left, e.right
+    if left.__class__ is E.Literal and right.__class__ is E.Identifier:
+        left, right = right, left
+        swap = True
+    else:
+        swap = False
+    if left.__class__ is not E.Identifier or left.table is not None or right.__class__ is not E.Literal \
+            or right.value.__class__ is not str or right.value == "":
+        return e
+    from mergetree import types as T
+
+    if types.get(left.name) != T.String:
+        return e
+    import dataclasses
+
+    blank = dataclasses.replace(right, value="")
+    return dataclasses.replace(e, left=blank) if swap else dataclasses.replace(e, right=blank)
 
 
 def _flatten_and(e, op):       # as exec/expression.py's _Binder._flatten
