@@ -342,10 +342,6 @@ def _fixed_to_pylist(t: T.DataType, v: np.ndarray) -> list:
 # --------------------------------------------------------------------------- StringColumn
 
 
-#: StringColumn.dense_ranks of at most this many rows sorts the values in Python (no kernel call)
-SMALL_RANK_ROWS = 64
-
-
 class StringColumn(Column):
     """Variable-length byte strings: ``offsets`` (int64, n + 1) + ``data`` (uint8)."""
 
@@ -443,15 +439,6 @@ class StringColumn(Column):
         return ~ranks if descending else ranks
 
     def dense_ranks(self) -> np.ndarray:
-        n = len(self.offsets) - 1
-        if n <= SMALL_RANK_ROWS:
-            # a handful of rows (a GROUP BY result being sorted): Python's bytes order is memcmp order,
-            # and sorting a few bytes objects costs less than the kernels' dispatch
-            raw = self.data.tobytes()
-            o = self.offsets.tolist()
-            values = [raw[o[i]:o[i + 1]] for i in range(n)]
-            rank = {v: r for r, v in enumerate(sorted(set(values)))}
-            return np.fromiter(map(rank.__getitem__, values), np.int64, n)
         from mergetree.kernels.strings import dense_rank_sequences
         return dense_rank_sequences(self.offsets, self.data)
 

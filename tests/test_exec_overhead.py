@@ -99,24 +99,12 @@ def test_expression_and_project_are_bound_once_per_operator(monkeypatch):
     db.close()
 
 
-def test_small_string_ranks_match_the_kernel():
-    """StringColumn.dense_ranks of a few rows (Python bytes order) = the kernel's memcmp order."""
-    import random
+def test_string_ranks_by_hand():
+    """StringColumn.dense_ranks orders bytes as memcmp does: "" < "ab" < "b" < "\xff"."""
+    from mergetree.column import StringColumn
 
-    from mergetree.column import SMALL_RANK_ROWS, StringColumn
-    from mergetree.kernels.strings import dense_rank_sequences
-
-    rng = random.Random(7)
-    pieces = [b"", b"a", b"ab", b"\x00", b"\xff", b"b", b"\xc3\xa9", b"a\x00"]
-    for _ in range(300):
-        n = rng.randint(0, SMALL_RANK_ROWS)
-        vals = [b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 3))) for _ in range(n)]
-        offsets = np.zeros(n + 1, np.int64)
-        np.cumsum([len(v) for v in vals], out=offsets[1:])
-        col = StringColumn(T.String, offsets, np.frombuffer(b"".join(vals), np.uint8).copy())
-        assert col.dense_ranks().tolist() == dense_rank_sequences(col.offsets, col.data).tolist()
     col = StringColumn(T.String, np.array([0, 1, 1, 3, 4], np.int64), np.frombuffer(b"bab\xff", np.uint8).copy())
-    assert col.dense_ranks().tolist() == [2, 0, 1, 3]            # "b", "", "ab", "\xff" by hand
+    assert col.dense_ranks().tolist() == [2, 0, 1, 3]
 
 
 def test_group_by_with_parts_that_match_nothing():
