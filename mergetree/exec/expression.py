@@ -179,7 +179,10 @@ def _fold_key(name: str, args: list):
         c = a.value
         if isinstance(t, T.StringType):
             d = c.data
-            parts.append((t, bytes(d.data[d.offsets[0]:d.offsets[1]])))
+            offsets = getattr(d, "offsets", None)
+            if offsets is None or len(offsets) < 2:
+                return None
+            parts.append((t, bytes(d.data[offsets[0]:offsets[1]])))
         elif isinstance(t, (T.IntType, T.DateType, T.Date32Type, T.DateTimeType, V.IntervalType)):
             vals = getattr(c.data, "values", None)      # the stored number (epoch seconds, days...)
             if vals is None or vals.__class__ is not np.ndarray or len(vals) < 1 or vals.dtype.kind not in "iu":
