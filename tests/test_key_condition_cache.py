@@ -68,3 +68,43 @@ def test_leaves_are_shared_between_conditions_of_the_same_keys():
     assert a.atoms[0].intervals != b.atoms[0].intervals   # the users differ
     assert b.describe() == _uncached(parse_expr("user_id = 'u2' AND timestamp >= toDateTime(1700000000)"),
                                      keys, schema).describe()
+
+
+def test_part_match_memo_equals_the_uncached_check(tmp_path):
+    """may_match_part remembers its answer per (derived conditions, part): the same answers as the
+    uncached check, for conditions sharing and not sharing derived conditions."""
+    import datetime as dt
+
+    import mergetree
+    from mergetree.exec.expression import bind
+
+    db = mergetree.connect(str(tmp_path / "db"))
+    try:
+        db.create_table("t", [("u", "String"), ("ts", "DateTime")], order_by=["u", "ts"],
+                        partition_by="toYYYYMM(ts)")
+        base = dt.datetime(2024, 1, 1)
+        for month in range(4):
+            db.insert("t", [{"u": f"u{i % 7}", "ts": base + dt.timedelta(days=31 * month, hours=i)}
+                            for i in range(50)])
+        table = db.table("t")
+        with table.snapshot() as snap:
+            parts = list(snap.parts)
+        assert len(parts) >= 4
+        from sqlparse_ch import parse_expr
+
+        wheres = ["ts >= toDateTime('2024-02-15 00:00:00')", "u = 'u1' AND ts >= toDateTime('2024-02-15 00:00:00')",
+                  "u = 'u2' AND ts >= toDateTime('2024-02-15 00:00:00')", "ts < toDateTime('2024-02-01 00:00:00')",
+                  "u = 'u3'", "toYYYYMM(ts) = 202403", "NOT (ts >= toDateTime('2024-03-01 00:00:00'))"]
+        pruned = 0
+        for _ in range(2):
+            for w in wheres:
+                ast = parse_expr(w)
+                kc = KeyCondition.for_table(table.metadata, ast, bound_where=bind(ast, dict(table.metadata.schema)))
+                got = [kc.may_match_part(p) for p in parts]
+                want = [kc._may_match_part_uncached(p) for p in parts]
+                assert got == want, w
+                assert [kc.may_match_part(p) for p in parts] == want
+                pruned += want.count(False)
+        assert pruned > 0           # the parts' months do prune
+    finally:
+        db.close()

@@ -1077,6 +1077,27 @@ class KeyCondition:
             self._partition_kc = (self._shared_derived("partition", exprs) or KeyCondition(
                 where, exprs, self.schema, _bound=self._bound, bound_where=self._bound_where)) if exprs else False
             self._minmax_kc = minmax_kc
+        # the answer is a function of the two derived conditions (immutable once built, usually
+        # shared by many queries: `_shared_derived`) and the part (immutable; its uid is never
+        # reused): remembered on the minmax condition (else the partition one) per part
+        mm, pk = self._minmax_kc, self._partition_kc
+        holder = mm or pk
+        uid = getattr(part, "uid", None)
+        if holder and uid is not None:
+            memo = holder.__dict__.get("_match_memo")
+            if memo is None:
+                memo = holder.__dict__["_match_memo"] = {}
+            hit = memo.get(uid)
+            if hit is not None and hit[0] is mm and hit[1] is pk:
+                return hit[2]
+            result = self._may_match_part_uncached(part)
+            if len(memo) >= 4096:
+                memo.clear()
+            memo[uid] = (mm, pk, result)
+            return result
+        return self._may_match_part_uncached(part)
+
+    def _may_match_part_uncached(self, part) -> bool:
         if self._minmax_kc and part.minmax and not self._minmax_kc.always_unknown:
             cols = [self._minmax_kc_col(i) for i in range(len(self._minmax_kc.keys))]
             if all(c in part.minmax for c in cols):
