@@ -43,7 +43,6 @@ _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _READ_STATEMENTS = ("Select", "SetOperation", "Describe", "Show", "Explain", "ExistsStatement")
 
 
-
 def preload_engine_modules() -> None:
     """Import the query engine (parser, planner, executor, converters) in the calling thread: the
     service calls it before starting its background threads, because two threads importing packages
