@@ -464,8 +464,8 @@ def dictionary_decode(dict_offsets: np.ndarray, dict_data: np.ndarray, codes: np
                                   f"(dictionary has {len(dict_offsets) - 1} entries)")
     out_offsets = kernels.gather_offsets(dict_offsets, idx)
     total = int(out_offsets[-1])
-    longest = int(np.diff(dict_offsets).max()) if len(dict_offsets) > 1 else 0
-    if longest <= SHORT_STRING_BYTES and len(idx) >= 64:   # fixed-size copies, see gather_short_strings
+    longest = (int(np.diff(dict_offsets).max()) if len(dict_offsets) > 1 else 0) if len(idx) >= 64 else None
+    if longest is not None and longest <= SHORT_STRING_BYTES:   # many rows: fixed-size copies, see gather_short_strings
         chunks = max(1, -(-longest // 8))
         padded = np.concatenate([dict_data, np.zeros(8 * chunks, np.uint8)])
         buf = np.empty(total + 8 * chunks, np.uint8)
