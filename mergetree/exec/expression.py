@@ -407,11 +407,11 @@ class _Binder:
         if V.is_null_type(V.strip_lc(x.type)):
             return _const(None)
         # type-check every item now (raises on incompatible types)
-        from mergetree.functions.comparison import comparison_domain
+        from mergetree.functions.comparison import check_in_item
 
         for _, t in items:
             if not V.is_null_type(V.strip_lc(t)):
-                comparison_domain(V.strip(x.type), V.strip(t), "in")
+                check_in_item(x.type, t)
         nullable = isinstance(V.strip_lc(x.type), T.NullableType)
         node = BIn(x, items, e.negated, T.Nullable(T.UInt8) if nullable else T.UInt8)
         if isinstance(x, BConst):

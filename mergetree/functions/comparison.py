@@ -267,11 +267,207 @@ def compare_values(name: str, a, ta, b, tb, dom: Domain) -> np.ndarray:
         return _OPS[name][0](x, y)
 
 
+# --------------------------------------------------------------------------- arrays and tuples
+#
+# ClickHouse compares arrays lexicographically by element (its ``compareAt``: NaN equals NaN and
+# sorts after every number, NULL equals NULL and sorts after every value, a shorter array that is a
+# prefix of the other is smaller) and tuples component by component with the ordinary comparison
+# functions (``tuple(nan) = tuple(nan)`` is 0), the whole answer NULL when a compared component is
+# NULL. Both are UInt8 (a tuple with a Nullable component: Nullable(UInt8)).
+
+
+def _composite(t) -> bool:
+    return isinstance(t, (T.ArrayType, T.TupleType))
+
+
+def _nothing(t) -> bool:
+    t = V.strip(t)
+    return isinstance(t, V.NothingType)
+
+
+def _check_comparable(ta, tb) -> bool:
+    """Whether values of types ta and tb compare (recursively through arrays and tuples)."""
+    if _nothing(ta) or _nothing(tb):
+        return True
+    a, b = V.strip(ta), V.strip(tb)
+    if isinstance(a, T.ArrayType) or isinstance(b, T.ArrayType):
+        if not (isinstance(a, T.ArrayType) and isinstance(b, T.ArrayType)):
+            return False
+        ea, eb = V.strip(a.inner), V.strip(b.inner)    # elements need a common type: no text vs number
+        if (_is_text(ea) and _is_num(eb)) or (_is_num(ea) and _is_text(eb)):
+            return False
+        return _check_comparable(a.inner, b.inner)
+    if isinstance(a, T.TupleType) or isinstance(b, T.TupleType):
+        return (isinstance(a, T.TupleType) and isinstance(b, T.TupleType) and len(a.elements) == len(b.elements)
+                and all(_check_comparable(x, y) for x, y in zip(a.elements, b.elements)))
+    try:
+        comparison_domain(a, b)
+    except IllegalTypeOfArgument:
+        return False
+    return True
+
+
+def _has_nullable_component(t) -> bool:
+    t = V.strip_lc(t)
+    return isinstance(t, T.TupleType) and any(
+        isinstance(V.strip_lc(e), T.NullableType) or _has_nullable_component(e) for e in t.elements)
+
+
+def _rows(c, n: int):
+    """A column of n rows (a constant materialized), LowCardinality decoded."""
+    c = V.unwrap_lc(c)
+    if V.is_const(c):
+        return c.data if n == 1 else c.data.take(np.zeros(n, np.int64))
+    return c
+
+
+def _three_way(a, ta, b, tb, n: int) -> np.ndarray:
+    """int8 per row: -1, 0 or 1 comparing a with b as ClickHouse's ``compareAt`` (nan/NULL last)."""
+    if n == 0:
+        return np.zeros(0, np.int8)
+    a, b = _rows(a, n), _rows(b, n)
+    a, na = V.split_nullable(a)
+    b, nb = V.split_nullable(b)
+    ta, tb = V.strip(ta), V.strip(tb)
+    if isinstance(ta, T.ArrayType):
+        r = _three_way_arrays(a, ta, b, tb, n)
+    elif isinstance(ta, T.TupleType):
+        r = np.zeros(n, np.int8)
+        for ca, ea, cb, eb in zip(a.columns, ta.elements, b.columns, tb.elements):
+            undecided = r == 0
+            if not undecided.any():
+                break
+            r = np.where(undecided, _three_way(ca, ea, cb, eb, n), r).astype(np.int8)
+    elif _nothing(ta) or _nothing(tb):
+        r = np.zeros(n, np.int8)             # only NULLs there: the masks below decide
+    else:
+        dom = comparison_domain(ta, tb)
+        if dom.kind == "str":
+            from mergetree.kernels import compare as K
+
+            oa, da = _string_parts(a)
+            ob, db = _string_parts(b)
+            r = np.asarray(K.compare_columns(oa, da, ob, db), np.int8)
+        else:
+            x, y = to_domain(a, ta, dom), to_domain(b, tb, dom)
+            if dom.kind == "uuid":        # (n, 2) words: the first that differs decides
+                gt, lt = x > y, x < y
+                r = np.zeros(n, np.int8)
+                for k in range(x.shape[1]):
+                    r = np.where(r == 0, gt[:, k].astype(np.int8) - lt[:, k].astype(np.int8), r).astype(np.int8)
+            else:
+                with np.errstate(invalid="ignore"):
+                    r = (x > y).astype(np.int8) - (x < y).astype(np.int8)
+                if x.dtype.kind == "f" or y.dtype.kind == "f":
+                    xn, yn = np.isnan(x), np.isnan(y)
+                    r = np.where(xn | yn, xn.astype(np.int8) - yn.astype(np.int8), r).astype(np.int8)
+    if na is not None or nb is not None:
+        na = np.zeros(n, np.bool_) if na is None else na
+        nb = np.zeros(n, np.bool_) if nb is None else nb
+        r = np.where(na | nb, na.astype(np.int8) - nb.astype(np.int8), r).astype(np.int8)
+    return r
+
+
+def _three_way_arrays(a, ta, b, tb, n: int) -> np.ndarray:
+    """Lexicographic comparison of two n-row array columns, element pairs compared at once."""
+    la, lb = np.diff(a.offsets), np.diff(b.offsets)
+    m = np.minimum(la, lb)
+    total = int(m.sum())
+    r = np.sign(la - lb).astype(np.int8)          # the answer when one array is a prefix of the other
+    if total == 0:
+        return r
+    row = np.repeat(np.arange(n), m)
+    k = np.arange(total) - np.repeat(np.cumsum(m) - m, m)
+    ea = a.values.take(a.offsets[:-1][row] + k)
+    eb = b.values.take(b.offsets[:-1][row] + k)
+    el = _three_way(ea, ta.inner, eb, tb.inner, total)
+    differ = np.flatnonzero(el)
+    if len(differ):
+        rows, first = np.unique(row[differ], return_index=True)   # the first differing pair per row
+        r[rows] = el[differ[first]]
+    return r
+
+
+def _tuple_compare(name: str, a, ta, b, tb, n: int):
+    """(bool array, null mask or None): tuples a and b compared component by component."""
+    a, b = V.unwrap_lc(a), V.unwrap_lc(b)
+    parts_a = _tuple_parts(a, n)
+    parts_b = _tuple_parts(b, n)
+    nulls = None
+
+    def comp(op, ca, ea, cb, eb):
+        nonlocal nulls
+        res, mask = compare_any(op, ca, ea, cb, eb, n)
+        if mask is not None:
+            nulls = mask if nulls is None else (nulls | mask)
+        return res
+
+    pairs = list(zip(parts_a, V.strip(ta).elements, parts_b, V.strip(tb).elements))
+    if name in ("equals", "notEquals"):
+        res = np.ones(n, np.bool_)
+        for ca, ea, cb, eb in pairs:
+            res &= comp("equals", ca, ea, cb, eb)
+        return (res if name == "equals" else ~res), nulls
+    strict = {"lessOrEquals": "less", "greaterOrEquals": "greater"}.get(name, name)
+    *head, last = pairs
+    res = comp(name, *last)
+    for ca, ea, cb, eb in reversed(head):
+        res = comp(strict, ca, ea, cb, eb) | (comp("equals", ca, ea, cb, eb) & res)
+    return res, nulls
+
+
+def _tuple_parts(c, n: int) -> list:
+    if V.is_const(c):
+        return [V.ConstColumn(col, n) for col in c.data.columns]
+    return list(c.columns)
+
+
+def compare_any(name: str, a, ta, b, tb, n: int):
+    """(bool array of n rows, null mask or None) of comparison `name` for values of any comparable types."""
+    sa, sb = V.strip(ta), V.strip(tb)
+    if isinstance(sa, T.TupleType):
+        return _tuple_compare(name, a, sa, b, sb, n)
+    if isinstance(sa, T.ArrayType):
+        return _OPS[name][1](_three_way(a, sa, b, sb, n)), None
+    pa, ma = V.split_nullable(V.unwrap_lc(a))
+    pb, mb = V.split_nullable(V.unwrap_lc(b))
+    mask = ma if mb is None else (mb if ma is None else (ma | mb))
+    if _nothing(sa) or _nothing(sb):
+        return np.zeros(n, np.bool_), np.ones(n, np.bool_)
+    res = compare_values(name, pa, sa, pb, sb, comparison_domain(sa, sb, name))
+    return np.broadcast_to(res, (n,)).copy() if res.shape != (n,) else res, mask
+
+
+def _resolve_composite(name: str, ta, tb):
+    if not _check_comparable(ta, tb):
+        raise IllegalTypeOfArgument(f"Illegal types of arguments ({ta}, {tb}) of function {name}")
+    nullable = _has_nullable_component(ta) or _has_nullable_component(tb)
+    rtype = T.Nullable(T.UInt8) if nullable else T.UInt8
+
+    def impl(args, n):
+        res, nulls = compare_any(name, args[0], ta, args[1], tb, n)
+        out = V.fixed(T.UInt8, res.astype(np.uint8))
+        return V.with_nulls(out, nulls, rtype) if nullable else out
+
+    return rtype, impl
+
+
+def check_in_item(tx, t) -> None:
+    """Raise ILLEGAL_TYPE_OF_ARGUMENT unless ``x IN (..)`` can compare x (type tx) with an item of type t."""
+    if _composite(V.strip(tx)) or _composite(V.strip(t)):
+        if not _check_comparable(tx, t):
+            raise IllegalTypeOfArgument(f"Illegal types of arguments ({tx}, {t}) of function in")
+        return
+    comparison_domain(V.strip(tx), V.strip(t), "in")
+
+
 def _register_comparison(name: str):
     @register(name)
     def resolve(types, consts):
         check_arity(name, types, 2)
         ta, tb = types
+        if _composite(ta) or _composite(tb):
+            return _resolve_composite(name, ta, tb)
         dom = comparison_domain(ta, tb, name)
 
         def impl(args, n):
@@ -297,6 +493,13 @@ for _name in _OPS:
 def in_list(x, tx, items: list, negated: bool, n: int) -> np.ndarray:
     """Bool array: does each row of `x` (plain column/constant of type `tx`) equal one of
     `items` = [(ConstColumn, type), ...]? NULL items never match (transform_null_in = 0)."""
+    if _composite(V.strip(tx)):           # [1] IN ([1], [2]): one composite comparison per item
+        res = np.zeros(n, np.bool_)
+        for c, t in items:
+            check_in_item(tx, t)
+            eq, nulls = compare_any("equals", x, tx, c, t, n)
+            res |= eq if nulls is None else (eq & ~nulls)
+        return ~res if negated else res
     res = np.zeros(n if not V.is_const(x) else 1, np.bool_)
     by_domain: dict = {}
     for c, t in items:

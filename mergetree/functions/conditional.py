@@ -61,6 +61,11 @@ def _plain_supertype(types: list, name: str):
     if all(isinstance(t, T.ArrayType) for t in types):  # [[1], []]: Array(Nothing) fits any array
         inner = [t.inner for t in types if not isinstance(t.inner, V.NothingType)]
         return T.Array(supertype(inner, name)) if inner else types[0]
+    if all(isinstance(t, T.TupleType) for t in types) and len({len(t.elements) for t in types}) == 1:
+        # [((), [1]), ([], [])]: element by element (the names kept when every tuple has the same)
+        names = {t.names for t in types}
+        elements = tuple(supertype([t.elements[k] for t in types], name) for k in range(len(first.elements)))
+        return T.TupleType(elements, names.pop() if len(names) == 1 else None)
     raise NoCommonTypeError(f"There is no supertype for types {', '.join(map(str, types))} in function {name}")
 
 
