@@ -440,13 +440,14 @@ class StatementPrinter(QueryPrinter):
         # MODIFY TTL takes a comma list, so the grammar only accepts it last
         commands.sort(key=lambda c: type(c) is D.ModifyTTL)
         return "ALTER TABLE " + self.table_name(n.table) + self.cluster(n) + " " + ", ".join(
-            self.alter_command(c) for c in commands)
+            self.alter_command(c) for c in commands) + (" SETTINGS " + self.settings(n.settings) if n.settings else "")
 
     def s_Delete(self, n: D.Delete) -> str:
         text = "DELETE FROM " + self.table_name(n.table) + self.cluster(n)
         if n.partition is not None:
             text += " IN " + self.partition(n.partition)
-        return text + " WHERE " + self.expr(n.where)
+        text += " WHERE " + self.expr(n.where)
+        return text + (" SETTINGS " + self.settings(n.settings) if n.settings else "")
 
     def s_Optimize(self, n: D.Optimize) -> str:
         text = "OPTIMIZE TABLE " + self.table_name(n.table) + self.cluster(n)

@@ -5,7 +5,7 @@ from lark import Token
 
 from .ast import ddl
 from .ast.expr import Identifier, Lambda, Subquery, Tuple
-from .ast.query import Select, SetOperation
+from .ast.query import Select, SetOperation, Setting
 from .literals import unquote_string
 from .transform_expr import ExprTransformer, TransformError, _none, join_spans, span_of
 from .transform_query import QueryTransformer, _query_of
@@ -379,8 +379,12 @@ class StatementTransformer:
     # ---- ALTER / DELETE / OPTIMIZE ----
     def alter(self, c):
         commands = []
+        settings = ()
         for cmd in c[3:]:
             if isinstance(cmd, _Cluster):
+                continue
+            if isinstance(cmd, tuple) and cmd and all(isinstance(x, Setting) for x in cmd):
+                settings = cmd                      # the trailing SETTINGS clause
                 continue
             if isinstance(cmd, tuple):  # continuation of MODIFY SETTING a = 1, b = 2
                 prev = commands[-1] if commands else None
@@ -389,7 +393,7 @@ class StatementTransformer:
                 commands[-1] = ddl.ModifySetting(prev.settings + (cmd[1],), prev.span)
             else:
                 commands.append(cmd)
-        return ddl.Alter(c[2], tuple(commands), _cluster(c), span_of(c[0]))
+        return ddl.Alter(c[2], tuple(commands), _cluster(c), span_of(c[0]), settings)
 
     def alter_delete(self, c):
         partition = next((x for x in c if isinstance(x, ddl.PartitionSpec)), None)
@@ -473,7 +477,9 @@ class StatementTransformer:
 
     def delete(self, c):
         partition = next((x for x in c if isinstance(x, ddl.PartitionSpec)), None)
-        return ddl.Delete(c[2], c[-1], partition, _cluster(c), span_of(c[0]))
+        settings = c[-1] if isinstance(c[-1], tuple) else ()
+        where = c[-2] if settings else c[-1]
+        return ddl.Delete(c[2], where, partition, _cluster(c), span_of(c[0]), settings)
 
     def optimize(self, c):
         partition = next((x for x in c if isinstance(x, ddl.PartitionSpec)), None)

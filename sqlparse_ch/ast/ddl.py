@@ -360,23 +360,25 @@ class MaterializeIndex(Node):
 
 @dataclass(frozen=True, slots=True)
 class Alter(Node):
-    """`ALTER TABLE t cmd, cmd ..`."""
+    """`ALTER TABLE t cmd, cmd .. [SETTINGS name = value, ..]`."""
 
     table: TableName
     commands: tuple
     cluster: str | None = None
     span: Span | None = _span
+    settings: tuple = ()        # of query.Setting: this statement's settings (mutations_sync, ...)
 
 
 @dataclass(frozen=True, slots=True)
 class Delete(Node):
-    """Lightweight `DELETE FROM t [IN PARTITION p] WHERE cond`."""
+    """Lightweight `DELETE FROM t [IN PARTITION p] WHERE cond [SETTINGS name = value, ..]`."""
 
     table: TableName
     where: Any
     partition: PartitionSpec | None = None
     cluster: str | None = None
     span: Span | None = _span
+    settings: tuple = ()
 
 
 @dataclass(frozen=True, slots=True)
