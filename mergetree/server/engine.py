@@ -82,6 +82,20 @@ class Engine:
                 continue                    # a retired table; raising would leak the pins taken so far
         return out
 
+    def run_pipe(self, pipes: dict, pipe_name: str, params: dict, ext: str, row_policies=None,
+                 started: float | None = None):
+        """With ``serve --workers N``: a pipe endpoint call (no ``q=``) compiled, run and encoded in a
+        query worker, so the server only pins the tables and relays bytes: ``(body, (rows read, bytes
+        read, rows))``; None when there are no workers or the worker declined (the caller then
+        compiles and runs it the usual way, :meth:`run`). Engine errors are raised as in :meth:`run`."""
+        if self.workers is None:
+            return None
+        from mergetree.replica import FALLBACK
+
+        out = self.workers.run_pipe(pipes, pipe_name, params, ext, row_policies,
+                                    time.perf_counter() if started is None else started)
+        return None if out is FALLBACK else out
+
     def view_targets(self) -> dict[str, str]:
         return {v.name: v.target for v in self.db.views.all()}
 

@@ -670,6 +670,31 @@ def execute_pipe(svc, who, pipe, params: dict, q: str | None = None):
     return run_statement(svc, who, stmt, pipe_name=pipe.name, settings=settings)
 
 
+def run_pipe_in_worker(svc, who, pipe, params: dict, ext: str, started: float):
+    """HOOK (H5, ``serve --workers N``): the call compiled, run and encoded by a query worker
+    (``Engine.run_pipe``, ``mergetree/replica.py``): (body, (rows read, bytes read, rows)), or None:
+    then :func:`execute_pipe` does it here (also for every template/SQL error, so errors are this
+    module's). Engine errors get :func:`run_statement`'s text."""
+    pipes = svc.pipes.snapshot()
+    if pipes.get(pipe.name) is not pipe:        # reloaded meanwhile: the usual path
+        return None
+    policies = who.row_policies() if hasattr(who, "row_policies") else None
+    try:
+        return svc.engine.run_pipe(pipes, pipe.name, params, ext, policies or None, started)
+    except MergeTreeError as e:
+        raise ApiError(400, f"[Error] {public_message(e)}. ({e.code})", DOC_PIPES) from None
+
+
+class _WorkerResult:
+    """What ``set_result_stats`` reads of a Result, for an answer encoded by a worker."""
+
+    __slots__ = ("statistics", "num_rows")
+
+    def __init__(self, rows_read, bytes_read, num_rows):
+        self.statistics = {"rows_read": rows_read, "bytes_read": bytes_read}
+        self.num_rows = num_rows
+
+
 def encode(result, ext: str) -> bytes:
     fmt, _ = FORMATS[ext]
     if ext == "parquet":
@@ -716,6 +741,11 @@ async def pipe_data(request: Request):
     params = apply_fixed_params(who, name, params)
     def run() -> bytes:                 # one thread hop: compile, execute, encode
         started = time.perf_counter()
+        if not q and svc.engine.workers is not None:     # H5: all of it in a query worker
+            done = run_pipe_in_worker(svc, who, pipe, params, ext, started)
+            if done is not None:
+                set_result_stats(request, _WorkerResult(*done[1]))
+                return done[0]
         result = execute_pipe(svc, who, pipe, params, q)
         result.statistics["elapsed"] = time.perf_counter() - started
         set_result_stats(request, result)     # H9: read rows/bytes for tinybird.pipe_stats_rt (service_ds.py)
