@@ -345,3 +345,50 @@ def test_token_filters_and_fixed_params_hold_in_workers(served):
     assert r.status == 200 and json.loads(r.read())["data"] == [{"c": 0, "s": 0}]
     conn.close()
     assert svc.engine.workers.stats["worker"] - before == 4
+
+
+def test_pipe_calls_are_compiled_and_encoded_in_workers(tmp_path, project, served):
+    """``WorkerPool.run_pipe``: a pipe call is compiled, run and encoded by a worker; pipes registered
+    after the start reach the workers; a pipe over another pipe, a tb_secret() pipe (compiled by the
+    server) and template errors answer exactly as a server without workers does."""
+    from mergetree.server.workspace import variables
+    from sqlparse_ch.datafiles.parse import parse_pipe
+
+    srv, svc = served
+    plain, plain_svc = _start(tmp_path, project, name="plain2", workers=0)
+    extra = {
+        "top": "NODE t\nSQL >\n    %\n    SELECT user_id, count() AS c, sum(n) AS s FROM ev\n"
+               "    WHERE user_id LIKE {{ String(prefix, 'p') }} || '%'\n    GROUP BY user_id ORDER BY user_id\n"
+               "    LIMIT {{ Int32(lim, 10) }}\n\nTYPE endpoint\n",
+        "over": "NODE o\nSQL >\n    SELECT count() AS users, sum(c) AS c FROM top\n\nTYPE endpoint\n",
+        "secret": "NODE s\nSQL >\n    %\n    SELECT count() AS c FROM ev WHERE user_id = {{ tb_secret('who') }}\n"
+                  "\nTYPE endpoint\n",
+    }
+    try:
+        a, b = srv.conn(), plain.conn()
+        for conn, s in ((a, svc), (b, plain_svc)):
+            _ingest(conn, [{"user_id": f"p{i % 3}", "n": i} for i in range(9)])
+            variables(s).set("who", "p1", create=True)
+            for name, text in extra.items():
+                s.pipes.register(parse_pipe(text, name=name))
+        before = dict(svc.engine.workers.stats)
+        for path in ("/v0/pipes/top.json", "/v0/pipes/top.json?prefix=p&lim=2", "/v0/pipes/top.csv",
+                     "/v0/pipes/top.ndjson?lim=1", "/v0/pipes/over.json", "/v0/pipes/secret.json",
+                     "/v0/pipes/top.json?lim=x", "/v0/pipes/nope.json"):
+            ra, rb = call(a, "GET", path), call(b, "GET", path)
+            if path.split("?")[0].endswith(".json"):
+                da, db = json.loads(ra[1]), json.loads(rb[1])
+                for d in (da, db):
+                    d.pop("statistics", None)
+                assert (ra[0], da) == (rb[0], db), path
+            else:
+                assert ra == rb, path
+        assert json.loads(call(a, "GET", "/v0/pipes/secret.json")[1])["data"] == [{"c": 3}]
+        # top x4 and over ran in the workers as pipe calls; secret (x2 above) and the bad lim=x were
+        # declined (fallback), then secret's statement, compiled by the server, ran in a worker (x2)
+        assert svc.engine.workers.stats["worker"] - before["worker"] == 5 + 2
+        assert svc.engine.workers.stats["fallback"] - before["fallback"] == 3
+        a.close()
+        b.close()
+    finally:
+        plain.stop()
