@@ -336,3 +336,9 @@ class CannotUpdateColumnError(MergeTreeError):
     """ALTER TABLE MATERIALIZE COLUMN of a sorting-key column."""
 
     code = "CANNOT_UPDATE_COLUMN"
+
+
+class ThereIsNoColumnError(MergeTreeError):
+    """CREATE MATERIALIZED VIEW whose SELECT outputs a column the target table does not have."""
+
+    code = "THERE_IS_NO_COLUMN"

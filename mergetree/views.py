@@ -185,7 +185,7 @@ class ViewRegistry:
                                     f"itself (a cycle through {source})")
         view = MaterializedView(name, source, target, text, kind, inner)
         # the SELECT must run and fit the target: check it over an empty block of the source
-        _run_view(db, view, _empty_block(db.table(source)))
+        _run_view(db, view, _empty_block(db.table(source)), check_names=True)
         snapshot = None
         with self.lock.exclusive():
             with self._mutex:
@@ -307,8 +307,10 @@ def _empty_block(table):
     return Block({n: default_column(t, 0) for n, t in table.metadata.schema}, 0)
 
 
-def _run_view(db, view: MaterializedView, block):
-    """The view's SELECT over `block` (rows of its source) as a block of the target's columns."""
+def _run_view(db, view: MaterializedView, block, check_names: bool = False):
+    """The view's SELECT over `block` (rows of its source) as a block of the target's columns.
+    ``check_names`` (CREATE): every column the SELECT outputs must be a column of the target, as in
+    ClickHouse (THERE_IS_NO_COLUMN); views created before this check keep ignoring the others."""
     from sqlparse_ch import parse
 
     from mergetree.column import Block, default_column
@@ -319,6 +321,14 @@ def _run_view(db, view: MaterializedView, block):
                   else parse(view.query))
     target = db.table(view.target)
     produced = {n: (t, c) for (n, t), c in zip(res.schema, res.column_data)}
+    if check_names:
+        from mergetree.errors import ThereIsNoColumnError
+
+        have = set(target.metadata.column_names)
+        extra = next((n for n in produced if n not in have), None)
+        if extra is not None:
+            raise ThereIsNoColumnError(f"SELECT query outputs column with name '{extra}', which is not found in "
+                                       f"the target table. Use 'AS' to assign alias that matches a column name")
     n = len(res.column_data[0]) if res.column_data else 0
     cols = {}
     for name, t in target.metadata.schema:
