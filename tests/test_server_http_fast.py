@@ -1,0 +1,203 @@
+"""The HTTP fast path (app._App): the hot read routes answer exactly as through Starlette's stack.
+
+Every request is sent twice, once down the fast path and once with it switched off (the full
+Starlette stack: ServerErrorMiddleware, CORSMiddleware, ExceptionMiddleware, router), and the two
+answers must be equal: status, every header in order (x-request-id and the rate-limit counters
+aside, which differ per request by design), and the body (the JSON statistics' elapsed aside).
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+
+import orjson
+import pytest
+from starlette.exceptions import HTTPException
+from starlette.testclient import TestClient
+
+from mergetree.server import service_ds
+from mergetree.server.app import create_app
+from mergetree.server.ratelimit import RateLimiter
+
+ADMIN = "admin-secret-long-enough-for-hs256-keys-fast"
+H = {"Authorization": f"Bearer {ADMIN}"}
+
+PIPES = {
+    "by_k": """
+        TOKEN "reader" READ
+
+        NODE n
+        SQL >
+            %
+            SELECT k, sum(v) AS total FROM t
+            WHERE v >= {{ Int32(min_v, 0) }} {% if defined(key) %} AND k = {{ String(key) }} {% end %}
+            GROUP BY k ORDER BY k
+
+        TYPE endpoint
+    """,
+    "needs": """
+        NODE n
+        SQL >
+            %
+            SELECT {{ Int32(x, required=True) }} AS x
+    """,
+    "one": """
+        NODE n
+        SQL >
+            SELECT 1 AS one
+    """,
+    "mv": """
+        NODE m
+        SQL >
+            SELECT k, v FROM t
+
+        TYPE materialized
+        DATASOURCE t_copy
+    """,
+}
+
+
+class Clock:
+    t = 1000.0
+
+    def __call__(self):
+        return self.t
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    root = tmp_path_factory.mktemp("proj")
+    (root / "datasources").mkdir()
+    (root / "pipes").mkdir()
+    (root / "datasources" / "t.datasource").write_text(
+        'SCHEMA >\n    `k` String `json:$.k`,\n    `v` Int32 `json:$.v`\n\nENGINE "MergeTree"\nENGINE_SORTING_KEY "k"\n')
+    (root / "datasources" / "t_copy.datasource").write_text(
+        'SCHEMA >\n    `k` String,\n    `v` Int32\n\nENGINE "MergeTree"\nENGINE_SORTING_KEY "k"\n')
+    for name, text in PIPES.items():
+        (root / "pipes" / f"{name}.pipe").write_text(textwrap.dedent(text))
+    app = create_app(tmp_path_factory.mktemp("data"), admin_token=ADMIN, flush_interval=0.05, project=root)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        rows = [{"k": "a", "v": 1}, {"k": "a", "v": 2}, {"k": "b", "v": 3}]
+        r = c.post("/v0/events?name=t&wait=true", content=b"\n".join(orjson.dumps(x) for x in rows), headers=H)
+        assert r.status_code == 200, r.text
+        reader = c.get("/v0/tokens/reader", headers=H).json()["token"]
+        yield app, c, reader
+
+
+def _answer(app, client, fast: bool, method, url, **kw):
+    saved = app._fast
+    if not fast:
+        app._fast = False                      # the Starlette stack
+    try:
+        r = client.request(method, url, **kw)
+    finally:
+        app._fast = saved
+    skip = {"x-request-id", "x-ratelimit-remaining", "x-ratelimit-reset"}
+    if b'"elapsed": ' in r.content:              # its digits vary: the length is checked here instead
+        assert r.headers["content-length"] == str(len(r.content))
+        skip.add("content-length")
+    if method == "HEAD":                         # (no body to check it against)
+        skip.add("content-length")
+    headers = [(k, "*" if k in skip else v) for k, v in r.headers.multi_items()]
+    body = re.sub(rb'"elapsed": [0-9.e-]+', b'"elapsed": *', r.content)
+    return r.status_code, headers, body
+
+
+def same(env, method, url, **kw):
+    app, client, _ = env
+    app.state.service.ratelimiter._buckets.clear()
+    slow = _answer(app, client, False, method, url, **kw)
+    app.state.service.ratelimiter._buckets.clear()
+    fast = _answer(app, client, True, method, url, **kw)
+    assert fast == slow
+    return fast
+
+
+@pytest.mark.parametrize("origin", [None, {"Origin": "https://app.example"},
+                                    {"Origin": "https://app.example", "Cookie": "a=1"}])
+@pytest.mark.parametrize("method,url,body", [
+    ("GET", "/v0/pipes/by_k.json", None),
+    ("GET", "/v0/pipes/by_k.json?min_v=2&key=a", None),
+    ("GET", "/v0/pipes/by_k.csv?min_v=2", None),
+    ("GET", "/v0/pipes/by_k.ndjson", None),
+    ("GET", "/v0/pipes/by_k.JSON", None),
+    ("GET", "/v0/pipes/one.json", None),
+    ("GET", "/v0/pipes/one.x.json", None),                # name with a dot: name=one.x, fmt=json (404)
+    ("GET", "/v0/pipes/by_k.json?q=SELECT+count()+AS+c+FROM+_", None),
+    ("POST", "/v0/pipes/by_k.json", b'{"min_v": 2}'),
+    ("POST", "/v0/pipes/by_k.json", b"not json"),         # 400 Invalid JSON body
+    ("GET", "/v0/pipes/nope.json", None),                 # 404 unknown pipe
+    ("GET", "/v0/pipes/by_k.xml", None),                  # 400 unsupported format
+    ("GET", "/v0/pipes/needs.json", None),                # 400 missing required parameter
+    ("GET", "/v0/pipes/mv.json", None),                   # 404 not an endpoint
+    ("GET", "/v0/pipes/by_k.json?q=SELECT+nope+FROM+_", None),   # 400 engine error
+    ("GET", "/v0/sql?q=SELECT+1", None),
+    ("GET", "/v0/sql?q=SELECT+k,+v+FROM+t+ORDER+BY+v+FORMAT+CSV", None),
+    ("GET", "/v0/sql?q=SELECT+*+FROM+missing_table", None),      # 404 unknown table
+    ("GET", "/v0/sql?q=SELEC+1", None),                   # 400 syntax error
+    ("GET", "/v0/sql", None),                             # 400 no q
+    ("POST", "/v0/sql", b"SELECT 2 AS two"),
+    ("HEAD", "/v0/pipes/by_k.json", None),
+])
+def test_fast_path_answers_as_starlette(env, method, url, body, origin):
+    app = env[0]
+    headers = {**H, **(origin or {})}
+    status, _, _ = same(env, method, url, content=body, headers=headers)
+    assert app._fast_routes[(method, url.split("?")[0])] is not None      # it was the fast path
+    assert status < 500
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic x"}])
+def test_authentication_errors(env, headers):
+    assert same(env, "GET", "/v0/pipes/by_k.json", headers=headers)[0] == 403
+    assert same(env, "GET", "/v0/sql?q=SELECT+1", headers={**headers, "Origin": "https://o.example"})[0] == 403
+
+
+def test_scoped_token_and_rate_limit_headers(env):
+    app, _, reader = env
+    h = {"Authorization": f"Bearer {reader}", "Origin": "https://o.example"}
+    svc = app.state.service
+    saved = svc.ratelimiter
+    svc.ratelimiter = RateLimiter(1, clock=Clock())
+    try:
+        assert same(env, "GET", "/v0/pipes/by_k.json", headers=h)[0] == 200
+        status, headers, _ = same(env, "GET", "/v0/pipes/needs.json", headers=h)
+        assert status == 403 and ("x-ratelimit-limit", "1") in headers
+        # a 429: the bucket of one request emptied by a first call (frozen clock)
+        for fast in (False, True):
+            svc.ratelimiter._buckets.clear()
+            first = _answer(app, env[1], fast, "GET", "/v0/pipes/by_k.json", headers=h)
+            second = _answer(app, env[1], fast, "GET", "/v0/pipes/by_k.json", headers=h)
+            assert first[0] == 200 and second[0] == 429
+            if fast:
+                assert (first, second) == answers
+            answers = (first, second)
+        assert ("retry-after", "1") in answers[1][1]
+    finally:
+        svc.ratelimiter = saved
+
+
+def test_other_routes_take_the_starlette_path(env):
+    app, client, _ = env
+    for url in ("/v0/pipes/openapi.json", "/v0/pipes", "/v0/health", "/v0/pipes/by_k"):
+        assert client.get(url, headers=H).status_code == 200
+        assert app._fast_routes[("GET", url)] is None
+    # a preflight is CORSMiddleware's
+    r = client.options("/v0/pipes/by_k.json", headers={"Origin": "https://o.example",
+                                                       "Access-Control-Request-Method": "GET"})
+    assert r.status_code == 200 and r.headers["access-control-max-age"] == "86400"
+    # a method the route does not have: 405 as before
+    assert same(env, "DELETE", "/v0/sql", headers=H)[0] == 405
+
+
+@pytest.mark.parametrize("exc,status", [(RuntimeError("boom"), 500), (HTTPException(418, "teapot"), 418)])
+def test_an_exception_escaping_the_view_is_answered_as_starlette(env, monkeypatch, exc, status):
+    def fail(*a, **k):
+        raise exc
+
+    monkeypatch.setattr(service_ds, "record_pipe_request", fail)
+    got = same(env, "GET", "/v0/pipes/by_k.json", headers={**H, "Origin": "https://o.example"})
+    assert got[0] == status
+    if status == 500:
+        assert got[2] == b"Internal Server Error" and not any(k.startswith("access-control") for k, _ in got[1])
