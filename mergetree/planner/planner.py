@@ -32,6 +32,8 @@ class Planner:
         self.params = params or {}
         #: {table: condition} ANDed into every scan of the table (planner/row_policy.py)
         self.row_policies = row_policies if row_policies is not None else row_policy.current()
+        #: a subquery ran while planning (its result is in the plan)
+        self.ran_subquery = False
 
     # ---- sources
 
@@ -152,6 +154,8 @@ class Planner:
     def run_subquery(self, q, ctes: dict):
         """Execute a scalar / IN subquery now: (schema, columns)."""
         from mergetree.exec.executor import run
+
+        self.ran_subquery = True
         from mergetree.planner.optimizer import optimize
 
         schema, columns, _ = run(optimize(self.plan_query(q, ctes)))
@@ -461,10 +465,17 @@ def plan_select(db, q, params: dict | None = None, disabled_rules=(), settings: 
     """Plan and optimize a Select / SetOperation AST (`settings`: those that change the plan, such
     as join_use_nulls)."""
     from mergetree.planner.optimizer import optimize
+    from mergetree.planner.prepared import plan_prepared
 
-    planner = Planner(db, params)
-    planner.settings = dict(settings or {})
-    return optimize(planner.plan_query(q), disabled_rules)
+    def plan_full(stmt):
+        planner = Planner(db, params)
+        planner.settings = dict(settings or {})
+        plan = optimize(planner.plan_query(stmt), disabled_rules)
+        if planner.ran_subquery:          # its result is in the plan: never prepared (planner/prepared.py)
+            plan._ran_subquery = True
+        return plan
+
+    return plan_prepared(db, q, params, disabled_rules, settings, plan_full)
 
 
 def _global_with(q):
