@@ -44,9 +44,11 @@ with the same message. Workers start in the background; until one is ready, stat
 in-process. A dead worker is replaced. A statement's cancel event is forwarded (a ``cancel`` frame
 read by the worker's reader thread).
 
-Protocol: a ``socketpair``; frames of a 4-byte big-endian length + a pickle of ``(seq, kind, tables,
-views, args)`` (kind "sql": the statement AST, frozen dataclasses, answered by the Result's numpy
-columns; kind "pipe": answered by the encoded body and the read statistics).
+Protocol: a ``socketpair``; frames of a 4-byte big-endian length + a pickle of ``(seq, kind, (tables,
+views), args)``, ``(tables, views)`` None when the worker holds exactly those already (after its last
+"ok"; the usual case between inserts and merges: it then updates nothing). Kind "sql": the statement
+AST (frozen dataclasses), answered by the Result's numpy columns; kind "pipe": answered by the
+encoded body and the read statistics.
 """
 
 from __future__ import annotations
@@ -168,6 +170,7 @@ class _Worker:
         self.sock = sock
         self.seen_metadata: set = set()      # metadata keys this worker holds
         self.seen_pipes: set = set()         # the pipes version it holds (run_pipe)
+        self.holds = None                    # the tables + parts it holds (WorkerPool._tables_message)
         self.seq = 0                         # statements sent (a cancel names the one it is for)
 
     def close(self) -> None:
@@ -197,6 +200,7 @@ class WorkerPool:
         self._meta: dict[str, tuple] = {}    # table -> (metadata object, key, pickled)
         self._pipes = None                   # (pipes dict, key, pickled) last sent (run_pipe)
         self._pipes_version = 0
+        self._meta_version = 0
         self.stats = {"worker": 0, "fallback": 0, "respawned": 0}
         for _ in range(n):
             self._spawn()
@@ -275,18 +279,26 @@ class WorkerPool:
 
     # ---- statements
 
-    def _tables_message(self, w: _Worker, snaps: dict) -> dict:
-        out = {}
+    def _tables_message(self, w: _Worker, snaps: dict, views: dict):
+        """(what the worker's tables will be, the message, or None when the worker holds exactly
+        that already: the usual case between two inserts or merges, then it updates nothing)."""
+        content, metas = [], []
         for name, (table, snap) in snaps.items():
             meta = table.metadata
             cached = self._meta.get(name)
             if cached is None or cached[0] is not meta:
-                cached = (meta, (name, id(meta), len(self._meta)), pickle.dumps(meta, 5))
-                self._meta[name] = cached
-            key = cached[1]
-            payload = None if key in w.seen_metadata else cached[2]
-            out[name] = (str(table.path), key, payload, [_part_ref(table, p) for p in snap.parts])
-        return out
+                payload = pickle.dumps(meta, 5)
+                with self._lock:
+                    self._meta_version += 1
+                    cached = self._meta[name] = (meta, (name, self._meta_version), payload)
+            metas.append(cached)
+            content.append((name, str(table.path), cached[1], tuple([_part_ref(table, p) for p in snap.parts])))
+        content = (tuple(content), tuple(views.items()))
+        if content == w.holds:
+            return content, None
+        out = {name: (path, key, None if key in w.seen_metadata else cached[2], list(refs))
+               for (name, path, key, refs), cached in zip(content[0], metas)}
+        return content, (out, views)
 
     def run(self, stmt, params, settings, row_policies, cancel=None):
         """The statement's Result from a worker, or FALLBACK (run it in-process). ``cancel``
@@ -322,7 +334,7 @@ class WorkerPool:
         return self._call("pipe", message, None, sent)
 
     def _call(self, kind: str, args, cancel=None, sent=None):
-        """Send ``(seq, kind, tables, views, args(worker))`` to an idle worker, with every table's parts
+        """Send ``(seq, kind, (tables, views) or None, args(worker))`` to an idle worker, with every table's parts
         pinned until the answer is back; its answer, or FALLBACK. ``sent(worker)`` after an answer."""
         if self._ready == 0 or self._closed:
             self.stats["fallback"] += 1
@@ -346,8 +358,8 @@ class WorkerPool:
         dead = None
         try:
             try:
-                tables = self._tables_message(w, snaps)
-                payload = dumps_request((w.seq + 1, kind, tables, self.view_targets(), args(w)))
+                holds, tables = self._tables_message(w, snaps, self.view_targets())
+                payload = dumps_request((w.seq + 1, kind, tables, args(w)))
             except Exception as e:  # noqa: BLE001 - e.g. an unpicklable parameter: run it here
                 self._idle.put(w)
                 log.debug("statement not sent to a worker: %s", e)
@@ -368,8 +380,12 @@ class WorkerPool:
                 self._retire(w)             # statement, so this worker is replaced
                 raise
             else:
-                for key in [t[1] for t in tables.values()]:
-                    w.seen_metadata.add(key)
+                if tables is not None:
+                    for key in [t[1] for t in tables[0].values()]:
+                        w.seen_metadata.add(key)
+                # after "ok" the worker holds exactly these parts; after anything else (its update may
+                # have stopped halfway) the next statement sends them all again
+                w.holds = holds if answer == "ok" else None
                 if sent is not None:
                     sent(w)
                 self._idle.put(w)
@@ -663,8 +679,17 @@ class ReplicaDatabase:
         self._table_class = _replica_table_class()
         self.views = _Views({})
         self.path = "query-worker"
+        self.synced = False                 # the last update went through (see update)
 
-    def update(self, tables: dict, views: dict) -> None:
+    def update(self, message) -> None:
+        """The statement's tables and views: ``(tables, views)``, or None for the same as the last
+        statement's (sent only after that one's update succeeded)."""
+        if message is None:
+            if not self.synced:
+                raise Unsupported("tables not sent")
+            return
+        self.synced = False
+        tables, views = message
         for name in [n for n in self._tables if n not in tables]:
             self._tables.pop(name).close_parts()
         for name, (path, key, payload, parts) in tables.items():
@@ -680,6 +705,7 @@ class ReplicaDatabase:
                 self._tables[name] = t
             t.set_parts(parts)
         self.views = _Views(views)
+        self.synced = True
 
     def reopen_moved(self) -> bool:
         moved = False
@@ -840,7 +866,7 @@ def serve_worker(sock: socket.socket) -> None:
             return
         seq = -1
         try:
-            seq, kind, tables, views, args = pickle.loads(frame)
+            seq, kind, tables, args = pickle.loads(frame)
             cancel = threading.Event()
             current[:] = [seq, cancel]
             if kind == "pipe":
@@ -851,7 +877,7 @@ def serve_worker(sock: socket.socket) -> None:
                 finish = None
             if _PAUSE_DIR:
                 _test_pause("before_open")
-            db.update(tables, views)
+            db.update(tables)
             if _PAUSE_DIR:
                 _test_pause("before_read")
             try:
