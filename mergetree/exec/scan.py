@@ -82,7 +82,10 @@ def read_merge_tree(node, ctx, children, transform=None):
 
         def run(task):
             try:
-                if prewhere:
+                if point is not None:
+                    block, rows, nbytes = _read_task_point(task[0], task[1], needed, where_columns, bound,
+                                                           node.columns, cache, point)
+                elif prewhere:
                     block, rows, nbytes = _read_task_prewhere(task[0], task[1], needed, prewhere, bound, node.columns,
                                                               cache, point)
                 else:
@@ -150,16 +153,18 @@ def _read_key_bounds(node, ctx, transform):
 
 
 def _key_point(metadata, bound):
-    """(column, value bytes) when the bound WHERE is an AND with a conjunct ``c = 'constant'`` on
-    the first sorting-key column ``c`` of type String: within a part the rows are sorted by it, so
-    the rows that can match are one run, found by binary search (`_where_keep`). Else None."""
+    """(column, value bytes, the other conjuncts) when the bound WHERE is an AND with a conjunct
+    ``c = 'constant'`` on the first sorting-key column ``c`` of type String: within a part the rows
+    are sorted by it, so the rows that can match are one run, found by binary search
+    (`_read_task_point`, `_where_keep`); the other conjuncts are evaluated on that run only. Else None."""
     from mergetree.exec.expression import BCall, BColumn, BConst
     from mergetree.storage.key_condition import _conjuncts
 
     name = _string_key_column(metadata)
     if name is None or not _row_wise(bound):
         return None
-    for c in _conjuncts(bound):
+    conjuncts = _conjuncts(bound)
+    for i, c in enumerate(conjuncts):
         if not (isinstance(c, BCall) and c.name == "equals" and len(c.args) == 2):
             continue
         x, y = c.args
@@ -168,10 +173,11 @@ def _key_point(metadata, bound):
         if isinstance(x, BColumn) and x.name == name and str(x.type) == "String" \
                 and isinstance(y, BConst) and str(y.type) == "String":
             v = y.pyvalue
+            rest = conjuncts[:i] + conjuncts[i + 1:]
             if isinstance(v, str):
-                return name, v.encode("utf-8", "surrogateescape")
+                return name, v.encode("utf-8", "surrogateescape"), rest
             if isinstance(v, (bytes, bytearray)):
-                return name, bytes(v)
+                return name, bytes(v), rest
     return None
 
 
@@ -242,6 +248,115 @@ def _where_keep(bound, block, point):
                 keep[lo:hi] = truth(execute_expr(bound, block.slice(lo, hi)), hi - lo)
             return keep
     return truth(execute_expr(bound, block), n)
+
+
+#: comparison functions -> the numpy operator (`_compare_fast`), and the one with its arguments swapped
+_COMPARE = {"equals": ("__eq__", "__eq__"), "notEquals": ("__ne__", "__ne__"), "less": ("__lt__", "__gt__"),
+            "greater": ("__gt__", "__lt__"), "lessOrEquals": ("__le__", "__ge__"),
+            "greaterOrEquals": ("__ge__", "__le__")}
+
+
+def _compare_fast(c, block):
+    """The bool mask of a conjunct ``column op constant`` (or ``constant op column``) whose column
+    and constant have the same integer, Date or DateTime type (their stored integers compare as
+    the values do), computed with one numpy comparison; None for any other conjunct."""
+    from mergetree.exec.expression import BCall, BColumn, BConst
+
+    if c.__class__ is not BCall or len(c.args) != 2:
+        return None
+    ops = _COMPARE.get(c.name)
+    if ops is None:
+        return None
+    x, y = c.args
+    op = ops[0]
+    if x.__class__ is BConst:
+        x, y, op = y, x, ops[1]
+    if x.__class__ is not BColumn or y.__class__ is not BConst or x.type != y.type \
+            or not isinstance(x.type, (T.IntType, T.DateType, T.Date32Type, T.DateTimeType)):
+        return None
+    col = block.columns.get(x.name)
+    const = y.value.data
+    if not isinstance(col, FixedColumn) or not isinstance(const, FixedColumn) or col.values.ndim != 1 \
+            or col.values.dtype != const.values.dtype or col.values.dtype.kind not in "iu":
+        return None
+    return getattr(col.values, op)(const.values[0])
+
+
+def _conjuncts_keep(conjuncts, block):
+    """Rows of `block` where every bound conjunct holds (NULL counts as false, as in WHERE)."""
+    from mergetree.exec.expression import execute as execute_expr
+    from mergetree.exec.filter import truth
+
+    n = block.num_rows
+    keep = None
+    for c in conjuncts:
+        m = _compare_fast(c, block)
+        if m is None:
+            m = truth(execute_expr(c, block), n)
+        keep = m if keep is None else keep & m
+    return keep
+
+
+def _repeat_string(value: bytes, n: int):
+    """A String column of `n` rows equal to `value`."""
+    from mergetree.column import StringColumn
+
+    width = len(value)
+    offsets = np.arange(n + 1, dtype=np.int64) * width
+    data = np.tile(np.frombuffer(value, np.uint8), n) if width and n else np.zeros(0, np.uint8)
+    return StringColumn(T.String, offsets, data)
+
+
+def _read_task_point(part, ranges, needed, where_columns, bound, columns, cache, point):
+    """A task of a point lookup (`_key_point`): binary search of the key value in the key column
+    as stored (`DataPart.key_run`), then only the run of rows holding it is read from the other
+    columns: first the WHERE's columns, to evaluate the other conjuncts on the run, then the rest
+    of the columns for the rows that match. The key column itself is the constant repeated.
+    Falls back to the general tasks when the part stores the key column otherwise."""
+    from mergetree.column import Block
+    from mergetree.storage.mutations import read_row_mask
+
+    key, value, rest = point
+    run = part.key_run(key, ranges, value, cache)
+    if run is None:
+        prewhere = where_columns if set(needed) - set(where_columns) else []
+        if prewhere:
+            return _read_task_prewhere(part, ranges, needed, prewhere, bound, columns, cache, point)
+        return _read_task(part, ranges, needed, bound, columns, cache, point)
+    lo, hi, rows, nbytes = run
+    first = [c for c in where_columns if c != key]
+    second = [c for c in needed if c != key and c not in where_columns]
+    wblock = part.read(first, ranges, cache=cache, copy=False, rows=(lo, hi))
+    n = hi - lo
+    if n:
+        nbytes += wblock.nbytes * rows // n
+    cols = dict(wblock.columns)
+    if key in columns or any(r is None or key in r for r in map(_columns_of, rest)):
+        cols[key] = _repeat_string(value, n)
+    block = Block.trusted(cols, n)
+    keep = _conjuncts_keep(rest, block) if n and rest else None
+    row_mask = read_row_mask(part)
+    if row_mask is not None and n:
+        live = _rows_of_ranges(row_mask, part.granule_rows, ranges)[lo:hi]
+        keep = live if keep is None else keep & live
+    if keep is not None and keep.all():
+        keep = None
+    if keep is not None:
+        block = block.filter(keep)
+    if second:
+        if block.num_rows:
+            oblock = part.read(second, ranges, cache=cache, copy=False, rows=(lo, hi), mask=keep)
+            nbytes += oblock.nbytes * rows // max(1, block.num_rows)
+        else:
+            oblock = part.read(second, ranges, cache=cache, copy=False, rows=(lo, lo))
+        block = Block.trusted({**block.columns, **oblock.columns}, block.num_rows)
+    return block.select(columns), rows, nbytes
+
+
+def _columns_of(b):
+    from mergetree.storage.key_condition import _columns_read
+
+    return _columns_read(b)
 
 
 def _read_task(part, ranges, needed, bound, columns, cache=None, point=None):

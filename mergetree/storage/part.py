@@ -308,6 +308,10 @@ class DataPart:
         reads); the bytes returned are then a copy, or with ``copy=False`` a read-only view of a
         cached block."""
         file = meta["file"]
+        if cache is not None and len(ranges) == 1:
+            got = self._read_cached_range(file, ranges[0], cache)
+            if got is not None:
+                return got.copy() if copy else got
         offs, ins = self._mark_arrays(file)
         bin_name = file + ".bin"
         if len(offs) < 2:
@@ -352,6 +356,55 @@ class DataPart:
             return pieces[0].copy() if cache is not None and copy else pieces[0]
         return np.concatenate(pieces) if pieces else np.zeros(0, np.uint8)
 
+    def _mark_lists(self, file: str):
+        """(block offsets, offsets in block) of a stream's marks as Python lists (cached: a small
+        read indexes a few of them, faster in lists than in numpy arrays)."""
+        key = (file, "lists")
+        m = self._mark_cache.get(key)
+        if m is None:
+            offs, ins = self._mark_arrays(file)
+            m = self._mark_cache[key] = (offs.tolist(), ins.tolist())
+        return m
+
+    def _read_cached_range(self, file: str, rng, cache):
+        """The bytes of granules ``rng`` of a stream when every compressed block they need is in
+        the uncompressed cache (a read-only view when they are one block), else None: then the
+        general path reads (and checks) the file. Cached blocks were checked when decoded."""
+        offs, ins = self._mark_lists(file)
+        a, b = rng
+        if not 0 <= a < b < len(offs):
+            return None
+        ca, cb, ib = offs[a], offs[b], ins[b]
+        uid, bin_name = self.uid, file + ".bin"
+        datas = []
+        at = 0
+        pos = ca
+        pb = -1
+        while True:
+            if pos == cb:
+                pb = at + ib
+                if not ib:
+                    break
+            hit = cache.get((uid, bin_name, pos))
+            if hit is None:
+                return None
+            data, csize = hit
+            datas.append(data)
+            at += len(data)
+            if pos == cb:
+                break
+            pos += BLOCK_HEADER_SIZE + csize
+            if pos > cb:
+                return None
+        pa = ins[a]
+        if not 0 <= pa <= pb <= at:
+            return None
+        if len(datas) == 1:
+            return datas[0][pa:pb]
+        if not datas:                 # no bytes in these granules (e.g. only empty strings)
+            return np.zeros(0, np.uint8)
+        return np.concatenate(datas)[pa:pb]
+
     def _decode_cached(self, cache, bin_name: str, mv, arr, start: int, end: int, stats: ReadStats):
         """Decoded blocks of ``[start, end)`` through the uncompressed cache: cached blocks are
         walked by their stored compressed sizes (no header parsing), the rest from the first
@@ -393,7 +446,8 @@ class DataPart:
         return (np.concatenate(datas) if datas else np.zeros(0, np.uint8)), starts
 
     def read(self, columns: list[str] | None = None, mark_ranges=None, stats: ReadStats | None = None,
-             cache=None, copy: bool = True, stored: bool = False, mask: np.ndarray | None = None):
+             cache=None, copy: bool = True, stored: bool = False, mask: np.ndarray | None = None,
+             rows: tuple[int, int] | None = None):
         """Read ``columns`` (default: all) for the granules in ``mark_ranges`` (list of [a, b)).
 
         Only the compressed blocks the ranges need are read and decoded. Returns a Block; adds
@@ -407,9 +461,30 @@ class DataPart:
         ``stored=True`` reads the columns as this part stores them.
         ``mask`` (bool, one per row of the ranges): only those rows are returned, and dictionary
         strings are decoded only for them (a PREWHERE's few matches in a granule of 8192 rows).
+        ``rows=(lo, hi)``: only rows ``lo..hi-1`` of the ranges (as concatenated) are returned, read
+        from the granules that hold them (a point lookup's run of rows, found by `key_run`); ``mask``
+        is then one per row of that window. The columns returned are fresh arrays unless
+        ``copy=False`` and neither ``rows`` nor ``mask`` is given.
         """
+        if rows is not None:
+            lo, hi = int(rows[0]), int(rows[1])
+            ranges = self._normalize_ranges(mark_ranges)
+            starts = self.granule_starts()
+            total = sum(starts[b] - starts[a] for a, b in ranges)
+            if not 0 <= lo <= hi <= total:
+                raise BadArgumentsError(f"rows [{lo}, {hi}) out of bounds for {total} rows of part {self.name}")
+            if mask is not None and len(mask) != hi - lo:
+                raise BadArgumentsError(f"mask of {len(mask)} rows for a window of {hi - lo} rows of part {self.name}")
+            ranges, wlo = _narrow(ranges, starts, lo, hi) if hi > lo else ([], 0)
+            window = (wlo, wlo + hi - lo)
+        else:
+            ranges = mark_ranges
+            window = None
         if self.schema_patch is not None and not stored:
-            block = self.schema_patch.read(self, columns, mark_ranges, stats)
+            block = self.schema_patch.read(self, columns, ranges, stats)
+            if window is not None:
+                block = block.slice(*window) if ranges else block
+                return block.filter(mask) if mask is not None else block.take(np.arange(block.num_rows))
             return block if mask is None else block.filter(mask)
         from mergetree.column import Block
         from mergetree.types import parse_type
@@ -419,10 +494,11 @@ class DataPart:
             if n not in self._types:
                 raise UnknownColumnError(f"Part {self.name} has no column '{n}' "
                                          f"(columns: {', '.join(x for x, _ in self.columns)})")
-        ranges = self._normalize_ranges(mark_ranges)
-        nrows = int(self.granule_rows[ranges[0][0]:ranges[0][1]].sum()) if len(ranges) == 1 else \
-            int(sum(self.granule_rows[a:b].sum() for a, b in ranges))
-        if mask is not None and len(mask) != nrows:
+        if window is None:
+            ranges = self._normalize_ranges(ranges)
+        starts = self.granule_starts()
+        nrows = sum(starts[b] - starts[a] for a, b in ranges)
+        if mask is not None and window is None and len(mask) != nrows:
             raise BadArgumentsError(f"mask of {len(mask)} rows for {nrows} rows of part {self.name}")
         local = ReadStats()
         out = {}
@@ -431,7 +507,9 @@ class DataPart:
                 return self._read_stream(meta, [(0, 1)] if whole else ranges, local, _n, cache, copy)
             if ranges:
                 try:
-                    if mask is None:
+                    if window is not None:
+                        col, read_rows = _build_window(self._serialization[n], fetch, parse_type, window, mask)
+                    elif mask is None:
                         col = _build_column(self._serialization[n], fetch, parse_type)
                         read_rows = len(col)
                     else:
@@ -452,7 +530,54 @@ class DataPart:
         self.last_read_stats = local
         if stats is not None:
             stats.add(local)
+        if window is not None and mask is None:
+            return Block.trusted(out, window[1] - window[0]) if ranges else Block(out, num_rows=0)
         return Block(out, num_rows=nrows if mask is None else int(np.count_nonzero(mask)))
+
+    def granule_starts(self) -> list[int]:
+        """Row number of the first row of every granule, and the part's row count last (a list:
+        the part is immutable; computed once)."""
+        s = self.__dict__.get("_granule_starts")
+        if s is None:
+            s = self._granule_starts = [0] + np.cumsum(self.granule_rows, dtype=np.int64).tolist()
+        return s
+
+    def key_run(self, column: str, mark_ranges, value: bytes, cache=None):
+        """``(lo, hi, rows, nbytes)``: rows ``lo..hi-1`` of the granules in ``mark_ranges`` (as
+        concatenated, ``rows`` in all) are those whose String column ``column`` equals ``value``,
+        found by binary search on the column as stored (sizes + bytes, no offsets built: the
+        caller knows the rows are sorted by it, e.g. the first sorting-key column). ``nbytes``:
+        the column's in-memory size over the ranges. None when the column is not stored as a plain
+        String (dictionary-encoded, or the part is read through a schema patch): read it instead."""
+        from mergetree import types as T
+        from mergetree.kernels.keyrange import sizes_equal_range
+
+        node = self._serialization.get(column)
+        if self.schema_patch is not None or node is None or node.get("kind") != "string" or node.get("whole") \
+                or self._types.get(column) != T.String:
+            return None
+        ranges = self._normalize_ranges(mark_ranges)
+        starts = self.granule_starts()
+        nrows = sum(starts[b] - starts[a] for a, b in ranges)
+        if not ranges:
+            return 0, 0, 0, 0
+        local = ReadStats()
+        try:
+            sizes = _typed(node["sizes"], self._read_stream(node["sizes"], ranges, local, column, cache, False))
+            data = self._read_stream(node["data"], ranges, local, column, cache, False)
+        except _BadData as e:
+            raise self._corrupt(e.file, f"column {column}: {e.reason}") from None
+        if len(sizes) != nrows:
+            raise self._corrupt(None, f"column {column}: read {len(sizes)} rows, marks say {nrows}")
+        lo, hi, _, _, total = sizes_equal_range(sizes, data, value)
+        if total != len(data):
+            raise self._corrupt(node["data"]["file"] + ".bin", f"column {column}: string lengths add up to "
+                                                               f"{total} bytes, data has {len(data)}")
+        local.rows = nrows
+        local.marks = sum(b - a for a, b in ranges)
+        local.parts = 1
+        self.last_read_stats = local
+        return lo, hi, nrows, 8 * (nrows + 1) + len(data)
 
     def __repr__(self) -> str:
         return f"DataPart({self.name!r}, rows={getattr(self, 'rows', '?')}, marks={getattr(self, 'marks', '?')})"
@@ -562,6 +687,69 @@ def _offsets_from_sizes(sizes: np.ndarray) -> np.ndarray:
     offsets[0] = 0
     np.cumsum(sizes, out=offsets[1:])
     return offsets
+
+
+def _narrow(ranges: list, starts: list, lo: int, hi: int):
+    """(the granules of ``ranges`` that hold rows ``lo..hi-1`` of the ranges' concatenation, where
+    row ``lo`` is in those granules' concatenation); ``starts``: `DataPart.granule_starts`."""
+    from bisect import bisect_left, bisect_right
+
+    out = []
+    pos = 0
+    first = None
+    for a, b in ranges:
+        r0 = starts[a]
+        n = starts[b] - r0
+        if pos < hi and pos + n > lo:
+            x = r0 + max(lo - pos, 0)          # part rows x..y-1 of the window lie in this range
+            y = r0 + min(hi - pos, n)
+            ga = bisect_right(starts, x, a, b + 1) - 1
+            gb = bisect_left(starts, y, a, b + 1)
+            if first is None:
+                first = pos + starts[ga] - r0  # window rows before the first granule kept
+            out.append((ga, gb))
+        pos += n
+    return out, lo - (first or 0)
+
+
+def _build_window(node: dict, fetch, parse_type, window: tuple, mask):
+    """(rows ``window`` of a column, then those of ``mask`` if given, as fresh arrays; the column's
+    row count before the window): fixed-width values and dictionary codes are cut before anything
+    is built from them."""
+    from mergetree import column as mc
+
+    lo, hi = window
+    kind = node["kind"]
+    if kind == "fixed" and not node.get("whole"):
+        meta = node["stream"]
+        values = _typed(meta, fetch(meta))
+        if len(values) < hi:             # the caller reports the row count
+            return mc.FixedColumn(parse_type(node["type"]), values), len(values)
+        part = values[lo:hi]
+        return mc.FixedColumn(parse_type(node["type"]), part[mask] if mask is not None else part.copy()), len(values)
+    if kind == "dict_string" and not node.get("whole"):
+        dictionary = _dictionary(node, fetch, parse_type)
+        codes = _typed(node["codes"], fetch(node["codes"]))
+        n = len(codes)
+        if n < hi:
+            return mc.StringColumn(parse_type(node["type"]), np.zeros(1, np.int64), np.zeros(0, np.uint8)), n
+        part = codes[lo:hi]
+        if mask is not None:
+            part = part[mask]
+        if len(part) and int(part.max()) >= len(dictionary):
+            raise _BadData(node["codes"]["file"] + ".bin",
+                           f"code {int(part.max())} out of range of a {len(dictionary)}-entry dictionary")
+        try:
+            offsets, data = dictionary_decode(dictionary.offsets, dictionary.data, part)
+        except BlockCorruptedError as e:
+            raise _BadData(node["codes"]["file"] + ".bin", str(e)) from None
+        return mc.StringColumn(parse_type(node["type"]), offsets, data), n
+    col = _build_column(node, fetch, parse_type)
+    n = len(col)
+    if n < hi:
+        return col, n
+    idx = np.arange(lo, hi, dtype=np.int64)
+    return col.take(idx[mask] if mask is not None else idx), n
 
 
 def _build_masked(node: dict, fetch, parse_type, mask: np.ndarray):
