@@ -201,3 +201,104 @@ def test_an_exception_escaping_the_view_is_answered_as_starlette(env, monkeypatc
     assert got[0] == status
     if status == 500:
         assert got[2] == b"Internal Server Error" and not any(k.startswith("access-control") for k, _ in got[1])
+
+
+# --------------------------------------------------------------------------- remembered principals
+
+
+def _fresh(store, value):
+    """The Principal of a static token built from the stored token now (the uncached path)."""
+    from mergetree.server.auth import Principal, _scope_from_json
+
+    t = store._by_value[value]
+    return Principal(t["name"], [_scope_from_json(s) for s in t["scopes"]], limits=t.get("limits") or None,
+                     key=value)
+
+
+def test_remembered_principals_follow_every_token_change(tmp_path):
+    from mergetree.server.auth import TokenStore
+    from mergetree.server.errors import ApiError
+
+    store = TokenStore(tmp_path / "tokens.json", ADMIN)
+    admin = store.authenticate(ADMIN)
+    assert admin.is_admin and store.authenticate(ADMIN) is admin          # remembered
+    v = store.create("r", ["PIPES:READ:a"])["token"]
+    assert store.authenticate(v) == _fresh(store, v)
+    for change in (lambda: store.update("r", ["PIPES:READ:b", "DATASOURCES:READ:t:x = 1"]),
+                   lambda: store.add_scopes("r", ["PIPES:READ:c"]),
+                   lambda: store.update("r", None, "new description", "r2")):
+        before = store.authenticate(v)
+        change()
+        after = store.authenticate(v)
+        assert after == _fresh(store, v) and after != before
+    assert store.authenticate(v).name == "r2"
+    assert {str(s) for s in store.authenticate(v).scopes} == {"PIPES:READ:b", "DATASOURCES:READ:t", "PIPES:READ:c"}
+    new = store.refresh("r2")["token"]
+    with pytest.raises(ApiError, match="Invalid token"):
+        store.authenticate(v)                       # the old value stops working at once
+    assert store.authenticate(new) == _fresh(store, new)
+    store.delete("r2")
+    with pytest.raises(ApiError, match="Invalid token"):
+        store.authenticate(new)
+
+
+def test_remembered_jwt_still_expires(tmp_path):
+    import time as _time
+
+    import jwt
+
+    from mergetree.server import auth
+    from mergetree.server.errors import ApiError
+
+    store = auth.TokenStore(tmp_path / "tokens.json", ADMIN)
+    exp = int(_time.time()) + 1
+    token = jwt.encode({"name": "j", "exp": exp, "scopes": [{"type": "PIPES:READ", "resource": "p"}]}, ADMIN,
+                       algorithm="HS256")
+    who = store.authenticate(token)
+    assert who.is_jwt and who.key == token and store.authenticate(token) is who
+    _time.sleep(max(0.0, exp - _time.time()) + 0.05)
+    with pytest.raises(ApiError, match="expired"):
+        store.authenticate(token)
+
+
+# --------------------------------------------------------------------------- the query pool
+
+
+def test_query_pool_results_errors_order_and_shutdown():
+    import asyncio
+    import threading
+
+    from mergetree.server.http import QueryPool
+
+    pool = QueryPool(1, "t-pool")
+    names, order = [], []
+    gate = threading.Event()
+
+    def work(i):
+        names.append(threading.current_thread().name)
+        if i == 0:
+            gate.wait(10)
+        order.append(i)
+        return i * 10
+
+    def fail():
+        raise ValueError("bad")
+
+    async def main():
+        first = pool.run(work, (0,), {})
+        rest = [pool.run(work, (i,), {}) for i in (1, 2)]
+        skipped = pool.run(work, (99,), {})
+        skipped.cancel()                            # cancelled before it started: never runs
+        gate.set()
+        assert await first == 0 and [await f for f in rest] == [10, 20]
+        with pytest.raises(ValueError, match="bad"):
+            await pool.run(fail, (), {})
+        assert (await asyncio.wrap_future(pool.submit(work, 3))) == 30
+    asyncio.run(main())
+    assert order == [0, 1, 2, 3] and set(names) == {"t-pool_0"}
+    gate.clear()
+    queued = pool.submit(work, 4)
+    pool.shutdown(wait=True)                        # queued work still runs
+    assert queued.result(5) == 40
+    with pytest.raises(RuntimeError):
+        pool.submit(work, 5)

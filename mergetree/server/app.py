@@ -186,7 +186,8 @@ def _endpoint(view):
             service_ds.record_pipe_request(request, response, wall, started)
         else:
             response = await handle(request)
-        limits = getattr(request.state, "ratelimit_headers", None)   # ratelimit.py, set by http.principal
+        state = request.scope.get("state")
+        limits = state.get("ratelimit_headers") if state else None   # ratelimit.py, set by http.principal
         if limits:              # on every answer after authentication, errors included
             for k, v in limits.items():
                 response.headers.setdefault(k, v)

@@ -258,6 +258,10 @@ class TokenStore:
         self.path = Path(path)
         self._lock = threading.Lock()
         self._tokens: dict[str, dict] = {}
+        #: static token value -> (generation, Principal): the Principal of a stored token, built once per
+        #: generation (bumped by every change of the tokens, ``_save``); principals are never mutated
+        self._principals: dict[str, tuple[int, Principal]] = {}
+        self._generation = 0
         if self.path.exists():
             self._tokens = {t["name"]: t for t in orjson.loads(self.path.read_bytes())["tokens"]}
         admin = self._tokens.get("admin token")
@@ -274,9 +278,12 @@ class TokenStore:
         return self._tokens["admin token"]["token"]
 
     def _save(self) -> None:
-        atomic_write(self.path, orjson.dumps({"tokens": list(self._tokens.values())}, option=orjson.OPT_INDENT_2),
-                     mode=0o600)
-        self._by_value = {t["token"]: t for t in self._tokens.values()}
+        try:
+            atomic_write(self.path, orjson.dumps({"tokens": list(self._tokens.values())},
+                                                 option=orjson.OPT_INDENT_2), mode=0o600)
+            self._by_value = {t["token"]: t for t in self._tokens.values()}
+        finally:            # every change of a token ends here: the principals built before are stale
+            self._generation += 1
 
     # ---- static tokens
 
@@ -435,32 +442,39 @@ class TokenStore:
         if not token:
             raise ApiError(403, "Missing token: pass it as 'Authorization: Bearer <token>' or '?token=<token>'",
                            DOC_TOKENS)
+        generation = self._generation
+        hit = self._principals.get(token)
+        if hit is not None and hit[0] == generation:
+            return hit[1]
         stored = self._by_value.get(token)
         if stored is not None:
-            return Principal(stored["name"], [_scope_from_json(s) for s in stored["scopes"]],
-                             limits=stored.get("limits") or None, key=token)
-        if token.count(".") == 2 and token.startswith("ey"):
-            who = self._authenticate_jwt(token)
-            who.key = token
+            who = Principal(stored["name"], [_scope_from_json(s) for s in stored["scopes"]],
+                            limits=stored.get("limits") or None, key=token)
+            if len(self._principals) >= len(self._by_value) + 16:   # values of deleted/refreshed tokens
+                self._principals.clear()
+            self._principals[token] = (generation, who)
             return who
+        if token.count(".") == 2 and token.startswith("ey"):
+            return self._authenticate_jwt(token)
         raise ApiError(403, "Invalid token", DOC_TOKENS)
 
-    #: verified JWTs kept (token -> (exp, name, scopes, limits)): a dashboard sends the same JWT on every
-    #: request, and signature checking + scope parsing cost ~100 us each time
+    #: verified JWTs kept (token -> (exp, Principal)): a dashboard sends the same JWT on every request,
+    #: and signature checking + scope parsing cost ~100 us each time (the expiry is checked every time)
     JWT_CACHE_SIZE = 10_000
 
     def _authenticate_jwt(self, token: str) -> Principal:
         cache = self.__dict__.setdefault("_jwt_cache", {})
         hit = cache.get(token)
         if hit is not None:
-            exp, name, scopes, limits = hit
+            exp, who = hit
             if time.time() < exp:
-                return Principal(name, list(scopes), is_jwt=True, limits=limits)
+                return who
             cache.pop(token, None)
         who, exp = self._verify_jwt(token)
+        who.key = token
         if len(cache) >= self.JWT_CACHE_SIZE:
             cache.clear()
-        cache[token] = (exp, who.name, tuple(who.scopes), who.limits)
+        cache[token] = (exp, who)
         return who
 
     def _verify_jwt(self, token: str) -> tuple[Principal, float]:

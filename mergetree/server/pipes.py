@@ -33,6 +33,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -105,13 +106,13 @@ def served_node(pipe):
 # --------------------------------------------------------------------------- parameters
 
 
-async def request_params(request: Request) -> dict:
+async def request_params(request: Request, query: list | None = None) -> dict:
     """Template parameters of a request: query string, then (POST) a JSON object or a form
     (a body starting with ``{`` is JSON whatever its Content-Type: ``curl -d '{...}'`` sends it as a form).
 
     A key given several times becomes a list (Tinybird's arrays: ``?x=1&x=2``); JSON arrays stay
     lists; other JSON values become their text (``true``, ``5``). ``token`` and ``q`` are not
-    parameters.
+    parameters. ``query``: the query string's pairs if already parsed (:func:`query_pairs`).
     """
     params: dict = {}
 
@@ -124,7 +125,7 @@ async def request_params(request: Request) -> dict:
         else:
             params[key] = value
 
-    for key, value in request.query_params.multi_items():
+    for key, value in query_pairs(request) if query is None else query:
         add(key, value)
     if request.method == "POST":
         ctype = request.headers.get("content-type", "")
@@ -151,6 +152,12 @@ async def request_params(request: Request) -> dict:
                     elif key not in _NOT_PARAMS:
                         params[key] = _param_text(value)
     return params
+
+
+def query_pairs(request: Request) -> list[tuple[str, str]]:
+    """The query string's (key, value) pairs in order: ``request.query_params.multi_items()`` without
+    building the QueryParams (the same parse: latin-1 text, blank values kept)."""
+    return parse_qsl(request.scope["query_string"].decode("latin-1"), keep_blank_values=True)
 
 
 def _param_text(value):
@@ -734,9 +741,14 @@ async def pipe_data(request: Request):
     who.require("PIPES:READ", name, f"read the pipe '{name}'")
     if not is_endpoint(pipe):
         raise ApiError(404, f"The pipe '{name}' is a {pipe.kind} pipe, not an API endpoint", DOC_PIPES)
-    params = await request_params(request)
+    query = query_pairs(request)
+    params = await request_params(request, query)
     request.scope["mt.params"] = params       # H9: tinybird.pipe_stats_rt.parameters (POST bodies too)
-    q = request.query_params.get("q") or params.pop("__q__", None)
+    q = None
+    for key, value in query:                  # request.query_params.get("q"): the last one
+        if key == "q":
+            q = value
+    q = q or params.pop("__q__", None)
     params.pop("__q__", None)
     params = apply_fixed_params(who, name, params)
     def run() -> bytes:                 # one thread hop: compile, execute, encode
