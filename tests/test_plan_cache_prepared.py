@@ -166,3 +166,23 @@ def test_a_cached_plan_is_not_shared_between_requests(db):
             stack.extend(n.children)
     assert not {id(x) for x in n1} & {id(x) for x in n2}
     assert "'u1'" in explain(p1) and "'u2'" in explain(p2)
+
+
+@pytest.mark.parametrize("text", [
+    PIPE.format(u="'u1'", d="'30'"),
+    "SELECT user_id, count() AS c FROM ev GROUP BY user_id HAVING c > 1 ORDER BY c DESC, user_id LIMIT 3",
+    "SELECT n + 1 AS m, * FROM (SELECT * FROM ev WHERE n < 5) ORDER BY timestamp LIMIT 2 BY n",
+    "SELECT DISTINCT event_type FROM ev UNION ALL SELECT 'x'",
+])
+def test_frozen_schemas_equal_the_computed_ones(db, text):
+    """plan_select stores each node's schema (logical.freeze): the stored ones equal the schemas
+    computed from scratch."""
+    plan = plan_select(db, parse_sql(text), None, ())
+    nodes, stack = [], [plan]
+    while stack:
+        n = stack.pop()
+        nodes.append(n)
+        stack.extend(n.children)
+    stored = [(n.__dict__.pop("_frozen_schema"), n.__dict__.pop("_frozen_types")) for n in nodes]
+    for n, (schema, types) in zip(nodes, stored):
+        assert n.schema == schema and n.types() == types == dict(schema)

@@ -34,7 +34,35 @@ class PlanNode:
         return [n for n, _ in self.schema]
 
     def types(self) -> dict[str, T.DataType]:
+        frozen = self.__dict__.get("_frozen_types")
+        if frozen is not None:
+            return dict(frozen)
         return dict(self.schema)
+
+
+def _schema_of(node) -> list:
+    """``node.schema``, the one :func:`freeze` stored when the plan is final."""
+    frozen = node.__dict__.get("_frozen_schema")
+    return frozen if frozen is not None else node.schema
+
+
+def freeze(plan: PlanNode) -> PlanNode:
+    """Store every node's schema (and types) on it: a plan that ``plan_select`` returned is not
+    changed any more, and the executor asks the nodes' schemas again and again (each computed down
+    the whole chain of nodes below). Nodes copied from a frozen plan keep the stored schemas (the
+    prepared plans of planner/prepared.py: their schemas do not depend on the values put in)."""
+    stack, order = [plan], []
+    while stack:
+        n = stack.pop()
+        order.append(n)
+        stack.extend(n.children)
+    for n in reversed(order):           # children first: each schema is computed from theirs
+        d = n.__dict__
+        if "_frozen_schema" not in d:
+            schema = n.schema
+            d["_frozen_schema"] = schema
+            d["_frozen_types"] = dict(schema)
+    return plan
 
 
 class UnaryNode(PlanNode):
@@ -46,7 +74,7 @@ class UnaryNode(PlanNode):
 
     @property
     def schema(self):
-        return self.child.schema
+        return _schema_of(self.child)
 
 
 def explain(node: PlanNode, indent: int = 0) -> str:
@@ -187,7 +215,8 @@ class Expression(PlanNode):
     @property
     def schema(self):
         own = {n for n, _ in self.exprs}
-        return [(n, t) for n, t in self.child.schema if n not in own] + [(n, self.out_types[n]) for n, _ in self.exprs]
+        return [(n, t) for n, t in _schema_of(self.child) if n not in own] + \
+            [(n, self.out_types[n]) for n, _ in self.exprs]
 
     def describe(self):
         return "Expression " + ", ".join(f"{n} := {_expr_text(e)}" for n, e in self.exprs)

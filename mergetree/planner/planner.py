@@ -473,7 +473,7 @@ def plan_select(db, q, params: dict | None = None, disabled_rules=(), settings: 
         plan = optimize(planner.plan_query(stmt), disabled_rules)
         if planner.ran_subquery:          # its result is in the plan: never prepared (planner/prepared.py)
             plan._ran_subquery = True
-        return plan
+        return L.freeze(plan)
 
     return plan_prepared(db, q, params, disabled_rules, settings, plan_full)
 

@@ -436,7 +436,7 @@ def _ast_fields(node):
     """(field name, value) of the node's attributes that can hold expressions."""
     d = node.__dict__
     for name, v in d.items():
-        if name in ("child", "children", "table", "table_schema"):
+        if name in ("child", "children", "table", "table_schema", "_frozen_schema", "_frozen_types"):
             continue
         if isinstance(v, (E.Node, list, tuple, dict)) or _is_ast(v):
             yield name, v
@@ -605,7 +605,8 @@ def _same_plan(a, b) -> bool:
     if len(na) != len(nb):
         return False
     for x, y in zip(na, nb):
-        if type(x) is not type(y) or x.describe() != y.describe() or x.schema != y.schema:
+        if type(x) is not type(y) or x.describe() != y.describe() or x.schema != y.schema \
+                or L._schema_of(x) != L._schema_of(y) or x.types() != y.types():
             return False
         if type(x) is L.ReadFromMergeTree and (x.table is not y.table or x.where != y.where
                                                 or x.columns != y.columns or x.prewhere != y.prewhere):
