@@ -46,10 +46,11 @@ class RateLimiter:
         self._buckets: dict[str, list[float]] = {}     # key -> [tokens, last refill time]
 
     def rate_for(self, who) -> float | None:
-        limits = getattr(who, "limits", None) or {}
-        rps = _rps(limits.get("rps")) if isinstance(limits, dict) else None
-        if rps is not None:
-            return rps
+        limits = getattr(who, "limits", None)
+        if limits and isinstance(limits, dict):
+            rps = _rps(limits.get("rps"))
+            if rps is not None:
+                return rps
         if getattr(who, "is_admin", False):
             return None
         return self.default_rps
