@@ -302,3 +302,22 @@ def test_query_pool_results_errors_order_and_shutdown():
     assert queued.result(5) == 40
     with pytest.raises(RuntimeError):
         pool.submit(work, 5)
+
+
+def test_fast_path_only_stands_in_for_the_stack_it_knows():
+    from starlette.middleware import Middleware
+    from starlette.middleware.cors import CORSMiddleware
+    from starlette.routing import Route
+
+    from mergetree.server import app as app_mod
+
+    routes = [Route("/x", lambda r: None)]
+    plain = dict(routes=routes, middleware=[Middleware(CORSMiddleware, **app_mod.CORS)],
+                 exception_handlers={HTTPException: app_mod._http_error})
+    assert app_mod._App(**plain)._fast_setup()
+    for other in ({**plain, "exception_handlers": {HTTPException: app_mod._http_error, ValueError: print}},
+                  {**plain, "exception_handlers": {HTTPException: app_mod._http_error, 500: print}},
+                  {**plain, "middleware": [Middleware(CORSMiddleware, allow_origins=["https://a.example"])]},
+                  {**plain, "middleware": plain["middleware"] * 2},
+                  {**plain, "debug": True}):
+        assert app_mod._App(**other)._fast_setup() is False

@@ -266,7 +266,10 @@ class _App(Starlette):
         exceptions = getattr(cors, "app", None)
         if (type(errors) is ServerErrorMiddleware and errors.handler is None and not errors.debug
                 and type(cors) is CORSMiddleware and cors.allow_all_origins and not cors.allow_credentials
-                and type(exceptions) is ExceptionMiddleware and exceptions.app is self.router):
+                and type(exceptions) is ExceptionMiddleware and exceptions.app is self.router
+                and not exceptions._status_handlers and exceptions._exception_handlers.get(HTTPException) is _http_error
+                and all(k is HTTPException or k.__name__ == "WebSocketException"
+                        for k in exceptions._exception_handlers)):      # the one handler the fast path calls
             raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in cors.simple_headers.items()]
             self._fast = (cors, (exceptions._exception_handlers, exceptions._status_handlers), raw)
         else:
