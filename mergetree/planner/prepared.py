@@ -37,6 +37,7 @@ like stay calls in the plan and are evaluated per statement by the executor, as 
 from __future__ import annotations
 
 import dataclasses
+import operator
 import os
 import threading
 import weakref
@@ -68,6 +69,8 @@ class _Marker:
 
 
 _SLOT = E.Literal(_Marker())
+_SKIP = ("prewhere", "where")
+_SUB_SKIP = ("prewhere", "where", "from_")
 #: db -> ({(signature, settings) -> (statement, _Holder)}, {(shape, settings) -> _Holder}), LRU
 _CACHES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
@@ -116,21 +119,32 @@ def signature(q):
 
 
 def _emit(sig, v):
-    t = type(v)
-    if v is None or t is str or t is bool:
-        sig.append(v)
-    elif t is int or t is float:
-        sig.append((t, v))
-    else:
-        sig.append(id(v))
+    sig.append(id(v))
+
+
+_OTHER_FIELDS: dict = {}
+
+
+def _others(cls, skip):
+    """An attrgetter of ``cls``'s fields but ``skip`` and span (a tuple of values)."""
+    get = _OTHER_FIELDS.get((cls, skip))
+    if get is None:
+        names = [n for n in _field_names(cls) if n not in skip and n != "span"]
+        if len(names) > 1:
+            get = operator.attrgetter(*names)
+        elif names:
+            get = (lambda x, g=operator.attrgetter(names[0]): (g(x),))
+        else:
+            get = (lambda x: ())
+        _OTHER_FIELDS[(cls, skip)] = get
+    return get
 
 
 def _node_sig(sig, node, skip):
-    """``node``'s class and its fields but ``skip`` into ``sig``."""
+    """``node``'s class and the ids of its fields but ``skip`` (the objects are kept alive by
+    the statement stored with the signature: an id is not reused while they are)."""
     sig.append(type(node))
-    for n in _field_names(type(node)):
-        if n != skip and n != "span":
-            _emit(sig, getattr(node, n))
+    sig.extend(map(id, _others(type(node), (skip,))(node)))
 
 
 def _select_shape(q, slots, sig):
@@ -141,10 +155,7 @@ def _select_shape(q, slots, sig):
     sub = fr is not None and type(fr.source) is E.Subquery and type(fr.source.query) is Q.Select
     if sig is not None:
         sig.append(Q.Select)
-        for n in _field_names(Q.Select):
-            if n == "span" or n in ("prewhere", "where") or (n == "from_" and sub):
-                continue
-            _emit(sig, getattr(q, n))
+        sig.extend(map(id, _others(Q.Select, _SUB_SKIP if sub else _SKIP)(q)))
         if sub:
             _node_sig(sig, fr, "source")
             _node_sig(sig, fr.source, "query")
