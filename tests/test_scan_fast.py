@@ -197,7 +197,9 @@ def test_compare_fast_declines_other_shapes():
 
 # --------------------------------------------------------------------------- queries
 
-def test_point_lookups_return_the_rows_computed_here(tmp_path, monkeypatch):
+@pytest.mark.parametrize("one_pass_rows", [256, 0])      # long runs are read in two passes
+def test_point_lookups_return_the_rows_computed_here(tmp_path, monkeypatch, one_pass_rows):
+    monkeypatch.setattr("mergetree.exec.scan.POINT_ONE_PASS_ROWS", one_pass_rows)
     runs = []
     key_run = DataPart.key_run
 

@@ -307,13 +307,18 @@ def _repeat_string(value: bytes, n: int):
     return StringColumn(T.String, offsets, data)
 
 
+#: a run of at most this many rows is read in one pass (every column at once): cheaper than a
+#: second read for the columns outside the WHERE
+POINT_ONE_PASS_ROWS = 256
+
+
 def _read_task_point(part, ranges, needed, where_columns, bound, columns, cache, point):
     """A task of a point lookup (`_key_point`): binary search of the key value in the key column
     as stored (`DataPart.key_run`), then only the run of rows holding it is read from the other
-    columns: first the WHERE's columns, to evaluate the other conjuncts on the run, then the rest
-    of the columns for the rows that match. The key column itself is the constant repeated.
-    Falls back to the general tasks when the part stores the key column otherwise."""
-    from mergetree.column import Block
+    columns, and the WHERE's other conjuncts are evaluated on it. A long run is read in two
+    passes: the WHERE's columns first, the other columns only for the rows that match. The key
+    column itself is the constant repeated. Falls back to the general tasks when the part stores
+    the key column otherwise."""
     from mergetree.storage.mutations import read_row_mask
 
     key, value, rest = point
@@ -324,13 +329,16 @@ def _read_task_point(part, ranges, needed, where_columns, bound, columns, cache,
             return _read_task_prewhere(part, ranges, needed, prewhere, bound, columns, cache, point)
         return _read_task(part, ranges, needed, bound, columns, cache, point)
     lo, hi, rows, nbytes = run
-    first = [c for c in where_columns if c != key]
-    second = [c for c in needed if c != key and c not in where_columns]
-    wblock = part.read(first, ranges, cache=cache, copy=False, rows=(lo, hi))
     n = hi - lo
+    if n <= POINT_ONE_PASS_ROWS:
+        first, second = [c for c in needed if c != key], []
+    else:
+        first = [c for c in where_columns if c != key]
+        second = [c for c in needed if c != key and c not in where_columns]
+    wblock = part.read(first, ranges, cache=cache, copy=False, rows=(lo, hi))
     if n:
         nbytes += wblock.nbytes * rows // n
-    cols = dict(wblock.columns)
+    cols = wblock.columns
     if key in columns or any(r is None or key in r for r in map(_columns_of, rest)):
         cols[key] = _repeat_string(value, n)
     block = Block.trusted(cols, n)

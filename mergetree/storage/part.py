@@ -736,10 +736,8 @@ def _build_window(node: dict, fetch, parse_type, window: tuple, mask):
         part = codes[lo:hi]
         if mask is not None:
             part = part[mask]
-        if len(part) and int(part.max()) >= len(dictionary):
-            raise _BadData(node["codes"]["file"] + ".bin",
-                           f"code {int(part.max())} out of range of a {len(dictionary)}-entry dictionary")
-        try:
+        try:                     # checks every code against the dictionary
+
             offsets, data = dictionary_decode(dictionary.offsets, dictionary.data, part)
         except BlockCorruptedError as e:
             raise _BadData(node["codes"]["file"] + ".bin", str(e)) from None
