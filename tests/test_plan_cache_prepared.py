@@ -186,3 +186,84 @@ def test_frozen_schemas_equal_the_computed_ones(db, text):
     stored = [(n.__dict__.pop("_frozen_schema"), n.__dict__.pop("_frozen_types")) for n in nodes]
     for n, (schema, types) in zip(nodes, stored):
         assert n.schema == schema and n.types() == types == dict(schema)
+
+
+# --------------------------------------------------------------------------- golden corpus perturbations
+
+
+def _golden_with_slots():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent / "queries"))
+    from golden import query_files, statements
+
+    from sqlparse_ch import parse
+
+    out = []
+    for path in query_files():
+        for sql, error in statements(path):
+            try:
+                found = prepared.shape_of(parse(sql))
+            except Exception:  # noqa: BLE001 - not parseable: the golden test covers it
+                continue
+            if error is None and found and found[1]:
+                out.append(path)
+                break
+    return out
+
+
+def _outcome(db, stmt):
+    try:
+        r = execute(db, stmt)
+        return r.schema, r.rows
+    except MergeTreeError as e:
+        return type(e).__name__, str(e)
+
+
+def _variants(value: str) -> list[str]:
+    return [value, value + "z", "", value[:-1], "\x00", value.upper(), "it's"]
+
+
+@pytest.mark.parametrize("path", _golden_with_slots(), ids=lambda p: p.stem)
+def test_golden_queries_with_perturbed_slot_values(path):
+    """Every SELECT of the golden files with slot literals, with each slot's value perturbed: the
+    prepared plan (hit after the shape is prepared) gives the full planner's result or error."""
+    import sys
+
+    sys.path.insert(0, str(path.parent))
+    from golden import statements
+
+    from sqlparse_ch import parse
+
+    with mergetree.connect(background_merges=False) as d:
+        for sql, error in statements(path):
+            try:
+                q = parse(sql)
+            except Exception:  # noqa: BLE001
+                q = None
+            found = prepared.shape_of(q) if q is not None and error is None else None
+            if not found or not found[1]:
+                try:
+                    execute(d, sql)
+                except MergeTreeError:
+                    pass
+                continue
+            literals = [lit for lit, _ in found[1]]
+            for k in range(len(literals[0].value) + 7):
+                values = [_variants(lit.value)[(k + i) % 7] for i, lit in enumerate(literals)]
+                stmt = prepared._put_values(q, literals, [E_Literal(v) for v in values])
+                assert stmt is not None
+                prepared.ENABLED = False
+                try:
+                    expected = _outcome(d, stmt)
+                finally:
+                    prepared.ENABLED = True
+                for _ in range(3):            # new, seen (prepared), hit
+                    assert _outcome(d, stmt) == expected, (sql, values)
+
+
+def E_Literal(v):
+    from sqlparse_ch.ast.expr import Literal
+
+    return Literal(v)
