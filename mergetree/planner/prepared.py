@@ -51,6 +51,8 @@ from mergetree.planner import logical as L
 
 ENABLED = os.environ.get("MERGETREE_PLAN_CACHE", "1") not in ("0", "false", "no")
 CACHE_SIZE = 256
+#: a shape prepared again this many times (its tables changed under it each time) is planned in full
+MAX_PREPARES = 8
 
 _CMP = frozenset(["=", "==", "!=", "<>", "<", "<=", ">", ">="])
 _TO_INT = frozenset([f"to{k}{b}" for k in ("Int", "UInt") for b in (8, 16, 32, 64)])
@@ -322,8 +324,9 @@ def plan_prepared(db, q, params, disabled_rules, settings, plan_full):
             return plan_full(q)
     _stats["miss"] += 1                      # seen before, or a table changed since it was prepared
     plan = plan_full(q)
-    try:
-        entry = _prepare(db, q, plan, slots, plan_full)
+    holder.prepares += 1
+    try:               # a shape whose tables keep changing is not worth its probe plans
+        entry = _prepare(db, q, plan, slots, plan_full) if holder.prepares <= MAX_PREPARES else None
     except Exception:  # noqa: BLE001 - the probe plan failed: this shape is planned in full every time
         entry = None
     if entry is None:
@@ -339,10 +342,11 @@ _SEEN = object()
 class _Holder:
     """A shape's state, shared by its two cache entries: _NEW, _SEEN, None (refused) or _Prepared."""
 
-    __slots__ = ("state",)
+    __slots__ = ("state", "prepares")
 
     def __init__(self):
         self.state = _NEW
+        self.prepares = 0
 
 
 def _put(cache, key, value) -> None:
