@@ -27,19 +27,35 @@ CONTENT_TYPES = {"json": "application/json", "jsoncompact": "application/json",
 async def run_cancellable(request: Request, fn, *args):
     """``fn(*args, cancel=event)`` on the query pool (``http.run_query``); the event is set when the
     client disconnects (checked every 0.1 s), so a query nobody waits for stops (QUERY_WAS_CANCELLED)
-    instead of running on."""
+    instead of running on. A query done within 0.1 s costs one timer, not an ``asyncio.wait`` per 0.1 s
+    (a waiter future, done callbacks and a timer each time: ~15 us of the event loop per request)."""
     import asyncio
     import threading
 
     cancel = threading.Event()
-    task = asyncio.ensure_future(run_query(fn, *args, cancel=cancel))
-    try:
-        while not task.done():
-            await asyncio.wait({task}, timeout=0.1)
-            if not task.done() and await request.is_disconnected():
+    future = run_query(fn, *args, cancel=cancel)
+    loop = asyncio.get_running_loop()
+    watcher = None
+
+    async def watch():                     # after 0.1 s: every 0.1 s until the query is done
+        while not future.done():
+            if await request.is_disconnected():
                 cancel.set()
-        return task.result()
+                return
+            await asyncio.sleep(0.1)
+
+    def start_watching():
+        nonlocal watcher
+        if not future.done():
+            watcher = loop.create_task(watch())
+
+    timer = loop.call_later(0.1, start_watching)
+    try:
+        return await future
     finally:
+        timer.cancel()
+        if watcher is not None:
+            watcher.cancel()
         cancel.set()                       # this request is over either way
 
 
