@@ -272,3 +272,20 @@ def test_cached_single_range_reads_equal_the_file(tmp_path, cache):
                 for c in ("k", "e", "s"):
                     assert got[c].equals(plain[c]), (c, ranges)
     assert cache.stats()["hits"] > 0
+
+
+def test_prepared_dictionary_decodes_as_dictionary_decode():
+    from mergetree.storage.codecs import BlockCorruptedError, PreparedDictionary, dictionary_decode
+
+    rng = np.random.default_rng(21)
+    for entries in (["a"], ["", "x", "page_view", "click"], [f"v{i}" * (i % 5) for i in range(300)],
+                    ["long-" * 10, "s"]):                       # short entries: fixed-size copies; a long one: not
+        d = _strings(entries)
+        prep = PreparedDictionary(d.offsets, d.data)
+        for n in (0, 1, 5, 63, 64, 65, 300, 5000):
+            codes = rng.integers(0, len(entries), n).astype(np.uint16)
+            got, want = prep.decode(codes), dictionary_decode(d.offsets, d.data, codes)
+            assert got[0].tolist() == want[0].tolist() and got[1].tobytes() == want[1].tobytes()
+            assert got[1].tobytes() == b"".join(entries[c].encode() for c in codes.tolist())
+        with pytest.raises(BlockCorruptedError):
+            prep.decode(np.array([0, len(entries)], np.uint16))

@@ -307,8 +307,8 @@ def _repeat_string(value: bytes, n: int):
     return StringColumn(T.String, offsets, data)
 
 
-#: a run of at most this many rows is read in one pass (every column at once): cheaper than a
-#: second read for the columns outside the WHERE
+#: a run of at most this many rows is read with the fixed-width columns outside the WHERE in the
+#: first pass (cutting a few rows of them costs less than a second read)
 POINT_ONE_PASS_ROWS = 256
 
 
@@ -330,8 +330,9 @@ def _read_task_point(part, ranges, needed, where_columns, bound, columns, cache,
         return _read_task(part, ranges, needed, bound, columns, cache, point)
     lo, hi, rows, nbytes = run
     n = hi - lo
-    if n <= POINT_ONE_PASS_ROWS:
-        first, second = [c for c in needed if c != key], []
+    if n <= POINT_ONE_PASS_ROWS:     # variable-width columns are decoded for the matching rows only
+        first = [c for c in needed if c != key and (c in where_columns or part.fixed_width(c))]
+        second = [c for c in needed if c != key and c not in first]
     else:
         first = [c for c in where_columns if c != key]
         second = [c for c in needed if c != key and c not in where_columns]

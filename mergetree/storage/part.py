@@ -32,7 +32,7 @@ import msgpack
 import numpy as np
 
 from mergetree.errors import BadArgumentsError, CorruptedPartError, UnknownColumnError
-from mergetree.storage.codecs import BLOCK_HEADER_SIZE, BlockCorruptedError, decode_blocks, dictionary_decode
+from mergetree.storage.codecs import BLOCK_HEADER_SIZE, BlockCorruptedError, PreparedDictionary, decode_blocks
 from mergetree.storage.part_info import PartInfo
 from mergetree.storage.read_cache import mapped_files, next_part_uid, uncompressed_cache
 from mergetree.storage.part_writer import (CHECKSUMS_FILE, COLUMNS_FILE, COUNT_FILE, MARK_DTYPE, PARTITION_FILE,
@@ -534,6 +534,12 @@ class DataPart:
             return Block.trusted(out, window[1] - window[0]) if ranges else Block(out, num_rows=0)
         return Block(out, num_rows=nrows if mask is None else int(np.count_nonzero(mask)))
 
+    def fixed_width(self, column: str) -> bool:
+        """Whether the part stores ``column`` as one fixed-width stream (filtering its rows is one
+        numpy index; a String is rebuilt from its lengths)."""
+        node = self._serialization.get(column)
+        return node is not None and node.get("kind") == "fixed" and self.schema_patch is None
+
     def granule_starts(self) -> list[int]:
         """Row number of the first row of every granule, and the part's row count last (a list:
         the part is immutable; computed once)."""
@@ -738,7 +744,7 @@ def _build_window(node: dict, fetch, parse_type, window: tuple, mask):
             part = part[mask]
         try:                     # checks every code against the dictionary
 
-            offsets, data = dictionary_decode(dictionary.offsets, dictionary.data, part)
+            offsets, data = _prepared_dictionary(node, dictionary).decode(part)
         except BlockCorruptedError as e:
             raise _BadData(node["codes"]["file"] + ".bin", str(e)) from None
         return mc.StringColumn(parse_type(node["type"]), offsets, data), n
@@ -776,7 +782,7 @@ def _build_masked(node: dict, fetch, parse_type, mask: np.ndarray):
         if kind == "low_cardinality":
             return mc.LowCardinalityColumn(t, dictionary, codes), n
         try:
-            offsets, data = dictionary_decode(dictionary.offsets, dictionary.data, codes)
+            offsets, data = _prepared_dictionary(node, dictionary).decode(codes)
         except BlockCorruptedError as e:
             raise _BadData(node["codes"]["file"] + ".bin", str(e)) from None
         return mc.StringColumn(t, offsets, data), n
@@ -789,7 +795,7 @@ def _dictionary(node: dict, fetch, parse_type):
     the serialization node belongs to this part and the part's files never change, so the
     dictionary is remembered on the node (as ``\0layout`` on stream metas) instead of being fetched
     and rebuilt (two streams, a cumsum) by every read. Kept as its own copy: never a view of a
-    mapped file or of a cached block. Only ``dictionary_decode`` reads it (fresh output)."""
+    mapped file or of a cached block. Only its `PreparedDictionary` reads it (fresh output)."""
     from mergetree import column as mc
 
     d = node.get("\0dict")
@@ -800,6 +806,15 @@ def _dictionary(node: dict, fetch, parse_type):
         d = mc.StringColumn(built.type, built.offsets.copy(), built.data.copy())
         node["\0dict"] = d
     return d
+
+
+def _prepared_dictionary(node: dict, dictionary):
+    """The `PreparedDictionary` of a dict_string column's dictionary (kept on the node next to the
+    dictionary, as `_dictionary` does: the part's files never change)."""
+    prep = node.get("\0prepared")
+    if prep is None or prep.offsets is not dictionary.offsets:
+        prep = node["\0prepared"] = PreparedDictionary(dictionary.offsets, dictionary.data)
+    return prep
 
 
 def _build_column(node: dict, fetch, parse_type, whole: bool = False):
@@ -824,7 +839,7 @@ def _build_column(node: dict, fetch, parse_type, whole: bool = False):
         dictionary = _dictionary(node, fetch, parse_type)
         codes = _typed(node["codes"], fetch(node["codes"], whole))
         try:
-            offsets, data = dictionary_decode(dictionary.offsets, dictionary.data, codes)
+            offsets, data = _prepared_dictionary(node, dictionary).decode(codes)
         except BlockCorruptedError as e:
             raise _BadData(node["codes"]["file"] + ".bin", str(e)) from None
         return mc.StringColumn(t, offsets, data)
