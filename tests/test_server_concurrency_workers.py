@@ -47,6 +47,7 @@ def _start(tmp_path, project, name="data", workers=2):
     svc = app.state.service
     if workers:
         assert svc.engine.workers.wait_ready(120), "query workers did not start"
+        svc.engine.local_when_alone = False     # every pipe call through the workers, even a lone one
     return Server(app), svc
 
 
@@ -392,3 +393,36 @@ def test_pipe_calls_are_compiled_and_encoded_in_workers(tmp_path, project, serve
         b.close()
     finally:
         plain.stop()
+
+
+def test_a_lone_pipe_call_runs_in_the_server_and_concurrent_ones_in_workers(served):
+    """``Engine.pipe_call``: with no other call in flight the server answers itself (no hand-off);
+    while calls overlap, the workers take them; the answers are the same either way."""
+    srv, svc = served
+    conn = srv.conn()
+    _ingest(conn, [{"user_id": "alone", "n": i} for i in range(6)])
+    expected = [{"c": 6, "s": 15}]
+    svc.engine.local_when_alone = True
+    try:
+        before = dict(svc.engine.workers.stats)
+        for _ in range(5):
+            status, body = call(conn, "GET", "/v0/pipes/stats.json?user_id=alone")
+            assert status == 200 and json.loads(body)["data"] == expected
+        assert svc.engine.workers.stats == before          # all five ran here, statement included
+        conn.close()
+
+        def client(_):
+            c = srv.conn()
+            try:
+                return [json.loads(call(c, "GET", "/v0/pipes/stats.json?user_id=alone")[1])["data"]
+                        for _ in range(15)]
+            finally:
+                c.close()
+
+        with ThreadPoolExecutor(6) as ex:
+            answers = [a for out in ex.map(client, range(6)) for a in out]
+        assert answers == [expected] * 90
+        assert svc.engine.workers.stats["worker"] > before["worker"]     # overlapping calls went out
+        assert svc.engine._calls == 0
+    finally:
+        svc.engine.local_when_alone = False

@@ -751,19 +751,23 @@ async def pipe_data(request: Request):
     q = q or params.pop("__q__", None)
     params.pop("__q__", None)
     params = apply_fixed_params(who, name, params)
+    call = svc.engine.pipe_call(remote=not q)        # H5: in a query worker, or here (engine.PipeCall)
+
     def run() -> bytes:                 # one thread hop: compile, execute, encode
         started = time.perf_counter()
-        if not q and svc.engine.workers is not None:     # H5: all of it in a query worker
-            done = run_pipe_in_worker(svc, who, pipe, params, ext, started)
-            if done is not None:
-                set_result_stats(request, _WorkerResult(*done[1]))
-                return done[0]
-        result = execute_pipe(svc, who, pipe, params, q)
+        with call.placed() as remote:
+            if remote:
+                done = run_pipe_in_worker(svc, who, pipe, params, ext, started)
+                if done is not None:
+                    set_result_stats(request, _WorkerResult(*done[1]))
+                    return done[0]
+            result = execute_pipe(svc, who, pipe, params, q)
         result.statistics["elapsed"] = time.perf_counter() - started
         set_result_stats(request, result)     # H9: read rows/bytes for tinybird.pipe_stats_rt (service_ds.py)
         return encode(result, ext)
 
-    return Response(await run_query(run), media_type=FORMATS[ext][1])   # H4: the small query pool (http.py)
+    with call:
+        return Response(await run_query(run), media_type=FORMATS[ext][1])   # H4: the small query pool (http.py)
 
 
 def _visible(who, names):
