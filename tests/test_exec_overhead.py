@@ -175,3 +175,53 @@ def test_pure_resolutions_are_reused_by_argument_types():
                    "b": FixedColumn(T.Int64, np.array([0, 0, 0], np.int64))})
     assert execute(b1, block).values.tolist() == [1, 0, 0]
     assert execute(b2, block).values.tolist() == [0, 1, 0]
+
+
+# --------------------------------------------------------------------------- bind memos (exec/expression.py)
+
+
+from mergetree.exec import expression as X  # noqa: E402
+
+
+@pytest.mark.parametrize("text", ["toInt32('30')", "toInt32('-5')", "toUInt8('300')", "toInt64(7)", "toUInt16(70000)",
+                                  "toInt32('abc')", "toInt8(-1)", "addDays(toDate('2024-01-31'), 1)",
+                                  "subtractHours(toDateTime('2024-03-31 03:00:00'), 5)", "toInt32('')"])
+def test_literal_fold_memo_gives_the_fold(text):
+    """A pure fold over literals is remembered by the literals' types and values: the remembered
+    constant is the one binding computes (type and value), and a failing fold fails every time."""
+    X._FOLDED_LITERALS.clear()
+    X._FOLDED.clear()
+    outcomes = []
+    for _ in range(3):
+        try:
+            b = X.bind(parse_expr(text), {})
+            outcomes.append((str(b.type), b.pyvalue))
+        except MergeTreeError as e:
+            outcomes.append((type(e).__name__, str(e)))
+    assert outcomes[0] == outcomes[1] == outcomes[2]
+
+
+def test_literal_fold_memo_keys_on_the_literal_type():
+    assert X.bind(parse_expr("toInt32(1)"), {}).pyvalue == 1
+    assert X._literal_fold_key("toInt32", parse_expr("toInt32(true)").args) is None or \
+        X._literal_fold_key("toInt32", parse_expr("toInt32(true)").args) != X._literal_fold_key(
+            "toInt32", parse_expr("toInt32(1)").args)
+    assert X._literal_fold_key("toInt32", parse_expr("toInt32('1')").args) != X._literal_fold_key(
+        "toInt32", parse_expr("toInt32(1)").args)
+
+
+def test_now_follows_the_clock_functions_datetime_reads(monkeypatch):
+    from mergetree.functions import datetime as dt
+
+    X.bind(parse_expr("now()"), {})            # remembered for the current second
+
+    class Fake:
+        @staticmethod
+        def time():
+            return 1_000_000_000.5
+
+    monkeypatch.setattr(dt, "_time", Fake)
+    b = X.bind(parse_expr("now()"), {})
+    assert str(b.pyvalue) == "2001-09-09 01:46:40"
+    b2 = X.bind(parse_expr("NOW()"), {})
+    assert str(b2.pyvalue) == "2001-09-09 01:46:40" and str(b2.type) == str(b.type) == "DateTime"

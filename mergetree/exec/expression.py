@@ -165,6 +165,35 @@ _PURE_FOLDS = frozenset(
        for u in ("Seconds", "Minutes", "Hours", "Days", "Weeks", "Months", "Quarters", "Years")])
 _FOLDED: dict = {}
 _FOLDED_MAX = 1024
+#: the same folds looked up before their arguments are bound: ``toInt32('30')`` written with
+#: literal arguments, keyed by the function and each literal's Python type and value (binding a
+#: Literal gives the constant of ``V.literal_type(value)``: a function of them), so a pipe's
+#: ``INTERVAL toInt32('30') DAY`` skips building the String constant and its fold key
+_FOLDED_LITERALS: dict = {}
+#: (epoch second, BConst) of the last ``now()`` bound: now() reads the clock in whole seconds, so
+#: within the same second binding it again gives an equal constant (bound constants are never
+#: changed: the planner, the key condition and the scan share them within a statement already)
+_NOW: list = [None]
+
+
+def _clock():
+    """The time module now() reads (functions/datetime.py's, so that a patched clock is seen here too)."""
+    from mergetree.functions import datetime as dt
+
+    return dt._time
+
+
+def _literal_fold_key(name: str, args):
+    parts = [name]
+    for a in args:
+        if a.__class__ is not E.Literal:
+            return None
+        v = a.value
+        t = v.__class__
+        if t is not str and t is not int:
+            return None
+        parts.append((t, v))
+    return tuple(parts)
 
 
 def _fold_key(name: str, args: list):
@@ -320,6 +349,28 @@ class _Binder:
         return node
 
     def _FunctionCall(self, e):
+        name = e.name
+        if name in _PURE_FOLDS and not e.params and not e.distinct and e.over is None:
+            key = _literal_fold_key(name, e.args)
+            if key is not None:
+                hit = _FOLDED_LITERALS.get(key)
+                if hit is not None:
+                    return hit
+                b = self.call(name, [self.bind(a) for a in e.args])
+                if b.__class__ is BConst:
+                    if len(_FOLDED_LITERALS) >= _FOLDED_MAX:
+                        _FOLDED_LITERALS.clear()
+                    _FOLDED_LITERALS[key] = b
+                return b
+        if not e.args and name.lower() == "now" and not e.params and not e.distinct and e.over is None:
+            hit = _NOW[0]
+            if hit is not None and hit[0] == int(_clock().time()):
+                return hit[1]
+            b = self.call(name, [])
+            value = getattr(getattr(getattr(b, "value", None), "data", None), "values", None)
+            if b.__class__ is BConst and value is not None and len(value) == 1:
+                _NOW[0] = (int(value[0]), b)
+            return b
         interval = _as_interval(e)
         if interval is not None:
             return self._Interval(interval)
