@@ -24,9 +24,30 @@ def _add_server_options(p: argparse.ArgumentParser) -> None:
                    help="threads that run the queries of requests (pipes, /v0/sql; default 2, or "
                         "$MERGETREE_QUERY_THREADS): few threads queue requests instead of slicing one core "
                         "between them")
-    p.add_argument("--workers", type=int, default=0,
+    p.add_argument("--workers", type=_workers_arg, default=0,
                    help="read-only query worker processes that run SELECTs (pipes, /v0/sql) so queries use "
-                        "more than one core; the server keeps writes, merges and HTTP (default 0: in-process)")
+                        "more than one core; the server keeps writes, merges and HTTP; a pipe call alone in "
+                        "flight still runs in the server. 'auto': one per available core, at most 4, none on "
+                        "one core (default 0: in-process)")
+
+
+#: ``--workers auto``: at most this many (each worker holds ~270 MB of its own: caches, numba code)
+AUTO_WORKERS_MAX = 4
+
+
+def _workers_arg(text: str) -> int:
+    """``--workers N`` or ``auto``: one worker per core the process may run on (sched_getaffinity),
+    at most AUTO_WORKERS_MAX, and 0 on a single core (a worker there only adds the hand-off)."""
+    if text.strip().lower() == "auto":
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):
+            cores = os.cpu_count() or 1
+        return min(cores, AUTO_WORKERS_MAX) if cores >= 2 else 0
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or 'auto', got {text!r}") from None
 
 
 def add_serve_parser(subparsers) -> argparse.ArgumentParser:
