@@ -303,7 +303,7 @@ class WorkerPool:
     def run(self, stmt, params, settings, row_policies, cancel=None):
         """The statement's Result from a worker, or FALLBACK (run it in-process). ``cancel``
         (threading.Event): when set, the worker is told to stop the statement (QUERY_WAS_CANCELLED)."""
-        return self._call("sql", lambda w: (stmt, params, settings, row_policies), cancel)
+        return self._call("sql", lambda w: (stmt, params, settings, row_policies, cancel is not None), cancel)
 
     def run_pipe(self, pipes: dict, pipe_name: str, params: dict, ext: str, row_policies, started: float):
         """A pipe endpoint call compiled, run and encoded by a worker: (body bytes, (rows read, bytes
@@ -871,10 +871,12 @@ def serve_worker(sock: socket.socket) -> None:
             current[:] = [seq, cancel]
             if kind == "pipe":
                 stmt, settings, row_policies, finish = pipes.compile(*args)
-                params = None
+                params, cancellable = None, False
             else:
-                stmt, params, settings, row_policies = args
+                stmt, params, settings, row_policies, cancellable = args
                 finish = None
+            if not cancellable:         # as in the server: no cancel handle, no checks between blocks
+                cancel = None
             if _PAUSE_DIR:
                 _test_pause("before_open")
             db.update(tables)

@@ -236,6 +236,7 @@ def test_a_killed_worker_is_replaced_and_requests_still_answered(own_server):
     status, body = call(conn, "GET", "/v0/pipes/stats.json?user_id=k")
     assert status == 200 and json.loads(body)["data"] == [{"c": 5, "s": 10}]
     assert svc.engine.workers.stats["worker"] == before + 1
+    assert svc.engine.workers.stats["fallback"] == fallbacks       # the worker stopped it, not the server
     assert svc.engine.workers.stats["respawned"] >= 1
     conn.close()
     pids = svc.engine.workers.pids()
@@ -426,3 +427,21 @@ def test_a_lone_pipe_call_runs_in_the_server_and_concurrent_ones_in_workers(serv
         assert svc.engine._calls == 0
     finally:
         svc.engine.local_when_alone = False
+
+
+def test_a_cancelled_statement_stops_in_the_worker(served):
+    """``Engine.run(cancel=event)`` (a /v0/sql client that went away): the event reaches the worker
+    running the statement, which stops it (QUERY_WAS_CANCELLED) and takes the next one."""
+    from mergetree.exec.context import QueryWasCancelledError
+
+    _, svc = served
+    before, fallbacks = svc.engine.workers.stats["worker"], svc.engine.workers.stats["fallback"]
+    event = threading.Event()
+    threading.Timer(0.5, event.set).start()
+    started = time.monotonic()
+    with pytest.raises(QueryWasCancelledError):
+        svc.engine.run("SELECT sum(number) FROM numbers(100000000000)", cancel=event)   # hours uncancelled
+    assert time.monotonic() - started < 60
+    assert svc.engine.run("SELECT count() AS c FROM numbers(10)").rows == [(10,)]
+    assert svc.engine.workers.stats["worker"] == before + 1
+    assert svc.engine.workers.stats["fallback"] == fallbacks       # the worker stopped it, not the server
