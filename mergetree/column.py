@@ -949,7 +949,7 @@ class Block:
 
     def filter(self, mask) -> "Block":
         m = _as_mask(mask, self._num_rows)
-        return Block({n: c.filter(m) for n, c in self.columns.items()}, int(m.sum()))
+        return Block({n: c.filter(m) for n, c in self.columns.items()}, int(np.count_nonzero(m)))
 
     def slice(self, start: int, stop: int) -> "Block":
         start, stop, _ = slice(start, stop).indices(self._num_rows)

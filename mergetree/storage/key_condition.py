@@ -718,20 +718,27 @@ class KeyCondition:
 
     @property
     def always_unknown(self) -> bool:
-        """True when the condition cannot prune anything (no atoms, no constant false)."""
-        return not any(e[0] in ("atom", "false") for e in self.rpn)
+        """True when the condition cannot prune anything (no atoms, no constant false);
+        remembered with the RPN it was computed from."""
+        memo = self.__dict__.get("_always_unknown")
+        if memo is not None and memo[0] is self.rpn:
+            return memo[1]
+        value = not any(e[0] in ("atom", "false") for e in self.rpn)
+        self._always_unknown = (self.rpn, value)
+        return value
 
     def _points(self, key_cols: list) -> list:
-        """Point values of every atom over the given key columns (cached by identity)."""
-        cache_key = tuple(id(c) for c in key_cols)
+        """Point values of every atom over the given key columns (cached by the columns' identity:
+        each call builds a new list of the same index columns)."""
+        cache_key = tuple(map(id, key_cols))
         hit = self._point_cache.get(cache_key)
-        if hit is not None and hit[0] is key_cols:
+        if hit is not None and all(a is b for a, b in zip(hit[0], key_cols)):
             return hit[1]
         vals = {}
         for a in self.atoms:
             if a.key < len(key_cols):
                 vals[id(a)] = _shared_point_values(a, key_cols[a.key])
-        self._point_cache = {cache_key: (key_cols, vals)}
+        self._point_cache = {cache_key: (list(key_cols), vals)}
         return vals
 
     def _eval_rect(self, vals: dict, rect: list) -> tuple[bool, bool]:
@@ -997,9 +1004,11 @@ class KeyCondition:
     def _bisect_atoms(self, atoms: list, vals: dict, n_marks: int):
         begin, end = 0, n_marks
         for a in atoms:
-            v = vals[id(a)][:n_marks + 1]
-            if v and isinstance(v[0], float) and any(x != x for x in v):
+            v = vals[id(a)]            # the first n_marks + 1 points are searched (no copy of them)
+            if v and isinstance(v[0], float) and any(x != x for x in v[:n_marks + 1]):
                 return None  # NaN in a float key: not sortable, use the exclusion search
+            if len(v) < n_marks + 1:
+                return None
             lo, hi = a.intervals[0]
             if lo is not None:
                 j = (bisect.bisect_left if lo[1] else bisect.bisect_right)(v, lo[0], 1, n_marks + 1)

@@ -257,6 +257,10 @@ class DataPart:
     def _normalize_ranges(self, mark_ranges) -> list[tuple[int, int]]:
         if mark_ranges is None:
             return [(0, self.marks)] if self.marks else []
+        if len(mark_ranges) == 1:                   # the usual small read: one range, checked as is
+            (a, b), = mark_ranges
+            if a.__class__ is int and b.__class__ is int and 0 <= a < b <= self.marks:
+                return [(a, b)]
         out: list[tuple[int, int]] = []
         for a, b in sorted((int(a), int(b)) for a, b in mark_ranges):
             if not 0 <= a <= b <= self.marks:
@@ -470,7 +474,8 @@ class DataPart:
             lo, hi = int(rows[0]), int(rows[1])
             ranges = self._normalize_ranges(mark_ranges)
             starts = self.granule_starts()
-            total = sum(starts[b] - starts[a] for a, b in ranges)
+            total = starts[ranges[0][1]] - starts[ranges[0][0]] if len(ranges) == 1 else \
+                sum(starts[b] - starts[a] for a, b in ranges)
             if not 0 <= lo <= hi <= total:
                 raise BadArgumentsError(f"rows [{lo}, {hi}) out of bounds for {total} rows of part {self.name}")
             if mask is not None and len(mask) != hi - lo:
@@ -490,14 +495,16 @@ class DataPart:
         from mergetree.types import parse_type
 
         names = [n for n, _ in self.columns] if columns is None else list(columns)
+        types = self._types
         for n in names:
-            if n not in self._types:
+            if n not in types:
                 raise UnknownColumnError(f"Part {self.name} has no column '{n}' "
                                          f"(columns: {', '.join(x for x, _ in self.columns)})")
         if window is None:
             ranges = self._normalize_ranges(ranges)
         starts = self.granule_starts()
-        nrows = sum(starts[b] - starts[a] for a, b in ranges)
+        nrows = starts[ranges[0][1]] - starts[ranges[0][0]] if len(ranges) == 1 else \
+            sum(starts[b] - starts[a] for a, b in ranges)
         if mask is not None and window is None and len(mask) != nrows:
             raise BadArgumentsError(f"mask of {len(mask)} rows for {nrows} rows of part {self.name}")
         local = ReadStats()
@@ -525,7 +532,7 @@ class DataPart:
                 col = empty_column(self._types[n])
             out[n] = col
         local.rows = nrows
-        local.marks = sum(b - a for a, b in ranges)
+        local.marks = ranges[0][1] - ranges[0][0] if len(ranges) == 1 else sum(b - a for a, b in ranges)
         local.parts = 1
         self.last_read_stats = local
         if stats is not None:
@@ -722,7 +729,7 @@ def _build_window(node: dict, fetch, parse_type, window: tuple, mask):
     """(rows ``window`` of a column, then those of ``mask`` if given, as fresh arrays; the column's
     row count before the window): fixed-width values and dictionary codes are cut before anything
     is built from them."""
-    from mergetree import column as mc
+    import mergetree.column as mc
 
     lo, hi = window
     kind = node["kind"]
