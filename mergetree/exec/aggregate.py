@@ -16,14 +16,13 @@ from __future__ import annotations
 import numpy as np
 
 from mergetree.column import Block, Column, StringColumn, default_column
+from mergetree.exec.context import block_nbytes, columns_nbytes, current_limits
 
 
 def collect(blocks, schema, what: str = "a blocking operator") -> Block:
     """Concatenate blocks (an empty Block with the right column types if there are none; `schema`
     may be a function giving them, called only then). The blocks held count against
     max_memory_usage (exec/context.py)."""
-    from mergetree.exec.context import block_nbytes, current_limits
-
     limits = current_limits()
     if limits is None or not limits.max_memory:
         blocks = [b for b in blocks]
@@ -131,8 +130,6 @@ def merge_partials(node, ctx, partials):
     """Step 2: the final groups over the blocks' keys, then `final` over the relabelled states."""
     key_parts: list[Block] = []          # distinct keys of each block, in block order
     states: list[list] = [[] for _ in node.aggregates]
-    from mergetree.exec.context import block_nbytes, columns_nbytes
-
     entries = []                         # (keys, states) or (raw block, None), in block order
     raw_rows = 0
     reduce_raw = False

@@ -176,11 +176,16 @@ _FOLDED_LITERALS: dict = {}
 _NOW: list = [None]
 
 
+_DATETIME = []
+
+
 def _clock():
     """The time module now() reads (functions/datetime.py's, so that a patched clock is seen here too)."""
-    from mergetree.functions import datetime as dt
+    if not _DATETIME:
+        from mergetree.functions import datetime as dt
 
-    return dt._time
+        _DATETIME.append(dt)
+    return _DATETIME[0]._time
 
 
 def _literal_fold_key(name: str, args):
