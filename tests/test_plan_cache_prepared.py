@@ -267,3 +267,49 @@ def E_Literal(v):
     from sqlparse_ch.ast.expr import Literal
 
     return Literal(v)
+
+
+def test_final_and_materialized_view_reads(tmp_path):
+    with mergetree.connect(tmp_path, background_merges=False) as d:
+        d.create_table("r", "k String, v UInt32, ver UInt32", engine="ReplacingMergeTree(ver)", order_by="k")
+        d.insert("r", [{"k": "a", "v": 1, "ver": 1}, {"k": "b", "v": 2, "ver": 1}])
+        d.insert("r", [{"k": "a", "v": 10, "ver": 2}])
+        d.create_table("t2", "k String, v UInt32", order_by="k")
+        d.create_materialized_view("mv", "t2", "SELECT k, v FROM r")
+        d.insert("r", [{"k": "c", "v": 5, "ver": 1}])
+        for k in ["a", "b", "a", "c", "b", "a"]:
+            cached, full = _both(d, f"SELECT k, v FROM r FINAL WHERE k = '{k}' ORDER BY v")
+            assert cached == full
+            cached, full = _both(d, f"SELECT k, sum(v) FROM r WHERE k = '{k}' GROUP BY k")
+            assert cached == full
+            cached, full = _both(d, f"SELECT k, v FROM mv WHERE k = '{k}'")     # reads the view's target
+            assert cached == full
+        assert execute(d, "SELECT v FROM r FINAL WHERE k = 'a'").rows == [(10,)]
+        assert execute(d, "SELECT v FROM mv WHERE k = 'c'").rows == [(5,)]
+
+
+def test_concurrent_requests_get_their_own_values(db):
+    import threading
+
+    texts = [PIPE.format(u=quote_string(u), d="'3650'") for u in USERS]
+    prepared.ENABLED = False
+    try:
+        expected = {t: execute(db, parse_sql(t)).rows for t in texts}
+    finally:
+        prepared.ENABLED = True
+    errors = []
+
+    def work(offset):
+        for i in range(40):
+            t = texts[(i + offset) % len(texts)]
+            got = execute(db, parse_sql(t)).rows
+            if got != expected[t]:
+                errors.append((t, got))
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(6)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors
+    assert any(rows for rows in expected.values())
