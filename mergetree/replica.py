@@ -53,6 +53,7 @@ encoded body and the read statistics.
 
 from __future__ import annotations
 
+import collections
 import importlib
 import logging
 import os
@@ -180,6 +181,41 @@ class _Worker:
             pass
 
 
+class _IdleWorkers:
+    """The idle workers, handed out first come, first served: a worker given back goes straight to
+    the thread that has waited longest. (With ``queue.Queue`` the thread that gives a worker back
+    takes it again at once for its next request, ahead of a thread already waiting: at 16 clients
+    over 2 workers and 3 query threads, the third thread's requests waited up to 2.4 s.)"""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._idle: list = []
+        self._waiters = collections.deque()     # [event, worker or None], oldest first
+
+    def put(self, w) -> None:
+        with self._lock:
+            if self._waiters:
+                slot = self._waiters.popleft()
+                slot[1] = w
+                slot[0].set()
+                return
+            self._idle.append(w)
+
+    def get(self, timeout: float):
+        """An idle worker, or None after ``timeout`` seconds."""
+        with self._lock:
+            if self._idle and not self._waiters:
+                return self._idle.pop()
+            slot = [threading.Event(), None]
+            self._waiters.append(slot)
+        slot[0].wait(timeout)
+        with self._lock:
+            if slot[1] is None:             # timed out, nothing handed over
+                self._waiters.remove(slot)
+                return None
+        return slot[1]
+
+
 class WorkerPool:
     """N worker processes; :meth:`run` is called from the server's query threads (blocking).
 
@@ -192,7 +228,7 @@ class WorkerPool:
         self.pin_tables = pin_tables
         self.view_targets = view_targets
         self.n = n
-        self._idle: queue.Queue = queue.Queue()
+        self._idle = _IdleWorkers()
         self._ready = 0
         self._lock = threading.Lock()
         self._closed = False
@@ -340,13 +376,12 @@ class WorkerPool:
             self.stats["fallback"] += 1
             return FALLBACK
         while True:                         # wait for an idle worker while any is alive
-            try:
-                w = self._idle.get(timeout=1.0)
+            w = self._idle.get(timeout=1.0)
+            if w is not None:
                 break
-            except queue.Empty:
-                if self._ready <= 0 or self._closed:
-                    self.stats["fallback"] += 1
-                    return FALLBACK
+            if self._ready <= 0 or self._closed:
+                self.stats["fallback"] += 1
+                return FALLBACK
         if self._closed:
             self._idle.put(w)
             return FALLBACK
