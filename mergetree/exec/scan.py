@@ -153,7 +153,8 @@ def _read_key_bounds(node, ctx, transform):
 
 
 def _key_point(metadata, bound):
-    """(column, value bytes, the other conjuncts) when the bound WHERE is an AND with a conjunct
+    """(column, value bytes, the other conjuncts, whether they read the column) when the bound
+    WHERE is an AND with a conjunct
     ``c = 'constant'`` on the first sorting-key column ``c`` of type String: within a part the rows
     are sorted by it, so the rows that can match are one run, found by binary search
     (`_read_task_point`, `_where_keep`); the other conjuncts are evaluated on that run only. Else None."""
@@ -174,10 +175,12 @@ def _key_point(metadata, bound):
                 and isinstance(y, BConst) and str(y.type) == "String":
             v = y.pyvalue
             rest = conjuncts[:i] + conjuncts[i + 1:]
+            # whether the other conjuncts read the key column (then the task builds it)
+            reads_key = any(r is None or name in r for r in map(_columns_of, rest))
             if isinstance(v, str):
-                return name, v.encode("utf-8", "surrogateescape"), rest
+                return name, v.encode("utf-8", "surrogateescape"), rest, reads_key
             if isinstance(v, (bytes, bytearray)):
-                return name, bytes(v), rest
+                return name, bytes(v), rest, reads_key
     return None
 
 
@@ -321,7 +324,7 @@ def _read_task_point(part, ranges, needed, where_columns, bound, columns, cache,
     the key column otherwise."""
     from mergetree.storage.mutations import read_row_mask
 
-    key, value, rest = point
+    key, value, rest, rest_reads_key = point
     run = part.key_run(key, ranges, value, cache)
     if run is None:
         prewhere = where_columns if set(needed) - set(where_columns) else []
@@ -340,7 +343,7 @@ def _read_task_point(part, ranges, needed, where_columns, bound, columns, cache,
     if n:
         nbytes += wblock.nbytes * rows // n
     cols = wblock.columns
-    if key in columns or any(r is None or key in r for r in map(_columns_of, rest)):
+    if rest_reads_key or key in columns:
         cols[key] = _repeat_string(value, n)
     block = Block.trusted(cols, n)
     keep = _conjuncts_keep(rest, block) if n and rest else None

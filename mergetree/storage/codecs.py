@@ -472,7 +472,7 @@ class PreparedDictionary:
             if self.longest <= SHORT_STRING_BYTES else None
 
     def decode(self, codes: np.ndarray):
-        from mergetree.kernels import codecs as kernels
+        import mergetree.kernels.codecs as kernels
 
         idx = codes.astype(np.int64, copy=False)
         n = len(idx)

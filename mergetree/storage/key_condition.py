@@ -52,7 +52,7 @@ from typing import Any
 import numpy as np
 
 from mergetree import types as T
-from mergetree.column import Block, column_from_values
+from mergetree.column import Block, FixedColumn, StringColumn, column_from_values
 from mergetree.exec.expression import BCall, BColumn, BConst, BIn, Bound, _as_ast, _schema_dict, bind
 from mergetree.functions import values as V
 from mergetree.functions.comparison import comparison_domain, compare_values, to_domain
@@ -193,9 +193,17 @@ class Atom:
             if not self.always and flo is not None and fhi is not None and flo[0] > fhi[0]:
                 return True, True  # wrapped around inside the range: not monotonic here
         krange = (flo, fhi)
-        can_true = any(_intersects(krange, iv) for iv in self.intervals)
-        can_false = self.relaxed or not any(_contains(iv, krange) for iv in self.intervals)
-        return can_true, can_false
+        can_true = False
+        for iv in self.intervals:      # loops, not any(<generator>): this runs per rectangle and atom
+            if _intersects(krange, iv):
+                can_true = True
+                break
+        if self.relaxed:
+            return can_true, True
+        for iv in self.intervals:
+            if _contains(iv, krange):
+                return can_true, False
+        return can_true, True
 
 
     def check_many(self, values: np.ndarray, consts: dict, lo_idx, lo_incl, lo_has, hi_idx, hi_incl, hi_has):
@@ -796,14 +804,12 @@ class KeyCondition:
     def _equalities(key_cols: list, begin: int = 0, end: int | None = None) -> list:
         """Per key: eq(i, j) telling whether points i and j hold the same value (for points in
         [begin, end) only, default all: the exclusion search of a narrowed range compares no other)."""
-        from mergetree.column import FixedColumn, StringColumn
-
         out = []
         for c in key_cols:
             stop = len(c) if end is None else min(end, len(c))
             if isinstance(c, StringColumn):
-                o, d = c.offsets, c.data
-                vals = {i: bytes(d[o[i]:o[i + 1]]) for i in range(begin, stop)}
+                o, d = c.offsets[begin:max(begin, stop) + 1].tolist(), c.data   # Python ints: no numpy scalars
+                vals = {begin + k: bytes(d[o[k]:o[k + 1]]) for k in range(stop - begin)}
             elif isinstance(c, FixedColumn) and c.values.ndim == 1:
                 vals = dict(zip(range(begin, stop), c.values[begin:stop].tolist()))
             else:
@@ -813,8 +819,10 @@ class KeyCondition:
 
     def may_be_true_in_marks(self, key_cols: list, eq: list, a: int, b: int) -> bool:
         vals = self._points(key_cols)
-        nkeys = len(key_cols)
-        return any(self._eval_rect(vals, r)[0] for r in self._lex_rects(eq, a, b, nkeys))
+        for r in self._lex_rects(eq, a, b, len(key_cols)):
+            if self._eval_rect(vals, r)[0]:
+                return True
+        return False
 
     def may_be_true_in_range(self, left: tuple, right: tuple) -> bool:
         """Can a row whose key lies lexicographically in [left, right] match? (Python values)"""
@@ -865,6 +873,8 @@ class KeyCondition:
             if found is not None:
                 return found
         eq = self._equalities(key_cols, begin, end + 1)
+        if end - begin == 1:     # what the exclusion search does for one mark, without its stack
+            return [(begin, end)] if self.may_be_true_in_marks(key_cols, eq, begin, end) else []
         return self._exclusion_search(key_cols, eq, n_marks, begin, end)
 
     def _vectorized_search(self, key_cols: list, vals: dict, n_marks: int):
@@ -1269,6 +1279,13 @@ def _compute_sig(b):
     if isinstance(b, BColumn):
         return ("c", b.name, _type_text(b.type))
     if isinstance(b, BConst):
+        # an integer / date / time / bool constant or a String: its stored value and its type say
+        # which constant it is, without converting it to a Python value (a datetime, per query)
+        data = getattr(b.value, "data", None)
+        if data.__class__ is FixedColumn and data.values.ndim == 1 and data.values.dtype.kind in "iub":
+            return ("k", _type_text(b.type), "raw", data.values.dtype.str, int(data.values[0]))
+        if data.__class__ is StringColumn and len(data.offsets) == 2:
+            return ("k", _type_text(b.type), "bytes", data.data[int(data.offsets[0]):int(data.offsets[1])].tobytes())
         v = b.pyvalue
         if type(v) not in _SCALARS:         # arrays, maps...: repr may abbreviate, not cached
             return None

@@ -562,7 +562,7 @@ class DataPart:
         caller knows the rows are sorted by it, e.g. the first sorting-key column). ``nbytes``:
         the column's in-memory size over the ranges. None when the column is not stored as a plain
         String (dictionary-encoded, or the part is read through a schema patch): read it instead."""
-        from mergetree import types as T
+        import mergetree.types as T
         from mergetree.kernels.keyrange import sizes_equal_range
 
         node = self._serialization.get(column)
