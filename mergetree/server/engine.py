@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import re
 import threading
 import time
@@ -64,8 +65,9 @@ class Engine:
             self._registry = orjson.loads(self._registry_path.read_bytes())
         self._reg_lock = threading.Lock()
         self.workers = None             # mergetree.replica.WorkerPool with `serve --workers N`
-        #: with workers, a pipe call that is the only one in flight runs here (PipeCall)
-        self.local_when_alone = True
+        #: with workers, a pipe call that is the only one in flight runs here (PipeCall); tests turn it
+        #: off (MERGETREE_WORKERS_LOCAL_WHEN_ALONE=0) to send every call to the workers
+        self.local_when_alone = os.environ.get("MERGETREE_WORKERS_LOCAL_WHEN_ALONE", "1") != "0"
         self._calls = 0
         self._calls_lock = threading.Lock()
         self._here = threading.local()  # .on: this thread's reads run in-process (PipeCall.placed)
