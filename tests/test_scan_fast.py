@@ -289,3 +289,20 @@ def test_prepared_dictionary_decodes_as_dictionary_decode():
             assert got[1].tobytes() == b"".join(entries[c].encode() for c in codes.tolist())
         with pytest.raises(BlockCorruptedError):
             prep.decode(np.array([0, len(entries)], np.uint16))
+
+
+def test_lazy_equalities_answer_as_the_table_of_points():
+    """KeyCondition._equalities_lazy (one mark's check) against _equalities (the exclusion search's)."""
+    from mergetree.column import column_from_values
+    from mergetree.storage.key_condition import KeyCondition
+
+    cols = [_strings(["a", "a", "ab", "", "", "b\x00", "b"]),
+            FixedColumn(parse_type("UInt32"), np.array([1, 1, 2, 2, 3, 3, 3], np.uint32)),
+            FixedColumn(parse_type("Float64"), np.array([0.5, 0.5, -0.0, 0.0, 1.0, 2.0, 2.0])),
+            column_from_values(parse_type("Nullable(Int32)"), [None, None, 1, 1, None, 2, 2])]
+    lazy = KeyCondition._equalities_lazy(cols)
+    table = KeyCondition._equalities(cols)
+    for k in range(len(cols)):
+        for i in range(7):
+            for j in range(7):
+                assert bool(lazy[k](i, j)) == bool(table[k](i, j)), (k, i, j)

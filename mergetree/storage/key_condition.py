@@ -817,6 +817,26 @@ class KeyCondition:
             out.append(lambda i, j, vals=vals: vals[i] == vals[j])
         return out
 
+    @staticmethod
+    def _equalities_lazy(key_cols: list) -> list:
+        """`_equalities` comparing two points only when asked (one mark's check compares one or
+        two pairs: no table of every point's value is built)."""
+        out = []
+        for c in key_cols:
+            if isinstance(c, StringColumn):
+                def eq(i, j, o=c.offsets, d=c.data):
+                    oi, oj = int(o[i]), int(o[j])
+                    n = int(o[i + 1]) - oi
+                    return n == int(o[j + 1]) - oj and bytes(d[oi:oi + n]) == bytes(d[oj:oj + n])
+            elif isinstance(c, FixedColumn) and c.values.ndim == 1:
+                def eq(i, j, v=c.values):
+                    return v[i].item() == v[j].item()
+            else:
+                def eq(i, j, c=c):
+                    return repr(c.slice(i, i + 1).to_pylist()[0]) == repr(c.slice(j, j + 1).to_pylist()[0])
+            out.append(eq)
+        return out
+
     def may_be_true_in_marks(self, key_cols: list, eq: list, a: int, b: int) -> bool:
         vals = self._points(key_cols)
         for r in self._lex_rects(eq, a, b, len(key_cols)):
@@ -872,9 +892,10 @@ class KeyCondition:
             found = self._vectorized_search(key_cols, vals, n_marks)
             if found is not None:
                 return found
-        eq = self._equalities(key_cols, begin, end + 1)
         if end - begin == 1:     # what the exclusion search does for one mark, without its stack
+            eq = self._equalities_lazy(key_cols)
             return [(begin, end)] if self.may_be_true_in_marks(key_cols, eq, begin, end) else []
+        eq = self._equalities(key_cols, begin, end + 1)
         return self._exclusion_search(key_cols, eq, n_marks, begin, end)
 
     def _vectorized_search(self, key_cols: list, vals: dict, n_marks: int):
