@@ -42,7 +42,7 @@ answers "fallback" and the server runs the statement itself: a worker never chan
 it only moves where the work runs. Engine errors (``MergeTreeError``) come back as the same class
 with the same message. Workers start in the background; until one is ready, statements run
 in-process. A dead worker is replaced. A statement's cancel event is forwarded (a ``cancel`` frame
-read by the worker's reader thread).
+read while the statement runs by the worker's `_CancelWatcher`).
 
 Protocol: a ``socketpair``; frames of a 4-byte big-endian length + a pickle of ``(seq, kind, (tables,
 views), args)``, ``(tables, views)`` None when the worker holds exactly those already (after its last
@@ -58,7 +58,6 @@ import importlib
 import logging
 import os
 import pickle
-import queue
 import socket
 import struct
 import subprocess
@@ -857,33 +856,55 @@ def _warm_up(budget_s: float = 10.0) -> None:
         log.warning("query worker warm-up failed: %s", e)
 
 
+class _CancelWatcher:
+    """While a cancellable statement runs (``/v0/sql``), a thread reads the server's frames so that a
+    ``cancel`` frame sets the statement's event (checked between blocks). Other statements (every
+    pipe call) run with none: the main thread reads the socket itself, one wake-up per statement."""
+
+    def __init__(self, sock: socket.socket, seq: int, event: threading.Event, pending: list):
+        self.sock, self.seq, self.event, self.pending = sock, seq, event, pending
+        self._r, self._w = os.pipe()
+        self._thread = threading.Thread(target=self._run, name="mergetree-worker-cancel", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import select
+
+        try:
+            while True:
+                ready, _, _ = select.select([self.sock, self._r], [], [])
+                if self._r in ready:
+                    return
+                frame = recv_frame(self.sock)
+                if frame is None:
+                    self.pending.append(None)        # the server went away: stop, then exit
+                    self.event.set()
+                    return
+                if frame[:6] == b"cancel":
+                    if _LEN.unpack(frame[6:10])[0] == self.seq:
+                        self.event.set()
+                else:
+                    self.pending.append(frame)       # not sent mid-statement today; kept in order anyway
+        except OSError:
+            self.pending.append(None)
+            self.event.set()
+
+    def stop(self) -> None:
+        os.write(self._w, b"x")
+        self._thread.join()
+        os.close(self._r)
+        os.close(self._w)
+
+
 def serve_worker(sock: socket.socket) -> None:
-    """Statements one at a time on this thread; a reader thread takes the frames, so that a
-    ``cancel`` frame reaches the running statement (its cancel event, checked between blocks)."""
+    """Statements one at a time on this thread, read from the socket here; a cancellable one gets a
+    :class:`_CancelWatcher` while it runs. A ``cancel`` frame arriving between statements is for one
+    already answered: skipped."""
     from mergetree.sql import execute
 
     db = ReplicaDatabase()
     pipes = _WorkerPipes()
-    frames: queue.Queue = queue.Queue()
-    current: list = [0, threading.Event()]          # seq, cancel event of the running statement
-
-    def reader():
-        try:
-            while True:
-                frame = recv_frame(sock)
-                if frame is None:
-                    break
-                if frame[:6] == b"cancel":
-                    if _LEN.unpack(frame[6:10])[0] == current[0]:
-                        current[1].set()
-                else:
-                    frames.put(frame)
-        except OSError:
-            pass
-        current[1].set()
-        frames.put(None)
-
-    threading.Thread(target=reader, name="mergetree-worker-reader", daemon=True).start()
+    pending: list = []                  # frames a watcher read (in order); None: the server went away
     if os.environ.get("MERGETREE_WORKER_WARMUP", "1") != "0":
         _warm_up()
     try:
@@ -896,22 +917,31 @@ def serve_worker(sock: socket.socket) -> None:
     gc.freeze()
     send_frame(sock, b"ready")
     while True:
-        frame = frames.get()
+        if pending:
+            frame = pending.pop(0)
+        else:
+            try:
+                frame = recv_frame(sock)
+            except OSError:
+                frame = None
         if frame is None:
             return
+        if frame[:6] == b"cancel":
+            continue
+        watcher = None
         seq = -1
         try:
             seq, kind, tables, args = pickle.loads(frame)
-            cancel = threading.Event()
-            current[:] = [seq, cancel]
             if kind == "pipe":
                 stmt, settings, row_policies, finish = pipes.compile(*args)
                 params, cancellable = None, False
             else:
                 stmt, params, settings, row_policies, cancellable = args
                 finish = None
-            if not cancellable:         # as in the server: no cancel handle, no checks between blocks
-                cancel = None
+            cancel = None               # as in the server: no cancel handle, no checks between blocks
+            if cancellable:
+                cancel = threading.Event()
+                watcher = _CancelWatcher(sock, seq, cancel, pending)
             if _PAUSE_DIR:
                 _test_pause("before_open")
             db.update(tables)
@@ -934,6 +964,8 @@ def serve_worker(sock: socket.socket) -> None:
             reply = ("error", type(e).__module__, type(e).__qualname__, str(e), e.code)
         except Exception as e:  # noqa: BLE001 - the server runs it again in-process and reports it
             reply = ("fallback", f"{type(e).__name__}: {e}")
+        if watcher is not None:
+            watcher.stop()
         try:
             payload = pickle.dumps((seq, reply), 5)
         except Exception as e:  # noqa: BLE001 - an unpicklable result: the server runs it
