@@ -99,14 +99,18 @@ def recv_frame(sock: socket.socket) -> bytes | None:
 
 
 def _recv_exact(sock: socket.socket, n: int) -> bytes | None:
+    first = sock.recv(n)                    # the usual case: all of it at once, no copies
+    if len(first) == n:
+        return first
+    if not first:
+        return None
     buf = bytearray(n)
+    buf[:len(first)] = first
     view = memoryview(buf)
-    got = 0
+    got = len(first)
     while got < n:
         k = sock.recv_into(view[got:], n - got)
         if k == 0:
-            if got == 0:
-                return None
             raise ConnectionError("worker connection closed mid-frame")
         got += k
     return bytes(buf)
@@ -393,7 +397,9 @@ class WorkerPool:
         try:
             try:
                 holds, tables = self._tables_message(w, snaps, self.view_targets())
-                payload = dumps_request((w.seq + 1, kind, tables, args(w)))
+                message = (w.seq + 1, kind, tables, args(w))
+                # no AST in a pipe call's message: the C pickler as is (no reducer_override hook)
+                payload = pickle.dumps(message, 5) if kind == "pipe" else dumps_request(message)
             except Exception as e:  # noqa: BLE001 - e.g. an unpicklable parameter: run it here
                 self._idle.put(w)
                 log.debug("statement not sent to a worker: %s", e)
