@@ -472,7 +472,9 @@ def test_prometheus_and_csvwithnames_pipe_formats_match_clickhouse(client):
     shape = ["{} AS name", "toFloat64({}) AS value", "{} AS help", "{} AS type",
              "CAST({} AS Map(String, String)) AS labels", "toInt64({}) AS timestamp"]
     sql = " UNION ALL ".join("SELECT " + ", ".join(f.format(v) for f, v in zip(shape, r)) for r in rows)
-    expected = chdb.query(sql, "Prometheus").bytes()
+    # chDB runs UNION ALL branches in parallel (its row order varies run to run): one thread keeps
+    # the branches' order, which is ours
+    expected = chdb.query(f"SELECT * FROM ({sql}) SETTINGS max_threads = 1", "Prometheus").bytes()
     c = client
     r = c.get("/v0/sql", params={"q": sql + " FORMAT Prometheus"}, headers=H)
     assert r.status_code == 200 and r.content == expected
