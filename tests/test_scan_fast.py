@@ -8,25 +8,25 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import mergetree
 from mergetree import types as T
-from mergetree.column import ArrayColumn, Block, FixedColumn, LowCardinalityColumn, NullableColumn, StringColumn
+from mergetree.column import Block, FixedColumn, NullableColumn
 from mergetree.storage import read_cache as rc
 from mergetree.storage.part import DataPart
 from mergetree.storage.part_writer import write_part
 from mergetree.types import parse_type
 
+sys.path.insert(0, str(Path(__file__).parent))
+from part_columns import mixed_columns, strings  # noqa: E402
 
-def _strings(values):
-    enc = [v if isinstance(v, bytes) else v.encode() for v in values]
-    offsets = np.zeros(len(enc) + 1, np.int64)
-    np.cumsum([len(e) for e in enc], out=offsets[1:])
-    data = np.frombuffer(b"".join(enc), np.uint8).copy() if enc else np.zeros(0, np.uint8)
-    return StringColumn(parse_type("String"), offsets, data)
+
+_strings = strings
 
 
 @pytest.fixture
@@ -67,21 +67,8 @@ def test_sizes_equal_range_kernel_matches_its_twin():
 def part(tmp_path):
     n = 5000
     rng = np.random.default_rng(5)
-    lens = rng.integers(0, 3, n)
-    nulls = rng.random(n) < 0.3
     keys = sorted(f"user_{int(i):04d}" for i in rng.integers(0, 2500, n))
-    block = Block({
-        "u": _strings(keys),
-        "k": FixedColumn(parse_type("UInt64"), np.arange(n, dtype=np.uint64)),
-        "d": _strings([("page_view", "click", "signup", "a" * 40)[i % 4] for i in range(n)]),   # dictionary
-        "s": _strings([f"unique-{i}" for i in range(n)]),
-        "lc": LowCardinalityColumn(parse_type("LowCardinality(String)"), _strings(["x", "yy", "zzz"]),
-                                   rng.integers(0, 3, n).astype(np.uint8)),
-        "ni": NullableColumn(parse_type("Nullable(Int32)"),
-                             FixedColumn(parse_type("Int32"), np.where(nulls, 0, np.arange(n)).astype(np.int32)), nulls),
-        "a": ArrayColumn(parse_type("Array(UInt8)"), np.concatenate([[0], np.cumsum(lens)]).astype(np.int64),
-                         FixedColumn(parse_type("UInt8"), rng.integers(0, 255, int(lens.sum())).astype(np.uint8))),
-    })
+    block = Block({"u": _strings(keys), "s": _strings([f"unique-{i}" for i in range(n)]), **mixed_columns(n, rng)})
     tmp = tmp_path / "tmp_p"
     write_part(tmp, block, primary_key=Block({"u": block["u"]}), partition_value=(), minmax={}, index_granularity=64)
     os.rename(tmp, tmp_path / "all_1_1_0")

@@ -11,17 +11,22 @@ changes an answer; the cache stays within its byte bound and big scans do not fi
 from __future__ import annotations
 
 import os
+import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import mergetree
-from mergetree.column import Block, FixedColumn, StringColumn
+from mergetree.column import Block, FixedColumn
 from mergetree.storage import read_cache as rc
 from mergetree.storage.part import DataPart, ReadStats
 from mergetree.storage.part_writer import write_part
 from mergetree.types import parse_type
+
+sys.path.insert(0, str(Path(__file__).parent))
+from part_columns import mixed_columns, strings  # noqa: E402
 
 
 def _fds(root=None) -> int:
@@ -38,11 +43,7 @@ def _fds(root=None) -> int:
     return n
 
 
-def _strings(values):
-    enc = [v.encode() for v in values]
-    offsets = np.zeros(len(enc) + 1, np.int64)
-    np.cumsum([len(e) for e in enc], out=offsets[1:])
-    return StringColumn(parse_type("String"), offsets, np.frombuffer(b"".join(enc), np.uint8).copy())
+_strings = strings
 
 
 def _part(tmp_path, n=50_000, granularity=256, name="all_1_1_0"):
@@ -424,23 +425,9 @@ def test_partition_pruning_shared_between_different_users(tmp_path):
 
 def test_masked_read_equals_read_then_filter(tmp_path, cache):
     """DataPart.read(mask=...) (PREWHERE's late materialization) against read() + filter()."""
-    from mergetree.column import ArrayColumn, LowCardinalityColumn, NullableColumn
-
     n = 20_000
     rng = np.random.default_rng(5)
-    lens = rng.integers(0, 3, n)
-    nulls = rng.random(n) < 0.3
-    block = Block({
-        "k": FixedColumn(parse_type("UInt64"), np.arange(n, dtype=np.uint64)),
-        "d": _strings([("page_view", "click", "signup", "a" * 40)[i % 4] for i in range(n)]),   # dictionary
-        "u": _strings([f"unique-{i}" for i in range(n)]),
-        "lc": LowCardinalityColumn(parse_type("LowCardinality(String)"), _strings(["x", "yy", "zzz"]),
-                                   rng.integers(0, 3, n).astype(np.uint8)),
-        "ni": NullableColumn(parse_type("Nullable(Int32)"),
-                             FixedColumn(parse_type("Int32"), np.where(nulls, 0, np.arange(n)).astype(np.int32)), nulls),
-        "a": ArrayColumn(parse_type("Array(UInt8)"), np.concatenate([[0], np.cumsum(lens)]).astype(np.int64),
-                         FixedColumn(parse_type("UInt8"), rng.integers(0, 255, int(lens.sum())).astype(np.uint8))),
-    })
+    block = Block({**mixed_columns(n, rng), "u": _strings([f"unique-{i}" for i in range(n)])})
     tmp = tmp_path / "tmp_m"
     write_part(tmp, block, primary_key=Block({"k": block["k"]}), partition_value=(), minmax={}, index_granularity=512)
     os.rename(tmp, tmp_path / "all_1_1_0")
