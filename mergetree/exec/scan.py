@@ -159,7 +159,7 @@ def _key_point(metadata, bound):
     are sorted by it, so the rows that can match are one run, found by binary search
     (`_read_task_point`, `_where_keep`); the other conjuncts are evaluated on that run only. Else None."""
     from mergetree.exec.expression import BCall, BColumn, BConst
-    from mergetree.storage.key_condition import _conjuncts
+    from mergetree.storage.key_condition import _columns_read, _conjuncts
 
     name = _string_key_column(metadata)
     if name is None or not _row_wise(bound):
@@ -176,7 +176,7 @@ def _key_point(metadata, bound):
             v = y.pyvalue
             rest = conjuncts[:i] + conjuncts[i + 1:]
             # whether the other conjuncts read the key column (then the task builds it)
-            reads_key = any(r is None or name in r for r in map(_columns_of, rest))
+            reads_key = any(r is None or name in r for r in map(_columns_read, rest))
             if isinstance(v, str):
                 return name, v.encode("utf-8", "surrogateescape"), rest, reads_key
             if isinstance(v, (bytes, bytearray)):
@@ -300,16 +300,6 @@ def _conjuncts_keep(conjuncts, block):
     return keep
 
 
-def _repeat_string(value: bytes, n: int):
-    """A String column of `n` rows equal to `value`."""
-    from mergetree.column import StringColumn
-
-    width = len(value)
-    offsets = np.arange(n + 1, dtype=np.int64) * width
-    data = np.tile(np.frombuffer(value, np.uint8), n) if width and n else np.zeros(0, np.uint8)
-    return StringColumn(T.String, offsets, data)
-
-
 #: a run of at most this many rows is read with the fixed-width columns outside the WHERE in the
 #: first pass (cutting a few rows of them costs less than a second read)
 POINT_ONE_PASS_ROWS = 256
@@ -344,7 +334,9 @@ def _read_task_point(part, ranges, needed, where_columns, bound, columns, cache,
         nbytes += wblock.nbytes * rows // n
     cols = wblock.columns
     if rest_reads_key or key in columns:
-        cols[key] = _repeat_string(value, n)
+        from mergetree.functions.values import string_const
+
+        cols[key] = string_const(value, n).materialize()
     block = Block.trusted(cols, n)
     keep = _conjuncts_keep(rest, block) if n and rest else None
     row_mask = read_row_mask(part)
@@ -363,12 +355,6 @@ def _read_task_point(part, ranges, needed, where_columns, bound, columns, cache,
             oblock = part.read(second, ranges, cache=cache, copy=False, rows=(lo, lo))
         block = Block.trusted({**block.columns, **oblock.columns}, block.num_rows)
     return block.select(columns), rows, nbytes
-
-
-def _columns_of(b):
-    from mergetree.storage.key_condition import _columns_read
-
-    return _columns_read(b)
 
 
 def _read_task(part, ranges, needed, bound, columns, cache=None, point=None):

@@ -474,8 +474,7 @@ class DataPart:
             lo, hi = int(rows[0]), int(rows[1])
             ranges = self._normalize_ranges(mark_ranges)
             starts = self.granule_starts()
-            total = starts[ranges[0][1]] - starts[ranges[0][0]] if len(ranges) == 1 else \
-                sum(starts[b] - starts[a] for a, b in ranges)
+            total = _rows_in(ranges, starts)
             if not 0 <= lo <= hi <= total:
                 raise BadArgumentsError(f"rows [{lo}, {hi}) out of bounds for {total} rows of part {self.name}")
             if mask is not None and len(mask) != hi - lo:
@@ -503,8 +502,7 @@ class DataPart:
         if window is None:
             ranges = self._normalize_ranges(ranges)
         starts = self.granule_starts()
-        nrows = starts[ranges[0][1]] - starts[ranges[0][0]] if len(ranges) == 1 else \
-            sum(starts[b] - starts[a] for a, b in ranges)
+        nrows = _rows_in(ranges, starts)
         if mask is not None and window is None and len(mask) != nrows:
             raise BadArgumentsError(f"mask of {len(mask)} rows for {nrows} rows of part {self.name}")
         local = ReadStats()
@@ -571,7 +569,7 @@ class DataPart:
             return None
         ranges = self._normalize_ranges(mark_ranges)
         starts = self.granule_starts()
-        nrows = sum(starts[b] - starts[a] for a, b in ranges)
+        nrows = _rows_in(ranges, starts)
         if not ranges:
             return 0, 0, 0, 0
         local = ReadStats()
@@ -702,6 +700,14 @@ def _offsets_from_sizes(sizes: np.ndarray) -> np.ndarray:
     return offsets
 
 
+def _rows_in(ranges: list, starts: list) -> int:
+    """Rows of the granule ranges ``ranges``; ``starts``: `DataPart.granule_starts`."""
+    if len(ranges) == 1:
+        (a, b), = ranges
+        return starts[b] - starts[a]
+    return sum(starts[b] - starts[a] for a, b in ranges)
+
+
 def _narrow(ranges: list, starts: list, lo: int, hi: int):
     """(the granules of ``ranges`` that hold rows ``lo..hi-1`` of the ranges' concatenation, where
     row ``lo`` is in those granules' concatenation); ``starts``: `DataPart.granule_starts`."""
@@ -750,7 +756,6 @@ def _build_window(node: dict, fetch, parse_type, window: tuple, mask):
         if mask is not None:
             part = part[mask]
         try:                     # checks every code against the dictionary
-
             offsets, data = _prepared_dictionary(node, dictionary).decode(part)
         except BlockCorruptedError as e:
             raise _BadData(node["codes"]["file"] + ".bin", str(e)) from None
