@@ -44,6 +44,7 @@ import weakref
 from collections import OrderedDict
 
 from sqlparse_ch.ast import expr as E
+from sqlparse_ch.ast.base import field_names, replaced
 from sqlparse_ch.ast import query as Q
 
 from mergetree import types as T
@@ -79,19 +80,8 @@ _lock = threading.Lock()
 _stats = {"hit": 0, "miss": 0, "bypass": 0, "refused": 0}
 
 
-_FIELD_NAMES: dict = {}
-
-
-def _field_names(cls) -> tuple:
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
-    return names
-
-
-def _rebuilt(node, **changes):
-    """``dataclasses.replace`` for AST nodes (no __post_init__, every field in __init__), positionally."""
-    return type(node)(*[changes[n] if n in changes else getattr(node, n) for n in _field_names(type(node))])
+_field_names = field_names
+_rebuilt = replaced
 
 
 # --------------------------------------------------------------------------- shapes

@@ -1,6 +1,7 @@
 """Base pieces shared by every AST node: the source span and the node base class."""
 from __future__ import annotations
 
+import dataclasses
 from typing import NamedTuple
 
 
@@ -30,3 +31,29 @@ class Node:
     """Marker base class for every AST node (all are frozen slots dataclasses)."""
 
     __slots__ = ()
+
+
+_FIELD_NAMES: dict = {}
+
+
+def field_names(cls) -> tuple:
+    """The field names of AST node class ``cls``, in order (``dataclasses.fields`` once per class)."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
+_POSITIONAL: dict = {}
+
+
+def replaced(node, **changes):
+    """``dataclasses.replace(node, **changes)``, calling the class positionally (half the cost) when
+    every field is an __init__ argument and there is no __post_init__ (all AST nodes)."""
+    cls = type(node)
+    ok = _POSITIONAL.get(cls)
+    if ok is None:
+        ok = _POSITIONAL[cls] = all(f.init for f in dataclasses.fields(cls)) and not hasattr(cls, "__post_init__")
+    if not ok:
+        return dataclasses.replace(node, **changes)
+    return cls(*[changes[n] if n in changes else getattr(node, n) for n in field_names(cls)])
